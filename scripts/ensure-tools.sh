@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The tests use real oracles and a real terminal: ssh-keygen (openssh-client),
+# git, jq and tmux. Install whatever is missing when we can (root + apt-get);
+# otherwise say exactly what to install.
+set -euo pipefail
+need=()
+command -v git >/dev/null || need+=(git)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v jq >/dev/null || need+=(jq)
+command -v tmux >/dev/null || need+=(tmux)
+command -v sha256sum >/dev/null || need+=(coreutils)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing test tools: ${need[*]}" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+else
+  echo "missing tools needed by the tests: ${need[*]} (install them with your package manager)" >&2
+  exit 2
+fi
