@@ -1,0 +1,74 @@
+"""Errors raised by the evidence room (sandbox, evidence kinds, manifest).
+
+Every error carries a message meant for a person reading the CLI or the TUI:
+it names what was refused or what is wrong, never a Python traceback.
+"""
+
+from __future__ import annotations
+
+
+class EvidenceError(Exception):
+    """Base class for every error of `workbench.evidence`."""
+
+
+class SandboxError(EvidenceError):
+    """The sandbox could not be set up (bad view name, unreadable evidence file...)."""
+
+
+class SqlRefused(EvidenceError):
+    """Contract SQL was refused before execution by the read-only guard."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"SQL refused: {reason}")
+        self.reason = reason
+
+
+class QueryFailed(EvidenceError):
+    """DuckDB reported an error while running an accepted query.
+
+    `message` is DuckDB's first paragraph (the cause); `detail` is its whole text,
+    which for CSV errors includes the sniffer dump.
+    """
+
+    def __init__(self, message: str, *, detail: str | None = None, kind: str = "error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail if detail is not None else message
+        # "error", "out_of_memory", "permission", "cancelled", "timeout"
+        self.kind = kind
+
+
+class QueryTimeout(QueryFailed):
+    """The query ran longer than the sandbox's time limit and was interrupted."""
+
+    def __init__(self, timeout_s: float, elapsed_s: float) -> None:
+        super().__init__(
+            f"query interrupted: time limit of {timeout_s:g} s exceeded", kind="timeout"
+        )
+        self.timeout_s = timeout_s
+        self.elapsed_s = elapsed_s
+
+
+class QueryCancelled(QueryFailed):
+    """The query was interrupted by `Sandbox.cancel()` (e.g. Esc in the evidence console)."""
+
+    def __init__(self, elapsed_s: float) -> None:
+        super().__init__("query cancelled", kind="cancelled")
+        self.elapsed_s = elapsed_s
+
+
+class UnknownFormat(EvidenceError):
+    """An evidence file's suffix does not name a supported format."""
+
+
+class ManifestError(EvidenceError):
+    """`evidence/manifest.toml` could not be parsed or is invalid.
+
+    `problems` lists every problem found, each naming the snapshot and field.
+    """
+
+    def __init__(self, filename: str, problems: list[str]) -> None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{filename}: invalid evidence manifest\n{lines}")
+        self.filename = filename
+        self.problems = problems
