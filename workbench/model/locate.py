@@ -1,0 +1,218 @@
+"""Map a key path such as ("terms", 2, "owner") to the line and column where it is written.
+
+tomllib reports only syntax errors with positions; schema and reference errors are found on
+parsed data. This scanner walks the TOML text once and records where every table, key and
+array element starts, so every message can point at the offending line and column.
+It assumes the text already parsed (syntax errors are reported by tomllib first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Locations:
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def find(self, path: Path) -> tuple[int, int] | None:
+        """Position of `path`, or of its nearest recorded ancestor."""
+        candidate = tuple(path)
+        while candidate:
+            if candidate in self.positions:
+                return self.positions[candidate]
+            # pydantic inserts union tags (e.g. "freshness") into locations; skip them.
+            stripped = tuple(p for p in candidate if p in self._known_segments)
+            if stripped != candidate and stripped in self.positions:
+                return self.positions[stripped]
+            candidate = candidate[:-1]
+        return self.positions.get((), (1, 1))
+
+    @property
+    def _known_segments(self) -> set[str | int]:
+        return {seg for p in self.positions for seg in p}
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
+        self.line = 1
+        self.col = 1
+        self.loc = Locations()
+        self.array_counts: dict[Path, int] = {}
+        self.arrays_of_tables: set[Path] = set()
+
+    # -- low-level movement -------------------------------------------------------------
+    def peek(self, n: int = 0) -> str:
+        j = self.i + n
+        return self.text[j] if j < len(self.text) else ""
+
+    def advance(self, n: int = 1) -> None:
+        for _ in range(n):
+            if self.i >= len(self.text):
+                return
+            if self.text[self.i] == "\n":
+                self.line += 1
+                self.col = 1
+            else:
+                self.col += 1
+            self.i += 1
+
+    def skip_ws(self, newlines: bool = False) -> None:
+        while self.i < len(self.text):
+            c = self.peek()
+            if c in " \t\r" or (newlines and c == "\n"):
+                self.advance()
+            elif c == "#":
+                while self.i < len(self.text) and self.peek() != "\n":
+                    self.advance()
+            else:
+                return
+
+    def startswith(self, s: str) -> bool:
+        return self.text.startswith(s, self.i)
+
+    # -- grammar --------------------------------------------------------------------------
+    def run(self) -> Locations:
+        current: Path = ()
+        self.loc.positions[()] = (1, 1)
+        while self.i < len(self.text):
+            self.skip_ws(newlines=True)
+            if self.i >= len(self.text):
+                break
+            pos = (self.line, self.col)
+            if self.startswith("[["):
+                self.advance(2)
+                keys = self.read_key_path("]]")
+                self.advance(2)
+                parent = self.resolve(keys[:-1])
+                array_path = (*parent, keys[-1])
+                index = self.array_counts.get(array_path, 0)
+                self.array_counts[array_path] = index + 1
+                self.arrays_of_tables.add(array_path)
+                self.loc.positions.setdefault(array_path, pos)
+                current = (*array_path, index)
+                self.loc.positions[current] = pos
+            elif self.peek() == "[":
+                self.advance()
+                keys = self.read_key_path("]")
+                self.advance()
+                current = self.resolve(keys)
+                self.loc.positions.setdefault(current, pos)
+            else:
+                keys = self.read_key_path("=")
+                self.advance()  # '='
+                path = (*current, *keys)
+                self.loc.positions.setdefault(path, pos)
+                self.skip_ws()
+                self.read_value(path)
+            # ignore the rest of the line (comments)
+            self.skip_ws()
+
+        return self.loc
+
+    def resolve(self, keys: list[str]) -> Path:
+        """Header keys -> absolute path, inserting the current index of arrays of tables."""
+        path: Path = ()
+        for key in keys:
+            path = (*path, key)
+            if path in self.arrays_of_tables:
+                path = (*path, self.array_counts[path] - 1)
+        return path
+
+    def read_key_path(self, terminator: str) -> list[str]:
+        keys: list[str] = []
+        while self.i < len(self.text):
+            self.skip_ws()
+            if self.startswith(terminator) or self.peek() == "\n":
+                break
+            if self.peek() in "\"'":
+                keys.append(self.read_string())
+            else:
+                start = self.i
+                while self.i < len(self.text) and (self.peek().isalnum() or self.peek() in "_-"):
+                    self.advance()
+                if self.i == start:  # unexpected char; avoid an endless loop
+                    self.advance()
+                    continue
+                keys.append(self.text[start : self.i])
+            self.skip_ws()
+            if self.peek() == ".":
+                self.advance()
+        return keys
+
+    def read_string(self) -> str:
+        quote = self.peek()
+        triple = self.startswith(quote * 3)
+        if triple:
+            self.advance(3)
+            start = self.i
+            while self.i < len(self.text) and not self.startswith(quote * 3):
+                if quote == '"' and self.peek() == "\\":
+                    self.advance()
+                self.advance()
+            value = self.text[start : self.i]
+            self.advance(3)
+            while self.peek() == quote:  # up to two quotes may end the content
+                self.advance()
+            return value
+        self.advance()
+        start = self.i
+        while self.i < len(self.text) and self.peek() != quote and self.peek() != "\n":
+            if quote == '"' and self.peek() == "\\":
+                self.advance()
+            self.advance()
+        value = self.text[start : self.i]
+        self.advance()
+        return value
+
+    def read_value(self, path: Path) -> None:
+        c = self.peek()
+        if c in "\"'":
+            self.read_string()
+        elif c == "[":
+            self.advance()
+            index = 0
+            while self.i < len(self.text):
+                self.skip_ws(newlines=True)
+                if self.peek() == "]":
+                    self.advance()
+                    return
+                self.loc.positions.setdefault((*path, index), (self.line, self.col))
+                self.read_value((*path, index))
+                index += 1
+                self.skip_ws(newlines=True)
+                if self.peek() == ",":
+                    self.advance()
+        elif c == "{":
+            self.advance()
+            while self.i < len(self.text):
+                self.skip_ws()
+                if self.peek() == "}":
+                    self.advance()
+                    return
+                pos = (self.line, self.col)
+                keys = self.read_key_path("=")
+                self.advance()
+                sub = (*path, *keys)
+                self.loc.positions.setdefault(sub, pos)
+                self.skip_ws()
+                self.read_value(sub)
+                self.skip_ws()
+                if self.peek() == ",":
+                    self.advance()
+                elif self.peek() == "\n" or not self.peek():
+                    return
+        else:
+            while self.i < len(self.text) and self.peek() not in ",]}\n#":
+                self.advance()
+
+
+def locate(text: str) -> Locations:
+    try:
+        return _Scanner(text).run()
+    except Exception:  # pragma: no cover - positions are a convenience, never fatal
+        return Locations(positions={(): (1, 1)})

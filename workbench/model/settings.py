@@ -1,0 +1,79 @@
+"""`workbench.toml`: organisation, signing domain, default cadences and gate policy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from workbench.model.base import Slug, Strict
+from workbench.model.duration import DurationField
+
+GateRule = Literal[
+    "approved",
+    "review_overdue",
+    "notice_unacknowledged",
+    "violation_open",
+    "page_test",
+    "action_overdue",
+    "diagnostic_mismatch",
+]
+
+
+class Org(Strict):
+    name: str = Field(min_length=1)
+    domain: str = Field(
+        pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$",
+        description="signing namespace domain, e.g. handshake-contract-v1@<domain>",
+    )
+    repository_id: str = Field(
+        pattern=r"^[0-9a-f-]{36}$", description="uuid fixed at init; bound into every statement"
+    )
+
+
+class Defaults(Strict):
+    review_cadence: DurationField = Field(default="P3M")  # type: ignore[assignment]
+    first_review_after: DurationField = Field(default="P30D")  # type: ignore[assignment]
+    contact_check: DurationField = Field(default="P3M")  # type: ignore[assignment]
+    ack_window: DurationField = Field(default="PT48H")  # type: ignore[assignment]
+    due_soon: DurationField = Field(default="P7D")  # type: ignore[assignment]
+    page_ack_sla_max: DurationField = Field(default="PT1H")  # type: ignore[assignment]
+    evidence_max_age: DurationField = Field(default="P2D")  # type: ignore[assignment]
+
+
+class Policy(Strict):
+    no_self_approval: bool = True
+    compliance_team: Slug | None = Field(
+        default=None, description="its lead co-signs contracts with representation terms"
+    )
+    compliance_term_kinds: list[str] = Field(default_factory=lambda: ["representation"])
+
+
+class Gate(Strict):
+    contracts: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
+    deny: list[GateRule] = Field(
+        default_factory=lambda: [
+            "approved",
+            "review_overdue",
+            "notice_unacknowledged",
+            "violation_open",
+            "page_test",
+        ]
+    )
+    warn: list[GateRule] = Field(default_factory=lambda: ["action_overdue", "diagnostic_mismatch"])
+
+
+class Exchange(Strict):
+    """Two teams that exchange something; without a contract this is an ungoverned seam."""
+
+    provider: Slug
+    consumer: Slug
+    what: str = Field(min_length=1)
+
+
+class Settings(Strict):
+    org: Org
+    defaults: Defaults = Field(default_factory=Defaults)
+    policy: Policy = Field(default_factory=Policy)
+    gate: Gate = Field(default_factory=Gate)
+    exchanges: list[Exchange] = Field(default_factory=list)

@@ -1,0 +1,519 @@
+"""The governance state of one revision, parsed and checked. Pure: input is file bytes."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from workbench.model.contract import ACCOUNTABLE_FIELDS, Contract
+from workbench.model.locate import Locations, locate
+from workbench.model.people import PeopleFile, Person, Team
+from workbench.model.problems import Problem, field_path
+from workbench.model.settings import Settings
+from workbench.model.terms import TERM_KINDS
+from workbench.model.text import decode
+
+SETTINGS_PATH = "workbench.toml"
+PEOPLE_PATH = "keys/people.toml"
+CONTRACTS_DIR = "contracts/"
+
+M = TypeVar("M", bound=BaseModel)
+
+_TOML_ERROR_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_ERROR_EOF = re.compile(r"\(at end of document\)")
+
+# Words people write when nobody is actually accountable.
+PLACEHOLDERS = {
+    "",
+    "tbd",
+    "tba",
+    "todo",
+    "unassigned",
+    "unknown",
+    "n/a",
+    "na",
+    "none",
+    "nobody",
+    "someone",
+    "team",
+    "the team",
+    "owner",
+    "?",
+    "-",
+}
+
+
+@dataclass
+class Document:
+    """One parsed file with the positions of its keys, for error messages."""
+
+    path: str
+    raw: bytes
+    text: str | None
+    data: dict[str, Any] | None
+    locations: Locations
+
+    def problem(
+        self, where: tuple[str | int, ...], code: str, message: str, severity: str = "error"
+    ) -> Problem:
+        line, column = self.locations.find(where) or (1, 1)
+        return Problem(self.path, line, column, severity, code, message, field_path(where))  # type: ignore[arg-type]
+
+
+@dataclass
+class ContractDoc:
+    path: str
+    contract: Contract
+    document: Document
+
+    @property
+    def raw(self) -> bytes:
+        return self.document.raw
+
+
+@dataclass
+class GovernanceState:
+    settings: Settings | None = None
+    people: dict[str, Person] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    contracts: dict[str, ContractDoc] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    documents: dict[str, Document] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def problems_for(self, path: str) -> list[Problem]:
+        return [p for p in self.problems if p.file == path]
+
+    def person(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+    def team_lead(self, team_id: str) -> Person | None:
+        team = self.teams.get(team_id)
+        return self.people.get(team.lead) if team else None
+
+
+def parse_document(path: str, raw: bytes) -> tuple[Document, list[Problem]]:
+    text, issues = decode(raw)
+    problems = [Problem(path, i.line, i.column, "error", i.code, i.message) for i in issues]
+    if text is None or problems:
+        return Document(path, raw, text, None, Locations({(): (1, 1)})), problems
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_ERROR_POS.search(message)
+        if match:
+            line, column = int(match.group(1)), int(match.group(2))
+        else:
+            line = text.count("\n") + 1 if _TOML_ERROR_EOF.search(message) else 1
+            column = 1
+        cleaned = _TOML_ERROR_POS.sub("", _TOML_ERROR_EOF.sub("", message)).strip()
+        return (
+            Document(path, raw, text, None, Locations({(): (1, 1)})),
+            [Problem(path, line, column, "error", "toml.syntax", f"TOML syntax error: {cleaned}")],
+        )
+    return Document(path, raw, text, data, locate(text)), []
+
+
+def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        message = err["msg"]
+        if kind == "union_tag_invalid":
+            tag = err.get("input", {}).get("kind") if isinstance(err.get("input"), dict) else None
+            message = f"unknown term kind {tag!r}; known kinds: {', '.join(sorted(TERM_KINDS))}"
+            loc = (*loc, "kind")
+            code = "term.unknown-kind"
+        elif kind == "union_tag_not_found":
+            message = f"term has no 'kind'; one of: {', '.join(sorted(TERM_KINDS))}"
+            code = "term.missing-kind"
+        elif kind == "missing":
+            message = f"missing required field '{loc[-1]}'"
+            code = "schema.missing"
+        elif kind == "extra_forbidden":
+            message = f"unknown field '{loc[-1]}' (check the spelling; see docs/contracts.md)"
+            code = "schema.unknown-field"
+        elif "duration" in message.lower():
+            message = message.removeprefix("Value error, ")
+            code = "schema.duration"
+        else:
+            message = message.removeprefix("Value error, ")
+            value = err.get("input")
+            if not isinstance(value, dict | list):
+                message = f"{message} (got {value!r})"
+            code = "schema.invalid"
+        # pydantic names the union member in the location ("terms.0.freshness.owner")
+        clean = tuple(p for p in loc if not (isinstance(p, str) and p in TERM_KINDS))
+        problems.append(doc.problem(clean, code, message))
+    return problems
+
+
+def _validate(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
+    if doc.data is None:
+        return None, []
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, _schema_problems(doc, exc)
+
+
+def load_state(files: dict[str, bytes], today: date) -> GovernanceState:
+    """Parse and check a governance repo given as {repo-relative path: bytes}."""
+    state = GovernanceState()
+
+    if SETTINGS_PATH not in files:
+        state.problems.append(
+            Problem(SETTINGS_PATH, 1, 1, "error", "repo.no-settings", "workbench.toml is missing")
+        )
+    else:
+        doc, problems = parse_document(SETTINGS_PATH, files[SETTINGS_PATH])
+        state.documents[SETTINGS_PATH] = doc
+        state.problems += problems
+        state.settings, problems = _validate(doc, Settings)
+        state.problems += problems
+
+    people_doc: Document | None = None
+    if PEOPLE_PATH not in files:
+        state.problems.append(
+            Problem(PEOPLE_PATH, 1, 1, "error", "repo.no-people", "keys/people.toml is missing")
+        )
+    else:
+        people_doc, problems = parse_document(PEOPLE_PATH, files[PEOPLE_PATH])
+        state.documents[PEOPLE_PATH] = people_doc
+        state.problems += problems
+        people_file, problems = _validate(people_doc, PeopleFile)
+        state.problems += problems
+        if people_file is not None:
+            _index_people(state, people_doc, people_file, today)
+
+    seen_ids: dict[str, str] = {}
+    for path in sorted(p for p in files if _is_contract_path(p)):
+        doc, problems = parse_document(path, files[path])
+        state.documents[path] = doc
+        state.problems += problems
+        contract, problems = _validate(doc, Contract)
+        state.problems += problems
+        if contract is None:
+            continue
+        if contract.id in seen_ids:
+            state.problems.append(
+                doc.problem(
+                    ("id",),
+                    "contract.duplicate-id",
+                    f"contract id {contract.id!r} is also used by {seen_ids[contract.id]}",
+                )
+            )
+            continue
+        seen_ids[contract.id] = path
+        expected = path.removeprefix(CONTRACTS_DIR).removesuffix(".toml")
+        if contract.id != expected:
+            state.problems.append(
+                doc.problem(
+                    ("id",),
+                    "contract.id-mismatch",
+                    f"contract id {contract.id!r} must match its file name {expected!r}",
+                )
+            )
+        state.contracts[contract.id] = ContractDoc(path, contract, doc)
+        state.problems += check_contract(state, ContractDoc(path, contract, doc), today)
+
+    if state.settings is not None and SETTINGS_PATH in state.documents:
+        state.problems += _check_settings(state, state.documents[SETTINGS_PATH])
+    state.problems.sort(key=lambda p: (p.file, p.line, p.column, p.code))
+    return state
+
+
+def _is_contract_path(path: str) -> bool:
+    return (
+        path.startswith(CONTRACTS_DIR)
+        and path.endswith(".toml")
+        and "/" not in path.removeprefix(CONTRACTS_DIR)
+    )
+
+
+def _index_people(
+    state: GovernanceState, doc: Document, people_file: PeopleFile, today: date
+) -> None:
+    for i, team in enumerate(people_file.teams):
+        if team.id in state.teams:
+            state.problems.append(
+                doc.problem(
+                    ("teams", i, "id"), "team.duplicate-id", f"team id {team.id!r} is defined twice"
+                )
+            )
+            continue
+        state.teams[team.id] = team
+    for i, person in enumerate(people_file.people):
+        if person.id in state.people:
+            state.problems.append(
+                doc.problem(
+                    ("people", i, "id"),
+                    "person.duplicate-id",
+                    f"person id {person.id!r} is defined twice",
+                )
+            )
+            continue
+        if person.id in state.teams:
+            state.problems.append(
+                doc.problem(
+                    ("people", i, "id"),
+                    "person.id-is-team",
+                    f"person id {person.id!r} is also a team id; ids must be unambiguous",
+                )
+            )
+        state.people[person.id] = person
+    for i, person in enumerate(people_file.people):
+        if person.team not in state.teams:
+            state.problems.append(
+                doc.problem(
+                    ("people", i, "team"),
+                    "person.unknown-team",
+                    f"{person.id}: team {person.team!r} is not defined in [[teams]]",
+                )
+            )
+        for attr in ("replaced_by", "delegate"):
+            ref = getattr(person, attr)
+            if ref is not None and ref not in state.people:
+                state.problems.append(
+                    doc.problem(
+                        ("people", i, attr),
+                        "person.unknown-person",
+                        f"{person.id}: {attr} {ref!r} is not a person in the registry",
+                    )
+                )
+        if person.left and person.joined and person.left < person.joined:
+            state.problems.append(
+                doc.problem(
+                    ("people", i, "left"),
+                    "person.dates",
+                    f"{person.id}: left ({person.left}) is before joined ({person.joined})",
+                )
+            )
+    for i, team in enumerate(people_file.teams):
+        where = ("teams", i, "lead")
+        problem = _person_problem(state, doc, where, team.lead, today, accountable=True)
+        if problem:
+            state.problems.append(problem)
+        elif state.people[team.lead].team != team.id:
+            state.problems.append(
+                doc.problem(
+                    where,
+                    "team.lead-elsewhere",
+                    f"team {team.id!r}: lead {team.lead!r} belongs to team {state.people[team.lead].team!r}",
+                )
+            )
+
+
+def _person_problem(
+    state: GovernanceState,
+    doc: Document,
+    where: tuple[str | int, ...],
+    value: str,
+    today: date,
+    accountable: bool,
+) -> Problem | None:
+    """Why `value` does not name a reachable individual, or None if it does."""
+    folded = value.strip().lower()
+    if folded in PLACEHOLDERS or folded.startswith(("the ", "tbd")) or folded.endswith(" team"):
+        return doc.problem(
+            where,
+            "owner.placeholder",
+            f"{value!r} is a placeholder, not a person: a named individual is required (a person id from keys/people.toml)",
+        )
+    team_match = next(
+        (t for t in state.teams.values() if folded in (t.id.lower(), t.name.lower())), None
+    )
+    if team_match is not None and value not in state.people:
+        lead = f"; its lead is {team_match.lead!r}" if team_match.lead else ""
+        return doc.problem(
+            where,
+            "owner.team",
+            f"{value!r} is a team, and teams never own anything: a named individual is required{lead}",
+        )
+    person = state.people.get(value)
+    if person is None:
+        return doc.problem(
+            where,
+            "person.unknown",
+            f"{value!r} is not a person in keys/people.toml; a named individual is required",
+        )
+    if accountable and person.has_left(today):
+        successor = (
+            f"; replaced by {person.replaced_by!r}"
+            if person.replaced_by
+            else "; no replacement is recorded"
+        )
+        return doc.problem(
+            where,
+            "person.departed",
+            f"{person.name} ({person.id}) left on {person.left}{successor}",
+        )
+    return None
+
+
+def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> list[Problem]:
+    contract, doc = cdoc.contract, cdoc.document
+    problems: list[Problem] = []
+    for where, value in contract.person_refs():
+        last = next((p for p in reversed(where) if isinstance(p, str)), "")
+        accountable = last in ACCOUNTABLE_FIELDS or (where[0] == "terms" and last == "owner")
+        problem = _person_problem(state, doc, where, value, today, accountable)
+        if problem:
+            problems.append(problem)
+
+    seam = contract.seam
+    if seam.provider == seam.consumer:
+        problems.append(
+            doc.problem(
+                ("seam", "consumer"),
+                "seam.same-team",
+                f"a seam joins two different teams; both sides are {seam.provider!r}",
+            )
+        )
+    for side in ("provider", "consumer"):
+        team_id = getattr(seam, side)
+        if state.teams and team_id not in state.teams:
+            problems.append(
+                doc.problem(
+                    ("seam", side),
+                    "seam.unknown-team",
+                    f"{side} team {team_id!r} is not defined in keys/people.toml",
+                )
+            )
+            continue
+        lead_id = getattr(contract.parties, f"{side}_lead")
+        person = state.people.get(lead_id)
+        if person is not None and person.team != team_id:
+            problems.append(
+                doc.problem(
+                    ("parties", f"{side}_lead"),
+                    "parties.wrong-side",
+                    f"{lead_id!r} is in team {person.team!r}, not on the {side} side ({team_id!r})",
+                )
+            )
+
+    term_ids: dict[str, int] = {}
+    for i, term in enumerate(contract.terms):
+        if term.id in term_ids:
+            problems.append(
+                doc.problem(
+                    ("terms", i, "id"),
+                    "term.duplicate-id",
+                    f"term id {term.id!r} is used twice in this contract",
+                )
+            )
+        term_ids.setdefault(term.id, i)
+        assertions = getattr(term, "assertions", [])
+        seen: set[str] = set()
+        for j, assertion in enumerate(assertions):
+            if assertion.id in seen:
+                problems.append(
+                    doc.problem(
+                        ("terms", i, "assertions", j, "id"),
+                        "assertion.duplicate-id",
+                        f"assertion id {assertion.id!r} is used twice",
+                    )
+                )
+            seen.add(assertion.id)
+        if not term.description and not term.title:
+            problems.append(
+                doc.problem(
+                    ("terms", i),
+                    "term.undocumented",
+                    f"term {term.id!r} has no title or description",
+                    "warning",
+                )
+            )
+
+    for i, term in enumerate(contract.terms):
+        for attr in ("calibrated_against", "triggers_review_of"):
+            ref = getattr(term, attr, "")
+            if ref and ref not in term_ids:
+                problems.append(
+                    doc.problem(
+                        ("terms", i, attr),
+                        "term.unknown-reference",
+                        f"{attr} names term {ref!r}, which this contract does not define",
+                    )
+                )
+    for i, exemption in enumerate(contract.exemptions):
+        if exemption.term not in term_ids:
+            problems.append(
+                doc.problem(
+                    ("exemptions", i, "term"),
+                    "term.unknown-reference",
+                    f"exemption for term {exemption.term!r}, which this contract does not define",
+                )
+            )
+
+    if state.settings is not None:
+        limit = state.settings.defaults.page_ack_sla_max
+        if contract.escalation.ack_sla > limit:
+            problems.append(
+                doc.problem(
+                    ("escalation", "ack_sla"),
+                    "escalation.slow",
+                    f"acknowledgement SLA {contract.escalation.ack_sla} is slower than the page test allows ({limit})",
+                    "warning",
+                )
+            )
+    if contract.escalation.primary == contract.escalation.backup:
+        problems.append(
+            doc.problem(
+                ("escalation", "backup"),
+                "escalation.same-person",
+                "the backup must be a different person from the primary",
+                "warning",
+            )
+        )
+    return problems
+
+
+def _check_settings(state: GovernanceState, doc: Document) -> list[Problem]:
+    problems = []
+    assert state.settings is not None
+    if (
+        state.settings.policy.compliance_team
+        and state.teams
+        and state.settings.policy.compliance_team not in state.teams
+    ):
+        problems.append(
+            doc.problem(
+                ("policy", "compliance_team"),
+                "settings.unknown-team",
+                f"compliance_team {state.settings.policy.compliance_team!r} is not a team",
+            )
+        )
+    for i, ex in enumerate(state.settings.exchanges):
+        for side in ("provider", "consumer"):
+            if state.teams and getattr(ex, side) not in state.teams:
+                problems.append(
+                    doc.problem(
+                        ("exchanges", i, side),
+                        "settings.unknown-team",
+                        f"exchange {side} {getattr(ex, side)!r} is not a team",
+                    )
+                )
+        if ex.provider == ex.consumer:
+            problems.append(
+                doc.problem(
+                    ("exchanges", i, "consumer"),
+                    "seam.same-team",
+                    "an exchange joins two different teams",
+                )
+            )
+    return problems

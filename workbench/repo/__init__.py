@@ -1,0 +1,1 @@
+"""The governance repo on disk and in git."""

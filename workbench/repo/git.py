@@ -1,0 +1,311 @@
+"""Git access through pygit2: read any revision without checking it out, and commit.
+
+A `pygit2.Repository` is not shared across threads (libgit2 keeps per-repository caches),
+so each `GitRepo` opens its own handle; the TUI creates one per worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pygit2
+
+from workbench.repo.atomic import atomic_write
+from workbench.repo.guard import refuse_private_keys
+
+WORKTREE = "WORKTREE"
+
+CommitSigner = Callable[[bytes], str]
+
+
+class RevisionError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    id: str
+    author_name: str
+    author_email: str
+    time: datetime
+    message: str
+    signed: bool = False
+
+    @property
+    def short(self) -> str:
+        return self.id[:8]
+
+    @property
+    def summary(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "author": self.author_name,
+            "email": self.author_email,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "message": self.message,
+            "signed": self.signed,
+        }
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+
+
+def _commit_info(commit: pygit2.Commit) -> CommitInfo:
+    tz = timezone(timedelta(minutes=commit.author.offset))
+    when = datetime.fromtimestamp(commit.author.time, tz).astimezone(UTC)
+    return CommitInfo(
+        id=str(commit.id),
+        author_name=commit.author.name,
+        author_email=commit.author.email,
+        time=when,
+        message=commit.message,
+        signed=commit.gpg_signature[0] is not None,
+    )
+
+
+class GitRepo:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        try:
+            self.repo = pygit2.Repository(str(self.root))
+        except pygit2.GitError as exc:
+            raise RevisionError(f"{self.root} is not a git repository: {exc}") from exc
+
+    @classmethod
+    def init(cls, root: Path, branch: str = "main") -> GitRepo:
+        pygit2.init_repository(str(root), initial_head=branch)
+        return cls(root)
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        return self.repo.head_is_unborn
+
+    def resolve(self, rev: str) -> pygit2.Commit:
+        try:
+            obj = self.repo.revparse_single(rev)
+        except (KeyError, ValueError, pygit2.GitError) as exc:
+            raise RevisionError(f"unknown revision {rev!r}") from exc
+        commit = obj.peel(pygit2.Commit)
+        return commit
+
+    def read_files(
+        self, rev: str | None = WORKTREE, include: Callable[[str], bool] = lambda _p: True
+    ) -> dict[str, bytes]:
+        """Files at a revision ({path: bytes}); `WORKTREE` (or None) reads the working tree."""
+        if rev in (None, WORKTREE):
+            return self._read_worktree(include)
+        if rev == "HEAD" and self.is_empty:
+            return {}
+        tree = self.resolve(rev).tree
+        out: dict[str, bytes] = {}
+        self._walk_tree(tree, "", include, out)
+        return out
+
+    def _walk_tree(
+        self, tree: pygit2.Tree, prefix: str, include: Callable[[str], bool], out: dict[str, bytes]
+    ) -> None:
+        for entry in tree:
+            path = prefix + entry.name
+            if entry.type_str == "tree":
+                if include(path + "/"):
+                    self._walk_tree(self.repo[entry.id], path + "/", include, out)
+            elif (
+                entry.type_str == "blob"
+                and entry.filemode != pygit2.enums.FileMode.LINK
+                and include(path)
+            ):
+                out[path] = self.repo[entry.id].data
+
+    def _read_worktree(self, include: Callable[[str], bool]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            rel_dir = os.path.relpath(dirpath, self.root)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            dirnames[:] = sorted(d for d in dirnames if d != ".git" and include(rel_dir + d + "/"))
+            for name in sorted(filenames):
+                path = rel_dir + name
+                full = Path(dirpath, name)
+                # Symlinks are never followed: a governance repo is untrusted input.
+                if full.is_symlink() or not include(path):
+                    continue
+                out[path] = full.read_bytes()
+        return out
+
+    def blob_at(self, rev: str, path: str) -> bytes | None:
+        if rev in (None, WORKTREE):
+            full = self.root / path
+            return full.read_bytes() if full.is_file() and not full.is_symlink() else None
+        if rev == "HEAD" and self.is_empty:
+            return None
+        try:
+            entry = self.resolve(rev).tree[path]
+        except KeyError:
+            return None
+        obj = self.repo[entry.id]
+        return obj.data if isinstance(obj, pygit2.Blob) else None
+
+    def head_id(self) -> str | None:
+        return None if self.is_empty else str(self.repo.head.target)
+
+    def history(self, path: str, limit: int | None = None) -> list[CommitInfo]:
+        """Commits that changed `path`, newest first."""
+        if self.is_empty:
+            return []
+        out: list[CommitInfo] = []
+        walker = self.repo.walk(
+            self.repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+        )
+        for commit in walker:
+            mine = _entry_id(commit.tree, path)
+            parents = commit.parents
+            if not parents:
+                changed = mine is not None
+            else:
+                changed = all(_entry_id(p.tree, path) != mine for p in parents)
+            if changed:
+                out.append(_commit_info(commit))
+                if limit and len(out) >= limit:
+                    break
+        return out
+
+    def log(self, limit: int | None = None) -> list[CommitInfo]:
+        if self.is_empty:
+            return []
+        out = []
+        for commit in self.repo.walk(self.repo.head.target, pygit2.enums.SortMode.TIME):
+            out.append(_commit_info(commit))
+            if limit and len(out) >= limit:
+                break
+        return out
+
+    def commit_info(self, rev: str) -> CommitInfo:
+        return _commit_info(self.resolve(rev))
+
+    # -- writing ------------------------------------------------------------------------
+    def commit_files(
+        self,
+        changes: dict[str, bytes | None],
+        message: str,
+        author: Author,
+        when: datetime | None = None,
+        signer: CommitSigner | None = None,
+    ) -> str:
+        """Write `changes` (None deletes) to the working tree atomically and commit exactly them.
+
+        The commit is built from HEAD's tree plus these changes, so whatever else the user
+        has staged or edited is left alone.
+        """
+        for path, data in changes.items():
+            _check_path(path)
+            if data is not None:
+                refuse_private_keys(path, data)
+        for path, data in sorted(changes.items()):
+            full = self.root / path
+            if data is None:
+                if full.exists():
+                    full.unlink()
+            else:
+                atomic_write(full, data)
+
+        repo = self.repo
+        base = None if self.is_empty else repo.head.peel(pygit2.Commit).tree
+        blobs = {
+            path: (repo.create_blob(data) if data is not None else None)
+            for path, data in changes.items()
+        }
+        tree_id = _build_tree(repo, base, blobs)
+
+        moment = when or datetime.now(UTC)
+        offset = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
+        sig = pygit2.Signature(author.name, author.email, int(moment.timestamp()), offset)
+        parents = [] if self.is_empty else [repo.head.target]
+        if signer is None:
+            ref = "HEAD" if not self.is_empty else _head_branch(repo)
+            oid = repo.create_commit(ref, sig, sig, message, tree_id, parents)
+        else:
+            buffer = repo.create_commit_string(sig, sig, message, tree_id, parents)
+            signature = signer(buffer.encode() if isinstance(buffer, str) else buffer)
+            oid = repo.create_commit_with_signature(buffer, signature, "gpgsig")
+            branch = _head_branch(repo)
+            if branch in repo.references:
+                repo.references[branch].set_target(oid)
+            else:
+                repo.references.create(branch, oid)
+
+        index = repo.index
+        index.read()
+        for path, blob in blobs.items():
+            if blob is None:
+                if path in index:
+                    index.remove(path)
+            else:
+                index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
+        index.write()
+        return str(oid)
+
+
+def _head_branch(repo: pygit2.Repository) -> str:
+    target = repo.references["HEAD"].target
+    return target if isinstance(target, str) else "refs/heads/main"
+
+
+def _entry_id(tree: pygit2.Tree, path: str) -> pygit2.Oid | None:
+    try:
+        return tree[path].id
+    except KeyError:
+        return None
+
+
+def _check_path(path: str) -> None:
+    parts = path.split("/")
+    if path.startswith("/") or any(p in ("", ".", "..", ".git") for p in parts):
+        raise ValueError(f"refusing to write outside the governance repo: {path!r}")
+
+
+def _build_tree(
+    repo: pygit2.Repository, base: pygit2.Tree | None, changes: dict[str, pygit2.Oid | None]
+) -> pygit2.Oid:
+    """A new tree: `base` with blobs inserted or removed at nested paths."""
+    direct: dict[str, pygit2.Oid | None] = {}
+    nested: dict[str, dict[str, pygit2.Oid | None]] = {}
+    for path, oid in changes.items():
+        head, _, rest = path.partition("/")
+        if rest:
+            nested.setdefault(head, {})[rest] = oid
+        else:
+            direct[head] = oid
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    for name, oid in direct.items():
+        if oid is None:
+            if base is not None and name in base:
+                builder.remove(name)
+        else:
+            builder.insert(name, oid, pygit2.enums.FileMode.BLOB)
+    for name, sub in nested.items():
+        sub_base = None
+        if base is not None and name in base:
+            entry = base[name]
+            if entry.type_str == "tree":
+                sub_base = repo[entry.id]
+        sub_id = _build_tree(repo, sub_base, sub)
+        if len(repo[sub_id]) == 0:
+            if base is not None and name in base:
+                builder.remove(name)
+        else:
+            builder.insert(name, sub_id, pygit2.enums.FileMode.TREE)
+    return builder.write()
+
+
+def iter_paths(files: Iterable[str], prefix: str) -> list[str]:
+    return sorted(p for p in files if p.startswith(prefix))
