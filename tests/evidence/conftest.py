@@ -33,7 +33,7 @@ def evidence_dir(tmp_path: Path) -> Path:
     copy_to(
         d / "groups.parquet",
         "SELECT * FROM (VALUES ('sex','f',40::BIGINT),('sex','m',60::BIGINT),('age','18-30',25::BIGINT))"
-        " AS t(attribute, \"group\", count)",
+        ' AS t(attribute, "group", count)',
     )
     (d / "assertions.jsonl").write_text(
         '{"assertion_id":"a1","run_at":"2026-03-01T00:00:00","passed":true}\n'
