@@ -13,6 +13,7 @@ import binascii
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import struct
 import subprocess
@@ -81,7 +82,7 @@ def _ensure_private_dir(directory: Path) -> None:
 
 @contextlib.contextmanager
 def _temp_file(target: Path, mode: int) -> Iterator[tuple[int, Path]]:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         yield fd, tmp
@@ -103,7 +104,10 @@ def _write_new_file(target: Path, data: bytes, mode: int) -> None:
 
 
 def generate_keypair(path: Path, passphrase: str | None, comment: str) -> Path:
-    """Create an Ed25519 key at ``path`` (0600) and ``path.pub``; return ``path``."""
+    """Create an Ed25519 key at ``path`` (0600) and ``path.pub``; return ``path``.
+
+    ``None`` or ``""`` writes an unencrypted key, as ``ssh-keygen -N ''`` does.
+    """
     path = Path(path)
     pub_path = public_key_path(path)
     for existing in (path, pub_path):
@@ -269,13 +273,15 @@ def agent_sign(public_key_path: Path, message: bytes, namespace: str) -> bytes:
 
 
 def _agent_failure(stderr: bytes, public_key_path: Path) -> str:
-    detail = stderr.decode("utf-8", "replace").strip().splitlines()
-    reason = detail[-1] if detail else "no output"
-    if "find key in agent" in stderr.decode("utf-8", "replace"):
+    text = stderr.decode("utf-8", "replace")
+    if "find key in agent" in text:
         return f"the key {public_key_path} is not loaded in ssh-agent (run ssh-add)"
-    if "agent socket" in stderr.decode("utf-8", "replace"):
+    if "agent socket" in text:
         return "cannot reach ssh-agent: SSH_AUTH_SOCK points to no running agent"
-    return f"ssh-keygen could not sign with {public_key_path}: {reason}"
+    lines = text.strip().splitlines()
+    return (
+        f"ssh-keygen could not sign with {public_key_path}: {lines[-1] if lines else 'no output'}"
+    )
 
 
 # --- private key leak detection ----------------------------------------------

@@ -17,6 +17,9 @@ Deliberate divergences from ssh-keygen 9.2p1 (all stricter, tested):
 * Only ``ssh-ed25519`` keys are accepted; ssh-keygen also accepts RSA, ECDSA
   and FIDO keys.
 * Version 0 is rejected (ssh-keygen only rejects versions above 1).
+* A non-empty reserved field is rejected even when the signature covers an
+  empty one; ssh-keygen ignores the field's content and accepts that blob.
+* Namespaces and hash names must be ASCII.
 * Anything after the END armor line other than one final newline is rejected;
   ssh-keygen ignores it. Base64 must be canonical and contain no blank lines.
 * Armored input above 4 KiB is rejected before any parsing.
