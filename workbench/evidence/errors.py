@@ -72,3 +72,7 @@ class ManifestError(EvidenceError):
         super().__init__(f"{filename}: invalid evidence manifest\n{lines}")
         self.filename = filename
         self.problems = problems
+
+
+class UnknownKind(EvidenceError):
+    """An evidence kind name is not one of `workbench.evidence.kinds.KINDS`."""

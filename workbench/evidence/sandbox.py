@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -82,10 +82,16 @@ _INTERRUPT_GRACE_S = 2.0
 
 @dataclass(frozen=True)
 class SnapshotFile:
-    """One evidence file to expose as a view."""
+    """One evidence file to expose as a view.
+
+    `text_columns` (CSV only): columns to read as VARCHAR whatever DuckDB's sniffer
+    thinks; otherwise group labels 'f'/'t' become BOOLEAN and '007' becomes 7.
+    Names missing from the file are ignored (schema checks report them).
+    """
 
     path: Path
     format: Format
+    text_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,20 @@ def _reader_sql(path: str, fmt: str) -> str:
     raise SandboxError(f"unsupported evidence format {fmt!r} (expected one of {FORMATS})")
 
 
+def _csv_reader_with_text_columns(con: duckdb.DuckDBPyConnection, snap: SnapshotFile) -> str:
+    # read_csv(types=...) fails on names absent from the header, so sniff it first.
+    path = str(snap.path)
+    header = {
+        str(row[0]).lower()
+        for row in con.execute(f"DESCRIBE SELECT * FROM {_reader_sql(path, 'csv')}").fetchall()
+    }
+    wanted = [c for c in snap.text_columns if c.lower() in header]
+    if not wanted:
+        return _reader_sql(path, "csv")
+    types = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in wanted)
+    return f"read_csv({_sql_string(path)}, header=true, auto_detect=true, types={{{types}}})"
+
+
 class Sandbox:
     """In-memory DuckDB exposing evidence files as views, locked down for untrusted SQL.
 
@@ -288,7 +308,7 @@ class Sandbox:
         if _GLOB_CHARS.search(str(path)):
             # DuckDB would expand these as a glob and read other files.
             raise SandboxError(f"{path}: evidence paths may not contain * ? [ ] {{ }}")
-        return SnapshotFile(path=path, format=snap.format)
+        return replace(snap, path=path)
 
     def _lock_down(self, files: dict[str, SnapshotFile], memory_limit: str, threads: int) -> None:
         # Verified by experiment on DuckDB 2.0.1 (tests/evidence/test_sandbox.py):
@@ -324,9 +344,10 @@ class Sandbox:
         con.execute(f"SET threads={int(threads)}")
         for name, snap in files.items():
             try:
-                con.execute(
-                    f'CREATE VIEW "{name}" AS SELECT * FROM {_reader_sql(str(snap.path), snap.format)}'
-                )
+                reader = _reader_sql(str(snap.path), snap.format)
+                if snap.format == "csv" and snap.text_columns:
+                    reader = _csv_reader_with_text_columns(con, snap)
+                con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')
             except duckdb.Error as exc:
                 raise SandboxError(
                     f"{snap.path}: cannot read as {snap.format}: {_first_paragraph(str(exc))}"
