@@ -355,3 +355,17 @@ def test_large_message_is_hashed(alice: SshKey) -> None:
     assert sshsig.verify(armored, big, CONTRACT_NS, alice.raw_public)
     with pytest.raises(SignatureInvalid):
         sshsig.verify(armored, big[:-1], CONTRACT_NS, alice.raw_public)
+
+
+@pytest.mark.oracle
+def test_every_flipped_byte_is_rejected_by_both(alice: SshKey, tmp_path: Path) -> None:
+    """Threat 3: no single-byte change anywhere in the blob survives either verifier.
+
+    XOR 0x80 avoids turning version 1 into 0, a documented divergence.
+    """
+    blob = dearmor(sshsig.sign(alice.private, MESSAGE, CONTRACT_NS))
+    for position in range(len(blob)):
+        tampered = armor(blob[:position] + bytes([blob[position] ^ 0x80]) + blob[position + 1 :])
+        assert not _ours_accepts(tampered, alice), position
+        oracle = keygen_verify(tmp_path, tampered, MESSAGE, CONTRACT_NS, alice)
+        assert oracle.returncode != 0, position
