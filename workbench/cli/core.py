@@ -1,0 +1,271 @@
+"""Core commands: init, validate, status, show, log, diff, demo, and the TUI launcher."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench.cli.output import emit_json, table
+
+
+def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.service.core import Workbench
+
+    start = Path(args.repo) if args.repo else Path.cwd()
+    if args.repo:
+        from workbench.service.core import find_root
+
+        root = find_root(start)
+    else:
+        from workbench.service.core import find_root
+
+        root = find_root(start)
+    return Workbench(root, now=args.now, readonly=args.readonly, actor=args.actor)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create a new governance repo")
+    p.add_argument("dir", help="directory to create (must be new or empty)")
+    p.add_argument("--org", default="Example Org", help="organisation name")
+    p.add_argument("--domain", default="example.org", help="signing namespace domain")
+    p.add_argument("--person", default="data.lead", help="id of the first person (you)")
+    p.add_argument("--name", default="Example Data Lead", help="your name")
+    p.add_argument("--email", help="your email (default: PERSON@DOMAIN)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "validate", help="check every file: syntax, schema, named owners, references"
+    )
+    p.add_argument(
+        "--rev", default="WORKTREE", help="revision to check (default: the working tree)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("status", help="one line per seam: owner, parties, kind, problems")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("show", help="show one contract: parties, owner, terms, escalation")
+    p.add_argument("id")
+    p.add_argument("--rev", default="WORKTREE")
+    p.add_argument("--raw", action="store_true", help="print the TOML as stored")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("log", help="commits that changed a contract")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("diff", help="diff of a contract between two revisions, with a term summary")
+    p.add_argument("id")
+    p.add_argument("rev1", nargs="?", default=None, help="old revision (default HEAD)")
+    p.add_argument("rev2", nargs="?", default=None, help="new revision (default: working tree)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("demo", help="build the demo governance repo and open it")
+    p.add_argument("dir", nargs="?", help="where to build it (default: a new temporary directory)")
+    p.add_argument("--no-tui", action="store_true", help="build it and print its status")
+    p.add_argument("--force", action="store_true", help="rebuild over an existing demo repo")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from workbench.service.init import init_repo
+
+    target = init_repo(
+        Path(args.dir),
+        org=args.org,
+        domain=args.domain,
+        person=args.person,
+        name=args.name,
+        email=args.email,
+        now=args.now,
+    )
+    print(f"created governance repo in {target}")
+    print(f"next: cd {target} && workbench validate && workbench status")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    wb = workbench_for(args)
+    state = wb.state(args.rev)
+    if args.json:
+        emit_json(
+            {
+                "valid": not state.errors,
+                "errors": len(state.errors),
+                "warnings": len(state.warnings),
+                "contracts": len(state.contracts),
+                "problems": [p.to_json() for p in state.problems],
+            }
+        )
+    else:
+        for problem in state.problems:
+            print(problem.render())
+        summary = f"{len(state.contracts)} contract(s), {len(state.errors)} error(s), {len(state.warnings)} warning(s)"
+        print(
+            summary if state.problems else f"{summary}: all valid",
+            file=sys.stderr if state.problems else sys.stdout,
+        )
+    return 1 if state.errors else 0
+
+
+def seam_views_for(wb):  # type: ignore[no-untyped-def]
+    from workbench.governance.seams import seam_views
+
+    state = wb.state()
+    return state, seam_views(state, wb.now.date())
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    wb = workbench_for(args)
+    _state, views = seam_views_for(wb)
+    if args.json:
+        emit_json([v.to_json() for v in views])
+    else:
+        rows = []
+        for v in views:
+            problems = "; ".join(v.problems[:2]) + (" …" if len(v.problems) > 2 else "")
+            if v.departed:
+                problems = "; ".join(filter(None, [f"departed: {', '.join(v.departed)}", problems]))
+            marks = " ".join(f"{k}:{m}" for k, m in v.marks.items())
+            rows.append(
+                [
+                    v.id,
+                    v.kind,
+                    f"{v.provider} → {v.consumer}",
+                    v.owner or "—",
+                    f"{v.provider_lead or '—'} / {v.consumer_lead or '—'}",
+                    v.state,
+                    " ".join(filter(None, [marks, problems])) or "ok",
+                ]
+            )
+        print(table(rows, ["SEAM", "KIND", "TEAMS", "OWNER", "PARTIES", "STATE", "PROBLEMS"]))
+    return 1 if any(v.state != "governed" for v in views) else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    wb = workbench_for(args)
+    if args.raw:
+        sys.stdout.write(wb.contract_text(args.id, args.rev))
+        return 0
+    doc = wb.contract(args.id, args.rev)
+    c = doc.contract
+    state = wb.state(args.rev)
+    if args.json:
+        emit_json(c.model_dump(mode="json"))
+        return 0
+    from workbench.model.describe import describe_term
+
+    def who(pid: str) -> str:
+        person = state.people.get(pid)
+        if person is None:
+            return f"{pid} (unknown)"
+        left = (
+            f", LEFT {person.left}" + (f" → {person.replaced_by}" if person.replaced_by else "")
+            if person.has_left(wb.now.date())
+            else ""
+        )
+        return f"{person.name} ({pid}, {person.role or person.team}{left})"
+
+    review = c.review
+    defaults = state.settings.defaults if state.settings else None
+    cadence = review.cadence or (defaults.review_cadence if defaults else None)
+    lines = [
+        f"{c.title}  [{c.id}]",
+        f"  status       {c.status.value}" + (f", adopted {c.adopted}" if c.adopted else ""),
+        f"  seam         {c.seam.provider} → {c.seam.consumer} ({c.seam.kind.value})",
+        f"  owner        {who(c.owner)}",
+        f"  parties      provider lead {who(c.parties.provider_lead)}",
+        f"               consumer lead {who(c.parties.consumer_lead)}",
+    ]
+    if c.cosigners:
+        lines.append(f"  co-signers   {', '.join(who(p) for p in c.cosigners)}")
+    e = c.escalation
+    lines += [
+        f"  escalation   page {who(e.primary)}, backup {who(e.backup)}",
+        f"               via {e.channel}, acknowledge within {e.ack_sla.human()}",
+        f"  changes      notify {', '.join(c.change_protocol.notify) or '—'}; acknowledge within {c.change_protocol.ack_window.human()}",
+        f"  review       every {cadence.human() if cadence else '—'}",
+        "  terms",
+    ]
+    for term in c.terms:
+        lines.append(f"    {term.id} ({term.kind}) owner {who(term.owner)}")
+        lines.append(f"      {describe_term(term)}")
+    for ex in c.exemptions:
+        lines.append(
+            f"  exemption    {ex.term}: {ex.reason} (approved by {ex.approver}, expires {ex.expires})"
+        )
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    wb = workbench_for(args)
+    wb.contract_text(args.id, "HEAD")
+    commits = wb.history(args.id)
+    if args.json:
+        emit_json([c.to_json() for c in commits])
+        return 0
+    for c in commits:
+        print(
+            f"{c.short}  {c.time:%Y-%m-%d %H:%M}Z  {c.author_name} <{c.author_email}>  {c.summary}"
+        )
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    wb = workbench_for(args)
+    d = wb.diff(args.id, args.rev1, args.rev2)
+    if args.json:
+        emit_json(
+            {
+                "contract": d.contract_id,
+                "old": d.old_rev,
+                "new": d.new_rev,
+                "diff": d.text,
+                "summary": d.comparison.lines(),
+            }
+        )
+        return 0
+    sys.stdout.write(d.text or "no textual changes\n")
+    summary = d.comparison.lines()
+    print(
+        "\nterm-level summary:"
+        if summary
+        else "\nterm-level summary: no semantic change (editorial)"
+    )
+    for line in summary:
+        print(f"  {line}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from workbench.demo.build import build_demo
+
+    target = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="handshake-demo-"))
+    build_demo(target, now=args.now, force=args.force)
+    print(f"demo governance repo built in {target}", file=sys.stderr)
+    if args.no_tui:
+        args.repo = str(target)
+        return cmd_status(argparse.Namespace(**{**vars(args), "json": False})) and 0
+    args.repo = str(target)
+    return open_tui(args)
+
+
+def open_tui(args: argparse.Namespace) -> int:
+    try:
+        from workbench.tui.launch import run
+    except ImportError:
+        print(
+            "the terminal app is not available in this build; use the CLI commands (workbench --help)",
+            file=sys.stderr,
+        )
+        return 2
+    return run(args)

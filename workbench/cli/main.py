@@ -1,0 +1,103 @@
+"""`workbench`: the command line. Every capability, headless, with stable exit codes.
+
+Exit codes: 0 ok, 1 the check found problems, 2 usage or input error.
+Heavy libraries (textual, duckdb, pygit2) are imported inside commands, never here, so
+`workbench --help` and scripts stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from workbench import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+# Each module has `register(subparsers)`; its commands set `func(args) -> int`.
+COMMAND_MODULES = [
+    "workbench.cli.core",
+]
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--now {text!r}: expected an ISO-8601 time such as 2026-11-27T09:00:00Z"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="workbench",
+        description=(
+            "Handshake Workbench: version-controlled contracts for the seams between teams. "
+            "Run without a command to open the terminal app."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="governance repo (default: the one containing the current directory)",
+    )
+    parser.add_argument(
+        "--as", dest="actor", metavar="PERSON", help="act as this person from keys/people.toml"
+    )
+    parser.add_argument(
+        "--now",
+        type=parse_now,
+        metavar="TIME",
+        help="evaluate time rules at this moment (ISO-8601; default: now)",
+    )
+    parser.add_argument(
+        "--readonly", action="store_true", help="refuse every action that would change the repo"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from workbench.cli.core import open_tui
+
+        args.func = open_tui
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - translated into a message, never a traceback
+        return report_error(exc)
+
+
+def report_error(exc: BaseException) -> int:
+    from workbench.cli.errors import describe_error
+
+    message, code = describe_error(exc)
+    print(f"workbench: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,163 @@
+"""The seam map: teams, the seams between them, and each seam's state at `now`.
+
+Pure function of the governance state. Later rooms (signatures, reviews, violations,
+notices, diagnostics) add their verdicts through `SeamView.marks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from workbench.model.contract import SeamKind
+from workbench.model.state import GovernanceState
+
+# The order in which the chain reads left to right: data → model → product → compliance.
+KIND_ORDER = {
+    SeamKind.data_model: 0,
+    SeamKind.model_product: 1,
+    SeamKind.product_compliance: 2,
+    SeamKind.custom: 3,
+}
+
+
+@dataclass
+class SeamView:
+    id: str
+    provider: str
+    consumer: str
+    kind: str
+    title: str
+    governed: bool
+    owner: str | None = None
+    owner_name: str | None = None
+    provider_lead: str | None = None
+    consumer_lead: str | None = None
+    status: str = ""
+    exchange: str = ""
+    problems: list[str] = field(default_factory=list)
+    departed: list[str] = field(default_factory=list)
+    # name -> short text, e.g. {"signature": "approved", "review": "overdue"}
+    marks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        """The headline state shown on the map."""
+        if not self.governed:
+            return "ungoverned"
+        if self.departed or self.owner is None:
+            return "owner-departed" if self.departed else "owner-missing"
+        if self.problems:
+            return "invalid"
+        return "governed"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "provider": self.provider,
+            "consumer": self.consumer,
+            "kind": self.kind,
+            "state": self.state,
+            "governed": self.governed,
+            "owner": self.owner,
+            "provider_lead": self.provider_lead,
+            "consumer_lead": self.consumer_lead,
+            "status": self.status,
+            "problems": self.problems,
+            "departed": self.departed,
+            "marks": self.marks,
+        }
+
+
+def seam_views(state: GovernanceState, today: date) -> list[SeamView]:
+    views: list[SeamView] = []
+    governed_pairs: set[tuple[str, str]] = set()
+    for contract_id, doc in sorted(state.contracts.items()):
+        c = doc.contract
+        governed_pairs.add((c.seam.provider, c.seam.consumer))
+        owner = state.people.get(c.owner)
+        departed = sorted(
+            {
+                value
+                for _where, value in c.person_refs()
+                if (p := state.people.get(value)) is not None and p.has_left(today)
+            }
+        )
+        views.append(
+            SeamView(
+                id=contract_id,
+                provider=c.seam.provider,
+                consumer=c.seam.consumer,
+                kind=c.seam.kind.value,
+                title=c.title,
+                governed=True,
+                owner=c.owner if owner else None,
+                owner_name=owner.name if owner else None,
+                provider_lead=c.parties.provider_lead,
+                consumer_lead=c.parties.consumer_lead,
+                status=c.status.value,
+                problems=[p.message for p in state.problems_for(doc.path) if p.severity == "error"],
+                departed=departed,
+            )
+        )
+    # Files that failed to parse still are seams someone meant to govern.
+    for path in sorted(state.documents):
+        if path.startswith("contracts/") and path.endswith(".toml"):
+            cid = path.removeprefix("contracts/").removesuffix(".toml")
+            if cid not in state.contracts:
+                views.append(
+                    SeamView(
+                        id=cid,
+                        provider="?",
+                        consumer="?",
+                        kind="custom",
+                        title=cid,
+                        governed=True,
+                        problems=[
+                            p.message for p in state.problems_for(path) if p.severity == "error"
+                        ],
+                    )
+                )
+    if state.settings is not None:
+        for ex in state.settings.exchanges:
+            if (ex.provider, ex.consumer) not in governed_pairs:
+                views.append(
+                    SeamView(
+                        id=f"{ex.provider}->{ex.consumer}",
+                        provider=ex.provider,
+                        consumer=ex.consumer,
+                        kind="custom",
+                        title=ex.what,
+                        governed=False,
+                        exchange=ex.what,
+                    )
+                )
+    return views
+
+
+def team_layers(state: GovernanceState, views: list[SeamView]) -> list[list[str]]:
+    """Teams in layers so that every seam points left to right (longest-path layering)."""
+    teams = set(state.teams) | {v.provider for v in views} | {v.consumer for v in views}
+    teams.discard("?")
+    edges = {(v.provider, v.consumer) for v in views if v.provider in teams and v.consumer in teams}
+    depth = dict.fromkeys(teams, 0)
+    # Bellman-Ford style relaxation; bounded by the team count so cycles cannot loop forever.
+    for _ in range(len(teams)):
+        changed = False
+        for a, b in edges:
+            if depth[b] < depth[a] + 1 and depth[a] + 1 < len(teams):
+                depth[b] = depth[a] + 1
+                changed = True
+        if not changed:
+            break
+    connected = {t for edge in edges for t in edge}
+    layers: dict[int, list[str]] = {}
+    for team in sorted(teams):
+        if team in connected:
+            layers.setdefault(depth[team], []).append(team)
+    out = [layers[k] for k in sorted(layers)]
+    isolated = sorted(teams - connected)
+    if isolated:
+        out.append(isolated)
+    return out

@@ -1,0 +1,1 @@
+"""The one service layer behind the CLI and the TUI."""

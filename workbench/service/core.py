@@ -1,0 +1,259 @@
+"""The Workbench service: every capability of the CLI and the TUI goes through here.
+
+The clock and the repository path are passed in, never read from globals, so that every
+rule about "overdue" or "48 hours" is testable with a fixed `now`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from workbench.model.compare import ContractComparison, compare_contracts
+from workbench.model.contract import Contract
+from workbench.model.people import Person
+from workbench.model.problems import Problem
+from workbench.model.state import ContractDoc, GovernanceState, load_state, parse_document
+from workbench.model.text import normalise
+from workbench.repo import layout
+from workbench.service.errors import (
+    InvalidEdit,
+    NotAGovernanceRepo,
+    ReadOnlyError,
+    UnknownContract,
+    WorkbenchError,
+)
+
+WORKTREE = "WORKTREE"
+
+
+def find_root(start: Path) -> Path:
+    """The governance repo containing `start`: a git work tree with a workbench.toml."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / layout.SETTINGS).is_file() and (candidate / ".git").exists():
+            return candidate
+    raise NotAGovernanceRepo(
+        f"{start} is not inside a governance repo (no workbench.toml in a git work tree).\n"
+        "Create one with `workbench init DIR`, or try the demo with `workbench demo`."
+    )
+
+
+@dataclass
+class ContractDiff:
+    contract_id: str
+    old_rev: str
+    new_rev: str
+    text: str
+    comparison: ContractComparison
+    problems: list[str] = field(default_factory=list)
+
+
+class Workbench:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        now: datetime | None = None,
+        readonly: bool = False,
+        actor: str | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        if not (self.root / layout.SETTINGS).is_file():
+            raise NotAGovernanceRepo(f"{self.root}: no workbench.toml here")
+        self._now = now
+        self.readonly = readonly
+        self.requested_actor = actor
+        self._local = threading.local()
+        self._cache: dict[tuple[str, str | None], GovernanceState] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def discover(cls, start: Path, **kwargs: object) -> Workbench:
+        return cls(find_root(start), **kwargs)  # type: ignore[arg-type]
+
+    # -- basics ---------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        return self._now or datetime.now(UTC)
+
+    @property
+    def git(self):  # type: ignore[no-untyped-def]  # lazily imported: pygit2 is heavy
+        repo = getattr(self._local, "git", None)
+        if repo is None:
+            from workbench.repo.git import GitRepo
+
+            repo = GitRepo(self.root)
+            self._local.git = repo
+        return repo
+
+    def require_writable(self, what: str) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"read-only mode: cannot {what}")
+
+    # -- state ----------------------------------------------------------------------------
+    def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
+        return self.git.read_files(rev, layout.is_state_path)
+
+    def state(self, rev: str = WORKTREE) -> GovernanceState:
+        if rev == WORKTREE:
+            return load_state(self.files(rev), self.now.date())
+        commit = self.git.resolve(rev).id
+        key = (str(commit), self.now.date().isoformat())
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is None:
+            cached = load_state(self.files(str(commit)), self.now.date())
+            with self._lock:
+                self._cache[key] = cached
+        return cached
+
+    def contract(self, contract_id: str, rev: str = WORKTREE) -> ContractDoc:
+        state = self.state(rev)
+        doc = state.contracts.get(contract_id)
+        if doc is None:
+            path = layout.contract_path(contract_id)
+            if path in state.documents:
+                raise WorkbenchError(f"{path} has errors; run `workbench validate` to see them")
+            raise UnknownContract(f"no contract {contract_id!r} at {rev.lower()}")
+        return doc
+
+    def contract_text(self, contract_id: str, rev: str = WORKTREE) -> str:
+        data = self.git.blob_at(rev, layout.contract_path(contract_id))
+        if data is None:
+            raise UnknownContract(f"no contract {contract_id!r} at {rev.lower()}")
+        return data.decode("utf-8", errors="replace")
+
+    def actor(self, state: GovernanceState | None = None) -> Person:
+        from workbench.service.identity import resolve_actor
+
+        state = state or self.state()
+        config = self.git.repo.config
+        try:
+            email = config["user.email"]
+        except KeyError:
+            email = None
+        return resolve_actor(state, self.requested_actor, email)
+
+    # -- history --------------------------------------------------------------------------
+    def history(self, contract_id: str):  # type: ignore[no-untyped-def]
+        return self.git.history(layout.contract_path(contract_id))
+
+    def diff(
+        self, contract_id: str, old_rev: str | None = None, new_rev: str | None = None
+    ) -> ContractDiff:
+        """Text diff and term-level summary; defaults: HEAD against the working tree."""
+        path = layout.contract_path(contract_id)
+        old_rev = old_rev or "HEAD"
+        new_rev = new_rev or WORKTREE
+        old = self.git.blob_at(old_rev, path)
+        new = self.git.blob_at(new_rev, path)
+        if old is None and new is None:
+            raise UnknownContract(f"no contract {contract_id!r} at {old_rev} or {new_rev}")
+        old_text = (old or b"").decode("utf-8", errors="replace")
+        new_text = (new or b"").decode("utf-8", errors="replace")
+        text = "".join(
+            difflib.unified_diff(
+                old_text.splitlines(keepends=True),
+                new_text.splitlines(keepends=True),
+                f"a/{path} ({old_rev})",
+                f"b/{path} ({new_rev})",
+            )
+        )
+        old_model = _parse_contract(path, old)
+        new_model = _parse_contract(path, new)
+        return ContractDiff(
+            contract_id, old_rev, new_rev, text, compare_contracts(old_model, new_model)
+        )
+
+    # -- validation of an edit ------------------------------------------------------------
+    def check_contract_text(self, contract_id: str, text: str) -> list[Problem]:
+        """Validate an edited contract against the current registry (for the editor)."""
+        files = self.files(WORKTREE)
+        files = {
+            p: b
+            for p, b in files.items()
+            if not p.startswith(layout.CONTRACTS) or p == layout.contract_path(contract_id)
+        }
+        files[layout.contract_path(contract_id)] = text.encode("utf-8")
+        state = load_state(files, self.now.date())
+        return state.problems_for(layout.contract_path(contract_id))
+
+    # -- writes ---------------------------------------------------------------------------
+    def commit(self, changes: dict[str, bytes | None], message: str) -> str:
+        """The one door for writes: read-only check, acting person, atomic write, one commit."""
+        self.require_writable("commit changes")
+        actor = self.actor()
+        from workbench.repo.git import Author
+
+        signer = self.commit_signer(actor)
+        return self.git.commit_files(
+            changes, message, Author(actor.name, actor.email), when=self.now, signer=signer
+        )
+
+    def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
+        """Hook for SSH-signed commits (the signing room installs one when a key exists)."""
+        return None
+
+    def save_contract(self, contract_id: str, text: str, message: str) -> str:
+        self.require_writable("save contracts")
+        text = normalise(text)
+        problems = [p for p in self.check_contract_text(contract_id, text) if p.severity == "error"]
+        if problems:
+            raise InvalidEdit(
+                f"{layout.contract_path(contract_id)} has {len(problems)} error(s); not saved",
+                problems,
+            )
+        path = layout.contract_path(contract_id)
+        if self.git.blob_at("HEAD", path) == text.encode("utf-8"):
+            raise WorkbenchError(f"{path}: no changes to save")
+        commit = self.commit({path: text.encode("utf-8")}, message)
+        self.discard_draft(contract_id)
+        return commit
+
+    def set_contract_value(
+        self, contract_id: str, path: tuple[str | int, ...], value: object, message: str
+    ) -> str:
+        """A structured edit (e.g. change owner); the rest of the file stays byte-identical."""
+        from workbench.repo.edit import set_value
+
+        text = self.contract_text(contract_id)
+        return self.save_contract(contract_id, set_value(text, path, value), message)
+
+    # -- drafts: an invalid edit is never lost ------------------------------------------
+    def _draft_path(self, contract_id: str) -> Path:
+        # Inside .git so drafts never show up as changes and are never committed.
+        return self.root / ".git" / "handshake-workbench" / "drafts" / f"{contract_id}.toml"
+
+    def save_draft(self, contract_id: str, text: str) -> Path:
+        from workbench.repo.atomic import atomic_write
+
+        path = self._draft_path(contract_id)
+        atomic_write(path, text.encode("utf-8"), mode=0o600)
+        return path
+
+    def load_draft(self, contract_id: str) -> str | None:
+        path = self._draft_path(contract_id)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def discard_draft(self, contract_id: str) -> None:
+        self._draft_path(contract_id).unlink(missing_ok=True)
+
+    def drafts(self) -> list[str]:
+        folder = self._draft_path("x").parent
+        return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def _parse_contract(path: str, data: bytes | None) -> Contract | None:
+    if data is None:
+        return None
+    doc, problems = parse_document(path, data)
+    if problems or doc.data is None:
+        return None
+    try:
+        return Contract.model_validate(doc.data)
+    except Exception:
+        return None

@@ -1,0 +1,25 @@
+"""Errors a front end shows to the user as a message (CLI exit 2, TUI dialog)."""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """A usage or input problem the user can fix; never shown as a traceback."""
+
+
+class NotAGovernanceRepo(WorkbenchError):
+    pass
+
+
+class ReadOnlyError(WorkbenchError):
+    pass
+
+
+class UnknownContract(WorkbenchError):
+    pass
+
+
+class InvalidEdit(WorkbenchError):
+    def __init__(self, message: str, problems: list) -> None:  # type: ignore[type-arg]
+        super().__init__(message)
+        self.problems = problems

@@ -1,0 +1,50 @@
+"""Who is acting: the person from the registry on whose behalf the workbench commits."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from workbench.model.people import Person
+from workbench.model.state import GovernanceState
+from workbench.service.errors import WorkbenchError
+
+
+def config_home(env: dict[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "handshake-workbench"
+
+
+def user_config(env: dict[str, str] | None = None) -> dict[str, object]:
+    path = config_home(env) / "config.toml"
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise WorkbenchError(f"{path}: cannot read your workbench config: {exc}") from exc
+
+
+def resolve_actor(state: GovernanceState, requested: str | None, git_email: str | None) -> Person:
+    """`--as`, then $WORKBENCH_PERSON, then the user config, then git's user.email."""
+    candidates = [
+        ("--as", requested),
+        ("WORKBENCH_PERSON", os.environ.get("WORKBENCH_PERSON")),
+        ("config person", str(user_config().get("person") or "") or None),
+    ]
+    for source, person_id in candidates:
+        if person_id:
+            person = state.people.get(person_id)
+            if person is None:
+                raise WorkbenchError(f"{source}: {person_id!r} is not a person in keys/people.toml")
+            return person
+    if git_email:
+        matches = [p for p in state.people.values() if p.email.lower() == git_email.lower()]
+        if len(matches) == 1:
+            return matches[0]
+    raise WorkbenchError(
+        'who is acting? pass --as PERSON, set WORKBENCH_PERSON, or set `person = "<id>"` '
+        f"in {config_home() / 'config.toml'}"
+    )
