@@ -115,10 +115,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def seam_views_for(wb):  # type: ignore[no-untyped-def]
-    from workbench.governance.seams import seam_views
-
-    state = wb.state()
-    return state, seam_views(state, wb.now.date())
+    return wb.state(), wb.seam_map()
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -138,6 +138,15 @@ class Workbench:
             email = None
         return resolve_actor(state, self.requested_actor, email)
 
+    def seam_map(self, rev: str = WORKTREE):  # type: ignore[no-untyped-def]
+        """Seam views at `now`, with the marks of every installed capability."""
+        from workbench.governance.seams import seam_views
+        from workbench.service.marks import apply_marks
+
+        views = seam_views(self.state(rev), self.now.date())
+        apply_marks(self, views)
+        return views
+
     # -- history --------------------------------------------------------------------------
     def history(self, contract_id: str):  # type: ignore[no-untyped-def]
         return self.git.history(layout.contract_path(contract_id))

@@ -1,0 +1,24 @@
+"""Marks on the seam map from each capability (signatures, reviews, violations, …).
+
+Each provider takes the Workbench and the seam views and fills `SeamView.marks` with a
+short state per capability, e.g. marks["signature"] = "approved". Providers are listed by
+module path and imported lazily so that the map costs only what is installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.governance.seams import SeamView
+    from workbench.service.core import Workbench
+
+# "module:function" entries; each function(wb, views) -> None.
+MARK_PROVIDERS: list[str] = []
+
+
+def apply_marks(wb: Workbench, views: list[SeamView]) -> None:
+    for entry in MARK_PROVIDERS:
+        module, _, name = entry.partition(":")
+        getattr(importlib.import_module(module), name)(wb, views)
