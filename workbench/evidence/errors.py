@@ -76,3 +76,7 @@ class ManifestError(EvidenceError):
 
 class UnknownKind(EvidenceError):
     """An evidence kind name is not one of `workbench.evidence.kinds.KINDS`."""
+
+
+class UnsafePath(EvidenceError):
+    """A snapshot path would leave the repository (`..`, symlink escape) or is malformed."""

@@ -1,0 +1,447 @@
+"""`evidence/manifest.toml`: the register of evidence snapshots (pure: text in, text out).
+
+Format (one ``[[snapshot]]`` table per registered file, sorted by id)::
+
+    # Evidence snapshots registered in this repository.
+    # Written by workbench: one [[snapshot]] per file, sorted by id.
+    version = 1
+
+    [[snapshot]]
+    id = "ev-0123456789ab"          # "ev-" + first 12 hex digits of sha256
+    kind = "freshness_lags"         # a key of workbench.evidence.kinds.KINDS
+    path = "evidence/snapshots/ev-0123456789ab.csv"
+    sha256 = "0123456789ab…"        # 64 lowercase hex digits of the file bytes
+    size = 1234                     # bytes
+    format = "csv"                  # csv | parquet | json | jsonl
+    captured_at = 2026-03-01T10:00:00Z
+    source = "prometheus export"
+    contract = "ranking-features"   # optional
+    term = "freshness-p95"          # optional
+    registered_by = "p-ann"         # optional person id
+    registered_at = 2026-03-01T10:05:00Z  # optional
+
+`path` is repo-relative POSIX (no ``..``; must stay inside the repository even
+after following symlinks), or absolute / ``file:///…`` for large files kept
+outside git. Rendering is deterministic: same data → same bytes, so the file
+diffs cleanly and can be signed. No git access here; callers stage the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from workbench.evidence.errors import ManifestError, UnsafePath
+
+MANIFEST_PATH = "evidence/manifest.toml"
+SNAPSHOT_DIR = "evidence/snapshots"
+MANIFEST_VERSION = 1
+
+SNAPSHOT_ID_RE = re.compile(r"^ev-[0-9a-f]{12}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+_FIELD_ORDER = (
+    "id",
+    "kind",
+    "path",
+    "sha256",
+    "size",
+    "format",
+    "captured_at",
+    "source",
+    "contract",
+    "term",
+    "registered_by",
+    "registered_at",
+)
+_HEADER = (
+    "# Evidence snapshots registered in this repository.\n"
+    "# Written by workbench: one [[snapshot]] per file, sorted by id.\n"
+)
+
+
+def snapshot_id(sha256_hex: str) -> str:
+    """The snapshot id derived from the file's sha256."""
+    return "ev-" + sha256_hex[:12]
+
+
+def snapshot_relpath(snap_id: str, fmt: str) -> str:
+    """Where a snapshot kept in git lives, e.g. ``evidence/snapshots/ev-….parquet``."""
+    return f"{SNAPSHOT_DIR}/{snap_id}.{fmt}"
+
+
+def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> tuple[str, int]:
+    """(hex digest, size in bytes), streaming so large exports never sit in memory."""
+    digest = hashlib.sha256()
+    size = 0
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def check_path_syntax(path: str) -> str:
+    """Validate a manifest `path` value; return it unchanged or raise ValueError."""
+    if not path or path != path.strip():
+        raise ValueError("must be a non-empty path without surrounding spaces")
+    if "\\" in path or "\x00" in path:
+        raise ValueError("must use '/' separators (POSIX) and no NUL bytes")
+    if path.startswith("file:"):
+        parts = urlsplit(path)
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValueError("file: URLs must be absolute local paths (file:///…)")
+        local = unquote(parts.path)
+    else:
+        local = path
+    segments = local.split("/")
+    if ".." in segments:
+        raise ValueError("must not contain '..'")
+    if not local.startswith("/"):
+        if any(s in ("", ".") for s in segments):
+            raise ValueError("relative paths must not contain empty or '.' segments")
+        if re.match(r"^[A-Za-z]:", local):
+            raise ValueError("must be a repo-relative POSIX path or an absolute path")
+    return path
+
+
+def is_external(path: str) -> bool:
+    """True for absolute / file: paths (files kept outside git)."""
+    return path.startswith(("/", "file:"))
+
+
+def resolve_snapshot_path(path: str, root: Path) -> Path:
+    """The file a manifest `path` designates, refusing anything that escapes `root`.
+
+    Relative paths are resolved (following symlinks) and must stay under the
+    resolved `root`. Absolute and file: paths are taken as they are.
+    """
+    try:
+        check_path_syntax(path)
+    except ValueError as exc:
+        raise UnsafePath(f"{path!r}: {exc}") from None
+    if path.startswith("file:"):
+        return Path(unquote(urlsplit(path).path))
+    if path.startswith("/"):
+        return Path(path)
+    root_resolved = Path(root).resolve()
+    target = (root_resolved / PurePosixPath(path)).resolve()
+    if not target.is_relative_to(root_resolved):
+        raise UnsafePath(f"{path!r}: resolves outside the repository (symlink to {target})")
+    return target
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an RFC 3339 date-time such as 2026-03-01T10:00:00Z") from None
+    if not isinstance(value, datetime):
+        raise ValueError("must be an RFC 3339 date-time such as 2026-03-01T10:00:00Z")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a UTC offset; write it in UTC with 'Z'")
+    return value.astimezone(UTC)
+
+
+class Snapshot(BaseModel):
+    """One registered evidence file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    kind: str
+    path: str
+    sha256: str
+    size: StrictInt
+    format: Literal["csv", "parquet", "json", "jsonl"]
+    captured_at: datetime
+    source: str
+    contract: str | None = None
+    term: str | None = None
+    registered_by: str | None = None
+    registered_at: datetime | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not SNAPSHOT_ID_RE.match(v):
+            raise ValueError("must be 'ev-' followed by 12 lowercase hex digits")
+        return v
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        from workbench.evidence.kinds import KINDS
+
+        if v not in KINDS:
+            raise ValueError(f"unknown evidence kind {v!r} (known: {', '.join(sorted(KINDS))})")
+        return v
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return check_path_syntax(v)
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha(cls, v: str) -> str:
+        if not SHA256_RE.match(v):
+            raise ValueError("must be 64 lowercase hex digits")
+        return v
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError("must be a non-negative number of bytes")
+        return v
+
+    @field_validator("captured_at", "registered_at", mode="before")
+    @classmethod
+    def _dt(cls, v: Any) -> Any:
+        return None if v is None else _utc(v)
+
+    @field_validator("source", "contract", "term", "registered_by")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Snapshot:
+        if self.id != snapshot_id(self.sha256):
+            raise ValueError(
+                f"id {self.id!r} does not match sha256 (expected {snapshot_id(self.sha256)!r})"
+            )
+        from workbench.evidence.errors import UnknownFormat
+        from workbench.evidence.kinds import detect_format
+
+        try:
+            by_suffix = detect_format(PurePosixPath(self.path))
+        except UnknownFormat:
+            by_suffix = None  # external files may be named freely
+        if by_suffix is not None and by_suffix != self.format:
+            raise ValueError(
+                f"format {self.format!r} does not match the path suffix ({by_suffix!r})"
+            )
+        return self
+
+
+class Manifest(BaseModel):
+    """All registered snapshots, kept sorted by id; ids and paths are unique."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: StrictInt = MANIFEST_VERSION
+    snapshots: tuple[Snapshot, ...] = ()
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: int) -> int:
+        if v != MANIFEST_VERSION:
+            raise ValueError(
+                f"unsupported manifest version {v} (this workbench reads {MANIFEST_VERSION})"
+            )
+        return v
+
+    @field_validator("snapshots")
+    @classmethod
+    def _sorted(cls, v: tuple[Snapshot, ...]) -> tuple[Snapshot, ...]:
+        # Canonical order, so equal manifests compare equal and render identically.
+        return tuple(sorted(v, key=lambda s: s.id))
+
+    @model_validator(mode="after")
+    def _unique(self) -> Manifest:
+        for field_name in ("id", "path"):
+            seen: set[str] = set()
+            for snap in self.snapshots:
+                value = getattr(snap, field_name)
+                if value in seen:
+                    raise ValueError(f"duplicate snapshot {field_name} {value!r}")
+                seen.add(value)
+        return self
+
+    def get(self, snap_id: str) -> Snapshot | None:
+        return next((s for s in self.snapshots if s.id == snap_id), None)
+
+    def with_snapshot(self, snapshot: Snapshot) -> Manifest:
+        """A new manifest with `snapshot` added (or replacing the one with its id)."""
+        others = tuple(s for s in self.snapshots if s.id != snapshot.id)
+        return Manifest(version=self.version, snapshots=(*others, snapshot))
+
+    def without(self, snap_id: str) -> Manifest:
+        return Manifest(
+            version=self.version, snapshots=tuple(s for s in self.snapshots if s.id != snap_id)
+        )
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _describe(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(snapshot)"
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type")
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    msg = str(error.get("msg", "invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def parse_manifest(text: str, filename: str = MANIFEST_PATH) -> Manifest:
+    """Parse and validate manifest text; `ManifestError` lists every problem found."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(filename, [f"not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    for key in sorted(set(data) - {"version", "snapshot"}):
+        problems.append(f"top-level key {key!r}: unknown (expected 'version' and [[snapshot]])")
+    raw = data.get("snapshot", [])
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        problems.append("'snapshot' must be an array of tables ([[snapshot]])")
+        raw = []
+    snapshots: list[Snapshot] = []
+    for index, table in enumerate(raw):
+        label = f"snapshot[{index}]" + (
+            f" ({table['id']})" if isinstance(table.get("id"), str) else ""
+        )
+        try:
+            snapshots.append(Snapshot.model_validate(table))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = _describe(err["loc"])
+                where = f"field '{loc}'" if err["loc"] else "snapshot"
+                problems.append(f"{label} {where}: {_message(err)}")
+    if problems:
+        raise ManifestError(filename, problems)
+    try:
+        return Manifest(version=data.get("version", MANIFEST_VERSION), snapshots=tuple(snapshots))
+    except ValidationError as exc:
+        raise ManifestError(
+            filename, [f"{_describe(e['loc']) or 'manifest'}: {_message(e)}" for e in exc.errors()]
+        ) from None
+
+
+# --------------------------------------------------------------------------- render
+
+
+def _toml_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_datetime(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return value.strftime(fmt)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return _toml_datetime(value)
+    if isinstance(value, bool):  # before int: bool is an int subclass
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return _toml_string(str(value))
+
+
+def render_manifest(manifest: Manifest) -> str:
+    """Deterministic TOML: fixed header and field order, snapshots sorted by id."""
+    lines = [_HEADER + f"version = {manifest.version}"]
+    for snap in sorted(manifest.snapshots, key=lambda s: s.id):
+        body = ["[[snapshot]]"]
+        for name in _FIELD_ORDER:
+            value = getattr(snap, name)
+            if value is not None:
+                body.append(f"{name} = {_toml_value(value)}")
+        lines.append("\n".join(body))
+    return "\n\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@dataclass(frozen=True)
+class SnapshotIntegrity:
+    ok: bool
+    reason: str
+    # "ok" | "missing" | "tampered" | "unsafe_path"
+    status: str = "ok"
+    path: Path | None = None
+
+
+def verify_snapshot(snapshot: Snapshot, root: Path) -> SnapshotIntegrity:
+    """Check that the file the manifest names exists and has the registered size and sha256."""
+    try:
+        path = resolve_snapshot_path(snapshot.path, root)
+    except UnsafePath as exc:
+        return SnapshotIntegrity(False, str(exc), "unsafe_path")
+    if not path.exists():
+        return SnapshotIntegrity(False, f"missing: {snapshot.path} does not exist", "missing", path)
+    if not path.is_file():
+        return SnapshotIntegrity(
+            False, f"missing: {snapshot.path} is not a regular file", "missing", path
+        )
+    size = path.stat().st_size
+    if size != snapshot.size:
+        return SnapshotIntegrity(
+            False,
+            f"tampered: {snapshot.path} is {size} bytes, the manifest registered {snapshot.size}",
+            "tampered",
+            path,
+        )
+    digest, _ = sha256_file(path)
+    if digest != snapshot.sha256:
+        return SnapshotIntegrity(
+            False,
+            f"tampered: sha256 of {snapshot.path} is {digest}, the manifest registered {snapshot.sha256}",
+            "tampered",
+            path,
+        )
+    return SnapshotIntegrity(True, "", "ok", path)
