@@ -200,41 +200,50 @@ def load_state(files: dict[str, bytes], today: date) -> GovernanceState:
         if people_file is not None:
             _index_people(state, people_doc, people_file, today)
 
-    seen_ids: dict[str, str] = {}
+    parsed: list[ContractDoc] = []
     for path in sorted(p for p in files if _is_contract_path(p)):
         doc, problems = parse_document(path, files[path])
         state.documents[path] = doc
         state.problems += problems
         contract, problems = _validate(doc, Contract)
         state.problems += problems
-        if contract is None:
-            continue
-        if contract.id in seen_ids:
+        if contract is not None:
+            parsed.append(ContractDoc(path, contract, doc))
+
+    by_id: dict[str, list[ContractDoc]] = {}
+    for cdoc in parsed:
+        by_id.setdefault(cdoc.contract.id, []).append(cdoc)
+    for contract_id, docs in by_id.items():
+        # The file named after the id is the contract; any other claimant is an error.
+        docs.sort(key=lambda d: (_file_id(d.path) != contract_id, d.path))
+        for cdoc in docs:
+            if _file_id(cdoc.path) != contract_id:
+                state.problems.append(
+                    cdoc.document.problem(
+                        ("id",),
+                        "contract.id-mismatch",
+                        f"contract id {contract_id!r} must match its file name {_file_id(cdoc.path)!r}",
+                    )
+                )
+        for cdoc in docs[1:]:
             state.problems.append(
-                doc.problem(
+                cdoc.document.problem(
                     ("id",),
                     "contract.duplicate-id",
-                    f"contract id {contract.id!r} is also used by {seen_ids[contract.id]}",
+                    f"contract id {contract_id!r} is also used by {docs[0].path}",
                 )
             )
-            continue
-        seen_ids[contract.id] = path
-        expected = path.removeprefix(CONTRACTS_DIR).removesuffix(".toml")
-        if contract.id != expected:
-            state.problems.append(
-                doc.problem(
-                    ("id",),
-                    "contract.id-mismatch",
-                    f"contract id {contract.id!r} must match its file name {expected!r}",
-                )
-            )
-        state.contracts[contract.id] = ContractDoc(path, contract, doc)
-        state.problems += check_contract(state, ContractDoc(path, contract, doc), today)
+        state.contracts[contract_id] = docs[0]
+        state.problems += check_contract(state, docs[0], today)
 
     if state.settings is not None and SETTINGS_PATH in state.documents:
         state.problems += _check_settings(state, state.documents[SETTINGS_PATH])
     state.problems.sort(key=lambda p: (p.file, p.line, p.column, p.code))
     return state
+
+
+def _file_id(path: str) -> str:
+    return path.removeprefix(CONTRACTS_DIR).removesuffix(".toml")
 
 
 def _is_contract_path(path: str) -> bool:
