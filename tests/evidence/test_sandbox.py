@@ -345,3 +345,37 @@ def test_closed_sandbox_refuses_queries(evidence_dir: Path) -> None:
     sb.close()
     with pytest.raises(SandboxError, match="closed"):
         sb.query("SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("SELECT * FROM scores, LATERAL read_csv('/etc/passwd')", "read_csv()"),
+        ("SELECT * FROM scores WHERE segment IN (SELECT * FROM read_text('/x'))", "read_text()"),
+        ("SELECT * FROM scores UNION ALL SELECT * FROM parquet_scan('x')", "parquet_scan()"),
+        ("SELECT * FROM iceberg_scan('x')", "iceberg_scan()"),
+        ("SELECT * FROM delta_scan('x')", "delta_scan()"),
+        ("SELECT * FROM sqlite_scan('x', 't')", "sqlite_scan()"),
+        ("SELECT * FROM parquet_metadata('x')", "parquet_metadata()"),
+        ("SELECT * FROM duckdb_settings()", "duckdb_settings()"),
+        ("SELECT * FROM 's3://bucket/x.parquet'", "s3://bucket/x.parquet"),
+        ('SELECT * FROM "scores.csv"', "scores.csv"),
+        ("SHOW '/etc/passwd'", "/etc/passwd"),
+    ],
+)
+def test_guard_names_what_it_refuses(sql: str, named: str) -> None:
+    with pytest.raises(SqlRefused) as info:
+        guard_read_only(sql)
+    assert named in info.value.reason
+
+
+def test_importing_does_not_load_duckdb() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, workbench.evidence.sandbox, workbench.evidence.kinds, "
+        "workbench.evidence.manifest; print('duckdb' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
