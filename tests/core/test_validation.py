@@ -147,7 +147,7 @@ def test_departed_person_without_replacement() -> None:
     ).encode()
     problems = load_state(files, TODAY).problems_for(CONTRACT)
     p = only_error(problems, "person.departed")
-    assert "Lena Fischer (lena.fischer) left on 2026-11-01; no replacement is recorded" == p.message
+    assert p.message == "Lena Fischer (lena.fischer) left on 2026-11-01; no replacement is recorded"
 
 
 def test_person_leaving_in_the_future_is_still_accountable_today() -> None:
@@ -235,7 +235,7 @@ def test_duplicate_person_id_in_registry() -> None:
         (b'\xef\xbb\xbfid = "x"\n', "text.bom", 1, 1),
         (b'id = "x"\ntitle = "caf\xe9"\n', "text.encoding", 2, 13),
         ('id = "x"\ntitle = "a\u202eb"\n'.encode(), "text.bidi", 2, 11),
-        ('id = "x"\ntitle = "a\x07b"\n'.encode(), "text.control", 2, 11),
+        (b'id = "x"\ntitle = "a\x07b"\n', "text.control", 2, 11),
         ('id = "x"\ntitle = "cafe\u0301"\n'.encode(), "text.nfc", 2, 1),
     ],
 )

@@ -29,6 +29,8 @@ class ContractStatus(StrEnum):
 
 
 class Seam(Strict):
+    """The two teams this contract sits between."""
+
     provider: Slug = Field(description="team id on the providing side")
     consumer: Slug = Field(description="team id on the consuming side")
     kind: SeamKind
@@ -36,11 +38,15 @@ class Seam(Strict):
 
 
 class Parties(Strict):
-    provider_lead: PersonRef
-    consumer_lead: PersonRef
+    """The lead of each side; both co-sign every version."""
+
+    provider_lead: PersonRef = Field(description="lead of the provider team")
+    consumer_lead: PersonRef = Field(description="lead of the consumer team")
 
 
 class Review(Strict):
+    """When the contract and its named contacts are reviewed."""
+
     cadence: DurationField | None = Field(
         default=None, description="default from workbench.toml (quarterly)"
     )
@@ -53,41 +59,54 @@ class Review(Strict):
 
 
 class Escalation(Strict):
+    """Who is paged when a term is violated in production, how, and how fast."""
+
     primary: PersonRef = Field(description="the named person paged first")
-    backup: PersonRef
+    backup: PersonRef = Field(description="paged when the primary does not acknowledge")
     channel: str = Field(min_length=1, description="paging mechanism, e.g. pagerduty:service")
     ack_sla: DurationField = Field(description="how fast the page must be acknowledged")
 
 
 class ChangeProtocol(Strict):
-    notify: list[PersonRef] = Field(default_factory=list)
-    ack_window: DurationField = Field(default="PT48H")  # type: ignore[assignment]
-    channel: str = ""
+    """How changes are announced to the other side, and how fast they must be acknowledged."""
+
+    notify: list[PersonRef] = Field(default_factory=list, description="people who must acknowledge")
+    ack_window: DurationField = Field(default="PT48H", description="acknowledgement deadline")  # type: ignore[assignment]
+    channel: str = Field(default="", description="where notices are posted")
 
 
 class Exemption(Strict):
-    term: str
+    """A term knowingly not enforced until `expires`; afterwards it is a violation again."""
+
+    term: str = Field(description="id of the exempted term")
     reason: str = Field(min_length=1)
-    approver: PersonRef
+    approver: PersonRef = Field(description="named person who approved the exemption")
     expires: date
 
 
 class Contract(Strict):
-    id: Slug
+    """One handshake contract: the interface between two teams, with named owners."""
+
+    id: Slug = Field(description="stable id; must equal the file name (contracts/<id>.toml)")
     title: str = Field(min_length=1, max_length=200)
-    status: ContractStatus = ContractStatus.draft
-    adopted: date | None = None
+    status: ContractStatus = Field(default=ContractStatus.draft, description="lifecycle state")
+    adopted: date | None = Field(default=None, description="first review falls due 30 days after")
     owner: PersonRef = Field(description="the named individual who owns this seam")
     seam: Seam
     parties: Parties
     cosigners: list[PersonRef] = Field(
         default_factory=list, description="required co-signers in addition to both leads"
     )
-    review: Review = Field(default_factory=Review)
-    escalation: Escalation
-    change_protocol: ChangeProtocol = Field(default_factory=ChangeProtocol)
-    terms: list[Term] = Field(default_factory=list)
-    exemptions: list[Exemption] = Field(default_factory=list)
+    review: Review = Field(default_factory=Review, description="review cadence")
+    escalation: Escalation = Field(description="the break-glass path when a term is violated")
+    change_protocol: ChangeProtocol = Field(
+        default_factory=ChangeProtocol,
+        description="who is notified of changes, and how fast they ack",
+    )
+    terms: list[Term] = Field(default_factory=list, description="the checkable promises")
+    exemptions: list[Exemption] = Field(
+        default_factory=list, description="time-boxed, approved exceptions to a term"
+    )
 
     def term(self, term_id: str) -> Term | None:
         return next((t for t in self.terms if t.id == term_id), None)
