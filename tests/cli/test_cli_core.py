@@ -1,0 +1,146 @@
+"""The CLI as scripts use it: real processes, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+NOW = "2026-11-27T09:00:00Z"
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "--now", NOW, *args],
+        cwd=cwd or PROJECT,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / "demo"
+    result = run("demo", str(root), "--no-tui")
+    assert result.returncode == 0, result.stderr
+    assert "applicant-data-to-credit-model" in result.stdout
+    return root
+
+
+def test_validate_reports_file_line_and_exit_1(demo: Path) -> None:
+    result = run("validate", cwd=demo / "contracts")
+    assert result.returncode == 1
+    assert "contracts/policy-data-to-claims-agent.toml:43:1: error: Marcus Webb" in result.stdout
+
+
+def test_validate_json(demo: Path) -> None:
+    result = run("--repo", str(demo), "validate", "--json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert data["valid"] is False and data["errors"] == 1 and data["contracts"] == 5
+    assert data["problems"][0]["line"] == 43 and data["problems"][0]["code"] == "person.departed"
+
+
+def test_validate_at_an_old_revision(demo: Path) -> None:
+    result = run("--repo", str(demo), "validate", "--rev", "HEAD~3", "--json")
+    data = json.loads(result.stdout)
+    # before the hand-over commit, marcus.webb owned more, all still errors at `now`
+    assert data["errors"] >= 1
+
+
+def test_status_one_line_per_seam(demo: Path) -> None:
+    result = run("--repo", str(demo), "status")
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["SEAM", "KIND", "TEAMS"]
+    assert len(lines) == 1 + 6  # five contracts and one ungoverned exchange
+    assert any("ungoverned" in line for line in lines)
+    assert result.returncode == 1
+
+
+def test_status_json(demo: Path) -> None:
+    data = json.loads(run("--repo", str(demo), "status", "--json").stdout)
+    by_id = {d["id"]: d for d in data}
+    assert by_id["policy-data-to-claims-agent"]["state"] == "owner-departed"
+    assert by_id["policy-data-to-claims-agent"]["departed"] == ["marcus.webb"]
+    assert by_id["applicant-data->loan-decisioning"]["governed"] is False
+    assert by_id["credit-model-to-loan-decisioning"]["owner"] == "ravi.iyer"
+
+
+def test_show_log_diff(demo: Path) -> None:
+    show = run("--repo", str(demo), "show", "policy-data-to-claims-agent")
+    assert show.returncode == 0
+    assert "Marcus Webb (marcus.webb, Data engineer, LEFT 2026-10-30 → yuki.tanaka)" in show.stdout
+    assert "page Yuki Tanaka" in show.stdout
+    raw = run("--repo", str(demo), "show", "policy-data-to-claims-agent", "--raw")
+    assert raw.stdout == (demo / "contracts/policy-data-to-claims-agent.toml").read_text()
+    log = run("--repo", str(demo), "log", "applicant-data-to-credit-model", "--json")
+    commits = json.loads(log.stdout)
+    assert [c["author"] for c in commits] == ["Dana Okafor", "Dana Okafor"]
+    diff = run(
+        "--repo",
+        str(demo),
+        "diff",
+        "applicant-data-to-credit-model",
+        commits[1]["id"],
+        commits[0]["id"],
+    )
+    assert '+fail_after = "PT24H"' in diff.stdout
+    assert "fail_after: PT48H → PT24H" in diff.stdout
+
+
+def test_unknown_contract_and_revision_are_usage_errors(demo: Path) -> None:
+    result = run("--repo", str(demo), "show", "nope")
+    assert result.returncode == 2 and "no contract 'nope'" in result.stderr
+    result = run("--repo", str(demo), "diff", "applicant-data-to-credit-model", "no-such-rev")
+    assert result.returncode == 2 and "unknown revision 'no-such-rev'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_outside_a_governance_repo(tmp_path: Path) -> None:
+    result = run("status", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "workbench init DIR" in result.stderr and "workbench demo" in result.stderr
+
+
+def test_bad_arguments_exit_2() -> None:
+    assert run("no-such-command").returncode == 2
+    result = run("--now", "yesterday", "status")
+    assert result.returncode == 2 and "ISO-8601" in result.stderr
+
+
+def test_init_then_validate(tmp_path: Path) -> None:
+    target = tmp_path / "gov"
+    result = run(
+        "init",
+        str(target),
+        "--org",
+        "Acme",
+        "--domain",
+        "acme.example",
+        "--person",
+        "jo.bloggs",
+        "--name",
+        "Jo Bloggs",
+    )
+    assert result.returncode == 0, result.stderr
+    assert run("validate", cwd=target).returncode == 0
+    again = run("init", str(target))
+    assert again.returncode == 2 and "already has a workbench.toml" in again.stderr
+
+
+def test_demo_refuses_to_overwrite_a_non_demo_directory(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine/thesis.txt").write_text("precious")
+    result = run("demo", str(tmp_path / "mine"), "--no-tui", "--force")
+    assert result.returncode == 2
+    assert (tmp_path / "mine/thesis.txt").read_text() == "precious"
