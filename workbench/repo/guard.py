@@ -1,20 +1,47 @@
-"""The write door refuses private key material: keys live in the user's config dir only."""
+"""The write door refuses private key material: keys live in the user's config dir only.
+
+This is the one detector of private key material in the project; the signing room
+(`workbench.signing.keys`) re-exports it.
+"""
 
 from __future__ import annotations
 
+import base64
 import re
 
-_PEM_PRIVATE = re.compile(rb"-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY-----")
-# "openssh-key-v1\0" is the magic of OpenSSH private keys; b64 of it starts "b3BlbnNzaC1rZXktdjE".
-_OPENSSH_MAGIC = (b"openssh-key-v1\x00", b"b3BlbnNzaC1rZXktdjE")
+# Covers OPENSSH, RSA, EC, DSA, ENCRYPTED, PKCS#8, SSH2 and PGP armor lines.
+_PEM_PRIVATE = re.compile(rb"BEGIN [A-Z0-9 ]*PRIVATE KEY")
 
 
 class PrivateKeyMaterial(ValueError):
     pass
 
 
+def _base64_forms(magic: bytes) -> tuple[bytes, ...]:
+    """Substrings present in any base64 text that encodes ``magic`` at any alignment."""
+    forms = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\x00" * shift + magic)
+        # Keep only characters whose 6 bits all come from ``magic``.
+        start = -(-8 * shift // 6)
+        end = 8 * (shift + len(magic)) // 6
+        forms.append(encoded[start:end])
+    return tuple(forms)
+
+
+_OPENSSH_MAGIC_B64 = _base64_forms(b"openssh-key-v1")
+
+
 def contains_private_key_material(data: bytes) -> bool:
-    return bool(_PEM_PRIVATE.search(data)) or any(magic in data for magic in _OPENSSH_MAGIC)
+    """True if ``data`` looks like it holds a private key in any common encoding."""
+    if _PEM_PRIVATE.search(data) or b"openssh-key-v1" in data:
+        return True
+    if b"PuTTY-User-Key-File" in data:
+        return True
+    # Armor may have been stripped; base64 of the OpenSSH magic still shows,
+    # including when wrapped at any column.
+    compact = re.sub(rb"\s+", b"", data)
+    return any(form in compact for form in _OPENSSH_MAGIC_B64)
 
 
 def refuse_private_keys(path: str, data: bytes) -> None:

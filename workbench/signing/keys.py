@@ -25,6 +25,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from workbench.repo.guard import contains_private_key_material  # noqa: F401 (re-exported)
 from workbench.signing import sshsig
 from workbench.signing.errors import (
     AgentSigningError,
@@ -282,39 +283,6 @@ def _agent_failure(stderr: bytes, public_key_path: Path) -> str:
     return (
         f"ssh-keygen could not sign with {public_key_path}: {lines[-1] if lines else 'no output'}"
     )
-
-
-# --- private key leak detection ----------------------------------------------
-
-# Covers OPENSSH, RSA, EC, DSA, ENCRYPTED, PKCS#8, SSH2 and PGP armor lines.
-_PEM_PRIVATE = re.compile(rb"BEGIN [A-Z0-9 ]*PRIVATE KEY")
-
-
-def _base64_forms(magic: bytes) -> tuple[bytes, ...]:
-    """Substrings present in any base64 text that encodes ``magic`` at any alignment."""
-    forms = []
-    for shift in range(3):
-        encoded = base64.b64encode(b"\x00" * shift + magic)
-        # Keep only characters whose 6 bits all come from ``magic``.
-        start = -(-8 * shift // 6)
-        end = 8 * (shift + len(magic)) // 6
-        forms.append(encoded[start:end])
-    return tuple(forms)
-
-
-_OPENSSH_MAGIC_B64 = _base64_forms(b"openssh-key-v1")
-
-
-def contains_private_key_material(data: bytes) -> bool:
-    """True if ``data`` looks like it holds a private key in any common encoding."""
-    if _PEM_PRIVATE.search(data) or b"openssh-key-v1" in data:
-        return True
-    if b"PuTTY-User-Key-File" in data:
-        return True
-    # Armor may have been stripped; base64 of the OpenSSH magic still shows,
-    # including when wrapped at any column.
-    compact = re.sub(rb"\s+", b"", data)
-    return any(form in compact for form in _OPENSSH_MAGIC_B64)
 
 
 # --- signers -----------------------------------------------------------------
