@@ -115,7 +115,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def seam_views_for(wb):  # type: ignore[no-untyped-def]
-    return wb.state(), wb.seam_map()
+    state = wb.state()
+    return state, wb.seam_map(state=state)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

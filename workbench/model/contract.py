@@ -125,12 +125,14 @@ class Contract(Strict):
         for t_index, term in enumerate(self.terms):
             base = ("terms", t_index)
             yield (*base, "owner"), term.owner
+            fields = type(term).model_fields
             for field in ("compliance_reviewer", "change_cosigner", "reviewer", "engineering_lead"):
-                value = getattr(term, field, None)
+                value = getattr(term, field) if field in fields else None
                 if value is not None:
                     yield (*base, field), value
-            for i, p in enumerate(getattr(term, "subscribers", [])):
-                yield (*base, "subscribers", i), p
+            if "subscribers" in fields:
+                for i, p in enumerate(term.subscribers):  # type: ignore[union-attr]
+                    yield (*base, "subscribers", i), p
         for i, ex in enumerate(self.exemptions):
             yield ("exemptions", i, "approver"), ex.approver
 

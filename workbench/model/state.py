@@ -56,7 +56,14 @@ class Document:
     raw: bytes
     text: str | None
     data: dict[str, Any] | None
-    locations: Locations
+    _locations: Locations | None = None
+
+    @property
+    def locations(self) -> Locations:
+        # Positions are only needed to report a problem, so they are computed on demand.
+        if self._locations is None:
+            self._locations = locate(self.text) if self.text else Locations({(): (1, 1)})
+        return self._locations
 
     def problem(
         self, where: tuple[str | int, ...], code: str, message: str, severity: str = "error"
@@ -84,6 +91,7 @@ class GovernanceState:
     contracts: dict[str, ContractDoc] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     documents: dict[str, Document] = field(default_factory=dict)
+    _team_names: dict[str, Team] | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -95,6 +103,15 @@ class GovernanceState:
 
     def problems_for(self, path: str) -> list[Problem]:
         return [p for p in self.problems if p.file == path]
+
+    def team_by_name(self) -> dict[str, Team]:
+        """Teams by folded id and name, to recognise a team written where a person belongs."""
+        if self._team_names is None:
+            self._team_names = {}
+            for team in self.teams.values():
+                self._team_names[team.id.lower()] = team
+                self._team_names[team.name.lower()] = team
+        return self._team_names
 
     def person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
@@ -108,7 +125,7 @@ def parse_document(path: str, raw: bytes) -> tuple[Document, list[Problem]]:
     text, issues = decode(raw)
     problems = [Problem(path, i.line, i.column, "error", i.code, i.message) for i in issues]
     if text is None or problems:
-        return Document(path, raw, text, None, Locations({(): (1, 1)})), problems
+        return Document(path, raw, text, None), problems
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -121,10 +138,10 @@ def parse_document(path: str, raw: bytes) -> tuple[Document, list[Problem]]:
             column = 1
         cleaned = _TOML_ERROR_POS.sub("", _TOML_ERROR_EOF.sub("", message)).strip()
         return (
-            Document(path, raw, text, None, Locations({(): (1, 1)})),
+            Document(path, raw, text, None),
             [Problem(path, line, column, "error", "toml.syntax", f"TOML syntax error: {cleaned}")],
         )
-    return Document(path, raw, text, data, locate(text)), []
+    return Document(path, raw, text, data), []
 
 
 def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
@@ -343,9 +360,7 @@ def _person_problem(
             "owner.placeholder",
             f"{value!r} is a placeholder, not a person: a named individual is required (a person id from keys/people.toml)",
         )
-    team_match = next(
-        (t for t in state.teams.values() if folded in (t.id.lower(), t.name.lower())), None
-    )
+    team_match = state.team_by_name().get(folded)
     if team_match is not None and value not in state.people:
         lead = f"; its lead is {team_match.lead!r}" if team_match.lead else ""
         return doc.problem(

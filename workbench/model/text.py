@@ -7,6 +7,7 @@ look-alike characters are refused: a BOM, control characters, bidirectional over
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -59,7 +60,19 @@ def decode(data: bytes) -> tuple[str | None, list[TextIssue]]:
     return text, scan(text)
 
 
+# Fast pre-check: almost every file is clean, and a regex finds the rare offender in C.
+_SUSPECT = re.compile(
+    "["
+    + "".join(sorted(BIDI_CONTROLS | ZERO_WIDTH))
+    + "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)"
+)
+
+
 def scan(text: str) -> list[TextIssue]:
+    if not _SUSPECT.search(text):
+        if text.isascii() or unicodedata.is_normalized("NFC", text):
+            return []
+        return _nfc_issue(text)
     issues: list[TextIssue] = []
     line, column = 1, 1
     for index, ch in enumerate(text):
@@ -98,18 +111,16 @@ def scan(text: str) -> list[TextIssue]:
             )
         column += 1
     if not issues and not unicodedata.is_normalized("NFC", text):
-        for number, content in enumerate(text.split("\n"), start=1):
-            if not unicodedata.is_normalized("NFC", content):
-                issues.append(
-                    TextIssue(
-                        number,
-                        1,
-                        "text.nfc",
-                        "text is not in Unicode NFC form (look-alike characters)",
-                    )
-                )
-                break
+        return _nfc_issue(text)
     return issues
+
+
+def _nfc_issue(text: str) -> list[TextIssue]:
+    for number, content in enumerate(text.split("\n"), start=1):
+        if not unicodedata.is_normalized("NFC", content):
+            message = "text is not in Unicode NFC form (look-alike characters)"
+            return [TextIssue(number, 1, "text.nfc", message)]
+    return []
 
 
 def normalise(text: str) -> str:

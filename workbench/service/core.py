@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from workbench.model.compare import ContractComparison, compare_contracts
@@ -138,12 +138,12 @@ class Workbench:
             email = None
         return resolve_actor(state, self.requested_actor, email)
 
-    def seam_map(self, rev: str = WORKTREE):  # type: ignore[no-untyped-def]
+    def seam_map(self, rev: str = WORKTREE, state: GovernanceState | None = None):  # type: ignore[no-untyped-def]
         """Seam views at `now`, with the marks of every installed capability."""
         from workbench.governance.seams import seam_views
         from workbench.service.marks import apply_marks
 
-        views = seam_views(self.state(rev), self.now.date())
+        views = seam_views(state or self.state(rev), self.now.date())
         apply_marks(self, views)
         return views
 
@@ -177,6 +177,33 @@ class Workbench:
         return ContractDiff(
             contract_id, old_rev, new_rev, text, compare_contracts(old_model, new_model)
         )
+
+    def diff_text(self, contract_id: str, text: str, old_rev: str = "HEAD") -> ContractDiff:
+        """The diff an edit would make: `old_rev` against unsaved `text` (the editor's preview)."""
+        path = layout.contract_path(contract_id)
+        old = self.git.blob_at(old_rev, path)
+        new = normalise(text).encode("utf-8")
+        old_text = (old or b"").decode("utf-8", errors="replace")
+        diff = "".join(
+            difflib.unified_diff(
+                old_text.splitlines(keepends=True),
+                new.decode("utf-8").splitlines(keepends=True),
+                f"a/{path} ({old_rev})",
+                f"b/{path} (edited)",
+            )
+        )
+        return ContractDiff(
+            contract_id,
+            old_rev,
+            "edited",
+            diff,
+            compare_contracts(_parse_contract(path, old), _parse_contract(path, new)),
+        )
+
+    # -- people ---------------------------------------------------------------------------
+    def people_usage(self, rev: str = WORKTREE) -> list[PersonUsage]:
+        """Every person with what they own, lead and are paged for (registry order by name)."""
+        return people_usage(self.state(rev), self.now.date())
 
     # -- validation of an edit ------------------------------------------------------------
     def check_contract_text(self, contract_id: str, text: str) -> list[Problem]:
@@ -266,3 +293,49 @@ def _parse_contract(path: str, data: bytes | None) -> Contract | None:
         return Contract.model_validate(doc.data)
     except Exception:
         return None
+
+
+@dataclass
+class PersonUsage:
+    """What one person is accountable for across the contracts of a revision."""
+
+    person: Person
+    departed: bool
+    owns: list[str] = field(default_factory=list)
+    leads: list[str] = field(default_factory=list)
+    paged_for: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+    @property
+    def load(self) -> int:
+        return len(self.owns) + len(self.leads) + len(self.paged_for) + len(self.other)
+
+
+def people_usage(state: GovernanceState, today: date) -> list[PersonUsage]:
+    usage = {
+        pid: PersonUsage(person, person.has_left(today)) for pid, person in state.people.items()
+    }
+    for team in state.teams.values():
+        if team.lead in usage:
+            usage[team.lead].leads.append(f"team {team.id}")
+    for cid, doc in sorted(state.contracts.items()):
+        c = doc.contract
+        for where, pid in c.person_refs():
+            entry = usage.get(pid)
+            if entry is None:
+                continue
+            if where == ("owner",):
+                entry.owns.append(f"{cid}")
+            elif len(where) == 3 and where[0] == "terms" and where[2] == "owner":
+                entry.owns.append(f"{cid} · term {c.terms[int(where[1])].id}")
+            elif where[0] == "parties":
+                side = "provider" if where[1] == "provider_lead" else "consumer"
+                entry.leads.append(f"{cid} ({side} lead)")
+            elif where[0] == "escalation":
+                entry.paged_for.append(f"{cid} ({where[1]})")
+            else:
+                label = ".".join(str(w) for w in where if not isinstance(w, int))
+                if where[0] == "terms":
+                    label = f"term {c.terms[int(where[1])].id} {where[2]}"
+                entry.other.append(f"{cid} · {label}")
+    return sorted(usage.values(), key=lambda u: (u.person.name.lower(), u.person.id))
