@@ -249,3 +249,12 @@ def test_symlinks_in_the_working_tree_are_not_followed(demo_repo: Path, tmp_path
     (demo_repo / "contracts/linked.toml").symlink_to(secret)
     wb = Workbench(demo_repo, now=FIXED_NOW)
     assert "contracts/linked.toml" not in wb.files()
+
+
+def test_toml_written_through_the_service_is_normalised(demo_repo: Path) -> None:
+    wb = Workbench(demo_repo, now=FIXED_NOW, actor="grace.whitfield")
+    commit = wb.commit(
+        {"actions/x.toml": b'title = "a"\r\nowner = "b"', "notes/raw.bin": b"a\r\nb"}, "add"
+    )
+    assert wb.git.blob_at(commit, "actions/x.toml") == b'title = "a"\nowner = "b"\n'
+    assert wb.git.blob_at(commit, "notes/raw.bin") == b"a\r\nb"

@@ -226,6 +226,14 @@ class Workbench:
         from workbench.repo.git import Author
 
         signer = self.commit_signer(actor)
+        # TOML the workbench writes is in the byte normal form (LF, final newline); other
+        # files (statements, signatures, snapshots) are exact bytes and left alone.
+        changes = {
+            path: normalise(data.decode("utf-8")).encode("utf-8")
+            if data is not None and path.endswith(".toml")
+            else data
+            for path, data in changes.items()
+        }
         return self.git.commit_files(
             changes, message, Author(actor.name, actor.email), when=self.now, signer=signer
         )
