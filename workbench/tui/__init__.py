@@ -1,1 +1,1 @@
-"""tui room."""
+"""The Textual terminal app. Nothing outside this package imports textual."""

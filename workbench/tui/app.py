@@ -1,0 +1,461 @@
+"""The Handshake Workbench terminal app.
+
+All service work (git, validation, commits) runs in thread workers defined here; they post
+messages (see `messages.py`) to the screen that asked, and failures become an error dialog.
+Widgets and screens never call the service themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import subprocess
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.message_pump import MessagePump
+from textual.reactive import reactive
+from textual.signal import Signal
+from textual.worker import Worker, WorkerFailed, WorkerState, get_current_worker
+
+from workbench.service.errors import InvalidEdit, WorkbenchError
+from workbench.tui import bindings
+from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.messages import (
+    ContractChecked,
+    ContractSaved,
+    ContractTextLoaded,
+    DiffLoaded,
+    DiffPrepared,
+    DraftDiscarded,
+    HistoryLoaded,
+    PeopleLoaded,
+    StateLoaded,
+)
+from workbench.tui.screens.contracts import ContractScreen, ContractsScreen
+from workbench.tui.screens.editor import EditorScreen
+from workbench.tui.screens.history import HistoryScreen
+from workbench.tui.screens.people import PeopleScreen
+from workbench.tui.screens.seams import SeamsScreen
+
+DEFAULT_THEME = "textual-dark"
+# Fields a structured edit may change, with how they are shown in the picker.
+PERSON_FIELDS = ("owner", "escalation.primary", "escalation.backup", "terms.*.owner")
+
+
+class WorkbenchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Handshake Workbench"
+    BINDINGS = bindings.APP
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    MODES = {"seams": SeamsScreen, "contracts": ContractsScreen, "people": PeopleScreen}
+    DEFAULT_MODE = "seams"
+
+    header_info: reactive[tuple[str, str, bool]] = reactive(("", "", False))
+
+    def __init__(
+        self,
+        service: Any,
+        *,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+        notices: list[str] | None = None,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.gov_state: Any = None
+        self.views: list[Any] = []
+        self._view_index: dict[str, Any] = {}
+        self.actor: Any = None
+        self.actor_error: str | None = None
+        self.cursor_blink = cursor_blink
+        self.state_signal: Signal[None] = Signal(self, "state")
+        self._initial_theme = theme or DEFAULT_THEME
+        self._user_keymap = keymap or {}
+        self._notices = list(notices or [])
+        self.loads = 0
+
+    # -- basics ---------------------------------------------------------------------------
+    @property
+    def readonly(self) -> bool:
+        return bool(self.service.readonly)
+
+    @property
+    def today(self):  # type: ignore[no-untyped-def]
+        return self.service.now.date()
+
+    @property
+    def actor_label(self) -> str:
+        return f"{self.actor.name} <{self.actor.email}>" if self.actor else "unknown person"
+
+    def view(self, seam_id: str) -> Any:
+        return self._view_index.get(seam_id)
+
+    def on_mount(self) -> None:
+        if self._initial_theme in self.available_themes:
+            self.theme = self._initial_theme
+        else:
+            self._notices.append(f"unknown theme {self._initial_theme!r}; using {DEFAULT_THEME}")
+        if self._user_keymap:
+            self.set_keymap(self._user_keymap)
+        self.header_info = ("", "", self.readonly)
+        for notice in self._notices:
+            self.notify(notice, severity="warning", markup=False, timeout=8)
+        self.load_state()
+
+    # -- workers: every service call goes through one of these ----------------------------
+    def _post(self, target: MessagePump, message: Any) -> None:
+        if not get_current_worker().is_cancelled:
+            target.post_message(message)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="state", description="load")
+    def load_state(self) -> None:
+        state = self.service.state()
+        views = self.service.seam_map()
+        actor, error = None, None
+        try:
+            actor = self.service.actor(state)
+        except WorkbenchError as exc:
+            error = str(exc)
+        self._post(self, StateLoaded(state, views, actor, error))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
+    def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
+        text = self.service.contract_text(contract_id)
+        draft = self.service.load_draft(contract_id)
+        self._post(target, ContractTextLoaded(contract_id, text, draft))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
+    def check_contract(
+        self, target: MessagePump, contract_id: str, text: str, committed: str, keep_draft: bool
+    ) -> None:
+        problems = self.service.check_contract_text(contract_id, text)
+        saved = False
+        if keep_draft:
+            if text != committed:
+                self.service.save_draft(contract_id, text)
+                saved = True
+            elif self.service.load_draft(contract_id) is not None:
+                self.service.discard_draft(contract_id)
+        self._post(target, ContractChecked(contract_id, text, problems, saved))
+
+    @work(
+        thread=True, exclusive=False, exit_on_error=False, group="draft", description="keep draft"
+    )
+    def keep_draft(self, contract_id: str, text: str) -> None:
+        self.service.save_draft(contract_id, text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draft-discard")
+    def discard_draft(self, target: MessagePump, contract_id: str) -> None:
+        self.service.discard_draft(contract_id)
+        self._post(target, DraftDiscarded(contract_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diff", description="diff")
+    def prepare_diff(self, target: MessagePump, contract_id: str, text: str) -> None:
+        self._post(
+            target, DiffPrepared(contract_id, text, self.service.diff_text(contract_id, text))
+        )
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
+    def save_contract(self, target: MessagePump, contract_id: str, text: str, message: str) -> None:
+        commit = self.service.save_contract(contract_id, text, message)
+        target.post_message(ContractSaved(contract_id, commit, message))
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="structured", description="prepare"
+    )
+    def prepare_structured_edit(self, contract_id: str, path: tuple, value: str) -> Any:  # type: ignore[type-arg]
+        from workbench.repo.edit import set_value
+
+        text = set_value(self.service.contract_text(contract_id), path, value)
+        diff = self.service.diff_text(contract_id, text)
+        problems = [
+            p for p in self.service.check_contract_text(contract_id, text) if p.severity == "error"
+        ]
+        self._post(self, DiffPrepared(contract_id, text, diff))
+        return diff, problems
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
+    def set_contract_value(self, contract_id: str, path: tuple, value: str, message: str) -> None:  # type: ignore[type-arg]
+        commit = self.service.set_contract_value(contract_id, path, value, message)
+        self.post_message(ContractSaved(contract_id, commit, message))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history", description="history")
+    def load_history(self, target: MessagePump, contract_id: str) -> None:
+        self._post(target, HistoryLoaded(contract_id, self.service.history(contract_id)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diff", description="diff")
+    def load_diff(self, target: MessagePump, contract_id: str, old: str, new: str) -> None:
+        self._post(target, DiffLoaded(contract_id, self.service.diff(contract_id, old, new)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="people", description="people")
+    def load_people(self, target: MessagePump) -> None:
+        self._post(target, PeopleLoaded(self.service.people_usage()))
+
+    # -- results --------------------------------------------------------------------------
+    def on_state_loaded(self, message: StateLoaded) -> None:
+        self.gov_state = message.state
+        self.views = message.views
+        self._view_index = {v.id: v for v in message.views}
+        self.actor = message.actor
+        first = self.loads == 0
+        self.loads += 1
+        if message.actor_error and (first or message.actor_error != self.actor_error):
+            self.notify(
+                f"Browsing only until you say who you are: {message.actor_error}",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+        self.actor_error = message.actor_error
+        org = message.state.settings.org.name if message.state.settings else "?"
+        actor = f"{message.actor.name} ({message.actor.id})" if message.actor else "unknown person"
+        self.header_info = (org, actor, self.readonly)
+        self.state_signal.publish(None)
+
+    def on_contract_saved(self, message: ContractSaved) -> None:
+        self.notify(
+            f"Committed {message.commit[:8]} as {self.actor_label}: {message.message}",
+            title="Saved",
+            markup=False,
+        )
+        self.load_state()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error, event.worker.description or event.worker.name)
+
+    def show_error(self, exc: BaseException, doing: str = "") -> None:
+        from workbench.tui.modals.error import ErrorModal
+
+        details = "".join(traceback.format_exception(exc))
+        if isinstance(exc, InvalidEdit):
+            lines = [f"line {p.line}:{p.column}: {p.message}" for p in exc.problems]
+            details = "\n".join(lines) + "\n\n" + details
+        if isinstance(exc, WorkbenchError):
+            title, message = f"Could not {doing or 'do that'}", str(exc)
+        else:
+            title = f"Unexpected error ({doing or 'working'})"
+            message = f"{type(exc).__name__}: {exc}"
+        self.push_screen(ErrorModal(title, message, details))
+
+    # -- navigation -----------------------------------------------------------------------
+    def action_show_seams(self) -> None:
+        self.switch_mode("seams")
+
+    def show_seams(self, which: str = "map-view") -> None:
+        self.switch_mode("seams")
+        screen = self.screen
+        if isinstance(screen, SeamsScreen):
+            screen.show_view(which)
+
+    def action_show_contracts(self) -> None:
+        self.switch_mode("contracts")
+
+    def action_show_people(self) -> None:
+        self.switch_mode("people")
+
+    def action_reload(self) -> None:
+        self.load_state()
+
+    def open_seam(self, seam_id: str) -> None:
+        view = self.view(seam_id)
+        if view is None:
+            self.notify(f"No seam {seam_id}", severity="warning", markup=False)
+        elif not view.governed:
+            self.notify(
+                f"{view.provider} → {view.consumer} exchanges “{view.exchange}” with no contract: "
+                "nobody owns this handshake. Add contracts/<id>.toml to govern it.",
+                severity="warning",
+                title="Ungoverned seam",
+                markup=False,
+            )
+        elif self.gov_state is not None and seam_id in self.gov_state.contracts:
+            self.push_screen(ContractScreen(seam_id))
+        else:
+            self.push_screen(EditorScreen(seam_id))
+
+    def edit_contract(self, contract_id: str, external: bool = False) -> None:
+        self.push_screen(EditorScreen(contract_id, external=external))
+
+    def show_history(self, contract_id: str) -> None:
+        self.push_screen(HistoryScreen(contract_id))
+
+    def external_edit(self, contract_id: str) -> None:
+        self.edit_contract(contract_id, external=True)
+
+    def action_key_help(self) -> None:
+        from workbench.tui.modals.help import KeyHelpModal
+
+        rows = []
+        seen = set()
+        for key, active in self.screen.active_bindings.items():
+            b = active.binding
+            if (b.id or b.action) in seen and not b.id:
+                continue
+            seen.add(b.id or b.action)
+            rows.append(
+                (
+                    self.get_key_display(b),
+                    b.description or b.action,
+                    b.id or "",
+                )
+            )
+            del key
+        rows.sort(key=lambda r: (r[2] == "", r[2], r[0]))
+        self.push_screen(KeyHelpModal(rows))
+
+    # -- structured edits: change a person from the registry --------------------------------
+    @work(exclusive=True, exit_on_error=False, group="person-flow", description="change person")
+    async def change_person(self, contract_id: str) -> None:
+        from workbench.tui.modals.commit import CommitModal
+        from workbench.tui.modals.pickers import Choice, PickerModal
+        from workbench.tui.screens.contracts import person_content
+
+        if self.readonly:
+            self.notify("Read-only mode: contracts cannot be changed", severity="warning")
+            return
+        state = self.gov_state
+        doc = state.contracts.get(contract_id) if state else None
+        if doc is None:
+            self.notify(f"{contract_id} does not parse; fix it in the editor", severity="error")
+            return
+        fields = person_fields(doc.contract)
+        choices = []
+        for path, label, pid in fields:
+            who = person_content(state, pid, self.today)
+            choices.append(
+                Choice(
+                    "/".join(map(str, path)),
+                    who.__class__.assemble(f"{label:<28}", who),
+                    f"{label} {pid}".lower(),
+                )
+            )
+        picked = await self.push_screen_wait(
+            PickerModal(f"Change which person in {contract_id}?", choices)
+        )
+        if not picked:
+            return
+        path = tuple(int(p) if p.isdigit() else p for p in picked.split("/"))
+        current = next(pid for p, _, pid in fields if p == path)
+        label = next(lbl for p, lbl, _ in fields if p == path)
+        people = self.current_people(current)
+        person = await self.push_screen_wait(
+            PickerModal(
+                f"New {label} for {contract_id}",
+                people,
+                hint="Only people in the registry who have not left are offered.",
+            )
+        )
+        if not person or person == current:
+            return
+        try:
+            diff, problems = await self.prepare_structured_edit(contract_id, path, person).wait()
+        except WorkerFailed:
+            return  # shown by the error dialog
+        if problems:
+            self.notify(
+                f"That change would leave {len(problems)} error(s), e.g. line {problems[0].line}: "
+                f"{problems[0].message}. Fix them in the editor (e).",
+                severity="error",
+                markup=False,
+            )
+            return
+        name = state.people[person].name
+        message = await self.push_screen_wait(
+            CommitModal(
+                f"Commit {contract_id} as {self.actor_label}",
+                diff.text,
+                diff.comparison.lines(),
+                f"Make {name} the {label} of {contract_id}",
+            )
+        )
+        if message:
+            self.set_contract_value(contract_id, path, person, message)
+
+    def current_people(self, current: str | None) -> list:  # type: ignore[type-arg]
+        from textual.content import Content
+
+        from workbench.tui.modals.pickers import Choice
+
+        state = self.gov_state
+        suggested = None
+        if current and current in state.people:
+            suggested = state.people[current].replaced_by
+        out = []
+        for person in sorted(state.people.values(), key=lambda p: p.name.lower()):
+            if person.has_left(self.today):
+                continue
+            note = ""
+            if person.id == suggested:
+                note = f"  ← replaces {state.people[current].name}"
+            label = Content.assemble(
+                (f"{person.name}", "bold"),
+                f" ({person.id}) · {person.role or '—'} · {person.team}",
+                (note, "$text-success"),
+            )
+            choice = Choice(
+                person.id, label, f"{person.id} {person.name} {person.team} {person.role}".lower()
+            )
+            if person.id == suggested:
+                out.insert(0, choice)
+            else:
+                out.append(choice)
+        return out
+
+    # -- $EDITOR --------------------------------------------------------------------------
+    def run_external_editor(self, contract_id: str, text: str) -> str | None:
+        """Open `text` in $VISUAL/$EDITOR; return what the user saved (None if it failed)."""
+        from textual.app import SuspendNotSupported
+
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.TemporaryDirectory(prefix="workbench-edit-") as folder:
+            path = Path(folder) / f"{contract_id}.toml"
+            path.write_text(text, encoding="utf-8")
+            try:
+                with self.suspend():
+                    code = subprocess.call([*shlex.split(command), str(path)])
+            except SuspendNotSupported:
+                self.notify("This terminal cannot hand over to $EDITOR", severity="error")
+                return None
+            except OSError as exc:
+                self.notify(f"Could not run {command!r}: {exc}", severity="error", markup=False)
+                return None
+            if code != 0:
+                self.notify(
+                    f"{command} exited with {code}; keeping the result anyway", markup=False
+                )
+            return path.read_text(encoding="utf-8")
+
+    # -- quitting: unsaved edits become drafts ----------------------------------------------
+    async def action_quit(self) -> None:
+        waits = []
+        if not self.readonly:
+            stacks = getattr(self, "_screen_stacks", {}) or {"_": self.screen_stack}
+            for stack in stacks.values():
+                for screen in stack:
+                    if isinstance(screen, EditorScreen) and screen.loaded and screen.dirty:
+                        waits.append(self.keep_draft(screen.contract_id, screen.text))
+        for worker in waits:
+            with contextlib.suppress(WorkerFailed):
+                await worker.wait()
+        self.exit(0)
+
+
+def person_fields(contract: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """The person fields a structured edit offers: owner, escalation contacts, term owners."""
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+    for path, pid in contract.person_refs():
+        if path == ("owner",):
+            out.append((path, "contract owner", pid))
+        elif path[0] == "escalation":
+            out.append((path, f"escalation {path[1]}", pid))
+        elif len(path) == 3 and path[0] == "terms" and path[2] == "owner":
+            out.append((path, f"owner of term {contract.terms[int(path[1])].id}", pid))
+    return out

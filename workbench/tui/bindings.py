@@ -1,0 +1,120 @@
+"""Every user action as a Binding with an id ("area.verb"), so users can remap it.
+
+Remap keys in `$XDG_CONFIG_HOME/handshake-workbench/keymap.toml`:
+
+    [keys]
+    "contract.edit" = "e,f4"
+    "app.people" = "ctrl+u"
+
+Unknown ids are reported; keys are applied with `App.set_keymap`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from textual.binding import Binding
+
+APP = [
+    Binding("question_mark,f1", "key_help", "Keys", id="app.help", tooltip="Show the keys"),
+    Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=True),
+    Binding("1", "show_seams", "Seams", id="app.seams", tooltip="The seam map"),
+    Binding("2", "show_contracts", "Contracts", id="app.contracts"),
+    Binding("3", "show_people", "People", id="app.people"),
+    Binding("ctrl+r", "reload", "Reload", id="app.reload", show=False),
+    Binding("q", "quit", "Quit", id="app.quit"),
+]
+
+SEAMS = [
+    Binding("v", "toggle_view", "Map/List", id="seams.toggle-view"),
+    Binding("slash", "filter", "Filter", id="seams.filter"),
+    Binding("enter", "open_seam", "Open", id="seams.open"),
+]
+
+SEAM_MAP = [
+    Binding("down,j", "next_seam", "Next", id="seam-map.next", show=False),
+    Binding("up,k", "previous_seam", "Previous", id="seam-map.previous", show=False),
+    Binding("right,l", "scroll_right", "Right", id="seam-map.right", show=False),
+    Binding("left,h", "scroll_left", "Left", id="seam-map.left", show=False),
+    Binding("enter", "select", "Open", id="seam-map.open", show=False),
+]
+
+LIST = [
+    Binding("down,j", "cursor_down", "Down", id="list.down", show=False),
+    Binding("up,k", "cursor_up", "Up", id="list.up", show=False),
+    Binding("pagedown", "page_down", "Page down", id="list.page-down", show=False),
+    Binding("pageup", "page_up", "Page up", id="list.page-up", show=False),
+    Binding("home,g", "first", "First", id="list.first", show=False),
+    Binding("end,G", "last", "Last", id="list.last", show=False),
+    Binding("enter", "select", "Open", id="list.open", show=False),
+]
+
+CONTRACTS = [
+    Binding("slash", "filter", "Search", id="contracts.search"),
+    Binding("enter", "open_contract", "Open", id="contracts.open"),
+    Binding("e", "edit_contract", "Edit", id="contracts.edit"),
+]
+
+CONTRACT = [
+    Binding("e", "edit", "Edit", id="contract.edit"),
+    Binding("o", "change_person", "Change person", id="contract.change-person"),
+    Binding("E", "external_editor", "$EDITOR", id="contract.external-editor"),
+    Binding("H", "history", "History", id="contract.history"),
+    Binding("escape", "back", "Back", id="contract.back"),
+]
+
+EDITOR = [
+    Binding("ctrl+s,f2", "save", "Save", id="editor.save", priority=True),
+    Binding("f8", "next_problem", "Next error", id="editor.next-problem", priority=True),
+    Binding("f4", "external_editor", "$EDITOR", id="editor.external-editor", priority=True),
+    Binding("escape", "back", "Back", id="editor.back"),
+]
+
+HISTORY = [
+    Binding("space", "mark", "Mark base", id="history.mark"),
+    Binding("enter", "diff", "Diff", id="history.diff"),
+    Binding("escape", "back", "Back", id="history.back"),
+]
+
+PEOPLE = [
+    Binding("slash", "filter", "Filter", id="people.filter"),
+    Binding("escape", "back", "Back", id="people.back", show=False),
+]
+
+CONFIRM = [
+    Binding("y", "confirm", "Yes", id="confirm.yes"),
+    Binding("n,escape", "cancel", "No", id="confirm.no"),
+]
+
+ALL = APP + SEAMS + SEAM_MAP + LIST + CONTRACTS + CONTRACT + EDITOR + HISTORY + PEOPLE + CONFIRM
+KNOWN_IDS = {b.id for b in ALL if b.id}
+
+
+def config_dir(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "handshake-workbench"
+
+
+def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """The user's keymap and any warnings about it (never raises: a bad file is reported)."""
+    path = path or config_dir() / "keymap.toml"
+    if not path.is_file():
+        return {}, []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, [f"{path}: ignored ({exc})"]
+    table = data.get("keys", data)
+    keymap: dict[str, str] = {}
+    warnings: list[str] = []
+    for binding_id, keys in table.items():
+        if binding_id not in KNOWN_IDS:
+            warnings.append(f"{path}: unknown binding id {binding_id!r}")
+        elif not isinstance(keys, str) or not keys.strip():
+            warnings.append(f'{path}: {binding_id!r} needs keys as a string, e.g. "e,f4"')
+        else:
+            keymap[binding_id] = keys.strip()
+    return keymap, warnings

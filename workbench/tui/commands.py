@@ -1,0 +1,60 @@
+"""The command palette (ctrl+p): namespaced commands such as "seam: open …", "view: people"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from workbench.tui.app import WorkbenchApp
+
+
+def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object], str]]:
+    """(name, callback, help) for every command that makes sense right now."""
+    cmds: list[tuple[str, Callable[[], object], str]] = [
+        ("view: seam map", partial(app.show_seams, "map-view"), "The layered map of seams"),
+        ("view: seam list", partial(app.show_seams, "list-view"), "All seams as a filterable list"),
+        ("view: contracts", app.action_show_contracts, "Search the contracts"),
+        ("view: people", app.action_show_people, "The people registry"),
+        ("view: keys", app.action_key_help, "Keys on this screen"),
+        ("app: reload", app.action_reload, "Re-read the governance repo"),
+        ("app: quit", app.action_quit, "Quit (unsaved edits are kept as drafts)"),
+    ]
+    for view in app.views:
+        label = f"{view.provider} → {view.consumer}"
+        cmds.append((f"seam: open {view.id}", partial(app.open_seam, view.id), label))
+        if view.governed:
+            cmds.append(
+                (f"contract: edit {view.id}", partial(app.edit_contract, view.id), view.title)
+            )
+            cmds.append(
+                (f"contract: history {view.id}", partial(app.show_history, view.id), view.title)
+            )
+            if not app.readonly:
+                cmds.append(
+                    (
+                        f"contract: change person in {view.id}",
+                        partial(app.change_person, view.id),
+                        "Owner, term owner or escalation contact, from the registry",
+                    )
+                )
+    for name in sorted(app.available_themes):
+        cmds.append((f"theme: {name}", partial(setattr, app, "theme", name), "Switch theme"))
+    return cmds
+
+
+class WorkbenchCommands(Provider):
+    async def discover(self) -> Hits:
+        for name, callback, help_text in workbench_commands(self.app):  # type: ignore[arg-type]
+            if name.startswith(("view:", "app:")):
+                yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in workbench_commands(self.app):  # type: ignore[arg-type]
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

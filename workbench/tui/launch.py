@@ -1,0 +1,57 @@
+"""`workbench` with no command: open the terminal app on the governance repo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NOT_A_REPO = """\
+workbench: {reason}
+
+The terminal app opens on a governance repo (a git work tree with a workbench.toml).
+  • start one:        workbench init DIR   (then: cd DIR && workbench)
+  • try the demo:     workbench demo       (builds a sample repo and opens it)
+  • point at one:     workbench --repo DIR
+"""
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.service.core import Workbench, find_root
+    from workbench.service.errors import NotAGovernanceRepo, WorkbenchError
+
+    start = Path(args.repo) if getattr(args, "repo", None) else Path.cwd()
+    try:
+        root = find_root(start)
+        service = Workbench(
+            root,
+            now=getattr(args, "now", None),
+            readonly=bool(getattr(args, "readonly", False)),
+            actor=getattr(args, "actor", None),
+        )
+    except NotAGovernanceRepo as exc:
+        print(NOT_A_REPO.format(reason=str(exc).splitlines()[0]), file=sys.stderr, end="")
+        return 2
+    except WorkbenchError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return 2
+    app = build_app(service)
+    result = app.run()
+    return int(result or app.return_code or 0)
+
+
+def build_app(service, *, cursor_blink: bool = True):  # type: ignore[no-untyped-def]
+    """The app with the user's theme and keymap (from the XDG config dir)."""
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.bindings import load_keymap
+    from workbench.tui.config import load_theme
+
+    keymap, notices = load_keymap()
+    theme, theme_notices = load_theme()
+    return WorkbenchApp(
+        service,
+        theme=theme,
+        keymap=keymap,
+        notices=notices + theme_notices,
+        cursor_blink=cursor_blink,
+    )

@@ -1,0 +1,82 @@
+"""Results of service work, posted by thread workers (named in the past tense).
+
+Workers never touch widgets: they post one of these to the node that asked, whose handler
+applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class StateLoaded(Message):
+    """The governance state of the working tree, its seam views and the acting person."""
+
+    state: Any
+    views: list[Any]
+    actor: Any | None
+    actor_error: str | None = None
+
+
+@dataclass
+class ContractTextLoaded(Message):
+    contract_id: str
+    text: str
+    draft: str | None
+
+
+@dataclass
+class ContractChecked(Message):
+    contract_id: str
+    text: str
+    problems: list[Any]
+    draft_saved: bool
+
+
+@dataclass
+class DiffPrepared(Message):
+    """The diff a pending edit would make, ready for the commit dialog."""
+
+    contract_id: str
+    text: str
+    diff: Any
+
+
+@dataclass
+class ContractSaved(Message):
+    contract_id: str
+    commit: str
+    message: str
+
+
+@dataclass
+class DraftDiscarded(Message):
+    contract_id: str
+
+
+@dataclass
+class HistoryLoaded(Message):
+    contract_id: str
+    commits: list[Any]
+
+
+@dataclass
+class DiffLoaded(Message):
+    contract_id: str
+    diff: Any
+
+
+@dataclass
+class PeopleLoaded(Message):
+    usage: list[Any]
+
+
+@dataclass
+class ExternalEditFinished(Message):
+    contract_id: str
+    text: str
+    problems: list[Any]

@@ -1,0 +1,1 @@
+"""Modal dialogs: confirmation, errors, commit message, pickers, key help."""

@@ -1,0 +1,119 @@
+"""People: the registry; what each person owns, leads and is paged for; who has left."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Input, Static
+
+from workbench.tui import bindings
+from workbench.tui.messages import PeopleLoaded
+from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.topbar import TopBar
+from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
+
+
+def person_detail(u) -> Content:  # type: ignore[no-untyped-def]
+    p = u.person
+    lines = [Content.assemble((p.name, "bold"), f"  ({p.id})")]
+    lines.append(Content(f"{p.role or '—'} · team {p.team} · {p.authority.value} · {p.email}"))
+    if u.departed:
+        repl = f"; replaced by {p.replaced_by}" if p.replaced_by else "; no replacement named"
+        lines.append(Content.styled(f"LEFT on {p.left}{repl}", "bold $text-error"))
+        if u.load:
+            lines.append(Content.styled("Still named in contracts: reassign these.", "$text-error"))
+    if p.delegate:
+        lines.append(Content(f"delegate: {p.delegate}"))
+    for title, items in (
+        ("Owns", u.owns),
+        ("Leads", u.leads),
+        ("Paged for", u.paged_for),
+        ("Also named as", u.other),
+    ):
+        lines.append(Content(""))
+        lines.append(Content.styled(f"{title} ({len(items)})", "bold $text-primary"))
+        lines.extend(Content(f"  {item}") for item in items) if items else lines.append(
+            Content.styled("  —", "$text-muted")
+        )
+    return Content("\n").join(lines)
+
+
+class PeopleScreen(BaseScreen):
+    BINDINGS = bindings.PEOPLE
+    HELP = "The people registry. Departed people are highlighted with their replacement."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.usage: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("people")
+        yield Input(placeholder="filter people: name, team, role, contract…", id="people-filter")
+        with Horizontal(id="people-body"):
+            yield VirtualTable(
+                [
+                    Column("Person", 18),
+                    Column("Team", 16),
+                    Column("Owns", 4),
+                    Column("Paged", 5),
+                    Column("Status", 12, flex=True),
+                ],
+                id="people-table",
+            )
+            with VerticalScroll(id="person-scroll"):
+                yield Static("loading…", id="person-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VirtualTable).focus()
+
+    def state_changed(self) -> None:
+        self.wb.load_people(self)
+
+    @on(PeopleLoaded)
+    def show_people(self, message: PeopleLoaded) -> None:
+        self.usage = {u.person.id: u for u in message.usage}
+        rows = []
+        for u in message.usage:
+            p = u.person
+            status = (
+                f"LEFT → {p.replaced_by}"
+                if u.departed and p.replaced_by
+                else "LEFT"
+                if u.departed
+                else p.role
+            )
+            rows.append(
+                Row(
+                    p.id,
+                    (p.name, p.team, str(len(u.owns)), str(len(u.paged_for)), status),
+                    "departed" if u.departed else "",
+                    search=" ".join(
+                        [p.id, p.name, p.team, p.role, status, *u.owns, *u.leads, *u.paged_for]
+                    ).lower(),
+                )
+            )
+        self.query_one(VirtualTable).set_rows(rows)
+
+    @on(VirtualTable.Highlighted, "#people-table")
+    def show_person(self, event: VirtualTable.Highlighted) -> None:
+        u = self.usage.get(event.key or "")
+        self.query_one("#person-detail", Static).update(
+            person_detail(u) if u else Content("no one matches")
+        )
+
+    @on(Input.Changed, "#people-filter")
+    def filter_people(self, event: Input.Changed) -> None:
+        self.query_one(VirtualTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#people-filter")
+    def filter_done(self) -> None:
+        self.query_one(VirtualTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_back(self) -> None:
+        self.query_one(VirtualTable).focus()

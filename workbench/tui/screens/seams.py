@@ -1,0 +1,188 @@
+"""Home: the seam map (layered, box drawing) and the same seams as a filterable list."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+
+from workbench.tui import bindings
+from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.seam_map import GLYPHS, LEGEND, STATE_WORDS, SeamMap, layout_map
+from workbench.tui.widgets.topbar import TopBar
+from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
+
+ROW_KIND = {
+    "governed": "",
+    "ungoverned": "ungoverned",
+    "owner-departed": "departed",
+    "owner-missing": "invalid",
+    "invalid": "invalid",
+}
+
+
+def seam_details(view, state) -> Content:  # type: ignore[no-untyped-def]
+    """The panel under the map: everything about the selected seam in a few lines."""
+    if view is None:
+        return Content("No seams yet. Declare exchanges in workbench.toml or add a contract.")
+
+    def who(pid: str | None) -> str:
+        if not pid:
+            return "—"
+        person = state.people.get(pid) if state else None
+        return f"{person.name} ({pid})" if person else f"{pid} (unknown)"
+
+    state_style = (
+        "$text-success"
+        if view.state == "governed"
+        else ("$text-warning" if view.state == "ungoverned" else "$text-error")
+    )
+    lines = [
+        Content.assemble(
+            (
+                f"{GLYPHS.get(view.state, '•')} {STATE_WORDS.get(view.state, view.state)}",
+                state_style,
+            ),
+            "  ",
+            (view.title, "bold"),
+            f"  [{view.id}]" if view.governed else "",
+        ),
+        Content(
+            f"{view.provider} → {view.consumer}  ·  "
+            + (f"{view.kind}  ·  owner {who(view.owner)}" if view.governed else view.exchange)
+        ),
+    ]
+    if view.governed:
+        lines.append(
+            Content(
+                f"leads: {who(view.provider_lead)} / {who(view.consumer_lead)}  ·  {view.status}"
+            )
+        )
+    if view.departed:
+        lines.append(Content.styled(f"departed: {', '.join(view.departed)}", "$text-error"))
+    for problem in view.problems[:3]:
+        lines.append(Content.styled(f"! {problem}", "$text-error"))
+    if view.marks:
+        lines.append(Content("marks: " + "  ".join(f"{k}: {v}" for k, v in view.marks.items())))
+    if not view.governed:
+        lines.append(Content.styled("No contract: nobody owns this handshake.", "$text-warning"))
+    return Content("\n").join(lines)
+
+
+class SeamsScreen(BaseScreen):
+    BINDINGS = bindings.SEAMS
+    HELP = "The seam map: every seam between teams, marked by state. Enter opens a contract."
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("seams")
+        with ContentSwitcher(initial="map-view", id="seams-switcher"):
+            with Vertical(id="map-view"):
+                yield SeamMap(id="seam-map")
+                yield Static(LEGEND, id="map-legend", markup=False)
+                yield Static("loading…", id="seam-details", markup=False)
+            with Vertical(id="list-view"):
+                yield Input(placeholder="filter seams: team, kind, state, owner…", id="seam-filter")
+                yield VirtualTable(
+                    [
+                        Column("Seam", 30),
+                        Column("Kind", 18),
+                        Column("Teams", 30),
+                        Column("Owner", 16),
+                        Column("State", 14),
+                        Column("Marks", 10, flex=True),
+                    ],
+                    id="seam-table",
+                )
+                yield Static("", id="seam-count", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(SeamMap).focus()
+
+    @property
+    def mode(self) -> str:
+        return self.query_one(ContentSwitcher).current or "map-view"
+
+    def state_changed(self) -> None:
+        app = self.wb
+        state, views = app.gov_state, app.views
+        from workbench.governance.seams import team_layers
+
+        names = {t.id: t.name for t in state.teams.values()}
+        leads = {
+            t.id: state.people[t.lead].name for t in state.teams.values() if t.lead in state.people
+        }
+        canvas = layout_map(team_layers(state, views), views, names, leads)
+        self.query_one(SeamMap).set_map(canvas, {v.id: (v.provider, v.consumer) for v in views})
+        self.set_rows(views)
+
+    def set_rows(self, views: list) -> None:  # type: ignore[type-arg]
+        rows = [
+            Row(
+                v.id,
+                (
+                    v.id,
+                    v.kind if v.governed else "—",
+                    f"{v.provider} → {v.consumer}",
+                    v.owner or "—",
+                    f"{GLYPHS.get(v.state, '•')} {v.state}",
+                    " ".join(f"{k}:{m}" for k, m in v.marks.items()),
+                ),
+                ROW_KIND.get(v.state, ""),
+            )
+            for v in views
+        ]
+        table = self.query_one("#seam-table", VirtualTable)
+        table.set_rows(rows)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        table = self.query_one("#seam-table", VirtualTable)
+        self.query_one("#seam-count", Static).update(
+            f" {table.row_count} of {table.total_count} seams"
+        )
+
+    @on(SeamMap.SeamHighlighted)
+    def show_seam(self, event: SeamMap.SeamHighlighted) -> None:
+        view = self.wb.view(event.seam) if event.seam else None
+        self.query_one("#seam-details", Static).update(seam_details(view, self.wb.gov_state))
+
+    @on(SeamMap.SeamSelected)
+    def open_from_map(self, event: SeamMap.SeamSelected) -> None:
+        self.wb.open_seam(event.seam)
+
+    @on(VirtualTable.Selected, "#seam-table")
+    def open_from_list(self, event: VirtualTable.Selected) -> None:
+        self.wb.open_seam(event.key)
+
+    @on(Input.Changed, "#seam-filter")
+    def filter_rows(self, event: Input.Changed) -> None:
+        self.query_one("#seam-table", VirtualTable).set_filter(event.value)
+        self._update_count()
+
+    @on(Input.Submitted, "#seam-filter")
+    def filter_done(self) -> None:
+        self.query_one("#seam-table", VirtualTable).focus()
+
+    def action_toggle_view(self) -> None:
+        self.show_view("list-view" if self.mode == "map-view" else "map-view")
+
+    def show_view(self, which: str) -> None:
+        self.query_one(ContentSwitcher).current = which
+        if which == "map-view":
+            self.query_one(SeamMap).focus()
+        else:
+            self.query_one("#seam-table", VirtualTable).focus()
+        self.refresh_bindings()
+
+    def action_filter(self) -> None:
+        self.show_view("list-view")
+        self.query_one("#seam-filter", Input).focus()
+
+    def action_open_seam(self) -> None:
+        if self.mode == "map-view":
+            self.query_one(SeamMap).action_select()
+        else:
+            self.query_one("#seam-table", VirtualTable).action_select()

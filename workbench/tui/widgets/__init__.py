@@ -1,0 +1,1 @@
+"""Widgets: render state and emit messages; they never call the service."""
