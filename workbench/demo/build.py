@@ -184,3 +184,6 @@ def build_demo(target: Path, now: datetime | None = None, force: bool = False) -
     for extra in EXTRA_STEPS:
         extra(ctx)
     return target
+
+
+import workbench.demo.signing_steps  # noqa: E402,F401  (registers the signing demo step)

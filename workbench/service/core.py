@@ -239,8 +239,14 @@ class Workbench:
         )
 
     def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
-        """Hook for SSH-signed commits (the signing room installs one when a key exists)."""
-        return None
+        """SSH-sign commits when the acting person has a usable key (see service.signing)."""
+        from workbench.service.signing import commit_signer_for
+
+        return commit_signer_for(self, actor)
+
+    def use_signer(self, signer: object | None) -> None:
+        """Sign this session's commits with `signer` (e.g. after the TUI asked for a passphrase)."""
+        self._session_signer = signer
 
     def save_contract(self, contract_id: str, text: str, message: str) -> str:
         self.require_writable("save contracts")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 # "module:function" entries; each function(wb, views) -> None.
 MARK_PROVIDERS: list[str] = []
+MARK_PROVIDERS.append("workbench.service.signing:apply_marks")
 
 
 def apply_marks(wb: Workbench, views: list[SeamView]) -> None:

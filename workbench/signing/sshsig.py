@@ -384,3 +384,23 @@ def verify(
             f"signature by {fingerprint(expected)} does not match the message"
         ) from None
     return parsed
+
+
+def signed_data(namespace: str, hash_alg: str, message: bytes) -> bytes:
+    """The exact bytes an SSHSIG key signs for ``message`` (compute once per message)."""
+    _check_namespace(namespace)
+    return _signed_data(namespace, hash_alg, message)
+
+
+def verify_parsed(parsed: SshSignature, data_to_verify: bytes, key: Ed25519PublicKey) -> None:
+    """Check a parsed signature's Ed25519 bytes over ``signed_data(...)`` with a registry key.
+
+    The caller has already matched ``parsed.public_key`` and ``parsed.namespace``
+    against its registry; this is the hot path of bulk verification.
+    """
+    try:
+        key.verify(parsed.signature, data_to_verify)
+    except (InvalidSignature, ValueError):
+        raise SignatureInvalid(
+            f"signature by {fingerprint(parsed.public_key)} does not match the message"
+        ) from None

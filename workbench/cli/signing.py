@@ -1,0 +1,296 @@
+"""Signing commands: keygen, sign, verify and the key registry.
+
+`verify` exits 1 when a contract in scope is not approved (draft, pending, stale or
+invalid) or the key registry is broken; 0 only when everything in scope is approved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from workbench.cli.core import workbench_for
+from workbench.cli.output import emit_json, table
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("keygen", help="create your Ed25519 signing key (stored outside the repo)")
+    p.add_argument("--person", required=True, help="your person id from keys/people.toml")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--passphrase-file", metavar="FILE", help="read the passphrase from FILE")
+    group.add_argument("--no-passphrase", action="store_true", help="leave the key unencrypted")
+    p.add_argument("--path", help="where to write the key (default: your config directory)")
+    p.set_defaults(func=cmd_keygen)
+
+    p = sub.add_parser("sign", help="co-sign the committed version of a contract")
+    p.add_argument("id", nargs="?", help="contract id")
+    p.add_argument("--as", dest="sign_as", metavar="PERSON", help="sign as this person")
+    _signer_args(p)
+    p.add_argument(
+        "--reattest",
+        action="store_true",
+        help="re-sign every current approval of yours whose key was retired (after rotation)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sign)
+
+    p = sub.add_parser("verify", help="verify co-signatures; exit 1 unless all are approved")
+    p.add_argument("id", nargs="?", help="only this contract")
+    p.add_argument("--rev", default="HEAD", help="revision to verify (default HEAD)")
+    p.add_argument("--root", metavar="SHA256", help="trusted sha256 of registry v1")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("registry", help="the key registry: keys, revocations, admins")
+    rsub = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    r = rsub.add_parser("init", help="start the registry: admins and threshold")
+    r.add_argument("--admin", action="append", required=True, help="an admin (repeat)")
+    r.add_argument("--threshold", type=int, default=2, help="admins needed to sign a version")
+    r.set_defaults(func=cmd_registry_init)
+    r = rsub.add_parser("add-key", help="register a person's public key")
+    r.add_argument("person")
+    r.add_argument("pubkey", help="a .pub file or an 'ssh-ed25519 AAAA...' line")
+    r.set_defaults(func=cmd_registry_add_key)
+    r = rsub.add_parser("revoke", help="revoke a key: every signature it made becomes invalid")
+    r.add_argument("key", help="SHA256:... fingerprint, or a person with one key")
+    r.set_defaults(func=cmd_registry_revoke)
+    r = rsub.add_parser("rotate", help="retire a person's key and register a new one")
+    r.add_argument("person")
+    r.add_argument("pubkey")
+    r.set_defaults(func=cmd_registry_rotate)
+    r = rsub.add_parser("sign", help="as an admin, sign the pending registry version")
+    _signer_args(r)
+    r.set_defaults(func=cmd_registry_sign)
+    r = rsub.add_parser("root", help="print the trust root: sha256 of registry v1")
+    r.add_argument("--pin", action="store_true", help="remember it for this clone")
+    r.set_defaults(func=cmd_registry_root)
+    r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_registry_show)
+
+
+def _signer_args(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--key", metavar="PATH", help="private key file (default: yours)")
+    group.add_argument("--agent", action="store_true", help="sign through ssh-agent")
+
+
+def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.service.signing import SigningService
+
+    if getattr(args, "sign_as", None):
+        args.actor = args.sign_as
+    wb = workbench_for(args)
+    return SigningService(wb, trust_root=getattr(args, "root", None))
+
+
+def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.signing.errors import PassphraseRequired
+
+    person = svc.wb.actor().id
+    key = Path(args.key) if args.key else None
+    try:
+        return svc.make_signer(person, key_path=key, agent=args.agent)
+    except PassphraseRequired:
+        if not sys.stdin.isatty():
+            raise
+        passphrase = getpass.getpass(f"passphrase for {person}'s key: ")
+        return svc.make_signer(person, key_path=key, passphrase=passphrase)
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from workbench.service.errors import WorkbenchError
+
+    svc = _service(args)
+    if args.no_passphrase:
+        passphrase = None
+    elif args.passphrase_file:
+        passphrase = Path(args.passphrase_file).read_text(encoding="utf-8").rstrip("\n")
+    elif sys.stdin.isatty():
+        passphrase = getpass.getpass("passphrase for the new key (empty for none): ")
+        if passphrase and getpass.getpass("again: ") != passphrase:
+            raise WorkbenchError("the passphrases differ; nothing was written")
+    else:
+        raise WorkbenchError(
+            "no terminal to ask for a passphrase: pass --passphrase-file or --no-passphrase"
+        )
+    result = svc.keygen(args.person, passphrase or None, Path(args.path) if args.path else None)
+    print(f"wrote {result.path} (mode 0600) and {result.path}.pub")
+    print(f"fingerprint {result.fingerprint}")
+    print(f"next: workbench registry add-key {args.person} {result.path}.pub")
+    return 0
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from workbench.service.errors import WorkbenchError
+
+    svc = _service(args)
+    signer = _signer(svc, args)
+    if args.reattest:
+        results = svc.reattest(signer)
+        if not results:
+            print("nothing to re-attest: every current approval of yours still counts")
+    else:
+        if not args.id:
+            raise WorkbenchError("which contract? `workbench sign ID` (or --reattest)")
+        results = [svc.sign(args.id, signer)]
+    if args.json:
+        emit_json(
+            [
+                {
+                    "contract": r.contract_id,
+                    "version": r.version,
+                    "person": r.person,
+                    "statement_sha256": r.statement_sha256,
+                    "fingerprint": r.fingerprint,
+                    "commit": r.commit,
+                    "already_signed": r.already_signed,
+                    "verdict": r.verdict.to_json() if r.verdict else None,
+                }
+                for r in results
+            ]
+        )
+        return 0
+    for r in results:
+        if r.already_signed:
+            print(
+                f"{r.contract_id} v{r.version}: already signed by {r.person} with {r.fingerprint}"
+            )
+            continue
+        state = f" — now {r.verdict.state}: {r.verdict.reason}" if r.verdict else ""
+        print(f"signed {r.contract_id} v{r.version} as {r.person} ({r.commit[:8]}){state}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    view = svc.registry_view(args.rev)
+    verdicts = svc.verdicts(args.rev, args.id)
+    ok = view.ok and all(v.ok for v in verdicts)
+    if args.json:
+        emit_json(
+            {
+                "ok": ok,
+                "registry": {
+                    "version": view.head_version,
+                    "root_sha256": view.root_sha256,
+                    "pinned": view.pinned_root,
+                    "problems": view.problems,
+                    "notes": view.notes,
+                },
+                "contracts": [v.to_json() for v in verdicts],
+            }
+        )
+        return 0 if ok else 1
+    pinned = "pinned" if view.pinned_root else "NOT pinned: run `workbench registry root --pin`"
+    print(f"registry v{view.head_version or '—'}  root {view.root_sha256 or '—'} ({pinned})")
+    for problem in view.problems:
+        print(f"  REGISTRY PROBLEM: {problem}")
+    rows = [
+        [
+            v.contract_id,
+            v.state.upper() if v.state == "invalid" else v.state,
+            f"v{v.version}" if v.version else "—",
+            ", ".join(v.missing) or "—",
+            v.reason,
+        ]
+        for v in verdicts
+    ]
+    print(table(rows, ["CONTRACT", "VERDICT", "VERSION", "STILL TO SIGN", "REASON"]))
+    if args.id:
+        for v in verdicts:
+            for c in v.checks:
+                print(f"  {c.file}: {c.status} — {c.message}")
+            for note in v.notes:
+                print(f"  note: {note}")
+    return 0 if ok else 1
+
+
+def _print_change(change) -> int:  # type: ignore[no-untyped-def]
+    if change.version:
+        print(f"registry v{change.version} written ({change.commit[:8]}): {change.description}")
+        print("next: each admin runs `workbench registry sign`")
+    else:
+        print(f"{change.description} ({change.commit[:8]})")
+    if change.note:
+        print(change.note)
+    return 0
+
+
+def cmd_registry_init(args: argparse.Namespace) -> int:
+    return _print_change(_service(args).registry_init(args.admin, args.threshold))
+
+
+def cmd_registry_add_key(args: argparse.Namespace) -> int:
+    return _print_change(_service(args).registry_add_key(args.person, args.pubkey))
+
+
+def cmd_registry_revoke(args: argparse.Namespace) -> int:
+    return _print_change(_service(args).registry_revoke(args.key))
+
+
+def cmd_registry_rotate(args: argparse.Namespace) -> int:
+    change = _service(args).registry_rotate(args.person, args.pubkey)
+    _print_change(change)
+    print(
+        f"once the admins have signed it, {args.person} re-attests current approvals with "
+        "`workbench sign --reattest --as " + args.person + "`"
+    )
+    return 0
+
+
+def cmd_registry_sign(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    change = svc.registry_sign(_signer(svc, args))
+    view = svc.registry_view()
+    print(f"signed registry v{change.version} ({change.commit[:8]})")
+    if view.pending_version:
+        print(f"still waiting for: {', '.join(view.pending_missing)}")
+    else:
+        print(f"registry v{view.head_version} is now in force")
+    return 0
+
+
+def cmd_registry_root(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    if args.pin:
+        print(svc.pin_root())
+        return 0
+    root = svc.registry_state().root_sha256
+    if root is None:
+        print("no registry v1 yet", file=sys.stderr)
+        return 1
+    print(root)
+    return 0
+
+
+def cmd_registry_show(args: argparse.Namespace) -> int:
+    view = _service(args).registry_view()
+    if args.json:
+        emit_json(view.to_json())
+        return 0 if view.ok else 1
+    print(f"registry v{view.head_version or '—'}, root {view.root_sha256 or '—'}")
+    print(f"admins {', '.join(view.admins) or '—'} (threshold {view.threshold or '—'})")
+    print(
+        table(
+            [
+                [str(k["person"]), str(k["fingerprint"]), str(k["valid_before"] or "—")]
+                for k in view.keys
+            ],
+            ["PERSON", "KEY", "VALID BEFORE"],
+        )
+    )
+    for fpr in view.revoked:
+        print(f"revoked {fpr}")
+    if view.pending_version:
+        print(
+            f"pending v{view.pending_version}: signed by {', '.join(view.pending_signed) or 'nobody'}; "
+            f"waiting for {', '.join(view.pending_missing)}"
+        )
+    for line in view.problems:
+        print(f"PROBLEM: {line}")
+    for line in view.notes:
+        print(f"note: {line}")
+    return 0 if view.ok else 1

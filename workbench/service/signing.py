@@ -1,0 +1,786 @@
+"""The signing service: keys, co-signatures, the key registry and verdicts.
+
+One service for the CLI and the TUI. Reading methods take a revision (default HEAD:
+signatures are always about committed bytes from the git object DB, never the working
+tree). Writing methods go through ``Workbench.commit`` (the one write door) and are
+SSH-signed with the signer's key (namespace ``git``).
+
+For the TUI sign flow: ``preview_sign`` shows what will be signed (digest, version,
+your roles, the diff since the version you last signed); ``make_signer`` turns a
+passphrase from a password field into a signer; ``sign`` commits. See docs/signing.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.repo import layout
+from workbench.service.errors import UnknownContract, WorkbenchError
+from workbench.signing import keys as keymod
+from workbench.signing import registry as reg
+from workbench.signing import sshsig
+from workbench.signing.attestation import verify_attestation
+from workbench.signing.errors import KeyLoadError, SigningError
+from workbench.signing.statement import (
+    COSIGN_PREDICATE,
+    ChainLink,
+    ContractRef,
+    CosignPredicate,
+    parse_statement,
+    sha256_hex,
+    write_statement,
+)
+from workbench.signing.verdict import (
+    ContractVerdict,
+    attestation_files,
+    contract_verdict,
+    parse_people,
+    required_signers,
+    sig_path,
+    statement_path,
+)
+
+if TYPE_CHECKING:
+    from workbench.model.people import Person
+    from workbench.service.core import Workbench
+
+HEAD = "HEAD"
+TRUST_ROOT_ENV = "WORKBENCH_TRUST_ROOT"
+PASSPHRASE_ENV = "WORKBENCH_KEY_PASSPHRASE"
+LOCAL_DIR = ("handshake-workbench",)
+DEMO_KEYS = "demo-keys"
+
+
+class SigningRefused(WorkbenchError):
+    """The signing action is not allowed in this state (message says why and what to do)."""
+
+
+@dataclass
+class SignPreview:
+    """Everything the sign screen shows before asking for the passphrase."""
+
+    contract_id: str
+    person: str
+    roles: list[str]
+    version: int
+    new_statement: bool
+    statement: bytes
+    statement_sha256: str
+    contract_sha256: str
+    last_signed_version: int | None
+    diff: str  # unified diff from the version you last signed (or from nothing) to now
+    already_signed: bool
+    verdict: ContractVerdict
+
+
+@dataclass
+class SignResult:
+    contract_id: str
+    person: str
+    version: int
+    statement_sha256: str
+    fingerprint: str
+    commit: str | None  # None when nothing was committed (already signed)
+    already_signed: bool = False
+    verdict: ContractVerdict | None = None
+
+
+@dataclass
+class RegistryChange:
+    version: int | None  # the pending registry version written, None if not yet possible
+    commit: str
+    description: str
+    note: str = ""
+
+
+@dataclass
+class KeygenResult:
+    path: Path
+    public_key: str
+    fingerprint: str
+
+
+@dataclass
+class RegistryView:
+    """What the registry screen shows."""
+
+    head_version: int | None
+    root_sha256: str | None
+    pinned_root: str | None
+    ok: bool
+    problems: list[str]
+    notes: list[str]
+    admins: list[str]
+    threshold: int | None
+    keys: list[dict[str, object]]  # person, principal, fingerprint, namespaces, valid_before
+    revoked: list[str]  # fingerprints
+    pending_version: int | None = None
+    pending_signed: list[str] = field(default_factory=list)
+    pending_missing: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+# --- commit signing hook ------------------------------------------------------------
+
+
+def commit_signer_for(wb: Workbench, actor: Person) -> Callable[[bytes], str] | None:
+    """A git commit signer for ``actor``, or None (the commit is then unsigned).
+
+    Order: a signer the front end installed with ``Workbench.use_signer`` (the TUI,
+    after asking for the passphrase; ``workbench sign --agent``); else the actor's key
+    file (repo-local demo key, then the user's config dir), unencrypted or decrypted
+    with $WORKBENCH_KEY_PASSPHRASE. Never prompts.
+    """
+    signer = getattr(wb, "_session_signer", None)
+    if signer is not None and getattr(signer, "person", actor.id) == actor.id:
+        return lambda buffer: keymod.commit_signature(signer, buffer)
+    path = key_path_for(wb, actor.id)
+    if path is None:
+        return None
+    try:
+        file_signer = keymod.FileSigner(path, os.environ.get(PASSPHRASE_ENV) or None)
+    except KeyLoadError:
+        return None
+    return lambda buffer: keymod.commit_signature(file_signer, buffer)
+
+
+def local_dir(wb: Workbench) -> Path:
+    """``.git/handshake-workbench``: per-clone state that is never committed."""
+    return wb.root / ".git" / "handshake-workbench"
+
+
+def key_path_for(wb: Workbench, person: str) -> Path | None:
+    """The person's private key: the demo's repo-local key, else the config-dir key."""
+    candidates = [
+        local_dir(wb) / DEMO_KEYS / f"{person}_ed25519",
+        keymod.default_key_path(person),
+    ]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+# --- the service ---------------------------------------------------------------------
+
+
+class SigningService:
+    def __init__(self, wb: Workbench, trust_root: str | None = None) -> None:
+        self.wb = wb
+        self._trust_root = trust_root
+        self._blob_cache: dict[tuple[str, str], bytes | None] = {}
+
+    # -- context ------------------------------------------------------------------------
+    def _settings(self, rev: str):  # type: ignore[no-untyped-def]
+        state = self.wb.state(rev)
+        if state.settings is None:
+            raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
+        return state, state.settings
+
+    def _files(self, rev: str) -> dict[str, bytes]:
+        if rev == HEAD and self.wb.git.is_empty:
+            return {}
+        return self.wb.files(rev)
+
+    def pinned_root(self) -> str | None:
+        if self._trust_root:
+            return self._trust_root
+        env = os.environ.get(TRUST_ROOT_ENV)
+        if env:
+            return env.strip()
+        path = local_dir(self.wb) / "trust-root"
+        return path.read_text(encoding="ascii").strip() if path.is_file() else None
+
+    def pin_root(self, sha256: str | None = None) -> str:
+        """Remember the registry v1 digest for this clone (trust on first use, or given)."""
+        sha256 = sha256 or self.registry_state().root_sha256
+        if not sha256:
+            raise SigningRefused("the registry has no v1 statement yet; nothing to pin")
+        from workbench.repo.atomic import atomic_write
+
+        atomic_write(local_dir(self.wb) / "trust-root", (sha256 + "\n").encode(), mode=0o600)
+        return sha256
+
+    def find_blob(self, path: str, sha256: str) -> bytes | None:
+        """Bytes of ``path`` with this sha256 from any commit of its history (content-addressed)."""
+        key = (path, sha256)
+        if key not in self._blob_cache:
+            found = None
+            for commit in self.wb.git.history(path):
+                data = self.wb.git.blob_at(commit.id, path)
+                if data is not None and sha256_hex(data) == sha256:
+                    found = data
+                    break
+            self._blob_cache[key] = found
+        return self._blob_cache[key]
+
+    # -- reading ------------------------------------------------------------------------
+    def registry_state(self, rev: str = HEAD, files: dict[str, bytes] | None = None):  # type: ignore[no-untyped-def]
+        files = self._files(rev) if files is None else files
+        _state, settings = self._settings(rev)
+        return reg.resolve_registry(
+            files,
+            settings.org.repository_id,
+            settings.org.domain,
+            trust_root=self.pinned_root(),
+            find_blob=self.find_blob,
+        )
+
+    def registry_view(self, rev: str = HEAD) -> RegistryView:
+        rs = self.registry_state(rev)
+        head = rs.head
+        view = RegistryView(
+            head_version=head.version if head else None,
+            root_sha256=rs.root_sha256,
+            pinned_root=self.pinned_root(),
+            ok=rs.ok,
+            problems=list(rs.problems),
+            notes=list(rs.notes),
+            admins=head.admins if head else [],
+            threshold=head.policy.registry_threshold if head else None,
+            keys=[
+                {
+                    "person": k.person,
+                    "principal": k.principal,
+                    "fingerprint": k.fingerprint,
+                    "namespaces": sorted(k.namespaces),
+                    "valid_before": k.valid_before.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    if k.valid_before
+                    else None,
+                }
+                for k in sorted(head.keys.values(), key=lambda k: (k.person, k.fingerprint))
+            ]
+            if head
+            else [],
+            revoked=sorted(sshsig.fingerprint(r) for r in head.revoked) if head else [],
+        )
+        if rs.pending is not None:
+            view.pending_version = rs.pending.version
+            view.pending_signed = sorted(set(rs.pending.old.signed) | set(rs.pending.new.signed))
+            view.pending_missing = rs.pending.missing
+            view.problems += rs.pending.problems
+        return view
+
+    def verdicts(
+        self, rev: str = HEAD, contract_id: str | None = None, check_history: bool = True
+    ) -> list[ContractVerdict]:
+        """Verdicts of every contract (or one) at ``rev``; history checks find forks/rollbacks."""
+        if rev == HEAD and self.wb.git.is_empty:
+            return []
+        files = self._files(rev)
+        state, settings = self._settings(rev)
+        rs = self.registry_state(rev, files)
+        people = parse_people(rs.head.files[reg.PEOPLE]) if rs.head else None
+        attestations = attestation_files(files)
+        ids = set(state.contracts)
+        ids |= {
+            p.removeprefix(layout.CONTRACTS).removesuffix(".toml")
+            for p in files
+            if p.startswith(layout.CONTRACTS) and p.endswith(".toml") and p.count("/") == 1
+        }
+        if contract_id is not None:
+            if contract_id not in ids:
+                raise UnknownContract(f"no contract {contract_id!r} at {rev}")
+            ids = {contract_id}
+        history = self.history_problems(rev) if check_history else {}
+        out = []
+        for cid in sorted(ids):
+            doc = state.contracts.get(cid)
+            verdict = contract_verdict(
+                cid,
+                doc.contract if doc else None,
+                files.get(layout.contract_path(cid)),
+                attestations.get(cid),
+                rs,
+                settings.org.repository_id,
+                settings.policy,
+                now=self.wb.now,
+                people=people,
+            )
+            if history.get(cid):
+                verdict.state = "invalid"
+                verdict.reason = history[cid][0]
+                verdict.notes += history[cid][1:]
+            out.append(verdict)
+        return out
+
+    def verdict(self, contract_id: str, rev: str = HEAD) -> ContractVerdict:
+        return self.verdicts(rev, contract_id)[0]
+
+    def history_problems(self, rev: str = HEAD) -> dict[str, list[str]]:
+        """Statements are written once: a rewritten one is a fork, a deleted one a rollback."""
+        import pygit2
+
+        git = self.wb.git
+        repo = git.repo
+        start = git.resolve(rev)
+        seen_trees: set[str] = set()
+        versions: dict[str, dict[str, str]] = {}  # path -> {blob id: commit id}
+        for commit in repo.walk(start.id, pygit2.enums.SortMode.TOPOLOGICAL):
+            try:
+                entry = commit.tree["attestations"]
+            except KeyError:
+                continue
+            if str(entry.id) in seen_trees:
+                continue
+            seen_trees.add(str(entry.id))
+            for sub in repo[entry.id]:
+                if sub.type_str != "tree" or str(sub.id) in seen_trees:
+                    continue
+                seen_trees.add(str(sub.id))
+                for item in repo[sub.id]:
+                    if item.name.endswith(".statement.json"):
+                        path = f"attestations/{sub.name}/{item.name}"
+                        versions.setdefault(path, {}).setdefault(str(item.id), str(commit.id))
+        current = git.read_files(
+            rev, lambda p: p.startswith("attestations/") or p == "attestations/"
+        )
+        problems: dict[str, list[str]] = {}
+        for path, blobs in sorted(versions.items()):
+            cid = path.split("/")[1]
+            name = path.rsplit("/", 1)[1]
+            if path not in current:
+                problems.setdefault(cid, []).append(
+                    f"{name} existed in history but is gone (rollback? statements are never deleted)"
+                )
+            elif len(blobs) > 1:
+                problems.setdefault(cid, []).append(
+                    f"fork: {name} was rewritten ({len(blobs)} different versions in history)"
+                )
+        return problems
+
+    # -- keys ---------------------------------------------------------------------------
+    def keygen(self, person: str, passphrase: str | None, path: Path | None = None) -> KeygenResult:
+        reg.check_person_id(person)
+        state = self.wb.state()
+        if person not in state.people:
+            raise WorkbenchError(f"{person!r} is not a person in keys/people.toml")
+        settings = state.settings
+        domain = settings.org.domain if settings else "example.org"
+        path = path or keymod.default_key_path(person)
+        keymod.generate_keypair(path, passphrase, f"{person}@{domain}")
+        public = keymod.load_public_key(keymod.public_key_path(path))
+        return KeygenResult(path, sshsig.openssh_public_key(public), sshsig.fingerprint(public))
+
+    def make_signer(
+        self,
+        person: str,
+        *,
+        key_path: Path | None = None,
+        agent: bool = False,
+        passphrase: str | None = None,
+    ) -> keymod.Signer:
+        """A signer for ``person``: ssh-agent, or their key file with ``passphrase``.
+
+        Without ``passphrase``, $WORKBENCH_KEY_PASSPHRASE is used; an encrypted key with
+        neither raises ``PassphraseRequired`` (the TUI then asks for one).
+        """
+        path = Path(key_path) if key_path else key_path_for(self.wb, person)
+        if path is None:
+            raise KeyLoadError(
+                f"no key for {person}: create one with `workbench keygen --person {person}` "
+                f"(looked in {keymod.default_key_path(person)})"
+            )
+        if agent:
+            pub = path if str(path).endswith(".pub") else keymod.public_key_path(path)
+            signer: keymod.Signer = keymod.AgentSigner(pub)
+        else:
+            signer = keymod.FileSigner(path, passphrase or os.environ.get(PASSPHRASE_ENV) or None)
+        signer.person = person  # type: ignore[attr-defined]
+        return signer
+
+    @contextlib.contextmanager
+    def _signing_commits(self, signer: keymod.Signer) -> Iterator[None]:
+        previous = getattr(self.wb, "_session_signer", None)
+        self.wb.use_signer(signer)
+        try:
+            yield
+        finally:
+            self.wb.use_signer(previous)
+
+    # -- contract signing -------------------------------------------------------------------
+    def _sign_context(self, contract_id: str, person: str):  # type: ignore[no-untyped-def]
+        git = self.wb.git
+        if git.is_empty:
+            raise SigningRefused("the repository has no commits yet")
+        path = layout.contract_path(contract_id)
+        blob = git.blob_at(HEAD, path)
+        if blob is None:
+            raise UnknownContract(f"no committed contract {contract_id!r} (sign what is committed)")
+        state, settings = self._settings(HEAD)
+        doc = state.contracts.get(contract_id)
+        if doc is None:
+            raise SigningRefused(f"{path} does not validate at HEAD; fix it before signing")
+        files = self._files(HEAD)
+        rs = self.registry_state(HEAD, files)
+        if not rs.ok or rs.head is None:
+            raise SigningRefused(
+                "cannot sign: the key registry is not usable: "
+                + ("; ".join(rs.problems) or "it has no signed version yet (workbench registry)")
+            )
+        people = parse_people(rs.head.files[reg.PEOPLE])
+        required = required_signers(doc.contract, people, settings.policy)
+        if person not in required.roles:
+            raise SigningRefused(
+                f"{person} is not a required signer of {contract_id} "
+                f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
+            )
+        verdict = contract_verdict(
+            contract_id,
+            doc.contract,
+            blob,
+            attestation_files(files).get(contract_id),
+            rs,
+            settings.org.repository_id,
+            settings.policy,
+            now=self.wb.now,
+            people=people,
+        )
+        if verdict.state == "invalid":
+            raise SigningRefused(f"{contract_id} has an invalid attestation: {verdict.reason}")
+        af = attestation_files(files).get(contract_id)
+        current = sha256_hex(blob)
+        if verdict.version is not None and verdict.subject_sha256 == current:
+            version, new = verdict.version, False
+            statement = af.statements[version] if af else b""
+        else:
+            version = (verdict.version or 0) + 1
+            new = True
+            previous = None
+            if verdict.version is not None and verdict.statement_sha256:
+                previous = ChainLink(
+                    version=verdict.version, statementSha256=verdict.statement_sha256
+                )
+            predicate = CosignPredicate(
+                repository=settings.org.repository_id,
+                contract=ContractRef(id=contract_id, version=version, previous=previous),
+                registry=rs.head.link(),
+                decision="approve",
+            )
+            statement = write_statement(COSIGN_PREDICATE, path, current, predicate)
+        return rs.head, required, verdict, af, version, new, statement, blob
+
+    def preview_sign(self, contract_id: str, person: str | None = None) -> SignPreview:
+        person = person or self.wb.actor().id
+        head, required, verdict, af, version, new, statement, blob = self._sign_context(
+            contract_id, person
+        )
+        already = (
+            not new
+            and any(c.counts and c.person == person for c in verdict.checks)
+            and verdict.version == version
+        )
+        last = None
+        last_blob = b""
+        if af is not None:
+            for v in sorted(af.sigs, reverse=True):
+                if f"v{v}.{person}.sig" in af.sigs[v] and v in af.statements:
+                    last = v
+                    try:
+                        st = parse_statement(af.statements[v], COSIGN_PREDICATE)
+                        last_blob = (
+                            self.find_blob(layout.contract_path(contract_id), st.subject_sha256)
+                            or b""
+                        )
+                    except SigningError:
+                        last_blob = b""
+                    break
+        path = layout.contract_path(contract_id)
+        diff = "".join(
+            difflib.unified_diff(
+                last_blob.decode("utf-8", "replace").splitlines(keepends=True),
+                blob.decode("utf-8", "replace").splitlines(keepends=True),
+                f"a/{path} (v{last} you signed)" if last else "a/(nothing signed yet)",
+                f"b/{path} (v{version}, to sign)",
+            )
+        )
+        return SignPreview(
+            contract_id=contract_id,
+            person=person,
+            roles=required.roles[person],
+            version=version,
+            new_statement=new,
+            statement=statement,
+            statement_sha256=sha256_hex(statement),
+            contract_sha256=sha256_hex(blob),
+            last_signed_version=last,
+            diff=diff,
+            already_signed=already,
+            verdict=verdict,
+        )
+
+    def sign(self, contract_id: str, signer: keymod.Signer) -> SignResult:
+        """Co-sign the committed version of ``contract_id`` as the acting person; commit."""
+        self.wb.require_writable("sign")
+        actor = self.wb.actor()
+        person = actor.id
+        path = layout.contract_path(contract_id)
+        if self.wb.git.blob_at("WORKTREE", path) != self.wb.git.blob_at(HEAD, path):
+            raise SigningRefused(
+                f"{path} has uncommitted changes: you sign what is committed; "
+                "save or discard your edits first"
+            )
+        head, required, verdict, af, version, new, statement, _blob = self._sign_context(
+            contract_id, person
+        )
+        key = head.lookup(signer.public_key)
+        fpr = sshsig.fingerprint(signer.public_key)
+        if signer.public_key in head.revoked:
+            raise SigningRefused(f"key {fpr} is revoked; sign with your new key")
+        if key is None or key.person != person:
+            owner = f" (it belongs to {key.person})" if key else ""
+            raise SigningRefused(
+                f"key {fpr} is not {person}'s key in registry v{head.version}{owner}; "
+                f"add it with `workbench registry add-key {person} KEY.pub`"
+            )
+        sig_name = sig_path(contract_id, version, person)
+        if not new and af is not None:
+            existing = af.sigs.get(version, {}).get(sig_name.rsplit("/", 1)[1])
+            if existing is not None:
+                check = verify_attestation(
+                    statement,
+                    {"existing": existing},
+                    head.namespaces.contract,
+                    head,
+                    {person},
+                    now=self.wb.now,
+                )
+                if check.signed == {person} and check.checks[0].fingerprint == fpr:
+                    return SignResult(
+                        contract_id,
+                        person,
+                        version,
+                        sha256_hex(statement),
+                        fpr,
+                        None,
+                        True,
+                        verdict,
+                    )
+        armored = signer.sign(statement, head.namespaces.contract)
+        check = verify_attestation(
+            statement, {"new": armored}, head.namespaces.contract, head, {person}, now=self.wb.now
+        )
+        if check.signed != {person}:
+            raise SigningRefused(f"the new signature does not verify: {check.checks[0].message}")
+        changes: dict[str, bytes | None] = {sig_name: armored}
+        if new:
+            changes[statement_path(contract_id, version)] = statement
+        roles = ", ".join(required.roles[person])
+        message = (
+            f"Co-sign {contract_id} v{version}\n\n"
+            f"{actor.name} signs as {roles} with key {fpr}.\n"
+            f"Statement sha256: {sha256_hex(statement)}\n"
+            f"Contract sha256: {sha256_hex(_blob)}\n"
+        )
+        with self._signing_commits(signer):
+            commit = self.wb.commit(changes, message)
+        return SignResult(
+            contract_id,
+            person,
+            version,
+            sha256_hex(statement),
+            fpr,
+            commit,
+            False,
+            self.verdict(contract_id),
+        )
+
+    def reattest_candidates(self, person: str | None = None) -> list[str]:
+        """Contracts whose current version this person signed with a key that no longer counts."""
+        person = person or self.wb.actor().id
+        out = []
+        for v in self.verdicts(HEAD, check_history=False):
+            if person not in v.required or person in v.signed or v.version is None:
+                continue
+            if v.subject_sha256 != v.current_sha256:
+                continue
+            if any(c.file == f"v{v.version}.{person}.sig" for c in v.checks):
+                out.append(v.contract_id)
+        return out
+
+    def reattest(self, signer: keymod.Signer) -> list[SignResult]:
+        """Re-sign, with ``signer`` (your new key), every current approval of yours that lapsed."""
+        return [self.sign(cid, signer) for cid in self.reattest_candidates()]
+
+    # -- registry editing ---------------------------------------------------------------------
+    def _registry_edit(
+        self, description: str, mutate: Callable[[reg.RegistrySource], None], *, init=None
+    ) -> RegistryChange:  # type: ignore[no-untyped-def]
+        self.wb.require_writable("change the key registry")
+        _state, settings = self._settings("WORKTREE")
+        files = self._files(HEAD)
+        worktree = self.wb.files("WORKTREE")
+        dirty = sorted(
+            p
+            for p in set(files) | set(worktree)
+            if p.startswith(reg.KEYS_DIR) and files.get(p) != worktree.get(p)
+        )
+        if dirty:
+            raise SigningRefused(
+                "uncommitted changes under keys/: " + ", ".join(dirty) + "; commit or discard them"
+            )
+        domain, repository = settings.org.domain, settings.org.repository_id
+        if init is not None:
+            if reg.POLICY in files:
+                raise SigningRefused(f"{reg.POLICY} exists already: the registry is started")
+            files = {**files, reg.POLICY: reg.render_policy(init), reg.REVOKED_KEYS: b""}
+        source = reg.RegistrySource.from_files(files, domain)
+        mutate(source)
+        rendered = source.render()
+        new_files = {**files, **rendered}
+        rs = self.registry_state(HEAD, files)
+        if rs.problems:
+            raise SigningRefused("the key registry is broken: " + "; ".join(rs.problems))
+        changes: dict[str, bytes | None] = {
+            p: (None if p.startswith(reg.PUB_DIR) and not data else data)
+            for p, data in rendered.items()
+            if files.get(p) != data
+        }
+        head = rs.head
+        version = head.version + 1 if head else 1
+        if rs.pending is not None:
+            # A pending version is amended until signed; its signatures are dropped.
+            for name in sorted(self._registry_sigs(files, rs.pending.version)):
+                changes[name] = None
+        note = ""
+        try:
+            statement = reg.build_registry_statement(
+                new_files, version, head.statement if head else None, repository, domain
+            )
+            changes[reg.statement_path(version)] = statement
+        except reg.RegistryError as exc:
+            if head is not None:
+                raise
+            version_written = None
+            note = f"registry v1 is not written yet: {exc}"
+        else:
+            version_written = version
+        if not changes:
+            raise SigningRefused("nothing to change in the key registry")
+        title = f"Registry v{version}: {description}" if version_written else description
+        commit = self.wb.commit(changes, title + "\n")
+        return RegistryChange(version_written, commit, description, note)
+
+    def _registry_sigs(self, files: dict[str, bytes], version: int) -> list[str]:
+        prefix = f"{reg.REGISTRY_DIR}v{version}."
+        return [p for p in files if p.startswith(prefix) and p.endswith(".sig")]
+
+    def registry_init(self, admins: list[str], threshold: int) -> RegistryChange:
+        state = self.wb.state()
+        for a in admins:
+            reg.check_person_id(a)
+            if a not in state.people:
+                raise SigningRefused(f"admin {a!r} is not a person in keys/people.toml")
+        policy = reg.RegistryPolicy(admins=sorted(admins), registry_threshold=threshold)
+        reg.parse_policy(reg.render_policy(policy))  # same checks as on load
+        return self._registry_edit(
+            f"start the key registry (admins {', '.join(sorted(admins))}, threshold {threshold})",
+            lambda _source: None,
+            init=policy,
+        )
+
+    def registry_add_key(self, person: str, public_key: str) -> RegistryChange:
+        reg.check_person_id(person)
+        if person not in self.wb.state().people:
+            raise SigningRefused(f"{person!r} is not a person in keys/people.toml")
+        raw = _public_key_arg(public_key)
+        return self._registry_edit(
+            f"add key {sshsig.fingerprint(raw)} for {person}",
+            lambda source: source.add_key(person, raw),
+        )
+
+    def registry_revoke(self, ref: str) -> RegistryChange:
+        """Revoke a key (``SHA256:...`` or a person with one key): all its signatures die."""
+        holder: list[str] = []
+
+        def mutate(source: reg.RegistrySource) -> None:
+            raw = source.find_key(ref) if not ref.startswith("ssh-") else _public_key_arg(ref)
+            holder.append(sshsig.fingerprint(raw))
+            owner = source.remove_key(raw)
+            source.revoked[raw] = owner
+
+        return self._registry_edit(f"revoke key {ref}", mutate)
+
+    def registry_rotate(self, person: str, public_key: str) -> RegistryChange:
+        """Retire ``person``'s current key(s) (not revoked) and register the new one."""
+        raw = _public_key_arg(public_key)
+
+        def mutate(source: reg.RegistrySource) -> None:
+            for old in source.keys_of(person):
+                source.remove_key(old)
+            source.add_key(person, raw)
+
+        return self._registry_edit(f"rotate {person}'s key to {sshsig.fingerprint(raw)}", mutate)
+
+    def registry_sign(self, signer: keymod.Signer) -> RegistryChange:
+        """An admin signs the pending registry version."""
+        self.wb.require_writable("sign the key registry")
+        actor = self.wb.actor()
+        files = self._files(HEAD)
+        rs = self.registry_state(HEAD, files)
+        if rs.problems:
+            raise SigningRefused("the key registry is broken: " + "; ".join(rs.problems))
+        pending = rs.pending
+        if pending is None:
+            raise SigningRefused("no registry version is waiting for signatures")
+        if pending.problems:
+            raise SigningRefused("; ".join(pending.problems))
+        pub = signer.public_key
+        admin_keys = {
+            sshsig.public_key_from_openssh(a.key): reg.person_of(a.principal)
+            for st in filter(None, [pending.statement, rs.head.statement if rs.head else None])
+            for a in st.predicate.admins
+        }
+        if admin_keys.get(pub) != actor.id:
+            raise SigningRefused(
+                f"key {sshsig.fingerprint(pub)} is not an admin key of {actor.id} in registry "
+                f"v{pending.version} or the version before it"
+            )
+        _state, settings = self._settings(HEAD)
+        ns = reg.Namespaces.for_domain(settings.org.domain)
+        armored = signer.sign(pending.statement.raw, ns.registry)
+        path = reg.sig_path(pending.version, actor.id)
+        with self._signing_commits(signer):
+            commit = self.wb.commit(
+                {path: armored}, f"Sign registry v{pending.version} as {actor.id}\n"
+            )
+        return RegistryChange(pending.version, commit, f"signed by {actor.id}")
+
+
+def _public_key_arg(value: str) -> bytes:
+    """A public key given as a file path or as an ``ssh-ed25519 AAAA...`` line."""
+    text = value.strip()
+    if not text.startswith("ssh-"):
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise KeyLoadError(f"{value}: not a public key line and no such file")
+        return keymod.load_public_key(path)
+    return sshsig.public_key_from_openssh(text)
+
+
+# --- seam map marks --------------------------------------------------------------------
+
+
+def apply_marks(wb: Workbench, views) -> None:  # type: ignore[no-untyped-def]
+    """``marks["signature"]`` on every seam: the verdict state at HEAD."""
+    try:
+        verdicts = {
+            v.contract_id: v for v in SigningService(wb).verdicts(HEAD, check_history=False)
+        }
+    except (WorkbenchError, SigningError) as exc:
+        for view in views:
+            view.marks["signature"] = "invalid" if view.governed else "none"
+        _ = exc
+        return
+    for view in views:
+        if not view.governed:
+            view.marks["signature"] = "none"
+        elif view.id in verdicts:
+            view.marks["signature"] = verdicts[view.id].state
+        else:
+            view.marks["signature"] = "draft"  # not committed yet
