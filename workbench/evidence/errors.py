@@ -80,3 +80,12 @@ class UnknownKind(EvidenceError):
 
 class UnsafePath(EvidenceError):
     """A snapshot path would leave the repository (`..`, symlink escape) or is malformed."""
+
+
+class EvidenceSchemaError(EvidenceError):
+    """A file offered as evidence does not match its kind's schema; `problems` name columns."""
+
+    def __init__(self, path: object, kind: str, problems: list) -> None:  # type: ignore[type-arg]
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path} does not match evidence kind {kind!r}:\n{lines}")
+        self.problems = problems

@@ -8,6 +8,7 @@ Format (one ``[[snapshot]]`` table per registered file, sorted by id)::
 
     [[snapshot]]
     id = "ev-0123456789ab"          # "ev-" + first 12 hex digits of sha256
+    name = "ev-score-reference"     # optional stable alias (unique), e.g. a drift reference
     kind = "freshness_lags"         # a key of workbench.evidence.kinds.KINDS
     path = "evidence/snapshots/ev-0123456789ab.csv"
     sha256 = "0123456789ab…"        # 64 lowercase hex digits of the file bytes
@@ -54,9 +55,13 @@ MANIFEST_VERSION = 1
 
 SNAPSHOT_ID_RE = re.compile(r"^ev-[0-9a-f]{12}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# A stable alias a contract can reference (e.g. a distribution-shift reference) while the
+# id still changes with the bytes. It must not look like a generated id.
+SNAPSHOT_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*$")
 
 _FIELD_ORDER = (
     "id",
+    "name",
     "kind",
     "path",
     "sha256",
@@ -171,6 +176,7 @@ class Snapshot(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
+    name: str | None = None
     kind: str
     path: str
     sha256: str
@@ -188,6 +194,19 @@ class Snapshot(BaseModel):
     def _id(cls, v: str) -> str:
         if not SNAPSHOT_ID_RE.match(v):
             raise ValueError("must be 'ev-' followed by 12 lowercase hex digits")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not SNAPSHOT_NAME_RE.match(v) or len(v) > 64:
+            raise ValueError(
+                "must be a lowercase name of letters, digits and '-', '_' or '.' (max 64 chars)"
+            )
+        if SNAPSHOT_ID_RE.match(v):
+            raise ValueError("must not look like a snapshot id (ev- + 12 hex digits)")
         return v
 
     @field_validator("kind")
@@ -275,10 +294,12 @@ class Manifest(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> Manifest:
-        for field_name in ("id", "path"):
+        for field_name in ("id", "path", "name"):
             seen: set[str] = set()
             for snap in self.snapshots:
                 value = getattr(snap, field_name)
+                if value is None:
+                    continue
                 if value in seen:
                     raise ValueError(f"duplicate snapshot {field_name} {value!r}")
                 seen.add(value)
@@ -286,6 +307,10 @@ class Manifest(BaseModel):
 
     def get(self, snap_id: str) -> Snapshot | None:
         return next((s for s in self.snapshots if s.id == snap_id), None)
+
+    def resolve(self, ref: str) -> Snapshot | None:
+        """The snapshot a contract names: by id, or by its stable `name` alias."""
+        return next((s for s in self.snapshots if ref in (s.id, s.name)), None)
 
     def with_snapshot(self, snapshot: Snapshot) -> Manifest:
         """A new manifest with `snapshot` added (or replacing the one with its id)."""

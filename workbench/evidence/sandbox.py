@@ -342,6 +342,9 @@ class Sandbox:
         con.execute("SET autoload_known_extensions=false")
         con.execute(f"SET memory_limit={_sql_string(memory_limit)}")
         con.execute(f"SET threads={int(threads)}")
+        # Naive timestamps in evidence are UTC; casts and epoch() must not depend on
+        # the machine's local time zone (findings must be the same bytes everywhere).
+        con.execute("SET TimeZone='UTC'")
         for name, snap in files.items():
             try:
                 reader = _reader_sql(str(snap.path), snap.format)

@@ -1,0 +1,813 @@
+"""Term checks: every term kind compiles to one read-only DuckDB SELECT over snapshot views.
+
+A check sees only the views of the snapshots selected for its term, named after the
+evidence kind (``freshness_lags``, ``score_samples`` …; a distribution-shift term also
+gets ``reference``). The SQL computes the aggregates; `judge_*` compares them with the
+term's limits. The SQL is stored in the finding verbatim, so anyone can re-run it in the
+evidence console and see the same numbers.
+
+The check's clock is the capture time of its live snapshot (`clock`), never the wall
+clock: re-running an audit on the same snapshots gives the same verdict. Whether the
+evidence is recent enough is decided before the check runs (see `select_snapshots` in
+the service).
+
+Ratios are computed from integer counts, so they do not depend on DuckDB's thread
+scheduling; observed values are rounded to 10 significant digits in findings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from workbench.model.duration import Duration, _add_months
+from workbench.model.terms import (
+    CalibrationTerm,
+    DecisionThresholdTerm,
+    DistributionShiftTerm,
+    FreshnessTerm,
+    LineageTerm,
+    LivingAttestationTerm,
+    RepresentationTerm,
+    SqlTerm,
+    TermBase,
+)
+
+if TYPE_CHECKING:
+    from workbench.evidence.sandbox import QueryResult, Sandbox
+
+STATUSES = ("pass", "warn", "fail", "no-data", "error")
+# Statuses that make a violation (warn is recorded and shown, but pages nobody).
+VIOLATING = frozenset({"fail", "no-data", "error"})
+SEVERITY = {"pass": 0, "warn": 1, "no-data": 2, "fail": 3, "error": 4}
+
+# Empty-bin share used by PSI (as Evidently does): ln(0) is undefined.
+PSI_EPSILON = 1e-4
+
+
+@dataclass(frozen=True)
+class ViewNeed:
+    """One view a check reads: its name in the SQL, the evidence kind, and its role."""
+
+    view: str
+    kind: str
+    role: str = "live"  # "live" | "reference"
+
+
+@dataclass
+class CheckResult:
+    status: str
+    observed: float | None = None
+    observed_text: str = ""
+    limit: str = ""
+    reason: str = ""
+    sql: str = ""
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+
+def needs(term: TermBase) -> list[ViewNeed]:
+    """The evidence views a term's check reads."""
+    if isinstance(term, FreshnessTerm):
+        return [ViewNeed("freshness_lags", "freshness_lags")]
+    if isinstance(term, RepresentationTerm):
+        return [ViewNeed("group_counts", "group_counts")]
+    if isinstance(term, LineageTerm):
+        return [ViewNeed("lineage_manifest", "lineage_manifest")]
+    if isinstance(term, CalibrationTerm):
+        return [ViewNeed("score_samples", "score_samples")]
+    if isinstance(term, DistributionShiftTerm):
+        return [
+            ViewNeed("score_samples", "score_samples"),
+            ViewNeed("reference", "score_samples", "reference"),
+        ]
+    if isinstance(term, DecisionThresholdTerm):
+        return [ViewNeed("threshold_config", "threshold_config")]
+    if isinstance(term, LivingAttestationTerm):
+        return [ViewNeed("assertion_results", "assertion_results")]
+    if isinstance(term, SqlTerm):
+        return [ViewNeed(v, v) for v in dict.fromkeys(term.views)]
+    raise TypeError(f"no check for term kind {type(term).__name__}")
+
+
+# --------------------------------------------------------------------------- SQL helpers
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ts_lit(moment: datetime) -> str:
+    return f"TIMESTAMPTZ '{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}+00'"
+
+
+def ts(column: str) -> str:
+    """A column as TIMESTAMPTZ (CSV columns may be VARCHAR; naive values are UTC)."""
+    return f"CAST({ident(column)} AS TIMESTAMPTZ)"
+
+
+def num(value: float) -> str:
+    return repr(float(value))
+
+
+def round_sig(value: float | None, digits: int = 10) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        return value
+    return float(f"{value:.{digits}g}")
+
+
+def human_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    s = int(round(abs(seconds)))
+    days, rem = divmod(s, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{sign}{days}d {hours}h"
+    if hours:
+        return f"{sign}{hours}h {minutes}m"
+    if minutes:
+        return f"{sign}{minutes}m {secs}s"
+    return f"{sign}{secs}s"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready, deterministic form of a DuckDB value."""
+    from decimal import Decimal
+
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return round_sig(float(value))
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if math.isnan(value):
+            return None
+        return round_sig(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def records(result: QueryResult) -> list[dict[str, Any]]:
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda s: SEVERITY[s]) if statuses else "pass"
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def limit_for(term: TermBase) -> str:
+    """The term's limit in words (shown next to the observed value)."""
+    if isinstance(term, FreshnessTerm):
+        which = "max" if term.percentile >= 100 else f"p{term.percentile:g}"
+        return f"{which} lag per source fail > {term.fail_after.human()}" + (
+            f", warn > {term.warn_after.human()}" if term.warn_after else ""
+        )
+    if isinstance(term, RepresentationTerm):
+        text = "; ".join(f"{g} {b.min:g}–{b.max:g}" for g, b in term.groups.items())
+        return text + (f" (warn within {term.warn_margin:g})" if term.warn_margin else "")
+    if isinstance(term, CalibrationTerm):
+        text = (
+            f"share outside [{term.range_min:g}, {term.range_max:g}] "
+            f"fail > {pct(term.fail_share_outside)}"
+        )
+        if term.warn_share_outside is not None:
+            text += f", warn > {pct(term.warn_share_outside)}"
+        return text
+    if isinstance(term, DistributionShiftTerm):
+        return f"{term.method} fail ≥ {term.fail:g}, warn ≥ {term.warn:g}"
+    if isinstance(term, DecisionThresholdTerm):
+        text = f"= {term.value:g}" + (f" ± {term.tolerance:g}" if term.tolerance else "")
+        return text + f"; every change co-signed by {term.change_cosigner}"
+    if isinstance(term, LivingAttestationTerm):
+        text = (
+            f"pass rate per assertion over {term.window.human()} fail < {pct(term.min_pass_rate)}"
+        )
+        if term.warn_pass_rate is not None:
+            text += f", warn < {pct(term.warn_pass_rate)}"
+        return text
+    if isinstance(term, LineageTerm):
+        return (
+            "sources seen ⊆ included, excluded never seen, each included source within its cadence"
+        )
+    if isinstance(term, SqlTerm):
+        word = "≤" if term.direction == "at_most" else "≥"
+        return f"value {word} {term.fail:g} (fail)" + (
+            f", {word} {term.warn:g} (warn)" if term.warn is not None else ""
+        )
+    return ""
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def freshness_sql(term: FreshnessTerm, clock: datetime) -> str:
+    p = term.percentile / 100.0
+    where = [f"{ts('updated_at')} <= {ts_lit(clock)}"]
+    if term.sources:
+        where.append(f"CAST(source AS VARCHAR) IN ({', '.join(lit(s) for s in term.sources)})")
+    return (
+        "WITH lags AS (\n"
+        "  SELECT CAST(source AS VARCHAR) AS source,\n"
+        f"         epoch(coalesce({ts('available_at')}, {ts_lit(clock)}))"
+        f" - epoch({ts('updated_at')}) AS lag_s,\n"
+        "         available_at IS NULL AS pending\n"
+        "  FROM freshness_lags\n"
+        f"  WHERE {' AND '.join(where)}\n"
+        ")\n"
+        "SELECT source, count(*) AS rows, count(*) FILTER (WHERE pending) AS pending,\n"
+        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s\n"
+        "FROM lags GROUP BY source ORDER BY source"
+    )
+
+
+def judge_freshness(term: FreshnessTerm, rows: list[dict[str, Any]]) -> CheckResult:
+    fail_s = term.fail_after.total_seconds()
+    warn_s = term.warn_after.total_seconds() if term.warn_after else None
+    which = "max" if term.percentile >= 100 else f"p{term.percentile:g}"
+    limit = limit_for(term)
+    details = []
+    for r in rows:
+        lag = r["max_lag_s"] if term.percentile >= 100 else r["p_lag_s"]
+        status = (
+            "fail" if lag > fail_s else "warn" if warn_s is not None and lag > warn_s else "pass"
+        )
+        details.append(
+            {
+                "source": r["source"],
+                "rows": r["rows"],
+                "pending": r["pending"],
+                "max_lag_s": round_sig(r["max_lag_s"]),
+                "lag_s": round_sig(lag),
+                "status": status,
+            }
+        )
+    missing = sorted(set(term.sources) - {d["source"] for d in details})
+    if not details:
+        return CheckResult("no-data", limit=limit, reason="no freshness rows in the evidence")
+    top = max(details, key=lambda d: (d["lag_s"], d["source"]))
+    status = worst([d["status"] for d in details])
+    reason = f"{top['source']}: {which} lag {human_seconds(top['lag_s'])}"
+    if top["pending"]:
+        reason += f" ({top['pending']} update(s) not yet accessible)"
+    if missing and status not in ("fail",):
+        status = "no-data"
+        reason = f"no rows for source(s) {', '.join(missing)}; " + reason
+    return CheckResult(
+        status,
+        observed=top["lag_s"],
+        observed_text=f"{human_seconds(top['lag_s'])} ({top['source']})",
+        limit=limit,
+        reason=reason,
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- representation
+
+
+def representation_sql(term: RepresentationTerm, columns: set[str]) -> str:
+    scope = f"CAST(attribute AS VARCHAR) = {lit(term.attribute)}"
+    latest = ""
+    if "observed_at" in columns:
+        latest = (
+            f"\n    AND ({ts('observed_at')} IS NULL OR {ts('observed_at')} = "
+            f"(SELECT max({ts('observed_at')}) FROM group_counts WHERE {scope}))"
+        )
+    return (
+        "WITH counts AS (\n"
+        '  SELECT CAST("group" AS VARCHAR) AS grp, sum(CAST("count" AS BIGINT)) AS n\n'
+        f"  FROM group_counts\n  WHERE {scope}{latest}\n"
+        "  GROUP BY grp\n"
+        ")\n"
+        'SELECT grp AS "group", n, sum(n) OVER () AS total, n / sum(n) OVER () AS share\n'
+        "FROM counts ORDER BY grp"
+    )
+
+
+def judge_representation(term: RepresentationTerm, rows: list[dict[str, Any]]) -> CheckResult:
+    total = int(rows[0]["total"]) if rows else 0
+    margin = term.warn_margin
+    limit = limit_for(term)
+    if total <= 0:
+        return CheckResult(
+            "no-data", limit=limit, reason=f"no counts for attribute {term.attribute!r}"
+        )
+    counts = {r["group"]: int(r["n"]) for r in rows}
+    details = []
+    for group, bounds in term.groups.items():
+        n = counts.get(group, 0)
+        share = n / total
+        if share < bounds.min or share > bounds.max:
+            status = "fail"
+        elif margin and (share < bounds.min + margin or share > bounds.max - margin):
+            status = "warn"
+        else:
+            status = "pass"
+        gap = min(share - bounds.min, bounds.max - share)
+        details.append(
+            {
+                "group": group,
+                "count": n,
+                "share": round_sig(share),
+                "min": bounds.min,
+                "max": bounds.max,
+                "status": status,
+                "_gap": gap,
+            }
+        )
+    for group in sorted(set(counts) - set(term.groups)):
+        details.append(
+            {
+                "group": group,
+                "count": counts[group],
+                "share": round_sig(counts[group] / total),
+                "min": None,
+                "max": None,
+                "status": "unbounded",
+                "_gap": math.inf,
+            }
+        )
+    bounded = [d for d in details if d["status"] != "unbounded"]
+    top = min(bounded, key=lambda d: (d["_gap"], d["group"]))
+    for d in details:
+        d.pop("_gap")
+    status = worst([d["status"] for d in bounded])
+    return CheckResult(
+        status,
+        observed=top["share"],
+        observed_text=f"{top['group']} {pct(top['share'])}",
+        limit=limit,
+        reason=f"closest to a bound: {top['group']} at {pct(top['share'])} "
+        f"(bounds {top['min']:g}–{top['max']:g}) of {total} rows",
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- calibration range
+
+
+def calibration_sql(term: CalibrationTerm) -> str:
+    col = f"CAST({ident(term.score)} AS DOUBLE)"
+    return (
+        "SELECT count(*) AS n,\n"
+        f"       count(*) FILTER (WHERE {col} < {num(term.range_min)}"
+        f" OR {col} > {num(term.range_max)}) AS outside,\n"
+        f"       min({col}) AS min_score, max({col}) AS max_score\n"
+        f"FROM score_samples WHERE {ident(term.score)} IS NOT NULL"
+    )
+
+
+def judge_calibration(term: CalibrationTerm, rows: list[dict[str, Any]]) -> CheckResult:
+    r = rows[0]
+    limit = limit_for(term)
+    n = int(r["n"])
+    if n == 0:
+        return CheckResult("no-data", limit=limit, reason="no scores in the evidence")
+    share = int(r["outside"]) / n
+    if share > term.fail_share_outside:
+        status = "fail"
+    elif term.warn_share_outside is not None and share > term.warn_share_outside:
+        status = "warn"
+    else:
+        status = "pass"
+    return CheckResult(
+        status,
+        observed=round_sig(share),
+        observed_text=f"{pct(share)} outside ({r['outside']} of {n})",
+        limit=limit,
+        reason=f"{r['outside']} of {n} scores outside the operating range "
+        f"(observed min {plain(r['min_score'])}, max {plain(r['max_score'])})",
+        details=[
+            {
+                "rows": n,
+                "outside": int(r["outside"]),
+                "min_score": plain(r["min_score"]),
+                "max_score": plain(r["max_score"]),
+            }
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- distribution shift
+
+
+def _scores(view: str, column: str) -> str:
+    return f"(SELECT CAST({ident(column)} AS DOUBLE) AS x FROM {view}) WHERE x IS NOT NULL AND isfinite(x)"
+
+
+def shift_sql(term: DistributionShiftTerm) -> str:
+    b = term.bins
+    if term.binning == "quantile":
+        probs = ", ".join(num(i / b) for i in range(1, b))
+        edges = f"list_sort(list_distinct(quantile_cont(x, [{probs}])))"
+    else:
+        edges = (
+            f"list_sort(list_distinct(list_transform(range(1, {b}), "
+            f"lambda i: min(x) + i * (max(x) - min(x)) / {b})))"
+        )
+    ref = _scores("reference", term.column)
+    live = _scores("score_samples", term.column)
+    return (
+        f"WITH edges AS (SELECT {edges} AS e FROM {ref}),\n"
+        f"ref AS (SELECT histogram(x, (SELECT e FROM edges)) AS h FROM {ref}),\n"
+        f"live AS (SELECT histogram(x, (SELECT e FROM edges)) AS h FROM {live}),\n"
+        "bins AS (\n"
+        "  SELECT coalesce(r.k, l.k) AS upper_edge, coalesce(r.n, 0) AS ref_n,"
+        " coalesce(l.n, 0) AS live_n\n"
+        "  FROM (SELECT unnest(map_keys(h)) AS k, unnest(map_values(h)) AS n FROM ref) r\n"
+        "  FULL JOIN (SELECT unnest(map_keys(h)) AS k, unnest(map_values(h)) AS n FROM live) l"
+        " ON r.k = l.k\n"
+        "),\n"
+        "shares AS (\n"
+        "  SELECT upper_edge, ref_n, live_n,\n"
+        "         ref_n / sum(ref_n) OVER () AS p, live_n / sum(live_n) OVER () AS q\n"
+        "  FROM bins\n"
+        "),\n"
+        "t AS (\n"
+        f"  SELECT *, CASE WHEN p = 0 THEN {PSI_EPSILON!r} ELSE p END AS pe,\n"
+        f"         CASE WHEN q = 0 THEN {PSI_EPSILON!r} ELSE q END AS qe, (p + q) / 2 AS m\n"
+        "  FROM shares\n"
+        ")\n"
+        "SELECT sum((qe - pe) * ln(qe / pe)) AS psi,\n"
+        "       sqrt(greatest(0.0, 0.5 * sum(CASE WHEN p > 0 THEN p * ln(p / m) ELSE 0 END)\n"
+        "                        + 0.5 * sum(CASE WHEN q > 0 THEN q * ln(q / m) ELSE 0 END)))"
+        " AS jensen_shannon,\n"
+        "       sum(ref_n) AS reference_rows, sum(live_n) AS live_rows,\n"
+        "       list({'upper_edge': upper_edge, 'reference': ref_n, 'live': live_n}"
+        " ORDER BY upper_edge) AS bins\n"
+        "FROM t"
+    )
+
+
+def judge_shift(term: DistributionShiftTerm, rows: list[dict[str, Any]]) -> CheckResult:
+    r = rows[0] if rows else {}
+    limit = limit_for(term)
+    ref_rows = int(r.get("reference_rows") or 0)
+    live_rows = int(r.get("live_rows") or 0)
+    if ref_rows == 0:
+        return CheckResult("error", limit=limit, reason="the reference snapshot has no scores")
+    if live_rows == 0:
+        return CheckResult("no-data", limit=limit, reason="no live scores in the evidence")
+    psi = round_sig(r["psi"])
+    js = round_sig(r["jensen_shannon"])
+    value = psi if term.method == "psi" else js
+    assert value is not None
+    status = "fail" if value >= term.fail else "warn" if value >= term.warn else "pass"
+    details = [
+        {
+            "upper_edge": plain(b["upper_edge"]),
+            "reference": int(b["reference"]),
+            "live": int(b["live"]),
+            "reference_share": round_sig(int(b["reference"]) / ref_rows),
+            "live_share": round_sig(int(b["live"]) / live_rows),
+        }
+        for b in r["bins"]
+    ]
+    return CheckResult(
+        status,
+        observed=value,
+        observed_text=f"{term.method} {value:.4f}",
+        limit=limit,
+        reason=f"PSI {psi:.4f}, Jensen–Shannon distance {js:.4f} over {len(details)} bins "
+        f"({term.binning} edges from the reference; {ref_rows} reference vs {live_rows} live scores)",
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- decision threshold
+
+
+def threshold_sql(term: DecisionThresholdTerm, clock: datetime) -> str:
+    return (
+        "SELECT CAST(value AS DOUBLE) AS value, CAST(changed_at AS TIMESTAMPTZ) AS changed_at,\n"
+        "       CAST(changed_by AS VARCHAR) AS changed_by,"
+        " CAST(cosigned_by AS VARCHAR) AS cosigned_by\n"
+        "FROM threshold_config\n"
+        f"WHERE CAST(name AS VARCHAR) = {lit(term.name)} AND {ts('changed_at')} <= {ts_lit(clock)}\n"
+        "ORDER BY changed_at, changed_by, value, cosigned_by"
+    )
+
+
+def judge_threshold(
+    term: DecisionThresholdTerm, rows: list[dict[str, Any]], adopted: date | None
+) -> CheckResult:
+    cosigner = term.change_cosigner
+    limit = limit_for(term)
+    if not rows:
+        return CheckResult("no-data", limit=limit, reason=f"no history for threshold {term.name!r}")
+
+    def matches(v: float) -> bool:
+        return abs(v - term.value) <= term.tolerance + 1e-12
+
+    # The contract's value was set by the last co-signed change to it; every later change
+    # must be co-signed too. Without one, every change since adoption is checked.
+    anchor: datetime | None = None
+    for r in rows:
+        if matches(r["value"]) and r["cosigned_by"] == cosigner:
+            anchor = r["changed_at"]
+    if anchor is None and adopted is not None:
+        anchor = datetime(adopted.year, adopted.month, adopted.day, tzinfo=UTC) - timedelta(
+            microseconds=1
+        )
+    details = []
+    unsigned = []
+    for r in rows:
+        after = anchor is None or r["changed_at"] > anchor
+        ok = r["cosigned_by"] == cosigner
+        entry = {
+            "value": round_sig(r["value"]),
+            "changed_at": plain(r["changed_at"]),
+            "changed_by": r["changed_by"],
+            "cosigned_by": r["cosigned_by"],
+            "checked": after,
+            "status": ("pass" if ok else "fail") if after else "before",
+        }
+        details.append(entry)
+        if after and not ok:
+            unsigned.append(entry)
+    live = rows[-1]
+    problems = []
+    if not matches(live["value"]):
+        problems.append(f"live value {live['value']:g} ≠ co-signed {term.value:g}")
+    for u in unsigned:
+        who = f"co-signed by {u['cosigned_by']}, not" if u["cosigned_by"] else "without"
+        problems.append(
+            f"changed to {u['value']:g} by {u['changed_by']} at {u['changed_at']} "
+            f"{who} {cosigner}'s co-signature"
+        )
+    status = "fail" if problems else "pass"
+    return CheckResult(
+        status,
+        observed=round_sig(live["value"]),
+        observed_text=f"{live['value']:g} (by {live['changed_by']}"
+        + (f", co-signed {live['cosigned_by']})" if live["cosigned_by"] else ", not co-signed)"),
+        limit=limit,
+        reason="; ".join(problems)
+        or f"live value {live['value']:g}, all changes co-signed by {cosigner}",
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- living attestation
+
+
+def window_start(window: Duration, clock: datetime) -> datetime:
+    start = clock - window.exact
+    return _add_months(start, -window.months) if window.months else start
+
+
+def attestation_sql(term: LivingAttestationTerm, clock: datetime) -> str:
+    ids = ", ".join(lit(a.id) for a in term.assertions)
+    start = window_start(term.window, clock)
+    return (
+        "SELECT CAST(assertion_id AS VARCHAR) AS assertion_id, count(*) AS runs,\n"
+        "       count(*) FILTER (WHERE CAST(passed AS BOOLEAN)) AS passed\n"
+        "FROM assertion_results\n"
+        f"WHERE CAST(assertion_id AS VARCHAR) IN ({ids})\n"
+        f"  AND {ts('run_at')} > {ts_lit(start)} AND {ts('run_at')} <= {ts_lit(clock)}\n"
+        "GROUP BY 1 ORDER BY 1"
+    )
+
+
+def judge_attestation(term: LivingAttestationTerm, rows: list[dict[str, Any]]) -> CheckResult:
+    by_id = {r["assertion_id"]: r for r in rows}
+    limit = limit_for(term)
+    details = []
+    for a in term.assertions:
+        r = by_id.get(a.id)
+        runs = int(r["runs"]) if r else 0
+        passed = int(r["passed"]) if r else 0
+        rate = passed / runs if runs else None
+        if rate is None:
+            status = "no-data"
+        elif rate < term.min_pass_rate:
+            status = "fail"
+        elif term.warn_pass_rate is not None and rate < term.warn_pass_rate:
+            status = "warn"
+        else:
+            status = "pass"
+        details.append(
+            {
+                "assertion": a.id,
+                "runs": runs,
+                "passed": passed,
+                "pass_rate": round_sig(rate),
+                "status": status,
+                "test": a.test,
+            }
+        )
+    rated = [d for d in details if d["pass_rate"] is not None]
+    status = worst([d["status"] for d in details])
+    if not rated:
+        return CheckResult(
+            "no-data",
+            limit=limit,
+            reason="no assertion runs in the window",
+            details=details,
+        )
+    low = min(rated, key=lambda d: (d["pass_rate"], d["assertion"]))
+    missing = [d["assertion"] for d in details if d["pass_rate"] is None]
+    reason = f"lowest pass rate: {low['assertion']} {pct(low['pass_rate'])} ({low['passed']}/{low['runs']})"
+    if missing:
+        reason += f"; no runs in the window for {', '.join(missing)}"
+    return CheckResult(
+        status,
+        observed=low["pass_rate"],
+        observed_text=f"{pct(low['pass_rate'])} ({low['assertion']})",
+        limit=limit,
+        reason=reason,
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- lineage
+
+
+def lineage_sql(clock: datetime) -> str:
+    return (
+        "SELECT CAST(source AS VARCHAR) AS source,"
+        f" max({ts('refreshed_at')}) AS last_refreshed, count(*) AS rows\n"
+        f"FROM lineage_manifest WHERE {ts('refreshed_at')} <= {ts_lit(clock)}\n"
+        "GROUP BY 1 ORDER BY 1"
+    )
+
+
+def judge_lineage(term: LineageTerm, rows: list[dict[str, Any]], clock: datetime) -> CheckResult:
+    limit = limit_for(term)
+    if not rows:
+        return CheckResult("no-data", limit=limit, reason="no sources in the lineage manifest")
+    seen = {r["source"]: r["last_refreshed"] for r in rows}
+    included = {s.source: s for s in term.included}
+    excluded = {s.source: s for s in term.excluded}
+    details = []
+    problems = []
+    for name, inc in included.items():
+        last = seen.get(name)
+        if last is None:
+            status, note = "fail", "never refreshed"
+        elif inc.refresh_cadence.add_to(last) < clock:
+            status = "fail"
+            note = f"last refreshed {human_seconds((clock - last).total_seconds())} ago"
+        else:
+            status, note = "pass", ""
+        if note:
+            problems.append(f"{name}: {note} (cadence {inc.refresh_cadence.human()})")
+        details.append(
+            {
+                "source": name,
+                "role": "included",
+                "cadence": inc.refresh_cadence.text,
+                "last_refreshed": plain(last),
+                "status": status,
+            }
+        )
+    for name in sorted(set(seen) - set(included)):
+        if name in excluded:
+            problems.append(f"{name}: excluded source is fed to the model")
+            role = "excluded"
+        else:
+            problems.append(f"{name}: source not in the contract's included list")
+            role = "unexpected"
+        details.append(
+            {
+                "source": name,
+                "role": role,
+                "cadence": None,
+                "last_refreshed": plain(seen[name]),
+                "status": "fail",
+            }
+        )
+    return CheckResult(
+        "fail" if problems else "pass",
+        observed=float(len(problems)),
+        observed_text=f"{len(problems)} problem(s)",
+        limit=limit,
+        reason="; ".join(problems) or f"{len(included)} included source(s) within cadence",
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- custom SQL
+
+
+def judge_sql(term: SqlTerm, result: QueryResult) -> CheckResult:
+    limit = limit_for(term)
+    cols = [c.lower() for c in result.columns]
+    if "value" not in cols:
+        return CheckResult(
+            "error", limit=limit, reason="the query must return a column named value"
+        )
+    if len(result.rows) != 1:
+        return CheckResult(
+            "error", limit=limit, reason=f"the query must return one row (got {len(result.rows)})"
+        )
+    raw = result.rows[0][cols.index("value")]
+    if raw is None:
+        return CheckResult("no-data", limit=limit, reason="the query returned a NULL value")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return CheckResult("error", limit=limit, reason=f"value {raw!r} is not a number")
+    if term.direction == "at_most":
+        bad: Callable[[float], bool] = lambda lim: value > lim  # noqa: E731
+    else:
+        bad = lambda lim: value < lim  # noqa: E731
+    status = (
+        "fail" if bad(term.fail) else "warn" if term.warn is not None and bad(term.warn) else "pass"
+    )
+    return CheckResult(
+        status,
+        observed=round_sig(value),
+        observed_text=f"{round_sig(value):g}",
+        limit=limit,
+        reason=f"value {round_sig(value):g}",
+        details=[{c: plain(v) for c, v in zip(result.columns, result.rows[0], strict=True)}],
+    )
+
+
+# --------------------------------------------------------------------------- running
+
+
+def view_columns(sb: Sandbox, view: str) -> set[str]:
+    return {str(r[0]).lower() for r in sb.query(f"DESCRIBE SELECT * FROM {view}").rows}
+
+
+def run_check(
+    sb: Sandbox, term: TermBase, clock: datetime, *, adopted: date | None = None
+) -> CheckResult:
+    """Compile `term` to SQL, run it in `sb` (through the guard) and judge the result.
+
+    Raises the sandbox's errors (`SqlRefused`, `QueryFailed`, `QueryTimeout`); the caller
+    turns them into an `error` finding.
+    """
+    if isinstance(term, SqlTerm):
+        sql = term.query.strip()
+        result = judge_sql(term, sb.query(sql, max_rows=2))
+    else:
+        if isinstance(term, FreshnessTerm):
+            sql = freshness_sql(term, clock)
+        elif isinstance(term, RepresentationTerm):
+            sql = representation_sql(term, view_columns(sb, "group_counts"))
+        elif isinstance(term, CalibrationTerm):
+            sql = calibration_sql(term)
+        elif isinstance(term, DistributionShiftTerm):
+            sql = shift_sql(term)
+        elif isinstance(term, DecisionThresholdTerm):
+            sql = threshold_sql(term, clock)
+        elif isinstance(term, LivingAttestationTerm):
+            sql = attestation_sql(term, clock)
+        elif isinstance(term, LineageTerm):
+            sql = lineage_sql(clock)
+        else:  # pragma: no cover - needs() already refused it
+            raise TypeError(type(term).__name__)
+        rows = records(sb.query(sql))
+        if isinstance(term, FreshnessTerm):
+            result = judge_freshness(term, rows)
+        elif isinstance(term, RepresentationTerm):
+            result = judge_representation(term, rows)
+        elif isinstance(term, CalibrationTerm):
+            result = judge_calibration(term, rows)
+        elif isinstance(term, DistributionShiftTerm):
+            result = judge_shift(term, rows)
+        elif isinstance(term, DecisionThresholdTerm):
+            result = judge_threshold(term, rows, adopted)
+        elif isinstance(term, LivingAttestationTerm):
+            result = judge_attestation(term, rows)
+        else:
+            assert isinstance(term, LineageTerm)
+            result = judge_lineage(term, rows, clock)
+    result.sql = sql
+    return result

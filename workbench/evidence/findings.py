@@ -1,0 +1,378 @@
+"""Findings files, closures and the violation history (pure: data in, data out).
+
+* One immutable findings file per evaluation run: ``findings/<run-id>.json``. Its bytes
+  are a function of the inputs only (sorted keys, fixed indentation, rounded floats), and
+  the run id is derived from those inputs, so re-running on the same inputs reproduces
+  the same file.
+* ``findings/closures.toml``: conscious closures (resolved with a note, or exempt with
+  reason, approver and expiry), rendered deterministically.
+* `violation_history` folds all runs, closures and contract exemptions into violations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from workbench.evidence.checks import SEVERITY, VIOLATING
+from workbench.evidence.errors import EvidenceError
+
+FINDINGS_DIR = "findings"
+CLOSURES_PATH = "findings/closures.toml"
+FORMAT = "handshake-workbench/findings@1"
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{10}$")
+PAGE_TEST = "page-test"
+
+
+class FindingsError(EvidenceError):
+    """A findings or closures file cannot be read."""
+
+
+def findings_path(run_id: str) -> str:
+    return f"{FINDINGS_DIR}/{run_id}.json"
+
+
+def canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def make_run_id(now: datetime, inputs: dict[str, Any]) -> str:
+    digest = hashlib.sha256(canonical(inputs)).hexdigest()[:10]
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{digest}"
+
+
+def render_run(run: dict[str, Any]) -> bytes:
+    return (json.dumps(run, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def parse_run(data: bytes, name: str = "findings") -> dict[str, Any]:
+    try:
+        run = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FindingsError(f"{name}: not a findings file ({exc})") from None
+    if not isinstance(run, dict) or run.get("format") != FORMAT:
+        raise FindingsError(f"{name}: not a findings file (format {FORMAT!r} expected)")
+    return run
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- closures
+
+
+@dataclass(frozen=True)
+class Closure:
+    violation: str
+    contract: str
+    term: str
+    action: str  # "resolved" | "exempt"
+    closed_by: str
+    closed_at: datetime
+    note: str = ""
+    reason: str = ""
+    approver: str | None = None
+    expires: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "violation": self.violation,
+            "contract": self.contract,
+            "term": self.term,
+            "action": self.action,
+            "closed_by": self.closed_by,
+            "closed_at": self.closed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "note": self.note,
+            "reason": self.reason,
+            "approver": self.approver,
+            "expires": self.expires.isoformat() if self.expires else None,
+        }
+
+
+_CLOSURE_FIELDS = (
+    "violation",
+    "contract",
+    "term",
+    "action",
+    "closed_by",
+    "closed_at",
+    "note",
+    "reason",
+    "approver",
+    "expires",
+)
+
+
+def parse_closures(text: str) -> list[Closure]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise FindingsError(f"{CLOSURES_PATH}: not valid TOML: {exc}") from None
+    out = []
+    for i, t in enumerate(data.get("closure", [])):
+        try:
+            closed_at = t["closed_at"]
+            if isinstance(closed_at, str):
+                closed_at = parse_time(closed_at)
+            expires = t.get("expires")
+            if isinstance(expires, str):
+                expires = date.fromisoformat(expires)
+            action = t["action"]
+            if action not in ("resolved", "exempt"):
+                raise ValueError(f"action {action!r} must be 'resolved' or 'exempt'")
+            out.append(
+                Closure(
+                    violation=str(t["violation"]),
+                    contract=str(t["contract"]),
+                    term=str(t["term"]),
+                    action=action,
+                    closed_by=str(t["closed_by"]),
+                    closed_at=closed_at.astimezone(UTC),
+                    note=str(t.get("note", "")),
+                    reason=str(t.get("reason", "")),
+                    approver=t.get("approver"),
+                    expires=expires,
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FindingsError(f"{CLOSURES_PATH}: closure[{i}] is invalid: {exc}") from None
+    return out
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_closures(closures: list[Closure]) -> str:
+    lines = [
+        "# Conscious closures of violations: resolved (with a note) or exempt (reason,",
+        "# approver, expiry). Written by workbench; one [[closure]] per act, oldest first.",
+    ]
+    for c in sorted(closures, key=lambda c: (c.closed_at, c.violation)):
+        lines.append("")
+        lines.append("[[closure]]")
+        for name in _CLOSURE_FIELDS:
+            value = getattr(c, name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                lines.append(f"{name} = {value.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
+            elif isinstance(value, date):
+                lines.append(f"{name} = {value.isoformat()}")
+            else:
+                lines.append(f"{name} = {_toml_str(str(value))}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass
+class Point:
+    """One run's result for one term: a dot on the status timeline / sparkline."""
+
+    run: str
+    time: datetime
+    status: str
+    observed: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "time": self.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "status": self.status,
+            "observed": self.observed,
+        }
+
+
+@dataclass
+class Violation:
+    id: str
+    contract: str
+    term: str
+    kind: str
+    title: str
+    opened_run: str
+    opened_at: datetime
+    points: list[Point] = field(default_factory=list)
+    first: dict[str, Any] = field(default_factory=dict)  # the opening finding
+    last: dict[str, Any] = field(default_factory=dict)  # the latest finding in the episode
+    state: str = "open"  # open | recovered | resolved | exempt
+    closure: Closure | None = None
+    exemption: dict[str, Any] | None = None  # active or expired exemption
+    exemption_expired: bool = False
+
+    @property
+    def status(self) -> str:
+        """Latest status seen in this violation's runs."""
+        return self.points[-1].status
+
+    @property
+    def worst_status(self) -> str:
+        return max((p.status for p in self.points), key=lambda s: SEVERITY[s])
+
+    @property
+    def last_at(self) -> datetime:
+        return self.points[-1].time
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def owner(self) -> dict[str, Any]:
+        return self.first.get("owner") or {}
+
+    @property
+    def paged(self) -> dict[str, Any]:
+        return self.first.get("paged") or {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "contract": self.contract,
+            "term": self.term,
+            "kind": self.kind,
+            "title": self.title,
+            "state": self.state,
+            "status": self.status,
+            "worst_status": self.worst_status,
+            "opened_run": self.opened_run,
+            "opened_at": self.opened_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "last_at": self.last_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "observed": self.last.get("observed"),
+            "observed_text": self.last.get("observed_text"),
+            "limit": self.last.get("limit"),
+            "reason": self.last.get("reason"),
+            "owner": self.owner,
+            "paged": self.paged,
+            "runs": [p.to_json() for p in self.points],
+            "closure": self.closure.to_json() if self.closure else None,
+            "exemption": self.exemption,
+            "exemption_expired": self.exemption_expired,
+        }
+
+
+def violation_id(contract: str, term: str, run_id: str) -> str:
+    return "v-" + hashlib.sha256(f"{contract}\0{term}\0{run_id}".encode()).hexdigest()[:10]
+
+
+def sorted_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(runs, key=lambda r: (r["time"], r["run"]))
+
+
+def term_series(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[Point]]:
+    """Every (contract, term) with its status/observed per run, oldest first."""
+    series: dict[tuple[str, str], list[Point]] = {}
+    for run in sorted_runs(runs):
+        t = parse_time(run["time"])
+        for f in run["findings"]:
+            series.setdefault((f["contract"], f["term"]), []).append(
+                Point(run["run"], t, f["status"], f.get("observed"))
+            )
+    return series
+
+
+def violation_history(
+    runs: list[dict[str, Any]],
+    closures: list[Closure],
+    contract_exemptions: dict[tuple[str, str], list[dict[str, Any]]],
+    today: date,
+) -> list[Violation]:
+    """Fold runs into violations (episodes of violating statuses per term).
+
+    An episode opens at the first violating run (fail / no-data / error) of a term and
+    ends when a later run of the term is not violating (state `recovered`) or when it is
+    closed as resolved; a violating run after that opens a new violation. An exemption
+    (a closure with `exempt`, or the contract's [[exemptions]]) keeps the episode
+    `exempt` up to and including its expiry date; afterwards it is `open` again.
+    """
+    by_violation: dict[str, list[Closure]] = {}
+    for c in closures:
+        by_violation.setdefault(c.violation, []).append(c)
+    out: list[Violation] = []
+    current: dict[tuple[str, str], Violation] = {}
+    for run in sorted_runs(runs):
+        t = parse_time(run["time"])
+        for f in run["findings"]:
+            key = (f["contract"], f["term"])
+            v = current.get(key)
+            if v is not None:
+                resolved = [
+                    c
+                    for c in by_violation.get(v.id, [])
+                    if c.action == "resolved" and c.closed_at < t
+                ]
+                if resolved:
+                    current.pop(key)
+                    v = None
+            point = Point(run["run"], t, f["status"], f.get("observed"))
+            if f["status"] in VIOLATING:
+                if v is None:
+                    v = Violation(
+                        id=violation_id(key[0], key[1], run["run"]),
+                        contract=key[0],
+                        term=key[1],
+                        kind=f.get("kind", ""),
+                        title=f.get("title", ""),
+                        opened_run=run["run"],
+                        opened_at=t,
+                        first=f,
+                    )
+                    current[key] = v
+                    out.append(v)
+                v.points.append(point)
+                v.last = f
+            elif v is not None:
+                v.points.append(point)
+                v.last = f
+                current.pop(key)
+    for v in out:
+        _settle(
+            v, by_violation.get(v.id, []), contract_exemptions.get((v.contract, v.term), []), today
+        )
+    out.sort(key=lambda v: (v.opened_at, v.contract, v.term))
+    return out
+
+
+def _settle(
+    v: Violation, closures: list[Closure], exemptions: list[dict[str, Any]], today: date
+) -> None:
+    resolved = [c for c in closures if c.action == "resolved"]
+    if resolved:
+        v.state, v.closure = "resolved", resolved[-1]
+        return
+    if v.last.get("status") not in VIOLATING:
+        v.state = "recovered"
+        return
+    candidates: list[dict[str, Any]] = []
+    for c in closures:
+        if c.action == "exempt" and c.expires is not None:
+            candidates.append(
+                {
+                    "source": "closure",
+                    "reason": c.reason,
+                    "approver": c.approver,
+                    "expires": c.expires.isoformat(),
+                    "closed_by": c.closed_by,
+                }
+            )
+    for ex in exemptions:
+        candidates.append({"source": "contract", **ex})
+    active = [e for e in candidates if date.fromisoformat(e["expires"]) >= today]
+    if active:
+        v.state = "exempt"
+        v.exemption = max(active, key=lambda e: e["expires"])
+        if v.exemption["source"] == "closure":
+            v.closure = next(c for c in closures if c.action == "exempt")
+        return
+    v.state = "open"
+    if candidates:
+        v.exemption = max(candidates, key=lambda e: e["expires"])
+        v.exemption_expired = True

@@ -1,0 +1,980 @@
+"""Evidence service: register snapshots, evaluate terms, keep the violation history.
+
+The CLI (`workbench evidence`, `evaluate`, `violations`) and the TUI (violations screen,
+evidence console) call this; nothing here prints. All SQL runs through `Sandbox.query`
+(the read-only guard), every time comes from `wb.now`, and every write goes through
+`Workbench.commit` (read-only check, acting person, one commit).
+
+Entry point: ``EvidenceService(wb)``. See docs/evidence.md for the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.evidence.checks import (
+    VIOLATING,
+    CheckResult,
+    ViewNeed,
+    human_seconds,
+    iso,
+    limit_for,
+    needs,
+    run_check,
+)
+from workbench.evidence.errors import (
+    EvidenceError,
+    EvidenceSchemaError,
+    QueryFailed,
+    SandboxError,
+    SqlRefused,
+)
+from workbench.evidence.findings import (
+    CLOSURES_PATH,
+    FINDINGS_DIR,
+    FORMAT,
+    PAGE_TEST,
+    RUN_ID_RE,
+    Closure,
+    Point,
+    Violation,
+    findings_path,
+    make_run_id,
+    parse_closures,
+    parse_run,
+    render_closures,
+    render_run,
+    term_series,
+    violation_history,
+)
+from workbench.evidence.manifest import (
+    MANIFEST_PATH,
+    Manifest,
+    Snapshot,
+    SnapshotIntegrity,
+    parse_manifest,
+    render_manifest,
+    resolve_snapshot_path,
+    sha256_file,
+    snapshot_id,
+    snapshot_relpath,
+    verify_snapshot,
+)
+from workbench.model.contract import Contract
+from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
+from workbench.service.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.evidence.sandbox import Sandbox
+    from workbench.governance.seams import SeamView
+    from workbench.model.state import GovernanceState
+    from workbench.service.core import Workbench
+
+# Bumped when a check's semantics change: part of every run id.
+ENGINE = "evidence-checks/1"
+QUERY_TIMEOUT_S = 60.0
+MEMORY_LIMIT = "512MB"
+THREADS = 2
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class SnapshotInfo:
+    snapshot: Snapshot
+    integrity: SnapshotIntegrity | None = None  # only when verified
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.snapshot.model_dump(mode="json")
+        if self.integrity is not None:
+            data["integrity"] = self.integrity.status
+            data["integrity_reason"] = self.integrity.reason
+        return data
+
+
+@dataclass
+class EvaluateResult:
+    run: dict[str, Any]
+    path: str
+    written: bool  # False when the same findings already existed, or read-only
+    commit: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.run["run"]
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return self.run["findings"]
+
+    @property
+    def violations(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["status"] in VIOLATING]
+
+
+@dataclass
+class PageTest:
+    contract: str
+    status: str  # pass | warn | fail
+    reason: str
+    reachable: str | None  # the person who would acknowledge
+    ack_sla: str
+    limit: str
+
+
+@dataclass
+class ConsoleView:
+    name: str
+    snapshot: Snapshot
+    alias_of: str | None = None  # kind alias: the view name of the snapshot it points to
+
+
+@dataclass
+class EvidenceConsole:
+    """A sandbox over registered snapshots for interactive read-only SQL."""
+
+    sandbox: Sandbox
+    views: list[ConsoleView]
+    refused: list[tuple[Snapshot, str]] = field(default_factory=list)  # not exposed, why
+
+    def close(self) -> None:
+        self.sandbox.close()
+
+    def __enter__(self) -> EvidenceConsole:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class _TermPlan:
+    contract: Contract
+    term: TermBase
+    views: dict[str, Snapshot] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    status: str | None = None  # set when the plan itself decides (no-data / error)
+    reason: str = ""
+    clock: datetime | None = None
+
+
+def view_name(snapshot_id_: str) -> str:
+    return snapshot_id_.replace("-", "_")
+
+
+# --------------------------------------------------------------------------- service
+
+
+class EvidenceService:
+    def __init__(self, wb: Workbench) -> None:
+        self.wb = wb
+        self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+    # -- manifest ---------------------------------------------------------------------
+    def manifest(self, rev: str = "WORKTREE") -> Manifest:
+        data = self.wb.git.blob_at(rev, MANIFEST_PATH)
+        if data is None:
+            return Manifest()
+        return parse_manifest(data.decode("utf-8"), MANIFEST_PATH)
+
+    def snapshots(self, *, verify: bool = False, contract: str | None = None) -> list[SnapshotInfo]:
+        """Registered snapshots (newest capture first), with integrity when `verify`."""
+        snaps = [
+            s
+            for s in self.manifest().snapshots
+            if contract is None or s.contract in (None, contract)
+        ]
+        snaps.sort(key=lambda s: (s.captured_at, s.id), reverse=True)
+        if not verify:
+            return [SnapshotInfo(s) for s in snaps]
+        checks = self._verify_many(snaps)
+        return [SnapshotInfo(s, checks[s.id]) for s in snaps]
+
+    def snapshot(self, ref: str) -> Snapshot:
+        snap = self.manifest().resolve(ref)
+        if snap is None:
+            raise WorkbenchError(f"no evidence snapshot {ref!r} in {MANIFEST_PATH}")
+        return snap
+
+    def snapshot_path(self, snap: Snapshot) -> Path:
+        return resolve_snapshot_path(snap.path, self.wb.root)
+
+    def _verify_many(self, snaps: list[Snapshot]) -> dict[str, SnapshotIntegrity]:
+        unique = {s.id: s for s in snaps}
+        if not unique:
+            return {}
+        workers = min(4, len(unique))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(lambda s: (s.id, verify_snapshot(s, self.wb.root)), unique.values())
+            return dict(results)
+
+    def add(
+        self,
+        file: Path,
+        kind: str,
+        *,
+        contract: str | None = None,
+        term: str | None = None,
+        captured_at: datetime | None = None,
+        source: str | None = None,
+        external: bool = False,
+        name: str | None = None,
+    ) -> Snapshot:
+        """Check `file` against its kind's schema, register it and commit.
+
+        Kept in git under evidence/snapshots/<id>.<ext>, or with `external` pinned by
+        absolute path and sha256 (for large files). The file itself is never modified.
+        """
+        from workbench.evidence.kinds import check_schema, detect_format, get_kind
+
+        wb = self.wb
+        wb.require_writable("register evidence")
+        get_kind(kind)
+        file = Path(file)
+        if not file.is_file():
+            raise WorkbenchError(f"{file}: no such file")
+        if term is not None and contract is None:
+            raise WorkbenchError("--term needs --contract (term ids are unique per contract)")
+        if contract is not None:
+            doc = wb.contract(contract)
+            if term is not None:
+                t = doc.contract.term(term)
+                if t is None:
+                    known = ", ".join(x.id for x in doc.contract.terms) or "none"
+                    raise WorkbenchError(
+                        f"contract {contract!r} has no term {term!r} (terms: {known})"
+                    )
+                kinds = {n.kind for n in needs(t)}
+                if kind not in kinds:
+                    raise WorkbenchError(
+                        f"term {term!r} ({t.kind}) reads {', '.join(sorted(kinds)) or 'no evidence'}, "
+                        f"not {kind!r}"
+                    )
+        captured = (captured_at or wb.now).astimezone(UTC)
+        if captured > wb.now:
+            raise WorkbenchError(
+                f"--captured-at {iso(captured)} is in the future (now {iso(wb.now)})"
+            )
+        fmt = detect_format(file)
+        problems = check_schema(file, kind)
+        if problems:
+            raise EvidenceSchemaError(file, kind, problems)
+        digest, size = sha256_file(file)
+        sid = snapshot_id(digest)
+        manifest = self.manifest()
+        if (existing := manifest.get(sid)) is not None:
+            raise WorkbenchError(
+                f"{file} is already registered as {sid} ({existing.kind}, captured "
+                f"{iso(existing.captured_at)})"
+            )
+        if name is not None and manifest.resolve(name) is not None:
+            raise WorkbenchError(f"snapshot name {name!r} is already used in {MANIFEST_PATH}")
+        changes: dict[str, bytes | None] = {}
+        if external:
+            path = str(file.resolve())
+        else:
+            path = snapshot_relpath(sid, fmt)
+            data = file.read_bytes()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise WorkbenchError(f"{file} changed while it was being registered")
+            changes[path] = data
+        actor = wb.actor()
+        snap = Snapshot(
+            id=sid,
+            name=name,
+            kind=kind,
+            path=path,
+            sha256=digest,
+            size=size,
+            format=fmt,  # type: ignore[arg-type]
+            captured_at=captured,
+            source=source or f"file {file.name}",
+            contract=contract,
+            term=term,
+            registered_by=actor.id,
+            registered_at=wb.now.astimezone(UTC),
+        )
+        manifest = manifest.with_snapshot(snap)
+        changes[MANIFEST_PATH] = render_manifest(manifest).encode("utf-8")
+        target = f" for {contract}" + (f" / {term}" if term else "") if contract else ""
+        where = "pinned outside git" if external else "kept in git"
+        wb.commit(
+            changes, f"Register {kind} evidence {sid}{target}\n\nSource: {snap.source}; {where}."
+        )
+        return snap
+
+    # -- evaluation -------------------------------------------------------------------
+    def _select(
+        self,
+        manifest: Manifest,
+        contract_id: str,
+        term_id: str,
+        kind: str,
+        exclude: set[str],
+    ) -> Snapshot | None:
+        now = self.wb.now
+        candidates = [
+            s
+            for s in manifest.snapshots
+            if s.kind == kind and s.captured_at <= now and s.id not in exclude
+        ]
+        levels = (
+            lambda s: s.contract == contract_id and s.term == term_id,
+            lambda s: s.contract == contract_id and s.term is None,
+            lambda s: s.contract is None and s.term is None,
+        )
+        for level in levels:
+            hits = [s for s in candidates if level(s)]
+            if hits:
+                return max(hits, key=lambda s: (s.captured_at, s.id))
+        return None
+
+    def _plan(
+        self, contract: Contract, manifest: Manifest, max_age_default: Any
+    ) -> list[_TermPlan]:
+        now = self.wb.now
+        references = {
+            snap.id
+            for t in contract.terms
+            if isinstance(t, DistributionShiftTerm)
+            and (snap := manifest.resolve(t.reference)) is not None
+        }
+        plans = []
+        for term in contract.terms:
+            plan = _TermPlan(contract, term)
+            plans.append(plan)
+            try:
+                wanted: list[ViewNeed] = needs(term)
+            except TypeError:
+                plan.status, plan.reason = "error", f"no check for term kind {term.kind!r}"
+                continue
+            if not wanted:
+                plan.status = "error"
+                plan.reason = "declare the evidence kinds the query reads in `views`"
+                continue
+            max_age = term.evidence_max_age or max_age_default
+            missing, stale = [], []
+            for need in wanted:
+                if need.role == "reference":
+                    assert isinstance(term, DistributionShiftTerm)
+                    snap = manifest.resolve(term.reference)
+                    if snap is None or snap.kind != need.kind or snap.captured_at > now:
+                        plan.status = "error"
+                        plan.reason = (
+                            f"reference snapshot {term.reference!r} is not a registered "
+                            f"{need.kind} snapshot"
+                        )
+                        break
+                else:
+                    from workbench.evidence.kinds import KINDS
+
+                    if need.kind not in KINDS:
+                        plan.status = "error"
+                        plan.reason = f"unknown evidence kind {need.kind!r} in views"
+                        break
+                    snap = self._select(manifest, contract.id, term.id, need.kind, references)
+                    if snap is None:
+                        missing.append(need.kind)
+                        continue
+                    if max_age.add_to(snap.captured_at) < now:
+                        stale.append(
+                            f"latest {need.kind} snapshot {snap.id} was captured "
+                            f"{human_seconds((now - snap.captured_at).total_seconds())} ago "
+                            f"(evidence_max_age {max_age.text})"
+                        )
+                    if plan.clock is None or snap.captured_at > plan.clock:
+                        plan.clock = snap.captured_at
+                plan.views[need.view] = snap
+                plan.roles[need.view] = need.role
+            if plan.status:
+                continue
+            if missing:
+                plan.status = "no-data"
+                plan.reason = f"no {', '.join(missing)} evidence registered for this term"
+            elif stale:
+                plan.status = "no-data"
+                plan.reason = "; ".join(stale)
+        return plans
+
+    def evaluate(self, contract: str | None = None, *, write: bool = True) -> EvaluateResult:
+        """Run every term (of one contract, or all) against its evidence; write the findings.
+
+        Contracts, settings, people and the manifest are read at HEAD (what is
+        committed); snapshot files are verified against their sha256 before use.
+        """
+        wb = self.wb
+        now = wb.now.astimezone(UTC)
+        state = wb.state("HEAD")
+        if contract is not None and contract not in state.contracts:
+            wb.contract(contract, "HEAD")  # raises a clear error
+        manifest_blob = wb.git.blob_at("HEAD", MANIFEST_PATH) or b""
+        manifest = (
+            parse_manifest(manifest_blob.decode("utf-8"), MANIFEST_PATH)
+            if manifest_blob
+            else Manifest()
+        )
+        defaults = state.settings.defaults if state.settings else None
+        from workbench.model.duration import Duration
+
+        max_age = defaults.evidence_max_age if defaults else Duration.parse("P2D")
+        ids = [c for c in sorted(state.contracts) if contract in (None, c)]
+        plans: dict[str, list[_TermPlan]] = {}
+        for cid in ids:
+            plans[cid] = self._plan(state.contracts[cid].contract, manifest, max_age)
+        used = [s for ps in plans.values() for p in ps if not p.status for s in p.views.values()]
+        integrity = self._verify_many(used)
+        for ps in plans.values():
+            for p in ps:
+                if p.status:
+                    continue
+                bad = [(v, s) for v, s in p.views.items() if not integrity[s.id].ok]
+                if bad:
+                    p.status = "error"
+                    p.reason = "; ".join(
+                        f"snapshot {s.id} not used: {integrity[s.id].reason}" for _v, s in bad
+                    )
+        contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
+        findings: list[dict[str, Any]] = []
+        for cid in ids:
+            doc = state.contracts[cid]
+            results = self._run_contract(plans[cid])
+            for plan, result in zip(plans[cid], results, strict=True):
+                findings.append(self._finding(state, doc.contract, contract_sha[cid], plan, result))
+            findings.append(self._page_finding(state, doc.contract, contract_sha[cid]))
+        findings.sort(key=lambda f: (f["contract"], f["term"]))
+        inputs = {
+            "engine": ENGINE,
+            "time": iso(now),
+            "scope": contract,
+            "contracts": contract_sha,
+            "manifest_sha256": hashlib.sha256(manifest_blob).hexdigest(),
+            "settings_sha256": _blob_sha(wb, "workbench.toml"),
+            "people_sha256": _blob_sha(wb, "keys/people.toml"),
+            "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
+        }
+        run_id = make_run_id(now, inputs)
+        summary: dict[str, int] = {}
+        for f in findings:
+            summary[f["status"]] = summary.get(f["status"], 0) + 1
+        run = {
+            "format": FORMAT,
+            "run": run_id,
+            "time": iso(now),
+            "scope": contract,
+            "inputs": inputs,
+            "summary": summary,
+            "findings": findings,
+        }
+        data = render_run(run)
+        path = findings_path(run_id)
+        existing = wb.git.blob_at("WORKTREE", path)
+        if existing is not None:
+            if existing != data:
+                raise WorkbenchError(
+                    f"{path} already records run {run_id} with different results; findings are "
+                    "immutable (were snapshot files changed in place, or did a query time out?)"
+                )
+            return EvaluateResult(run, path, written=False)
+        if not write or wb.readonly:
+            return EvaluateResult(run, path, written=False)
+        violations = sum(1 for f in findings if f["status"] in VIOLATING)
+        scope = f"contract {contract}" if contract else f"{len(ids)} contract(s)"
+        message = (
+            f"Evaluate {scope}: {violations} violation(s) in {len(findings)} check(s)\n\n"
+            f"Run {run_id} at {iso(now)}; "
+            + ", ".join(f"{k} {v}" for k, v in sorted(summary.items()))
+            + "."
+        )
+        commit = wb.commit({path: data}, message)
+        return EvaluateResult(run, path, written=True, commit=commit)
+
+    def _run_contract(self, plans: list[_TermPlan]) -> list[CheckResult]:
+        """Run the contract's checks, sharing one sandbox among terms whose views agree."""
+        from workbench.evidence.kinds import snapshot_file
+        from workbench.evidence.sandbox import Sandbox
+
+        results: list[CheckResult | None] = [None] * len(plans)
+        groups: list[tuple[dict[str, Snapshot], list[int]]] = []
+        for i, plan in enumerate(plans):
+            if plan.status:
+                results[i] = CheckResult(
+                    plan.status, limit=limit_for(plan.term), reason=plan.reason
+                )
+                continue
+            for views, members in groups:
+                if all(views.get(v, s).id == s.id for v, s in plan.views.items()):
+                    views.update(plan.views)
+                    members.append(i)
+                    break
+            else:
+                groups.append((dict(plan.views), [i]))
+        for views, members in groups:
+            files = {
+                v: snapshot_file(self.snapshot_path(s), s.kind, s.format) for v, s in views.items()
+            }
+            try:
+                sb = Sandbox(
+                    files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
+                )
+            except EvidenceError as exc:
+                for i in members:
+                    results[i] = CheckResult(
+                        "error",
+                        limit=limit_for(plans[i].term),
+                        reason=f"evidence cannot be read: {exc}",
+                    )
+                continue
+            with sb:
+                for i in members:
+                    plan = plans[i]
+                    adopted = (
+                        plan.contract.adopted
+                        if isinstance(plan.term, DecisionThresholdTerm)
+                        else None
+                    )
+                    try:
+                        assert plan.clock is not None
+                        results[i] = run_check(sb, plan.term, plan.clock, adopted=adopted)
+                    except SqlRefused as exc:
+                        results[i] = CheckResult("error", reason=str(exc))
+                    except QueryFailed as exc:
+                        results[i] = CheckResult("error", reason=f"query failed: {exc.message}")
+                    except (SandboxError, EvidenceError) as exc:
+                        results[i] = CheckResult("error", reason=str(exc))
+                    result = results[i]
+                    assert result is not None
+                    result.limit = result.limit or limit_for(plan.term)
+                    result.sql = result.sql or _term_sql(plan.term)
+        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
+
+    def _finding(
+        self,
+        state: GovernanceState,
+        contract: Contract,
+        sha: str,
+        plan: _TermPlan,
+        result: CheckResult,
+    ) -> dict[str, Any]:
+        term = plan.term
+        finding: dict[str, Any] = {
+            "contract": contract.id,
+            "contract_sha256": sha,
+            "term": term.id,
+            "kind": term.kind,  # type: ignore[attr-defined]
+            "title": term.title,
+            "status": result.status,
+            "observed": result.observed,
+            "observed_text": result.observed_text,
+            "limit": result.limit,
+            "reason": result.reason,
+            "sql": result.sql,
+            "details": result.details,
+            "clock": iso(plan.clock),
+            "snapshots": [
+                {
+                    "view": v,
+                    "role": plan.roles.get(v, "live"),
+                    "id": s.id,
+                    "sha256": s.sha256,
+                    "kind": s.kind,
+                    "captured_at": iso(s.captured_at),
+                }
+                for v, s in sorted(plan.views.items())
+            ],
+            "owner": _person(state, term.owner, self.wb.now.date()),
+        }
+        if result.status in VIOLATING:
+            finding["paged"] = _paged(state, contract, self.wb.now.date())
+        return finding
+
+    # -- page test --------------------------------------------------------------------
+    def page_test(self, contract_id: str, rev: str = "WORKTREE") -> PageTest:
+        state = self.wb.state(rev)
+        doc = self.wb.contract(contract_id, rev)
+        return _page_test(state, doc.contract, self.wb.now.date())
+
+    def _page_finding(self, state: GovernanceState, contract: Contract, sha: str) -> dict[str, Any]:
+        today = self.wb.now.date()
+        pt = _page_test(state, contract, today)
+        finding: dict[str, Any] = {
+            "contract": contract.id,
+            "contract_sha256": sha,
+            "term": PAGE_TEST,
+            "kind": "page_test",
+            "title": "Page test: one named person acknowledges within the SLA",
+            "status": pt.status,
+            "observed": contract.escalation.ack_sla.total_seconds(),
+            "observed_text": f"{pt.reachable or 'nobody'} within {contract.escalation.ack_sla.human()}",
+            "limit": pt.limit,
+            "reason": pt.reason,
+            "sql": "",
+            "details": [],
+            "clock": None,
+            "snapshots": [],
+            "owner": _person(state, contract.owner, today),
+        }
+        if pt.status in VIOLATING:
+            finding["paged"] = _paged(state, contract, today)
+        return finding
+
+    # -- history ----------------------------------------------------------------------
+    def runs(self) -> list[dict[str, Any]]:
+        """Every findings file in the repository, oldest first."""
+        folder = self.wb.root / FINDINGS_DIR
+        out = []
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.json")):
+                if not RUN_ID_RE.match(path.stem) or path.is_symlink():
+                    continue
+                st = path.stat()
+                key = (st.st_mtime_ns, st.st_size)
+                cached = self._runs_cache.get(path.name)
+                if cached is None or cached[0] != key:
+                    cached = (key, parse_run(path.read_bytes(), f"{FINDINGS_DIR}/{path.name}"))
+                    self._runs_cache[path.name] = cached
+                out.append(cached[1])
+        return sorted(out, key=lambda r: (r["time"], r["run"]))
+
+    def run(self, run_id: str | None = None) -> dict[str, Any]:
+        """One run by id (or unique prefix); the latest when `run_id` is None."""
+        runs = self.runs()
+        if not runs:
+            raise WorkbenchError("no evaluation runs yet; run `workbench evaluate`")
+        if run_id is None:
+            return runs[-1]
+        hits = [r for r in runs if r["run"].startswith(run_id)]
+        if len(hits) != 1:
+            raise WorkbenchError(
+                f"no run {run_id!r}" if not hits else f"run {run_id!r} is ambiguous"
+            )
+        return hits[0]
+
+    def closures(self) -> list[Closure]:
+        data = self.wb.git.blob_at("WORKTREE", CLOSURES_PATH)
+        return parse_closures(data.decode("utf-8")) if data else []
+
+    def _contract_exemptions(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for cid, doc in self.wb.state().contracts.items():
+            for ex in doc.contract.exemptions:
+                out.setdefault((cid, ex.term), []).append(
+                    {
+                        "reason": ex.reason,
+                        "approver": ex.approver,
+                        "expires": ex.expires.isoformat(),
+                    }
+                )
+        return out
+
+    def violations(
+        self,
+        *,
+        since: date | datetime | None = None,
+        contract: str | None = None,
+        open_only: bool = False,
+    ) -> list[Violation]:
+        """Violations across all runs (oldest first). `since`: active at or after it."""
+        history = violation_history(
+            self.runs(), self.closures(), self._contract_exemptions(), self.wb.now.date()
+        )
+        if since is not None:
+            if not isinstance(since, datetime):
+                since = datetime(since.year, since.month, since.day, tzinfo=UTC)
+            history = [v for v in history if v.last_at >= since]
+        if contract is not None:
+            history = [v for v in history if v.contract == contract]
+        if open_only:
+            history = [v for v in history if v.is_open]
+        return history
+
+    def violation(self, ref: str) -> Violation:
+        """A violation by id (or unique id prefix), or `contract/term` for its latest one."""
+        history = self.violations()
+        if "/" in ref:
+            cid, _, tid = ref.partition("/")
+            hits = [v for v in history if v.contract == cid and v.term == tid]
+            hits = hits[-1:]
+        else:
+            hits = [v for v in history if v.id.startswith(ref)]
+        if not hits:
+            raise WorkbenchError(f"no violation {ref!r}; list them with `workbench violations`")
+        if len(hits) > 1:
+            raise WorkbenchError(
+                f"violation id {ref!r} is ambiguous: " + ", ".join(v.id for v in hits)
+            )
+        return hits[0]
+
+    def series(self, contract: str | None = None) -> dict[tuple[str, str], list[Point]]:
+        """Status/observed per run for every (contract, term): the sparklines."""
+        data = term_series(self.runs())
+        return {k: v for k, v in data.items() if contract in (None, k[0])}
+
+    def finding(self, run_id: str, contract: str, term: str) -> dict[str, Any]:
+        run = self.run(run_id)
+        for f in run["findings"]:
+            if f["contract"] == contract and f["term"] == term:
+                return f
+        raise WorkbenchError(f"run {run_id} has no finding for {contract}/{term}")
+
+    def open_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for v in self.violations(open_only=True):
+            counts[v.contract] = counts.get(v.contract, 0) + 1
+        return counts
+
+    def close(
+        self,
+        ref: str,
+        *,
+        resolved: bool = False,
+        note: str | None = None,
+        exempt: bool = False,
+        reason: str | None = None,
+        approver: str | None = None,
+        expires: date | None = None,
+    ) -> Closure:
+        """Close a violation consciously: resolved with a note, or exempt until `expires`."""
+        wb = self.wb
+        wb.require_writable("close violations")
+        if resolved == exempt:
+            raise WorkbenchError(
+                "choose one: --resolved --note TEXT, or --exempt --reason … --approver … --expires …"
+            )
+        v = self.violation(ref)
+        if v.state == "resolved":
+            raise WorkbenchError(f"violation {v.id} is already resolved")
+        state = wb.state()
+        actor = wb.actor(state)
+        today = wb.now.date()
+        if resolved:
+            if not (note or "").strip():
+                raise WorkbenchError("--resolved needs --note TEXT saying what was done")
+            closure = Closure(
+                v.id,
+                v.contract,
+                v.term,
+                "resolved",
+                actor.id,
+                wb.now.astimezone(UTC),
+                note=note.strip(),  # type: ignore[union-attr]
+            )
+            message = f"Resolve violation {v.id} ({v.contract} / {v.term})\n\n{closure.note}"
+        else:
+            if not (reason or "").strip():
+                raise WorkbenchError("--exempt needs --reason TEXT")
+            if not approver:
+                raise WorkbenchError("--exempt needs --approver PERSON (a named individual)")
+            if expires is None:
+                raise WorkbenchError("--exempt needs --expires DATE; exemptions are time-boxed")
+            person = state.people.get(approver)
+            if person is None:
+                raise WorkbenchError(f"--approver {approver!r} is not a person in keys/people.toml")
+            if person.has_left(today):
+                raise WorkbenchError(f"--approver {approver!r} left on {person.left}")
+            policy = state.settings.policy if state.settings else None
+            if (policy is None or policy.no_self_approval) and approver == actor.id:
+                raise WorkbenchError(
+                    f"{actor.id} cannot approve their own exemption (policy no_self_approval)"
+                )
+            if expires <= today:
+                raise WorkbenchError(f"--expires {expires} is not in the future (today {today})")
+            closure = Closure(
+                v.id,
+                v.contract,
+                v.term,
+                "exempt",
+                actor.id,
+                wb.now.astimezone(UTC),
+                reason=reason.strip(),  # type: ignore[union-attr]
+                approver=approver,
+                expires=expires,
+            )
+            message = (
+                f"Exempt violation {v.id} ({v.contract} / {v.term}) until {expires}\n\n"
+                f"Approved by {approver}: {closure.reason}"
+            )
+        closures = [*self.closures(), closure]
+        wb.commit({CLOSURES_PATH: render_closures(closures).encode("utf-8")}, message)
+        return closure
+
+    # -- console ----------------------------------------------------------------------
+    def console(
+        self,
+        contract: str | None = None,
+        *,
+        timeout_s: float = 30.0,
+        memory_limit: str = MEMORY_LIMIT,
+    ) -> EvidenceConsole:
+        """A sandbox with every intact snapshot as a view for read-only SQL.
+
+        Views: one per snapshot (``ev_0123456789ab``; plus its `name` alias with '-'
+        as '_') and, per evidence kind, a view named after the kind for the latest
+        snapshot (of `contract`, or of the whole repository). Tampered or missing
+        files are not exposed; `refused` says why.
+        """
+        from workbench.evidence.kinds import snapshot_file
+        from workbench.evidence.sandbox import VIEW_NAME_RE, Sandbox
+
+        infos = self.snapshots(verify=True, contract=contract)
+        views: list[ConsoleView] = []
+        refused: list[tuple[Snapshot, str]] = []
+        files = {}
+        latest: dict[str, Snapshot] = {}
+        for info in infos:
+            s, integrity = info.snapshot, info.integrity
+            assert integrity is not None
+            if not integrity.ok:
+                refused.append((s, integrity.reason))
+                continue
+            name = view_name(s.id)
+            files[name] = snapshot_file(integrity.path or self.snapshot_path(s), s.kind, s.format)
+            views.append(ConsoleView(name, s))
+            if s.name and VIEW_NAME_RE.match(alias := s.name.replace("-", "_").replace(".", "_")):
+                files[alias] = files[name]
+                views.append(ConsoleView(alias, s, alias_of=name))
+            if s.kind not in latest or (s.captured_at, s.id) > (
+                latest[s.kind].captured_at,
+                latest[s.kind].id,
+            ):
+                latest[s.kind] = s
+        for kind, s in sorted(latest.items()):
+            if kind not in files:
+                files[kind] = files[view_name(s.id)]
+                views.append(ConsoleView(kind, s, alias_of=view_name(s.id)))
+        sb = Sandbox(files, memory_limit=memory_limit, threads=THREADS, timeout_s=timeout_s)
+        return EvidenceConsole(sb, views, refused)
+
+    def finding_sandbox(self, finding: dict[str, Any], *, timeout_s: float = 30.0) -> Sandbox:
+        """The views a finding was computed on, re-verified, to re-run its SQL or browse rows."""
+        from workbench.evidence.kinds import snapshot_file
+        from workbench.evidence.sandbox import Sandbox
+
+        manifest = self.manifest()
+        files = {}
+        for ref in finding.get("snapshots", []):
+            snap = manifest.get(ref["id"])
+            if snap is None:
+                raise WorkbenchError(f"snapshot {ref['id']} is no longer registered")
+            if snap.sha256 != ref["sha256"]:
+                raise WorkbenchError(f"snapshot {ref['id']} changed in the manifest")
+            check = verify_snapshot(snap, self.wb.root)
+            if not check.ok:
+                raise WorkbenchError(f"snapshot {snap.id} not used: {check.reason}")
+            files[ref["view"]] = snapshot_file(
+                check.path or self.snapshot_path(snap), snap.kind, snap.format
+            )
+        return Sandbox(files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=timeout_s)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _term_sql(term: TermBase) -> str:
+    return str(getattr(term, "query", "") or "")
+
+
+def _blob_sha(wb: Workbench, path: str) -> str:
+    data = wb.git.blob_at("HEAD", path) or b""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _person(state: GovernanceState, pid: str, today: date) -> dict[str, Any]:
+    p = state.people.get(pid)
+    return {
+        "id": pid,
+        "name": p.name if p else None,
+        "departed": bool(p and p.has_left(today)),
+    }
+
+
+def _paged(state: GovernanceState, contract: Contract, today: date) -> dict[str, Any]:
+    e = contract.escalation
+    return {
+        "primary": _person(state, e.primary, today),
+        "backup": _person(state, e.backup, today),
+        "channel": e.channel,
+        "ack_sla": e.ack_sla.text,
+    }
+
+
+def _page_test(state: GovernanceState, contract: Contract, today: date) -> PageTest:
+    from workbench.model.duration import Duration
+
+    e = contract.escalation
+    defaults = state.settings.defaults if state.settings else None
+    max_sla = defaults.page_ack_sla_max if defaults else Duration.parse("PT1H")
+    limit = f"one current named person acknowledges within ≤ {max_sla.human()}"
+
+    def current(pid: str) -> bool:
+        p = state.people.get(pid)
+        return p is not None and not p.has_left(today)
+
+    if e.ack_sla > max_sla:
+        return PageTest(
+            contract.id,
+            "fail",
+            f"acknowledgement SLA {e.ack_sla.human()} is longer than {max_sla.human()}",
+            None,
+            e.ack_sla.text,
+            limit,
+        )
+    if current(e.primary):
+        return PageTest(
+            contract.id,
+            "pass",
+            f"{e.primary} is paged via {e.channel}",
+            e.primary,
+            e.ack_sla.text,
+            limit,
+        )
+    if current(e.backup):
+        return PageTest(
+            contract.id,
+            "warn",
+            f"primary {e.primary} is not a current person; backup {e.backup} would be paged",
+            e.backup,
+            e.ack_sla.text,
+            limit,
+        )
+    return PageTest(
+        contract.id,
+        "fail",
+        f"neither primary {e.primary} nor backup {e.backup} is a current person",
+        None,
+        e.ack_sla.text,
+        limit,
+    )
+
+
+# --------------------------------------------------------------------------- seam marks
+
+
+def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
+    """Seam-map marks: marks["violations"] ("2 open", "ok", "not evaluated") and
+    marks["page"] = "fails" when the page test fails."""
+    service = EvidenceService(wb)
+    try:
+        history = service.violations()
+        runs = service.runs()
+    except EvidenceError:
+        history, runs = [], []
+    evaluated = {f["contract"] for r in runs for f in r["findings"]}
+    state = wb.state()
+    today = wb.now.date()
+    for view in views:
+        if not view.governed:
+            continue
+        open_ = sum(1 for v in history if v.contract == view.id and v.is_open)
+        if open_:
+            view.marks["violations"] = f"{open_} open"
+        else:
+            view.marks["violations"] = "ok" if view.id in evaluated else "not evaluated"
+        doc = state.contracts.get(view.id)
+        if doc is not None and _page_test(state, doc.contract, today).status == "fail":
+            view.marks["page"] = "fails"
