@@ -21,6 +21,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 COMMAND_MODULES = [
     "workbench.cli.core",
     "workbench.cli.signing",
+    "workbench.cli.evidence",
 ]
 
 

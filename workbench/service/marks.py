@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # "module:function" entries; each function(wb, views) -> None.
 MARK_PROVIDERS: list[str] = []
 MARK_PROVIDERS.append("workbench.service.signing:apply_marks")
+MARK_PROVIDERS.append("workbench.service.evidence:mark_seams")
 
 
 def apply_marks(wb: Workbench, views: list[SeamView]) -> None:

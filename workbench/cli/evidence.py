@@ -1,0 +1,331 @@
+"""Evidence commands: `evidence add|list|query`, `evaluate`, `violations [show|close]`.
+
+Exit codes: 0 ok, 1 a check found problems (violations, tampered snapshots), 2 usage or
+input error (bad file, schema mismatch naming the column, unknown contract…).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from workbench.cli.output import emit_json, table
+
+
+def _time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected an ISO-8601 time such as 2026-11-27T09:00:00Z"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a date such as 2026-12-31") from exc
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from workbench.evidence.kinds import KINDS
+
+    p = sub.add_parser("evidence", help="register and list evidence snapshots; query them")
+    esub = p.add_subparsers(dest="evidence_command", metavar="ACTION", required=True)
+
+    a = esub.add_parser("add", help="check a file against its kind's schema and register it")
+    a.add_argument("file", help="CSV, Parquet, JSON or JSONL export")
+    a.add_argument("--kind", required=True, choices=sorted(KINDS), help="evidence kind")
+    a.add_argument("--contract", help="contract the evidence is for (default: any contract)")
+    a.add_argument("--term", help="term within --contract (default: every term of that kind)")
+    a.add_argument(
+        "--captured-at", type=_time, metavar="TS", help="when the data was captured (default: now)"
+    )
+    a.add_argument("--source", help="where the export came from")
+    a.add_argument(
+        "--external",
+        action="store_true",
+        help="keep a large file outside git, pinned by absolute path and sha256",
+    )
+    a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_add)
+
+    ls = esub.add_parser("list", help="registered snapshots, newest first")
+    ls.add_argument("--contract", help="only snapshots usable by this contract")
+    ls.add_argument("--verify", action="store_true", help="re-hash every file (tampering)")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+    q = esub.add_parser("query", help="read-only SQL over the registered snapshots")
+    q.add_argument("sql", help="one SELECT; views: kind names (latest snapshot) and ev_<id>")
+    q.add_argument("--contract", help="only this contract's snapshots")
+    q.add_argument("--max-rows", type=int, default=100)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_query)
+
+    e = sub.add_parser("evaluate", help="check every term against its evidence; record findings")
+    e.add_argument("--contract", help="only this contract")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
+
+    v = sub.add_parser("violations", help="violation history across runs, and who was paged")
+    v.add_argument("--since", type=_date, metavar="DATE", help="active on or after this date")
+    v.add_argument("--contract", help="only this contract")
+    v.add_argument("--open", action="store_true", help="only open violations")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_violations)
+    vsub = v.add_subparsers(dest="violations_command", metavar="ACTION")
+
+    s = vsub.add_parser("show", help="one violation: observed vs limit, SQL, runs, who was paged")
+    s.add_argument("violation", help="violation id (or prefix), or CONTRACT/TERM")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    c = vsub.add_parser("close", help="close a violation consciously")
+    c.add_argument("violation", help="violation id (or prefix), or CONTRACT/TERM")
+    how = c.add_mutually_exclusive_group(required=True)
+    how.add_argument("--resolved", action="store_true", help="fixed; say how with --note")
+    how.add_argument("--exempt", action="store_true", help="accepted until --expires")
+    c.add_argument("--note", help="what was done (with --resolved)")
+    c.add_argument("--reason", help="why it is accepted (with --exempt)")
+    c.add_argument("--approver", metavar="PERSON", help="who approved the exemption")
+    c.add_argument("--expires", type=_date, metavar="DATE", help="last day of the exemption")
+    c.set_defaults(func=cmd_close)
+
+
+def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.cli.core import workbench_for
+    from workbench.service.evidence import EvidenceService
+
+    return EvidenceService(workbench_for(args))
+
+
+def _who(person: dict[str, Any] | None) -> str:
+    if not person:
+        return "—"
+    name = person.get("name") or "unknown person"
+    left = ", LEFT" if person.get("departed") else ""
+    return f"{name} ({person.get('id')}{left})"
+
+
+def _paged_line(paged: dict[str, Any]) -> str:
+    if not paged:
+        return "—"
+    return (
+        f"{_who(paged.get('primary'))}, backup {_who(paged.get('backup'))} "
+        f"via {paged.get('channel')}, ack within {paged.get('ack_sla')}"
+    )
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    snap = svc.add(
+        Path(args.file),
+        args.kind,
+        contract=args.contract,
+        term=args.term,
+        captured_at=args.captured_at,
+        source=args.source,
+        external=args.external,
+        name=args.name,
+    )
+    if args.json:
+        emit_json(snap.model_dump(mode="json"))
+    else:
+        print(f"registered {snap.id} ({snap.kind}, {snap.size} bytes) at {snap.path}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    infos = svc.snapshots(verify=args.verify, contract=args.contract)
+    bad = [i for i in infos if i.integrity is not None and not i.integrity.ok]
+    if args.json:
+        emit_json([i.to_json() for i in infos])
+    else:
+        rows = []
+        for i in infos:
+            s = i.snapshot
+            target = (s.contract or "*") + (f" / {s.term}" if s.term else "")
+            row = [
+                s.id,
+                s.name or "",
+                s.kind,
+                s.captured_at.strftime("%Y-%m-%d %H:%MZ"),
+                target,
+                s.registered_by or "—",
+                s.source,
+            ]
+            if args.verify:
+                assert i.integrity is not None
+                row.append(i.integrity.status)
+            rows.append(row)
+        headers = ["ID", "NAME", "KIND", "CAPTURED", "FOR", "BY", "SOURCE"]
+        print(table(rows, headers + (["INTEGRITY"] if args.verify else [])))
+        for i in bad:
+            assert i.integrity is not None
+            print(f"{i.snapshot.id}: {i.integrity.reason} — never used", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from workbench.evidence.checks import plain
+
+    svc = _service(args)
+    with svc.console(args.contract) as console:
+        result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+    if args.json:
+        emit_json(
+            {
+                "columns": result.columns,
+                "types": result.types,
+                "rows": [[plain(v) for v in row] for row in result.rows],
+                "truncated": result.truncated,
+            }
+        )
+    else:
+        rows = [["" if v is None else str(plain(v)) for v in row] for row in result.rows]
+        print(table(rows, result.columns))
+        if result.truncated:
+            print(f"(first {args.max_rows} rows)", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.evidence.checks import VIOLATING
+
+    svc = _service(args)
+    result = svc.evaluate(args.contract)
+    run = result.run
+    if args.json:
+        emit_json({"path": result.path, "written": result.written, **run})
+    else:
+        rows = [
+            [f["contract"], f["term"], f["status"], f["observed_text"] or "—", f["limit"] or "—"]
+            for f in run["findings"]
+        ]
+        print(table(rows, ["CONTRACT", "TERM", "STATUS", "OBSERVED", "LIMIT"]))
+        violations = [f for f in run["findings"] if f["status"] in VIOLATING]
+        for f in violations:
+            print(f"\n{f['status'].upper()}  {f['contract']} / {f['term']}: {f['reason']}")
+            print(f"  owner {_who(f.get('owner'))}")
+            print(f"  paged {_paged_line(f.get('paged') or {})}")
+        summary = ", ".join(f"{k} {n}" for k, n in sorted(run["summary"].items()))
+        state = "recorded in" if result.written else "unchanged:"
+        print(f"\nrun {run['run']}: {summary}; {state} {result.path}", file=sys.stderr)
+    return 1 if any(f["status"] in VIOLATING for f in run["findings"]) else 0
+
+
+# --------------------------------------------------------------------------- violations
+
+
+def cmd_violations(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    history = svc.violations(since=args.since, contract=args.contract, open_only=args.open)
+    if args.json:
+        emit_json([v.to_json() for v in history])
+    else:
+        rows = []
+        for v in history:
+            paged = v.paged.get("primary") or {}
+            rows.append(
+                [
+                    v.id,
+                    v.state,
+                    f"{v.contract} / {v.term}",
+                    v.status,
+                    v.opened_at.strftime("%Y-%m-%d %H:%MZ"),
+                    str(len(v.points)),
+                    (v.last.get("observed_text") or "—"),
+                    _who(v.owner),
+                    _who(paged) + f" ({v.paged.get('ack_sla', '—')})",
+                ]
+            )
+        headers = ["ID", "STATE", "CONTRACT / TERM", "STATUS", "OPENED", "RUNS", "OBSERVED"]
+        print(table(rows, [*headers, "OWNER", "PAGED"]))
+        if not history:
+            print("no violations", file=sys.stderr)
+    return 1 if any(v.is_open for v in history) else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    v = svc.violation(args.violation)
+    if args.json:
+        emit_json({**v.to_json(), "finding": v.last})
+        return 0
+    f = v.last
+    lines = [
+        f"{v.id}  {v.state.upper()}  {v.contract} / {v.term} ({v.kind})",
+        f"  title     {v.title}",
+        f"  status    {v.status} (worst {v.worst_status}); opened {v.opened_at:%Y-%m-%d %H:%MZ}"
+        f" in run {v.opened_run}",
+        f"  observed  {f.get('observed_text') or '—'}",
+        f"  limit     {f.get('limit') or '—'}",
+        f"  reason    {f.get('reason') or '—'}",
+        f"  owner     {_who(v.owner)}",
+        f"  paged     {_paged_line(v.paged)}",
+    ]
+    if v.closure:
+        c = v.closure
+        what = (
+            c.note
+            if c.action == "resolved"
+            else f"{c.reason} (approved by {c.approver}, expires {c.expires})"
+        )
+        lines.append(
+            f"  closure   {c.action} by {c.closed_by} at {c.closed_at:%Y-%m-%d %H:%MZ}: {what}"
+        )
+    if v.exemption:
+        e = v.exemption
+        state = "EXPIRED" if v.exemption_expired else "active"
+        lines.append(
+            f"  exemption {state} until {e['expires']} ({e['source']}): {e.get('reason')}"
+            f" — approved by {e.get('approver')}"
+        )
+    for s in f.get("snapshots", []):
+        lines.append(
+            f"  evidence  {s['view']}: {s['id']} ({s['kind']}, captured {s['captured_at']})"
+        )
+    lines.append("  runs")
+    for p in v.points:
+        observed = "—" if p.observed is None else f"{p.observed:g}"
+        lines.append(f"    {p.time:%Y-%m-%d %H:%MZ}  {p.status:<8} {observed:<14} {p.run}")
+    if f.get("sql"):
+        lines.append("  sql")
+        lines += [f"    {line}" for line in f["sql"].splitlines()]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    closure = svc.close(
+        args.violation,
+        resolved=args.resolved,
+        note=args.note,
+        exempt=args.exempt,
+        reason=args.reason,
+        approver=args.approver,
+        expires=args.expires,
+    )
+    if closure.action == "resolved":
+        print(f"resolved {closure.violation} ({closure.contract} / {closure.term})")
+    else:
+        print(
+            f"exempted {closure.violation} ({closure.contract} / {closure.term}) until "
+            f"{closure.expires}, approved by {closure.approver}"
+        )
+    return 0
