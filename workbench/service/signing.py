@@ -599,7 +599,7 @@ class SigningService:
                 continue
             if v.subject_sha256 != v.current_sha256:
                 continue
-            if any(c.file == f"v{v.version}.{person}.sig" for c in v.checks):
+            if any(c.status == "retired" and c.person == person for c in v.checks):
                 out.append(v.contract_id)
         return out
 

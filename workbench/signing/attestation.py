@@ -32,7 +32,8 @@ from workbench.signing.statement import MAX_STATEMENT_BYTES
 
 SigStatus = Literal[
     "valid",  # counts
-    "unregistered",  # key not in the registry head (never added, or retired): does not count
+    "unregistered",  # key never in the registry: does not count
+    "retired",  # key of an earlier registry version, rotated out: does not count
     "expired",  # key past its valid-before: does not count
     "not-allowed",  # key not allowed for this namespace: does not count
     "malformed",  # invalid
@@ -179,6 +180,15 @@ def _check_one(
             fingerprint=fpr,
         )
     key = registry.lookup(parsed.public_key)
+    if key is None and parsed.public_key in registry.retired:
+        person = registry.retired[parsed.public_key]
+        return SignatureCheck(
+            name,
+            "retired",
+            f"{person}'s key {fpr} was retired from the registry (re-attest with the new key)",
+            person=person,
+            fingerprint=fpr,
+        )
     if key is None:
         return SignatureCheck(
             name,

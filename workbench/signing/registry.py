@@ -141,7 +141,8 @@ class RegisteredKey:
         return self.key or Ed25519PublicKey.from_public_bytes(self.raw)
 
     def valid_at(self, when: datetime) -> bool:
-        return self.valid_before is None or when < self.valid_before
+        # ssh-keygen: expired only when verify-time > valid-before.
+        return self.valid_before is None or when <= self.valid_before
 
 
 def parse_key_lines(data: bytes, what: str) -> list[tuple[bytes, str]]:
@@ -580,6 +581,7 @@ class Registry:
     keys: dict[bytes, RegisteredKey]
     revoked: frozenset[bytes]
     policy: RegistryPolicy
+    retired: dict[bytes, str] = field(default_factory=dict)  # key -> person, from earlier versions
 
     @property
     def namespaces(self) -> Namespaces:
@@ -729,6 +731,7 @@ def resolve_registry(
     except RegistryError as exc:
         state.problems.append(f"registry v{accepted.predicate.registry.version}: {exc}")
         return state
+    state.head.retired = _retired_keys(state, files, find_blob, domain)
     live_differs = [p for p in REGISTRY_FILES if files.get(p) != head_files[p]]
     if live_differs and state.pending is None:
         state.notes.append(
@@ -746,6 +749,37 @@ def resolve_registry(
             f"registry v{pend.version} waits for admin signatures: {', '.join(pend.missing)}"
         )
     return state
+
+
+def _retired_keys(
+    state: RegistryState,
+    files: Mapping[str, bytes],
+    find_blob: Callable[[str, str], bytes | None] | None,
+    domain: str,
+) -> dict[bytes, str]:
+    """Keys of earlier accepted versions that the head no longer lists (rotated out)."""
+    head = state.head
+    assert head is not None
+    out: dict[bytes, str] = {}
+    for version, statement in state.statements.items():
+        if version >= head.version:
+            continue
+        digest = dict(statement.subjects)[ALLOWED_SIGNERS]
+        data, _missing = _head_files(
+            Statement(b"", "", REGISTRY_PREDICATE, ((ALLOWED_SIGNERS, digest),), None),
+            files,
+            find_blob,
+        )
+        if ALLOWED_SIGNERS not in data:
+            continue
+        try:
+            keys = parse_allowed_signers(data[ALLOWED_SIGNERS], domain)
+        except RegistryError:
+            continue
+        for raw, key in keys.items():
+            if raw not in head.keys and raw not in head.revoked:
+                out[raw] = key.person
+    return out
 
 
 def _link_problems(

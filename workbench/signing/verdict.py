@@ -229,7 +229,13 @@ def contract_verdict(
     v.statement_sha256 = statement.sha256
     v.subject_sha256 = statement.subject_sha256
     if contract is None or blob is None:
-        v.state, v.reason = "pending", "the contract does not validate; fix it and sign again"
+        changed = statement.subject_sha256 != v.current_sha256
+        v.state = "stale" if changed else "pending"
+        v.reason = (
+            f"the contract changed after v{top} and does not validate; fix it and sign again"
+            if changed
+            else "the contract does not validate against the registry; fix it"
+        )
         return v
     result = verify_attestation(
         statement.raw,
@@ -266,7 +272,7 @@ def contract_verdict(
         v.state = "approved"
         v.reason = f"v{top} approved by " + ", ".join(sorted(result.signed & set(v.required)))
         return v
-    no_longer = [c for c in result.checks if c.status in ("unregistered", "expired", "not-allowed")]
+    no_longer = [c for c in result.checks if c.status in ("retired", "expired", "not-allowed")]
     no_longer += [c for c in result.checks if c.counts and c.person not in v.required]
     waiting = ", ".join(v.missing + req.blocked)
     if no_longer:

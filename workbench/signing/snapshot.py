@@ -1,0 +1,95 @@
+"""Export snapshots: the head of every chain at export time, signed by the exporter.
+
+The audit-bundle room writes them; this module builds and checks their statements.
+A snapshot lists the digest of the registry head and of every contract's head
+statement (stops mix-and-match), carries ``snapshotVersion``/``previousSnapshot``
+(an auditor who remembers the last snapshot rejects rollback) and ``expires``
+(freeze: past it, a claim of *current* status is not valid, history still is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from workbench.signing.statement import (
+    SNAPSHOT_PREDICATE,
+    SnapshotPredicate,
+    Statement,
+    parse_statement,
+    sha256_hex,
+    write_statements_bytes,
+)
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_snapshot(
+    heads: Mapping[str, bytes],
+    repository: str,
+    version: int,
+    previous: bytes | None,
+    exported_at: datetime,
+    expires: datetime,
+) -> bytes:
+    """``heads``: path -> bytes of each head statement (registry and contracts)."""
+    predicate = SnapshotPredicate(
+        repository=repository,
+        snapshotVersion=version,
+        previousSnapshot=sha256_hex(previous) if previous is not None else None,
+        exportedAt=_utc(exported_at),
+        expires=_utc(expires),
+    )
+    subjects = [(path, sha256_hex(data)) for path, data in sorted(heads.items())]
+    return write_statements_bytes(SNAPSHOT_PREDICATE, subjects, predicate)
+
+
+@dataclass
+class SnapshotCheck:
+    statement: Statement
+    problems: list[str] = field(default_factory=list)
+    current: bool = True  # False once expired: history is still verifiable
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_snapshot(
+    raw: bytes,
+    heads: Mapping[str, bytes],
+    now: datetime,
+    last_seen: bytes | None = None,
+) -> SnapshotCheck:
+    """Check a snapshot against the files at hand and the last snapshot the auditor kept."""
+    st = parse_statement(raw, SNAPSHOT_PREDICATE, subjects=None)
+    pred: SnapshotPredicate = st.predicate
+    out = SnapshotCheck(st)
+    listed = dict(st.subjects)
+    for path, data in sorted(heads.items()):
+        if path not in listed:
+            out.problems.append(f"{path} is not in the snapshot")
+        elif listed[path] != sha256_hex(data):
+            out.problems.append(f"{path} does not match the snapshot (mixed from another export?)")
+    for path in sorted(set(listed) - set(heads)):
+        out.problems.append(f"{path} is listed in the snapshot but missing")
+    if last_seen is not None:
+        last = parse_statement(last_seen, SNAPSHOT_PREDICATE, subjects=None).predicate
+        if pred.snapshotVersion < last.snapshotVersion or (
+            pred.snapshotVersion == last.snapshotVersion and raw != last_seen
+        ):
+            out.problems.append(
+                f"rollback: snapshot v{pred.snapshotVersion} is older than the v"
+                f"{last.snapshotVersion} you saw before"
+            )
+        elif pred.snapshotVersion == last.snapshotVersion + 1 and (
+            pred.previousSnapshot != sha256_hex(last_seen)
+        ):
+            out.problems.append("snapshot does not extend the one you saw before")
+    expires = datetime.strptime(pred.expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    if now >= expires:
+        out.current = False
+    return out
