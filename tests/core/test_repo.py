@@ -75,7 +75,8 @@ def test_diff_has_text_and_term_level_summary(demo_repo: Path) -> None:
 def test_comment_only_edit_has_no_semantic_change(demo_repo: Path) -> None:
     wb = Workbench(demo_repo, now=FIXED_NOW)
     commits = wb.history("credit-model-to-loan-decisioning")
-    diff = wb.diff("credit-model-to-loan-decisioning", commits[1].id, commits[0].id)
+    edit = next(i for i, c in enumerate(commits) if c.summary.startswith("Clarify the seam"))
+    diff = wb.diff("credit-model-to-loan-decisioning", commits[edit + 1].id, commits[edit].id)
     assert diff.text.count("\n-#") == 1
     assert diff.comparison.empty
 

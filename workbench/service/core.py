@@ -7,6 +7,7 @@ rule about "overdue" or "48 hours" is testable with a fixed `now`.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -68,7 +69,7 @@ class Workbench:
         self.readonly = readonly
         self.requested_actor = actor
         self._local = threading.local()
-        self._cache: dict[tuple[str, str | None], GovernanceState] = {}
+        self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -99,17 +100,37 @@ class Workbench:
         return self.git.read_files(rev, layout.is_state_path)
 
     def state(self, rev: str = WORKTREE) -> GovernanceState:
-        if rev == WORKTREE:
-            return load_state(self.files(rev), self.now.date())
-        commit = self.git.resolve(rev).id
-        key = (str(commit), self.now.date().isoformat())
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is None:
-            cached = load_state(self.files(str(commit)), self.now.date())
+        """The parsed, checked state at `rev` (shared: callers must not mutate it).
+
+        Parsing 1,000 contracts costs about a second, so states are cached by content: the
+        working tree is re-read on every call (cheap) and re-parsed only if a byte changed.
+        """
+        today = self.now.date().isoformat()
+        commit = None
+        if rev != WORKTREE:
+            commit = str(self.git.resolve(rev).id)
             with self._lock:
-                self._cache[key] = cached
-        return cached
+                hit = self._cache.get(("commit", commit, today))
+            if hit is not None:
+                return hit
+        files = self.files(commit or WORKTREE)
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            data = files[path]
+            digest.update(f"{path}\0{len(data)}\0".encode())
+            digest.update(data)
+        key = ("content", digest.hexdigest(), today)
+        with self._lock:
+            state = self._cache.get(key)
+        if state is None:
+            state = load_state(files, self.now.date())
+        with self._lock:
+            self._cache[key] = state
+            if commit is not None:
+                self._cache[("commit", commit, today)] = state
+            while len(self._cache) > 16:
+                self._cache.pop(next(iter(self._cache)))
+        return state
 
     def contract(self, contract_id: str, rev: str = WORKTREE) -> ContractDoc:
         state = self.state(rev)
