@@ -625,6 +625,7 @@ class SigningService:
                 "uncommitted changes under keys/: " + ", ".join(dirty) + "; commit or discard them"
             )
         domain, repository = settings.org.domain, settings.org.repository_id
+        committed = files
         if init is not None:
             if reg.POLICY in files:
                 raise SigningRefused(f"{reg.POLICY} exists already: the registry is started")
@@ -633,19 +634,19 @@ class SigningService:
         mutate(source)
         rendered = source.render()
         new_files = {**files, **rendered}
-        rs = self.registry_state(HEAD, files)
+        rs = self.registry_state(HEAD, committed)
         if rs.problems:
             raise SigningRefused("the key registry is broken: " + "; ".join(rs.problems))
         changes: dict[str, bytes | None] = {
             p: (None if p.startswith(reg.PUB_DIR) and not data else data)
             for p, data in rendered.items()
-            if files.get(p) != data
+            if committed.get(p) != data
         }
         head = rs.head
         version = head.version + 1 if head else 1
         if rs.pending is not None:
             # A pending version is amended until signed; its signatures are dropped.
-            for name in sorted(self._registry_sigs(files, rs.pending.version)):
+            for name in sorted(self._registry_sigs(committed, rs.pending.version)):
                 changes[name] = None
         note = ""
         try:

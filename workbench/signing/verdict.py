@@ -255,9 +255,11 @@ def contract_verdict(
         v.missing = sorted(result.missing)
         return v
     approved_head = not result.missing and not req.blocked
+    no_longer = [c for c in result.checks if c.status in ("retired", "expired", "not-allowed")]
+    no_longer += [c for c in result.checks if c.counts and c.person not in v.required]
     if statement.subject_sha256 != v.current_sha256:
         v.missing = sorted(v.required)
-        if approved_head:
+        if approved_head or no_longer:
             v.state = "stale"
             v.reason = (
                 f"the contract changed after v{top} was approved; every required signer "
@@ -272,8 +274,6 @@ def contract_verdict(
         v.state = "approved"
         v.reason = f"v{top} approved by " + ", ".join(sorted(result.signed & set(v.required)))
         return v
-    no_longer = [c for c in result.checks if c.status in ("retired", "expired", "not-allowed")]
-    no_longer += [c for c in result.checks if c.counts and c.person not in v.required]
     waiting = ", ".join(v.missing + req.blocked)
     if no_longer:
         v.state = "stale"
