@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "workbench.cli.core",
     "workbench.cli.signing",
     "workbench.cli.evidence",
+    "workbench.cli.obligations",
 ]
 
 

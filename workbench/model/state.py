@@ -389,6 +389,11 @@ def _person_problem(
     return None
 
 
+# Public name: action items (workbench.governance.actions) name owners and approvers too,
+# and must reject placeholders, teams and departed people for the same reasons.
+person_problem = _person_problem
+
+
 def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> list[Problem]:
     contract, doc = cdoc.contract, cdoc.document
     problems: list[Problem] = []

@@ -10,7 +10,16 @@ SCHEMA_LINE = "#:schema ../schema/contract.schema.json"
 
 # Directories whose small text files make up the governance state. Evidence snapshot
 # files themselves are not loaded here (they can be large); only the manifest is.
-STATE_DIRS = ("contracts/", "keys/", "attestations/", "actions/", "diagnostics/", "reviews/")
+STATE_DIRS = (
+    "contracts/",
+    "keys/",
+    "attestations/",
+    "actions/",
+    "diagnostics/",
+    "reviews/",
+    "acks/",
+    "reports/",
+)
 STATE_FILES = (SETTINGS, "evidence/manifest.toml")
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 MARK_PROVIDERS: list[str] = []
 MARK_PROVIDERS.append("workbench.service.signing:apply_marks")
 MARK_PROVIDERS.append("workbench.service.evidence:mark_seams")
+MARK_PROVIDERS.append("workbench.service.obligations:apply_marks")
 
 
 def apply_marks(wb: Workbench, views: list[SeamView]) -> None:

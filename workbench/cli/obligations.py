@@ -1,0 +1,430 @@
+"""Obligations over time: reviews, notices, ack, actions, diagnose, due, gate, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from workbench.cli.core import workbench_for
+from workbench.cli.output import emit_json, table
+
+FORMATS = ("text", "json", "junit", "sarif")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from workbench.cli.signing import _signer_args
+
+    p = sub.add_parser("reviews", help="review and contact-check due dates: ok, due soon, overdue")
+    p.add_argument("--overdue", action="store_true", help="only overdue ones")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reviews)
+
+    p = sub.add_parser("review", help="complete (and sign) the review of a contract")
+    p.add_argument("id", help="contract id")
+    p.add_argument(
+        "--contacts-confirmed",
+        action="store_true",
+        help="you also confirm each named escalation contact is still the right person",
+    )
+    p.add_argument("--outcome", choices=["no-change", "changes-needed"], default="no-change")
+    p.add_argument("--notes", default="", help="what you looked at, what needs changing")
+    p.add_argument("--json", action="store_true")
+    _signer_args(p)
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("notices", help="change notices: classification and acknowledgements")
+    p.add_argument("--pending", action="store_true", help="only notices still waiting for someone")
+    p.add_argument("--contract", metavar="ID", help="only this contract")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_notices)
+
+    p = sub.add_parser("ack", help="acknowledge (and sign) a change notice")
+    p.add_argument("id", help="contract id")
+    p.add_argument(
+        "--notice", metavar="N", help="notice number or commit id (default: your oldest pending)"
+    )
+    p.add_argument(
+        "--coverage",
+        action="store_true",
+        help="as engineering lead: automated test coverage reflects the changed assertion",
+    )
+    p.add_argument("--note", default="")
+    p.add_argument("--json", action="store_true")
+    _signer_args(p)
+    p.set_defaults(func=cmd_ack)
+
+    p = sub.add_parser("actions", help="post-mortem action items; `actions lint` checks them")
+    p.add_argument("what", nargs="?", choices=["list", "lint"], default="list")
+    p.add_argument("--overdue", action="store_true", help="only overdue items")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_actions)
+
+    p = sub.add_parser("diagnose", help="the six-question seam diagnostic, per side's lead")
+    p.add_argument("id", help="contract id, or PROVIDER--CONSUMER for a seam without contract")
+    p.add_argument("--answers", metavar="FILE", help="your answers as TOML (for scripts)")
+    p.add_argument("--show", action="store_true", help="show both sides' answers and flags")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser(
+        "due", help="everything due: reviews, acknowledgements, actions, diagnostics"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_due)
+
+    p = sub.add_parser("gate", help="the deployment gate for CI: exit 0 only if it passes")
+    p.add_argument("--changed-since", metavar="REV", help="only contracts changed since REV")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("report", help="weekly attestation summary, quarterly boundary review")
+    rsub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
+    w = rsub.add_parser("weekly", help="living-attestation summary for the named reviewer")
+    w.add_argument("--week", help="ISO week, e.g. 2026-W48 (default: this week)")
+    w.add_argument("--reviewer", metavar="ID", help="only this reviewer's attestations")
+    w.add_argument("--format", choices=["md", "html", "json"], default="md")
+    w.add_argument("--output", metavar="FILE")
+    w.add_argument(
+        "--receive",
+        action="store_true",
+        help="as the reviewer: sign this week's report as received",
+    )
+    _signer_args(w)
+    w.set_defaults(func=cmd_report_weekly)
+    b = rsub.add_parser("boundary", help="agenda of the quarterly boundary-failure review")
+    b.add_argument("--quarter", help="e.g. 2026-Q4 (default: this quarter)")
+    b.add_argument("--format", choices=["md", "html", "json"], default="md")
+    b.add_argument("--output", metavar="FILE")
+    b.set_defaults(func=cmd_report_boundary)
+
+
+def _svc(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from workbench.service.obligations import ObligationsService
+
+    return ObligationsService(workbench_for(args))
+
+
+def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """A signer for the acting person when the repository signs its acts, else None."""
+    if not svc.signatures_required():
+        return None
+    if not getattr(args, "key", None) and not getattr(args, "agent", False):
+        return None  # the service uses the actor's own key (or $WORKBENCH_KEY_PASSPHRASE)
+    from workbench.cli.signing import _signer as cli_signer
+    from workbench.service.signing import SigningService
+
+    return cli_signer(SigningService(svc.wb), args)
+
+
+def _with_prompt(svc, args, fn):  # type: ignore[no-untyped-def]
+    """Run a signing act; ask for the passphrase on a terminal if the key needs one."""
+    from workbench.signing.errors import PassphraseRequired
+
+    try:
+        return fn(_signer(svc, args))
+    except PassphraseRequired:
+        if not sys.stdin.isatty():
+            raise
+        import getpass
+
+        from workbench.service.signing import SigningService
+
+        person = svc.wb.actor().id
+        passphrase = getpass.getpass(f"passphrase for {person}'s key: ")
+        return fn(SigningService(svc.wb).make_signer(person, passphrase=passphrase))
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+# -- reviews --------------------------------------------------------------------------------
+
+
+def cmd_reviews(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    statuses = svc.reviews(overdue_only=args.overdue)
+    if args.json:
+        emit_json([s.to_json() for s in statuses])
+    else:
+        rows = []
+        for s in statuses:
+            flags = "; ".join(d.render() for d in s.departed)
+            rows.append(
+                [
+                    s.contract,
+                    s.kind,
+                    s.state,
+                    (s.due.strftime("%Y-%m-%d %H:%M") + "Z") if s.due else "—",
+                    s.when,
+                    ", ".join(s.reviewers) or "nobody",
+                    flags or s.basis,
+                ]
+            )
+        print(table(rows, ["CONTRACT", "WHAT", "STATE", "DUE", "WHEN", "WHO", "BASIS / FLAGS"]))
+    return 1 if any(s.state == "overdue" for s in statuses) else 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    result = _with_prompt(
+        svc,
+        args,
+        lambda signer: svc.complete_review(
+            args.id,
+            contacts_confirmed=args.contacts_confirmed,
+            outcome=args.outcome,
+            notes=args.notes,
+            signer=signer,
+        ),
+    )
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        print(f"review of {args.id} recorded in {result.path} ({result.message})")
+        print(f"commit {result.commit[:8]}")
+    return 0
+
+
+# -- notices --------------------------------------------------------------------------------
+
+
+def cmd_notices(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    notices = svc.notices(pending_only=args.pending, contract=args.contract)
+    if args.json:
+        emit_json([n.to_json() for n in notices])
+    else:
+        if not notices:
+            print("no change notices" + (" pending" if args.pending else ""))
+        for n in notices:
+            deadline = n.deadline.strftime("%Y-%m-%d %H:%MZ") if n.deadline else "—"
+            print(
+                f"{n.id}  {n.short}  {n.time:%Y-%m-%d %H:%M}Z  {n.classification:<10} {n.state:<17} "
+                f"by {n.author or n.author_name}"
+            )
+            print(f"    {n.summary}")
+            for c in n.changes:
+                print(f"    · {c.render()}")
+            if n.requirements:
+                for r in n.requirements:
+                    print(f"    → {r.describe()} by {deadline if r.deadline else '—'}: {r.state}")
+            if n.pending:
+                print(f"    do: {n.action}")
+            finding = n.finding()
+            if finding:
+                print(f"    FINDING: {finding}")
+    return 1 if any(n.state == "overdue" for n in notices) else 0
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    result = _with_prompt(
+        svc,
+        args,
+        lambda signer: svc.acknowledge(
+            args.id, args.notice, coverage=args.coverage, note=args.note, signer=signer
+        ),
+    )
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        print(f"acknowledgement recorded in {result.path} ({result.message})")
+        print(f"commit {result.commit[:8]}")
+    return 0
+
+
+# -- actions --------------------------------------------------------------------------------
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    if args.what == "lint":
+        problems = svc.lint_actions()
+        if args.json:
+            emit_json(
+                {
+                    "valid": not any(p.severity == "error" for p in problems),
+                    "problems": [p.to_json() for p in problems],
+                }
+            )
+        else:
+            for p in problems:
+                print(p.render())
+            count = len(svc.action_docs())
+            errors = sum(p.severity == "error" for p in problems)
+            print(
+                f"{count} action item(s), {errors} error(s)" + ("" if problems else ": all clear"),
+                file=sys.stderr if problems else sys.stdout,
+            )
+        return 1 if any(p.severity == "error" for p in problems) else 0
+    items = svc.actions(overdue_only=args.overdue)
+    if args.json:
+        emit_json([a.to_json() for a in items])
+    else:
+        rows = [
+            [
+                a.id,
+                a.state + (" (follow-up due)" if a.follow_up_due else ""),
+                f"{a.owner_name} ({a.owner})" if a.owner else "—",
+                (a.due.strftime("%Y-%m-%d") if a.due else "no due date"),
+                a.seam,
+                a.title if len(a.title) <= 70 else a.title[:67] + "…",
+                f"{len([p for p in a.problems if p.severity == 'error'])} lint error(s)"
+                if a.problems
+                else "",
+            ]
+            for a in items
+        ]
+        print(table(rows, ["ID", "STATE", "OWNER", "DUE", "SEAM", "TITLE", "LINT"]))
+    return 1 if any(a.overdue for a in items) else 0
+
+
+# -- diagnostic -----------------------------------------------------------------------------
+
+
+def _print_diagnostic(d) -> None:  # type: ignore[no-untyped-def]
+    print(f"{d.seam}: {d.state}")
+    print(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}")
+    if d.waiting_for:
+        print(f"  waiting for: {', '.join(d.waiting_for)}")
+    rows = [[str(n), key, a, b] for n, key, _prompt, a, b in d.side_by_side()]
+    print(table(rows, ["Q", "QUESTION", "PROVIDER", "CONSUMER"]))
+    for f in d.flags:
+        print(f"  FLAG (question {f.question}): {f.message}")
+    for n in d.notes:
+        print(f"  note: {n}")
+    for p in d.problems:
+        print(f"  problem: {p}")
+
+
+def _interview(seam: str) -> dict[str, str]:
+    from workbench.governance.diagnostic import QUESTIONS
+
+    print(f"Seam diagnostic for {seam}. Answer for your side only; the other lead answers apart.")
+    answers: dict[str, str] = {}
+    last = 0
+    for q in QUESTIONS:
+        if q.number != last:
+            print(f"\n{q.number}.")
+            last = q.number
+        hint = f" [{'/'.join(q.choices)}]" if q.choices else (f" ({q.help})" if q.help else "")
+        while True:
+            value = input(f"  {q.prompt}{hint}: ").strip()
+            if not value:
+                print("  an answer is needed ('unknown' is an answer)")
+                continue
+            if q.choices and value not in q.choices:
+                print(f"  one of: {', '.join(q.choices)}")
+                continue
+            answers[q.key] = value
+            break
+    return answers
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import tomllib
+
+    svc = _svc(args)
+    if args.answers:
+        data = tomllib.loads(Path(args.answers).read_text(encoding="utf-8"))
+        answers = data.get("answers", data)
+        svc.answer_diagnostic(args.id, answers)
+        print(f"answers stored for {args.id}", file=sys.stderr)
+    elif not args.show and not args.json and sys.stdin.isatty():
+        svc.answer_diagnostic(args.id, _interview(args.id))
+        print(f"answers stored for {args.id}", file=sys.stderr)
+    d = svc.diagnostic(args.id)
+    if args.json:
+        emit_json(d.to_json())
+    else:
+        _print_diagnostic(d)
+    return 1 if d.state == "mismatch" else 0
+
+
+# -- due ------------------------------------------------------------------------------------
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    items = svc.due()
+    if args.json:
+        emit_json([i.to_json() for i in items])
+    else:
+        rows = [
+            [
+                i.state,
+                i.kind,
+                i.ref if i.ref != i.kind else i.contract,
+                ", ".join(i.people) or "—",
+                i.due.strftime("%Y-%m-%d %H:%MZ") if i.due else "—",
+                i.command,
+            ]
+            for i in items
+        ]
+        print(table(rows, ["STATE", "WHAT", "REF", "WHO", "DUE", "DO"]) if rows else "nothing due")
+    return 1 if any(i.state in ("overdue", "lint") for i in items) else 0
+
+
+# -- gate -----------------------------------------------------------------------------------
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    svc = _svc(args)
+    result = svc.gate(args.changed_since)
+    _write(svc.render_gate(result, args.format), args.output)
+    if args.output or args.format != "text":
+        verdict = "passed" if result.passed else "FAILED"
+        print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)
+    return 0 if result.passed else 1
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+def cmd_report_weekly(args: argparse.Namespace) -> int:
+    import json
+
+    svc = _svc(args)
+    if args.receive:
+        if args.reviewer:
+            args.actor = args.reviewer
+            svc = _svc(args)
+        results = _with_prompt(
+            svc, args, lambda signer: svc.receive_weekly(args.week or _this_week(svc), signer)
+        )
+        for r in results:
+            print(f"received: {r.path} ({r.message})")
+        return 0
+    report = svc.weekly_report(args.week, args.reviewer)
+    if args.format == "json":
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = svc.render_weekly(report, args.format)
+    _write(text, args.output)
+    return 0
+
+
+def _this_week(svc) -> str:  # type: ignore[no-untyped-def]
+    from workbench.governance.reports import week_of
+
+    return week_of(svc.wb.now)
+
+
+def cmd_report_boundary(args: argparse.Namespace) -> int:
+    import json
+
+    svc = _svc(args)
+    report = svc.boundary_report(args.quarter)
+    if args.format == "json":
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = svc.render_boundary(report, args.format)
+    _write(text, args.output)
+    return 0

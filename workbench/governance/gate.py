@@ -1,0 +1,521 @@
+"""The deployment gate: may this change ship? Pure: inputs in, checks out.
+
+For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny`` or
+``warn`` is checked and reported, passing or not (auditors want positive evidence):
+
+* ``approved``              the contract is approved (co-signed) at its current version;
+* ``review_overdue``        neither its review nor its contact check is overdue;
+* ``notice_unacknowledged`` no change notice is unacknowledged past its window;
+* ``violation_open``        no fail-level violation is open;
+* ``page_test``             one current named person is paged, within the page SLA;
+* ``action_overdue``        no post-mortem action item on the seam is overdue;
+* ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
+
+A rule whose input is not available (e.g. no signing or evidence in this build) fails
+closed with a message saying so; it never passes silently. The gate passes (exit 0) only
+when no ``deny`` rule fails. Each failure says who can fix it and how.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+from xml.etree import ElementTree as ET
+
+from workbench.governance.actions import ActionView
+from workbench.governance.diagnostic import SeamDiagnostic
+from workbench.governance.notices import Notice
+from workbench.governance.reviews import ReviewStatus
+from workbench.governance.timing import iso
+from workbench.model.settings import Gate
+from workbench.model.state import GovernanceState
+
+Outcome = Literal["pass", "fail"]
+Severity = Literal["deny", "warn"]
+
+RULES: dict[str, str] = {
+    "approved": "The contract is co-signed by every required lead at its current version.",
+    "review_overdue": "The contract's scheduled review and escalation-contact check are not overdue.",
+    "notice_unacknowledged": "No change notice is unacknowledged past its acknowledgement window.",
+    "violation_open": "No fail-level violation of a term is open.",
+    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA.",
+    "action_overdue": "No post-mortem action item on the seam is past its due date.",
+    "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
+}
+RULE_KEYS: dict[str, tuple[str, ...]] = {
+    "approved": ("id",),
+    "review_overdue": ("adopted",),
+    "notice_unacknowledged": ("change_protocol",),
+    "violation_open": ("terms",),
+    "page_test": ("escalation",),
+    "action_overdue": ("seam",),
+    "diagnostic_mismatch": ("parties",),
+}
+INFO_URI = "https://handshake-workbench.dev/docs/obligations#the-gate"
+
+
+@dataclass(frozen=True)
+class VerdictInfo:
+    state: str  # draft | pending | approved | stale | invalid
+    reason: str
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ViolationInfo:
+    id: str
+    term: str
+    status: str
+    reason: str
+    fixers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    status: str  # pass | warn | fail
+    reason: str
+
+
+@dataclass
+class GateInputs:
+    reviews: list[ReviewStatus] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    actions: list[ActionView] = field(default_factory=list)
+    diagnostics: Mapping[str, SeamDiagnostic] = field(default_factory=dict)
+    verdicts: Mapping[str, VerdictInfo] | None = None  # None: signing not available
+    violations: Mapping[str, list[ViolationInfo]] | None = None  # None: evidence not available
+    page_tests: Mapping[str, PageInfo] | None = None  # None: use the static page test
+
+
+@dataclass
+class Check:
+    contract: str
+    rule: str
+    severity: Severity
+    outcome: Outcome
+    message: str
+    fixers: list[str] = field(default_factory=list)
+    fix: str = ""
+    path: str = ""
+    line: int = 1
+    column: int = 1
+
+    @property
+    def blocking(self) -> bool:
+        return self.outcome == "fail" and self.severity == "deny"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "contract": self.contract,
+            "rule": self.rule,
+            "severity": self.severity,
+            "outcome": self.outcome,
+            "message": self.message,
+            "fixers": self.fixers,
+            "fix": self.fix,
+            "location": {"path": self.path, "line": self.line, "column": self.column},
+        }
+
+
+@dataclass
+class GateResult:
+    now: datetime
+    scope: list[str]
+    checks: list[Check]
+    deny: list[str]
+    warn: list[str]
+    changed_since: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not any(c.blocking for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.blocking]
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.outcome == "fail" and c.severity == "warn"]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "passed": self.passed,
+            "now": iso(self.now),
+            "changed_since": self.changed_since,
+            "scope": self.scope,
+            "policy": {"deny": self.deny, "warn": self.warn},
+            "summary": {
+                "checks": len(self.checks),
+                "passed": sum(c.outcome == "pass" for c in self.checks),
+                "failed": len(self.failures),
+                "warnings": len(self.warnings),
+            },
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+def in_scope(state: GovernanceState, policy: Gate, changed: set[str] | None = None) -> list[str]:
+    """Contracts matching the policy globs (retired ones excluded), limited to `changed`."""
+    out = []
+    for cid, doc in sorted(state.contracts.items()):
+        if doc.contract.status.value == "retired":
+            continue
+        if not any(fnmatch.fnmatchcase(cid, pattern) for pattern in policy.contracts):
+            continue
+        if changed is not None and cid not in changed:
+            continue
+        out.append(cid)
+    return out
+
+
+def _leads(state: GovernanceState, cid: str) -> list[str]:
+    c = state.contracts[cid].contract
+    return list(dict.fromkeys([c.parties.provider_lead, c.parties.consumer_lead]))
+
+
+def _rule_approved(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    if inputs.verdicts is None:
+        return (
+            "fail",
+            "cannot evaluate: signature verdicts are not available in this build",
+            _leads(state, cid),
+            "install the signing room",
+        )
+    v = inputs.verdicts.get(cid)
+    if v is None:
+        return (
+            "fail",
+            "no signature verdict for this contract",
+            _leads(state, cid),
+            f"`workbench sign {cid}`",
+        )
+    if v.state == "approved":
+        return "pass", v.reason or "approved at its current version", [], ""
+    fixers = list(v.missing) or _leads(state, cid)
+    return "fail", f"{v.state}: {v.reason}", fixers, f"each of them: `workbench sign {cid}`"
+
+
+def _rule_reviews(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    mine = [r for r in inputs.reviews if r.contract == cid]
+    overdue = [r for r in mine if r.state == "overdue"]
+    if not overdue:
+        parts = [f"{r.kind} {r.state}" + (f" (due {iso(r.due)})" if r.due else "") for r in mine]
+        return "pass", "; ".join(parts) or "no review scheduled", [], ""
+    msgs = [f"{r.kind} overdue since {iso(r.due)} ({r.basis})" for r in overdue]
+    fixers = list(dict.fromkeys(p for r in overdue for p in r.reviewers))
+    fix = "; ".join(r.action for r in overdue)
+    return "fail", "; ".join(msgs), fixers, fix
+
+
+def _rule_notices(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    mine = [n for n in inputs.notices if n.contract == cid]
+    overdue = [n for n in mine if any(r.state == "overdue" for r in n.requirements)]
+    if not overdue:
+        pending = [n for n in mine if n.state == "pending"]
+        text = f"{len(mine)} notice(s), none unacknowledged past its window"
+        if pending:
+            text += f"; {len(pending)} still within the window"
+        return "pass", text, [], ""
+    fixers = list(
+        dict.fromkeys(r.person for n in overdue for r in n.requirements if r.state == "overdue")
+    )
+    msgs = [n.finding() or n.id for n in overdue]
+    return "fail", "; ".join(msgs), fixers, "; ".join(n.action for n in overdue)
+
+
+def _rule_violations(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    if inputs.violations is None:
+        owner = state.contracts[cid].contract.owner
+        return (
+            "fail",
+            "cannot evaluate: evidence and violations are not available in this build",
+            [owner],
+            "install the evidence room",
+        )
+    open_ = inputs.violations.get(cid, [])
+    if not open_:
+        return "pass", "no open fail-level violation", [], ""
+    fixers = list(dict.fromkeys(p for v in open_ for p in v.fixers))
+    msgs = [f"{v.term} {v.status} ({v.id}): {v.reason}" for v in open_]
+    return (
+        "fail",
+        "; ".join(msgs),
+        fixers,
+        "fix the term's evidence, or close the violation consciously (`workbench violations`)",
+    )
+
+
+def static_page_test(state: GovernanceState, cid: str, now: datetime) -> PageInfo:
+    """The article's page test from the contract alone: one current named person, fast."""
+    c = state.contracts[cid].contract
+    e = c.escalation
+    limit = state.settings.defaults.page_ack_sla_max if state.settings else None
+    if limit is not None and e.ack_sla > limit:
+        return PageInfo("fail", f"acknowledgement SLA {e.ack_sla} is slower than {limit}")
+    person = state.people.get(e.primary)
+    if person is None:
+        return PageInfo("fail", f"{e.primary!r} is not a named person")
+    if person.has_left(now.date()):
+        successor = f" (replaced by {person.replaced_by})" if person.replaced_by else ""
+        return PageInfo("fail", f"{e.primary} left on {person.left}{successor}")
+    return PageInfo("pass", f"{e.primary} is paged via {e.channel} within {e.ack_sla}")
+
+
+def _rule_page(
+    cid: str, inputs: GateInputs, state: GovernanceState, now: datetime
+) -> tuple[Outcome, str, list[str], str]:
+    info = (inputs.page_tests or {}).get(cid) or static_page_test(state, cid, now)
+    if info.status == "fail":
+        c = state.contracts[cid].contract
+        return (
+            "fail",
+            info.reason,
+            [c.owner],
+            f"{c.owner}: name one current person in [escalation] with ack_sla within the page SLA",
+        )
+    return "pass", info.reason, [], ""
+
+
+def _rule_actions(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    mine = [a for a in inputs.actions if a.seam == cid]
+    overdue = [a for a in mine if a.overdue]
+    if not overdue:
+        return "pass", f"{len(mine)} action item(s), none overdue", [], ""
+    fixers = list(dict.fromkeys(a.owner for a in overdue))
+    msgs = [f"{a.id} ({a.owner}) overdue since {iso(a.due)}: {a.title}" for a in overdue]
+    return (
+        "fail",
+        "; ".join(msgs),
+        fixers,
+        'finish it (status = "done" with evidence) or close it as not-doing with a reason and approver',
+    )
+
+
+def _rule_diagnostic(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    diag = inputs.diagnostics.get(cid)
+    if diag is None or diag.state != "mismatch":
+        what = diag.state if diag else "not-started"
+        return "pass", f"diagnostic {what}", [], ""
+    fixers = _leads(state, cid)
+    return (
+        "fail",
+        "; ".join(f.message for f in diag.flags),
+        fixers,
+        f"both leads: talk, then `workbench diagnose {cid}` again",
+    )
+
+
+def evaluate_gate(
+    state: GovernanceState,
+    inputs: GateInputs,
+    now: datetime,
+    *,
+    policy: Gate | None = None,
+    changed: set[str] | None = None,
+    changed_since: str | None = None,
+) -> GateResult:
+    policy = policy or (state.settings.gate if state.settings else Gate())
+    scope = in_scope(state, policy, changed)
+    deny, warn = list(policy.deny), [r for r in policy.warn if r not in policy.deny]
+    checks: list[Check] = []
+    for cid in scope:
+        doc = state.contracts[cid]
+        for rule in [r for r in RULES if r in deny or r in warn]:
+            severity: Severity = "deny" if rule in deny else "warn"
+            if rule == "approved":
+                outcome, msg, fixers, fix = _rule_approved(cid, inputs, state)
+            elif rule == "review_overdue":
+                outcome, msg, fixers, fix = _rule_reviews(cid, inputs, state)
+            elif rule == "notice_unacknowledged":
+                outcome, msg, fixers, fix = _rule_notices(cid, inputs, state)
+            elif rule == "violation_open":
+                outcome, msg, fixers, fix = _rule_violations(cid, inputs, state)
+            elif rule == "page_test":
+                outcome, msg, fixers, fix = _rule_page(cid, inputs, state, now)
+            elif rule == "action_overdue":
+                outcome, msg, fixers, fix = _rule_actions(cid, inputs, state)
+            else:
+                outcome, msg, fixers, fix = _rule_diagnostic(cid, inputs, state)
+            line, column = doc.document.locations.find(RULE_KEYS[rule]) or (1, 1)
+            checks.append(
+                Check(cid, rule, severity, outcome, msg, fixers, fix, doc.path, line, column)
+            )
+    return GateResult(now, scope, checks, deny, warn, changed_since)
+
+
+# -- output formats ------------------------------------------------------------------------
+
+
+def _names(state: GovernanceState | None, people: list[str]) -> str:
+    if state is None:
+        return ", ".join(people)
+    out = []
+    for pid in people:
+        p = state.people.get(pid)
+        out.append(f"{p.name} ({pid})" if p else pid)
+    return ", ".join(out)
+
+
+def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
+    lines = []
+    for cid in result.scope:
+        lines.append(cid)
+        for c in (c for c in result.checks if c.contract == cid):
+            mark = {"pass": "PASS", "fail": "FAIL" if c.severity == "deny" else "WARN"}[c.outcome]
+            lines.append(f"  {mark:<4}  {c.rule:<22} {c.message}")
+            if c.outcome == "fail":
+                if c.fixers:
+                    lines.append(f"        who can fix it: {_names(state, c.fixers)}")
+                if c.fix:
+                    lines.append(f"        how: {c.fix}")
+    if not result.scope:
+        lines.append("no contracts in scope")
+    passed = sum(c.outcome == "pass" for c in result.checks)
+    verdict = "PASSED" if result.passed else "FAILED"
+    lines.append("")
+    lines.append(
+        f"gate {verdict}: {len(result.scope)} contract(s), {passed} check(s) passed, "
+        f"{len(result.failures)} failed, {len(result.warnings)} warning(s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: GateResult) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_junit(result: GateResult) -> str:
+    """JUnit XML: one testsuite per contract, one testcase per rule.
+
+    Deny failures are <failure>; warnings pass with the warning in <system-out> (JUnit has
+    no warning state and a warning must not fail a CI test report).
+    """
+    root = ET.Element(
+        "testsuites",
+        name="workbench gate",
+        tests=str(len(result.checks)),
+        failures=str(len(result.failures)),
+        errors="0",
+        skipped="0",
+        timestamp=iso(result.now) or "",
+    )
+    for cid in result.scope:
+        mine = [c for c in result.checks if c.contract == cid]
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=cid,
+            tests=str(len(mine)),
+            failures=str(sum(c.blocking for c in mine)),
+            errors="0",
+            skipped="0",
+            timestamp=iso(result.now) or "",
+        )
+        for c in mine:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"gate.{cid}",
+                name=c.rule,
+                file=c.path,
+                line=str(c.line),
+            )
+            text = c.message
+            if c.fixers:
+                text += f"\nwho can fix it: {', '.join(c.fixers)}"
+            if c.fix:
+                text += f"\nhow: {c.fix}"
+            if c.blocking:
+                failure = ET.SubElement(case, "failure", message=c.message, type=c.rule)
+                failure.text = text
+            elif c.outcome == "fail":
+                ET.SubElement(case, "system-out").text = f"WARNING: {text}"
+            else:
+                ET.SubElement(case, "system-out").text = f"PASS: {text}"
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def render_sarif(result: GateResult, version: str = "0") -> str:
+    """SARIF 2.1.0: one result per check; passing checks are ``kind: pass``."""
+    rule_ids = [r for r in RULES if r in result.deny or r in result.warn]
+    rules = [
+        {
+            "id": r,
+            "name": "".join(p.capitalize() for p in r.split("_")),
+            "shortDescription": {"text": RULES[r]},
+            "fullDescription": {"text": RULES[r]},
+            "helpUri": INFO_URI,
+            "defaultConfiguration": {"level": "error" if r in result.deny else "warning"},
+        }
+        for r in rule_ids
+    ]
+    results = []
+    for c in result.checks:
+        text = c.message
+        if c.outcome == "fail" and c.fixers:
+            text += f" Who can fix it: {', '.join(c.fixers)}."
+        if c.outcome == "fail" and c.fix:
+            text += f" How: {c.fix}"
+        results.append(
+            {
+                "ruleId": c.rule,
+                "ruleIndex": rule_ids.index(c.rule),
+                "kind": "fail" if c.outcome == "fail" else "pass",
+                "level": ("error" if c.severity == "deny" else "warning")
+                if c.outcome == "fail"
+                else "none",
+                "message": {"text": f"{c.contract}: {text}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": c.path, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": c.line, "startColumn": c.column},
+                        }
+                    }
+                ],
+                "properties": {"contract": c.contract, "fixers": c.fixers},
+            }
+        )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "workbench gate",
+                        "informationUri": INFO_URI,
+                        "version": version,
+                        "rules": rules,
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "endTimeUtc": iso(result.now),
+                        "properties": {"gatePassed": result.passed},
+                    }
+                ],
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,258 @@
+"""Records of signed acts kept in the governance repo: completed reviews, acknowledgements
+of change notices, and receipts of weekly reports.
+
+Each record is a small TOML file written deterministically by the workbench. When the key
+registry is set up, the acting person's signature accompanies it as an in-toto statement
+(subject: the record file and its sha256) and a detached SSHSIG signature:
+
+    reviews/<contract>/<stamp>.<person>.toml            the record
+    reviews/<contract>/<stamp>.<person>.statement.json  the statement over it
+    reviews/<contract>/<stamp>.<person>.sig             the signature (review namespace)
+
+Acknowledgements live in ``acks/<contract>/<commit12>.<person>.toml`` (ack namespace),
+receipts in ``reports/receipts/<week>/<term>.<person>.toml`` (review namespace).
+
+Pure: parsing takes ``{path: bytes}``; signature checking is the service's job, whose
+result comes back in as ``SigStatus`` per record path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from workbench.governance.timing import iso, utc
+
+REVIEWS_DIR = "reviews/"
+ACKS_DIR = "acks/"
+RECEIPTS_DIR = "reports/receipts/"
+
+# valid: a good signature by the record's person; unsigned: no signature file (accepted
+# only where the repo has no key registry); invalid: a signature that does not verify or
+# is by someone else (never counts).
+SigStatus = Literal["valid", "unsigned", "invalid"]
+
+_RECORD = re.compile(
+    r"(?P<stem>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<person>[a-z0-9][a-z0-9._-]*)\.toml"
+)
+
+
+def toml_str(value: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes; TOML also forbids DEL.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return iso(value) or ""
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return toml_str(str(value))
+
+
+def render(fields: Mapping[str, Any]) -> bytes:
+    """Deterministic TOML for a flat record (None values are left out)."""
+    lines = [f"{k} = {toml_value(v)}" for k, v in fields.items() if v is not None]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def stamp(moment: datetime) -> str:
+    return utc(moment).strftime("%Y%m%dT%H%M%SZ")
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    path: str
+    contract: str
+    reviewer: str
+    completed: datetime
+    contract_sha256: str
+    contacts_confirmed: bool
+    outcome: str
+    notes: str
+    signature: SigStatus = "unsigned"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "contract": self.contract,
+            "reviewer": self.reviewer,
+            "completed": iso(self.completed),
+            "contract_sha256": self.contract_sha256,
+            "contacts_confirmed": self.contacts_confirmed,
+            "outcome": self.outcome,
+            "notes": self.notes,
+            "signature": self.signature,
+        }
+
+
+@dataclass(frozen=True)
+class AckRecord:
+    path: str
+    contract: str
+    commit: str
+    person: str
+    acknowledged: datetime
+    coverage_confirmed: bool
+    note: str
+    signature: SigStatus = "unsigned"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "contract": self.contract,
+            "commit": self.commit,
+            "person": self.person,
+            "acknowledged": iso(self.acknowledged),
+            "coverage_confirmed": self.coverage_confirmed,
+            "note": self.note,
+            "signature": self.signature,
+        }
+
+
+@dataclass(frozen=True)
+class ReceiptRecord:
+    path: str
+    week: str
+    term: str
+    contract: str
+    person: str
+    received: datetime
+    report_sha256: str
+    signature: SigStatus = "unsigned"
+
+
+@dataclass
+class Records:
+    reviews: dict[str, list[ReviewRecord]] = field(default_factory=dict)  # by contract
+    acks: dict[str, list[AckRecord]] = field(default_factory=dict)  # by contract
+    receipts: list[ReceiptRecord] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)
+
+
+def review_path(contract: str, when: datetime, person: str) -> str:
+    return f"{REVIEWS_DIR}{contract}/{stamp(when)}.{person}.toml"
+
+
+def ack_path(contract: str, commit: str, person: str) -> str:
+    return f"{ACKS_DIR}{contract}/{commit[:12]}.{person}.toml"
+
+
+def receipt_path(week: str, term: str, contract: str, person: str) -> str:
+    return f"{RECEIPTS_DIR}{week}/{contract}--{term}--{person}.toml"
+
+
+def record_person(path: str, raw: bytes) -> str | None:
+    """The person a record is by (to check its signature), or None if unreadable."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    value = data.get("reviewer") if path.startswith(REVIEWS_DIR) else data.get("person")
+    return value if isinstance(value, str) else None
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return utc(value)
+    raise ValueError(f"expected a date-time such as 2026-11-27T09:00:00Z, got {value!r}")
+
+
+def parse_records(
+    files: Mapping[str, bytes], signatures: Mapping[str, SigStatus] | None = None
+) -> Records:
+    signatures = signatures or {}
+    out = Records()
+    for path in sorted(files):
+        if not path.endswith(".toml"):
+            continue
+        if path.startswith(REVIEWS_DIR):
+            kind = "review"
+            rest = path.removeprefix(REVIEWS_DIR)
+        elif path.startswith(ACKS_DIR):
+            kind = "ack"
+            rest = path.removeprefix(ACKS_DIR)
+        elif path.startswith(RECEIPTS_DIR):
+            kind = "receipt"
+            rest = path.removeprefix(RECEIPTS_DIR)
+        else:
+            continue
+        folder, _, name = rest.partition("/")
+        match = (
+            _RECORD.fullmatch(name) if kind != "receipt" else re.fullmatch(r"(?P<person>.+)", name)
+        )
+        if not folder or "/" in name or match is None:
+            out.problems.append(RecordProblem(path, "not a record file name; ignored"))
+            continue
+        try:
+            data = tomllib.loads(files[path].decode("utf-8"))
+            sig = signatures.get(path, "unsigned")
+            person = match.group("person")
+            if kind == "review":
+                rec = ReviewRecord(
+                    path,
+                    str(data["contract"]),
+                    str(data["reviewer"]),
+                    _time(data["completed"]),
+                    str(data.get("contract_sha256", "")),
+                    bool(data.get("contacts_confirmed", False)),
+                    str(data.get("outcome", "no-change")),
+                    str(data.get("notes", "")),
+                    sig,
+                )
+                _check(rec.contract == folder and rec.reviewer == person, path)
+                out.reviews.setdefault(rec.contract, []).append(rec)
+            elif kind == "ack":
+                ack = AckRecord(
+                    path,
+                    str(data["contract"]),
+                    str(data["commit"]),
+                    str(data["person"]),
+                    _time(data["acknowledged"]),
+                    bool(data.get("coverage_confirmed", False)),
+                    str(data.get("note", "")),
+                    sig,
+                )
+                _check(ack.contract == folder and ack.person == person, path)
+                out.acks.setdefault(ack.contract, []).append(ack)
+            else:
+                out.receipts.append(
+                    ReceiptRecord(
+                        path,
+                        str(data["week"]),
+                        str(data["term"]),
+                        str(data["contract"]),
+                        str(data["person"]),
+                        _time(data["received"]),
+                        str(data["report_sha256"]),
+                        sig,
+                    )
+                )
+        except (KeyError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            out.problems.append(RecordProblem(path, f"unreadable record: {what}"))
+    for recs in out.reviews.values():
+        recs.sort(key=lambda r: (r.completed, r.path))
+    for acks in out.acks.values():
+        acks.sort(key=lambda r: (r.acknowledged, r.path))
+    return out
+
+
+def _check(ok: bool, path: str) -> None:
+    if not ok:
+        raise ValueError(f"{path}: the file name and its contract/person fields disagree")

@@ -1,0 +1,895 @@
+"""Obligations over time: the service the CLI and the TUI call for reviews, change notices
+and acknowledgements, action items, the seam diagnostic, the gate and reports.
+
+All rules live in ``workbench.governance`` as pure functions of (state, history, records,
+findings, now); this module gathers those inputs from the repository, checks signatures,
+and writes records through the one write door (``Workbench.commit``).
+
+Entry point: ``ObligationsService(wb)``. Read methods evaluate at ``wb.now``; write
+methods act as ``wb.actor()`` and sign with that person's key when the repository has a
+key registry (see docs/obligations.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from workbench.governance import actions as act
+from workbench.governance import diagnostic as diag
+from workbench.governance import gate as gate_mod
+from workbench.governance import notices as nt
+from workbench.governance import reports as rep
+from workbench.governance import reviews as rv
+from workbench.governance.history import ContractHistory, ContractVersion, History
+from workbench.governance.records import (
+    Records,
+    SigStatus,
+    ack_path,
+    parse_records,
+    receipt_path,
+    record_person,
+    render,
+    review_path,
+)
+from workbench.governance.timing import iso
+from workbench.model.contract import Contract
+from workbench.model.problems import Problem
+from workbench.model.state import GovernanceState, parse_document
+from workbench.repo import layout
+from workbench.service.errors import UnknownContract, WorkbenchError
+from workbench.signing.statement import (
+    ACK_PREDICATE,
+    REVIEW_PREDICATE,
+    ChainLink,
+    StatementError,
+    StrictModel,
+    parse_statement,
+    register_predicate,
+    write_statement,
+)
+
+if TYPE_CHECKING:
+    from workbench.service.core import Workbench
+
+HEAD = "HEAD"
+
+
+class ObligationError(WorkbenchError):
+    """A review, acknowledgement or answer the workbench refuses (shown as a message)."""
+
+
+# --- signed records -------------------------------------------------------------------------
+
+
+class RecordPredicate(StrictModel):
+    """What the person signs: this record file, in this repository, as this act."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    contract: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
+    person: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
+    act: str = Field(pattern=r"^(acknowledge|review|receive)$")
+    registry: ChainLink
+
+
+register_predicate(ACK_PREDICATE, RecordPredicate)
+register_predicate(REVIEW_PREDICATE, RecordPredicate)
+
+
+def statement_path_for(record_path: str) -> str:
+    return record_path.removesuffix(".toml") + ".statement.json"
+
+
+def sig_path_for(record_path: str) -> str:
+    return record_path.removesuffix(".toml") + ".sig"
+
+
+def _predicate_type(record_path: str) -> str:
+    return ACK_PREDICATE if record_path.startswith("acks/") else REVIEW_PREDICATE
+
+
+@dataclass
+class RecordResult:
+    """The outcome of a signed act (review, acknowledgement, receipt)."""
+
+    path: str
+    commit: str
+    signed: bool
+    fingerprint: str | None
+    message: str
+    record: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "commit": self.commit,
+            "signed": self.signed,
+            "fingerprint": self.fingerprint,
+            "message": self.message,
+            "record": self.record,
+        }
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def _parse_contract(path: str, raw: bytes | None) -> Contract | None:
+    if raw is None:
+        return None
+    doc, problems = parse_document(path, raw)
+    if problems or doc.data is None:
+        return None
+    try:
+        return Contract.model_validate(doc.data)
+    except ValueError:
+        return None
+
+
+def contract_history(wb: Workbench, contract_id: str) -> ContractHistory:
+    path = layout.contract_path(contract_id)
+    out = ContractHistory(contract_id)
+    for info in reversed(wb.git.history(path)):
+        raw = wb.git.blob_at(info.id, path)
+        out.versions.append(
+            ContractVersion(
+                info.id,
+                info.author_name,
+                info.author_email,
+                info.time,
+                info.message,
+                raw,
+                _parse_contract(path, raw),
+            )
+        )
+    return out
+
+
+# --- the Due list -----------------------------------------------------------------------------
+
+
+@dataclass
+class DueItem:
+    """One thing somebody must do, for the TUI's Due screen and `workbench due`."""
+
+    kind: str  # review | contact-check | ack | coverage | re-sign | action | diagnostic
+    state: str  # overdue | due-soon | pending | lint
+    contract: str
+    ref: str  # review kind, notice id, action id, seam id
+    people: list[str]
+    due: datetime | None
+    what: str
+    command: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "state": self.state,
+            "contract": self.contract,
+            "ref": self.ref,
+            "people": self.people,
+            "due": iso(self.due),
+            "what": self.what,
+            "command": self.command,
+        }
+
+
+_STATE_ORDER = {"overdue": 0, "pending": 1, "due-soon": 2, "lint": 3}
+
+
+class ObligationsService:
+    def __init__(self, wb: Workbench) -> None:
+        self.wb = wb
+        self._history: tuple[str | None, History] | None = None
+        self._signing_cache: dict[str, Any] = {}
+
+    # -- inputs ------------------------------------------------------------------------------
+    def state(self) -> GovernanceState:
+        return self.wb.state()
+
+    def files(self) -> dict[str, bytes]:
+        return self.wb.files()
+
+    def history(self) -> History:
+        head = self.wb.git.head_id()
+        if self._history is not None and self._history[0] == head:
+            return self._history[1]
+        state = self.state()
+        ids = set(state.contracts)
+        hist = {cid: contract_history(self.wb, cid) for cid in sorted(ids)} if head else {}
+        self._history = (head, hist)
+        return hist
+
+    def _registry(self) -> Any:
+        """The verified key registry head, or None when the repository has none."""
+        if "registry" not in self._signing_cache:
+            head = None
+            try:
+                from workbench.service.signing import SigningService
+
+                if not self.wb.git.is_empty:
+                    rs = SigningService(self.wb).registry_state(HEAD)
+                    head = rs.head if rs.ok else None
+            except (WorkbenchError, ImportError, ValueError):
+                head = None
+            self._signing_cache["registry"] = head
+        return self._signing_cache["registry"]
+
+    def signatures_required(self) -> bool:
+        """Signed acts are required once the repository has a verified key registry."""
+        return self._registry() is not None
+
+    def _signature_status(self, files: Mapping[str, bytes], path: str, person: str) -> SigStatus:
+        statement = files.get(statement_path_for(path))
+        sig = files.get(sig_path_for(path))
+        if statement is None and sig is None:
+            return "unsigned"
+        head = self._registry()
+        if head is None or statement is None or sig is None:
+            return "invalid"
+        from workbench.signing.attestation import verify_attestation
+
+        try:
+            st = parse_statement(statement, _predicate_type(path))
+        except StatementError:
+            return "invalid"
+        if st.subject_name != path or st.subject_sha256 != hashlib.sha256(files[path]).hexdigest():
+            return "invalid"
+        if st.predicate.person != person:
+            return "invalid"
+        ns = head.namespaces.ack if path.startswith("acks/") else head.namespaces.review
+        result = verify_attestation(statement, {"sig": sig}, ns, head, {person}, now=self.wb.now)
+        return "valid" if result.signed == {person} and not result.invalid else "invalid"
+
+    def records(self, files: Mapping[str, bytes] | None = None) -> Records:
+        files = self.files() if files is None else files
+        statuses: dict[str, SigStatus] = {}
+        for path in files:
+            if path.endswith(".toml") and path.startswith(("reviews/", "acks/", "reports/")):
+                person = record_person(path, files[path])
+                if person is not None:
+                    statuses[path] = self._signature_status(files, path, person)
+        return parse_records(files, statuses)
+
+    def verdicts(self) -> dict[str, gate_mod.VerdictInfo] | None:
+        """Per-contract co-signature verdicts from the signing room (None: not available)."""
+        if "verdicts" not in self._signing_cache:
+            try:
+                from workbench.service.signing import SigningService
+
+                found = SigningService(self.wb).verdicts(HEAD, check_history=False)
+                value: dict[str, gate_mod.VerdictInfo] | None = {
+                    v.contract_id: gate_mod.VerdictInfo(v.state, v.reason, tuple(v.missing))
+                    for v in found
+                }
+            except ImportError:
+                value = None
+            except WorkbenchError as exc:
+                value = {
+                    cid: gate_mod.VerdictInfo("invalid", str(exc)) for cid in self.state().contracts
+                }
+            self._signing_cache["verdicts"] = value
+        return self._signing_cache["verdicts"]
+
+    def approved(self) -> dict[str, bool | None]:
+        verdicts = self.verdicts()
+        if verdicts is None:
+            return {}
+        return {cid: v.state == "approved" for cid, v in verdicts.items()}
+
+    def _evidence(self) -> Any:
+        try:
+            from workbench.service.evidence import EvidenceService
+        except ImportError:
+            return None
+        return EvidenceService(self.wb)
+
+    def open_violations(self) -> dict[str, list[gate_mod.ViolationInfo]] | None:
+        svc = self._evidence()
+        if svc is None:
+            return None
+        out: dict[str, list[gate_mod.ViolationInfo]] = {}
+        for v in svc.violations(open_only=True):
+            if v.worst_status not in ("fail", "no-data", "error"):
+                continue
+            fixers = tuple(
+                p for p in (v.owner.get("id"), v.paged.get("id")) if isinstance(p, str) and p
+            )
+            out.setdefault(v.contract, []).append(
+                gate_mod.ViolationInfo(
+                    v.id, v.term, v.worst_status, str(v.last.get("reason", "")), fixers
+                )
+            )
+        return out
+
+    def violation_entries(self) -> list[rep.ViolationEntry] | None:
+        svc = self._evidence()
+        if svc is None:
+            return None
+        return [
+            rep.ViolationEntry(
+                v.id,
+                v.contract,
+                v.term,
+                v.worst_status,
+                v.state,
+                v.opened_at,
+                v.last_at,
+                str(v.last.get("reason", "")),
+            )
+            for v in svc.violations()
+        ]
+
+    def page_tests(self) -> dict[str, gate_mod.PageInfo] | None:
+        svc = self._evidence()
+        if svc is None:
+            return None
+        out = {}
+        for cid in self.state().contracts:
+            pt = svc.page_test(cid)
+            out[cid] = gate_mod.PageInfo(pt.status, pt.reason)
+        return out
+
+    def attestation_runs(self) -> dict[tuple[str, str], list[rep.AttestationRun]] | None:
+        svc = self._evidence()
+        if svc is None:
+            return None
+        out: dict[tuple[str, str], list[rep.AttestationRun]] = {}
+        for run in svc.runs():
+            when = datetime.fromisoformat(str(run["time"]).replace("Z", "+00:00"))
+            for f in run.get("findings", []):
+                if f.get("kind") != "living_attestation":
+                    continue
+                details = tuple(
+                    rep.AssertionRate(
+                        str(d.get("assertion")),
+                        int(d.get("runs") or 0),
+                        int(d.get("passed") or 0),
+                        d.get("pass_rate"),
+                        str(d.get("status")),
+                    )
+                    for d in f.get("details", [])
+                )
+                out.setdefault((f["contract"], f["term"]), []).append(
+                    rep.AttestationRun(str(run["run"]), when, str(f.get("status")), details)
+                )
+        return out
+
+    # -- reviews -------------------------------------------------------------------------------
+    def reviews(self, *, overdue_only: bool = False) -> list[rv.ReviewStatus]:
+        out = rv.review_statuses(
+            self.state(),
+            self.history(),
+            self.records(),
+            self.wb.now,
+            signatures_required=self.signatures_required(),
+        )
+        if overdue_only:
+            out = [r for r in out if r.state == "overdue"]
+        return out
+
+    def complete_review(
+        self,
+        contract_id: str,
+        *,
+        contacts_confirmed: bool = False,
+        outcome: str = "no-change",
+        notes: str = "",
+        signer: Any = None,
+    ) -> RecordResult:
+        """Record (and sign) a completed review of the committed contract by the actor."""
+        self.wb.require_writable("complete a review")
+        state = self.state()
+        doc = state.contracts.get(contract_id)
+        if doc is None:
+            raise UnknownContract(f"no contract {contract_id!r}")
+        actor = self.wb.actor(state)
+        c = doc.contract
+        eligible = rv.eligible_reviewers(c)
+        if actor.id not in eligible:
+            raise ObligationError(
+                f"{actor.id} cannot review {contract_id}: a review is completed by its owner or a "
+                f"party lead ({', '.join(eligible)})"
+            )
+        if actor.has_left(self.wb.now.date()):
+            raise ObligationError(f"{actor.id} has left the organisation")
+        if outcome not in ("no-change", "changes-needed"):
+            raise ObligationError("outcome must be 'no-change' or 'changes-needed'")
+        blob = self.wb.git.blob_at(HEAD, layout.contract_path(contract_id))
+        if blob is None:
+            raise ObligationError(f"{contract_id} is not committed yet: review what is committed")
+        if contacts_confirmed:
+            departed = [
+                d
+                for d in rv.departed_people(state, c, self.wb.now)
+                if d.role.startswith("escalation")
+            ]
+            if departed:
+                raise ObligationError(
+                    "cannot confirm the escalation contacts: "
+                    + "; ".join(d.render() for d in departed)
+                    + ". Name the successor in [escalation] first."
+                )
+        path = review_path(contract_id, self.wb.now, actor.id)
+        fields = {
+            "contract": contract_id,
+            "reviewer": actor.id,
+            "completed": self.wb.now,
+            "contract_sha256": hashlib.sha256(blob).hexdigest(),
+            "contacts_confirmed": contacts_confirmed,
+            "outcome": outcome,
+            "notes": notes,
+        }
+        what = "review and escalation-contact check" if contacts_confirmed else "review"
+        message = (
+            f"Review {contract_id}: {actor.name} completes the {what}\n\nOutcome: {outcome}.\n"
+        )
+        if notes:
+            message += f"\n{notes}\n"
+        return self._write_record(path, fields, contract_id, actor.id, "review", message, signer)
+
+    # -- notices ---------------------------------------------------------------------------------
+    def notices(
+        self, *, pending_only: bool = False, contract: str | None = None
+    ) -> list[nt.Notice]:
+        out = nt.change_notices(
+            self.state(),
+            self.history(),
+            self.records(),
+            self.wb.now,
+            approved=self.approved(),
+            signatures_required=self.signatures_required(),
+        )
+        if contract is not None:
+            out = [n for n in out if n.contract == contract]
+        if pending_only:
+            out = [n for n in out if n.pending]
+        return out
+
+    def findings(self) -> list[str]:
+        """Overdue acknowledgements as findings, each naming the escalation person."""
+        return [f for n in self.notices() if (f := n.finding())]
+
+    def acknowledge(
+        self,
+        contract_id: str,
+        notice: str | None = None,
+        *,
+        coverage: bool = False,
+        note: str = "",
+        signer: Any = None,
+    ) -> RecordResult:
+        """Acknowledge (and sign) a change notice as the acting person."""
+        self.wb.require_writable("acknowledge a notice")
+        state = self.state()
+        if contract_id not in state.contracts:
+            raise UnknownContract(f"no contract {contract_id!r}")
+        actor = self.wb.actor(state)
+        notices = self.notices(contract=contract_id)
+        if notice is None:
+            mine = [
+                n for n in notices if any(r.open and r.person == actor.id for r in n.requirements)
+            ]
+            if not mine:
+                raise ObligationError(
+                    f"{actor.id} has no pending notice on {contract_id}; list them with "
+                    f"`workbench notices --pending`"
+                )
+            found = mine[0]
+        else:
+            found = nt.find_notice(notices, contract_id, notice)
+            if found is None:
+                raise ObligationError(
+                    f"no notice {notice!r} on {contract_id} (`workbench notices`)"
+                )
+        kinds = {r.kind for r in found.requirements if r.person == actor.id}
+        if found.classification == "loosening" and not kinds:
+            raise ObligationError(
+                f"notice {found.id} loosens a bound: it is settled by both leads co-signing the new "
+                f"version (`workbench sign {contract_id}`), not by an acknowledgement"
+            )
+        if not kinds:
+            who = ", ".join(sorted({r.person for r in found.requirements})) or "nobody"
+            raise ObligationError(
+                f"{actor.id} is not asked to acknowledge notice {found.id} (recipients: {who})"
+            )
+        if coverage and "coverage" not in kinds:
+            raise ObligationError(
+                f"{actor.id} is not the engineering lead asked to confirm test coverage for {found.id}"
+            )
+        if "ack" not in kinds and "coverage" in kinds and not coverage:
+            raise ObligationError(
+                f"notice {found.id} changes a living-compliance assertion: confirm that automated test "
+                "coverage reflects it with --coverage"
+            )
+        path = ack_path(contract_id, found.commit, actor.id)
+        fields = {
+            "contract": contract_id,
+            "commit": found.commit,
+            "person": actor.id,
+            "acknowledged": self.wb.now,
+            "coverage_confirmed": coverage,
+            "note": note,
+        }
+        what = "confirms test coverage for" if coverage else "acknowledges"
+        message = (
+            f"Acknowledge {found.id}: {actor.name} {what} {found.short}\n\n"
+            f"Change: {found.summary}\nClass: {found.classification}\n"
+        )
+        return self._write_record(
+            path, fields, contract_id, actor.id, "acknowledge", message, signer
+        )
+
+    # -- action items --------------------------------------------------------------------------
+    def action_docs(self, files: Mapping[str, bytes] | None = None) -> list[act.ActionDoc]:
+        files = self.files() if files is None else files
+        return act.load_actions(files, self.state(), self.wb.now.date())
+
+    def actions(self, *, overdue_only: bool = False) -> list[act.ActionView]:
+        out = act.action_statuses(self.action_docs(), self.state(), self.wb.now)
+        return [a for a in out if a.overdue] if overdue_only else out
+
+    def lint_actions(self) -> list[Problem]:
+        return [p for d in self.action_docs() for p in d.problems]
+
+    def lint_action_text(self, action_id: str, text: str) -> list[Problem]:
+        """Lint an edited action item before saving it (the TUI's inline lint)."""
+        files = {f"{act.ACTIONS_DIR}{action_id}.toml": text.encode("utf-8")}
+        return self.action_docs(files)[0].problems
+
+    def save_action(self, action_id: str, text: str, message: str | None = None) -> str:
+        """Save an action item; refused while it has lint errors (they are returned)."""
+        from workbench.service.errors import InvalidEdit
+
+        self.wb.require_writable("save action items")
+        problems = [p for p in self.lint_action_text(action_id, text) if p.severity == "error"]
+        path = f"{act.ACTIONS_DIR}{action_id}.toml"
+        if problems:
+            raise InvalidEdit(f"{path} has {len(problems)} lint error(s); not saved", problems)
+        return self.wb.commit({path: text.encode("utf-8")}, message or f"Action item {action_id}")
+
+    # -- diagnostic ----------------------------------------------------------------------------
+    def diagnostics(self) -> dict[str, diag.SeamDiagnostic]:
+        return diag.seam_diagnostics(self.state(), self.files())
+
+    def diagnostic(self, seam: str) -> diag.SeamDiagnostic:
+        seam = diag.normalise_seam_id(seam)
+        found = self.diagnostics().get(seam)
+        if found is None:
+            raise ObligationError(f"no seam {seam!r} (a contract id, or PROVIDER--CONSUMER)")
+        return found
+
+    def answer_diagnostic(self, seam: str, answers: Mapping[str, object]) -> str:
+        """Store the acting lead's answers to the six questions; returns the commit id."""
+        self.wb.require_writable("answer the diagnostic")
+        seam = diag.normalise_seam_id(seam)
+        state = self.state()
+        refs = diag.seam_refs(state)
+        ref = refs.get(seam)
+        if ref is None:
+            raise ObligationError(f"no seam {seam!r} (a contract id, or PROVIDER--CONSUMER)")
+        actor = self.wb.actor(state)
+        side = ref.side_of(actor.id)
+        if side is None:
+            raise ObligationError(
+                f"{actor.id} is not a lead of {seam}: the diagnostic is answered separately by "
+                f"{ref.provider_lead} (provider) and {ref.consumer_lead} (consumer)"
+            )
+        parsed, errors = diag.validate_answers(answers)
+        if parsed is None:
+            raise ObligationError(
+                "the answers are incomplete or invalid:\n  " + "\n  ".join(errors)
+            )
+        path = diag.answers_path(seam, actor.id)
+        data = diag.render_answers(seam, actor.id, self.wb.now, parsed)
+        return self.wb.commit(
+            {path: data},
+            f"Seam diagnostic for {seam}: answers of {actor.name} ({side} lead)\n",
+        )
+
+    # -- the Due list --------------------------------------------------------------------------
+    def due(self) -> list[DueItem]:
+        out: list[DueItem] = []
+        for r in self.reviews():
+            if r.state in ("overdue", "due-soon"):
+                out.append(
+                    DueItem(
+                        r.kind, r.state, r.contract, r.kind, r.reviewers, r.due, r.basis, r.action
+                    )
+                )
+        state = self.state()
+        for n in self.notices(pending_only=True):
+            doc = state.contracts.get(n.contract)
+            leads = (
+                [doc.contract.parties.provider_lead, doc.contract.parties.consumer_lead]
+                if doc
+                else []
+            )
+            for req in n.open_requirements():
+                kind = "re-sign" if req.kind == "cosign" else req.kind
+                people = leads if req.kind == "cosign" else [req.person]
+                st = "overdue" if req.state == "overdue" else "pending"
+                out.append(
+                    DueItem(
+                        kind,
+                        st,
+                        n.contract,
+                        n.id,
+                        people,
+                        req.deadline,
+                        f"{req.describe()}: {n.summary}",
+                        n.action,
+                    )
+                )
+        for a in self.actions():
+            if a.state in ("overdue", "due-soon"):
+                out.append(
+                    DueItem(
+                        "action",
+                        a.state,
+                        a.seam,
+                        a.id,
+                        [a.owner],
+                        a.due,
+                        a.title,
+                        f"{a.owner}: edit {a.path}",
+                    )
+                )
+            if a.problems and any(p.severity == "error" for p in a.problems):
+                out.append(
+                    DueItem(
+                        "action",
+                        "lint",
+                        a.seam,
+                        a.id,
+                        [a.owner] if a.owner else [],
+                        a.due,
+                        "; ".join(p.message for p in a.problems if p.severity == "error"),
+                        f"fix {a.path} (`workbench actions lint`)",
+                    )
+                )
+        for sid, d in self.diagnostics().items():
+            if d.state == "mismatch":
+                out.append(
+                    DueItem(
+                        "diagnostic",
+                        "pending",
+                        sid,
+                        sid,
+                        [p for p in (d.provider_lead, d.consumer_lead) if p],
+                        None,
+                        "; ".join(f.message for f in d.flags),
+                        f"both leads: `workbench diagnose {sid}`",
+                    )
+                )
+        far = datetime.max.replace(tzinfo=self.wb.now.tzinfo)
+        out.sort(key=lambda i: (_STATE_ORDER.get(i.state, 9), i.due or far, i.contract, i.ref))
+        return out
+
+    # -- the gate ------------------------------------------------------------------------------
+    def changed_since(self, rev: str) -> set[str]:
+        """Contracts whose file differs between `rev` and the working tree."""
+        old = self.wb.files(rev)
+        new = self.files()
+        paths = {
+            p for p in set(old) | set(new) if p.startswith(layout.CONTRACTS) and p.count("/") == 1
+        }
+        return {
+            p.removeprefix(layout.CONTRACTS).removesuffix(".toml")
+            for p in paths
+            if old.get(p) != new.get(p)
+        }
+
+    def gate_inputs(self) -> gate_mod.GateInputs:
+        return gate_mod.GateInputs(
+            reviews=self.reviews(),
+            notices=self.notices(),
+            actions=self.actions(),
+            diagnostics=self.diagnostics(),
+            verdicts=self.verdicts(),
+            violations=self.open_violations(),
+            page_tests=self.page_tests(),
+        )
+
+    def gate(self, changed_since: str | None = None) -> gate_mod.GateResult:
+        state = self.state()
+        if state.settings is None:
+            raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
+        changed = self.changed_since(changed_since) if changed_since else None
+        return gate_mod.evaluate_gate(
+            state,
+            self.gate_inputs(),
+            self.wb.now,
+            changed=changed,
+            changed_since=changed_since,
+        )
+
+    def render_gate(self, result: gate_mod.GateResult, fmt: str = "text") -> str:
+        from workbench import __version__
+
+        if fmt == "json":
+            return gate_mod.render_json(result)
+        if fmt == "junit":
+            return gate_mod.render_junit(result)
+        if fmt == "sarif":
+            return gate_mod.render_sarif(result, __version__)
+        return gate_mod.render_text(result, self.state())
+
+    # -- reports -------------------------------------------------------------------------------
+    def weekly_report(
+        self, week: str | None = None, reviewer: str | None = None
+    ) -> rep.WeeklyReport:
+        week = week or rep.week_of(self.wb.now)
+        state = self.state()
+        if reviewer is not None and reviewer not in state.people:
+            raise ObligationError(f"{reviewer!r} is not a person in keys/people.toml")
+        return rep.weekly_report(
+            state,
+            week,
+            self.wb.now,
+            reviewer=reviewer,
+            runs=self.attestation_runs(),
+            violations=self.violation_entries(),
+            notices=self.notices(),
+            reviews=self.reviews(),
+            actions=self.actions(),
+            receipts=self.records().receipts,
+        )
+
+    def render_weekly(self, report: rep.WeeklyReport, fmt: str = "md") -> str:
+        text = rep.render_weekly_md(report)
+        if fmt == "html":
+            return rep.md_to_html(text, f"Weekly living-attestation summary {report.week}")
+        return text
+
+    def receive_weekly(self, week: str, signer: Any = None) -> list[RecordResult]:
+        """The acting reviewer signs this week's report as received (one record per term)."""
+        self.wb.require_writable("sign a report as received")
+        actor = self.wb.actor()
+        report = self.weekly_report(week, actor.id)
+        if not report.sections:
+            raise ObligationError(f"{actor.id} is not the named reviewer of any living attestation")
+        results = []
+        for section in report.sections:
+            single = rep.WeeklyReport(
+                report.week, report.start, report.end, report.as_of, actor.id, [section]
+            )
+            text = rep.render_weekly_md(single)
+            path = receipt_path(report.week, section.term.id, section.contract, actor.id)
+            fields = {
+                "week": report.week,
+                "term": section.term.id,
+                "contract": section.contract,
+                "person": actor.id,
+                "received": self.wb.now,
+                "report_sha256": rep.report_sha256(text),
+            }
+            message = (
+                f"Receive the weekly summary {report.week} for {section.contract}/{section.term.id}\n\n"
+                f"{actor.name} signs the report as received.\n"
+            )
+            results.append(
+                self._write_record(
+                    path, fields, section.contract, actor.id, "receive", message, signer
+                )
+            )
+            self._signing_cache.clear()
+        return results
+
+    def boundary_report(self, quarter: str | None = None) -> rep.BoundaryReport:
+        quarter = quarter or rep.quarter_of(self.wb.now)
+        return rep.boundary_report(
+            self.state(),
+            quarter,
+            self.wb.now,
+            violations=self.violation_entries(),
+            notices=self.notices(),
+            actions=self.actions(),
+            diagnostics=self.diagnostics(),
+        )
+
+    def render_boundary(self, report: rep.BoundaryReport, fmt: str = "md") -> str:
+        text = rep.render_boundary_md(report, self.state())
+        if fmt == "html":
+            return rep.md_to_html(text, f"Cross-team boundary-failure review {report.quarter}")
+        return text
+
+    # -- writing a signed record -----------------------------------------------------------------
+    def _write_record(
+        self,
+        path: str,
+        fields: Mapping[str, Any],
+        contract_id: str,
+        person: str,
+        act_name: str,
+        message: str,
+        signer: Any,
+    ) -> RecordResult:
+        data = render(fields)
+        changes: dict[str, bytes | None] = {path: data}
+        head = self._registry()
+        fingerprint = None
+        if head is not None:
+            if signer is None:
+                from workbench.service.signing import SigningService
+
+                signer = SigningService(self.wb).make_signer(person)
+            from workbench.signing import sshsig
+            from workbench.signing.attestation import verify_attestation
+
+            settings = self.state().settings
+            assert settings is not None
+            predicate = RecordPredicate(
+                repository=settings.org.repository_id,
+                contract=contract_id,
+                person=person,
+                act=act_name,
+                registry=head.link(),
+            )
+            ptype = _predicate_type(path)
+            statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
+            ns = head.namespaces.ack if ptype == ACK_PREDICATE else head.namespaces.review
+            armored = signer.sign(statement, ns)
+            check = verify_attestation(
+                statement, {"sig": armored}, ns, head, {person}, now=self.wb.now
+            )
+            if check.signed != {person}:
+                reason = check.checks[0].message if check.checks else "no signature"
+                raise ObligationError(f"the signature does not verify for {person}: {reason}")
+            fingerprint = sshsig.fingerprint(signer.public_key)
+            changes[statement_path_for(path)] = statement
+            changes[sig_path_for(path)] = armored
+            message += f"\nSigned by {person} with key {fingerprint}.\n"
+            previous = getattr(self.wb, "_session_signer", None)
+            self.wb.use_signer(signer)
+            try:
+                commit = self.wb.commit(changes, message)
+            finally:
+                self.wb.use_signer(previous)
+        else:
+            message += "\nUnsigned: this repository has no key registry yet.\n"
+            commit = self.wb.commit(changes, message)
+        self._signing_cache.clear()
+        self._history = None
+        note = (
+            f"signed by {person} ({fingerprint})"
+            if fingerprint
+            else "recorded UNSIGNED: the repository has no key registry (`workbench registry init`)"
+        )
+        return RecordResult(path, commit, fingerprint is not None, fingerprint, note, dict(fields))
+
+
+# --- seam map marks ------------------------------------------------------------------------------
+
+
+def apply_marks(wb: Workbench, views) -> None:  # type: ignore[no-untyped-def]
+    """``marks["review"]``, ``marks["notices"]`` and ``marks["diagnostic"]`` per seam."""
+    svc = ObligationsService(wb)
+    try:
+        reviews = svc.reviews()
+        notices = svc.notices()
+        diagnostics = svc.diagnostics()
+    except (WorkbenchError, ValueError):
+        return
+    for view in views:
+        key = diag.normalise_seam_id(view.id)
+        mine = [r for r in reviews if r.contract == view.id and r.state in ("overdue", "due-soon")]
+        if any(r.state == "overdue" for r in mine):
+            view.marks["review"] = "overdue"
+        elif mine:
+            view.marks["review"] = "due-soon"
+        pending = [
+            n for n in notices if n.contract == view.id and n.state in ("pending", "overdue")
+        ]
+        if pending:
+            late = sum(n.state == "overdue" for n in pending)
+            view.marks["notices"] = f"{len(pending)} unacknowledged" + (
+                f" ({late} overdue)" if late else ""
+            )
+        d = diagnostics.get(key)
+        if d is not None and d.state == "mismatch":
+            view.marks["diagnostic"] = "mismatch"
