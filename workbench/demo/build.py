@@ -188,3 +188,4 @@ def build_demo(target: Path, now: datetime | None = None, force: bool = False) -
 
 import workbench.demo.signing_steps  # noqa: E402,F401  (registers the signing demo step)
 import workbench.demo.evidence_steps  # noqa: E402,F401  (registers the evidence demo step)
+import workbench.demo.obligations_steps  # noqa: E402,F401  (registers the obligations demo step, last)

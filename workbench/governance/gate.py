@@ -248,7 +248,7 @@ def _rule_violations(
     open_ = inputs.violations.get(cid, [])
     if not open_:
         return "pass", "no open fail-level violation", [], ""
-    fixers = list(dict.fromkeys(p for v in open_ for p in v.fixers))
+    fixers = list(dict.fromkeys(_current(state, p) for v in open_ for p in v.fixers))
     msgs = [f"{v.term} {v.status} ({v.id}): {v.reason}" for v in open_]
     return (
         "fail",
@@ -256,6 +256,14 @@ def _rule_violations(
         fixers,
         "fix the term's evidence, or close the violation consciously (`workbench violations`)",
     )
+
+
+def _current(state: GovernanceState, pid: str) -> str:
+    """Someone who has left cannot fix anything: name their recorded successor."""
+    person = state.people.get(pid)
+    if person is not None and person.left is not None and person.replaced_by:
+        return person.replaced_by
+    return pid
 
 
 def static_page_test(state: GovernanceState, cid: str, now: datetime) -> PageInfo:
