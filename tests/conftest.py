@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep the developer's own config, keys and git identity out of every test."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
@@ -30,8 +33,17 @@ def fixed_now() -> datetime:
     return FIXED_NOW
 
 
-@pytest.fixture
-def demo_repo(tmp_path: Path) -> Path:
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo repo, built once per test process (keys, signatures, evidence take seconds)."""
     from workbench.demo.build import build_demo
 
-    return build_demo(tmp_path / "demo", now=FIXED_NOW)
+    return build_demo(tmp_path_factory.mktemp("template") / "demo", now=FIXED_NOW)
+
+
+@pytest.fixture
+def demo_repo(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo repo for one test to change as it likes."""
+    target = tmp_path / "demo"
+    shutil.copytree(demo_template, target, symlinks=True)
+    return target
