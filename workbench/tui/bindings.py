@@ -19,10 +19,10 @@ from textual.binding import Binding
 
 APP = [
     Binding("question_mark,f1", "key_help", "Keys", id="app.help", tooltip="Show the keys"),
-    Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=True),
-    Binding("1", "show_seams", "Seams", id="app.seams", tooltip="The seam map"),
-    Binding("2", "show_contracts", "Contracts", id="app.contracts"),
-    Binding("3", "show_people", "People", id="app.people"),
+    Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
+    Binding("1", "show_seams", "Seams", id="app.seams", tooltip="The seam map", show=False),
+    Binding("2", "show_contracts", "Contracts", id="app.contracts", show=False),
+    Binding("3", "show_people", "People", id="app.people", show=False),
     Binding("ctrl+r", "reload", "Reload", id="app.reload", show=False),
     Binding("q", "quit", "Quit", id="app.quit"),
 ]

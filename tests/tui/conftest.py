@@ -1,0 +1,99 @@
+"""TUI test helpers: real demo repos, a fixed clock and theme, no cursor blink, no user config."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXED_NOW
+
+SIZE = (120, 36)
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo build per test process (it signs contracts, so it takes seconds)."""
+    import os
+
+    from workbench.demo.build import build_demo
+
+    home = tmp_path_factory.mktemp("template-home")
+    with pytest.MonkeyPatch.context() as mp:  # the same isolation as tests/conftest.py
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("HOME", str(home))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        mp.delenv("WORKBENCH_PERSON", raising=False)
+        mp.delenv("SSH_AUTH_SOCK", raising=False)
+        return build_demo(tmp_path_factory.mktemp("demo-template") / "demo", now=FIXED_NOW)
+
+
+@pytest.fixture
+def demo_repo(_demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo repo (git history included) for one test."""
+    import shutil
+
+    target = tmp_path / "demo"
+    shutil.copytree(_demo_template, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_tui(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    monkeypatch.delenv("WORKBENCH_THEME", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    # A blinking cursor makes screenshots nondeterministic.
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+def make_app(repo: Path, *, actor: str | None = "dana.okafor", readonly: bool = False, **kw):  # type: ignore[no-untyped-def]
+    from workbench.service.core import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+    service = Workbench(repo, now=FIXED_NOW, actor=actor, readonly=readonly)
+    kw.setdefault("theme", "textual-dark")
+    return WorkbenchApp(service, cursor_blink=False, **kw)
+
+
+async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait for every worker, then for the UI to apply their messages."""
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
+
+
+async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll a condition (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.02)
+        await asyncio.sleep(0)
+
+
+def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    """The plain text of the visible screen."""
+    import re
+    from html import unescape
+
+    svg = app.export_screenshot()
+    lines: dict[str, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text[^>]*x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        lines.setdefault(m.group(2), []).append((float(m.group(1)), unescape(m.group(3))))
+    out = []
+    for y in sorted(lines, key=float):
+        out.append("".join(t for _, t in sorted(lines[y])).replace("\xa0", " "))
+    return "\n".join(out)

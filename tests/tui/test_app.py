@@ -1,0 +1,588 @@
+"""Pilot tests for every flow of the terminal app: state and messages first."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.tui.conftest import SIZE, make_app, screen_text, settle, wait_until
+
+APPLICANT = "applicant-data-to-credit-model"
+POLICY = "policy-data-to-claims-agent"
+
+
+def static_text(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one(selector).render())
+
+
+# -- shell -------------------------------------------------------------------------------------
+async def test_header_shows_org_and_acting_person(demo_repo: Path) -> None:
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Meridian Financial Group" in text
+        assert "as Dana Okafor (dana.okafor)" in text
+        assert "Quit" in text and "Commands" in text  # contextual footer
+
+
+async def test_unknown_actor_still_browses_with_a_warning(demo_repo: Path) -> None:
+    app = make_app(demo_repo, actor=None)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert app.actor is None and app.actor_error
+        assert any("who you are" in n.message for n in app._notifications)
+        assert "unknown person" in screen_text(app)
+
+
+async def test_key_help_lists_binding_ids(demo_repo: Path) -> None:
+    from workbench.tui.modals.help import KeyHelpModal
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, KeyHelpModal)
+        ids = {row[2] for row in app.screen.rows}
+        assert {"seams.toggle-view", "app.quit", "app.people"} <= ids
+        await pilot.press(*"people")
+        await pilot.pause()
+        assert app.screen.query_one("#help-table").row_count >= 1
+        await pilot.press("escape")
+        assert not isinstance(app.screen, KeyHelpModal)
+
+
+async def test_keymap_file_remaps_a_binding(demo_repo: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from workbench.tui.screens.people import PeopleScreen
+
+    config = tmp_path / "xdg"
+    (config / "handshake-workbench").mkdir(parents=True)
+    (config / "handshake-workbench" / "keymap.toml").write_text(
+        '[keys]\n"app.people" = "p"\n"nope.nothing" = "x"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    from tests.conftest import FIXED_NOW
+    from workbench.service.core import Workbench
+    from workbench.tui.launch import build_app
+
+    app = build_app(Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor"), cursor_blink=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert any("nope.nothing" in n.message for n in app._notifications)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PeopleScreen)
+
+
+async def test_command_palette_opens_a_seam(demo_repo: Path) -> None:
+    from workbench.tui.screens.contracts import ContractScreen
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"seam: open {POLICY}")
+        await wait_until(pilot, lambda: "seam: open" in screen_text(app))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+        assert app.screen.contract_id == POLICY
+
+
+def test_palette_commands_are_namespaced(demo_repo: Path) -> None:
+    from workbench.tui.commands import workbench_commands
+
+    app = make_app(demo_repo)
+    from workbench.governance.seams import seam_views
+
+    app.views = seam_views(app.service.state(), app.today)
+    names = [name for name, _, _ in workbench_commands(app)]
+    for expected in (
+        f"seam: open {APPLICANT}",
+        f"contract: edit {APPLICANT}",
+        f"contract: history {APPLICANT}",
+        "view: people",
+        "theme: ansi-dark",
+        "theme: textual-light",
+    ):
+        assert expected in names
+    assert all(":" in n for n in names)
+
+
+@pytest.mark.parametrize("theme", ["textual-light", "ansi-dark", "ansi-light"])
+async def test_themes_render(demo_repo: Path, theme: str) -> None:
+    app = make_app(demo_repo, theme=theme)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.theme == theme
+        assert "Handshake Workbench" in screen_text(app)
+
+
+async def test_worker_error_becomes_an_error_dialog(demo_repo: Path) -> None:
+    from workbench.tui.modals.error import ErrorModal
+
+    app = make_app(demo_repo)
+
+    def broken(contract_id: str):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire [red]not markup[/red]")
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.service.history = broken
+        app.show_history(APPLICANT)
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        modal = app.screen
+        assert "RuntimeError: disk on fire [red]not markup[/red]" in str(
+            modal.query_one("#error-message").render()
+        )
+        assert "Traceback" in modal.query_one("#error-details").text
+        await pilot.press("escape")
+        assert app.is_running
+
+
+# -- seam map and list ---------------------------------------------------------------------------
+async def test_seam_map_draws_the_chain_with_states(demo_repo: Path) -> None:
+    from workbench.tui.widgets.seam_map import SeamMap
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        seam_map = app.screen.query_one(SeamMap)
+        text = seam_map.canvas.text()
+        for team in ("Applicant Data", "Credit Risk Modelling", "Loan Decisioning", "Fair Lending"):
+            assert team in text
+        assert re.search(r"✓ data-model( \+\d+)? ─*▶", text)
+        assert re.search(r"✓ product-compliance( \+\d+)? ─*▶", text)
+        assert "? no contract" in text and "╌" in text  # ungoverned: dashed
+        assert "✗ data-model" in text  # the departed owner
+        assert "Teams with no seams: Engineering Leadership" in text
+        # The chain reads left to right.
+        row = next(line for line in text.splitlines() if "Applicant Data" in line)
+        assert row.index("Applicant") < row.index("Credit Risk") < row.index("Loan Decisioning")
+
+
+async def test_map_selection_moves_and_opens_the_contract(demo_repo: Path) -> None:
+    from workbench.tui.screens.contracts import ContractScreen
+    from workbench.tui.widgets.seam_map import SeamMap
+
+    app = make_app(demo_repo)
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        seam_map = app.screen.query_one(SeamMap)
+        order = seam_map.canvas.order
+        assert seam_map.selected == order[0]
+        await pilot.press("down")
+        assert seam_map.selected == order[1]
+        assert any(isinstance(m, SeamMap.SeamHighlighted) and m.seam == order[1] for m in messages)
+        seam_map.select(POLICY)
+        await pilot.pause()
+        assert "owner departed" in static_text(app, "#seam-details")
+        assert "marcus.webb" in static_text(app, "#seam-details")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+        assert app.screen.contract_id == POLICY
+
+
+async def test_ungoverned_seam_explains_itself(demo_repo: Path) -> None:
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        app.open_seam("applicant-data->loan-decisioning")
+        await pilot.pause()
+        assert any("nobody owns this handshake" in n.message for n in app._notifications)
+
+
+async def test_seam_list_filters(demo_repo: Path) -> None:
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("v")
+        table = app.screen.query_one("#seam-table")
+        assert table.has_focus and table.row_count == 6
+        await pilot.press("slash", *"departed")
+        await pilot.pause()
+        assert table.visible_keys == [POLICY]
+        assert "1 of 6 seams" in static_text(app, "#seam-count")
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "contract_id", None) == POLICY)
+
+
+async def test_ten_thousand_rows_stay_responsive() -> None:
+    from textual.app import App
+
+    from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
+
+    class Big(App):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield VirtualTable([Column("Seam", 30), Column("State", 20, flex=True)], id="t")
+
+    app = Big()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(VirtualTable)
+        rows = [
+            Row(f"s{i}", (f"seam-{i:05d}", "governed" if i % 7 else "ungoverned"))
+            for i in range(10_000)
+        ]
+        t0 = time.perf_counter()
+        table.set_rows(rows)
+        table.focus()
+        await pilot.pause()
+        first_render = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        await pilot.press("end", "up", "pagedown", "home")
+        keys = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        table.set_filter("ungoverned")
+        await pilot.pause()
+        filtered = time.perf_counter() - t0
+        assert table.row_count == len([r for r in rows if "ungoverned" in r.cells[1]])
+        assert first_render < 1.0 and keys < 2.0 and filtered < 1.0, (first_render, keys, filtered)
+
+
+# -- contracts ---------------------------------------------------------------------------------
+async def test_contracts_search_and_detail(demo_repo: Path) -> None:
+    from workbench.tui.screens.contracts import ContractScreen
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        table = app.screen.query_one("#contract-table")
+        assert table.row_count == 5
+        await pilot.press("slash", *"freshness policy")
+        await pilot.pause()
+        assert table.visible_keys == [POLICY]
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+        detail = static_text(app, "#contract-detail")
+        for part in (
+            "Parties",
+            "Escalation path",
+            "Change protocol",
+            "Review cadence",
+            "Terms (",
+            "threshold",
+            "includes",
+        ):
+            assert part in detail
+        assert "Marcus Webb (marcus.webb) LEFT 2026-10-30 → replaced by yuki.tanaka" in detail
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ContractScreen)
+
+
+async def test_contract_text_is_never_markup(demo_repo: Path) -> None:
+    path = demo_repo / "contracts" / f"{APPLICANT}.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            'title = "Applicant data → credit-risk model"', 'title = "Seam [b]x[/b] [link]"'
+        ),
+        encoding="utf-8",
+    )
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.open_seam(APPLICANT)
+        await settle(app, pilot)
+        assert "Seam [b]x[/b] [link]" in static_text(app, "#contract-detail")
+
+
+# -- editor ------------------------------------------------------------------------------------
+async def open_editor(app, pilot, contract_id: str = APPLICANT):  # type: ignore[no-untyped-def]
+    from workbench.tui.screens.editor import EditorScreen
+
+    app.edit_contract(contract_id)
+    await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.loaded)
+    await wait_until(pilot, lambda: app.screen.checked_text == app.screen.text)
+    return app.screen
+
+
+async def test_editor_highlights_toml(demo_repo: Path) -> None:
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        editor = await open_editor(app, pilot)
+        area = editor.editor
+        assert area.language == "toml"
+        assert area._highlight_query is not None  # textual[syntax] is installed
+
+
+async def test_validation_as_you_type_lists_errors_and_jumps(demo_repo: Path) -> None:
+    from workbench.tui.messages import ContractChecked
+
+    app = make_app(demo_repo)
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        editor = await open_editor(app, pilot)
+        area = editor.editor
+        area.cursor_location = (6, 0)  # line 7: owner = "dana.okafor"
+        await pilot.press("end", *'x"')
+        await wait_until(pilot, lambda: editor.checked_text == editor.text)
+        checks = [m for m in messages if isinstance(m, ContractChecked)]
+        assert len(checks) <= 3  # debounced: not one check per key
+        assert editor.problems and editor.problems[0].line == 7
+        assert "error" in str(editor.query_one("#editor-status").render())
+        area.cursor_location = (0, 0)
+        options = editor.query_one("#problem-list")
+        options.focus()
+        options.highlighted = 0
+        await pilot.press("enter")
+        assert area.cursor_location[0] == 6 and area.has_focus
+
+
+async def test_invalid_edit_is_a_draft_never_the_contract(demo_repo: Path) -> None:
+    from workbench.tui.modals.draft import DraftModal
+
+    path = demo_repo / "contracts" / f"{APPLICANT}.toml"
+    before = path.read_bytes()
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        editor = await open_editor(app, pilot)
+        editor.editor.cursor_location = (6, 0)
+        await pilot.press("end", *" broken")
+        await wait_until(pilot, lambda: editor.checked_text == editor.text and editor.problems)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any("Not saved" in n.message for n in app._notifications))
+        assert app.service.load_draft(APPLICANT) == editor.text
+        await pilot.press("ctrl+q")  # quitting keeps it
+    assert path.read_bytes() == before
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.edit_contract(APPLICANT)
+        await wait_until(pilot, lambda: isinstance(app.screen, DraftModal))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: getattr(app.screen, "loaded", False))
+        assert "broken" in app.screen.text
+
+
+async def test_discarding_a_draft_asks_first(demo_repo: Path) -> None:
+    from workbench.service.core import Workbench
+    from workbench.tui.modals.confirm import ConfirmModal
+    from workbench.tui.modals.draft import DraftModal
+
+    Workbench(demo_repo).save_draft(APPLICANT, "id = 'half-typed")
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.edit_contract(APPLICANT)
+        await wait_until(pilot, lambda: isinstance(app.screen, DraftModal))
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmModal)
+        assert app.screen.focused.id == "no"  # cancel is focused
+        await pilot.press("enter")  # Enter on the focused Cancel does not discard
+        assert isinstance(app.screen, DraftModal)
+        assert app.service.load_draft(APPLICANT) is not None
+        await pilot.press("d", "y")
+        await wait_until(pilot, lambda: app.service.load_draft(APPLICANT) is None)
+        await wait_until(pilot, lambda: getattr(app.screen, "loaded", False))
+        assert app.screen.text == app.screen.committed
+
+
+async def test_save_shows_diff_asks_message_and_commits_as_actor(demo_repo: Path) -> None:
+    from workbench.tui.messages import ContractSaved
+    from workbench.tui.modals.commit import CommitModal
+
+    app = make_app(demo_repo)
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append, notifications=True) as pilot:
+        await settle(app, pilot)
+        editor = await open_editor(app, pilot)
+        editor.editor.text = editor.text.replace('fail_after = "PT24H"', 'fail_after = "PT20H"')
+        await wait_until(pilot, lambda: editor.checked_text == editor.text)
+        assert not [p for p in editor.problems if p.severity == "error"]
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommitModal))
+        modal = app.screen
+        assert '+fail_after = "PT20H"' in str(modal.query_one("#commit-diff-text").render())
+        assert "fail_after: PT24H → PT20H" in str(modal.query_one("#commit-summary").render())
+        modal.query_one("#commit-message").value = ""
+        await pilot.press(*"Tighten freshness to 20h", "enter")
+        await wait_until(pilot, lambda: any(isinstance(m, ContractSaved) for m in messages))
+        saved = next(m for m in messages if isinstance(m, ContractSaved))
+        assert any(saved.commit[:8] in n.message for n in app._notifications)
+        assert editor.committed == editor.text
+    log = subprocess.run(
+        ["git", "log", "-1", "--format=%an <%ae>|%s"], cwd=demo_repo, capture_output=True, text=True
+    ).stdout.strip()
+    assert log == "Dana Okafor <dana.okafor@meridian.example>|Tighten freshness to 20h"
+    assert app.service.load_draft(APPLICANT) is None
+
+
+async def test_external_editor_result_is_validated_and_kept(demo_repo: Path) -> None:
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        editor = await open_editor(app, pilot)
+        calls = []
+
+        def fake_editor(contract_id: str, text: str) -> str:
+            calls.append(contract_id)
+            return text.replace('kind = "data-model"', 'kind = "data-modle"')
+
+        app.run_external_editor = fake_editor
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: editor.checked_text == editor.text and editor.problems)
+        assert calls == [APPLICANT]
+        assert "data-modle" in app.service.load_draft(APPLICANT)
+
+
+# -- structured edit: people picker ----------------------------------------------------------------
+async def test_people_picker_replaces_a_departed_term_owner(demo_repo: Path) -> None:
+    from workbench.tui.messages import ContractSaved
+    from workbench.tui.modals.commit import CommitModal
+    from workbench.tui.modals.pickers import PickerModal
+
+    app = make_app(demo_repo)
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        assert app.view(POLICY).state == "owner-departed"
+        app.open_seam(POLICY)
+        await settle(app, pilot)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerModal))
+        await pilot.press(*"marcus")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PickerModal) and "New" in app.screen.title_text
+        )
+        offered = [c.key for c in app.screen.choices]
+        assert offered[0] == "yuki.tanaka"  # the named replacement comes first
+        assert "marcus.webb" not in offered  # departed people are never offered
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommitModal))
+        await pilot.press("enter")  # the default message
+        await wait_until(pilot, lambda: any(isinstance(m, ContractSaved) for m in messages))
+        await wait_until(pilot, lambda: app.view(POLICY).state == "governed")
+    assert 'owner = "yuki.tanaka"' in (demo_repo / "contracts" / f"{POLICY}.toml").read_text()
+
+
+# -- read-only ------------------------------------------------------------------------------------
+async def test_readonly_blocks_edits_in_ui_and_service(demo_repo: Path) -> None:
+    from workbench.service.errors import ReadOnlyError
+
+    app = make_app(demo_repo, readonly=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert "READ-ONLY" in screen_text(app)
+        editor = await open_editor(app, pilot)
+        assert editor.editor.read_only
+        assert editor.check_action("save", ()) is None  # greyed in the footer
+        with pytest.raises(ReadOnlyError):
+            app.service.save_contract(APPLICANT, editor.text + "\n# x\n", "nope")
+
+
+# -- history -------------------------------------------------------------------------------------
+async def test_history_lists_commits_and_diffs_versions(demo_repo: Path) -> None:
+    from workbench.tui.messages import DiffLoaded
+    from workbench.tui.screens.history import HistoryScreen
+
+    app = make_app(demo_repo)
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        app.open_seam(APPLICANT)
+        await settle(app, pilot)
+        await pilot.press("H")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.commits
+        )
+        screen = app.screen
+        summaries = [c.summary for c in screen.commits]
+        assert "Tighten the feature freshness SLA from 48h to 24h" in summaries
+        assert all(c.author_name for c in screen.commits)
+        target = next(c for c in screen.commits if c.summary.startswith("Tighten"))
+        screen.query_one("#history-table").move_to_key(target.id)
+        await wait_until(pilot, lambda: "PT48H → PT24H" in static_text(app, "#diff-summary"))
+        # Mark the oldest version as base and compare it with the newest.
+        table = screen.query_one("#history-table")
+        await pilot.press("end", "space", "home")
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.shown == (screen.commits[-1].id, screen.commits[0].id)
+                and any(
+                    isinstance(m, DiffLoaded) and m.diff.old_rev == screen.commits[-1].id
+                    for m in messages
+                )
+            ),
+        )
+        assert table.cursor_key == screen.commits[0].id
+
+
+# -- people ---------------------------------------------------------------------------------------
+async def test_people_registry_highlights_departed(demo_repo: Path) -> None:
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: getattr(app.screen, "usage", None))
+        table = app.screen.query_one("#people-table")
+        kinds = {r.key: r.kind for r in table._rows}
+        assert kinds["marcus.webb"] == "departed" and kinds["dana.okafor"] == ""
+        table.move_to_key("marcus.webb")
+        await pilot.pause()
+        detail = static_text(app, "#person-detail")
+        assert "LEFT on 2026-10-30; replaced by yuki.tanaka" in detail
+        assert (
+            "policy-data-to-claims-agent · term policy-lineage owner" in detail
+            or "Owns (1)" in detail
+        )
+        table.move_to_key("priya.nair")
+        await pilot.pause()
+        assert "Paged for (2)" in static_text(app, "#person-detail")
+
+
+def test_people_usage_from_the_service(demo_repo: Path) -> None:
+    from tests.conftest import FIXED_NOW
+    from workbench.service.core import Workbench
+
+    usage = {u.person.id: u for u in Workbench(demo_repo, now=FIXED_NOW).people_usage()}
+    assert usage["marcus.webb"].departed
+    assert usage["marcus.webb"].owns == ["policy-data-to-claims-agent · term policy-lineage"]
+    assert usage["dana.okafor"].owns[0] == APPLICANT
+    assert "team applicant-data" in usage["dana.okafor"].leads
+    assert usage["priya.nair"].paged_for == [
+        "credit-model-to-loan-decisioning (primary)",
+        "loan-decisioning-to-fair-lending (primary)",
+    ]
+
+
+# -- small screens, launch --------------------------------------------------------------------------
+async def test_usable_at_80x24(demo_repo: Path) -> None:
+    from workbench.tui.screens.editor import EditorScreen
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        for key in ("2", "3", "1"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert "Quit" in screen_text(app)
+        await open_editor(app, pilot)
+        assert isinstance(app.screen, EditorScreen)
+        assert "Save" in screen_text(app)
+        assert app.screen.query_one("#editor").size.width >= 40
+
+
+def test_launch_outside_a_repo_explains(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from workbench.tui.launch import run
+
+    monkeypatch.chdir(tmp_path)
+    code = run(argparse.Namespace(repo=None, actor=None, now=None, readonly=False))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "workbench init DIR" in err and "workbench demo" in err
+    assert "Traceback" not in err
