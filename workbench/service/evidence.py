@@ -66,7 +66,7 @@ from workbench.evidence.manifest import (
     verify_snapshot,
 )
 from workbench.model.contract import Contract
-from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
+from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, SqlTerm, TermBase
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -507,7 +507,11 @@ class EvidenceService:
                     plan.status, limit=limit_for(plan.term), reason=plan.reason
                 )
                 continue
-            for views, members in groups:
+            # Custom SQL sees exactly the views it declares: it gets a sandbox of its own.
+            exclusive = isinstance(plan.term, SqlTerm)
+            for views, members in groups if not exclusive else []:
+                if isinstance(plans[members[0]].term, SqlTerm):
+                    continue
                 if all(views.get(v, s).id == s.id for v, s in plan.views.items()):
                     views.update(plan.views)
                     members.append(i)
