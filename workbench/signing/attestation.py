@@ -171,7 +171,8 @@ def _check_one(
         parsed = sshsig.parse(armored)
     except SignatureFormatError as exc:
         return SignatureCheck(name, "malformed", str(exc))
-    fpr = sshsig.fingerprint(parsed.public_key)
+    key = registry.lookup(parsed.public_key)
+    fpr = key.fingerprint if key is not None else sshsig.fingerprint(parsed.public_key)
     if parsed.public_key in registry.revoked:
         return SignatureCheck(
             name,
@@ -179,7 +180,6 @@ def _check_one(
             f"signed with revoked key {fpr}: every signature of it is invalid",
             fingerprint=fpr,
         )
-    key = registry.lookup(parsed.public_key)
     if key is None and parsed.public_key in registry.retired:
         person = registry.retired[parsed.public_key]
         return SignatureCheck(

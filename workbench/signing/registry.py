@@ -22,6 +22,7 @@ Everything here is pure: bytes in, verdicts out. Reading git is the service's jo
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -121,7 +122,7 @@ def person_of(principal: str) -> str:
 
 
 @dataclass(frozen=True)
-class RegisteredKey:
+class RegisteredKey:  # frozen, but fingerprint is cached on first use
     person: str
     principal: str
     raw: bytes
@@ -129,7 +130,7 @@ class RegisteredKey:
     valid_before: datetime | None = None
     key: Ed25519PublicKey | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return sshsig.fingerprint(self.raw)
 
