@@ -427,3 +427,22 @@ def _example(value: object) -> str:
     text = str(value)
     text = re.sub(r"[\x00-\x1f\x7f]", "?", text)
     return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def kinds_markdown() -> str:
+    """The evidence-kind reference table of docs/evidence.md (kept in sync by a test)."""
+    lines = [
+        "| kind | column | type | required | NULL allowed | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind in KINDS.values():
+        if not kind.columns:
+            lines.append(f"| `{kind.name}` | (any) | | | | {kind.description} |")
+            continue
+        for i, col in enumerate(kind.columns):
+            name = f"`{kind.name}`" if i == 0 else ""
+            lines.append(
+                f"| {name} | `{col.name}` | {col.family} | {'yes' if col.required else 'no'} | "
+                f"{'yes' if col.nullable else 'no'} | {col.description} |"
+            )
+    return "\n".join(lines) + "\n"
