@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_ack)
 
     p = sub.add_parser("actions", help="post-mortem action items; `actions lint` checks them")
-    p.add_argument("what", nargs="?", choices=["list", "lint"], default="list")
+    p.add_argument("what", nargs="?", choices=["list", "lint", "save"], default="list")
+    p.add_argument("item", nargs="*", help="save: ID FILE (lint it, then commit actions/ID.toml)")
     p.add_argument("--overdue", action="store_true", help="only overdue items")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_actions)
@@ -245,6 +246,15 @@ def cmd_ack(args: argparse.Namespace) -> int:
 
 def cmd_actions(args: argparse.Namespace) -> int:
     svc = _svc(args)
+    if args.what == "save":
+        if len(args.item) != 2:
+            from workbench.service.errors import WorkbenchError
+
+            raise WorkbenchError("usage: workbench actions save ID FILE")
+        action_id, source = args.item
+        commit = svc.save_action(action_id, Path(source).read_text(encoding="utf-8"))
+        print(f"saved actions/{action_id}.toml (commit {commit[:8]})")
+        return 0
     if args.what == "lint":
         problems = svc.lint_actions()
         if args.json:
