@@ -10,17 +10,10 @@ from workbench.cli.output import emit_json, table
 
 
 def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.service.core import Workbench
+    """The service for the repo named by --repo, or the one containing the current directory."""
+    from workbench.service.core import Workbench, find_root
 
-    start = Path(args.repo) if args.repo else Path.cwd()
-    if args.repo:
-        from workbench.service.core import find_root
-
-        root = find_root(start)
-    else:
-        from workbench.service.core import find_root
-
-        root = find_root(start)
+    root = find_root(Path(args.repo) if args.repo else Path.cwd())
     return Workbench(root, now=args.now, readonly=args.readonly, actor=args.actor)
 
 
