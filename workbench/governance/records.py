@@ -37,9 +37,7 @@ RECEIPTS_DIR = "reports/receipts/"
 # is by someone else (never counts).
 SigStatus = Literal["valid", "unsigned", "invalid"]
 
-_RECORD = re.compile(
-    r"(?P<stem>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<person>[a-z0-9][a-z0-9._-]*)\.toml"
-)
+_RECORD = re.compile(r"(?P<stem>[A-Za-z0-9][A-Za-z0-9_-]*)\.(?P<person>[a-z0-9][a-z0-9._-]*)\.toml")
 
 
 def toml_str(value: str) -> str:
