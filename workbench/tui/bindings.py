@@ -69,7 +69,7 @@ EDITOR = [
     Binding("ctrl+s,f2", "save", "Save", id="editor.save", priority=True),
     Binding("f8", "next_problem", "Next error", id="editor.next-problem", priority=True),
     Binding("f4", "external_editor", "$EDITOR", id="editor.external-editor", priority=True),
-    Binding("escape", "back", "Back", id="editor.back"),
+    Binding("escape", "back", "Back", id="editor.back", priority=True),
 ]
 
 HISTORY = [
