@@ -765,14 +765,35 @@ def view_columns(sb: Sandbox, view: str) -> set[str]:
     return {str(r[0]).lower() for r in sb.query(f"DESCRIBE SELECT * FROM {view}").rows}
 
 
+def bind_views(sql: str, tables: dict[str, str]) -> str:
+    """Prefix generated SQL with CTEs naming each logical view after the sandbox view
+    that holds its snapshot (``WITH "freshness_lags" AS (SELECT * FROM ev_…)``), so one
+    sandbox can serve many contracts and the stored SQL stays self-contained."""
+    binds = [f"{ident(v)} AS (SELECT * FROM {ident(t)})" for v, t in tables.items() if v != t]
+    if not binds:
+        return sql
+    prefix = "WITH " + ",\n     ".join(binds)
+    if sql[:5].upper() == "WITH ":
+        return f"{prefix},\n{sql[5:]}"
+    return f"{prefix}\n{sql}"
+
+
 def run_check(
-    sb: Sandbox, term: TermBase, clock: datetime, *, adopted: date | None = None
+    sb: Sandbox,
+    term: TermBase,
+    clock: datetime,
+    *,
+    adopted: date | None = None,
+    tables: dict[str, str] | None = None,
 ) -> CheckResult:
     """Compile `term` to SQL, run it in `sb` (through the guard) and judge the result.
 
-    Raises the sandbox's errors (`SqlRefused`, `QueryFailed`, `QueryTimeout`); the caller
-    turns them into an `error` finding.
+    `tables` maps the term's logical views (``freshness_lags``…) to the sandbox views
+    holding them (generated checks only; custom SQL always runs in a sandbox of its own
+    whose views carry the logical names). Raises the sandbox's errors (`SqlRefused`,
+    `QueryFailed`, `QueryTimeout`); the caller turns them into an `error` finding.
     """
+    tables = tables or {}
     if isinstance(term, SqlTerm):
         sql = term.query.strip()
         result = judge_sql(term, sb.query(sql, max_rows=2))
@@ -780,7 +801,9 @@ def run_check(
         if isinstance(term, FreshnessTerm):
             sql = freshness_sql(term, clock)
         elif isinstance(term, RepresentationTerm):
-            sql = representation_sql(term, view_columns(sb, "group_counts"))
+            sql = representation_sql(
+                term, view_columns(sb, ident(tables.get("group_counts", "group_counts")))
+            )
         elif isinstance(term, CalibrationTerm):
             sql = calibration_sql(term)
         elif isinstance(term, DistributionShiftTerm):
@@ -793,6 +816,7 @@ def run_check(
             sql = lineage_sql(clock)
         else:  # pragma: no cover - needs() already refused it
             raise TypeError(type(term).__name__)
+        sql = bind_views(sql, tables)
         rows = records(sb.query(sql))
         if isinstance(term, FreshnessTerm):
             result = judge_freshness(term, rows)

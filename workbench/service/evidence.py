@@ -76,7 +76,7 @@ if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
 # Bumped when a check's semantics change: part of every run id.
-ENGINE = "evidence-checks/1"
+ENGINE = "evidence-checks/2"
 QUERY_TIMEOUT_S = 60.0
 MEMORY_LIMIT = "512MB"
 THREADS = 2
@@ -440,13 +440,16 @@ class EvidenceService:
                         f"snapshot {s.id} not used: {integrity[s.id].reason}" for _v, s in bad
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
+        flat = [p for cid in ids for p in plans[cid]]
+        results = self._run_all(flat)
         findings: list[dict[str, Any]] = []
+        for plan, result in zip(flat, results, strict=True):
+            cid = plan.contract.id
+            findings.append(self._finding(state, plan.contract, contract_sha[cid], plan, result))
         for cid in ids:
-            doc = state.contracts[cid]
-            results = self._run_contract(plans[cid])
-            for plan, result in zip(plans[cid], results, strict=True):
-                findings.append(self._finding(state, doc.contract, contract_sha[cid], plan, result))
-            findings.append(self._page_finding(state, doc.contract, contract_sha[cid]))
+            findings.append(
+                self._page_finding(state, state.contracts[cid].contract, contract_sha[cid])
+            )
         findings.sort(key=lambda f: (f["contract"], f["term"]))
         inputs = {
             "engine": ENGINE,
@@ -494,68 +497,76 @@ class EvidenceService:
         commit = wb.commit({path: data}, message)
         return EvaluateResult(run, path, written=True, commit=commit)
 
-    def _run_contract(self, plans: list[_TermPlan]) -> list[CheckResult]:
-        """Run the contract's checks, sharing one sandbox among terms whose views agree."""
+    def _run_all(self, plans: list[_TermPlan]) -> list[CheckResult]:
+        """Run every check. Generated checks share one sandbox holding every selected
+        snapshot as ``ev_<id>`` (their SQL binds its logical views to those); custom SQL
+        gets a sandbox with only its declared views. If the shared sandbox cannot be set
+        up (an unreadable file), each contract falls back to sandboxes of its own, so one
+        bad file only errors the terms that read it."""
         from workbench.evidence.kinds import snapshot_file
         from workbench.evidence.sandbox import Sandbox
 
         results: list[CheckResult | None] = [None] * len(plans)
-        groups: list[tuple[dict[str, Snapshot], list[int]]] = []
+        shared: list[int] = []
+        own: list[int] = []
         for i, plan in enumerate(plans):
             if plan.status:
                 results[i] = CheckResult(
                     plan.status, limit=limit_for(plan.term), reason=plan.reason
                 )
-                continue
-            # Custom SQL sees exactly the views it declares: it gets a sandbox of its own.
-            exclusive = isinstance(plan.term, SqlTerm)
-            for views, members in groups if not exclusive else []:
-                if isinstance(plans[members[0]].term, SqlTerm):
-                    continue
-                if all(views.get(v, s).id == s.id for v, s in plan.views.items()):
-                    views.update(plan.views)
-                    members.append(i)
-                    break
+            elif isinstance(plan.term, SqlTerm):
+                own.append(i)
             else:
-                groups.append((dict(plan.views), [i]))
-        for views, members in groups:
+                shared.append(i)
+        if shared:
+            files = {}
+            for i in shared:
+                for s in plans[i].views.values():
+                    files[view_name(s.id)] = snapshot_file(self.snapshot_path(s), s.kind, s.format)
+            try:
+                sb = Sandbox(
+                    files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
+                )
+            except EvidenceError:
+                own = shared + own
+            else:
+                with sb:
+                    for i in shared:
+                        tables = {v: view_name(s.id) for v, s in plans[i].views.items()}
+                        results[i] = self._check(sb, plans[i], tables)
+        for i in own:
+            plan = plans[i]
             files = {
-                v: snapshot_file(self.snapshot_path(s), s.kind, s.format) for v, s in views.items()
+                v: snapshot_file(self.snapshot_path(s), s.kind, s.format)
+                for v, s in plan.views.items()
             }
             try:
                 sb = Sandbox(
                     files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
                 )
             except EvidenceError as exc:
-                for i in members:
-                    results[i] = CheckResult(
-                        "error",
-                        limit=limit_for(plans[i].term),
-                        reason=f"evidence cannot be read: {exc}",
-                    )
+                results[i] = CheckResult(
+                    "error", limit=limit_for(plan.term), reason=f"evidence cannot be read: {exc}"
+                )
                 continue
             with sb:
-                for i in members:
-                    plan = plans[i]
-                    adopted = (
-                        plan.contract.adopted
-                        if isinstance(plan.term, DecisionThresholdTerm)
-                        else None
-                    )
-                    try:
-                        assert plan.clock is not None
-                        results[i] = run_check(sb, plan.term, plan.clock, adopted=adopted)
-                    except SqlRefused as exc:
-                        results[i] = CheckResult("error", reason=str(exc))
-                    except QueryFailed as exc:
-                        results[i] = CheckResult("error", reason=f"query failed: {exc.message}")
-                    except (SandboxError, EvidenceError) as exc:
-                        results[i] = CheckResult("error", reason=str(exc))
-                    result = results[i]
-                    assert result is not None
-                    result.limit = result.limit or limit_for(plan.term)
-                    result.sql = result.sql or _term_sql(plan.term)
+                results[i] = self._check(sb, plan, {})
         return [r if r is not None else CheckResult("error", reason="not run") for r in results]
+
+    def _check(self, sb: Sandbox, plan: _TermPlan, tables: dict[str, str]) -> CheckResult:
+        adopted = plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
+        try:
+            assert plan.clock is not None
+            result = run_check(sb, plan.term, plan.clock, adopted=adopted, tables=tables)
+        except SqlRefused as exc:
+            result = CheckResult("error", reason=str(exc))
+        except QueryFailed as exc:
+            result = CheckResult("error", reason=f"query failed: {exc.message}")
+        except (SandboxError, EvidenceError) as exc:
+            result = CheckResult("error", reason=str(exc))
+        result.limit = result.limit or limit_for(plan.term)
+        result.sql = result.sql or _term_sql(plan.term)
+        return result
 
     def _finding(
         self,
@@ -870,9 +881,9 @@ class EvidenceService:
             check = verify_snapshot(snap, self.wb.root)
             if not check.ok:
                 raise WorkbenchError(f"snapshot {snap.id} not used: {check.reason}")
-            files[ref["view"]] = snapshot_file(
-                check.path or self.snapshot_path(snap), snap.kind, snap.format
-            )
+            file = snapshot_file(check.path or self.snapshot_path(snap), snap.kind, snap.format)
+            files[ref["view"]] = file  # the logical name (freshness_lags, reference…)
+            files[view_name(snap.id)] = file  # the name generated SQL binds to
         return Sandbox(files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=timeout_s)
 
 
