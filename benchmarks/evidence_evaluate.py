@@ -15,8 +15,7 @@ manifest commit), then times:
   computing the same aggregates in one pass each (p95 lag per source; share outside
   the range; quantile edges + both histograms).
 
-Peak memory is the process's max RSS (resource.getrusage) measured in a fresh
-subprocess per phase.
+Peak memory is the peak RSS (VmHWM) of a fresh subprocess per phase.
 """
 
 from __future__ import annotations
@@ -124,7 +123,9 @@ def build(target: Path, contracts: int, rows: int) -> None:
         )
     for table in ("lags", "live", "ref"):
         out = data / table
-        con.execute(f"COPY {table} TO '{out}' (FORMAT parquet, PARTITION_BY (c), OVERWRITE_OR_IGNORE)")
+        con.execute(
+            f"COPY {table} TO '{out}' (FORMAT parquet, PARTITION_BY (c), OVERWRITE_OR_IGNORE)"
+        )
     con.close()
     snaps = []
     changes: dict[str, bytes | None] = {}
@@ -210,9 +211,21 @@ def run_baseline(root: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - t, "contracts": results}
 
 
+def peak_rss_mib() -> float:
+    """Peak RSS of this process. VmHWM is reset by execve; ru_maxrss is not (on Linux it
+    keeps the forking parent's peak), so prefer /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(phase: str, root: str) -> None:
     out = run_evaluate(Path(root)) if phase == "evaluate" else run_baseline(Path(root))
-    out["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["max_rss_mib"] = peak_rss_mib()
     print(json.dumps(out))
 
 
@@ -237,7 +250,9 @@ def main() -> None:
         child(*args.child)
         return
     base = args.keep or Path(tempfile.mkdtemp(prefix="evidence-bench-"))
-    print("| rows | contracts | evidence MB | evaluate s | baseline s | ratio | evaluate RSS MiB | baseline RSS MiB |")
+    print(
+        "| rows | contracts | evidence MB | evaluate s | baseline s | ratio | evaluate RSS MiB | baseline RSS MiB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rows in args.rows:
         target = base / f"r{rows}"
