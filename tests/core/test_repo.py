@@ -194,16 +194,12 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(
     assert [p.name for p in tmp_path.iterdir()] == ["c.toml"]
 
 
-def test_same_input_gives_the_same_bytes_and_commits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from workbench.demo import build
+def test_same_input_gives_the_same_bytes_and_commits(tmp_path: Path) -> None:
     from workbench.demo.build import build_demo
 
     # The history alone (keys are random by design, so signed steps are left out here).
-    monkeypatch.setattr(build, "EXTRA_STEPS", [])
-    a = build_demo(tmp_path / "a", now=FIXED_NOW)
-    b = build_demo(tmp_path / "b", now=FIXED_NOW)
+    a = build_demo(tmp_path / "a", now=FIXED_NOW, steps=[])
+    b = build_demo(tmp_path / "b", now=FIXED_NOW, steps=[])
     ra, rb = pygit2.Repository(str(a)), pygit2.Repository(str(b))
     for path in ("contracts", "keys/people.toml", "workbench.toml"):
         assert ra.revparse_single(f"HEAD:{path}").id == rb.revparse_single(f"HEAD:{path}").id

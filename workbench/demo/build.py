@@ -8,8 +8,9 @@ and each version is committed by the person who would have made it, backdated re
 
 from __future__ import annotations
 
+import importlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,8 +53,14 @@ class DemoContext:
         return self.read(path).decode("utf-8")
 
 
-# Later rooms (signing, evidence, obligations) append their steps here.
-EXTRA_STEPS: list[Callable[[DemoContext], None]] = []
+# The rooms' demo steps ("module:function", each taking the DemoContext), in order: keys
+# and signatures first, then evidence (its commits are signed), then obligations (reviews
+# and acknowledgements are signed, and the gate reads the findings).
+STEPS: list[str] = [
+    "workbench.demo.signing_steps:signing_step",
+    "workbench.demo.evidence_steps:add_evidence",
+    "workbench.demo.obligations_steps:obligations_step",
+]
 
 
 def _people(content: Path) -> dict[str, tuple[str, str]]:
@@ -160,7 +167,13 @@ def _schema() -> bytes:
     return contract_schema_json()
 
 
-def build_demo(target: Path, now: datetime | None = None, force: bool = False) -> Path:
+def build_demo(
+    target: Path,
+    now: datetime | None = None,
+    force: bool = False,
+    steps: Sequence[str] | None = None,
+) -> Path:
+    """Build the demo repo; `steps` overrides STEPS (tests build only the rooms they need)."""
     from workbench.repo.git import Author, GitRepo
 
     now = now or datetime.now(UTC)
@@ -175,17 +188,13 @@ def build_demo(target: Path, now: datetime | None = None, force: bool = False) -
     content = content_root()
     ctx = DemoContext(target, content, now, _people(content))
     git = GitRepo.init(target)
-    steps = sorted(history_steps(ctx), key=lambda s: -s.days_ago)
-    for step in steps:
+    history = sorted(history_steps(ctx), key=lambda s: -s.days_ago)
+    for step in history:
         name, email = ctx.people[step.author]
         git.commit_files(
             step.files, step.message, Author(name, email), when=now - timedelta(days=step.days_ago)
         )
-    for extra in EXTRA_STEPS:
-        extra(ctx)
+    for entry in STEPS if steps is None else steps:
+        module, _, name = entry.partition(":")
+        getattr(importlib.import_module(module), name)(ctx)
     return target
-
-
-import workbench.demo.signing_steps  # noqa: E402,F401  (registers the signing demo step)
-import workbench.demo.evidence_steps  # noqa: E402,F401  (registers the evidence demo step)
-import workbench.demo.obligations_steps  # noqa: E402,F401  (registers the obligations demo step, last)

@@ -428,13 +428,3 @@ def add_evidence(ctx: DemoContext) -> None:
             Author(name, email),
             when=when,
         )
-
-
-def register() -> None:
-    from workbench.demo.build import EXTRA_STEPS
-
-    if add_evidence not in EXTRA_STEPS:
-        EXTRA_STEPS.append(add_evidence)
-
-
-register()

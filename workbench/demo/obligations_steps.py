@@ -125,18 +125,3 @@ def obligations_step(ctx: DemoContext) -> None:
 
     service("tomas.lindqvist", 4.0).answer_diagnostic(MISMATCH, PROVIDER_ANSWERS)
     service("aisha.rahman", 3.0).answer_diagnostic(MISMATCH, CONSUMER_ANSWERS)
-
-
-def register() -> None:
-    # Reviews and acknowledgements are signed with the demo keys, and the gate reads the
-    # evidence: make sure those steps are registered first, whatever the import order.
-    import workbench.demo.evidence_steps  # noqa: F401
-    import workbench.demo.signing_steps  # noqa: F401
-    from workbench.demo.build import EXTRA_STEPS
-
-    if obligations_step in EXTRA_STEPS:
-        EXTRA_STEPS.remove(obligations_step)
-    EXTRA_STEPS.append(obligations_step)
-
-
-register()

@@ -136,13 +136,3 @@ def _configure_git(root: Path) -> None:
     config = pygit2.Repository(str(root)).config
     config["gpg.format"] = "ssh"
     config["gpg.ssh.allowedSignersFile"] = str(root / "keys" / "allowed_signers")
-
-
-def register() -> None:
-    from workbench.demo.build import EXTRA_STEPS
-
-    if signing_step not in EXTRA_STEPS:
-        EXTRA_STEPS.append(signing_step)
-
-
-register()
