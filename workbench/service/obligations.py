@@ -296,8 +296,12 @@ class ObligationsService:
         for v in svc.violations(open_only=True):
             if v.worst_status not in ("fail", "no-data", "error"):
                 continue
+            # Who can fix it: the term owner, and the person paged for the seam.
+            primary = (v.paged or {}).get("primary") or {}
             fixers = tuple(
-                p for p in (v.owner.get("id"), v.paged.get("id")) if isinstance(p, str) and p
+                dict.fromkeys(
+                    p for p in (v.owner.get("id"), primary.get("id")) if isinstance(p, str) and p
+                )
             )
             out.setdefault(v.contract, []).append(
                 gate_mod.ViolationInfo(
