@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "workbench.cli.signing",
     "workbench.cli.evidence",
     "workbench.cli.obligations",
+    "workbench.cli.bundle",
 ]
 
 

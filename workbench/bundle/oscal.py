@@ -1,0 +1,438 @@
+"""OSCAL 1.1 JSON documents for the bundle: assessment plan, assessment results, POA&M.
+
+* ``assessment-plan.json``: the minimal plan the results must import (``import-ap``):
+  the repository as the system (``import-ssp`` points at workbench.toml in the bundle),
+  each contract as a control objective of the local "handshake" control set.
+* ``assessment-results.json``: one result for the export period with
+  - ``attestation``: per contract, the principals who signed its head version
+    (``responsible-parties`` with role ``signer``), and the verdict;
+  - ``observation``: one per term check of the latest run in the period, with
+    ``collected`` (the run time) and ``expires`` (the snapshot expiry);
+  - ``finding``: per violation, ``not-satisfied`` with a related ``risk`` (status open,
+    closed, or ``deviation-approved`` for an active exemption);
+  - ``assessment-log``: reviews and acknowledgements, logged by their person.
+* ``poam.json``: one ``poam-item`` per action item, its owner as the origin actor.
+
+UUIDs are uuid5 of stable ids (contract id, term id, violation id, person id...) in a
+namespace derived from the repository id, so the same data gives the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from workbench.bundle import layout as bl
+
+OSCAL_VERSION = "1.1.2"
+NAMESPACE = "https://handshake-workbench.dev/ns/oscal"
+
+
+@dataclass
+class OscalInput:
+    wb: Any
+    state: Any
+    settings: Any
+    head: Any  # the registry head
+    bundle_files: dict[str, bytes]
+    index: dict[str, Any]
+    runs: list[dict[str, Any]]
+    exported_at: datetime
+    expires: datetime
+    snapshot_version: int
+    scoped: set[str]
+    options: Any
+
+
+def _ts(when: datetime | date | str) -> str:
+    if isinstance(when, str):
+        return when
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dump(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class _Ids:
+    def __init__(self, repository: str) -> None:
+        self.ns = uuid.uuid5(uuid.NAMESPACE_URL, f"{NAMESPACE}/{repository}")
+
+    def __call__(self, *parts: object) -> str:
+        return str(uuid.uuid5(self.ns, "/".join(str(p) for p in parts)))
+
+
+def _token(text: str) -> str:
+    out = "".join(c if c.isalnum() or c in "-._" else "-" for c in text)
+    return out if out and (out[0].isalpha() or out[0] == "_") else "x-" + out
+
+
+def _verdicts(inp: OscalInput) -> dict[str, Any]:
+    from workbench.service.signing import SigningService
+
+    try:
+        return {
+            v.contract_id: v for v in SigningService(inp.wb).verdicts("HEAD", check_history=False)
+        }
+    except Exception:  # noqa: BLE001 - OSCAL is a view; the bundle itself is the evidence
+        return {}
+
+
+def build_documents(inp: OscalInput) -> dict[str, bytes]:
+    ids = _Ids(inp.settings.org.repository_id)
+    people = {p.id: p for p in inp.state.people.values()} if hasattr(inp.state, "people") else {}
+    exported = _ts(inp.exported_at)
+    version = f"snapshot-{inp.snapshot_version}"
+    org_uuid = ids("party", "organisation")
+
+    def party(person: str) -> dict[str, Any]:
+        p = people.get(person)
+        out: dict[str, Any] = {
+            "uuid": ids("party", person),
+            "type": "person",
+            "name": p.name if p else person,
+            "short-name": person,
+        }
+        if p is not None and getattr(p, "email", None):
+            out["email-addresses"] = [p.email]
+        return out
+
+    mentioned: set[str] = set()
+
+    def metadata(title: str, roles: list[tuple[str, str]]) -> dict[str, Any]:
+        parties = [
+            {
+                "uuid": org_uuid,
+                "type": "organization",
+                "name": inp.settings.org.name,
+            }
+        ] + [party(p) for p in sorted(mentioned)]
+        meta: dict[str, Any] = {
+            "title": title,
+            "last-modified": exported,
+            "version": version,
+            "oscal-version": OSCAL_VERSION,
+            "roles": [{"id": rid, "title": rtitle} for rid, rtitle in roles],
+            "parties": parties,
+        }
+        return meta
+
+    scoped = sorted(inp.scoped)
+    verdicts = _verdicts(inp)
+    period_start = _ts(inp.options.since) if inp.options.since else None
+    period_end = _ts(inp.options.until) if inp.options.until else exported
+
+    # -- assessment plan --------------------------------------------------------------
+    mentioned.clear()
+    ap_uuid = ids("assessment-plan", inp.snapshot_version)
+    ap = {
+        "assessment-plan": {
+            "uuid": ap_uuid,
+            "metadata": metadata(
+                f"{inp.settings.org.name}: handshake contracts assessment plan",
+                [("assessor", "Assessor"), ("exporter", "Bundle exporter")],
+            ),
+            "import-ssp": {"href": bl.SETTINGS},
+            "local-definitions": {
+                "objectives-and-methods": [
+                    {
+                        "control-id": _token(cid),
+                        "description": f"Contract {cid} is approved by every required signer "
+                        "and its terms hold on the registered evidence.",
+                        "parts": [
+                            {
+                                "name": "objective",
+                                "ns": NAMESPACE,
+                                "prose": f"contracts/{cid}.toml: signed statement chain and term "
+                                "checks.",
+                            }
+                        ],
+                    }
+                    for cid in scoped
+                ]
+            }
+            if scoped
+            else {"remarks": "no contracts in scope"},
+            "reviewed-controls": {
+                "control-selections": [
+                    {"include-controls": [{"control-id": _token(cid)} for cid in scoped]}
+                    if scoped
+                    else {"include-all": {}}
+                ]
+            },
+        }
+    }
+
+    # -- assessment results -------------------------------------------------------------
+    mentioned.clear()
+    attestations = []
+    for cid in scoped:
+        v = verdicts.get(cid)
+        if v is None or v.version is None:
+            continue
+        signers = sorted(v.signed)
+        mentioned.update(signers)
+        att: dict[str, Any] = {
+            "parts": [
+                {
+                    "name": "attestation",
+                    "ns": NAMESPACE,
+                    "title": f"{cid} v{v.version}: {v.state}",
+                    "prose": f"{v.reason}. Statement sha256 {v.statement_sha256}; contract "
+                    f"sha256 {v.subject_sha256}. Files: contracts/{cid}/v{v.version}/.",
+                }
+            ]
+        }
+        if signers:
+            att["responsible-parties"] = [
+                {"role-id": "signer", "party-uuids": [ids("party", p) for p in signers]}
+            ]
+        attestations.append(att)
+
+    latest = inp.runs[-1] if inp.runs else None
+    observations = []
+    if latest is not None:
+        for f in latest["findings"]:
+            if f["contract"] not in inp.scoped:
+                continue
+            owner = (f.get("owner") or {}).get("id")
+            obs: dict[str, Any] = {
+                "uuid": ids("observation", latest["run"], f["contract"], f["term"]),
+                "title": f"{f['contract']} / {f['term']}: {f['status']}",
+                "description": f"{f.get('title') or f['term']}: {f.get('reason', '')}",
+                "methods": ["TEST"],
+                "types": ["control-objective"],
+                "subjects": [
+                    {
+                        "subject-uuid": ids("subject", f["contract"]),
+                        "type": "component",
+                        "title": f["contract"],
+                    }
+                ],
+                "relevant-evidence": [
+                    {
+                        "href": f"findings/{latest['run']}.json",
+                        "description": f"findings run {latest['run']}: observed "
+                        f"{f.get('observed_text') or f.get('observed')}, limit {f.get('limit')}",
+                    }
+                ]
+                + [
+                    {
+                        "href": f"evidence/manifest.toml#{s['id']}",
+                        "description": f"evidence snapshot {s['id']} sha256 {s['sha256']}",
+                    }
+                    for s in f.get("snapshots", [])
+                ],
+                "collected": _ts(latest["time"]),
+                "expires": _ts(inp.expires),
+            }
+            if owner:
+                mentioned.add(owner)
+                obs["origins"] = [
+                    {"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}
+                ]
+            observations.append(obs)
+
+    findings, risks = _violations(inp, ids, mentioned)
+    log_entries = _log(inp, ids, mentioned)
+    result: dict[str, Any] = {
+        "uuid": ids("result", inp.snapshot_version),
+        "title": f"Handshake contracts, snapshot v{inp.snapshot_version}",
+        "description": "Co-signature verdicts, term checks and violations as exported in this "
+        "audit bundle. Verify the bundle (VERIFY.sh) before relying on this summary.",
+        "start": period_start or (_ts(inp.runs[0]["time"]) if inp.runs else exported),
+        "end": period_end,
+        "reviewed-controls": ap["assessment-plan"]["reviewed-controls"],
+    }
+    if attestations:
+        result["attestations"] = attestations
+    if log_entries:
+        result["assessment-log"] = {"entries": log_entries}
+    if observations:
+        result["observations"] = observations
+    if risks:
+        result["risks"] = risks
+    if findings:
+        result["findings"] = findings
+    ar = {
+        "assessment-results": {
+            "uuid": ids("assessment-results", inp.snapshot_version),
+            "metadata": metadata(
+                f"{inp.settings.org.name}: handshake contracts assessment results",
+                [("signer", "Contract co-signer"), ("owner", "Term owner")],
+            ),
+            "import-ap": {"href": bl.OSCAL_AP},
+            "results": [result],
+        }
+    }
+
+    # -- POA&M -------------------------------------------------------------------------------
+    mentioned.clear()
+    items = []
+    for path, data in sorted(inp.bundle_files.items()):
+        if not (path.startswith("actions/") and path.endswith(".toml")):
+            continue
+        try:
+            doc = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        aid = path.removeprefix("actions/").removesuffix(".toml")
+        owner = str(doc.get("owner", ""))
+        item: dict[str, Any] = {
+            "uuid": ids("poam-item", aid),
+            "title": str(doc.get("title", aid)),
+            "description": f"Action item {aid} on seam {doc.get('seam', '?')}"
+            + (f" after {doc['incident']}" if doc.get("incident") else "")
+            + f"; status {doc.get('status', 'open')}"
+            + (f", due {doc['due']}" if doc.get("due") else "")
+            + (f". Outcome: {doc['outcome']}" if doc.get("outcome") else "")
+            + ".",
+            "props": [
+                {"name": "status", "ns": NAMESPACE, "value": _token(str(doc.get("status", "open")))}
+            ],
+        }
+        if owner:
+            mentioned.add(owner)
+            item["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
+        items.append(item)
+    poam_meta = metadata(
+        f"{inp.settings.org.name}: plan of action and milestones (post-mortem action items)",
+        [("owner", "Action item owner")],
+    )
+    poam: dict[str, Any] = {
+        "plan-of-action-and-milestones": {
+            "uuid": ids("poam", inp.snapshot_version),
+            "metadata": poam_meta,
+            "system-id": {
+                "identifier-type": "https://ietf.org/rfc/rfc4122",
+                "id": inp.settings.org.repository_id,
+            },
+            "poam-items": items
+            or [
+                {
+                    "uuid": ids("poam-item", "none"),
+                    "title": "No action items",
+                    "description": "The repository has no post-mortem action items.",
+                }
+            ],
+        }
+    }
+    return {bl.OSCAL_AP: _dump(ap), bl.OSCAL_AR: _dump(ar), bl.OSCAL_POAM: _dump(poam)}
+
+
+def _violations(
+    inp: OscalInput, ids: _Ids, mentioned: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from workbench.evidence.findings import (
+        CLOSURES_PATH,
+        parse_closures,
+        violation_history,
+    )
+
+    closures_raw = inp.bundle_files.get(CLOSURES_PATH)
+    closures = parse_closures(closures_raw.decode("utf-8")) if closures_raw else []
+    exemptions: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for cid, doc in inp.state.contracts.items():
+        for ex in doc.contract.exemptions:
+            exemptions.setdefault((cid, ex.term), []).append(
+                {"reason": ex.reason, "approver": ex.approver, "expires": ex.expires.isoformat()}
+            )
+    history = violation_history(inp.runs, closures, exemptions, inp.exported_at.date())
+    findings, risks = [], []
+    status_map = {
+        "open": "open",
+        "recovered": "closed",
+        "resolved": "closed",
+        "exempt": "deviation-approved",
+    }
+    for v in history:
+        if v.contract not in inp.scoped:
+            continue
+        risk_uuid = ids("risk", v.id)
+        risk: dict[str, Any] = {
+            "uuid": risk_uuid,
+            "title": f"{v.contract} / {v.term}: {v.title or v.kind}",
+            "description": f"Violation {v.id} opened {_ts(v.opened_at)} in run {v.opened_run}; "
+            f"latest status {v.status}: {v.last.get('reason', '')}",
+            "statement": f"Term {v.term} of contract {v.contract} does not hold "
+            f"(observed {v.last.get('observed_text') or v.last.get('observed')}, limit "
+            f"{v.last.get('limit')}).",
+            "status": status_map.get(v.state, "open"),
+        }
+        if v.exemption and v.state == "exempt":
+            risk["remediations"] = [
+                {
+                    "uuid": ids("remediation", v.id),
+                    "lifecycle": "recommendation",
+                    "title": "Approved exemption",
+                    "description": f"Exempt until {v.exemption.get('expires')}, approved by "
+                    f"{v.exemption.get('approver')}: {v.exemption.get('reason')}",
+                }
+            ]
+        if v.closure is not None:
+            risk["risk-log"] = {
+                "entries": [
+                    {
+                        "uuid": ids("risk-log", v.id),
+                        "title": f"{v.closure.action} by {v.closure.closed_by}",
+                        "description": v.closure.note or v.closure.reason or v.closure.action,
+                        "start": _ts(v.closure.closed_at),
+                        "status-change": status_map.get(v.state, "open"),
+                    }
+                ]
+            }
+        risks.append(risk)
+        findings.append(
+            {
+                "uuid": ids("finding", v.id),
+                "title": f"Violation of {v.contract} / {v.term}",
+                "description": f"{v.state}: {v.last.get('reason', '')} (runs "
+                + ", ".join(p.run for p in v.points)
+                + ")",
+                "target": {
+                    "type": "objective-id",
+                    "target-id": _token(v.contract),
+                    "status": {"state": "not-satisfied", "reason": _token(v.state)},
+                },
+                "related-risks": [{"risk-uuid": risk_uuid}],
+            }
+        )
+    return findings, risks
+
+
+def _log(inp: OscalInput, ids: _Ids, mentioned: set[str]) -> list[dict[str, Any]]:
+    entries = []
+    for path, data in sorted(inp.bundle_files.items()):
+        if not path.endswith(".toml") or not path.startswith(("reviews/", "acks/")):
+            continue
+        try:
+            doc = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        is_review = path.startswith("reviews/")
+        person = str(doc.get("reviewer" if is_review else "person", ""))
+        when = doc.get("completed" if is_review else "acknowledged")
+        if not person or not isinstance(when, datetime):
+            continue
+        mentioned.add(person)
+        signed = path.removesuffix(".toml") + ".sig" in inp.bundle_files
+        entries.append(
+            {
+                "uuid": ids("log", path),
+                "title": f"{'Review' if is_review else 'Acknowledgement'} of "
+                f"{doc.get('contract', '?')} by {person}",
+                "description": f"{path} ({'signed' if signed else 'UNSIGNED'})"
+                + (f": {doc.get('outcome')}" if is_review else f" of commit {doc.get('commit')}"),
+                "start": _ts(when),
+                "logged-by": [{"party-uuid": ids("party", person)}],
+            }
+        )
+    return entries

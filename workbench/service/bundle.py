@@ -1,0 +1,175 @@
+"""The audit-bundle service: export a signed bundle, verify one offline.
+
+One service for the CLI and the TUI (export dialog, bundle viewer):
+
+* ``BundleService(wb).export(out, options, signer=..., progress=..., cancel=...)`` builds
+  the archive, records the snapshot in ``exports/`` (one commit) and writes the file
+  atomically. ``progress(stage, done, total)`` is called between steps; ``cancel()`` is
+  polled at the same points and, when it returns True, the export stops with
+  ``BundleCancelled`` before anything is committed or written.
+* ``BundleService.verify(path, root=..., previous=..., ...)`` (a static method: it
+  needs no repository) returns a ``BundleReport`` with one ``ContractReport`` per
+  contract. ``report.ok`` is the exit status.
+* ``last_snapshot()`` says which snapshot version the next export will follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.bundle import layout as bl
+from workbench.bundle.archive import DEFAULT_LIMITS, BundleCancelled, Limits
+from workbench.bundle.export import ExportError, ExportOptions, ExportResult, build_bundle
+from workbench.service.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.bundle.verify import BundleReport
+    from workbench.service.core import Workbench
+    from workbench.signing.keys import Signer
+
+__all__ = [
+    "BundleCancelled",
+    "BundleService",
+    "ExportError",
+    "ExportOptions",
+    "ExportResult",
+    "LastSnapshot",
+]
+
+Progress = Callable[[str, int, int], None]
+Cancel = Callable[[], bool]
+
+
+@dataclass
+class LastSnapshot:
+    version: int
+    sha256: str
+    exported_at: str
+    expires: str
+    exporter: str | None
+
+
+class BundleService:
+    def __init__(self, wb: Workbench) -> None:
+        self.wb = wb
+
+    def last_snapshot(self) -> LastSnapshot | None:
+        """The latest recorded export at HEAD (None before the first one)."""
+        from workbench.signing.statement import SNAPSHOT_PREDICATE, parse_statement, sha256_hex
+
+        if self.wb.git.is_empty:
+            return None
+        files = self.wb.git.read_files(
+            "HEAD", lambda p: p in ("exports/",) or p.startswith("exports/")
+        )
+        best: tuple[int, bytes] | None = None
+        exporters: dict[int, str] = {}
+        for path, data in files.items():
+            if m := bl.EXPORT_STATEMENT_RE.fullmatch(path):
+                if best is None or int(m.group(1)) > best[0]:
+                    best = (int(m.group(1)), data)
+            elif m := bl.EXPORT_SIG_RE.fullmatch(path):
+                exporters[int(m.group(1))] = m.group(2)
+        if best is None:
+            return None
+        pred = parse_statement(best[1], SNAPSHOT_PREDICATE, subjects=None).predicate
+        return LastSnapshot(
+            best[0], sha256_hex(best[1]), pred.exportedAt, pred.expires, exporters.get(best[0])
+        )
+
+    def make_signer(
+        self, key_path: Path | None = None, agent: bool = False, passphrase: str | None = None
+    ) -> Signer:
+        """The acting person's signer (their key file, ``key_path``, or ssh-agent)."""
+        from workbench.service.signing import SigningService
+
+        return SigningService(self.wb).make_signer(
+            self.wb.actor().id, key_path=key_path, agent=agent, passphrase=passphrase
+        )
+
+    def build(
+        self,
+        options: ExportOptions,
+        signer: Signer,
+        *,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> ExportResult:
+        """The archive in memory; nothing written or committed (``export`` does both)."""
+        return build_bundle(self.wb, options, signer, progress=progress, cancel=cancel)
+
+    def export(
+        self,
+        out: Path,
+        options: ExportOptions | None = None,
+        *,
+        signer: Signer | None = None,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> ExportResult:
+        """Build, record the snapshot (commit to exports/), then write ``out`` atomically."""
+        from workbench.repo.atomic import atomic_write
+
+        options = options or ExportOptions()
+        if options.record:
+            self.wb.require_writable("record the export snapshot (use --no-record)")
+        signer = signer or self.make_signer()
+        result = self.build(options, signer, progress=progress, cancel=cancel)
+        if cancel is not None and cancel():
+            raise BundleCancelled("export cancelled")
+        if options.record:
+            person = self.wb.actor().id
+            changes: dict[str, bytes | None] = {
+                bl.export_statement(result.snapshot_version): result.snapshot,
+                bl.export_sig(result.snapshot_version, person): result.signature,
+            }
+            previous = getattr(self.wb, "_session_signer", None)
+            self.wb.use_signer(signer)
+            try:
+                result.commit = self.wb.commit(
+                    changes,
+                    f"Export audit bundle snapshot v{result.snapshot_version}\n\n"
+                    f"Snapshot sha256: {result.snapshot_sha256}\n"
+                    f"Archive sha256: {result.sha256}\n"
+                    f"Exported at {result.exported_at}, expires {result.expires}.\n",
+                )
+            finally:
+                self.wb.use_signer(previous)
+        if progress is not None:
+            progress("writing the archive", 1, 1)
+        out = Path(out)
+        if out.exists() and out.is_dir():
+            raise WorkbenchError(f"{out} is a directory")
+        atomic_write(out, result.data, mode=0o644)
+        return result
+
+    @staticmethod
+    def verify(
+        source: Path | bytes,
+        *,
+        root: str | None = None,
+        trust_bundle_root: bool = False,
+        previous: str | bytes | Path | None = None,
+        now: datetime | None = None,
+        strict: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
+        progress: Progress | None = None,
+        cancel: Cancel | None = None,
+    ) -> BundleReport:
+        from workbench.bundle.verify import verify_bundle
+
+        return verify_bundle(
+            source,
+            root=root,
+            trust_bundle_root=trust_bundle_root,
+            previous=previous,
+            now=now,
+            strict=strict,
+            limits=limits,
+            progress=progress,
+            cancel=cancel,
+        )
