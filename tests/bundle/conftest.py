@@ -1,0 +1,125 @@
+"""Real bundles exported from the signed demo (one repo copy per worker, shared)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXED_NOW
+from workbench.bundle.archive import read_archive, write_archive
+from workbench.bundle.layout import render_sums
+from workbench.bundle.verify import BundleReport, verify_bundle
+from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.core import Workbench
+from workbench.service.signing import SigningService
+from workbench.signing import keys as keymod
+
+STALE = "credit-model-to-loan-decisioning"  # v1 signed, then edited: we sign v2 here
+APPROVED = "applicant-data-to-credit-model"
+EXPORT_AT = FIXED_NOW + timedelta(hours=1)
+VERIFY_AT = FIXED_NOW + timedelta(hours=2)
+
+
+def signer(root: Path, person: str) -> keymod.FileSigner:
+    s = keymod.FileSigner(
+        root / ".git" / "handshake-workbench" / "demo-keys" / f"{person}_ed25519", None
+    )
+    s.person = person  # type: ignore[attr-defined]
+    return s
+
+
+@dataclass
+class Exported:
+    root: Path  # the repo (do not change it: shared by the worker's tests)
+    trust_root: str
+    first: bytes  # snapshot v1 (before STALE v2 was signed)
+    second: bytes  # snapshot v2 (STALE at v2)
+    no_evidence: bytes  # like second, --no-evidence-files, not recorded
+
+
+@pytest.fixture(scope="session")
+def exported(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    root = tmp_path_factory.mktemp("bundle-repo") / "demo"
+    shutil.copytree(demo_template, root, symlinks=True)
+    wb = Workbench(root, now=EXPORT_AT, actor="dana.okafor")
+    svc = BundleService(wb)
+    out = root.parent / "first.tar.gz"
+    svc.export(out, ExportOptions(), signer=signer(root, "dana.okafor"))
+    first = out.read_bytes()
+    for person in ("ravi.iyer", "sofia.marquez"):
+        w = Workbench(root, now=EXPORT_AT + timedelta(minutes=5), actor=person)
+        SigningService(w).sign(STALE, signer(root, person))
+    wb = Workbench(root, now=EXPORT_AT + timedelta(minutes=10), actor="dana.okafor")
+    out = root.parent / "second.tar.gz"
+    BundleService(wb).export(out, ExportOptions(), signer=signer(root, "dana.okafor"))
+    second = out.read_bytes()
+    no_ev = BundleService(wb).build(
+        ExportOptions(evidence_files=False, record=False), signer(root, "dana.okafor")
+    )
+    trust = SigningService(wb).registry_state().root_sha256
+    assert trust
+    return Exported(root, trust, first, second, no_ev.data)
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    return read_archive(data)
+
+
+def pack(files: dict[str, bytes], resum: bool = False) -> bytes:
+    """Re-pack (as an attacker would), optionally fixing SHA256SUMS to match."""
+    files = dict(files)
+    if resum:
+        files["SHA256SUMS"] = render_sums(files)
+    return write_archive(files, 0)
+
+
+def unpack_to(files: dict[str, bytes], target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for path, data in files.items():
+        full = target / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_bytes(data)
+    (target / "VERIFY.sh").chmod(0o755)
+    return target
+
+
+def run_verify_sh(
+    directory: Path, root: str, previous: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the bundle's VERIFY.sh for real under `sh` (dash on Debian)."""
+    args = ["sh", str(directory / "VERIFY.sh"), root] + ([previous] if previous else [])
+    env = {k: v for k, v in os.environ.items() if k != "STRICT"}
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+
+
+def verify(data: bytes, root: str, **kwargs: object) -> BundleReport:
+    return verify_bundle(data, root=root, now=VERIFY_AT, **kwargs)  # type: ignore[arg-type]
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def raw_tar(entries: list[tarfile.TarInfo | tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    """A hand-made .tar.gz (for the hardened-reader cases)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for entry in entries:
+            if isinstance(entry, tuple):
+                info, data = entry
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(entry)
+    import gzip
+
+    return gzip.compress(raw.getvalue(), mtime=0)
