@@ -571,7 +571,9 @@ async def test_usable_at_80x24(demo_repo: Path) -> None:
             assert "Quit" in screen_text(app)
         await open_editor(app, pilot)
         assert isinstance(app.screen, EditorScreen)
-        assert "Save" in screen_text(app)
+        footer = app.screen.query_one("Footer")
+        assert footer.region.y == 23 and footer.region.width == 80
+        assert any(b.binding.id == "editor.save" for b in app.screen.active_bindings.values())
         assert app.screen.query_one("#editor").size.width >= 40
 
 

@@ -34,6 +34,7 @@ from workbench.tui.messages import (
     DiffPrepared,
     DraftDiscarded,
     HistoryLoaded,
+    MarksLoaded,
     PeopleLoaded,
     StateLoaded,
 )
@@ -80,6 +81,7 @@ class WorkbenchApp(App[int]):
         self._user_keymap = keymap or {}
         self._notices = list(notices or [])
         self.loads = 0
+        self.marks_ready = False
 
     # -- basics ---------------------------------------------------------------------------
     @property
@@ -116,14 +118,24 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="state", description="load")
     def load_state(self) -> None:
+        from workbench.governance.seams import seam_views
+
         state = self.service.state()
-        views = self.service.seam_map()
+        # The plain seam views first (milliseconds), so the first screen never waits for the
+        # marks of other capabilities (signatures, reviews, violations), which follow.
+        views = seam_views(state, self.service.now.date())
         actor, error = None, None
         try:
             actor = self.service.actor(state)
         except WorkbenchError as exc:
             error = str(exc)
         self._post(self, StateLoaded(state, views, actor, error))
+        self.load_marks()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
+    def load_marks(self) -> None:
+        views = self.service.seam_map()
+        self._post(self, MarksLoaded(views))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
@@ -201,6 +213,7 @@ class WorkbenchApp(App[int]):
     # -- results --------------------------------------------------------------------------
     def on_state_loaded(self, message: StateLoaded) -> None:
         self.gov_state = message.state
+        self.marks_ready = False
         self.views = message.views
         self._view_index = {v.id: v for v in message.views}
         self.actor = message.actor
@@ -217,6 +230,12 @@ class WorkbenchApp(App[int]):
         org = message.state.settings.org.name if message.state.settings else "?"
         actor = f"{message.actor.name} ({message.actor.id})" if message.actor else "unknown person"
         self.header_info = (org, actor, self.readonly)
+        self.state_signal.publish(None)
+
+    def on_marks_loaded(self, message: MarksLoaded) -> None:
+        self.marks_ready = True
+        self.views = message.views
+        self._view_index = {v.id: v for v in message.views}
         self.state_signal.publish(None)
 
     def on_contract_saved(self, message: ContractSaved) -> None:

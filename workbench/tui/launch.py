@@ -37,7 +37,26 @@ def run(args: argparse.Namespace) -> int:
         return 2
     app = build_app(service)
     result = app.run()
-    return int(result or app.return_code or 0)
+    code = int(result or app.return_code or 0)
+    _exit_without_waiting_for_background_work(code)
+    return code
+
+
+def _exit_without_waiting_for_background_work(code: int) -> None:
+    """A still-running background computation (e.g. seam marks on a huge repo) cannot be
+    interrupted and would hold the process open after the user quit; edits are already
+    committed or kept as drafts by then, so leave at once."""
+    import os
+    import threading
+
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def build_app(service, *, cursor_blink: bool = True):  # type: ignore[no-untyped-def]

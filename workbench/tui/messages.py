@@ -80,3 +80,10 @@ class ExternalEditFinished(Message):
     contract_id: str
     text: str
     problems: list[Any]
+
+
+@dataclass
+class MarksLoaded(Message):
+    """The seam views again, now with every capability's marks (signatures, reviews, …)."""
+
+    views: list[Any]

@@ -71,8 +71,19 @@ def seam_details(view, state) -> Content:  # type: ignore[no-untyped-def]
     return Content("\n").join(lines)
 
 
+MAP_LIMIT = 150  # beyond this the map is unreadable (and slow): the list takes over
+
+
+def notice_canvas(text: str):  # type: ignore[no-untyped-def]
+    from workbench.tui.widgets.seam_map import Cell, MapCanvas
+
+    row = [Cell(ch, style="map-note") for ch in f" {text}"]
+    return MapCanvas(len(row), 2, [[Cell()] * len(row), row])
+
+
 class SeamsScreen(BaseScreen):
     BINDINGS = bindings.SEAMS
+    _large_shown = False
     HELP = "The seam map: every seam between teams, marked by state. Enter opens a contract."
 
     def compose(self) -> ComposeResult:
@@ -114,7 +125,16 @@ class SeamsScreen(BaseScreen):
         leads = {
             t.id: state.people[t.lead].name for t in state.teams.values() if t.lead in state.people
         }
-        canvas = layout_map(team_layers(state, views), views, names, leads)
+        if len(views) <= MAP_LIMIT:
+            canvas = layout_map(team_layers(state, views), views, names, leads)
+        else:
+            canvas = notice_canvas(
+                f"{len(views)} seams between {len(state.teams)} teams: too many to draw "
+                "legibly. Use the list (v) and filter by team, kind or state."
+            )
+            if not self._large_shown:
+                self._large_shown = True
+                self.call_after_refresh(self.show_view, "list-view")
         self.query_one(SeamMap).set_map(canvas, {v.id: (v.provider, v.consumer) for v in views})
         self.set_rows(views)
 

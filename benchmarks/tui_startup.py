@@ -1,0 +1,174 @@
+"""Terminal-app performance on a generated 1,000-contract repo.
+
+    python -m benchmarks.tui_startup [--contracts 1000] [--commits 300] [--runs 3]
+
+1. first screen interactive: wall time from starting `workbench` in a real terminal (tmux) until
+   the seam map shows the organisation (the state is loaded and drawn);
+2. keystroke latency (Pilot, in process): moving between rows of the seam list, and between
+   screens (1/2/3), per key including Textual's idle wait;
+3. a 10,000-row list: first render, End/PageUp, and filtering, with a UI timer measuring the
+   longest stall of the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def first_paint(repo: Path, runs: int) -> list[float]:
+    exe = Path(sys.executable).with_name("workbench")
+    out = []
+    for i in range(runs):
+        sock = Path(tempfile.mkdtemp()) / "s"
+        tmux = ["tmux", "-S", str(sock)]
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                *tmux,
+                "new-session",
+                "-d",
+                "-s",
+                "b",
+                "-x",
+                "120",
+                "-y",
+                "36",
+                "-e",
+                "TEXTUAL_ANIMATIONS=none",
+                f"{exe} --repo {repo}",
+            ],
+            check=True,
+        )
+        try:
+            while True:
+                screen = subprocess.run(
+                    [*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
+                ).stdout
+                if "Bench Org" in screen and "seams" in screen:
+                    out.append(time.perf_counter() - t0)
+                    break
+                if time.perf_counter() - t0 > 30:
+                    raise SystemExit(f"run {i}: no first screen after 30 s:\n{screen}")
+                time.sleep(0.01)
+        finally:
+            subprocess.run([*tmux, "kill-server"], check=False)
+    return out
+
+
+async def keystrokes(repo: Path) -> dict[str, list[float]]:
+    from workbench.service.core import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+    app = WorkbenchApp(Workbench(repo), cursor_blink=False)
+    out: dict[str, list[float]] = {"row": [], "screen": [], "map": []}
+    async with app.run_test(size=(120, 36)) as pilot:
+        while app.gov_state is None:
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for _ in range(20):
+            t0 = time.perf_counter()
+            await pilot.press("down")
+            out["map"].append(time.perf_counter() - t0)
+        await pilot.press("v")
+        for _ in range(30):
+            t0 = time.perf_counter()
+            await pilot.press("down")
+            out["row"].append(time.perf_counter() - t0)
+        for key in ["2", "3", "1"] * 3:
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            out["screen"].append(time.perf_counter() - t0)
+        await app.workers.wait_for_complete()
+    return out
+
+
+async def big_list(n: int = 10_000) -> dict[str, float]:
+    from textual.app import App
+
+    from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
+
+    stalls: list[float] = []
+
+    class Big(App):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield VirtualTable([Column("Seam", 34), Column("State", 20, flex=True)])
+
+        def on_mount(self) -> None:
+            self.last = time.perf_counter()
+            self.set_interval(0.01, self.tick)
+
+        def tick(self) -> None:
+            now = time.perf_counter()
+            stalls.append(now - self.last)
+            self.last = now
+
+    app = Big()
+    rows = [
+        Row(f"s{i}", (f"team-{i % 97}-to-team-{i % 89}-{i}", "governed" if i % 7 else "ungoverned"))
+        for i in range(n)
+    ]
+    result = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.focus()
+        t0 = time.perf_counter()
+        table.set_rows(rows)
+        await pilot.pause()
+        result["first render"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        await pilot.press("end")
+        result["end key"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        await pilot.press("pageup")
+        result["pageup key"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        table.set_filter("ungoverned")
+        await pilot.pause()
+        result["filter"] = time.perf_counter() - t0
+        result["longest event-loop stall"] = max(stalls) if stalls else 0.0
+    return result
+
+
+def ms(values: list[float]) -> str:
+    return f"median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contracts", type=int, default=1000)
+    parser.add_argument("--commits", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from benchmarks.generate import generate
+
+    folder = Path(tempfile.mkdtemp(prefix="tui-bench-"))
+    try:
+        repo = generate(folder / "repo", contracts=args.contracts, commits=args.commits)
+        print(f"repo: {args.contracts} contracts, {args.commits} commits")
+        if shutil.which("tmux"):
+            print(
+                f"first screen interactive (tmux, process start): {ms(first_paint(repo, args.runs))}"
+            )
+        else:
+            print("first screen: skipped (no tmux)")
+        keys = asyncio.run(keystrokes(repo))
+        print(f"seam map, next seam:      {ms(keys['map'])}")
+        print(f"seam list, next row:      {ms(keys['row'])}")
+        print(f"switch screen (1/2/3):    {ms(keys['screen'])}")
+        for name, value in asyncio.run(big_list()).items():
+            print(f"10,000-row list, {name}: {value * 1000:.0f} ms")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
