@@ -227,6 +227,8 @@ class _Registries:
         self.domain = domain
         self.find_blob = find_blob
         self.cache: dict[int, reg.Registry | None] = {}
+        self.statements: dict[int, Statement | None] = {}
+        self.state: reg.RegistryState | None = None
 
     def at(self, version: int, head: reg.Registry) -> reg.Registry | None:
         if version == head.version:
@@ -596,8 +598,12 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     contracts_index = index.get("contracts")
     if not isinstance(contracts_index, dict):
         raise BundleFormatError("bundle.json lists no contracts")
-    dirs = {p.split("/")[1] for p in files if p.startswith("contracts/")}
-    for stray in sorted(dirs - set(contracts_index)):
+    by_contract: dict[str, dict[str, bytes]] = {}
+    for path, data in files.items():
+        if path.startswith("contracts/"):
+            _, cid, rel = path.split("/", 2)
+            by_contract.setdefault(cid, {})[rel] = data
+    for stray in sorted(set(by_contract) - set(contracts_index)):
         report.add("contracts", "fail", f"contracts/{stray}/ is not in the signed index")
     total = len(contracts_index)
     for n, cid in enumerate(sorted(contracts_index)):
@@ -607,7 +613,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
             _verify_contract(
                 cid,
                 contracts_index[cid],
-                files,
+                by_contract.get(cid, {}),
                 head,
                 registries,
                 repository,
@@ -634,7 +640,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
 def _verify_contract(  # noqa: PLR0913
     cid: str,
     entry: Any,
-    files: dict[str, bytes],
+    cfiles: dict[str, bytes],
     head: reg.Registry,
     registries: _Registries,
     repository: str,
@@ -657,25 +663,33 @@ def _verify_contract(  # noqa: PLR0913
     out.head = head_version
     path = f"contracts/{cid}.toml"
     prefix = f"contracts/{cid}/"
-    present = {
-        int(m.group(1))
-        for p in files
-        if p.startswith(prefix) and (m := re.match(r"v([1-9][0-9]{0,6})/", p[len(prefix) :]))
-    }
+    present = {int(m.group(1)) for p in cfiles if (m := re.match(r"v([1-9][0-9]{0,6})/", p))}
     expected = set(range(1, head_version + 1)) if isinstance(head_version, int) else set()
     if present != expected:
         out.problems.append(
             f"versions present {sorted(present)}, the signed index says v1..v{head_version}"
         )
     current_rel = entry.get("current")
-    current = files.get(current_rel) if isinstance(current_rel, str) else None
+    current = (
+        cfiles.get(current_rel.removeprefix(prefix))
+        if isinstance(current_rel, str) and current_rel.startswith(prefix)
+        else None
+    )
     if current_rel and current is None:
         out.problems.append(f"{current_rel} is missing")
     out.current_changed = current is not None and head_version is not None
 
+    parsed: dict[bytes, Contract | None] = {}
+
     def parse_contract(data: bytes | None) -> Contract | None:
         if data is None:
             return None
+        if data in parsed:
+            return parsed[data]
+        parsed[data] = _parse(data)
+        return parsed[data]
+
+    def _parse(data: bytes) -> Contract | None:
         doc, problems = parse_document(path, data)
         if problems or doc.data is None:
             return None
@@ -685,18 +699,45 @@ def _verify_contract(  # noqa: PLR0913
             return None
 
     af = attestation_files_cls()
+    for version in sorted(expected):
+        raw = cfiles.get(f"v{version}/statement.json")
+        if raw is not None:
+            af.statements[version] = raw
+        for name, data in cfiles.items():
+            m = bl.STATEMENT_SIG_RE.fullmatch(name.removeprefix(f"v{version}/"))
+            if name.startswith(f"v{version}/") and m:
+                af.sigs.setdefault(version, {})[f"v{version}.{reg.person_of(m.group(1))}.sig"] = (
+                    data
+                )
+    # the head version's verdict, by the signing room's rules (its signature checks are
+    # reused below, so each signature is verified once)
+    verdict = None
+    if head_version is not None:
+        head_blob = cfiles.get(f"v{head_version}/contract.toml")
+        blob_now = current if current is not None else head_blob
+        verdict = contract_verdict(
+            cid,
+            parse_contract(blob_now),
+            blob_now,
+            af,
+            _state_for(head, registries),
+            repository,
+            policy,
+            now=now,
+            people=people(head.version),
+        )
+    head_checks = {c.file: c for c in verdict.checks} if verdict is not None else {}
     previous: Statement | None = None
     for version in sorted(expected):
-        base = bl.contract_dir(cid, version)
+        base = f"v{version}/"
         vr = VersionReport(version)
         out.versions.append(vr)
-        raw = files.get(base + "statement.json")
-        blob = files.get(base + "contract.toml")
+        raw = cfiles.get(base + "statement.json")
+        blob = cfiles.get(base + "contract.toml")
         if raw is None:
             vr.problems.append("statement.json is missing")
             vr.state = "invalid"
             continue
-        af.statements[version] = raw
         try:
             st = parse_statement(raw, COSIGN_PREDICATE)
         except StatementError as exc:
@@ -736,11 +777,10 @@ def _verify_contract(  # noqa: PLR0913
         # signatures: every file verifies as the principal its name claims
         sigs = {
             name.removeprefix(base): data
-            for name, data in files.items()
+            for name, data in cfiles.items()
             if name.startswith(base) and name.endswith(".sig")
         }
         valid: dict[str, int] = {}
-        af.sigs[version] = {}
         for name in sorted(sigs):
             m = bl.STATEMENT_SIG_RE.fullmatch(name)
             if not m:
@@ -748,10 +788,20 @@ def _verify_contract(  # noqa: PLR0913
                 continue
             principal = m.group(1)
             person = reg.person_of(principal)
-            af.sigs[version][f"v{version}.{person}.sig"] = sigs[name]
-            sr = _signature(
-                name, principal, sigs[name], raw, namespace, head, registries, p.registry.version
-            )
+            known = head_checks.get(f"v{version}.{person}.sig") if version == head_version else None
+            if known is not None and known.counts and known.person == person:
+                sr = SignatureReport(name, principal, "valid", known.message, head.version)
+            else:
+                sr = _signature(
+                    name,
+                    principal,
+                    sigs[name],
+                    raw,
+                    namespace,
+                    head,
+                    registries,
+                    p.registry.version,
+                )
             vr.signatures.append(sr)
             if sr.status == "invalid":
                 vr.problems.append(f"{name}: {sr.message}")
@@ -771,7 +821,7 @@ def _verify_contract(  # noqa: PLR0913
         else:
             blocked = ["the required signers cannot be computed (contract invalid)"]
         try:
-            shipped = strict_loads(files.get(base + "required.json", b""), 1 << 20)
+            shipped = strict_loads(cfiles.get(base + "required.json", b""), 1 << 20)
         except CanonicalError as exc:
             shipped = None
             vr.problems.append(f"required.json: {exc}")
@@ -793,26 +843,12 @@ def _verify_contract(  # noqa: PLR0913
         else:
             vr.state = "approved"
         out.problems += [f"v{version}: {x}" for x in vr.problems]
-    # the head version's verdict, by the signing room's rules
-    if head_version is None:
+    if verdict is None:
         out.state = "draft"
         out.reason = "never signed"
         if current is None and entry.get("current_sha256"):
             out.problems.append("current.toml is missing")
         return out
-    head_blob = files.get(bl.contract_dir(cid, head_version) + "contract.toml")
-    blob_now = current if current is not None else head_blob
-    verdict = contract_verdict(
-        cid,
-        parse_contract(blob_now),
-        blob_now,
-        af,
-        _state_for(head, registries),
-        repository,
-        policy,
-        now=now,
-        people=people(head.version),
-    )
     out.state = verdict.state
     out.reason = verdict.reason
     if verdict.state == "invalid" and not out.problems:
@@ -825,16 +861,27 @@ def _verify_contract(  # noqa: PLR0913
 
 
 def registries_statement(registries: _Registries, head: reg.Registry, version: int):  # type: ignore[no-untyped-def]
+    if version in registries.statements:
+        return registries.statements[version]
     data = registries.vfiles.get(f"{reg.REGISTRY_DIR}v{version}.statement.json")
-    if data is None or version > head.version:
-        return None
-    try:
-        return parse_statement(data, reg.REGISTRY_PREDICATE, subjects=len(reg.REGISTRY_FILES))
-    except StatementError:
-        return None
+    st = None
+    if data is not None and version <= head.version:
+        try:
+            st = parse_statement(data, reg.REGISTRY_PREDICATE, subjects=len(reg.REGISTRY_FILES))
+        except StatementError:
+            st = None
+    registries.statements[version] = st
+    return st
 
 
 def _state_for(head: reg.Registry, registries: _Registries) -> reg.RegistryState:
+    if registries.state is not None:
+        return registries.state
+    registries.state = _new_state(head, registries)
+    return registries.state
+
+
+def _new_state(head: reg.Registry, registries: _Registries) -> reg.RegistryState:
     statements = {}
     for v in range(1, head.version + 1):
         st = registries_statement(registries, head, v)

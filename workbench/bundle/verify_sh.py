@@ -74,13 +74,12 @@ fi
 special=$(find . ! -type f ! -type d | head -n 5)
 if [ -n "$special" ]; then fail "links or special files in the bundle: $special"; fi
 
-DOMAIN=$(j bundle.json '.domain')
-NS_REG=$(j bundle.json '.namespaces.registry')
-NS_CON=$(j bundle.json '.namespaces.contract')
-NS_SNAP=$(j bundle.json '.namespaces.snapshot')
-NS_ACK=$(j bundle.json '.namespaces.ack')
-NS_REV=$(j bundle.json '.namespaces.review')
-HEADV=$(j bundle.json '.registry.head')
+# shellcheck disable=SC2046
+set -- $(j bundle.json '[.domain, .namespaces.registry, .namespaces.contract, .namespaces.snapshot,
+    .namespaces.ack, .namespaces.review, .registry.head, .exporter.principal, .repository]
+    | map(tostring) | join(" ")')
+DOMAIN=${1:-?} NS_REG=${2:-?} NS_CON=${3:-?} NS_SNAP=${4:-?} NS_ACK=${5:-?} NS_REV=${6:-?}
+HEADV=${7:-?} EXPORTER=${8:-?} BREPO=${9:-?}
 case $HEADV in '' | *[!0-9]*) fail "bundle.json: no registry head"; HEADV=0 ;; esac
 
 # --- 2. the key registry chain from the pinned root --------------------------------------
@@ -102,11 +101,17 @@ if [ "$HEADV" -ge 1 ]; then
             fi
         fi
         step_ok=1
-        if [ "$(j "$st" '.predicate.registry.version')" != "$v" ]; then
+        # shellcheck disable=SC2046
+        set -- $(j "$st" '[.predicate.registry.version, (.predicate.registry.previous.statementSha256 // "none"),
+            (.subject | map(select(.name == "keys/allowed_signers" or .name == "keys/revoked_keys"
+            or .name == "keys/policy.toml" or .name == "keys/people.toml") | .name + "=" + .digest.sha256)
+            | sort | join(","))] | map(tostring) | join(" ")')
+        if [ "${1:-?}" != "$v" ]; then
             fail "registry v$v: the statement says another version (rollback or skip)"
             step_ok=0
         fi
-        pv=$(j "$st" '.predicate.registry.previous.statementSha256 // "none"')
+        pv=${2:-?}
+        subjects=${3:-}
         if [ "$v" -eq 1 ] && [ "$pv" != "none" ]; then
             fail "registry v1 must not name a previous version"
             step_ok=0
@@ -114,13 +119,12 @@ if [ "$HEADV" -ge 1 ]; then
             fail "registry v$v does not name v$((v - 1)) as previous (forked or rewritten chain)"
             step_ok=0
         fi
-        for name in allowed_signers revoked_keys policy.toml people.toml; do
-            want=$(j "$st" --arg n "keys/$name" '.subject[] | select(.name == $n) | .digest.sha256')
-            if [ "$(sha "$d/$name")" != "$want" ]; then
-                fail "registry v$v: $name does not match its statement (sha256)"
-                step_ok=0
-            fi
-        done
+        have="keys/allowed_signers=$(sha "$d/allowed_signers"),keys/people.toml=$(sha "$d/people.toml")"
+        have="$have,keys/policy.toml=$(sha "$d/policy.toml"),keys/revoked_keys=$(sha "$d/revoked_keys")"
+        if [ "$have" != "$subjects" ]; then
+            fail "registry v$v: its files do not match its statement (sha256)"
+            step_ok=0
+        fi
         dups=$(grep -v '^#' "$d/allowed_signers" 2>/dev/null | awk 'NF { print $NF }' | sort | uniq -d)
         if [ -n "$dups" ]; then
             fail "registry v$v: a key is listed under two principals in allowed_signers"
@@ -129,9 +133,12 @@ if [ "$HEADV" -ge 1 ]; then
         if [ "$v" -eq 1 ]; then old=1; else old=$((v - 1)); fi
         for k in $old $v; do
             base=registry/v$k
-            need=$(j "$base/statement.json" '.predicate.threshold')
+            # shellcheck disable=SC2046
+            set -- $(j "$base/statement.json" '[.predicate.threshold] + ([.predicate.admins[].principal] | unique) | map(tostring) | join(" ")')
+            need=${1:-?}
+            if [ $# -gt 0 ]; then shift; fi
             count=0
-            for p in $(j "$base/statement.json" '.predicate.admins[].principal' | sort -u); do
+            for p in "$@"; do
                 sig=$d/statement.$p.sig
                 if [ -f "$sig" ] && ssh-keygen -Y verify -f "$base/allowed_signers" -I "$p" \
                     -n "$NS_REG" -s "$sig" <"$st" >/dev/null 2>&1; then
@@ -156,6 +163,7 @@ fi
 if [ -d "registry/v$((HEADV + 1))" ]; then fail "registry v$((HEADV + 1)) is present but not the head in bundle.json"; fi
 HD=registry/v$HEADV
 REPO=$(j registry/v1/statement.json '.predicate.repository')
+if [ "$BREPO" != "$REPO" ]; then fail "bundle.json names another repository than registry v1"; fi
 
 # verify_any PRINCIPAL NAMESPACE SIG STATEMENT FROM_VERSION: the signature verifies with
 # the key the registry gives PRINCIPAL, in the head (current) or in an earlier version
@@ -175,7 +183,6 @@ verify_any() {
 }
 
 # --- 3. the exporter's snapshot and the signed index ---------------------------------------
-EXPORTER=$(j bundle.json '.exporter.principal')
 SNAPSIG=snapshot.$EXPORTER.sig
 if [ -f "$SNAPSIG" ] && ssh-keygen -Y verify -f "$HD/allowed_signers" -r "$HD/revoked_keys" \
     -I "$EXPORTER" -n "$NS_SNAP" -s "$SNAPSIG" <snapshot.json >/dev/null 2>&1; then
@@ -190,9 +197,11 @@ if grep -q "  bundle.json\$" "$TMP/snap.sums" && grep -q "  $HD/statement.json\$
 else
     fail "snapshot subjects do not match bundle.json and $HD/statement.json"
 fi
-if [ "$(j snapshot.json '.predicate.repository')" != "$REPO" ] || [ "$(j bundle.json '.repository')" != "$REPO" ]; then
-    fail "the snapshot or bundle.json names another repository than registry v1"
-fi
+# shellcheck disable=SC2046
+set -- $(j snapshot.json '[.predicate.snapshotVersion, .predicate.expires, (.predicate.previousSnapshot // "null"),
+    .predicate.repository] | map(tostring) | join(" ")')
+SNAPV=${1:-?} EXPIRES=${2:-?} SNAPPREV=${3:-?}
+if [ "${4:-?}" != "$REPO" ]; then fail "the snapshot names another repository than registry v1"; fi
 j bundle.json '.files | to_entries[] | "\(.value)  \(.key)"' >"$TMP/index.sums"
 if sha256sum -c --quiet --strict "$TMP/index.sums" >"$TMP/index.out" 2>&1; then
     ok "bundle.json (signed) lists the sha256 of every file and they match"
@@ -211,26 +220,28 @@ else
     diff "$TMP/indexed" "$TMP/have" | sed -n 's/^< /      missing: /p; s/^> /      extra:   /p'
 fi
 
-SNAPV=$(j snapshot.json '.predicate.snapshotVersion')
-EXPIRES=$(j snapshot.json '.predicate.expires')
 case $SNAPV in '' | *[!0-9]*) fail "snapshot.json: no snapshotVersion"; SNAPV=1 ;; esac
 k=1
 prev_snap="null"
 chain_ok=1
 while [ "$k" -lt "$SNAPV" ]; do
     f=exports/v$k.snapshot.json
-    if [ "$(j "$f" '.predicate.snapshotVersion')" != "$k" ] || [ "$(j "$f" '.predicate.previousSnapshot // "null"')" != "$prev_snap" ]; then
+    if [ "$(j "$f" '[.predicate.snapshotVersion, (.predicate.previousSnapshot // "null")] | map(tostring) | join(" ")')" != "$k $prev_snap" ]; then
         fail "earlier snapshot v$k is missing or does not chain"
         chain_ok=0
     fi
     prev_snap=$(sha "$f")
     k=$((k + 1))
 done
-if [ "$(j snapshot.json '.predicate.previousSnapshot // "null"')" != "$prev_snap" ]; then
+if [ "$SNAPPREV" != "$prev_snap" ]; then
     fail "snapshot v$SNAPV does not name the earlier snapshot v$((SNAPV - 1)) as previous"
     chain_ok=0
 fi
-if [ "$chain_ok" -eq 1 ]; then ok "snapshot v$SNAPV extends the chain of earlier snapshots v1..v$((SNAPV - 1))"; fi
+if [ "$chain_ok" -eq 1 ] && [ "$SNAPV" -gt 1 ]; then
+    ok "snapshot v$SNAPV extends the chain of earlier snapshots v1..v$((SNAPV - 1))"
+elif [ "$chain_ok" -eq 1 ]; then
+    ok "snapshot v1 is the first export (no earlier snapshots)"
+fi
 if [ -n "$PREV" ]; then
     found=""
     if [ "$(sha snapshot.json)" = "$PREV" ]; then found=$SNAPV; fi
@@ -257,8 +268,9 @@ else
 fi
 
 # --- 4. contracts -------------------------------------------------------------------------------
-for cid in $(j bundle.json '.contracts | keys[]'); do
-    head=$(j bundle.json --arg c "$cid" '.contracts[$c].head // "none"')
+j bundle.json '.contracts | to_entries[] | [.key, (.value.head // "none"), (.value.current // "none"),
+    (.value.head_statement_sha256 // "none")] | map(tostring) | join(" ")' >"$TMP/contracts"
+while read -r cid head curfile headsha; do
     if [ "$head" = "none" ]; then
         note "contract $cid: draft (never signed)"
         continue
@@ -275,27 +287,32 @@ for cid in $(j bundle.json '.contracts | keys[]'); do
             cfail=1
             break
         fi
-        if [ "$(j "$st" '.subject | length')" != 1 ] || [ "$(j "$st" '.subject[0].name')" != "contracts/$cid.toml" ]; then
+        # shellcheck disable=SC2046
+        set -- $(j "$st" '[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
+            .predicate.contract.id, .predicate.contract.version, .predicate.repository,
+            (.predicate.contract.previous.statementSha256 // "none"), .predicate.registry.version,
+            .predicate.registry.statementSha256] | map(tostring) | join(" ")')
+        if [ "${1:-?}" != 1 ] || [ "${2:-?}" != "contracts/$cid.toml" ]; then
             fail "$cid v$n: the statement is not about contracts/$cid.toml"
             cfail=1
         fi
-        if [ "$(sha "$d/contract.toml")" != "$(j "$st" '.subject[0].digest.sha256')" ]; then
+        if [ "$(sha "$d/contract.toml")" != "${3:-?}" ]; then
             fail "$cid v$n: contract.toml does not match the statement's subject digest"
             cfail=1
         fi
-        if [ "$(j "$st" '.predicate.contract.id')" != "$cid" ] || [ "$(j "$st" '.predicate.contract.version')" != "$n" ] \
-            || [ "$(j "$st" '.predicate.repository')" != "$REPO" ]; then
+        if [ "${4:-?}" != "$cid" ] || [ "${5:-?}" != "$n" ] || [ "${6:-?}" != "$REPO" ]; then
             fail "$cid v$n: the statement names another contract, version or repository"
             cfail=1
         fi
-        pv=$(j "$st" '.predicate.contract.previous.statementSha256 // "none"')
+        pv=${7:-?}
         if { [ "$n" -eq 1 ] && [ "$pv" != "none" ]; } || { [ "$n" -gt 1 ] && [ "$pv" != "$prev" ]; }; then
             fail "$cid v$n: does not name v$((n - 1)) as previous (forked chain)"
             cfail=1
         fi
-        rv=$(j "$st" '.predicate.registry.version')
+        rv=${8:-?}
+        rsha=${9:-?}
         case $rv in '' | *[!0-9]*) rv=1 ;; esac
-        if [ "$(sha "registry/v$rv/statement.json")" != "$(j "$st" '.predicate.registry.statementSha256')" ]; then
+        if [ "$(sha "registry/v$rv/statement.json")" != "$rsha" ]; then
             fail "$cid v$n: names registry v$rv with a digest that is not in the chain"
             cfail=1
         fi
@@ -313,14 +330,17 @@ for cid in $(j bundle.json '.contracts | keys[]'); do
             fi
         done
         missing=""
-        for p in $(j "$d/required.json" '.required[]'); do
+        # shellcheck disable=SC2046
+        set -- $(j "$d/required.json" '[(.blocked | length)] + .required | map(tostring) | join(" ")')
+        blocked=${1:-?}
+        if [ $# -gt 0 ]; then shift; fi
+        for p in "$@"; do
             if [ -f "$d/statement.$p.sig" ] && verify_any "$p" "$NS_CON" "$d/statement.$p.sig" "$st" "$rv"; then
                 if [ "$WHERE" != "$HEADV" ]; then current=0; fi
             else
                 missing="$missing $p"
             fi
         done
-        blocked=$(j "$d/required.json" '.blocked | length')
         if [ -n "$missing" ] || [ "$blocked" != 0 ]; then
             state="pending (missing:${missing:- none}; blocked requirements: $blocked)"
         elif [ "$n" -eq "$head" ] && [ "$current" -eq 0 ]; then
@@ -331,14 +351,14 @@ for cid in $(j bundle.json '.contracts | keys[]'); do
         prev=$(sha "$st")
         n=$((n + 1))
     done
-    if [ -n "$(j bundle.json --arg c "$cid" '.contracts[$c].current // empty')" ]; then
+    if [ "$curfile" != "none" ]; then
         state="stale: contracts/$cid/current.toml changed after v$head ($state at v$head)"
     fi
     if [ -d "contracts/$cid/v$((head + 1))" ]; then
         fail "$cid: v$((head + 1)) is present but bundle.json says the head is v$head"
         cfail=1
     fi
-    if [ "$(j bundle.json --arg c "$cid" '.contracts[$c].head_statement_sha256')" != "$prev" ]; then
+    if [ "$headsha" != "$prev" ]; then
         fail "$cid: the head statement is not the one the signed index names (mix-and-match?)"
         cfail=1
     fi
@@ -350,7 +370,7 @@ for cid in $(j bundle.json '.contracts | keys[]'); do
             ;;
         esac
     fi
-done
+done <"$TMP/contracts"
 
 # --- 5. signed records: reviews, acknowledgements, receipts --------------------------------------
 find . -path './reviews/*' -name '*.statement.json' -o -path './acks/*' -name '*.statement.json' \
@@ -359,13 +379,16 @@ nrec=0
 while read -r st; do
     stem=${st%.statement.json}
     rec=$stem.toml
-    if [ "$(j "$st" '.subject[0].name')" != "$rec" ] || [ "$(sha "$rec")" != "$(j "$st" '.subject[0].digest.sha256')" ]; then
+    # shellcheck disable=SC2046
+    set -- $(j "$st" '[.subject[0].name, .subject[0].digest.sha256, .predicate.person,
+        .predicate.registry.version] | map(tostring) | join(" ")')
+    if [ "${1:-?}" != "$rec" ] || [ "$(sha "$rec")" != "${2:-?}" ]; then
         fail "$rec: does not match its statement"
         continue
     fi
     case $st in acks/*) ns=$NS_ACK ;; *) ns=$NS_REV ;; esac
-    p="$(j "$st" '.predicate.person')@$DOMAIN"
-    rv=$(j "$st" '.predicate.registry.version')
+    p="${3:-?}@$DOMAIN"
+    rv=${4:-?}
     case $rv in '' | *[!0-9]*) rv=1 ;; esac
     if verify_any "$p" "$ns" "$stem.sig" "$st" "$rv"; then
         nrec=$((nrec + 1))
