@@ -196,32 +196,43 @@ def _check_one(
             f"key {fpr} is not in registry v{registry.version}",
             fingerprint=fpr,
         )
-    who = dict(person=key.person, principal=key.principal, fingerprint=fpr)
+    person, principal = key.person, key.principal
     if parsed.namespace != namespace:
         return SignatureCheck(
             name,
             "wrong-namespace",
             f"made for namespace {parsed.namespace!r}, not {namespace!r}",
-            **who,
+            person,
+            principal,
+            fpr,
         )
     if namespace not in key.namespaces:
         return SignatureCheck(
-            name, "not-allowed", f"{key.person}'s key is not allowed to sign {namespace}", **who
+            name,
+            "not-allowed",
+            f"{person}'s key is not allowed to sign {namespace}",
+            person,
+            principal,
+            fpr,
         )
+    # The signed data depends only on the statement, namespace and hash algorithm:
+    # computed once per statement and algorithm, not per signature.
     data = data_by_alg.get(parsed.hash_alg)
     if data is None:
         data = data_by_alg[parsed.hash_alg] = sshsig.signed_data(
             namespace, parsed.hash_alg, message
         )
     try:
-        sshsig.verify_parsed(parsed, data, key.public_key())
+        sshsig.verify_parsed(parsed, data, key.key or key.public_key())
     except SigningError as exc:
-        return SignatureCheck(name, "bad", str(exc), **who)
+        return SignatureCheck(name, "bad", str(exc), person, principal, fpr)
     if now is not None and not key.valid_at(now):
         return SignatureCheck(
             name,
             "expired",
-            f"{key.person}'s key expired at {key.valid_before:%Y-%m-%dT%H:%M:%SZ}",
-            **who,
+            f"{person}'s key expired at {key.valid_before:%Y-%m-%dT%H:%M:%SZ}",
+            person,
+            principal,
+            fpr,
         )
-    return SignatureCheck(name, "valid", f"good signature by {key.person}", **who)
+    return SignatureCheck(name, "valid", f"good signature by {person}", person, principal, fpr)

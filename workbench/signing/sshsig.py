@@ -268,12 +268,14 @@ def _dearmor(armored: bytes) -> bytes:
     # Fast path for well-formed armor (the common case in bulk verification); any
     # input it does not accept goes through the detailed checks below for the message.
     if len(armored) <= MAX_ARMORED_BYTES and (m := _ARMOR_FAST.fullmatch(armored)):
+        # The pattern admits only base64 characters, and the re-encoding must give the
+        # same text back: together, exactly what the checked path accepts.
         joined = m.group(1).replace(b"\n", b"")
         try:
-            blob = base64.b64decode(joined, validate=True)
+            blob = binascii.a2b_base64(joined)
         except (binascii.Error, ValueError):
             blob = None
-        if blob is not None and base64.b64encode(blob) == joined:
+        if blob is not None and binascii.b2a_base64(blob, newline=False) == joined:
             return blob
     return _dearmor_checked(armored)
 
@@ -316,7 +318,61 @@ def _dearmor_checked(armored: bytes) -> bytes:
 # --- parse / sign / verify ---------------------------------------------------
 
 
+# Fixed parts of the only layout ``sign`` (and ssh-keygen, for an Ed25519 key) produces:
+# magic, version 1, the 51-byte key blob header, ... and the 83-byte signature blob.
+_FAST_KEY_PREFIX = (
+    MAGIC
+    + struct.pack(">II", SIG_VERSION, 4 + len(KEY_TYPE) + 4 + ED25519_PUBLIC_LEN)
+    + _string(KEY_TYPE.encode())
+    + struct.pack(">I", ED25519_PUBLIC_LEN)
+)
+_FAST_KEY_END = len(_FAST_KEY_PREFIX) + ED25519_PUBLIC_LEN
+_FAST_SIG_PREFIX = (
+    struct.pack(">I", 4 + len(KEY_TYPE) + 4 + ED25519_SIG_LEN)
+    + _string(KEY_TYPE.encode())
+    + struct.pack(">I", ED25519_SIG_LEN)
+)
+_FAST_SIG_TAIL = len(_FAST_SIG_PREFIX) + ED25519_SIG_LEN
+_FAST_HASH_ALGS = {alg.encode(): alg for alg in HASH_ALGS}
+_U32 = struct.Struct(">I").unpack_from
+
+
+def _parse_blob_fast(blob: bytes) -> SshSignature | None:
+    """The fixed Ed25519 layout in a few slices, or None for anything else.
+
+    Accepts exactly the blobs ``_parse_blob_strict`` accepts that have this layout, with
+    the same result; every other blob (including every malformed one) returns None and
+    goes through the strict parser, which produces the rejection.
+    """
+    if not blob.startswith(_FAST_KEY_PREFIX) or len(blob) < _FAST_KEY_END + 4:
+        return None
+    (ns_len,) = _U32(blob, _FAST_KEY_END)
+    pos = _FAST_KEY_END + 4 + ns_len
+    # namespace | reserved (must be empty) | hash algorithm length
+    if ns_len == 0 or len(blob) < pos + 8 or blob[pos : pos + 4] != b"\0\0\0\0":
+        return None
+    (hash_len,) = _U32(blob, pos + 4)
+    end = pos + 8 + hash_len
+    if len(blob) != end + _FAST_SIG_TAIL or not blob.startswith(_FAST_SIG_PREFIX, end):
+        return None
+    hash_alg = _FAST_HASH_ALGS.get(blob[pos + 8 : end])
+    namespace = blob[_FAST_KEY_END + 4 : pos]
+    if hash_alg is None or not namespace.isascii():
+        return None
+    return SshSignature(
+        blob[len(_FAST_KEY_PREFIX) : _FAST_KEY_END],
+        namespace.decode("ascii"),
+        hash_alg,
+        blob[end + len(_FAST_SIG_PREFIX) :],
+        blob,
+    )
+
+
 def _parse_blob(blob: bytes) -> SshSignature:
+    return _parse_blob_fast(blob) or _parse_blob_strict(blob)
+
+
+def _parse_blob_strict(blob: bytes) -> SshSignature:
     reader = _Reader(blob, "SSHSIG")
     if reader.take(len(MAGIC), "magic") != MAGIC:
         raise SignatureFormatError("not an SSHSIG signature (wrong magic)")
