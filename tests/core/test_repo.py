@@ -261,3 +261,50 @@ def test_toml_written_through_the_service_is_normalised(demo_repo: Path) -> None
     )
     assert wb.git.blob_at(commit, "actions/x.toml") == b'title = "a"\nowner = "b"\n'
     assert wb.git.blob_at(commit, "notes/raw.bin") == b"a\r\nb"
+
+
+def test_history_matches_git_log_for_every_contract(demo_repo: Path) -> None:
+    wb = Workbench(demo_repo, now=FIXED_NOW)
+    for path in sorted((demo_repo / "contracts").glob("*.toml")):
+        rel = f"contracts/{path.name}"
+        ours = [c.id for c in wb.git.history(rel)]
+        theirs = git(demo_repo, "log", "--format=%H", "--", rel).split()
+        assert ours == theirs, rel
+
+
+def test_history_of_a_deleted_file_and_a_merge(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "r")
+    a = Author("A", "a@x.org")
+    repo.commit_files(
+        {"contracts/x.toml": b"1\n", "contracts/y.toml": b"1\n"}, "add", a, when=FIXED_NOW
+    )
+    repo.commit_files({"contracts/x.toml": None}, "drop x", a, when=FIXED_NOW)
+    git(tmp_path / "r", "checkout", "-q", "-b", "side", "HEAD~1")
+    (tmp_path / "r/contracts/y.toml").write_text("2\n")
+    git(
+        tmp_path / "r",
+        "-c",
+        "user.name=B",
+        "-c",
+        "user.email=b@x.org",
+        "commit",
+        "-qam",
+        "y on side",
+    )
+    git(tmp_path / "r", "checkout", "-q", "main")
+    git(
+        tmp_path / "r",
+        "-c",
+        "user.name=B",
+        "-c",
+        "user.email=b@x.org",
+        "merge",
+        "-q",
+        "--no-edit",
+        "side",
+    )
+    repo = GitRepo(tmp_path / "r")
+    for rel in ("contracts/x.toml", "contracts/y.toml"):
+        assert [c.id for c in repo.history(rel)] == git(
+            tmp_path / "r", "log", "--format=%H", "--", rel
+        ).split()
