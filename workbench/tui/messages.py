@@ -87,3 +87,78 @@ class MarksLoaded(Message):
     """The seam views again, now with every capability's marks (signatures, reviews, …)."""
 
     views: list[Any]
+
+
+# -- signing, key registry, audit bundles (issues 4 and 7) ---------------------------------
+@dataclass
+class VerdictLoaded(Message):
+    """The signature verdict of one contract at HEAD."""
+
+    contract_id: str
+    verdict: Any
+
+
+@dataclass
+class SignPrepared(Message):
+    """What a signature would sign (a `SignPreview`, or registry details) and the key's needs."""
+
+    subject: Any
+    needs_passphrase: bool
+    key_note: str | None = None
+
+
+@dataclass
+class SignerRejected(Message):
+    """The key could not be used (wrong passphrase, no key, ssh-agent failed): ask again."""
+
+    message: str
+
+
+@dataclass
+class SignRefused(Message):
+    """The service refused to sign (the reason says why and what to do)."""
+
+    reason: str
+
+
+@dataclass
+class ContractSigned(Message):
+    result: Any
+
+
+@dataclass
+class RegistryLoaded(Message):
+    view: Any
+
+
+@dataclass
+class RegistrySigned(Message):
+    change: Any
+
+
+@dataclass
+class BundleProgressed(Message):
+    """A step of a bundle export or verification (from the service's progress callback)."""
+
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass
+class BundleExported(Message):
+    path: Any
+    result: Any
+
+
+@dataclass
+class BundleCancelledByUser(Message):
+    """An export or verification stopped at the user's request: nothing was written."""
+
+    what: str
+
+
+@dataclass
+class BundleVerified(Message):
+    path: Any
+    report: Any
