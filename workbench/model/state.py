@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from workbench.model import toml_cache
 from workbench.model.contract import ACCOUNTABLE_FIELDS, Contract
 from workbench.model.locate import Locations, locate
 from workbench.model.people import PeopleFile, Person, Team
@@ -127,7 +128,7 @@ def parse_document(path: str, raw: bytes) -> tuple[Document, list[Problem]]:
     if text is None or problems:
         return Document(path, raw, text, None), problems
     try:
-        data = tomllib.loads(text)
+        data = toml_cache.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_ERROR_POS.search(message)

@@ -71,6 +71,7 @@ class Workbench:
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
+        self._parse_store_loaded = False
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -114,6 +115,7 @@ class Workbench:
             if hit is not None:
                 return hit
         files = self.files(commit or WORKTREE)
+        self._load_parse_store()
         digest = hashlib.sha256()
         for path in sorted(files):
             data = files[path]
@@ -124,6 +126,7 @@ class Workbench:
             state = self._cache.get(key)
         if state is None:
             state = load_state(files, self.now.date())
+            self.save_parse_store()
         with self._lock:
             self._cache[key] = state
             if commit is not None:
@@ -131,6 +134,20 @@ class Workbench:
             while len(self._cache) > 16:
                 self._cache.pop(next(iter(self._cache)))
         return state
+
+    def _load_parse_store(self) -> None:
+        if not self._parse_store_loaded:
+            from workbench.repo import parse_store
+
+            parse_store.load(self.root)
+            self._parse_store_loaded = True
+
+    def save_parse_store(self) -> None:
+        """Persist newly parsed TOML so the next command in this clone skips parsing it."""
+        from workbench.repo import parse_store
+
+        if not self.readonly:
+            parse_store.save(self.root)
 
     def contract(self, contract_id: str, rev: str = WORKTREE) -> ContractDoc:
         state = self.state(rev)
