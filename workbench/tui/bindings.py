@@ -62,6 +62,7 @@ CONTRACT = [
     Binding("o", "change_person", "Change person", id="contract.change-person"),
     Binding("E", "external_editor", "$EDITOR", id="contract.external-editor"),
     Binding("H", "history", "History", id="contract.history"),
+    Binding("s", "sign", "Sign", id="sign.contract", tooltip="Co-sign this contract"),
     Binding("escape", "back", "Back", id="contract.back"),
 ]
 
@@ -88,7 +89,27 @@ CONFIRM = [
     Binding("n,escape", "cancel", "No", id="confirm.no"),
 ]
 
+SIGN = [
+    Binding("escape", "cancel", "Cancel", id="sign.cancel"),
+    Binding("ctrl+g", "toggle_agent", "ssh-agent", id="sign.agent", show=False),
+]
+
+REGISTRY = [
+    Binding("s", "sign_pending", "Sign pending version", id="registry.sign"),
+    Binding("escape", "back", "Back", id="registry.back"),
+]
+
+EXPORT = [
+    Binding("escape", "cancel", "Cancel", id="bundle.export-cancel"),
+]
+
+BUNDLE = [
+    Binding("ctrl+o", "verify", "Verify", id="bundle.verify"),
+    Binding("escape", "back", "Back / cancel", id="bundle.back"),
+]
+
 ALL = APP + SEAMS + SEAM_MAP + LIST + CONTRACTS + CONTRACT + EDITOR + HISTORY + PEOPLE + CONFIRM
+ALL += SIGN + REGISTRY + EXPORT + BUNDLE
 KNOWN_IDS = {b.id for b in ALL if b.id}
 
 
