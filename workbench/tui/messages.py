@@ -162,3 +162,116 @@ class BundleCancelledByUser(Message):
 class BundleVerified(Message):
     path: Any
     report: Any
+
+
+# -- evidence, violations and obligations (issues 5 and 6) -------------------------------------
+@dataclass
+class ViolationsLoaded(Message):
+    """Every violation episode, plus each term's status/observed series across runs."""
+
+    violations: list[Any]
+    series: dict[Any, list[Any]]
+    runs: int
+
+
+@dataclass
+class FindingLoaded(Message):
+    """One term's finding (the run of a violation, or the latest run) and the violation."""
+
+    key: tuple[str, str]
+    finding: dict[str, Any] | None
+    violation: Any | None
+    views: list[str]
+
+
+@dataclass
+class RowsFetched(Message):
+    """The first page of a query's result and its row count (evidence rows, the console)."""
+
+    request: int
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    total: int
+    elapsed: float
+
+
+@dataclass
+class PageFetched(Message):
+    request: int
+    offset: int
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass
+class QueryStopped(Message):
+    """A query that produced no result: refused, cancelled, timed out or failed."""
+
+    request: int
+    outcome: str  # refused | cancelled | timeout | failed
+    reason: str
+
+
+@dataclass
+class ViolationClosed(Message):
+    closure: Any
+
+
+@dataclass
+class ConsoleOpened(Message):
+    console: Any
+
+
+@dataclass
+class DueLoaded(Message):
+    items: list[Any]
+    notices: list[Any]
+
+
+@dataclass
+class RecordSigned(Message):
+    """A review, acknowledgement or receipt was recorded (signed when there is a registry)."""
+
+    what: str
+    results: list[Any]
+
+
+@dataclass
+class ActionsLoaded(Message):
+    actions: list[Any]
+    texts: dict[str, str]
+
+
+@dataclass
+class ActionLinted(Message):
+    action_id: str
+    text: str
+    problems: list[Any]
+
+
+@dataclass
+class ActionSaved(Message):
+    action_id: str
+    commit: str
+
+
+@dataclass
+class DiagnosticLoaded(Message):
+    diagnostic: Any
+
+
+@dataclass
+class DiagnosticAnswered(Message):
+    seam: str
+    commit: str
+
+
+@dataclass
+class GatePreviewed(Message):
+    result: Any
+
+
+@dataclass
+class ReportRendered(Message):
+    which: str  # weekly | boundary
+    title: str
+    text: str
