@@ -210,6 +210,14 @@ class WorkbenchApp(App[int]):
     def load_people(self, target: MessagePump) -> None:
         self._post(target, PeopleLoaded(self.service.people_usage()))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="verdict", description="verdict")
+    def load_verdict(self, target: MessagePump, contract_id: str) -> None:
+        from workbench.service.signing import SigningService
+        from workbench.tui.messages import VerdictLoaded
+
+        verdict = SigningService(self.service).verdict(contract_id)
+        self._post(target, VerdictLoaded(contract_id, verdict))
+
     # -- results --------------------------------------------------------------------------
     def on_state_loaded(self, message: StateLoaded) -> None:
         self.gov_state = message.state
@@ -263,6 +271,59 @@ class WorkbenchApp(App[int]):
             title = f"Unexpected error ({doing or 'working'})"
             message = f"{type(exc).__name__}: {exc}"
         self.push_screen(ErrorModal(title, message, details))
+
+    def show_refusal(self, title: str, reason: str) -> None:
+        """A refused action (signing, registry): a plain dialog that says why, no traceback."""
+        from workbench.tui.modals.error import ErrorModal
+
+        self.push_screen(ErrorModal(title, reason))
+
+    # -- signing, key registry, audit bundles (issue 4 and 7 screens) ------------------------
+    def sign_contract(self, contract_id: str) -> None:
+        from workbench.tui.modals.sign import SignModal
+
+        if self.readonly:
+            self.notify("Read-only mode: cannot sign", severity="warning")
+            return
+        self.push_screen(SignModal(contract_id), self._contract_signed)
+
+    def _contract_signed(self, result: Any) -> None:
+        if result is None:
+            return
+        verdict = result.verdict
+        outcome = f"{verdict.state}: {verdict.reason}" if verdict else "signed"
+        if result.already_signed:
+            text = f"{result.contract_id} v{result.version} was already signed by you ({outcome})"
+        else:
+            commit = (result.commit or "")[:8]
+            text = (
+                f"Signed {result.contract_id} v{result.version} as {result.person} "
+                f"(commit {commit}); verdict {outcome}"
+            )
+        self.notify(text, title="Signed", markup=False, timeout=8)
+        self.load_state()
+
+    def show_registry(self) -> None:
+        from workbench.tui.screens.registry import RegistryScreen
+
+        self.push_screen(RegistryScreen())
+
+    def export_bundle(self) -> None:
+        from workbench.tui.modals.export import ExportModal
+
+        if self.readonly:
+            self.notify("Read-only mode: an export records its snapshot", severity="warning")
+            return
+        self.push_screen(ExportModal(), self._bundle_exported)
+
+    def _bundle_exported(self, path: Any) -> None:
+        if path is not None:
+            self.last_bundle = path
+
+    def verify_bundle(self, path: Any = None) -> None:
+        from workbench.tui.screens.bundle import BundleScreen
+
+        self.push_screen(BundleScreen(path or getattr(self, "last_bundle", None)))
 
     # -- navigation -----------------------------------------------------------------------
     def action_show_seams(self) -> None:

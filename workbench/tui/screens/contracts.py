@@ -214,6 +214,7 @@ class ContractScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield TopBar(f"contract {self.contract_id}")
         with VerticalScroll(id="contract-scroll"):
+            yield Static("Signatures: loading…", id="contract-verdict")
             yield Static("loading…", id="contract-detail")
         yield Footer()
 
@@ -231,9 +232,18 @@ class ContractScreen(BaseScreen):
             return
         problems = [p for p in state.problems_for(doc.path)]
         detail.update(contract_content(doc, state, self.wb.today, problems))
+        self.wb.load_verdict(self, self.contract_id)
+
+    def on_verdict_loaded(self, message) -> None:  # type: ignore[no-untyped-def]
+        from workbench.tui.screens.signing import verdict_content
+
+        if message.contract_id == self.contract_id:
+            self.query_one("#contract-verdict", Static).update(
+                verdict_content(message.verdict, self.wb.gov_state)
+            )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("change_person", "external_editor") and self.wb.readonly:
+        if action in ("change_person", "external_editor", "sign") and self.wb.readonly:
             return None
         return True
 
@@ -248,6 +258,9 @@ class ContractScreen(BaseScreen):
 
     def action_external_editor(self) -> None:
         self.wb.external_edit(self.contract_id)
+
+    def action_sign(self) -> None:
+        self.wb.sign_contract(self.contract_id)
 
     def action_back(self) -> None:
         self.dismiss()

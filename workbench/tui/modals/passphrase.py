@@ -1,0 +1,172 @@
+"""The key part of every signing dialog: what you sign, then your passphrase or ssh-agent.
+
+`KeyModal` is the base of the contract sign dialog (`modals/sign.py`) and the registry sign
+dialog (`screens/registry.py`). A subclass loads what is signed in a thread worker
+(`prepare`, posting `SignPrepared`) and signs in another (`run_sign`, posting `SignerRejected`,
+`SignRefused` or its own result message). A wrong passphrase keeps the dialog open with the
+message under the field; a refusal closes it and shows why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from workbench.tui import bindings
+from workbench.tui.messages import SignerRejected, SignPrepared, SignRefused
+
+if TYPE_CHECKING:
+    from workbench.tui.app import WorkbenchApp
+
+
+def probe_key(make_signer: Any) -> tuple[bool, str | None]:
+    """(needs a passphrase, a note about the key) by trying the key without a passphrase."""
+    from workbench.signing.errors import KeyLoadError, PassphraseRequired
+
+    try:
+        make_signer()
+    except PassphraseRequired:
+        return True, None
+    except KeyLoadError as exc:
+        return False, f"{exc} (you can still use ssh-agent)"
+    return False, None
+
+
+def key_error_message(exc: BaseException) -> str:
+    from workbench.signing.errors import PassphraseRequired, WrongPassphrase
+
+    if isinstance(exc, WrongPassphrase):
+        return "Wrong passphrase: try again."
+    if isinstance(exc, PassphraseRequired):
+        return "This key is encrypted: type its passphrase."
+    return str(exc)
+
+
+class KeyModal(ModalScreen[Any]):
+    """Shows the subject, asks for the key; subclasses implement `prepare` and `run_sign`."""
+
+    BINDINGS = bindings.SIGN
+    action_label = "Sign"
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.needs_passphrase = False
+        self.busy = True
+        self.subject: Any = None
+        self.service: Any = None  # the app's Workbench, read on mount (workers use it)
+
+    @property
+    def wb(self) -> WorkbenchApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog sign-dialog"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            with VerticalScroll(id="sign-body"):
+                yield Static("loading…", id="sign-body-text")
+            yield Input(password=True, placeholder="passphrase of your key", id="passphrase")
+            yield Checkbox("use ssh-agent (ctrl+g)", id="use-agent")
+            yield Label("", id="key-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.action_label} (enter)", id="sign", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.service = self.wb.service
+        self.query_one("#passphrase").display = False
+        self.query_one("#sign", Button).disabled = True
+        self.query_one("#cancel", Button).focus()
+        self.prepare()
+
+    # -- subclass hooks -----------------------------------------------------------------
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def run_sign(self, passphrase: str | None, agent: bool) -> None:
+        raise NotImplementedError
+
+    def body(self, subject: Any) -> Content:
+        raise NotImplementedError
+
+    def can_sign(self, subject: Any) -> str | None:
+        """None, or why there is nothing to sign (the button stays disabled)."""
+        return None
+
+    # -- flow -------------------------------------------------------------------------------
+    def on_sign_prepared(self, message: SignPrepared) -> None:
+        self.subject = message.subject
+        self.needs_passphrase = message.needs_passphrase
+        self.query_one("#sign-body-text", Static).update(self.body(message.subject))
+        blocked = self.can_sign(message.subject)
+        self.busy = False
+        self.query_one("#key-error", Label).update(blocked or message.key_note or "")
+        if blocked:
+            return
+        self.query_one("#sign", Button).disabled = False
+        field = self.query_one("#passphrase", Input)
+        field.display = self.needs_passphrase
+        (field if self.needs_passphrase else self.query_one("#sign", Button)).focus()
+
+    def submit(self) -> None:
+        if self.busy or self.subject is None or self.query_one("#sign", Button).disabled:
+            return
+        agent = self.query_one("#use-agent", Checkbox).value
+        passphrase = self.query_one("#passphrase", Input).value
+        if self.needs_passphrase and not agent and not passphrase:
+            self.query_one("#key-error", Label).update("Type the passphrase of your key.")
+            return
+        self.busy = True
+        self.query_one("#sign", Button).disabled = True
+        self.query_one("#key-error", Label).update("signing…")
+        self.run_sign(passphrase or None, agent)
+
+    def on_signer_rejected(self, message: SignerRejected) -> None:
+        self.busy = False
+        self.query_one("#key-error", Label).update(message.message)
+        self.query_one("#sign", Button).disabled = False
+        field = self.query_one("#passphrase", Input)
+        field.value = ""
+        if not self.query_one("#use-agent", Checkbox).value:
+            self.needs_passphrase = True
+            field.display = True
+            field.focus()
+
+    def on_sign_refused(self, message: SignRefused) -> None:
+        self.dismiss(None)
+        self.wb.show_refusal(self.title_text, message.reason)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.dismiss(None)
+            self.wb.show_error(event.worker.error, event.worker.description or "sign")
+
+    @on(Input.Submitted, "#passphrase")
+    def passphrase_submitted(self) -> None:
+        self.submit()
+
+    @on(Checkbox.Changed, "#use-agent")
+    def agent_toggled(self, event: Checkbox.Changed) -> None:
+        self.query_one("#passphrase").display = self.needs_passphrase and not event.value
+
+    @on(Button.Pressed, "#sign")
+    def sign_pressed(self) -> None:
+        self.submit()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_toggle_agent(self) -> None:
+        box = self.query_one("#use-agent", Checkbox)
+        box.value = not box.value
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
