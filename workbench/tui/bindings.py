@@ -24,6 +24,8 @@ APP = [
     Binding("2", "show_contracts", "Contracts", id="app.contracts", show=False),
     Binding("3", "show_people", "People", id="app.people", show=False),
     Binding("ctrl+r", "reload", "Reload", id="app.reload", show=False),
+    Binding("V", "show_violations", "Violations", id="app.violations", show=False),
+    Binding("D", "show_due", "Due", id="app.due", show=False),
     Binding("q", "quit", "Quit", id="app.quit"),
 ]
 
@@ -108,8 +110,58 @@ BUNDLE = [
     Binding("escape", "back", "Back / cancel", id="bundle.back"),
 ]
 
+VIOLATIONS = [
+    Binding("c", "resolve", "Resolve", id="violations.resolve", tooltip="Close as resolved"),
+    Binding("x", "exempt", "Exempt", id="violations.exempt", tooltip="Accept under an exemption"),
+    Binding("o", "toggle_open", "Open only", id="violations.open-only"),
+    Binding("n", "next_view", "Next rows", id="violations.next-view"),
+    Binding("s", "console", "SQL console", id="violations.console"),
+    Binding("escape", "back", "Back", id="violations.back"),
+]
+
+EVIDENCE = [
+    Binding("f5", "run", "Run", id="evidence.run", priority=True),
+    Binding("escape", "cancel", "Cancel/Back", id="evidence.cancel", priority=True),
+    Binding("ctrl+l", "edit_sql", "Edit SQL", id="evidence.edit-sql", priority=True),
+]
+
+DUE = [
+    Binding("enter", "act", "Do it", id="due.act", tooltip="Review, acknowledge, open"),
+    Binding("a", "actions", "Action items", id="due.actions"),
+    Binding("i", "diagnose", "Diagnostic", id="due.diagnose"),
+    Binding("g", "gate", "Gate", id="due.gate"),
+    Binding("w", "weekly", "Weekly report", id="due.weekly"),
+    Binding("b", "boundary", "Boundary report", id="due.boundary"),
+    Binding("escape", "back", "Back", id="due.back"),
+]
+
+ACTIONS = [
+    Binding("ctrl+s,f2", "save", "Save", id="actions.save", priority=True),
+    Binding("f8", "next_problem", "Next error", id="actions.next-problem", priority=True),
+    Binding("escape", "back", "Back", id="actions.back", priority=True),
+]
+
+DIAGNOSE = [
+    Binding("ctrl+s,f2", "save", "Save answers", id="diagnose.save", priority=True),
+    Binding("escape", "back", "Back", id="diagnose.back", priority=True),
+]
+
+GATE = [
+    Binding("f", "failures", "Failures only", id="gate.failures"),
+    Binding("ctrl+r", "rerun", "Re-run", id="gate.rerun"),
+    Binding("escape", "back", "Back", id="gate.back"),
+]
+
+REPORTS = [
+    Binding("w", "weekly", "Weekly", id="reports.weekly"),
+    Binding("b", "boundary", "Boundary", id="reports.boundary"),
+    Binding("r", "receive", "Sign as received", id="reports.receive"),
+    Binding("escape", "back", "Back", id="reports.back"),
+]
+
 ALL = APP + SEAMS + SEAM_MAP + LIST + CONTRACTS + CONTRACT + EDITOR + HISTORY + PEOPLE + CONFIRM
 ALL += SIGN + REGISTRY + EXPORT + BUNDLE
+ALL += VIOLATIONS + EVIDENCE + DUE + ACTIONS + DIAGNOSE + GATE + REPORTS
 KNOWN_IDS = {b.id for b in ALL if b.id}
 
 
