@@ -14,7 +14,9 @@ def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from workbench.service.core import Workbench, find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
-    return Workbench(root, now=args.now, readonly=args.readonly, actor=args.actor)
+    return Workbench(
+        root, now=args.now, readonly=args.readonly, actor=args.actor, hold_worktree=True
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

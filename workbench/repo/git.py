@@ -81,6 +81,7 @@ class GitRepo:
         except pygit2.GitError as exc:
             raise RevisionError(f"{self.root} is not a git repository: {exc}") from exc
         self._histories: dict[tuple[str, str], dict[str, list[CommitInfo]]] = {}
+        self._blob_ids: dict[tuple[str, str], pygit2.Oid | None] = {}
 
     @classmethod
     def init(cls, root: Path, branch: str = "main") -> GitRepo:
@@ -93,6 +94,14 @@ class GitRepo:
         return self.repo.head_is_unborn
 
     def resolve(self, rev: str) -> pygit2.Commit:
+        if len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
+            # A full commit id needs no rev-parse (history walks ask for thousands).
+            try:
+                obj = self.repo[rev]
+            except (KeyError, ValueError):
+                obj = None
+            if isinstance(obj, pygit2.Commit):
+                return obj
         try:
             obj = self.repo.revparse_single(rev)
         except (KeyError, ValueError, pygit2.GitError) as exc:
@@ -149,6 +158,9 @@ class GitRepo:
             return full.read_bytes() if full.is_file() and not full.is_symlink() else None
         if rev == "HEAD" and self.is_empty:
             return None
+        known = self._blob_ids.get((rev, path), False)
+        if known is not False:
+            return None if known is None else self.repo[known].data
         try:
             entry = self.resolve(rev).tree[path]
         except KeyError:
@@ -184,8 +196,10 @@ class GitRepo:
         )
         for commit in walker:
             mine = _subtree(self.repo, commit.tree, prefix)
+            blobs: dict[str, pygit2.Oid | None] = {}
             if not commit.parents:
-                changed = set(_blob_names(mine, prefix))
+                blobs = dict(_blob_names(mine, prefix))
+                changed = set(blobs)
             else:
                 changed = None
                 for parent in commit.parents:
@@ -193,12 +207,14 @@ class GitRepo:
                     if mine is not None and theirs is not None and mine.id == theirs.id:
                         changed = set()
                         break
-                    here = _changed_names(mine, theirs, prefix)
+                    here = _changed_names(mine, theirs, prefix, blobs)
                     changed = here if changed is None else changed & here
             if changed:
                 info = _commit_info(commit)
                 for name in changed:
                     out.setdefault(name, []).append(info)
+                    # Remember the blob so reading this version skips the tree walk.
+                    self._blob_ids[(info.id, name)] = blobs.get(name)
         self._histories[key] = out
         return out
 
@@ -283,6 +299,9 @@ def _head_branch(repo: pygit2.Repository) -> str:
     return target if isinstance(target, str) else "refs/heads/main"
 
 
+_ZERO = pygit2.Oid(hex="0" * 40)
+
+
 def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.Tree | None:
     node = tree
     for part in filter(None, prefix.split("/")):
@@ -302,9 +321,27 @@ def _blob_names(tree: pygit2.Tree | None, prefix: str) -> dict[str, pygit2.Oid]:
     return {prefix + e.name: e.id for e in tree if e.type_str == "blob"}
 
 
-def _changed_names(mine: pygit2.Tree | None, theirs: pygit2.Tree | None, prefix: str) -> set[str]:
-    a, b = _blob_names(mine, prefix), _blob_names(theirs, prefix)
-    return {name for name in a.keys() | b.keys() if a.get(name) != b.get(name)}
+def _changed_names(
+    mine: pygit2.Tree | None,
+    theirs: pygit2.Tree | None,
+    prefix: str,
+    blobs: dict[str, pygit2.Oid | None],
+) -> set[str]:
+    """Names under `prefix` that differ; fills `blobs` with their ids in `mine`."""
+    if mine is None or theirs is None:
+        a, b = _blob_names(mine, prefix), _blob_names(theirs, prefix)
+        changed = {name for name in a.keys() | b.keys() if a.get(name) != b.get(name)}
+        blobs.update({name: a.get(name) for name in changed})
+        return changed
+    # libgit2 compares the two trees entry by entry in C; only direct children matter here.
+    changed = set()
+    for delta in theirs.diff_to_tree(mine).deltas:
+        path = delta.new_file.path or delta.old_file.path
+        if path and "/" not in path:
+            changed.add(prefix + path)
+            new = delta.new_file
+            blobs[prefix + path] = None if new.id == _ZERO or not new.mode else new.id
+    return changed
 
 
 def _check_path(path: str) -> None:

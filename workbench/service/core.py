@@ -61,6 +61,7 @@ class Workbench:
         now: datetime | None = None,
         readonly: bool = False,
         actor: str | None = None,
+        hold_worktree: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
@@ -72,6 +73,10 @@ class Workbench:
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
         self._parse_store_loaded = False
+        # A one-shot command (the CLI) reads the working tree once; a long-lived app (the
+        # TUI) re-reads it on every call because files may change under it.
+        self.hold_worktree = hold_worktree
+        self._held: GovernanceState | None = None
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -108,6 +113,8 @@ class Workbench:
         """
         today = self.now.date().isoformat()
         commit = None
+        if rev == WORKTREE and self.hold_worktree and self._held is not None:
+            return self._held
         if rev != WORKTREE:
             commit = str(self.git.resolve(rev).id)
             with self._lock:
@@ -133,6 +140,8 @@ class Workbench:
                 self._cache[("commit", commit, today)] = state
             while len(self._cache) > 16:
                 self._cache.pop(next(iter(self._cache)))
+            if rev == WORKTREE and self.hold_worktree:
+                self._held = state
         return state
 
     def _load_parse_store(self) -> None:
@@ -264,6 +273,7 @@ class Workbench:
         from workbench.repo.git import Author
 
         signer = self.commit_signer(actor)
+        self._held = None
         # TOML the workbench writes is in the byte normal form (LF, final newline); other
         # files (statements, signatures, snapshots) are exact bytes and left alone.
         changes = {

@@ -879,18 +879,25 @@ def apply_marks(wb: Workbench, views) -> None:  # type: ignore[no-untyped-def]
         diagnostics = svc.diagnostics()
     except (WorkbenchError, ValueError):
         return
+    # Group once: a list scan per seam is quadratic at 1,000 contracts.
+    due_reviews: dict[str, list[str]] = {}
+    for r in reviews:
+        if r.state in ("overdue", "due-soon"):
+            due_reviews.setdefault(r.contract, []).append(r.state)
+    open_notices: dict[str, list[str]] = {}
+    for n in notices:
+        if n.state in ("pending", "overdue"):
+            open_notices.setdefault(n.contract, []).append(n.state)
     for view in views:
         key = diag.normalise_seam_id(view.id)
-        mine = [r for r in reviews if r.contract == view.id and r.state in ("overdue", "due-soon")]
-        if any(r.state == "overdue" for r in mine):
+        mine = due_reviews.get(view.id, [])
+        if "overdue" in mine:
             view.marks["review"] = "overdue"
         elif mine:
             view.marks["review"] = "due-soon"
-        pending = [
-            n for n in notices if n.contract == view.id and n.state in ("pending", "overdue")
-        ]
+        pending = open_notices.get(view.id, [])
         if pending:
-            late = sum(n.state == "overdue" for n in pending)
+            late = pending.count("overdue")
             view.marks["notices"] = f"{len(pending)} unacknowledged" + (
                 f" ({late} overdue)" if late else ""
             )
