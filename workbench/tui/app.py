@@ -344,6 +344,48 @@ class WorkbenchApp(App[int]):
     def action_reload(self) -> None:
         self.load_state()
 
+    # -- evidence, violations and obligations (screens own their workers) ----------------
+    def open_screen(self, screen: Any) -> None:
+        """Push `screen`, replacing one of the same kind already on top."""
+        if type(self.screen) is type(screen):
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def action_show_violations(self, contract: str | None = None) -> None:
+        from workbench.tui.screens.violations import ViolationsScreen
+
+        self.open_screen(ViolationsScreen(contract))
+
+    def action_evidence_console(self, contract: str | None = None) -> None:
+        from workbench.tui.screens.evidence import EvidenceConsoleScreen
+
+        self.open_screen(EvidenceConsoleScreen(contract))
+
+    def action_show_due(self) -> None:
+        from workbench.tui.screens.due import DueScreen
+
+        self.open_screen(DueScreen())
+
+    def show_actions(self, action_id: str | None = None) -> None:
+        from workbench.tui.screens.actions import ActionsScreen
+
+        self.open_screen(ActionsScreen(action_id))
+
+    def show_diagnostic(self, seam: str) -> None:
+        from workbench.tui.screens.diagnostic import DiagnosticScreen
+
+        self.open_screen(DiagnosticScreen(seam))
+
+    def show_gate(self) -> None:
+        from workbench.tui.screens.gate import GateScreen
+
+        self.open_screen(GateScreen())
+
+    def show_report(self, which: str = "weekly") -> None:
+        from workbench.tui.screens.reports import ReportsScreen
+
+        self.open_screen(ReportsScreen(which))
+
     def open_seam(self, seam_id: str) -> None:
         view = self.view(seam_id)
         if view is None:
