@@ -133,24 +133,36 @@ def config_file(path: Path, by: str = "model.lead", cosigned: str = "data.lead")
     return path
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = init_repo(tmp_path / "repo", now=NOW - timedelta(days=10))
+@pytest.fixture(scope="module")
+def repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per module (init + contracts + two registered snapshots, all in git);
+    each test gets its own copy from `repo`."""
+    base = tmp_path_factory.mktemp("evaluate-template")
+    root = init_repo(base / "repo", now=NOW - timedelta(days=10))
     write_contract(root)
     s = svc(root, NOW - timedelta(hours=1))
     s.add(
-        lags_file(tmp_path / "lags.csv", 2, NOW - timedelta(hours=2)),
+        lags_file(base / "lags.csv", 2, NOW - timedelta(hours=2)),
         "freshness_lags",
         contract="data-to-model",
         captured_at=NOW - timedelta(hours=2),
         source="ingest log",
     )
     s.add(
-        config_file(tmp_path / "cfg.csv"),
+        config_file(base / "cfg.csv"),
         "threshold_config",
         contract="data-to-model",
         captured_at=NOW - timedelta(hours=2),
     )
+    return root
+
+
+@pytest.fixture
+def repo(repo_template: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(repo_template, root, symlinks=True)
+    lags_file(tmp_path / "lags.csv", 2, NOW - timedelta(hours=2))
+    config_file(tmp_path / "cfg.csv")
     return root
 
 

@@ -762,7 +762,7 @@ def judge_sql(term: SqlTerm, result: QueryResult) -> CheckResult:
 
 
 def view_columns(sb: Sandbox, view: str) -> set[str]:
-    return {str(r[0]).lower() for r in sb.query(f"DESCRIBE SELECT * FROM {view}").rows}
+    return {str(r[0]).lower() for r in sb.query_generated(f"DESCRIBE SELECT * FROM {view}").rows}
 
 
 def bind_views(sql: str, tables: dict[str, str]) -> str:
@@ -778,6 +778,47 @@ def bind_views(sql: str, tables: dict[str, str]) -> str:
     return f"{prefix}\n{sql}"
 
 
+def generated_sql(term: TermBase, clock: datetime, columns: set[str] | None = None) -> str:
+    """The check SQL of a generated (non-``sql``) term over its logical views.
+
+    `columns`: the group_counts view's columns (representation terms only)."""
+    if isinstance(term, FreshnessTerm):
+        return freshness_sql(term, clock)
+    if isinstance(term, RepresentationTerm):
+        return representation_sql(term, columns or set())
+    if isinstance(term, CalibrationTerm):
+        return calibration_sql(term)
+    if isinstance(term, DistributionShiftTerm):
+        return shift_sql(term)
+    if isinstance(term, DecisionThresholdTerm):
+        return threshold_sql(term, clock)
+    if isinstance(term, LivingAttestationTerm):
+        return attestation_sql(term, clock)
+    if isinstance(term, LineageTerm):
+        return lineage_sql(clock)
+    raise TypeError(type(term).__name__)  # pragma: no cover - needs() already refused it
+
+
+def judge_rows(
+    term: TermBase, rows: list[dict[str, Any]], clock: datetime, adopted: date | None = None
+) -> CheckResult:
+    """Judge the rows a generated term's check SQL returned."""
+    if isinstance(term, FreshnessTerm):
+        return judge_freshness(term, rows)
+    if isinstance(term, RepresentationTerm):
+        return judge_representation(term, rows)
+    if isinstance(term, CalibrationTerm):
+        return judge_calibration(term, rows)
+    if isinstance(term, DistributionShiftTerm):
+        return judge_shift(term, rows)
+    if isinstance(term, DecisionThresholdTerm):
+        return judge_threshold(term, rows, adopted)
+    if isinstance(term, LivingAttestationTerm):
+        return judge_attestation(term, rows)
+    assert isinstance(term, LineageTerm)
+    return judge_lineage(term, rows, clock)
+
+
 def run_check(
     sb: Sandbox,
     term: TermBase,
@@ -786,7 +827,8 @@ def run_check(
     adopted: date | None = None,
     tables: dict[str, str] | None = None,
 ) -> CheckResult:
-    """Compile `term` to SQL, run it in `sb` (through the guard) and judge the result.
+    """Compile `term` to SQL, run it in `sb` and judge the result (custom SQL through the
+    guard; generated SQL, built from templates, through `Sandbox.query_generated`).
 
     `tables` maps the term's logical views (``freshness_lags``…) to the sandbox views
     holding them (generated checks only; custom SQL always runs in a sandbox of its own
@@ -798,40 +840,13 @@ def run_check(
         sql = term.query.strip()
         result = judge_sql(term, sb.query(sql, max_rows=2))
     else:
-        if isinstance(term, FreshnessTerm):
-            sql = freshness_sql(term, clock)
-        elif isinstance(term, RepresentationTerm):
-            sql = representation_sql(
-                term, view_columns(sb, ident(tables.get("group_counts", "group_counts")))
-            )
-        elif isinstance(term, CalibrationTerm):
-            sql = calibration_sql(term)
-        elif isinstance(term, DistributionShiftTerm):
-            sql = shift_sql(term)
-        elif isinstance(term, DecisionThresholdTerm):
-            sql = threshold_sql(term, clock)
-        elif isinstance(term, LivingAttestationTerm):
-            sql = attestation_sql(term, clock)
-        elif isinstance(term, LineageTerm):
-            sql = lineage_sql(clock)
-        else:  # pragma: no cover - needs() already refused it
-            raise TypeError(type(term).__name__)
-        sql = bind_views(sql, tables)
-        rows = records(sb.query(sql))
-        if isinstance(term, FreshnessTerm):
-            result = judge_freshness(term, rows)
-        elif isinstance(term, RepresentationTerm):
-            result = judge_representation(term, rows)
-        elif isinstance(term, CalibrationTerm):
-            result = judge_calibration(term, rows)
-        elif isinstance(term, DistributionShiftTerm):
-            result = judge_shift(term, rows)
-        elif isinstance(term, DecisionThresholdTerm):
-            result = judge_threshold(term, rows, adopted)
-        elif isinstance(term, LivingAttestationTerm):
-            result = judge_attestation(term, rows)
-        else:
-            assert isinstance(term, LineageTerm)
-            result = judge_lineage(term, rows, clock)
+        columns = None
+        if isinstance(term, RepresentationTerm):
+            columns = view_columns(sb, ident(tables.get("group_counts", "group_counts")))
+        sql = bind_views(generated_sql(term, clock, columns), tables)
+        # Generated from the templates above (contract strings only via lit/ident): run
+        # without the untrusted-SQL guard, still inside the locked-down sandbox.
+        rows = records(sb.query_generated(sql))
+        result = judge_rows(term, rows, clock, adopted)
     result.sql = sql
     return result

@@ -269,6 +269,7 @@ class Sandbox:
         memory_limit: str = "512MB",
         threads: int = 2,
         timeout_s: float = 10.0,
+        readable: Sequence[SnapshotFile] = (),
     ) -> None:
         import duckdb
 
@@ -279,6 +280,11 @@ class Sandbox:
         self.timeout_s = timeout_s
         self.files: dict[str, SnapshotFile] = {}
         resolved = {name: self._resolve(name, snap) for name, snap in files.items()}
+        # Files the workbench's own generated SQL reads directly (batched checks): allowed
+        # like the views' files, under the same path checks, but not exposed as views.
+        self.readable: tuple[SnapshotFile, ...] = tuple(
+            self._resolve("readable", snap) for snap in readable
+        )
         self._lock = threading.Lock()
         self._running: dict[int, duckdb.DuckDBPyConnection] = {}
         self._cancelled: set[int] = set()
@@ -334,7 +340,8 @@ class Sandbox:
 
         con = self._con
         assert con is not None
-        paths = ", ".join(_sql_string(str(s.path)) for s in files.values())
+        allowed = dict.fromkeys(str(s.path) for s in (*files.values(), *self.readable))
+        paths = ", ".join(_sql_string(path) for path in allowed)
         con.execute("SET temp_directory=''")
         con.execute(f"SET allowed_paths=[{paths}]")
         con.execute("SET enable_external_access=false")
@@ -387,6 +394,19 @@ class Sandbox:
         """Guard `sql`, run it with the time limit and return at most `max_rows` rows."""
         text = guard_read_only(sql)
         return self._execute(text, params, max_rows)
+
+    def query_generated(self, sql: str, *, max_rows: int | None = None) -> QueryResult:
+        """Run SQL the workbench generated itself (term checks), without the guard.
+
+        Only for `workbench.evidence.checks` / `batch` templates: fixed SQL text whose
+        parameters are numbers the models validated, timestamps formatted from datetimes,
+        and contract strings that pass through `lit`/`ident` (quote-doubling, so they
+        stay one literal or one identifier; tested with hostile term fields). Never pass
+        contract-supplied SQL (`kind = "sql"`) or console input here: that goes through
+        `query` and `guard_read_only`. The DuckDB lockdown (allowed_paths, no external
+        access, locked configuration, limits) applies to this SQL exactly as to any other.
+        """
+        return self._execute(sql, None, max_rows)
 
     def fetch_page(
         self, sql: str, offset: int, limit: int, params: Sequence[Any] | None = None

@@ -21,8 +21,11 @@ from workbench.evidence.checks import (
     VIOLATING,
     CheckResult,
     ViewNeed,
+    bind_views,
+    generated_sql,
     human_seconds,
     iso,
+    judge_rows,
     limit_for,
     needs,
     run_check,
@@ -175,6 +178,7 @@ class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
 
     # -- manifest ---------------------------------------------------------------------
     def manifest(self, rev: str = "WORKTREE") -> Manifest:
@@ -318,22 +322,34 @@ class EvidenceService:
         kind: str,
         exclude: set[str],
     ) -> Snapshot | None:
-        now = self.wb.now
-        candidates = [
-            s
-            for s in manifest.snapshots
-            if s.kind == kind and s.captured_at <= now and s.id not in exclude
-        ]
-        levels = (
-            lambda s: s.contract == contract_id and s.term == term_id,
-            lambda s: s.contract == contract_id and s.term is None,
-            lambda s: s.contract is None and s.term is None,
-        )
-        for level in levels:
-            hits = [s for s in candidates if level(s)]
-            if hits:
-                return max(hits, key=lambda s: (s.captured_at, s.id))
+        """The newest snapshot of `kind` captured by now: the term's own, else the
+        contract's, else a shared one (never one in `exclude`, the contract's references)."""
+        index = self._snapshot_index(manifest)
+        for key in ((kind, contract_id, term_id), (kind, contract_id, None), (kind, None, None)):
+            for s in index.get(key, ()):
+                if s.id not in exclude:
+                    return s
         return None
+
+    def _snapshot_index(
+        self, manifest: Manifest
+    ) -> dict[tuple[str, str | None, str | None], list[Snapshot]]:
+        """Snapshots captured by now per (kind, contract, term), newest first; built once
+        per manifest and clock (selection is then a lookup, not a scan per term)."""
+        now = self.wb.now
+        cached = self._index_cache
+        if cached is not None and cached[0] is manifest and cached[1] == now:
+            return cached[2]
+        index: dict[tuple[str, str | None, str | None], list[Snapshot]] = {}
+        for s in manifest.snapshots:
+            if s.captured_at > now:
+                continue
+            # A term-scoped snapshot without a contract matches no level, as before.
+            index.setdefault((s.kind, s.contract, s.term), []).append(s)
+        for hits in index.values():
+            hits.sort(key=lambda s: (s.captured_at, s.id), reverse=True)
+        self._index_cache = (manifest, now, index)
+        return index
 
     def _plan(
         self, contract: Contract, manifest: Manifest, max_age_default: Any
@@ -519,6 +535,11 @@ class EvidenceService:
             else:
                 shared.append(i)
         if shared:
+            batched = self._run_batched([(i, plans[i]) for i in shared])
+            for i, result in batched.items():
+                results[i] = result
+            shared = [i for i in shared if i not in batched]
+        if shared:
             files = {}
             for i in shared:
                 for s in plans[i].views.values():
@@ -552,6 +573,55 @@ class EvidenceService:
             with sb:
                 results[i] = self._check(sb, plan, {})
         return [r if r is not None else CheckResult("error", reason="not run") for r in results]
+
+    def _run_batched(self, plans: list[tuple[int, _TermPlan]]) -> dict[int, CheckResult]:
+        """Checks of Parquet evidence that `workbench.evidence.batch` can run as one query
+        per kind and parameters (instead of one per term), judged exactly as the term's own
+        SQL would be. Returns what it ran; everything else (and everything, if the batch
+        sandbox cannot be set up or a batch query fails) is left to the per-term path."""
+        from workbench.evidence import batch
+        from workbench.evidence.sandbox import Sandbox, SnapshotFile
+
+        items: list[batch.BatchItem] = []
+        for i, plan in plans:
+            if not isinstance(plan.term, batch.BATCH_TERMS) or plan.clock is None:
+                continue
+            if any(s.format != "parquet" for s in plan.views.values()):
+                continue
+            try:
+                paths = {
+                    v: self.snapshot_path(s).resolve(strict=True) for v, s in plan.views.items()
+                }
+            except (OSError, RuntimeError, ValueError):
+                continue
+            items.append(batch.BatchItem(i, plan.term, paths, plan.clock))
+        if len(items) < 2:
+            return {}
+        readable = {str(p): SnapshotFile(p, "parquet") for it in items for p in it.files.values()}
+        try:
+            sb = Sandbox(
+                {},
+                readable=list(readable.values()),
+                memory_limit=MEMORY_LIMIT,
+                threads=THREADS,
+                timeout_s=QUERY_TIMEOUT_S,
+            )
+        except EvidenceError:
+            return {}
+        with sb:
+            rows = batch.run_batches(sb, items)
+        out: dict[int, CheckResult] = {}
+        by_key = dict(plans)
+        for item in items:
+            if item.key not in rows:
+                continue
+            plan = by_key[item.key]
+            result = judge_rows(plan.term, rows[item.key], item.clock)
+            tables = {v: view_name(s.id) for v, s in plan.views.items()}
+            result.sql = bind_views(generated_sql(plan.term, item.clock), tables)
+            result.limit = result.limit or limit_for(plan.term)
+            out[item.key] = result
+        return out
 
     def _check(self, sb: Sandbox, plan: _TermPlan, tables: dict[str, str]) -> CheckResult:
         adopted = plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None

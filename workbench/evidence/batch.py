@@ -1,0 +1,293 @@
+"""Batched term checks: one query per check kind over every Parquet snapshot it reads.
+
+`evaluate` over many contracts would otherwise run one query per term. For the kinds
+whose aggregates are per snapshot (freshness, calibration range, distribution shift),
+the terms that share every SQL parameter except their snapshots run as one query over
+all those files (``read_parquet([...], filename=...)``), grouped by file. Each group's
+rows are exactly the rows the term's own SQL (`checks.*_sql`, stored in the finding)
+returns on its snapshot: the same expressions, only partitioned by file. Anything this
+module does not handle returns None and the caller runs the term's own SQL instead.
+
+All SQL here is generated (no contract text except through `lit`/`ident`/`num`) and
+runs through `Sandbox.query_generated` in a sandbox whose allowed paths are exactly the
+files read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.evidence.checks import (
+    PSI_EPSILON,
+    ident,
+    lit,
+    num,
+    records,
+    ts,
+    ts_lit,
+)
+from workbench.evidence.errors import EvidenceError
+from workbench.model.terms import CalibrationTerm, DistributionShiftTerm, FreshnessTerm, TermBase
+
+if TYPE_CHECKING:
+    from workbench.evidence.sandbox import Sandbox
+
+BATCH_TERMS = (FreshnessTerm, CalibrationTerm, DistributionShiftTerm)
+FILE_COL = "__workbench_file"
+# Files per query: bounds the statement size and a group's memory.
+CHUNK = 500
+
+
+@dataclass
+class BatchItem:
+    """One term to check: its files by logical view (resolved paths) and its clock."""
+
+    key: int
+    term: TermBase
+    files: dict[str, Path]
+    clock: datetime
+
+
+def _files_sql(paths: Sequence[str]) -> str:
+    return "[" + ", ".join(lit(p) for p in paths) + "]"
+
+
+def _reader(paths: Sequence[str]) -> str:
+    # hive_partitioning off: only the files' own columns (see `_hive_clash`).
+    return f"read_parquet({_files_sql(paths)}, filename={lit(FILE_COL)}, hive_partitioning=false)"
+
+
+def group_key(item: BatchItem) -> tuple[Any, ...] | None:
+    """Terms with equal keys differ only in their snapshots (so batch together)."""
+    t = item.term
+    if isinstance(t, FreshnessTerm):
+        return ("freshness", t.percentile, tuple(t.sources), item.clock)
+    if isinstance(t, CalibrationTerm):
+        return ("calibration", t.score, t.range_min, t.range_max)
+    if isinstance(t, DistributionShiftTerm):
+        return ("shift", t.column, t.bins, t.binning)
+    return None
+
+
+def freshness_batch_sql(term: FreshnessTerm, clock: datetime, paths: Sequence[str]) -> str:
+    # = checks.freshness_sql, partitioned by file
+    p = term.percentile / 100.0
+    where = [f"{ts('updated_at')} <= {ts_lit(clock)}"]
+    if term.sources:
+        where.append(f"CAST(source AS VARCHAR) IN ({', '.join(lit(s) for s in term.sources)})")
+    f = ident(FILE_COL)
+    return (
+        "WITH lags AS (\n"
+        f"  SELECT {f} AS f, CAST(source AS VARCHAR) AS source,\n"
+        f"         epoch(coalesce({ts('available_at')}, {ts_lit(clock)}))"
+        f" - epoch({ts('updated_at')}) AS lag_s,\n"
+        "         available_at IS NULL AS pending\n"
+        f"  FROM {_reader(paths)}\n"
+        f"  WHERE {' AND '.join(where)}\n"
+        ")\n"
+        "SELECT f, source, count(*) AS rows, count(*) FILTER (WHERE pending) AS pending,\n"
+        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s\n"
+        "FROM lags GROUP BY f, source ORDER BY f, source"
+    )
+
+
+def calibration_batch_sql(term: CalibrationTerm, paths: Sequence[str]) -> str:
+    # = checks.calibration_sql, partitioned by file
+    col = f"CAST({ident(term.score)} AS DOUBLE)"
+    return (
+        f"SELECT {ident(FILE_COL)} AS f, count(*) AS n,\n"
+        f"       count(*) FILTER (WHERE {col} < {num(term.range_min)}"
+        f" OR {col} > {num(term.range_max)}) AS outside,\n"
+        f"       min({col}) AS min_score, max({col}) AS max_score\n"
+        f"FROM {_reader(paths)} WHERE {ident(term.score)} IS NOT NULL\n"
+        "GROUP BY f"
+    )
+
+
+def shift_batch_sql(
+    term: DistributionShiftTerm, pairs: Sequence[tuple[str, str]], refs: list[str], lives: list[str]
+) -> str:
+    # = checks.shift_sql, partitioned by (reference file, live file)
+    b = term.bins
+    if term.binning == "quantile":
+        probs = ", ".join(num(i / b) for i in range(1, b))
+        edges = f"list_sort(list_distinct(quantile_cont(x, [{probs}])))"
+    else:
+        edges = (
+            f"list_sort(list_distinct(list_transform(range(1, {b}), "
+            f"lambda i: min(x) + i * (max(x) - min(x)) / {b})))"
+        )
+    col = ident(term.column)
+    f = ident(FILE_COL)
+
+    def scores(paths: list[str]) -> str:
+        return (
+            f"(SELECT {f} AS f, CAST({col} AS DOUBLE) AS x FROM {_reader(paths)})"
+            " WHERE x IS NOT NULL AND isfinite(x)"
+        )
+
+    values = ", ".join(f"({lit(r)}, {lit(v)})" for r, v in pairs)
+    return (
+        f"WITH pairs AS (SELECT * FROM (VALUES {values}) AS t(rf, lf)),\n"
+        f"rx AS (SELECT * FROM {scores(refs)}),\n"
+        f"lx AS (SELECT * FROM {scores(lives)}),\n"
+        f"edges AS (SELECT f, {edges} AS e FROM rx GROUP BY f),\n"
+        "ref AS (SELECT rx.f AS rf, histogram(x, e) AS h FROM rx JOIN edges USING (f)"
+        " GROUP BY rx.f),\n"
+        "live AS (SELECT p.rf, p.lf, histogram(lx.x, edges.e) AS h FROM pairs p"
+        " JOIN edges ON edges.f = p.rf JOIN lx ON lx.f = p.lf GROUP BY p.rf, p.lf),\n"
+        "rb AS (SELECT p.rf, p.lf, unnest(map_keys(h)) AS k, unnest(map_values(h)) AS n"
+        " FROM pairs p JOIN ref USING (rf)),\n"
+        "lb AS (SELECT rf, lf, unnest(map_keys(h)) AS k, unnest(map_values(h)) AS n FROM live),\n"
+        "bins AS (\n"
+        "  SELECT coalesce(r.rf, l.rf) AS rf, coalesce(r.lf, l.lf) AS lf,"
+        " coalesce(r.k, l.k) AS upper_edge,\n"
+        "         coalesce(r.n, 0) AS ref_n, coalesce(l.n, 0) AS live_n\n"
+        "  FROM rb r FULL JOIN lb l ON r.rf = l.rf AND r.lf = l.lf AND r.k = l.k\n"
+        "),\n"
+        "shares AS (\n"
+        "  SELECT rf, lf, upper_edge, ref_n, live_n,\n"
+        "         ref_n / sum(ref_n) OVER (PARTITION BY rf, lf) AS p,"
+        " live_n / sum(live_n) OVER (PARTITION BY rf, lf) AS q\n"
+        "  FROM bins\n"
+        "),\n"
+        "t AS (\n"
+        f"  SELECT *, CASE WHEN p = 0 THEN {PSI_EPSILON!r} ELSE p END AS pe,\n"
+        f"         CASE WHEN q = 0 THEN {PSI_EPSILON!r} ELSE q END AS qe, (p + q) / 2 AS m\n"
+        "  FROM shares\n"
+        ")\n"
+        "SELECT rf, lf, sum((qe - pe) * ln(qe / pe)) AS psi,\n"
+        "       sqrt(greatest(0.0, 0.5 * sum(CASE WHEN p > 0 THEN p * ln(p / m) ELSE 0 END)\n"
+        "                        + 0.5 * sum(CASE WHEN q > 0 THEN q * ln(q / m) ELSE 0 END)))"
+        " AS jensen_shannon,\n"
+        "       sum(ref_n) AS reference_rows, sum(live_n) AS live_rows,\n"
+        "       list({'upper_edge': upper_edge, 'reference': ref_n, 'live': live_n}"
+        " ORDER BY upper_edge) AS bins\n"
+        "FROM t GROUP BY rf, lf"
+    )
+
+
+def _strip(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in keys}
+
+
+def run_batches(sb: Sandbox, items: Sequence[BatchItem]) -> dict[int, list[dict[str, Any]]]:
+    """Rows per item key, as the item's own check SQL would return them. Items whose rows
+    cannot be told apart from "no rows" in a batch (empty files, empty groups) are left
+    out: the caller runs their own SQL."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    try:
+        schemas = file_schemas(sb, sorted({str(p) for i in items for p in i.files.values()}))
+    except EvidenceError:
+        return out
+    groups: dict[tuple[Any, ...], list[BatchItem]] = {}
+    for item in items:
+        key = group_key(item)
+        if key is None or _hive_clash(item):
+            continue
+        # One read_parquet over files of different schemas would cast them to one; so
+        # only files with identical schemas (per logical view) share a query.
+        shape = tuple((v, schemas.get(str(p))) for v, p in sorted(item.files.items()))
+        if any(sig is None for _v, sig in shape):
+            continue
+        groups.setdefault((key, shape), []).append(item)
+    for members in groups.values():
+        for start in range(0, len(members), CHUNK):
+            chunk = members[start : start + CHUNK]
+            term = chunk[0].term
+            try:
+                if isinstance(term, FreshnessTerm):
+                    _freshness(sb, term, chunk, out)
+                elif isinstance(term, CalibrationTerm):
+                    _calibration(sb, term, chunk, out)
+                else:
+                    assert isinstance(term, DistributionShiftTerm)
+                    _shift(sb, term, chunk, out)
+            except EvidenceError:
+                continue  # e.g. a column missing or of another type: per-term SQL reports it
+    return out
+
+
+def file_schemas(sb: Sandbox, paths: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Each Parquet file's schema (every element, in order), read from the footers."""
+    out: dict[str, list[Any]] = {}
+    for start in range(0, len(paths), CHUNK * 4):
+        part = paths[start : start + CHUNK * 4]
+        result = sb.query_generated(
+            "SELECT file_name, name, type, type_length, repetition_type, num_children,"
+            " converted_type, scale, precision, field_id, logical_type"
+            f" FROM parquet_schema({_files_sql(part)})"
+        )
+        for row in result.rows:  # a file's elements come in schema order
+            out.setdefault(row[0], []).append(row[1:])
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _hive_clash(item: BatchItem) -> bool:
+    """A directory named ``<column>=…`` makes DuckDB's single-file view read that column
+    from the path (hive partitioning); the batch reads files without it, so such terms
+    run on their own."""
+    t = item.term
+    if isinstance(t, FreshnessTerm):
+        cols = {"source", "updated_at", "available_at"}
+    elif isinstance(t, CalibrationTerm):
+        cols = {t.score}
+    else:
+        assert isinstance(t, DistributionShiftTerm)
+        cols = {t.column}
+    cols = {c.lower() for c in cols} | {FILE_COL}
+    for path in item.files.values():
+        for part in path.parent.parts:
+            name, eq, _value = part.partition("=")
+            if eq and name.lower() in cols:
+                return True
+    return False
+
+
+def _freshness(
+    sb: Sandbox, term: FreshnessTerm, chunk: list[BatchItem], out: dict[int, list[dict[str, Any]]]
+) -> None:
+    paths = sorted({str(i.files["freshness_lags"]) for i in chunk})
+    rows = records(sb.query_generated(freshness_batch_sql(term, chunk[0].clock, paths)))
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:  # ordered by file, then source: each file's rows in the term's order
+        by.setdefault(r["f"], []).append(_strip(r, "f"))
+    for item in chunk:
+        got = by.get(str(item.files["freshness_lags"]))
+        if got is not None:
+            out[item.key] = got
+
+
+def _calibration(
+    sb: Sandbox, term: CalibrationTerm, chunk: list[BatchItem], out: dict[int, list[dict[str, Any]]]
+) -> None:
+    paths = sorted({str(i.files["score_samples"]) for i in chunk})
+    rows = records(sb.query_generated(calibration_batch_sql(term, paths)))
+    by = {r["f"]: _strip(r, "f") for r in rows}
+    for item in chunk:
+        got = by.get(str(item.files["score_samples"]))
+        if got is not None:
+            out[item.key] = [got]
+
+
+def _shift(
+    sb: Sandbox,
+    term: DistributionShiftTerm,
+    chunk: list[BatchItem],
+    out: dict[int, list[dict[str, Any]]],
+) -> None:
+    pairs = sorted({(str(i.files["reference"]), str(i.files["score_samples"])) for i in chunk})
+    refs = sorted({r for r, _ in pairs})
+    lives = sorted({lv for _, lv in pairs})
+    rows = records(sb.query_generated(shift_batch_sql(term, pairs, refs, lives)))
+    by = {(r["rf"], r["lf"]): _strip(r, "rf", "lf") for r in rows}
+    for item in chunk:
+        got = by.get((str(item.files["reference"]), str(item.files["score_samples"])))
+        # A pair with no reference or no live scores is missing or partial here; the
+        # term's own SQL decides those (error / no-data) exactly as before.
+        if got is not None and got["reference_rows"] and got["live_rows"]:
+            out[item.key] = [got]
