@@ -182,6 +182,7 @@ class FindingLoaded(Message):
     finding: dict[str, Any] | None
     violation: Any | None
     views: list[str]
+    sandbox: Any = None  # a re-verified Sandbox over the finding's snapshots (or None)
 
 
 @dataclass

@@ -1,0 +1,97 @@
+"""Pilot tests for the evidence, violations and obligations screens (issues 5 and 6)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.tui.conftest import SIZE, make_app, screen_text, settle, wait_until
+
+POLICY = "policy-data-to-claims-agent"
+LOAN = "credit-model-to-loan-decisioning"
+CLAIMS = "claims-agent-to-claims-product"
+
+
+async def test_violations_screen_names_who_was_paged(demo_repo: Path) -> None:
+    from workbench.tui.modals.confirm import ConfirmModal
+    from workbench.tui.modals.obligations import ResolveModal
+    from workbench.tui.screens.violations import ViolationsScreen
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("V")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ViolationsScreen) and app.screen.violations
+        )
+        screen = app.screen
+        by_key = {(v.contract, v.term): v for v in screen.violations}
+        stale = by_key[(POLICY, "policy-freshness")]
+        moved = by_key[(LOAN, "approval-threshold")]
+        assert stale.is_open and stale.paged["primary"]["id"] == "yuki.tanaka"
+        assert moved.paged["primary"]["id"] == "priya.nair" and moved.owner["id"] == "sofia.marquez"
+        table = screen.query_one("#violations-table")
+        assert table.move_to_key(moved.id)
+        await wait_until(
+            pilot,
+            lambda: screen.finding is not None and screen.selected == (LOAN, "approval-threshold"),
+        )
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Priya Nair (priya.nair)" in text and "Sofia Marquez (sofia.marquez)" in text
+        assert "pagerduty:loan-decisioning" in text
+        assert screen.query_one("#evidence-rows").total >= 1
+        # close as resolved: a note, then a confirmation, then the record
+        table.focus()
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ResolveModal))
+        await pilot.press(*"threshold reset to 0.18")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await settle(app, pilot)
+        from tests.conftest import FIXED_NOW
+        from workbench.service.core import Workbench
+        from workbench.service.evidence import EvidenceService
+
+        after = EvidenceService(Workbench(demo_repo, now=FIXED_NOW)).violation(moved.id)
+        assert after.state == "resolved" and after.closure.note == "threshold reset to 0.18"
+
+
+async def test_console_pages_100k_rows_refuses_and_cancels(demo_repo: Path) -> None:
+    from workbench.tui.screens.evidence import EvidenceConsoleScreen
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.action_evidence_console()
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, EvidenceConsoleScreen) and app.screen.console
+        )
+        screen = app.screen
+        sql_input = screen.query_one("#console-sql")
+        sql_input.value = "SELECT r.range AS i, s.* FROM range(100000) r, (SELECT * FROM freshness_lags LIMIT 1) s"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.last_outcome == "ok")
+        table = screen.query_one("#console-results")
+        assert table.total == 100_000
+        start = time.perf_counter()
+        await pilot.press("end")
+        await wait_until(pilot, lambda: table.row_cells(99_999) is not None)
+        assert time.perf_counter() - start < 2.0
+        assert table.row_cells(99_999)[0] == "99999"
+        assert table.loaded_pages <= 3
+        # refused before it runs
+        sql_input.value = "COPY (SELECT 1) TO 'x.csv'"
+        sql_input.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.last_outcome == "refused")
+        assert "Refused" in screen_text(app)
+        # a long query is cancelled with Esc
+        sql_input.value = "SELECT count(*) FROM range(100000000000) a"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert screen.running
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen.last_outcome == "cancelled", timeout=10)
+        assert isinstance(app.screen, EvidenceConsoleScreen)

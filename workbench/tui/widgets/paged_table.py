@@ -1,0 +1,167 @@
+"""A VirtualTable over a query result it never holds whole: rows arrive in pages on demand.
+
+The screen that owns the query answers `PageWanted` by fetching that page in a worker
+(`Sandbox.fetch_page`) and handing it back with `add_page`. Only the visible lines are
+drawn, and only the pages around them are ever fetched, so 100,000 rows cost what 200 do.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+
+from workbench.tui.widgets.virtual_table import Column, VirtualTable
+
+PAGE = 200
+MAX_WIDTH = 32
+
+
+def cell_text(value: Any) -> str:
+    """A plain-text cell (never markup)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return f"{value:.6g}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def columns_for(names: list[str], sample: list[tuple[Any, ...]]) -> list[Column]:
+    """Column widths from the names and the first page (capped; the last one flexes)."""
+    out = []
+    for i, name in enumerate(names):
+        width = max([len(name), *(len(cell_text(r[i])) for r in sample[:PAGE])], default=4)
+        out.append(Column(name, max(4, min(MAX_WIDTH, width))))
+    if out:
+        out[-1].flex = True
+    return out
+
+
+class PagedTable(VirtualTable):
+    """`total` rows, fetched a page at a time; the cursor key is the row number."""
+
+    class PageWanted(Message):
+        def __init__(self, table: PagedTable, request: int, offset: int, limit: int) -> None:
+            super().__init__()
+            self.table = table
+            self.request = request
+            self.offset = offset
+            self.limit = limit
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str = "") -> None:  # noqa: A002
+        super().__init__([Column("", 10, flex=True)], id=id, classes=classes)
+        self.total = 0
+        self.request = 0
+        self._pages: dict[int, list[tuple[str, ...]]] = {}
+        self._asked: set[int] = set()
+
+    # -- data -------------------------------------------------------------------------
+    def reset(
+        self, request: int, names: list[str], first: list[tuple[Any, ...]], total: int
+    ) -> None:
+        """A new result: its columns, its first page and how many rows it has."""
+        self.request = request
+        self.columns = columns_for(names, first)
+        self.total = total
+        self._pages = {0: [tuple(cell_text(v) for v in row) for row in first]}
+        self._asked = {0}
+        self._rows = []
+        self._visible = range(total)  # type: ignore[assignment]
+        self.cursor = 0
+        self.virtual_size = Size(self._total_width(), total + 1)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.cursor_key))
+
+    def clear(self, empty_text: str = "nothing to show") -> None:
+        self.empty_text = empty_text
+        self.request += 1
+        self.total = 0
+        self._pages, self._asked = {}, set()
+        self._visible = range(0)  # type: ignore[assignment]
+        self.cursor = 0
+        self.virtual_size = Size(self._total_width(), 1)
+        self.refresh()
+
+    def add_page(self, request: int, offset: int, rows: list[tuple[Any, ...]]) -> None:
+        if request != self.request:
+            return  # an answer to an older query
+        self._pages[offset // PAGE] = [tuple(cell_text(v) for v in row) for row in rows]
+        self.refresh()
+
+    @property
+    def loaded_pages(self) -> int:
+        return len(self._pages)
+
+    def set_filter(self, text: str) -> None:  # a query result is filtered in SQL
+        return
+
+    def set_rows(self, rows: list) -> None:  # type: ignore[type-arg]
+        raise TypeError("PagedTable rows come from reset()/add_page()")
+
+    @property
+    def total_count(self) -> int:
+        return self.total
+
+    @property
+    def cursor_key(self) -> str | None:
+        return str(self.cursor) if 0 <= self.cursor < self.total else None
+
+    def row_cells(self, index: int) -> tuple[str, ...] | None:
+        page = index // PAGE
+        rows = self._pages.get(page)
+        if rows is None:
+            if page not in self._asked:
+                self._asked.add(page)
+                self.post_message(self.PageWanted(self, self.request, page * PAGE, PAGE))
+            return None
+        i = index - page * PAGE
+        return rows[i] if i < len(rows) else None
+
+    # -- rendering --------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            text = self._line_text(tuple(c.title for c in self.columns))
+            style = base + self.get_component_rich_style("virtual-table--header")
+        else:
+            index = scroll_y + y - 1
+            if index >= self.total:
+                if index == 0:
+                    style = base + self.get_component_rich_style("virtual-table--muted")
+                    return Strip([Segment(f" {self.empty_text}", style)]).adjust_cell_length(
+                        width, base
+                    )
+                return Strip.blank(width, base)
+            cells = self.row_cells(index)
+            style = base
+            if cells is None:
+                text = " …"
+                style += self.get_component_rich_style("virtual-table--muted")
+            else:
+                text = self._line_text(cells)
+            if index == self.cursor:
+                name = (
+                    "virtual-table--cursor" if self.has_focus else "virtual-table--cursor-blurred"
+                )
+                style += self.get_component_rich_style(name)
+        total = max(width + scroll_x, len(text))
+        strip = Strip([Segment(text, style)]).adjust_cell_length(total, style)
+        return strip.crop(scroll_x, scroll_x + width)
