@@ -6,6 +6,7 @@ three calendar months when added to a date, while SLAs such as `PT1H` compare ex
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,12 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
+        if isinstance(text, str):
+            return _parse_cached(text)
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Duration:
         if not isinstance(text, str):
             raise DurationError(
                 f"expected an ISO-8601 duration string such as 'PT48H', got {text!r}"
@@ -105,6 +112,12 @@ class Duration:
         if minutes:
             parts.append(f"{minutes}m")
         return " ".join(parts) or self.text
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Duration:
+    # Durations are immutable and a repo repeats a handful of them thousands of times.
+    return Duration._parse(text)
 
 
 def _add_months(moment: Any, months: int) -> Any:

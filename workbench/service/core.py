@@ -77,6 +77,7 @@ class Workbench:
         # TUI) re-reads it on every call because files may change under it.
         self.hold_worktree = hold_worktree
         self._held: GovernanceState | None = None
+        self._held_files: dict[str, bytes] | None = None
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -103,6 +104,10 @@ class Workbench:
 
     # -- state ----------------------------------------------------------------------------
     def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
+        if rev == WORKTREE and self.hold_worktree:
+            if self._held_files is None:
+                self._held_files = self.git.read_files(rev, layout.is_state_path)
+            return dict(self._held_files)
         return self.git.read_files(rev, layout.is_state_path)
 
     def state(self, rev: str = WORKTREE) -> GovernanceState:
@@ -274,6 +279,7 @@ class Workbench:
 
         signer = self.commit_signer(actor)
         self._held = None
+        self._held_files = None
         # TOML the workbench writes is in the byte normal form (LF, final newline); other
         # files (statements, signatures, snapshots) are exact bytes and left alone.
         changes = {
