@@ -95,3 +95,40 @@ async def test_console_pages_100k_rows_refuses_and_cancels(demo_repo: Path) -> N
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen.last_outcome == "cancelled", timeout=10)
         assert isinstance(app.screen, EvidenceConsoleScreen)
+
+
+async def test_due_lists_people_and_completes_a_signed_review(demo_repo: Path) -> None:
+    from workbench.tui.modals.obligations import ReviewModal
+    from workbench.tui.screens.due import DueScreen
+
+    app = make_app(demo_repo, actor="aisha.rahman")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await pilot.press("D")
+        await wait_until(pilot, lambda: isinstance(app.screen, DueScreen) and app.screen.items)
+        screen = app.screen
+        items = list(screen.items.values())
+        review = next(i for i in items if i.kind == "review" and i.contract == CLAIMS)
+        ack = next(i for i in items if i.kind == "ack" and i.contract == POLICY)
+        assert review.state == "overdue" and review.people == ["aisha.rahman", "ben.carter"]
+        assert ack.state == "overdue" and ack.people == ["aisha.rahman"]
+        text = screen_text(app)
+        assert "aisha.rahman, ben.carter" in text and "acknowledge" in text
+        from workbench.tui.screens.due import item_key
+
+        assert screen.query_one("#due-table").move_to_key(item_key(review))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewModal))
+        await pilot.press("enter")  # in the notes field: submit
+        await wait_until(
+            pilot, lambda: any("signed by aisha.rahman" in n.message for n in app._notifications)
+        )
+        await settle(app, pilot)
+        assert not any(i.kind == "review" and i.contract == CLAIMS for i in screen.items.values())
+        from tests.conftest import FIXED_NOW
+        from workbench.service.core import Workbench
+        from workbench.service.obligations import ObligationsService
+
+        ob = ObligationsService(Workbench(demo_repo, now=FIXED_NOW))
+        done = [r for r in ob.reviews() if r.contract == CLAIMS and r.kind == "review"]
+        assert done and done[0].state == "ok"
