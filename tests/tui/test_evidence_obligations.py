@@ -132,3 +132,49 @@ async def test_due_lists_people_and_completes_a_signed_review(demo_repo: Path) -
         ob = ObligationsService(Workbench(demo_repo, now=FIXED_NOW))
         done = [r for r in ob.reviews() if r.contract == CLAIMS and r.kind == "review"]
         assert done and done[0].state == "ok"
+
+
+async def test_action_lint_gate_diagnostic_and_reports(demo_repo: Path) -> None:
+    from workbench.tui.screens.actions import ActionsScreen
+    from workbench.tui.screens.diagnostic import DiagnosticScreen
+    from workbench.tui.screens.gate import GateScreen
+    from workbench.tui.screens.reports import ReportsScreen
+
+    app = make_app(demo_repo, actor="tomas.lindqvist")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        # the vague action item: the lint is inline, with its line
+        app.show_actions("inc-2041-ownership")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ActionsScreen) and app.screen.problems
+        )
+        screen = app.screen
+        assert screen.current == "inc-2041-ownership"
+        vague = [p for p in screen.problems if "vague wording" in p.message]
+        assert vague and vague[0].line >= 1
+        assert f"line {vague[0].line}:" in screen_text(app)
+        await pilot.press("escape")
+        # the gate preview: failures with who can fix them, and passing checks
+        app.show_gate()
+        await wait_until(pilot, lambda: isinstance(app.screen, GateScreen) and app.screen.result)
+        result = app.screen.result
+        assert not result.passed
+        assert any(c.outcome == "pass" for c in result.checks)
+        text = screen_text(app)
+        assert "GATE FAILS" in text and "✓ pass" in text and "✗ FAIL" in text
+        assert "yuki.tanaka" in text  # who can fix the open freshness violation
+        await pilot.press("escape")
+        # the diagnostic: side by side with the mismatch flag; a lead may answer
+        app.show_diagnostic(POLICY)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, DiagnosticScreen) and app.screen.diagnostic
+        )
+        d = app.screen
+        assert d.diagnostic.state == "mismatch" and d.side == "provider"
+        assert "MISMATCH" in screen_text(app)
+        assert not d.query_one("#q-watched-by").disabled
+        await pilot.press("escape")
+        # reports, as plain text
+        app.show_report("boundary")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.text)
+        assert "boundary" in app.screen.text.lower()
