@@ -41,6 +41,32 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
                         "Owner, term owner or escalation contact, from the registry",
                     )
                 )
+    # Evidence, violations and obligations (issues 5 and 6).
+    cmds += [
+        ("view: violations", app.action_show_violations, "Violation history; who was paged"),
+        ("view: due", app.action_show_due, "Overdue reviews, pending acks, action items"),
+        ("view: action items", app.show_actions, "Post-mortem action items, linted inline"),
+        ("evidence: console", app.action_evidence_console, "Read-only SQL over the evidence"),
+        ("gate: preview", app.show_gate, "Every gate check; who can fix each failure"),
+        ("report: weekly", partial(app.show_report, "weekly"), "Weekly attestation summary"),
+        ("report: boundary", partial(app.show_report, "boundary"), "Boundary-failure agenda"),
+    ]
+    for view in app.views:
+        if view.governed:
+            cmds.append(
+                (
+                    f"violations: {view.id}",
+                    partial(app.action_show_violations, view.id),
+                    "Violations and term history of this seam",
+                )
+            )
+        cmds.append(
+            (
+                f"seam: diagnose {view.id}",
+                partial(app.show_diagnostic, view.id),
+                "The six-question seam diagnostic",
+            )
+        )
     for name in sorted(app.available_themes):
         cmds.append((f"theme: {name}", partial(setattr, app, "theme", name), "Switch theme"))
     return cmds
