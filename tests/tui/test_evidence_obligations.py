@@ -20,6 +20,18 @@ async def test_violations_screen_names_who_was_paged(demo_repo: Path) -> None:
     app = make_app(demo_repo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
+        # the seam list shows open violations and overdue/unacknowledged state per seam
+        assert app.marks_ready
+        marks = app.view(POLICY).marks
+        assert marks["violations"] == "2 open" and "overdue" in marks["notices"]
+        assert app.view(CLAIMS).marks["review"] == "overdue"
+        await pilot.press("v")
+        await pilot.pause()
+        rows = {r.key: r for r in app.screen.query_one("#seam-table")._rows}
+        assert "violations:2 open" in rows[POLICY].cells[-1]
+        assert rows[CLAIMS].kind == "warning"  # governed, but a review is overdue
+        assert "review:overdue" in rows[CLAIMS].cells[-1]
+        assert "violations:2 open" in screen_text(app)
         await pilot.press("V")
         await wait_until(
             pilot, lambda: isinstance(app.screen, ViolationsScreen) and app.screen.violations

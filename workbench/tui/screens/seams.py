@@ -65,10 +65,34 @@ def seam_details(view, state) -> Content:  # type: ignore[no-untyped-def]
     for problem in view.problems[:3]:
         lines.append(Content.styled(f"! {problem}", "$text-error"))
     if view.marks:
-        lines.append(Content("marks: " + "  ".join(f"{k}: {v}" for k, v in view.marks.items())))
+        parts: list[Content | str] = ["marks: "]
+        for k, v in view.marks.items():
+            parts += [(f"{k}: {v}", MARK_STYLE[mark_level(k, str(v))]), "  "]
+        lines.append(Content.assemble(*parts))
     if not view.governed:
         lines.append(Content.styled("No contract: nobody owns this handshake.", "$text-warning"))
     return Content("\n").join(lines)
+
+
+# How alarming a seam mark is (reviews, notices, diagnostic, violations, page, …).
+MARK_STYLE = {"bad": "bold $text-error", "soon": "$text-warning", "ok": "$text-success"}
+BAD_WORDS = ("overdue", "open", "mismatch", "fails", "unacknowledged", "stale", "invalid")
+
+
+def mark_level(key: str, value: str) -> str:
+    value = value.lower()
+    if any(word in value for word in BAD_WORDS):
+        return "bad"
+    if value in ("ok", "approved", "agrees", "pass"):
+        return "ok"
+    return "soon"
+
+
+def marks_text(marks: dict[str, str]) -> str:
+    """Alarming marks first, e.g. "violations:2 open  review:overdue  page:ok"."""
+    order = {"bad": 0, "soon": 1, "ok": 2}
+    items = sorted(marks.items(), key=lambda kv: order[mark_level(kv[0], str(kv[1]))])
+    return "  ".join(f"{k}:{m}" for k, m in items)
 
 
 MAP_LIMIT = 150  # beyond this the map is unreadable (and slow): the list takes over
@@ -98,11 +122,11 @@ class SeamsScreen(BaseScreen):
                 yield VirtualTable(
                     [
                         Column("Seam", 30),
-                        Column("Kind", 18),
-                        Column("Teams", 30),
-                        Column("Owner", 16),
-                        Column("State", 14),
-                        Column("Marks", 10, flex=True),
+                        Column("Kind", 14),
+                        Column("Teams", 26),
+                        Column("Owner", 14),
+                        Column("State", 12),
+                        Column("Marks", 18, flex=True),
                     ],
                     id="seam-table",
                 )
@@ -148,9 +172,14 @@ class SeamsScreen(BaseScreen):
                     f"{v.provider} → {v.consumer}",
                     v.owner or "—",
                     f"{GLYPHS.get(v.state, '•')} {v.state}",
-                    " ".join(f"{k}:{m}" for k, m in v.marks.items()),
+                    marks_text(v.marks),
                 ),
-                ROW_KIND.get(v.state, ""),
+                ROW_KIND.get(v.state, "")
+                or (
+                    "warning"
+                    if any(mark_level(k, str(m)) == "bad" for k, m in v.marks.items())
+                    else ""
+                ),
             )
             for v in views
         ]
