@@ -307,6 +307,11 @@ def build_bundle(
     people_by_version = {
         v: parse_people(out[bl.registry_dir(v) + "people.toml"]) for v in range(1, head.version + 1)
     }
+    # The approval policy is signed with each registry version, like the people who lead.
+    approval_by_version = {
+        v: reg.parse_policy(out[bl.registry_dir(v) + "policy.toml"]).approval
+        for v in range(1, head.version + 1)
+    }
 
     # -- contracts ---------------------------------------------------------------------
     attestations = attestation_files(files)
@@ -366,7 +371,11 @@ def build_bundle(
                 contract = state.contracts[cid].contract if cid in state.contracts else contract
             required: dict[str, Any] = {"required": [], "roles": {}, "blocked": []}
             if contract is not None and people is not None:
-                req = required_signers(contract, people, settings.policy)
+                req = required_signers(
+                    contract,
+                    people,
+                    approval_by_version[head.version if is_head else reg_version],
+                )
                 required = {
                     "required": sorted(reg.principal_of(p, domain) for p in req.roles),
                     "roles": {reg.principal_of(p, domain): r for p, r in sorted(req.roles.items())},

@@ -582,12 +582,19 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     )
 
     try:
-        settings = Settings.model_validate(tomllib.loads(files[bl.SETTINGS].decode("utf-8")))
-        policy = settings.policy
+        Settings.model_validate(tomllib.loads(files[bl.SETTINGS].decode("utf-8")))
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         report.add("settings", "fail", f"workbench.toml: {exc}")
         return
     people_at: dict[int, Any] = {}
+
+    def approval(version: int) -> Any:
+        """The approval policy signed with registry `version` (who must co-sign)."""
+        from workbench.model.settings import Policy
+        from workbench.signing.registry import parse_policy
+
+        data = files.get(bl.registry_dir(version) + "policy.toml")
+        return parse_policy(data).approval if data is not None else Policy()
 
     def people(version: int) -> Any:
         if version not in people_at:
@@ -618,7 +625,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
                 registries,
                 repository,
                 ns.contract,
-                policy,
+                approval,
                 people,
                 now,
                 AttestationFiles,
@@ -645,7 +652,7 @@ def _verify_contract(  # noqa: PLR0913
     registries: _Registries,
     repository: str,
     namespace: str,
-    policy: Any,
+    approval: Callable[[int], Any],
     people: Callable[[int], Any],
     now: datetime,
     attestation_files_cls: Any,
@@ -722,7 +729,7 @@ def _verify_contract(  # noqa: PLR0913
             af,
             _state_for(head, registries),
             repository,
-            policy,
+            approval(head.version),
             now=now,
             people=people(head.version),
         )
@@ -815,7 +822,7 @@ def _verify_contract(  # noqa: PLR0913
         computed: list[str] = []
         blocked: list[str] = []
         if contract_for_req is not None and ppl is not None:
-            req = required_signers(contract_for_req, ppl, policy)
+            req = required_signers(contract_for_req, ppl, approval(people_version))
             computed = sorted(head.principal(x) for x in req.roles)
             blocked = list(req.blocked)
         else:

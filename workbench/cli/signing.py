@@ -48,6 +48,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r = rsub.add_parser("init", help="start the registry: admins and threshold")
     r.add_argument("--admin", action="append", required=True, help="an admin (repeat)")
     r.add_argument("--threshold", type=int, default=2, help="admins needed to sign a version")
+    r.add_argument(
+        "--compliance-team",
+        metavar="TEAM",
+        help="its lead co-signs contracts with compliance terms (signed with the registry)",
+    )
+    r.add_argument(
+        "--compliance-kind",
+        action="append",
+        metavar="KIND",
+        help="term kind that needs the compliance sign-off (repeat; default: representation)",
+    )
+    r.add_argument(
+        "--allow-self-approval",
+        action="store_true",
+        help="let a party lead who also leads compliance give both sign-offs",
+    )
     r.set_defaults(func=cmd_registry_init)
     r = rsub.add_parser("add-key", help="register a person's public key")
     r.add_argument("person")
@@ -220,7 +236,14 @@ def _print_change(change) -> int:  # type: ignore[no-untyped-def]
 
 
 def cmd_registry_init(args: argparse.Namespace) -> int:
-    return _print_change(_service(args).registry_init(args.admin, args.threshold))
+    from workbench.model.settings import Policy
+
+    approval = Policy(
+        no_self_approval=not args.allow_self_approval,
+        compliance_team=args.compliance_team,
+        compliance_term_kinds=args.compliance_kind or ["representation"],
+    )
+    return _print_change(_service(args).registry_init(args.admin, args.threshold, approval))
 
 
 def cmd_registry_add_key(args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ def demo_keys_dir(root: Path) -> Path:
 def signing_step(ctx: DemoContext) -> None:
     import tomllib
 
+    from workbench.model.settings import Policy
     from workbench.service.core import Workbench
     from workbench.service.signing import SigningService
     from workbench.signing import keys as keymod
@@ -81,7 +82,12 @@ def signing_step(ctx: DemoContext) -> None:
         domain,
         {pid: [s.public_key] for pid, s in signers.items()},
         {},
-        reg.RegistryPolicy(admins=list(ADMINS), registry_threshold=2),
+        reg.RegistryPolicy(
+            admins=list(ADMINS),
+            registry_threshold=2,
+            # Compliance co-signs the representation assertion (the article's table).
+            approval=Policy(compliance_team="fair-lending-compliance"),
+        ),
     )
     rendered = source.render()
     head_files = svc.wb.files("HEAD")

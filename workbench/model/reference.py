@@ -113,8 +113,15 @@ def generate() -> str:
     for model in (PeopleFile, Team, Person):
         parts.append(section(model))
     parts += ["## Settings (`workbench.toml`)", ""]
-    for model in (Settings, Org, Defaults, Policy, Gate, Exchange):
+    for model in (Settings, Org, Defaults, Gate, Exchange):
         parts.append(section(model))
+    parts += [
+        "## Approval policy (`keys/policy.toml`, table `[approval]`)",
+        "",
+        "Signed with the key registry: a change needs the registry admins' signatures.",
+        "",
+        section(Policy, "Approval policy"),
+    ]
     parts.append(END)
     return "\n".join(parts) + "\n"
 

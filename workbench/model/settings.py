@@ -42,6 +42,8 @@ class Defaults(Strict):
 
 
 class Policy(Strict):
+    """Approval policy: lives in keys/policy.toml [approval], signed with the key registry."""
+
     no_self_approval: bool = True
     compliance_team: Slug | None = Field(
         default=None, description="its lead co-signs contracts with representation terms"
@@ -74,6 +76,5 @@ class Exchange(Strict):
 class Settings(Strict):
     org: Org
     defaults: Defaults = Field(default_factory=Defaults)
-    policy: Policy = Field(default_factory=Policy)
     gate: Gate = Field(default_factory=Gate)
     exchanges: list[Exchange] = Field(default_factory=list)

@@ -162,6 +162,12 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
         elif kind == "missing":
             message = f"missing required field '{loc[-1]}'"
             code = "schema.missing"
+        elif kind == "extra_forbidden" and doc.path == SETTINGS_PATH and loc == ("policy",):
+            message = (
+                "[policy] moved to keys/policy.toml [approval], where the key registry signs it; "
+                "set it with `workbench registry init` (a change needs the admins' signatures)"
+            )
+            code = "settings.policy-moved"
         elif kind == "extra_forbidden":
             message = f"unknown field '{loc[-1]}' (check the spelling; see docs/contracts.md)"
             code = "schema.unknown-field"
@@ -516,18 +522,6 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
 def _check_settings(state: GovernanceState, doc: Document) -> list[Problem]:
     problems = []
     assert state.settings is not None
-    if (
-        state.settings.policy.compliance_team
-        and state.teams
-        and state.settings.policy.compliance_team not in state.teams
-    ):
-        problems.append(
-            doc.problem(
-                ("policy", "compliance_team"),
-                "settings.unknown-team",
-                f"compliance_team {state.settings.policy.compliance_team!r} is not a team",
-            )
-        )
     for i, ex in enumerate(state.settings.exchanges):
         for side in ("provider", "consumer"):
             if state.teams and getattr(ex, side) not in state.teams:

@@ -179,6 +179,7 @@ class EvidenceService:
         self.wb = wb
         self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
+        self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
 
     # -- manifest ---------------------------------------------------------------------
     def manifest(self, rev: str = "WORKTREE") -> Manifest:
@@ -331,6 +332,19 @@ class EvidenceService:
                     return s
         return None
 
+    def _resolve_ref(self, manifest: Manifest, ref: str) -> Snapshot | None:
+        """`manifest.resolve(ref)` (id or name; the first in id order), from a dict built
+        once per manifest instead of a scan per term."""
+        cached = self._refs_cache
+        if cached is None or cached[0] is not manifest:
+            refs: dict[str, Snapshot] = {}
+            for s in manifest.snapshots:
+                refs.setdefault(s.id, s)
+                if s.name is not None:
+                    refs.setdefault(s.name, s)
+            cached = self._refs_cache = (manifest, refs)
+        return cached[1].get(ref)
+
     def _snapshot_index(
         self, manifest: Manifest
     ) -> dict[tuple[str, str | None, str | None], list[Snapshot]]:
@@ -359,7 +373,7 @@ class EvidenceService:
             snap.id
             for t in contract.terms
             if isinstance(t, DistributionShiftTerm)
-            and (snap := manifest.resolve(t.reference)) is not None
+            and (snap := self._resolve_ref(manifest, t.reference)) is not None
         }
         plans = []
         for term in contract.terms:
@@ -379,7 +393,7 @@ class EvidenceService:
             for need in wanted:
                 if need.role == "reference":
                     assert isinstance(term, DistributionShiftTerm)
-                    snap = manifest.resolve(term.reference)
+                    snap = self._resolve_ref(manifest, term.reference)
                     if snap is None or snap.kind != need.kind or snap.captured_at > now:
                         plan.status = "error"
                         plan.reason = (
@@ -862,8 +876,9 @@ class EvidenceService:
                 raise WorkbenchError(f"--approver {approver!r} is not a person in keys/people.toml")
             if person.has_left(today):
                 raise WorkbenchError(f"--approver {approver!r} left on {person.left}")
-            policy = state.settings.policy if state.settings else None
-            if (policy is None or policy.no_self_approval) and approver == actor.id:
+            from workbench.service.signing import approval_policy
+
+            if approval_policy(self.wb).no_self_approval and approver == actor.id:
                 raise WorkbenchError(
                     f"{actor.id} cannot approve their own exemption (policy no_self_approval)"
                 )

@@ -48,6 +48,7 @@ from workbench.signing.verdict import (
 
 if TYPE_CHECKING:
     from workbench.model.people import Person
+    from workbench.model.settings import Policy
     from workbench.service.core import Workbench
 
 HEAD = "HEAD"
@@ -167,6 +168,25 @@ def key_path_for(wb: Workbench, person: str) -> Path | None:
 
 
 # --- the service ---------------------------------------------------------------------
+
+
+def _approval(rs):  # type: ignore[no-untyped-def]
+    """The approval policy signed into the registry head (defaults before the first one)."""
+    from workbench.model.settings import Policy
+
+    return rs.head.policy.approval if rs is not None and rs.head is not None else Policy()
+
+
+def approval_policy(wb: Workbench):  # type: ignore[no-untyped-def]
+    """The approval policy in force: the one signed into the verified registry head."""
+    from workbench.model.settings import Policy
+
+    if wb.git.is_empty:
+        return Policy()
+    try:
+        return _approval(SigningService(wb).registry_state(HEAD))
+    except (WorkbenchError, SigningError, ValueError):
+        return Policy()
 
 
 class SigningService:
@@ -298,7 +318,7 @@ class SigningService:
                 attestations.get(cid),
                 rs,
                 settings.org.repository_id,
-                settings.policy,
+                _approval(rs),
                 now=self.wb.now,
                 people=people,
             )
@@ -424,7 +444,7 @@ class SigningService:
                 + ("; ".join(rs.problems) or "it has no signed version yet (workbench registry)")
             )
         people = parse_people(rs.head.files[reg.PEOPLE])
-        required = required_signers(doc.contract, people, settings.policy)
+        required = required_signers(doc.contract, people, _approval(rs))
         if person not in required.roles:
             raise SigningRefused(
                 f"{person} is not a required signer of {contract_id} "
@@ -437,7 +457,7 @@ class SigningService:
             attestation_files(files).get(contract_id),
             rs,
             settings.org.repository_id,
-            settings.policy,
+            _approval(rs),
             now=self.wb.now,
             people=people,
         )
@@ -671,13 +691,23 @@ class SigningService:
         prefix = f"{reg.REGISTRY_DIR}v{version}."
         return [p for p in files if p.startswith(prefix) and p.endswith(".sig")]
 
-    def registry_init(self, admins: list[str], threshold: int) -> RegistryChange:
+    def registry_init(
+        self, admins: list[str], threshold: int, approval: Policy | None = None
+    ) -> RegistryChange:
+        """Start the registry; `approval` says who must co-sign beyond the party leads."""
+        from workbench.model.settings import Policy
+
         state = self.wb.state()
         for a in admins:
             reg.check_person_id(a)
             if a not in state.people:
                 raise SigningRefused(f"admin {a!r} is not a person in keys/people.toml")
-        policy = reg.RegistryPolicy(admins=sorted(admins), registry_threshold=threshold)
+        approval = approval or Policy()
+        if approval.compliance_team and approval.compliance_team not in state.teams:
+            raise SigningRefused(f"compliance team {approval.compliance_team!r} is not a team")
+        policy = reg.RegistryPolicy(
+            admins=sorted(admins), registry_threshold=threshold, approval=approval
+        )
         reg.parse_policy(reg.render_policy(policy))  # same checks as on load
         return self._registry_edit(
             f"start the key registry (admins {', '.join(sorted(admins))}, threshold {threshold})",

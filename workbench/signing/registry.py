@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
+from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
 from workbench.signing.errors import KeyLoadError, SignatureFormatError, SigningError
 from workbench.signing.statement import (
@@ -174,6 +175,9 @@ class RegistryPolicy(StrictModel):
     admins: list[str] = Field(min_length=1, max_length=64)
     registry_threshold: int = Field(ge=1, le=64)
     key_expiry: dict[str, str] = Field(default_factory=dict)
+    # Who must co-sign beyond the leads decides who may approve what, so it is signed with
+    # the registry (a plain commit to workbench.toml could otherwise drop a co-signer).
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
 
 def parse_policy(data: bytes) -> RegistryPolicy:
@@ -218,6 +222,17 @@ def render_policy(policy: RegistryPolicy) -> bytes:
     if policy.key_expiry:
         lines += ["", "# Keys of these people stop being valid at this UTC time.", "[key_expiry]"]
         lines += [f'"{p}" = "{t}"' for p, t in sorted(policy.key_expiry.items())]
+    approval = policy.approval
+    lines += [
+        "",
+        "# Who must co-sign contracts beyond both party leads and the contract's cosigners.",
+        "[approval]",
+        f"no_self_approval = {'true' if approval.no_self_approval else 'false'}",
+    ]
+    if approval.compliance_team:
+        lines.append(f'compliance_team = "{approval.compliance_team}"')
+    kinds = ", ".join(f'"{k}"' for k in approval.compliance_term_kinds)
+    lines.append(f"compliance_term_kinds = [{kinds}]")
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -15,7 +15,7 @@ Required signers: the leads of both party teams (as ``keys/people.toml`` of the
 registry head says), every ``cosigners`` entry, and the compliance team's lead when
 the contract has a term of a ``compliance_term_kinds`` kind.
 
-``no_self_approval`` (workbench.toml [policy]): the compliance sign-off must be
+``no_self_approval`` (keys/policy.toml [approval], signed with the registry): the compliance sign-off must be
 independent of the parties. When the compliance lead is also a party lead of the
 contract, their one signature counts for their side only, and the compliance
 requirement is met only by a compliance-team member named in ``cosigners`` who is
