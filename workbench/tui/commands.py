@@ -41,6 +41,18 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
                         "Owner, term owner or escalation contact, from the registry",
                     )
                 )
+    # Signing, the key registry and audit bundles (issues 4 and 7).
+    cmds.append(("view: key registry", app.show_registry, "Admins, keys, revocations, pending"))
+    cmds.append(("bundle: verify", app.verify_bundle, "Verify an audit bundle file, offline"))
+    if not app.readonly:
+        cmds.append(("bundle: export", app.export_bundle, "Export a signed audit bundle"))
+        for view in app.views:
+            if view.governed:
+                state = view.marks.get("signature", "")
+                help_text = f"Co-sign {view.title}" + (f" (now {state})" if state else "")
+                cmds.append(
+                    (f"contract: sign {view.id}", partial(app.sign_contract, view.id), help_text)
+                )
     # Evidence, violations and obligations (issues 5 and 6).
     cmds += [
         ("view: violations", app.action_show_violations, "Violation history; who was paged"),
@@ -75,7 +87,7 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
 class WorkbenchCommands(Provider):
     async def discover(self) -> Hits:
         for name, callback, help_text in workbench_commands(self.app):  # type: ignore[arg-type]
-            if name.startswith(("view:", "app:")):
+            if name.startswith(("view:", "app:", "bundle:")):
                 yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
