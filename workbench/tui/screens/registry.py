@@ -25,6 +25,15 @@ from workbench.tui.screens.base import BaseScreen
 from workbench.tui.widgets.topbar import TopBar
 
 
+def short_namespaces(namespaces: Any) -> str:
+    """``handshake-contract-v1@example.org`` → ``contract``: the purposes a key may sign."""
+    out = []
+    for ns in namespaces:
+        name = str(ns).split("@", 1)[0].removeprefix("handshake-")
+        out.append(name.rsplit("-v", 1)[0] if name[-1:].isdigit() else name)
+    return ",".join(out)
+
+
 def registry_content(view: Any, state: Any = None) -> Content:
     from workbench.tui.screens.signing import who
 
@@ -81,7 +90,7 @@ def registry_content(view: Any, state: Any = None) -> Content:
             Content.assemble(
                 (f"{who(state, str(key['person'])):<36}", "bold"),
                 f" {key['fingerprint']}",
-                (f"  {','.join(key['namespaces'])}{valid}", "$text-muted"),  # type: ignore[arg-type]
+                (f"  {short_namespaces(key['namespaces'])}{valid}", "$text-muted"),  # type: ignore[arg-type]
             )
         )
     lines += [

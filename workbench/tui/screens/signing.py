@@ -41,19 +41,22 @@ def verdict_content(verdict: Any, state: Any = None) -> Content:
     for pid in sorted(verdict.required):
         roles = ", ".join(verdict.required[pid])
         if pid in verdict.signed:
-            lines.append(row("signed", (f"✓ {who(state, pid)}", "$text-success"), f"  {roles}"))
+            mark = (f"✓ {who(state, pid)}", "$text-success")
+            lines.append(row(f"signed{version}", mark, f"  {roles}"))
+    stale = verdict.state == "stale" and verdict.version
     for pid in verdict.missing:
         roles = ", ".join(verdict.required.get(pid, []))
-        lines.append(row("to sign", (f"… {who(state, pid)}", "$text-warning"), f"  {roles}"))
+        mark = (f"… {who(state, pid)}", "$text-warning")
+        lines.append(
+            row(f"to sign v{verdict.version + 1}" if stale else "to sign", mark, f"  {roles}")
+        )
     for check in verdict.checks:
         name = check.file.rsplit("/", 1)[-1]
         check_style = CHECK_STYLES.get(check.status, "$text-error")
         fpr = f"  {check.fingerprint}" if check.fingerprint else ""
-        lines.append(
-            row(
-                "  signature", (f"{check.status:<9}", check_style), f" {name}{fpr}  {check.message}"
-            )
-        )
+        message = "" if check.status == "valid" else f"  {check.message}"
+        status = (f"{check.status:<9}", check_style)
+        lines.append(row("  signature", status, f" {name}{fpr}{message}"))
     if verdict.statement_sha256:
         lines.append(row("statement", verdict.statement_sha256))
     if verdict.current_sha256 and verdict.subject_sha256 != verdict.current_sha256:
