@@ -1,16 +1,19 @@
 """Benchmark: `evaluate` over 1,000 contracts' Parquet evidence vs hand-written DuckDB.
 
-Usage: .venv/bin/python benchmarks/evidence_evaluate.py [--rows 20000000 5000000 10000000]
-       [--contracts 1000] [--keep DIR]
+Usage: .venv/bin/python benchmarks/evidence_evaluate.py [--rows 5000000 10000000 20000000]
+       [--contracts 1000] [--rounds 3] [--keep DIR]
 
-For each size it builds a governance repo with N contracts (three terms each: freshness
-p95, operating range, distribution shift against a per-contract reference), writes the
+For each size it builds a governance repo with N contracts (three titled terms each:
+freshness p95, operating range, distribution shift against a per-contract reference;
+untitled terms would add 3,000 "term.undocumented" warnings, located in the TOML, to
+loading the contracts), writes the
 evidence as Parquet with DuckDB (rows split: 40% freshness lags, 40% live scores, 20%
 reference scores), registers it as external snapshots (pinned by path + sha256, one
 manifest commit), then times:
 
-* `EvidenceService.evaluate()` (plan, sha256 verification of every snapshot, one
-  sandbox per contract, guard, checks, findings file, commit);
+* `EvidenceService.evaluate()` (load the contracts, plan, sha256 verification of every
+  snapshot, batched checks in a locked-down sandbox, findings file, commit on the first
+  run; later rounds find the same findings bytes already committed);
 * the baseline: one plain DuckDB connection running, per contract, hand-written queries
   computing the same aggregates in one pass each (p95 lag per source; share outside
   the range; quantile edges + both histograms).
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,6 +62,7 @@ ack_sla = "PT30M"
 
 [[terms]]
 id = "fresh"
+title = "Source data is fresh"
 kind = "freshness"
 owner = "data.lead"
 fail_after = "PT24H"
@@ -66,6 +71,7 @@ percentile = 95
 
 [[terms]]
 id = "range"
+title = "Scores stay in the operating range"
 kind = "calibration"
 owner = "model.lead"
 calibration_reference = "card"
@@ -75,6 +81,7 @@ fail_share_outside = 0.03
 
 [[terms]]
 id = "shift"
+title = "Live scores match the reference"
 kind = "distribution_shift"
 owner = "model.lead"
 reference = "ref-{i:04d}"
@@ -230,12 +237,17 @@ def child(phase: str, root: str) -> None:
 
 
 def measure(phase: str, root: Path) -> dict[str, float]:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", phase, str(root)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    for attempt in range(2):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", phase, str(root)],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            break
+        # Shared checkout: another engineer's half-saved file can break one import.
+        print(f"<!-- {phase} attempt {attempt + 1} failed: {proc.stderr[-800:]} -->", flush=True)
+    proc.check_returncode()
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -244,6 +256,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[5_000_000, 10_000_000, 20_000_000])
     parser.add_argument("--contracts", type=int, default=1000)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", nargs=2, metavar=("PHASE", "ROOT"))
     args = parser.parse_args()
     if args.child:
@@ -251,25 +264,34 @@ def main() -> None:
         return
     base = args.keep or Path(tempfile.mkdtemp(prefix="evidence-bench-"))
     print(
-        "| rows | contracts | evidence MB | evaluate s | baseline s | ratio | evaluate RSS MiB | baseline RSS MiB |"
+        f"| rows | contracts | evidence MB | evaluate s (min / median of {args.rounds}) | "
+        "baseline s (min / median) | ratio of mins | median same-round ratio | "
+        "evaluate peak RSS MiB | baseline peak RSS MiB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for rows in args.rows:
         target = base / f"r{rows}"
         if not (target / "repo").exists():
             target.mkdir(parents=True, exist_ok=True)
             build(target, args.contracts, rows)
         size = sum(p.stat().st_size for p in (target / "data").rglob("*.parquet")) / 2**20
-        base_r = measure("baseline", target / "repo")
-        eval_r = measure("evaluate", target / "repo")
-        ratio = eval_r["seconds"] / base_r["seconds"]
+        evs, bas, rss_e, rss_b, summary = [], [], 0.0, 0.0, None
+        for _ in range(args.rounds):  # interleaved: a load change hits both phases
+            base_r = measure("baseline", target / "repo")
+            eval_r = measure("evaluate", target / "repo")
+            bas.append(base_r["seconds"])
+            evs.append(eval_r["seconds"])
+            rss_e = max(rss_e, eval_r["max_rss_mib"])
+            rss_b = max(rss_b, base_r["max_rss_mib"])
+            summary = eval_r.get("summary")
+        same_round = statistics.median(e / b for e, b in zip(evs, bas, strict=True))
         print(
-            f"| {rows:,} | {args.contracts:,} | {size:.0f} | {eval_r['seconds']:.2f} | "
-            f"{base_r['seconds']:.2f} | {ratio:.2f}× | {eval_r['max_rss_mib']:.0f} | "
-            f"{base_r['max_rss_mib']:.0f} |",
+            f"| {rows:,} | {args.contracts:,} | {size:.0f} | {min(evs):.2f} / "
+            f"{statistics.median(evs):.2f} | {min(bas):.2f} / {statistics.median(bas):.2f} | "
+            f"{min(evs) / min(bas):.2f}× | {same_round:.2f}× | {rss_e:.0f} | {rss_b:.0f} |",
             flush=True,
         )
-        print(f"<!-- findings summary: {eval_r.get('summary')} -->")
+        print(f"<!-- findings summary: {summary} -->")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 
 from tests.evidence.conftest import copy_to
 from workbench.evidence import batch
-from workbench.evidence.checks import bind_views, generated_sql, run_check
+from workbench.evidence.checks import bind_views, generated_sql, lit, run_check
 from workbench.evidence.sandbox import Sandbox, SnapshotFile, guard_read_only
 from workbench.model.terms import Term
 
@@ -175,6 +175,27 @@ def test_batched_checks_match_per_term_checks(tmp_path: Path) -> None:
             want.reason,
             want.details,
         )
+
+
+def test_file_with_the_batch_file_column_is_never_batched(tmp_path: Path) -> None:
+    # An untrusted file naming another file in a column called like the batch's file-name
+    # column must not lend its rows to that file's term: it runs on its own SQL instead.
+    good = copy_to(tmp_path / "good.parquet", "SELECT 0.5::DOUBLE AS score")
+    evil = copy_to(
+        tmp_path / "evil.parquet",
+        f"SELECT 5.0::DOUBLE AS score, {lit(str(good.resolve()))} AS {batch.FILE_COL.upper()}",
+    )
+    term = T(kind="calibration", calibration_reference="c", range_min=0, range_max=1)
+    items = [
+        batch.BatchItem(0, term, {"score_samples": good.resolve()}, CLOCK),
+        batch.BatchItem(1, term, {"score_samples": evil.resolve()}, CLOCK),
+        batch.BatchItem(2, term, {"score_samples": good.resolve()}, CLOCK),
+    ]
+    readable = [SnapshotFile(p.resolve(), "parquet") for p in (good, evil)]
+    with Sandbox({}, readable=readable, timeout_s=10) as sb:
+        rows = batch.run_batches(sb, items)
+    assert 1 not in rows
+    assert [r["outside"] for r in rows[0]] == [0] and rows[0] == rows[2]
 
 
 def test_query_generated_is_still_locked_down(tmp_path: Path) -> None:

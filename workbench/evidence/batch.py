@@ -192,7 +192,9 @@ def run_batches(sb: Sandbox, items: Sequence[BatchItem]) -> dict[int, list[dict[
         # One read_parquet over files of different schemas would cast them to one; so
         # only files with identical schemas (per logical view) share a query.
         shape = tuple((v, schemas.get(str(p))) for v, p in sorted(item.files.items()))
-        if any(sig is None for _v, sig in shape):
+        if any(sig is None or _has_file_column(sig) for _v, sig in shape):
+            # A column of the batch's file-name column's name in the (untrusted) file
+            # could otherwise attribute its rows to another file: never batch it.
             continue
         groups.setdefault((key, shape), []).append(item)
     for members in groups.values():
@@ -225,6 +227,10 @@ def file_schemas(sb: Sandbox, paths: Sequence[str]) -> dict[str, tuple[Any, ...]
         for row in result.rows:  # a file's elements come in schema order
             out.setdefault(row[0], []).append(row[1:])
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _has_file_column(schema: tuple[Any, ...]) -> bool:
+    return any(str(element[0]).lower() == FILE_COL for element in schema)
 
 
 def _hive_clash(item: BatchItem) -> bool:
