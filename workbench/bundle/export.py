@@ -194,8 +194,7 @@ def build_bundle(
 ) -> ExportResult:
     """Build the archive bytes (nothing is written or committed here)."""
     from workbench.bundle import oscal, texts
-    from workbench.model.contract import Contract
-    from workbench.model.state import parse_document
+    from workbench.model.state import parse_contract
     from workbench.service.signing import SigningService
 
     def step(stage: str, done: int, total: int) -> None:
@@ -203,15 +202,6 @@ def build_bundle(
             raise BundleCancelled("export cancelled")
         if progress is not None:
             progress(stage, done, total)
-
-    def parse_contract(path: str, data: bytes) -> Contract | None:
-        doc, problems = parse_document(path, data)
-        if problems or doc.data is None:
-            return None
-        try:
-            return Contract.model_validate(doc.data)
-        except ValueError:
-            return None
 
     step("reading the repository", 0, 1)
     if wb.git.is_empty:

@@ -660,7 +660,7 @@ def _verify_contract(  # noqa: PLR0913
     required_signers: Any,
 ) -> ContractReport:
     from workbench.model.contract import Contract
-    from workbench.model.state import parse_document
+    from workbench.model.state import parse_contract as parse_contract_bytes
 
     out = ContractReport(cid, None, "draft", "")
     if not isinstance(entry, dict):
@@ -691,19 +691,9 @@ def _verify_contract(  # noqa: PLR0913
     def parse_contract(data: bytes | None) -> Contract | None:
         if data is None:
             return None
-        if data in parsed:
-            return parsed[data]
-        parsed[data] = _parse(data)
+        if data not in parsed:
+            parsed[data] = parse_contract_bytes(path, data)
         return parsed[data]
-
-    def _parse(data: bytes) -> Contract | None:
-        doc, problems = parse_document(path, data)
-        if problems or doc.data is None:
-            return None
-        try:
-            return Contract.model_validate(doc.data)
-        except ValueError:
-            return None
 
     af = attestation_files_cls()
     for version in sorted(expected):

@@ -145,6 +145,22 @@ def parse_document(path: str, raw: bytes) -> tuple[Document, list[Problem]]:
     return Document(path, raw, text, data), []
 
 
+def parse_contract(path: str, raw: bytes | None) -> Contract | None:
+    """One version of a contract from its bytes, or None if it does not parse and validate.
+
+    For history, diffs and bundles, where an invalid old version is simply not comparable.
+    """
+    if raw is None:
+        return None
+    doc, problems = parse_document(path, raw)
+    if problems or doc.data is None:
+        return None
+    try:
+        return Contract.model_validate(doc.data)
+    except ValidationError:
+        return None
+
+
 def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):

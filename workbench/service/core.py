@@ -14,10 +14,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from workbench.model.compare import ContractComparison, compare_contracts
-from workbench.model.contract import Contract
 from workbench.model.people import Person
 from workbench.model.problems import Problem
-from workbench.model.state import ContractDoc, GovernanceState, load_state, parse_document
+from workbench.model.state import ContractDoc, GovernanceState, load_state, parse_contract
 from workbench.model.text import normalise
 from workbench.repo import layout
 from workbench.service.errors import (
@@ -224,8 +223,8 @@ class Workbench:
                 f"b/{path} ({new_rev})",
             )
         )
-        old_model = _parse_contract(path, old)
-        new_model = _parse_contract(path, new)
+        old_model = parse_contract(path, old)
+        new_model = parse_contract(path, new)
         return ContractDiff(
             contract_id, old_rev, new_rev, text, compare_contracts(old_model, new_model)
         )
@@ -249,7 +248,7 @@ class Workbench:
             old_rev,
             "edited",
             diff,
-            compare_contracts(_parse_contract(path, old), _parse_contract(path, new)),
+            compare_contracts(parse_contract(path, old), parse_contract(path, new)),
         )
 
     # -- people ---------------------------------------------------------------------------
@@ -349,18 +348,6 @@ class Workbench:
     def drafts(self) -> list[str]:
         folder = self._draft_path("x").parent
         return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-
-
-def _parse_contract(path: str, data: bytes | None) -> Contract | None:
-    if data is None:
-        return None
-    doc, problems = parse_document(path, data)
-    if problems or doc.data is None:
-        return None
-    try:
-        return Contract.model_validate(doc.data)
-    except Exception:
-        return None
 
 
 @dataclass

@@ -38,9 +38,8 @@ from workbench.governance.records import (
     review_path,
 )
 from workbench.governance.timing import iso
-from workbench.model.contract import Contract
 from workbench.model.problems import Problem
-from workbench.model.state import GovernanceState, parse_document
+from workbench.model.state import GovernanceState, parse_contract
 from workbench.repo import layout
 from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.signing.statement import (
@@ -118,18 +117,6 @@ class RecordResult:
 # --- history ----------------------------------------------------------------------------------
 
 
-def _parse_contract(path: str, raw: bytes | None) -> Contract | None:
-    if raw is None:
-        return None
-    doc, problems = parse_document(path, raw)
-    if problems or doc.data is None:
-        return None
-    try:
-        return Contract.model_validate(doc.data)
-    except ValueError:
-        return None
-
-
 def contract_history(wb: Workbench, contract_id: str) -> ContractHistory:
     path = layout.contract_path(contract_id)
     out = ContractHistory(contract_id)
@@ -143,7 +130,7 @@ def contract_history(wb: Workbench, contract_id: str) -> ContractHistory:
                 info.time,
                 info.message,
                 raw,
-                _parse_contract(path, raw),
+                parse_contract(path, raw),
             )
         )
     return out
