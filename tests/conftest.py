@@ -35,15 +35,29 @@ def fixed_now() -> datetime:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo repo, built once per test process (keys, signatures, evidence take seconds)."""
+    """The demo repo, built once per test process (keys, signatures, evidence take seconds).
+
+    Never change it: tests take a private copy through `demo_repo` (or `copy_demo`).
+    """
     from workbench.demo.build import build_demo
 
-    return build_demo(tmp_path_factory.mktemp("template") / "demo", now=FIXED_NOW)
+    home = tmp_path_factory.mktemp("template-home")
+    with pytest.MonkeyPatch.context() as mp:  # the same isolation as every test
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("HOME", str(home))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        mp.delenv("WORKBENCH_PERSON", raising=False)
+        mp.delenv("SSH_AUTH_SOCK", raising=False)
+        return build_demo(tmp_path_factory.mktemp("template") / "demo", now=FIXED_NOW)
+
+
+def copy_demo(template: Path, target: Path) -> Path:
+    shutil.copytree(template, target, symlinks=True)
+    return target
 
 
 @pytest.fixture
 def demo_repo(demo_template: Path, tmp_path: Path) -> Path:
     """A private copy of the demo repo for one test to change as it likes."""
-    target = tmp_path / "demo"
-    shutil.copytree(demo_template, target, symlinks=True)
-    return target
+    return copy_demo(demo_template, tmp_path / "demo")

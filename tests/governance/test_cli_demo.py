@@ -11,6 +11,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from tests.conftest import copy_demo
+
 PROJECT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-27T09:00:00Z"
 MINE = (
@@ -38,14 +40,9 @@ def run(repo: Path, *args: str, who: str | None = None) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("obligations") / "demo"
-    from datetime import datetime
-
-    from workbench.demo.build import build_demo
-
-    build_demo(root, now=datetime.fromisoformat(NOW.replace("Z", "+00:00")))
-    return root
+def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The shared demo build is made at the same fixed moment (tests.conftest.FIXED_NOW).
+    return copy_demo(demo_template, tmp_path_factory.mktemp("obligations") / "demo")
 
 
 def failing(repo: Path) -> dict[tuple[str, str], str]:

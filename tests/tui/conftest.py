@@ -14,34 +14,6 @@ from tests.conftest import FIXED_NOW
 SIZE = (120, 36)
 
 
-@pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo build per test process (it signs contracts, so it takes seconds)."""
-    import os
-
-    from workbench.demo.build import build_demo
-
-    home = tmp_path_factory.mktemp("template-home")
-    with pytest.MonkeyPatch.context() as mp:  # the same isolation as tests/conftest.py
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-        mp.delenv("WORKBENCH_PERSON", raising=False)
-        mp.delenv("SSH_AUTH_SOCK", raising=False)
-        return build_demo(tmp_path_factory.mktemp("demo-template") / "demo", now=FIXED_NOW)
-
-
-@pytest.fixture
-def demo_repo(_demo_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo repo (git history included) for one test."""
-    import shutil
-
-    target = tmp_path / "demo"
-    shutil.copytree(_demo_template, target, symlinks=True)
-    return target
-
-
 @pytest.fixture(autouse=True)
 def _deterministic_tui(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
