@@ -194,8 +194,19 @@ class GitRepo:
         walker = self.repo.walk(
             self.repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
         )
+        # Each tree is needed twice (as a commit's own, then as its child's parent), and
+        # loading a 1,000-entry tree is the walk's main cost: keep the ones still needed.
+        pending: dict[str, pygit2.Tree | None] = {}
+
+        def subtree(c: pygit2.Commit) -> pygit2.Tree | None:
+            key = str(c.id)
+            if key not in pending:
+                pending[key] = _subtree(self.repo, c.tree, prefix)
+            return pending[key]
+
         for commit in walker:
-            mine = _subtree(self.repo, commit.tree, prefix)
+            mine = subtree(commit)
+            pending.pop(str(commit.id), None)
             blobs: dict[str, pygit2.Oid | None] = {}
             if not commit.parents:
                 blobs = dict(_blob_names(mine, prefix))
@@ -203,7 +214,7 @@ class GitRepo:
             else:
                 changed = None
                 for parent in commit.parents:
-                    theirs = _subtree(self.repo, parent.tree, prefix)
+                    theirs = subtree(parent)
                     if mine is not None and theirs is not None and mine.id == theirs.id:
                         changed = set()
                         break
