@@ -1,4 +1,8 @@
-"""OSCAL 1.1 JSON documents for the bundle: assessment plan, assessment results, POA&M.
+"""OSCAL 1.0.6 JSON documents for the bundle: assessment plan, assessment results, POA&M.
+
+The documents are validated against NIST's published OSCAL 1.0.6 JSON Schemas (vendored
+under ``tests/data/oscal/``) by ``tests/bundle/test_oscal_schema.py``; ``OSCAL_VERSION``
+must name the release of those schemas.
 
 * ``assessment-plan.json``: the minimal plan the results must import (``import-ap``):
   the repository as the system (``import-ssp`` points at workbench.toml in the bundle),
@@ -28,7 +32,7 @@ from typing import Any
 
 from workbench.bundle import layout as bl
 
-OSCAL_VERSION = "1.1.2"
+OSCAL_VERSION = "1.0.6"
 NAMESPACE = "https://handshake-workbench.dev/ns/oscal"
 
 
@@ -49,8 +53,12 @@ class OscalInput:
 
 
 def _ts(when: datetime | date | str) -> str:
+    """RFC 3339 UTC with seconds and ``Z`` (OSCAL's DateTimeWithTimezoneDatatype)."""
     if isinstance(when, str):
-        return when
+        try:  # run/closure times arrive as ISO text; a naive one is UTC
+            when = datetime.fromisoformat(when.strip())
+        except ValueError:
+            return when  # left as is: the schema test reports it
     if not isinstance(when, datetime):
         when = datetime(when.year, when.month, when.day, tzinfo=UTC)
     if when.tzinfo is None:
@@ -73,6 +81,11 @@ class _Ids:
 def _token(text: str) -> str:
     out = "".join(c if c.isalnum() or c in "-._" else "-" for c in text)
     return out if out and (out[0].isalpha() or out[0] == "_") else "x-" + out
+
+
+def _text(value: object, fallback: str) -> str:
+    """OSCAL's StringDatatype: non-empty, no leading or trailing whitespace."""
+    return str(value or "").strip() or fallback
 
 
 def _verdicts(inp: OscalInput) -> dict[str, Any]:
@@ -98,11 +111,12 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
         out: dict[str, Any] = {
             "uuid": ids("party", person),
             "type": "person",
-            "name": p.name if p else person,
-            "short-name": person,
+            "name": _text(p.name if p else "", person),
+            "short-name": _text(person, "unknown"),
         }
-        if p is not None and getattr(p, "email", None):
-            out["email-addresses"] = [p.email]
+        email = _text(getattr(p, "email", None) or "", "")
+        if email:
+            out["email-addresses"] = [email]
         return out
 
     mentioned: set[str] = set()
@@ -112,7 +126,9 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             {
                 "uuid": org_uuid,
                 "type": "organization",
-                "name": inp.settings.org.name,
+                "name": _text(
+                    inp.settings.org.name, _text(inp.settings.org.repository_id, "organization")
+                ),
             }
         ] + [party(p) for p in sorted(mentioned)]
         meta: dict[str, Any] = {
