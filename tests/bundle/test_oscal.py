@@ -1,8 +1,8 @@
 """OSCAL documents in a real bundle: shape, internal references and stable UUIDs.
 
-Validation against NIST's published JSON Schemas is NOT done here yet (docs/audit.md,
-"OSCAL"): these checks cover the required fields we rely on and
-that every UUID reference resolves inside the document.
+Validation against NIST's published JSON Schemas is in test_oscal_schema.py; the schemas
+check structure only, so these checks add that every UUID reference resolves inside the
+document and that UUIDs are stable.
 """
 
 from __future__ import annotations
