@@ -606,7 +606,7 @@ class EvidenceService:
                 paths = {
                     v: self.snapshot_path(s).resolve(strict=True) for v, s in plan.views.items()
                 }
-            except (OSError, RuntimeError, ValueError):
+            except (OSError, RuntimeError, ValueError, EvidenceError):
                 continue
             items.append(batch.BatchItem(i, plan.term, paths, plan.clock))
         if len(items) < 2:
