@@ -300,3 +300,22 @@ def test_periods_and_html_escaping() -> None:
         parse_week("2026-48")
     out = md_to_html("# <script>x</script>\n- a & `<b>` | **<i>**\n", "t<")
     assert "<script>" not in out and "&lt;script&gt;" in out and "&lt;b&gt;" in out
+
+
+def test_follow_up_is_due_at_the_end_of_the_cadence_day_after_the_last_report() -> None:
+    st = state_of()
+    text = GOOD + "opened = 2026-11-20\n"
+    docs = load_actions({"actions/a1.toml": text.encode()}, st, NOW.date())
+    # P14D after 2026-11-20 is 2026-12-04; the follow-up falls due when that day ends.
+    edge = datetime(2026, 12, 5, 0, 0, tzinfo=NOW.tzinfo)
+    before = action_statuses(docs, st, edge - timedelta(seconds=1))[0]
+    at = action_statuses(docs, st, edge)[0]
+    assert not before.follow_up_due and at.follow_up_due
+    # A report resets the clock: the next follow-up is a cadence after it.
+    docs = load_actions(
+        {"actions/a1.toml": (text + "last_follow_up = 2026-12-03\n").encode()}, st, NOW.date()
+    )
+    assert not action_statuses(docs, st, edge)[0].follow_up_due
+    later = datetime(2026, 12, 18, 0, 0, tzinfo=NOW.tzinfo)
+    assert not action_statuses(docs, st, later - timedelta(seconds=1))[0].follow_up_due
+    assert action_statuses(docs, st, later)[0].follow_up_due
