@@ -11,6 +11,7 @@ import contextlib
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 import traceback
 from pathlib import Path
@@ -38,11 +39,23 @@ from workbench.tui.messages import (
     PeopleLoaded,
     StateLoaded,
 )
-from workbench.tui.screens.contracts import ContractScreen, ContractsScreen
-from workbench.tui.screens.editor import EditorScreen
-from workbench.tui.screens.history import HistoryScreen
-from workbench.tui.screens.people import PeopleScreen
 from workbench.tui.screens.seams import SeamsScreen
+
+# Only the home screen is imported before the first paint; the others (the editor pulls in
+# TextArea and tree-sitter) are imported when first shown.
+
+
+def _contracts_screen() -> Any:
+    from workbench.tui.screens.contracts import ContractsScreen
+
+    return ContractsScreen()
+
+
+def _people_screen() -> Any:
+    from workbench.tui.screens.people import PeopleScreen
+
+    return PeopleScreen()
+
 
 DEFAULT_THEME = "textual-dark"
 # Fields a structured edit may change, with how they are shown in the picker.
@@ -54,7 +67,7 @@ class WorkbenchApp(App[int]):
     TITLE = "Handshake Workbench"
     BINDINGS = bindings.APP
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
-    MODES = {"seams": SeamsScreen, "contracts": ContractsScreen, "people": PeopleScreen}
+    MODES = {"seams": SeamsScreen, "contracts": _contracts_screen, "people": _people_screen}
     DEFAULT_MODE = "seams"
 
     header_info: reactive[tuple[str, str, bool]] = reactive(("", "", False))
@@ -67,9 +80,12 @@ class WorkbenchApp(App[int]):
         keymap: dict[str, str] | None = None,
         notices: list[str] | None = None,
         cursor_blink: bool = True,
+        preload: Any = None,
     ) -> None:
         super().__init__()
         self.service = service
+        # A Future of the first state load, started by `launch` before Textual was imported.
+        self._preload = preload
         self.gov_state: Any = None
         self.views: list[Any] = []
         self._view_index: dict[str, Any] = {}
@@ -118,18 +134,19 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="state", description="load")
     def load_state(self) -> None:
-        from workbench.governance.seams import seam_views
+        from workbench.tui.preload import first_load
 
-        state = self.service.state()
         # The plain seam views first (milliseconds), so the first screen never waits for the
         # marks of other capabilities (signatures, reviews, violations), which follow.
-        views = seam_views(state, self.service.now.date())
-        actor, error = None, None
-        try:
-            actor = self.service.actor(state)
-        except WorkbenchError as exc:
-            error = str(exc)
-        self._post(self, StateLoaded(state, views, actor, error))
+        preload, self._preload = self._preload, None
+        if preload is not None:
+            try:
+                loaded = preload.result()
+            except Exception:  # noqa: BLE001 - load again here, so a failure is reported
+                loaded = first_load(self.service)
+        else:
+            loaded = first_load(self.service)
+        self._post(self, StateLoaded(*loaded))
         self.load_marks()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
@@ -399,14 +416,20 @@ class WorkbenchApp(App[int]):
                 markup=False,
             )
         elif self.gov_state is not None and seam_id in self.gov_state.contracts:
+            from workbench.tui.screens.contracts import ContractScreen
+
             self.push_screen(ContractScreen(seam_id))
         else:
-            self.push_screen(EditorScreen(seam_id))
+            self.edit_contract(seam_id)
 
     def edit_contract(self, contract_id: str, external: bool = False) -> None:
+        from workbench.tui.screens.editor import EditorScreen
+
         self.push_screen(EditorScreen(contract_id, external=external))
 
     def show_history(self, contract_id: str) -> None:
+        from workbench.tui.screens.history import HistoryScreen
+
         self.push_screen(HistoryScreen(contract_id))
 
     def external_edit(self, contract_id: str) -> None:
@@ -558,7 +581,10 @@ class WorkbenchApp(App[int]):
     # -- quitting: unsaved edits become drafts ----------------------------------------------
     async def action_quit(self) -> None:
         waits = []
-        if not self.readonly:
+        # No editor module loaded means no editor was ever opened, so no unsaved edits.
+        editor = sys.modules.get("workbench.tui.screens.editor")
+        if editor is not None and not self.readonly:
+            EditorScreen = editor.EditorScreen  # noqa: N806
             stacks = getattr(self, "_screen_stacks", {}) or {"_": self.screen_stack}
             for stack in stacks.values():
                 for screen in stack:

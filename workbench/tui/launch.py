@@ -35,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     except WorkbenchError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return 2
-    app = build_app(service)
+    # Load the state while Textual is imported and the first screen is built.
+    from workbench.tui import preload
+
+    app = build_app(service, preload=preload.start(service))
     result = app.run()
     code = int(result or app.return_code or 0)
     _exit_without_waiting_for_background_work(code)
@@ -59,7 +62,7 @@ def _exit_without_waiting_for_background_work(code: int) -> None:
         os._exit(code)
 
 
-def build_app(service, *, cursor_blink: bool = True):  # type: ignore[no-untyped-def]
+def build_app(service, *, cursor_blink: bool = True, preload=None):  # type: ignore[no-untyped-def]
     """The app with the user's theme and keymap (from the XDG config dir)."""
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.bindings import load_keymap
@@ -73,4 +76,5 @@ def build_app(service, *, cursor_blink: bool = True):  # type: ignore[no-untyped
         keymap=keymap,
         notices=notices + theme_notices,
         cursor_blink=cursor_blink,
+        preload=preload,
     )

@@ -11,12 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Checkbox, Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.tui import bindings
 from workbench.tui.messages import BundleCancelledByUser, BundleProgressed, BundleVerified
 from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 

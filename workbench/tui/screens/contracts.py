@@ -6,10 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from workbench.tui import bindings
 from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.seam_map import GLYPHS
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable

@@ -13,11 +13,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from workbench.tui import bindings
 from workbench.tui.messages import DiagnosticAnswered, DiagnosticLoaded
 from workbench.tui.screens.service_screen import ServiceScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 

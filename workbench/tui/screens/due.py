@@ -12,12 +12,13 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import WorkerFailed
 
 from workbench.tui import bindings
 from workbench.tui.messages import DueLoaded, RecordSigned
 from workbench.tui.screens.service_screen import ServiceScreen, needs_passphrase, signer_for
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from workbench.tui import bindings
@@ -18,6 +18,7 @@ from workbench.tui.messages import (
     DiffPrepared,
 )
 from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 
 DEBOUNCE = 0.3

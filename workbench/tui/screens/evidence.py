@@ -15,11 +15,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from workbench.tui import bindings
 from workbench.tui.messages import ConsoleOpened, PageFetched, QueryStopped, RowsFetched
 from workbench.tui.screens.service_screen import QueryRunner
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.paged_table import PagedTable
 from workbench.tui.widgets.topbar import TopBar
 

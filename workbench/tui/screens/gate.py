@@ -7,11 +7,12 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from workbench.tui import bindings
 from workbench.tui.messages import GatePreviewed
 from workbench.tui.screens.service_screen import ServiceScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 

@@ -6,12 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from workbench.tui import bindings
 from workbench.tui.messages import DiffLoaded, HistoryLoaded
 from workbench.tui.modals.commit import diff_content
 from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 

@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from workbench.tui import bindings
@@ -22,6 +22,7 @@ from workbench.tui.messages import (
 )
 from workbench.tui.modals.passphrase import KeyModal, key_error_message, probe_key
 from workbench.tui.screens.base import BaseScreen
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from workbench.tui import bindings
 from workbench.tui.messages import RecordSigned, ReportRendered
 from workbench.tui.screens.service_screen import ServiceScreen, needs_passphrase, signer_for
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 
 

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from workbench.tui import bindings
 from workbench.tui.messages import (
@@ -28,6 +28,7 @@ from workbench.tui.messages import (
     ViolationsLoaded,
 )
 from workbench.tui.screens.service_screen import QueryRunner
+from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.paged_table import PagedTable
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
