@@ -98,7 +98,7 @@ async def test_console_pages_100k_rows_refuses_and_cancels(demo_repo: Path) -> N
         sql_input.focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.last_outcome == "refused")
-        assert "Refused" in screen_text(app)
+        await wait_until(pilot, lambda: "Refused" in screen_text(app))
         # a long query is cancelled with Esc
         sql_input.value = "SELECT count(*) FROM range(100000000000) a"
         await pilot.press("enter")
@@ -164,7 +164,8 @@ async def test_action_lint_gate_diagnostic_and_reports(demo_repo: Path) -> None:
         assert screen.current == "inc-2041-ownership"
         vague = [p for p in screen.problems if "vague wording" in p.message]
         assert vague and vague[0].line >= 1
-        assert f"line {vague[0].line}:" in screen_text(app)
+        # the list renders after the problems arrive: wait for it rather than race it
+        await wait_until(pilot, lambda: f"line {vague[0].line}:" in screen_text(app))
         await pilot.press("escape")
         # the gate preview: failures with who can fix them, and passing checks
         app.show_gate()
@@ -172,6 +173,7 @@ async def test_action_lint_gate_diagnostic_and_reports(demo_repo: Path) -> None:
         result = app.screen.result
         assert not result.passed
         assert any(c.outcome == "pass" for c in result.checks)
+        await wait_until(pilot, lambda: "GATE FAILS" in screen_text(app))
         text = screen_text(app)
         assert "GATE FAILS" in text and "✓ pass" in text and "✗ FAIL" in text
         assert "yuki.tanaka" in text  # who can fix the open freshness violation
@@ -183,7 +185,7 @@ async def test_action_lint_gate_diagnostic_and_reports(demo_repo: Path) -> None:
         )
         d = app.screen
         assert d.diagnostic.state == "mismatch" and d.side == "provider"
-        assert "MISMATCH" in screen_text(app)
+        await wait_until(pilot, lambda: "MISMATCH" in screen_text(app))
         assert not d.query_one("#q-watched-by").disabled
         await pilot.press("escape")
         # reports, as plain text
