@@ -124,8 +124,10 @@ async def test_due_lists_people_and_completes_a_signed_review(demo_repo: Path) -
         ack = next(i for i in items if i.kind == "ack" and i.contract == POLICY)
         assert review.state == "overdue" and review.people == ["aisha.rahman", "ben.carter"]
         assert ack.state == "overdue" and ack.people == ["aisha.rahman"]
-        text = screen_text(app)
-        assert "aisha.rahman, ben.carter" in text and "acknowledge" in text
+        await wait_until(
+            pilot,
+            lambda: "aisha.rahman, ben.carter" in (t := screen_text(app)) and "acknowledge" in t,
+        )
         from workbench.tui.screens.due import item_key
 
         assert screen.query_one("#due-table").move_to_key(item_key(review))
@@ -133,7 +135,9 @@ async def test_due_lists_people_and_completes_a_signed_review(demo_repo: Path) -
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewModal))
         await pilot.press("enter")  # in the notes field: submit
         await wait_until(
-            pilot, lambda: any("signed by aisha.rahman" in n.message for n in app._notifications)
+            pilot,
+            lambda: any("signed by aisha.rahman" in n.message for n in app._notifications),
+            timeout=20,  # signing and committing run in a worker; slow on a loaded machine
         )
         await settle(app, pilot)
         assert not any(i.kind == "review" and i.contract == CLAIMS for i in screen.items.values())
