@@ -144,3 +144,18 @@ def test_demo_refuses_to_overwrite_a_non_demo_directory(tmp_path: Path) -> None:
     result = run("demo", str(tmp_path / "mine"), "--no-tui", "--force")
     assert result.returncode == 2
     assert (tmp_path / "mine/thesis.txt").read_text() == "precious"
+
+
+def test_demo_opens_the_app_acting_as_a_demo_lead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.cli import core
+    from workbench.cli.main import main
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(core, "open_tui", lambda args: seen.append(args.actor) or 0)
+    assert main(["--now", NOW, "demo", str(tmp_path / "d")]) == 0
+    assert seen == ["dana.okafor"]
+    seen.clear()
+    assert main(["--now", NOW, "--as", "ravi.iyer", "demo", str(tmp_path / "e")]) == 0
+    assert seen == ["ravi.iyer"]

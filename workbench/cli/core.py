@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from workbench.cli.output import emit_json, table
+
+DEMO_ACTOR = "dana.okafor"
 
 
 def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -249,6 +252,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         args.repo = str(target)
         return cmd_status(argparse.Namespace(**{**vars(args), "json": False})) and 0
     args.repo = str(target)
+    if not args.actor and not os.environ.get("WORKBENCH_PERSON"):
+        # The demo is for trying things: act as the lead of its first seam, so editing and
+        # signing work out of the box (her demo key needs no passphrase).
+        args.actor = DEMO_ACTOR
+        print(f"acting as {DEMO_ACTOR} (use --as PERSON to be someone else)", file=sys.stderr)
     return open_tui(args)
 
 
