@@ -27,6 +27,7 @@ from workbench.evidence.checks import (
     lit,
     num,
     records,
+    shift_edges_sql,
     ts,
     ts_lit,
 )
@@ -112,15 +113,7 @@ def shift_batch_sql(
     term: DistributionShiftTerm, pairs: Sequence[tuple[str, str]], refs: list[str], lives: list[str]
 ) -> str:
     # = checks.shift_sql, partitioned by (reference file, live file)
-    b = term.bins
-    if term.binning == "quantile":
-        probs = ", ".join(num(i / b) for i in range(1, b))
-        edges = f"list_sort(list_distinct(quantile_cont(x, [{probs}])))"
-    else:
-        edges = (
-            f"list_sort(list_distinct(list_transform(range(1, {b}), "
-            f"lambda i: min(x) + i * (max(x) - min(x)) / {b})))"
-        )
+    edges = shift_edges_sql(term)
     col = ident(term.column)
     f = ident(FILE_COL)
 

@@ -428,16 +428,23 @@ def _scores(view: str, column: str) -> str:
     return f"(SELECT CAST({ident(column)} AS DOUBLE) AS x FROM {view}) WHERE x IS NOT NULL AND isfinite(x)"
 
 
-def shift_sql(term: DistributionShiftTerm) -> str:
+def shift_edges_sql(term: DistributionShiftTerm) -> str:
+    """The bin edges over the reference scores `x` (docs/evidence.md, distribution shift).
+
+    One definition for the per-term and the batched check, so both bin identically.
+    """
     b = term.bins
     if term.binning == "quantile":
         probs = ", ".join(num(i / b) for i in range(1, b))
-        edges = f"list_sort(list_distinct(quantile_cont(x, [{probs}])))"
-    else:
-        edges = (
-            f"list_sort(list_distinct(list_transform(range(1, {b}), "
-            f"lambda i: min(x) + i * (max(x) - min(x)) / {b})))"
-        )
+        return f"list_sort(list_distinct(quantile_cont(x, [{probs}])))"
+    return (
+        f"list_sort(list_distinct(list_transform(range(1, {b}), "
+        f"lambda i: min(x) + i * (max(x) - min(x)) / {b})))"
+    )
+
+
+def shift_sql(term: DistributionShiftTerm) -> str:
+    edges = shift_edges_sql(term)
     ref = _scores("reference", term.column)
     live = _scores("score_samples", term.column)
     return (
