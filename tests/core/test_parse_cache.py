@@ -36,7 +36,7 @@ def test_state_persists_parsed_toml_in_the_clone(demo_repo: Path) -> None:
     wb.state()
     store = parse_store.store_path(demo_repo)
     assert store.is_file() and store.stat().st_mode & 0o777 == 0o600
-    entries = pickle.loads(store.read_bytes())
+    entries = pickle.loads(store.read_bytes())["data"]
     text = (demo_repo / "contracts/credit-model-to-loan-decisioning.toml").read_text()
     assert toml_cache.key_of(text) in entries
 

@@ -292,6 +292,8 @@ def test_history_of_a_deleted_file_and_a_merge(tmp_path: Path) -> None:
         "y on side",
     )
     git(tmp_path / "r", "checkout", "-q", "main")
+    # The history index stored now must not be extended across the merge below.
+    assert [c.message for c in GitRepo(tmp_path / "r").history("contracts/y.toml")] == ["add"]
     git(
         tmp_path / "r",
         "-c",

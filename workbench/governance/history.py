@@ -18,8 +18,15 @@ class ContractVersion:
     author_email: str
     time: datetime
     message: str
-    raw: bytes | None  # None: the file was deleted in this commit
+    raw: bytes | None  # None: deleted, or not read (see `blob`)
     contract: Contract | None  # None: deleted, or did not validate at this commit
+    # The git blob id of the file in this commit. The service leaves `raw` unread when
+    # the parsed version is cached under this id.
+    blob: str | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.raw is None and self.blob is None
 
     @property
     def short(self) -> str:

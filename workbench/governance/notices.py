@@ -21,7 +21,7 @@ Pure: ``change_notices(state, history, records, now, approved=..., signatures_re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -30,7 +30,7 @@ from workbench.governance.classify import ChangeItem, Classification, classify
 from workbench.governance.history import ContractHistory, ContractVersion, History
 from workbench.governance.records import AckRecord, Records
 from workbench.governance.timing import iso, relative
-from workbench.model.compare import compare_contracts
+from workbench.model.compare import ContractComparison, compare_contracts
 from workbench.model.contract import Contract
 from workbench.model.settings import Defaults
 from workbench.model.state import GovernanceState
@@ -193,9 +193,12 @@ class Notice:
         }
 
 
+# (contract id, older version, newer version) -> their term-level comparison
+Compare = Callable[[str, ContractVersion, ContractVersion], ContractComparison]
+
+
 def _author(state: GovernanceState, version: ContractVersion) -> str | None:
-    email = version.author_email.lower()
-    matches = [p.id for p in state.people.values() if p.email.lower() == email]
+    matches = state.people_with_email(version.author_email)
     return matches[0] if len(matches) == 1 else None
 
 
@@ -249,6 +252,7 @@ def notices_for(
     approved: bool | None,
     signatures_required: bool,
     current: Contract | None,
+    compare: Compare | None = None,
 ) -> list[Notice]:
     defaults = state.settings.defaults if state.settings else Defaults()
     acks = records.acks.get(hist.contract_id, [])
@@ -256,15 +260,17 @@ def notices_for(
     previous: ContractVersion | None = None
     number = 0
     for version in hist.versions:
-        if previous is None or previous.raw is None:
+        if previous is None or previous.deleted:
             previous = version
             continue
-        if version.raw is None or version.contract is None or previous.contract is None:
+        if version.deleted or version.contract is None or previous.contract is None:
             previous = version
             continue
         number += 1
         old, new = previous.contract, version.contract
-        comparison = compare_contracts(old, new)
+        comparison = (
+            compare(hist.contract_id, previous, version) if compare else compare_contracts(old, new)
+        )
         sql_dirs = {t.id: getattr(t, "direction", "") for t in new.terms if t.kind == "sql"}
         classification, items = classify(comparison, defaults, sql_dirs)
         author = _author(state, version)
@@ -363,8 +369,13 @@ def change_notices(
     *,
     approved: Mapping[str, bool | None] | None = None,
     signatures_required: bool = False,
+    compare: Compare | None = None,
 ) -> list[Notice]:
-    """Every notice of every contract, oldest first within each contract."""
+    """Every notice of every contract, oldest first within each contract.
+
+    `compare` replaces `compare_contracts` of two consecutive versions (the service passes
+    one that remembers comparisons across runs).
+    """
     approved = approved or {}
     out: list[Notice] = []
     for cid, hist in sorted(history.items()):
@@ -377,6 +388,7 @@ def change_notices(
             approved=approved.get(cid),
             signatures_required=signatures_required,
             current=doc.contract if doc else None,
+            compare=compare,
         )
     return out
 

@@ -93,6 +93,7 @@ class GovernanceState:
     problems: list[Problem] = field(default_factory=list)
     documents: dict[str, Document] = field(default_factory=dict)
     _team_names: dict[str, Team] | None = field(default=None, repr=False)
+    _emails: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -113,6 +114,15 @@ class GovernanceState:
                 self._team_names[team.id.lower()] = team
                 self._team_names[team.name.lower()] = team
         return self._team_names
+
+    def people_with_email(self, email: str) -> list[str]:
+        """Ids of the people registered with `email` (case-folded), e.g. a commit's author."""
+        if self._emails is None:
+            emails: dict[str, list[str]] = {}
+            for person in self.people.values():
+                emails.setdefault(person.email.lower(), []).append(person.id)
+            self._emails = emails
+        return self._emails.get(email.lower(), [])
 
     def person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)

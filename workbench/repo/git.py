@@ -22,6 +22,11 @@ WORKTREE = "WORKTREE"
 CommitSigner = Callable[[bytes], str]
 
 
+# For each file: (commit, id of the file's blob in that commit or None if deleted), newest first.
+HistoryIndex = dict[str, list[tuple["CommitInfo", str | None]]]
+_HISTORY_STORE = "history"
+
+
 class RevisionError(ValueError):
     pass
 
@@ -81,7 +86,12 @@ class GitRepo:
         except pygit2.GitError as exc:
             raise RevisionError(f"{self.root} is not a git repository: {exc}") from exc
         self._histories: dict[tuple[str, str], dict[str, list[CommitInfo]]] = {}
+        # The history index is kept in the clone's cache (see `cache_store`); a read-only
+        # session reads it but leaves it as it is.
+        self.cache_reads = True
+        self.cache_writes = True
         self._blob_ids: dict[tuple[str, str], pygit2.Oid | None] = {}
+        self._trees: dict[tuple[str, Callable[[str], bool]], dict[str, bytes]] = {}
 
     @classmethod
     def init(cls, root: Path, branch: str = "main") -> GitRepo:
@@ -118,9 +128,16 @@ class GitRepo:
         if rev == "HEAD" and self.is_empty:
             return {}
         tree = self.resolve(rev).tree
-        out: dict[str, bytes] = {}
-        self._walk_tree(tree, "", include, out)
-        return out
+        # A commit's files never change, and several rooms read HEAD's in one command.
+        key = (str(tree.id), include)
+        out = self._trees.get(key)
+        if out is None:
+            out = {}
+            self._walk_tree(tree, "", include, out)
+            if len(self._trees) >= 4:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[key] = out
+        return dict(out)
 
     def _walk_tree(
         self, tree: pygit2.Tree, prefix: str, include: Callable[[str], bool], out: dict[str, bytes]
@@ -168,6 +185,17 @@ class GitRepo:
         obj = self.repo[entry.id]
         return obj.data if isinstance(obj, pygit2.Blob) else None
 
+    def blob_id(self, rev: str, path: str) -> str | None:
+        """The id of `path`'s blob at commit `rev` (None: no such file), without reading it."""
+        known = self._blob_ids.get((rev, path), False)
+        if known is not False:
+            return None if known is None else str(known)
+        try:
+            entry = self.resolve(rev).tree[path]
+        except KeyError:
+            return None
+        return str(entry.id) if entry.type_str == "blob" else None
+
     def head_id(self) -> str | None:
         return None if self.is_empty else str(self.repo.head.target)
 
@@ -182,18 +210,71 @@ class GitRepo:
 
         One walk of the history serves every file (asking per file costs a walk each, which
         at 1,000 contracts and 2,000 commits took minutes). A merge counts as changing a
-        file only if the file differs from every parent. Cached per HEAD.
+        file only if the file differs from every parent. Cached per HEAD, in memory and in
+        the clone's cache: a later run walks only the commits added since (see `_extend`).
         """
         if self.is_empty:
             return {}
-        key = (str(self.repo.head.target), prefix)
-        cached = self._histories.get(key)
+        head = str(self.repo.head.target)
+        cached = self._histories.get((head, prefix))
         if cached is not None:
             return cached
+        index = self._extend(prefix, head)
         out: dict[str, list[CommitInfo]] = {}
+        for name, entries in index.items():
+            out[name] = [info for info, _ in entries]
+            for info, blob in entries:
+                # Remember the blob so reading this version skips the tree walk.
+                self._blob_ids[(info.id, name)] = None if blob is None else pygit2.Oid(hex=blob)
+        self._histories[(head, prefix)] = out
+        return out
+
+    def _extend(self, prefix: str, head: str) -> HistoryIndex:
+        """The history index at `head`, from the stored one plus the commits added since.
+
+        Only a linear run of new commits on top of the stored head is appended: then the
+        result is exactly what a full walk gives. A merge, a rewritten history or a missing
+        store means one full walk.
+        """
+        from workbench.repo import cache_store
+
+        stored = cache_store.read(self.root, _HISTORY_STORE) if self.cache_reads else None
+        stored = stored if isinstance(stored, dict) else {}
+        base_head, base = stored.get(prefix, (None, None))
+        if base_head == head and isinstance(base, dict):
+            return base
+        index: HistoryIndex | None = None
+        if base_head and isinstance(base, dict) and self._is_ancestor(base_head, head):
+            added, linear = self._walk(prefix, hide=base_head)
+            if linear:
+                index = {name: list(entries) for name, entries in base.items()}
+                for name, entries in added.items():
+                    index[name] = entries + index.get(name, [])
+        if index is None:
+            index, _ = self._walk(prefix)
+        if self.cache_writes:
+            stored[prefix] = (head, index)
+            cache_store.write(self.root, _HISTORY_STORE, stored)
+        return index
+
+    def _is_ancestor(self, ancestor: str, head: str) -> bool:
+        try:
+            return self.repo.descendant_of(head, ancestor)
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
+
+    def _walk(self, prefix: str, hide: str | None = None) -> tuple[HistoryIndex, bool]:
+        """Changed files under `prefix` per commit from HEAD (down to `hide`, excluded).
+
+        Returns the index and whether the walked commits were a merge-free run.
+        """
+        out: HistoryIndex = {}
+        linear = True
         walker = self.repo.walk(
             self.repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
         )
+        if hide is not None:
+            walker.hide(pygit2.Oid(hex=hide))
         # Each tree is needed twice (as a commit's own, then as its child's parent), and
         # loading a 1,000-entry tree is the walk's main cost: keep the ones still needed.
         pending: dict[str, pygit2.Tree | None] = {}
@@ -208,6 +289,8 @@ class GitRepo:
             mine = subtree(commit)
             pending.pop(str(commit.id), None)
             blobs: dict[str, pygit2.Oid | None] = {}
+            if len(commit.parents) > 1:
+                linear = False
             if not commit.parents:
                 blobs = dict(_blob_names(mine, prefix))
                 changed = set(blobs)
@@ -222,12 +305,10 @@ class GitRepo:
                     changed = here if changed is None else changed & here
             if changed:
                 info = _commit_info(commit)
-                for name in changed:
-                    out.setdefault(name, []).append(info)
-                    # Remember the blob so reading this version skips the tree walk.
-                    self._blob_ids[(info.id, name)] = blobs.get(name)
-        self._histories[key] = out
-        return out
+                for name in sorted(changed):
+                    blob = blobs.get(name)
+                    out.setdefault(name, []).append((info, None if blob is None else str(blob)))
+        return out, linear
 
     def log(self, limit: int | None = None) -> list[CommitInfo]:
         if self.is_empty:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from workbench.model.compare import ContractComparison, compare_contracts
 from workbench.model.people import Person
@@ -28,6 +30,8 @@ from workbench.service.errors import (
 )
 
 WORKTREE = "WORKTREE"
+T = TypeVar("T")
+_STATE_STORE = "state"
 
 
 def find_root(start: Path) -> Path:
@@ -65,18 +69,22 @@ class Workbench:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
             raise NotAGovernanceRepo(f"{self.root}: no workbench.toml here")
-        self._now = now
+        # A one-shot command judges everything at one moment; a long-lived app reads the
+        # clock on every call.
+        self._now = now or (datetime.now(UTC) if hold_worktree else None)
         self.readonly = readonly
         self.requested_actor = actor
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
         self._parse_store_loaded = False
+        self._versions = None
         # A one-shot command (the CLI) reads the working tree once; a long-lived app (the
         # TUI) re-reads it on every call because files may change under it.
         self.hold_worktree = hold_worktree
         self._held: GovernanceState | None = None
         self._held_files: dict[str, bytes] | None = None
+        self._remembered: dict[tuple[object, ...], object] = {}
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -94,8 +102,23 @@ class Workbench:
             from workbench.repo.git import GitRepo
 
             repo = GitRepo(self.root)
+            repo.cache_writes = not self.readonly
             self._local.git = repo
         return repo
+
+    def remember(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key in a one-shot command (several rooms ask for the same
+        verdicts at HEAD); every time in a long-lived app, whose clock moves. The key must
+        name every input besides the clock, e.g. the commit id."""
+        if not self.hold_worktree:
+            return compute()
+        with self._lock:
+            if key in self._remembered:
+                return self._remembered[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._remembered[key] = value
+        return value
 
     def require_writable(self, what: str) -> None:
         if self.readonly:
@@ -126,7 +149,6 @@ class Workbench:
             if hit is not None:
                 return hit
         files = self.files(commit or WORKTREE)
-        self._load_parse_store()
         digest = hashlib.sha256()
         for path in sorted(files):
             data = files[path]
@@ -135,9 +157,15 @@ class Workbench:
         key = ("content", digest.hexdigest(), today)
         with self._lock:
             state = self._cache.get(key)
+        # The working tree and a commit get a slot each: while a lead edits, both are asked for.
+        slot = f"{_STATE_STORE}-{'worktree' if commit is None else 'commit'}"
         if state is None:
+            state = self._stored_state(slot, key)
+        if state is None:
+            self._load_parse_store()
             state = load_state(files, self.now.date())
             self.save_parse_store()
+            self._store_state(slot, key, state)
         with self._lock:
             self._cache[key] = state
             if commit is not None:
@@ -147,6 +175,35 @@ class Workbench:
             if rev == WORKTREE and self.hold_worktree:
                 self._held = state
         return state
+
+    def _stored_state(self, slot: str, key: tuple[str, str, str]) -> GovernanceState | None:
+        """The checked state saved by the last run, if it was made from exactly these bytes
+        on the same day (checking 1,000 contracts costs half a second; reading it back a
+        tenth of that)."""
+        from workbench.repo import cache_store
+
+        stored = cache_store.read(self.root, slot)
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
+            state = stored[1]
+            if isinstance(state, GovernanceState):
+                return state
+        return None
+
+    def _store_state(self, slot: str, key: tuple[str, str, str], state: GovernanceState) -> None:
+        from workbench.repo import cache_store
+
+        if not self.readonly:
+            cache_store.write(self.root, slot, (key, state))
+
+    @property
+    def versions(self):  # type: ignore[no-untyped-def]  # VersionCache, imported when needed
+        """Parsed contract versions and their comparisons, kept across runs (see versions.py)."""
+        with self._lock:
+            if self._versions is None:
+                from workbench.service.versions import VersionCache
+
+                self._versions = VersionCache(self.root, writable=not self.readonly)
+            return self._versions
 
     def _load_parse_store(self) -> None:
         if not self._parse_store_loaded:
@@ -223,10 +280,8 @@ class Workbench:
                 f"b/{path} ({new_rev})",
             )
         )
-        old_model = parse_contract(path, old)
-        new_model = parse_contract(path, new)
         return ContractDiff(
-            contract_id, old_rev, new_rev, text, compare_contracts(old_model, new_model)
+            contract_id, old_rev, new_rev, text, self.versions.compare(path, old, new)
         )
 
     def diff_text(self, contract_id: str, text: str, old_rev: str = "HEAD") -> ContractDiff:

@@ -41,9 +41,9 @@ def resolve_actor(state: GovernanceState, requested: str | None, git_email: str 
                 raise WorkbenchError(f"{source}: {person_id!r} is not a person in keys/people.toml")
             return person
     if git_email:
-        matches = [p for p in state.people.values() if p.email.lower() == git_email.lower()]
+        matches = state.people_with_email(git_email)
         if len(matches) == 1:
-            return matches[0]
+            return state.people[matches[0]]
     raise WorkbenchError(
         'who is acting? pass --as PERSON, set WORKBENCH_PERSON, or set `person = "<id>"` '
         f"in {config_home() / 'config.toml'}"

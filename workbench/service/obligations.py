@@ -39,7 +39,7 @@ from workbench.governance.records import (
 )
 from workbench.governance.timing import iso
 from workbench.model.problems import Problem
-from workbench.model.state import GovernanceState, parse_contract
+from workbench.model.state import GovernanceState
 from workbench.repo import layout
 from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.signing.statement import (
@@ -121,7 +121,13 @@ def contract_history(wb: Workbench, contract_id: str) -> ContractHistory:
     path = layout.contract_path(contract_id)
     out = ContractHistory(contract_id)
     for info in reversed(wb.git.history(path)):
-        raw = wb.git.blob_at(info.id, path)
+        blob = wb.git.blob_id(info.id, path)
+        contract = None
+        if blob is not None:
+            # Read the bytes only if this version was never parsed in this clone.
+            contract = wb.versions.contract_of_blob(
+                path, blob, lambda rev=info.id: wb.git.blob_at(rev, path)
+            )
         out.versions.append(
             ContractVersion(
                 info.id,
@@ -129,8 +135,9 @@ def contract_history(wb: Workbench, contract_id: str) -> ContractHistory:
                 info.author_email,
                 info.time,
                 info.message,
-                raw,
-                parse_contract(path, raw),
+                None,
+                contract,
+                blob,
             )
         )
     return out
@@ -188,6 +195,7 @@ class ObligationsService:
         state = self.state()
         ids = set(state.contracts)
         hist = {cid: contract_history(self.wb, cid) for cid in sorted(ids)} if head else {}
+        self.wb.versions.save()
         self._history = (head, hist)
         return hist
 
@@ -434,12 +442,25 @@ class ObligationsService:
             self.wb.now,
             approved=self.approved(),
             signatures_required=self.signatures_required(),
+            compare=self._compare,
         )
+        self.wb.versions.save()
         if contract is not None:
             out = [n for n in out if n.contract == contract]
         if pending_only:
             out = [n for n in out if n.pending]
         return out
+
+    def _compare(self, contract_id: str, old: Any, new: Any) -> Any:
+        path = layout.contract_path(contract_id)
+        git = self.wb.git
+        return self.wb.versions.compare_blobs(
+            path,
+            old.blob,
+            new.blob,
+            lambda: git.blob_at(old.commit, path),
+            lambda: git.blob_at(new.commit, path),
+        )
 
     def findings(self) -> list[str]:
         """Overdue acknowledgements as findings, each naming the escalation person."""

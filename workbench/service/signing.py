@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
 HEAD = "HEAD"
+WORKTREE = "WORKTREE"
 TRUST_ROOT_ENV = "WORKBENCH_TRUST_ROOT"
 PASSPHRASE_ENV = "WORKBENCH_KEY_PASSPHRASE"
 LOCAL_DIR = ("handshake-workbench",)
@@ -292,6 +293,15 @@ class SigningService:
         """Verdicts of every contract (or one) at ``rev``; history checks find forks/rollbacks."""
         if rev == HEAD and self.wb.git.is_empty:
             return []
+        commit = str(self.wb.git.resolve(rev).id) if rev != WORKTREE else None
+        if commit is None:
+            return self._verdicts(rev, contract_id, check_history)
+        key = ("verdicts", commit, contract_id, check_history, self.pinned_root())
+        return list(self.wb.remember(key, lambda: self._verdicts(rev, contract_id, check_history)))
+
+    def _verdicts(
+        self, rev: str, contract_id: str | None, check_history: bool
+    ) -> list[ContractVerdict]:
         files = self._files(rev)
         state, settings = self._settings(rev)
         rs = self.registry_state(rev, files)

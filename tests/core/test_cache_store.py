@@ -1,0 +1,189 @@
+"""The clone's cache (checked state, history index, parsed versions) saves time and nothing else:
+a warm run gives exactly what a cold one gives, a change of bytes or history is seen at
+once, and a planted cache file cannot run code."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXED_NOW
+from workbench.repo import cache_store
+from workbench.repo.git import Author, GitRepo
+from workbench.service.core import Workbench
+from workbench.service.obligations import ObligationsService
+
+CONTRACT = "contracts/credit-model-to-loan-decisioning.toml"
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def notices_json(wb: Workbench) -> list[dict[str, object]]:
+    return [n.to_json() for n in ObligationsService(wb).notices()]
+
+
+def cold(root: Path) -> Workbench:
+    """A Workbench that neither reads nor writes the clone's cache."""
+    wb = Workbench(root, now=FIXED_NOW, readonly=True)
+    wb.git.cache_reads = False
+    return wb
+
+
+class _Boom:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, ("touch /tmp/handshake-pwned-state",))
+
+
+def test_a_warm_run_loads_the_checked_state_without_checking(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Workbench(demo_repo, now=FIXED_NOW).state()
+    assert cache_store.store_path(demo_repo, "state-worktree").is_file()
+
+    import workbench.service.core as core
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("the state was checked again")
+
+    monkeypatch.setattr(core, "load_state", refuse)
+    again = Workbench(demo_repo, now=FIXED_NOW).state()
+    assert sorted(again.contracts) == sorted(first.contracts)
+    assert [p.render() for p in again.problems] == [p.render() for p in first.problems]
+    assert again.contracts["credit-model-to-loan-decisioning"].contract == (
+        first.contracts["credit-model-to-loan-decisioning"].contract
+    )
+
+
+def test_a_changed_byte_or_another_day_is_checked_again(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.service.core as core
+
+    Workbench(demo_repo, now=FIXED_NOW).state()
+    checked: list[object] = []
+    real = core.load_state
+    monkeypatch.setattr(core, "load_state", lambda *a: checked.append(a) or real(*a))
+
+    path = demo_repo / CONTRACT
+    path.write_text(path.read_text().replace('owner = "', 'owner = "nobody-', 1))
+    state = Workbench(demo_repo, now=FIXED_NOW).state()
+    assert any(p.file == CONTRACT and "nobody-" in p.message for p in state.errors)
+    assert len(checked) == 1
+
+    # The day is part of the key: someone's `left` date passes at midnight.
+    from datetime import timedelta
+
+    Workbench(demo_repo, now=FIXED_NOW + timedelta(days=1)).state()
+    assert len(checked) == 2
+    Workbench(demo_repo, now=FIXED_NOW + timedelta(days=1, hours=3)).state()
+    assert len(checked) == 2
+
+
+def test_a_planted_state_file_cannot_run_code(demo_repo: Path) -> None:
+    marker = Path("/tmp/handshake-pwned-state")
+    marker.unlink(missing_ok=True)
+    for name in ("state-worktree", "history", "contract-versions"):
+        path = cache_store.store_path(demo_repo, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        envelope = {"code": cache_store.code_fingerprint(), "data": _Boom()}
+        path.write_bytes(pickle.dumps(envelope))
+    wb = Workbench(demo_repo, now=FIXED_NOW)
+    assert wb.state().contracts
+    assert notices_json(wb) == notices_json(cold(demo_repo))
+    assert not marker.exists()
+
+
+def test_only_model_classes_are_rebuilt(demo_repo: Path) -> None:
+    path = cache_store.store_path(demo_repo, "probe")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for payload in (subprocess.Popen, pickle.Unpickler, Path("/etc/passwd")):
+        path.write_bytes(pickle.dumps({"code": cache_store.code_fingerprint(), "data": payload}))
+        assert cache_store.read(demo_repo, "probe") is None
+    from workbench.model.contract import Seam
+
+    seam = Seam(provider="a", consumer="b", kind="data-model")
+    cache_store.write(demo_repo, "probe", {"seam": seam})
+    assert cache_store.read(demo_repo, "probe") == {"seam": seam}
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_another_version_of_the_code_ignores_the_cache(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_store.write(demo_repo, "probe", [1, 2, 3])
+    assert cache_store.read(demo_repo, "probe") == [1, 2, 3]
+    monkeypatch.setattr(cache_store, "code_fingerprint", lambda: "another version")
+    assert cache_store.read(demo_repo, "probe") is None
+
+
+def test_warm_notices_and_reviews_equal_cold_ones_and_read_no_blob(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = notices_json(cold(demo_repo))
+    assert expected, "the demo has change notices"
+    assert notices_json(Workbench(demo_repo, now=FIXED_NOW)) == expected  # fills the cache
+
+    from workbench.repo import git as git_mod
+
+    def no_blob_reads(self: GitRepo, rev: str, path: str) -> bytes | None:
+        if path.startswith("contracts/") and rev != "WORKTREE":
+            raise AssertionError(f"read {path} at {rev}")
+        return original(self, rev, path)
+
+    original = git_mod.GitRepo.blob_at
+    monkeypatch.setattr(git_mod.GitRepo, "blob_at", no_blob_reads)
+    warm = Workbench(demo_repo, now=FIXED_NOW)
+    assert notices_json(warm) == expected
+    reviews = [r.to_json() for r in ObligationsService(warm).reviews()]
+    monkeypatch.setattr(git_mod.GitRepo, "blob_at", original)
+    assert reviews == [r.to_json() for r in ObligationsService(cold(demo_repo)).reviews()]
+
+
+def test_history_index_follows_new_commits_and_rewritten_history(demo_repo: Path) -> None:
+    Workbench(demo_repo, now=FIXED_NOW).git.histories("contracts/")  # stored
+    wb = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor")
+    wb.save_contract(
+        "credit-model-to-loan-decisioning",
+        (demo_repo / CONTRACT).read_text() + "# reviewed wording\n",
+        "Comment on the threshold",
+    )
+
+    def parity(root: Path) -> None:
+        repo = GitRepo(root)
+        for path in sorted((root / "contracts").glob("*.toml")):
+            rel = f"contracts/{path.name}"
+            ours = [c.id for c in repo.history(rel)]
+            assert ours == git(root, "log", "--format=%H", "--", rel).split(), rel
+            fresh = GitRepo(root)
+            fresh.cache_reads = False
+            assert fresh.history(rel) == repo.history(rel)
+
+    parity(demo_repo)
+    # Rewrite history: drop the last two commits and commit something else instead.
+    git(demo_repo, "reset", "-q", "--hard", "HEAD~2")
+    GitRepo(demo_repo).commit_files(
+        {CONTRACT: (demo_repo / CONTRACT).read_bytes() + b"# another line\n"},
+        "Another change",
+        Author("Dana Okafor", "dana.okafor@meridian-credit.example"),
+        when=FIXED_NOW,
+    )
+    parity(demo_repo)
+    assert subprocess.run(["git", "-C", str(demo_repo), "fsck", "--strict"]).returncode == 0
+
+
+def test_readonly_reads_but_never_writes_the_cache(demo_repo: Path) -> None:
+    import shutil
+
+    cache = cache_store.cache_dir(demo_repo)
+    shutil.rmtree(cache, ignore_errors=True)
+    wb = Workbench(demo_repo, now=FIXED_NOW, readonly=True)
+    notices_json(wb)
+    assert not cache.exists() or not any(cache.iterdir())

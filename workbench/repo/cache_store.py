@@ -1,0 +1,123 @@
+"""Derived data kept between runs, inside `.git/handshake-workbench/cache/` of each clone.
+
+Everything here is a pure function of committed or working-tree bytes (parsed TOML, the
+checked state, the history index, parsed contract versions), so an entry is either keyed
+by content or tagged with the commit it describes: it can be missing, never stale. Each
+file also carries a fingerprint of the workbench's own code, so a new version of the rules
+never reads what an older one derived.
+
+The files are written and read only by the workbench on this machine, but they are still
+read as untrusted input: the unpickler builds nothing beyond plain data, datetimes and the
+workbench's own model classes (pydantic models, dataclasses, enums). A planted file cannot
+run code; a damaged or foreign one is ignored, because the cache only ever saves time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import enum
+import functools
+import gc
+import hashlib
+import importlib
+import io
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from workbench.repo.atomic import atomic_write
+
+FORMAT = 2
+_DATETIME = {"date", "datetime", "time", "timedelta", "timezone"}
+# Modules whose classes may be rebuilt: the pure model and the history's commit records.
+_MODEL_MODULES = ("workbench.model.",)
+_EXTRA_CLASSES = {("workbench.repo.git", "CommitInfo")}
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "datetime" and name in _DATETIME:
+            return getattr(datetime, name)
+        if module.startswith(_MODEL_MODULES) or (module, name) in _EXTRA_CLASSES:
+            cls = getattr(importlib.import_module(module), name, None)
+            if isinstance(cls, type) and _is_model_class(cls):
+                return cls
+        raise pickle.UnpicklingError(f"refusing {module}.{name} in the workbench cache")
+
+
+def _is_model_class(cls: type) -> bool:
+    from pydantic import BaseModel
+
+    return issubclass(cls, BaseModel | enum.Enum) or dataclasses.is_dataclass(cls)
+
+
+def cache_dir(root: Path) -> Path:
+    return Path(root) / ".git" / "handshake-workbench" / "cache"
+
+
+def store_path(root: Path, name: str) -> Path:
+    return cache_dir(root) / f"{name}-v{FORMAT}.pickle"
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Changes whenever a source file of the workbench changes (name, size or mtime)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(package):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                rel = os.path.relpath(os.path.join(folder, name), package)
+                digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def read(root: Path, name: str) -> Any | None:
+    """The data last written under `name` by this version of the workbench, or None."""
+    path = store_path(root, name)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    with contextlib.suppress(Exception), _no_gc():
+        envelope = _ModelUnpickler(io.BytesIO(raw)).load()
+        if (
+            isinstance(envelope, dict)
+            and envelope.get("code") == code_fingerprint()
+            and "data" in envelope
+        ):
+            return envelope["data"]
+    return None
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Unpickling creates objects by the hundred thousand, each allocation counting towards
+    a cyclic collection that finds nothing: loading the history index took 18 times longer
+    with the collector on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # What was just loaded lives as long as the process; leaving it out of later
+        # collections keeps each of them from walking a few hundred thousand objects.
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+def write(root: Path, name: str, data: Any) -> None:
+    """Replace the data under `name` (atomically; failures are ignored: it is only a cache)."""
+    if not (Path(root) / ".git").is_dir():
+        return
+    envelope = {"code": code_fingerprint(), "data": data}
+    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+        blob = pickle.dumps(envelope, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(store_path(root, name), blob, mode=0o600)
