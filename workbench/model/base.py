@@ -22,4 +22,4 @@ PersonRef = Annotated[
 class Strict(BaseModel):
     """Unknown keys are errors: a typo in a contract must never be silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
