@@ -37,6 +37,21 @@ def cold(root: Path) -> Workbench:
     return wb
 
 
+def plant(path: Path, payload: object, key: object = None) -> None:
+    """A cache file whose header is right, so that the payload reaches the unpickler."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {"code": cache_store.code_fingerprint(), "key": key}
+    path.write_bytes(pickle.dumps(header) + pickle.dumps(payload))
+
+
+def stored_data(path: Path) -> object:
+    import io
+
+    stream = io.BytesIO(path.read_bytes())
+    pickle.load(stream)
+    return pickle.load(stream)
+
+
 class _Boom:
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (os.system, ("touch /tmp/handshake-pwned-state",))
@@ -70,7 +85,7 @@ def test_a_changed_byte_or_another_day_is_checked_again(
     Workbench(demo_repo, now=FIXED_NOW).state()
     checked: list[object] = []
     real = core.load_state
-    monkeypatch.setattr(core, "load_state", lambda *a: checked.append(a) or real(*a))
+    monkeypatch.setattr(core, "load_state", lambda *a, **k: checked.append(a) or real(*a, **k))
 
     path = demo_repo / CONTRACT
     path.write_text(path.read_text().replace('owner = "', 'owner = "nobody-', 1))
@@ -90,11 +105,14 @@ def test_a_changed_byte_or_another_day_is_checked_again(
 def test_a_planted_state_file_cannot_run_code(demo_repo: Path) -> None:
     marker = Path("/tmp/handshake-pwned-state")
     marker.unlink(missing_ok=True)
-    for name in ("state-worktree", "history", "contract-versions"):
-        path = cache_store.store_path(demo_repo, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        envelope = {"code": cache_store.code_fingerprint(), "data": _Boom()}
-        path.write_bytes(pickle.dumps(envelope))
+    wb = Workbench(demo_repo, now=FIXED_NOW)
+    wb.state()
+    key = cache_store._ModelUnpickler(
+        __import__("io").BytesIO(cache_store.store_path(demo_repo, "state-worktree").read_bytes())
+    ).load()["key"]
+    plant(cache_store.store_path(demo_repo, "state-worktree"), _Boom(), key)
+    for name in ("history", "contract-versions"):
+        plant(cache_store.store_path(demo_repo, name), _Boom())
     wb = Workbench(demo_repo, now=FIXED_NOW)
     assert wb.state().contracts
     assert notices_json(wb) == notices_json(cold(demo_repo))
@@ -103,9 +121,8 @@ def test_a_planted_state_file_cannot_run_code(demo_repo: Path) -> None:
 
 def test_only_model_classes_are_rebuilt(demo_repo: Path) -> None:
     path = cache_store.store_path(demo_repo, "probe")
-    path.parent.mkdir(parents=True, exist_ok=True)
     for payload in (subprocess.Popen, pickle.Unpickler, Path("/etc/passwd")):
-        path.write_bytes(pickle.dumps({"code": cache_store.code_fingerprint(), "data": payload}))
+        plant(path, payload)
         assert cache_store.read(demo_repo, "probe") is None
     from workbench.model.contract import Seam
 
@@ -120,6 +137,8 @@ def test_another_version_of_the_code_ignores_the_cache(
 ) -> None:
     cache_store.write(demo_repo, "probe", [1, 2, 3])
     assert cache_store.read(demo_repo, "probe") == [1, 2, 3]
+    assert cache_store.read(demo_repo, "probe", key="another key") is None
+    assert stored_data(cache_store.store_path(demo_repo, "probe")) == [1, 2, 3]
     monkeypatch.setattr(cache_store, "code_fingerprint", lambda: "another version")
     assert cache_store.read(demo_repo, "probe") is None
 

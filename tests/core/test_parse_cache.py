@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import FIXED_NOW
 from workbench.model import toml_cache
-from workbench.repo import parse_store
+from workbench.repo import cache_store, parse_store
 from workbench.service.core import Workbench
 
 
@@ -36,7 +36,7 @@ def test_state_persists_parsed_toml_in_the_clone(demo_repo: Path) -> None:
     wb.state()
     store = parse_store.store_path(demo_repo)
     assert store.is_file() and store.stat().st_mode & 0o777 == 0o600
-    entries = pickle.loads(store.read_bytes())["data"]
+    entries = cache_store.read(demo_repo, "toml")
     text = (demo_repo / "contracts/credit-model-to-loan-decisioning.toml").read_text()
     assert toml_cache.key_of(text) in entries
 
@@ -46,7 +46,8 @@ def test_a_planted_store_cannot_run_code(demo_repo: Path, tmp_path: Path) -> Non
     marker.unlink(missing_ok=True)
     store = parse_store.store_path(demo_repo)
     store.parent.mkdir(parents=True, exist_ok=True)
-    store.write_bytes(pickle.dumps({"x": _Boom()}))
+    header = {"code": cache_store.code_fingerprint(), "key": None}
+    store.write_bytes(pickle.dumps(header) + pickle.dumps({"x": _Boom()}))
     parse_store.load(demo_repo)  # ignored, never executed
     assert not marker.exists()
     # and the repo still loads normally

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -221,8 +222,18 @@ def _validate(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
         return None, _schema_problems(doc, exc)
 
 
-def load_state(files: dict[str, bytes], today: date) -> GovernanceState:
-    """Parse and check a governance repo given as {repo-relative path: bytes}."""
+def load_state(
+    files: dict[str, bytes],
+    today: date,
+    *,
+    validated: Callable[[bytes], Contract | None] | None = None,
+) -> GovernanceState:
+    """Parse and check a governance repo given as {repo-relative path: bytes}.
+
+    `validated(raw)` may return the contract model these exact bytes validated to before
+    (the service remembers every committed version), which skips validating them again;
+    None means "not known" and the bytes are validated here.
+    """
     state = GovernanceState()
 
     if SETTINGS_PATH not in files:
@@ -255,7 +266,11 @@ def load_state(files: dict[str, bytes], today: date) -> GovernanceState:
         doc, problems = parse_document(path, files[path])
         state.documents[path] = doc
         state.problems += problems
-        contract, problems = _validate(doc, Contract)
+        known = validated(files[path]) if validated is not None and doc.data else None
+        if known is not None:
+            contract, problems = known, []
+        else:
+            contract, problems = _validate(doc, Contract)
         state.problems += problems
         if contract is not None:
             parsed.append(ContractDoc(path, contract, doc))

@@ -78,21 +78,24 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def read(root: Path, name: str) -> Any | None:
-    """The data last written under `name` by this version of the workbench, or None."""
+def read(root: Path, name: str, key: object = None) -> Any | None:
+    """The data last written under `name` (and `key`) by this version of the workbench.
+
+    A file is a small header (code fingerprint, key) followed by the data, so a file made
+    for another key is dismissed without loading what it holds.
+    """
     path = store_path(root, name)
     try:
         raw = path.read_bytes()
     except OSError:
         return None
-    with contextlib.suppress(Exception), _no_gc():
-        envelope = _ModelUnpickler(io.BytesIO(raw)).load()
-        if (
-            isinstance(envelope, dict)
-            and envelope.get("code") == code_fingerprint()
-            and "data" in envelope
-        ):
-            return envelope["data"]
+    with contextlib.suppress(Exception):
+        stream = io.BytesIO(raw)
+        header = _ModelUnpickler(stream).load()
+        if header != {"code": code_fingerprint(), "key": key}:
+            return None
+        with _no_gc():
+            return _ModelUnpickler(stream).load()
     return None
 
 
@@ -113,11 +116,18 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def write(root: Path, name: str, data: Any) -> None:
+def write(root: Path, name: str, data: Any, key: object = None) -> None:
     """Replace the data under `name` (atomically; failures are ignored: it is only a cache)."""
     if not (Path(root) / ".git").is_dir():
         return
-    envelope = {"code": code_fingerprint(), "data": data}
+    header = {"code": code_fingerprint(), "key": key}
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        blob = pickle.dumps(envelope, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(
+            data, protocol=pickle.HIGHEST_PROTOCOL
+        )
         atomic_write(store_path(root, name), blob, mode=0o600)
+
+
+def remove(root: Path, name: str) -> None:
+    with contextlib.suppress(OSError):
+        store_path(root, name).unlink()

@@ -163,7 +163,7 @@ class Workbench:
             state = self._stored_state(slot, key)
         if state is None:
             self._load_parse_store()
-            state = load_state(files, self.now.date())
+            state = load_state(files, self.now.date(), validated=self.versions.known)
             self.save_parse_store()
             self._store_state(slot, key, state)
         with self._lock:
@@ -182,18 +182,14 @@ class Workbench:
         tenth of that)."""
         from workbench.repo import cache_store
 
-        stored = cache_store.read(self.root, slot)
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-            state = stored[1]
-            if isinstance(state, GovernanceState):
-                return state
-        return None
+        stored = cache_store.read(self.root, slot, key)
+        return stored if isinstance(stored, GovernanceState) else None
 
     def _store_state(self, slot: str, key: tuple[str, str, str], state: GovernanceState) -> None:
         from workbench.repo import cache_store
 
         if not self.readonly:
-            cache_store.write(self.root, slot, (key, state))
+            cache_store.write(self.root, slot, state, key)
 
     @property
     def versions(self):  # type: ignore[no-untyped-def]  # VersionCache, imported when needed

@@ -21,6 +21,7 @@ from workbench.model.state import parse_contract
 from workbench.repo import cache_store
 
 _STORE = "contract-versions"
+_ADDED = "contract-versions-added"
 _MAX_ENTRIES = 50_000
 
 Load = Callable[[], bytes | None]
@@ -41,27 +42,46 @@ class VersionCache:
         self._contracts: dict[str, Contract | None] | None = None
         self._comparisons: dict[str, ContractComparison] = {}
         self._dirty = False
+        self._main: set[str] = set()  # keys in the main file
+        self._added = 0  # entries in the small file, or parsed since the load
 
     def _load(self) -> dict[str, Contract | None]:
-        # Called with the lock held.
+        # Called with the lock held. The store is a large main file plus a small file of
+        # what later runs added, so that a run after one commit writes kilobytes, not the
+        # whole history again (see `save`).
         if self._contracts is None:
-            stored = cache_store.read(self.root, _STORE)
-            contracts, comparisons = {}, {}
-            if isinstance(stored, tuple) and len(stored) == 2:
-                contracts = {
-                    k: v for k, v in stored[0].items() if v is None or isinstance(v, Contract)
-                }
-                comparisons = {
-                    k: v for k, v in stored[1].items() if isinstance(v, ContractComparison)
-                }
-            self._contracts, self._comparisons = contracts, comparisons
+            self._contracts, self._comparisons = {}, {}
+            self._main = self._merge(cache_store.read(self.root, _STORE))
+            self._added = len(self._merge(cache_store.read(self.root, _ADDED)))
         return self._contracts
+
+    def _merge(self, stored: object) -> set[str]:
+        """Take in a stored (contracts, comparisons) pair; the keys it held."""
+        if not (isinstance(stored, tuple) and len(stored) == 2):
+            return set()
+        contracts, comparisons = stored
+        if not (isinstance(contracts, dict) and isinstance(comparisons, dict)):
+            return set()
+        assert self._contracts is not None
+        for k, v in contracts.items():
+            if v is None or isinstance(v, Contract):
+                self._contracts[k] = v
+        for k, v in comparisons.items():
+            if isinstance(v, ContractComparison):
+                self._comparisons[k] = v
+        return set(contracts) | set(comparisons)
 
     def contract(self, path: str, raw: bytes | None) -> Contract | None:
         """`parse_contract(path, raw)`, or None for no bytes."""
         if raw is None:
             return None
         return self.contract_of_blob(path, blob_id(raw), lambda: raw)
+
+    def known(self, raw: bytes) -> Contract | None:
+        """The model these bytes validated to before, without parsing them (None: unknown
+        or invalid)."""
+        with self._lock:
+            return self._load().get(blob_id(raw))
 
     def contract_of_blob(self, path: str, blob: str, load: Load) -> Contract | None:
         """The parsed version with git blob id `blob`; `load()` reads its bytes if needed."""
@@ -73,6 +93,7 @@ class VersionCache:
         with self._lock:
             known[blob] = contract
             self._dirty = True
+            self._added += 1
         return contract
 
     def compare(self, path: str, old: bytes | None, new: bytes | None) -> ContractComparison:
@@ -100,15 +121,32 @@ class VersionCache:
         with self._lock:
             self._comparisons[key] = result
             self._dirty = True
+            self._added += 1
         return result
 
     def save(self) -> None:
-        """Persist what was added since the last save (nothing in a read-only session)."""
+        """Persist what was added since the last save (nothing in a read-only session).
+
+        New entries go to the small file until they are a fifth of the main one; then
+        everything is folded into the main file again.
+        """
         with self._lock:
             if not self._dirty or not self.writable or self._contracts is None:
                 return
             if len(self._contracts) + len(self._comparisons) > _MAX_ENTRIES:
-                self._contracts, self._comparisons = {}, {}
+                self._contracts, self._comparisons, self._main = {}, {}, set()
             snapshot = (dict(self._contracts), dict(self._comparisons))
+            fold = self._added * 5 >= len(self._main)
+            main = self._main
             self._dirty = False
-        cache_store.write(self.root, _STORE, snapshot)
+        if fold:
+            cache_store.write(self.root, _STORE, snapshot)
+            cache_store.remove(self.root, _ADDED)
+            with self._lock:
+                self._main, self._added = set(snapshot[0]) | set(snapshot[1]), 0
+            return
+        added = (
+            {k: v for k, v in snapshot[0].items() if k not in main},
+            {k: v for k, v in snapshot[1].items() if k not in main},
+        )
+        cache_store.write(self.root, _ADDED, added)
