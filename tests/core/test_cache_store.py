@@ -63,7 +63,7 @@ def test_a_warm_run_loads_the_checked_state_without_checking(
     first = Workbench(demo_repo, now=FIXED_NOW).state()
     assert cache_store.store_path(demo_repo, "state-worktree").is_file()
 
-    import workbench.service.core as core
+    import workbench.model.state as core
 
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("the state was checked again")
@@ -80,7 +80,7 @@ def test_a_warm_run_loads_the_checked_state_without_checking(
 def test_a_changed_byte_or_another_day_is_checked_again(
     demo_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import workbench.service.core as core
+    import workbench.model.state as core
 
     Workbench(demo_repo, now=FIXED_NOW).state()
     checked: list[object] = []

@@ -36,10 +36,23 @@ def make_app(repo: Path, *, actor: str | None = "dana.okafor", readonly: bool = 
     return WorkbenchApp(service, cursor_blink=False, **kw)
 
 
+async def workers_done(app) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the running workers; one cancelled meanwhile (an exclusive worker replaced
+    by a newer one, e.g. a reload after a commit) is not a failure."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(5):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue
+
+
 async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
     """Wait for every worker, then for the UI to apply their messages."""
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             return
@@ -51,7 +64,7 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 5.
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause(0.02)
         await asyncio.sleep(0)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXED_NOW
 from tests.tui.conftest import SIZE, make_app, screen_text, settle, wait_until
 
 APPLICANT = "applicant-data-to-credit-model"
@@ -588,3 +590,108 @@ def test_launch_outside_a_repo_explains(tmp_path: Path, monkeypatch, capsys) -> 
     assert code == 2
     assert "workbench init DIR" in err and "workbench demo" in err
     assert "Traceback" not in err
+
+
+# --- the first screen from the stored seam map ---------------------------------------------
+
+
+async def _poll(pilot, predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Like wait_until, without waiting for workers (the state load is held on purpose)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.02)
+
+
+def _started(repo: Path, release: threading.Event | None = None):  # type: ignore[no-untyped-def]
+    """An app whose state load (after the stored map) waits for `release`."""
+    from workbench.service.core import Workbench
+    from workbench.tui import preload
+    from workbench.tui.app import WorkbenchApp
+
+    service = Workbench(repo, now=FIXED_NOW, actor="dana.okafor")
+    return WorkbenchApp(
+        service, theme="textual-dark", cursor_blink=False, preload=preload.start(service)
+    )
+
+
+async def test_the_map_is_painted_from_the_stored_snapshot_before_the_state(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.tui import preload
+
+    # A first session stores the map for these bytes.
+    app = _started(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.gov_state is not None and app.marks_ready)
+    # The next one paints it before the contracts are read; the state follows on its own.
+    release = threading.Event()
+    real = preload.first_load
+    monkeypatch.setattr(preload, "first_load", lambda *a: release.wait(10) and real(*a))
+    app = _started(demo_repo)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _poll(pilot, lambda: app.seam_map_data is not None)
+        assert app.gov_state is None
+        text = screen_text(app)
+        assert app.seam_map_data.org in text
+        assert {v.id for v in app.views} >= {"credit-model-to-loan-decisioning"}
+        assert "as …" in text
+        await pilot.press("enter")  # opening a contract waits for the contracts
+        await _poll(pilot, lambda: any("Still reading" in n.message for n in app._notifications))
+        release.set()
+        await wait_until(pilot, lambda: app.gov_state is not None)
+        assert "Dana Okafor" in screen_text(app)
+
+
+async def test_a_snapshot_of_other_bytes_is_not_shown(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.tui import preload
+
+    app = _started(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.gov_state is not None)
+    path = demo_repo / "contracts/credit-model-to-loan-decisioning.toml"
+    path.write_text(path.read_text().replace('title = "', 'title = "Renamed: ', 1))
+    shown: list[object] = []
+    app = _started(demo_repo)
+    monkeypatch.setattr(
+        type(app), "on_map_snapshot_loaded", lambda self, m: shown.append(m.snapshot)
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.gov_state is not None)
+        assert shown == []
+        titles = {v.id: v.title for v in app.views}
+        assert titles["credit-model-to-loan-decisioning"].startswith("Renamed: ")
+    assert preload.stored_snapshot(app.service, app.service.state_key(app.service.files()))
+
+
+def test_reading_the_stored_map_needs_neither_pydantic_nor_git(demo_repo: Path) -> None:
+    import subprocess
+    import sys
+
+    from workbench.service.core import Workbench
+    from workbench.tui import preload
+
+    service = Workbench(demo_repo, now=FIXED_NOW)
+    files = service.files()
+    state = service.state(files=files)
+    from workbench.governance.seams import seam_views
+
+    preload.store_snapshot(
+        service, service.state_key(files), state, seam_views(state, FIXED_NOW.date())
+    )
+    script = (
+        "import sys\n"
+        "from datetime import datetime\n"
+        "from pathlib import Path\n"
+        "from workbench.service.core import Workbench\n"
+        "from workbench.tui import preload\n"
+        f"wb = Workbench(Path({str(demo_repo)!r}), now=datetime.fromisoformat({FIXED_NOW.isoformat()!r}))\n"
+        "snap = preload.stored_snapshot(wb, wb.state_key(wb.files()))\n"
+        "assert snap is not None and snap.views, 'no snapshot'\n"
+        "heavy = [m for m in ('pydantic', 'pygit2', 'textual') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -6,11 +6,13 @@ notices, diagnostics) add their verdicts through `SeamView.marks`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
+from workbench.governance.seam_view import MapSnapshot, SeamView
 from workbench.model.contract import SeamKind
 from workbench.model.state import GovernanceState
+
+__all__ = ["MapSnapshot", "SeamView", "map_snapshot", "seam_views", "team_layers"]
 
 # The order in which the chain reads left to right: data → model → product → compliance.
 KIND_ORDER = {
@@ -19,55 +21,6 @@ KIND_ORDER = {
     SeamKind.product_compliance: 2,
     SeamKind.custom: 3,
 }
-
-
-@dataclass
-class SeamView:
-    id: str
-    provider: str
-    consumer: str
-    kind: str
-    title: str
-    governed: bool
-    owner: str | None = None
-    owner_name: str | None = None
-    provider_lead: str | None = None
-    consumer_lead: str | None = None
-    status: str = ""
-    exchange: str = ""
-    problems: list[str] = field(default_factory=list)
-    departed: list[str] = field(default_factory=list)
-    # name -> short text, e.g. {"signature": "approved", "review": "overdue"}
-    marks: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def state(self) -> str:
-        """The headline state shown on the map."""
-        if not self.governed:
-            return "ungoverned"
-        if self.departed or self.owner is None:
-            return "owner-departed" if self.departed else "owner-missing"
-        if self.problems:
-            return "invalid"
-        return "governed"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "provider": self.provider,
-            "consumer": self.consumer,
-            "kind": self.kind,
-            "state": self.state,
-            "governed": self.governed,
-            "owner": self.owner,
-            "provider_lead": self.provider_lead,
-            "consumer_lead": self.consumer_lead,
-            "status": self.status,
-            "problems": self.problems,
-            "departed": self.departed,
-            "marks": self.marks,
-        }
 
 
 def seam_views(state: GovernanceState, today: date) -> list[SeamView]:
@@ -161,3 +114,17 @@ def team_layers(state: GovernanceState, views: list[SeamView]) -> list[list[str]
     if isolated:
         out.append(isolated)
     return out
+
+
+def map_snapshot(state: GovernanceState, views: list[SeamView]) -> MapSnapshot:
+    """What the seam map draws, as plain data (see `MapSnapshot`)."""
+    return MapSnapshot(
+        org=state.settings.org.name if state.settings else "?",
+        team_names={t.id: t.name for t in state.teams.values()},
+        team_leads={
+            t.id: state.people[t.lead].name for t in state.teams.values() if t.lead in state.people
+        },
+        person_names={p.id: p.name for p in state.people.values()},
+        layers=team_layers(state, views),
+        views=views,
+    )

@@ -33,8 +33,10 @@ from workbench.repo.atomic import atomic_write
 
 FORMAT = 2
 _DATETIME = {"date", "datetime", "time", "timedelta", "timezone"}
-# Modules whose classes may be rebuilt: the pure model and the history's commit records.
-_MODEL_MODULES = ("workbench.model.",)
+# Modules whose classes may be rebuilt: the pure model, the seam map's plain views and the
+# history's commit records.
+_MODEL_PACKAGE = "workbench.model."
+_MODEL_MODULES = {"workbench.governance.seam_view"}
 _EXTRA_CLASSES = {("workbench.repo.git", "CommitInfo")}
 
 
@@ -42,7 +44,11 @@ class _ModelUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module == "datetime" and name in _DATETIME:
             return getattr(datetime, name)
-        if module.startswith(_MODEL_MODULES) or (module, name) in _EXTRA_CLASSES:
+        if (
+            module.startswith(_MODEL_PACKAGE)
+            or module in _MODEL_MODULES
+            or (module, name) in _EXTRA_CLASSES
+        ):
             cls = getattr(importlib.import_module(module), name, None)
             if isinstance(cls, type) and _is_model_class(cls):
                 return cls
@@ -50,9 +56,11 @@ class _ModelUnpickler(pickle.Unpickler):
 
 
 def _is_model_class(cls: type) -> bool:
-    from pydantic import BaseModel
+    if dataclasses.is_dataclass(cls) or issubclass(cls, enum.Enum):
+        return True
+    from pydantic import BaseModel  # only once a model is met: the first screen needs none
 
-    return issubclass(cls, BaseModel | enum.Enum) or dataclasses.is_dataclass(cls)
+    return issubclass(cls, BaseModel)
 
 
 def cache_dir(root: Path) -> Path:

@@ -6,7 +6,6 @@ so each `GitRepo` opens its own handle; the TUI creates one per worker.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,6 +15,7 @@ import pygit2
 
 from workbench.repo.atomic import atomic_write
 from workbench.repo.guard import refuse_private_keys
+from workbench.repo.worktree import read_worktree
 
 WORKTREE = "WORKTREE"
 
@@ -155,19 +155,7 @@ class GitRepo:
                 out[path] = self.repo[entry.id].data
 
     def _read_worktree(self, include: Callable[[str], bool]) -> dict[str, bytes]:
-        out: dict[str, bytes] = {}
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel_dir = os.path.relpath(dirpath, self.root)
-            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-            dirnames[:] = sorted(d for d in dirnames if d != ".git" and include(rel_dir + d + "/"))
-            for name in sorted(filenames):
-                path = rel_dir + name
-                full = Path(dirpath, name)
-                # Symlinks are never followed: a governance repo is untrusted input.
-                if full.is_symlink() or not include(path):
-                    continue
-                out[path] = full.read_bytes()
-        return out
+        return read_worktree(self.root, include)
 
     def blob_at(self, rev: str, path: str) -> bytes | None:
         if rev in (None, WORKTREE):

@@ -13,14 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from workbench.model.compare import ContractComparison, compare_contracts
-from workbench.model.people import Person
 from workbench.model.problems import Problem
-from workbench.model.state import ContractDoc, GovernanceState, load_state, parse_contract
 from workbench.model.text import normalise
 from workbench.repo import layout
+from workbench.repo.worktree import read_worktree
 from workbench.service.errors import (
     InvalidEdit,
     NotAGovernanceRepo,
@@ -28,6 +26,13 @@ from workbench.service.errors import (
     UnknownContract,
     WorkbenchError,
 )
+
+if TYPE_CHECKING:
+    # The contract models load with pydantic (a fifth of a second): only when a state is
+    # really parsed or read back, so that the app can paint its first screen before that.
+    from workbench.model.compare import ContractComparison
+    from workbench.model.people import Person
+    from workbench.model.state import ContractDoc, GovernanceState
 
 WORKTREE = "WORKTREE"
 T = TypeVar("T")
@@ -126,17 +131,31 @@ class Workbench:
 
     # -- state ----------------------------------------------------------------------------
     def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
-        if rev == WORKTREE and self.hold_worktree:
+        if rev == WORKTREE:
+            if not self.hold_worktree:
+                return read_worktree(self.root, layout.is_state_path)
             if self._held_files is None:
-                self._held_files = self.git.read_files(rev, layout.is_state_path)
+                self._held_files = read_worktree(self.root, layout.is_state_path)
             return dict(self._held_files)
         return self.git.read_files(rev, layout.is_state_path)
 
-    def state(self, rev: str = WORKTREE) -> GovernanceState:
+    def state_key(self, files: dict[str, bytes]) -> tuple[str, str, str]:
+        """What a checked state depends on: every state file's bytes, and the day."""
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            data = files[path]
+            digest.update(f"{path}\0{len(data)}\0".encode())
+            digest.update(data)
+        return ("content", digest.hexdigest(), self.now.date().isoformat())
+
+    def state(
+        self, rev: str = WORKTREE, *, files: dict[str, bytes] | None = None
+    ) -> GovernanceState:
         """The parsed, checked state at `rev` (shared: callers must not mutate it).
 
         Parsing 1,000 contracts costs about a second, so states are cached by content: the
         working tree is re-read on every call (cheap) and re-parsed only if a byte changed.
+        `files` are the working tree's, when the caller has just read them.
         """
         today = self.now.date().isoformat()
         commit = None
@@ -148,13 +167,9 @@ class Workbench:
                 hit = self._cache.get(("commit", commit, today))
             if hit is not None:
                 return hit
-        files = self.files(commit or WORKTREE)
-        digest = hashlib.sha256()
-        for path in sorted(files):
-            data = files[path]
-            digest.update(f"{path}\0{len(data)}\0".encode())
-            digest.update(data)
-        key = ("content", digest.hexdigest(), today)
+        if files is None or commit is not None:
+            files = self.files(commit or WORKTREE)
+        key = self.state_key(files)
         with self._lock:
             state = self._cache.get(key)
         # The working tree and a commit get a slot each: while a lead edits, both are asked for.
@@ -163,6 +178,8 @@ class Workbench:
             state = self._stored_state(slot, key)
         if state is None:
             self._load_parse_store()
+            from workbench.model.state import load_state
+
             state = load_state(files, self.now.date(), validated=self.versions.known)
             self.save_parse_store()
             self._store_state(slot, key, state)
@@ -180,6 +197,7 @@ class Workbench:
         """The checked state saved by the last run, if it was made from exactly these bytes
         on the same day (checking 1,000 contracts costs half a second; reading it back a
         tenth of that)."""
+        from workbench.model.state import GovernanceState
         from workbench.repo import cache_store
 
         stored = cache_store.read(self.root, slot, key)
@@ -235,6 +253,11 @@ class Workbench:
         from workbench.service.identity import resolve_actor
 
         state = state or self.state()
+        try:
+            # --as, $WORKBENCH_PERSON and the user config need no git (nor pygit2's load).
+            return resolve_actor(state, self.requested_actor, None)
+        except WorkbenchError:
+            pass
         config = self.git.repo.config
         try:
             email = config["user.email"]
@@ -299,7 +322,7 @@ class Workbench:
             old_rev,
             "edited",
             diff,
-            compare_contracts(parse_contract(path, old), parse_contract(path, new)),
+            self.versions.compare(path, old, new),
         )
 
     # -- people ---------------------------------------------------------------------------
@@ -317,6 +340,8 @@ class Workbench:
             if not p.startswith(layout.CONTRACTS) or p == layout.contract_path(contract_id)
         }
         files[layout.contract_path(contract_id)] = text.encode("utf-8")
+        from workbench.model.state import load_state
+
         state = load_state(files, self.now.date())
         return state.problems_for(layout.contract_path(contract_id))
 

@@ -35,6 +35,7 @@ from workbench.tui.messages import (
     DiffPrepared,
     DraftDiscarded,
     HistoryLoaded,
+    MapSnapshotLoaded,
     MarksLoaded,
     PeopleLoaded,
     StateLoaded,
@@ -87,6 +88,8 @@ class WorkbenchApp(App[int]):
         # A Future of the first state load, started by `launch` before Textual was imported.
         self._preload = preload
         self.gov_state: Any = None
+        # What the seam map draws (a MapSnapshot): from the stored one until the state loads.
+        self.seam_map_data: Any = None
         self.views: list[Any] = []
         self._view_index: dict[str, Any] = {}
         self.actor: Any = None
@@ -134,20 +137,28 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="state", description="load")
     def load_state(self) -> None:
-        from workbench.tui.preload import first_load
+        from workbench.tui.preload import first_load, store_snapshot
 
         # The plain seam views first (milliseconds), so the first screen never waits for the
         # marks of other capabilities (signatures, reviews, violations), which follow.
         preload, self._preload = self._preload, None
+        loaded = None
         if preload is not None:
+            snapshot = preload.snapshot.result()
+            if snapshot is not None:
+                self._post(self, MapSnapshotLoaded(snapshot, preload.go))
             try:
-                loaded = preload.result()
+                loaded = preload.state.result()
             except Exception:  # noqa: BLE001 - load again here, so a failure is reported
-                loaded = first_load(self.service)
-        else:
-            loaded = first_load(self.service)
+                loaded = None
+        if loaded is not None:
+            self._post(self, StateLoaded(*loaded))
+            return
+        files = self.service.files()
+        loaded = first_load(self.service, files)
         self._post(self, StateLoaded(*loaded))
-        self.load_marks()
+        # So that the next start paints this map at once (see preload).
+        store_snapshot(self.service, self.service.state_key(files), loaded[0], loaded[1])
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
     def load_marks(self) -> None:
@@ -236,10 +247,24 @@ class WorkbenchApp(App[int]):
         self._post(target, VerdictLoaded(contract_id, verdict))
 
     # -- results --------------------------------------------------------------------------
+    def on_map_snapshot_loaded(self, message: MapSnapshotLoaded) -> None:
+        """The map as the last session left it for these very bytes: paint it now, and let
+        the state load start once it is on screen."""
+        if self.gov_state is None:
+            self.seam_map_data = message.snapshot
+            self.views = message.snapshot.views
+            self._view_index = {v.id: v for v in self.views}
+            self.header_info = (message.snapshot.org, "…", self.readonly)
+            self.state_signal.publish(None)
+        self.call_after_refresh(message.go.set)
+
     def on_state_loaded(self, message: StateLoaded) -> None:
+        from workbench.governance.seams import map_snapshot
+
         self.gov_state = message.state
         self.marks_ready = False
         self.views = message.views
+        self.seam_map_data = map_snapshot(message.state, message.views)
         self._view_index = {v.id: v for v in message.views}
         self.actor = message.actor
         first = self.loads == 0
@@ -256,10 +281,17 @@ class WorkbenchApp(App[int]):
         actor = f"{message.actor.name} ({message.actor.id})" if message.actor else "unknown person"
         self.header_info = (org, actor, self.readonly)
         self.state_signal.publish(None)
+        # The marks (signatures, reviews, violations) need git and every room's rules: start
+        # them once the plain map is on screen, so that they never delay its first paint.
+        self.call_after_refresh(self.load_marks)
 
     def on_marks_loaded(self, message: MarksLoaded) -> None:
+        from dataclasses import replace
+
         self.marks_ready = True
         self.views = message.views
+        if self.seam_map_data is not None:
+            self.seam_map_data = replace(self.seam_map_data, views=message.views)
         self._view_index = {v.id: v for v in message.views}
         self.state_signal.publish(None)
 
@@ -405,7 +437,9 @@ class WorkbenchApp(App[int]):
 
     def open_seam(self, seam_id: str) -> None:
         view = self.view(seam_id)
-        if view is None:
+        if self.gov_state is None:
+            self.notify("Still reading the contracts: a moment…", markup=False, timeout=2)
+        elif view is None:
             self.notify(f"No seam {seam_id}", severity="warning", markup=False)
         elif not view.governed:
             self.notify(

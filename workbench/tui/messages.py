@@ -23,6 +23,14 @@ class StateLoaded(Message):
 
 
 @dataclass
+class MapSnapshotLoaded(Message):
+    """The seam map stored by the last session for these bytes; `go` starts the state load."""
+
+    snapshot: Any
+    go: Any
+
+
+@dataclass
 class ContractTextLoaded(Message):
     contract_id: str
     text: str

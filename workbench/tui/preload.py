@@ -1,24 +1,45 @@
 """The first load of the governance state, started before Textual is imported.
 
-`workbench` spends its first half-second importing Textual and building the screens; the
-state load (reading and checking every contract) does not need any of that, so `launch`
-starts it on a background thread at once and the app's first load worker picks up the
-result. No Textual here: importing this module must stay cheap.
+`workbench` spends its first half-second importing Textual and building the screens. The
+state load does not need any of that, so `launch` starts it on a background thread at once
+and the app's first load worker picks up the result, in two steps:
+
+1. the seam map as plain data (`MapSnapshot`), stored by the previous session for exactly
+   these bytes on this day: reading it needs neither pydantic nor git, so the map is on
+   screen as soon as Textual is ready;
+2. the checked state itself, loaded only once that first screen is painted (`go`), because
+   on one core every thread competes for the same interpreter.
+
+No Textual here: importing this module must stay cheap.
 """
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
+SNAPSHOT_STORE = "seam-map"
+# If the app never says it painted (it failed to start), load the state anyway.
+GO_TIMEOUT = 3.0
 
-def first_load(service: Any) -> tuple[Any, list[Any], Any, str | None]:
+
+@dataclass
+class Preload:
+    snapshot: Future[Any] = field(default_factory=Future)
+    state: Future[tuple[Any, list[Any], Any, str | None]] = field(default_factory=Future)
+    go: threading.Event = field(default_factory=threading.Event)
+
+
+def first_load(
+    service: Any, files: dict[str, bytes] | None = None
+) -> tuple[Any, list[Any], Any, str | None]:
     """State, plain seam views (no marks: those follow) and the acting person."""
     from workbench.governance.seams import seam_views
     from workbench.service.errors import WorkbenchError
 
-    state = service.state()
+    state = service.state(files=files)
     views = seam_views(state, service.now.date())
     actor, error = None, None
     try:
@@ -28,17 +49,46 @@ def first_load(service: Any) -> tuple[Any, list[Any], Any, str | None]:
     return state, views, actor, error
 
 
-def start(service: Any) -> Future[tuple[Any, list[Any], Any, str | None]]:
-    """Run `first_load` on a daemon thread; the future holds its result or its error."""
-    future: Future[tuple[Any, list[Any], Any, str | None]] = Future()
+def stored_snapshot(service: Any, key: tuple[str, str, str]) -> Any:
+    from workbench.governance.seam_view import MapSnapshot
+    from workbench.repo import cache_store
+
+    found = cache_store.read(service.root, SNAPSHOT_STORE, key)
+    return found if isinstance(found, MapSnapshot) else None
+
+
+def store_snapshot(service: Any, key: tuple[str, str, str], state: Any, views: list[Any]) -> None:
+    if service.readonly:
+        return
+    from workbench.governance.seams import map_snapshot
+    from workbench.repo import cache_store
+
+    cache_store.write(service.root, SNAPSHOT_STORE, map_snapshot(state, views), key)
+
+
+def start(service: Any) -> Preload:
+    """Run both steps on a daemon thread; each future holds its result or its error."""
+    preload = Preload()
 
     def run() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
+        files = key = snapshot = None
         try:
-            future.set_result(first_load(service))
+            files = service.files()
+            key = service.state_key(files)
+            snapshot = stored_snapshot(service, key)
+        except BaseException:  # noqa: BLE001 - the state load below reports what is wrong
+            snapshot = None
+        preload.snapshot.set_result(snapshot)
+        if snapshot is not None:
+            preload.go.wait(GO_TIMEOUT)
+        try:
+            loaded = first_load(service, files)
         except BaseException as exc:  # noqa: BLE001 - handed to the app's worker, which reports it
-            future.set_exception(exc)
+            preload.state.set_exception(exc)
+            return
+        preload.state.set_result(loaded)
+        if snapshot is None and key is not None:
+            store_snapshot(service, key, loaded[0], loaded[1])
 
     threading.Thread(target=run, name="workbench-preload", daemon=True).start()
-    return future
+    return preload

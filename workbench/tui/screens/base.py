@@ -17,13 +17,17 @@ class BaseScreen(Screen):
     def wb(self) -> WorkbenchApp:
         return self.app  # type: ignore[return-value]
 
+    # A screen that can draw from the stored seam map alone, before the state is loaded.
+    draws_from_snapshot = False
+
     def on_mount(self) -> None:
         self.wb.state_signal.subscribe(self, self._state_signalled)
-        if self.wb.gov_state is not None:
-            self.state_changed()
+        self._state_signalled(None)
 
     def _state_signalled(self, _: object) -> None:
-        self.state_changed()
+        ready = self.wb.gov_state is not None
+        if ready or (self.draws_from_snapshot and self.wb.seam_map_data is not None):
+            self.state_changed()
 
     def state_changed(self) -> None:
         """Override: redraw from `self.wb.gov_state` / `self.wb.views`."""

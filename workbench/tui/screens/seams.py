@@ -24,16 +24,20 @@ ROW_KIND = {
 }
 
 
-def seam_details(view, state) -> Content:  # type: ignore[no-untyped-def]
-    """The panel under the map: everything about the selected seam in a few lines."""
+def seam_details(view, names: dict[str, str] | None) -> Content:  # type: ignore[no-untyped-def]
+    """The panel under the map: everything about the selected seam in a few lines.
+
+    `names` maps person ids to names (None while the first screen is still loading)."""
     if view is None:
         return Content("No seams yet. Declare exchanges in workbench.toml or add a contract.")
 
     def who(pid: str | None) -> str:
         if not pid:
             return "—"
-        person = state.people.get(pid) if state else None
-        return f"{person.name} ({pid})" if person else f"{pid} (unknown)"
+        if names is None:
+            return pid
+        name = names.get(pid)
+        return f"{name} ({pid})" if name else f"{pid} (unknown)"
 
     state_style = (
         "$text-success"
@@ -109,6 +113,7 @@ def notice_canvas(text: str):  # type: ignore[no-untyped-def]
 class SeamsScreen(BaseScreen):
     BINDINGS = bindings.SEAMS
     _large_shown = False
+    draws_from_snapshot = True
     HELP = "The seam map: every seam between teams, marked by state. Enter opens a contract."
 
     def compose(self) -> ComposeResult:
@@ -142,24 +147,22 @@ class SeamsScreen(BaseScreen):
         return self.query_one(ContentSwitcher).current or "map-view"
 
     def state_changed(self) -> None:
-        app = self.wb
-        state, views = app.gov_state, app.views
-        from workbench.governance.seams import team_layers
-
-        names = {t.id: t.name for t in state.teams.values()}
-        leads = {
-            t.id: state.people[t.lead].name for t in state.teams.values() if t.lead in state.people
-        }
+        data = self.wb.seam_map_data
+        if data is None:
+            return
+        views = data.views
         if len(views) <= MAP_LIMIT:
-            canvas = layout_map(team_layers(state, views), views, names, leads)
+            canvas = layout_map(data.layers, views, data.team_names, data.team_leads)
         else:
             canvas = notice_canvas(
-                f"{len(views)} seams between {len(state.teams)} teams: too many to draw "
+                f"{len(views)} seams between {len(data.team_names)} teams: too many to draw "
                 "legibly. Use the list (v) and filter by team, kind or state."
             )
             if not self._large_shown:
+                # Straight to the list, in this same frame: the first screen of a large
+                # organisation is its seams, not a note about them.
                 self._large_shown = True
-                self.call_after_refresh(self.show_view, "list-view")
+                self.show_view("list-view")
         self.query_one(SeamMap).set_map(canvas, {v.id: (v.provider, v.consumer) for v in views})
         self.set_rows(views)
 
@@ -197,7 +200,9 @@ class SeamsScreen(BaseScreen):
     @on(SeamMap.SeamHighlighted)
     def show_seam(self, event: SeamMap.SeamHighlighted) -> None:
         view = self.wb.view(event.seam) if event.seam else None
-        self.query_one("#seam-details", Static).update(seam_details(view, self.wb.gov_state))
+        data = self.wb.seam_map_data
+        names = data.person_names if data is not None else None
+        self.query_one("#seam-details", Static).update(seam_details(view, names))
 
     @on(SeamMap.SeamSelected)
     def open_from_map(self, event: SeamMap.SeamSelected) -> None:
