@@ -695,3 +695,18 @@ def test_reading_the_stored_map_needs_neither_pydantic_nor_git(demo_repo: Path) 
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+async def test_a_first_visit_after_a_theme_change_uses_the_new_theme(demo_repo: Path) -> None:
+    # The first visit of Contracts/People skips Textual's full stylesheet pass (see
+    # app._current_css); a theme chosen before that visit must still apply to them.
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.theme = "textual-light"
+        await pilot.pause()
+        home = app.screen.styles.background
+        for key in ("2", "3"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert app.screen.styles.background == home

@@ -46,16 +46,30 @@ from workbench.tui.screens.seams import SeamsScreen
 # TextArea and tree-sitter) are imported when first shown.
 
 
+def _current_css(screen: Any) -> Any:
+    """Mark a new mode screen as styled with the app's current stylesheet.
+
+    Textual re-parses and re-applies the whole stylesheet (~0.2 s) when a mode's screen is
+    first shown and its CSS counter lags the app's. These screens bring no CSS of their own
+    (everything is in app.tcss, parsed at start) and their widgets are styled as they
+    mount, so that pass would change nothing.
+    """
+    from textual._context import active_app
+
+    screen._css_update_count = active_app.get()._css_update_count
+    return screen
+
+
 def _contracts_screen() -> Any:
     from workbench.tui.screens.contracts import ContractsScreen
 
-    return ContractsScreen()
+    return _current_css(ContractsScreen())
 
 
 def _people_screen() -> Any:
     from workbench.tui.screens.people import PeopleScreen
 
-    return PeopleScreen()
+    return _current_css(PeopleScreen())
 
 
 DEFAULT_THEME = "textual-dark"
