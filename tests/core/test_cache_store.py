@@ -206,3 +206,21 @@ def test_readonly_reads_but_never_writes_the_cache(demo_repo: Path) -> None:
     wb = Workbench(demo_repo, now=FIXED_NOW, readonly=True)
     notices_json(wb)
     assert not cache.exists() or not any(cache.iterdir())
+
+
+def test_workbench_no_cache_neither_reads_nor_writes(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    shutil.rmtree(cache_store.cache_dir(demo_repo), ignore_errors=True)
+    monkeypatch.setenv("WORKBENCH_NO_CACHE", "1")
+    wb = Workbench(demo_repo, now=FIXED_NOW)
+    expected = notices_json(cold(demo_repo))
+    assert notices_json(wb) == expected
+    cache = cache_store.cache_dir(demo_repo)
+    assert not cache.exists() or not any(cache.iterdir())
+    monkeypatch.delenv("WORKBENCH_NO_CACHE")
+    notices_json(Workbench(demo_repo, now=FIXED_NOW))  # fills it
+    monkeypatch.setenv("WORKBENCH_NO_CACHE", "1")
+    assert cache_store.read(demo_repo, "history") is None

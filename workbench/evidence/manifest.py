@@ -173,7 +173,7 @@ def _utc(value: Any) -> Any:
 class Snapshot(BaseModel):
     """One registered evidence file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     name: str | None = None
@@ -272,7 +272,7 @@ class Snapshot(BaseModel):
 class Manifest(BaseModel):
     """All registered snapshots, kept sorted by id; ids and paths are unique."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     version: StrictInt = MANIFEST_VERSION
     snapshots: tuple[Snapshot, ...] = ()

@@ -32,6 +32,8 @@ from typing import Any
 from workbench.repo.atomic import atomic_write
 
 FORMAT = 2
+# Set (to anything) to neither read nor write the cache, e.g. for an audit run.
+DISABLE_ENV = "WORKBENCH_NO_CACHE"
 _DATETIME = {"date", "datetime", "time", "timedelta", "timezone"}
 # Modules whose classes may be rebuilt: the pure model, the seam map's plain views and the
 # history's commit records.
@@ -92,6 +94,8 @@ def read(root: Path, name: str, key: object = None) -> Any | None:
     A file is a small header (code fingerprint, key) followed by the data, so a file made
     for another key is dismissed without loading what it holds.
     """
+    if os.environ.get(DISABLE_ENV):
+        return None
     path = store_path(root, name)
     try:
         raw = path.read_bytes()
@@ -126,7 +130,7 @@ def _no_gc() -> Iterator[None]:
 
 def write(root: Path, name: str, data: Any, key: object = None) -> None:
     """Replace the data under `name` (atomically; failures are ignored: it is only a cache)."""
-    if not (Path(root) / ".git").is_dir():
+    if not (Path(root) / ".git").is_dir() or os.environ.get(DISABLE_ENV):
         return
     header = {"code": code_fingerprint(), "key": key}
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):

@@ -46,7 +46,7 @@ class StatementError(SigningError):
 class StrictModel(BaseModel):
     """No coercion ("1" is not 1, true is not 1), no unknown keys, immutable."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
 
 class DigestSet(StrictModel):
@@ -59,7 +59,9 @@ class Subject(StrictModel):
 
 
 class StatementModel(StrictModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, populate_by_name=False, defer_build=True
+    )
 
     type_: Literal["https://in-toto.io/Statement/v1"] = Field(alias="_type")
     subject: list[Subject] = Field(min_length=1, max_length=16)
