@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 from xml.etree import ElementTree as ET
 
 from workbench.governance.actions import ActionView
@@ -32,7 +33,7 @@ from workbench.governance.notices import Notice
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
 from workbench.model.settings import Gate
-from workbench.model.state import GovernanceState
+from workbench.model.state import Document, GovernanceState
 
 Outcome = Literal["pass", "fail"]
 Severity = Literal["deny", "warn"]
@@ -89,6 +90,17 @@ class GateInputs:
     verdicts: Mapping[str, VerdictInfo] | None = None  # None: signing not available
     violations: Mapping[str, list[ViolationInfo]] | None = None  # None: evidence not available
     page_tests: Mapping[str, PageInfo] | None = None  # None: use the static page test
+    _grouped: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+
+    def by_contract(self, what: str) -> dict[str, list[Any]]:
+        """`reviews` or `notices` grouped by contract, once (a scan per contract is
+        quadratic: seconds at 1,000 contracts)."""
+        if what not in self._grouped:
+            grouped: dict[str, list[Any]] = {}
+            for item in getattr(self, what):
+                grouped.setdefault(item.contract, []).append(item)
+            self._grouped[what] = grouped
+        return self._grouped[what]
 
 
 @dataclass
@@ -101,8 +113,20 @@ class Check:
     fixers: list[str] = field(default_factory=list)
     fix: str = ""
     path: str = ""
-    line: int = 1
-    column: int = 1
+    # Where the rule's key sits in the contract, found only when an output asks: finding
+    # key positions means scanning the TOML text, and the text report never needs them.
+    position: Callable[[], tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def line(self) -> int:
+        return self._where()[0]
+
+    @property
+    def column(self) -> int:
+        return self._where()[1]
+
+    def _where(self) -> tuple[int, int]:
+        return self.position() if self.position is not None else (1, 1)
 
     @property
     def blocking(self) -> bool:
@@ -205,7 +229,7 @@ def _rule_approved(
 def _rule_reviews(
     cid: str, inputs: GateInputs, state: GovernanceState
 ) -> tuple[Outcome, str, list[str], str]:
-    mine = [r for r in inputs.reviews if r.contract == cid]
+    mine = inputs.by_contract("reviews").get(cid, [])
     overdue = [r for r in mine if r.state == "overdue"]
     if not overdue:
         parts = [f"{r.kind} {r.state}" + (f" (due {iso(r.due)})" if r.due else "") for r in mine]
@@ -219,7 +243,7 @@ def _rule_reviews(
 def _rule_notices(
     cid: str, inputs: GateInputs, state: GovernanceState
 ) -> tuple[Outcome, str, list[str], str]:
-    mine = [n for n in inputs.notices if n.contract == cid]
+    mine = inputs.by_contract("notices").get(cid, [])
     overdue = [n for n in mine if any(r.state == "overdue" for r in n.requirements)]
     if not overdue:
         pending = [n for n in mine if n.state == "pending"]
@@ -330,6 +354,10 @@ def _rule_diagnostic(
     )
 
 
+def _position(document: Document, key: tuple[str, ...]) -> tuple[int, int]:
+    return document.locations.find(key) or (1, 1)
+
+
 def evaluate_gate(
     state: GovernanceState,
     inputs: GateInputs,
@@ -361,9 +389,18 @@ def evaluate_gate(
                 outcome, msg, fixers, fix = _rule_actions(cid, inputs, state)
             else:
                 outcome, msg, fixers, fix = _rule_diagnostic(cid, inputs, state)
-            line, column = doc.document.locations.find(RULE_KEYS[rule]) or (1, 1)
             checks.append(
-                Check(cid, rule, severity, outcome, msg, fixers, fix, doc.path, line, column)
+                Check(
+                    cid,
+                    rule,
+                    severity,
+                    outcome,
+                    msg,
+                    fixers,
+                    fix,
+                    doc.path,
+                    partial(_position, doc.document, RULE_KEYS[rule]),
+                )
             )
     return GateResult(now, scope, checks, deny, warn, changed_since)
 
@@ -383,9 +420,12 @@ def _names(state: GovernanceState | None, people: list[str]) -> str:
 
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
     lines = []
+    per_contract: dict[str, list[Check]] = {}
+    for check in result.checks:
+        per_contract.setdefault(check.contract, []).append(check)
     for cid in result.scope:
         lines.append(cid)
-        for c in (c for c in result.checks if c.contract == cid):
+        for c in per_contract.get(cid, []):
             mark = {"pass": "PASS", "fail": "FAIL" if c.severity == "deny" else "WARN"}[c.outcome]
             lines.append(f"  {mark:<4}  {c.rule:<22} {c.message}")
             if c.outcome == "fail":
