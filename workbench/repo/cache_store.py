@@ -137,7 +137,7 @@ def write(root: Path, name: str, data: Any, key: object = None) -> None:
         blob = pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(
             data, protocol=pickle.HIGHEST_PROTOCOL
         )
-        atomic_write(store_path(root, name), blob, mode=0o600)
+        atomic_write(store_path(root, name), blob, mode=0o600, durable=False)
 
 
 def remove(root: Path, name: str) -> None:
