@@ -250,7 +250,13 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="people", description="people")
     def load_people(self, target: MessagePump) -> None:
-        self._post(target, PeopleLoaded(self.service.people_usage()))
+        from workbench.service.core import people_usage
+
+        # From the state on screen: reading the working tree again would only cost time
+        # (a new state arrives through the state signal, which asks again).
+        state = self.gov_state
+        usage = people_usage(state, self.today) if state is not None else []
+        self._post(target, PeopleLoaded(usage))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verdict", description="verdict")
     def load_verdict(self, target: MessagePump, contract_id: str) -> None:
