@@ -24,96 +24,110 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import workbench
 
 
-def first_paint(repo: Path, runs: int) -> list[float]:
-    """Run 0 is the first start in a fresh clone (nothing in the clone's cache yet)."""
-    exe = Path(sys.executable).with_name("workbench")
-    # As an installed package would: bytecode compiled, and the interpreter allowed to use it.
-    compileall.compile_dir(Path(workbench.__file__).parent, quiet=1)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    shutil.rmtree(repo / ".git/handshake-workbench/cache", ignore_errors=True)
-    out = []
-    for i in range(runs):
-        sock = Path(tempfile.mkdtemp()) / "s"
-        tmux = ["tmux", "-S", str(sock)]
-        t0 = time.perf_counter()
+class Terminal:
+    """`workbench --repo REPO` in a detached tmux session, as an installed package runs it
+    (bytecode allowed: the children run without PYTHONDONTWRITEBYTECODE)."""
+
+    def __init__(self, repo: Path) -> None:
+        self.tmux = ["tmux", "-S", str(Path(tempfile.mkdtemp()) / "s")]
+        exe = Path(sys.executable).with_name("workbench")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        self.started = time.perf_counter()
         subprocess.run(
-            [
-                *tmux,
-                "new-session",
-                "-d",
-                "-s",
-                "b",
-                "-x",
-                "120",
-                "-y",
-                "36",
-                "-e",
-                "TEXTUAL_ANIMATIONS=none",
-                f"{exe} --repo {repo}",
-            ],
+            [*self.tmux, "new-session", "-d", "-s", "b", "-x", "120", "-y", "36"]
+            + ["-e", "TEXTUAL_ANIMATIONS=none", f"{exe} --repo {repo}"],
             check=True,
             env=env,
         )
-        try:
-            while True:
-                screen = subprocess.run(
-                    [*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
-                ).stdout
-                # The header alone is not the first screen: wait for the seams themselves
-                # (rows of the list, or the map's note that there are too many to draw).
-                drawn = "seam-0" in screen or "too many to draw" in screen
-                if "Bench Org" in screen and drawn:
-                    out.append(time.perf_counter() - t0)
+
+    def screen(self) -> str:
+        return subprocess.run(
+            [*self.tmux, "capture-pane", "-p", "-e", "-t", "b"], capture_output=True, text=True
+        ).stdout
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 30) -> float:
+        """Seconds since start until the screen satisfies `predicate`."""
+        while not predicate(screen := self.screen()):
+            if time.perf_counter() - self.started > timeout:
+                raise SystemExit(f"screen not reached after {timeout} s:\n{screen}")
+            time.sleep(0.005)
+        return time.perf_counter() - self.started
+
+    def key_until_changed(self, key: str, settle: float = 0.0) -> float:
+        """Seconds from sending `key` until the screen changes (with `settle`: until it has
+        stopped changing for that long, e.g. a screen drawn over several frames)."""
+        before = last = self.screen()
+        t = time.perf_counter()
+        subprocess.run([*self.tmux, "send-keys", "-t", "b", key], check=True)
+        changed = None
+        while time.perf_counter() - t < 5:
+            now = self.screen()
+            if now != last:
+                last, changed = now, time.perf_counter()
+                if not settle:
                     break
-                if time.perf_counter() - t0 > 30:
-                    raise SystemExit(f"run {i}: no first screen after 30 s:\n{screen}")
-                time.sleep(0.01)
+            elif changed is not None and time.perf_counter() - changed > settle:
+                break
+            time.sleep(0.003)
+        if changed is None or last == before:
+            raise SystemExit(f"{key!r}: the screen did not change")
+        return changed - t
+
+    def close(self) -> None:
+        subprocess.run([*self.tmux, "kill-server"], check=False)
+
+
+def seams_drawn(screen: str) -> bool:
+    # The header alone is not the first screen: wait for the seams themselves (rows of the
+    # list, or the map's note that there are too many to draw).
+    return "Bench Org" in screen and ("seam-0" in screen or "too many to draw" in screen)
+
+
+def first_paint(repo: Path, runs: int) -> list[float]:
+    """Run 0 is the first start in a fresh clone (nothing in the clone's cache yet)."""
+    compileall.compile_dir(Path(workbench.__file__).parent, quiet=1)
+    shutil.rmtree(repo / ".git/handshake-workbench/cache", ignore_errors=True)
+    out = []
+    for _ in range(runs):
+        term = Terminal(repo)
+        try:
+            out.append(term.wait_for(seams_drawn))
         finally:
-            subprocess.run([*tmux, "kill-server"], check=False)
+            term.close()
     return out
 
 
 def startup_latency(repo: Path, keys: int = 25) -> list[float]:
-    """Real keystroke latency (tmux) from the first screen on, while the state and the marks
-    still load in the background: time from sending Down until the screen changes."""
-    exe = Path(sys.executable).with_name("workbench")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    tmux = ["tmux", "-S", str(Path(tempfile.mkdtemp()) / "s")]
-    subprocess.run(
-        [*tmux, "new-session", "-d", "-s", "b", "-x", "120", "-y", "36"]
-        + ["-e", "TEXTUAL_ANIMATIONS=none", f"{exe} --repo {repo}"],
-        check=True,
-        env=env,
-    )
-
-    def screen() -> str:
-        return subprocess.run(
-            [*tmux, "capture-pane", "-p", "-e", "-t", "b"], capture_output=True, text=True
-        ).stdout
-
+    """Real keystroke latency from the first screen on, while the state and the marks still
+    load in the background: time from sending Down until the screen changes."""
+    term = Terminal(repo)
     out = []
     try:
-        t0 = time.perf_counter()
-        while "seam-0" not in screen():
-            if time.perf_counter() - t0 > 30:
-                raise SystemExit("no first screen after 30 s")
-            time.sleep(0.005)
+        term.wait_for(seams_drawn)
         for _ in range(keys):
-            before = screen()
-            t = time.perf_counter()
-            subprocess.run([*tmux, "send-keys", "-t", "b", "Down"], check=True)
-            while screen() == before and time.perf_counter() - t < 5:
-                time.sleep(0.003)
-            out.append(time.perf_counter() - t)
+            out.append(term.key_until_changed("Down"))
             time.sleep(0.05)
     finally:
-        subprocess.run([*tmux, "kill-server"], check=False)
+        term.close()
     return out
+
+
+def screen_visits(repo: Path) -> list[tuple[str, float]]:
+    """Real time of switching screens 2, 3, 1 (first visits), then again, once the marks are
+    in: until the screen has stopped changing for 150 ms (a screen may take two frames)."""
+    term = Terminal(repo)
+    try:
+        term.wait_for(lambda screen: "review:" in screen)
+        time.sleep(1)
+        return [(key, term.key_until_changed(key, settle=0.15)) for key in "231231"]
+    finally:
+        term.close()
 
 
 async def keystrokes(repo: Path) -> dict[str, list[float]]:
@@ -220,6 +234,11 @@ def main() -> None:
             print(f"first screen interactive (tmux, process start): {ms(paints[1:])}")
             print(f"  the first start in a fresh clone:             {paints[0] * 1000:.0f} ms")
             print(f"next row while the state and marks load (tmux): {ms(startup_latency(repo))}")
+            visits = screen_visits(repo)
+            print(
+                "switch screen in tmux (2, 3, 1 first visits; then again): "
+                + "  ".join(f"{k} {t * 1000:.0f} ms" for k, t in visits)
+            )
         else:
             print("first screen: skipped (no tmux)")
         keys = asyncio.run(keystrokes(repo))

@@ -304,6 +304,16 @@ class WorkbenchApp(App[int]):
         # The marks (signatures, reviews, violations) need git and every room's rules: start
         # them once the plain map is on screen, so that they never delay its first paint.
         self.call_after_refresh(self.load_marks)
+        if first:
+            self.call_after_refresh(self._home_styles_current)
+
+    def _home_styles_current(self) -> None:
+        """The home screen mounted after the start-up stylesheet pass, so Textual still
+        counts it as stale and re-styles everything (~0.2 s) on the first switch back to it.
+        Its widgets were styled as they mounted, from that very stylesheet: say so (a later
+        theme change re-styles it as usual)."""
+        if self.screen.is_mounted:
+            _current_css(self.screen)
 
     def on_marks_loaded(self, message: MarksLoaded) -> None:
         from dataclasses import replace
