@@ -184,8 +184,12 @@ async def test_export_with_progress_then_verify_in_the_viewer(
         await wait_until(pilot, lambda: modal.query("#export-out"))
         modal.query_one("#export-since").value = "2026-13-01"
         modal.query_one("#export-out").value = str(out)
-        await pilot.press("enter")  # the output field has focus
-        assert "not a date" in str(modal.query_one("#export-error").render())
+        modal.query_one("#export-out").focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: "not a date" in str(modal.query_one("#export-error").render())
+        )
         modal.query_one("#export-since").value = "2026-01-01"
         modal.query_one("#export-out").focus()
         await pilot.press("enter")

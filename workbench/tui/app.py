@@ -142,6 +142,12 @@ class WorkbenchApp(App[int]):
         self.header_info = ("", "", self.readonly)
         for notice in self._notices:
             self.notify(notice, severity="warning", markup=False, timeout=8)
+        # The stored map is usually read long before Textual is ready: take it here, so the
+        # first frame already has it, instead of a worker's message one frame later.
+        preload = self._preload
+        if preload is not None and preload.snapshot.done() and preload.snapshot.result():
+            self.on_map_snapshot_loaded(MapSnapshotLoaded(preload.snapshot.result(), preload.go))
+            preload.shown = True
         self.load_state()
 
     # -- workers: every service call goes through one of these ----------------------------
@@ -159,7 +165,7 @@ class WorkbenchApp(App[int]):
         loaded = None
         if preload is not None:
             snapshot = preload.snapshot.result()
-            if snapshot is not None:
+            if snapshot is not None and not preload.shown:
                 self._post(self, MapSnapshotLoaded(snapshot, preload.go))
             try:
                 loaded = preload.state.result()

@@ -30,6 +30,7 @@ class Preload:
     snapshot: Future[Any] = field(default_factory=Future)
     state: Future[tuple[Any, list[Any], Any, str | None]] = field(default_factory=Future)
     go: threading.Event = field(default_factory=threading.Event)
+    shown: bool = False  # the app took the snapshot itself, at mount
 
 
 def first_load(
