@@ -11,10 +11,8 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from rich.segment import Segment
 from textual.geometry import Size
 from textual.message import Message
-from textual.strip import Strip
 
 from workbench.tui.widgets.virtual_table import Column, VirtualTable
 
@@ -133,35 +131,12 @@ class PagedTable(VirtualTable):
         i = index - page * PAGE
         return rows[i] if i < len(rows) else None
 
-    # -- rendering --------------------------------------------------------------------
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
-        base = self.rich_style
-        if y == 0:
-            text = self._line_text(tuple(c.title for c in self.columns))
-            style = base + self.get_component_rich_style("virtual-table--header")
-        else:
-            index = scroll_y + y - 1
-            if index >= self.total:
-                if index == 0:
-                    style = base + self.get_component_rich_style("virtual-table--muted")
-                    return Strip([Segment(f" {self.empty_text}", style)]).adjust_cell_length(
-                        width, base
-                    )
-                return Strip.blank(width, base)
-            cells = self.row_cells(index)
-            style = base
-            if cells is None:
-                text = " …"
-                style += self.get_component_rich_style("virtual-table--muted")
-            else:
-                text = self._line_text(cells)
-            if index == self.cursor:
-                name = (
-                    "virtual-table--cursor" if self.has_focus else "virtual-table--cursor-blurred"
-                )
-                style += self.get_component_rich_style(name)
-        total = max(width + scroll_x, len(text))
-        strip = Strip([Segment(text, style)]).adjust_cell_length(total, style)
-        return strip.crop(scroll_x, scroll_x + width)
+    # -- rendering (VirtualTable.render_line draws the header, cursor and scrolling) -------
+    def _line_count(self) -> int:
+        return self.total
+
+    def _body_line(self, index: int) -> tuple[str, str]:
+        cells = self.row_cells(index)
+        if cells is None:  # its page is on the way
+            return " …", "virtual-table--muted"
+        return self._line_text(cells), ""

@@ -176,6 +176,15 @@ class VirtualTable(ScrollView, can_focus=True):
             parts.append(text.plain)
         return " " + " ".join(parts)
 
+    def _line_count(self) -> int:
+        """How many body lines there are (a subclass may hold rows elsewhere)."""
+        return len(self._visible)
+
+    def _body_line(self, index: int) -> tuple[str, str]:
+        """The text of body line `index` and the component class that styles it ("" none)."""
+        row = self._rows[self._visible[index]]
+        return self._line_text(row.cells), f"virtual-table--{row.kind}" if row.kind else ""
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
@@ -185,17 +194,16 @@ class VirtualTable(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("virtual-table--header")
         else:
             index = scroll_y + y - 1
-            if index >= len(self._visible):
-                if index == 0 and not self._visible:
+            if index >= self._line_count():
+                if index == 0:
                     text = f" {self.empty_text}"
                     style = base + self.get_component_rich_style("virtual-table--muted")
                     return Strip([Segment(text, style)]).adjust_cell_length(width, base)
                 return Strip.blank(width, base)
-            row = self._rows[self._visible[index]]
-            text = self._line_text(row.cells)
+            text, component = self._body_line(index)
             style = base
-            if row.kind:
-                style += self.get_component_rich_style(f"virtual-table--{row.kind}")
+            if component:
+                style += self.get_component_rich_style(component)
             if index == self.cursor:
                 name = (
                     "virtual-table--cursor" if self.has_focus else "virtual-table--cursor-blurred"
