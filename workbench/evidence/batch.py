@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.evidence.checks import (
-    PSI_EPSILON,
+    SHIFT_MEASURES_SQL,
+    SHIFT_SMOOTHED_CTE,
     ident,
     lit,
     num,
@@ -148,19 +149,10 @@ def shift_batch_sql(
         " live_n / sum(live_n) OVER (PARTITION BY rf, lf) AS q\n"
         "  FROM bins\n"
         "),\n"
-        "t AS (\n"
-        f"  SELECT *, CASE WHEN p = 0 THEN {PSI_EPSILON!r} ELSE p END AS pe,\n"
-        f"         CASE WHEN q = 0 THEN {PSI_EPSILON!r} ELSE q END AS qe, (p + q) / 2 AS m\n"
-        "  FROM shares\n"
-        ")\n"
-        "SELECT rf, lf, sum((qe - pe) * ln(qe / pe)) AS psi,\n"
-        "       sqrt(greatest(0.0, 0.5 * sum(CASE WHEN p > 0 THEN p * ln(p / m) ELSE 0 END)\n"
-        "                        + 0.5 * sum(CASE WHEN q > 0 THEN q * ln(q / m) ELSE 0 END)))"
-        " AS jensen_shannon,\n"
-        "       sum(ref_n) AS reference_rows, sum(live_n) AS live_rows,\n"
-        "       list({'upper_edge': upper_edge, 'reference': ref_n, 'live': live_n}"
-        " ORDER BY upper_edge) AS bins\n"
-        "FROM t GROUP BY rf, lf"
+        + SHIFT_SMOOTHED_CTE
+        + "SELECT rf, lf, "
+        + SHIFT_MEASURES_SQL
+        + "FROM t GROUP BY rf, lf"
     )
 
 

@@ -428,6 +428,28 @@ def _scores(view: str, column: str) -> str:
     return f"(SELECT CAST({ident(column)} AS DOUBLE) AS x FROM {view}) WHERE x IS NOT NULL AND isfinite(x)"
 
 
+# The divergence of live bin shares (q) from reference shares (p), shared by the per-term
+# and the batched check so that both report exactly the same figures: empty bins are
+# smoothed to PSI_EPSILON for PSI; Jensen-Shannon uses the raw shares against their mean m.
+SHIFT_SMOOTHED_CTE = (
+    "t AS (\n"
+    f"  SELECT *, CASE WHEN p = 0 THEN {PSI_EPSILON!r} ELSE p END AS pe,\n"
+    f"         CASE WHEN q = 0 THEN {PSI_EPSILON!r} ELSE q END AS qe, (p + q) / 2 AS m\n"
+    "  FROM shares\n"
+    ")\n"
+)
+# Follows "SELECT [group columns,]" over `t`.
+SHIFT_MEASURES_SQL = (
+    "sum((qe - pe) * ln(qe / pe)) AS psi,\n"
+    "       sqrt(greatest(0.0, 0.5 * sum(CASE WHEN p > 0 THEN p * ln(p / m) ELSE 0 END)\n"
+    "                        + 0.5 * sum(CASE WHEN q > 0 THEN q * ln(q / m) ELSE 0 END)))"
+    " AS jensen_shannon,\n"
+    "       sum(ref_n) AS reference_rows, sum(live_n) AS live_rows,\n"
+    "       list({'upper_edge': upper_edge, 'reference': ref_n, 'live': live_n}"
+    " ORDER BY upper_edge) AS bins\n"
+)
+
+
 def shift_edges_sql(term: DistributionShiftTerm) -> str:
     """The bin edges over the reference scores `x` (docs/evidence.md, distribution shift).
 
@@ -462,20 +484,7 @@ def shift_sql(term: DistributionShiftTerm) -> str:
         "  SELECT upper_edge, ref_n, live_n,\n"
         "         ref_n / sum(ref_n) OVER () AS p, live_n / sum(live_n) OVER () AS q\n"
         "  FROM bins\n"
-        "),\n"
-        "t AS (\n"
-        f"  SELECT *, CASE WHEN p = 0 THEN {PSI_EPSILON!r} ELSE p END AS pe,\n"
-        f"         CASE WHEN q = 0 THEN {PSI_EPSILON!r} ELSE q END AS qe, (p + q) / 2 AS m\n"
-        "  FROM shares\n"
-        ")\n"
-        "SELECT sum((qe - pe) * ln(qe / pe)) AS psi,\n"
-        "       sqrt(greatest(0.0, 0.5 * sum(CASE WHEN p > 0 THEN p * ln(p / m) ELSE 0 END)\n"
-        "                        + 0.5 * sum(CASE WHEN q > 0 THEN q * ln(q / m) ELSE 0 END)))"
-        " AS jensen_shannon,\n"
-        "       sum(ref_n) AS reference_rows, sum(live_n) AS live_rows,\n"
-        "       list({'upper_edge': upper_edge, 'reference': ref_n, 'live': live_n}"
-        " ORDER BY upper_edge) AS bins\n"
-        "FROM t"
+        "),\n" + SHIFT_SMOOTHED_CTE + "SELECT " + SHIFT_MEASURES_SQL + "FROM t"
     )
 
 
