@@ -319,3 +319,26 @@ def test_follow_up_is_due_at_the_end_of_the_cadence_day_after_the_last_report() 
     later = datetime(2026, 12, 18, 0, 0, tzinfo=NOW.tzinfo)
     assert not action_statuses(docs, st, later - timedelta(seconds=1))[0].follow_up_due
     assert action_statuses(docs, st, later)[0].follow_up_due
+
+
+def test_each_check_points_at_its_rule_key_in_the_contract() -> None:
+    # Positions are found only when an output asks (the text report never does): they must
+    # still name the key's own line and column.
+    st, result = _gate()
+    text = st.contracts[CREDIT1].document.text
+    assert text is not None
+    lines = text.splitlines()
+    for check in (c for c in result.checks if c.contract == CREDIT1):
+        key = g.RULE_KEYS[check.rule][0]
+        row = lines[check.line - 1]
+        at = row[check.column - 1 :]
+        assert at.startswith(key) or at.lstrip("[").startswith(key), (
+            check.rule,
+            check.line,
+            row,
+        )
+        assert check.to_json()["location"] == {
+            "path": check.path,
+            "line": check.line,
+            "column": check.column,
+        }

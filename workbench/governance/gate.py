@@ -90,7 +90,9 @@ class GateInputs:
     verdicts: Mapping[str, VerdictInfo] | None = None  # None: signing not available
     violations: Mapping[str, list[ViolationInfo]] | None = None  # None: evidence not available
     page_tests: Mapping[str, PageInfo] | None = None  # None: use the static page test
-    _grouped: dict[str, dict[str, list[Any]]] = field(default_factory=dict, repr=False)
+    _grouped: dict[str, dict[str, list[Any]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def by_contract(self, what: str) -> dict[str, list[Any]]:
         """`reviews` or `notices` grouped by contract, once (a scan per contract is
@@ -115,7 +117,7 @@ class Check:
     path: str = ""
     # Where the rule's key sits in the contract, found only when an output asks: finding
     # key positions means scanning the TOML text, and the text report never needs them.
-    position: Callable[[], tuple[int, int]] | None = field(default=None, repr=False)
+    position: Callable[[], tuple[int, int]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def line(self) -> int:

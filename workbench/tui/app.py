@@ -145,8 +145,9 @@ class WorkbenchApp(App[int]):
         # The stored map is usually read long before Textual is ready: take it here, so the
         # first frame already has it, instead of a worker's message one frame later.
         preload = self._preload
-        if preload is not None and preload.snapshot.done() and preload.snapshot.result():
-            self.on_map_snapshot_loaded(MapSnapshotLoaded(preload.snapshot.result(), preload.go))
+        snapshot = preload.snapshot.result() if preload and preload.snapshot.done() else None
+        if snapshot is not None:
+            self.on_map_snapshot_loaded(MapSnapshotLoaded(snapshot, preload.go))
             preload.shown = True
         self.load_state()
 

@@ -1,0 +1,97 @@
+"""A one-shot command (the CLI's Workbench) judges at one moment and does shared work once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXED_NOW
+from workbench.repo import atomic
+from workbench.repo.git import GitRepo
+from workbench.service.core import Workbench
+from workbench.service.signing import SigningService
+
+CONTRACT = "contracts/credit-model-to-loan-decisioning.toml"
+
+
+def test_a_command_reads_the_clock_once(demo_repo: Path) -> None:
+    wb = Workbench(demo_repo, hold_worktree=True)
+    first = wb.now
+    time.sleep(0.01)
+    assert wb.now == first
+    # A long-lived app reads it on every call.
+    app = Workbench(demo_repo)
+    before = app.now
+    time.sleep(0.01)
+    assert app.now > before
+
+
+def test_verdicts_at_head_are_computed_once_per_command_and_again_after_a_commit(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = SigningService._verdicts
+
+    def counting(self, rev, contract_id, check_history):  # type: ignore[no-untyped-def]
+        calls.append(rev)
+        return real(self, rev, contract_id, check_history)
+
+    monkeypatch.setattr(SigningService, "_verdicts", counting)
+    wb = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor", hold_worktree=True)
+    first = [v.state for v in SigningService(wb).verdicts("HEAD", check_history=False)]
+    again = [v.state for v in SigningService(wb).verdicts("HEAD", check_history=False)]
+    assert first == again and len(calls) == 1
+    wb.save_contract(
+        "credit-model-to-loan-decisioning",
+        (demo_repo / CONTRACT).read_text() + "# a later note\n",
+        "Note on the threshold",
+    )
+    SigningService(wb).verdicts("HEAD", check_history=False)
+    assert len(calls) == 2  # a new HEAD is a new key
+    # The app (not one-shot) never reuses a verdict: its clock moves.
+    app = Workbench(demo_repo, now=FIXED_NOW)
+    SigningService(app).verdicts("HEAD", check_history=False)
+    SigningService(app).verdicts("HEAD", check_history=False)
+    assert len(calls) == 4
+
+
+def test_a_commits_files_are_read_once(demo_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    walks: list[str] = []
+    real = GitRepo._walk_tree
+
+    def counting(self, tree, prefix, include, out):  # type: ignore[no-untyped-def]
+        if not prefix:
+            walks.append(str(tree.id))
+        return real(self, tree, prefix, include, out)
+
+    monkeypatch.setattr(GitRepo, "_walk_tree", counting)
+    repo = GitRepo(demo_repo)
+    first = repo.read_files("HEAD")
+    first["workbench.toml"] = b"changed by a caller"
+    second = repo.read_files("HEAD")
+    assert len(walks) == 1
+    assert second["workbench.toml"] != b"changed by a caller"  # callers get their own dict
+    assert second == GitRepo(demo_repo).read_files("HEAD")
+
+
+def test_the_acting_person_named_by_as_needs_no_git(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wb = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor")
+    state = wb.state()
+    monkeypatch.setattr(Workbench, "git", property(lambda self: pytest.fail("git was opened")))
+    assert wb.actor(state).id == "dana.okafor"
+
+
+def test_cache_writes_skip_fsync_and_contract_writes_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = atomic.os.fsync
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    atomic.atomic_write(tmp_path / "cache.bin", b"x", durable=False)
+    assert synced == [] and (tmp_path / "cache.bin").read_bytes() == b"x"
+    atomic.atomic_write(tmp_path / "contract.toml", b"y")
+    assert len(synced) == 2  # the file, then its directory
