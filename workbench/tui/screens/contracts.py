@@ -17,6 +17,9 @@ from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 
 
 class ContractsScreen(BaseScreen):
+    # Focus the list as the screen is built, not the search box first and the list a frame
+    # later (which also redrew the footer's keys a frame late).
+    AUTO_FOCUS = "#contract-table"
     BINDINGS = bindings.CONTRACTS
     HELP = "Every handshake contract. Type / to search; Enter opens, e edits."
 

@@ -42,3 +42,10 @@ class Footer(TextualFooter):
             return
         self._shown = shown
         await super().recompose()
+
+    def bindings_changed(self, screen: Any) -> None:
+        # Textual recomposes after the next refresh, so on a screen's first visit its keys
+        # appeared a whole frame (~0.1 s) after the screen itself; recompose before it.
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_next(self.recompose)
