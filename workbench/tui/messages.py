@@ -80,6 +80,9 @@ class DiffLoaded(Message):
 
 @dataclass
 class PeopleLoaded(Message):
+    """What each person owns, leads and is paged for, in `state`."""
+
+    state: Any
     usage: list[Any]
 
 

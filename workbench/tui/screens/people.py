@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -9,7 +11,6 @@ from textual.content import Content
 from textual.widgets import Input, Static
 
 from workbench.tui import bindings
-from workbench.tui.messages import PeopleLoaded
 from workbench.tui.screens.base import BaseScreen
 from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
@@ -42,12 +43,16 @@ def person_detail(u) -> Content:  # type: ignore[no-untyped-def]
 
 
 class PeopleScreen(BaseScreen):
+    # Focus the list as the screen is built, not the search box first and the list a frame
+    # later (which also redrew the footer's keys a frame late).
+    AUTO_FOCUS = "#people-table"
     BINDINGS = bindings.PEOPLE
     HELP = "The people registry. Departed people are highlighted with their replacement."
 
     def __init__(self) -> None:
         super().__init__()
-        self.usage: dict[str, object] = {}
+        self.usage: dict[str, Any] = {}
+        self._shown: str | None = None
 
     def compose(self) -> ComposeResult:
         yield TopBar("people")
@@ -69,15 +74,19 @@ class PeopleScreen(BaseScreen):
 
     def on_mount(self) -> None:
         self.query_one(VirtualTable).focus()
+        self.wb.people_signal.subscribe(self, self.show_people)
 
     def state_changed(self) -> None:
-        self.wb.load_people(self)
+        usage = self.wb.people_usage()
+        if usage is None:
+            self.wb.want_people()
+        else:
+            self.show_people(usage)
 
-    @on(PeopleLoaded)
-    def show_people(self, message: PeopleLoaded) -> None:
-        self.usage = {u.person.id: u for u in message.usage}
+    def show_people(self, usage: list[Any]) -> None:
+        self.usage = {u.person.id: u for u in usage}
         rows = []
-        for u in message.usage:
+        for u in usage:
             p = u.person
             status = (
                 f"LEFT → {p.replaced_by}"
@@ -96,11 +105,20 @@ class PeopleScreen(BaseScreen):
                     ).lower(),
                 )
             )
-        self.query_one(VirtualTable).set_rows(rows)
+        table = self.query_one(VirtualTable)
+        table.set_rows(rows)
+        # Drawn with the rows, not a frame later when the table's Highlighted arrives.
+        self._detail(table.cursor_key, force=True)
 
     @on(VirtualTable.Highlighted, "#people-table")
     def show_person(self, event: VirtualTable.Highlighted) -> None:
-        u = self.usage.get(event.key or "")
+        self._detail(event.key)
+
+    def _detail(self, key: str | None, force: bool = False) -> None:
+        if key == self._shown and not force:
+            return
+        self._shown = key
+        u = self.usage.get(key or "")
         self.query_one("#person-detail", Static).update(
             person_detail(u) if u else Content("no one matches")
         )
