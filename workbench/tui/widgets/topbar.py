@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 class TopBar(Static):
     DEFAULT_CSS = """
-    TopBar { dock: top; height: 1; }
+    TopBar { dock: top; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, where: str) -> None:
