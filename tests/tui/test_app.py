@@ -469,6 +469,57 @@ async def test_people_picker_replaces_a_departed_term_owner(demo_repo: Path) -> 
     assert 'owner = "yuki.tanaka"' in (demo_repo / "contracts" / f"{POLICY}.toml").read_text()
 
 
+# -- footer -----------------------------------------------------------------------------------
+async def test_footer_shows_the_keys_of_where_you_are_and_clicks_press_them(
+    demo_repo: Path,
+) -> None:
+    from workbench.tui.modals.help import KeyHelpModal
+    from workbench.tui.widgets.footer import Footer
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        footer = app.screen.query_one(Footer)
+        shown = {k.display: k.description for k in footer.keys}
+        assert shown["v"] == "Map/List" and shown["?"] == "Keys" and shown["q"] == "Quit"
+        assert footer.palette is not None and footer.palette.display == "^p"
+        # In the filter box "?" is typed text: the help key is shown as f1 instead.
+        await pilot.press("/")
+        await pilot.pause()
+        assert "f1" in {k.display for k in footer.keys} and "?" not in {
+            k.display for k in footer.keys
+        }
+        await pilot.press("escape")
+        await pilot.pause()
+        # A click on a key presses it; the key under the mouse says what it does.
+        start = next(x for x, _, key in footer._spans if key.description == "Keys")
+        await pilot.hover(Footer, offset=(start + 1, 0))
+        assert footer.tooltip == "Show the keys"
+        await pilot.click(Footer, offset=(start + 1, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, KeyHelpModal)
+
+
+async def test_footer_greys_a_key_that_does_nothing_here_and_a_click_does_nothing(
+    demo_repo: Path,
+) -> None:
+    from workbench.tui.widgets.footer import Footer
+
+    app = make_app(demo_repo, readonly=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        editor = await open_editor(app, pilot)
+        footer = editor.query_one(Footer)
+        save = next(k for k in footer.keys if k.description == "Save")
+        assert not save.enabled
+        start = next(x for x, _, key in footer._spans if key == save)
+        before = editor.text
+        await pilot.click(Footer, offset=(start + 1, 0))
+        await pilot.pause()
+        assert app.screen is editor and editor.text == before
+        assert "Save" in screen_text(app).splitlines()[-1]
+
+
 # -- read-only ------------------------------------------------------------------------------------
 async def test_readonly_blocks_edits_in_ui_and_service(demo_repo: Path) -> None:
     from workbench.service.errors import ReadOnlyError
