@@ -104,6 +104,13 @@ def test_edit_break_fix_commit_quit(demo_repo: Path, tmp_path: Path) -> None:
         tmux.wait_for("Committed")
         tmux.keys("Escape")
         tmux.wait_for("5 of 5 contracts")
+        # Arrow keys arrive as escape sequences: right after a lone Escape (recognised
+        # sooner than Textual's own driver does) they must still be arrows.
+        tmux.keys("Down")
+        tmux.keys("Enter")
+        tmux.wait_for("[claims-agent-to-claims-product]")
+        tmux.keys("Escape")
+        tmux.wait_for("5 of 5 contracts")
         tmux.keys("q")
         deadline = time.monotonic() + 10
         while not (tmp_path / "exit").exists():

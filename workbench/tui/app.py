@@ -134,6 +134,16 @@ class WorkbenchApp(App[int]):
         self._built_modes: set[str] = set()
 
     # -- basics ---------------------------------------------------------------------------
+    def get_driver_class(self) -> Any:
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:
+            from workbench.tui.driver import QuickEscapeDriver
+
+            return QuickEscapeDriver
+        return driver
+
     @property
     def readonly(self) -> bool:
         return bool(self.service.readonly)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+ESCAPE_DELAY_MS = 40
+
 NOT_A_REPO = """\
 workbench: {reason}
 
@@ -64,6 +66,13 @@ def _exit_without_waiting_for_background_work(code: int) -> None:
 
 def build_app(service, *, cursor_blink: bool = True, preload=None):  # type: ignore[no-untyped-def]
     """The app with the user's theme and keymap (from the XDG config dir)."""
+    import os
+
+    # A terminal sends Escape as the first byte of other keys too, so a lone Escape is only
+    # known after a pause: Textual waits 100 ms, which alone is a keystroke's whole budget
+    # for "back" (neovim waits 50 ms, tmux 3.5 10 ms). Read when Textual is first imported;
+    # the user's own ESCDELAY (milliseconds) wins.
+    os.environ.setdefault("ESCDELAY", str(ESCAPE_DELAY_MS))
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.bindings import load_keymap
     from workbench.tui.config import load_theme
