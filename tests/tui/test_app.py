@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -654,6 +655,20 @@ async def _poll(pilot, predicate, timeout: float = 5.0) -> None:  # type: ignore
         await pilot.pause(0.02)
 
 
+def _map_stored(repo: Path) -> None:
+    """Wait for a start's cache writes, which follow its first screen: the map of the
+    repo's current bytes is stored."""
+    from workbench.service.core import Workbench
+    from workbench.tui import preload
+
+    service = Workbench(repo, now=FIXED_NOW)
+    key = service.state_key(service.files())
+    deadline = time.monotonic() + 30
+    while not preload.stored_snapshot(service, key):
+        assert time.monotonic() < deadline, "the seam map was never stored"
+        time.sleep(0.02)
+
+
 def _started(repo: Path, release: threading.Event | None = None):  # type: ignore[no-untyped-def]
     """An app whose state load (after the stored map) waits for `release`."""
     from workbench.service.core import Workbench
@@ -675,6 +690,7 @@ async def test_the_map_is_painted_from_the_stored_snapshot_before_the_state(
     app = _started(demo_repo)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.gov_state is not None and app.marks_ready)
+    _map_stored(demo_repo)
     # The next one paints it before the contracts are read; the state follows on its own.
     release = threading.Event()
     real = preload.first_load
@@ -694,14 +710,42 @@ async def test_the_map_is_painted_from_the_stored_snapshot_before_the_state(
         assert "Dana Okafor" in screen_text(app)
 
 
+def test_a_first_start_writes_the_clone_cache_after_its_first_screen(demo_repo: Path) -> None:
+    # Pickling the checked state, the parsed TOML and the map took ~0.25 s of a first start
+    # in a clone, before anything was on screen.
+    from workbench.repo import cache_store
+    from workbench.service.core import Workbench
+    from workbench.tui import preload
+
+    # (The parsed-TOML store is held back too, but this process may have parsed these files
+    # already, in which case it has nothing new to write.)
+    stores = ("state-worktree", preload.SNAPSHOT_STORE)
+    shutil.rmtree(cache_store.cache_dir(demo_repo), ignore_errors=True)  # as in a fresh clone
+    service = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor")
+    started = preload.start(service)
+    state, views, actor, error = started.state.result(timeout=30)
+    assert actor is not None and actor.id == "dana.okafor" and error is None
+    assert not any(cache_store.store_path(demo_repo, name).exists() for name in (*stores, "toml"))
+    started.state_shown.set()  # what the app says once it has drawn that state
+    deadline = time.monotonic() + 30
+    while not all(cache_store.store_path(demo_repo, name).exists() for name in stores):
+        assert time.monotonic() < deadline, "the cache was never written"
+        time.sleep(0.02)
+    # The next start reads back what was written: the same state, and the map at once.
+    again = preload.start(Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor"))
+    assert again.snapshot.result(timeout=30) is not None
+    assert set(again.state.result(timeout=30)[0].contracts) == set(state.contracts)
+    again.state_shown.set()
+
+
 async def test_a_snapshot_of_other_bytes_is_not_shown(
     demo_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workbench.tui import preload
 
     app = _started(demo_repo)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.gov_state is not None)
+    _map_stored(demo_repo)
     path = demo_repo / "contracts/credit-model-to-loan-decisioning.toml"
     path.write_text(path.read_text().replace('title = "', 'title = "Renamed: ', 1))
     shown: list[object] = []
@@ -714,7 +758,7 @@ async def test_a_snapshot_of_other_bytes_is_not_shown(
         assert shown == []
         titles = {v.id: v.title for v in app.views}
         assert titles["credit-model-to-loan-decisioning"].startswith("Renamed: ")
-    assert preload.stored_snapshot(app.service, app.service.state_key(app.service.files()))
+    _map_stored(demo_repo)  # the renamed map replaces the old one
 
 
 def test_reading_the_stored_map_needs_neither_pydantic_nor_git(demo_repo: Path) -> None:

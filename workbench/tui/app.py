@@ -113,6 +113,8 @@ class WorkbenchApp(App[int]):
         self.service = service
         # A Future of the first state load, started by `launch` before Textual was imported.
         self._preload = preload
+        # Told once the first state is on screen (the preload's cache writes wait for it).
+        self._first_state_shown = preload.state_shown if preload is not None else None
         self.gov_state: Any = None
         # What the seam map draws (a MapSnapshot): from the stored one until the state loads.
         self.seam_map_data: Any = None
@@ -349,6 +351,9 @@ class WorkbenchApp(App[int]):
         # them once the plain map is on screen, so that they never delay its first paint.
         self.call_after_refresh(self.load_marks)
         _keep_out_of_collections()
+        if self._first_state_shown is not None:
+            self.call_after_refresh(self._first_state_shown.set)
+            self._first_state_shown = None
         if first:
             self.call_after_refresh(self._home_styles_current)
 
