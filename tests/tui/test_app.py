@@ -655,27 +655,27 @@ async def _poll(pilot, predicate, timeout: float = 5.0) -> None:  # type: ignore
         await pilot.pause(0.02)
 
 
-def _map_stored(repo: Path) -> None:
+def _map_stored(repo: Path, now=FIXED_NOW):  # type: ignore[no-untyped-def]
     """Wait for a start's cache writes, which follow its first screen: the map of the
-    repo's current bytes is stored."""
+    repo's current bytes, as checked on `now`'s day, is stored."""
     from workbench.service.core import Workbench
     from workbench.tui import preload
 
-    service = Workbench(repo, now=FIXED_NOW)
+    service = Workbench(repo, now=now)
     key = service.state_key(service.files())
     deadline = time.monotonic() + 30
-    while not preload.stored_snapshot(service, key):
+    while getattr(preload.stored_snapshot(service, key), "day", None) != key[2]:
         assert time.monotonic() < deadline, "the seam map was never stored"
         time.sleep(0.02)
 
 
-def _started(repo: Path, release: threading.Event | None = None):  # type: ignore[no-untyped-def]
-    """An app whose state load (after the stored map) waits for `release`."""
+def _started(repo: Path, now=FIXED_NOW):  # type: ignore[no-untyped-def]
+    """The app as `workbench` starts it: the state load began before the app."""
     from workbench.service.core import Workbench
     from workbench.tui import preload
     from workbench.tui.app import WorkbenchApp
 
-    service = Workbench(repo, now=FIXED_NOW, actor="dana.okafor")
+    service = Workbench(repo, now=now, actor="dana.okafor")
     return WorkbenchApp(
         service, theme="textual-dark", cursor_blink=False, preload=preload.start(service)
     )
@@ -736,6 +736,35 @@ def test_a_first_start_writes_the_clone_cache_after_its_first_screen(demo_repo: 
     assert again.snapshot.result(timeout=30) is not None
     assert set(again.state.result(timeout=30)[0].contracts) == set(state.contracts)
     again.state_shown.set()
+
+
+async def test_the_first_start_of_a_day_paints_the_last_map_and_says_of_when(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from workbench.tui import preload
+
+    app = _started(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.gov_state is not None)
+    _map_stored(demo_repo)
+    # The next morning: the same bytes, checked yesterday. Painted at once, marked as such.
+    tomorrow = FIXED_NOW + timedelta(days=1)
+    release = threading.Event()
+    real = preload.first_load
+    monkeypatch.setattr(preload, "first_load", lambda *a: release.wait(10) and real(*a))
+    app = _started(demo_repo, now=tomorrow)
+    async with app.run_test(size=SIZE) as pilot:
+        await _poll(pilot, lambda: app.seam_map_data is not None)
+        assert app.gov_state is None and app.seam_map_data.day == FIXED_NOW.date().isoformat()
+        assert f"(map of {FIXED_NOW.date().isoformat()})" in screen_text(app)
+        release.set()
+        await wait_until(pilot, lambda: app.gov_state is not None)
+        text = screen_text(app)
+        assert "map of" not in text and "Dana Okafor" in text
+    # Today's map replaces yesterday's for the next start.
+    _map_stored(demo_repo, now=tomorrow)
 
 
 async def test_a_snapshot_of_other_bytes_is_not_shown(

@@ -68,3 +68,6 @@ class MapSnapshot:
     person_names: dict[str, str]
     layers: list[list[str]]
     views: list[SeamView]
+    # The day the state behind it was checked on ("" when not stored): owners who have left
+    # since then are not marked in it yet.
+    day: str = ""

@@ -320,7 +320,10 @@ class WorkbenchApp(App[int]):
             self.seam_map_data = message.snapshot
             self.views = message.snapshot.views
             self._view_index = {v.id: v for v in self.views}
-            self.header_info = (message.snapshot.org, "…", self.readonly)
+            # A map checked on an earlier day says so until today's state replaces it.
+            day = message.snapshot.day
+            waiting = "…" if day in ("", self.today.isoformat()) else f"… (map of {day})"
+            self.header_info = (message.snapshot.org, waiting, self.readonly)
             self.state_signal.publish(None)
         self.call_after_refresh(message.go.set)
 
