@@ -4,10 +4,12 @@
 
 1. first screen interactive: wall time from starting `workbench` in a real terminal (tmux) until
    the seams are on screen (rows of the list, or the map's note that there are too many to
-   draw); run 0 is the first start in a fresh clone, the others reuse the clone's cache;
-2. keystroke latency (Pilot, in process): moving between rows of the seam list, and between
-   screens (1/2/3), per key including Textual's idle wait (the first visit of a screen, which
-   builds it, is also reported on its own);
+   draw); run 0 is the first start in a fresh clone, the others reuse the clone's cache; then
+   the first start of each of --runs successive days (`--now`), whose checked state is new;
+2. keystroke latency in tmux: rows while the state and marks still load, and screen moves
+   (first visits of Contracts and People, later switches, opening a contract, Escape);
+   Pilot, in process, per key including Textual's idle wait (the first visit of a screen is
+   also reported on its own);
 3. a 10,000-row list: first render, End/PageUp, and filtering, with a UI timer measuring the
    longest stall of the event loop.
 """
@@ -38,7 +40,7 @@ class Terminal:
     """`workbench --repo REPO` in a detached tmux session, as an installed package runs it
     (bytecode allowed: the children run without PYTHONDONTWRITEBYTECODE)."""
 
-    def __init__(self, repo: Path) -> None:
+    def __init__(self, repo: Path, args: str = "") -> None:
         self.tmux = ["tmux", "-S", str(Path(tempfile.mkdtemp()) / "s")]
         exe = Path(sys.executable).with_name("workbench")
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -46,7 +48,7 @@ class Terminal:
         subprocess.run(
             [*self.tmux, "new-session", "-d", "-s", "b", "-x", "120", "-y", "36"]
             + ["-e", "TEXTUAL_ANIMATIONS=none", "-e", f"WORKBENCH_PERSON={ACTING}"]
-            + [f"{exe} --repo {repo}"],
+            + [f"{exe} --repo {repo} {args}"],
             check=True,
             env=env,
         )
@@ -111,6 +113,20 @@ def first_paint(repo: Path, runs: int) -> list[float]:
             out.append(term.wait_for(seams_drawn))
             # As a real session would: stay until the marks are in, by when the clone's
             # cache is written (a first start writes it after its first screen).
+            term.wait_for(lambda screen: "review:" in screen)
+        finally:
+            term.close()
+    return out
+
+
+def first_paint_of_each_day(repo: Path, days: int) -> list[float]:
+    """The first start of each of `days` successive days (`--now`): the bytes are the same,
+    the state checked yesterday is not valid today."""
+    out = []
+    for day in range(1, days + 1):
+        term = Terminal(repo, f"--now 2030-01-{day:02d}T09:00:00+00:00")
+        try:
+            out.append(term.wait_for(seams_drawn))
             term.wait_for(lambda screen: "review:" in screen)
         finally:
             term.close()
@@ -258,6 +274,8 @@ def main() -> None:
             paints = first_paint(repo, args.runs + 1)
             print(f"first screen interactive (tmux, process start): {ms(paints[1:])}")
             print(f"  the first start in a fresh clone:             {paints[0] * 1000:.0f} ms")
+            days = first_paint_of_each_day(repo, args.runs)
+            print(f"  the first start of a day:                     {ms(days)}")
             print(f"next row while the state and marks load (tmux): {ms(startup_latency(repo))}")
             print("screen moves in tmux, ms until drawn / until settled:")
             print(

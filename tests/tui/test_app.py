@@ -858,6 +858,14 @@ async def test_a_later_visit_after_a_theme_change_uses_the_new_theme(demo_repo: 
                 app.screen.update_node_styles(animate=False)
                 restyled = [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
                 assert shown == restyled, (theme, key)
+            # A screen shown for the first time skips the pass too (styled as it mounted).
+            await pilot.press("2", "enter")
+            await settle(app, pilot)
+            assert type(app.screen).__name__ == "ContractScreen"
+            shown = [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
+            app.screen.update_node_styles(animate=False)
+            assert shown == [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
+            await pilot.press("escape")
             await pilot.press("1")
 
 

@@ -22,14 +22,19 @@ class BaseScreen(Screen):
     # A screen that can draw from the stored seam map alone, before the state is loaded.
     draws_from_snapshot = False
 
+    _resumed = False
+
     def post_message(self, message: Message) -> bool:
-        # On a mode switch Textual re-applies the whole stylesheet to the screen it resumes
-        # (~15 ms per switch; ~50 ms on a first visit, whose widgets were styled a moment
-        # before, as they mounted). It skips that pass itself when popping a screen that
-        # was opaque, and a mode screen is opaque. A stylesheet that changed meanwhile (a new
-        # theme) is still re-applied: `switch_mode` compares the CSS generations first.
-        if isinstance(message, events.ScreenResume) and getattr(self.app, "_switching", False):
-            message = events.ScreenResume(refresh_styles=False)
+        # Each time a screen is shown Textual re-applies the whole stylesheet to it (~15 ms;
+        # ~50 ms on a first visit). A screen shown for the first time was styled a moment
+        # before, as its widgets mounted; one a mode switch brings back is opaque, and
+        # Textual skips the pass itself when popping an opaque screen. A stylesheet that
+        # changed meanwhile (a new theme) is still re-applied: `switch_mode` compares the
+        # CSS generations first. Resumes after a dialog closes keep the pass.
+        if isinstance(message, events.ScreenResume) and message.refresh_styles:
+            first, self._resumed = not self._resumed, True
+            if first or getattr(self.app, "_switching", False):
+                message = events.ScreenResume(refresh_styles=False)
         return super().post_message(message)
 
     def on_mount(self) -> None:
