@@ -61,14 +61,6 @@ def _current_css(screen: Any) -> Any:
     return screen
 
 
-def _keep_out_of_collections() -> None:
-    """Leave what is in memory now (the state, the seams' marks, the screens) out of later
-    cyclic collections. At 1,000 contracts a full collection walked it all and stalled the
-    app for 40-180 ms, at random keystrokes. Frozen objects are still freed by reference
-    counting when a new state replaces them; the app unfreezes everything as it closes."""
-    gc.freeze()
-
-
 def _contracts_screen() -> Any:
     from workbench.tui.screens.contracts import ContractsScreen
 
@@ -85,6 +77,9 @@ DEFAULT_THEME = "textual-dark"
 # Screens built behind the seam map once it is complete, and the pause before each.
 PREBUILT_MODES = ("contracts", "people")
 PREBUILD_PAUSE = 0.3
+# After a later state load, how long the app waits before one full collection (see
+# _keep_out_of_collections).
+REFREEZE_AFTER = 2.0
 # Fields a structured edit may change, with how they are shown in the picker.
 PERSON_FIELDS = ("owner", "escalation.primary", "escalation.backup", "terms.*.owner")
 
@@ -97,7 +92,8 @@ class WorkbenchApp(App[int]):
     MODES = {"seams": SeamsScreen, "contracts": _contracts_screen, "people": _people_screen}
     DEFAULT_MODE = "seams"
 
-    header_info: reactive[tuple[str, str, bool]] = reactive(("", "", False))
+    # (organisation, acting person, read-only, a note such as the day of a stored map)
+    header_info: reactive[tuple[str, str, bool, str]] = reactive(("", "", False, ""))
 
     def __init__(
         self,
@@ -134,6 +130,7 @@ class WorkbenchApp(App[int]):
         self.marks_ready = False
         self._switching = False
         self._built_modes: set[str] = set()
+        self._refreeze: Any = None
 
     # -- basics ---------------------------------------------------------------------------
     def get_driver_class(self) -> Any:
@@ -168,7 +165,7 @@ class WorkbenchApp(App[int]):
             self._notices.append(f"unknown theme {self._initial_theme!r}; using {DEFAULT_THEME}")
         if self._user_keymap:
             self.set_keymap(self._user_keymap)
-        self.header_info = ("", "", self.readonly)
+        self.header_info = ("", "", self.readonly, "")
         for notice in self._notices:
             self.notify(notice, severity="warning", markup=False, timeout=8)
         # The stored map is usually read long before Textual is ready: take it here, so the
@@ -322,8 +319,8 @@ class WorkbenchApp(App[int]):
             self._view_index = {v.id: v for v in self.views}
             # A map checked on an earlier day says so until today's state replaces it.
             day = message.snapshot.day
-            waiting = "…" if day in ("", self.today.isoformat()) else f"… (map of {day})"
-            self.header_info = (message.snapshot.org, waiting, self.readonly)
+            note = "" if day in ("", self.today.isoformat()) else f"map of {day}"
+            self.header_info = (message.snapshot.org, "…", self.readonly, note)
             self.state_signal.publish(None)
         self.call_after_refresh(message.go.set)
 
@@ -348,12 +345,12 @@ class WorkbenchApp(App[int]):
         self.actor_error = message.actor_error
         org = message.state.settings.org.name if message.state.settings else "?"
         actor = f"{message.actor.name} ({message.actor.id})" if message.actor else "unknown person"
-        self.header_info = (org, actor, self.readonly)
+        self.header_info = (org, actor, self.readonly, "")
         self.state_signal.publish(None)
         # The marks (signatures, reviews, violations) need git and every room's rules: start
         # them once the plain map is on screen, so that they never delay its first paint.
         self.call_after_refresh(self.load_marks)
-        _keep_out_of_collections()
+        self._keep_out_of_collections()
         if self._first_state_shown is not None:
             self.call_after_refresh(self._first_state_shown.set)
             self._first_state_shown = None
@@ -377,10 +374,30 @@ class WorkbenchApp(App[int]):
             self.seam_map_data = replace(self.seam_map_data, views=message.views)
         self._view_index = {v.id: v for v in message.views}
         self.state_signal.publish(None)
-        _keep_out_of_collections()
+        self._keep_out_of_collections()
         # Ready before the People screen is first asked for, once the marks are in.
         self.call_after_refresh(self.want_people)
         self.set_timer(PREBUILD_PAUSE, self._prebuild_next)
+
+    def _keep_out_of_collections(self) -> None:
+        """Leave what is in memory (the state, the seams' marks) out of later cyclic
+        collections: at 1,000 contracts a full collection walked it all and stalled the app
+        for 40-180 ms at random keystrokes. Frozen objects are still freed by reference
+        counting, but cyclic garbage frozen with them (a closed screen's widgets) is never
+        collected. So only the start-up is frozen at once; after a later load (a save, a
+        reload) the app collects first, once, when it has been idle for a moment."""
+        if self.loads <= 1:
+            gc.freeze()
+            return
+        if self._refreeze is not None:
+            self._refreeze.stop()
+        self._refreeze = self.set_timer(REFREEZE_AFTER, self._collect_and_freeze)
+
+    def _collect_and_freeze(self) -> None:
+        self._refreeze = None
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def on_unmount(self) -> None:
         # What was kept out of the collector while the app ran may be collected again.
@@ -400,6 +417,11 @@ class WorkbenchApp(App[int]):
         self.load_state()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "people" and event.state in (
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self._people_for = None  # so that the next visit asks again
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.show_error(event.worker.error, event.worker.description or event.worker.name)
 
@@ -491,8 +513,8 @@ class WorkbenchApp(App[int]):
         1,000 contracts: composing, styling and filling it). One screen per idle moment,
         each ~60 ms of work, so that keys typed meanwhile still answer within 100 ms."""
         pending = [mode for mode in PREBUILT_MODES if mode not in self._built_modes]
-        if not pending or not self.is_running:
-            return
+        if not pending or not self.is_running or self.return_code is not None:
+            return  # done, or the app is closing
         if len(self.screen_stack) > 1 or self.gov_state is None:
             # A dialog or the editor is open: leave it be and try again later.
             self.set_timer(1.0, self._prebuild_next)

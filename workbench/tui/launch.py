@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-ESCAPE_DELAY_MS = 40
+ESCAPE_DELAY_MS = 50
 
 NOT_A_REPO = """\
 workbench: {reason}
@@ -40,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
     # Load the state while Textual is imported and the first screen is built.
     from workbench.tui import preload
 
-    app = build_app(service, preload=preload.start(service))
+    started = preload.start(service)
+    app = build_app(service, preload=started)
     result = app.run()
+    started.finish(timeout=1.0)
     code = int(result or app.return_code or 0)
     _exit_without_waiting_for_background_work(code)
     return code
@@ -71,9 +73,16 @@ def build_app(service, *, cursor_blink: bool = True, preload=None):  # type: ign
     # A terminal sends Escape as the first byte of other keys too, so a lone Escape is only
     # known after a pause: Textual waits 100 ms, which alone is a keystroke's whole budget
     # for "back" (neovim waits 50 ms, tmux 3.5 10 ms). Read when Textual is first imported;
-    # the user's own ESCDELAY (milliseconds) wins.
-    os.environ.setdefault("ESCDELAY", str(ESCAPE_DELAY_MS))
-    from workbench.tui.app import WorkbenchApp
+    # the user's own ESCDELAY (milliseconds) wins, and an editor started from the app does
+    # not inherit ours.
+    ours = "ESCDELAY" not in os.environ
+    if ours:
+        os.environ["ESCDELAY"] = str(ESCAPE_DELAY_MS)
+    try:
+        from workbench.tui.app import WorkbenchApp
+    finally:
+        if ours:
+            os.environ.pop("ESCDELAY", None)
     from workbench.tui.bindings import load_keymap
     from workbench.tui.config import load_theme
 

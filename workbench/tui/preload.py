@@ -37,6 +37,15 @@ class Preload:
     go: threading.Event = field(default_factory=threading.Event)
     state_shown: threading.Event = field(default_factory=threading.Event)
     shown: bool = False  # the app took the snapshot itself, at mount
+    thread: threading.Thread | None = None
+
+    def finish(self, timeout: float) -> None:
+        """As the app closes: let the clone's cache writes happen now (they wait for the
+        state to be shown), for up to `timeout` seconds, so that a session closed right
+        after its first screen still spares the next start the whole load."""
+        self.state_shown.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
 
 
 def first_load(
@@ -112,5 +121,6 @@ def start(service: Any) -> Preload:
         if key is not None and (snapshot is None or snapshot.day != key[2]):
             store_snapshot(service, key, loaded[0], loaded[1])
 
-    threading.Thread(target=run, name="workbench-preload", daemon=True).start()
+    preload.thread = threading.Thread(target=run, name="workbench-preload", daemon=True)
+    preload.thread.start()
     return preload

@@ -30,7 +30,9 @@ class BaseScreen(Screen):
         # before, as its widgets mounted; one a mode switch brings back is opaque, and
         # Textual skips the pass itself when popping an opaque screen. A stylesheet that
         # changed meanwhile (a new theme) is still re-applied: `switch_mode` compares the
-        # CSS generations first. Resumes after a dialog closes keep the pass.
+        # CSS generations first. Resumes after a dialog closes keep the pass. (Textual's app
+        # focus pseudo-classes, :focus/:blur on the app, only re-style the screen on show;
+        # this app's CSS uses neither.)
         if isinstance(message, events.ScreenResume) and message.refresh_styles:
             first, self._resumed = not self._resumed, True
             if first or getattr(self.app, "_switching", False):

@@ -25,6 +25,12 @@ class FooterKey:
     description: str
     enabled: bool
     tooltip: str
+    essential: bool = False  # kept when the line is too short for every key
+
+
+# Kept on a narrow terminal whatever else is left out: how to go back, how to find every
+# other key, how to leave.
+ESSENTIAL_ACTIONS = frozenset({"back", "cancel", "key_help", "quit"})
 
 
 class Footer(Widget):
@@ -83,6 +89,7 @@ class Footer(Widget):
                 binding.description,
                 active.enabled,
                 active.tooltip or binding.tooltip or binding.description,
+                binding.action in ESSENTIAL_ACTIONS,
             )
             if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
                 palette = item
@@ -102,13 +109,26 @@ class Footer(Widget):
                 self._item(self.palette, key_style, text_style, hover_style, palette=True),
             ]
         room = width - sum(part.cell_length for part in right)
+        drawn = [(item, self._item(item, key_style, text_style, hover_style)) for item in self.keys]
+        if sum(part.cell_length for _, part in drawn) > room:
+            # Too narrow for every key: keep the essential ones, then as many of the others,
+            # in order, as fit (all of them are in the key help).
+            left = room - sum(part.cell_length for item, part in drawn if item.essential)
+            kept = []
+            for item, part in drawn:
+                if not item.essential:
+                    if part.cell_length > left:
+                        left = -1  # keep the order: nothing after a key that did not fit
+                        continue
+                    left -= part.cell_length
+                kept.append((item, part))
+            drawn = kept
         parts: list[Content] = []
         self._spans = []
         x = 0
-        for item in self.keys:
-            part = self._item(item, key_style, text_style, hover_style)
+        for item, part in drawn:
             if x + part.cell_length > room:
-                break  # the rest are in the key help (? or F1)
+                break
             self._spans.append((x, x + part.cell_length, item))
             parts.append(part)
             x += part.cell_length

@@ -1,30 +1,52 @@
-"""The header: app name, organisation, acting person, read-only badge and where you are."""
+"""The header: app name, read-only badge, organisation, where you are and who you act as.
+
+On a narrow terminal the least needed parts go first (the app's name, then the
+organisation), so that where you are, who you act as and the READ-ONLY badge stay in view;
+what still does not fit ends in an ellipsis.
+"""
 
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
+from textual.widget import Widget
 
 
-class TopBar(Static):
+class TopBar(Widget):
     DEFAULT_CSS = """
     TopBar { dock: top; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, where: str) -> None:
-        super().__init__("", markup=False)
+        super().__init__()
         self.where = where
+        self.info: tuple[str, str, bool, str] = ("", "", False, "")
 
     def on_mount(self) -> None:
         self.watch(self.app, "header_info", self._show, init=True)
 
-    def _show(self, info: tuple[str, str, bool]) -> None:
-        org, actor, readonly = info
-        parts = [
-            Content.styled(" Handshake Workbench ", "bold"),
-            Content.styled(f" {org} " if org else " … ", "$text-primary"),
+    def _show(self, info: tuple[str, str, bool, str]) -> None:
+        self.info = info
+        self.refresh()
+
+    def render(self) -> Content:
+        org, actor, readonly, note = self.info
+        name = Content.styled(" Handshake Workbench ", "bold")
+        badges = [
+            Content.styled(" READ-ONLY ", "bold $text-warning") if readonly else Content(""),
+            Content.styled(f" {note} ", "$text-warning") if note else Content(""),
+        ]
+        org_part = Content.styled(f" {org} " if org else " … ", "$text-primary")
+        rest = [
             Content(f"· {self.where} "),
             Content.styled(f"· as {actor} ", "$text-secondary") if actor else Content(""),
-            Content.styled(" READ-ONLY ", "bold $text-warning") if readonly else Content(""),
         ]
-        self.update(Content("").join(parts))
+        width = self.size.width
+        for parts in (
+            [name, *badges, org_part, *rest],
+            [*badges, org_part, *rest],
+            [*badges, *rest],
+        ):
+            line = Content("").join(parts)
+            if line.cell_length <= width:
+                return line
+        return line
