@@ -715,7 +715,7 @@ def _map_stored(repo: Path, now=FIXED_NOW):  # type: ignore[no-untyped-def]
     service = Workbench(repo, now=now)
     key = service.state_key(service.files())
     deadline = time.monotonic() + 30
-    while getattr(preload.stored_snapshot(service, key), "day", None) != key[2]:
+    while getattr(preload.stored_snapshot(service, key), "provisional", None) != "":
         assert time.monotonic() < deadline, "the seam map was never stored"
         time.sleep(0.02)
 
@@ -824,26 +824,33 @@ async def test_the_first_start_of_a_day_paints_the_last_map_and_says_of_when(
     _map_stored(demo_repo, now=tomorrow)
 
 
-async def test_a_snapshot_of_other_bytes_is_not_shown(
+async def test_a_map_of_other_bytes_is_shown_marked_until_the_state_replaces_it(
     demo_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from workbench.tui import preload
 
     app = _started(demo_repo)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.gov_state is not None)
     _map_stored(demo_repo)
+    # A change from outside the app (a pull): the stored map is of other bytes.
     path = demo_repo / "contracts/credit-model-to-loan-decisioning.toml"
     path.write_text(path.read_text().replace('title = "', 'title = "Renamed: ', 1))
-    shown: list[object] = []
+    release = threading.Event()
+    real = preload.first_load
+    monkeypatch.setattr(preload, "first_load", lambda *a: release.wait(10) and real(*a))
     app = _started(demo_repo)
-    monkeypatch.setattr(
-        type(app), "on_map_snapshot_loaded", lambda self, m: shown.append(m.snapshot)
-    )
     async with app.run_test(size=SIZE) as pilot:
+        await _poll(pilot, lambda: app.seam_map_data is not None)
+        assert app.gov_state is None
+        titles = {v.id: v.title for v in app.views}
+        assert not titles["credit-model-to-loan-decisioning"].startswith("Renamed: ")
+        assert "map before the latest changes" in screen_text(app).splitlines()[0]
+        release.set()
         await wait_until(pilot, lambda: app.gov_state is not None)
-        assert shown == []
         titles = {v.id: v.title for v in app.views}
         assert titles["credit-model-to-loan-decisioning"].startswith("Renamed: ")
+        assert "map before" not in screen_text(app).splitlines()[0]
     _map_stored(demo_repo)  # the renamed map replaces the old one
 
 

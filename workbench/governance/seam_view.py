@@ -68,6 +68,9 @@ class MapSnapshot:
     person_names: dict[str, str]
     layers: list[list[str]]
     views: list[SeamView]
-    # The day the state behind it was checked on ("" when not stored): owners who have left
-    # since then are not marked in it yet.
+    # Stored with it: the digest of the state files it was drawn from and the day they
+    # were checked on; and, as read back at a start, why it may differ from the state now
+    # (shown until that state replaces it).
+    digest: str = ""
     day: str = ""
+    provisional: str = ""

@@ -311,15 +311,14 @@ class WorkbenchApp(App[int]):
 
     # -- results --------------------------------------------------------------------------
     def on_map_snapshot_loaded(self, message: MapSnapshotLoaded) -> None:
-        """The map as the last session left it for these very bytes: paint it now, and let
-        the state load start once it is on screen."""
+        """The map as the last session left it: paint it now, and let the state load start
+        once it is on screen."""
         if self.gov_state is None:
             self.seam_map_data = message.snapshot
             self.views = message.snapshot.views
             self._view_index = {v.id: v for v in self.views}
-            # A map checked on an earlier day says so until today's state replaces it.
-            day = message.snapshot.day
-            note = "" if day in ("", self.today.isoformat()) else f"map of {day}"
+            # A map of other bytes or of an earlier day says so until the state replaces it.
+            note = message.snapshot.provisional
             self.header_info = (message.snapshot.org, "…", self.readonly, note)
             self.state_signal.publish(None)
         self.call_after_refresh(message.go.set)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SNAPSHOT_STORE = "seam-map"
+SNAPSHOT_KEY = "latest"  # one map per clone: the last one stored
 # If the app never says it painted (it failed to start), load the state anyway.
 GO_TIMEOUT = 3.0
 
@@ -66,15 +67,26 @@ def first_load(
 
 
 def stored_snapshot(service: Any, key: tuple[str, str, str]) -> Any:
-    """The map stored for exactly these bytes, whatever day it was checked on (its `day`
-    says): the first start of each day would otherwise wait for the whole state, ~1.3 s at
-    1,000 contracts. Only the day's own checks can differ (an owner who left since), and the
-    state of today replaces it within a second."""
+    """The map the last session stored, to paint before the state is checked. Made from
+    other bytes (a pull, an edit outside the app) or on an earlier day, it says so in its
+    `provisional` note: otherwise every first start after a change, and the first of each
+    day, would wait for the whole state (1.1-1.3 s at 1,000 contracts). The state checked
+    now replaces it within a second, and nothing can be opened or changed before."""
+    from dataclasses import replace
+
     from workbench.governance.seam_view import MapSnapshot
     from workbench.repo import cache_store
 
-    found = cache_store.read(service.root, SNAPSHOT_STORE, key[:2])
-    return found if isinstance(found, MapSnapshot) else None
+    found = cache_store.read(service.root, SNAPSHOT_STORE, SNAPSHOT_KEY)
+    if not isinstance(found, MapSnapshot):
+        return None
+    if found.digest != key[1]:
+        note = "map before the latest changes"
+    elif found.day != key[2]:
+        note = f"map of {found.day}"
+    else:
+        note = ""
+    return replace(found, provisional=note)
 
 
 def store_snapshot(service: Any, key: tuple[str, str, str], state: Any, views: list[Any]) -> None:
@@ -85,8 +97,8 @@ def store_snapshot(service: Any, key: tuple[str, str, str], state: Any, views: l
     from workbench.governance.seams import map_snapshot
     from workbench.repo import cache_store
 
-    snapshot = replace(map_snapshot(state, views), day=key[2])
-    cache_store.write(service.root, SNAPSHOT_STORE, snapshot, key[:2])
+    snapshot = replace(map_snapshot(state, views), digest=key[1], day=key[2])
+    cache_store.write(service.root, SNAPSHOT_STORE, snapshot, SNAPSHOT_KEY)
 
 
 def start(service: Any) -> Preload:
@@ -118,7 +130,7 @@ def start(service: Any) -> Preload:
         preload.state.set_result(loaded)
         preload.state_shown.wait(GO_TIMEOUT)
         service.flush_writes()
-        if key is not None and (snapshot is None or snapshot.day != key[2]):
+        if key is not None and (snapshot is None or snapshot.provisional):
             store_snapshot(service, key, loaded[0], loaded[1])
 
     preload.thread = threading.Thread(target=run, name="workbench-preload", daemon=True)
