@@ -900,6 +900,10 @@ async def test_a_first_visit_after_a_theme_change_uses_the_new_theme(demo_repo: 
             assert app.screen.styles.background == home
 
 
+def _colours(screen) -> list[tuple[object, object]]:  # type: ignore[no-untyped-def]
+    return [(w.styles.color, w.styles.background) for w in screen.query("*")]
+
+
 async def test_a_later_visit_after_a_theme_change_uses_the_new_theme(demo_repo: Path) -> None:
     # A mode switch skips Textual's re-styling of the resumed screen (BaseScreen.post_message);
     # a theme changed while the screen was hidden must still reach it.
@@ -918,17 +922,16 @@ async def test_a_later_visit_after_a_theme_change_uses_the_new_theme(demo_repo: 
                 await pilot.pause()
                 assert app.screen.styles.background == home, (theme, key)
                 # What Textual's skipped pass would have computed: nothing differs.
-                shown = [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
+                shown = _colours(app.screen)
                 app.screen.update_node_styles(animate=False)
-                restyled = [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
-                assert shown == restyled, (theme, key)
+                assert shown == _colours(app.screen), (theme, key)
             # A screen shown for the first time skips the pass too (styled as it mounted).
             await pilot.press("2", "enter")
             await settle(app, pilot)
             assert type(app.screen).__name__ == "ContractScreen"
-            shown = [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
+            shown = _colours(app.screen)
             app.screen.update_node_styles(animate=False)
-            assert shown == [(w.styles.color, w.styles.background) for w in app.screen.query("*")]
+            assert shown == _colours(app.screen)
             await pilot.press("escape")
             await pilot.press("1")
 

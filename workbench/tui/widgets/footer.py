@@ -114,11 +114,12 @@ class Footer(Widget):
             # Too narrow for every key: keep the essential ones, then as many of the others,
             # in order, as fit (all of them are in the key help).
             left = room - sum(part.cell_length for item, part in drawn if item.essential)
-            kept = []
+            kept, full = [], False
             for item, part in drawn:
                 if not item.essential:
-                    if part.cell_length > left:
-                        left = -1  # keep the order: nothing after a key that did not fit
+                    # Keep the order: no other key after the first that did not fit.
+                    full = full or part.cell_length > left
+                    if full:
                         continue
                     left -= part.cell_length
                 kept.append((item, part))
