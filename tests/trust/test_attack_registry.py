@@ -367,8 +367,8 @@ def _replaced_history(demo: Path, target: Path) -> Path:
     shutil.copytree(demo, target, ignore=shutil.ignore_patterns(".git"))
     shutil.rmtree(target / "keys" / "registry")
     shutil.rmtree(target / "attestations")
-    for name in ("policy.toml", "allowed_signers", "revoked_keys"):
-        (target / "keys" / name).unlink()
+    for name in ("policy.toml", "allowed_signers", "revoked_keys", "trust-root"):
+        (target / "keys" / name).unlink(missing_ok=True)
     settings = target / "workbench.toml"
     text = settings.read_text()
     start = text.index("[gate]")

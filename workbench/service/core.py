@@ -70,6 +70,7 @@ class Workbench:
         readonly: bool = False,
         actor: str | None = None,
         hold_worktree: bool = False,
+        trust_root: str | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
@@ -79,6 +80,8 @@ class Workbench:
         self._now = now or (datetime.now(UTC) if hold_worktree else None)
         self.readonly = readonly
         self.requested_actor = actor
+        # The registry v1 digest given out of band (`--root`), for every room that verifies.
+        self.trust_root = trust_root
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
@@ -90,6 +93,7 @@ class Workbench:
         self._held: GovernanceState | None = None
         self._held_files: dict[str, bytes] | None = None
         self._remembered: dict[tuple[object, ...], object] = {}
+        self._kept: dict[tuple[object, ...], object] = {}
         self._deferred_writes: list[Callable[[], None]] | None = None
 
     @classmethod
@@ -124,6 +128,18 @@ class Workbench:
         value = compute()
         with self._lock:
             self._remembered[key] = value
+        return value
+
+    def keep(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key for the life of this Workbench, also in the app: for
+        results derived from committed bytes only (the key names the commit), which neither
+        the clock nor the working tree can change."""
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
         return value
 
     def require_writable(self, what: str) -> None:

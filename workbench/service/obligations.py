@@ -256,19 +256,31 @@ class ObligationsService:
             try:
                 from workbench.service.signing import SigningService
 
-                found = SigningService(self.wb).verdicts(HEAD, check_history=False)
+                found = SigningService(self.wb).verdict_set(HEAD)
                 value: dict[str, gate_mod.VerdictInfo] | None = {
                     v.contract_id: gate_mod.VerdictInfo(v.state, v.reason, tuple(v.missing))
-                    for v in found
+                    for v in found.verdicts
                 }
+                t = found.trust
+                trust: gate_mod.TrustInfo | None = gate_mod.TrustInfo(
+                    t.is_pinned, t.source, t.root_sha256, t.problems, t.warning, t.describe()
+                )
             except ImportError:
-                value = None
+                value, trust = None, None
             except WorkbenchError as exc:
                 value = {
                     cid: gate_mod.VerdictInfo("invalid", str(exc)) for cid in self.state().contracts
                 }
+                trust = gate_mod.TrustInfo(False, None, None, (str(exc),), None, str(exc))
             self._signing_cache["verdicts"] = value
+            self._signing_cache["trust"] = trust
         return self._signing_cache["verdicts"]
+
+    def trust_root(self) -> gate_mod.TrustInfo | None:
+        """Whether the registry's root is pinned out of band, and its problems (None: no
+        signing room in this build)."""
+        self.verdicts()
+        return self._signing_cache["trust"]
 
     def approved(self) -> dict[str, bool | None]:
         verdicts = self.verdicts()
@@ -707,17 +719,20 @@ class ObligationsService:
             page_tests=self.page_tests(),
         )
 
-    def gate(self, changed_since: str | None = None) -> gate_mod.GateResult:
+    def gate(self, changed_since: str | None = None, strict: bool = False) -> gate_mod.GateResult:
         state = self.state()
         if state.settings is None:
             raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
         changed = self.changed_since(changed_since) if changed_since else None
+        inputs = self.gate_inputs()
         return gate_mod.evaluate_gate(
             state,
-            self.gate_inputs(),
+            inputs,
             self.wb.now,
             changed=changed,
             changed_since=changed_since,
+            trust=self.trust_root(),
+            strict=strict,
         )
 
     def render_gate(self, result: gate_mod.GateResult, fmt: str = "text") -> str:
