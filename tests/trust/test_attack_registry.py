@@ -240,6 +240,13 @@ def test_revoked_key_cannot_sign_after_rollback(demo_repo: Path) -> None:
     # The workbench refuses to sign on a rolled-back registry...
     refused = run(demo_repo, "sign", STALE, who="ravi.iyer")
     assert refused.returncode == 2 and "rollback" in refused.stderr
+    # So is every other signed act on it: no acknowledgement recorded unsigned, no bundle.
+    ack = run(demo_repo, "ack", APPROVED, "--notice", "1", who="ravi.iyer")
+    assert ack.returncode == 2 and "rollback" in ack.stderr
+    bundle = run(
+        demo_repo, "export-bundle", "--out", str(demo_repo.parent / "b.tar.gz"), who=ADMINS[0]
+    )
+    assert bundle.returncode == 2 and "rollback" in bundle.stderr
     # ...and signatures made by hand with the revoked key do not count either.
     head = git(demo_repo, "rev-parse", "HEAD")
     contract = show(demo_repo, head, f"contracts/{STALE}.toml")

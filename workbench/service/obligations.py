@@ -209,6 +209,8 @@ class ObligationsService:
                 if not self.wb.git.is_empty:
                     rs = SigningService(self.wb).registry_state(HEAD)
                     head = rs.head if rs.ok else None
+                    # A broken registry is not "no registry": acts are refused, not unsigned.
+                    self._signing_cache["registry_problems"] = list(rs.problems)
             except (WorkbenchError, ImportError, ValueError):
                 head = None
             self._signing_cache["registry"] = head
@@ -839,6 +841,11 @@ class ObligationsService:
         data = render(fields)
         changes: dict[str, bytes | None] = {path: data}
         head = self._registry()
+        if head is None and self._signing_cache.get("registry_problems"):
+            raise ObligationError(
+                "cannot record a signed act: the key registry is not usable: "
+                + "; ".join(self._signing_cache["registry_problems"])
+            )
         fingerprint = None
         if head is not None:
             if signer is None:
