@@ -456,3 +456,14 @@ def test_committed_pin_is_checked_against_the_root_given_out_of_band(
     git(clone, "commit", "-qam", "Pin")
     code, data = verify(clone)
     assert code == 1 and any("keys/trust-root" in p for p in data["registry"]["problems"])
+
+
+def test_a_malformed_trust_root_is_an_input_error(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for command in (("gate",), ("verify",), ("status",)):
+        result = run(demo_repo, *command, "--root", "0" * 63)
+        assert result.returncode == 2 and "not a sha256" in result.stderr, command
+    monkeypatch.setenv("WORKBENCH_TRUST_ROOT", "the root we trust")
+    result = run(demo_repo, "gate")
+    assert result.returncode == 2 and "$WORKBENCH_TRUST_ROOT" in result.stderr
