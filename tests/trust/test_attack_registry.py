@@ -153,6 +153,9 @@ def assert_registry_attack_is_loud(repo: Path, word: str) -> None:
     assert code == 1 and result["passed"] is False
     approved2 = check(result, APPROVED2)
     assert approved2["outcome"] == "fail" and word in approved2["message"]
+    # Signing again cannot fix it: the registry's admins restore it.
+    assert "admins restore" in approved2["fix"] and "grace.whitfield" in approved2["fixers"]
+    assert result["trust_root"]["outcome"] == "fail" and result["trust_root"]["problems"]
 
 
 # --- item 1: a registry version once complete stays in force -----------------------------------

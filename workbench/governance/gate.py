@@ -69,6 +69,7 @@ class VerdictInfo:
     state: str  # draft | pending | approved | stale | invalid
     reason: str
     missing: tuple[str, ...] = ()
+    fix: str = ""  # how, when signing again is not it (e.g. the key registry is broken)
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,8 @@ def _rule_approved(
     if v.state == "approved":
         return "pass", v.reason or "approved at its current version", [], ""
     fixers = list(v.missing) or _leads(state, cid)
-    return "fail", f"{v.state}: {v.reason}", fixers, f"each of them: `workbench sign {cid}`"
+    fix = v.fix or f"each of them: `workbench sign {cid}`"
+    return "fail", f"{v.state}: {v.reason}", fixers, fix
 
 
 def _rule_reviews(

@@ -57,6 +57,10 @@ if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
 HEAD = "HEAD"
+REGISTRY_FIX = (
+    "the key registry has problems (see the trust_root line): its admins restore every "
+    "complete registry version; nobody can sign until then"
+)
 
 
 class ObligationError(WorkbenchError):
@@ -263,6 +267,14 @@ class ObligationsService:
                     v.contract_id: gate_mod.VerdictInfo(v.state, v.reason, tuple(v.missing))
                     for v in found.verdicts
                 }
+                if found.registry.problems:
+                    # Nobody can sign on a broken registry: its admins restore it first.
+                    head = found.registry.head
+                    admins = tuple(head.admins) if head is not None else ()
+                    value = {
+                        cid: gate_mod.VerdictInfo(v.state, v.reason, admins, REGISTRY_FIX)
+                        for cid, v in value.items()
+                    }
                 t = found.trust
                 trust: gate_mod.TrustInfo | None = gate_mod.TrustInfo(
                     t.is_pinned, t.source, t.root_sha256, t.problems, t.warning, t.describe()
