@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
     a.add_argument("--json", action="store_true")
-    a.set_defaults(func=cmd_add)
+    a.set_defaults(func=cmd_add, writes=True)
 
     ls = esub.add_parser("list", help="registered snapshots, newest first")
     ls.add_argument("--contract", help="only snapshots usable by this contract")
@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser("evaluate", help="check every term against its evidence; record findings")
     e.add_argument("--contract", help="only this contract")
     e.add_argument("--json", action="store_true")
-    e.set_defaults(func=cmd_evaluate)
+    e.set_defaults(func=cmd_evaluate, writes=True)
 
     v = sub.add_parser("violations", help="violation history across runs, and who was paged")
     v.add_argument("--since", type=_date, metavar="DATE", help="active on or after this date")
@@ -96,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--reason", help="why it is accepted (with --exempt)")
     c.add_argument("--approver", metavar="PERSON", help="who approved the exemption")
     c.add_argument("--expires", type=_date, metavar="DATE", help="last day of the exemption")
-    c.set_defaults(func=cmd_close)
+    c.set_defaults(func=cmd_close, writes=True)
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
