@@ -269,6 +269,7 @@ class ClosureInputs:
     people_left: Callable[[str, date], bool]  # (person, day) -> had left by that day
     known_people: frozenset[str]
     now: datetime
+    now_is_real: bool = True  # False: `now` was chosen (what-if), not read from the clock
     legacy: list[Closure] = field(default_factory=list)
     contract_exemptions: list[ContractExemption] = field(default_factory=list)
 
@@ -290,8 +291,8 @@ def _record_problem(
         return f"{rec.path}: {rec.person} had left when this was recorded", True
     problem = time_problem(rec.recorded, inp.now, inp.placements.get(rec.path), answers, what)
     if problem is not None:
-        # A record from after a what-if `now` is simply not made yet at that moment.
-        future = rec.recorded > inp.now and not _placed_wrong(rec, inp)
+        # At a chosen `now`, a well-placed record after it is simply not made yet.
+        future = not inp.now_is_real and rec.recorded > inp.now and not _placed_wrong(rec, inp)
         return f"{rec.path}: {problem}", not future
     return None, False
 

@@ -13,6 +13,7 @@ For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny
 * ``records_valid``         every signed record about the contract (review, acknowledgement,
                             closure, exemption) verifies: signature, signer's authority and
                             a time that holds (see ``governance.record_time``).
+                            Always a deny rule, whatever workbench.toml says.
 
 A rule whose input is not available (e.g. no signing or evidence in this build) fails
 closed with a message saying so; it never passes silently. The gate passes (exit 0) only
@@ -398,6 +399,11 @@ def evaluate_gate(
     policy = policy or (state.settings.gate if state.settings else Gate())
     scope = in_scope(state, policy, changed)
     deny, warn = list(policy.deny), [r for r in policy.warn if r not in policy.deny]
+    # A forged record (bad signature, signer without authority, impossible time) always
+    # fails the gate: workbench.toml is an unsigned file, so it cannot switch this off.
+    if "records_valid" not in deny:
+        deny.append("records_valid")
+        warn = [r for r in warn if r != "records_valid"]
     checks: list[Check] = []
     for cid in scope:
         doc = state.contracts[cid]

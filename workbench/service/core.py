@@ -79,6 +79,9 @@ class Workbench:
         # A one-shot command judges everything at one moment; a long-lived app reads the
         # clock on every call.
         self._now = now or (datetime.now(UTC) if hold_worktree else None)
+        # Judging at the real clock: a record dated after `now` is then future-dated
+        # (flagged), not merely "not made yet" at a chosen moment.
+        self.clock_is_real = now is None
         self.readonly = readonly
         # `now` is a what-if (the CLI's --now): rules are judged at it, but nothing is
         # recorded at it, because a record's time must be the real one (docs/obligations.md).

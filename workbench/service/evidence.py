@@ -776,7 +776,9 @@ class EvidenceService:
     def closure_files(self) -> dict[str, bytes]:
         from workbench.repo.worktree import read_worktree
 
-        return read_worktree(self.wb.root, lambda p: p.startswith(CLOSURES_DIR))
+        return read_worktree(
+            self.wb.root, lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
+        )
 
     def _contract_exemptions(self) -> list[ContractExemption]:
         from workbench.service.obligations import ObligationsService
@@ -861,6 +863,7 @@ class EvidenceService:
             ),
             known_people=frozenset(state.people),
             now=wb.now,
+            now_is_real=wb.clock_is_real,
             legacy=legacy,
             contract_exemptions=self._contract_exemptions(),
         )

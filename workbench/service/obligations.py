@@ -305,8 +305,9 @@ class ObligationsService:
             if problem is None:
                 return True
             records.problems.append(RecordProblem(path, problem))
-            # After a what-if `now`, a well-placed record is simply not made yet.
-            if not (when > now and time_problem(when, when, placement) is None):
+            # At a chosen `now`, a well-placed record after it is simply not made yet.
+            not_yet = not self.wb.clock_is_real and when > now
+            if not (not_yet and time_problem(when, when, placement) is None):
                 flags.append((contract, f"{path}: {problem}"))
             return False
 
