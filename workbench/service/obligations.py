@@ -290,7 +290,7 @@ class ObligationsService:
 
     def _check_times(self, records: Records) -> None:
         """Drop each record whose stated time breaks a bound; remember it as a flag."""
-        from workbench.governance.record_time import Placement, time_problem
+        from workbench.governance.record_time import SKEW, Placement, time_problem
         from workbench.governance.records import RecordProblem
 
         git = self.wb.git
@@ -329,19 +329,23 @@ class ObligationsService:
                     a.path, cid, a.acknowledged, commit_time(a.commit), "the change it acknowledges"
                 )
             ]
+        history = self.history()
         for cid, reviews in records.reviews.items():
-            versions = self._version_times(cid) if reviews else {}
-            records.reviews[cid] = [
-                r
-                for r in reviews
-                if judge(
-                    r.path,
-                    cid,
-                    r.completed,
-                    versions.get(r.contract_sha256),
-                    "the contract version it reviews",
-                )
-            ]
+            hist = history.get(cid)
+            newest = max((v.time for v in hist.versions), default=None) if hist else None
+            versions: dict[str, datetime] | None = None
+            kept = []
+            for r in reviews:
+                answers = None
+                # After the newest version, it follows whichever it reviewed: no need to read
+                # old versions' bytes to find it (warm runs read no blob).
+                if newest is not None and r.completed < newest - SKEW:
+                    if versions is None:
+                        versions = self._version_times(cid)
+                    answers = versions.get(r.contract_sha256)
+                if judge(r.path, cid, r.completed, answers, "the contract version it reviews"):
+                    kept.append(r)
+            records.reviews[cid] = kept
         records.receipts = [
             r for r in records.receipts if judge(r.path, r.contract, r.received, None, "")
         ]
