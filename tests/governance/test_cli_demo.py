@@ -22,7 +22,7 @@ MINE = (
 )
 
 
-WEEK = "{0}-W{1:02d}".format(*(datetime.now(UTC) - timedelta(minutes=1)).isocalendar()[:2])
+WEEK = "{}-W{:02d}".format(*(datetime.now(UTC) - timedelta(minutes=1)).isocalendar()[:2])
 
 
 def run(repo: Path, *args: str, who: str | None = None) -> subprocess.CompletedProcess[str]:
