@@ -136,7 +136,7 @@ def test_init_then_validate(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert run("validate", cwd=target).returncode == 0
-    again = run("init", str(target))
+    again = run("init", str(target), now=None)
     assert again.returncode == 2 and "already has a workbench.toml" in again.stderr
 
 
