@@ -40,7 +40,6 @@ from workbench.signing.statement import (
     write_statement,
 )
 
-NOW = "2026-11-27T09:00:00Z"
 REPOSITORY = "5f0c2a4e-8d1b-4c7a-9e36-2b7d4f1a9c58"
 ADMINS = ("grace.whitfield", "erin.walsh")
 ATTACKER_ENV = {
@@ -48,8 +47,6 @@ ATTACKER_ENV = {
     "GIT_AUTHOR_EMAIL": "mallory@evil.example",
     "GIT_COMMITTER_NAME": "Mallory",
     "GIT_COMMITTER_EMAIL": "mallory@evil.example",
-    "GIT_AUTHOR_DATE": NOW,
-    "GIT_COMMITTER_DATE": NOW,
 }
 
 
@@ -63,11 +60,12 @@ def _no_root_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(repo: Path, *args: str, who: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The CLI in-process (same argv, exit code, stdout and stderr as a real run)."""
+    """The CLI in-process (same argv, exit code, stdout and stderr as a real run), at the
+    real clock: commands that sign or record refuse a what-if --now."""
     from workbench.cli.main import main
 
     actor = ["--as", who] if who else []
-    argv = ["--now", NOW, "--repo", str(repo), *actor, *args]
+    argv = ["--repo", str(repo), *actor, *args]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -375,8 +373,9 @@ def _replaced_history(demo: Path, target: Path) -> Path:
     """A wholly new history of the same files: a new registry v1 by two other admins, who
     approve the one contract the gate looks at."""
     shutil.copytree(demo, target, ignore=shutil.ignore_patterns(".git"))
-    shutil.rmtree(target / "keys" / "registry")
-    shutil.rmtree(target / "attestations")
+    # The attacker starts clean: no registry, no attestations, no signed records.
+    for folder in ("keys/registry", "attestations", "reviews", "acks", "reports", "closures"):
+        shutil.rmtree(target / folder, ignore_errors=True)
     for name in ("policy.toml", "allowed_signers", "revoked_keys", "trust-root"):
         (target / "keys" / name).unlink(missing_ok=True)
     settings = target / "workbench.toml"

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="re-sign every current approval of yours whose key was retired (after rotation)",
     )
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_sign)
+    p.set_defaults(func=cmd_sign, writes=True)
 
     p = sub.add_parser("verify", help="verify co-signatures; exit 1 unless all are approved")
     p.add_argument("id", nargs="?", help="only this contract")
@@ -64,21 +64,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="let a party lead who also leads compliance give both sign-offs",
     )
-    r.set_defaults(func=cmd_registry_init)
+    r.set_defaults(func=cmd_registry_init, writes=True)
     r = rsub.add_parser("add-key", help="register a person's public key")
     r.add_argument("person")
     r.add_argument("pubkey", help="a .pub file or an 'ssh-ed25519 AAAA...' line")
-    r.set_defaults(func=cmd_registry_add_key)
+    r.set_defaults(func=cmd_registry_add_key, writes=True)
     r = rsub.add_parser("revoke", help="revoke a key: every signature it made becomes invalid")
     r.add_argument("key", help="SHA256:... fingerprint, or a person with one key")
-    r.set_defaults(func=cmd_registry_revoke)
+    r.set_defaults(func=cmd_registry_revoke, writes=True)
     r = rsub.add_parser("rotate", help="retire a person's key and register a new one")
     r.add_argument("person")
     r.add_argument("pubkey")
-    r.set_defaults(func=cmd_registry_rotate)
+    r.set_defaults(func=cmd_registry_rotate, writes=True)
     r = rsub.add_parser("sign", help="as an admin, sign the pending registry version")
     _signer_args(r)
-    r.set_defaults(func=cmd_registry_sign)
+    r.set_defaults(func=cmd_registry_sign, writes=True)
     r = rsub.add_parser("root", help="print the trust root: sha256 of registry v1")
     r.add_argument("--pin", action="store_true", help="remember it for this clone")
     r.add_argument(
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="commit it as keys/trust-root (checked against the root given out of band; "
         "never trusted by itself)",
     )
-    r.set_defaults(func=cmd_registry_root)
+    r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
     r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_registry_show)
