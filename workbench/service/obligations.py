@@ -243,14 +243,18 @@ class ObligationsService:
                     head = rs.head if rs.ok else None
                     # A broken registry is not "no registry": acts are refused, not unsigned.
                     self._signing_cache["registry_problems"] = list(rs.problems)
-            except (WorkbenchError, ImportError, ValueError):
+            except (WorkbenchError, ImportError):
                 head = None
+            except ValueError as exc:  # e.g. a malformed trust root: refuse, never go unsigned
+                head = None
+                self._signing_cache["registry_problems"] = [str(exc)]
             self._signing_cache["registry"] = head
         return self._signing_cache["registry"]
 
     def signatures_required(self) -> bool:
-        """Signed acts are required once the repository has a verified key registry."""
-        return self._registry() is not None
+        """Signed acts are required once the repository has a verified key registry, and
+        while it has one that does not verify (an unsigned act must not count then either)."""
+        return self._registry() is not None or bool(self._signing_cache.get("registry_problems"))
 
     def _signature_status(self, files: Mapping[str, bytes], path: str, person: str) -> SigStatus:
         statement = files.get(statement_path_for(path))

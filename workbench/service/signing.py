@@ -312,11 +312,16 @@ class SigningService:
         )
         return rs
 
-    def trust(self, rev: str = HEAD, rs: reg.RegistryState | None = None) -> trustmod.TrustRoot:
+    def trust(
+        self,
+        rev: str = HEAD,
+        rs: reg.RegistryState | None = None,
+        files: dict[str, bytes] | None = None,
+    ) -> trustmod.TrustRoot:
         """How far the registry at ``rev`` can be trusted: pinned or not, and its problems."""
-        rs = self.registry_state(rev) if rs is None else rs
+        files = self._files(rev) if files is None else files
+        rs = self.registry_state(rev, files) if rs is None else rs
         pinned, source = self.pinned_source()
-        files = self._files(rev)
         return trustmod.TrustRoot(
             root_sha256=rs.root_sha256,
             pinned=pinned,
@@ -415,7 +420,7 @@ class SigningService:
             elif history.get(cid):
                 verdict.notes += history[cid]
             out.append(verdict)
-        return VerdictSet(rev, rs, self.trust(rev, rs), out)
+        return VerdictSet(rev, rs, self.trust(rev, rs, files), out)
 
     def verdict(self, contract_id: str, rev: str = HEAD) -> ContractVerdict:
         return self.verdicts(rev, contract_id)[0]
