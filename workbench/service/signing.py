@@ -398,7 +398,7 @@ class SigningService:
             if contract_id not in ids:
                 raise UnknownContract(f"no contract {contract_id!r} at {rev}")
             ids = {contract_id}
-        history = self.history_problems(rev)
+        history = self.history_problems(rev, files)
         out = []
         for cid in sorted(ids):
             doc = state.contracts.get(cid)
@@ -492,13 +492,19 @@ class SigningService:
                         statements.setdefault(path, {}).setdefault(str(item.id), str(commit.id))
         return HistoryScan(memory, statements)
 
-    def history_problems(self, rev: str = HEAD) -> dict[str, list[str]]:
-        """Statements are written once: a rewritten one is a fork, a deleted one a rollback."""
+    def history_problems(
+        self, rev: str = HEAD, files: dict[str, bytes] | None = None
+    ) -> dict[str, list[str]]:
+        """Statements are written once: a rewritten one is a fork, a deleted one a rollback.
+
+        ``files``: the state files of ``rev`` when the caller has them (saves reading every
+        attestation again)."""
         scan = self.history_scan(rev)
         if scan is None:
             return {}
-        if rev == WORKTREE:
-            current = {p for p in self._files(rev) if p.startswith("attestations/")}
+        if files is not None or rev == WORKTREE:
+            files = self._files(rev) if files is None else files
+            current = {p for p in files if p.startswith("attestations/")}
         else:
             current = set(
                 self.wb.git.read_files(
