@@ -469,3 +469,19 @@ def test_a_malformed_trust_root_is_an_input_error(
     monkeypatch.setenv("WORKBENCH_TRUST_ROOT", "the root we trust")
     result = run(demo_repo, "gate")
     assert result.returncode == 2 and "$WORKBENCH_TRUST_ROOT" in result.stderr
+
+
+def test_a_malformed_registry_statement_in_history_is_no_crash(demo_repo: Path) -> None:
+    """A statement whose admin key is no key, committed once and removed: the history walk
+    reads it again on every run, and must report it, not fail on it."""
+    from workbench.signing.canonical import canonical_json
+
+    obj = json.loads((demo_repo / reg.statement_path(1)).read_bytes())
+    obj["predicate"]["admins"][0]["key"] = "ssh-ed25519 AAAA"
+    (demo_repo / reg.statement_path(1)).write_bytes(canonical_json(obj))
+    git(demo_repo, "commit", "-qam", "Registry v1: typo")
+    broken = run(demo_repo, "verify", "--json")
+    assert broken.returncode == 1 and json.loads(broken.stdout)["registry"]["problems"]
+    git(demo_repo, "revert", "--no-edit", "HEAD")
+    code, data = verify(demo_repo)
+    assert data["registry"]["problems"] == [] and states(data)[APPROVED] == "approved"

@@ -743,8 +743,12 @@ def walk_chain(
                 return walk
         old_admins = accepted or statement  # v1 is signed by its own admins
         mine = sigs.get(version, {})
-        old = _count(statement, mine, old_admins, ns.registry, memo)
-        new = _count(statement, mine, statement, ns.registry, memo)
+        try:
+            old = _count(statement, mine, old_admins, ns.registry, memo)
+            new = _count(statement, mine, statement, ns.registry, memo)
+        except SigningError as exc:  # e.g. an admin key in the statement that is not a key
+            walk.problems.append(f"registry v{version}: {exc}")
+            break
         bad = sorted(set(old.bad + new.bad))
         if bad:
             walk.problems += [f"registry v{version}: {b}" for b in bad]
