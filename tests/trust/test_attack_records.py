@@ -248,6 +248,31 @@ def test_exemption_expiry_beyond_policy_max_refused(demo_repo: Path) -> None:
     assert threshold(demo_repo).state == "open"
 
 
+def test_approved_exemption_lapses_at_its_expiry(demo_repo: Path) -> None:
+    """An approved exemption is time-boxed: past its expiry the violation is open again and
+    the gate fails on it, with no further act by anyone."""
+    vid = threshold(demo_repo).id
+    close = ("violations", "close", vid, "--exempt", "--reason", "pilot")
+    code, _out, err = cli(
+        demo_repo,
+        "--as",
+        "omar.haddad",
+        *close,
+        "--approver",
+        "grace.whitfield",
+        "--expires",
+        in_days(30),
+    )
+    assert code == 0, err
+    code, _out, err = cli(demo_repo, "--as", "grace.whitfield", "violations", "approve", vid)
+    assert code == 0, err
+    today = datetime.now(UTC).replace(microsecond=0)
+    assert threshold(demo_repo, at=today + timedelta(days=29)).state == "exempt"
+    later = today + timedelta(days=32)
+    assert threshold(demo_repo, at=later).state == "open"
+    assert gate_checks(demo_repo, at=later)[(CREDIT2, "violation_open")].startswith("fail")
+
+
 # --------------------------------------------------------------------------- closures
 
 
