@@ -326,7 +326,9 @@ def test_status_and_gate_see_attestation_rollback(demo_repo: Path) -> None:
 # --- item 9: the trust root in a fresh clone ---------------------------------------------------
 
 
-def test_gate_unpinned_root_is_loud(demo_repo: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_gate_unpinned_root_is_loud(
+    demo_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = root_of(demo_repo)
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(demo_repo), str(clone)], check=True)
