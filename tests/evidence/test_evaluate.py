@@ -116,7 +116,9 @@ def svc(root: Path, now: datetime = NOW, actor: str = LEAD) -> EvidenceService:
 
 
 def lags_file(path: Path, lag_hours: float, captured: datetime = NOW) -> Path:
-    upd = captured - timedelta(hours=lag_hours + 1)
+    # The update happened a quarter hour before it became accessible + lag: its heartbeat
+    # (the newest update's age at the capture) stays within the shortest SLA used (1 h).
+    upd = captured - timedelta(hours=lag_hours + 0.25)
     path.write_text(
         f"source,updated_at,available_at\napp,{ts(upd)},{ts(upd + timedelta(hours=lag_hours))}\n",
         encoding="utf-8",

@@ -3,8 +3,10 @@ stopped must not pass its freshness SLA. Real git repos, real DuckDB over real C
 
 from __future__ import annotations
 
-import json
+import contextlib
+import io
 import shutil
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -65,6 +67,17 @@ def lags_csv(path: Path, captured: datetime, newest_age_h: float, lag_h: float =
         rows.append(f"feed,{ts(upd)},{ts(upd + timedelta(hours=lag_h))}")
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def cli(root: Path, now: datetime, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in-process (same argv, exit code and output as a real run)."""
+    from workbench.cli.main import main
+
+    argv = ["--now", now.strftime("%Y-%m-%dT%H:%M:%SZ"), "--repo", str(root), "--as", LEAD, *args]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def svc(root: Path, now: datetime) -> EvidenceService:
@@ -130,14 +143,17 @@ def test_stale_evidence_fails_gate(evaluated: Path) -> None:
     # The same rule speaks in `violations`, the seam-map mark and `status`.
     s = svc(evaluated, later)
     stale = s.terms_at_now()
-    assert [(t.term, t.current) for t in stale] == [("feed-freshness", False)]
+    assert [(t.term, t.current) for t in stale if t.contract == "feed-to-model"] == [
+        ("feed-freshness", False)
+    ]
     wb = Workbench(evaluated, now=later, actor=LEAD)
     views = {v.id: v for v in wb.seam_map()}
     assert views["feed-to-model"].marks["violations"] == "1 not current"
-    from tests.governance.test_cli_demo import run
-
-    out = run(evaluated, "violations", "--open")
-    assert out.returncode == 1 and "no evidence within 2d" in out.stdout, out.stdout + out.stderr
+    out = cli(evaluated, later, "violations", "--open")
+    assert out.returncode == 1 and "NOT CURRENT  feed-to-model / feed-freshness" in out.stdout
+    assert "no evidence within 2d" in out.stdout, out.stdout + out.stderr
+    status = cli(evaluated, later, "status")
+    assert "violations:1 not current" in status.stdout, status.stdout
 
 
 def test_stale_evidence_evaluated_again_is_no_data_and_still_fails(evaluated: Path) -> None:
@@ -225,7 +241,7 @@ def test_stopped_feed_fails_freshness_heartbeat(evaluated: Path, tmp_path: Path)
     run = s.evaluate().run
     finding = next(f for f in run["findings"] if f["term"] == "feed-freshness")
     assert finding["status"] == "fail", finding
-    assert "heartbeat" in finding["reason"] and "newest accessible update" in finding["reason"]
+    assert "heartbeat" in finding["reason"] and "newest update is 3d 0h old" in finding["reason"]
     assert "3d 0h" in finding["reason"]
     detail = finding["details"][0]
     assert detail["heartbeat_s"] == 72 * 3600 and detail["max_lag_s"] == 3600
@@ -266,4 +282,55 @@ def test_demo_gate_fails_only_for_the_readme_reasons(demo_repo: Path) -> None:
     }
     messages = {(c.contract, c.rule): c.message for c in result.checks}
     assert "not current" not in " ".join(messages.values())
-    assert "approval-threshold fail" in messages[("credit-model-to-loan-decisioning", "violation_open")]
+    assert (
+        "approval-threshold fail"
+        in messages[("credit-model-to-loan-decisioning", "violation_open")]
+    )
+
+
+def test_stopped_feed_heartbeat_batched_equals_per_term(tmp_path: Path) -> None:
+    """The batched freshness query (one per kind over many Parquet files) computes the same
+    heartbeat as the term's own SQL, on a stopped feed and on a live one."""
+    from tests.evidence.conftest import copy_to
+    from workbench.evidence import batch
+    from workbench.evidence.checks import judge_rows, run_check
+    from workbench.evidence.sandbox import Sandbox, SnapshotFile
+    from workbench.model.terms import FreshnessTerm
+
+    clock = NOW
+    files = {}
+    for name, newest_h in (("stopped", 72), ("live", 2)):
+        files[name] = copy_to(
+            tmp_path / f"{name}.parquet",
+            "SELECT 'feed' AS source,"
+            f" TIMESTAMPTZ '{clock:%Y-%m-%d %H:%M:%S}+00' - to_hours({newest_h} + r * 6)"
+            " AS updated_at,"
+            f" TIMESTAMPTZ '{clock:%Y-%m-%d %H:%M:%S}+00' - to_hours({newest_h} + r * 6 - 1)"
+            " AS available_at FROM range(4) t(r)",
+        ).resolve()
+    term = FreshnessTerm.model_validate(
+        {"id": "f", "owner": "data.lead", "kind": "freshness", "fail_after": "PT24H"}
+    )
+    items = [
+        batch.BatchItem(i, term, {"freshness_lags": path}, clock)
+        for i, path in enumerate(files.values())
+    ]
+    readable = [SnapshotFile(p, "parquet") for p in files.values()]
+    with Sandbox({}, readable=readable, timeout_s=10) as sb:
+        rows = batch.run_batches(sb, items)
+    assert set(rows) == {0, 1}
+    for item in items:
+        with Sandbox(
+            {"freshness_lags": SnapshotFile(item.files["freshness_lags"], "parquet")}, timeout_s=10
+        ) as sb:
+            own = run_check(sb, term, clock)
+        batched = judge_rows(term, rows[item.key], clock)
+        assert (batched.status, batched.observed, batched.reason, batched.details) == (
+            own.status,
+            own.observed,
+            own.reason,
+            own.details,
+        )
+    stopped = judge_rows(term, rows[0], clock)
+    assert stopped.status == "fail" and "heartbeat" in stopped.reason
+    assert judge_rows(term, rows[1], clock).status == "pass"

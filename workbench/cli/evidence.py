@@ -234,8 +234,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_violations(args: argparse.Namespace) -> int:
     svc = _service(args)
     history = svc.violations(since=args.since, contract=args.contract, open_only=args.open)
+    # Terms whose latest finding is not current at now fail the gate like an open violation
+    # (`governance.currency`); they are listed after the violations.
+    stale = [t for t, _v in svc.not_current(args.contract)]
     if args.json:
-        emit_json([v.to_json() for v in history])
+        emit_json(
+            [v.to_json() for v in history]
+            + [{**t.to_json(), "id": None, "state": "not-current", "why": t.state} for t in stale]
+        )
     else:
         rows = []
         for v in history:
@@ -255,9 +261,11 @@ def cmd_violations(args: argparse.Namespace) -> int:
             )
         headers = ["ID", "STATE", "CONTRACT / TERM", "STATUS", "OPENED", "RUNS", "OBSERVED"]
         print(table(rows, [*headers, "OWNER", "PAGED"]))
-        if not history:
+        for t in stale:
+            print(f"NOT CURRENT  {t.contract} / {t.term}: {t.reason}")
+        if not history and not stale:
             print("no violations", file=sys.stderr)
-    return 1 if any(v.is_open for v in history) else 0
+    return 1 if any(v.is_open for v in history) or stale else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -68,6 +68,7 @@ from workbench.evidence.manifest import (
     snapshot_relpath,
     verify_snapshot,
 )
+from workbench.governance.currency import TermAt
 from workbench.model.contract import Contract
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, SqlTerm, TermBase
 from workbench.service.errors import WorkbenchError
@@ -79,7 +80,7 @@ if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
 # Bumped when a check's semantics change: part of every run id.
-ENGINE = "evidence-checks/2"
+ENGINE = "evidence-checks/3"
 QUERY_TIMEOUT_S = 60.0
 MEMORY_LIMIT = "512MB"
 THREADS = 2
@@ -814,6 +815,81 @@ class EvidenceService:
         data = term_series(self.runs())
         return {k: v for k, v in data.items() if contract in (None, k[0])}
 
+    def terms_at_now(self, contract: str | None = None, rev: str = "WORKTREE") -> list[TermAt]:
+        """Every term of the contracts at `rev`, judged at now: is its latest finding its
+        current finding (`workbench.governance.currency`)? The page test is not listed: the
+        gate's `page_test` rule computes it at now from the contract."""
+        from workbench.governance.currency import EvidenceAt, latest_findings, term_at
+        from workbench.model.duration import Duration
+
+        state = self.wb.state(rev)
+        now = self.wb.now
+        defaults = state.settings.defaults if state.settings else None
+        max_age = defaults.evidence_max_age if defaults else Duration.parse("P2D")
+        latest = latest_findings(self.runs())
+        try:
+            manifest: Manifest | None = self.manifest(rev)
+        except EvidenceError as exc:
+            manifest, broken = None, str(exc).splitlines()[0]
+        out: list[TermAt] = []
+        for cid in sorted(state.contracts):
+            if contract not in (None, cid):
+                continue
+            doc = state.contracts[cid]
+            sha = hashlib.sha256(doc.raw).hexdigest()
+            if manifest is None:
+                out += [
+                    TermAt(cid, t.id, "evidence-missing", f"evidence cannot be selected: {broken}")
+                    for t in doc.contract.terms
+                ]
+                continue
+            for plan in self._plan(doc.contract, manifest, max_age):
+                term = plan.term
+                try:
+                    views = [n.view for n in needs(term)]
+                except TypeError:
+                    views = []
+                selected: dict[str, EvidenceAt | None] = dict.fromkeys(views)
+                for view, snap in plan.views.items():
+                    selected[view] = EvidenceAt(
+                        view,
+                        snap.id,
+                        snap.sha256,
+                        snap.kind,
+                        snap.captured_at,
+                        plan.roles.get(view, "live"),
+                    )
+                found, run_id, run_time = latest.get((cid, term.id), (None, None, None))
+                out.append(
+                    term_at(
+                        cid,
+                        term.id,
+                        finding=found,
+                        run=run_id,
+                        run_time=run_time,
+                        contract_sha256=sha,
+                        selected=selected,
+                        max_age=term.evidence_max_age or max_age,
+                        now=now,
+                    )
+                )
+        return out
+
+    def not_current(self, contract: str | None = None) -> list[tuple[TermAt, Violation | None]]:
+        """Terms that fail at now because their latest finding is not current, each with
+        its latest violation (`currency.fails_at_now` decides)."""
+        from workbench.governance.currency import fails_at_now
+
+        latest_violation: dict[tuple[str, str], Violation] = {}
+        for v in self.violations(contract=contract):
+            latest_violation[(v.contract, v.term)] = v
+        out = []
+        for t in self.terms_at_now(contract):
+            v = latest_violation.get((t.contract, t.term))
+            if fails_at_now(t, v.state if v else None):
+                out.append((t, v))
+        return out
+
     def finding(self, run_id: str, contract: str, term: str) -> dict[str, Any]:
         run = self.run(run_id)
         for f in run["findings"]:
@@ -1062,19 +1138,32 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
     try:
         history = service.violations()
         runs = service.runs()
+        stale = service.not_current()
     except EvidenceError:
-        history, runs = [], []
+        history, runs, stale = [], [], []
     evaluated = {f["contract"] for r in runs for f in r["findings"]}
+    open_by: dict[str, int] = {}
+    for v in history:
+        if v.is_open:
+            open_by[v.contract] = open_by.get(v.contract, 0) + 1
+    # Terms failing at now without an open violation of their own (one count per term).
+    stale_by: dict[str, int] = {}
+    for t, v in stale:
+        if v is None or not v.is_open:
+            stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
     state = wb.state()
     today = wb.now.date()
     for view in views:
         if not view.governed:
             continue
-        open_ = sum(1 for v in history if v.contract == view.id and v.is_open)
-        if open_:
-            view.marks["violations"] = f"{open_} open"
-        else:
-            view.marks["violations"] = "ok" if view.id in evaluated else "not evaluated"
+        parts = []
+        if open_by.get(view.id):
+            parts.append(f"{open_by[view.id]} open")
+        if view.id not in evaluated:
+            parts.append("not evaluated")
+        elif stale_by.get(view.id):
+            parts.append(f"{stale_by[view.id]} not current")
+        view.marks["violations"] = ", ".join(parts) or "ok"
         doc = state.contracts.get(view.id)
         if doc is not None and _page_test(state, doc.contract, today).status == "fail":
             view.marks["page"] = "fails"
