@@ -479,7 +479,7 @@ def test_custom_sql_both_directions(
     [
         ("SELECT count(*) AS n FROM custom", "error"),
         ("SELECT x AS value FROM custom", "error"),
-        ("SELECT NULL AS value", "no-data"),
+        ("SELECT NULL AS value", "error"),  # NULL measures nothing: never a pass (issue 13)
         ("SELECT 'abc' AS value", "error"),
     ],
 )

@@ -779,12 +779,21 @@ def judge_sql(term: SqlTerm, result: QueryResult) -> CheckResult:
             "error", limit=limit, reason=f"the query must return one row (got {len(result.rows)})"
         )
     raw = result.rows[0][cols.index("value")]
+    details = [{c: plain(v) for c, v in zip(result.columns, result.rows[0], strict=True)}]
     if raw is None:
-        return CheckResult("no-data", limit=limit, reason="the query returned a NULL value")
+        # NULL is no measurement, and never a pass: the query must say what it measured.
+        return CheckResult(
+            "error",
+            limit=limit,
+            reason="the query returned NULL; a check must return a finite number",
+            details=details,
+        )
     try:
         value = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return CheckResult("error", limit=limit, reason=f"value {raw!r} is not a number")
+    if not math.isfinite(value):
+        return CheckResult("error", limit=limit, reason=non_finite_reason(value), details=details)
     if term.direction == "at_most":
         bad: Callable[[float], bool] = lambda lim: value > lim  # noqa: E731
     else:
@@ -798,8 +807,27 @@ def judge_sql(term: SqlTerm, result: QueryResult) -> CheckResult:
         observed_text=f"{round_sig(value):g}",
         limit=limit,
         reason=f"value {round_sig(value):g}",
-        details=[{c: plain(v) for c, v in zip(result.columns, result.rows[0], strict=True)}],
+        details=details,
     )
+
+
+def non_finite_reason(value: float) -> str:
+    what = "NaN" if math.isnan(value) else "an infinite value"
+    return f"the check returned {what}; a check must return a finite number"
+
+
+def finite_or_error(result: CheckResult) -> CheckResult:
+    """A check whose observed value is NaN or ±inf is `error`, never a pass or a fail:
+    comparisons with NaN are always false, so it would silently pass every limit."""
+    if result.observed is not None and not math.isfinite(result.observed):
+        return CheckResult(
+            "error",
+            limit=result.limit,
+            reason=non_finite_reason(result.observed),
+            sql=result.sql,
+            details=result.details,
+        )
+    return result
 
 
 # --------------------------------------------------------------------------- running
@@ -846,7 +874,24 @@ def generated_sql(term: TermBase, clock: datetime, columns: set[str] | None = No
 def judge_rows(
     term: TermBase, rows: list[dict[str, Any]], clock: datetime, adopted: date | None = None
 ) -> CheckResult:
-    """Judge the rows a generated term's check SQL returned."""
+    """Judge the rows a generated term's check SQL returned.
+
+    Untrusted evidence can put NULL, NaN or ±inf where a number is expected: such a result
+    is `error` with a reason, never a traceback and never a pass."""
+    try:
+        return finite_or_error(_judge_rows(term, rows, clock, adopted))
+    except (TypeError, ValueError, ArithmeticError, KeyError) as exc:
+        return CheckResult(
+            "error",
+            limit=limit_for(term),
+            reason=f"the evidence gave a result that cannot be judged ({type(exc).__name__}: "
+            f"{exc}); look for NULL or non-numeric values in the columns this check reads",
+        )
+
+
+def _judge_rows(
+    term: TermBase, rows: list[dict[str, Any]], clock: datetime, adopted: date | None
+) -> CheckResult:
     if isinstance(term, FreshnessTerm):
         return judge_freshness(term, rows)
     if isinstance(term, RepresentationTerm):
@@ -882,7 +927,7 @@ def run_check(
     tables = tables or {}
     if isinstance(term, SqlTerm):
         sql = term.query.strip()
-        result = judge_sql(term, sb.query(sql, max_rows=2))
+        result = finite_or_error(judge_sql(term, sb.query(sql, max_rows=2)))
     else:
         columns = None
         if isinstance(term, RepresentationTerm):
