@@ -228,7 +228,11 @@ def test_add_usage_errors(repo: Path, tmp_path: Path) -> None:
         s.add(f, "freshness_lags")
 
 
-def test_external_snapshot_is_pinned_by_absolute_path_and_hash(repo: Path, tmp_path: Path) -> None:
+def test_external_snapshot_is_pinned_by_absolute_path_and_hash(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # External files live under an evidence root this machine names (docs: Evidence roots).
+    monkeypatch.setenv("WORKBENCH_EVIDENCE_ROOTS", str(tmp_path))
     big = lags_file(tmp_path / "big.csv", 30)
     snap = svc(repo).add(
         big, "freshness_lags", contract="data-to-model", term="freshness", external=True

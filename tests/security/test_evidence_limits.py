@@ -205,7 +205,9 @@ def test_non_finite_custom_sql_result_is_error(
 
 
 def test_nan_result_is_error(repo: Path) -> None:
-    with_terms(repo, sql_term("custom", "SELECT sqrt(-1.0 * count(*)) AS value FROM freshness_lags"))
+    with_terms(
+        repo, sql_term("custom", "SELECT sqrt(-1.0 * count(*)) AS value FROM freshness_lags")
+    )
     got = findings(repo)["custom"]
     assert got["status"] == "error" and "NaN" in str(got["reason"]), got
 

@@ -36,6 +36,7 @@ from workbench.evidence.errors import (
     QueryFailed,
     SandboxError,
     SqlRefused,
+    UnsafePath,
 )
 from workbench.evidence.findings import (
     CLOSURES_PATH,
@@ -60,6 +61,7 @@ from workbench.evidence.manifest import (
     Manifest,
     Snapshot,
     SnapshotIntegrity,
+    manifest_position,
     parse_manifest,
     render_manifest,
     resolve_snapshot_path,
@@ -175,9 +177,42 @@ def view_name(snapshot_id_: str) -> str:
 # --------------------------------------------------------------------------- service
 
 
+ROOTS_ENV = "WORKBENCH_EVIDENCE_ROOTS"
+
+
+def evidence_roots(root: Path) -> tuple[Path, ...]:
+    """Where evidence files may live: the repository's `evidence/`, plus the directories
+    this machine names in `$WORKBENCH_EVIDENCE_ROOTS` (separated by ':') and in
+    ``[evidence] roots`` of the user's config.toml. Never from a commit: a root listed in
+    the repository could be widened (to ``/``) by the same commit that plants the path."""
+    import os
+
+    from workbench.evidence.manifest import default_roots
+    from workbench.service.identity import config_home, user_config
+
+    extra: list[tuple[str, str]] = []
+    for part in os.environ.get(ROOTS_ENV, "").split(os.pathsep):
+        if part.strip():
+            extra.append((ROOTS_ENV, part.strip()))
+    section = user_config().get("evidence")
+    configured = section.get("roots", []) if isinstance(section, dict) else []
+    where = str(config_home() / "config.toml")
+    if not isinstance(configured, list) or not all(isinstance(r, str) for r in configured):
+        raise WorkbenchError(f"{where}: [evidence] roots must be a list of directory paths")
+    extra += [(f"{where} [evidence] roots", r) for r in configured]
+    roots = list(default_roots(root))
+    for source, text in extra:
+        path = Path(text).expanduser()
+        if not path.is_absolute():
+            raise WorkbenchError(f"{source}: evidence root {text!r} must be an absolute directory")
+        roots.append(path)
+    return tuple(dict.fromkeys(roots))
+
+
 class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
+        self.roots = evidence_roots(wb.root)
         self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
         self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
@@ -209,7 +244,7 @@ class EvidenceService:
         return snap
 
     def snapshot_path(self, snap: Snapshot) -> Path:
-        return resolve_snapshot_path(snap.path, self.wb.root)
+        return resolve_snapshot_path(snap.path, self.wb.root, self.roots)
 
     def _verify_many(self, snaps: list[Snapshot]) -> dict[str, SnapshotIntegrity]:
         unique = {s.id: s for s in snaps}
@@ -217,7 +252,9 @@ class EvidenceService:
             return {}
         workers = min(4, len(unique))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(lambda s: (s.id, verify_snapshot(s, self.wb.root)), unique.values())
+            results = pool.map(
+                lambda s: (s.id, verify_snapshot(s, self.wb.root, self.roots)), unique.values()
+            )
             return dict(results)
 
     def add(
@@ -284,6 +321,14 @@ class EvidenceService:
         changes: dict[str, bytes | None] = {}
         if external:
             path = str(file.resolve())
+            try:
+                resolve_snapshot_path(path, wb.root, self.roots)
+            except UnsafePath as exc:
+                raise WorkbenchError(
+                    f"{exc}. Name its directory as an evidence root on this machine: "
+                    f"`roots = [...]` under [evidence] in your config.toml, or "
+                    f"${ROOTS_ENV} (docs/evidence.md, 'Evidence roots')"
+                ) from None
         else:
             path = snapshot_relpath(sid, fmt)
             data = file.read_bytes()
@@ -468,7 +513,7 @@ class EvidenceService:
                 if bad:
                     p.status = "error"
                     p.reason = "; ".join(
-                        f"snapshot {s.id} not used: {integrity[s.id].reason}" for _v, s in bad
+                        _refusal(manifest_blob, s, integrity[s.id]) for _v, s in bad
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
@@ -1039,7 +1084,7 @@ class EvidenceService:
                 raise WorkbenchError(f"snapshot {ref['id']} is no longer registered")
             if snap.sha256 != ref["sha256"]:
                 raise WorkbenchError(f"snapshot {ref['id']} changed in the manifest")
-            check = verify_snapshot(snap, self.wb.root)
+            check = verify_snapshot(snap, self.wb.root, self.roots)
             if not check.ok:
                 raise WorkbenchError(f"snapshot {snap.id} not used: {check.reason}")
             file = snapshot_file(check.path or self.snapshot_path(snap), snap.kind, snap.format)
@@ -1049,6 +1094,16 @@ class EvidenceService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:
+    """Why a snapshot is not used; a path refused by the manifest entry itself (outside the
+    roots, unsafe) names the entry's file:line:column."""
+    reason = f"snapshot {snap.id} not used: {integrity.reason}"
+    if integrity.status not in ("outside_roots", "unsafe_path"):
+        return reason
+    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
+    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
 
 
 def _term_sql(term: TermBase) -> str:
