@@ -141,6 +141,7 @@ def test_repeat_bomb_memory_cap_holds(repo: Path) -> None:
     assert "memory cap of 1 GiB" in got["a-bomb"]["reason"], got["a-bomb"]["reason"]
     assert got["b-after"]["status"] == "pass", got["b-after"]
     margin = 200 * 1024 * 1024  # the CLI process itself (Python, pygit2, pydantic)
+    print(f"repeat bomb: peak RSS {peak / 2**20:.0f} MiB under a {cap_mib} MiB cap")
     assert peak < cap_mib * 1024 * 1024 + margin, f"peak RSS {peak / 2**20:.0f} MiB"
 
 
@@ -157,6 +158,7 @@ def test_result_bomb_many_rows_memory_cap_holds(repo: Path) -> None:
     got = {f["term"]: f for f in json.loads(out)["findings"] if f["contract"] == "hostile"}
     assert got["a-rows"]["status"] == "error"
     assert got["b-after"]["status"] == "pass"
+    print(f"result bomb: peak RSS {peak / 2**20:.0f} MiB under a 1024 MiB cap")
     assert peak < (1024 + 200) * 1024 * 1024, f"peak RSS {peak / 2**20:.0f} MiB"
 
 

@@ -21,21 +21,14 @@ from workbench.evidence.checks import (
     VIOLATING,
     CheckResult,
     ViewNeed,
-    bind_views,
-    generated_sql,
     human_seconds,
     iso,
-    judge_rows,
     limit_for,
     needs,
-    run_check,
 )
 from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
-    QueryFailed,
-    SandboxError,
-    SqlRefused,
     UnsafePath,
 )
 from workbench.evidence.findings import (
@@ -70,20 +63,22 @@ from workbench.evidence.manifest import (
     snapshot_relpath,
     verify_snapshot,
 )
+from workbench.evidence.runner import Limits, view_name
 from workbench.governance.currency import TermAt
 from workbench.model.contract import Contract
-from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, SqlTerm, TermBase
+from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.evidence.sandbox import Sandbox
+    from workbench.evidence.worker import WorkerStats
     from workbench.governance.seams import SeamView
     from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
 
 # Bumped when a check's semantics change: part of every run id.
 ENGINE = "evidence-checks/3"
-QUERY_TIMEOUT_S = 60.0
+# The console and re-runs of a finding's SQL (interactive, in this process).
 MEMORY_LIMIT = "512MB"
 THREADS = 2
 
@@ -170,8 +165,17 @@ class _TermPlan:
     clock: datetime | None = None
 
 
-def view_name(snapshot_id_: str) -> str:
-    return snapshot_id_.replace("-", "_")
+def evidence_limits(state: GovernanceState) -> Limits:
+    """The run's limits from ``[evidence]`` in workbench.toml (defaults without one)."""
+    from workbench.model.settings import EvidenceLimits, memory_bytes
+
+    cfg = state.settings.evidence if state.settings else EvidenceLimits()
+    return Limits(
+        memory_cap=memory_bytes(cfg.memory_cap),
+        query_timeout_s=cfg.query_timeout.total_seconds(),
+        run_budget_s=cfg.run_budget.total_seconds(),
+        threads=THREADS,
+    )
 
 
 # --------------------------------------------------------------------------- service
@@ -213,6 +217,7 @@ class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self.roots = evidence_roots(wb.root)
+        self.last_stats: WorkerStats | None = None  # the last evaluate's worker figures
         self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
         self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
@@ -517,7 +522,7 @@ class EvidenceService:
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
-        results = self._run_all(flat)
+        results = self._run_all(flat, evidence_limits(state))
         findings: list[dict[str, Any]] = []
         for plan, result in zip(flat, results, strict=True):
             cid = plan.contract.id
@@ -573,130 +578,41 @@ class EvidenceService:
         commit = wb.commit({path: data}, message)
         return EvaluateResult(run, path, written=True, commit=commit)
 
-    def _run_all(self, plans: list[_TermPlan]) -> list[CheckResult]:
-        """Run every check. Generated checks share one sandbox holding every selected
-        snapshot as ``ev_<id>`` (their SQL binds its logical views to those); custom SQL
-        gets a sandbox with only its declared views. If the shared sandbox cannot be set
-        up (an unreadable file), each contract falls back to sandboxes of its own, so one
-        bad file only errors the terms that read it."""
-        from workbench.evidence.kinds import snapshot_file
-        from workbench.evidence.sandbox import Sandbox
+    def _run_all(self, plans: list[_TermPlan], limits: Limits) -> list[CheckResult]:
+        """Run every check that the plan did not decide, in the evaluation worker (a child
+        process under the memory cap and the run budget: `workbench.evidence.worker`)."""
+        from workbench.evidence.runner import CheckJob, ViewFile
+        from workbench.evidence.worker import run_isolated
 
         results: list[CheckResult | None] = [None] * len(plans)
-        shared: list[int] = []
-        own: list[int] = []
+        jobs: list[CheckJob] = []
         for i, plan in enumerate(plans):
             if plan.status:
                 results[i] = CheckResult(
                     plan.status, limit=limit_for(plan.term), reason=plan.reason
                 )
-            elif isinstance(plan.term, SqlTerm):
-                own.append(i)
-            else:
-                shared.append(i)
-        if shared:
-            batched = self._run_batched([(i, plans[i]) for i in shared])
-            for i, result in batched.items():
-                results[i] = result
-            shared = [i for i in shared if i not in batched]
-        if shared:
-            files = {}
-            for i in shared:
-                for s in plans[i].views.values():
-                    files[view_name(s.id)] = snapshot_file(self.snapshot_path(s), s.kind, s.format)
+                continue
+            assert plan.clock is not None
             try:
-                sb = Sandbox(
-                    files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
-                )
-            except EvidenceError:
-                own = shared + own
-            else:
-                with sb:
-                    for i in shared:
-                        tables = {v: view_name(s.id) for v, s in plans[i].views.items()}
-                        results[i] = self._check(sb, plans[i], tables)
-        for i in own:
-            plan = plans[i]
-            files = {
-                v: snapshot_file(self.snapshot_path(s), s.kind, s.format)
-                for v, s in plan.views.items()
-            }
-            try:
-                sb = Sandbox(
-                    files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
-                )
-            except EvidenceError as exc:
+                views = {
+                    v: ViewFile(
+                        s.id, str(self.snapshot_path(s).resolve(strict=True)), s.kind, s.format
+                    )
+                    for v, s in plan.views.items()
+                }
+            except (OSError, RuntimeError, EvidenceError) as exc:
                 results[i] = CheckResult(
                     "error", limit=limit_for(plan.term), reason=f"evidence cannot be read: {exc}"
                 )
                 continue
-            with sb:
-                results[i] = self._check(sb, plan, {})
-        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
-
-    def _run_batched(self, plans: list[tuple[int, _TermPlan]]) -> dict[int, CheckResult]:
-        """Checks of Parquet evidence that `workbench.evidence.batch` can run as one query
-        per kind and parameters (instead of one per term), judged exactly as the term's own
-        SQL would be. Returns what it ran; everything else (and everything, if the batch
-        sandbox cannot be set up or a batch query fails) is left to the per-term path."""
-        from workbench.evidence import batch
-        from workbench.evidence.sandbox import Sandbox, SnapshotFile
-
-        items: list[batch.BatchItem] = []
-        for i, plan in plans:
-            if not isinstance(plan.term, batch.BATCH_TERMS) or plan.clock is None:
-                continue
-            if any(s.format != "parquet" for s in plan.views.values()):
-                continue
-            try:
-                paths = {
-                    v: self.snapshot_path(s).resolve(strict=True) for v, s in plan.views.items()
-                }
-            except (OSError, RuntimeError, ValueError, EvidenceError):
-                continue
-            items.append(batch.BatchItem(i, plan.term, paths, plan.clock))
-        if len(items) < 2:
-            return {}
-        readable = {str(p): SnapshotFile(p, "parquet") for it in items for p in it.files.values()}
-        try:
-            sb = Sandbox(
-                {},
-                readable=list(readable.values()),
-                memory_limit=MEMORY_LIMIT,
-                threads=THREADS,
-                timeout_s=QUERY_TIMEOUT_S,
+            adopted = (
+                plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
             )
-        except EvidenceError:
-            return {}
-        with sb:
-            rows = batch.run_batches(sb, items)
-        out: dict[int, CheckResult] = {}
-        by_key = dict(plans)
-        for item in items:
-            if item.key not in rows:
-                continue
-            plan = by_key[item.key]
-            result = judge_rows(plan.term, rows[item.key], item.clock)
-            tables = {v: view_name(s.id) for v, s in plan.views.items()}
-            result.sql = bind_views(generated_sql(plan.term, item.clock), tables)
-            result.limit = result.limit or limit_for(plan.term)
-            out[item.key] = result
-        return out
-
-    def _check(self, sb: Sandbox, plan: _TermPlan, tables: dict[str, str]) -> CheckResult:
-        adopted = plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
-        try:
-            assert plan.clock is not None
-            result = run_check(sb, plan.term, plan.clock, adopted=adopted, tables=tables)
-        except SqlRefused as exc:
-            result = CheckResult("error", reason=str(exc))
-        except QueryFailed as exc:
-            result = CheckResult("error", reason=f"query failed: {exc.message}")
-        except (SandboxError, EvidenceError) as exc:
-            result = CheckResult("error", reason=str(exc))
-        result.limit = result.limit or limit_for(plan.term)
-        result.sql = result.sql or _term_sql(plan.term)
-        return result
+            jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
+        ran, self.last_stats = run_isolated(jobs, limits)
+        for key, result in ran.items():
+            results[key] = result
+        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
 
     def _finding(
         self,
