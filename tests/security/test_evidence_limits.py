@@ -321,3 +321,21 @@ def test_configured_root_admits_a_data_mount(
     with_terms(repo, sql_term("custom", "SELECT count(*) AS value FROM freshness_lags"))
     got = findings(repo)["custom"]
     assert got["status"] == "pass" and got["snapshots"][0]["id"] == snap.id, got
+
+
+def test_console_query_repeat_bomb_memory_cap_holds(repo: Path) -> None:
+    """`workbench evidence query` runs one untrusted query in the CLI process: capped too."""
+    argv = [sys.executable, "-m", "workbench", "--now", NOW.isoformat(), "--repo", str(repo)]
+    query = "SELECT length(repeat('x', 3000000000)) AS n FROM freshness_lags"
+    proc = subprocess.Popen(
+        [*argv, "evidence", "query", query], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    _out, err = proc.communicate()
+    text = err.decode()
+    assert proc.returncode == 2 and "Traceback" not in text, text
+    assert "memory cap of 2 GiB" in text, text
+    import resource
+
+    # The largest child this test process has waited for (this one used the most).
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    assert peak < (2048 + 300) * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"

@@ -179,10 +179,31 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     from workbench.evidence.checks import plain
+    from workbench.evidence.errors import QueryFailed
+    from workbench.evidence.worker import capped_memory
+    from workbench.service.evidence import evidence_limits
 
     svc = _service(args)
+    limits = evidence_limits(svc.wb.state())
     with svc.console(args.contract) as console:
-        result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+        # One untrusted query in this short-lived process: cap its memory like evaluate's.
+        try:
+            with capped_memory(limits.memory_cap):
+                result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+        except MemoryError:
+            raise QueryFailed(
+                f"the query exceeded the memory cap of {limits.memory_cap_text} "
+                "([evidence] memory_cap)",
+                kind="out_of_memory",
+            ) from None
+        except QueryFailed as exc:
+            if exc.kind != "out_of_memory":
+                raise
+            raise QueryFailed(
+                f"the query exceeded the memory cap of {limits.memory_cap_text} "
+                f"([evidence] memory_cap): {exc.message}",
+                kind="out_of_memory",
+            ) from None
     if args.json:
         emit_json(
             {

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,6 +203,32 @@ def _reap(pid: int, wait_s: float) -> tuple[int, Any]:
         os.kill(pid, signal.SIGKILL)
     _got, status, usage = os.wait4(pid, 0)
     return status, usage
+
+
+@contextlib.contextmanager
+def capped_memory(cap: int) -> Iterator[None]:
+    """Cap this process's private memory at what it uses now plus `cap` (soft
+    ``RLIMIT_DATA``), restored afterwards. For a one-shot command that runs one untrusted
+    query in-process (`workbench evidence query`); `evaluate` uses a worker instead."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    used = 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmData:"):
+                used = int(line.split()[1]) * 1024
+    if not used:
+        yield  # no /proc: DuckDB's own memory_limit only
+        return
+    limit = used + cap
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
 
 
 # --------------------------------------------------------------------------- the child
