@@ -339,3 +339,34 @@ def test_console_query_repeat_bomb_memory_cap_holds(repo: Path) -> None:
     # The largest child this test process has waited for (this one used the most).
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     assert peak < (2048 + 300) * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"
+
+
+def test_worker_that_dies_errors_its_terms_and_names_why(tmp_path: Path) -> None:
+    """A worker that cannot even start (a cap far below what DuckDB needs to load) gives
+    every term an `error` naming why, and no traceback reaches the caller."""
+    from workbench.evidence.runner import CheckJob, Limits, ViewFile
+    from workbench.evidence.worker import run_isolated
+    from workbench.model.terms import SqlTerm
+
+    lags = tmp_path / "lags.csv"
+    lags.write_text(f"source,updated_at,available_at\nfeed,{ts(2)},{ts(1)}\n")
+    term = SqlTerm.model_validate(
+        {
+            "id": "t",
+            "owner": "data.lead",
+            "kind": "sql",
+            "views": ["freshness_lags"],
+            "query": "SELECT 1 AS value",
+            "fail": 2,
+        }
+    )
+    view = {"freshness_lags": ViewFile("ev-000000000000", str(lags), "freshness_lags", "csv")}
+    jobs = [CheckJob(i, term, NOW, view) for i in range(3)]
+    results, stats = run_isolated(jobs, Limits(20 * 2**20, 10.0, 60.0))
+    assert sorted(results) == [0, 1, 2]
+    for r in results.values():
+        assert r.status == "error" and "evaluation worker" in r.reason, r.reason
+    assert stats.workers >= 1 and stats.restarts
+    # With room to run, the same jobs pass, in one worker.
+    results, stats = run_isolated(jobs, Limits(2**30, 10.0, 60.0))
+    assert {r.status for r in results.values()} == {"pass"} and stats.workers == 1

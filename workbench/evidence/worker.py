@@ -48,6 +48,10 @@ _AS_HEADROOM = 2 * 2**30
 _KILL_GRACE_S = 5.0
 
 
+class _Garbled(Exception):
+    pass
+
+
 @dataclass
 class WorkerStats:
     """What the run's workers used (not part of findings: measurements vary)."""
@@ -164,16 +168,23 @@ def _one_worker(
                     buffer += chunk
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
-                        message = json.loads(line)
-                        if "start" in message:
-                            in_flight = [k for k in message["start"] if k not in results]
-                        elif "result" in message:
-                            key = int(message["result"])
-                            results[key] = CheckResult(**message["check"])
-                            if key in in_flight:
-                                in_flight.remove(key)
-                        elif message.get("done"):
-                            ended = "done"
+                        try:
+                            message = json.loads(line)
+                            if "start" in message:
+                                in_flight = [k for k in message["start"] if k not in results]
+                            elif "result" in message:
+                                key = int(message["result"])
+                                results[key] = CheckResult(**message["check"])
+                                if key in in_flight:
+                                    in_flight.remove(key)
+                            elif message.get("done"):
+                                ended = "done"
+                        except (ValueError, TypeError, KeyError, AttributeError):
+                            # Not our protocol: treat the worker as failed, never trust it.
+                            why = f"unreadable worker output {line[:80]!r}"
+                            raise _Garbled(why) from None
+        except _Garbled as exc:
+            ended, why = "garbled", str(exc)
         finally:
             proc.stdout.close()
             status, usage = _reap(proc.pid, wait_s=5.0 if ended == "done" else 0.0)
