@@ -170,14 +170,23 @@ def resolve_snapshot_path(path: str, root: Path, roots: tuple[Path, ...] | None 
         written = Path(root).absolute() / PurePosixPath(path)
     written = Path(os.path.normpath(written))
     lexical_roots = tuple(Path(os.path.normpath(Path(r).absolute())) for r in roots)
-    shown = ", ".join(str(r) for r in lexical_roots) or "none"
+    # Roots inside the repository are shown relative to it: reasons land in committed
+    # findings, which must not depend on where the clone sits.
+    base = Path(os.path.normpath(Path(root).absolute()))
+    shown = (
+        ", ".join(
+            f"{r.relative_to(base).as_posix()}/" if r.is_relative_to(base) else str(r)
+            for r in lexical_roots
+        )
+        or "none"
+    )
     if not _under(written, lexical_roots):
         raise OutsideRoots(f"{path!r} is outside the evidence roots ({shown}); not read")
     target = written.resolve()
     real_roots = tuple(r.resolve() for r in lexical_roots)
     if not _under(target, real_roots):
         raise OutsideRoots(
-            f"{path!r} is outside the evidence roots ({shown}): it resolves to {target} "
+            f"{path!r} is outside the evidence roots ({shown}): it leads out of them "
             "through a symlink; not read"
         )
     return target
