@@ -103,11 +103,20 @@ def findings(root: Path) -> dict[str, dict[str, object]]:
 
 
 def evaluate_cli(root: Path, *, env: dict[str, str] | None = None) -> tuple[int, str, str, int]:
-    """`workbench evaluate --json` as a real process; returns (code, stdout, stderr, peak RSS
-    in bytes of that process and everything it waited for: the evaluation's worker)."""
-    argv = [sys.executable, "-m", "workbench", "--now", NOW.isoformat(), "--repo", str(root)]
+    """Evaluate in a real process; returns (code, stdout, stderr, peak RSS in bytes of that
+    process and everything it waited for: the evaluation's worker)."""
+    # The service with the fixed clock (the CLI records at the real time only), in a real
+    # process whose peak RSS is measured: what `workbench evaluate --json` prints.
+    script = (
+        "import json, sys; from datetime import datetime; from pathlib import Path;"
+        "from workbench.service.core import Workbench;"
+        "from workbench.service.evidence import EvidenceService;"
+        f"r = EvidenceService(Workbench(Path(sys.argv[1]), now=datetime.fromisoformat("
+        f"{NOW.isoformat()!r}), actor={LEAD!r})).evaluate();"
+        "print(json.dumps(r.run)); sys.exit(1 if r.violations else 0)"
+    )
     proc = subprocess.Popen(
-        [*argv, "--as", LEAD, "evaluate", "--json"],
+        [sys.executable, "-c", script, str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
