@@ -6,7 +6,8 @@ For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny
 * ``approved``              the contract is approved (co-signed) at its current version;
 * ``review_overdue``        neither its review nor its contact check is overdue;
 * ``notice_unacknowledged`` no change notice is unacknowledged past its window;
-* ``violation_open``        no fail-level violation is open;
+* ``violation_open``        no fail-level violation is open, and every term's latest finding
+                            is current at now (``governance.currency``);
 * ``page_test``             one current named person is paged, within the page SLA;
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
 * ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
@@ -51,7 +52,9 @@ RULES: dict[str, str] = {
     "approved": "The contract is co-signed by every required lead at its current version.",
     "review_overdue": "The contract's scheduled review and escalation-contact check are not overdue.",
     "notice_unacknowledged": "No change notice is unacknowledged past its acknowledgement window.",
-    "violation_open": "No fail-level violation of a term is open.",
+    "violation_open": (
+        "No fail-level violation of a term is open, and every term has a current finding at now."
+    ),
     "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA.",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
@@ -106,6 +109,9 @@ class ViolationInfo:
     status: str
     reason: str
     fixers: tuple[str, ...] = ()
+    # False: no violation was recorded, but the term's latest finding is not its current
+    # finding at now (`governance.currency`): stale, superseded or never evaluated.
+    current: bool = True
 
 
 @dataclass(frozen=True)
@@ -366,15 +372,22 @@ def _rule_violations(
         )
     open_ = inputs.violations.get(cid, [])
     if not open_:
-        return "pass", "no open fail-level violation", [], ""
+        return "pass", "no open fail-level violation; every term has a current finding", [], ""
     fixers = list(dict.fromkeys(_current(state, p) for v in open_ for p in v.fixers))
-    msgs = [f"{v.term} {v.status} ({v.id}): {v.reason}" for v in open_]
-    return (
-        "fail",
-        "; ".join(msgs),
-        fixers,
-        "fix the term's evidence, or close the violation consciously (`workbench violations`)",
-    )
+    msgs = [
+        f"{v.term} {v.status} ({v.id}): {v.reason}" if v.id else f"{v.term} {v.status}: {v.reason}"
+        for v in open_
+    ]
+    fixes = []
+    if any(v.id for v in open_):
+        fixes.append(
+            "fix the term's evidence, or close the violation consciously (`workbench violations`)"
+        )
+    if any(not v.current for v in open_):
+        fixes.append(
+            "register current evidence, then `workbench evaluate` (CI: evaluate, then gate)"
+        )
+    return "fail", "; ".join(msgs), fixers, "; ".join(fixes)
 
 
 def _rule_records(

@@ -453,6 +453,9 @@ class ObligationsService:
         if svc is None:
             return None
         out: dict[str, list[gate_mod.ViolationInfo]] = {}
+        # Terms whose latest finding does not speak for them at now (stale, superseded by a
+        # contract or evidence change, never evaluated): `governance.currency` decides.
+        stale = {(t.contract, t.term): t for t, _v in svc.not_current()}
         for v in svc.violations(open_only=True):
             if v.worst_status not in ("fail", "no-data", "error"):
                 continue
@@ -463,9 +466,22 @@ class ObligationsService:
                     p for p in (v.owner.get("id"), primary.get("id")) if isinstance(p, str) and p
                 )
             )
+            reason = str(v.last.get("reason", ""))
+            if (t := stale.pop((v.contract, v.term), None)) is not None:
+                reason += f"; not current: {t.reason}"
             out.setdefault(v.contract, []).append(
+                gate_mod.ViolationInfo(v.id, v.term, v.worst_status, reason, fixers)
+            )
+        state = self.state()
+        for (cid, tid), t in sorted(stale.items()):
+            doc = state.contracts.get(cid)
+            term = doc.contract.term(tid) if doc else None
+            people = [term.owner] if term else []
+            if doc is not None:
+                people.append(doc.contract.escalation.primary)
+            out.setdefault(cid, []).append(
                 gate_mod.ViolationInfo(
-                    v.id, v.term, v.worst_status, str(v.last.get("reason", "")), fixers
+                    "", tid, "not current", t.reason, tuple(dict.fromkeys(people)), current=False
                 )
             )
         return out
