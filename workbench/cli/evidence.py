@@ -72,6 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser("evaluate", help="check every term against its evidence; record findings")
     e.add_argument("--contract", help="only this contract")
     e.add_argument("--json", action="store_true")
+    key = e.add_mutually_exclusive_group()
+    key.add_argument("--key", metavar="PATH", help="the runner's private key (default: yours)")
+    key.add_argument("--agent", action="store_true", help="sign the run through ssh-agent")
     e.set_defaults(func=cmd_evaluate, writes=True)
 
     v = sub.add_parser("violations", help="violation history across runs, and who was paged")
@@ -256,9 +259,22 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.evidence.checks import VIOLATING
+    from workbench.service.runs import RunNotRecorded
 
     svc = _service(args)
-    result = svc.evaluate(args.contract)
+    signer = None
+    if args.key or args.agent:
+        from workbench.service.signing import SigningService
+
+        signer = SigningService(svc.wb).make_signer(
+            svc.wb.actor().id, key_path=Path(args.key) if args.key else None, agent=args.agent
+        )
+    refused = None
+    try:
+        result = svc.evaluate(args.contract, signer=signer)
+    except RunNotRecorded as exc:
+        # The checks ran: show what they found, then say why nothing was recorded.
+        result, refused = exc.result, str(exc)
     run = result.run
     if args.json:
         emit_json({"path": result.path, "written": result.written, **run})
@@ -275,7 +291,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"  paged {_paged_line(f.get('paged') or {})}")
         summary = ", ".join(f"{k} {n}" for k, n in sorted(run["summary"].items()))
         state = "recorded in" if result.written else "unchanged:"
-        print(f"\nrun {run['run']}: {summary}; {state} {result.path}", file=sys.stderr)
+        if refused is None:
+            print(f"\nrun {run['run']}: {summary}; {state} {result.path}", file=sys.stderr)
+    if refused is not None:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     return 1 if any(f["status"] in VIOLATING for f in run["findings"]) else 0
 
 

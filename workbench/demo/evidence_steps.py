@@ -49,7 +49,7 @@ APPLICANT = "applicant-data-to-credit-model"
 FAIR = "loan-decisioning-to-fair-lending"
 POLICY = "policy-data-to-claims-agent"
 CLAIMS = "claims-agent-to-claims-product"
-EVALUATOR = "priya.nair"
+EVALUATOR = "ci.pipeline"  # the CI identity; its signed runs are the ones that count
 REFERENCE_NAME = "ev-score-reference"
 
 

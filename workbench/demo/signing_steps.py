@@ -50,7 +50,7 @@ def demo_keys_dir(root: Path) -> Path:
 def signing_step(ctx: DemoContext) -> None:
     import tomllib
 
-    from workbench.model.settings import Policy
+    from workbench.model.settings import EvaluationPolicy, Policy
     from workbench.service.core import Workbench
     from workbench.service.signing import SigningService
     from workbench.signing import keys as keymod
@@ -87,6 +87,8 @@ def signing_step(ctx: DemoContext) -> None:
             registry_threshold=2,
             # Compliance co-signs the representation assertion (the article's table).
             approval=Policy(compliance_team="fair-lending-compliance"),
+            # The CI identity records the findings runs; nobody else's runs count.
+            evaluation=EvaluationPolicy(runners=["ci.pipeline"]),
         ),
     )
     rendered = source.render()

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -209,6 +210,12 @@ class Violation:
     exemption_expired: bool = False
     # Closure records about it that do not count (and why), or wait for an approval.
     notes: list[str] = field(default_factory=list)
+    # Kept by the fold so a violation read from a ledger (docs/evidence.md, "The violation
+    # ledger") answers without its every point: runs in the episode and the worst status.
+    count: int = 0
+    worst: str = ""
+    # The run at which a counting resolution ended the episode (the fold split it there).
+    popped_at: datetime | None = None
 
     @property
     def status(self) -> str:
@@ -217,6 +224,8 @@ class Violation:
 
     @property
     def worst_status(self) -> str:
+        if self.worst:
+            return self.worst
         return max((p.status for p in self.points), key=lambda s: SEVERITY[s])
 
     @property
@@ -234,6 +243,14 @@ class Violation:
     @property
     def paged(self) -> dict[str, Any]:
         return self.first.get("paged") or {}
+
+    def extend(self, point: Point, finding: dict[str, Any]) -> None:
+        """One more run of this episode."""
+        self.points.append(point)
+        self.last = finding
+        self.count += 1
+        if not self.worst or SEVERITY[point.status] > SEVERITY[self.worst]:
+            self.worst = point.status
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -282,6 +299,66 @@ def term_series(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[Point]
     return series
 
 
+# When a violation's first counting resolution was made (None: none counts).
+ResolvedAt = Callable[[Violation], datetime | None]
+
+
+def _never(_v: Violation) -> datetime | None:
+    return None
+
+
+class Fold:
+    """The violation history, one run at a time: the one fold behind `violation_history`
+    and the ledger (`evidence.ledger`), so both give the same ids and states.
+
+    An episode opens at the first violating run (fail / no-data / error) of a term and ends
+    when a later run of the term is not violating, or - before that run is folded - when
+    a counting resolution of it was made before the run (`resolved_at`). A violating run
+    after that opens a new violation.
+    """
+
+    def __init__(self) -> None:
+        self.episodes: dict[str, Violation] = {}  # by id, in the order they opened
+        self.current: dict[tuple[str, str], Violation] = {}  # open episodes per term
+        # Per term: its latest finding, the run it is in and that run's time.
+        self.latest: dict[tuple[str, str], tuple[dict[str, Any], str, datetime]] = {}
+        self.folded: list[str] = []  # run ids folded here (not those a ledger brought)
+
+    def add_run(self, run: dict[str, Any], resolved_at: ResolvedAt = _never) -> None:
+        t = parse_time(run["time"])
+        rid = run["run"]
+        self.folded.append(rid)
+        for f in run["findings"]:
+            key = (f["contract"], f["term"])
+            self.latest[key] = (f, rid, t)
+            v = self.current.get(key)
+            if v is not None:
+                when = resolved_at(v)
+                if when is not None and when < t:
+                    self.current.pop(key)
+                    v.popped_at = t
+                    v = None
+            point = Point(rid, t, f["status"], f.get("observed"))
+            if f["status"] in VIOLATING:
+                if v is None:
+                    v = Violation(
+                        id=violation_id(key[0], key[1], rid),
+                        contract=key[0],
+                        term=key[1],
+                        kind=f.get("kind", ""),
+                        title=f.get("title", ""),
+                        opened_run=rid,
+                        opened_at=t,
+                        first=f,
+                    )
+                    self.current[key] = v
+                    self.episodes[v.id] = v
+                v.extend(point, f)
+            elif v is not None:
+                v.extend(point, f)
+                self.current.pop(key)
+
+
 def violation_history(
     runs: list[dict[str, Any]],
     closures: list[Closure],
@@ -299,43 +376,15 @@ def violation_history(
     by_violation: dict[str, list[Closure]] = {}
     for c in closures:
         by_violation.setdefault(c.violation, []).append(c)
-    out: list[Violation] = []
-    current: dict[tuple[str, str], Violation] = {}
+
+    def resolved_at(v: Violation) -> datetime | None:
+        times = [c.closed_at for c in by_violation.get(v.id, []) if c.action == "resolved"]
+        return min(times) if times else None
+
+    fold = Fold()
     for run in sorted_runs(runs):
-        t = parse_time(run["time"])
-        for f in run["findings"]:
-            key = (f["contract"], f["term"])
-            v = current.get(key)
-            if v is not None:
-                resolved = [
-                    c
-                    for c in by_violation.get(v.id, [])
-                    if c.action == "resolved" and c.closed_at < t
-                ]
-                if resolved:
-                    current.pop(key)
-                    v = None
-            point = Point(run["run"], t, f["status"], f.get("observed"))
-            if f["status"] in VIOLATING:
-                if v is None:
-                    v = Violation(
-                        id=violation_id(key[0], key[1], run["run"]),
-                        contract=key[0],
-                        term=key[1],
-                        kind=f.get("kind", ""),
-                        title=f.get("title", ""),
-                        opened_run=run["run"],
-                        opened_at=t,
-                        first=f,
-                    )
-                    current[key] = v
-                    out.append(v)
-                v.points.append(point)
-                v.last = f
-            elif v is not None:
-                v.points.append(point)
-                v.last = f
-                current.pop(key)
+        fold.add_run(run, resolved_at)
+    out = list(fold.episodes.values())
     for v in out:
         _settle(
             v, by_violation.get(v.id, []), contract_exemptions.get((v.contract, v.term), []), today

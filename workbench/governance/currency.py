@@ -34,6 +34,7 @@ State = Literal[
     "evidence-missing",
     "evidence-changed",
     "stale",
+    "not-counted",
 ]
 # Finding statuses that are violations (the evidence room's VIOLATING; repeated as plain
 # data because this layer imports nothing from the evidence room).
@@ -50,6 +51,16 @@ class EvidenceAt:
     kind: str
     captured_at: datetime
     role: str = "live"  # "live" | "reference"
+
+
+@dataclass(frozen=True)
+class NotCounted:
+    """A run newer than the term's latest counting finding that does not count (not signed
+    by an authorised runner, its bytes changed after signing, its time does not hold)."""
+
+    run: str
+    time: datetime
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -109,12 +120,27 @@ def term_at(
     selected: Mapping[str, EvidenceAt | None],
     max_age: Duration,
     now: datetime,
+    not_counted: NotCounted | None = None,
 ) -> TermAt:
     """Judge `term`'s latest `finding` (from run `run` at `run_time`) at `now`.
 
     `selected`: per view the term reads, the snapshot selection picks at `now` (None: no
     snapshot of that kind is registered for the term at `now`), as `evaluate` would.
+    `not_counted`: a newer run that claims to decide this term but does not count: then
+    nothing current speaks for the term (someone changed or forged the findings).
     """
+    if not_counted is not None:
+        status = None if finding is None else str(finding.get("status"))
+        return TermAt(
+            contract,
+            term,
+            "not-counted",
+            f"the latest run {not_counted.run} ({_day(not_counted.time)}) does not count: "
+            f"{not_counted.reason}",
+            status,
+            run,
+            run_time,
+        )
     if finding is None:
         return TermAt(
             contract, term, "not-evaluated", "never evaluated: no finding for this term yet"

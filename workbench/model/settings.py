@@ -102,6 +102,21 @@ class ExemptionPolicy(Strict):
     )
 
 
+class EvaluationPolicy(Strict):
+    """Who may record evaluation runs (findings) that count: keys/policy.toml [evaluation],
+    signed with the key registry. Empty by default: in a repository with a key registry no
+    run counts until the admins name its runners (the safe default)."""
+
+    runners: list[str] = Field(
+        default_factory=list,
+        max_length=64,
+        description=(
+            "who may sign evaluation runs: a person id (e.g. a CI identity such as "
+            "'ci.pipeline') or 'team:<team>' (every current member of that team)"
+        ),
+    )
+
+
 class Gate(Strict):
     contracts: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
     deny: list[GateRule] = Field(

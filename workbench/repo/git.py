@@ -343,6 +343,56 @@ class GitRepo:
         self._placements[key] = out
         return out
 
+    def placements_of(self, paths: Iterable[str]) -> dict[str, tuple[datetime, datetime | None]]:
+        """`placements` for a few files (e.g. the head evaluation runs): the committer
+        times of the commit that brought each file's bytes at HEAD and of its parent.
+
+        At a merge, a file that one of the merged parents already had came from that
+        parent, so the walk goes on into that line and finds the commit that wrote it there
+        (two clones that each recorded a run and were merged place each run in its own
+        line, not at the merge). Walks from HEAD until every file is placed.
+        """
+        if self.is_empty:
+            return {}
+        tip = self.repo.head.peel(pygit2.Commit)
+        wanted: dict[str, pygit2.Oid] = {}
+        for path in paths:
+            try:
+                wanted[path] = tip.tree[path].id
+            except KeyError:
+                continue
+        out: dict[str, tuple[datetime, datetime | None]] = {}
+        if not wanted:
+            return out
+        walker = self.repo.walk(
+            self.repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+        )
+        for commit in walker:
+            if len(out) == len(wanted):
+                break
+            for path, blob in wanted.items():
+                if path in out:
+                    continue
+                try:
+                    if commit.tree[path].id != blob:
+                        continue
+                except KeyError:
+                    continue
+                had = []
+                for parent in commit.parents:
+                    try:
+                        had.append(parent.tree[path].id == blob)
+                    except KeyError:
+                        had.append(False)
+                if any(had):
+                    continue
+                parent = commit.parents[0] if commit.parents else None
+                out[path] = (
+                    _committer_time(commit),
+                    _committer_time(parent) if parent else None,
+                )
+        return out
+
     def log(self, limit: int | None = None) -> list[CommitInfo]:
         if self.is_empty:
             return []

@@ -47,10 +47,8 @@ from workbench.evidence.errors import (
 )
 from workbench.evidence.findings import (
     CLOSURES_PATH,
-    FINDINGS_DIR,
     FORMAT,
     PAGE_TEST,
-    RUN_ID_RE,
     Closure,
     Point,
     Violation,
@@ -88,6 +86,7 @@ if TYPE_CHECKING:
     from workbench.governance.seams import SeamView
     from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
+    from workbench.service.runs import CurrentFindings, RunBook
 
 # Bumped when a check's semantics change: part of every run id.
 ENGINE = "evidence-checks/3"
@@ -231,7 +230,8 @@ class EvidenceService:
         self.wb = wb
         self.roots = evidence_roots(wb.root)
         self.last_stats: WorkerStats | None = None  # the last evaluate's worker figures
-        self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._runs_cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._book: RunBook | None = None
         self._closure_problems: list[str] = []
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
         self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
@@ -497,11 +497,16 @@ class EvidenceService:
                 plan.reason = "; ".join(stale)
         return plans
 
-    def evaluate(self, contract: str | None = None, *, write: bool = True) -> EvaluateResult:
+    def evaluate(
+        self, contract: str | None = None, *, write: bool = True, signer: Any = None
+    ) -> EvaluateResult:
         """Run every term (of one contract, or all) against its evidence; write the findings.
 
         Contracts, settings, people and the manifest are read at HEAD (what is
-        committed); snapshot files are verified against their sha256 before use.
+        committed); snapshot files are verified against their sha256 before use. The run
+        is recorded with its ledger and statement, signed by the acting person (`signer`,
+        else their key) when the repository has a key registry; only an authorised runner
+        may record one (`RunNotRecorded` carries the results otherwise).
         """
         wb = self.wb
         now = wb.now.astimezone(UTC)
@@ -589,7 +594,8 @@ class EvidenceService:
             + ", ".join(f"{k} {v}" for k, v in sorted(summary.items()))
             + "."
         )
-        commit = wb.commit({path: data}, message)
+        result = EvaluateResult(run, path, written=False)
+        commit = self._record_run(result, data, message, signer)
         return EvaluateResult(run, path, written=True, commit=commit)
 
     def _run_all(self, plans: list[_TermPlan], limits: Limits) -> list[CheckResult]:
@@ -699,22 +705,40 @@ class EvidenceService:
         return finding
 
     # -- history ----------------------------------------------------------------------
+    @property
+    def book(self) -> RunBook:
+        """The signed runs and the violation ledger (`workbench.service.runs`)."""
+        if self._book is None:
+            from workbench.service.runs import RunBook
+
+            self._book = RunBook(self)
+        return self._book
+
     def runs(self) -> list[dict[str, Any]]:
-        """Every findings file in the repository, oldest first."""
-        folder = self.wb.root / FINDINGS_DIR
-        out = []
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.json")):
-                if not RUN_ID_RE.match(path.stem) or path.is_symlink():
-                    continue
-                st = path.stat()
-                key = (st.st_mtime_ns, st.st_size)
-                cached = self._runs_cache.get(path.name)
-                if cached is None or cached[0] != key:
-                    cached = (key, parse_run(path.read_bytes(), f"{FINDINGS_DIR}/{path.name}"))
-                    self._runs_cache[path.name] = cached
-                out.append(cached[1])
-        return sorted(out, key=lambda r: (r["time"], r["run"]))
+        """Every findings run that counts, oldest first (the whole history: `violations`,
+        charts, sparklines). What is open now comes from `current()` instead."""
+        return self.book.history()
+
+    def _parse_cached(self, run_id: str, data: bytes, digest: str) -> dict[str, Any]:
+        cached = self._runs_cache.get(run_id)
+        if cached is None or cached[0] != digest:
+            cached = (digest, parse_run(data, findings_path(run_id)))
+            self._runs_cache[run_id] = cached
+        return cached[1]
+
+    def current(self) -> CurrentFindings:
+        """What is open now and each term's latest finding, from the head runs' ledgers with
+        the closures that count applied (the gate, `status`, the seam map)."""
+        return self.book.current()
+
+    def open_now(self, contract: str | None = None) -> list[Violation]:
+        """The violations open now (from the ledger), oldest first."""
+        return [
+            v for v in self.current().violations if v.is_open and contract in (None, v.contract)
+        ]
+
+    def _record_run(self, result: EvaluateResult, data: bytes, message: str, signer: Any) -> str:
+        return self.book.record(result, data, message, signer)
 
     def run(self, run_id: str | None = None) -> dict[str, Any]:
         """One run by id (or unique prefix); the latest when `run_id` is None."""
@@ -837,7 +861,7 @@ class EvidenceService:
     def closure_flags(self) -> dict[str, list[str]]:
         """Per contract: closure records that claim what they cannot (the gate fails on them)."""
         out: dict[str, list[str]] = {}
-        for contract, message in self.closure_verdicts()[1].flags:
+        for contract, message in self.current().verdicts.flags:
             out.setdefault(contract, []).append(message)
         return out
 
@@ -886,14 +910,15 @@ class EvidenceService:
         """Every term of the contracts at `rev`, judged at now: is its latest finding its
         current finding (`workbench.governance.currency`)? The page test is not listed: the
         gate's `page_test` rule computes it at now from the contract."""
-        from workbench.governance.currency import EvidenceAt, latest_findings, term_at
+        from workbench.governance.currency import EvidenceAt, NotCounted, term_at
         from workbench.model.duration import Duration
 
         state = self.wb.state(rev)
         now = self.wb.now
         defaults = state.settings.defaults if state.settings else None
         max_age = defaults.evidence_max_age if defaults else Duration.parse("P2D")
-        latest = latest_findings(self.runs())
+        current = self.current()
+        latest = current.latest
         try:
             manifest: Manifest | None = self.manifest(rev)
         except EvidenceError as exc:
@@ -927,6 +952,7 @@ class EvidenceService:
                         plan.roles.get(view, "live"),
                     )
                 found, run_id, run_time = latest.get((cid, term.id), (None, None, None))
+                newer = current.rejected_for((cid, term.id))
                 out.append(
                     term_at(
                         cid,
@@ -938,6 +964,9 @@ class EvidenceService:
                         selected=selected,
                         max_age=term.evidence_max_age or max_age,
                         now=now,
+                        not_counted=(
+                            NotCounted(newer.run, newer.time, newer.reason) if newer else None
+                        ),
                     )
                 )
         return out
@@ -948,8 +977,9 @@ class EvidenceService:
         from workbench.governance.currency import fails_at_now
 
         latest_violation: dict[tuple[str, str], Violation] = {}
-        for v in self.violations(contract=contract):
-            latest_violation[(v.contract, v.term)] = v
+        for v in self.current().violations:
+            if contract in (None, v.contract):
+                latest_violation[(v.contract, v.term)] = v
         out = []
         for t in self.terms_at_now(contract):
             v = latest_violation.get((t.contract, t.term))
@@ -1329,12 +1359,12 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
     marks["page"] = "fails" when the page test fails."""
     service = EvidenceService(wb)
     try:
-        history = service.violations()
-        runs = service.runs()
+        current = service.current()
+        history = current.violations
+        evaluated = {contract for contract, _term in current.latest}
         stale = service.not_current()
     except EvidenceError:
-        history, runs, stale = [], [], []
-    evaluated = {f["contract"] for r in runs for f in r["findings"]}
+        history, evaluated, stale = [], set(), []
     open_by: dict[str, int] = {}
     for v in history:
         if v.is_open:

@@ -456,7 +456,8 @@ class ObligationsService:
         # Terms whose latest finding does not speak for them at now (stale, superseded by a
         # contract or evidence change, never evaluated): `governance.currency` decides.
         stale = {(t.contract, t.term): t for t, _v in svc.not_current()}
-        for v in svc.violations(open_only=True):
+        # What is open now comes from the head runs' ledgers, never the whole history.
+        for v in svc.open_now():
             if v.worst_status not in ("fail", "no-data", "error"):
                 continue
             # Who can fix it: the term owner, and the person paged for the seam.

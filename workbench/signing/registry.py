@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
-from workbench.model.settings import ExemptionPolicy
+from workbench.model.settings import EvaluationPolicy, ExemptionPolicy
 from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
 from workbench.signing.errors import KeyLoadError, SignatureFormatError, SigningError
@@ -181,6 +181,8 @@ class RegistryPolicy(StrictModel):
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     # Who may accept a violation, and for how long: signed for the same reason.
     exemptions: ExemptionPolicy = Field(default_factory=ExemptionPolicy)
+    # Who may record the evaluation runs the gate judges from: signed for the same reason.
+    evaluation: EvaluationPolicy = Field(default_factory=EvaluationPolicy)
 
 
 def parse_policy(data: bytes) -> RegistryPolicy:
@@ -196,6 +198,12 @@ def parse_policy(data: bytes) -> RegistryPolicy:
         raise RegistryError(f"{POLICY}: {where}: {err['msg']}") from None
     for admin in policy.admins:
         check_person_id(admin)
+    for runner in policy.evaluation.runners:
+        # A person id or team:<team>; VERIFY.sh reads plain ids straight from these bytes.
+        if not PERSON_RE.fullmatch(runner.removeprefix("team:")) or len(runner) > 86:
+            raise RegistryError(
+                f"{POLICY}: [evaluation] runners: {runner!r} is not a person id or 'team:<team>'"
+            )
     if len(set(policy.admins)) != len(policy.admins):
         raise RegistryError(f"{POLICY}: an admin is listed twice")
     if policy.registry_threshold > len(policy.admins):
@@ -244,6 +252,15 @@ def render_policy(policy: RegistryPolicy) -> bytes:
             "[exemptions]",
             "approvers = [" + ", ".join(f'"{a}"' for a in exemptions.approvers) + "]",
             f"max_days = {exemptions.max_days}",
+        ]
+    evaluation = policy.evaluation
+    if evaluation != EvaluationPolicy():
+        # Written only when set, so the bytes of every registry without it stay the same.
+        lines += [
+            "",
+            "# Who may sign the evaluation runs (findings) that the gate judges from.",
+            "[evaluation]",
+            "runners = [" + ", ".join(f'"{r}"' for r in evaluation.runners) + "]",
         ]
     return ("\n".join(lines) + "\n").encode()
 

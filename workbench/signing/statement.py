@@ -34,6 +34,7 @@ SNAPSHOT_PREDICATE = f"{_BASE}/snapshot/v1"
 ACK_PREDICATE = f"{_BASE}/ack/v1"
 REVIEW_PREDICATE = f"{_BASE}/review/v1"
 CLOSURE_PREDICATE = f"{_BASE}/closure/v1"
+EVALUATION_PREDICATE = f"{_BASE}/evaluation/v1"
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
@@ -122,7 +123,38 @@ class SnapshotPredicate(StrictModel):
     expires: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
+RunId = Annotated[str, StringConstraints(pattern=r"^\d{8}T\d{6}Z-[0-9a-f]{10}$")]
+
+
+class RunLink(StrictModel):
+    """An earlier evaluation run this one folded, by the digest of its statement."""
+
+    run: RunId
+    statementSha256: Sha256Hex  # noqa: N815
+
+
+class EvaluationPredicate(StrictModel):
+    """What the runner signs for one evaluation run: these findings and the violation
+    ledger after them (the two subjects), in this repository, folding exactly these heads.
+
+    ``previous``: the head runs it folded (runs no other run names), by statement digest,
+    so the runs form a hash-linked graph and a reader needs only the heads. ``legacyUpto``:
+    the newest run without a statement (written before runs were signed) that this run
+    folded once, as the migration (the ledger lists each one's sha256). ``rejected``: runs
+    it saw that do not count and were not folded.
+    """
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    run: RunId
+    runner: Slug
+    registry: ChainLink | None
+    previous: list[RunLink] = Field(max_length=64)
+    legacyUpto: RunId | None  # noqa: N815
+    rejected: list[RunId] = Field(max_length=256)
+
+
 PREDICATE_MODELS: dict[str, type[StrictModel]] = {
+    EVALUATION_PREDICATE: EvaluationPredicate,
     COSIGN_PREDICATE: CosignPredicate,
     REGISTRY_PREDICATE: RegistryPredicate,
     SNAPSHOT_PREDICATE: SnapshotPredicate,
