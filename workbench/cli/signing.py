@@ -38,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("verify", help="verify co-signatures; exit 1 unless all are approved")
     p.add_argument("id", nargs="?", help="only this contract")
+    p.add_argument(
+        "--findings",
+        action="store_true",
+        help="verify the findings runs instead: signatures, and each head's violation ledger "
+        "against a re-fold of every run",
+    )
     p.add_argument("--rev", default="HEAD", help="revision to verify (default HEAD)")
     add_root_argument(p)
     p.add_argument("--json", action="store_true")
@@ -186,7 +192,25 @@ def cmd_sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_findings(args: argparse.Namespace) -> int:
+    from workbench.service.evidence import EvidenceService
+
+    check = EvidenceService(workbench_for(args)).book.verify()
+    if args.json:
+        emit_json(check.to_json())
+        return 0 if check.ok else 1
+    heads = ", ".join(check.heads) or "none"
+    print(f"findings: {check.runs} run(s) count; head run(s): {heads}")
+    for line in check.checked:
+        print(f"  OK       {line}")
+    for problem in check.problems:
+        print(f"  PROBLEM  {problem}")
+    return 0 if check.ok else 1
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
+    if args.findings:
+        return cmd_verify_findings(args)
     svc = _service(args)
     found = svc.verdict_set(args.rev, args.id)
     view = svc.registry_view(args.rev, found.registry)

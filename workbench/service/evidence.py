@@ -865,6 +865,21 @@ class EvidenceService:
             out.setdefault(contract, []).append(message)
         return out
 
+    def run_flags(self) -> dict[str, list[str]]:
+        """Per contract: runs that claim what they cannot (not signed by an authorised
+        runner, changed after signing, an impossible time): the gate's records_valid rule
+        fails on them, as on such a closure or review record."""
+        from workbench.evidence.run_chain import run_path
+        from workbench.service.runs import ALL_TERMS
+
+        out: dict[str, list[str]] = {}
+        contracts = sorted(self.wb.state().contracts)
+        for r in self.current().rejected:
+            named = contracts if r.terms == ALL_TERMS else sorted({c for c, _t in r.terms})
+            for contract in named:
+                out.setdefault(contract, []).append(f"{run_path(r.run)} does not count: {r.reason}")
+        return out
+
     def violations(
         self,
         *,

@@ -390,6 +390,8 @@ class ObligationsService:
             try:
                 for contract, messages in svc.closure_flags().items():
                     out.setdefault(contract, []).extend(messages)
+                for contract, messages in svc.run_flags().items():
+                    out.setdefault(contract, []).extend(messages)
             except WorkbenchError as exc:
                 for cid in self.state().contracts:
                     out.setdefault(cid, []).append(f"closures cannot be read: {exc}")

@@ -539,14 +539,18 @@ class RunBook:
             )
 
     # -- the verifier ---------------------------------------------------------------------------
-    def verify(self) -> list[str]:
-        """Re-fold every run and compare each head's ledger; what does not hold."""
+    def verify(self) -> FindingsCheck:
+        """``workbench verify --findings``: every run that does not count, every covered run
+        whose bytes changed, and each head's ledger against the re-fold of the runs it
+        covers (with the splits the ledger states; `current()` checks those splits against
+        the closures that count)."""
         chain = self.chain()
         problems = [
             f"{run_path(r)} does not count: {why}" for r, why in sorted(chain.rejected.items())
         ]
         runs = {r["run"]: r for r in self.history()}
         problems += self.problems
+        checked: list[str] = []
         for head in chain.heads:
             data = self._ledgers.get(head) or self._read(ledger_path(head))
             try:
@@ -554,8 +558,6 @@ class RunBook:
             except FindingsError as exc:
                 problems.append(str(exc))
                 continue
-            fold = Fold()
-            splits = ledger_splits(ledger)
             covered = chain.ancestry(head)
             missing = sorted(covered - set(runs))
             if missing:
@@ -564,7 +566,37 @@ class RunBook:
                     f"covers do not count or cannot be read ({', '.join(missing[:5])})"
                 )
                 continue
+            fold = Fold()
+            splits = ledger_splits(ledger)
             for run in sorted_runs([runs[r] for r in covered]):
                 fold.add_run(run, splits)
-            problems += compare_ledger(fold, ledger)
-        return problems
+            found = compare_ledger(fold, ledger)
+            problems += found
+            if not found:
+                checked.append(
+                    f"{ledger_path(head)} matches the re-fold of its {len(covered)} run(s)"
+                )
+        return FindingsCheck(len(runs), list(chain.heads), checked, problems)
+
+
+@dataclass
+class FindingsCheck:
+    """What ``workbench verify --findings`` found."""
+
+    runs: int  # runs that count
+    heads: list[str]
+    checked: list[str]  # ledgers that match their re-fold
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "runs": self.runs,
+            "heads": self.heads,
+            "checked": self.checked,
+            "problems": self.problems,
+        }
