@@ -495,7 +495,7 @@ def build_bundle(
 
     # -- evidence and findings ------------------------------------------------------------
     step("evidence", 0, 1)
-    from workbench.evidence.findings import CLOSURES_PATH, parse_run
+    from workbench.evidence.findings import CLOSURES_PATH
     from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
 
     evidence_index: list[dict[str, Any]] = []
@@ -531,21 +531,9 @@ def build_bundle(
                 out[snap.path] = data
                 item["included"] = True
             evidence_index.append(item)
-    runs_index = []
-    runs: list[dict[str, Any]] = []
-    for path in sorted(other):
-        if path.startswith("findings/") and path.endswith(".json") and path.count("/") == 1:
-            try:
-                run = parse_run(other[path], path)
-            except ValueError:
-                notes.append(f"{path}: not a findings file; left out")
-                continue
-            when = datetime.fromisoformat(run["time"].replace("Z", "+00:00"))
-            if not _in_period(when, options):
-                continue
-            out[path] = other[path]
-            runs.append(run)
-            runs_index.append({"path": path, "run": run["run"], "time": run["time"]})
+    from workbench.bundle.runs import export_runs
+
+    runs, runs_index = export_runs(wb, other, lambda when: _in_period(when, options), out, notes)
     if CLOSURES_PATH in other:
         out[CLOSURES_PATH] = other[CLOSURES_PATH]
     index["evidence"] = {"files_included": options.evidence_files, "snapshots": evidence_index}

@@ -641,6 +641,9 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     exported = _parse_when(report.exported_at) or now
     _verify_record_times(files, index, exported, report)
     _verify_closures(files, index, head, statuses, exported, report)
+    from workbench.bundle.runs import verify_runs
+
+    verify_runs(files, index, head, registries, repository, exported, report)
 
     # -- 8. evidence ----------------------------------------------------------------------------------
     step("evidence", 0, 1)
@@ -1208,9 +1211,11 @@ def _verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: Bun
         expected = {i["path"] for i in listed if i.get("included")}
         for stray in sorted(shipped - expected):
             problems.append(f"{stray}: evidence file not listed as included")
+    from workbench.evidence.run_chain import RUN_FILE_RE
+
     runs = 0
     for path in sorted(files):
-        if path.startswith("findings/") and path.endswith(".json"):
+        if RUN_FILE_RE.fullmatch(path):
             try:
                 run = parse_run(files[path], path)
             except ValueError as exc:

@@ -466,3 +466,8 @@ if [ "$FAILS" -gt 0 ]; then
 fi
 echo "RESULT: OK"
 """
+
+# The findings runs' section lives in its own module (one job); it runs before the evidence.
+from workbench.bundle.verify_sh_runs import RUNS_SH  # noqa: E402
+
+VERIFY_SH = VERIFY_SH.replace("# --- 6. evidence", RUNS_SH + "# --- 6. evidence", 1)

@@ -82,6 +82,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("person")
     r.add_argument("pubkey")
     r.set_defaults(func=cmd_registry_rotate, writes=True)
+    r = rsub.add_parser(
+        "runners", help="name who may sign evaluation runs (a registry change the admins sign)"
+    )
+    r.add_argument("runners", nargs="*", metavar="ID", help="person id or team:<team>")
+    r.set_defaults(func=cmd_registry_runners, writes=True)
     r = rsub.add_parser("sign", help="as an admin, sign the pending registry version")
     _signer_args(r)
     r.set_defaults(func=cmd_registry_sign, writes=True)
@@ -285,6 +290,10 @@ def cmd_registry_init(args: argparse.Namespace) -> int:
 
 def cmd_registry_add_key(args: argparse.Namespace) -> int:
     return _print_change(_service(args).registry_add_key(args.person, args.pubkey))
+
+
+def cmd_registry_runners(args: argparse.Namespace) -> int:
+    return _print_change(_service(args).registry_runners(list(args.runners)))
 
 
 def cmd_registry_revoke(args: argparse.Namespace) -> int:

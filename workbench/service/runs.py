@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -119,9 +119,12 @@ class CurrentFindings:
 
 
 class RunBook:
-    def __init__(self, service: EvidenceService) -> None:
+    def __init__(self, service: EvidenceService, source: Mapping[str, bytes] | None = None) -> None:
+        """`source`: read the runs from these files (e.g. HEAD's, for an export) instead of
+        the working tree."""
         self.svc = service
         self.wb = service.wb
+        self.source = source
         self._files: dict[str, RunFiles] | None = None
         self._chain: RunChain | None = None
         self._ledgers: dict[str, bytes] = {}
@@ -134,6 +137,14 @@ class RunBook:
     def files(self) -> dict[str, RunFiles]:
         """The runs' files in the working tree's findings folder (top level only; symlinks
         are never followed). Statements and signatures are read; the big files are not."""
+        if self._files is None and self.source is not None:
+            listed: dict[str, bytes | None] = {}
+            for path, data in self.source.items():
+                if run_of(path) is None:
+                    continue
+                small = STATEMENT_FILE_RE.fullmatch(path) or SIG_FILE_RE.fullmatch(path)
+                listed[path] = data if small and len(data) <= MAX_SMALL else None
+            self._files = group_run_files(listed)
         if self._files is None:
             names: dict[str, bytes | None] = {}
             for folder in (FINDINGS_DIR, RUNS_DIR):
@@ -151,6 +162,9 @@ class RunBook:
         return self._files
 
     def _read(self, path: str, limit: int | None = None) -> bytes | None:
+        if self.source is not None:
+            data = self.source.get(path)
+            return None if data is None or (limit is not None and len(data) > limit) else data
         full = self.wb.root / path
         try:
             if full.is_symlink():

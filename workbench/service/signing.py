@@ -866,6 +866,29 @@ class SigningService:
             init=policy,
         )
 
+    def registry_runners(self, runners: list[str]) -> RegistryChange:
+        """Name who may sign evaluation runs (keys/policy.toml [evaluation] runners): person
+        ids or ``team:<team>``. A registry change: the admins sign it before it counts."""
+        from workbench.model.settings import EvaluationPolicy
+
+        state = self.wb.state()
+        for entry in runners:
+            team = entry.removeprefix("team:")
+            if entry.startswith("team:"):
+                if team not in state.teams:
+                    raise SigningRefused(f"runner {entry!r}: no team {team!r} in keys/people.toml")
+            elif entry not in state.people:
+                raise SigningRefused(f"runner {entry!r} is not a person in keys/people.toml")
+
+        def mutate(source: reg.RegistrySource) -> None:
+            source.policy = source.policy.model_copy(
+                update={"evaluation": EvaluationPolicy(runners=list(dict.fromkeys(runners)))}
+            )
+            reg.parse_policy(reg.render_policy(source.policy))  # the same checks as on load
+
+        named = ", ".join(runners) or "nobody"
+        return self._registry_edit(f"evaluation runners: {named}", mutate)
+
     def registry_add_key(self, person: str, public_key: str) -> RegistryChange:
         reg.check_person_id(person)
         if person not in self.wb.state().people:

@@ -1,0 +1,298 @@
+"""Findings runs in audit bundles: what the exporter ships, how both verifiers check them.
+
+Kept apart from the rest of the bundle code on purpose (one job: signed evaluation runs).
+
+* `export_runs`: the runs that count at HEAD (`service.runs.RunBook` over HEAD's bytes), in
+  the period, each with its ledger, statement and signature, and its placement in git for
+  the time rule; runs that do not count are left out with a note.
+* `verify_runs`: ``verify-bundle``'s check of every shipped run - its files against its
+  statement, the runner's signature (in the registry version the statement names or a later
+  one, never a revoked key), the runner's authority by the signed policy of that version
+  (`evidence.run_chain.judge_run`, the rule the repository uses), the record time against
+  the placements bundle.json states - and, when the bundle holds every run the newest
+  ledger covers, that ledger against the re-fold of those runs.
+* `verify_sh_runs.RUNS_SH`: the same checks in VERIFY.sh with ssh-keygen, sha256sum and jq; the runner's
+  authority is derived from the signed policy.toml only when its ``runners`` list names
+  people plainly, otherwise VERIFY.sh says WARN, never OK.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from workbench.evidence.findings import FindingsError, Fold, parse_run, sorted_runs
+from workbench.evidence.ledger import compare_ledger, ledger_path, ledger_splits, parse_ledger
+from workbench.evidence.run_chain import (
+    RunCheck,
+    discover,
+    group_run_files,
+    judge_run,
+    parse_run_statement,
+    resolve_runners,
+    run_of,
+    run_path,
+    run_sig_path,
+    run_time,
+    statement_path,
+)
+from workbench.governance.record_time import Placement
+from workbench.signing.statement import StatementError
+
+if TYPE_CHECKING:
+    from workbench.service.core import Workbench
+    from workbench.signing import registry as reg
+
+Report = Any  # workbench.bundle.verify.BundleReport (imported lazily: no cycle)
+
+
+def export_runs(
+    wb: Workbench,
+    files: dict[str, bytes],
+    in_period: Callable[[datetime], bool],
+    out: dict[str, bytes],
+    notes: list[str],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Ship the counting runs of the period with their companions; return the parsed runs
+    (for OSCAL) and bundle.json's ``findings`` entries."""
+    from workbench.service.evidence import EvidenceService
+    from workbench.service.runs import RunBook
+
+    book = RunBook(EvidenceService(wb), source=files)
+    history = book.history()
+    chain = book.chain()
+    for run, why in sorted(chain.rejected.items()):
+        notes.append(f"{run_path(run)}: does not count ({why}); left out")
+    notes += [f"{p}" for p in book.problems]
+    shipped = [r for r in history if in_period(run_time(r["run"]))]
+    placed = wb.git.placements_of([run_path(r["run"]) for r in shipped])
+    index: list[dict[str, Any]] = []
+    for run in shipped:
+        rid = run["run"]
+        path = run_path(rid)
+        out[path] = files[path]
+        st = chain.statements.get(rid) if rid in chain.covered else None
+        entry: dict[str, Any] = {"path": path, "run": rid, "time": run["time"]}
+        if st is not None:
+            runner = st.predicate.runner
+            entry.update(
+                runner=runner,
+                ledger=ledger_path(rid),
+                statement=statement_path(rid),
+                signature=run_sig_path(rid, runner) if run_sig_path(rid, runner) in files else None,
+            )
+            for companion in (ledger_path(rid), statement_path(rid), entry["signature"]):
+                if companion is not None:
+                    out[companion] = files[companion]
+        else:
+            entry.update(runner=None, ledger=None, statement=None, signature=None)
+        where = placed.get(path)
+        entry["commit_time"] = _utc(where[0]) if where else None
+        entry["parent_time"] = _utc(where[1]) if where and where[1] else None
+        index.append(entry)
+    return shipped, index
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _when(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def verify_runs(
+    files: dict[str, bytes],
+    index: dict[str, Any],
+    head: reg.Registry,
+    registries: Any,
+    repository: str,
+    exported: datetime,
+    report: Report,
+) -> None:
+    """Every shipped run counts by the repository's rule, from the bundle's bytes alone."""
+    from workbench.bundle.verify import _signature
+    from workbench.signing import registry as reg
+    from workbench.signing.verdict import parse_people
+
+    entries = [e for e in index.get("findings") or [] if isinstance(e, dict)]
+    listed = {e.get("path"): e for e in entries}
+    shipped = {p: d for p, d in files.items() if run_of(p) is not None}
+    problems: list[str] = []
+    for path in sorted(shipped):
+        rid = run_of(path)
+        if path == run_path(rid or "") and path not in listed:
+            problems.append(f"{path}: not listed in bundle.json's findings")
+    grouped = group_run_files({p: d for p, d in shipped.items()})
+    ns = head.namespaces.review
+    verdicts: dict[str, str | None] = {}
+
+    def check(run: str) -> str | None:
+        rf = grouped[run]
+        entry = listed.get(run_path(run)) or {}
+        statement, error = None, None
+        if rf.statement is not None:
+            try:
+                statement = parse_run_statement(rf.statement, run)
+            except StatementError as exc:
+                error = str(exc)
+        data, ledger = files.get(run_path(run)), files.get(ledger_path(run))
+        status, message, authorised, named = "unsigned", "", False, ()
+        runner_known, runner_left = False, False
+        if statement is not None:
+            p = statement.predicate
+            version = p.registry.version if p.registry is not None else head.version
+            policy_raw = files.get(f"registry/v{version}/policy.toml")
+            people_raw = files.get(f"registry/v{version}/people.toml")
+            if policy_raw is not None and people_raw is not None and version <= head.version:
+                policy = reg.parse_policy(policy_raw)
+                people = parse_people(people_raw)
+                members = {q.id: q for q in people.people}
+                day = run_time(run).date()
+                named = tuple(policy.evaluation.runners)
+                runners = resolve_runners(
+                    list(named),
+                    {q.id: q.team for q in people.people},
+                    lambda pid: pid in members and members[pid].has_left(day),
+                )
+                authorised = p.runner in runners
+                runner_known = p.runner in members
+                runner_left = runner_known and members[p.runner].has_left(day)
+            sig_path = run_sig_path(run, p.runner)
+            if (
+                p.registry is not None
+                and files.get(f"registry/v{p.registry.version}/statement.json") is not None
+                and hashlib.sha256(
+                    files[f"registry/v{p.registry.version}/statement.json"]
+                ).hexdigest()
+                != p.registry.statementSha256
+            ):
+                status, message = "invalid", "names a registry version that is not in the chain"
+            elif sorted(rf.sigs) != [sig_path]:
+                status = "invalid" if rf.sigs else "unsigned"
+                message = f"expected exactly one signature file, {sig_path}"
+            else:
+                sr = _signature(
+                    sig_path,
+                    reg.principal_of(p.runner, head.domain),
+                    rf.sigs[sig_path],
+                    statement.raw,
+                    ns,
+                    head,
+                    registries,
+                    p.registry.version if p.registry is not None else head.version,
+                )
+                status = "invalid" if sr.status == "invalid" else "valid"
+                message = sr.message
+        placement = Placement(_when(entry.get("commit_time")), _when(entry.get("parent_time")))
+        verdict = judge_run(
+            RunCheck(
+                run=run,
+                statement=statement,
+                statement_error=error,
+                run_sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
+                ledger_sha256=hashlib.sha256(ledger).hexdigest() if ledger is not None else None,
+                signature=status,  # type: ignore[arg-type]
+                signature_message=message,
+                repository=repository,
+                signatures_required=True,
+                runner_known=runner_known,
+                runner_left=runner_left,
+                authorised=authorised,
+                runners_named=named,
+                placement=placement if placement.commit_time else None,
+                now=exported,
+            )
+        )
+        if verdict is None and placement.commit_time is None:
+            verdict = f"{run_path(run)}: bundle.json gives no commit time for it"
+        verdicts[run] = verdict
+        return verdict
+
+    chain = discover(grouped, check, True)
+    legacy: dict[str, str] = {}
+    for run in sorted(chain.covered):
+        data = files.get(ledger_path(run))
+        st = chain.statements[run]
+        if data is not None and st.predicate.legacyUpto:
+            try:
+                legacy.update(parse_ledger(data, ledger_path(run)).legacy)
+            except FindingsError:
+                continue
+    for run in sorted(grouped):
+        rf = grouped[run]
+        if run in chain.covered:
+            # A run a later run covers is vouched for by the digest chain; in a bundle it is
+            # also checked on its own (signature, authority, time), as an auditor expects.
+            verdict = verdicts[run] if run in verdicts else check(run)
+            if verdict is not None:
+                problems.append(verdict)
+        elif run in chain.legacy and rf.statement is None:
+            data = files.get(run_path(run))
+            if data is None or legacy.get(run) != hashlib.sha256(data).hexdigest():
+                problems.append(f"{run_path(run)}: not signed, and no signed ledger folded it")
+        elif run in chain.rejected:
+            problems.append(f"{run_path(run)} does not count: {chain.rejected[run]}")
+        elif rf.run_file:
+            problems.append(f"{run_path(run)} does not count: listed as rejected by a later run")
+    counted = len(chain.covered) + len(chain.legacy)
+    if problems:
+        report.add("runs", "fail", "; ".join(problems[:20]))
+    elif counted:
+        report.add(
+            "runs",
+            "ok",
+            f"{counted} findings run(s): each signed by its runner, whom the signed policy "
+            "authorised, files match, times hold",
+        )
+    _refold(files, chain, report)
+
+
+def _refold(files: dict[str, bytes], chain: Any, report: Report) -> None:
+    """The newest head's ledger against the re-fold of the runs it covers, when the bundle
+    holds them all (a period export may not)."""
+    if not chain.heads:
+        return
+    head = chain.heads[-1]
+    try:
+        ledger = parse_ledger(files.get(ledger_path(head), b""), ledger_path(head))
+    except FindingsError as exc:
+        report.add("ledger", "fail", str(exc))
+        return
+    covered = chain.ancestry(head)
+    missing = sorted(r for r in covered if run_path(r) not in files)
+    if missing:
+        report.add(
+            "ledger",
+            "info",
+            f"{ledger_path(head)} not re-folded: {len(missing)} run(s) it covers are outside "
+            "this bundle (a period export)",
+        )
+        return
+    runs = []
+    for r in covered:
+        try:
+            runs.append(parse_run(files[run_path(r)], run_path(r)))
+        except FindingsError as exc:
+            report.add("ledger", "fail", str(exc))
+            return
+    fold = Fold()
+    splits = ledger_splits(ledger)
+    for run in sorted_runs(runs):
+        fold.add_run(run, splits)
+    found = compare_ledger(fold, ledger)
+    if found:
+        report.add("ledger", "fail", "; ".join(found[:20]))
+    else:
+        report.add(
+            "ledger",
+            "ok",
+            f"{ledger_path(head)} (what is open) equals the re-fold of its {len(covered)} run(s)",
+        )

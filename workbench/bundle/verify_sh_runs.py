@@ -1,0 +1,79 @@
+"""VERIFY.sh's check of the findings runs (see `workbench.bundle.runs` and docs/audit.md):
+each run's files against its statement, the runner's signature with ssh-keygen, the runner's
+authority from the signed policy.toml when it names people plainly (WARN otherwise, never
+OK), and the run's time against its commits. Inserted before VERIFY.sh's evidence section."""
+
+RUNS_SH = r"""# --- 5c. findings runs: each signed by its runner, authorised by the signed policy ---------
+jq -r '.findings[]? | [.path, .run, (.statement // "-"), (.signature // "-"), (.runner // "-"),
+    (.ledger // "-"), (.commit_time // "-"), (.parent_time // "-")] | join(" ")' bundle.json \
+    2>/dev/null >"$TMP/runs" || : >"$TMP/runs"
+nrun=0
+nauth=0
+while read -r rpath rid rst rsig rrunner rledger rcommit rparent; do
+    if [ "$rst" = "-" ]; then
+        warn "$rpath: not signed (a run of earlier versions); only verify-bundle checks it against the signed ledger that folded it"
+        continue
+    fi
+    # shellcheck disable=SC2046
+    set -- $(j "$rst" '[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
+        .subject[1].name, .subject[1].digest.sha256, .predicate.run, .predicate.runner,
+        .predicate.repository, (.predicate.registry.version // "none"),
+        (.predicate.registry.statementSha256 // "none")] | map(tostring) | join(" ")')
+    if [ "${1:-?}" != 2 ] || [ "${2:-?}" != "$rpath" ] || [ "${4:-?}" != "$rledger" ] \
+        || [ "${6:-?}" != "$rid" ] || [ "${7:-?}" != "$rrunner" ] || [ "${8:-?}" != "$REPO" ]; then
+        fail "$rpath: its statement is not about this run, runner and repository"
+        continue
+    fi
+    if [ "$(sha "$rpath")" != "${3:-?}" ] || [ "$(sha "$rledger")" != "${5:-?}" ]; then
+        fail "$rpath: the findings or the ledger do not match the signed statement (changed after signing)"
+        continue
+    fi
+    rv=${9:-?}
+    case $rv in '' | *[!0-9]*) fail "$rpath: the statement names no registry version"; continue ;; esac
+    if [ "$(sha "registry/v$rv/statement.json")" != "${10:-?}" ]; then
+        fail "$rpath: names registry v$rv with a digest that is not in the chain"
+        continue
+    fi
+    if [ "$rsig" = "-" ] || ! verify_any "$rrunner@$DOMAIN" "$NS_REV" "$rsig" "$rst" "$rv"; then
+        fail "$rpath: no valid signature by its runner $rrunner"
+        continue
+    fi
+    # Authority: [evaluation] runners in the policy.toml that registry v$rv signed.
+    rline=$(sed -n '/^\[evaluation\]/,/^\[/p' "registry/v$rv/policy.toml" 2>/dev/null | grep '^runners' || true)
+    if [ -z "$rline" ]; then
+        fail "$rpath: $rrunner is not an authorised runner (registry v$rv's policy names none)"
+        continue
+    fi
+    if ! printf '%s\n' "$rline" | grep -Eq '^runners = \[("[a-z0-9][a-z0-9._-]*"(, )?)*\]$'; then
+        warn "$rpath: signed by $rrunner; whether the policy authorises $rrunner cannot be read with stock tools (team entries or another TOML form): verify-bundle checks it"
+    elif printf '%s\n' "$rline" | grep -q "\"$rrunner\""; then
+        nauth=$((nauth + 1))
+    else
+        fail "$rpath: $rrunner is not an authorised runner in registry v$rv's policy ($rline)"
+        continue
+    fi
+    rwhen=$(j "$rpath" '.time')
+    why=$(jq -nr --arg t "$rwhen" --arg c "$rcommit" --arg p "$rparent" --arg n "$EXPORTED" '
+        def s(x): if x == "-" or x == "" then null else (x | fromdateiso8601) end;
+        (s($t)) as $t | (s($c)) as $c | (s($p)) as $p | (s($n)) as $n
+        | if $t == null then "states no readable time"
+          elif $c == null then "bundle.json gives no commit time for it"
+          elif $p != null and $t < $p - 300 then "dated before its parent commit: backdated"
+          elif $t > $c + 300 then "dated after its own commit"
+          elif $n != null and $t > $n + 300 then "dated after the export: future-dated"
+          else "" end' 2>/dev/null || echo "its times cannot be read")
+    if [ -n "$why" ]; then
+        fail "$rpath: $why"
+        continue
+    fi
+    nrun=$((nrun + 1))
+done <"$TMP/runs"
+ok "$nrun findings run(s): files match the runner's signed statement, signature and time hold; $nauth of them by a runner the signed policy names"
+for rfile in findings/*.json; do
+    [ -f "$rfile" ] || continue
+    if ! cut -d' ' -f1 "$TMP/runs" | grep -qxF "$rfile"; then
+        fail "$rfile: a findings run not listed in bundle.json"
+    fi
+done
+
+"""
