@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from workbench.model.settings import EvaluationPolicy
 from workbench.repo.git import Author, GitRepo
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
@@ -35,17 +36,22 @@ from workbench.signing.statement import (
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 ADMINS = ["p000-0", "p001-0"]
+RUNNER_KEYS: dict[str, Ed25519PrivateKey] = {}
 WHO = Author("Bench", "bench@bench.example")
 
 
-def sign_org(root: Path) -> int:
+def sign_org(root: Path, runner: str | None = None) -> int:
+    """Sign the organisation; `runner`: a person of people.toml (a CI identity) whose key is
+    registered and whom the policy names as the evaluation runner (its key: `RUNNER_KEYS`)."""
     settings = tomllib.loads((root / "workbench.toml").read_text())
     domain, repository = settings["org"]["domain"], settings["org"]["repository_id"]
     people = tomllib.loads((root / reg.PEOPLE).read_text())
     leads = {t["id"]: t["lead"] for t in people["teams"]}
     keys = {p: Ed25519PrivateKey.generate() for p in leads.values()}
+    if runner is not None:
+        keys[runner] = RUNNER_KEYS[runner] = Ed25519PrivateKey.generate()
     raw = {p: k.public_key().public_bytes_raw() for p, k in keys.items()}
-    last = sorted(raw)[-1]
+    last = sorted(r for r in raw if r != runner)[-1]
     ns = reg.Namespaces.for_domain(domain)
     git = GitRepo(root)
 
@@ -53,7 +59,11 @@ def sign_org(root: Path) -> int:
         domain,
         {p: [r] for p, r in raw.items() if p != last},
         {},
-        reg.RegistryPolicy(admins=ADMINS, registry_threshold=2),
+        reg.RegistryPolicy(
+            admins=ADMINS,
+            registry_threshold=2,
+            evaluation=EvaluationPolicy(runners=[runner] if runner else []),
+        ),
     )
     rendered = source.render()
     v1 = reg.build_registry_statement(

@@ -297,3 +297,33 @@ def test_ledger_with_resolutions_known_to_its_writer_needs_no_history() -> None:
     assert _state(carried) == _state(full)
     # split at the run after the resolution: the first episode ended, a second one opened
     assert carried.episodes[first.id].popped_at == t[2] and len(full.episodes) == 2
+
+
+# --------------------------------------------------------------------------- migration
+
+
+def test_runs_of_earlier_versions_are_folded_once_by_the_first_signed_run(
+    demo_repo: Path,
+) -> None:
+    from tests.signing.demo_helpers import raw_commit
+
+    before = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    open_before = sorted(v.id for v in before.open_now())
+    assert open_before
+    # The repository as earlier versions left it: findings files only, no statements.
+    runs_dir = demo_repo / "findings/runs"
+    raw_commit(demo_repo, {f"findings/runs/{p.name}": None for p in runs_dir.iterdir()})
+    old = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    assert old.book.chain().heads == [] and len(old.book.chain().unsigned_legacy) == 3
+    stale = [t for t in old.terms_at_now() if t.state == "not-counted"]
+    assert stale and all("is not signed" in t.reason for t in stale)
+    # The CI identity's first signed run folds them once: same violations, same ids.
+    at = FIXED_NOW + timedelta(hours=1)
+    run = EvidenceService(Workbench(demo_repo, now=at, actor=CI)).evaluate()
+    ledger = parse_ledger((demo_repo / ledger_path(run.run_id)).read_bytes())
+    assert sorted(ledger.legacy) == run_ids(demo_repo)[:-1]
+    after = EvidenceService(Workbench(demo_repo, now=at))
+    chain = after.book.chain()
+    assert chain.heads == [run.run_id] and len(chain.legacy) == 3 and not chain.rejected
+    assert sorted(v.id for v in after.open_now()) == open_before
+    assert len(after.runs()) == 4 and after.book.verify().ok

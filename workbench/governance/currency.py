@@ -208,15 +208,3 @@ def fails_at_now(t: TermAt, violation_state: str | None) -> bool:
     return not (
         t.state == "stale" and t.status in VIOLATING_STATUSES and violation_state == "exempt"
     )
-
-
-def latest_findings(
-    runs: list[Mapping[str, Any]],
-) -> dict[tuple[str, str], tuple[Mapping[str, Any], str, datetime | None]]:
-    """Per (contract, term): its latest finding, with that run's id and time."""
-    out: dict[tuple[str, str], tuple[Mapping[str, Any], str, datetime | None]] = {}
-    for run in sorted(runs, key=lambda r: (str(r.get("time")), str(r.get("run")))):
-        when = _parse(run.get("time"))
-        for f in run.get("findings") or []:
-            out[(str(f.get("contract")), str(f.get("term")))] = (f, str(run.get("run")), when)
-    return out
