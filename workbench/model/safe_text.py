@@ -175,12 +175,12 @@ def json_dumps(data: Any, **kwargs: Any) -> str:
 
 # The terminal app's renderer keeps text and style spans aligned by position, so it needs
 # a replacement of the same length: control pictures (U+2400..) for C0 and DEL, U+FFFD for
-# the rest. Newline and tab are layout there too.
-def tui_table() -> dict[int, str]:
+# the rest. Newline and tab are layout there too, except in a single cell (`keep=""`).
+def tui_table(keep: str = "\n\t") -> dict[int, str]:
     table: dict[int, str] = {}
     for start, end in UNSAFE_RANGES:
         for code in range(start, end + 1):
-            if chr(code) in "\n\t":
+            if chr(code) in keep:
                 continue
             if code < 0x20:
                 table[code] = chr(0x2400 + code)
