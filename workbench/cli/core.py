@@ -103,7 +103,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     else:
         for problem in state.problems:
-            print(problem.render())
+            print(line(problem.render()))
         summary = f"{len(state.contracts)} contract(s), {len(state.errors)} error(s), {len(state.warnings)} warning(s)"
         print(
             summary if state.problems else f"{summary}: all valid",
