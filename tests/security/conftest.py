@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,6 @@ import pytest
 from tests.conftest import FIXED_NOW, copy_demo
 from workbench.model import safe_text
 
-NOW = "2026-11-27T09:00:00Z"
 A = "applicant-data-to-credit-model"
 POLICY = "policy-data-to-claims-agent"
 
@@ -83,10 +83,14 @@ def poison_file(path: Path, keys: tuple[str, ...], payload: str = HOSTILE) -> in
 
 
 def run_cli(repo: Path | None, *args: str, who: str | None = None) -> tuple[int, str, str]:
-    """The CLI in-process: exit code, stdout, stderr."""
+    """The CLI in-process: exit code, stdout, stderr.
+
+    At the real clock, like a user: commands that record something refuse a what-if
+    `--now`, and the hostile repo's records are made at the real time.
+    """
     from workbench.cli.main import main
 
-    argv = ["--now", NOW]
+    argv = []
     if repo is not None:
         argv += ["--repo", str(repo)]
     if who:
@@ -182,6 +186,24 @@ def hostile_template(demo_template: Path, tmp_path_factory: pytest.TempPathFacto
             "--key",
             key(root, "dana.okafor"),
             who="dana.okafor",
+        )
+    )
+    # An exemption request with a hostile reason, for the approver to see and sign.
+    expires = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    _must(
+        run_cli(
+            root,
+            "violations",
+            "close",
+            f"{A}/age-representation",
+            "--exempt",
+            "--reason",
+            f"accepted {HOSTILE}",
+            "--approver",
+            "grace.whitfield",
+            "--expires",
+            expires,
+            who="ravi.iyer",
         )
     )
     answers = base / "answers.toml"

@@ -80,6 +80,9 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
             "writes": True,
         }
     ],
+    ("violations", "approve"): [
+        {"args": [f"{A}/age-representation"], "who": "grace.whitfield", "writes": True}
+    ],
     ("reviews",): [{"args": []}],
     ("review",): [
         {

@@ -107,6 +107,7 @@ ID_ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("violations",): [["--contract", "{T}"]],
     ("violations", "show"): [["{T}"], [A + "/{T}"]],
     ("violations", "close"): [["{T}", "--resolved", "--note", "x"]],
+    ("violations", "approve"): [["{T}"]],
     ("review",): [["{T}", "--key", "{key}"]],
     ("notices",): [["--contract", "{T}"]],
     ("ack",): [["{T}", "--key", "{key}"]],
