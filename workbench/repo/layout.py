@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from workbench.model.base import SLUG_PATTERN
+from workbench.model.ids import SLUG_PATTERN
 from workbench.model.safe_text import line
 
 SETTINGS = "workbench.toml"
