@@ -89,6 +89,12 @@ def _split_around(start: int, end: int, holes: set[int]) -> list[tuple[int, int]
 
 _UNSAFE = re.compile(_char_class(UNSAFE_RANGES))
 _UNSAFE_KEEP_LAYOUT = re.compile(_char_class(UNSAFE_RANGES, keep="\n\t"))
+# Most output is ASCII: a check for the few ASCII controls is several times faster.
+_ASCII_UNSAFE_KEEP_LAYOUT = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _keep_layout_pattern(text: str) -> re.Pattern[str]:
+    return _ASCII_UNSAFE_KEEP_LAYOUT if text.isascii() else _UNSAFE_KEEP_LAYOUT
 # Markdown and GFM syntax that could start inside a line: emphasis, code, links, images,
 # raw HTML and entities, headings/issue refs, table cells, strikethrough, math, mentions.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&$@])")
@@ -119,9 +125,10 @@ def _visible(match: re.Match[str]) -> str:
 
 def terminal(text: str) -> str:
     """Text for a terminal: unsafe characters in visible notation, newlines and tabs kept."""
-    if not _UNSAFE_KEEP_LAYOUT.search(text):
+    pattern = _keep_layout_pattern(text)
+    if not pattern.search(text):
         return text
-    return _UNSAFE_KEEP_LAYOUT.sub(_visible, text)
+    return pattern.sub(_visible, text)
 
 
 def line(text: object) -> str:
@@ -168,9 +175,10 @@ def json_dumps(data: Any, **kwargs: Any) -> str:
     kwargs.setdefault("ensure_ascii", False)
     text = json.dumps(data, **kwargs)
     # A raw newline or tab in the output is indentation: inside strings json escapes them.
-    if not _UNSAFE_KEEP_LAYOUT.search(text):
+    pattern = _keep_layout_pattern(text)
+    if not pattern.search(text):
         return text
-    return _UNSAFE_KEEP_LAYOUT.sub(_json_escape, text)
+    return pattern.sub(_json_escape, text)
 
 
 # The terminal app's renderer keeps text and style spans aligned by position, so it needs
