@@ -95,6 +95,8 @@ _ASCII_UNSAFE_KEEP_LAYOUT = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 def _keep_layout_pattern(text: str) -> re.Pattern[str]:
     return _ASCII_UNSAFE_KEEP_LAYOUT if text.isascii() else _UNSAFE_KEEP_LAYOUT
+
+
 # Markdown and GFM syntax that could start inside a line: emphasis, code, links, images,
 # raw HTML and entities, headings/issue refs, table cells, strikethrough, math, mentions.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&$@])")
