@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from tests.conftest import copy_demo
 from tests.security.conftest import (
     CONTROLS,
@@ -344,3 +346,20 @@ def test_no_raw_controls_even_for_a_forged_line(hostile_template: Hostile) -> No
     code, out, _ = run_cli(hostile_template.root, "gate")
     assert not re.search(r"^FORGED", out, re.MULTILINE)
     assert CONTROLS not in out
+
+
+def test_the_terminal_app_gets_the_raw_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual writes its own escape sequences: the CLI's filter steps aside for it (the
+    app neutralises repo text itself, see test_tui_output.py), and comes back after."""
+    import sys
+
+    import workbench.tui.launch
+    from workbench.cli.main import main
+    from workbench.cli.output import TerminalSafeStream
+
+    seen: list[object] = []
+    monkeypatch.setattr(workbench.tui.launch, "run", lambda args: seen.append(sys.stdout) or 0)
+    before = sys.stdout
+    assert main([]) == 0
+    assert seen and not isinstance(seen[0], TerminalSafeStream)
+    assert sys.stdout is before

@@ -329,7 +329,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             )
         )
     for note in v.notes:
-        lines.append(f"  closures  {note}")
+        lines.append(f"  closures  {line(note)}")
     for s in f.get("snapshots", []):
         lines.append(
             line(f"  evidence  {s['view']}: {s['id']} ({s['kind']}, captured {s['captured_at']})")

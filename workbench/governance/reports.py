@@ -248,12 +248,14 @@ def _statement(term: LivingAttestationTerm, assertion: str) -> str:
 
 
 _md = safe_text.markdown
-_CODE_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:#/+-]*$")
+# What may go in a code span as is: ids and the commands built from them (no backtick,
+# pipe, bracket or control character).
+_CODE_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:#/+=-]*")
 
 
 def _code(text: str) -> str:
-    """An id as a code span; anything else that is not a plain id is escaped text."""
-    return f"`{text}`" if _CODE_SAFE.match(text) else _md(text)
+    """An id or command as a code span; anything else is escaped text."""
+    return f"`{text}`" if _CODE_SAFE.fullmatch(text) else _md(text)
 
 
 def render_weekly_md(report: WeeklyReport) -> str:

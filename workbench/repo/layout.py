@@ -7,9 +7,7 @@ folder, let alone the repository (``workbench show ../../etc/x`` is refused).
 
 from __future__ import annotations
 
-import re
-
-from workbench.model.ids import SLUG_PATTERN
+from workbench.model.ids import UnsafePath, checked_id  # noqa: F401 - used by callers via layout
 from workbench.model.safe_text import line
 
 SETTINGS = "workbench.toml"
@@ -39,31 +37,8 @@ def is_state_path(path: str) -> bool:
     return path in STATE_FILES or path.startswith(STATE_DIRS)
 
 
-ACTIONS = "actions/"
-_SLUG = re.compile(SLUG_PATTERN)
-MAX_ID = 80
-
-
-class UnsafePath(ValueError):
-    """An id or path that is not one, or that would lead outside the repository."""
-
-
-def checked_id(value: str, what: str = "contract") -> str:
-    """`value` if it is a valid id (a slug), else UnsafePath naming what is wrong."""
-    if not isinstance(value, str) or not _SLUG.fullmatch(value) or len(value) > MAX_ID:
-        raise UnsafePath(
-            f"'{line(value)}' is not a {what} id: lowercase letters, digits, '.', '_' and '-', "
-            f"starting with a letter or digit, at most {MAX_ID} characters"
-        )
-    return value
-
-
 def contract_path(contract_id: str) -> str:
     return f"{CONTRACTS}{checked_id(contract_id)}.toml"
-
-
-def action_path(action_id: str) -> str:
-    return f"{ACTIONS}{checked_id(action_id, 'action item')}.toml"
 
 
 def checked_relative(path: str) -> str:
