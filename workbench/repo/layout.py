@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 SETTINGS = "workbench.toml"
 PEOPLE = "keys/people.toml"
 CONTRACTS = "contracts/"
@@ -31,3 +33,31 @@ def is_state_path(path: str) -> bool:
 
 def contract_path(contract_id: str) -> str:
     return f"{CONTRACTS}{contract_id}.toml"
+
+
+# Governance records beyond the state files: evaluation findings and their closures.
+RECORD_DIRS = ("findings/",)
+
+
+def is_governance_path(path: str) -> bool:
+    """State files plus the other committed records the gate judges (findings)."""
+    if path.endswith("/"):
+        return is_state_path(path) or any(
+            path.startswith(d) or d.startswith(path) for d in RECORD_DIRS
+        )
+    return is_state_path(path) or path.startswith(RECORD_DIRS)
+
+
+# Inside the git dir: never committed, never cloned.
+LOCAL_DIR = ".git/handshake-workbench"
+DEMO_INCOMPLETE = "demo-incomplete"
+
+
+def demo_marker(root: Path) -> Path:
+    """Written first and removed last by `workbench demo`: a demo that has it was
+    interrupted (killed, a full disk) and only looks complete."""
+    return Path(root) / LOCAL_DIR / DEMO_INCOMPLETE
+
+
+def demo_incomplete(root: Path) -> bool:
+    return demo_marker(root).is_file()

@@ -25,6 +25,8 @@ from workbench.service.errors import (
     ReadOnlyError,
     UnknownContract,
     WorkbenchError,
+    WriteConflict,
+    WriteRefused,
 )
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ class Workbench:
         readonly: bool = False,
         actor: str | None = None,
         hold_worktree: bool = False,
+        committed: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
@@ -91,6 +94,9 @@ class Workbench:
         self._held_files: dict[str, bytes] | None = None
         self._remembered: dict[tuple[object, ...], object] = {}
         self._deferred_writes: list[Callable[[], None]] | None = None
+        # A committed view (the gate) reads HEAD wherever others read the working tree:
+        # it judges what is committed, never files a killed command left uncommitted.
+        self.committed = committed
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -105,10 +111,13 @@ class Workbench:
     def git(self):  # type: ignore[no-untyped-def]  # lazily imported: pygit2 is heavy
         repo = getattr(self._local, "git", None)
         if repo is None:
+            self._note_base()
             from workbench.repo.git import GitRepo
 
             repo = GitRepo(self.root)
             repo.cache_writes = not self.readonly
+            if self.committed:
+                repo.worktree_rev = "HEAD"
             self._local.git = repo
         return repo
 
@@ -129,9 +138,25 @@ class Workbench:
     def require_writable(self, what: str) -> None:
         if self.readonly:
             raise ReadOnlyError(f"read-only mode: cannot {what}")
+        if self.committed:
+            raise ReadOnlyError(f"a view of the committed files cannot {what}")
+
+    def uncommitted(self) -> list[str]:
+        """Governance files whose working-tree bytes differ from HEAD's (added, changed or
+        deleted): what a committed view (the gate) does not count."""
+        from workbench.repo.git import GitRepo
+
+        git = GitRepo(self.root)
+        include = layout.is_governance_path
+        disk = git.read_files(WORKTREE, include)
+        head = git.read_files("HEAD", include)
+        return sorted(p for p in disk.keys() | head.keys() if disk.get(p) != head.get(p))
 
     # -- state ----------------------------------------------------------------------------
     def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
+        self._note_base(again=not self.hold_worktree)
+        if rev == WORKTREE and self.committed:
+            rev = "HEAD"
         if rev == WORKTREE:
             if not self.hold_worktree:
                 return read_worktree(self.root, layout.is_state_path)
@@ -158,6 +183,9 @@ class Workbench:
         working tree is re-read on every call (cheap) and re-parsed only if a byte changed.
         `files` are the working tree's, when the caller has just read them.
         """
+        self._note_base(again=not self.hold_worktree)
+        if rev == WORKTREE and self.committed:
+            rev = "HEAD"
         today = self.now.date().isoformat()
         commit = None
         if rev == WORKTREE and self.hold_worktree and self._held is not None:
@@ -369,14 +397,22 @@ class Workbench:
 
     # -- writes ---------------------------------------------------------------------------
     def commit(self, changes: dict[str, bytes | None], message: str) -> str:
-        """The one door for writes: read-only check, acting person, atomic write, one commit."""
+        """The one door for writes: read-only check, acting person, branch state, atomic
+        write, one commit moved onto the checked-out branch by compare-and-swap.
+
+        Refused (WriteRefused, nothing written) on a detached HEAD, mid merge, rebase,
+        cherry-pick, revert or bisect, with unmerged files or conflict markers; a file
+        someone else changed since this session read the repository is never overwritten
+        (WriteConflict). See docs/architecture.md, "Writes".
+        """
         self.require_writable("commit changes")
+        # Before this method's own reads (the actor, the conflict check) move it.
+        base = getattr(self._local, "base_head", None)
         actor = self.actor()
+        from workbench.repo.branch import WriteConflict as RepoConflict
+        from workbench.repo.branch import WriteRefused as RepoRefused
         from workbench.repo.git import Author
 
-        signer = self.commit_signer(actor)
-        self._held = None
-        self._held_files = None
         # TOML the workbench writes is in the byte normal form (LF, final newline); other
         # files (statements, signatures, snapshots) are exact bytes and left alone.
         changes = {
@@ -385,9 +421,67 @@ class Workbench:
             else data
             for path, data in changes.items()
         }
-        return self.git.commit_files(
-            changes, message, Author(actor.name, actor.email), when=self.now, signer=signer
-        )
+        try:
+            self._refuse_unresolved(changes)
+            signer = self.commit_signer(actor)
+            self._held = None
+            self._held_files = None
+            commit = self.git.commit_files(
+                changes,
+                message,
+                Author(actor.name, actor.email),
+                when=self.now,
+                signer=signer,
+                base=base,
+                allow_unborn=False,
+            )
+        except RepoConflict as exc:
+            raise WriteConflict(str(exc)) from exc
+        except RepoRefused as exc:
+            raise WriteRefused(str(exc)) from exc
+        # This session's next write builds on what it just wrote.
+        self._local.base_head = commit
+        return commit
+
+    @property
+    def base_head(self) -> str | None:
+        """The branch head this session's reads (in this thread) were based on: what a
+        write it makes next was decided from. A write refuses to overwrite a file someone
+        else changed after it (see `GitRepo.commit_files`). None: nothing read yet, or no
+        commit yet.
+
+        A one-shot command (`hold_worktree`) notes it at its first read and moves it only
+        with its own commits: all its reads are one decision. A long-lived session (the
+        app, whose worker threads are pooled) notes it at every read of the files, so it
+        is the head its latest read saw.
+        """
+        return getattr(self._local, "base_head", None)
+
+    def _note_base(self, *, again: bool = False) -> None:
+        if again or not hasattr(self._local, "base_head"):
+            from workbench.repo.head import read_head_id
+
+            self._local.base_head = read_head_id(self.root)
+
+    def _refuse_unresolved(self, changes: dict[str, bytes | None]) -> None:
+        """Branch state first (its advice is the useful one mid-merge), then no conflict
+        marker in what is written nor left unresolved in the governance files."""
+        from workbench.repo.branch import refuse_conflict_markers, writable_branch
+
+        git = self.git
+        writable_branch(git.repo)
+        worktree = read_worktree(self.root, layout.is_state_path)
+        committed = git.read_files("HEAD", layout.is_state_path)
+        for path in changes:
+            if path not in worktree:
+                data = git.blob_at(WORKTREE, path)
+                if data is not None:
+                    worktree[path] = data
+            if path not in committed:
+                data = git.blob_at("HEAD", path)
+                if data is not None:
+                    committed[path] = data
+        refuse_conflict_markers(changes, worktree, committed)
 
     def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
         """SSH-sign commits when the acting person has a usable key (see service.signing)."""
