@@ -12,14 +12,34 @@ from workbench.cli.output import emit_json, table
 DEMO_ACTOR = "dana.okafor"
 
 
-def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The service for the repo named by --repo, or the one containing the current directory."""
+def workbench_for(args: argparse.Namespace, **options: bool):  # type: ignore[no-untyped-def]
+    """The service for the repo named by --repo, or the one containing the current directory.
+
+    `options`: further Workbench switches (the gate asks for `committed=True`)."""
     from workbench.service.core import Workbench, find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
+    warn_unfinished_demo(root)
     return Workbench(
-        root, now=args.now, readonly=args.readonly, actor=args.actor, hold_worktree=True
+        root,
+        now=args.now,
+        readonly=args.readonly,
+        actor=args.actor,
+        hold_worktree=True,
+        **options,
     )
+
+
+def warn_unfinished_demo(root: Path) -> None:
+    """A demo whose build was interrupted looks complete but is not: say so."""
+    from workbench.repo.layout import demo_incomplete
+
+    if demo_incomplete(root):
+        print(
+            f"warning: {root} is an unfinished demo (its build was interrupted); "
+            f"rebuild it with `workbench demo {root}`",
+            file=sys.stderr,
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.signal import Signal
 from textual.worker import Worker, WorkerFailed, WorkerState, get_current_worker
 
-from workbench.service.errors import InvalidEdit, WorkbenchError
+from workbench.service.errors import InvalidEdit, WorkbenchError, WriteConflict, WriteRefused
 from workbench.tui import bindings
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
@@ -251,7 +251,16 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
     def save_contract(self, target: MessagePump, contract_id: str, text: str, message: str) -> None:
-        commit = self.service.save_contract(contract_id, text, message)
+        try:
+            commit = self.service.save_contract(contract_id, text, message)
+        except (WriteRefused, WriteConflict) as exc:
+            # The repo is mid-merge, detached, or the file changed under us: nothing the
+            # user typed is lost; it stays in the editor and as a draft across restarts.
+            self.service.save_draft(contract_id, text)
+            self.call_from_thread(
+                self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft."
+            )
+            return
         target.post_message(ContractSaved(contract_id, commit, message))
 
     @work(
@@ -427,6 +436,10 @@ class WorkbenchApp(App[int]):
     def show_error(self, exc: BaseException, doing: str = "") -> None:
         from workbench.tui.modals.error import ErrorModal
 
+        if isinstance(exc, (WriteRefused, WriteConflict)):
+            # A refused write is the repo's state (a merge under way...), not a crash.
+            self.show_refusal(f"Could not {doing or 'do that'}", str(exc))
+            return
         details = "".join(traceback.format_exception(exc))
         if isinstance(exc, InvalidEdit):
             lines = [f"line {p.line}:{p.column}: {p.message}" for p in exc.problems]
