@@ -422,3 +422,77 @@ async def test_tui_editor_refuses_save_mid_merge(demo_repo: Path) -> None:
         assert app.service.load_draft(APPLICANT) == text
     assert git(demo_repo, "rev-parse", "HEAD") == head
     assert (demo_repo / ".git" / "MERGE_HEAD").is_file()
+
+
+# --- details of the write door ---------------------------------------------------------------
+
+
+@pytest.mark.oracle
+def test_base_head_is_read_like_git(tmp_path: Path) -> None:
+    """The head a session's reads were based on is read from the git dir's files (no
+    pygit2 on the app's first screen): it must agree with `git rev-parse HEAD` however
+    the refs are stored."""
+    from workbench.repo.head import read_head_id
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    assert read_head_id(repo) is None  # unborn
+    for n in range(3):
+        (repo / "f.txt").write_text(f"{n}\n")
+        git(repo, "add", "f.txt")
+        git(repo, "commit", "-q", "-m", f"c{n}")
+    assert read_head_id(repo) == git(repo, "rev-parse", "HEAD")
+    git(repo, "pack-refs", "--all")
+    assert not (repo / ".git" / "refs" / "heads" / "main").exists()
+    assert read_head_id(repo) == git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "--detach", "HEAD~1")
+    assert read_head_id(repo) == git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "-q", "main")
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "other", str(linked), "HEAD~2")
+    assert read_head_id(linked) == git(linked, "rev-parse", "HEAD") != read_head_id(repo)
+
+
+def test_write_through_a_committed_symlinked_folder_is_refused(
+    demo_repo: Path, tmp_path: Path
+) -> None:
+    """A hostile commit makes a record folder a link to somewhere else on the machine:
+    the next review must not write there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = demo_repo / "reviews" / REVIEWED
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.symlink_to(elsewhere)
+    git(demo_repo, "add", "-A", "reviews")
+    git(demo_repo, "commit", "-q", "-m", "innocent-looking tidy-up")
+    head = git(demo_repo, "rev-parse", "HEAD")
+    result = run_wb(demo_repo, *REVIEW)
+    assert result.code == 2 and "symbolic link" in result.err, result
+    assert list(elsewhere.iterdir()) == []
+    assert git(demo_repo, "rev-parse", "HEAD") == head
+
+
+def test_sweep_removes_only_temp_files_of_writers_that_are_gone(tmp_path: Path) -> None:
+    from workbench.repo.atomic import sweep_temp
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    names = {
+        "live": f"{os.getpid()}.abc.x.toml.tmp",  # a writer still at work: kept
+        "live-but-old": f"{os.getpid()}.def.x.toml.tmp",  # its pid was reused: removed
+        "dead": f"{dead.pid}.ghi.x.toml.tmp",
+        "nameless": "leftover.tmp",
+        "other": "notes.txt",  # not a temp file: kept
+    }
+    for name in names.values():
+        (folder / name).write_text("x")
+    os.utime(folder / names["live-but-old"], (0, 0))
+    target = tmp_path / "precious"
+    target.write_text("keep me")
+    (folder / f"{dead.pid}.jkl.tmp").symlink_to(target)  # never followed: kept as is
+    removed = sweep_temp(folder)
+    assert sorted(removed) == sorted([names["live-but-old"], names["dead"], names["nameless"]])
+    assert (folder / names["live"]).exists() and (folder / names["other"]).exists()
+    assert target.read_text() == "keep me"

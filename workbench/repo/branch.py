@@ -8,7 +8,7 @@ a commit that silently dropped the merge. Each refusal says how to get back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pygit2
@@ -183,13 +183,14 @@ def conflict_marker_line(data: bytes) -> int | None:
 def refuse_conflict_markers(
     new: Mapping[str, bytes | None],
     worktree: Mapping[str, bytes],
-    committed: Mapping[str, bytes],
+    committed: Callable[[str], bytes | None],
 ) -> None:
     """Never write a conflict marker, nor write while one is left unresolved.
 
     `new`: the bytes this write commits; `worktree`: governance files as they are on disk;
-    `committed`: the same at HEAD. A marker already committed at HEAD is someone's content
-    (a hostile one must not block every write), not an unresolved conflict here.
+    `committed(path)`: a file's bytes at HEAD. A marker already committed at HEAD is
+    someone's content (a hostile one must not block every write), not an unresolved
+    conflict here.
     """
     found: list[str] = []
     for path, data in sorted(new.items()):
@@ -203,10 +204,8 @@ def refuse_conflict_markers(
         )
     for path in sorted(worktree):
         data = worktree[path]
-        if committed.get(path) == data:
-            continue
         line = conflict_marker_line(data)
-        if line is not None:
+        if line is not None and committed(path) != data:
             found.append(f"{path}:{line}")
     if found:
         raise WriteRefused(

@@ -470,18 +470,16 @@ class Workbench:
 
         git = self.git
         writable_branch(git.repo)
-        worktree = read_worktree(self.root, layout.is_state_path)
-        committed = git.read_files("HEAD", layout.is_state_path)
+        # A one-shot command has just read them; HEAD's bytes only where a marker is.
+        worktree = (
+            self.files() if self.hold_worktree else read_worktree(self.root, layout.is_state_path)
+        )
         for path in changes:
             if path not in worktree:
                 data = git.blob_at(WORKTREE, path)
                 if data is not None:
                     worktree[path] = data
-            if path not in committed:
-                data = git.blob_at("HEAD", path)
-                if data is not None:
-                    committed[path] = data
-        refuse_conflict_markers(changes, worktree, committed)
+        refuse_conflict_markers(changes, worktree, lambda path: git.blob_at("HEAD", path))
 
     def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
         """SSH-sign commits when the acting person has a usable key (see service.signing)."""
