@@ -496,3 +496,31 @@ def test_sweep_removes_only_temp_files_of_writers_that_are_gone(tmp_path: Path) 
     assert sorted(removed) == sorted([names["live-but-old"], names["dead"], names["nameless"]])
     assert (folder / names["live"]).exists() and (folder / names["other"]).exists()
     assert target.read_text() == "keep me"
+
+
+async def test_tui_editor_refuses_save_over_a_change_made_since_it_opened(demo_repo: Path) -> None:
+    from tests.tui.conftest import SIZE, make_app, wait_until
+    from tests.tui.test_app import APPLICANT, open_editor
+    from workbench.service.core import Workbench
+    from workbench.tui.modals.commit import CommitModal
+    from workbench.tui.modals.error import ErrorModal
+
+    path = f"contracts/{APPLICANT}.toml"
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await open_editor(app, pilot)
+        # Someone else in this clone commits a change to the same contract meanwhile.
+        theirs = editor.text.replace('warn_after = "PT12H"', 'warn_after = "PT6H"')
+        Workbench(demo_repo, actor="ravi.iyer").save_contract(APPLICANT, theirs, "warn at 6h\n")
+        head = git(demo_repo, "rev-parse", "HEAD")
+        editor.editor.text = editor.text.replace('fail_after = "PT24H"', 'fail_after = "PT20H"')
+        await wait_until(pilot, lambda: editor.checked_text == editor.text)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommitModal))
+        app.screen.query_one("#commit-message").value = ""
+        await pilot.press(*"Tighten freshness", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        assert path in app.screen.message and "warn at 6h" in app.screen.message
+        assert app.service.load_draft(APPLICANT) == editor.text
+    assert git(demo_repo, "rev-parse", "HEAD") == head
+    assert 'warn_after = "PT6H"' in git(demo_repo, "show", f"HEAD:{path}")

@@ -121,7 +121,13 @@ def writable_branch(repo: pygit2.Repository, *, allow_unborn: bool = False) -> s
             f"HEAD points at {target}, which is not a local branch: the workbench writes "
             f"only to a checked-out branch; `git switch {_suggested_branch(repo)}`"
         )
-    if not allow_unborn and target not in repo.references:
+    ref = repo.references.get(target)
+    if ref is not None and not isinstance(ref.target, pygit2.Oid):
+        raise WriteRefused(
+            f"{target} is a symbolic reference to {ref.target}: the workbench moves only a "
+            f"plain branch; `git switch {str(ref.target).removeprefix('refs/heads/')}`"
+        )
+    if not allow_unborn and ref is None:
         raise WriteRefused(
             f"the branch {target.removeprefix('refs/heads/')} has no commit yet: commit the "
             "governance files first (`git add -A && git commit`), or start with `workbench init`"

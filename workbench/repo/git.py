@@ -376,6 +376,10 @@ class GitRepo:
                         full.unlink()
                 else:
                     atomic_write(full, data, tmp_dir=local / "tmp")
+            # Staged before the branch moves: a write killed in between leaves its files
+            # staged and uncommitted (as after `git add`), never a committed file that
+            # `git status` shows as deleted.
+            self._stage(blobs)
             summary = message.splitlines()[0] if message else ""
             oid = self._new_commit(tip, blobs, message, author, when, signer)
             busy = 0
@@ -411,6 +415,7 @@ class GitRepo:
                     f"tried to commit ({_MAX_REBUILDS} times); your files are in the working "
                     "tree, uncommitted. Run the command again when the other writer is done"
                 )
+            # Again: a plain `git commit` that moved the branch meanwhile rewrote the index.
             self._stage(blobs)
         return str(oid)
 
@@ -469,7 +474,8 @@ class GitRepo:
         info = _commit_info(self.repo[new]) if new is not None else None
         by = f" (commit {info.short} by {info.author_name}: {info.summary!r})" if info else ""
         where = (
-            "Your version is in the working tree, uncommitted (`git diff` shows it)."
+            "Your version is in the working tree, staged and uncommitted "
+            "(`git diff --cached` shows it)."
             if written
             else "Nothing was written."
         )

@@ -396,18 +396,22 @@ class Workbench:
         return state.problems_for(layout.contract_path(contract_id))
 
     # -- writes ---------------------------------------------------------------------------
-    def commit(self, changes: dict[str, bytes | None], message: str) -> str:
+    def commit(
+        self, changes: dict[str, bytes | None], message: str, *, base: str | None = None
+    ) -> str:
         """The one door for writes: read-only check, acting person, branch state, atomic
         write, one commit moved onto the checked-out branch by compare-and-swap.
 
         Refused (WriteRefused, nothing written) on a detached HEAD, mid merge, rebase,
         cherry-pick, revert or bisect, with unmerged files or conflict markers; a file
         someone else changed since this session read the repository is never overwritten
-        (WriteConflict). See docs/architecture.md, "Writes".
+        (WriteConflict). `base`: the commit the change was decided from, when the caller
+        knows better than this session's reads (the editor: when its text was opened).
+        See docs/architecture.md, "Writes".
         """
         self.require_writable("commit changes")
         # Before this method's own reads (the actor, the conflict check) move it.
-        base = getattr(self._local, "base_head", None)
+        base = base or self.base_head
         actor = self.actor()
         from workbench.repo.branch import WriteConflict as RepoConflict
         from workbench.repo.branch import WriteRefused as RepoRefused
@@ -491,7 +495,9 @@ class Workbench:
         """Sign this session's commits with `signer` (e.g. after the TUI asked for a passphrase)."""
         self._session_signer = signer
 
-    def save_contract(self, contract_id: str, text: str, message: str) -> str:
+    def save_contract(
+        self, contract_id: str, text: str, message: str, *, base: str | None = None
+    ) -> str:
         self.require_writable("save contracts")
         text = normalise(text)
         problems = [p for p in self.check_contract_text(contract_id, text) if p.severity == "error"]
@@ -503,7 +509,7 @@ class Workbench:
         path = layout.contract_path(contract_id)
         if self.git.blob_at("HEAD", path) == text.encode("utf-8"):
             raise WorkbenchError(f"{path}: no changes to save")
-        commit = self.commit({path: text.encode("utf-8")}, message)
+        commit = self.commit({path: text.encode("utf-8")}, message, base=base)
         self.discard_draft(contract_id)
         return commit
 

@@ -214,9 +214,11 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
+        # The head first: the text is then no older than the base a save is checked against.
+        head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
         draft = self.service.load_draft(contract_id)
-        self._post(target, ContractTextLoaded(contract_id, text, draft))
+        self._post(target, ContractTextLoaded(contract_id, text, draft, head))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
     def check_contract(
@@ -250,9 +252,16 @@ class WorkbenchApp(App[int]):
         )
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
-    def save_contract(self, target: MessagePump, contract_id: str, text: str, message: str) -> None:
+    def save_contract(
+        self,
+        target: MessagePump,
+        contract_id: str,
+        text: str,
+        message: str,
+        base: str | None = None,
+    ) -> None:
         try:
-            commit = self.service.save_contract(contract_id, text, message)
+            commit = self.service.save_contract(contract_id, text, message, base=base)
         except (WriteRefused, WriteConflict) as exc:
             # The repo is mid-merge, detached, or the file changed under us: nothing the
             # user typed is lost; it stays in the editor and as a draft across restarts.

@@ -35,6 +35,7 @@ class ContractTextLoaded(Message):
     contract_id: str
     text: str
     draft: str | None
+    head: str | None = None  # the commit the text was read at: what a save is based on
 
 
 @dataclass
