@@ -17,6 +17,7 @@ GateRule = Literal[
     "page_test",
     "action_overdue",
     "diagnostic_mismatch",
+    "records_valid",
 ]
 
 
@@ -51,6 +52,26 @@ class Policy(Strict):
     compliance_term_kinds: list[str] = Field(default_factory=lambda: ["representation"])
 
 
+class ExemptionPolicy(Strict):
+    """Who may accept a violation and for how long: keys/policy.toml [exemptions], signed
+    with the key registry (a plain commit cannot widen it)."""
+
+    approvers: list[str] = Field(
+        default_factory=lambda: ["compliance-lead"],
+        max_length=64,
+        description=(
+            "who may approve an exemption: a person id, 'compliance-lead' (the lead of "
+            "[approval] compliance_team) or 'lead:<team>'"
+        ),
+    )
+    max_days: int = Field(
+        default=90,
+        ge=1,
+        le=366,
+        description="an exemption ends at most this many days after it is approved",
+    )
+
+
 class Gate(Strict):
     contracts: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
     deny: list[GateRule] = Field(
@@ -60,6 +81,7 @@ class Gate(Strict):
             "notice_unacknowledged",
             "violation_open",
             "page_test",
+            "records_valid",
         ]
     )
     warn: list[GateRule] = Field(default_factory=lambda: ["action_overdue", "diagnostic_mismatch"])

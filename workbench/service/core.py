@@ -24,6 +24,7 @@ from workbench.service.errors import (
     NotAGovernanceRepo,
     ReadOnlyError,
     UnknownContract,
+    WhatIfError,
     WorkbenchError,
     WriteConflict,
     WriteRefused,
@@ -72,6 +73,7 @@ class Workbench:
         readonly: bool = False,
         actor: str | None = None,
         hold_worktree: bool = False,
+        what_if: bool = False,
         committed: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
@@ -80,7 +82,13 @@ class Workbench:
         # A one-shot command judges everything at one moment; a long-lived app reads the
         # clock on every call.
         self._now = now or (datetime.now(UTC) if hold_worktree else None)
+        # Judging at the real clock: a record dated after `now` is then future-dated
+        # (flagged), not merely "not made yet" at a chosen moment.
+        self.clock_is_real = now is None
         self.readonly = readonly
+        # `now` is a what-if (the CLI's --now): rules are judged at it, but nothing is
+        # recorded at it, because a record's time must be the real one (docs/obligations.md).
+        self.what_if = what_if and now is not None
         self.requested_actor = actor
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
@@ -105,6 +113,16 @@ class Workbench:
     # -- basics ---------------------------------------------------------------------------
     @property
     def now(self) -> datetime:
+        """The evaluation clock: the moment every rule is judged at."""
+        return self._now or datetime.now(UTC)
+
+    def record_time(self) -> datetime:
+        """The record clock: the time stamped on a record and on its commit.
+
+        The real clock, or the explicit clock a caller of the service gave (the demo
+        builder, tests); never a what-if `now` (writes are refused then).
+        """
+        self.require_writable("record anything")
         return self._now or datetime.now(UTC)
 
     @property
@@ -140,6 +158,11 @@ class Workbench:
             raise ReadOnlyError(f"read-only mode: cannot {what}")
         if self.committed:
             raise ReadOnlyError(f"a view of the committed files cannot {what}")
+        if self.what_if:
+            raise WhatIfError(
+                f"cannot {what} at a what-if time: --now only evaluates (read-only); records "
+                "and commits always carry the real time. Run the command without --now."
+            )
 
     def uncommitted(self) -> list[str]:
         """Governance files whose working-tree bytes differ from HEAD's (added, changed or
@@ -434,7 +457,7 @@ class Workbench:
                 changes,
                 message,
                 Author(actor.name, actor.email),
-                when=self.now,
+                when=self.record_time(),
                 signer=signer,
                 base=base,
                 allow_unborn=False,
