@@ -31,7 +31,6 @@ STALE = "credit-model-to-loan-decisioning"  # both leads must sign v2
 LEADS = ("ravi.iyer", "sofia.marquez")
 REVIEWED = "claims-agent-to-claims-product"  # review overdue; ben.carter may do it
 REVIEW = ("--as", "ben.carter", "review", REVIEWED)
-REVIEW_FILE = f"reviews/{REVIEWED}/20261127T090000Z.ben.carter.toml"
 ACK = ("--as", "aisha.rahman", "ack", "policy-data-to-claims-agent", "--notice", "1")
 # Each racer meets the others at its last fsync before committing (the folder its last
 # file was renamed into) and all go on together: every round is the worst case, so a few
@@ -46,6 +45,17 @@ ACK_AT = ("/acks/policy-data-to-claims-agent$", 3)
 def _reset(repo: Path, commit: str) -> None:
     git(repo, "reset", "-q", "--hard", commit)
     git(repo, "clean", "-qfd")
+
+
+def _reviews(paths: set[str] | list[str]) -> list[str]:
+    """ben.carter's review records of REVIEWED among `paths` (named by the real time)."""
+    return [
+        p for p in paths if p.startswith(f"reviews/{REVIEWED}/") and p.endswith(".ben.carter.toml")
+    ]
+
+
+def _review_written(repo: Path) -> bool:
+    return any((repo / "reviews" / REVIEWED).glob("*.ben.carter.toml"))
 
 
 def _keys(repo: Path) -> Path:
@@ -108,7 +118,7 @@ def test_concurrent_review_and_ack_keep_both(demo_repo: Path) -> None:
         _reset(demo_repo, base)
         results = barrier_race(demo_repo, [(REVIEW, *REVIEW_AT), (ACK, *ACK_AT)])
         assert all(r.code == 0 for r in results), "\n".join(map(str, results))
-        assert REVIEW_FILE in head_files(demo_repo, "reviews/"), f"round {round_}: review lost"
+        assert _reviews(head_files(demo_repo, "reviews/")), f"round {round_}: review lost"
         acks = head_files(demo_repo, "acks/policy-data-to-claims-agent/")
         assert any(p.endswith(".aisha.rahman.toml") for p in acks), f"round {round_}: ack lost"
         assert git(demo_repo, "rev-list", "--count", f"{base}..HEAD") == "2"
@@ -135,7 +145,7 @@ def test_killed_writer_does_not_leave_lock_stuck(demo_repo: Path) -> None:
     after = run_wb(demo_repo, *ACK)
     assert after.code == 0, after
     assert git(demo_repo, "rev-parse", "HEAD~1") == before
-    assert REVIEW_FILE not in head_files(demo_repo, "reviews/")
+    assert not _reviews(head_files(demo_repo, "reviews/"))
     # ... and swept the dead writer's temp file.
     leftovers = list((demo_repo / ".git" / "handshake-workbench" / "tmp").iterdir())
     assert not [p for p in leftovers if p.name.startswith(f"{writer.pid}.")], leftovers
@@ -281,7 +291,7 @@ def test_write_refused_mid_operation(demo_repo: Path, operation: str) -> None:
     assert git(demo_repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads") == refs
     assert git(demo_repo, "rev-parse", "HEAD") == head
     assert status_paths(demo_repo) == status
-    assert not (demo_repo / REVIEW_FILE).exists()
+    assert not _review_written(demo_repo)
 
 
 @pytest.mark.oracle
@@ -304,7 +314,7 @@ def test_write_refused_with_conflict_markers(demo_repo: Path) -> None:
     assert marked.code == 2 and f"{contract}:{line}" in marked.err, marked
     assert "conflict marker" in marked.err
     assert git(demo_repo, "rev-parse", "HEAD") == head
-    assert not (demo_repo / REVIEW_FILE).exists()
+    assert not _review_written(demo_repo)
 
     # Nor is a marker ever written by the workbench itself.
     from workbench.service.core import Workbench
@@ -323,13 +333,12 @@ def test_write_refused_with_conflict_markers(demo_repo: Path) -> None:
 
 
 def test_killed_evaluate_leaves_no_tmp_in_git_status(demo_repo: Path) -> None:
-    later = "2026-11-28T09:00:00Z"  # a new run: the demo has the findings of FIXED_NOW
-    proc = trapped(demo_repo, ["--as", "grace.whitfield", "evaluate"], action="kill", now=later)
+    proc = trapped(demo_repo, ["--as", "grace.whitfield", "evaluate"], action="kill")
     proc.wait(timeout=120)
     assert proc.returncode == -9, proc.stderr.read()  # type: ignore[union-attr]
     assert not [p for p in status_paths(demo_repo) if p.endswith(".tmp")], status_paths(demo_repo)
     # The next write sweeps the dead writer's temp file.
-    again = run_wb(demo_repo, "--as", "grace.whitfield", "evaluate", now=later)
+    again = run_wb(demo_repo, "--as", "grace.whitfield", "evaluate")
     assert again.code in (0, 1), again
     tmp = demo_repo / ".git" / "handshake-workbench" / "tmp"
     assert not [p for p in tmp.iterdir() if p.name.startswith(f"{proc.pid}.")]
@@ -351,12 +360,12 @@ def test_uncommitted_review_not_counted_by_gate(demo_repo: Path) -> None:
     proc = trapped(demo_repo, review, action="kill", match=folder, at=3)
     proc.wait(timeout=120)
     assert proc.returncode == -9, proc.stderr.read()  # type: ignore[union-attr]
-    left = [p for p in status_paths(demo_repo) if p.startswith("reviews/")]
-    assert REVIEW_FILE in left, left
+    left = _reviews(status_paths(demo_repo))
+    assert left, status_paths(demo_repo)
 
     outcome, note = _gate_check(demo_repo, REVIEWED, "review_overdue")
     assert outcome == "fail"  # the gate judges committed records only
-    assert "working tree" in note and REVIEW_FILE in note, note
+    assert "working tree" in note and left[0] in note, note
 
     git(demo_repo, "add", "reviews")
     git(demo_repo, "commit", "-q", "-m", "commit the review the killed command left")

@@ -78,11 +78,15 @@ class Result:
         return f"exit {self.code}\nstdout: {self.out}\nstderr: {self.err}"
 
 
-def wb_args(repo: Path, *args: str, now: str = NOW) -> list[str]:
-    return [str(WORKBENCH), "--repo", str(repo), "--now", now, *args]
+def wb_args(repo: Path, *args: str, now: str | None = None) -> list[str]:
+    """Commands that record run at the real clock (`--now` is a read-only what-if)."""
+    at = ["--now", now] if now else []
+    return [str(WORKBENCH), "--repo", str(repo), *at, *args]
 
 
-def run_wb(repo: Path, *args: str, env: dict[str, str] | None = None, now: str = NOW) -> Result:
+def run_wb(
+    repo: Path, *args: str, env: dict[str, str] | None = None, now: str | None = None
+) -> Result:
     done = subprocess.run(
         wb_args(repo, *args, now=now), capture_output=True, text=True, env=env, check=False
     )
@@ -96,7 +100,7 @@ def trapped(
     action: str,
     at: int = 1,
     match: str = r"\.tmp$",
-    now: str = NOW,
+    now: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """The real CLI, killed (or held) at the `at`-th fsync of a path matching `match`
@@ -107,8 +111,9 @@ def trapped(
         pytest.skip("needs /proc/self/fd to see which file is fsynced")
     env = dict(env or os.environ, WB_TRAP_ACTION=action, WB_TRAP_AT=str(at), WB_TRAP_MATCH=match)
     where = ["--repo", str(repo)] if repo is not None else []
+    at = ["--now", now] if now else []
     return subprocess.Popen(
-        [sys.executable, "-c", _FSYNC_TRAP, *where, "--now", now, *args],
+        [sys.executable, "-c", _FSYNC_TRAP, *where, *at, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
