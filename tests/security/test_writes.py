@@ -533,3 +533,31 @@ async def test_tui_editor_refuses_save_over_a_change_made_since_it_opened(demo_r
         assert app.service.load_draft(APPLICANT) == editor.text
     assert git(demo_repo, "rev-parse", "HEAD") == head
     assert 'warn_after = "PT6H"' in git(demo_repo, "show", f"HEAD:{path}")
+
+
+async def test_tui_gate_preview_judges_committed_records(demo_repo: Path) -> None:
+    """The app's gate preview says what `workbench gate` says: uncommitted records left by
+    a killed command are not counted, and it says they are there."""
+    from tests.tui.conftest import SIZE, screen_text, wait_until
+    from workbench.service.core import Workbench
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.gate import GateScreen
+
+    review = (*REVIEW, "--contacts-confirmed")
+    proc = trapped(demo_repo, review, action="kill", match=f"/reviews/{REVIEWED}$", at=3)
+    proc.wait(timeout=120)
+    assert proc.returncode == -9 and _reviews(status_paths(demo_repo))
+    # At the real clock, as the record was made (at a what-if time before it, it would
+    # not count anyway).
+    service = Workbench(demo_repo, actor="dana.okafor")
+    app = WorkbenchApp(service, cursor_blink=False, theme="textual-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_gate()
+        await wait_until(pilot, lambda: isinstance(app.screen, GateScreen) and app.screen.result)
+        screen = app.screen
+        check = next(
+            c for c in screen.result.checks if c.contract == REVIEWED and c.rule == "review_overdue"
+        )
+        assert check.outcome == "fail"
+        assert _reviews(screen.uncommitted)
+        assert "uncommitted file(s) not counted" in screen_text(app)

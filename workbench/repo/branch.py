@@ -132,7 +132,9 @@ def writable_branch(repo: pygit2.Repository, *, allow_unborn: bool = False) -> s
             f"the branch {target.removeprefix('refs/heads/')} has no commit yet: commit the "
             "governance files first (`git add -A && git commit`), or start with `workbench init`"
         )
-    conflicts = repo.index.conflicts
+    index = repo.index
+    index.read(False)  # as it is on disk now (a no-op when unchanged)
+    conflicts = index.conflicts
     if conflicts is not None:
         paths = sorted({_conflict_path(entry) for entry in conflicts})
         raise WriteRefused(

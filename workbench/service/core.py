@@ -164,6 +164,19 @@ class Workbench:
                 "and commits always carry the real time. Run the command without --now."
             )
 
+    def committed_view(self) -> Workbench:
+        """The same session, reading HEAD wherever it would read the working tree (what
+        the gate judges)."""
+        return Workbench(
+            self.root,
+            now=None if self.clock_is_real else self._now,
+            readonly=self.readonly,
+            actor=self.requested_actor,
+            hold_worktree=self.hold_worktree,
+            what_if=self.what_if,
+            committed=True,
+        )
+
     def uncommitted(self) -> list[str]:
         """Governance files whose working-tree bytes differ from HEAD's (added, changed or
         deleted): what a committed view (the gate) does not count."""
