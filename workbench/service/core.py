@@ -74,6 +74,7 @@ class Workbench:
         actor: str | None = None,
         hold_worktree: bool = False,
         what_if: bool = False,
+        trust_root: str | None = None,
         committed: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
@@ -90,6 +91,8 @@ class Workbench:
         # recorded at it, because a record's time must be the real one (docs/obligations.md).
         self.what_if = what_if and now is not None
         self.requested_actor = actor
+        # The registry v1 digest given out of band (`--root`), for every room that verifies.
+        self.trust_root = trust_root
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
@@ -101,6 +104,7 @@ class Workbench:
         self._held: GovernanceState | None = None
         self._held_files: dict[str, bytes] | None = None
         self._remembered: dict[tuple[object, ...], object] = {}
+        self._kept: dict[tuple[object, ...], object] = {}
         self._deferred_writes: list[Callable[[], None]] | None = None
         # A committed view (the gate) reads HEAD wherever others read the working tree:
         # it judges what is committed, never files a killed command left uncommitted.
@@ -153,6 +157,18 @@ class Workbench:
             self._remembered[key] = value
         return value
 
+    def keep(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key for the life of this Workbench, also in the app: for
+        results derived from committed bytes only (the key names the commit), which neither
+        the clock nor the working tree can change."""
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
+        return value
+
     def require_writable(self, what: str) -> None:
         if self.readonly:
             raise ReadOnlyError(f"read-only mode: cannot {what}")
@@ -174,6 +190,7 @@ class Workbench:
             actor=self.requested_actor,
             hold_worktree=self.hold_worktree,
             what_if=self.what_if,
+            trust_root=self.trust_root,
             committed=True,
         )
 
