@@ -175,3 +175,25 @@ def test_demo_opens_the_app_acting_as_a_demo_lead(
     seen.clear()
     assert main(["--now", NOW, "--as", "ravi.iyer", "demo", str(tmp_path / "e")]) == 0
     assert seen == ["ravi.iyer"]
+
+
+def test_a_git_error_is_named_as_git_not_unexpected(demo: Path, tmp_path: Path) -> None:
+    # A corrupt object: libgit2 refuses to read it, and the user is told so plainly.
+    clone = tmp_path / "clone"
+    # --no-hardlinks: the damage must stay in this clone, never reach the shared demo.
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(demo), str(clone)], check=True)
+    head = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD^{tree}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    obj = clone / ".git/objects" / head[:2] / head[2:]
+    if not obj.exists():  # packed by the clone: unpack so one object can be damaged
+        pytest.skip("objects are packed")
+    obj.chmod(0o644)
+    obj.write_bytes(b"not a zlib stream")
+    result = run("status", cwd=clone)
+    assert result.returncode == 2, result
+    assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip(), result

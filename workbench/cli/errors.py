@@ -33,6 +33,9 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
         ("workbench.signing", "workbench.evidence", "workbench.bundle")
     ):
         return str(exc), 2
+    if module.startswith(("pygit2", "_pygit2")):
+        # libgit2 says what is wrong with the repository (a locked index, a corrupt object).
+        return f"git: {exc}", 2
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 2
     if os.environ.get("WORKBENCH_DEBUG"):
