@@ -108,6 +108,12 @@ def checks_of(data: dict, cid: str) -> dict[str, dict]:  # type: ignore[type-arg
     return {c["rule"]: c for c in data["checks"] if c["contract"] == cid}
 
 
+def verdict_of(repo: Path, cid: str) -> dict:  # type: ignore[type-arg]
+    """`workbench verify ID --json`: the contract's co-signature verdict."""
+    [verdict] = json.loads(run(repo, "verify", cid, "--json").stdout)["contracts"]
+    return verdict
+
+
 def problems_of(repo: Path, path: str) -> list[dict]:  # type: ignore[type-arg]
     r = run(repo, "validate", "--json")
     return [p for p in json.loads(r.stdout)["problems"] if p["file"] == path]
@@ -239,9 +245,7 @@ def test_team_as_owner_cannot_be_cosigned(demo_repo: Path) -> None:
             statement, head.namespaces.contract
         )
     raw_commit(demo_repo, changes)
-    verified = json.loads(run(demo_repo, "verify", CLAIMS, "--json").stdout)
-    [verdict] = verified["contracts"] if "contracts" in verified else [verified]
-    assert verdict["state"] == "approved"
+    assert verdict_of(demo_repo, CLAIMS)["state"] == "approved"
 
     code, gate = gate_json(demo_repo)
     checks = checks_of(gate, CLAIMS)
@@ -299,7 +303,9 @@ def test_sign_refuses_invalid_contract(demo_repo: Path) -> None:
 
 
 def test_valid_rule_is_enforced_whatever_the_policy_says(demo_repo: Path) -> None:
-    # The demo's [gate] deny list predates the rule and does not name it.
+    # A [gate] deny list written before the rule existed does not name it.
+    settings = replaced(demo_repo, "workbench.toml", 'deny = ["valid", ', "deny = [")
+    commit_as(demo_repo, "erin.walsh", {"workbench.toml": settings}, "Gate policy")
     assert '"valid"' not in read(demo_repo, "workbench.toml")
     code, data = gate_json(demo_repo)
     assert code == 1 and data["policy"]["deny"][0] == "valid"
@@ -369,16 +375,7 @@ def test_validator_names_individuals_only(demo_repo: Path) -> None:
 
 
 def required_roles(repo: Path, cid: str) -> dict[str, list[str]]:
-    r = run(repo, "verify", cid, "--json")
-    data = json.loads(r.stdout)
-    [verdict] = data["contracts"] if "contracts" in data else [data]
-    return verdict["required"]
-
-
-def verdict_of(repo: Path, cid: str) -> dict:  # type: ignore[type-arg]
-    data = json.loads(run(repo, "verify", cid, "--json").stdout)
-    [verdict] = data["contracts"] if "contracts" in data else [data]
-    return verdict
+    return verdict_of(repo, cid)["required"]
 
 
 def sign(repo: Path, cid: str, *people: str) -> None:

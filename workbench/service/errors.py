@@ -23,3 +23,7 @@ class InvalidEdit(WorkbenchError):
     def __init__(self, message: str, problems: list) -> None:  # type: ignore[type-arg]
         super().__init__(message)
         self.problems = problems
+
+
+class InvalidContract(InvalidEdit):
+    """An act refused because the committed contract does not validate (problems attached)."""
