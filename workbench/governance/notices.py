@@ -9,8 +9,11 @@ Pure: ``change_notices(state, history, records, now, approved=..., signatures_re
   everyone in the new version's ``change_protocol.notify``, never the author.
 * Classification (``workbench.governance.classify``): editorial → no action; tightening or
   adding → every recipient acknowledges within ``change_protocol.ack_window`` (default
-  ``[defaults] ack_window`` in workbench.toml, PT48H) of the commit time; loosening → both leads co-sign the contract again (settled
-  when the contract is approved at its current version).
+  ``[defaults] ack_window`` in workbench.toml, PT48H) of the commit time; loosening → both
+  leads co-sign the contract again (settled when the contract is approved at its current
+  version).
+* A recipient's delegate may acknowledge for them (``workbench.governance.delegation``);
+  the author of the change may not acknowledge it for anyone.
 * A change to a living-compliance assertion also needs the term's engineering lead
   (its owner when none is named) to confirm test coverage within the same window.
 * A requirement is overdue from ``commit time + window`` on (exactly 48 h is overdue); an

@@ -18,11 +18,10 @@ from datetime import date
 from typing import Literal
 
 from workbench.model.contract import Contract
-from workbench.model.duration import Duration
+from workbench.model.settings import Defaults
 from workbench.model.state import GovernanceState
 
 PageStatus = Literal["pass", "warn", "fail"]
-DEFAULT_PAGE_SLA_MAX = "PT1H"
 
 
 @dataclass
@@ -37,8 +36,7 @@ class PageTest:
 
 def page_test(state: GovernanceState, contract: Contract, today: date) -> PageTest:
     e = contract.escalation
-    defaults = state.settings.defaults if state.settings else None
-    max_sla = defaults.page_ack_sla_max if defaults else Duration.parse(DEFAULT_PAGE_SLA_MAX)
+    max_sla = (state.settings.defaults if state.settings else Defaults()).page_ack_sla_max
     limit = f"one current named person acknowledges within ≤ {max_sla.human()}"
 
     def current(pid: str) -> bool:

@@ -286,11 +286,11 @@ class ObligationsService:
         return EvidenceService(self.wb)
 
     def open_violations(self) -> dict[str, list[gate_mod.ViolationInfo]] | None:
-        svc = self._evidence()
-        if svc is None:
+        history = self._violations()
+        if history is None:
             return None
         out: dict[str, list[gate_mod.ViolationInfo]] = {}
-        for v in svc.violations(open_only=True):
+        for v in (v for v in history if v.is_open):
             if v.worst_status not in ("fail", "no-data", "error"):
                 continue
             # Who can fix it: the term owner, and the person paged for the seam.
@@ -515,7 +515,7 @@ class ObligationsService:
         """Acknowledge (and sign) a change notice as the acting person, or as the delegate
         of `on_behalf_of`."""
         self.wb.require_writable("acknowledge a notice")
-        require_valid_contract(self.wb, contract_id, "acknowledge a notice of")
+        require_valid_contract(self.wb, contract_id, "acknowledge a change to")
         state = self.state()
         if contract_id not in state.contracts:
             raise UnknownContract(f"no contract {contract_id!r}")

@@ -35,6 +35,6 @@ def require_valid_contract(wb: Workbench, contract_id: str, act: str) -> None:
     if errors:
         raise InvalidContract(
             f"cannot {act} {contract_id}: {path} does not validate at HEAD "
-            f"({len(errors)} error(s)); fix each one, commit, then {act} again",
+            f"({len(errors)} error(s)); fix each problem below and commit first",
             errors,
         )
