@@ -15,11 +15,12 @@ NOW = "2026-11-27T09:00:00Z"
 
 
 def run(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, now: str | None = NOW
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
+    clock = ["--now", now] if now else []  # commands that record refuse a what-if --now
     return subprocess.run(
-        [sys.executable, "-m", "workbench", "--now", NOW, *args],
+        [sys.executable, "-m", "workbench", *clock, *args],
         cwd=cwd or PROJECT,
         capture_output=True,
         text=True,
@@ -131,10 +132,11 @@ def test_init_then_validate(tmp_path: Path) -> None:
         "jo.bloggs",
         "--name",
         "Jo Bloggs",
+        now=None,
     )
     assert result.returncode == 0, result.stderr
     assert run("validate", cwd=target).returncode == 0
-    again = run("init", str(target))
+    again = run("init", str(target), now=None)
     assert again.returncode == 2 and "already has a workbench.toml" in again.stderr
 
 

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXED_NOW
-
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -72,8 +70,7 @@ def test_edit_break_fix_commit_quit(demo_repo: Path, tmp_path: Path) -> None:
         "PATH": os.environ.get("PATH", ""),
     }
     command = (
-        f"{WORKBENCH} --repo {demo_repo} --as dana.okafor --now {FIXED_NOW.isoformat()}; "
-        f"echo EXITED $? > {tmp_path / 'exit'}"
+        f"{WORKBENCH} --repo {demo_repo} --as dana.okafor; echo EXITED $? > {tmp_path / 'exit'}"
     )
     args = ["new-session", "-d", "-s", "wb", "-x", "120", "-y", "36"]
     for key, value in env.items():

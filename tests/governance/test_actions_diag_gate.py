@@ -237,7 +237,7 @@ def _gate(**inputs):  # type: ignore[no-untyped-def]
     st = state_of()
     verdicts = {cid: g.VerdictInfo("approved", "ok") for cid in st.contracts}
     verdicts[CREDIT1] = g.VerdictInfo("stale", "changed", ("ravi.iyer",))
-    base = {"verdicts": verdicts, "violations": {}}
+    base = {"verdicts": verdicts, "violations": {}, "record_flags": {}}
     base.update(inputs)
     return st, g.evaluate_gate(st, g.GateInputs(**base), NOW)
 
@@ -257,23 +257,26 @@ def test_gate_lists_passing_checks_and_names_who_can_fix_failures() -> None:
 
 
 def test_gate_fails_closed_without_signing_or_evidence() -> None:
-    _st, result = _gate(verdicts=None, violations=None)
+    _st, result = _gate(verdicts=None, violations=None, record_flags=None)
     failures = [c for c in result.failures if c.rule != "valid"]
-    assert {c.rule for c in failures} == {"approved", "violation_open"}
+    assert {c.rule for c in failures} == {"approved", "violation_open", "records_valid"}
     assert all("cannot evaluate" in c.message for c in failures)
 
 
 def test_gate_scope_and_policy() -> None:
     st = state_of()
     policy = g.Gate(contracts=["applicant-*"], deny=["approved"], warn=["review_overdue"])
-    inputs = g.GateInputs(verdicts={CREDIT1: g.VerdictInfo("approved", "ok")}, violations={})
+    inputs = g.GateInputs(
+        verdicts={CREDIT1: g.VerdictInfo("approved", "ok")}, violations={}, record_flags={}
+    )
     result = g.evaluate_gate(st, inputs, NOW, policy=policy)
     assert result.scope == [CREDIT1] and result.passed
-    # `valid` is checked and denied whatever the policy lists
+    # `valid` and records_valid are always deny rules: workbench.toml cannot switch them off.
     assert {c.rule: c.severity for c in result.checks} == {
         "valid": "deny",
         "approved": "deny",
         "review_overdue": "warn",
+        "records_valid": "deny",
     }
     assert g.evaluate_gate(st, inputs, NOW, policy=policy, changed=set()).scope == []
 

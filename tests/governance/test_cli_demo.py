@@ -6,15 +6,13 @@ import contextlib
 import io
 import json
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from tests.conftest import copy_demo
-
 PROJECT = Path(__file__).resolve().parents[2]
-NOW = "2026-11-27T09:00:00Z"
 MINE = (
     "valid",
     "review_overdue",
@@ -25,12 +23,17 @@ MINE = (
 )
 
 
+WEEK = "{}-W{:02d}".format(*(datetime.now(UTC) - timedelta(minutes=1)).isocalendar()[:2])
+
+
 def run(repo: Path, *args: str, who: str | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI in-process (same argv, exit code, stdout and stderr as a real run)."""
     from workbench.cli.main import main
 
     actor = ["--as", who] if who else []
-    argv = ["--now", NOW, "--repo", str(repo), *actor, *args]
+    # The real clock: commands that record refuse a what-if --now, and a record made at the
+    # real time would not exist yet at an earlier --now.
+    argv = ["--repo", str(repo), *actor, *args]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -41,9 +44,13 @@ def run(repo: Path, *args: str, who: str | None = None) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The shared demo build is made at the same fixed moment (tests.conftest.FIXED_NOW).
-    return copy_demo(demo_template, tmp_path_factory.mktemp("obligations") / "demo")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built at the real clock (a minute ago), unlike the shared template: this test records
+    # acts through the CLI, which always stamps the real time.
+    from workbench.demo.build import build_demo
+
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    return build_demo(tmp_path_factory.mktemp("obligations") / "demo", now=now)
 
 
 def failing(repo: Path) -> dict[tuple[str, str], str]:
@@ -170,11 +177,11 @@ def test_gate_formats_and_changed_since(demo: Path, tmp_path: Path) -> None:
 
 
 def test_reports(demo: Path) -> None:
-    weekly = run(demo, "report", "weekly", "--week", "2026-W48", "--reviewer", "helen.brooks")
+    weekly = run(demo, "report", "weekly", "--week", WEEK, "--reviewer", "helen.brooks")
     assert weekly.returncode == 0
     assert "To: Helen Brooks (helen.brooks)" in weekly.stdout
     assert "no-protected-features" in weekly.stdout
-    html = run(demo, "report", "weekly", "--week", "2026-W48", "--format", "html")
+    html = run(demo, "report", "weekly", "--week", WEEK, "--format", "html")
     assert html.stdout.startswith("<!DOCTYPE html>")
     boundary = run(demo, "report", "boundary", "--quarter", "2026-Q3")
     assert (

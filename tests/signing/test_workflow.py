@@ -41,7 +41,7 @@ def test_fresh_repo_from_keygen_to_approved(
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     root = init_repo(tmp_path / "gov", domain="example.org", now=FIXED_NOW)
-    r = ["--repo", str(root), "--now", "2026-11-27T10:00:00Z"]
+    r = ["--repo", str(root)]  # the real clock: commands that record refuse a what-if --now
     for person in ("data.lead", "model.lead"):
         code, out = run(capsys, *r, "keygen", "--person", person, "--no-passphrase")
         assert code == 0, out

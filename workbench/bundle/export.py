@@ -177,12 +177,46 @@ class _Blobs:
                 return
 
 
+def _add_record_times(
+    wb: Workbench, records_index: list[dict[str, Any]], files: dict[str, bytes]
+) -> None:
+    """Each record's placement in git (committer times of the commit that wrote it and of
+    its parent) and the time of what it answers, for the verifiers' time rule. Signed by
+    the exporter with bundle.json: the auditor relies on the exporter for these times."""
+    from workbench.service.obligations import RECORD_DIRS, ObligationsService
+
+    placed = wb.git.placements((*RECORD_DIRS, "findings/closures/"))
+    obligations = ObligationsService(wb)
+    version_times: dict[str, dict[str, datetime]] = {}
+    for entry in records_index:
+        path = entry["path"]
+        where = placed.get(path)
+        entry["commit_time"] = _utc(where[0]) if where else None
+        entry["parent_time"] = _utc(where[1]) if where and where[1] else None
+        answers = None
+        try:
+            doc = tomllib.loads(files[path].decode("utf-8"))
+        except (KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            doc = {}
+        if entry["kind"] == "ack" and isinstance(doc.get("commit"), str):
+            try:
+                answers = wb.git.commit_info(doc["commit"]).time
+            except (KeyError, ValueError):
+                answers = None
+        elif entry["kind"] == "review" and isinstance(doc.get("contract"), str):
+            cid = doc["contract"]
+            if cid not in version_times:
+                version_times[cid] = obligations._version_times(cid)
+            answers = version_times[cid].get(str(doc.get("contract_sha256", "")))
+        entry["answers_time"] = _utc(answers) if answers else None
+
+
 def _record_time(path: str, data: bytes) -> datetime | None:
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
-    for key in ("completed", "acknowledged", "received"):
+    for key in ("completed", "acknowledged", "received", "recorded"):
         value = doc.get(key)
         if isinstance(value, datetime):
             return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -462,6 +496,23 @@ def build_bundle(
             and path.split("/")[1] in scoped
         ):
             out[path] = files[path]
+    from workbench.evidence.closures import CLOSURES_DIR
+
+    for path in sorted(other):
+        if not path.startswith(CLOSURES_DIR) or not path.endswith(".toml"):
+            continue
+        try:
+            contract = tomllib.loads(other[path].decode("utf-8")).get("contract")
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            contract = None
+        if contract not in scoped:
+            continue
+        stem = path.removesuffix(".toml")
+        for extra in (path, stem + ".statement.json", stem + ".sig"):
+            if extra in other:
+                out[extra] = other[extra]
+        records_index.append({"path": path, "kind": "closure", "signed": stem + ".sig" in other})
+    _add_record_times(wb, records_index, {**files, **other})
     index["records"] = records_index
 
     # -- evidence and findings ------------------------------------------------------------

@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     group.add_argument("--key", metavar="PATH", help="your private key file (default: yours)")
     group.add_argument("--agent", action="store_true", help="sign through ssh-agent")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_export)
+    p.set_defaults(func=cmd_export, writes=True)
 
     p = sub.add_parser("verify-bundle", help="verify an audit bundle offline (no repo needed)")
     p.add_argument("file", help="the bundle (.tar.gz)")

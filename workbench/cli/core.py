@@ -18,7 +18,12 @@ def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
     return Workbench(
-        root, now=args.now, readonly=args.readonly, actor=args.actor, hold_worktree=True
+        root,
+        now=args.now,
+        readonly=args.readonly,
+        actor=args.actor,
+        hold_worktree=True,
+        what_if=args.now is not None,
     )
 
 
@@ -30,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--person", default="data.lead", help="id of the first person (you)")
     p.add_argument("--name", default="Example Data Lead", help="your name")
     p.add_argument("--email", help="your email (default: PERSON@DOMAIN)")
-    p.set_defaults(func=cmd_init)
+    p.set_defaults(func=cmd_init, writes=True)
 
     p = sub.add_parser(
         "validate", help="check every file: syntax, schema, named owners, references"

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
     a.add_argument("--json", action="store_true")
-    a.set_defaults(func=cmd_add)
+    a.set_defaults(func=cmd_add, writes=True)
 
     ls = esub.add_parser("list", help="registered snapshots, newest first")
     ls.add_argument("--contract", help="only snapshots usable by this contract")
@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser("evaluate", help="check every term against its evidence; record findings")
     e.add_argument("--contract", help="only this contract")
     e.add_argument("--json", action="store_true")
-    e.set_defaults(func=cmd_evaluate)
+    e.set_defaults(func=cmd_evaluate, writes=True)
 
     v = sub.add_parser("violations", help="violation history across runs, and who was paged")
     v.add_argument("--since", type=_date, metavar="DATE", help="active on or after this date")
@@ -87,16 +87,46 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
 
-    c = vsub.add_parser("close", help="close a violation consciously")
+    c = vsub.add_parser(
+        "close",
+        help="close a violation consciously (a signed record)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  workbench violations close v-0a23992953 --resolved --note 'threshold reset to 0.18'\n"
+            "  workbench violations close v-0a23992953 --exempt --reason 'pricing pilot' \\\n"
+            "      --approver grace.whitfield --expires 2027-01-31\n\n"
+            "--exempt files a REQUEST: it counts only once the approver, whom the signed policy\n"
+            "(keys/policy.toml [exemptions]) must authorise, runs `workbench violations approve`.\n"
+            "Nobody approves their own request, the violated term's owner or the person who\n"
+            "caused the violation; the expiry is at most [exemptions] max_days (default 90) away."
+        ),
+    )
     c.add_argument("violation", help="violation id (or prefix), or CONTRACT/TERM")
     how = c.add_mutually_exclusive_group(required=True)
     how.add_argument("--resolved", action="store_true", help="fixed; say how with --note")
-    how.add_argument("--exempt", action="store_true", help="accepted until --expires")
+    how.add_argument(
+        "--exempt", action="store_true", help="ask --approver to accept it until --expires"
+    )
     c.add_argument("--note", help="what was done (with --resolved)")
-    c.add_argument("--reason", help="why it is accepted (with --exempt)")
-    c.add_argument("--approver", metavar="PERSON", help="who approved the exemption")
+    c.add_argument("--reason", help="why it should be accepted (with --exempt)")
+    c.add_argument("--approver", metavar="PERSON", help="who you ask to approve the exemption")
     c.add_argument("--expires", type=_date, metavar="DATE", help="last day of the exemption")
-    c.set_defaults(func=cmd_close)
+    c.set_defaults(func=cmd_close, writes=True)
+
+    a = vsub.add_parser(
+        "approve",
+        help="as an authorised approver, sign a violation's pending exemption request",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "example:\n"
+            "  workbench --as grace.whitfield violations approve v-0a23992953\n"
+            "  workbench --as grace.whitfield violations approve v-0a23992953 --expires 2027-01-15"
+        ),
+    )
+    a.add_argument("violation", help="violation id (or prefix), or CONTRACT/TERM")
+    a.add_argument("--expires", type=_date, metavar="DATE", help="end it earlier than requested")
+    a.set_defaults(func=cmd_approve, writes=True)
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -295,6 +325,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"  exemption {state} until {e['expires']} ({e['source']}): {e.get('reason')}"
             f" — approved by {e.get('approver')}"
         )
+    for note in v.notes:
+        lines.append(f"  closures  {note}")
     for s in f.get("snapshots", []):
         lines.append(
             f"  evidence  {s['view']}: {s['id']} ({s['kind']}, captured {s['captured_at']})"
@@ -325,7 +357,17 @@ def cmd_close(args: argparse.Namespace) -> int:
         print(f"resolved {closure.violation} ({closure.contract} / {closure.term})")
     else:
         print(
-            f"exempted {closure.violation} ({closure.contract} / {closure.term}) until "
-            f"{closure.expires}, approved by {closure.approver}"
+            f"requested an exemption of {closure.violation} ({closure.contract} / "
+            f"{closure.term}) until {closure.expires}; it counts once {closure.approver} "
+            f"approves: `workbench --as {closure.approver} violations approve {closure.violation}`"
         )
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    closure = _service(args).approve(args.violation, expires=args.expires)
+    print(
+        f"approved: {closure.violation} ({closure.contract} / {closure.term}) is exempt until "
+        f"{closure.expires}, requested by {closure.closed_by}, approved by {closure.approver}"
+    )
     return 0

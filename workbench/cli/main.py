@@ -70,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--now",
         type=parse_now,
         metavar="TIME",
-        help="evaluate time rules at this moment (ISO-8601; default: now)",
+        help=(
+            "what-if: judge time rules at this moment (ISO-8601; default: now). Read-only: "
+            "commands that record something refuse it, records carry the real time"
+        ),
     )
     parser.add_argument(
         "--readonly", action="store_true", help="refuse every action that would change the repo"
@@ -88,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.cli.core import open_tui
 
         args.func = open_tui
+    refusal = what_if_refusal(args)
+    if refusal:
+        print(f"workbench: {refusal}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -97,6 +104,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - translated into a message, never a traceback
         return report_error(exc)
+
+
+def what_if_refusal(args: argparse.Namespace) -> str | None:
+    """Why this command may not run with --now, or None.
+
+    A command that records something (a review, an acknowledgement, a closure, a commit)
+    stamps the real time: a chosen `--now` would let anyone make a record "before" its
+    deadline after the fact. `--readonly` turns such a command into a dry run at `--now`.
+    """
+    if args.now is None or args.readonly:
+        return None
+    writes = getattr(args, "writes", False)
+    if callable(writes):
+        writes = writes(args)
+    if not writes:
+        return None
+    return (
+        f"--now is a what-if for reading and cannot be used with `{args.command}`, which "
+        "records something: records and commits carry the real time. Run it without --now "
+        "(or add --readonly for a dry run where the command has one)."
+    )
 
 
 def report_error(exc: BaseException) -> int:

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--json", action="store_true")
     _signer_args(p)
-    p.set_defaults(func=cmd_review)
+    p.set_defaults(func=cmd_review, writes=True)
 
     p = sub.add_parser("notices", help="change notices: classification and acknowledgements")
     p.add_argument("--pending", action="store_true", help="only notices still waiting for someone")
@@ -69,21 +69,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--json", action="store_true")
     _signer_args(p)
-    p.set_defaults(func=cmd_ack)
+    p.set_defaults(func=cmd_ack, writes=True)
 
     p = sub.add_parser("actions", help="post-mortem action items; `actions lint` checks them")
     p.add_argument("what", nargs="?", choices=["list", "lint", "save"], default="list")
     p.add_argument("item", nargs="*", help="save: ID FILE (lint it, then commit actions/ID.toml)")
     p.add_argument("--overdue", action="store_true", help="only overdue items")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_actions)
+    p.set_defaults(func=cmd_actions, writes=lambda a: a.what == "save")
 
     p = sub.add_parser("diagnose", help="the six-question seam diagnostic, per side's lead")
     p.add_argument("id", help="contract id, or PROVIDER--CONSUMER for a seam without contract")
     p.add_argument("--answers", metavar="FILE", help="your answers as TOML (for scripts)")
     p.add_argument("--show", action="store_true", help="show both sides' answers and flags")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_diagnose)
+    p.set_defaults(func=cmd_diagnose, writes=lambda a: not a.show)
 
     p = sub.add_parser(
         "due", help="everything due: reviews, acknowledgements, actions, diagnostics"
@@ -110,7 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="as the reviewer: sign this week's report as received",
     )
     _signer_args(w)
-    w.set_defaults(func=cmd_report_weekly)
+    w.set_defaults(func=cmd_report_weekly, writes=lambda a: a.receive)
     b = rsub.add_parser("boundary", help="agenda of the quarterly boundary-failure review")
     b.add_argument("--quarter", help="e.g. 2026-Q4 (default: this quarter)")
     b.add_argument("--format", choices=["md", "html", "json"], default="md")

@@ -75,13 +75,14 @@ def people_toml(text: str, now: datetime) -> str:
     return "[[people]]".join(blocks)
 
 
-# The rooms' demo steps ("module:function", each taking the DemoContext), in order: keys
-# and signatures first, then evidence (its commits are signed), then obligations (reviews
-# and acknowledgements are signed, and the gate reads the findings).
+# The rooms' demo steps ("module:function", each taking the DemoContext), in order of
+# their times: keys and signatures first, then obligations (signed reviews and the
+# acknowledgement, days ago), then evidence (its commits are signed; its runs end now).
+# A signed record's time must not precede its parent commit, so the order matters.
 STEPS: list[str] = [
     "workbench.demo.signing_steps:signing_step",
-    "workbench.demo.evidence_steps:add_evidence",
     "workbench.demo.obligations_steps:obligations_step",
+    "workbench.demo.evidence_steps:add_evidence",
 ]
 
 

@@ -29,11 +29,14 @@ GOOD_ACTION = "inc-2041-sidecar-index"
 MISMATCH = "policy-data-to-claims-agent"
 
 # (days ago, reviewer, contract)
+# Signed records must be made after their parent commit (docs/obligations.md, "What a
+# signed local time can and cannot prove"), so the demo's reviews and its acknowledgement
+# follow the signing room's last commit (the comment-only edit 6 days ago) in build order.
 REVIEWS = [
-    (40.0, "dana.okafor", "applicant-data-to-credit-model"),
-    (35.0, "ravi.iyer", "credit-model-to-loan-decisioning"),
-    (30.0, "priya.nair", "loan-decisioning-to-fair-lending"),
-    (10.0, "tomas.lindqvist", "policy-data-to-claims-agent"),
+    (5.9, "dana.okafor", "applicant-data-to-credit-model"),
+    (5.8, "ravi.iyer", "credit-model-to-loan-decisioning"),
+    (5.7, "priya.nair", "loan-decisioning-to-fair-lending"),
+    (5.6, "tomas.lindqvist", "policy-data-to-claims-agent"),
 ]
 
 GOOD_ACTION_TOML = """\
@@ -101,8 +104,9 @@ def obligations_step(ctx: DemoContext) -> None:
             notes="Terms, owners and escalation contacts checked with both leads.",
         )
 
-    # The credit-chain SLA tightening (120 days ago) was acknowledged a day late.
-    late = service("ravi.iyer", 117.0)
+    # The credit-chain SLA tightening (120 days ago) was acknowledged late, once the key
+    # registry was in place.
+    late = service("ravi.iyer", 5.5)
     late.acknowledge(
         "applicant-data-to-credit-model",
         "1",

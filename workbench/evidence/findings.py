@@ -207,6 +207,8 @@ class Violation:
     closure: Closure | None = None
     exemption: dict[str, Any] | None = None  # active or expired exemption
     exemption_expired: bool = False
+    # Closure records about it that do not count (and why), or wait for an approval.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -256,6 +258,7 @@ class Violation:
             "closure": self.closure.to_json() if self.closure else None,
             "exemption": self.exemption,
             "exemption_expired": self.exemption_expired,
+            "notes": self.notes,
         }
 
 

@@ -13,6 +13,10 @@ For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny
                             when only the backup is current);
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
 * ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
+* ``records_valid``         every signed record about the contract (review, acknowledgement,
+                            closure, exemption) verifies: signature, signer's authority and
+                            a time that holds (see ``governance.record_time``).
+                            Always a deny rule, whatever workbench.toml says.
 
 Scope: every file under ``contracts/`` whose id (file name without ``.toml``) matches the
 policy's globs, whether or not it parses; with ``changed``, only those changed (a deleted
@@ -64,6 +68,7 @@ RULES: dict[str, str] = {
     "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current).",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
+    "records_valid": "Every signed record about the contract verifies: signer, authority, time.",
 }
 RULE_KEYS: dict[str, tuple[str, ...]] = {
     "valid": ("id",),
@@ -74,6 +79,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "page_test": ("escalation",),
     "action_overdue": ("seam",),
     "diagnostic_mismatch": ("parties",),
+    "records_valid": ("id",),
 }
 INFO_URI = "https://handshake-workbench.dev/docs/obligations#the-gate"
 
@@ -102,6 +108,9 @@ class GateInputs:
     diagnostics: Mapping[str, SeamDiagnostic] = field(default_factory=dict)
     verdicts: Mapping[str, VerdictInfo] | None = None  # None: signing not available
     violations: Mapping[str, list[ViolationInfo]] | None = None  # None: evidence not available
+    # Records that do not count because their signature, signer or time does not hold,
+    # per contract (None: not checked in this build).
+    record_flags: Mapping[str, list[str]] | None = None
     _grouped: dict[str, dict[str, list[Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -316,6 +325,24 @@ def _rule_violations(
     )
 
 
+def _rule_records(
+    cid: str, inputs: GateInputs, state: GovernanceState
+) -> tuple[Outcome, str, list[str], str]:
+    owner = state.contracts[cid].contract.owner
+    if inputs.record_flags is None:
+        return "fail", "cannot evaluate: the records were not checked", [owner], ""
+    flags = inputs.record_flags.get(cid, [])
+    if not flags:
+        return "pass", "every signed record verifies (signer, authority, time)", [], ""
+    return (
+        "fail",
+        f"{len(flags)} record(s) do not count: " + "; ".join(flags[:10]),
+        [_current(state, owner)],
+        "remove or redo the records named (each must be signed by its person, with a time "
+        "not before its parent commit nor in the future)",
+    )
+
+
 def _current(state: GovernanceState, pid: str) -> str:
     """Someone who has left cannot fix anything: name their recorded successor."""
     person = state.people.get(pid)
@@ -431,6 +458,11 @@ def evaluate_gate(
     scope = in_scope(state, policy, changed)
     deny = policy.deny_rules
     warn = [r for r in policy.warn if r not in deny]
+    # A forged record (bad signature, signer without authority, impossible time) always
+    # fails the gate: workbench.toml is an unsigned file, so it cannot switch this off.
+    if "records_valid" not in deny:
+        deny.append("records_valid")
+        warn = [r for r in warn if r != "records_valid"]
     files = contract_files(state)
     checks: list[Check] = []
     for cid in scope:
@@ -481,6 +513,8 @@ def evaluate_gate(
                 outcome_r, msg_r, fixers_r, fix_r = _rule_page(cid, inputs, state, now)
             elif rule == "action_overdue":
                 outcome_r, msg_r, fixers_r, fix_r = _rule_actions(cid, inputs, state)
+            elif rule == "records_valid":
+                outcome_r, msg_r, fixers_r, fix_r = _rule_records(cid, inputs, state)
             else:
                 outcome_r, msg_r, fixers_r, fix_r = _rule_diagnostic(cid, inputs, state)
             checks.append(

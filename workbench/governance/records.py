@@ -29,7 +29,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from workbench.governance.timing import iso, utc
@@ -58,6 +58,8 @@ def toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, datetime):
         return iso(value) or ""
+    if isinstance(value, date):
+        return value.isoformat()  # a TOML local date
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return toml_str(str(value))

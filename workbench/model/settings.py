@@ -18,6 +18,7 @@ GateRule = Literal[
     "page_test",
     "action_overdue",
     "diagnostic_mismatch",
+    "records_valid",
 ]
 
 
@@ -52,6 +53,26 @@ class Policy(Strict):
     compliance_term_kinds: list[str] = Field(default_factory=lambda: ["representation"])
 
 
+class ExemptionPolicy(Strict):
+    """Who may accept a violation and for how long: keys/policy.toml [exemptions], signed
+    with the key registry (a plain commit cannot widen it)."""
+
+    approvers: list[str] = Field(
+        default_factory=lambda: ["compliance-lead"],
+        max_length=64,
+        description=(
+            "who may approve an exemption: a person id, 'compliance-lead' (the lead of "
+            "[approval] compliance_team) or 'lead:<team>'"
+        ),
+    )
+    max_days: int = Field(
+        default=90,
+        ge=1,
+        le=366,
+        description="an exemption ends at most this many days after it is approved",
+    )
+
+
 # An invalid contract is never shippable: the gate checks `valid` and denies on it whatever
 # the repo's policy lists (a repo that could demote it could ship "owner = 'the team'").
 ALWAYS_DENY: tuple[GateRule, ...] = ("valid",)
@@ -67,6 +88,7 @@ class Gate(Strict):
             "notice_unacknowledged",
             "violation_open",
             "page_test",
+            "records_valid",
         ]
     )
     warn: list[GateRule] = Field(

@@ -92,6 +92,9 @@ class GitRepo:
         self.cache_writes = True
         self._blob_ids: dict[tuple[str, str], pygit2.Oid | None] = {}
         self._trees: dict[tuple[str, Callable[[str], bool]], dict[str, bytes]] = {}
+        self._placements: dict[
+            tuple[str, tuple[str, ...]], dict[str, tuple[datetime, datetime | None]]
+        ] = {}
 
     @classmethod
     def init(cls, root: Path, branch: str = "main") -> GitRepo:
@@ -298,6 +301,48 @@ class GitRepo:
                     out.setdefault(name, []).append((info, None if blob is None else str(blob)))
         return out, linear
 
+    def placements(self, prefixes: tuple[str, ...]) -> dict[str, tuple[datetime, datetime | None]]:
+        """For every file under `prefixes` at HEAD: the committer times of the newest commit
+        that wrote its current bytes and of that commit's first parent (None for a root).
+
+        The bounds a record's stated time must respect (governance.record_time). One walk
+        from HEAD; a commit whose folders under `prefixes` equal its parent's is skipped
+        without a diff. Kept per HEAD for the session.
+        """
+        if self.is_empty:
+            return {}
+        head = str(self.repo.head.target)
+        key = (head, prefixes)
+        cached = self._placements.get(key)
+        if cached is not None:
+            return cached
+        tip = self.repo.head.peel(pygit2.Commit)
+        wanted: dict[str, pygit2.Oid] = {}
+        for prefix in prefixes:
+            wanted.update(_all_blobs(self.repo, _subtree(self.repo, tip.tree, prefix), prefix))
+        out: dict[str, tuple[datetime, datetime | None]] = {}
+        walker = self.repo.walk(
+            self.repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME
+        )
+        for commit in walker:
+            if len(out) == len(wanted):
+                break
+            parent = commit.parents[0] if commit.parents else None
+            for prefix in prefixes:
+                mine = _subtree(self.repo, commit.tree, prefix)
+                theirs = _subtree(self.repo, parent.tree, prefix) if parent else None
+                if mine is None or (theirs is not None and mine.id == theirs.id):
+                    continue
+                for path, blob in _new_blobs(self.repo, mine, theirs, prefix).items():
+                    if path in out or wanted.get(path) != blob:
+                        continue
+                    out[path] = (
+                        _committer_time(commit),
+                        _committer_time(parent) if parent else None,
+                    )
+        self._placements[key] = out
+        return out
+
     def log(self, limit: int | None = None) -> list[CommitInfo]:
         if self.is_empty:
             return []
@@ -393,6 +438,49 @@ def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.
             return None
         node = repo[entry.id]
     return node
+
+
+def _committer_time(commit: pygit2.Commit) -> datetime:
+    tz = timezone(timedelta(minutes=commit.committer.offset))
+    return datetime.fromtimestamp(commit.committer.time, tz).astimezone(UTC)
+
+
+def _all_blobs(
+    repo: pygit2.Repository, tree: pygit2.Tree | None, prefix: str
+) -> dict[str, pygit2.Oid]:
+    """Every blob below `tree`, at any depth, by its path (`prefix` + relative path)."""
+    out: dict[str, pygit2.Oid] = {}
+    if tree is None:
+        return out
+    for entry in tree:
+        if entry.type_str == "blob":
+            out[prefix + entry.name] = entry.id
+        elif entry.type_str == "tree":
+            out.update(_all_blobs(repo, repo[entry.id], f"{prefix}{entry.name}/"))
+    return out
+
+
+def _new_blobs(
+    repo: pygit2.Repository, mine: pygit2.Tree, theirs: pygit2.Tree | None, prefix: str
+) -> dict[str, pygit2.Oid]:
+    """Blobs in `mine` that `theirs` does not have at the same path; equal subtrees are
+    skipped by id, so only the folders a commit touched are read."""
+    if theirs is None:
+        return _all_blobs(repo, mine, prefix)
+    out: dict[str, pygit2.Oid] = {}
+    for entry in mine:
+        try:
+            other = theirs[entry.name]
+        except KeyError:
+            other = None
+        if other is not None and other.id == entry.id:
+            continue
+        if entry.type_str == "blob":
+            out[prefix + entry.name] = entry.id
+        elif entry.type_str == "tree":
+            sub = repo[other.id] if other is not None and other.type_str == "tree" else None
+            out.update(_new_blobs(repo, repo[entry.id], sub, f"{prefix}{entry.name}/"))
+    return out
 
 
 def _blob_names(tree: pygit2.Tree | None, prefix: str) -> dict[str, pygit2.Oid]:

@@ -24,6 +24,7 @@ from workbench.service.errors import (
     NotAGovernanceRepo,
     ReadOnlyError,
     UnknownContract,
+    WhatIfError,
     WorkbenchError,
 )
 
@@ -70,6 +71,7 @@ class Workbench:
         readonly: bool = False,
         actor: str | None = None,
         hold_worktree: bool = False,
+        what_if: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
@@ -77,7 +79,13 @@ class Workbench:
         # A one-shot command judges everything at one moment; a long-lived app reads the
         # clock on every call.
         self._now = now or (datetime.now(UTC) if hold_worktree else None)
+        # Judging at the real clock: a record dated after `now` is then future-dated
+        # (flagged), not merely "not made yet" at a chosen moment.
+        self.clock_is_real = now is None
         self.readonly = readonly
+        # `now` is a what-if (the CLI's --now): rules are judged at it, but nothing is
+        # recorded at it, because a record's time must be the real one (docs/obligations.md).
+        self.what_if = what_if and now is not None
         self.requested_actor = actor
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
@@ -99,6 +107,16 @@ class Workbench:
     # -- basics ---------------------------------------------------------------------------
     @property
     def now(self) -> datetime:
+        """The evaluation clock: the moment every rule is judged at."""
+        return self._now or datetime.now(UTC)
+
+    def record_time(self) -> datetime:
+        """The record clock: the time stamped on a record and on its commit.
+
+        The real clock, or the explicit clock a caller of the service gave (the demo
+        builder, tests); never a what-if `now` (writes are refused then).
+        """
+        self.require_writable("record anything")
         return self._now or datetime.now(UTC)
 
     @property
@@ -129,6 +147,11 @@ class Workbench:
     def require_writable(self, what: str) -> None:
         if self.readonly:
             raise ReadOnlyError(f"read-only mode: cannot {what}")
+        if self.what_if:
+            raise WhatIfError(
+                f"cannot {what} at a what-if time: --now only evaluates (read-only); records "
+                "and commits always carry the real time. Run the command without --now."
+            )
 
     # -- state ----------------------------------------------------------------------------
     def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
@@ -386,7 +409,11 @@ class Workbench:
             for path, data in changes.items()
         }
         return self.git.commit_files(
-            changes, message, Author(actor.name, actor.email), when=self.now, signer=signer
+            changes,
+            message,
+            Author(actor.name, actor.email),
+            when=self.record_time(),
+            signer=signer,
         )
 
     def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]

@@ -15,6 +15,10 @@ class ReadOnlyError(WorkbenchError):
     pass
 
 
+class WhatIfError(ReadOnlyError):
+    """A write asked for at a what-if `--now`: records carry the real time only."""
+
+
 class UnknownContract(WorkbenchError):
     pass
 

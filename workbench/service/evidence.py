@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,20 @@ from workbench.evidence.checks import (
     limit_for,
     needs,
     run_check,
+)
+from workbench.evidence.closures import (
+    CLOSURES_DIR,
+    Authority,
+    ClosureInputs,
+    ClosureRecord,
+    ClosureVerdicts,
+    ContractExemption,
+    caused_by,
+    closure_record_path,
+    fold_violations,
+    parse_closure_records,
+    resolve_approvers,
+    term_owner,
 )
 from workbench.evidence.errors import (
     EvidenceError,
@@ -50,10 +64,8 @@ from workbench.evidence.findings import (
     make_run_id,
     parse_closures,
     parse_run,
-    render_closures,
     render_run,
     term_series,
-    violation_history,
 )
 from workbench.evidence.manifest import (
     MANIFEST_PATH,
@@ -71,6 +83,7 @@ from workbench.evidence.manifest import (
 from workbench.governance.paging import PageTest, page_test
 from workbench.model.contract import Contract
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, SqlTerm, TermBase
+from workbench.repo import layout
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -169,6 +182,7 @@ class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._closure_problems: list[str] = []
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
         self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
 
@@ -746,20 +760,114 @@ class EvidenceService:
         return hits[0]
 
     def closures(self) -> list[Closure]:
+        """The legacy findings/closures.toml (unsigned; see `closure_inputs` for what counts)."""
         data = self.wb.git.blob_at("WORKTREE", CLOSURES_PATH)
         return parse_closures(data.decode("utf-8")) if data else []
 
-    def _contract_exemptions(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
-        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for cid, doc in self.wb.state().contracts.items():
+    def closure_files(self) -> dict[str, bytes]:
+        from workbench.repo.worktree import read_worktree
+
+        return read_worktree(
+            self.wb.root, lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
+        )
+
+    def _contract_exemptions(self) -> list[ContractExemption]:
+        from workbench.service.obligations import ObligationsService
+
+        obligations = ObligationsService(self.wb)
+        out: list[ContractExemption] = []
+        state = self.wb.state()
+        approved: dict[str, bool | None] | None = None
+        for cid, doc in state.contracts.items():
+            if not doc.contract.exemptions:
+                continue
+            if approved is None:
+                approved = obligations.approved()
+            history = self.wb.git.history(layout.contract_path(cid), 1)
             for ex in doc.contract.exemptions:
-                out.setdefault((cid, ex.term), []).append(
-                    {
-                        "reason": ex.reason,
-                        "approver": ex.approver,
-                        "expires": ex.expires.isoformat(),
-                    }
+                out.append(
+                    ContractExemption(
+                        cid,
+                        ex.term,
+                        ex.reason,
+                        ex.approver,
+                        ex.expires,
+                        bool(approved.get(cid)),
+                        history[0].time if history else None,
+                    )
                 )
+        return out
+
+    def authority(self) -> Authority:
+        """Who may approve exemptions: the policy signed into the registry head (its
+        defaults, and the working tree's teams, in a repository without a registry)."""
+        from workbench.model.settings import ExemptionPolicy
+        from workbench.service.obligations import ObligationsService
+
+        head = ObligationsService(self.wb)._registry()
+        if head is not None:
+            from workbench.signing.registry import PEOPLE
+            from workbench.signing.verdict import parse_people
+
+            policy = head.policy.exemptions
+            compliance = head.policy.approval.compliance_team
+            leads = {t.id: t.lead for t in parse_people(head.files[PEOPLE]).teams}
+        else:
+            from workbench.service.signing import approval_policy
+
+            policy = ExemptionPolicy()
+            compliance = approval_policy(self.wb).compliance_team
+            leads = {tid: t.lead for tid, t in self.wb.state().teams.items()}
+        return Authority(
+            resolve_approvers(policy.approvers, compliance, leads),
+            policy.max_days,
+            tuple(policy.approvers),
+        )
+
+    def closure_inputs(self) -> ClosureInputs:
+        from workbench.governance.record_time import Placement
+        from workbench.service.obligations import ObligationsService
+
+        wb = self.wb
+        files = self.closure_files()
+        records, problems = parse_closure_records(files)
+        self._closure_problems = problems
+        obligations = ObligationsService(wb)
+        signatures = {
+            r.path: obligations._signature_status(files, r.path, r.person) for r in records
+        }
+        placed = wb.git.placements((CLOSURES_DIR,)) if records else {}
+        state = wb.state()
+        try:
+            legacy = self.closures()
+        except EvidenceError as exc:
+            self._closure_problems.append(str(exc))
+            legacy = []
+        return ClosureInputs(
+            records=records,
+            signatures=signatures,
+            placements={p: Placement(c, parent) for p, (c, parent) in placed.items()},
+            authority=self.authority(),
+            signatures_required=obligations.signatures_required(),
+            people_left=lambda pid, day: (
+                (person := state.people.get(pid)) is not None and person.has_left(day)
+            ),
+            known_people=frozenset(state.people),
+            now=wb.now,
+            now_is_real=wb.clock_is_real,
+            legacy=legacy,
+            contract_exemptions=self._contract_exemptions(),
+        )
+
+    def closure_verdicts(self) -> tuple[list[Violation], ClosureVerdicts]:
+        """The violation history with the closures that count, and the records that don't."""
+        return fold_violations(self.runs(), self.closure_inputs(), self.wb.now.date())
+
+    def closure_flags(self) -> dict[str, list[str]]:
+        """Per contract: closure records that claim what they cannot (the gate fails on them)."""
+        out: dict[str, list[str]] = {}
+        for contract, message in self.closure_verdicts()[1].flags:
+            out.setdefault(contract, []).append(message)
         return out
 
     def violations(
@@ -770,9 +878,7 @@ class EvidenceService:
         open_only: bool = False,
     ) -> list[Violation]:
         """Violations across all runs (oldest first). `since`: active at or after it."""
-        history = violation_history(
-            self.runs(), self.closures(), self._contract_exemptions(), self.wb.now.date()
-        )
+        history, _verdicts = self.closure_verdicts()
         if since is not None:
             if not isinstance(since, datetime):
                 since = datetime(since.year, since.month, since.day, tzinfo=UTC)
@@ -828,8 +934,14 @@ class EvidenceService:
         reason: str | None = None,
         approver: str | None = None,
         expires: date | None = None,
+        signer: Any = None,
     ) -> Closure:
-        """Close a violation consciously: resolved with a note, or exempt until `expires`."""
+        """Close a violation consciously, as a signed record by the acting person.
+
+        `resolved` (with a note) counts at once. `exempt` files an exemption *request*
+        (reason, the approver asked, expiry); it counts only once that approver - someone
+        the signed policy authorises - signs an approval (`approve`).
+        """
         wb = self.wb
         wb.require_writable("close violations")
         if resolved == exempt:
@@ -841,58 +953,168 @@ class EvidenceService:
             raise WorkbenchError(f"violation {v.id} is already resolved")
         state = wb.state()
         actor = wb.actor(state)
-        today = wb.now.date()
+        when = wb.record_time()
+        today = when.date()
         if resolved:
             if not (note or "").strip():
                 raise WorkbenchError("--resolved needs --note TEXT saying what was done")
-            closure = Closure(
-                v.id,
-                v.contract,
-                v.term,
-                "resolved",
-                actor.id,
-                wb.now.astimezone(UTC),
-                note=note.strip(),  # type: ignore[union-attr]
+            fields: dict[str, Any] = {**self._closure_head(v, actor.id, "resolve", when)}
+            fields["note"] = (note or "").strip()
+            message = f"Resolve violation {v.id} ({v.contract} / {v.term})\n\n{fields['note']}\n"
+            self._write_closure(v, actor.id, "resolve", when, fields, message, signer)
+            return Closure(
+                v.id, v.contract, v.term, "resolved", actor.id, when, note=fields["note"]
             )
-            message = f"Resolve violation {v.id} ({v.contract} / {v.term})\n\n{closure.note}"
-        else:
-            if not (reason or "").strip():
-                raise WorkbenchError("--exempt needs --reason TEXT")
-            if not approver:
-                raise WorkbenchError("--exempt needs --approver PERSON (a named individual)")
-            if expires is None:
-                raise WorkbenchError("--exempt needs --expires DATE; exemptions are time-boxed")
-            person = state.people.get(approver)
-            if person is None:
-                raise WorkbenchError(f"--approver {approver!r} is not a person in keys/people.toml")
-            if person.has_left(today):
-                raise WorkbenchError(f"--approver {approver!r} left on {person.left}")
-            from workbench.service.signing import approval_policy
+        if not (reason or "").strip():
+            raise WorkbenchError("--exempt needs --reason TEXT")
+        if not approver:
+            raise WorkbenchError("--exempt needs --approver PERSON (a named individual)")
+        if expires is None:
+            raise WorkbenchError("--exempt needs --expires DATE; exemptions are time-boxed")
+        person = state.people.get(approver)
+        if person is None:
+            raise WorkbenchError(f"--approver {approver!r} is not a person in keys/people.toml")
+        if person.has_left(today):
+            raise WorkbenchError(f"--approver {approver!r} left on {person.left}")
+        if approver == actor.id:
+            raise WorkbenchError(f"{actor.id} cannot approve their own exemption")
+        authority = self.authority()
+        problem = self._approver_problem(v, approver, actor.id, authority)
+        if problem:
+            raise WorkbenchError(f"--approver {approver}: {problem}")
+        if expires <= today:
+            raise WorkbenchError(f"--expires {expires} is not in the future (today {today})")
+        limit = today + timedelta(days=authority.max_days)
+        if expires > limit:
+            raise WorkbenchError(
+                f"--expires {expires} is more than the policy's {authority.max_days} days away "
+                f"(at most {limit}; keys/policy.toml [exemptions] max_days)"
+            )
+        fields = {**self._closure_head(v, actor.id, "exempt-request", when)}
+        fields.update(reason=(reason or "").strip(), approver=approver, expires=expires)
+        message = (
+            f"Request an exemption of violation {v.id} ({v.contract} / {v.term}) until "
+            f"{expires}\n\nAsks {approver} to approve: {fields['reason']}\n"
+        )
+        self._write_closure(v, actor.id, "exempt-request", when, fields, message, signer)
+        return Closure(
+            v.id,
+            v.contract,
+            v.term,
+            "exempt-request",
+            actor.id,
+            when,
+            reason=fields["reason"],
+            approver=approver,
+            expires=expires,
+        )
 
-            if approval_policy(self.wb).no_self_approval and approver == actor.id:
-                raise WorkbenchError(
-                    f"{actor.id} cannot approve their own exemption (policy no_self_approval)"
-                )
-            if expires <= today:
-                raise WorkbenchError(f"--expires {expires} is not in the future (today {today})")
-            closure = Closure(
-                v.id,
-                v.contract,
-                v.term,
-                "exempt",
-                actor.id,
-                wb.now.astimezone(UTC),
-                reason=reason.strip(),  # type: ignore[union-attr]
-                approver=approver,
-                expires=expires,
+    def approve(self, ref: str, *, expires: date | None = None, signer: Any = None) -> Closure:
+        """As an authorised approver, sign the pending exemption request of a violation
+        (optionally ending it earlier than requested)."""
+        wb = self.wb
+        wb.require_writable("approve exemptions")
+        v = self.violation(ref)
+        state = wb.state()
+        actor = wb.actor(state)
+        when = wb.record_time()
+        records, _problems = parse_closure_records(self.closure_files())
+        approved = {r.request for r in records if r.act == "exempt-approve" and r.violation == v.id}
+        requests = [
+            r
+            for r in records
+            if r.act == "exempt-request" and r.violation == v.id and r.path not in approved
+        ]
+        if not requests:
+            raise WorkbenchError(
+                f"violation {v.id} has no exemption request waiting for approval "
+                f"(`workbench violations close {v.id} --exempt ...` files one)"
             )
-            message = (
-                f"Exempt violation {v.id} ({v.contract} / {v.term}) until {expires}\n\n"
-                f"Approved by {approver}: {closure.reason}"
+        request = max(requests, key=lambda r: (r.recorded, r.path))
+        until = expires or request.expires
+        if request.expires is not None and until is not None and until > request.expires:
+            raise WorkbenchError(f"--expires {until} is later than requested ({request.expires})")
+        authority = self.authority()
+        problem = self._approver_problem(v, actor.id, request.person, authority)
+        if problem:
+            raise WorkbenchError(f"{actor.id}: {problem}")
+        if until is None or until <= when.date():
+            raise WorkbenchError(f"the exemption would end on {until}, not in the future")
+        limit = when.date() + timedelta(days=authority.max_days)
+        if until > limit:
+            raise WorkbenchError(
+                f"the exemption would end on {until}, more than the policy's "
+                f"{authority.max_days} days from today (at most {limit}); approve with "
+                f"--expires {limit} or earlier"
             )
-        closures = [*self.closures(), closure]
-        wb.commit({CLOSURES_PATH: render_closures(closures).encode("utf-8")}, message)
-        return closure
+        fields = {**self._closure_head(v, actor.id, "exempt-approve", when)}
+        fields.update(request=request.path, request_sha256=request.sha256, expires=until)
+        message = (
+            f"Approve the exemption of violation {v.id} ({v.contract} / {v.term}) until "
+            f"{until}\n\nRequested by {request.person}: {request.reason}\n"
+        )
+        self._write_closure(v, actor.id, "exempt-approve", when, fields, message, signer)
+        return Closure(
+            v.id,
+            v.contract,
+            v.term,
+            "exempt",
+            request.person,
+            when,
+            reason=request.reason,
+            approver=actor.id,
+            expires=until,
+        )
+
+    def _approver_problem(
+        self, v: Violation, approver: str, requester: str, authority: Authority
+    ) -> str | None:
+        """Why `approver` may not approve an exemption of `v` (the same rule as
+        `evidence.closures`, asked before anything is written)."""
+        if approver == requester:
+            return "cannot approve their own request"
+        if approver == term_owner(v):
+            return "owns the violated term and cannot approve its exemption"
+        if approver in caused_by(v):
+            return "caused the violation and cannot approve its exemption"
+        if approver not in authority.approvers:
+            who = ", ".join(sorted(authority.approvers - {requester})) or "nobody"
+            return (
+                "has no authority to approve exemptions; the signed policy "
+                f"(keys/policy.toml [exemptions] approvers = {list(authority.named)}) names: {who}"
+            )
+        return None
+
+    @staticmethod
+    def _closure_head(v: Violation, person: str, act: str, when: datetime) -> dict[str, Any]:
+        return {
+            "violation": v.id,
+            "contract": v.contract,
+            "term": v.term,
+            "person": person,
+            "act": act,
+            "recorded": when.astimezone(UTC).replace(microsecond=0),
+        }
+
+    def _write_closure(
+        self,
+        v: Violation,
+        person: str,
+        act: str,
+        when: datetime,
+        fields: dict[str, Any],
+        message: str,
+        signer: Any,
+    ) -> ClosureRecord | None:
+        from workbench.service.obligations import ObligationsService
+
+        path = closure_record_path(v.id, when, person, act)
+        if (self.wb.root / path).exists():
+            raise WorkbenchError(f"{path} exists already; try again in a second")
+        ObligationsService(self.wb)._write_record(
+            path, fields, v.contract, person, act, message, signer
+        )
+        return None
 
     # -- console ----------------------------------------------------------------------
     def console(

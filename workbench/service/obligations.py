@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from workbench.evidence.closures import CLOSURES_DIR
 from workbench.governance import actions as act
 from workbench.governance import diagnostic as diag
 from workbench.governance import gate as gate_mod
@@ -46,6 +47,7 @@ from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.service.validity import require_valid_contract
 from workbench.signing.statement import (
     ACK_PREDICATE,
+    CLOSURE_PREDICATE,
     REVIEW_PREDICATE,
     ChainLink,
     StatementError,
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
 HEAD = "HEAD"
+RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/")
 
 
 class ObligationError(WorkbenchError):
@@ -78,8 +81,21 @@ class RecordPredicate(StrictModel):
     registry: ChainLink
 
 
+class ClosurePredicate(StrictModel):
+    """What the person signs for a closure act: this record file, about this violation, in
+    this repository, as this act (resolve, exempt-request, exempt-approve)."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    contract: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
+    violation: str = Field(pattern=r"^v-[0-9a-f]{10}$")
+    person: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
+    act: str = Field(pattern=r"^(resolve|exempt-request|exempt-approve)$")
+    registry: ChainLink
+
+
 register_predicate(ACK_PREDICATE, RecordPredicate)
 register_predicate(REVIEW_PREDICATE, RecordPredicate)
+register_predicate(CLOSURE_PREDICATE, ClosurePredicate)
 
 
 def statement_path_for(record_path: str) -> str:
@@ -91,7 +107,19 @@ def sig_path_for(record_path: str) -> str:
 
 
 def _predicate_type(record_path: str) -> str:
-    return ACK_PREDICATE if record_path.startswith("acks/") else REVIEW_PREDICATE
+    if record_path.startswith("acks/"):
+        return ACK_PREDICATE
+    if record_path.startswith(CLOSURES_DIR):
+        return CLOSURE_PREDICATE
+    return REVIEW_PREDICATE
+
+
+def _closure_fields(record_path: str) -> tuple[str, str] | None:
+    """(violation, act) a closure record's name gives, which its statement must repeat."""
+    if not record_path.startswith(CLOSURES_DIR):
+        return None
+    violation, _, name = record_path.removeprefix(CLOSURES_DIR).partition("/")
+    return violation, name.removesuffix(".toml").rpartition(".")[2]
 
 
 @dataclass
@@ -238,11 +266,19 @@ class ObligationsService:
             return "invalid"
         if st.predicate.person != person:
             return "invalid"
+        settings = self.state().settings
+        if settings is not None and st.predicate.repository != settings.org.repository_id:
+            return "invalid"
+        closure = _closure_fields(path)
+        if closure is not None and (st.predicate.violation, st.predicate.act) != closure:
+            return "invalid"
         ns = head.namespaces.ack if path.startswith("acks/") else head.namespaces.review
         result = verify_attestation(statement, {"sig": sig}, ns, head, {person}, now=self.wb.now)
         return "valid" if result.signed == {person} and not result.invalid else "invalid"
 
     def records(self, files: Mapping[str, bytes] | None = None) -> Records:
+        """Reviews, acknowledgements and receipts; those whose time does not hold
+        (`governance.record_time`) are left out and listed in `problems`."""
         files = self.files() if files is None else files
         statuses: dict[str, SigStatus] = {}
         for path in files:
@@ -250,7 +286,106 @@ class ObligationsService:
                 person = record_person(path, files[path])
                 if person is not None:
                     statuses[path] = self._signature_status(files, path, person)
-        return parse_records(files, statuses)
+        records = parse_records(files, statuses)
+        self._check_times(records)
+        return records
+
+    def _check_times(self, records: Records) -> None:
+        """Drop each record whose stated time breaks a bound; remember it as a flag."""
+        from workbench.governance.record_time import SKEW, Placement, time_problem
+        from workbench.governance.records import RecordProblem
+
+        git = self.wb.git
+        placed = git.placements(RECORD_DIRS) if not git.is_empty else {}
+        now = self.wb.now
+        flags: list[tuple[str, str]] = []
+
+        def judge(path: str, contract: str, when: datetime, answers: Any, what: str) -> bool:
+            p = placed.get(path)
+            placement = Placement(*p) if p else None
+            problem = time_problem(when, now, placement, answers, what)
+            if problem is None:
+                return True
+            records.problems.append(RecordProblem(path, problem))
+            # At a chosen `now`, a well-placed record after it is simply not made yet.
+            not_yet = not self.wb.clock_is_real and when > now
+            if not (not_yet and time_problem(when, when, placement) is None):
+                flags.append((contract, f"{path}: {problem}"))
+            return False
+
+        notice_times: dict[str, datetime | None] = {}
+
+        def commit_time(commit: str) -> datetime | None:
+            if commit not in notice_times:
+                try:
+                    notice_times[commit] = git.commit_info(commit).time
+                except (KeyError, ValueError):
+                    notice_times[commit] = None
+            return notice_times[commit]
+
+        for cid, acks in records.acks.items():
+            records.acks[cid] = [
+                a
+                for a in acks
+                if judge(
+                    a.path, cid, a.acknowledged, commit_time(a.commit), "the change it acknowledges"
+                )
+            ]
+        history = self.history()
+        for cid, reviews in records.reviews.items():
+            hist = history.get(cid)
+            newest = max((v.time for v in hist.versions), default=None) if hist else None
+            versions: dict[str, datetime] | None = None
+            kept = []
+            for r in reviews:
+                answers = None
+                # After the newest version, it follows whichever it reviewed: no need to read
+                # old versions' bytes to find it (warm runs read no blob).
+                if newest is not None and r.completed < newest - SKEW:
+                    if versions is None:
+                        versions = self._version_times(cid)
+                    answers = versions.get(r.contract_sha256)
+                if judge(r.path, cid, r.completed, answers, "the contract version it reviews"):
+                    kept.append(r)
+            records.reviews[cid] = kept
+        records.receipts = [
+            r for r in records.receipts if judge(r.path, r.contract, r.received, None, "")
+        ]
+        for recs in (*records.acks.values(), *records.reviews.values()):
+            for rec in recs:
+                if rec.signature == "invalid":
+                    flags.append((rec.contract, f"{rec.path}: the signature does not verify"))
+        self._record_flags = flags
+
+    def _version_times(self, contract_id: str) -> dict[str, datetime]:
+        """sha256 of each committed version of a contract -> when it was first committed."""
+        path = layout.contract_path(contract_id)
+        out: dict[str, datetime] = {}
+        hist = self.history().get(contract_id)
+        for version in hist.versions if hist else []:
+            data = self.wb.git.blob_at(version.commit, path)
+            if data is not None:
+                digest = hashlib.sha256(data).hexdigest()
+                if digest not in out or version.time < out[digest]:
+                    out[digest] = version.time
+        return out
+
+    def record_flags(self) -> dict[str, list[str]]:
+        """Per contract: records that claim what they cannot (a signature that does not
+        verify, a time that does not hold, an approval without authority)."""
+        self.records()
+        out: dict[str, list[str]] = {}
+        for contract, message in getattr(self, "_record_flags", []):
+            out.setdefault(contract, []).append(message)
+        svc = self._evidence()
+        if svc is not None:
+            try:
+                for contract, messages in svc.closure_flags().items():
+                    out.setdefault(contract, []).extend(messages)
+            except WorkbenchError as exc:
+                for cid in self.state().contracts:
+                    out.setdefault(cid, []).append(f"closures cannot be read: {exc}")
+        return out
 
     def verdicts(self) -> dict[str, gate_mod.VerdictInfo] | None:
         """Per-contract co-signature verdicts from the signing room (None: not available)."""
@@ -443,13 +578,14 @@ class ObligationsService:
                     + "; ".join(d.render() for d in departed)
                     + ". Name the successor in [escalation] first."
                 )
-        path = review_path(contract_id, self.wb.now, reviewer)
+        when = self.wb.record_time()
+        path = review_path(contract_id, when, reviewer)
         fields = {
             "contract": contract_id,
             "reviewer": reviewer,
             "by": actor.id if reviewer != actor.id else None,
             "term": term,
-            "completed": self.wb.now,
+            "completed": when,
             "contract_sha256": hashlib.sha256(blob).hexdigest(),
             "contacts_confirmed": contacts_confirmed,
             "outcome": outcome,
@@ -569,7 +705,7 @@ class ObligationsService:
             "commit": found.commit,
             "person": person,
             "by": actor.id if person != actor.id else None,
-            "acknowledged": self.wb.now,
+            "acknowledged": self.wb.record_time(),
             "coverage_confirmed": coverage,
             "note": note,
         }
@@ -655,7 +791,7 @@ class ObligationsService:
                 "the answers are incomplete or invalid:\n  " + "\n  ".join(errors)
             )
         path = diag.answers_path(seam, actor.id)
-        data = diag.render_answers(seam, actor.id, self.wb.now, parsed)
+        data = diag.render_answers(seam, actor.id, self.wb.record_time(), parsed)
         return self.wb.commit(
             {path: data},
             f"Seam diagnostic for {seam}: answers of {actor.name} ({side} lead)\n",
@@ -770,6 +906,7 @@ class ObligationsService:
             diagnostics=self.diagnostics(),
             verdicts=self.verdicts(),
             violations=self.open_violations(),
+            record_flags=self.record_flags(),
         )
 
     def gate(self, changed_since: str | None = None) -> gate_mod.GateResult:
@@ -842,7 +979,7 @@ class ObligationsService:
                 "term": section.term.id,
                 "contract": section.contract,
                 "person": actor.id,
-                "received": self.wb.now,
+                "received": self.wb.record_time(),
                 "report_sha256": rep.report_sha256(text),
             }
             message = (
@@ -900,12 +1037,24 @@ class ObligationsService:
 
             settings = self.state().settings
             assert settings is not None
-            predicate = RecordPredicate(
-                repository=settings.org.repository_id,
-                contract=contract_id,
-                person=person,
-                act=act_name,
-                registry=head.link(),
+            closure = _closure_fields(path)
+            predicate: StrictModel = (
+                ClosurePredicate(
+                    repository=settings.org.repository_id,
+                    contract=contract_id,
+                    violation=closure[0],
+                    person=person,
+                    act=closure[1],
+                    registry=head.link(),
+                )
+                if closure is not None
+                else RecordPredicate(
+                    repository=settings.org.repository_id,
+                    contract=contract_id,
+                    person=person,
+                    act=act_name,
+                    registry=head.link(),
+                )
             )
             ptype = _predicate_type(path)
             statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)

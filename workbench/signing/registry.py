@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
+from workbench.model.settings import ExemptionPolicy
 from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
 from workbench.signing.errors import KeyLoadError, SignatureFormatError, SigningError
@@ -178,6 +179,8 @@ class RegistryPolicy(StrictModel):
     # Who must co-sign beyond the leads decides who may approve what, so it is signed with
     # the registry (a plain commit to workbench.toml could otherwise drop a co-signer).
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    # Who may accept a violation, and for how long: signed for the same reason.
+    exemptions: ExemptionPolicy = Field(default_factory=ExemptionPolicy)
 
 
 def parse_policy(data: bytes) -> RegistryPolicy:
@@ -233,6 +236,15 @@ def render_policy(policy: RegistryPolicy) -> bytes:
         lines.append(f'compliance_team = "{approval.compliance_team}"')
     kinds = ", ".join(f'"{k}"' for k in approval.compliance_term_kinds)
     lines.append(f"compliance_term_kinds = [{kinds}]")
+    exemptions = policy.exemptions
+    if exemptions != ExemptionPolicy():
+        lines += [
+            "",
+            "# Who may approve an exemption of a violation, and for at most how many days.",
+            "[exemptions]",
+            "approvers = [" + ", ".join(f'"{a}"' for a in exemptions.approvers) + "]",
+            f"max_days = {exemptions.max_days}",
+        ]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -33,6 +33,7 @@ REGISTRY_PREDICATE = f"{_BASE}/registry/v1"
 SNAPSHOT_PREDICATE = f"{_BASE}/snapshot/v1"
 ACK_PREDICATE = f"{_BASE}/ack/v1"
 REVIEW_PREDICATE = f"{_BASE}/review/v1"
+CLOSURE_PREDICATE = f"{_BASE}/closure/v1"
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]

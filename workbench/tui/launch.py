@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
             now=getattr(args, "now", None),
             readonly=bool(getattr(args, "readonly", False)),
             actor=getattr(args, "actor", None),
+            # --now is a what-if: the app judges at it and refuses to record anything.
+            what_if=getattr(args, "now", None) is not None,
         )
     except NotAGovernanceRepo as exc:
         print(NOT_A_REPO.format(reason=str(exc).splitlines()[0]), file=sys.stderr, end="")

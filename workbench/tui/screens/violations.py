@@ -509,10 +509,11 @@ class ViolationsScreen(QueryRunner):
             return
         ok = await self.app.push_screen_wait(
             ConfirmModal(
-                "Accept this violation under an exemption?",
-                f"{v.id} ({v.contract} / {v.term}) will be exempt until {form['expires']}, "
-                f"approved by {approver}, recorded by {self.wb.actor_label}. It reopens the day "
-                f"after expiry.\n\nReason: {form['reason']}",
+                "Ask for an exemption of this violation?",
+                f"A signed request by {self.wb.actor_label}: {v.id} ({v.contract} / {v.term}) "
+                f"exempt until {form['expires']}. It counts only once {approver} approves it "
+                f"(`workbench violations approve {v.id}`), and reopens the day after expiry."
+                f"\n\nReason: {form['reason']}",
                 yes="Exempt",
             )
         )
