@@ -102,10 +102,9 @@ def test_demo_obligations_then_fixed_with_the_cli(demo: Path, tmp_path: Path) ->
     assert "marcus.webb" in fails[("policy-data-to-claims-agent", "valid")]
     r = run(demo, "ack", "policy-data-to-claims-agent", "--notice", "1", who="aisha.rahman")
     assert r.returncode == 2 and "terms[1].owner" in r.stderr, r.stderr
-    from tests.conftest import FIXED_NOW
     from workbench.service.core import Workbench
 
-    Workbench(demo, now=FIXED_NOW, actor="tomas.lindqvist").set_contract_value(
+    Workbench(demo, actor="tomas.lindqvist").set_contract_value(
         "policy-data-to-claims-agent",
         ("terms", 1, "owner"),
         "yuki.tanaka",

@@ -2,7 +2,8 @@
 
 Each test is an attack or a rule that used to be ignored, reproduced against the demo repo
 through the real CLI entry point (and the service the app calls), with real keys, git and
-DuckDB.
+DuckDB. Commands run at the real clock, after the demo's (fixed, earlier) history: acts are
+stamped with the real time, and a what-if `--now` refuses them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import io
 import json
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -22,7 +23,6 @@ from tests.conftest import FIXED_NOW
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 
-NOW = "2026-11-27T09:00:00Z"
 CLAIMS = "claims-agent-to-claims-product"  # aisha.rahman (provider lead) / ben.carter
 CREDIT = "credit-model-to-loan-decisioning"  # ravi.iyer / sofia.marquez; threshold term
 APPLICANT = "applicant-data-to-credit-model"  # dana.okafor / ravi.iyer; sam.ortiz is paged
@@ -36,6 +36,7 @@ RULES = {
     "page_test",
     "action_overdue",
     "diagnostic_mismatch",
+    "records_valid",
 }
 
 
@@ -47,7 +48,7 @@ def run(repo: Path, *args: str, who: str | None = None) -> subprocess.CompletedP
     from workbench.cli.main import main
 
     actor = ["--as", who] if who else []
-    argv = ["--now", NOW, "--repo", str(repo), *actor, *args]
+    argv = ["--repo", str(repo), *actor, *args]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -74,7 +75,7 @@ def replaced(repo: Path, path: str, old: str, new: str) -> bytes:
 def raw_commit(repo: Path, changes: dict[str, bytes | None]) -> str:
     """A commit made with plain git, bypassing every check of the service (an insider)."""
     commit = GitRepo(repo).commit_files(
-        changes, "tamper\n", Author("Mallory", "mallory@evil.example"), when=FIXED_NOW
+        changes, "tamper\n", Author("Mallory", "mallory@evil.example"), when=datetime.now(UTC)
     )
     for path, data in changes.items():
         target = repo / path
@@ -88,7 +89,7 @@ def raw_commit(repo: Path, changes: dict[str, bytes | None]) -> str:
 
 def commit_as(repo: Path, person: str, changes: dict[str, bytes | None], message: str) -> str:
     """A commit through the one write door, as `person` (signed with their demo key)."""
-    return Workbench(repo, now=FIXED_NOW, actor=person).commit(changes, message + "\n")
+    return Workbench(repo, actor=person).commit(changes, message + "\n")
 
 
 def position(text: str, needle: str) -> tuple[int, int]:
@@ -223,7 +224,7 @@ def test_team_as_owner_cannot_be_cosigned(demo_repo: Path) -> None:
 
     # A hostile lead signs by hand anyway (the statement and both signatures are real):
     # the co-signature verdict is approved, and the gate still fails on `valid`.
-    svc = SigningService(Workbench(demo_repo, now=FIXED_NOW))
+    svc = SigningService(Workbench(demo_repo))
     head = svc.registry_state().head
     v1 = (demo_repo / f"attestations/{CLAIMS}/v1.statement.json").read_bytes()
     blob = (demo_repo / path).read_bytes()
@@ -280,13 +281,13 @@ def test_sign_refuses_invalid_contract(demo_repo: Path) -> None:
         assert "marcus.webb" in r.stderr and "Traceback" not in r.stderr
 
     # The service methods the app calls refuse the same way, with the problems attached.
-    wb = Workbench(demo_repo, now=FIXED_NOW, actor="aisha.rahman")
+    wb = Workbench(demo_repo, actor="aisha.rahman")
     with pytest.raises(InvalidContract) as refused:
         SigningService(wb).preview_sign(POLICY)
     assert [p.line for p in refused.value.problems] == [problem["line"]]
     with pytest.raises(InvalidContract):
         ObligationsService(wb).acknowledge(POLICY, "1")
-    tomas = Workbench(demo_repo, now=FIXED_NOW, actor="tomas.lindqvist")
+    tomas = Workbench(demo_repo, actor="tomas.lindqvist")
     with pytest.raises(InvalidContract):
         ObligationsService(tomas).complete_review(POLICY)
     after = subprocess.run(
@@ -426,11 +427,14 @@ def test_change_cosigner_required_for_term_change(demo_repo: Path) -> None:
     assert checks_of(gate, CREDIT)["approved"]["fixers"] == ["lena.fischer"]
 
 
-SHIFTED = "scored_at,score,segment\n" + "".join(
-    f"2026-11-27T0{h}:{m:02d}:00Z,{0.45 + (m % 10) / 100:.4f},retail\n"
-    for h in range(1, 8)
-    for m in range(0, 60, 2)
-)
+def shifted_scores(captured: datetime) -> str:
+    """A live score sample far from the reference distribution (PSI well above 0.25)."""
+    rows = [
+        f"{(captured - timedelta(minutes=2 * i)).strftime('%Y-%m-%dT%H:%M:%SZ')},"
+        f"{0.45 + (i % 10) / 100:.4f},retail\n"
+        for i in range(300)
+    ]
+    return "scored_at,score,segment\n" + "".join(rows)
 
 
 def test_drift_failure_opens_named_threshold_review(demo_repo: Path, tmp_path: Path) -> None:
@@ -438,8 +442,9 @@ def test_drift_failure_opens_named_threshold_review(demo_repo: Path, tmp_path: P
     reviews = json.loads(run(demo_repo, "reviews", "--json").stdout)
     assert not [r for r in reviews if r["contract"] == CREDIT and r["kind"] == "term-review"]
 
+    captured = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     samples = tmp_path / "shifted.csv"
-    samples.write_text(SHIFTED, encoding="utf-8")
+    samples.write_text(shifted_scores(captured), encoding="utf-8")
     r = run(
         demo_repo,
         "evidence",
@@ -452,7 +457,7 @@ def test_drift_failure_opens_named_threshold_review(demo_repo: Path, tmp_path: P
         "--term",
         "score-shift",
         "--captured-at",
-        "2026-11-27T08:00:00Z",
+        captured.strftime("%Y-%m-%dT%H:%M:%SZ"),
         who="lena.fischer",
     )
     assert r.returncode == 0, r.stderr
@@ -522,7 +527,7 @@ def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path)
     assert dana["state"] == "pending"  # acting for sam is not acknowledging for herself
 
     # A record in sam's name signed by someone he never delegated to does not count.
-    wb = Workbench(demo_repo, now=FIXED_NOW, actor="lena.fischer")
+    wb = Workbench(demo_repo, actor="lena.fischer")
     svc = ObligationsService(wb)
     commit = notices[-1]["commit"]
     svc._write_record(
@@ -532,7 +537,7 @@ def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path)
             "commit": commit,
             "person": "sam.ortiz",
             "by": "lena.fischer",
-            "acknowledged": FIXED_NOW,
+            "acknowledged": datetime.now(UTC),
         },
         APPLICANT,
         "lena.fischer",
@@ -626,7 +631,8 @@ def test_defaults_ack_window_sets_notice_deadline(demo_repo: Path) -> None:
     commit_as(demo_repo, "aisha.rahman", {path: data}, "Page acknowledged within 15 minutes")
     [notice] = json.loads(run(demo_repo, "notices", "--json", "--contract", CLAIMS).stdout)
     assert notice["ack_window"] == "PT24H"
-    assert notice["deadline"] == "2026-11-28T09:00:00Z"
+    made = datetime.fromisoformat(notice["time"].replace("Z", "+00:00"))
+    assert notice["deadline"] == (made + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ")
     # A contract that names its own window keeps it.
     shown = run(demo_repo, "show", CLAIMS).stdout
     assert "acknowledge within 1d" in shown or "acknowledge within 24h" in shown
@@ -643,9 +649,9 @@ def test_page_test_backup_only_warns_everywhere(demo_repo: Path) -> None:
         "joined = 2023-02-06\nleft = 2026-11-20",
     )
     commit_as(demo_repo, "erin.walsh", {"keys/people.toml": people}, "Sam Ortiz left")
-    wb = Workbench(demo_repo, now=FIXED_NOW)
+    wb = Workbench(demo_repo)
     state = wb.state()
-    pure = page_test(state, state.contracts[APPLICANT].contract, FIXED_NOW.date())
+    pure = page_test(state, state.contracts[APPLICANT].contract, wb.now.date())
     assert pure.status == "warn" and pure.reachable == "dana.okafor"
 
     # the gate: a warning, not a pass and not a blocking failure

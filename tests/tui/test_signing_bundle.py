@@ -23,14 +23,13 @@ def _pending(repo: Path):  # type: ignore[no-untyped-def]
 def _hand_over_lineage(repo: Path) -> None:
     """The demo's pending contract does not validate (a term owner left): hand the term to
     the successor, and the provider lead signs the new version, so that it is signable."""
-    from tests.conftest import FIXED_NOW
     from workbench.service.core import Workbench
     from workbench.service.signing import SigningService
 
     path = "contracts/policy-data-to-claims-agent.toml"
     text = (repo / path).read_text(encoding="utf-8")
     fixed = text.replace('owner = "marcus.webb"', 'owner = "yuki.tanaka"')
-    tomas = Workbench(repo, now=FIXED_NOW, actor="tomas.lindqvist")
+    tomas = Workbench(repo, actor="tomas.lindqvist")
     tomas.commit({path: fixed.encode()}, "Hand the lineage term to Yuki Tanaka\n")
     svc = SigningService(tomas)
     svc.sign("policy-data-to-claims-agent", svc.make_signer("tomas.lindqvist"))

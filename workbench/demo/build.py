@@ -56,12 +56,12 @@ class DemoContext:
         return self.read(path).decode("utf-8")
 
 
-# Marcus Webb leaves a week before `now`: after he handed the pager and the freshness term
+# Marcus Webb leaves four days before `now`: after he handed the pager and the freshness term
 # to Yuki Tanaka and the policy-data lead co-signed and reviewed the seam, but with the
 # lineage term still in his name. From then on the contract does not validate, so its
 # consumer lead cannot co-sign it until the term names a current owner.
 DEPARTED = "marcus.webb"
-DEPARTED_DAYS_AGO = 7
+DEPARTED_DAYS_AGO = 4
 
 
 def people_toml(text: str, now: datetime) -> str:
