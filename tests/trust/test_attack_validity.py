@@ -385,7 +385,7 @@ def sign(repo: Path, cid: str, *people: str) -> None:
         assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_change_cosigner_required_for_term_change(demo_repo: Path) -> None:
+def test_change_cosigner_required_for_term_change(demo_repo: Path, tmp_path: Path) -> None:
     path = path_of(CREDIT)
     # v2: the product lead names the model's validation engineer as the threshold's change
     # co-signer. She is not a lead, so before this rule nobody asked for her signature.
@@ -425,6 +425,27 @@ def test_change_cosigner_required_for_term_change(demo_repo: Path) -> None:
     assert v["state"] == "pending" and v["missing"] == ["lena.fischer"]
     code, gate = gate_json(demo_repo)
     assert checks_of(gate, CREDIT)["approved"]["fixers"] == ["lena.fischer"]
+
+    # An audit bundle carries each version's required signers; both verifiers recompute
+    # them from the exported versions and agree (v2, v3 and v5 need her, v4 does not).
+    from tests.bundle.conftest import run_verify_sh, signer, unpack_to
+    from workbench.bundle.archive import read_archive
+    from workbench.bundle.verify import verify_bundle
+    from workbench.service.bundle import BundleService, ExportOptions
+    from workbench.service.signing import SigningService
+
+    wb = Workbench(demo_repo, actor="grace.whitfield")
+    out = demo_repo.parent / "audit.tar.gz"
+    BundleService(wb).export(out, ExportOptions(), signer=signer(demo_repo, "grace.whitfield"))
+    root = SigningService(wb).registry_state().root_sha256
+    report = verify_bundle(out.read_bytes(), root=root)
+    assert report.ok, [c for c in report.checks if c.status == "fail"]
+    [credit] = [c for c in report.contracts if c.contract_id == CREDIT]
+    lena = "lena.fischer@meridian.example"
+    assert [lena in v.required for v in credit.versions] == [False, True, True, False, True]
+    assert credit.state == "pending" and credit.versions[-1].missing == [lena]
+    checked = run_verify_sh(unpack_to(read_archive(out.read_bytes()), tmp_path / "b"), root)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def shifted_scores(captured: datetime) -> str:
