@@ -693,6 +693,20 @@ def test_page_test_backup_only_warns_everywhere(demo_repo: Path) -> None:
     assert view.marks.get("page") == "warn"
     shown = run(demo_repo, "show", APPLICANT).stdout
     assert "page test" in shown and "warn" in shown
+    # the app: the contract screen and the gate preview
+    from workbench.service.obligations import ObligationsService
+    from workbench.tui.screens.contracts import contract_content
+    from workbench.tui.screens.gate import outcome_word
+
+    doc = state.contracts[APPLICANT]
+    screen = contract_content(doc, state, wb.now.date(), []).plain
+    assert "page test" in screen and "warn" in screen and "dana.okafor" in screen
+    [check] = [
+        c
+        for c in ObligationsService(wb).gate().checks
+        if c.contract == APPLICANT and c.rule == "page_test"
+    ]
+    assert outcome_word(check) == "! warn" and not check.blocking
 
 
 def test_page_test_has_one_implementation() -> None:
