@@ -92,9 +92,7 @@ def _verdicts(inp: OscalInput) -> dict[str, Any]:
     from workbench.service.signing import SigningService
 
     try:
-        return {
-            v.contract_id: v for v in SigningService(inp.wb).verdicts("HEAD", check_history=False)
-        }
+        return {v.contract_id: v for v in SigningService(inp.wb).verdicts("HEAD")}
     except Exception:  # noqa: BLE001 - OSCAL is a view; the bundle itself is the evidence
         return {}
 

@@ -24,6 +24,17 @@ def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         actor=args.actor,
         hold_worktree=True,
         what_if=args.now is not None,
+        trust_root=getattr(args, "root", None),
+    )
+
+
+def add_root_argument(p: argparse.ArgumentParser) -> None:
+    """`--root SHA256`: the registry v1 digest, obtained out of band (docs/signing.md)."""
+    p.add_argument(
+        "--root",
+        metavar="SHA256",
+        help="trusted sha256 of registry v1, from outside the repository "
+        "(default: $WORKBENCH_TRUST_ROOT, then the clone's pin)",
     )
 
 
@@ -48,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("status", help="one line per seam: owner, parties, kind, problems")
     p.add_argument("--json", action="store_true")
+    add_root_argument(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("show", help="show one contract: parties, owner, terms, escalation")
@@ -55,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--rev", default="WORKTREE")
     p.add_argument("--raw", action="store_true", help="print the TOML as stored")
     p.add_argument("--json", action="store_true")
+    add_root_argument(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("log", help="commits that changed a contract")
@@ -122,9 +135,27 @@ def seam_views_for(wb):  # type: ignore[no-untyped-def]
     return state, wb.seam_map(state=state)
 
 
+def signature_trust(wb):  # type: ignore[no-untyped-def]
+    """The registry's problems and its trust root at HEAD (None without a registry)."""
+    from workbench.service.errors import WorkbenchError
+
+    if wb.git.is_empty:
+        return None
+    try:
+        from workbench.service.signing import SigningService
+    except ImportError:
+        return None
+    try:
+        trust = SigningService(wb).verdict_set().trust
+    except WorkbenchError:
+        return None  # e.g. workbench.toml does not validate: the table already says so
+    return trust if trust.root_sha256 or trust.problems else None
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     wb = workbench_for(args)
     _state, views = seam_views_for(wb)
+    trust = signature_trust(wb)
     if args.json:
         emit_json([v.to_json() for v in views])
     else:
@@ -146,7 +177,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                 ]
             )
         print(table(rows, ["SEAM", "KIND", "TEAMS", "OWNER", "PARTIES", "STATE", "PROBLEMS"]))
-    return 1 if any(v.state != "governed" for v in views) else 0
+        for problem in trust.problems if trust else ():
+            print(f"REGISTRY PROBLEM: {problem}")
+        if trust is not None and trust.warning:
+            print(f"warning: {trust.warning}", file=sys.stderr)
+    broken = trust is not None and bool(trust.problems)
+    return 1 if broken or any(v.state != "governed" for v in views) else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -206,8 +242,30 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines.append(
             f"  exemption    {ex.term}: {ex.reason} (approved by {ex.approver}, expires {ex.expires})"
         )
+    lines.append(f"  signature    {signature_line(wb, args.id, args.rev)}")
     print("\n".join(lines))
     return 0
+
+
+def signature_line(wb, contract_id: str, rev: str) -> str:  # type: ignore[no-untyped-def]
+    """The co-signature verdict, as `workbench verify` gives it (of HEAD for the working tree:
+    signatures are always about committed bytes)."""
+    from workbench.service.errors import UnknownContract, WorkbenchError
+
+    try:
+        from workbench.service.signing import SigningService
+    except ImportError:
+        return "not available in this build"
+    at = "HEAD" if rev == "WORKTREE" else rev
+    if wb.git.is_empty:
+        return "draft (nothing committed yet)"
+    try:
+        v = SigningService(wb).verdict(contract_id, at)
+    except UnknownContract:
+        return f"draft (not committed at {at.lower()})"
+    except WorkbenchError as exc:
+        return f"cannot verify: {exc}"
+    return f"{v.state}: {v.reason}"
 
 
 def cmd_log(args: argparse.Namespace) -> int:

@@ -209,10 +209,31 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     from workbench.evidence.checks import plain
+    from workbench.evidence.errors import QueryFailed
+    from workbench.evidence.worker import capped_memory
+    from workbench.service.evidence import evidence_limits
 
     svc = _service(args)
+    limits = evidence_limits(svc.wb.state())
     with svc.console(args.contract) as console:
-        result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+        # One untrusted query in this short-lived process: cap its memory like evaluate's.
+        try:
+            with capped_memory(limits.memory_cap):
+                result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+        except MemoryError:
+            raise QueryFailed(
+                f"the query exceeded the memory cap of {limits.memory_cap_text} "
+                "([evidence] memory_cap)",
+                kind="out_of_memory",
+            ) from None
+        except QueryFailed as exc:
+            if exc.kind != "out_of_memory":
+                raise
+            raise QueryFailed(
+                f"the query exceeded the memory cap of {limits.memory_cap_text} "
+                f"([evidence] memory_cap): {exc.message}",
+                kind="out_of_memory",
+            ) from None
     if args.json:
         emit_json(
             {
@@ -264,8 +285,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_violations(args: argparse.Namespace) -> int:
     svc = _service(args)
     history = svc.violations(since=args.since, contract=args.contract, open_only=args.open)
+    # Terms whose latest finding is not current at now fail the gate like an open violation
+    # (`governance.currency`); they are listed after the violations.
+    stale = [t for t, _v in svc.not_current(args.contract)]
     if args.json:
-        emit_json([v.to_json() for v in history])
+        emit_json(
+            [v.to_json() for v in history]
+            + [{**t.to_json(), "id": None, "state": "not-current", "why": t.state} for t in stale]
+        )
     else:
         rows = []
         for v in history:
@@ -285,9 +312,11 @@ def cmd_violations(args: argparse.Namespace) -> int:
             )
         headers = ["ID", "STATE", "CONTRACT / TERM", "STATUS", "OPENED", "RUNS", "OBSERVED"]
         print(table(rows, [*headers, "OWNER", "PAGED"]))
-        if not history:
+        for t in stale:
+            print(f"NOT CURRENT  {t.contract} / {t.term}: {t.reason}")
+        if not history and not stale:
             print("no violations", file=sys.stderr)
-    return 1 if any(v.is_open for v in history) else 0
+    return 1 if any(v.is_open for v in history) or stale else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:

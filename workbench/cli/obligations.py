@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.core import workbench_for
+from workbench.cli.core import add_root_argument, workbench_for
 from workbench.cli.output import emit_json, table
 
 FORMATS = ("text", "json", "junit", "sarif")
@@ -95,6 +95,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--changed-since", metavar="REV", help="only contracts changed since REV")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    add_root_argument(p)
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail when the trust root is not pinned (--root, $WORKBENCH_TRUST_ROOT, pin)",
+    )
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("report", help="weekly attestation summary, quarterly boundary review")
@@ -411,11 +417,13 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     svc = _svc(args)
-    result = svc.gate(args.changed_since)
+    result = svc.gate(args.changed_since, strict=args.strict)
     _write(svc.render_gate(result, args.format), args.output)
     if args.output or args.format != "text":
         verdict = "passed" if result.passed else "FAILED"
         print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)
+        if result.shows_trust and result.trust_outcome != "pass":
+            print(f"{result.trust_outcome.upper()}: {result.trust_message}", file=sys.stderr)
     return 0 if result.passed else 1
 
 

@@ -11,7 +11,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from workbench.cli.core import workbench_for
+from workbench.cli.core import add_root_argument, workbench_for
 from workbench.cli.output import emit_json, table
 
 
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="verify co-signatures; exit 1 unless all are approved")
     p.add_argument("id", nargs="?", help="only this contract")
     p.add_argument("--rev", default="HEAD", help="revision to verify (default HEAD)")
-    p.add_argument("--root", metavar="SHA256", help="trusted sha256 of registry v1")
+    add_root_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
 
@@ -81,7 +81,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.set_defaults(func=cmd_registry_sign, writes=True)
     r = rsub.add_parser("root", help="print the trust root: sha256 of registry v1")
     r.add_argument("--pin", action="store_true", help="remember it for this clone")
-    r.set_defaults(func=cmd_registry_root)
+    r.add_argument(
+        "--commit",
+        action="store_true",
+        help="commit it as keys/trust-root (checked against the root given out of band; "
+        "never trusted by itself)",
+    )
+    r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
     r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_registry_show)
@@ -182,8 +188,10 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     svc = _service(args)
-    view = svc.registry_view(args.rev)
-    verdicts = svc.verdicts(args.rev, args.id)
+    found = svc.verdict_set(args.rev, args.id)
+    view = svc.registry_view(args.rev, found.registry)
+    verdicts = found.verdicts
+    trust = found.trust
     ok = view.ok and all(v.ok for v in verdicts)
     if args.json:
         emit_json(
@@ -193,6 +201,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     "version": view.head_version,
                     "root_sha256": view.root_sha256,
                     "pinned": view.pinned_root,
+                    "pinned_from": trust.source,
+                    "committed_pin": trust.committed,
+                    "trust_warning": trust.warning,
                     "problems": view.problems,
                     "notes": view.notes,
                 },
@@ -200,8 +211,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
             }
         )
         return 0 if ok else 1
-    pinned = "pinned" if view.pinned_root else "NOT pinned: run `workbench registry root --pin`"
+    pinned = f"pinned ({trust.source})" if trust.is_pinned else "NOT pinned"
     print(f"registry v{view.head_version or '—'}  root {view.root_sha256 or '—'} ({pinned})")
+    if trust.warning:
+        print(f"  WARNING: {trust.warning}")
     for problem in view.problems:
         print(f"  REGISTRY PROBLEM: {problem}")
     rows = [
@@ -280,6 +293,11 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
     svc = _service(args)
     if args.pin:
         print(svc.pin_root())
+        return 0
+    if args.commit:
+        root, commit = svc.commit_root()
+        print(f"committed {root} as keys/trust-root ({commit[:8]})")
+        print("CI still needs it from outside the repository: --root or $WORKBENCH_TRUST_ROOT")
         return 0
     root = svc.registry_state().root_sha256
     if root is None:

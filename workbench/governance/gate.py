@@ -8,7 +8,8 @@ For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny
 * ``approved``              the contract is approved (co-signed) at its current version;
 * ``review_overdue``        neither its review nor its contact check is overdue;
 * ``notice_unacknowledged`` no change notice is unacknowledged past its window;
-* ``violation_open``        no fail-level violation is open;
+* ``violation_open``        no fail-level violation is open, and every term's latest finding
+                            is current at now (``governance.currency``);
 * ``page_test``             one current named person is paged, within the page SLA (a warning
                             when only the backup is current);
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
@@ -26,6 +27,11 @@ file with no valid contract in it, every rule but ``valid`` fails closed.
 A rule whose input is not available (e.g. no signing or evidence in this build) fails
 closed with a message saying so; it never passes silently. The gate passes (exit 0) only
 when no ``deny`` rule fails. Each failure says who can fix it and how.
+
+Above the contracts stands the **trust root** (``TrustInfo``): whether registry v1 is
+pinned out of band, and the key registry's own problems (rolled back, forked, not the
+pinned root). A registry problem fails the gate whatever the policy; an unpinned root is a
+loud warning in every format, and a failure with ``strict``.
 """
 
 from __future__ import annotations
@@ -64,7 +70,9 @@ RULES: dict[str, str] = {
     "approved": "The contract is co-signed by every required lead at its current version.",
     "review_overdue": "The contract's scheduled review, escalation-contact check and any review a failing term triggered are not overdue.",
     "notice_unacknowledged": "No change notice is unacknowledged past its acknowledgement window.",
-    "violation_open": "No fail-level violation of a term is open.",
+    "violation_open": (
+        "No fail-level violation of a term is open, and every term has a current finding at now."
+    ),
     "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current).",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
@@ -89,6 +97,28 @@ class VerdictInfo:
     state: str  # draft | pending | approved | stale | invalid
     reason: str
     missing: tuple[str, ...] = ()
+    fix: str = ""  # how, when signing again is not it (e.g. the key registry is broken)
+
+
+@dataclass(frozen=True)
+class TrustInfo:
+    """The key registry's trust root, as the signing room reports it."""
+
+    pinned: bool
+    source: str | None  # where the pinned root came from (--root, the environment, ...)
+    root_sha256: str | None
+    problems: tuple[str, ...] = ()  # the registry's own problems: the gate fails on any
+    warning: str | None = None  # the loud line when not pinned
+    summary: str = ""
+
+
+TRUST_RULE = "trust_root"
+TRUST_FILE = "keys/registry/v1.statement.json"
+TRUST_TEXT = "The key registry is intact and its root (registry v1) is pinned out of band."
+TRUST_FIX = (
+    "pin the root from a source outside the repository: `workbench gate --root SHA256` or "
+    "$WORKBENCH_TRUST_ROOT in CI (the value of `workbench registry root` on a clone you trust)"
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +128,9 @@ class ViolationInfo:
     status: str
     reason: str
     fixers: tuple[str, ...] = ()
+    # False: no violation was recorded, but the term's latest finding is not its current
+    # finding at now (`governance.currency`): stale, superseded or never evaluated.
+    current: bool = True
 
 
 @dataclass
@@ -176,10 +209,49 @@ class GateResult:
     deny: list[str]
     warn: list[str]
     changed_since: str | None = None
+    trust: TrustInfo | None = None  # None: no signing room in this build
+    strict: bool = False
+
+    @property
+    def shows_trust(self) -> bool:
+        """The trust root is reported when the signing room reported it, or --strict asks."""
+        return self.trust is not None or self.strict
+
+    @property
+    def trust_outcome(self) -> Literal["pass", "warn", "fail"]:
+        """fail: the registry has problems, or strict and not pinned; warn: not pinned."""
+        if self.trust is None:
+            return "fail" if self.strict else "pass"
+        if self.trust.problems or (self.strict and not self.trust.pinned):
+            return "fail"
+        return "pass" if self.trust.pinned else "warn"
+
+    @property
+    def trust_message(self) -> str:
+        if self.trust is None:
+            return "cannot evaluate: signature verification is not available in this build"
+        if self.trust.problems:
+            return "key registry: " + "; ".join(self.trust.problems)
+        text = self.trust.summary or ("pinned" if self.trust.pinned else "NOT pinned")
+        if self.strict and not self.trust.pinned:
+            text += " (--strict: failing)"
+        return text
+
+    @property
+    def trust_fix(self) -> str:
+        if self.trust_outcome == "pass":
+            return ""
+        if self.trust is not None and self.trust.problems:
+            return (
+                "find the commit that changed keys/registry/ (`git log --stat -- keys/registry`) "
+                "and restore every complete registry version; a fork or another root means this "
+                "is not the repository you trust: treat it as compromised"
+            )
+        return TRUST_FIX
 
     @property
     def passed(self) -> bool:
-        return not any(c.blocking for c in self.checks)
+        return not any(c.blocking for c in self.checks) and self.trust_outcome != "fail"
 
     @property
     def failures(self) -> list[Check]:
@@ -198,6 +270,7 @@ class GateResult:
             "passed": self.passed,
             "now": iso(self.now),
             "changed_since": self.changed_since,
+            "trust_root": self._trust_json(),
             "scope": self.scope,
             "policy": {"deny": self.deny, "warn": self.warn},
             "summary": {
@@ -207,6 +280,22 @@ class GateResult:
                 "warnings": len(self.warnings),
             },
             "checks": [c.to_json() for c in self.checks],
+        }
+
+    def _trust_json(self) -> dict[str, object]:
+        t = self.trust
+        return {
+            "outcome": self.trust_outcome,
+            "pinned": bool(t and t.pinned),
+            "source": t.source if t else None,
+            "root_sha256": t.root_sha256 if t else None,
+            "strict": self.strict,
+            "problems": list(t.problems) if t else [],
+            "warning": (t.warning if t else self.trust_message)
+            if self.trust_outcome != "pass"
+            else None,
+            "message": self.trust_message,
+            "fix": self.trust_fix,
         }
 
 
@@ -266,7 +355,8 @@ def _rule_approved(
     if v.state == "approved":
         return "pass", v.reason or "approved at its current version", [], ""
     fixers = list(v.missing) or _leads(state, cid)
-    return "fail", f"{v.state}: {v.reason}", fixers, f"each of them: `workbench sign {cid}`"
+    fix = v.fix or f"each of them: `workbench sign {cid}`"
+    return "fail", f"{v.state}: {v.reason}", fixers, fix
 
 
 def _rule_reviews(
@@ -314,15 +404,22 @@ def _rule_violations(
         )
     open_ = inputs.violations.get(cid, [])
     if not open_:
-        return "pass", "no open fail-level violation", [], ""
+        return "pass", "no open fail-level violation; every term has a current finding", [], ""
     fixers = list(dict.fromkeys(_current(state, p) for v in open_ for p in v.fixers))
-    msgs = [f"{v.term} {v.status} ({v.id}): {v.reason}" for v in open_]
-    return (
-        "fail",
-        "; ".join(msgs),
-        fixers,
-        "fix the term's evidence, or close the violation consciously (`workbench violations`)",
-    )
+    msgs = [
+        f"{v.term} {v.status} ({v.id}): {v.reason}" if v.id else f"{v.term} {v.status}: {v.reason}"
+        for v in open_
+    ]
+    fixes = []
+    if any(v.id for v in open_):
+        fixes.append(
+            "fix the term's evidence, or close the violation consciously (`workbench violations`)"
+        )
+    if any(not v.current for v in open_):
+        fixes.append(
+            "register current evidence, then `workbench evaluate` (CI: evaluate, then gate)"
+        )
+    return "fail", "; ".join(msgs), fixers, "; ".join(fixes)
 
 
 def _rule_records(
@@ -453,6 +550,8 @@ def evaluate_gate(
     policy: Gate | None = None,
     changed: set[str] | None = None,
     changed_since: str | None = None,
+    trust: TrustInfo | None = None,
+    strict: bool = False,
 ) -> GateResult:
     policy = policy or (state.settings.gate if state.settings else Gate())
     scope = in_scope(state, policy, changed)
@@ -530,7 +629,7 @@ def evaluate_gate(
                     partial(_position, doc.document, RULE_KEYS[rule]),
                 )
             )
-    return GateResult(now, scope, checks, deny, warn, changed_since)
+    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict)
 
 
 # -- output formats ------------------------------------------------------------------------
@@ -546,8 +645,22 @@ def _names(state: GovernanceState | None, people: list[str]) -> str:
     return ", ".join(out)
 
 
+def _trust_text(result: GateResult) -> list[str]:
+    if not result.shows_trust:
+        return []
+    outcome = result.trust_outcome
+    if outcome == "pass":
+        return [result.trust_message, ""]
+    mark = "FAIL" if outcome == "fail" else "WARN"
+    return [
+        f"{mark}  {TRUST_RULE:<22} {result.trust_message}",
+        f"        how: {result.trust_fix}",
+        "",
+    ]
+
+
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
-    lines = []
+    lines = _trust_text(result)
     per_contract: dict[str, list[Check]] = {}
     for check in result.checks:
         per_contract.setdefault(check.contract, []).append(check)
@@ -570,9 +683,15 @@ def render_text(result: GateResult, state: GovernanceState | None = None) -> str
     passed = sum(c.outcome == "pass" for c in result.checks)
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append("")
+    trust = ""
+    if result.shows_trust and result.trust_outcome != "pass":
+        if result.trust is not None and result.trust.problems:
+            trust = "; the KEY REGISTRY HAS PROBLEMS (see the top)"
+        else:
+            trust = "; trust root NOT pinned" + (" (--strict)" if result.strict else "")
     lines.append(
         f"gate {verdict}: {len(result.scope)} contract(s), {passed} check(s) passed, "
-        f"{len(result.failures)} failed, {len(result.warnings)} warning(s)"
+        f"{len(result.failures)} failed, {len(result.warnings)} warning(s){trust}"
     )
     return "\n".join(lines) + "\n"
 
@@ -587,15 +706,18 @@ def render_junit(result: GateResult) -> str:
     Deny failures are <failure>; warnings pass with the warning in <system-out> (JUnit has
     no warning state and a warning must not fail a CI test report).
     """
+    trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
     root = ET.Element(
         "testsuites",
         name="workbench gate",
-        tests=str(len(result.checks)),
-        failures=str(len(result.failures)),
+        tests=str(len(result.checks) + int(result.shows_trust)),
+        failures=str(len(result.failures) + trust_fails),
         errors="0",
         skipped="0",
         timestamp=iso(result.now) or "",
     )
+    if result.shows_trust:
+        _trust_junit(root, result, trust_fails)
     for cid in result.scope:
         mine = [c for c in result.checks if c.contract == cid]
         suite = ET.SubElement(
@@ -633,6 +755,59 @@ def render_junit(result: GateResult) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _trust_junit(root: ET.Element, result: GateResult, fails: int) -> None:
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="trust root",
+        tests="1",
+        failures=str(fails),
+        errors="0",
+        skipped="0",
+        timestamp=iso(result.now) or "",
+    )
+    case = ET.SubElement(
+        suite, "testcase", classname="gate.trust_root", name=TRUST_RULE, file=TRUST_FILE, line="1"
+    )
+    text = result.trust_message + (f"\nhow: {result.trust_fix}" if result.trust_fix else "")
+    if result.trust_outcome == "fail":
+        ET.SubElement(case, "failure", message=result.trust_message, type=TRUST_RULE).text = text
+    elif result.trust_outcome == "warn":
+        ET.SubElement(case, "system-out").text = f"WARNING: {text}"
+    else:
+        ET.SubElement(case, "system-out").text = f"PASS: {text}"
+
+
+def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    rule = {
+        "id": TRUST_RULE,
+        "name": "TrustRoot",
+        "shortDescription": {"text": TRUST_TEXT},
+        "fullDescription": {"text": TRUST_TEXT},
+        "helpUri": INFO_URI,
+        "defaultConfiguration": {"level": "error" if result.strict else "warning"},
+    }
+    outcome = result.trust_outcome
+    text = result.trust_message + (f" How: {result.trust_fix}" if result.trust_fix else "")
+    found = {
+        "ruleId": TRUST_RULE,
+        "ruleIndex": index,
+        "kind": "pass" if outcome == "pass" else "fail",
+        "level": {"pass": "none", "warn": "warning", "fail": "error"}[outcome],
+        "message": {"text": text},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": TRUST_FILE, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": 1, "startColumn": 1},
+                }
+            }
+        ],
+        "properties": {"pinned": bool(result.trust and result.trust.pinned)},
+    }
+    return rule, found
+
+
 def render_sarif(result: GateResult, version: str = "0") -> str:
     """SARIF 2.1.0: one result per check; passing checks are ``kind: pass``."""
     rule_ids = [r for r in RULES if r in result.deny or r in result.warn]
@@ -648,6 +823,10 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
         for r in rule_ids
     ]
     results = []
+    if result.shows_trust:
+        trust_rule, trust_result = _trust_sarif(result, len(rules))
+        rules.append(trust_rule)
+        results.append(trust_result)
     for c in result.checks:
         text = c.message
         if c.outcome != "pass" and c.fixers:

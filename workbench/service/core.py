@@ -72,6 +72,7 @@ class Workbench:
         actor: str | None = None,
         hold_worktree: bool = False,
         what_if: bool = False,
+        trust_root: str | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
@@ -87,6 +88,8 @@ class Workbench:
         # recorded at it, because a record's time must be the real one (docs/obligations.md).
         self.what_if = what_if and now is not None
         self.requested_actor = actor
+        # The registry v1 digest given out of band (`--root`), for every room that verifies.
+        self.trust_root = trust_root
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
@@ -98,6 +101,7 @@ class Workbench:
         self._held: GovernanceState | None = None
         self._held_files: dict[str, bytes] | None = None
         self._remembered: dict[tuple[object, ...], object] = {}
+        self._kept: dict[tuple[object, ...], object] = {}
         self._deferred_writes: list[Callable[[], None]] | None = None
 
     @classmethod
@@ -142,6 +146,18 @@ class Workbench:
         value = compute()
         with self._lock:
             self._remembered[key] = value
+        return value
+
+    def keep(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key for the life of this Workbench, also in the app: for
+        results derived from committed bytes only (the key names the commit), which neither
+        the clock nor the working tree can change."""
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
         return value
 
     def require_writable(self, what: str) -> None:
