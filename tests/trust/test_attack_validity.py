@@ -188,6 +188,8 @@ def test_schema_invalid_ack_window_fails_gate(demo_repo: Path) -> None:
     assert f"{path}:{problem['line']}:{problem['column']}" in valid["message"]
     assert "change_protocol.ack_window" in valid["message"]
     assert valid["location"]["line"] == line
+    # the file fails the schema, yet still names who can fix it: its owner and leads
+    assert valid["fixers"] == ["dana.okafor", "ravi.iyer"]
 
 
 def test_team_as_owner_cannot_be_cosigned(demo_repo: Path) -> None:

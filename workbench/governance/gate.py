@@ -463,16 +463,19 @@ def _rule_page(
     )
 
 
-def _accountable(state: GovernanceState, doc: ContractDoc | None) -> list[str]:
-    """Named, current people who can fix a contract file (never a team or a placeholder)."""
-    if doc is None:
-        return []
-    c = doc.contract
-    named = [c.owner, c.parties.provider_lead, c.parties.consumer_lead]
-    named += [
-        team.lead for side in (c.seam.provider, c.seam.consumer) if (team := state.teams.get(side))
-    ]
-    out = [_current(state, p) for p in named if p in state.people]
+def _accountable(state: GovernanceState, path: str) -> list[str]:
+    """Named, current people who can fix a contract file (never a team or a placeholder):
+    its owner and party leads, and the leads of its two teams, read from whatever of the
+    file parses (a file that fails the schema still names them)."""
+    document = state.documents.get(path)
+    data = document.data if document is not None and isinstance(document.data, dict) else {}
+    parties = data.get("parties") if isinstance(data.get("parties"), dict) else {}
+    seam = data.get("seam") if isinstance(data.get("seam"), dict) else {}
+    named = [data.get("owner"), parties.get("provider_lead"), parties.get("consumer_lead")]
+    for side in (seam.get("provider"), seam.get("consumer")):
+        team = state.teams.get(side) if isinstance(side, str) else None
+        named.append(team.lead if team is not None else None)
+    out = [_current(state, p) for p in named if isinstance(p, str) and p in state.people]
     return list(dict.fromkeys(p for p in out if p in state.people))
 
 
@@ -492,14 +495,13 @@ def _rule_valid(
     problems = state.file_errors(path)
     if not problems:
         return "pass", f"{path} validates", [], "", None
-    doc = contract_doc(state, cid)
     message = f"{path} does not validate ({len(problems)} error(s)): " + "; ".join(
         p.render() for p in problems
     )
     return (
         "fail",
         message,
-        _accountable(state, doc),
+        _accountable(state, path),
         "fix each problem at its file:line:column (`workbench validate` lists them), commit",
         problems[0],
     )
@@ -594,7 +596,7 @@ def evaluate_gate(
                         "fail",
                         f"cannot evaluate: {path} {reason} (see the `valid` check)",
                         fixers,
-                        fix,
+                        "fix the `valid` problems first" if fix else "",
                         path,
                         None,
                     )
