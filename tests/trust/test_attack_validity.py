@@ -548,6 +548,8 @@ def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path)
     assert sam["state"] == "done" and sam["record"]["by"] == "dana.okafor"
     [dana] = [r for r in notices[-1]["requirements"] if r["person"] == "dana.okafor"]
     assert dana["state"] == "pending"  # acting for sam is not acknowledging for herself
+    code, gate = gate_json(demo_repo)
+    assert checks_of(gate, APPLICANT)["records_valid"]["outcome"] == "pass"
 
     # A record in sam's name signed by someone he never delegated to does not count.
     wb = Workbench(demo_repo, actor="lena.fischer")
@@ -572,6 +574,10 @@ def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path)
     [sam] = [r for r in notices[-1]["requirements"] if r["person"] == "sam.ortiz"]
     assert sam["state"] == "pending"
     assert any("lena.fischer" in i and "delegate" in i for i in notices[-1]["ignored"])
+    # ...and the gate says so: a record that claims a delegation it does not have.
+    code, gate = gate_json(demo_repo)
+    records = checks_of(gate, APPLICANT)["records_valid"]
+    assert records["outcome"] == "fail" and "not sam.ortiz's delegate" in records["message"]
 
 
 def test_delegation_needs_authority_and_a_current_principal(demo_repo: Path) -> None:

@@ -30,6 +30,7 @@ from workbench.governance import reviews as rv
 from workbench.governance.delegation import delegation_problem
 from workbench.governance.history import ContractHistory, ContractVersion, History
 from workbench.governance.records import (
+    AckRecord,
     Records,
     SigStatus,
     ack_path,
@@ -361,10 +362,18 @@ class ObligationsService:
         records.receipts = [
             r for r in records.receipts if judge(r.path, r.contract, r.received, None, "")
         ]
+        state = self.state()
         for recs in (*records.acks.values(), *records.reviews.values()):
             for rec in recs:
                 if rec.signature == "invalid":
                     flags.append((rec.contract, f"{rec.path}: the signature does not verify"))
+                # A record made in someone else's name claims a delegation: it must hold.
+                principal = rec.person if isinstance(rec, AckRecord) else rec.reviewer
+                when = rec.acknowledged if isinstance(rec, AckRecord) else rec.completed
+                if rec.signer != principal:
+                    why = delegation_problem(state, rec.signer, principal, when)
+                    if why is not None:
+                        flags.append((rec.contract, f"{rec.path}: {why}"))
         self._record_flags = flags
 
     def _version_times(self, contract_id: str) -> dict[str, datetime]:
