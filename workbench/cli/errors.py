@@ -18,7 +18,7 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
     name = type(exc).__name__
     module = type(exc).__module__
     # Library errors with a clear meaning for the user are input errors too.
-    known = ("RevisionError", "EditError", "PrivateKeyMaterial", "DurationError")
+    known = ("RevisionError", "EditError", "PrivateKeyMaterial", "DurationError", "UnsafePath")
     if name in known or module.startswith(
         ("workbench.signing", "workbench.evidence", "workbench.bundle")
     ):

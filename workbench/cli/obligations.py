@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from workbench.cli.core import add_root_argument, workbench_for
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
+from workbench.model import safe_text
 
 FORMATS = ("text", "json", "junit", "sarif")
 
@@ -213,7 +214,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"review of {args.id} recorded in {result.path} ({result.message})")
+        print(f"review of {args.id} recorded in {result.path} ({line(result.message)})")
         print(f"commit {result.commit[:8]}")
     return 0
 
@@ -233,19 +234,20 @@ def cmd_notices(args: argparse.Namespace) -> int:
             deadline = n.deadline.strftime("%Y-%m-%d %H:%MZ") if n.deadline else "—"
             print(
                 f"{n.id}  {n.short}  {n.time:%Y-%m-%d %H:%M}Z  {n.classification:<10} {n.state:<17} "
-                f"by {n.author or n.author_name}"
+                f"by {line(n.author or n.author_name)}"
             )
-            print(f"    {n.summary}")
+            print(f"    {line(n.summary)}")
             for c in n.changes:
-                print(f"    · {c.render()}")
+                print(f"    · {line(c.render())}")
             if n.requirements:
                 for r in n.requirements:
-                    print(f"    → {r.describe()} by {deadline if r.deadline else '—'}: {r.state}")
+                    when = deadline if r.deadline else "—"
+                    print(f"    → {line(r.describe())} by {when}: {r.state}")
             if n.pending:
-                print(f"    do: {n.action}")
+                print(f"    do: {line(n.action)}")
             finding = n.finding()
             if finding:
-                print(f"    FINDING: {finding}")
+                print(f"    FINDING: {line(finding)}")
     return 1 if any(n.state == "overdue" for n in notices) else 0
 
 
@@ -266,7 +268,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"acknowledgement recorded in {result.path} ({result.message})")
+        print(f"acknowledgement recorded in {result.path} ({line(result.message)})")
         print(f"commit {result.commit[:8]}")
     return 0
 
@@ -296,7 +298,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
             )
         else:
             for p in problems:
-                print(p.render())
+                print(line(p.render()))
             count = len(svc.action_docs())
             errors = sum(p.severity == "error" for p in problems)
             print(
@@ -330,18 +332,18 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 
 def _print_diagnostic(d) -> None:  # type: ignore[no-untyped-def]
-    print(f"{d.seam}: {d.state}")
-    print(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}")
+    print(f"{line(d.seam)}: {d.state}")
+    print(line(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}"))
     if d.waiting_for:
-        print(f"  waiting for: {', '.join(d.waiting_for)}")
+        print(f"  waiting for: {line(', '.join(d.waiting_for))}")
     rows = [[str(n), key, a, b] for n, key, _prompt, a, b in d.side_by_side()]
     print(table(rows, ["Q", "QUESTION", "PROVIDER", "CONSUMER"]))
     for f in d.flags:
-        print(f"  FLAG (question {f.question}): {f.message}")
+        print(f"  FLAG (question {f.question}): {line(f.message)}")
     for n in d.notes:
-        print(f"  note: {n}")
+        print(f"  note: {line(n)}")
     for p in d.problems:
-        print(f"  problem: {p}")
+        print(f"  problem: {line(p)}")
 
 
 def _interview(seam: str) -> dict[str, str]:
@@ -431,8 +433,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_report_weekly(args: argparse.Namespace) -> int:
-    import json
-
     svc = _svc(args)
     if args.receive:
         if args.reviewer:
@@ -442,11 +442,11 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
             svc, args, lambda signer: svc.receive_weekly(args.week or _this_week(svc), signer)
         )
         for r in results:
-            print(f"received: {r.path} ({r.message})")
+            print(f"received: {r.path} ({line(r.message)})")
         return 0
     report = svc.weekly_report(args.week, args.reviewer)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
         text = svc.render_weekly(report, args.format)
     _write(text, args.output)
@@ -460,12 +460,10 @@ def _this_week(svc) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_report_boundary(args: argparse.Namespace) -> int:
-    import json
-
     svc = _svc(args)
     report = svc.boundary_report(args.quarter)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
         text = svc.render_boundary(report, args.format)
     _write(text, args.output)

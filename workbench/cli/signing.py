@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from workbench.cli.core import add_root_argument, workbench_for
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -181,7 +181,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
                 f"{r.contract_id} v{r.version}: already signed by {r.person} with {r.fingerprint}"
             )
             continue
-        state = f" — now {r.verdict.state}: {r.verdict.reason}" if r.verdict else ""
+        state = f" — now {r.verdict.state}: {line(r.verdict.reason)}" if r.verdict else ""
         print(f"signed {r.contract_id} v{r.version} as {r.person} ({r.commit[:8]}){state}")
     return 0
 
@@ -216,7 +216,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if trust.warning:
         print(f"  WARNING: {trust.warning}")
     for problem in view.problems:
-        print(f"  REGISTRY PROBLEM: {problem}")
+        print(f"  REGISTRY PROBLEM: {line(problem)}")
     rows = [
         [
             v.contract_id,
@@ -231,20 +231,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.id:
         for v in verdicts:
             for c in v.checks:
-                print(f"  {c.file}: {c.status} — {c.message}")
+                print(f"  {line(c.file)}: {c.status} — {line(c.message)}")
             for note in v.notes:
-                print(f"  note: {note}")
+                print(f"  note: {line(note)}")
     return 0 if ok else 1
 
 
 def _print_change(change) -> int:  # type: ignore[no-untyped-def]
     if change.version:
-        print(f"registry v{change.version} written ({change.commit[:8]}): {change.description}")
+        print(
+            f"registry v{change.version} written ({change.commit[:8]}): {line(change.description)}"
+        )
         print("next: each admin runs `workbench registry sign`")
     else:
-        print(f"{change.description} ({change.commit[:8]})")
+        print(f"{line(change.description)} ({change.commit[:8]})")
     if change.note:
-        print(change.note)
+        print(line(change.note))
     return 0
 
 
@@ -330,8 +332,8 @@ def cmd_registry_show(args: argparse.Namespace) -> int:
             f"pending v{view.pending_version}: signed by {', '.join(view.pending_signed) or 'nobody'}; "
             f"waiting for {', '.join(view.pending_missing)}"
         )
-    for line in view.problems:
-        print(f"PROBLEM: {line}")
-    for line in view.notes:
-        print(f"note: {line}")
+    for problem in view.problems:
+        print(f"PROBLEM: {line(problem)}")
+    for note in view.notes:
+        print(f"note: {line(note)}")
     return 0 if view.ok else 1

@@ -37,7 +37,6 @@ loud warning in every format, and a failure with ``strict``.
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +50,7 @@ from workbench.governance.notices import Notice
 from workbench.governance.paging import page_test
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
+from workbench.model import safe_text
 from workbench.model.problems import Problem
 from workbench.model.settings import Gate
 from workbench.model.state import (
@@ -651,35 +651,40 @@ def _trust_text(result: GateResult) -> list[str]:
     if not result.shows_trust:
         return []
     outcome = result.trust_outcome
+    line = safe_text.line
     if outcome == "pass":
-        return [result.trust_message, ""]
+        return [line(result.trust_message), ""]
     mark = "FAIL" if outcome == "fail" else "WARN"
     return [
-        f"{mark}  {TRUST_RULE:<22} {result.trust_message}",
-        f"        how: {result.trust_fix}",
+        f"{mark}  {TRUST_RULE:<22} {line(result.trust_message)}",
+        f"        how: {line(result.trust_fix)}",
         "",
     ]
 
 
+# Every output format below is made safe for its medium here, in the renderer: messages
+# carry contract titles, names and evidence values (see workbench/model/safe_text.py).
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
+    """The text report; each contract id, message, name list and fix is one line."""
+    line = safe_text.line
     lines = _trust_text(result)
     per_contract: dict[str, list[Check]] = {}
     for check in result.checks:
         per_contract.setdefault(check.contract, []).append(check)
     for cid in result.scope:
-        lines.append(cid)
+        lines.append(line(cid))
         for c in per_contract.get(cid, []):
             mark = {
                 "pass": "PASS",
                 "warn": "WARN",
                 "fail": "FAIL" if c.severity == "deny" else "WARN",
             }[c.outcome]
-            lines.append(f"  {mark:<4}  {c.rule:<22} {c.message}")
+            lines.append(f"  {mark:<4}  {c.rule:<22} {line(c.message)}")
             if c.outcome != "pass":
                 if c.fixers:
-                    lines.append(f"        who can fix it: {_names(state, c.fixers)}")
+                    lines.append(f"        who can fix it: {line(_names(state, c.fixers))}")
                 if c.fix:
-                    lines.append(f"        how: {c.fix}")
+                    lines.append(f"        how: {line(c.fix)}")
     if not result.scope:
         lines.append("no contracts in scope")
     passed = sum(c.outcome == "pass" for c in result.checks)
@@ -699,7 +704,7 @@ def render_text(result: GateResult, state: GovernanceState | None = None) -> str
 
 
 def render_json(result: GateResult) -> str:
-    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return safe_text.json_dumps(result.to_json(), indent=2) + "\n"
 
 
 def render_junit(result: GateResult) -> str:
@@ -741,11 +746,11 @@ def render_junit(result: GateResult) -> str:
                 file=c.path,
                 line=str(c.line),
             )
-            text = c.message
+            text = safe_text.line(c.message)
             if c.fixers:
-                text += f"\nwho can fix it: {', '.join(c.fixers)}"
+                text += f"\nwho can fix it: {safe_text.line(', '.join(c.fixers))}"
             if c.fix:
-                text += f"\nhow: {c.fix}"
+                text += f"\nhow: {safe_text.line(c.fix)}"
             if c.blocking:
                 failure = ET.SubElement(case, "failure", message=c.message, type=c.rule)
                 failure.text = text
@@ -753,8 +758,22 @@ def render_junit(result: GateResult) -> str:
                 ET.SubElement(case, "system-out").text = f"WARNING: {text}"
             else:
                 ET.SubElement(case, "system-out").text = f"PASS: {text}"
+    # ElementTree escapes <>&" but writes control characters as they are, which no XML
+    # parser accepts and a CI log would replay: every text and attribute is made safe
+    # here, attributes on one line (a parser folds their newlines into spaces anyway).
+    for element in root.iter():
+        if element.text:
+            element.text = safe_text.xml(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, safe_text.line(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _sarif_text(text: str) -> str:
+    """A SARIF plain-text message: one line, visible controls, and square brackets escaped
+    (SARIF 3.11.6), so a name cannot become an embedded link in the viewer."""
+    return safe_text.line(text).replace("[", "\\[").replace("]", "\\]")
 
 
 def _trust_junit(root: ET.Element, result: GateResult, fails: int) -> None:
@@ -796,7 +815,7 @@ def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[s
         "ruleIndex": index,
         "kind": "pass" if outcome == "pass" else "fail",
         "level": {"pass": "none", "warn": "warning", "fail": "error"}[outcome],
-        "message": {"text": text},
+        "message": {"text": _sarif_text(text)},
         "locations": [
             {
                 "physicalLocation": {
@@ -846,7 +865,7 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
                 "ruleIndex": rule_ids.index(c.rule),
                 "kind": "pass" if c.outcome == "pass" else "fail",
                 "level": level,
-                "message": {"text": f"{c.contract}: {text}"},
+                "message": {"text": _sarif_text(f"{c.contract}: {text}")},
                 "locations": [
                     {
                         "physicalLocation": {
@@ -882,4 +901,4 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return safe_text.json_dumps(doc, indent=2) + "\n"

@@ -15,7 +15,7 @@ import pygit2
 
 from workbench.repo.atomic import atomic_write
 from workbench.repo.guard import refuse_private_keys
-from workbench.repo.worktree import read_worktree
+from workbench.repo.worktree import read_worktree, read_worktree_file
 
 WORKTREE = "WORKTREE"
 
@@ -162,8 +162,7 @@ class GitRepo:
 
     def blob_at(self, rev: str, path: str) -> bytes | None:
         if rev in (None, WORKTREE):
-            full = self.root / path
-            return full.read_bytes() if full.is_file() and not full.is_symlink() else None
+            return read_worktree_file(self.root, path)
         if rev == "HEAD" and self.is_empty:
             return None
         known = self._blob_ids.get((rev, path), False)

@@ -1,6 +1,14 @@
-"""Where things live in a governance repo (see docs/architecture.md)."""
+"""Where things live in a governance repo (see docs/architecture.md).
+
+Every path built from an id someone typed or committed goes through `checked_id` first:
+ids are slugs (no "/", no "..", no leading dot), so a path made from one cannot leave its
+folder, let alone the repository (``workbench show ../../etc/x`` is refused).
+"""
 
 from __future__ import annotations
+
+from workbench.model.ids import UnsafePath, checked_id  # noqa: F401 - used by callers via layout
+from workbench.model.safe_text import line
 
 SETTINGS = "workbench.toml"
 PEOPLE = "keys/people.toml"
@@ -30,4 +38,19 @@ def is_state_path(path: str) -> bool:
 
 
 def contract_path(contract_id: str) -> str:
-    return f"{CONTRACTS}{contract_id}.toml"
+    return f"{CONTRACTS}{checked_id(contract_id)}.toml"
+
+
+def checked_relative(path: str) -> str:
+    """A repo-relative path that stays inside the repo: no absolute path, no '..', '.' or
+    empty component, no backslash or NUL (UnsafePath otherwise)."""
+    parts = path.split("/")
+    if (
+        not path
+        or path.startswith("/")
+        or "\\" in path
+        or "\0" in path
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        raise UnsafePath(f"'{line(path)}': not a path inside the repository")
+    return path

@@ -470,7 +470,8 @@ class Workbench:
     # -- drafts: an invalid edit is never lost ------------------------------------------
     def _draft_path(self, contract_id: str) -> Path:
         # Inside .git so drafts never show up as changes and are never committed.
-        return self.root / ".git" / "handshake-workbench" / "drafts" / f"{contract_id}.toml"
+        drafts = self.root / ".git" / "handshake-workbench" / "drafts"
+        return drafts / f"{layout.checked_id(contract_id)}.toml"
 
     def save_draft(self, contract_id: str, text: str) -> Path:
         from workbench.repo.atomic import atomic_write
@@ -487,7 +488,7 @@ class Workbench:
         self._draft_path(contract_id).unlink(missing_ok=True)
 
     def drafts(self) -> list[str]:
-        folder = self._draft_path("x").parent
+        folder = self._draft_path("x").parent  # "x": any valid id names the folder
         return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
 
 

@@ -109,6 +109,7 @@ def init_repo(
 ) -> Path:
     from workbench.repo.git import Author, GitRepo
 
+    layout.checked_id(person, "person")  # it becomes a file name (keys, records)
     target = Path(target)
     if (target / layout.SETTINGS).exists():
         raise WorkbenchError(f"{target} already has a workbench.toml")

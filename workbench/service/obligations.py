@@ -800,7 +800,7 @@ class ObligationsService:
 
     def lint_action_text(self, action_id: str, text: str) -> list[Problem]:
         """Lint an edited action item before saving it (the TUI's inline lint)."""
-        files = {f"{act.ACTIONS_DIR}{action_id}.toml": text.encode("utf-8")}
+        files = {act.action_path(action_id): text.encode("utf-8")}
         return self.action_docs(files)[0].problems
 
     def save_action(self, action_id: str, text: str, message: str | None = None) -> str:
@@ -809,7 +809,7 @@ class ObligationsService:
 
         self.wb.require_writable("save action items")
         problems = [p for p in self.lint_action_text(action_id, text) if p.severity == "error"]
-        path = f"{act.ACTIONS_DIR}{action_id}.toml"
+        path = act.action_path(action_id)
         if problems:
             raise InvalidEdit(f"{path} has {len(problems)} lint error(s); not saved", problems)
         return self.wb.commit({path: text.encode("utf-8")}, message or f"Action item {action_id}")

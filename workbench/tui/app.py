@@ -26,7 +26,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerFailed, WorkerState, get_current_worker
 
 from workbench.service.errors import InvalidEdit, WorkbenchError
-from workbench.tui import bindings
+from workbench.tui import bindings, safe_render
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
     ContractChecked,
@@ -42,6 +42,9 @@ from workbench.tui.messages import (
     StateLoaded,
 )
 from workbench.tui.screens.seams import SeamsScreen
+
+# Repo text never reaches the terminal as controls (see workbench/tui/safe_render.py).
+safe_render.install()
 
 # Only the home screen is imported before the first paint; the others (the editor pulls in
 # TextArea and tree-sitter) are imported when first shown.
