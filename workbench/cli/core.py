@@ -12,11 +12,14 @@ from workbench.cli.output import emit_json, line, table
 DEMO_ACTOR = "dana.okafor"
 
 
-def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The service for the repo named by --repo, or the one containing the current directory."""
+def workbench_for(args: argparse.Namespace, **options: bool):  # type: ignore[no-untyped-def]
+    """The service for the repo named by --repo, or the one containing the current directory.
+
+    `options`: further Workbench switches (the gate asks for `committed=True`)."""
     from workbench.service.core import Workbench, find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
+    warn_unfinished_demo(root)
     return Workbench(
         root,
         now=args.now,
@@ -25,6 +28,7 @@ def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         hold_worktree=True,
         what_if=args.now is not None,
         trust_root=getattr(args, "root", None),
+        **options,
     )
 
 
@@ -36,6 +40,18 @@ def add_root_argument(p: argparse.ArgumentParser) -> None:
         help="trusted sha256 of registry v1, from outside the repository "
         "(default: $WORKBENCH_TRUST_ROOT, then the clone's pin)",
     )
+
+
+def warn_unfinished_demo(root: Path) -> None:
+    """A demo whose build was interrupted looks complete but is not: say so."""
+    from workbench.repo.layout import demo_incomplete
+
+    if demo_incomplete(root):
+        print(
+            f"warning: {root} is an unfinished demo (its build was interrupted); "
+            f"rebuild it with `workbench demo {root}`",
+            file=sys.stderr,
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

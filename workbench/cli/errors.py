@@ -18,7 +18,17 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
     name = type(exc).__name__
     module = type(exc).__module__
     # Library errors with a clear meaning for the user are input errors too.
-    known = ("RevisionError", "EditError", "PrivateKeyMaterial", "DurationError", "UnsafePath")
+    known = (
+        "RevisionError",
+        "EditError",
+        "PrivateKeyMaterial",
+        "DurationError",
+        "UnsafePath",
+        # The write door's refusals when a command commits below the service (init, demo).
+        "WriteRefused",
+        "WriteConflict",
+        "WriteBusy",
+    )
     if name in known or module.startswith(
         ("workbench.signing", "workbench.evidence", "workbench.bundle")
     ):

@@ -418,9 +418,27 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    svc = _svc(args)
+    from workbench.cli.core import workbench_for
+    from workbench.service.obligations import ObligationsService
+
+    # The gate judges committed records only: a review or an evaluation a killed command
+    # left in the working tree does not count (docs/obligations.md, "The gate").
+    wb = workbench_for(args, committed=True)
+    svc = ObligationsService(wb)
     result = svc.gate(args.changed_since, strict=args.strict)
     _write(svc.render_gate(result, args.format), args.output)
+    pending = wb.uncommitted()
+    if pending:
+        from workbench.model.safe_text import line
+
+        shown = ", ".join(line(p) for p in pending[:5])
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        print(
+            f"note: the gate judges committed records only; the working tree differs from "
+            f"HEAD in {len(pending)} governance file(s), not counted: {shown}{more}. "
+            "Commit them (or discard them) to make the gate see what you see.",
+            file=sys.stderr,
+        )
     if args.output or args.format != "text":
         verdict = "passed" if result.passed else "FAILED"
         print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)

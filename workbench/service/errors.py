@@ -31,3 +31,12 @@ class InvalidEdit(WorkbenchError):
 
 class InvalidContract(InvalidEdit):
     """An act refused because the committed contract does not validate (problems attached)."""
+
+
+class WriteRefused(WorkbenchError):
+    """The repo is in a state where nothing may be committed (detached HEAD, a merge or
+    rebase under way, unresolved conflicts, another write holding the lock too long)."""
+
+
+class WriteConflict(WorkbenchError):
+    """Someone else changed a file this write changes since it was decided."""

@@ -694,7 +694,14 @@ class EvidenceService:
         """Every findings file in the repository, oldest first."""
         folder = self.wb.root / FINDINGS_DIR
         out = []
-        if folder.is_dir():
+        if self.wb.committed:
+            # The committed findings only (the gate): not a run a killed command left.
+            committed = self.wb.git.read_files("HEAD", _in_findings_dir)
+            for path, data in sorted(committed.items()):
+                stem = path.rpartition("/")[2].removesuffix(".json")
+                if path.endswith(".json") and RUN_ID_RE.match(stem):
+                    out.append(parse_run(data, path))
+        elif folder.is_dir():
             for path in sorted(folder.glob("*.json")):
                 if not RUN_ID_RE.match(path.stem) or path.is_symlink():
                     continue
@@ -727,10 +734,9 @@ class EvidenceService:
         return parse_closures(data.decode("utf-8")) if data else []
 
     def closure_files(self) -> dict[str, bytes]:
-        from workbench.repo.worktree import read_worktree
-
-        return read_worktree(
-            self.wb.root, lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
+        # Through git: a committed view (the gate) reads HEAD's, never an uncommitted one.
+        return self.wb.git.read_files(
+            "WORKTREE", lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
         )
 
     def _contract_exemptions(self) -> list[ContractExemption]:
@@ -1223,6 +1229,12 @@ class EvidenceService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _in_findings_dir(path: str) -> bool:
+    """Files directly in findings/ (and the folder itself, to walk into it)."""
+    prefix = FINDINGS_DIR + "/"
+    return path == prefix or (path.startswith(prefix) and "/" not in path[len(prefix) :])
 
 
 def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:

@@ -941,8 +941,9 @@ class ObligationsService:
 
     # -- the gate ------------------------------------------------------------------------------
     def changed_since(self, rev: str) -> set[str]:
-        """Gate ids of every file under contracts/ that differs between `rev` and the working
-        tree: changed, added, deleted, and files that are not contracts at all."""
+        """Gate ids of every file under contracts/ that differs between `rev` and what this
+        session reads (HEAD for the gate's committed view): changed, added, deleted, and
+        files that are not contracts at all."""
         from workbench.model.state import (
             contract_file_id,
             is_contract_path,
