@@ -325,7 +325,7 @@ def test_valid_rule_is_enforced_whatever_the_policy_says(demo_repo: Path) -> Non
         'warn = ["action_overdue", "diagnostic_mismatch"]',
         'warn = ["action_overdue", "diagnostic_mismatch", "valid"]',
     )
-    (demo_repo / "workbench.toml").write_bytes(settings)
+    raw_commit(demo_repo, {"workbench.toml": settings})
     r = run(demo_repo, "validate", "--json")
     [problem] = [p for p in json.loads(r.stdout)["problems"] if p["file"] == "workbench.toml"]
     assert problem["field"].startswith("gate.warn") and "valid" in problem["message"]
