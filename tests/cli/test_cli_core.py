@@ -140,6 +140,20 @@ def test_init_then_validate(tmp_path: Path) -> None:
     assert again.returncode == 2 and "already has a workbench.toml" in again.stderr
 
 
+def test_init_keeps_quotes_in_names_and_refuses_what_git_cannot_author(tmp_path: Path) -> None:
+    target = tmp_path / "gov"
+    args = ("init", str(target), "--person", "jo.bloggs", "--domain", "acme.example")
+    quoted = run(*args, "--org", 'Acme "Labs" \\ Co', "--name", 'Jo "JB" Bloggs', now=None)
+    assert quoted.returncode == 0, quoted.stderr
+    assert run("validate", cwd=target).returncode == 0
+    assert 'name = "Acme \\"Labs\\" \\\\ Co"' in (target / "workbench.toml").read_text()
+    other = ("init", str(tmp_path / "other"), *args[2:])
+    refused = run(*other, "--name", "Jo <x> B", now=None)
+    assert refused.returncode == 2 and "--name" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "other" / "workbench.toml").exists()
+
+
 def test_demo_refuses_to_overwrite_a_non_demo_directory(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine/thesis.txt").write_text("precious")

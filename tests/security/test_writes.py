@@ -125,6 +125,34 @@ def test_concurrent_sign_via_ssh_agent_keeps_both(demo_repo: Path) -> None:
 
 
 @pytest.mark.oracle
+def test_sign_with_a_key_that_lives_only_in_the_agent(demo_repo: Path) -> None:
+    """A hardware or agent-only key has no file on disk: `--agent` signs with the key the
+    verified registry lists for the person, and `--key X.pub` names one explicitly."""
+    if shutil.which("ssh-agent") is None or shutil.which("ssh-add") is None:
+        pytest.skip("ssh-agent is not installed (scripts/ensure-tools.sh installs it)")
+    with ssh_agent() as env:
+        keep = {}
+        for person in LEADS:
+            private = _keys(demo_repo) / f"{person}_ed25519"
+            subprocess.run(
+                ["ssh-add", "-q", str(private)], env=env, check=True, capture_output=True
+            )
+            keep[person] = Path(f"{private}.pub").read_text()
+            private.unlink()
+            Path(f"{private}.pub").unlink()
+        first = run_wb(demo_repo, "--as", LEADS[0], "sign", STALE, "--agent", env=env)
+        assert first.code == 0, first
+        pub = demo_repo.parent / "sofia.pub"
+        pub.write_text(keep[LEADS[1]])
+        second = run_wb(
+            demo_repo, "--as", LEADS[1], "sign", STALE, "--agent", "--key", str(pub), env=env
+        )
+        assert second.code == 0, second
+    assert run_wb(demo_repo, "verify", STALE).code == 0
+    assert git(demo_repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.oracle
 def test_concurrent_review_and_ack_keep_both(demo_repo: Path) -> None:
     _hand_over_lineage(demo_repo)
     base = git(demo_repo, "rev-parse", "HEAD")

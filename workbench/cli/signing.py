@@ -94,9 +94,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _signer_args(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--key", metavar="PATH", help="private key file (default: yours)")
-    group.add_argument("--agent", action="store_true", help="sign through ssh-agent")
+    p.add_argument(
+        "--key",
+        metavar="PATH",
+        help="private key file (default: yours); with --agent, the public key (.pub) to use",
+    )
+    p.add_argument(
+        "--agent",
+        action="store_true",
+        help="sign through ssh-agent (default key: the one the registry lists for you)",
+    )
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -572,19 +572,48 @@ class SigningService:
         Without ``passphrase``, $WORKBENCH_KEY_PASSPHRASE is used; an encrypted key with
         neither raises ``PassphraseRequired`` (the TUI then asks for one).
         """
-        path = Path(key_path) if key_path else key_path_for(self.wb, person)
-        if path is None:
-            raise KeyLoadError(
-                f"no key for {person}: create one with `workbench keygen --person {person}` "
-                f"(looked in {keymod.default_key_path(person)})"
-            )
         if agent:
-            pub = path if str(path).endswith(".pub") else keymod.public_key_path(path)
-            signer: keymod.Signer = keymod.AgentSigner(pub)
+            signer: keymod.Signer = keymod.AgentSigner(self._agent_public_key(person, key_path))
         else:
+            path = Path(key_path) if key_path else key_path_for(self.wb, person)
+            if path is None:
+                raise KeyLoadError(
+                    f"no key for {person}: create one with `workbench keygen --person {person}` "
+                    f"(looked in {keymod.default_key_path(person)})"
+                )
             signer = keymod.FileSigner(path, passphrase or os.environ.get(PASSPHRASE_ENV) or None)
         signer.person = person  # type: ignore[attr-defined]
         return signer
+
+    def _agent_public_key(self, person: str, key_path: Path | None) -> Path:
+        """The public half of the key ssh-agent should sign with.
+
+        Given a path: that .pub, or the .pub beside that private key. Otherwise the .pub
+        beside the person's own key file, else the key the verified registry lists for them
+        (a hardware or agent-only key has no private file on disk); with several, the one
+        the agent holds.
+        """
+        if key_path is not None:
+            path = Path(key_path)
+            return path if path.name.endswith(".pub") else keymod.public_key_path(path)
+        local = key_path_for(self.wb, person)
+        if local is not None and keymod.public_key_path(local).is_file():
+            return keymod.public_key_path(local)
+        head = self.registry_state().head
+        registered = head.keys_of(person) if head is not None else []
+        if not registered:
+            raise KeyLoadError(
+                f"no key for {person}: none in the key registry and no key file "
+                f"(looked in {keymod.default_key_path(person)}); give --key PATH.pub"
+            )
+        if len(registered) > 1:
+            held = set(keymod.agent_public_keys())
+            registered = [k for k in registered if k.raw in held] or registered
+        chosen = local_dir(self.wb) / "agent" / f"{person}.pub"
+        from workbench.repo.atomic import atomic_write
+
+        atomic_write(chosen, (registered[0].openssh + "\n").encode("ascii"), mode=0o600)
+        return chosen
 
     @contextlib.contextmanager
     def _signing_commits(self, signer: keymod.Signer) -> Iterator[None]:
