@@ -375,8 +375,9 @@ def _replaced_history(demo: Path, target: Path) -> Path:
     """A wholly new history of the same files: a new registry v1 by two other admins, who
     approve the one contract the gate looks at."""
     shutil.copytree(demo, target, ignore=shutil.ignore_patterns(".git"))
-    # The attacker starts clean: no registry, no attestations, no signed records.
-    for folder in ("keys/registry", "attestations", "reviews", "acks", "reports", "closures"):
+    # The attacker starts clean: no registry, no attestations, no signed records (findings
+    # runs are signed records too).
+    for folder in ("keys/registry", "attestations", "reviews", "acks", "reports", "findings"):
         shutil.rmtree(target / folder, ignore_errors=True)
     for name in ("policy.toml", "allowed_signers", "revoked_keys", "trust-root"):
         (target / "keys" / name).unlink(missing_ok=True)

@@ -7,16 +7,19 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
 
 DEMO_ACTOR = "dana.okafor"
 
 
-def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The service for the repo named by --repo, or the one containing the current directory."""
+def workbench_for(args: argparse.Namespace, **options: bool):  # type: ignore[no-untyped-def]
+    """The service for the repo named by --repo, or the one containing the current directory.
+
+    `options`: further Workbench switches (the gate asks for `committed=True`)."""
     from workbench.service.core import Workbench, find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
+    warn_unfinished_demo(root)
     return Workbench(
         root,
         now=args.now,
@@ -25,6 +28,7 @@ def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         hold_worktree=True,
         what_if=args.now is not None,
         trust_root=getattr(args, "root", None),
+        **options,
     )
 
 
@@ -36,6 +40,18 @@ def add_root_argument(p: argparse.ArgumentParser) -> None:
         help="trusted sha256 of registry v1, from outside the repository "
         "(default: $WORKBENCH_TRUST_ROOT, then the clone's pin)",
     )
+
+
+def warn_unfinished_demo(root: Path) -> None:
+    """A demo whose build was interrupted looks complete but is not: say so."""
+    from workbench.repo.layout import demo_incomplete
+
+    if demo_incomplete(root):
+        print(
+            f"warning: {root} is an unfinished demo (its build was interrupted); "
+            f"rebuild it with `workbench demo {root}`",
+            file=sys.stderr,
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -121,7 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     else:
         for problem in state.problems:
-            print(problem.render())
+            print(line(problem.render()))
         summary = f"{len(state.contracts)} contract(s), {len(state.errors)} error(s), {len(state.warnings)} warning(s)"
         print(
             summary if state.problems else f"{summary}: all valid",
@@ -201,19 +217,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     def who(pid: str) -> str:
         person = state.people.get(pid)
         if person is None:
-            return f"{pid} (unknown)"
+            return f"{line(pid)} (unknown)"
         left = (
             f", LEFT {person.left}" + (f" → {person.replaced_by}" if person.replaced_by else "")
             if person.has_left(wb.now.date())
             else ""
         )
-        return f"{person.name} ({pid}, {person.role or person.team}{left})"
+        return line(f"{person.name} ({pid}, {person.role or person.team}{left})")
 
     review = c.review
     defaults = state.settings.defaults if state.settings else None
     cadence = review.cadence or (defaults.review_cadence if defaults else None)
+    window = c.change_protocol.ack_window or (defaults.ack_window if defaults else None)
     lines = [
-        f"{c.title}  [{c.id}]",
+        f"{line(c.title)}  [{c.id}]",
         f"  status       {c.status.value}" + (f", adopted {c.adopted}" if c.adopted else ""),
         f"  seam         {c.seam.provider} → {c.seam.consumer} ({c.seam.kind.value})",
         f"  owner        {who(c.owner)}",
@@ -223,19 +240,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     if c.cosigners:
         lines.append(f"  co-signers   {', '.join(who(p) for p in c.cosigners)}")
     e = c.escalation
+    from workbench.governance.paging import page_test
+
+    page = page_test(state, c, wb.now.date())
     lines += [
         f"  escalation   page {who(e.primary)}, backup {who(e.backup)}",
-        f"               via {e.channel}, acknowledge within {e.ack_sla.human()}",
-        f"  changes      notify {', '.join(c.change_protocol.notify) or '—'}; acknowledge within {c.change_protocol.ack_window.human()}",
+        f"               via {line(e.channel)}, acknowledge within {e.ack_sla.human()}",
+        f"  page test    {page.status}: {line(page.reason)}",
+        f"  changes      notify {line(', '.join(c.change_protocol.notify)) or '—'}; acknowledge within {window.human() if window else '—'}",
         f"  review       every {cadence.human() if cadence else '—'}",
         "  terms",
     ]
     for term in c.terms:
         lines.append(f"    {term.id} ({term.kind}) owner {who(term.owner)}")
-        lines.append(f"      {describe_term(term)}")
+        lines.append(f"      {line(describe_term(term))}")
     for ex in c.exemptions:
         lines.append(
-            f"  exemption    {ex.term}: {ex.reason} (approved by {ex.approver}, expires {ex.expires})"
+            f"  exemption    {line(ex.term)}: {line(ex.reason)} (approved by {line(ex.approver)}, "
+            f"expires {ex.expires})"
         )
     lines.append(f"  signature    {signature_line(wb, args.id, args.rev)}")
     print("\n".join(lines))
@@ -271,9 +293,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         emit_json([c.to_json() for c in commits])
         return 0
     for c in commits:
-        print(
-            f"{c.short}  {c.time:%Y-%m-%d %H:%M}Z  {c.author_name} <{c.author_email}>  {c.summary}"
-        )
+        who = line(f"{c.author_name} <{c.author_email}>")
+        print(f"{c.short}  {c.time:%Y-%m-%d %H:%M}Z  {who}  {line(c.summary)}")
     return 0
 
 
@@ -298,8 +319,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if summary
         else "\nterm-level summary: no semantic change (editorial)"
     )
-    for line in summary:
-        print(f"  {line}")
+    for change in summary:
+        print(f"  {line(change)}")
     return 0
 
 
@@ -324,6 +345,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def open_tui(args: argparse.Namespace) -> int:
+    from workbench.cli.output import raw_streams
+
     try:
         from workbench.tui.launch import run
     except ImportError:
@@ -332,4 +355,5 @@ def open_tui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return run(args)
+    with raw_streams():
+        return run(args)

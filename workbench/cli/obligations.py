@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from workbench.cli.core import add_root_argument, workbench_for
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
+from workbench.model import safe_text
 
 FORMATS = ("text", "json", "junit", "sarif")
 
@@ -29,6 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--outcome", choices=["no-change", "changes-needed"], default="no-change")
     p.add_argument("--notes", default="", help="what you looked at, what needs changing")
+    p.add_argument(
+        "--term",
+        metavar="TERM",
+        help="review this term only: the review a failing term opened (triggers_review_of)",
+    )
+    p.add_argument(
+        "--for",
+        dest="on_behalf_of",
+        metavar="PERSON",
+        help="as PERSON's delegate (keys/people.toml `delegate`): review in their name",
+    )
     p.add_argument("--json", action="store_true")
     _signer_args(p)
     p.set_defaults(func=cmd_review, writes=True)
@@ -50,6 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="as engineering lead: automated test coverage reflects the changed assertion",
     )
     p.add_argument("--note", default="")
+    p.add_argument(
+        "--for",
+        dest="on_behalf_of",
+        metavar="PERSON",
+        help="as PERSON's delegate (keys/people.toml `delegate`): acknowledge in their name",
+    )
     p.add_argument("--json", action="store_true")
     _signer_args(p)
     p.set_defaults(func=cmd_ack, writes=True)
@@ -166,7 +184,7 @@ def cmd_reviews(args: argparse.Namespace) -> int:
             rows.append(
                 [
                     s.contract,
-                    s.kind,
+                    f"{s.kind} {s.term}" if s.term else s.kind,
                     s.state,
                     (s.due.strftime("%Y-%m-%d %H:%M") + "Z") if s.due else "—",
                     s.when,
@@ -189,12 +207,14 @@ def cmd_review(args: argparse.Namespace) -> int:
             outcome=args.outcome,
             notes=args.notes,
             signer=signer,
+            term=args.term,
+            on_behalf_of=args.on_behalf_of,
         ),
     )
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"review of {args.id} recorded in {result.path} ({result.message})")
+        print(f"review of {args.id} recorded in {result.path} ({line(result.message)})")
         print(f"commit {result.commit[:8]}")
     return 0
 
@@ -214,19 +234,20 @@ def cmd_notices(args: argparse.Namespace) -> int:
             deadline = n.deadline.strftime("%Y-%m-%d %H:%MZ") if n.deadline else "—"
             print(
                 f"{n.id}  {n.short}  {n.time:%Y-%m-%d %H:%M}Z  {n.classification:<10} {n.state:<17} "
-                f"by {n.author or n.author_name}"
+                f"by {line(n.author or n.author_name)}"
             )
-            print(f"    {n.summary}")
+            print(f"    {line(n.summary)}")
             for c in n.changes:
-                print(f"    · {c.render()}")
+                print(f"    · {line(c.render())}")
             if n.requirements:
                 for r in n.requirements:
-                    print(f"    → {r.describe()} by {deadline if r.deadline else '—'}: {r.state}")
+                    when = deadline if r.deadline else "—"
+                    print(f"    → {line(r.describe())} by {when}: {r.state}")
             if n.pending:
-                print(f"    do: {n.action}")
+                print(f"    do: {line(n.action)}")
             finding = n.finding()
             if finding:
-                print(f"    FINDING: {finding}")
+                print(f"    FINDING: {line(finding)}")
     return 1 if any(n.state == "overdue" for n in notices) else 0
 
 
@@ -236,13 +257,18 @@ def cmd_ack(args: argparse.Namespace) -> int:
         svc,
         args,
         lambda signer: svc.acknowledge(
-            args.id, args.notice, coverage=args.coverage, note=args.note, signer=signer
+            args.id,
+            args.notice,
+            coverage=args.coverage,
+            note=args.note,
+            signer=signer,
+            on_behalf_of=args.on_behalf_of,
         ),
     )
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"acknowledgement recorded in {result.path} ({result.message})")
+        print(f"acknowledgement recorded in {result.path} ({line(result.message)})")
         print(f"commit {result.commit[:8]}")
     return 0
 
@@ -272,7 +298,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
             )
         else:
             for p in problems:
-                print(p.render())
+                print(line(p.render()))
             count = len(svc.action_docs())
             errors = sum(p.severity == "error" for p in problems)
             print(
@@ -306,18 +332,18 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 
 def _print_diagnostic(d) -> None:  # type: ignore[no-untyped-def]
-    print(f"{d.seam}: {d.state}")
-    print(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}")
+    print(f"{line(d.seam)}: {d.state}")
+    print(line(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}"))
     if d.waiting_for:
-        print(f"  waiting for: {', '.join(d.waiting_for)}")
+        print(f"  waiting for: {line(', '.join(d.waiting_for))}")
     rows = [[str(n), key, a, b] for n, key, _prompt, a, b in d.side_by_side()]
     print(table(rows, ["Q", "QUESTION", "PROVIDER", "CONSUMER"]))
     for f in d.flags:
-        print(f"  FLAG (question {f.question}): {f.message}")
+        print(f"  FLAG (question {f.question}): {line(f.message)}")
     for n in d.notes:
-        print(f"  note: {n}")
+        print(f"  note: {line(n)}")
     for p in d.problems:
-        print(f"  problem: {p}")
+        print(f"  problem: {line(p)}")
 
 
 def _interview(seam: str) -> dict[str, str]:
@@ -392,9 +418,27 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    svc = _svc(args)
+    from workbench.cli.core import workbench_for
+    from workbench.service.obligations import ObligationsService
+
+    # The gate judges committed records only: a review or an evaluation a killed command
+    # left in the working tree does not count (docs/obligations.md, "The gate").
+    wb = workbench_for(args, committed=True)
+    svc = ObligationsService(wb)
     result = svc.gate(args.changed_since, strict=args.strict)
     _write(svc.render_gate(result, args.format), args.output)
+    pending = wb.uncommitted()
+    if pending:
+        from workbench.model.safe_text import line
+
+        shown = ", ".join(line(p) for p in pending[:5])
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        print(
+            f"note: the gate judges committed records only; the working tree differs from "
+            f"HEAD in {len(pending)} governance file(s), not counted: {shown}{more}. "
+            "Commit them (or discard them) to make the gate see what you see.",
+            file=sys.stderr,
+        )
     if args.output or args.format != "text":
         verdict = "passed" if result.passed else "FAILED"
         print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)
@@ -407,8 +451,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_report_weekly(args: argparse.Namespace) -> int:
-    import json
-
     svc = _svc(args)
     if args.receive:
         if args.reviewer:
@@ -418,11 +460,11 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
             svc, args, lambda signer: svc.receive_weekly(args.week or _this_week(svc), signer)
         )
         for r in results:
-            print(f"received: {r.path} ({r.message})")
+            print(f"received: {r.path} ({line(r.message)})")
         return 0
     report = svc.weekly_report(args.week, args.reviewer)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
         text = svc.render_weekly(report, args.format)
     _write(text, args.output)
@@ -436,12 +478,10 @@ def _this_week(svc) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_report_boundary(args: argparse.Namespace) -> int:
-    import json
-
     svc = _svc(args)
     report = svc.boundary_report(args.quarter)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
         text = svc.render_boundary(report, args.format)
     _write(text, args.output)

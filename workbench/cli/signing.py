@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from workbench.cli.core import add_root_argument, workbench_for
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -105,9 +105,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _signer_args(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--key", metavar="PATH", help="private key file (default: yours)")
-    group.add_argument("--agent", action="store_true", help="sign through ssh-agent")
+    p.add_argument(
+        "--key",
+        metavar="PATH",
+        help="private key file (default: yours); with --agent, the public key (.pub) to use",
+    )
+    p.add_argument(
+        "--agent",
+        action="store_true",
+        help="sign through ssh-agent (default key: the one the registry lists for you)",
+    )
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -192,7 +199,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
                 f"{r.contract_id} v{r.version}: already signed by {r.person} with {r.fingerprint}"
             )
             continue
-        state = f" — now {r.verdict.state}: {r.verdict.reason}" if r.verdict else ""
+        state = f" — now {r.verdict.state}: {line(r.verdict.reason)}" if r.verdict else ""
         print(f"signed {r.contract_id} v{r.version} as {r.person} ({r.commit[:8]}){state}")
     return 0
 
@@ -206,8 +213,8 @@ def cmd_verify_findings(args: argparse.Namespace) -> int:
         return 0 if check.ok else 1
     heads = ", ".join(check.heads) or "none"
     print(f"findings: {check.runs} run(s) count; head run(s): {heads}")
-    for line in check.checked:
-        print(f"  OK       {line}")
+    for ok_line in check.checked:
+        print(f"  OK       {ok_line}")
     for problem in check.problems:
         print(f"  PROBLEM  {problem}")
     return 0 if check.ok else 1
@@ -245,7 +252,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if trust.warning:
         print(f"  WARNING: {trust.warning}")
     for problem in view.problems:
-        print(f"  REGISTRY PROBLEM: {problem}")
+        print(f"  REGISTRY PROBLEM: {line(problem)}")
     rows = [
         [
             v.contract_id,
@@ -260,20 +267,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.id:
         for v in verdicts:
             for c in v.checks:
-                print(f"  {c.file}: {c.status} — {c.message}")
+                print(f"  {line(c.file)}: {c.status} — {line(c.message)}")
             for note in v.notes:
-                print(f"  note: {note}")
+                print(f"  note: {line(note)}")
     return 0 if ok else 1
 
 
 def _print_change(change) -> int:  # type: ignore[no-untyped-def]
     if change.version:
-        print(f"registry v{change.version} written ({change.commit[:8]}): {change.description}")
+        print(
+            f"registry v{change.version} written ({change.commit[:8]}): {line(change.description)}"
+        )
         print("next: each admin runs `workbench registry sign`")
     else:
-        print(f"{change.description} ({change.commit[:8]})")
+        print(f"{line(change.description)} ({change.commit[:8]})")
     if change.note:
-        print(change.note)
+        print(line(change.note))
     return 0
 
 
@@ -363,8 +372,8 @@ def cmd_registry_show(args: argparse.Namespace) -> int:
             f"pending v{view.pending_version}: signed by {', '.join(view.pending_signed) or 'nobody'}; "
             f"waiting for {', '.join(view.pending_missing)}"
         )
-    for line in view.problems:
-        print(f"PROBLEM: {line}")
-    for line in view.notes:
-        print(f"note: {line}")
+    for problem in view.problems:
+        print(f"PROBLEM: {line(problem)}")
+    for note in view.notes:
+        print(f"note: {line(note)}")
     return 0 if view.ok else 1

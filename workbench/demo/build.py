@@ -9,6 +9,8 @@ and each version is committed by the person who would have made it, backdated re
 from __future__ import annotations
 
 import importlib
+import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,7 +52,28 @@ class DemoContext:
         return (self.content / path).read_bytes()
 
     def text(self, path: str) -> str:
+        if path == layout.PEOPLE:
+            return people_toml(self.read(path).decode("utf-8"), self.now)
         return self.read(path).decode("utf-8")
+
+
+# Marcus Webb leaves four days before `now`: after he handed the pager and the freshness term
+# to Yuki Tanaka and the policy-data lead co-signed and reviewed the seam, but with the
+# lineage term still in his name. From then on the contract does not validate, so its
+# consumer lead cannot co-sign it until the term names a current owner.
+DEPARTED = "marcus.webb"
+DEPARTED_DAYS_AGO = 4
+
+
+def people_toml(text: str, now: datetime) -> str:
+    """The people registry with the departure dated relative to `now` (the demo is built at
+    any time; the shipped file is dated for the tests' fixed moment, 2026-11-27)."""
+    left = (now - timedelta(days=DEPARTED_DAYS_AGO)).date().isoformat()
+    blocks = text.split("[[people]]")
+    for i, block in enumerate(blocks):
+        if f'id = "{DEPARTED}"' in block:
+            blocks[i] = re.sub(r"(?m)^left = \d{4}-\d{2}-\d{2}$", f"left = {left}", block)
+    return "[[people]]".join(blocks)
 
 
 # The rooms' demo steps ("module:function", each taking the DemoContext), in order of
@@ -101,7 +124,7 @@ def history_steps(ctx: DemoContext) -> list[Step]:
             "Set up the governance repo: settings and people registry",
             {
                 layout.SETTINGS: ctx.read(layout.SETTINGS),
-                layout.PEOPLE: ctx.read(layout.PEOPLE),
+                layout.PEOPLE: ctx.text(layout.PEOPLE).encode("utf-8"),
                 ".gitattributes": b"contracts/*.toml text eol=lf\n*.sig -text\n",
             },
         ),
@@ -179,16 +202,21 @@ def build_demo(
 
     now = now or datetime.now(UTC)
     target = Path(target)
+    marker = layout.demo_marker(target)
     if target.exists() and any(target.iterdir()):
-        if not force:
+        # An interrupted build is ours to redo; anything else needs --force.
+        unfinished = marker.is_file()
+        if not force and not unfinished:
             raise WorkbenchError(f"{target} is not empty; pick a new directory or pass --force")
-        if not (target / layout.SETTINGS).is_file():
+        if not unfinished and not (target / layout.SETTINGS).is_file():
             raise WorkbenchError(f"{target} is not a demo repo; refusing to overwrite it")
         shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
     content = content_root()
     ctx = DemoContext(target, content, now, _people(content))
     git = GitRepo.init(target)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"demo build started {now.isoformat()} by pid {os.getpid()}\n")
     history = sorted(history_steps(ctx), key=lambda s: -s.days_ago)
     for step in history:
         name, email = ctx.people[step.author]
@@ -198,4 +226,5 @@ def build_demo(
     for entry in STEPS if steps is None else steps:
         module, _, name = entry.partition(":")
         getattr(importlib.import_module(module), name)(ctx)
+    marker.unlink()
     return target

@@ -323,6 +323,11 @@ class Fold:
         # Per term: its latest finding, the run it is in and that run's time.
         self.latest: dict[tuple[str, str], tuple[dict[str, Any], str, datetime]] = {}
         self.folded: list[str] = []  # run ids folded here (not those a ledger brought)
+        # Per term: every episode that reached `fail`, id -> (opened, first fail): the term
+        # reviews a failure opens (`triggers_review_of`). None: known for every term;
+        # else the terms a ledger carried them for.
+        self.failures: dict[tuple[str, str], dict[str, tuple[datetime, datetime]]] = {}
+        self.failure_keys: frozenset[tuple[str, str]] | None = None
 
     def add_run(self, run: dict[str, Any], resolved_at: ResolvedAt = _never) -> None:
         t = parse_time(run["time"])
@@ -354,6 +359,8 @@ class Fold:
                     self.current[key] = v
                     self.episodes[v.id] = v
                 v.extend(point, f)
+                if f["status"] == "fail":
+                    self.failures.setdefault(key, {}).setdefault(v.id, (v.opened_at, t))
             elif v is not None:
                 v.extend(point, f)
                 self.current.pop(key)

@@ -9,6 +9,8 @@ of every run it builds on (`findings.Fold`) as it stands after this run:
   record names (so closures are judged without the history), each with its opening and
   latest finding (without the SQL), its run count and worst status;
 * ``unknown``: violation ids that closure records name and no run ever opened;
+* ``failures``: for the terms that open term reviews (``triggers_review_of``), every episode
+  that reached fail (its id, when it opened, its first fail);
 * ``legacy``: runs written before runs were signed that this run folded once (migration),
   each with the sha256 of its bytes.
 
@@ -80,6 +82,9 @@ class Ledger:
     open_ids: frozenset[str] = frozenset()
     unknown: frozenset[str] = frozenset()
     legacy: dict[str, str] = field(default_factory=dict)  # run -> sha256 of its file
+    # Episodes that reached fail, for the terms whose failures open term reviews.
+    failures: dict[Key, dict[str, tuple[datetime, datetime]]] = field(default_factory=dict)
+    review_terms: frozenset[Key] = frozenset()
 
 
 def render_ledger(
@@ -89,9 +94,11 @@ def render_ledger(
     keep: Iterable[str],
     unknown: Iterable[str],
     legacy: Mapping[str, str],
+    review_terms: Iterable[Key] = (),
 ) -> bytes:
     """The ledger after `fold` (which has just folded run `run_id`): every open episode,
-    plus the episodes in `keep` (those closure records name)."""
+    plus the episodes in `keep` (those closure records name), and every episode that
+    reached fail of the `review_terms` (terms naming ``triggers_review_of``)."""
     open_ids = {v.id for v in fold.current.values()}
     wanted = open_ids | set(keep)
     episodes = []
@@ -136,6 +143,18 @@ def render_ledger(
         "episodes": episodes,
         "unknown": sorted(set(unknown)),
         "legacy": [{"run": r, "sha256": d} for r, d in sorted(legacy.items())],
+        "review_terms": [list(k) for k in sorted(set(review_terms))],
+        "failures": [
+            {
+                "contract": key[0],
+                "term": key[1],
+                "id": vid,
+                "opened_at": _iso(opened),
+                "first_fail": _iso(first),
+            }
+            for key in sorted(set(review_terms))
+            for vid, (opened, first) in sorted(fold.failures.get(key, {}).items())
+        ],
     }
     return (
         json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -203,6 +222,21 @@ def parse_ledger(data: bytes, name: str = "ledger") -> Ledger:
         if not isinstance(entry, dict):
             raise FindingsError(f"{where}: must be an object")
         ledger.legacy[_text(entry, "run", where)] = _text(entry, "sha256", where)
+    keys = doc.get("review_terms", [])
+    if not isinstance(keys, list) or not all(
+        isinstance(k, list) and len(k) == 2 and all(isinstance(x, str) for x in k) for k in keys
+    ):
+        raise FindingsError(f"{name}: review_terms must list [contract, term] pairs")
+    ledger.review_terms = frozenset((k[0], k[1]) for k in keys)
+    for i, entry in enumerate(doc.get("failures", [])):
+        where = f"{name}: failures[{i}]"
+        if not isinstance(entry, dict):
+            raise FindingsError(f"{where}: must be an object")
+        key = (_text(entry, "contract", where), _text(entry, "term", where))
+        ledger.failures.setdefault(key, {})[_text(entry, "id", where)] = (
+            _when(entry, "opened_at", where),
+            _when(entry, "first_fail", where),
+        )
     return ledger
 
 
@@ -258,6 +292,8 @@ def fold_from(ledger: Ledger) -> Fold:
     """A fold that continues from a ledger (its runs are not folded again)."""
     fold = Fold()
     fold.latest = dict(ledger.latest)
+    fold.failures = {k: dict(v) for k, v in ledger.failures.items()}
+    fold.failure_keys = ledger.review_terms
     for v in sorted(ledger.episodes, key=lambda v: (v.opened_at, v.contract, v.term)):
         fold.episodes[v.id] = v
         if v.id in ledger.open_ids:
@@ -339,6 +375,9 @@ def compare_ledger(fold: Fold, ledger: Ledger) -> list[str]:
             w.points[-1].run,
         ):
             problems.append(f"{name}: {v.id} differs from the runs (runs, worst or latest status)")
+    for key in sorted(ledger.review_terms):
+        if fold.failures.get(key, {}) != ledger.failures.get(key, {}):
+            problems.append(f"{name}: {key[0]}/{key[1]}: the failures that open reviews differ")
     for vid in sorted(ledger.unknown & set(fold.episodes)):
         problems.append(f"{name}: {vid} is listed as unknown but the runs opened it")
     return problems

@@ -5,9 +5,23 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from workbench.model.base import PersonRef, Slug, Strict
+from workbench.model.safe_text import is_unsafe, visible
+
+
+def plain_name(value: str) -> str:
+    """A person's or team's name is one line of visible text. A person's name is also the
+    author of their git commits, where '<' and '>' would end the field: a name holding one
+    would make every commit by that person fail, letting anyone who can edit
+    keys/people.toml block a colleague's signatures."""
+    bad = sorted({c if c in "<>" else visible(c) for c in value if c in "<>\n\r\t" or is_unsafe(c)})
+    if bad:
+        raise ValueError(
+            "a name is one line of visible text without '<' or '>'; found " + ", ".join(bad)
+        )
+    return value
 
 
 class Authority(StrEnum):
@@ -28,14 +42,22 @@ class Authority(StrEnum):
 class Person(Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=120)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    email: str = Field(
+        pattern=r"^[^@\s<>\x00-\x1f\x7f]+@[^@\s<>\x00-\x1f\x7f]+\.[^@\s<>\x00-\x1f\x7f]+$",
+        max_length=200,
+    )
     team: Slug
     role: str = Field(default="", max_length=120)
     authority: Authority = Authority.member
     joined: date | None = None
     left: date | None = None
     replaced_by: PersonRef | None = None
-    delegate: PersonRef | None = None
+    delegate: PersonRef | None = Field(
+        default=None,
+        description="who may acknowledge notices and complete reviews in this person's name",
+    )
+
+    _plain_name = field_validator("name")(plain_name)
 
     def has_left(self, today: date) -> bool:
         return self.left is not None and self.left <= today
@@ -47,9 +69,36 @@ class Team(Strict):
     lead: PersonRef
     description: str = ""
 
+    _plain_name = field_validator("name")(plain_name)
+
 
 class PeopleFile(Strict):
     """`keys/people.toml`: the registry of teams and named people."""
 
     teams: list[Team] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
+
+
+def delegate_problem(person: Person, delegate: Person, today: date) -> str | None:
+    """Why `delegate` may not act for `person` on `today`, or None when they may.
+
+    A delegate acts in the person's name (acknowledgements, reviews), so they must be
+    someone else, still here, and hold at least the person's authority: a delegation never
+    lets an act be done with less authority than the named person has. It ends when the
+    person leaves: their successor (`replaced_by`) then acts in their own name.
+    """
+    if delegate.id == person.id:
+        return f"{person.id} cannot be their own delegate"
+    if person.has_left(today):
+        return f"{person.id} left on {person.left}: a delegation ends when the person leaves" + (
+            f"; {person.replaced_by} acts in their own name" if person.replaced_by else ""
+        )
+    if delegate.has_left(today):
+        return f"{person.id}'s delegate {delegate.id} left on {delegate.left}"
+    if delegate.authority.rank < person.authority.rank:
+        return (
+            f"{delegate.id} ({delegate.authority.value}) has less authority than {person.id} "
+            f"({person.authority.value}): a delegate must hold at least the authority of the "
+            "person they act for"
+        )
+    return None

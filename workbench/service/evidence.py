@@ -75,6 +75,7 @@ from workbench.evidence.manifest import (
 )
 from workbench.evidence.runner import Limits, view_name
 from workbench.governance.currency import TermAt
+from workbench.governance.paging import PageTest, page_test
 from workbench.model.contract import Contract
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 from workbench.repo import layout
@@ -129,16 +130,6 @@ class EvaluateResult:
     @property
     def violations(self) -> list[dict[str, Any]]:
         return [f for f in self.findings if f["status"] in VIOLATING]
-
-
-@dataclass
-class PageTest:
-    contract: str
-    status: str  # pass | warn | fail
-    reason: str
-    reachable: str | None  # the person who would acknowledge
-    ack_sla: str
-    limit: str
 
 
 @dataclass
@@ -678,11 +669,11 @@ class EvidenceService:
     def page_test(self, contract_id: str, rev: str = "WORKTREE") -> PageTest:
         state = self.wb.state(rev)
         doc = self.wb.contract(contract_id, rev)
-        return _page_test(state, doc.contract, self.wb.now.date())
+        return page_test(state, doc.contract, self.wb.now.date())
 
     def _page_finding(self, state: GovernanceState, contract: Contract, sha: str) -> dict[str, Any]:
         today = self.wb.now.date()
-        pt = _page_test(state, contract, today)
+        pt = page_test(state, contract, today)
         finding: dict[str, Any] = {
             "contract": contract.id,
             "contract_sha256": sha,
@@ -737,6 +728,26 @@ class EvidenceService:
             v for v in self.current().violations if v.is_open and contract in (None, v.contract)
         ]
 
+    def review_failures(self, keys: set[tuple[str, str]]) -> list[tuple[str, str, datetime, str]]:
+        """Every episode of these terms that reached fail, as (contract, term, first fail,
+        violation id), oldest opened first: from the ledger when it carries these terms, else
+        from the whole history."""
+        current = self.current()
+        if current.failure_keys is None or keys <= current.failure_keys:
+            found = [
+                (opened, cid, tid, first, vid)
+                for (cid, tid), episodes in current.failures.items()
+                if (cid, tid) in keys
+                for vid, (opened, first) in episodes.items()
+            ]
+            return [(c, t, first, vid) for _o, c, t, first, vid in sorted(found)]
+        out = []
+        for v in self.violations():
+            first = next((p for p in v.points if p.status == "fail"), None)
+            if first is not None and (v.contract, v.term) in keys:
+                out.append((v.contract, v.term, first.time, v.id))
+        return out
+
     def _record_run(self, result: EvaluateResult, data: bytes, message: str, signer: Any) -> str:
         return self.book.record(result, data, message, signer)
 
@@ -760,10 +771,9 @@ class EvidenceService:
         return parse_closures(data.decode("utf-8")) if data else []
 
     def closure_files(self) -> dict[str, bytes]:
-        from workbench.repo.worktree import read_worktree
-
-        return read_worktree(
-            self.wb.root, lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
+        # Through git: a committed view (the gate) reads HEAD's, never an uncommitted one.
+        return self.wb.git.read_files(
+            "WORKTREE", lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
         )
 
     def _contract_exemptions(self) -> list[ContractExemption]:
@@ -1317,61 +1327,12 @@ def _paged(state: GovernanceState, contract: Contract, today: date) -> dict[str,
     }
 
 
-def _page_test(state: GovernanceState, contract: Contract, today: date) -> PageTest:
-    from workbench.model.duration import Duration
-
-    e = contract.escalation
-    defaults = state.settings.defaults if state.settings else None
-    max_sla = defaults.page_ack_sla_max if defaults else Duration.parse("PT1H")
-    limit = f"one current named person acknowledges within ≤ {max_sla.human()}"
-
-    def current(pid: str) -> bool:
-        p = state.people.get(pid)
-        return p is not None and not p.has_left(today)
-
-    if e.ack_sla > max_sla:
-        return PageTest(
-            contract.id,
-            "fail",
-            f"acknowledgement SLA {e.ack_sla.human()} is longer than {max_sla.human()}",
-            None,
-            e.ack_sla.text,
-            limit,
-        )
-    if current(e.primary):
-        return PageTest(
-            contract.id,
-            "pass",
-            f"{e.primary} is paged via {e.channel}",
-            e.primary,
-            e.ack_sla.text,
-            limit,
-        )
-    if current(e.backup):
-        return PageTest(
-            contract.id,
-            "warn",
-            f"primary {e.primary} is not a current person; backup {e.backup} would be paged",
-            e.backup,
-            e.ack_sla.text,
-            limit,
-        )
-    return PageTest(
-        contract.id,
-        "fail",
-        f"neither primary {e.primary} nor backup {e.backup} is a current person",
-        None,
-        e.ack_sla.text,
-        limit,
-    )
-
-
 # --------------------------------------------------------------------------- seam marks
 
 
 def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
     """Seam-map marks: marks["violations"] ("2 open", "ok", "not evaluated") and
-    marks["page"] = "fails" when the page test fails."""
+    marks["page"] = "fails" when the page test fails, "warn" when only the backup answers."""
     service = EvidenceService(wb)
     try:
         current = service.current()
@@ -1403,5 +1364,6 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
             parts.append(f"{stale_by[view.id]} not current")
         view.marks["violations"] = ", ".join(parts) or "ok"
         doc = state.contracts.get(view.id)
-        if doc is not None and _page_test(state, doc.contract, today).status == "fail":
-            view.marks["page"] = "fails"
+        page = page_test(state, doc.contract, today).status if doc is not None else "pass"
+        if page != "pass":
+            view.marks["page"] = "fails" if page == "fail" else "warn"

@@ -105,6 +105,10 @@ class CurrentFindings:
     rejected: list[Rejected]  # runs that do not count, newest first
     source: str  # "ledger", "ledger and N run(s)", "all N run(s)"
     problems: list[str] = field(default_factory=list)  # why the ledgers were not used
+    # Episodes that reached fail per term (term reviews), and for which terms they are
+    # known (None: every term, from the whole history).
+    failures: dict[Key, dict[str, tuple[datetime, datetime]]] = field(default_factory=dict)
+    failure_keys: frozenset[Key] | None = None
 
     def rejected_for(self, key: Key) -> Rejected | None:
         """The newest run that does not count and claims `key`, if it is newer than the
@@ -131,6 +135,7 @@ class RunBook:
         self._rejected_terms: dict[str, frozenset[Key]] = {}
         self._signing: dict[str, Any] | None = None
         self._candidate: tuple[str, bytes | None] = ("", None)
+        self._blob_ids: dict[str, str] | None = None  # HEAD's findings files (committed view)
         self.problems: list[str] = []  # runs the chain covers whose bytes do not match
 
     # -- reading the folder ---------------------------------------------------------------
@@ -144,6 +149,18 @@ class RunBook:
                     continue
                 small = STATEMENT_FILE_RE.fullmatch(path) or SIG_FILE_RE.fullmatch(path)
                 listed[path] = data if small and len(data) <= MAX_SMALL else None
+            self._files = group_run_files(listed)
+        if self._files is None and self.wb.committed:
+            # The gate judges committed runs only (HEAD's tree), like every committed record.
+            self._blob_ids = {}
+            for folder in (FINDINGS_DIR, RUNS_DIR):
+                self._blob_ids.update(self.wb.git.folder_blobs("HEAD", folder))
+            listed = {}
+            for path in self._blob_ids:
+                if run_of(path) is None:
+                    continue
+                small = STATEMENT_FILE_RE.fullmatch(path) or SIG_FILE_RE.fullmatch(path)
+                listed[path] = self._read(path, MAX_SMALL) if small else None
             self._files = group_run_files(listed)
         if self._files is None:
             names: dict[str, bytes | None] = {}
@@ -165,15 +182,33 @@ class RunBook:
         if self.source is not None:
             data = self.source.get(path)
             return None if data is None or (limit is not None and len(data) > limit) else data
+        if self.wb.committed:
+            return self._read_committed(path, limit)
+        data = self._read_worktree(path, limit)
+        return None if data is None or (limit is not None and len(data) > limit) else data
+
+    def _read_committed(self, path: str, limit: int | None) -> bytes | None:
+        """HEAD's bytes of `path`. The checked-out file is used when it is those bytes (its
+        git blob id says so): a packed blob may be a long delta chain to unpack."""
+        if self._blob_ids is None:
+            self.files()
+        blob_id = (self._blob_ids or {}).get(path)
+        if blob_id is None:
+            return None
+        data = self._read_worktree(path, limit)
+        if data is None or self.wb.git.hash_blob(data) != blob_id:
+            data = self.wb.git.blob(blob_id)
+        return None if limit is not None and len(data) > limit else data
+
+    def _read_worktree(self, path: str, limit: int | None) -> bytes | None:
         full = self.wb.root / path
         try:
             if full.is_symlink():
                 return None
             with open(full, "rb") as handle:
-                data = handle.read() if limit is None else handle.read(limit + 1)
+                return handle.read() if limit is None else handle.read(limit + 1)
         except OSError:
             return None
-        return None if limit is not None and len(data) > limit else data
 
     # -- who may sign ------------------------------------------------------------------------
     def signing(self) -> dict[str, Any]:
@@ -399,7 +434,29 @@ class RunBook:
             Rejected(r, run_time(r), why, self._rejected_terms.get(r, ALL_TERMS))
             for r, why in sorted(chain.rejected.items(), reverse=True)
         ]
-        return CurrentFindings(dict(fold.latest), violations, verdicts, rejected, source, problems)
+        return CurrentFindings(
+            dict(fold.latest),
+            violations,
+            verdicts,
+            rejected,
+            source,
+            problems,
+            fold.failures,
+            fold.failure_keys,
+        )
+
+    def review_terms(self) -> set[Key]:
+        """Terms whose failures open a term review (they name ``triggers_review_of``): the
+        ledger carries every episode of theirs that reached fail."""
+        from workbench.governance.reviews import reviewable_terms
+
+        out: set[Key] = set()
+        for cid, doc in self.wb.state("HEAD").contracts.items():
+            targets = set(reviewable_terms(doc.contract))
+            for term in doc.contract.terms:
+                if getattr(term, "triggers_review_of", "") in targets:
+                    out.add((cid, term.id))
+        return out
 
     # -- the history ----------------------------------------------------------------------------
     def _vouched(self, run: str, data: bytes, subject: int) -> bool:
@@ -502,7 +559,13 @@ class RunBook:
         named = {r.violation for r in inp.records} | {c.violation for c in inp.legacy}
         unknown = (unknown | named) - set(fold.episodes)
         ledger = render_ledger(
-            run["run"], run_time(run["run"]), fold, named & set(fold.episodes), unknown, legacy_new
+            run["run"],
+            run_time(run["run"]),
+            fold,
+            named & set(fold.episodes),
+            unknown,
+            legacy_new,
+            self.review_terms(),
         )
         heads = [h for h in chain.heads if h in chain.statements][-MAX_PREVIOUS:]
         upto = max(legacy_new, default=None)

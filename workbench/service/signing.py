@@ -40,10 +40,10 @@ from workbench.signing.statement import (
 )
 from workbench.signing.verdict import (
     ContractVerdict,
+    RequiredSigners,
     attestation_files,
     contract_verdict,
     parse_people,
-    required_signers,
     sig_path,
     statement_path,
 )
@@ -260,6 +260,25 @@ class SigningService:
         atomic_write(local_dir(self.wb) / "trust-root", (sha256 + "\n").encode(), mode=0o600)
         return sha256
 
+    def version_loader(self, contract_id: str):  # type: ignore[no-untyped-def]
+        """sha256 -> the parsed version of the contract with those bytes, from its history
+        (how the verdict finds the last approved version). Digests and parsed versions are
+        kept in the clone's cache by git blob id, so a warm run reads no contract bytes."""
+        path = layout.contract_path(contract_id)
+        git, versions = self.wb.git, self.wb.versions
+
+        def load(sha256: str):  # type: ignore[no-untyped-def]
+            for info in git.history(path):
+                blob = git.blob_id(info.id, path)
+                if blob is None:
+                    continue
+                read = lambda rev=info.id: git.blob_at(rev, path)  # noqa: E731
+                if versions.sha256_of_blob(blob, read) == sha256:
+                    return versions.contract_of_blob(path, blob, read)
+            return None
+
+        return load
+
     def commit_root(self) -> tuple[str, str]:
         """Commit registry v1's digest as ``keys/trust-root``: documentation that every
         verifier checks against v1 and the root it got out of band (never trusted alone)."""
@@ -412,6 +431,7 @@ class SigningService:
                 _approval(rs),
                 now=self.wb.now,
                 people=people,
+                load_version=self.version_loader(cid),
             )
             if history.get(cid) and verdict.state != "invalid":
                 verdict.state = "invalid"
@@ -420,6 +440,7 @@ class SigningService:
             elif history.get(cid):
                 verdict.notes += history[cid]
             out.append(verdict)
+        self.wb.versions.save()
         return VerdictSet(rev, rs, self.trust(rev, rs, files), out)
 
     def verdict(self, contract_id: str, rev: str = HEAD) -> ContractVerdict:
@@ -551,19 +572,48 @@ class SigningService:
         Without ``passphrase``, $WORKBENCH_KEY_PASSPHRASE is used; an encrypted key with
         neither raises ``PassphraseRequired`` (the TUI then asks for one).
         """
-        path = Path(key_path) if key_path else key_path_for(self.wb, person)
-        if path is None:
-            raise KeyLoadError(
-                f"no key for {person}: create one with `workbench keygen --person {person}` "
-                f"(looked in {keymod.default_key_path(person)})"
-            )
         if agent:
-            pub = path if str(path).endswith(".pub") else keymod.public_key_path(path)
-            signer: keymod.Signer = keymod.AgentSigner(pub)
+            signer: keymod.Signer = keymod.AgentSigner(self._agent_public_key(person, key_path))
         else:
+            path = Path(key_path) if key_path else key_path_for(self.wb, person)
+            if path is None:
+                raise KeyLoadError(
+                    f"no key for {person}: create one with `workbench keygen --person {person}` "
+                    f"(looked in {keymod.default_key_path(person)})"
+                )
             signer = keymod.FileSigner(path, passphrase or os.environ.get(PASSPHRASE_ENV) or None)
         signer.person = person  # type: ignore[attr-defined]
         return signer
+
+    def _agent_public_key(self, person: str, key_path: Path | None) -> Path:
+        """The public half of the key ssh-agent should sign with.
+
+        Given a path: that .pub, or the .pub beside that private key. Otherwise the .pub
+        beside the person's own key file, else the key the verified registry lists for them
+        (a hardware or agent-only key has no private file on disk); with several, the one
+        the agent holds.
+        """
+        if key_path is not None:
+            path = Path(key_path)
+            return path if path.name.endswith(".pub") else keymod.public_key_path(path)
+        local = key_path_for(self.wb, person)
+        if local is not None and keymod.public_key_path(local).is_file():
+            return keymod.public_key_path(local)
+        head = self.registry_state().head
+        registered = head.keys_of(person) if head is not None else []
+        if not registered:
+            raise KeyLoadError(
+                f"no key for {person}: none in the key registry and no key file "
+                f"(looked in {keymod.default_key_path(person)}); give --key PATH.pub"
+            )
+        if len(registered) > 1:
+            held = set(keymod.agent_public_keys())
+            registered = [k for k in registered if k.raw in held] or registered
+        chosen = local_dir(self.wb) / "agent" / f"{person}.pub"
+        from workbench.repo.atomic import atomic_write
+
+        atomic_write(chosen, (registered[0].openssh + "\n").encode("ascii"), mode=0o600)
+        return chosen
 
     @contextlib.contextmanager
     def _signing_commits(self, signer: keymod.Signer) -> Iterator[None]:
@@ -584,8 +634,11 @@ class SigningService:
         if blob is None:
             raise UnknownContract(f"no committed contract {contract_id!r} (sign what is committed)")
         state, settings = self._settings(HEAD)
+        from workbench.service.validity import require_valid_contract
+
         doc = state.contracts.get(contract_id)
         if doc is None:
+            require_valid_contract(self.wb, contract_id, "sign")
             raise SigningRefused(f"{path} does not validate at HEAD; fix it before signing")
         files = self._files(HEAD)
         rs = self.registry_state(HEAD, files)
@@ -595,12 +648,6 @@ class SigningService:
                 + ("; ".join(rs.problems) or "it has no signed version yet (workbench registry)")
             )
         people = parse_people(rs.head.files[reg.PEOPLE])
-        required = required_signers(doc.contract, people, _approval(rs))
-        if person not in required.roles:
-            raise SigningRefused(
-                f"{person} is not a required signer of {contract_id} "
-                f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
-            )
         verdict = contract_verdict(
             contract_id,
             doc.contract,
@@ -611,7 +658,16 @@ class SigningService:
             _approval(rs),
             now=self.wb.now,
             people=people,
+            load_version=self.version_loader(contract_id),
         )
+        # The verdict's required signers include the change co-signers of this version.
+        required = RequiredSigners({p: list(roles) for p, roles in verdict.required.items()})
+        if person not in required.roles:
+            raise SigningRefused(
+                f"{person} is not a required signer of {contract_id} "
+                f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
+            )
+        require_valid_contract(self.wb, contract_id, "sign")
         if verdict.state == "invalid":
             raise SigningRefused(f"{contract_id} has an invalid attestation: {verdict.reason}")
         af = attestation_files(files).get(contract_id)
