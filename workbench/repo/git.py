@@ -351,6 +351,14 @@ class GitRepo:
         self._placements[key] = out
         return out
 
+    def status_paths(self, include: Callable[[str], bool]) -> list[str]:
+        """Paths `include` accepts that git's status says may differ from HEAD in the index
+        or the working tree (changed, new, deleted, ignored), sorted. Files whose stat data
+        matches the index are not read."""
+        flags = self.repo.status(untracked_files="all", ignored=True)
+        current = pygit2.enums.FileStatus.CURRENT
+        return sorted(p for p, f in flags.items() if f != current and include(p))
+
     def folder_blobs(self, rev: str, folder: str) -> dict[str, str]:
         """{path: blob id} of the files directly in `folder` at `rev` (names only: nothing
         is read, so a folder of large files costs one tree lookup)."""

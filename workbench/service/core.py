@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from workbench.model.problems import Problem
 from workbench.model.text import normalise
 from workbench.repo import layout
-from workbench.repo.worktree import read_worktree
+from workbench.repo.worktree import read_worktree, read_worktree_file
 from workbench.service.errors import (
     InvalidEdit,
     NotAGovernanceRepo,
@@ -201,9 +201,17 @@ class Workbench:
 
         git = GitRepo(self.root)
         include = layout.is_governance_path
-        disk = git.read_files(WORKTREE, include)
-        head = git.read_files("HEAD", include)
-        return sorted(p for p in disk.keys() | head.keys() if disk.get(p) != head.get(p))
+        if git.is_empty:
+            disk = git.read_files(WORKTREE, include)
+            return sorted(disk)
+        # git's status narrows it down by the index's stat data, so the findings history
+        # (megabytes a run) is never read to find out nothing changed; the few candidates
+        # are then compared byte for byte with HEAD.
+        return [
+            p
+            for p in git.status_paths(include)
+            if read_worktree_file(self.root, p) != git.blob_at("HEAD", p)
+        ]
 
     # -- state ----------------------------------------------------------------------------
     def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
