@@ -12,8 +12,9 @@ runner's SSHSIG, one commit each) - the same files `workbench evaluate` writes, 
 findings made up instead of computed (running DuckDB 365 times over 1,000 contracts' evidence
 would measure evaluate, not the gate). Each run has a finding for every term and the page
 test (4,000 at 1,000 contracts, ~10 MB of JSON as evaluate writes them: SQL, detail rows,
-owner, paged); each term flips between pass and fail with a small daily probability, so
-violations open, recover and stay open for weeks, as in a real organisation.
+owner, paged); each day a few passing terms start failing and failing ones recover (about
+3% failing at any time, episodes of ~10 days), so violations open, recover and stay open
+for weeks while the state the gate judges keeps its size, as in a real organisation.
 
 At each run count it fetches a fresh clone (`git init` + `git fetch`: one pack, no cache,
 no pin - what a CI job has) and times whole `workbench --now T gate` processes (interpreter
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,11 @@ from workbench.repo.git import Author, GitRepo
 from workbench.signing import sshsig
 
 RUNNER = "ci.bench"
-FLIP = 0.01  # daily chance that a term changes between pass and fail
+# Each day a passing term starts failing with FAILS, a failing one recovers with RECOVERS:
+# a stationary ~3% of terms failing, an episode lasting ~10 days on average (the state the
+# gate judges stays the same size; only the history grows).
+FAILS = 0.003
+RECOVERS = 0.1
 _WRAP = (
     "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
@@ -171,7 +176,7 @@ class Runs:
 
         when = NOW + timedelta(days=1 + self.day, hours=1)
         for key, status in self.status.items():
-            if self.rng.random() < FLIP:
+            if self.rng.random() < (RECOVERS if status == "fail" else FAILS):
                 self.status[key] = "pass" if status == "fail" else "fail"
         findings = [
             _finding(cid, self.contracts[cid], term, self.status[(cid, term)], self.day, self.rng)
@@ -245,6 +250,33 @@ def measure(
     return out
 
 
+def again(root: Path, repeat: int) -> None:
+    """The floor (the first run's commit) against HEAD, `repeat` alternating pairs."""
+    git = ["git", "-C", str(root), "log", "--format=%H %s"]
+    commits = subprocess.run(git, capture_output=True, text=True, check=True).stdout.splitlines()
+    runs = [line.split(" ", 1)[0] for line in commits if " Evaluate: day " in f" {line}"]
+    first, head = runs[-1], runs[0]
+    times = sorted(p.stem for p in (root / "findings").glob("*.json"))
+
+    def at(run: str) -> str:
+        when = datetime.strptime(run[:16], "%Y%m%dT%H%M%SZ") + timedelta(hours=1)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        found = measure(
+            root, Path(tmp), {"floor": (first, at(times[0])), "n": (head, at(times[-1]))}, repeat
+        )
+    (t, r), (ft, fr) = found["n"], found["floor"]
+    print(
+        f"{len(times)} runs: gate median {statistics.median(t):.2f} s (min {min(t):.2f} s), "
+        f"floor median {statistics.median(ft):.2f} s (min {min(ft):.2f} s); ratio "
+        f"{statistics.median(t) / statistics.median(ft):.2f}x (of mins {min(t) / min(ft):.2f}x); "
+        f"peak RSS {max(r):.0f} MiB (floor {max(fr):.0f} MiB); load "
+        f"{os.getloadavg()[0]:.1f}; samples {[round(x, 2) for x in t]} vs "
+        f"{[round(x, 2) for x in ft]}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=1000)
@@ -252,7 +284,16 @@ def main() -> None:
     parser.add_argument("--runs", default="1,30,60,365")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build the repository here and keep it")
+    parser.add_argument(
+        "--again",
+        type=Path,
+        metavar="DIR",
+        help="only measure again a repository kept with --keep: its first run vs its last",
+    )
     args = parser.parse_args()
+    if args.again:
+        again(args.again, args.repeat)
+        return
     counts = sorted(int(n) for n in args.runs.split(","))
     compileall.compile_dir(Path(workbench.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as tmp:

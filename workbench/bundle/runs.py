@@ -182,7 +182,7 @@ def verify_runs(
                 sr = _signature(
                     sig_path,
                     reg.principal_of(p.runner, head.domain),
-                    rf.sigs[sig_path],
+                    rf.sigs[sig_path] or b"",
                     statement.raw,
                     ns,
                     head,

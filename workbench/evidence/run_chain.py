@@ -93,7 +93,8 @@ class RunFiles:
     run_file: bool = False
     ledger_file: bool = False
     statement: bytes | None = None
-    sigs: dict[str, bytes] = field(default_factory=dict)  # path -> armored signature
+    # path -> armored signature (None: not read yet; only a candidate head's is needed)
+    sigs: dict[str, bytes | None] = field(default_factory=dict)
 
 
 def group_run_files(
@@ -113,7 +114,7 @@ def group_run_files(
             rf.ledger_file = True
         elif STATEMENT_FILE_RE.fullmatch(path):
             rf.statement = data
-        elif data is not None:
+        else:
             rf.sigs[path] = data
     return out
 

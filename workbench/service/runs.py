@@ -159,7 +159,7 @@ class RunBook:
             for path in self._blob_ids:
                 if run_of(path) is None:
                     continue
-                small = STATEMENT_FILE_RE.fullmatch(path) or SIG_FILE_RE.fullmatch(path)
+                small = STATEMENT_FILE_RE.fullmatch(path)
                 listed[path] = self._read(path, MAX_SMALL) if small else None
             self._files = group_run_files(listed)
         if self._files is None:
@@ -173,7 +173,8 @@ class RunBook:
                     path = f"{folder}/{entry.name}"
                     if entry.is_symlink() or not entry.is_file() or run_of(path) is None:
                         continue
-                    small = STATEMENT_FILE_RE.fullmatch(path) or SIG_FILE_RE.fullmatch(path)
+                    # Statements are read to find the heads; signatures when a run is judged.
+                    small = STATEMENT_FILE_RE.fullmatch(path)
                     names[path] = self._read(path, MAX_SMALL) if small else None
             self._files = group_run_files(names)
         return self._files
@@ -318,9 +319,12 @@ class RunBook:
         expected = run_sig_path(run, runner)
         if sorted(rf.sigs) != [expected]:
             return "invalid", f"expected exactly one signature file, {expected}"
+        armored = rf.sigs[expected] or self._read(expected, MAX_SMALL)
+        if armored is None:
+            return "invalid", f"{expected} cannot be read"
         result = verify_attestation(
             statement.raw,
-            {expected: rf.sigs[expected]},
+            {expected: armored},
             head.namespaces.review,
             head,
             {runner},
