@@ -151,6 +151,20 @@ class Exchange(Strict):
     what: str = Field(min_length=1)
 
 
+def org_of(data: bytes | None) -> Org | None:
+    """workbench.toml's [org] alone (None if missing or invalid): what the key registry is
+    verified with, whatever the rest of the file says."""
+    import tomllib
+
+    if data is None:
+        return None
+    try:
+        table = tomllib.loads(data.decode("utf-8")).get("org")
+        return Org.model_validate(table) if isinstance(table, dict) else None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+        return None
+
+
 class Settings(Strict):
     org: Org
     defaults: Defaults = Field(default_factory=Defaults)

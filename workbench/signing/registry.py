@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
+from workbench.model.policy_floor import GateFloor, Limits
 from workbench.model.settings import ExemptionPolicy
 from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
@@ -181,6 +182,10 @@ class RegistryPolicy(StrictModel):
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     # Who may accept a violation, and for how long: signed for the same reason.
     exemptions: ExemptionPolicy = Field(default_factory=ExemptionPolicy)
+    # The signed floor (workbench.model.policy_floor): what the gate always checks and the
+    # loosest window a verdict may use; workbench.toml can only tighten it.
+    gate: GateFloor = Field(default_factory=GateFloor)
+    limits: Limits = Field(default_factory=Limits)
 
 
 def parse_policy(data: bytes) -> RegistryPolicy:
@@ -245,7 +250,35 @@ def render_policy(policy: RegistryPolicy) -> bytes:
             "approvers = [" + ", ".join(f'"{a}"' for a in exemptions.approvers) + "]",
             f"max_days = {exemptions.max_days}",
         ]
+    lines += render_floor(policy)
     return ("\n".join(lines) + "\n").encode()
+
+
+def render_floor(policy: RegistryPolicy) -> list[str]:
+    """[gate] and [limits], each only when it differs from the built-in floor, so that a
+    registry that never set them keeps its bytes (and its signatures)."""
+    lines: list[str] = []
+
+    def strings(values: list[str]) -> str:
+        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+    if policy.gate != GateFloor():
+        lines += [
+            "",
+            "# What the gate always checks and judges, whatever workbench.toml lists.",
+            "[gate]",
+            f"deny = {strings(policy.gate.deny)}",
+            f"warn = {strings(policy.gate.warn)}",
+            f"contracts = {strings(policy.gate.contracts)}",
+        ]
+    if policy.limits != Limits():
+        lines += [
+            "",
+            "# The loosest window a verdict may use (a longer value: this applies).",
+            "[limits]",
+        ]
+        lines += [f'{name} = "{value.text}"' for name, value in policy.limits]
+    return lines
 
 
 # --- allowed_signers and revoked_keys ------------------------------------------------
