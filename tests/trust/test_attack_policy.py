@@ -166,6 +166,9 @@ def test_unsigned_workbench_toml_cannot_drop_gate_rules(demo_repo: Path) -> None
     for rule in ("approved", "review_overdue", "notice_unacknowledged", "violation_open"):
         assert any(rule in line for line in ignored), (rule, ignored)
     assert "gate FAILED" in text
+    # Whatever the report format CI reads, its log shows them too.
+    code, _junit, err = cli(demo_repo, "--now", at(), "gate", "--format", "junit")
+    assert code == 1 and err.count("IGNORED") == len(ignored)
 
 
 def test_unsigned_workbench_toml_cannot_narrow_gate_scope(demo_repo: Path) -> None:

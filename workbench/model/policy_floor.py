@@ -92,9 +92,11 @@ class GateFloor(Strict):
 
 
 class Limits(Strict):
-    """The loosest window a verdict may use: keys/policy.toml [limits], signed with the
-    key registry. A default in workbench.toml or a contract's own value beyond it is
-    flagged and the limit applies."""
+    """The loosest window a verdict may use; a longer default or contract value: this applies.
+
+    keys/policy.toml [limits], signed with the key registry. A default in workbench.toml or
+    a contract's own value beyond a limit is flagged at its position and the limit applies.
+    """
 
     review_cadence: DurationField = Field(  # type: ignore[assignment]
         default="P3M", description="longest time between two reviews"

@@ -33,14 +33,33 @@ class Org(Strict):
     )
 
 
+_AT_MOST = "; at most the signed limit (keys/policy.toml [limits])"
+
+
 class Defaults(Strict):
-    review_cadence: DurationField = Field(default="P3M")  # type: ignore[assignment]
-    first_review_after: DurationField = Field(default="P30D")  # type: ignore[assignment]
-    contact_check: DurationField = Field(default="P3M")  # type: ignore[assignment]
-    ack_window: DurationField = Field(default="PT48H")  # type: ignore[assignment]
-    due_soon: DurationField = Field(default="P7D")  # type: ignore[assignment]
-    page_ack_sla_max: DurationField = Field(default="PT1H")  # type: ignore[assignment]
-    evidence_max_age: DurationField = Field(default="P2D")  # type: ignore[assignment]
+    """Windows for contracts that set none; each verdict window at most its signed limit."""
+
+    review_cadence: DurationField = Field(  # type: ignore[assignment]
+        default="P3M", description="time between two reviews" + _AT_MOST
+    )
+    first_review_after: DurationField = Field(  # type: ignore[assignment]
+        default="P30D", description="time from adoption to the first review" + _AT_MOST
+    )
+    contact_check: DurationField = Field(  # type: ignore[assignment]
+        default="P3M", description="time between two escalation-contact checks" + _AT_MOST
+    )
+    ack_window: DurationField = Field(  # type: ignore[assignment]
+        default="PT48H", description="window to acknowledge a change notice" + _AT_MOST
+    )
+    due_soon: DurationField = Field(  # type: ignore[assignment]
+        default="P7D", description="how early a due date shows as due soon (never a verdict)"
+    )
+    page_ack_sla_max: DurationField = Field(  # type: ignore[assignment]
+        default="PT1H", description="slowest acknowledgement SLA the page test accepts" + _AT_MOST
+    )
+    evidence_max_age: DurationField = Field(  # type: ignore[assignment]
+        default="P2D", description="oldest live evidence that counts as current" + _AT_MOST
+    )
 
 
 class EvidenceLimits(Strict):
@@ -109,7 +128,13 @@ ALWAYS_DENY: tuple[GateRule, ...] = ("valid",)
 
 
 class Gate(Strict):
-    contracts: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
+    """The gate's policy; the signed floor (keys/policy.toml [gate]) is added to it."""
+
+    contracts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="glob patterns of contract ids in scope; the signed floor's globs are "
+        "in scope too",
+    )
     deny: list[GateRule] = Field(
         default_factory=lambda: [
             "valid",
@@ -119,11 +144,13 @@ class Gate(Strict):
             "violation_open",
             "page_test",
             "records_valid",
-        ]
+        ],
+        description="rules that block; the signed floor's deny rules block too",
     )
     warn: list[GateRule] = Field(
         default_factory=lambda: ["action_overdue", "diagnostic_mismatch"],
-        description='never "valid": an invalid contract always fails the gate',
+        description='rules reported, never blocking; never "valid", and a rule the signed '
+        "floor denies stays a deny rule",
     )
 
     @field_validator("warn")

@@ -284,8 +284,8 @@ class Workbench:
     def policy_floor(self, rev: str = WORKTREE) -> SignedFloor:
         """The signed floor in force for `rev`: keys/policy.toml [gate] and [limits] of the
         verified registry at `rev` (HEAD for the working tree), never the live file; the
-        built-in floor without a verified registry. Kept per commit and trust root, for the
-        session and in the clone's cache (a pure function of both)."""
+        built-in floor without a verified registry. Kept per commit and trust root for the
+        session, and in the clone's cache for every view but the gate's."""
         from workbench.model.policy_floor import DEFAULT_FLOOR
         from workbench.signing.trust import TrustRootError, pinned_source
 
@@ -315,7 +315,9 @@ class Workbench:
         from workbench.model.policy_floor import SignedFloor
         from workbench.repo import cache_store
 
-        stored = cache_store.read(self.root, _FLOOR_STORE, key)
+        # The gate (a committed view) always verifies: a file planted in .git/ must not
+        # loosen what it judges. Everything else reads the floor back like the checked state.
+        stored = None if self.committed else cache_store.read(self.root, _FLOOR_STORE, key)
         if isinstance(stored, SignedFloor):
             return stored
         from workbench.service.signing import signed_floor
