@@ -59,6 +59,10 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
         {"args": ["--key", "{key:erin.walsh}"], "who": "erin.walsh", "writes": True}
     ],
     ("registry", "root"): [{"args": []}],
+    ("registry", "floor"): [
+        {"args": []},
+        {"args": ["--contracts", "claims-*", "--limit", "ack_window=PT24H"], "writes": True},
+    ],
     ("registry", "show"): [{"args": []}],
     ("evidence", "add"): [
         {

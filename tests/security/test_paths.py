@@ -100,6 +100,7 @@ ID_ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("registry", "add-key"): [["{T}", "{pub}"]],
     ("registry", "revoke"): [["{T}"]],
     ("registry", "rotate"): [["{T}", "{pub}"]],
+    ("registry", "floor"): [["--contracts", "{T}"]],
     ("evidence", "add"): [["{csv}", "--kind", "group_counts", "--contract", "{T}"]],
     ("evidence", "list"): [["--contract", "{T}"]],
     ("evidence", "query"): [["SELECT 1", "--contract", "{T}"]],

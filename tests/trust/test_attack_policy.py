@@ -195,7 +195,9 @@ def test_unsigned_workbench_toml_cannot_narrow_gate_scope(demo_repo: Path) -> No
 
 def test_unsigned_workbench_toml_cannot_demote_deny_to_warn(demo_repo: Path) -> None:
     code, before = gate(demo_repo)
-    demoted = '["approved", "review_overdue", "notice_unacknowledged", "violation_open", "page_test"]'
+    demoted = (
+        '["approved", "review_overdue", "notice_unacknowledged", "violation_open", "page_test"]'
+    )
     commit_settings(demo_repo, gate__deny='["valid"]', gate__warn=demoted)
     code, after = gate(demo_repo)
     assert code == 1 and blocking(after) == blocking(before)
@@ -292,7 +294,8 @@ def test_unsigned_contract_value_beyond_the_limit_is_clamped(demo_repo: Path) ->
     the same rule as the defaults, flagged at the contract's key."""
     path = demo_repo / "contracts" / f"{CLAIMS}.toml"
     text = path.read_text().replace(
-        "[change_protocol]\n", '[review]\nfirst_after = "P100Y"\ncontact_check = "P100Y"\n\n[change_protocol]\n'
+        "[change_protocol]\n",
+        '[review]\nfirst_after = "P100Y"\ncontact_check = "P100Y"\n\n[change_protocol]\n',
     )
     path.write_text(text)
     git(demo_repo, "commit", "-qam", "Review the claims seam less often")
@@ -365,7 +368,7 @@ def test_hand_edited_policy_floor_without_signatures_changes_nothing(demo_repo: 
     """keys/policy.toml is read from the verified registry head, never from the live file."""
     policy = demo_repo / "keys" / "policy.toml"
     policy.write_text(
-        policy.read_text() + '\n[gate]\ndeny = []\nwarn = []\ncontracts = []\n\n'
+        policy.read_text() + "\n[gate]\ndeny = []\nwarn = []\ncontracts = []\n\n"
         '[limits]\nevidence_max_age = "P3650D"\n'
     )
     git(demo_repo, "commit", "-qam", "Relax the policy")

@@ -57,8 +57,7 @@ class Review(Strict):
     )
     contact_check: DurationField | None = Field(
         default=None,
-        description="how often the escalation contacts are re-confirmed; at most the signed "
-        "limit",
+        description="how often the escalation contacts are re-confirmed; at most the signed limit",
     )
 
 

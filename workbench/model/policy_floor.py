@@ -46,9 +46,11 @@ LimitName = Literal[
 ]
 LIMIT_NAMES: tuple[LimitName, ...] = get_args(LimitName)
 
-# A contract-id glob: visible ASCII without quote or backslash (ids are slugs, and the
-# glob is written into the signed file as is).
-Glob = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[!#-\[\]-~]+$")]
+# A contract-id glob: what ids are made of (slugs) and fnmatch's * ? [ ] !; nothing else,
+# so it is never a path and is written into the signed file as is.
+Glob = Annotated[
+    str, StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9._*?\[\]!-]+$")
+]
 
 SIGNED = "signed floor"
 OWN = "workbench.toml"
