@@ -192,12 +192,20 @@ class EffectivePolicy:
     declared_defaults: Defaults
     # What workbench.toml asked for beyond the floor (warnings at their position): ignored.
     ignored: tuple[Problem, ...] = ()
+    # window() answers, by (name, own): asked ~10 times per contract version by notices.
+    _windows: dict[tuple[str, Duration | None], Duration] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def window(self, name: LimitName, own: Duration | None = None) -> Duration:
         """The window a verdict uses: a contract's own value, else the default, never
         beyond the signed limit (the one rule for defaults and contracts alike)."""
-        value = own if own is not None else getattr(self.defaults, name)
-        return shorter(value, getattr(self.floor.limits, name))
+        key = (name, own)
+        found = self._windows.get(key)
+        if found is None:
+            value = own if own is not None else getattr(self.defaults, name)
+            found = self._windows[key] = shorter(value, getattr(self.floor.limits, name))
+        return found
 
     def rule_sources(self, rule: str) -> list[str]:
         """Who gives the rule the severity it has: for a deny rule, who denies it; for a
