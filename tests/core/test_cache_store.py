@@ -254,27 +254,22 @@ def test_the_signed_floor_is_kept_per_commit_and_trust_root(
     # the registry signed counts: the built-in floor applies.
     other = Workbench(demo_repo, now=FIXED_NOW, trust_root="0" * 64).policy_floor()
     assert len(verified) == 1 and other.version is None and "built-in" in other.source
-    # A new commit: verified again.
-    (demo_repo / "notes.txt").write_text("x\n")
-    subprocess.run(["git", "-C", str(demo_repo), "add", "notes.txt"], check=True)
-    subprocess.run(
-        [
-            "git",
-            "-C",
-            str(demo_repo),
-            "-c",
-            "user.name=x",
-            "-c",
-            "user.email=x@x",
-            "commit",
-            "-qm",
-            "x",
-        ],
-        check=True,
-    )
-    assert Workbench(demo_repo, now=FIXED_NOW).policy_floor() == first
-    assert len(verified) == 2
+    # A commit that changes neither keys/ nor workbench.toml keeps its parent's floor...
+    wb = Workbench(demo_repo, now=FIXED_NOW)
+    assert wb.policy_floor() == first and len(verified) == 2  # the cache held the other root
+    git_commit(demo_repo, "notes.txt", "x\n")
+    assert wb.policy_floor() == first and len(verified) == 2
+    # ...one that changes keys/ is verified anew (the same floor: nothing signed changed).
+    git_commit(demo_repo, "keys/people.toml", (demo_repo / "keys/people.toml").read_text() + "\n")
+    assert wb.policy_floor() == first and len(verified) == 3
     # Without the cache, always verified.
     monkeypatch.setenv(cache_store.DISABLE_ENV, "1")
     Workbench(demo_repo, now=FIXED_NOW).policy_floor()
-    assert len(verified) == 3
+    assert len(verified) == 4
+
+
+def git_commit(repo: Path, path: str, text: str) -> None:
+    (repo / path).write_text(text)
+    git = ["git", "-C", str(repo), "-c", "user.name=x", "-c", "user.email=x@x"]
+    subprocess.run([*git, "add", path], check=True)
+    subprocess.run([*git, "commit", "-qm", f"change {path}"], check=True)

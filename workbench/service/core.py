@@ -320,12 +320,39 @@ class Workbench:
         stored = None if self.committed else cache_store.read(self.root, _FLOOR_STORE, key)
         if isinstance(stored, SignedFloor):
             return stored
-        from workbench.service.signing import signed_floor
+        floor = self._floor_of_parent(commit, key)
+        if floor is None:
+            from workbench.service.signing import signed_floor
 
-        floor = signed_floor(self, commit)
+            floor = signed_floor(self, commit)
         if not self.readonly:
             self._write(lambda: cache_store.write(self.root, _FLOOR_STORE, floor, key))
         return floor
+
+    def _floor_of_parent(self, commit: str, key: tuple[object, ...]) -> SignedFloor | None:
+        """A commit that changed neither keys/ nor workbench.toml on top of its only parent
+        has its parent's floor: the same registry files, the same registry history behind
+        it, the same committed pin. Reused when this session (or, outside the gate, the
+        clone's cache) has the parent's; a merge or a change to either is verified anew."""
+        from workbench.model.policy_floor import SignedFloor
+        from workbench.repo import cache_store
+
+        repo = self.git.repo
+        child = repo.revparse_single(commit).peel(1)
+        if len(child.parent_ids) != 1:
+            return None
+        parent = repo[child.parent_ids[0]]
+        for name in ("keys", layout.SETTINGS):
+            mine = child.tree[name].id if name in child.tree else None
+            theirs = parent.tree[name].id if name in parent.tree else None
+            if mine != theirs:
+                return None
+        parent_key = (_FLOOR_STORE, str(parent.id), *key[2:])
+        with self._lock:
+            found = self._kept.get(parent_key)
+        if found is None and not self.committed:
+            found = cache_store.read(self.root, _FLOOR_STORE, parent_key)
+        return found if isinstance(found, SignedFloor) else None
 
     def _declared(self, rev: str, files: dict[str, bytes] | None) -> GovernanceState:
         today = self.now.date().isoformat()
