@@ -175,7 +175,7 @@ async def test_export_with_progress_then_verify_in_the_viewer(
 
     out = tmp_path / "audit.tar.gz"
     messages: list[object] = []
-    app = make_app(demo_repo)
+    app = make_app(demo_repo, actor="grace.whitfield")  # an authorised exporter
     async with app.run_test(size=SIZE, notifications=True, message_hook=messages.append) as pilot:
         await settle(app, pilot)
         app.export_bundle()
@@ -233,7 +233,7 @@ async def test_cancelled_export_writes_nothing(
 
     monkeypatch.setattr(bundle_service, "build_bundle", gated)
     out = tmp_path / "never.tar.gz"
-    app = make_app(demo_repo)
+    app = make_app(demo_repo, actor="grace.whitfield")  # an authorised exporter
     head = app.service.git.resolve("HEAD").id
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)

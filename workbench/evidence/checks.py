@@ -866,3 +866,29 @@ def run_check(
         result = judge_rows(term, rows, clock, adopted)
     result.sql = sql
     return result
+
+
+def check_term(
+    sb: Sandbox,
+    term: TermBase,
+    clock: datetime,
+    *,
+    adopted: date | None = None,
+    tables: dict[str, str] | None = None,
+) -> CheckResult:
+    """`run_check` as a finding records it: the sandbox's refusals and failures become an
+    `error` result with the reason, and the limit is always filled in. The evaluation and
+    `verify-bundle --recompute` both judge through here."""
+    from workbench.evidence.errors import EvidenceError, QueryFailed, SandboxError, SqlRefused
+
+    try:
+        result = run_check(sb, term, clock, adopted=adopted, tables=tables)
+    except SqlRefused as exc:
+        result = CheckResult("error", reason=str(exc))
+    except QueryFailed as exc:
+        result = CheckResult("error", reason=f"query failed: {exc.message}")
+    except (SandboxError, EvidenceError) as exc:
+        result = CheckResult("error", reason=str(exc))
+    result.limit = result.limit or limit_for(term)
+    result.sql = result.sql or str(getattr(term, "query", "") or "")
+    return result

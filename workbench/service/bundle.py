@@ -126,6 +126,7 @@ class BundleService:
             changes: dict[str, bytes | None] = {
                 bl.export_statement(result.snapshot_version): result.snapshot,
                 bl.export_sig(result.snapshot_version, person): result.signature,
+                bl.export_heads(result.snapshot_version): result.heads,
             }
             previous = getattr(self.wb, "_session_signer", None)
             self.wb.use_signer(signer)

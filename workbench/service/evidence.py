@@ -22,13 +22,13 @@ from workbench.evidence.checks import (
     CheckResult,
     ViewNeed,
     bind_views,
+    check_term,
     generated_sql,
     human_seconds,
     iso,
     judge_rows,
     limit_for,
     needs,
-    run_check,
 )
 from workbench.evidence.closures import (
     CLOSURES_DIR,
@@ -47,9 +47,6 @@ from workbench.evidence.closures import (
 from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
-    QueryFailed,
-    SandboxError,
-    SqlRefused,
 )
 from workbench.evidence.findings import (
     CLOSURES_PATH,
@@ -653,18 +650,8 @@ class EvidenceService:
 
     def _check(self, sb: Sandbox, plan: _TermPlan, tables: dict[str, str]) -> CheckResult:
         adopted = plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
-        try:
-            assert plan.clock is not None
-            result = run_check(sb, plan.term, plan.clock, adopted=adopted, tables=tables)
-        except SqlRefused as exc:
-            result = CheckResult("error", reason=str(exc))
-        except QueryFailed as exc:
-            result = CheckResult("error", reason=f"query failed: {exc.message}")
-        except (SandboxError, EvidenceError) as exc:
-            result = CheckResult("error", reason=str(exc))
-        result.limit = result.limit or limit_for(plan.term)
-        result.sql = result.sql or _term_sql(plan.term)
-        return result
+        assert plan.clock is not None
+        return check_term(sb, plan.term, plan.clock, adopted=adopted, tables=tables)
 
     def _finding(
         self,
@@ -1195,10 +1182,6 @@ class EvidenceService:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _term_sql(term: TermBase) -> str:
-    return str(getattr(term, "query", "") or "")
 
 
 def _blob_sha(wb: Workbench, path: str) -> str:

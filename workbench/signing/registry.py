@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
-from workbench.model.settings import ExemptionPolicy
+from workbench.model.settings import ExemptionPolicy, ExportPolicy
 from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
 from workbench.signing.errors import KeyLoadError, SignatureFormatError, SigningError
@@ -181,6 +181,8 @@ class RegistryPolicy(StrictModel):
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     # Who may accept a violation, and for how long: signed for the same reason.
     exemptions: ExemptionPolicy = Field(default_factory=ExemptionPolicy)
+    # Who may sign an audit snapshot (whose signature covers every file of a bundle).
+    export: ExportPolicy = Field(default_factory=ExportPolicy)
 
 
 def parse_policy(data: bytes) -> RegistryPolicy:
@@ -244,6 +246,13 @@ def render_policy(policy: RegistryPolicy) -> bytes:
             "[exemptions]",
             "approvers = [" + ", ".join(f'"{a}"' for a in exemptions.approvers) + "]",
             f"max_days = {exemptions.max_days}",
+        ]
+    if policy.export != ExportPolicy():
+        lines += [
+            "",
+            "# Who may sign the snapshot of an audit bundle (workbench export-bundle).",
+            "[export]",
+            "exporters = [" + ", ".join(f'"{e}"' for e in policy.export.exporters) + "]",
         ]
     return ("\n".join(lines) + "\n").encode()
 
