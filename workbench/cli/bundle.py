@@ -131,9 +131,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(
         f"  trust root       {result.root_sha256} (registry v1; give it to the auditor out of band)"
     )
-    print(
-        f"  verify script    {result.verify_script_sha256} (VERIFY.sh; give it with the root)"
-    )
+    print(f"  verify script    {result.verify_script_sha256} (VERIFY.sh; give it with the root)")
     if result.commit:
         print(f"  recorded in exports/ (commit {result.commit[:12]})")
     for note in result.notes:
@@ -182,7 +180,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 print(f"          ! {problem}")
     for f in report.recomputed or []:
         mark = {"same": "OK  ", "different": "FAIL", "no-query": "NOTE"}.get(f.outcome, "WARN")
-        print(f"{mark}  finding {f.run.removeprefix('findings/')} {f.contract}/{f.term}: {f.message}")
+        print(
+            f"{mark}  finding {f.run.removeprefix('findings/')} {f.contract}/{f.term}: {f.message}"
+        )
     if report.snapshot_sha256:
         print(
             f"snapshot sha256 {report.snapshot_sha256}: keep it for --previous-snapshot next time"

@@ -90,9 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="print the trust root: sha256 of registry v1 (and, on stderr, of VERIFY.sh)",
     )
     r.add_argument("--pin", action="store_true", help="remember it for this clone")
-    r.add_argument(
-        "--json", action="store_true", help="the root and the VERIFY.sh sha256 as JSON"
-    )
+    r.add_argument("--json", action="store_true", help="the root and the VERIFY.sh sha256 as JSON")
     r.set_defaults(func=cmd_registry_root)
     r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
     r.add_argument("--json", action="store_true")

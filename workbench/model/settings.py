@@ -100,7 +100,6 @@ class ExportPolicy(Strict):
     )
 
 
-
 def resolve_role_entries(
     entries: Iterable[str],
     compliance_team: str | None,

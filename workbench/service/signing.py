@@ -753,8 +753,10 @@ class SigningService:
             team = entry.removeprefix("lead:")
             if entry.startswith("lead:") and team not in state.teams:
                 raise SigningRefused(f"exporters: {team!r} is not a team in keys/people.toml")
-            if ":" not in entry and entry not in ("admins", "compliance-lead") and (
-                entry not in state.people
+            if (
+                ":" not in entry
+                and entry not in ("admins", "compliance-lead")
+                and (entry not in state.people)
             ):
                 raise SigningRefused(f"exporters: {entry!r} is not a person in keys/people.toml")
 
