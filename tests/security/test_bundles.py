@@ -522,3 +522,47 @@ def test_both_verifiers_agree_on_crafted_bundles(exported: Exported, case: str) 
     build, expected = CRAFTED[case]
     v = both(build(exported), exported.trust_root)  # asserts they agree
     assert v.ok is expected, (case, v.py.failures, v.sh.stdout)
+
+
+def test_contract_outside_the_plain_layout_fails_closed_in_verify_sh(
+    demo_repo: Path,
+) -> None:
+    """The same seam written as an inline table is valid TOML and approved by its signers:
+    verify-bundle says approved; VERIFY.sh cannot derive who must sign from it, so it
+    fails (closed) and says to use verify-bundle, rather than guess."""
+    from workbench.service.bundle import BundleService, ExportOptions
+    from workbench.service.core import Workbench
+    from workbench.service.signing import SigningService
+
+    path = demo_repo / "contracts" / f"{APPROVED}.toml"
+    text = path.read_text()
+    plain = '[seam]\nprovider = "applicant-data"\nconsumer = "credit-risk-model"\n'
+    assert plain in text
+    inline = text.replace(
+        plain, 'seam = { provider = "applicant-data", consumer = "credit-risk-model", '
+    ).replace('kind = "data-model"\ndescription = ', 'kind = "data-model", description = ', 1)
+    inline = inline.replace('bureau data."\n', 'bureau data." }\n', 1)
+    import tomllib
+
+    assert tomllib.loads(inline)["seam"]["provider"] == "applicant-data"
+    at = EXPORT_AT
+    wb = Workbench(demo_repo, now=at, actor="dana.okafor")
+    wb.commit({f"contracts/{APPROVED}.toml": inline.encode()}, "Seam as an inline table\n")
+    for n, person in enumerate(("dana.okafor", "ravi.iyer", "grace.whitfield"), 1):
+        w = Workbench(demo_repo, now=at + timedelta(minutes=n), actor=person)
+        SigningService(w).sign(APPROVED, signer(demo_repo, person))
+    wb = Workbench(demo_repo, now=at + timedelta(minutes=10), actor="grace.whitfield")
+    bundle = BundleService(wb).build(
+        ExportOptions(record=False), signer(demo_repo, "grace.whitfield")
+    )
+    trust = SigningService(wb).registry_state().root_sha256
+    assert trust
+    py = verify(bundle.data, trust)
+    assert py.ok and {c.contract_id: c.state for c in py.contracts}[APPROVED] == "approved"
+    sh = run_verify_sh(bundle.data, trust)
+    assert sh.returncode == 1
+    assert (
+        f"FAIL  {APPROVED} v2: cannot derive the required signers from "
+        f"contracts/{APPROVED}/v2/contract.toml: line "
+    ) in sh.stdout
+    assert "use workbench verify-bundle" in sh.stdout

@@ -307,7 +307,7 @@ toml_read() {
         return 1
     fi
     if awk -v want="$2" -f "$W/toml.awk" "$1" >"$3" 2>"$W/awk.err"; then return 0; fi
-    READ_ERR="$1: $(awk -F '\t' '$1 == "ERROR" { print $2; exit }' "$3") $(head -n 1 "$W/awk.err")"
+    READ_ERR="$1: $(awk -F '\t' '$1 == "ERROR" { print $2; exit }' "$3")$(head -n 1 "$W/awk.err")"
     return 1
 }
 # registry_read K: people.toml and policy.toml of registry vK, read once
