@@ -240,7 +240,7 @@ if [ "$HEADV" -ge 1 ]; then
             step_ok=0
         fi
         if [ "$v" -eq 1 ]; then old=1; else old=$((v - 1)); fi
-        for k in $old $v; do
+        for k in $(if [ "$old" -eq "$v" ]; then echo "$v"; else echo "$old $v"; fi); do
             base=registry/v$k
             # shellcheck disable=SC2046
             set -- $(j "$base/statement.json" '[.predicate.threshold] + ([.predicate.admins[].principal] | unique) | map(tostring) | join(" ")')
@@ -575,12 +575,13 @@ while read -r cid head curfile headsha; do
         fi
         # every signature file must verify as the principal its name claims
         current=1
+        : >"$W/valid"
         for sig in "$d"/statement.*.sig; do
             [ -f "$sig" ] || continue
             p=${sig#"$d"/statement.}
             p=${p%.sig}
             if verify_any "$p" "$NS_CON" "$sig" "$st" "$rv"; then
-                :
+                echo "$p $WHERE" >>"$W/valid"
             else
                 fail "$cid v$n: $(basename "$sig") does not verify as $p (bad, revoked or unregistered key)"
                 cfail=1
@@ -611,8 +612,10 @@ while read -r cid head curfile headsha; do
         fi
         missing=""
         for p in "$@"; do
-            if [ -f "$d/statement.$p.sig" ] && verify_any "$p" "$NS_CON" "$d/statement.$p.sig" "$st" "$rv"; then
-                if [ "$WHERE" != "$HEADV" ]; then current=0; fi
+            # verified above (valid in the head, or historic in registry vWHERE)
+            where=$(awk -v p="$p" '$1 == p { print $2; exit }' "$W/valid")
+            if [ -n "$where" ]; then
+                if [ "$where" != "$HEADV" ]; then current=0; fi
             else
                 missing="$missing $p"
             fi
