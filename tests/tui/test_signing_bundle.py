@@ -196,7 +196,10 @@ async def test_export_with_progress_then_verify_in_the_viewer(
         await wait_until(pilot, lambda: app.screen is not modal, timeout=20)
         assert out.is_file()
         assert any(isinstance(m, BundleProgressed) for m in messages)
-        assert any("Trust root" in n.message for n in app._notifications)
+        assert any(
+            "trust root" in n.message and "VERIFY.sh sha256" in n.message
+            for n in app._notifications
+        )
 
         app.verify_bundle()  # opens on the bundle just written and verifies it
         await wait_until(pilot, lambda: isinstance(app.screen, BundleScreen))

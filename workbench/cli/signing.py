@@ -302,6 +302,8 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
         emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
         return 0
     print(root)
+    if args.pin:
+        return 0
     # stdout stays the bare root (for --root "$(workbench registry root)"); the auditor
     # needs both values, out of band.
     print(
