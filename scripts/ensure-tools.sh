@@ -5,7 +5,8 @@
 set -euo pipefail
 need=()
 command -v git >/dev/null || need+=(git)
-command -v ssh-keygen >/dev/null || need+=(openssh-client)
+# ssh-keygen, ssh-agent and ssh-add (the concurrent-signing tests run a real agent).
+command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null || need+=(openssh-client)
 command -v jq >/dev/null || need+=(jq)
 command -v tmux >/dev/null || need+=(tmux)
 command -v sha256sum >/dev/null || need+=(coreutils)

@@ -140,6 +140,20 @@ def test_init_then_validate(tmp_path: Path) -> None:
     assert again.returncode == 2 and "already has a workbench.toml" in again.stderr
 
 
+def test_init_keeps_quotes_in_names_and_refuses_what_git_cannot_author(tmp_path: Path) -> None:
+    target = tmp_path / "gov"
+    args = ("init", str(target), "--person", "jo.bloggs", "--domain", "acme.example")
+    quoted = run(*args, "--org", 'Acme "Labs" \\ Co', "--name", 'Jo "JB" Bloggs', now=None)
+    assert quoted.returncode == 0, quoted.stderr
+    assert run("validate", cwd=target).returncode == 0
+    assert 'name = "Acme \\"Labs\\" \\\\ Co"' in (target / "workbench.toml").read_text()
+    other = ("init", str(tmp_path / "other"), *args[2:])
+    refused = run(*other, "--name", "Jo <x> B", now=None)
+    assert refused.returncode == 2 and "--name" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "other" / "workbench.toml").exists()
+
+
 def test_demo_refuses_to_overwrite_a_non_demo_directory(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine/thesis.txt").write_text("precious")
@@ -161,3 +175,25 @@ def test_demo_opens_the_app_acting_as_a_demo_lead(
     seen.clear()
     assert main(["--now", NOW, "--as", "ravi.iyer", "demo", str(tmp_path / "e")]) == 0
     assert seen == ["ravi.iyer"]
+
+
+def test_a_git_error_is_named_as_git_not_unexpected(demo: Path, tmp_path: Path) -> None:
+    # A corrupt object: libgit2 refuses to read it, and the user is told so plainly.
+    clone = tmp_path / "clone"
+    # --no-hardlinks: the damage must stay in this clone, never reach the shared demo.
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(demo), str(clone)], check=True)
+    head = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD^{tree}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    obj = clone / ".git/objects" / head[:2] / head[2:]
+    if not obj.exists():  # packed by the clone: unpack so one object can be damaged
+        pytest.skip("objects are packed")
+    obj.chmod(0o644)
+    obj.write_bytes(b"not a zlib stream")
+    result = run("status", cwd=clone)
+    assert result.returncode == 2, result
+    assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip(), result

@@ -32,28 +32,28 @@ def test_verdicts_at_head_are_computed_once_per_command_and_again_after_a_commit
     demo_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = SigningService._verdicts
+    real = SigningService._verdict_set
 
-    def counting(self, rev, contract_id, check_history):  # type: ignore[no-untyped-def]
+    def counting(self, rev, contract_id):  # type: ignore[no-untyped-def]
         calls.append(rev)
-        return real(self, rev, contract_id, check_history)
+        return real(self, rev, contract_id)
 
-    monkeypatch.setattr(SigningService, "_verdicts", counting)
+    monkeypatch.setattr(SigningService, "_verdict_set", counting)
     wb = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor", hold_worktree=True)
-    first = [v.state for v in SigningService(wb).verdicts("HEAD", check_history=False)]
-    again = [v.state for v in SigningService(wb).verdicts("HEAD", check_history=False)]
+    first = [v.state for v in SigningService(wb).verdicts("HEAD")]
+    again = [v.state for v in SigningService(wb).verdicts("HEAD")]
     assert first == again and len(calls) == 1
     wb.save_contract(
         "credit-model-to-loan-decisioning",
         (demo_repo / CONTRACT).read_text() + "# a later note\n",
         "Note on the threshold",
     )
-    SigningService(wb).verdicts("HEAD", check_history=False)
+    SigningService(wb).verdicts("HEAD")
     assert len(calls) == 2  # a new HEAD is a new key
     # The app (not one-shot) never reuses a verdict: its clock moves.
     app = Workbench(demo_repo, now=FIXED_NOW)
-    SigningService(app).verdicts("HEAD", check_history=False)
-    SigningService(app).verdicts("HEAD", check_history=False)
+    SigningService(app).verdicts("HEAD")
+    SigningService(app).verdicts("HEAD")
     assert len(calls) == 4
 
 

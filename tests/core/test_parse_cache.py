@@ -57,7 +57,6 @@ def test_a_planted_store_cannot_run_code(demo_repo: Path, tmp_path: Path) -> Non
 def test_readonly_never_writes_the_store(demo_repo: Path) -> None:
     store = parse_store.store_path(demo_repo)
     store.unlink(missing_ok=True)
-    toml_cache.export_new()  # forget what earlier tests parsed in this process
     (demo_repo / "contracts/credit-model-to-loan-decisioning.toml").write_text(
         (demo_repo / "contracts/credit-model-to-loan-decisioning.toml").read_text() + "# touched\n"
     )

@@ -260,3 +260,24 @@ def test_missing_settings_and_people() -> None:
 def test_problem_render_is_file_line_column() -> None:
     p = problems_after(CONTRACT, 'ack_sla = "PT15M"', 'ack_sla = "soon"')[0]
     assert p.render().startswith(f"{CONTRACT}:{p.line}:{p.column}: error: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Dana <root@evil> Okafor", "<"),
+        ("Dana Okafor\\nSigned-off-by: x", "\\n"),
+        ("Dana \\u001b]8;;http://evil\\u0007Okafor", "\\x1b"),
+        ("Dana \\u202eOkafor", "\\u202e"),
+    ],
+)
+def test_person_name_is_one_visible_line_git_can_author(name: str, shown: str) -> None:
+    # A name git cannot put in a commit's author field would make every commit by that
+    # person fail: an insider could block a colleague's signatures by editing people.toml.
+    problems = problems_after("keys/people.toml", 'name = "Dana Okafor"', f'name = "{name}"')
+    errors = [p for p in problems if p.severity == "error"]
+    assert errors, [p.render() for p in problems]
+    assert any("one line of visible text" in p.message and shown in p.message for p in errors), [
+        p.render() for p in errors
+    ]
+    assert all(p.line == line_of("keys/people.toml", 'name = "Dana Okafor"') for p in errors)

@@ -62,7 +62,13 @@ def test_freshness_max_lag_both_sides(tmp_path: Path, lag_hours: float, status: 
     r = run(
         tmp_path,
         T(**FRESH),
-        {"freshness_lags": ("freshness_lags", lags(("a", 100, 100 - lag_hours), ("b", 5, 4)))},
+        # ("a", 1, 0.5): a recent update too, so the heartbeat (newest update 1 h old) passes
+        {
+            "freshness_lags": (
+                "freshness_lags",
+                lags(("a", 100, 100 - lag_hours), ("a", 1, 0.5), ("b", 5, 4)),
+            )
+        },
     )
     assert r.status == expected
     assert r.observed == pytest.approx(lag_hours * 3600)
@@ -473,7 +479,7 @@ def test_custom_sql_both_directions(
     [
         ("SELECT count(*) AS n FROM custom", "error"),
         ("SELECT x AS value FROM custom", "error"),
-        ("SELECT NULL AS value", "no-data"),
+        ("SELECT NULL AS value", "error"),  # NULL measures nothing: never a pass (issue 13)
         ("SELECT 'abc' AS value", "error"),
     ],
 )

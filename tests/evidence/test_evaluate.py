@@ -116,7 +116,9 @@ def svc(root: Path, now: datetime = NOW, actor: str = LEAD) -> EvidenceService:
 
 
 def lags_file(path: Path, lag_hours: float, captured: datetime = NOW) -> Path:
-    upd = captured - timedelta(hours=lag_hours + 1)
+    # The update happened a quarter hour before it became accessible + lag: its heartbeat
+    # (the newest update's age at the capture) stays within the shortest SLA used (1 h).
+    upd = captured - timedelta(hours=lag_hours + 0.25)
     path.write_text(
         f"source,updated_at,available_at\napp,{ts(upd)},{ts(upd + timedelta(hours=lag_hours))}\n",
         encoding="utf-8",
@@ -226,7 +228,11 @@ def test_add_usage_errors(repo: Path, tmp_path: Path) -> None:
         s.add(f, "freshness_lags")
 
 
-def test_external_snapshot_is_pinned_by_absolute_path_and_hash(repo: Path, tmp_path: Path) -> None:
+def test_external_snapshot_is_pinned_by_absolute_path_and_hash(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # External files live under an evidence root this machine names (docs: Evidence roots).
+    monkeypatch.setenv("WORKBENCH_EVIDENCE_ROOTS", str(tmp_path))
     big = lags_file(tmp_path / "big.csv", 30)
     snap = svc(repo).add(
         big, "freshness_lags", contract="data-to-model", term="freshness", external=True
@@ -475,7 +481,12 @@ def test_cli_exit_codes_and_json(
     assert cli(repo, "violations", "close", v["id"], "--resolved", "--note", "x") == 2  # --now
     note = ("--note", "evidence now exported")
     assert cli(repo, "violations", "close", v["id"], "--resolved", *note, now=None) == 0
-    assert cli(repo, "violations", "--open", now=None) == 0
+    capsys.readouterr()
+    # At the real clock the evidence (captured at NOW) is stale: its terms are listed as not
+    # current (docs/evidence.md 5a), but the resolved violation is no longer open.
+    assert cli(repo, "violations", "--open", "--json", now=None) == 1
+    listed = json.loads(capsys.readouterr().out)
+    assert listed and all(x["state"] == "not-current" for x in listed), listed
     assert cli(repo, "violations", "--open") == 1  # at NOW the resolution is not made yet
     assert cli(repo, "evaluate", "--contract", "nope", now=None) == 2
     missing = str(tmp_path / "missing.csv")

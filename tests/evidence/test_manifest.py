@@ -314,8 +314,8 @@ def test_symlink_escaping_the_repo_is_refused(repo: tuple[Path, Manifest], tmp_p
     (root / snap.path).unlink()
     (root / snap.path).symlink_to(outside)
     result = verify_snapshot(snap, root)
-    assert (result.ok, result.status) == (False, "unsafe_path")
-    assert "outside the repository" in result.reason
+    assert (result.ok, result.status) == (False, "outside_roots")
+    assert "outside the evidence roots" in result.reason and "through a symlink" in result.reason
     # A symlinked directory inside the repo that points outside is refused too.
     with pytest.raises(UnsafePath):
         resolve_snapshot_path(snap.path, root)
@@ -347,7 +347,11 @@ def test_external_absolute_and_file_url_paths(tmp_path: Path, evidence_dir: Path
         assert parse_manifest(render_manifest(Manifest(snapshots=(snap,)))) == Manifest(
             snapshots=(snap,)
         )
-        result = verify_snapshot(snap, tmp_path)
+        # Outside the evidence roots (by default only the repository's evidence/): refused.
+        refused = verify_snapshot(snap, tmp_path)
+        assert (refused.ok, refused.status) == (False, "outside_roots"), refused.reason
+        # Under a configured root (a data mount on this machine): pinned by path and hash.
+        result = verify_snapshot(snap, tmp_path, (tmp_path / "evidence", evidence_dir))
         assert result.ok, result.reason
         assert result.path == big
 

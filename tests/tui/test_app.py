@@ -230,20 +230,28 @@ async def test_ten_thousand_rows_stay_responsive() -> None:
             Row(f"s{i}", (f"seam-{i:05d}", "governed" if i % 7 else "ungoverned"))
             for i in range(10_000)
         ]
-        t0 = time.perf_counter()
+        # Responsiveness is measured in benchmarks/tui_startup.py; here, what makes it
+        # hold: only the rows in view are ever drawn, whatever the table holds.
+        drawn: list[int] = []
+        body_line = table._body_line
+
+        def counting(index: int) -> tuple[str, str]:
+            drawn.append(index)
+            return body_line(index)
+
+        table._body_line = counting  # type: ignore[method-assign]
         table.set_rows(rows)
         table.focus()
         await pilot.pause()
-        first_render = time.perf_counter() - t0
-        t0 = time.perf_counter()
         await pilot.press("end", "up", "pagedown", "home")
-        keys = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        await pilot.pause()
+        assert table.cursor == 0
         table.set_filter("ungoverned")
         await pilot.pause()
-        filtered = time.perf_counter() - t0
         assert table.row_count == len([r for r in rows if "ungoverned" in r.cells[1]])
-        assert first_render < 1.0 and keys < 2.0 and filtered < 1.0, (first_render, keys, filtered)
+        # Four screens' worth of moves and a filter: a few hundred lines drawn, not 10,000.
+        assert 0 < len(drawn) < 24 * 12, len(drawn)
+        assert max(drawn) == 9_999  # `end` drew the last row
 
 
 # -- contracts ---------------------------------------------------------------------------------

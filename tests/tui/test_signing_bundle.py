@@ -14,7 +14,7 @@ def _pending(repo: Path):  # type: ignore[no-untyped-def]
     from workbench.service.signing import SigningService
 
     wb = Workbench(repo, now=FIXED_NOW, actor="dana.okafor")
-    verdicts = SigningService(wb).verdicts(check_history=False)
+    verdicts = SigningService(wb).verdicts()
     pending = next(v for v in verdicts if v.state == "pending")
     stale = next(v for v in verdicts if v.state == "stale")
     return pending, stale

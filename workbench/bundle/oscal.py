@@ -23,7 +23,6 @@ namespace derived from the repository id, so the same data gives the same docume
 
 from __future__ import annotations
 
-import json
 import tomllib
 import uuid
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from workbench.bundle import layout as bl
+from workbench.model import safe_text
 
 OSCAL_VERSION = "1.0.6"
 NAMESPACE = "https://handshake-workbench.dev/ns/oscal"
@@ -67,7 +67,9 @@ def _ts(when: datetime | date | str) -> str:
 
 
 def _dump(doc: dict[str, Any]) -> bytes:
-    return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    # Titles, names and reasons come from the repo: unsafe characters are \u escapes.
+    text = safe_text.json_dumps(doc, indent=1, sort_keys=True)
+    return (text + "\n").encode("utf-8")
 
 
 class _Ids:
@@ -92,9 +94,7 @@ def _verdicts(inp: OscalInput) -> dict[str, Any]:
     from workbench.service.signing import SigningService
 
     try:
-        return {
-            v.contract_id: v for v in SigningService(inp.wb).verdicts("HEAD", check_history=False)
-        }
+        return {v.contract_id: v for v in SigningService(inp.wb).verdicts("HEAD")}
     except Exception:  # noqa: BLE001 - OSCAL is a view; the bundle itself is the evidence
         return {}
 

@@ -4,10 +4,11 @@ A findings file is covered by the exporter's signature only, so without this an 
 could turn a failing finding into a passing one. Recomputing takes, for each finding with
 a query, the contract version it was evaluated against (found in the bundle by the
 ``contract_sha256`` the finding records), the evidence snapshots it cites (shipped files
-whose sha256 matches), and judges the term again with `evidence.checks.check_term` - the
-same function the evaluation uses - in the same locked-down DuckDB sandbox, with the
-finding's own clock. Status, observed value, limit, the SQL run and the detail rows must
-all come out the same.
+whose sha256 matches), and runs the term's check again as the evaluation does - the same
+jobs (`evidence.runner.CheckJob`), the same evaluation worker process under the memory cap
+and run budget of the bundle's ``[evidence]`` settings, the same locked-down DuckDB
+sandbox - with the finding's own clock. Status, observed value, limit, the SQL run and the
+detail rows must all come out the same.
 
 The page test is judged again from the people.toml and workbench.toml the run read (by the
 sha256 its inputs record) and the contract. A violation the evaluation recorded before any
@@ -79,8 +80,13 @@ def _contracts_by_sha(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
 
 def recompute_findings(files: dict[str, bytes]) -> Recomputed:
     """Judge every finding of every run in ``files`` again (see the module docstring)."""
+    import tomllib
+
     from workbench.evidence.findings import parse_run
     from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
+    from workbench.evidence.worker import run_isolated
+    from workbench.model.settings import Settings
+    from workbench.service.evidence import limits_for
 
     out = Recomputed()
     manifest = {}
@@ -92,8 +98,14 @@ def recompute_findings(files: dict[str, bytes]) -> Recomputed:
             }
         except (UnicodeDecodeError, ValueError):
             manifest = {}
+    try:
+        settings = Settings.model_validate(tomllib.loads(files["workbench.toml"].decode()))
+    except (KeyError, UnicodeDecodeError, ValueError):
+        settings = None
+    # The run's limits as the evaluation had them: [evidence] of the bundle's settings.
+    limits = limits_for(settings)
     contracts = _contracts_by_sha(files)
-    parsed: dict[str, Any] = {}
+    parsed: dict[bytes, Any] = {}
     with tempfile.TemporaryDirectory(prefix="workbench-recompute-") as tmp:
         written: dict[str, Path] = {}
         for path in sorted(files):
@@ -106,46 +118,62 @@ def recompute_findings(files: dict[str, bytes]) -> Recomputed:
             except ValueError as exc:
                 out.findings.append(FindingCheck(path, "", "", "different", str(exc)))
                 continue
+            inputs = {**(run.get("inputs") or {}), "time": run.get("time")}
+            prepared: list[tuple[dict[str, Any], FindingCheck | Any]] = []
             for finding in run.get("findings") or []:
                 if not isinstance(finding, dict):
                     out.findings.append(
                         FindingCheck(path, "", "", "different", "a finding is not an object")
                     )
                     continue
-                out.findings.append(
-                    _one(
-                        path,
+                key = len(prepared)
+                prepared.append(
+                    (
                         finding,
-                        files,
-                        manifest,
-                        contracts,
-                        parsed,
-                        Path(tmp),
-                        written,
-                        {**(run.get("inputs") or {}), "time": run.get("time")},
+                        _prepare(
+                            key,
+                            path,
+                            finding,
+                            files,
+                            manifest,
+                            contracts,
+                            parsed,
+                            Path(tmp),
+                            written,
+                            inputs,
+                        ),
                     )
                 )
+            jobs = [job for _f, job in prepared if not isinstance(job, FindingCheck)]
+            # The same code and the same sandbox as the evaluation: its worker process,
+            # under the memory cap and the run budget.
+            ran, _stats = run_isolated(jobs, limits) if jobs else ({}, None)
+            for finding, job in prepared:
+                if isinstance(job, FindingCheck):
+                    out.findings.append(job)
+                else:
+                    out.findings.append(_compare(path, finding, ran.get(job.key), len(job.views)))
     return out
 
 
-def _one(  # noqa: PLR0911, PLR0913 - one outcome per reason a finding cannot be judged
+def _prepare(  # noqa: PLR0911, PLR0913 - one outcome per reason a finding cannot be judged
+    key: int,
     run: str,
     finding: dict[str, Any],
     files: dict[str, bytes],
     manifest: dict[str, Any],
     contracts: dict[str, tuple[str, bytes]],
-    parsed: dict[str, Any],
+    parsed: dict[bytes, Any],
     tmp: Path,
     written: dict[str, Path],
     run_inputs: dict[str, Any],
-) -> FindingCheck:
-    from workbench.evidence.checks import VIOLATING, check_term, needs
+) -> FindingCheck | Any:
+    """The evaluation job that judges ``finding`` again, or its outcome when there is none."""
+    from workbench.evidence.checks import VIOLATING, needs
     from workbench.evidence.findings import PAGE_TEST
-    from workbench.evidence.kinds import snapshot_file
-    from workbench.evidence.sandbox import Sandbox
+    from workbench.evidence.runner import CheckJob, ViewFile, view_name
     from workbench.model.state import parse_contract
-    from workbench.model.terms import DecisionThresholdTerm, SqlTerm
-    from workbench.service.evidence import MEMORY_LIMIT, QUERY_TIMEOUT_S, THREADS, view_name
+    from workbench.model.terms import DecisionThresholdTerm
 
     cid, term_id = _printable(finding.get("contract")), _printable(finding.get("term"))
 
@@ -169,24 +197,27 @@ def _one(  # noqa: PLR0911, PLR0913 - one outcome per reason a finding cannot be
     term = contract.term(term_id)
     if term is None:
         return result("different", f"the evaluated contract has no term {term_id}")
-    cited = [s for s in finding.get("snapshots") or [] if isinstance(s, dict)]
     if not finding.get("sql"):
         # The evaluation decided before querying (evidence missing, too old or failing its
         # sha256): that can only ever be a violation.
         if status in VIOLATING:
             return result(
                 "no-query",
-                f"{status} before any query ({_printable(finding.get('reason') or status)}): "
+                f"{status} before any query "
+                f"({_printable(finding.get('reason') or status)}): "
                 "a violation, nothing to recompute",
             )
         return result("different", f"recorded {status!r} without running any query")
-    views: dict[str, Path] = {}
-    kinds: dict[str, tuple[str, str]] = {}
-    snap_ids = {str(s.get("view")): str(s.get("id")) for s in cited}
-    for snap in cited:
-        sid = str(snap.get("id"))
+    cited = {str(s.get("view")): s for s in finding.get("snapshots") or [] if isinstance(s, dict)}
+    # in the order the evaluation bound them: the term's own order of views
+    order = [n.view for n in needs(term) if n.view in cited] + sorted(
+        set(cited) - {n.view for n in needs(term)}
+    )
+    views = {}
+    for view in order:
+        sid = str(cited[view].get("id"))
         entry = manifest.get(sid)
-        if entry is None or entry.sha256 != snap.get("sha256"):
+        if entry is None or entry.sha256 != cited[view].get("sha256"):
             return result(
                 "different", f"cites {sid}, which the evidence manifest does not register"
             )
@@ -197,44 +228,20 @@ def _one(  # noqa: PLR0911, PLR0913 - one outcome per reason a finding cannot be
             target = tmp / f"{view_name(sid)}.{entry.format}"
             target.write_bytes(data)
             written[sid] = target
-        views[str(snap.get("view"))] = written[sid]
-        kinds[str(snap.get("view"))] = (entry.kind, entry.format)
+        views[view] = ViewFile(sid, str(written[sid]), entry.kind, entry.format)
     clock_text = finding.get("clock")
     try:
         clock = datetime.fromisoformat(str(clock_text).replace("Z", "+00:00"))
     except ValueError:
         return result("different", f"the finding's clock {clock_text!r} is not a time")
-    # Generated checks ran with each snapshot as ev_<id>, bound to the term's views in the
-    # SQL; custom SQL (and a generated check whose shared sandbox could not be set up) ran
-    # on the logical view names.
-    sql_text = str(finding.get("sql"))
-    custom = isinstance(term, SqlTerm) or not any(
-        f'"{view_name(sid)}"' in sql_text for sid in snap_ids.values()
-    )
-    names = {v: (v if custom else view_name(snap_ids[v])) for v in views}
-    sandbox_files = {names[v]: snapshot_file(p, kinds[v][0], kinds[v][1]) for v, p in views.items()}
-    # in the order the evaluation bound them: the term's own order of views
-    order = [n.view for n in needs(term) if n.view in views] + sorted(
-        set(views) - {n.view for n in needs(term)}
-    )
-    tables = {} if custom else {v: names[v] for v in order}
     adopted = contract.adopted if isinstance(term, DecisionThresholdTerm) else None
-    try:
-        sb = Sandbox(
-            sandbox_files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
-        )
-    except Exception as exc:  # noqa: BLE001 - reported as the finding's outcome
-        from workbench.evidence.checks import CheckResult, limit_for
+    return CheckJob(key, term, clock, views, adopted)
 
-        again = CheckResult(
-            "error",
-            limit=limit_for(term),
-            reason=f"evidence cannot be read: {exc}",
-            sql=str(getattr(term, "query", "") or ""),
-        )
-    else:
-        with sb:
-            again = check_term(sb, term, clock, adopted=adopted, tables=tables)
+
+def _compare(run: str, finding: dict[str, Any], again: Any, snapshots: int) -> FindingCheck:
+    cid, term_id = _printable(finding.get("contract")), _printable(finding.get("term"))
+    if again is None:
+        return FindingCheck(run, cid, term_id, "skipped", "not recomputed: the check did not run")
     differences = []
     for key, mine in (
         ("status", again.status),
@@ -251,8 +258,14 @@ def _one(  # noqa: PLR0911, PLR0913 - one outcome per reason a finding cannot be
                 else f"the recorded {key} differs from what the term gives on this evidence"
             )
     if differences:
-        return result("different", "; ".join(differences))
-    return result("same", f"{status} (recomputed from {len(views)} snapshot file(s))")
+        return FindingCheck(run, cid, term_id, "different", "; ".join(differences))
+    return FindingCheck(
+        run,
+        cid,
+        term_id,
+        "same",
+        f"{finding.get('status')} (recomputed from {snapshots} snapshot file(s))",
+    )
 
 
 def _page_test_again(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbench.bundle.verify_sh import VERIFY_SH, VERIFY_SH_SHA256
+from workbench.model import safe_text
 
 __all__ = ["VERIFY_SH", "readme"]
 
@@ -17,18 +18,21 @@ def _utc(when: datetime) -> str:
 def readme(
     index: dict[str, Any], version: int, exported_at: datetime, expires: datetime, root: str
 ) -> bytes:
+    # Names come from the repo: each on one line, its controls shown (the auditor `cat`s this).
+    line = safe_text.line
     scope = index["scope"]
     contracts = index["contracts"]
     ev = index["evidence"]
     head = index["registry"]["head"]
     exporter = index["exporter"]
     lines = [
-        f"HANDSHAKE WORKBENCH AUDIT BUNDLE - {index['organisation']}",
+        f"HANDSHAKE WORKBENCH AUDIT BUNDLE - {line(index['organisation'])}",
         "",
-        f"Snapshot v{version}, exported {_utc(exported_at)} by {exporter['name']} "
-        f"({exporter['principal']}); the snapshot claims current status until {_utc(expires)}.",
-        f"Repository {index['repository']} at commit {index['source']['commit']}.",
-        f"Scope: {'all contracts' if not scope['contracts'] else ', '.join(scope['contracts'])}; "
+        f"Snapshot v{version}, exported {_utc(exported_at)} by {line(exporter['name'])} "
+        f"({line(exporter['principal'])}); the snapshot claims current status until "
+        f"{_utc(expires)}.",
+        f"Repository {line(index['repository'])} at commit {index['source']['commit']}.",
+        f"Scope: {'all contracts' if not scope['contracts'] else line(', '.join(scope['contracts']))}; "
         f"period {scope['since'] or 'start'} to {scope['until'] or 'export'}; evidence files "
         f"{'included' if ev['files_included'] else 'NOT included (hashes and metadata only)'}.",
         f"{len(contracts)} contract(s), key registry v1..v{head}, "
@@ -100,4 +104,4 @@ def readme(
         "Handshake Workbench for each message.",
         "",
     ]
-    return "\n".join(lines).encode("utf-8")
+    return safe_text.terminal("\n".join(lines)).encode("utf-8")

@@ -45,6 +45,27 @@ VERIFY_SH_TEMPLATE = r"""#!/bin/sh
 set -eu
 LC_ALL=C
 export LC_ALL
+# Names, ids and file names below come from the bundle: everything this script prints
+# passes one filter, so no control or non-ASCII byte reaches your terminal (each shows
+# as '?'). The script runs itself again under the filter; exit codes pass through.
+if [ "${VERIFY_SH_FILTERED:-}" != 1 ]; then
+    if [ ! -f "$0" ]; then
+        echo "run it as: sh path/to/VERIFY.sh BUNDLE.tar.gz ROOT_SHA256 [PREVIOUS_SNAPSHOT_SHA256]" >&2
+        exit 2
+    fi
+    VERIFY_SH_FILTERED=1
+    export VERIFY_SH_FILTERED
+    _status=$(mktemp)
+    {
+        {
+            if sh "$0" "$@"; then _code=0; else _code=$?; fi
+            echo "$_code" >"$_status"
+        } 2>&1 1>&3 3>&- | tr -c '\11\12\40-\176' '[?*]' >&2
+    } 3>&1 | tr -c '\11\12\40-\176' '[?*]'
+    _code=$(cat "$_status")
+    rm -f "$_status"
+    exit "${_code:-2}"
+fi
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
     echo "usage: sh VERIFY.sh BUNDLE.tar.gz ROOT_SHA256 [PREVIOUS_SNAPSHOT_SHA256]" >&2
     exit 2

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from workbench.cli.output import emit_json
+from workbench.cli.output import emit_json, line
 
 
 def _date(text: str) -> datetime:
@@ -127,7 +127,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"  snapshot v{result.snapshot_version}      {result.snapshot_sha256}"
         + (f" (extends {result.previous_snapshot[:16]}...)" if result.previous_snapshot else "")
     )
-    print(f"  exported at      {result.exported_at} by {result.exporter}, expires {result.expires}")
+    print(
+        f"  exported at      {result.exported_at} by {line(result.exporter)}, "
+        f"expires {result.expires}"
+    )
     print(
         f"  trust root       {result.root_sha256} (registry v1; give it to the auditor out of band)"
     )
@@ -135,7 +138,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.commit:
         print(f"  recorded in exports/ (commit {result.commit[:12]})")
     for note in result.notes:
-        print(f"  note: {note}")
+        print(f"  note: {line(note)}")
     return 0
 
 
@@ -163,25 +166,30 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report.to_json())
         return 0 if report.ok else 1
+    # Every text below comes from the bundle: one line per field (`line`), so no name or
+    # message in it can print a forged "OK" or "RESULT: OK" line of its own.
     marks = {"ok": "OK  ", "fail": "FAIL", "warn": "WARN", "info": "NOTE"}
     for check in report.checks:
-        print(f"{marks[check.severity]}  {check.name}: {check.message}")
+        print(f"{marks[check.severity]}  {line(check.name)}: {line(check.message)}")
     for c in report.contracts:
         mark = "OK  " if c.ok else "FAIL"
         head = f"v{c.head}" if c.head else "-"
-        print(f"{mark}  contract {c.contract_id} {head}: {c.state} - {c.reason}")
+        print(line(f"{mark}  contract {c.contract_id} {head}: {c.state} - {c.reason}"))
         for v in c.versions:
             sigs = ", ".join(f"{s.principal} {s.status}" for s in v.signatures) or "no signatures"
-            print(f"        v{v.version} {v.state}: {sigs}")
+            print(line(f"        v{v.version} {v.state}: {sigs}"))
             for problem in v.problems:
-                print(f"          ! {problem}")
+                print(f"          ! {line(problem)}")
         for problem in c.problems:
             if not problem.startswith("v"):
-                print(f"          ! {problem}")
+                print(f"          ! {line(problem)}")
     for f in report.recomputed or []:
         mark = {"same": "OK  ", "different": "FAIL", "no-query": "NOTE"}.get(f.outcome, "WARN")
         print(
-            f"{mark}  finding {f.run.removeprefix('findings/')} {f.contract}/{f.term}: {f.message}"
+            line(
+                f"{mark}  finding {f.run.removeprefix('findings/')} {f.contract}/{f.term}: "
+                f"{f.message}"
+            )
         )
     if report.snapshot_sha256:
         print(

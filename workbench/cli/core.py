@@ -7,16 +7,19 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
 
 DEMO_ACTOR = "dana.okafor"
 
 
-def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The service for the repo named by --repo, or the one containing the current directory."""
+def workbench_for(args: argparse.Namespace, **options: bool):  # type: ignore[no-untyped-def]
+    """The service for the repo named by --repo, or the one containing the current directory.
+
+    `options`: further Workbench switches (the gate asks for `committed=True`)."""
     from workbench.service.core import Workbench, find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
+    warn_unfinished_demo(root)
     return Workbench(
         root,
         now=args.now,
@@ -24,7 +27,31 @@ def workbench_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         actor=args.actor,
         hold_worktree=True,
         what_if=args.now is not None,
+        trust_root=getattr(args, "root", None),
+        **options,
     )
+
+
+def add_root_argument(p: argparse.ArgumentParser) -> None:
+    """`--root SHA256`: the registry v1 digest, obtained out of band (docs/signing.md)."""
+    p.add_argument(
+        "--root",
+        metavar="SHA256",
+        help="trusted sha256 of registry v1, from outside the repository "
+        "(default: $WORKBENCH_TRUST_ROOT, then the clone's pin)",
+    )
+
+
+def warn_unfinished_demo(root: Path) -> None:
+    """A demo whose build was interrupted looks complete but is not: say so."""
+    from workbench.repo.layout import demo_incomplete
+
+    if demo_incomplete(root):
+        print(
+            f"warning: {root} is an unfinished demo (its build was interrupted); "
+            f"rebuild it with `workbench demo {root}`",
+            file=sys.stderr,
+        )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -48,6 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("status", help="one line per seam: owner, parties, kind, problems")
     p.add_argument("--json", action="store_true")
+    add_root_argument(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("show", help="show one contract: parties, owner, terms, escalation")
@@ -55,6 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--rev", default="WORKTREE")
     p.add_argument("--raw", action="store_true", help="print the TOML as stored")
     p.add_argument("--json", action="store_true")
+    add_root_argument(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("log", help="commits that changed a contract")
@@ -108,7 +137,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     else:
         for problem in state.problems:
-            print(problem.render())
+            print(line(problem.render()))
         summary = f"{len(state.contracts)} contract(s), {len(state.errors)} error(s), {len(state.warnings)} warning(s)"
         print(
             summary if state.problems else f"{summary}: all valid",
@@ -122,9 +151,27 @@ def seam_views_for(wb):  # type: ignore[no-untyped-def]
     return state, wb.seam_map(state=state)
 
 
+def signature_trust(wb):  # type: ignore[no-untyped-def]
+    """The registry's problems and its trust root at HEAD (None without a registry)."""
+    from workbench.service.errors import WorkbenchError
+
+    if wb.git.is_empty:
+        return None
+    try:
+        from workbench.service.signing import SigningService
+    except ImportError:
+        return None
+    try:
+        trust = SigningService(wb).verdict_set().trust
+    except WorkbenchError:
+        return None  # e.g. workbench.toml does not validate: the table already says so
+    return trust if trust.root_sha256 or trust.problems else None
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     wb = workbench_for(args)
     _state, views = seam_views_for(wb)
+    trust = signature_trust(wb)
     if args.json:
         emit_json([v.to_json() for v in views])
     else:
@@ -146,7 +193,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                 ]
             )
         print(table(rows, ["SEAM", "KIND", "TEAMS", "OWNER", "PARTIES", "STATE", "PROBLEMS"]))
-    return 1 if any(v.state != "governed" for v in views) else 0
+        for problem in trust.problems if trust else ():
+            print(f"REGISTRY PROBLEM: {problem}")
+        if trust is not None and trust.warning:
+            print(f"warning: {trust.warning}", file=sys.stderr)
+    broken = trust is not None and bool(trust.problems)
+    return 1 if broken or any(v.state != "governed" for v in views) else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -165,19 +217,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     def who(pid: str) -> str:
         person = state.people.get(pid)
         if person is None:
-            return f"{pid} (unknown)"
+            return f"{line(pid)} (unknown)"
         left = (
             f", LEFT {person.left}" + (f" → {person.replaced_by}" if person.replaced_by else "")
             if person.has_left(wb.now.date())
             else ""
         )
-        return f"{person.name} ({pid}, {person.role or person.team}{left})"
+        return line(f"{person.name} ({pid}, {person.role or person.team}{left})")
 
     review = c.review
     defaults = state.settings.defaults if state.settings else None
     cadence = review.cadence or (defaults.review_cadence if defaults else None)
     lines = [
-        f"{c.title}  [{c.id}]",
+        f"{line(c.title)}  [{c.id}]",
         f"  status       {c.status.value}" + (f", adopted {c.adopted}" if c.adopted else ""),
         f"  seam         {c.seam.provider} → {c.seam.consumer} ({c.seam.kind.value})",
         f"  owner        {who(c.owner)}",
@@ -189,20 +241,43 @@ def cmd_show(args: argparse.Namespace) -> int:
     e = c.escalation
     lines += [
         f"  escalation   page {who(e.primary)}, backup {who(e.backup)}",
-        f"               via {e.channel}, acknowledge within {e.ack_sla.human()}",
-        f"  changes      notify {', '.join(c.change_protocol.notify) or '—'}; acknowledge within {c.change_protocol.ack_window.human()}",
+        f"               via {line(e.channel)}, acknowledge within {e.ack_sla.human()}",
+        f"  changes      notify {line(', '.join(c.change_protocol.notify)) or '—'}; acknowledge within {c.change_protocol.ack_window.human()}",
         f"  review       every {cadence.human() if cadence else '—'}",
         "  terms",
     ]
     for term in c.terms:
         lines.append(f"    {term.id} ({term.kind}) owner {who(term.owner)}")
-        lines.append(f"      {describe_term(term)}")
+        lines.append(f"      {line(describe_term(term))}")
     for ex in c.exemptions:
         lines.append(
-            f"  exemption    {ex.term}: {ex.reason} (approved by {ex.approver}, expires {ex.expires})"
+            f"  exemption    {line(ex.term)}: {line(ex.reason)} (approved by {line(ex.approver)}, "
+            f"expires {ex.expires})"
         )
+    lines.append(f"  signature    {signature_line(wb, args.id, args.rev)}")
     print("\n".join(lines))
     return 0
+
+
+def signature_line(wb, contract_id: str, rev: str) -> str:  # type: ignore[no-untyped-def]
+    """The co-signature verdict, as `workbench verify` gives it (of HEAD for the working tree:
+    signatures are always about committed bytes)."""
+    from workbench.service.errors import UnknownContract, WorkbenchError
+
+    try:
+        from workbench.service.signing import SigningService
+    except ImportError:
+        return "not available in this build"
+    at = "HEAD" if rev == "WORKTREE" else rev
+    if wb.git.is_empty:
+        return "draft (nothing committed yet)"
+    try:
+        v = SigningService(wb).verdict(contract_id, at)
+    except UnknownContract:
+        return f"draft (not committed at {at.lower()})"
+    except WorkbenchError as exc:
+        return f"cannot verify: {exc}"
+    return f"{v.state}: {v.reason}"
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -213,9 +288,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         emit_json([c.to_json() for c in commits])
         return 0
     for c in commits:
-        print(
-            f"{c.short}  {c.time:%Y-%m-%d %H:%M}Z  {c.author_name} <{c.author_email}>  {c.summary}"
-        )
+        who = line(f"{c.author_name} <{c.author_email}>")
+        print(f"{c.short}  {c.time:%Y-%m-%d %H:%M}Z  {who}  {line(c.summary)}")
     return 0
 
 
@@ -240,8 +314,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if summary
         else "\nterm-level summary: no semantic change (editorial)"
     )
-    for line in summary:
-        print(f"  {line}")
+    for change in summary:
+        print(f"  {line(change)}")
     return 0
 
 
@@ -266,6 +340,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def open_tui(args: argparse.Namespace) -> int:
+    from workbench.cli.output import raw_streams
+
     try:
         from workbench.tui.launch import run
     except ImportError:
@@ -274,4 +350,5 @@ def open_tui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return run(args)
+    with raw_streams():
+        return run(args)

@@ -18,11 +18,24 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
     name = type(exc).__name__
     module = type(exc).__module__
     # Library errors with a clear meaning for the user are input errors too.
-    known = ("RevisionError", "EditError", "PrivateKeyMaterial", "DurationError")
+    known = (
+        "RevisionError",
+        "EditError",
+        "PrivateKeyMaterial",
+        "DurationError",
+        "UnsafePath",
+        # The write door's refusals when a command commits below the service (init, demo).
+        "WriteRefused",
+        "WriteConflict",
+        "WriteBusy",
+    )
     if name in known or module.startswith(
         ("workbench.signing", "workbench.evidence", "workbench.bundle")
     ):
         return str(exc), 2
+    if module.startswith(("pygit2", "_pygit2")):
+        # libgit2 says what is wrong with the repository (a locked index, a corrupt object).
+        return f"git: {exc}", 2
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 2
     if os.environ.get("WORKBENCH_DEBUG"):

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from workbench.cli.output import emit_json, table
+from workbench.cli.output import emit_json, line, table
 
 
 def _time(text: str) -> datetime:
@@ -141,7 +141,7 @@ def _who(person: dict[str, Any] | None) -> str:
         return "—"
     name = person.get("name") or "unknown person"
     left = ", LEFT" if person.get("departed") else ""
-    return f"{name} ({person.get('id')}{left})"
+    return line(f"{name} ({person.get('id')}{left})")
 
 
 def _paged_line(paged: dict[str, Any]) -> str:
@@ -149,7 +149,7 @@ def _paged_line(paged: dict[str, Any]) -> str:
         return "—"
     return (
         f"{_who(paged.get('primary'))}, backup {_who(paged.get('backup'))} "
-        f"via {paged.get('channel')}, ack within {paged.get('ack_sla')}"
+        f"via {line(paged.get('channel'))}, ack within {line(paged.get('ack_sla'))}"
     )
 
 
@@ -171,7 +171,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(snap.model_dump(mode="json"))
     else:
-        print(f"registered {snap.id} ({snap.kind}, {snap.size} bytes) at {snap.path}")
+        print(f"registered {snap.id} ({snap.kind}, {snap.size} bytes) at {line(snap.path)}")
     return 0
 
 
@@ -203,16 +203,37 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(table(rows, headers + (["INTEGRITY"] if args.verify else [])))
         for i in bad:
             assert i.integrity is not None
-            print(f"{i.snapshot.id}: {i.integrity.reason} — never used", file=sys.stderr)
+            print(f"{i.snapshot.id}: {line(i.integrity.reason)} — never used", file=sys.stderr)
     return 1 if bad else 0
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     from workbench.evidence.checks import plain
+    from workbench.evidence.errors import QueryFailed
+    from workbench.evidence.worker import capped_memory
+    from workbench.service.evidence import evidence_limits
 
     svc = _service(args)
+    limits = evidence_limits(svc.wb.state())
     with svc.console(args.contract) as console:
-        result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+        # One untrusted query in this short-lived process: cap its memory like evaluate's.
+        try:
+            with capped_memory(limits.memory_cap):
+                result = console.sandbox.query(args.sql, max_rows=args.max_rows)
+        except MemoryError:
+            raise QueryFailed(
+                f"the query exceeded the memory cap of {limits.memory_cap_text} "
+                "([evidence] memory_cap)",
+                kind="out_of_memory",
+            ) from None
+        except QueryFailed as exc:
+            if exc.kind != "out_of_memory":
+                raise
+            raise QueryFailed(
+                f"the query exceeded the memory cap of {limits.memory_cap_text} "
+                f"([evidence] memory_cap): {exc.message}",
+                kind="out_of_memory",
+            ) from None
     if args.json:
         emit_json(
             {
@@ -249,7 +270,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(table(rows, ["CONTRACT", "TERM", "STATUS", "OBSERVED", "LIMIT"]))
         violations = [f for f in run["findings"] if f["status"] in VIOLATING]
         for f in violations:
-            print(f"\n{f['status'].upper()}  {f['contract']} / {f['term']}: {f['reason']}")
+            print(f"\n{f['status'].upper()}  {f['contract']} / {f['term']}: {line(f['reason'])}")
             print(f"  owner {_who(f.get('owner'))}")
             print(f"  paged {_paged_line(f.get('paged') or {})}")
         summary = ", ".join(f"{k} {n}" for k, n in sorted(run["summary"].items()))
@@ -264,8 +285,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_violations(args: argparse.Namespace) -> int:
     svc = _service(args)
     history = svc.violations(since=args.since, contract=args.contract, open_only=args.open)
+    # Terms whose latest finding is not current at now fail the gate like an open violation
+    # (`governance.currency`); they are listed after the violations.
+    stale = [t for t, _v in svc.not_current(args.contract)]
     if args.json:
-        emit_json([v.to_json() for v in history])
+        emit_json(
+            [v.to_json() for v in history]
+            + [{**t.to_json(), "id": None, "state": "not-current", "why": t.state} for t in stale]
+        )
     else:
         rows = []
         for v in history:
@@ -285,9 +312,11 @@ def cmd_violations(args: argparse.Namespace) -> int:
             )
         headers = ["ID", "STATE", "CONTRACT / TERM", "STATUS", "OPENED", "RUNS", "OBSERVED"]
         print(table(rows, [*headers, "OWNER", "PAGED"]))
-        if not history:
+        for t in stale:
+            print(f"NOT CURRENT  {t.contract} / {t.term}: {t.reason}")
+        if not history and not stale:
             print("no violations", file=sys.stderr)
-    return 1 if any(v.is_open for v in history) else 0
+    return 1 if any(v.is_open for v in history) or stale else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -299,12 +328,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     f = v.last
     lines = [
         f"{v.id}  {v.state.upper()}  {v.contract} / {v.term} ({v.kind})",
-        f"  title     {v.title}",
+        f"  title     {line(v.title)}",
         f"  status    {v.status} (worst {v.worst_status}); opened {v.opened_at:%Y-%m-%d %H:%MZ}"
         f" in run {v.opened_run}",
-        f"  observed  {f.get('observed_text') or '—'}",
-        f"  limit     {f.get('limit') or '—'}",
-        f"  reason    {f.get('reason') or '—'}",
+        f"  observed  {line(f.get('observed_text') or '—')}",
+        f"  limit     {line(f.get('limit') or '—')}",
+        f"  reason    {line(f.get('reason') or '—')}",
         f"  owner     {_who(v.owner)}",
         f"  paged     {_paged_line(v.paged)}",
     ]
@@ -316,20 +345,23 @@ def cmd_show(args: argparse.Namespace) -> int:
             else f"{c.reason} (approved by {c.approver}, expires {c.expires})"
         )
         lines.append(
-            f"  closure   {c.action} by {c.closed_by} at {c.closed_at:%Y-%m-%d %H:%MZ}: {what}"
+            f"  closure   {c.action} by {line(c.closed_by)} at {c.closed_at:%Y-%m-%d %H:%MZ}: "
+            + line(what)
         )
     if v.exemption:
         e = v.exemption
         state = "EXPIRED" if v.exemption_expired else "active"
         lines.append(
-            f"  exemption {state} until {e['expires']} ({e['source']}): {e.get('reason')}"
-            f" — approved by {e.get('approver')}"
+            line(
+                f"  exemption {state} until {e['expires']} ({e['source']}): {e.get('reason')}"
+                f" — approved by {e.get('approver')}"
+            )
         )
     for note in v.notes:
-        lines.append(f"  closures  {note}")
+        lines.append(f"  closures  {line(note)}")
     for s in f.get("snapshots", []):
         lines.append(
-            f"  evidence  {s['view']}: {s['id']} ({s['kind']}, captured {s['captured_at']})"
+            line(f"  evidence  {s['view']}: {s['id']} ({s['kind']}, captured {s['captured_at']})")
         )
     lines.append("  runs")
     for p in v.points:
@@ -337,7 +369,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines.append(f"    {p.time:%Y-%m-%d %H:%MZ}  {p.status:<8} {observed:<14} {p.run}")
     if f.get("sql"):
         lines.append("  sql")
-        lines += [f"    {line}" for line in f["sql"].splitlines()]
+        lines += [f"    {text}" for text in f["sql"].splitlines()]
     print("\n".join(lines))
     return 0
 
@@ -354,12 +386,15 @@ def cmd_close(args: argparse.Namespace) -> int:
         expires=args.expires,
     )
     if closure.action == "resolved":
-        print(f"resolved {closure.violation} ({closure.contract} / {closure.term})")
+        print(line(f"resolved {closure.violation} ({closure.contract} / {closure.term})"))
     else:
         print(
-            f"requested an exemption of {closure.violation} ({closure.contract} / "
-            f"{closure.term}) until {closure.expires}; it counts once {closure.approver} "
-            f"approves: `workbench --as {closure.approver} violations approve {closure.violation}`"
+            line(
+                f"requested an exemption of {closure.violation} ({closure.contract} / "
+                f"{closure.term}) until {closure.expires}; it counts once {closure.approver} "
+                f"approves: `workbench --as {closure.approver} violations approve "
+                f"{closure.violation}`"
+            )
         )
     return 0
 
@@ -367,7 +402,10 @@ def cmd_close(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     closure = _service(args).approve(args.violation, expires=args.expires)
     print(
-        f"approved: {closure.violation} ({closure.contract} / {closure.term}) is exempt until "
-        f"{closure.expires}, requested by {closure.closed_by}, approved by {closure.approver}"
+        line(
+            f"approved: {closure.violation} ({closure.contract} / {closure.term}) is exempt "
+            f"until {closure.expires}, requested by {closure.closed_by}, approved by "
+            f"{closure.approver}"
+        )
     )
     return 0

@@ -85,25 +85,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from workbench.cli.core import open_tui
+    from workbench.cli.output import terminal_streams
 
-        args.func = open_tui
-    refusal = what_if_refusal(args)
-    if refusal:
-        print(f"workbench: {refusal}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - translated into a message, never a traceback
-        return report_error(exc)
+    # One door for everything printed, usage errors included: repo, bundle and evidence
+    # text reaches the terminal only with its control characters made visible.
+    with terminal_streams():
+        parser = build_parser()
+        args = parser.parse_args(argv)  # --help, --version and usage errors exit here
+        if args.command is None:
+            from workbench.cli.core import open_tui
+
+            args.func = open_tui
+        refusal = what_if_refusal(args)
+        if refusal:
+            print(f"workbench: {refusal}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            return int(args.func(args) or 0)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return EXIT_OK
+        except Exception as exc:  # noqa: BLE001 - translated into a message, never a traceback
+            return report_error(exc)
 
 
 def what_if_refusal(args: argparse.Namespace) -> str | None:

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.core import workbench_for
-from workbench.cli.output import emit_json, table
+from workbench.cli.core import add_root_argument, workbench_for
+from workbench.cli.output import emit_json, line, table
+from workbench.model import safe_text
 
 FORMATS = ("text", "json", "junit", "sarif")
 
@@ -78,6 +79,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--changed-since", metavar="REV", help="only contracts changed since REV")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    add_root_argument(p)
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail when the trust root is not pinned (--root, $WORKBENCH_TRUST_ROOT, pin)",
+    )
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("report", help="weekly attestation summary, quarterly boundary review")
@@ -188,7 +195,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"review of {args.id} recorded in {result.path} ({result.message})")
+        print(f"review of {args.id} recorded in {result.path} ({line(result.message)})")
         print(f"commit {result.commit[:8]}")
     return 0
 
@@ -208,19 +215,20 @@ def cmd_notices(args: argparse.Namespace) -> int:
             deadline = n.deadline.strftime("%Y-%m-%d %H:%MZ") if n.deadline else "—"
             print(
                 f"{n.id}  {n.short}  {n.time:%Y-%m-%d %H:%M}Z  {n.classification:<10} {n.state:<17} "
-                f"by {n.author or n.author_name}"
+                f"by {line(n.author or n.author_name)}"
             )
-            print(f"    {n.summary}")
+            print(f"    {line(n.summary)}")
             for c in n.changes:
-                print(f"    · {c.render()}")
+                print(f"    · {line(c.render())}")
             if n.requirements:
                 for r in n.requirements:
-                    print(f"    → {r.describe()} by {deadline if r.deadline else '—'}: {r.state}")
+                    when = deadline if r.deadline else "—"
+                    print(f"    → {line(r.describe())} by {when}: {r.state}")
             if n.pending:
-                print(f"    do: {n.action}")
+                print(f"    do: {line(n.action)}")
             finding = n.finding()
             if finding:
-                print(f"    FINDING: {finding}")
+                print(f"    FINDING: {line(finding)}")
     return 1 if any(n.state == "overdue" for n in notices) else 0
 
 
@@ -236,7 +244,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print(f"acknowledgement recorded in {result.path} ({result.message})")
+        print(f"acknowledgement recorded in {result.path} ({line(result.message)})")
         print(f"commit {result.commit[:8]}")
     return 0
 
@@ -266,7 +274,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
             )
         else:
             for p in problems:
-                print(p.render())
+                print(line(p.render()))
             count = len(svc.action_docs())
             errors = sum(p.severity == "error" for p in problems)
             print(
@@ -300,18 +308,18 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 
 def _print_diagnostic(d) -> None:  # type: ignore[no-untyped-def]
-    print(f"{d.seam}: {d.state}")
-    print(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}")
+    print(f"{line(d.seam)}: {d.state}")
+    print(line(f"  provider lead {d.provider_lead or '—'}, consumer lead {d.consumer_lead or '—'}"))
     if d.waiting_for:
-        print(f"  waiting for: {', '.join(d.waiting_for)}")
+        print(f"  waiting for: {line(', '.join(d.waiting_for))}")
     rows = [[str(n), key, a, b] for n, key, _prompt, a, b in d.side_by_side()]
     print(table(rows, ["Q", "QUESTION", "PROVIDER", "CONSUMER"]))
     for f in d.flags:
-        print(f"  FLAG (question {f.question}): {f.message}")
+        print(f"  FLAG (question {f.question}): {line(f.message)}")
     for n in d.notes:
-        print(f"  note: {n}")
+        print(f"  note: {line(n)}")
     for p in d.problems:
-        print(f"  problem: {p}")
+        print(f"  problem: {line(p)}")
 
 
 def _interview(seam: str) -> dict[str, str]:
@@ -386,12 +394,32 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    svc = _svc(args)
-    result = svc.gate(args.changed_since)
+    from workbench.cli.core import workbench_for
+    from workbench.service.obligations import ObligationsService
+
+    # The gate judges committed records only: a review or an evaluation a killed command
+    # left in the working tree does not count (docs/obligations.md, "The gate").
+    wb = workbench_for(args, committed=True)
+    svc = ObligationsService(wb)
+    result = svc.gate(args.changed_since, strict=args.strict)
     _write(svc.render_gate(result, args.format), args.output)
+    pending = wb.uncommitted()
+    if pending:
+        from workbench.model.safe_text import line
+
+        shown = ", ".join(line(p) for p in pending[:5])
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        print(
+            f"note: the gate judges committed records only; the working tree differs from "
+            f"HEAD in {len(pending)} governance file(s), not counted: {shown}{more}. "
+            "Commit them (or discard them) to make the gate see what you see.",
+            file=sys.stderr,
+        )
     if args.output or args.format != "text":
         verdict = "passed" if result.passed else "FAILED"
         print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)
+        if result.shows_trust and result.trust_outcome != "pass":
+            print(f"{result.trust_outcome.upper()}: {result.trust_message}", file=sys.stderr)
     return 0 if result.passed else 1
 
 
@@ -399,8 +427,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_report_weekly(args: argparse.Namespace) -> int:
-    import json
-
     svc = _svc(args)
     if args.receive:
         if args.reviewer:
@@ -410,11 +436,11 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
             svc, args, lambda signer: svc.receive_weekly(args.week or _this_week(svc), signer)
         )
         for r in results:
-            print(f"received: {r.path} ({r.message})")
+            print(f"received: {r.path} ({line(r.message)})")
         return 0
     report = svc.weekly_report(args.week, args.reviewer)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
         text = svc.render_weekly(report, args.format)
     _write(text, args.output)
@@ -428,12 +454,10 @@ def _this_week(svc) -> str:  # type: ignore[no-untyped-def]
 
 
 def cmd_report_boundary(args: argparse.Namespace) -> int:
-    import json
-
     svc = _svc(args)
     report = svc.boundary_report(args.quarter)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
         text = svc.render_boundary(report, args.format)
     _write(text, args.output)

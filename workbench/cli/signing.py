@@ -11,8 +11,8 @@ import getpass
 import sys
 from pathlib import Path
 
-from workbench.cli.core import workbench_for
-from workbench.cli.output import emit_json, table
+from workbench.cli.core import add_root_argument, workbench_for
+from workbench.cli.output import emit_json, line, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="verify co-signatures; exit 1 unless all are approved")
     p.add_argument("id", nargs="?", help="only this contract")
     p.add_argument("--rev", default="HEAD", help="revision to verify (default HEAD)")
-    p.add_argument("--root", metavar="SHA256", help="trusted sha256 of registry v1")
+    add_root_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
 
@@ -91,16 +91,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     r.add_argument("--pin", action="store_true", help="remember it for this clone")
     r.add_argument("--json", action="store_true", help="the root and the VERIFY.sh sha256 as JSON")
-    r.set_defaults(func=cmd_registry_root)
+    r.add_argument(
+        "--commit",
+        action="store_true",
+        help="commit it as keys/trust-root (checked against the root given out of band; "
+        "never trusted by itself)",
+    )
+    r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
     r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_registry_show)
 
 
 def _signer_args(p: argparse.ArgumentParser) -> None:
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--key", metavar="PATH", help="private key file (default: yours)")
-    group.add_argument("--agent", action="store_true", help="sign through ssh-agent")
+    p.add_argument(
+        "--key",
+        metavar="PATH",
+        help="private key file (default: yours); with --agent, the public key (.pub) to use",
+    )
+    p.add_argument(
+        "--agent",
+        action="store_true",
+        help="sign through ssh-agent (default key: the one the registry lists for you)",
+    )
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -185,15 +198,17 @@ def cmd_sign(args: argparse.Namespace) -> int:
                 f"{r.contract_id} v{r.version}: already signed by {r.person} with {r.fingerprint}"
             )
             continue
-        state = f" — now {r.verdict.state}: {r.verdict.reason}" if r.verdict else ""
+        state = f" — now {r.verdict.state}: {line(r.verdict.reason)}" if r.verdict else ""
         print(f"signed {r.contract_id} v{r.version} as {r.person} ({r.commit[:8]}){state}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     svc = _service(args)
-    view = svc.registry_view(args.rev)
-    verdicts = svc.verdicts(args.rev, args.id)
+    found = svc.verdict_set(args.rev, args.id)
+    view = svc.registry_view(args.rev, found.registry)
+    verdicts = found.verdicts
+    trust = found.trust
     ok = view.ok and all(v.ok for v in verdicts)
     if args.json:
         emit_json(
@@ -203,6 +218,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     "version": view.head_version,
                     "root_sha256": view.root_sha256,
                     "pinned": view.pinned_root,
+                    "pinned_from": trust.source,
+                    "committed_pin": trust.committed,
+                    "trust_warning": trust.warning,
                     "problems": view.problems,
                     "notes": view.notes,
                 },
@@ -210,10 +228,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
             }
         )
         return 0 if ok else 1
-    pinned = "pinned" if view.pinned_root else "NOT pinned: run `workbench registry root --pin`"
+    pinned = f"pinned ({trust.source})" if trust.is_pinned else "NOT pinned"
     print(f"registry v{view.head_version or '—'}  root {view.root_sha256 or '—'} ({pinned})")
+    if trust.warning:
+        print(f"  WARNING: {trust.warning}")
     for problem in view.problems:
-        print(f"  REGISTRY PROBLEM: {problem}")
+        print(f"  REGISTRY PROBLEM: {line(problem)}")
     rows = [
         [
             v.contract_id,
@@ -228,20 +248,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.id:
         for v in verdicts:
             for c in v.checks:
-                print(f"  {c.file}: {c.status} — {c.message}")
+                print(f"  {line(c.file)}: {c.status} — {line(c.message)}")
             for note in v.notes:
-                print(f"  note: {note}")
+                print(f"  note: {line(note)}")
     return 0 if ok else 1
 
 
 def _print_change(change) -> int:  # type: ignore[no-untyped-def]
     if change.version:
-        print(f"registry v{change.version} written ({change.commit[:8]}): {change.description}")
+        print(
+            f"registry v{change.version} written ({change.commit[:8]}): {line(change.description)}"
+        )
         print("next: each admin runs `workbench registry sign`")
     else:
-        print(f"{change.description} ({change.commit[:8]})")
+        print(f"{line(change.description)} ({change.commit[:8]})")
     if change.note:
-        print(change.note)
+        print(line(change.note))
     return 0
 
 
@@ -294,7 +316,19 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
     from workbench.bundle.verify_sh import VERIFY_SH_SHA256
 
     svc = _service(args)
-    root = svc.pin_root() if args.pin else svc.registry_state().root_sha256
+    if args.pin:
+        root = svc.pin_root()
+        if args.json:
+            emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        else:
+            print(root)
+        return 0
+    if args.commit:
+        root, commit = svc.commit_root()
+        print(f"committed {root} as keys/trust-root ({commit[:8]})")
+        print("CI still needs it from outside the repository: --root or $WORKBENCH_TRUST_ROOT")
+        return 0
+    root = svc.registry_state().root_sha256
     if root is None:
         print("no registry v1 yet", file=sys.stderr)
         return 1
@@ -302,8 +336,6 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
         emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
         return 0
     print(root)
-    if args.pin:
-        return 0
     # stdout stays the bare root (for --root "$(workbench registry root)"); the auditor
     # needs both values, out of band.
     print(
@@ -337,8 +369,8 @@ def cmd_registry_show(args: argparse.Namespace) -> int:
             f"pending v{view.pending_version}: signed by {', '.join(view.pending_signed) or 'nobody'}; "
             f"waiting for {', '.join(view.pending_missing)}"
         )
-    for line in view.problems:
-        print(f"PROBLEM: {line}")
-    for line in view.notes:
-        print(f"note: {line}")
+    for problem in view.problems:
+        print(f"PROBLEM: {line(problem)}")
+    for note in view.notes:
+        print(f"note: {line(note)}")
     return 0 if view.ok else 1

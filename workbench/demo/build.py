@@ -9,6 +9,7 @@ and each version is committed by the person who would have made it, backdated re
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -179,16 +180,21 @@ def build_demo(
 
     now = now or datetime.now(UTC)
     target = Path(target)
+    marker = layout.demo_marker(target)
     if target.exists() and any(target.iterdir()):
-        if not force:
+        # An interrupted build is ours to redo; anything else needs --force.
+        unfinished = marker.is_file()
+        if not force and not unfinished:
             raise WorkbenchError(f"{target} is not empty; pick a new directory or pass --force")
-        if not (target / layout.SETTINGS).is_file():
+        if not unfinished and not (target / layout.SETTINGS).is_file():
             raise WorkbenchError(f"{target} is not a demo repo; refusing to overwrite it")
         shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
     content = content_root()
     ctx = DemoContext(target, content, now, _people(content))
     git = GitRepo.init(target)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"demo build started {now.isoformat()} by pid {os.getpid()}\n")
     history = sorted(history_steps(ctx), key=lambda s: -s.days_ago)
     for step in history:
         name, email = ctx.people[step.author]
@@ -198,4 +204,5 @@ def build_demo(
     for entry in STEPS if steps is None else steps:
         module, _, name = entry.partition(":")
         getattr(importlib.import_module(module), name)(ctx)
+    marker.unlink()
     return target

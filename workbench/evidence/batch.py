@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from workbench.evidence.checks import (
     SHIFT_MEASURES_SQL,
     SHIFT_SMOOTHED_CTE,
+    freshness_heartbeat_columns,
+    freshness_heartbeat_sql,
     ident,
     lit,
     num,
@@ -87,13 +89,15 @@ def freshness_batch_sql(term: FreshnessTerm, clock: datetime, paths: Sequence[st
         f"  SELECT {f} AS f, CAST(source AS VARCHAR) AS source,\n"
         f"         epoch(coalesce({ts('available_at')}, {ts_lit(clock)}))"
         f" - epoch({ts('updated_at')}) AS lag_s,\n"
-        "         available_at IS NULL AS pending\n"
-        f"  FROM {_reader(paths)}\n"
+        "         available_at IS NULL AS pending,\n"
+        + freshness_heartbeat_columns(clock)
+        + f"  FROM {_reader(paths)}\n"
         f"  WHERE {' AND '.join(where)}\n"
         ")\n"
         "SELECT f, source, count(*) AS rows, count(*) FILTER (WHERE pending) AS pending,\n"
-        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s\n"
-        "FROM lags GROUP BY f, source ORDER BY f, source"
+        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s,\n"
+        + freshness_heartbeat_sql(clock)
+        + "FROM lags GROUP BY f, source ORDER BY f, source"
     )
 
 

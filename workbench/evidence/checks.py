@@ -192,7 +192,7 @@ def limit_for(term: TermBase) -> str:
     """The term's limit in words (shown next to the observed value)."""
     if isinstance(term, FreshnessTerm):
         which = "max" if term.percentile >= 100 else f"p{term.percentile:g}"
-        return f"{which} lag per source fail > {term.fail_after.human()}" + (
+        return f"{which} lag and heartbeat per source fail > {term.fail_after.human()}" + (
             f", warn > {term.warn_after.human()}" if term.warn_after else ""
         )
     if isinstance(term, RepresentationTerm):
@@ -243,14 +243,28 @@ def freshness_sql(term: FreshnessTerm, clock: datetime) -> str:
         "  SELECT CAST(source AS VARCHAR) AS source,\n"
         f"         epoch(coalesce({ts('available_at')}, {ts_lit(clock)}))"
         f" - epoch({ts('updated_at')}) AS lag_s,\n"
-        "         available_at IS NULL AS pending\n"
-        "  FROM freshness_lags\n"
+        "         available_at IS NULL AS pending,\n"
+        + freshness_heartbeat_columns(clock)
+        + "  FROM freshness_lags\n"
         f"  WHERE {' AND '.join(where)}\n"
         ")\n"
         "SELECT source, count(*) AS rows, count(*) FILTER (WHERE pending) AS pending,\n"
-        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s\n"
-        "FROM lags GROUP BY source ORDER BY source"
+        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s,\n"
+        + freshness_heartbeat_sql(clock)
+        + "FROM lags GROUP BY source ORDER BY source"
     )
+
+
+def freshness_heartbeat_columns(clock: datetime) -> str:
+    """Per row: the update's time in epoch seconds (for the heartbeat)."""
+    return f"         epoch({ts('updated_at')}) AS updated_s\n"
+
+
+def freshness_heartbeat_sql(clock: datetime) -> str:
+    """The heartbeat: how old the source's newest update is at the clock. A feed that
+    stopped has no late update to measure (nothing arrived late: nothing arrived); its
+    heartbeat grows. A newer update still in flight is measured by its lag instead."""
+    return f"       epoch({ts_lit(clock)}) - max(updated_s) AS heartbeat_s\n"
 
 
 def judge_freshness(term: FreshnessTerm, rows: list[dict[str, Any]]) -> CheckResult:
@@ -261,8 +275,12 @@ def judge_freshness(term: FreshnessTerm, rows: list[dict[str, Any]]) -> CheckRes
     details = []
     for r in rows:
         lag = r["max_lag_s"] if term.percentile >= 100 else r["p_lag_s"]
+        heartbeat = r.get("heartbeat_s")
+        # The source's age: its lag, or the age of its newest update when that is older
+        # (a stopped feed: nothing arrives late because nothing arrives).
+        age = lag if heartbeat is None else max(lag, heartbeat)
         status = (
-            "fail" if lag > fail_s else "warn" if warn_s is not None and lag > warn_s else "pass"
+            "fail" if age > fail_s else "warn" if warn_s is not None and age > warn_s else "pass"
         )
         details.append(
             {
@@ -271,15 +289,25 @@ def judge_freshness(term: FreshnessTerm, rows: list[dict[str, Any]]) -> CheckRes
                 "pending": r["pending"],
                 "max_lag_s": round_sig(r["max_lag_s"]),
                 "lag_s": round_sig(lag),
+                "heartbeat_s": round_sig(heartbeat),
+                "age_s": round_sig(age),
                 "status": status,
             }
         )
     missing = sorted(set(term.sources) - {d["source"] for d in details})
     if not details:
         return CheckResult("no-data", limit=limit, reason="no freshness rows in the evidence")
-    top = max(details, key=lambda d: (d["lag_s"], d["source"]))
+    top = max(details, key=lambda d: (d["age_s"], d["source"]))
     status = worst([d["status"] for d in details])
-    reason = f"{top['source']}: {which} lag {human_seconds(top['lag_s'])}"
+    if top["heartbeat_s"] is not None and top["heartbeat_s"] > top["lag_s"]:
+        reason = (
+            f"{top['source']}: heartbeat: newest update is "
+            f"{human_seconds(top['heartbeat_s'])} old at the capture, no update since "
+            f"(the feed stopped?; "
+            f"{which} lag of the updates that arrived {human_seconds(top['lag_s'])})"
+        )
+    else:
+        reason = f"{top['source']}: {which} lag {human_seconds(top['lag_s'])}"
     if top["pending"]:
         reason += f" ({top['pending']} update(s) not yet accessible)"
     if missing and status not in ("fail",):
@@ -287,8 +315,8 @@ def judge_freshness(term: FreshnessTerm, rows: list[dict[str, Any]]) -> CheckRes
         reason = f"no rows for source(s) {', '.join(missing)}; " + reason
     return CheckResult(
         status,
-        observed=top["lag_s"],
-        observed_text=f"{human_seconds(top['lag_s'])} ({top['source']})",
+        observed=top["age_s"],
+        observed_text=f"{human_seconds(top['age_s'])} ({top['source']})",
         limit=limit,
         reason=reason,
         details=details,
@@ -751,12 +779,21 @@ def judge_sql(term: SqlTerm, result: QueryResult) -> CheckResult:
             "error", limit=limit, reason=f"the query must return one row (got {len(result.rows)})"
         )
     raw = result.rows[0][cols.index("value")]
+    details = [{c: plain(v) for c, v in zip(result.columns, result.rows[0], strict=True)}]
     if raw is None:
-        return CheckResult("no-data", limit=limit, reason="the query returned a NULL value")
+        # NULL is no measurement, and never a pass: the query must say what it measured.
+        return CheckResult(
+            "error",
+            limit=limit,
+            reason="the query returned NULL; a check must return a finite number",
+            details=details,
+        )
     try:
         value = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return CheckResult("error", limit=limit, reason=f"value {raw!r} is not a number")
+    if not math.isfinite(value):
+        return CheckResult("error", limit=limit, reason=non_finite_reason(value), details=details)
     if term.direction == "at_most":
         bad: Callable[[float], bool] = lambda lim: value > lim  # noqa: E731
     else:
@@ -770,8 +807,27 @@ def judge_sql(term: SqlTerm, result: QueryResult) -> CheckResult:
         observed_text=f"{round_sig(value):g}",
         limit=limit,
         reason=f"value {round_sig(value):g}",
-        details=[{c: plain(v) for c, v in zip(result.columns, result.rows[0], strict=True)}],
+        details=details,
     )
+
+
+def non_finite_reason(value: float) -> str:
+    what = "NaN" if math.isnan(value) else "an infinite value"
+    return f"the check returned {what}; a check must return a finite number"
+
+
+def finite_or_error(result: CheckResult) -> CheckResult:
+    """A check whose observed value is NaN or ±inf is `error`, never a pass or a fail:
+    comparisons with NaN are always false, so it would silently pass every limit."""
+    if result.observed is not None and not math.isfinite(result.observed):
+        return CheckResult(
+            "error",
+            limit=result.limit,
+            reason=non_finite_reason(result.observed),
+            sql=result.sql,
+            details=result.details,
+        )
+    return result
 
 
 # --------------------------------------------------------------------------- running
@@ -818,7 +874,24 @@ def generated_sql(term: TermBase, clock: datetime, columns: set[str] | None = No
 def judge_rows(
     term: TermBase, rows: list[dict[str, Any]], clock: datetime, adopted: date | None = None
 ) -> CheckResult:
-    """Judge the rows a generated term's check SQL returned."""
+    """Judge the rows a generated term's check SQL returned.
+
+    Untrusted evidence can put NULL, NaN or ±inf where a number is expected: such a result
+    is `error` with a reason, never a traceback and never a pass."""
+    try:
+        return finite_or_error(_judge_rows(term, rows, clock, adopted))
+    except (TypeError, ValueError, ArithmeticError, KeyError) as exc:
+        return CheckResult(
+            "error",
+            limit=limit_for(term),
+            reason=f"the evidence gave a result that cannot be judged ({type(exc).__name__}: "
+            f"{exc}); look for NULL or non-numeric values in the columns this check reads",
+        )
+
+
+def _judge_rows(
+    term: TermBase, rows: list[dict[str, Any]], clock: datetime, adopted: date | None
+) -> CheckResult:
     if isinstance(term, FreshnessTerm):
         return judge_freshness(term, rows)
     if isinstance(term, RepresentationTerm):
@@ -854,7 +927,7 @@ def run_check(
     tables = tables or {}
     if isinstance(term, SqlTerm):
         sql = term.query.strip()
-        result = judge_sql(term, sb.query(sql, max_rows=2))
+        result = finite_or_error(judge_sql(term, sb.query(sql, max_rows=2)))
     else:
         columns = None
         if isinstance(term, RepresentationTerm):
@@ -865,30 +938,4 @@ def run_check(
         rows = records(sb.query_generated(sql))
         result = judge_rows(term, rows, clock, adopted)
     result.sql = sql
-    return result
-
-
-def check_term(
-    sb: Sandbox,
-    term: TermBase,
-    clock: datetime,
-    *,
-    adopted: date | None = None,
-    tables: dict[str, str] | None = None,
-) -> CheckResult:
-    """`run_check` as a finding records it: the sandbox's refusals and failures become an
-    `error` result with the reason, and the limit is always filled in. The evaluation and
-    `verify-bundle --recompute` both judge through here."""
-    from workbench.evidence.errors import EvidenceError, QueryFailed, SandboxError, SqlRefused
-
-    try:
-        result = run_check(sb, term, clock, adopted=adopted, tables=tables)
-    except SqlRefused as exc:
-        result = CheckResult("error", reason=str(exc))
-    except QueryFailed as exc:
-        result = CheckResult("error", reason=f"query failed: {exc.message}")
-    except (SandboxError, EvidenceError) as exc:
-        result = CheckResult("error", reason=str(exc))
-    result.limit = result.limit or limit_for(term)
-    result.sql = result.sql or str(getattr(term, "query", "") or "")
     return result

@@ -49,6 +49,14 @@ class QueryTimeout(QueryFailed):
         self.elapsed_s = elapsed_s
 
 
+class BudgetExhausted(QueryFailed):
+    """The run's time budget ran out before or while this query ran (it was interrupted)."""
+
+    def __init__(self, elapsed_s: float) -> None:
+        super().__init__("the run's time budget is used up", kind="budget")
+        self.elapsed_s = elapsed_s
+
+
 class QueryCancelled(QueryFailed):
     """The query was interrupted by `Sandbox.cancel()` (e.g. Esc in the evidence console)."""
 

@@ -21,15 +21,17 @@ Format (one ``[[snapshot]]`` table per registered file, sorted by id)::
     registered_by = "p-ann"         # optional person id
     registered_at = 2026-03-01T10:05:00Z  # optional
 
-`path` is repo-relative POSIX (no ``..``; must stay inside the repository even
-after following symlinks), or absolute / ``file:///…`` for large files kept
-outside git. Rendering is deterministic: same data → same bytes, so the file
+`path` is repo-relative POSIX (no ``..``), or absolute / ``file:///…`` for large
+files kept outside git; either way it must lie under an evidence root (the repository's
+``evidence/``, plus the roots this machine configures), also after following symlinks
+(`resolve_snapshot_path`). Rendering is deterministic: same data → same bytes, so the file
 diffs cleanly and can be signed. No git access here; callers stage the file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -133,25 +135,75 @@ def is_external(path: str) -> bool:
     return path.startswith(("/", "file:"))
 
 
-def resolve_snapshot_path(path: str, root: Path) -> Path:
-    """The file a manifest `path` designates, refusing anything that escapes `root`.
+class OutsideRoots(UnsafePath):
+    """A snapshot path outside every evidence root: refused before anything touches it."""
 
-    Relative paths are resolved (following symlinks) and must stay under the
-    resolved `root`. Absolute and file: paths are taken as they are.
+
+def default_roots(root: Path) -> tuple[Path, ...]:
+    """The evidence roots of a repository without further configuration: its `evidence/`."""
+    return (Path(root) / "evidence",)
+
+
+def _under(path: Path, roots: tuple[Path, ...]) -> bool:
+    return any(path == r or path.is_relative_to(r) for r in roots)
+
+
+def resolve_snapshot_path(path: str, root: Path, roots: tuple[Path, ...] | None = None) -> Path:
+    """The file a manifest `path` designates, refusing anything outside the evidence roots.
+
+    `roots` (absolute directories; default: the repository's `evidence/`): a snapshot
+    must lie under one of them. The check is made twice: first on the path as written
+    (made absolute and normalised without touching the file system, so a path such as
+    ``/etc/shadow`` is refused before any stat, read or hash), then on the path with
+    every symlink followed (so a link inside a root cannot point out of it).
     """
     try:
         check_path_syntax(path)
     except ValueError as exc:
         raise UnsafePath(f"{path!r}: {exc}") from None
+    roots = default_roots(root) if roots is None else roots
     if path.startswith("file:"):
-        return Path(unquote(urlsplit(path).path))
-    if path.startswith("/"):
-        return Path(path)
-    root_resolved = Path(root).resolve()
-    target = (root_resolved / PurePosixPath(path)).resolve()
-    if not target.is_relative_to(root_resolved):
-        raise UnsafePath(f"{path!r}: resolves outside the repository (symlink to {target})")
+        written = Path(unquote(urlsplit(path).path))
+    elif path.startswith("/"):
+        written = Path(path)
+    else:
+        written = Path(root).absolute() / PurePosixPath(path)
+    written = Path(os.path.normpath(written))
+    lexical_roots = tuple(Path(os.path.normpath(Path(r).absolute())) for r in roots)
+    # Roots inside the repository are shown relative to it: reasons land in committed
+    # findings, which must not depend on where the clone sits.
+    base = Path(os.path.normpath(Path(root).absolute()))
+    shown = (
+        ", ".join(
+            f"{r.relative_to(base).as_posix()}/" if r.is_relative_to(base) else str(r)
+            for r in lexical_roots
+        )
+        or "none"
+    )
+    if not _under(written, lexical_roots):
+        raise OutsideRoots(f"{path!r} is outside the evidence roots ({shown}); not read")
+    target = written.resolve()
+    real_roots = tuple(r.resolve() for r in lexical_roots)
+    if not _under(target, real_roots):
+        raise OutsideRoots(
+            f"{path!r} is outside the evidence roots ({shown}): it leads out of them "
+            "through a symlink; not read"
+        )
     return target
+
+
+def manifest_position(text: str, snap_id: str, field_name: str = "path") -> tuple[int, int]:
+    """Line and column of `field_name` of the [[snapshot]] with `snap_id` in manifest text."""
+    from workbench.model.locate import locate
+
+    try:
+        tables = tomllib.loads(text).get("snapshot", [])
+    except tomllib.TOMLDecodeError:
+        return (1, 1)
+    for index, table in enumerate(tables if isinstance(tables, list) else []):
+        if isinstance(table, dict) and table.get("id") == snap_id:
+            return locate(text).find(("snapshot", index, field_name)) or (1, 1)
+    return (1, 1)
 
 
 # --------------------------------------------------------------------------- models
@@ -436,15 +488,20 @@ def render_manifest(manifest: Manifest) -> str:
 class SnapshotIntegrity:
     ok: bool
     reason: str
-    # "ok" | "missing" | "tampered" | "unsafe_path"
+    # "ok" | "missing" | "tampered" | "unsafe_path" | "outside_roots"
     status: str = "ok"
     path: Path | None = None
 
 
-def verify_snapshot(snapshot: Snapshot, root: Path) -> SnapshotIntegrity:
-    """Check that the file the manifest names exists and has the registered size and sha256."""
+def verify_snapshot(
+    snapshot: Snapshot, root: Path, roots: tuple[Path, ...] | None = None
+) -> SnapshotIntegrity:
+    """Check that the file the manifest names lies under an evidence root, exists and has
+    the registered size and sha256. Outside the roots nothing is stat'ed, read or hashed."""
     try:
-        path = resolve_snapshot_path(snapshot.path, root)
+        path = resolve_snapshot_path(snapshot.path, root, roots)
+    except OutsideRoots as exc:
+        return SnapshotIntegrity(False, str(exc), "outside_roots")
     except UnsafePath as exc:
         return SnapshotIntegrity(False, str(exc), "unsafe_path")
     if not path.exists():

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.evidence.errors import (
+    BudgetExhausted,
     QueryCancelled,
     QueryFailed,
     QueryTimeout,
@@ -78,6 +79,53 @@ _GLOB_CHARS = re.compile(r"[*?\[\]{}]")
 # 50 ms for scans, joins and aggregates. The grace period only matters if a query
 # is stuck outside DuckDB's interrupt checks.
 _INTERRUPT_GRACE_S = 2.0
+
+
+class Watchdog:
+    """One thread that interrupts a query running past its deadline.
+
+    `Sandbox` normally runs each query on a worker thread and waits for it with a timeout:
+    a thread per query. Checks run one after another in the evaluation worker, so there a
+    single long-lived watchdog serves every query and the query runs on the calling thread
+    (no thread start, no join per query)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: tuple[Any, float] | None = None
+        self._fired = False
+        self._thread: threading.Thread | None = None
+
+    def arm(self, cursor: Any, timeout_s: float) -> None:
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="evidence-watchdog")
+                self._thread.daemon = True
+                self._thread.start()
+            self._armed = (cursor, time.monotonic() + timeout_s)
+            self._fired = False
+            self._cond.notify()
+
+    def disarm(self) -> bool:
+        """Stop watching; True if the deadline passed and the query was interrupted."""
+        with self._cond:
+            self._armed = None
+            fired, self._fired = self._fired, False
+            return fired
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if self._armed is None:
+                    self._cond.wait()
+                    continue
+                cursor, deadline = self._armed
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                cursor.interrupt()
+                self._fired = True
+                self._armed = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +318,8 @@ class Sandbox:
         threads: int = 2,
         timeout_s: float = 10.0,
         readable: Sequence[SnapshotFile] = (),
+        watchdog: Watchdog | None = None,
+        deadline: float | None = None,
     ) -> None:
         import duckdb
 
@@ -278,6 +328,11 @@ class Sandbox:
         if threads < 1:
             raise SandboxError("threads must be at least 1")
         self.timeout_s = timeout_s
+        # With a watchdog, queries run on the calling thread (see `Watchdog`).
+        self.watchdog = watchdog
+        # A time.monotonic() moment no query may run past (the run budget): each query's
+        # limit is the smaller of `timeout_s` and what is left until it.
+        self.deadline = deadline
         self.files: dict[str, SnapshotFile] = {}
         resolved = {name: self._resolve(name, snap) for name, snap in files.items()}
         # Files the workbench's own generated SQL reads directly (batched checks): allowed
@@ -455,26 +510,46 @@ class Sandbox:
             except BaseException as exc:  # reported to the calling thread
                 outcome.error = exc
 
+        timeout = self.timeout_s
+        by_budget = False
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                cur.close()
+                raise BudgetExhausted(0.0)
+            if left < timeout:
+                timeout, by_budget = left, True
         with self._lock:
             self._running[key] = cur
         start = time.perf_counter()
-        worker = threading.Thread(target=work, name="evidence-query", daemon=True)
+        alive = False
         try:
-            worker.start()
-            worker.join(self.timeout_s)
-            timed_out = worker.is_alive()
-            if timed_out:
-                cur.interrupt()
-                worker.join(_INTERRUPT_GRACE_S)
+            if self.watchdog is not None:
+                self.watchdog.arm(cur, timeout)
+                try:
+                    work()
+                finally:
+                    timed_out = self.watchdog.disarm()
+            else:
+                worker = threading.Thread(target=work, name="evidence-query", daemon=True)
+                worker.start()
+                worker.join(timeout)
+                timed_out = worker.is_alive()
+                if timed_out:
+                    cur.interrupt()
+                    worker.join(_INTERRUPT_GRACE_S)
+                alive = worker.is_alive()
             elapsed = time.perf_counter() - start
         finally:
             with self._lock:
                 self._running.pop(key, None)
                 cancelled = key in self._cancelled
                 self._cancelled.discard(key)
-        if not worker.is_alive():
+        if not alive:
             cur.close()
         if timed_out:
+            if by_budget:
+                raise BudgetExhausted(elapsed)
             raise QueryTimeout(self.timeout_s, elapsed)
         if outcome.error is not None:
             if cancelled and isinstance(outcome.error, duckdb.InterruptException):

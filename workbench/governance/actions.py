@@ -26,12 +26,20 @@ from pydantic import Field, ValidationError
 from workbench.governance.timing import cadence_state, end_of_day, iso, relative
 from workbench.model.base import PersonRef, Slug, Strict
 from workbench.model.duration import Duration, DurationField
+from workbench.model.ids import checked_id
 from workbench.model.people import Authority
 from workbench.model.problems import Problem
 from workbench.model.settings import Defaults
 from workbench.model.state import Document, GovernanceState, parse_document, person_problem
 
 ACTIONS_DIR = "actions/"
+
+
+def action_path(action_id: str) -> str:
+    """actions/<id>.toml, for a valid id only (UnsafePath otherwise)."""
+    return f"{ACTIONS_DIR}{checked_id(action_id, 'action item')}.toml"
+
+
 DEFAULT_AUTHORITY = Authority.lead
 
 VAGUE_TERMS = (

@@ -6,7 +6,8 @@ For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny
 * ``approved``              the contract is approved (co-signed) at its current version;
 * ``review_overdue``        neither its review nor its contact check is overdue;
 * ``notice_unacknowledged`` no change notice is unacknowledged past its window;
-* ``violation_open``        no fail-level violation is open;
+* ``violation_open``        no fail-level violation is open, and every term's latest finding
+                            is current at now (``governance.currency``);
 * ``page_test``             one current named person is paged, within the page SLA;
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
 * ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
@@ -18,12 +19,16 @@ For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny
 A rule whose input is not available (e.g. no signing or evidence in this build) fails
 closed with a message saying so; it never passes silently. The gate passes (exit 0) only
 when no ``deny`` rule fails. Each failure says who can fix it and how.
+
+Above the contracts stands the **trust root** (``TrustInfo``): whether registry v1 is
+pinned out of band, and the key registry's own problems (rolled back, forked, not the
+pinned root). A registry problem fails the gate whatever the policy; an unpinned root is a
+loud warning in every format, and a failure with ``strict``.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +41,7 @@ from workbench.governance.diagnostic import SeamDiagnostic
 from workbench.governance.notices import Notice
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
+from workbench.model import safe_text
 from workbench.model.settings import Gate
 from workbench.model.state import Document, GovernanceState
 
@@ -46,7 +52,9 @@ RULES: dict[str, str] = {
     "approved": "The contract is co-signed by every required lead at its current version.",
     "review_overdue": "The contract's scheduled review and escalation-contact check are not overdue.",
     "notice_unacknowledged": "No change notice is unacknowledged past its acknowledgement window.",
-    "violation_open": "No fail-level violation of a term is open.",
+    "violation_open": (
+        "No fail-level violation of a term is open, and every term has a current finding at now."
+    ),
     "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA.",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
@@ -70,6 +78,28 @@ class VerdictInfo:
     state: str  # draft | pending | approved | stale | invalid
     reason: str
     missing: tuple[str, ...] = ()
+    fix: str = ""  # how, when signing again is not it (e.g. the key registry is broken)
+
+
+@dataclass(frozen=True)
+class TrustInfo:
+    """The key registry's trust root, as the signing room reports it."""
+
+    pinned: bool
+    source: str | None  # where the pinned root came from (--root, the environment, ...)
+    root_sha256: str | None
+    problems: tuple[str, ...] = ()  # the registry's own problems: the gate fails on any
+    warning: str | None = None  # the loud line when not pinned
+    summary: str = ""
+
+
+TRUST_RULE = "trust_root"
+TRUST_FILE = "keys/registry/v1.statement.json"
+TRUST_TEXT = "The key registry is intact and its root (registry v1) is pinned out of band."
+TRUST_FIX = (
+    "pin the root from a source outside the repository: `workbench gate --root SHA256` or "
+    "$WORKBENCH_TRUST_ROOT in CI (the value of `workbench registry root` on a clone you trust)"
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +109,9 @@ class ViolationInfo:
     status: str
     reason: str
     fixers: tuple[str, ...] = ()
+    # False: no violation was recorded, but the term's latest finding is not its current
+    # finding at now (`governance.currency`): stale, superseded or never evaluated.
+    current: bool = True
 
 
 @dataclass(frozen=True)
@@ -164,10 +197,49 @@ class GateResult:
     deny: list[str]
     warn: list[str]
     changed_since: str | None = None
+    trust: TrustInfo | None = None  # None: no signing room in this build
+    strict: bool = False
+
+    @property
+    def shows_trust(self) -> bool:
+        """The trust root is reported when the signing room reported it, or --strict asks."""
+        return self.trust is not None or self.strict
+
+    @property
+    def trust_outcome(self) -> Literal["pass", "warn", "fail"]:
+        """fail: the registry has problems, or strict and not pinned; warn: not pinned."""
+        if self.trust is None:
+            return "fail" if self.strict else "pass"
+        if self.trust.problems or (self.strict and not self.trust.pinned):
+            return "fail"
+        return "pass" if self.trust.pinned else "warn"
+
+    @property
+    def trust_message(self) -> str:
+        if self.trust is None:
+            return "cannot evaluate: signature verification is not available in this build"
+        if self.trust.problems:
+            return "key registry: " + "; ".join(self.trust.problems)
+        text = self.trust.summary or ("pinned" if self.trust.pinned else "NOT pinned")
+        if self.strict and not self.trust.pinned:
+            text += " (--strict: failing)"
+        return text
+
+    @property
+    def trust_fix(self) -> str:
+        if self.trust_outcome == "pass":
+            return ""
+        if self.trust is not None and self.trust.problems:
+            return (
+                "find the commit that changed keys/registry/ (`git log --stat -- keys/registry`) "
+                "and restore every complete registry version; a fork or another root means this "
+                "is not the repository you trust: treat it as compromised"
+            )
+        return TRUST_FIX
 
     @property
     def passed(self) -> bool:
-        return not any(c.blocking for c in self.checks)
+        return not any(c.blocking for c in self.checks) and self.trust_outcome != "fail"
 
     @property
     def failures(self) -> list[Check]:
@@ -182,6 +254,7 @@ class GateResult:
             "passed": self.passed,
             "now": iso(self.now),
             "changed_since": self.changed_since,
+            "trust_root": self._trust_json(),
             "scope": self.scope,
             "policy": {"deny": self.deny, "warn": self.warn},
             "summary": {
@@ -191,6 +264,22 @@ class GateResult:
                 "warnings": len(self.warnings),
             },
             "checks": [c.to_json() for c in self.checks],
+        }
+
+    def _trust_json(self) -> dict[str, object]:
+        t = self.trust
+        return {
+            "outcome": self.trust_outcome,
+            "pinned": bool(t and t.pinned),
+            "source": t.source if t else None,
+            "root_sha256": t.root_sha256 if t else None,
+            "strict": self.strict,
+            "problems": list(t.problems) if t else [],
+            "warning": (t.warning if t else self.trust_message)
+            if self.trust_outcome != "pass"
+            else None,
+            "message": self.trust_message,
+            "fix": self.trust_fix,
         }
 
 
@@ -234,7 +323,8 @@ def _rule_approved(
     if v.state == "approved":
         return "pass", v.reason or "approved at its current version", [], ""
     fixers = list(v.missing) or _leads(state, cid)
-    return "fail", f"{v.state}: {v.reason}", fixers, f"each of them: `workbench sign {cid}`"
+    fix = v.fix or f"each of them: `workbench sign {cid}`"
+    return "fail", f"{v.state}: {v.reason}", fixers, fix
 
 
 def _rule_reviews(
@@ -282,15 +372,22 @@ def _rule_violations(
         )
     open_ = inputs.violations.get(cid, [])
     if not open_:
-        return "pass", "no open fail-level violation", [], ""
+        return "pass", "no open fail-level violation; every term has a current finding", [], ""
     fixers = list(dict.fromkeys(_current(state, p) for v in open_ for p in v.fixers))
-    msgs = [f"{v.term} {v.status} ({v.id}): {v.reason}" for v in open_]
-    return (
-        "fail",
-        "; ".join(msgs),
-        fixers,
-        "fix the term's evidence, or close the violation consciously (`workbench violations`)",
-    )
+    msgs = [
+        f"{v.term} {v.status} ({v.id}): {v.reason}" if v.id else f"{v.term} {v.status}: {v.reason}"
+        for v in open_
+    ]
+    fixes = []
+    if any(v.id for v in open_):
+        fixes.append(
+            "fix the term's evidence, or close the violation consciously (`workbench violations`)"
+        )
+    if any(not v.current for v in open_):
+        fixes.append(
+            "register current evidence, then `workbench evaluate` (CI: evaluate, then gate)"
+        )
+    return "fail", "; ".join(msgs), fixers, "; ".join(fixes)
 
 
 def _rule_records(
@@ -395,6 +492,8 @@ def evaluate_gate(
     policy: Gate | None = None,
     changed: set[str] | None = None,
     changed_since: str | None = None,
+    trust: TrustInfo | None = None,
+    strict: bool = False,
 ) -> GateResult:
     policy = policy or (state.settings.gate if state.settings else Gate())
     scope = in_scope(state, policy, changed)
@@ -438,7 +537,7 @@ def evaluate_gate(
                     partial(_position, doc.document, RULE_KEYS[rule]),
                 )
             )
-    return GateResult(now, scope, checks, deny, warn, changed_since)
+    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict)
 
 
 # -- output formats ------------------------------------------------------------------------
@@ -454,35 +553,60 @@ def _names(state: GovernanceState | None, people: list[str]) -> str:
     return ", ".join(out)
 
 
+def _trust_text(result: GateResult) -> list[str]:
+    if not result.shows_trust:
+        return []
+    outcome = result.trust_outcome
+    line = safe_text.line
+    if outcome == "pass":
+        return [line(result.trust_message), ""]
+    mark = "FAIL" if outcome == "fail" else "WARN"
+    return [
+        f"{mark}  {TRUST_RULE:<22} {line(result.trust_message)}",
+        f"        how: {line(result.trust_fix)}",
+        "",
+    ]
+
+
+# Every output format below is made safe for its medium here, in the renderer: messages
+# carry contract titles, names and evidence values (see workbench/model/safe_text.py).
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
-    lines = []
+    """The text report; each contract id, message, name list and fix is one line."""
+    line = safe_text.line
+    lines = _trust_text(result)
     per_contract: dict[str, list[Check]] = {}
     for check in result.checks:
         per_contract.setdefault(check.contract, []).append(check)
     for cid in result.scope:
-        lines.append(cid)
+        lines.append(line(cid))
         for c in per_contract.get(cid, []):
             mark = {"pass": "PASS", "fail": "FAIL" if c.severity == "deny" else "WARN"}[c.outcome]
-            lines.append(f"  {mark:<4}  {c.rule:<22} {c.message}")
+            lines.append(f"  {mark:<4}  {c.rule:<22} {line(c.message)}")
             if c.outcome == "fail":
                 if c.fixers:
-                    lines.append(f"        who can fix it: {_names(state, c.fixers)}")
+                    lines.append(f"        who can fix it: {line(_names(state, c.fixers))}")
                 if c.fix:
-                    lines.append(f"        how: {c.fix}")
+                    lines.append(f"        how: {line(c.fix)}")
     if not result.scope:
         lines.append("no contracts in scope")
     passed = sum(c.outcome == "pass" for c in result.checks)
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append("")
+    trust = ""
+    if result.shows_trust and result.trust_outcome != "pass":
+        if result.trust is not None and result.trust.problems:
+            trust = "; the KEY REGISTRY HAS PROBLEMS (see the top)"
+        else:
+            trust = "; trust root NOT pinned" + (" (--strict)" if result.strict else "")
     lines.append(
         f"gate {verdict}: {len(result.scope)} contract(s), {passed} check(s) passed, "
-        f"{len(result.failures)} failed, {len(result.warnings)} warning(s)"
+        f"{len(result.failures)} failed, {len(result.warnings)} warning(s){trust}"
     )
     return "\n".join(lines) + "\n"
 
 
 def render_json(result: GateResult) -> str:
-    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return safe_text.json_dumps(result.to_json(), indent=2) + "\n"
 
 
 def render_junit(result: GateResult) -> str:
@@ -491,15 +615,18 @@ def render_junit(result: GateResult) -> str:
     Deny failures are <failure>; warnings pass with the warning in <system-out> (JUnit has
     no warning state and a warning must not fail a CI test report).
     """
+    trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
     root = ET.Element(
         "testsuites",
         name="workbench gate",
-        tests=str(len(result.checks)),
-        failures=str(len(result.failures)),
+        tests=str(len(result.checks) + int(result.shows_trust)),
+        failures=str(len(result.failures) + trust_fails),
         errors="0",
         skipped="0",
         timestamp=iso(result.now) or "",
     )
+    if result.shows_trust:
+        _trust_junit(root, result, trust_fails)
     for cid in result.scope:
         mine = [c for c in result.checks if c.contract == cid]
         suite = ET.SubElement(
@@ -521,11 +648,11 @@ def render_junit(result: GateResult) -> str:
                 file=c.path,
                 line=str(c.line),
             )
-            text = c.message
+            text = safe_text.line(c.message)
             if c.fixers:
-                text += f"\nwho can fix it: {', '.join(c.fixers)}"
+                text += f"\nwho can fix it: {safe_text.line(', '.join(c.fixers))}"
             if c.fix:
-                text += f"\nhow: {c.fix}"
+                text += f"\nhow: {safe_text.line(c.fix)}"
             if c.blocking:
                 failure = ET.SubElement(case, "failure", message=c.message, type=c.rule)
                 failure.text = text
@@ -533,8 +660,75 @@ def render_junit(result: GateResult) -> str:
                 ET.SubElement(case, "system-out").text = f"WARNING: {text}"
             else:
                 ET.SubElement(case, "system-out").text = f"PASS: {text}"
+    # ElementTree escapes <>&" but writes control characters as they are, which no XML
+    # parser accepts and a CI log would replay: every text and attribute is made safe
+    # here, attributes on one line (a parser folds their newlines into spaces anyway).
+    for element in root.iter():
+        if element.text:
+            element.text = safe_text.xml(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, safe_text.line(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _sarif_text(text: str) -> str:
+    """A SARIF plain-text message: one line, visible controls, and square brackets escaped
+    (SARIF 3.11.6), so a name cannot become an embedded link in the viewer."""
+    return safe_text.line(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def _trust_junit(root: ET.Element, result: GateResult, fails: int) -> None:
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="trust root",
+        tests="1",
+        failures=str(fails),
+        errors="0",
+        skipped="0",
+        timestamp=iso(result.now) or "",
+    )
+    case = ET.SubElement(
+        suite, "testcase", classname="gate.trust_root", name=TRUST_RULE, file=TRUST_FILE, line="1"
+    )
+    text = result.trust_message + (f"\nhow: {result.trust_fix}" if result.trust_fix else "")
+    if result.trust_outcome == "fail":
+        ET.SubElement(case, "failure", message=result.trust_message, type=TRUST_RULE).text = text
+    elif result.trust_outcome == "warn":
+        ET.SubElement(case, "system-out").text = f"WARNING: {text}"
+    else:
+        ET.SubElement(case, "system-out").text = f"PASS: {text}"
+
+
+def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    rule = {
+        "id": TRUST_RULE,
+        "name": "TrustRoot",
+        "shortDescription": {"text": TRUST_TEXT},
+        "fullDescription": {"text": TRUST_TEXT},
+        "helpUri": INFO_URI,
+        "defaultConfiguration": {"level": "error" if result.strict else "warning"},
+    }
+    outcome = result.trust_outcome
+    text = result.trust_message + (f" How: {result.trust_fix}" if result.trust_fix else "")
+    found = {
+        "ruleId": TRUST_RULE,
+        "ruleIndex": index,
+        "kind": "pass" if outcome == "pass" else "fail",
+        "level": {"pass": "none", "warn": "warning", "fail": "error"}[outcome],
+        "message": {"text": _sarif_text(text)},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": TRUST_FILE, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": 1, "startColumn": 1},
+                }
+            }
+        ],
+        "properties": {"pinned": bool(result.trust and result.trust.pinned)},
+    }
+    return rule, found
 
 
 def render_sarif(result: GateResult, version: str = "0") -> str:
@@ -552,6 +746,10 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
         for r in rule_ids
     ]
     results = []
+    if result.shows_trust:
+        trust_rule, trust_result = _trust_sarif(result, len(rules))
+        rules.append(trust_rule)
+        results.append(trust_result)
     for c in result.checks:
         text = c.message
         if c.outcome == "fail" and c.fixers:
@@ -566,7 +764,7 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
                 "level": ("error" if c.severity == "deny" else "warning")
                 if c.outcome == "fail"
                 else "none",
-                "message": {"text": f"{c.contract}: {text}"},
+                "message": {"text": _sarif_text(f"{c.contract}: {text}")},
                 "locations": [
                     {
                         "physicalLocation": {
@@ -602,4 +800,4 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
             }
         ],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return safe_text.json_dumps(doc, indent=2) + "\n"

@@ -1,7 +1,10 @@
 """Reports: the weekly living-attestation summary for the named compliance reviewer, and
 the agenda of the quarterly cross-team boundary-failure review. Pure: data in, text out.
 
-HTML output escapes every piece of contract or record text.
+Every piece of contract, record or evidence text is made safe for the medium as it is
+written (workbench/model/safe_text.py): Markdown escapes its inline syntax, so a title
+cannot add a link, an image, raw HTML or a table cell; the HTML page escapes every text
+run and forbids scripts and remote loads.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from workbench.governance.notices import Notice
 from workbench.governance.records import ReceiptRecord
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
+from workbench.model import safe_text
 from workbench.model.state import GovernanceState
 from workbench.model.terms import LivingAttestationTerm
 
@@ -243,9 +247,15 @@ def _statement(term: LivingAttestationTerm, assertion: str) -> str:
     return next((a.statement for a in term.assertions if a.id == assertion), "")
 
 
-def _md(text: str) -> str:
-    """Keep contract text from breaking a Markdown table or heading."""
-    return text.replace("|", "\\|").replace("\n", " ")
+_md = safe_text.markdown
+# What may go in a code span as is: ids and the commands built from them (no backtick,
+# pipe, bracket or control character).
+_CODE_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:#/+=-]*")
+
+
+def _code(text: str) -> str:
+    """An id or command as a code span; anything else is escaped text."""
+    return f"`{text}`" if _CODE_SAFE.fullmatch(text) else _md(text)
 
 
 def render_weekly_md(report: WeeklyReport) -> str:
@@ -258,8 +268,8 @@ def render_weekly_md(report: WeeklyReport) -> str:
             "",
             f"## {_md(s.contract_title)}: {_md(s.term.title or s.term.id)}",
             "",
-            f"To: {_md(s.reviewer_name)} ({s.reviewer}), the named compliance reviewer.  ",
-            f"Contract `{s.contract}`, term `{s.term.id}`; minimum pass rate {_pct(s.term.min_pass_rate)} over {s.term.window}.",
+            f"To: {_md(s.reviewer_name)} ({_md(s.reviewer)}), the named compliance reviewer.  ",
+            f"Contract {_code(s.contract)}, term {_code(s.term.id)}; minimum pass rate {_pct(s.term.min_pass_rate)} over {s.term.window}.",
             "",
         ]
         if not s.evidence_available:
@@ -269,7 +279,7 @@ def render_weekly_md(report: WeeklyReport) -> str:
                 "Assertion results: **no evaluation runs this week** (no data is a violation)."
             )
         else:
-            statuses = ", ".join(f"{r.status}" for r in s.runs)
+            statuses = _md(", ".join(f"{r.status}" for r in s.runs))
             lines.append(f"{len(s.runs)} evaluation run(s) this week: {statuses}.")
             lines += [
                 "",
@@ -278,15 +288,16 @@ def render_weekly_md(report: WeeklyReport) -> str:
             ]
             for r in s.rates:
                 lines.append(
-                    f"| `{r.assertion}` | {_md(_statement(s.term, r.assertion))} | {r.runs} | {r.passed} | {_pct(r.pass_rate)} | {r.status} |"
+                    f"| {_code(r.assertion)} | {_md(_statement(s.term, r.assertion))} | {r.runs} | {r.passed} | {_pct(r.pass_rate)} | {_md(r.status)} |"
                 )
         lines += ["", "### Violations"]
         lines += [
-            f"- {v.id}: {v.term} {v.status} ({v.state}): {_md(v.reason)}" for v in s.violations
+            f"- {_md(v.id)}: {_md(v.term)} {_md(v.status)} ({v.state}): {_md(v.reason)}"
+            for v in s.violations
         ] or ["- none"]
         lines += ["", "### Change notices"]
         lines += [
-            f"- {n.id} {iso(n.time)} {n.classification}, {n.state}: {_md(n.summary)}"
+            f"- {_md(n.id)} {iso(n.time)} {n.classification}, {n.state}: {_md(n.summary)}"
             for n in s.notices
         ] or ["- none"]
         lines += ["", "### Overdue"]
@@ -294,21 +305,31 @@ def render_weekly_md(report: WeeklyReport) -> str:
         lines += ["", "### Receipt"]
         if s.receipt:
             lines.append(
-                f"Received by {s.receipt.person} at {iso(s.receipt.received)} ({s.receipt.signature})."
+                f"Received by {_md(s.receipt.person)} at {iso(s.receipt.received)} ({_md(s.receipt.signature)})."
             )
         else:
             lines.append(
-                f"Not yet received. {s.reviewer}: `workbench report weekly --week {report.week} --reviewer {s.reviewer} --receive`"
+                f"Not yet received. {_md(s.reviewer)}: "
+                + _code(
+                    f"workbench report weekly --week {report.week} --reviewer {s.reviewer} --receive"
+                )
             )
     return "\n".join(lines) + "\n"
 
 
+# The page may not run scripts, load anything, or be framed; only its own inline style.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
 def md_to_html(markdown: str, title: str) -> str:
-    """A small, safe rendering of the report Markdown: every text run is escaped."""
+    """A small, safe rendering of the report Markdown (the subset the renderers above
+    write): every text run is HTML-escaped, backslash escapes are honoured, and no HTML
+    from the Markdown source is passed through."""
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title>",
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        f"<title>{_text(title)}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}</style>",
         "</head><body>",
@@ -330,7 +351,7 @@ def md_to_html(markdown: str, title: str) -> str:
                 in_list = True
             out.append(f"<li>{_inline(line[2:])}</li>")
         elif line.startswith("|"):
-            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            cells = [c.strip() for c in _cells(line.strip())]
             if all(set(c) <= set("-:") for c in cells):
                 continue
             tag = "th" if not in_table else "td"
@@ -348,17 +369,61 @@ def md_to_html(markdown: str, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _inline(text: str) -> str:
-    text = text.replace("\\|", "|").rstrip()
-    parts = re.split(r"(`[^`]*`|\*\*[^*]+\*\*)", text)
-    out = []
-    for part in parts:
-        if part.startswith("`") and part.endswith("`") and len(part) >= 2:
-            out.append(f"<code>{html.escape(part[1:-1])}</code>")
-        elif part.startswith("**") and part.endswith("**") and len(part) >= 4:
-            out.append(f"<strong>{html.escape(part[2:-2])}</strong>")
+def _text(text: str) -> str:
+    return html.escape(safe_text.terminal(text))
+
+
+def _cells(row: str) -> list[str]:
+    """The cells of a `| a | b |` row; an escaped pipe (``\\|``) stays in its cell."""
+    cells, current, i = [], [], 0
+    while i < len(row):
+        ch = row[i]
+        if ch == "\\" and i + 1 < len(row):
+            current.append(row[i : i + 2])
+            i += 2
+            continue
+        if ch == "|":
+            cells.append("".join(current))
+            current = []
         else:
-            out.append(html.escape(part))
+            current.append(ch)
+        i += 1
+    cells.append("".join(current))
+    return cells[1:-1]
+
+
+_ASCII_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _inline(text: str) -> str:
+    """Inline Markdown to HTML: ``\\X`` (X punctuation) is the literal X, `code` and
+    **strong** are the only markup; everything else is escaped text."""
+    out: list[str] = []
+    plain: list[str] = []
+    i, n = 0, len(text.rstrip())
+
+    def flush() -> None:
+        if plain:
+            out.append(_text("".join(plain)))
+            plain.clear()
+
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in _ASCII_PUNCTUATION:
+            plain.append(text[i + 1])
+            i += 2
+        elif ch == "`" and (end := text.find("`", i + 1)) != -1:
+            flush()
+            out.append(f"<code>{_text(text[i + 1 : end])}</code>")
+            i = end + 1
+        elif text.startswith("**", i) and (end := text.find("**", i + 2)) > i + 2:
+            flush()
+            out.append(f"<strong>{_inline(text[i + 2 : end])}</strong>")
+            i = end + 2
+        else:
+            plain.append(ch)
+            i += 1
+    flush()
     return "".join(out)
 
 
@@ -440,11 +505,11 @@ def boundary_report(
             if r.state == "late" and r.record is not None:
                 late = r.record.acknowledged - r.deadline
                 pairs[seam_pair[n.contract]].late_acks.append(
-                    f"{n.id} ({_md(n.summary)}): {r.person} acknowledged {iso(r.record.acknowledged)}, {_hours(late)} after the {n.ack_window} window"
+                    f"{n.id} ({safe_text.line(n.summary)}): {r.person} acknowledged {iso(r.record.acknowledged)}, {_hours(late)} after the {n.ack_window} window"
                 )
             elif r.state == "overdue" and r.deadline <= now:
                 pairs[seam_pair[n.contract]].late_acks.append(
-                    f"{n.id} ({_md(n.summary)}): {r.person} has not acknowledged; window ended {iso(r.deadline)}; escalation {n.escalation}"
+                    f"{n.id} ({safe_text.line(n.summary)}): {r.person} has not acknowledged; window ended {iso(r.deadline)}; escalation {n.escalation}"
                 )
     for a in actions:
         if a.seam not in seam_pair:
@@ -470,7 +535,7 @@ def render_boundary_md(report: BoundaryReport, state: GovernanceState) -> str:
     def lead(team: str) -> str:
         t = state.teams.get(team)
         p = state.people.get(t.lead) if t else None
-        return f"{p.name} ({p.id})" if p else "no lead"
+        return _md(f"{p.name} ({p.id})") if p else "no lead"
 
     lines = [
         f"# Cross-team boundary-failure review, {report.quarter}",
@@ -482,23 +547,23 @@ def render_boundary_md(report: BoundaryReport, state: GovernanceState) -> str:
     for p in report.pairs:
         lines += [
             "",
-            f"## {p.provider} → {p.consumer}",
+            f"## {_md(p.provider)} → {_md(p.consumer)}",
             "",
-            f"Leads: {_md(lead(p.provider))} and {_md(lead(p.consumer))}. Seams: {', '.join(f'`{s}`' for s in p.seams)}.",
+            f"Leads: {lead(p.provider)} and {lead(p.consumer)}. Seams: {', '.join(_code(s) for s in p.seams)}.",
         ]
         if p.empty:
             lines += ["", "Nothing crossed this boundary this quarter."]
             continue
         lines += ["", "### Violations"]
         lines += [
-            f"- {v.id}: `{v.contract}` {v.term} {v.status} ({v.state}), opened {iso(v.opened_at)}: {_md(v.reason)}"
+            f"- {_md(v.id)}: {_code(v.contract)} {_md(v.term)} {_md(v.status)} ({v.state}), opened {iso(v.opened_at)}: {_md(v.reason)}"
             for v in p.violations
         ] or ["- none"]
         lines += ["", "### Late acknowledgements"]
-        lines += [f"- {x}" for x in p.late_acks] or ["- none"]
+        lines += [f"- {_md(x)}" for x in p.late_acks] or ["- none"]
         lines += ["", "### Action items"]
         lines += [
-            f"- {a.id} [{a.state}] {_md(a.title)}; owner {a.owner_name} ({a.owner}), due {iso(a.due) or '—'}"
+            f"- {_md(a.id)} \\[{a.state}\\] {_md(a.title)}; owner {_md(a.owner_name)} ({_md(a.owner)}), due {iso(a.due) or '—'}"
             + (f"; {_md(a.closure)}" if a.closure else "")
             for a in p.actions
         ] or ["- none"]

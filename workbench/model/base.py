@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+from workbench.model.ids import SLUG_PATTERN
 
 # Ids appear in file names, SSH principals and bundle paths, so they are kept to a strict,
 # path-safe alphabet (no "/", no "..", no spaces).

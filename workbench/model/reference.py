@@ -25,7 +25,15 @@ from workbench.model.contract import (
 )
 from workbench.model.duration import Duration
 from workbench.model.people import PeopleFile, Person, Team
-from workbench.model.settings import Defaults, Exchange, Gate, Org, Policy, Settings
+from workbench.model.settings import (
+    Defaults,
+    EvidenceLimits,
+    Exchange,
+    Gate,
+    Org,
+    Policy,
+    Settings,
+)
 from workbench.model.terms import TERM_KINDS, Assertion, ExcludedSource, GroupBounds, IncludedSource
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m workbench.model.reference) -->"
@@ -113,7 +121,7 @@ def generate() -> str:
     for model in (PeopleFile, Team, Person):
         parts.append(section(model))
     parts += ["## Settings (`workbench.toml`)", ""]
-    for model in (Settings, Org, Defaults, Gate, Exchange):
+    for model in (Settings, Org, Defaults, Gate, EvidenceLimits, Exchange):
         parts.append(section(model))
     parts += [
         "## Approval policy (`keys/policy.toml`, table `[approval]`)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from workbench.model.base import Slug, Strict
 from workbench.model.duration import DurationField
@@ -41,6 +41,36 @@ class Defaults(Strict):
     due_soon: DurationField = Field(default="P7D")  # type: ignore[assignment]
     page_ack_sla_max: DurationField = Field(default="PT1H")  # type: ignore[assignment]
     evidence_max_age: DurationField = Field(default="P2D")  # type: ignore[assignment]
+
+
+class EvidenceLimits(Strict):
+    """What one `workbench evaluate` may cost; a term beyond a limit is `error`, named."""
+
+    memory_cap: str = Field(
+        default="2GiB",
+        pattern=r"^[1-9][0-9]{0,5}(MiB|GiB)$",
+        description="hard cap on the evaluation worker's memory (address space), "
+        "e.g. '2GiB'; between 512MiB and 64GiB",
+    )
+    run_budget: DurationField = Field(  # type: ignore[assignment]
+        default="PT15M", description="wall-clock budget for all checks of one run"
+    )
+    query_timeout: DurationField = Field(  # type: ignore[assignment]
+        default="PT60S", description="time limit of one check's query"
+    )
+
+    @field_validator("memory_cap")
+    @classmethod
+    def _cap_range(cls, v: str) -> str:
+        if not 512 * 2**20 <= memory_bytes(v) <= 64 * 2**30:
+            raise ValueError("must be between 512MiB and 64GiB")
+        return v
+
+
+def memory_bytes(text: str) -> int:
+    """'512MiB' / '2GiB' as bytes."""
+    unit = 2**30 if text.endswith("GiB") else 2**20
+    return int(text[:-3]) * unit
 
 
 class Policy(Strict):
@@ -153,4 +183,5 @@ class Settings(Strict):
     org: Org
     defaults: Defaults = Field(default_factory=Defaults)
     gate: Gate = Field(default_factory=Gate)
+    evidence: EvidenceLimits = Field(default_factory=EvidenceLimits)
     exchanges: list[Exchange] = Field(default_factory=list)

@@ -16,7 +16,12 @@ from typing import Any
 
 _lock = threading.Lock()
 _entries: dict[str, dict[str, Any]] = {}
-_added: set[str] = set()
+# Order in which this process parsed each entry, and per persistent store how far it has
+# been given them: one process can serve several clones (tests, a bundle check), and each
+# clone's store must get what was parsed before it asked, not only since another store did.
+_parsed: dict[str, int] = {}
+_exported: dict[str, int] = {}
+_count = 0
 MAX_ENTRIES = 50_000
 
 
@@ -32,19 +37,23 @@ def loads(text: str) -> dict[str, Any]:
     if hit is not None:
         return hit
     data = tomllib.loads(text)
+    global _count
     with _lock:
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
+            _parsed.clear()
+        _count += 1
         _entries[key] = data
-        _added.add(key)
+        _parsed[key] = _count
     return data
 
 
-def export_new() -> dict[str, dict[str, Any]]:
-    """Entries parsed in this process since the last call (for a persistent store)."""
+def export_new(store: str = "") -> dict[str, dict[str, Any]]:
+    """Entries this process parsed that ``store`` has not been given yet."""
     with _lock:
-        out = {k: _entries[k] for k in _added if k in _entries}
-        _added.clear()
+        since = _exported.get(store, 0)
+        out = {k: _entries[k] for k, n in _parsed.items() if n > since and k in _entries}
+        _exported[store] = _count
     return out
 
 

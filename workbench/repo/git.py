@@ -6,6 +6,7 @@ so each `GitRepo` opens its own handle; the TUI creates one per worker.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pygit2
 
-from workbench.repo.atomic import atomic_write
+from workbench.repo.atomic import atomic_write, sweep_temp
+from workbench.repo.branch import WriteConflict, WriteRefused, changed_paths, writable_branch
 from workbench.repo.guard import refuse_private_keys
-from workbench.repo.worktree import read_worktree
+from workbench.repo.worktree import read_worktree, read_worktree_file
+from workbench.repo.write_lock import write_lock
 
 WORKTREE = "WORKTREE"
 
@@ -91,6 +94,8 @@ class GitRepo:
         self.cache_reads = True
         self.cache_writes = True
         self._blob_ids: dict[tuple[str, str], pygit2.Oid | None] = {}
+        # Set (to "HEAD") for a committed view: reads of the working tree read it instead.
+        self.worktree_rev: str | None = None
         self._trees: dict[tuple[str, Callable[[str], bool]], dict[str, bytes]] = {}
         self._placements: dict[
             tuple[str, tuple[str, ...]], dict[str, tuple[datetime, datetime | None]]
@@ -126,6 +131,8 @@ class GitRepo:
         self, rev: str | None = WORKTREE, include: Callable[[str], bool] = lambda _p: True
     ) -> dict[str, bytes]:
         """Files at a revision ({path: bytes}); `WORKTREE` (or None) reads the working tree."""
+        if rev in (None, WORKTREE) and self.worktree_rev is not None:
+            rev = self.worktree_rev
         if rev in (None, WORKTREE):
             return self._read_worktree(include)
         if rev == "HEAD" and self.is_empty:
@@ -161,9 +168,10 @@ class GitRepo:
         return read_worktree(self.root, include)
 
     def blob_at(self, rev: str, path: str) -> bytes | None:
+        if rev in (None, WORKTREE) and self.worktree_rev is not None:
+            rev = self.worktree_rev
         if rev in (None, WORKTREE):
-            full = self.root / path
-            return full.read_bytes() if full.is_file() and not full.is_symlink() else None
+            return read_worktree_file(self.root, path)
         if rev == "HEAD" and self.is_empty:
             return None
         known = self._blob_ids.get((rev, path), False)
@@ -357,6 +365,11 @@ class GitRepo:
         return _commit_info(self.resolve(rev))
 
     # -- writing ------------------------------------------------------------------------
+    @property
+    def local_dir(self) -> Path:
+        """`<git dir>/handshake-workbench`: this clone's own files, never committed."""
+        return Path(self.repo.path) / "handshake-workbench"
+
     def commit_files(
         self,
         changes: dict[str, bytes | None],
@@ -364,64 +377,199 @@ class GitRepo:
         author: Author,
         when: datetime | None = None,
         signer: CommitSigner | None = None,
+        *,
+        base: str | None = None,
+        allow_unborn: bool = True,
     ) -> str:
         """Write `changes` (None deletes) to the working tree atomically and commit exactly them.
 
-        The commit is built from HEAD's tree plus these changes, so whatever else the user
-        has staged or edited is left alone.
+        The commit is built from the branch head's tree plus these changes, so whatever
+        else the user has staged or edited is left alone. It goes to the checked-out
+        branch only (see `branch.writable_branch` for what is refused), under the clone's
+        write lock, and moves the branch with a compare-and-swap on the head it was built
+        on: if someone outside the lock (plain git) moved it meanwhile, the commit is
+        rebuilt on top of the new head, unless that head changed a file this write
+        changes (then WriteConflict, and nothing is overwritten).
+
+        `base`: the commit the caller's reads were based on. A file this write changes
+        that differs between `base` and the branch head was changed by someone else since
+        the caller decided what to write: WriteConflict, nothing written.
         """
         for path, data in changes.items():
             _check_path(path)
             if data is not None:
                 refuse_private_keys(path, data)
-        for path, data in sorted(changes.items()):
-            full = self.root / path
-            if data is None:
-                if full.exists():
-                    full.unlink()
-            else:
-                atomic_write(full, data)
-
+            self._refuse_linked_folders(path)
         repo = self.repo
-        base = None if self.is_empty else repo.head.peel(pygit2.Commit).tree
-        blobs = {
-            path: (repo.create_blob(data) if data is not None else None)
-            for path, data in changes.items()
-        }
-        tree_id = _build_tree(repo, base, blobs)
+        local = self.local_dir
+        with write_lock(local):
+            sweep_temp(local / "tmp")
+            branch = writable_branch(repo, allow_unborn=allow_unborn)
+            ref = repo.references.get(branch)
+            tip = ref.target if ref is not None else None
+            blobs = {
+                path: (repo.create_blob(data) if data is not None else None)
+                for path, data in changes.items()
+            }
+            if base is not None:
+                self._refuse_overwrite(self._commit_oid(base), tip, blobs, written=False)
+            for path, data in sorted(changes.items()):
+                full = self.root / path
+                if data is None:
+                    if full.exists() or full.is_symlink():
+                        full.unlink()
+                else:
+                    atomic_write(full, data, tmp_dir=local / "tmp")
+            # Staged before the branch moves: a write killed in between leaves its files
+            # staged and uncommitted (as after `git add`), never a committed file that
+            # `git status` shows as deleted.
+            self._stage(blobs)
+            summary = message.splitlines()[0] if message else ""
+            oid = self._new_commit(tip, blobs, message, author, when, signer)
+            busy = 0
+            for _attempt in range(_MAX_REBUILDS + _MAX_BUSY):
+                try:
+                    if ref is None:
+                        repo.create_reference_direct(branch, oid, False, f"commit: {summary}")
+                    else:
+                        # libgit2 moves the ref only if it still points at `tip` (the
+                        # target this Reference was read with), under git's own ref lock,
+                        # and writes the reflog: a real compare-and-swap.
+                        ref.set_target(oid, f"commit: {summary}")
+                    break
+                except (pygit2.GitError, ValueError) as exc:
+                    moved = repo.references.get(branch)
+                    new_tip = moved.target if moved is not None else None
+                    if new_tip == tip:
+                        # Not moved: git holds the ref lock for a moment (`main.lock`).
+                        busy += 1
+                        if busy > _MAX_BUSY:
+                            raise WriteRefused(
+                                f"could not move {branch} ({exc}); your files are in the "
+                                "working tree, uncommitted"
+                            ) from exc
+                        time.sleep(0.02)
+                        continue
+                    self._refuse_overwrite(tip, new_tip, blobs, written=True)
+                    ref, tip = moved, new_tip
+                    oid = self._new_commit(tip, blobs, message, author, when, signer)
+            else:
+                raise WriteConflict(
+                    f"{branch.removeprefix('refs/heads/')} kept moving while the workbench "
+                    f"tried to commit ({_MAX_REBUILDS} times); your files are in the working "
+                    "tree, uncommitted. Run the command again when the other writer is done"
+                )
+            # Again: a plain `git commit` that moved the branch meanwhile rewrote the index.
+            self._stage(blobs)
+        return str(oid)
 
+    def _commit_oid(self, rev: str) -> pygit2.Oid | None:
+        try:
+            return self.resolve(rev).id
+        except RevisionError:
+            # The commit the reads were based on is gone (rewritten history): every file
+            # this write changes must then match the head as it is.
+            return None
+
+    def _new_commit(
+        self,
+        parent: pygit2.Oid | None,
+        blobs: dict[str, pygit2.Oid | None],
+        message: str,
+        author: Author,
+        when: datetime | None,
+        signer: CommitSigner | None,
+    ) -> pygit2.Oid:
+        """The commit object (not yet on any branch): `parent`'s tree plus `blobs`."""
+        repo = self.repo
+        base_tree = repo[parent].peel(pygit2.Tree) if parent is not None else None
+        tree_id = _build_tree(repo, base_tree, blobs)
         moment = when or datetime.now(UTC)
         offset = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
         sig = pygit2.Signature(author.name, author.email, int(moment.timestamp()), offset)
-        parents = [] if self.is_empty else [repo.head.target]
+        parents = [parent] if parent is not None else []
         if signer is None:
-            ref = "HEAD" if not self.is_empty else _head_branch(repo)
-            oid = repo.create_commit(ref, sig, sig, message, tree_id, parents)
+            return repo.create_commit(None, sig, sig, message, tree_id, parents)
+        buffer = repo.create_commit_string(sig, sig, message, tree_id, parents)
+        signature = signer(buffer.encode() if isinstance(buffer, str) else buffer)
+        return repo.create_commit_with_signature(buffer, signature, "gpgsig")
+
+    def _refuse_overwrite(
+        self,
+        old: pygit2.Oid | None,
+        new: pygit2.Oid | None,
+        blobs: dict[str, pygit2.Oid | None],
+        *,
+        written: bool,
+    ) -> None:
+        """WriteConflict when a file of this write changed between `old` and `new` to
+        something other than what this write puts there."""
+        if old == new:
+            return
+        mine = {path: None if blob is None else str(blob) for path, blob in blobs.items()}
+        if old is None and new is not None:
+            changed = list(blobs)  # nothing to compare with: every file must already match
         else:
-            buffer = repo.create_commit_string(sig, sig, message, tree_id, parents)
-            signature = signer(buffer.encode() if isinstance(buffer, str) else buffer)
-            oid = repo.create_commit_with_signature(buffer, signature, "gpgsig")
-            branch = _head_branch(repo)
-            if branch in repo.references:
-                repo.references[branch].set_target(oid)
-            else:
-                repo.references.create(branch, oid)
+            changed = changed_paths(self.repo, old, new, blobs)
+        tip_files = {p: self.blob_id(str(new), p) if new is not None else None for p in changed}
+        clashes = sorted(p for p in changed if tip_files[p] != mine[p])
+        if not clashes:
+            return
+        info = _commit_info(self.repo[new]) if new is not None else None
+        by = f" (commit {info.short} by {info.author_name}: {info.summary!r})" if info else ""
+        where = (
+            "Your version is in the working tree, staged and uncommitted "
+            "(`git diff --cached` shows it)."
+            if written
+            else "Nothing was written."
+        )
+        raise WriteConflict(
+            f"{', '.join(clashes)} changed since this command read the repository{by}: "
+            f"the workbench does not overwrite someone else's change. {where} "
+            "Run the command again to work from the new version"
+        )
 
-        index = repo.index
-        index.read()
-        for path, blob in blobs.items():
-            if blob is None:
-                if path in index:
-                    index.remove(path)
-            else:
-                index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
-        index.write()
-        return str(oid)
+    def _refuse_linked_folders(self, path: str) -> None:
+        """A folder on the way to `path` that is a symlink (a hostile commit can make
+        `reviews` a link to anywhere) would take the write outside the repository."""
+        folder = self.root
+        for part in path.split("/")[:-1]:
+            folder = folder / part
+            if folder.is_symlink():
+                raise WriteRefused(
+                    f"{path}: {folder.relative_to(self.root)} is a symbolic link; refusing to "
+                    "write through it (it could point outside the governance repo)"
+                )
+
+    def _stage(self, blobs: dict[str, pygit2.Oid | None]) -> None:
+        """Record the committed files in the index, so `git status` shows them as
+        committed. git may hold the index lock a moment; a write that never gets it says
+        how to fix the index by hand (the commit is made)."""
+        index = self.repo.index
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                index.read()
+                for path, blob in blobs.items():
+                    if blob is None:
+                        if path in index:
+                            index.remove(path)
+                    else:
+                        index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
+                index.write()
+                return
+            except pygit2.GitError as exc:
+                if time.monotonic() > deadline:
+                    paths = " ".join(sorted(blobs))
+                    raise WriteRefused(
+                        f"committed, but the index could not be updated ({exc}); "
+                        f"run `git reset -q -- {paths}` so that `git status` agrees"
+                    ) from exc
+                time.sleep(0.05)
 
 
-def _head_branch(repo: pygit2.Repository) -> str:
-    target = repo.references["HEAD"].target
-    return target if isinstance(target, str) else "refs/heads/main"
+_MAX_REBUILDS = 10
+_MAX_BUSY = 100  # 2 s of 20 ms waits for git's own ref lock
 
 
 _ZERO = pygit2.Oid(hex="0" * 40)

@@ -21,7 +21,7 @@ def load(root: Path) -> None:
 
 
 def save(root: Path) -> None:
-    new = toml_cache.export_new()
+    new = toml_cache.export_new(str(store_path(root)))
     if not new or not (root / ".git").is_dir():
         return
     entries = cache_store.read(root, NAME)

@@ -26,6 +26,8 @@ from workbench.service.errors import (
     UnknownContract,
     WhatIfError,
     WorkbenchError,
+    WriteConflict,
+    WriteRefused,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +74,8 @@ class Workbench:
         actor: str | None = None,
         hold_worktree: bool = False,
         what_if: bool = False,
+        trust_root: str | None = None,
+        committed: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
         if not (self.root / layout.SETTINGS).is_file():
@@ -87,6 +91,8 @@ class Workbench:
         # recorded at it, because a record's time must be the real one (docs/obligations.md).
         self.what_if = what_if and now is not None
         self.requested_actor = actor
+        # The registry v1 digest given out of band (`--root`), for every room that verifies.
+        self.trust_root = trust_root
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
@@ -98,7 +104,11 @@ class Workbench:
         self._held: GovernanceState | None = None
         self._held_files: dict[str, bytes] | None = None
         self._remembered: dict[tuple[object, ...], object] = {}
+        self._kept: dict[tuple[object, ...], object] = {}
         self._deferred_writes: list[Callable[[], None]] | None = None
+        # A committed view (the gate) reads HEAD wherever others read the working tree:
+        # it judges what is committed, never files a killed command left uncommitted.
+        self.committed = committed
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -123,10 +133,13 @@ class Workbench:
     def git(self):  # type: ignore[no-untyped-def]  # lazily imported: pygit2 is heavy
         repo = getattr(self._local, "git", None)
         if repo is None:
+            self._note_base()
             from workbench.repo.git import GitRepo
 
             repo = GitRepo(self.root)
             repo.cache_writes = not self.readonly
+            if self.committed:
+                repo.worktree_rev = "HEAD"
             self._local.git = repo
         return repo
 
@@ -144,17 +157,59 @@ class Workbench:
             self._remembered[key] = value
         return value
 
+    def keep(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key for the life of this Workbench, also in the app: for
+        results derived from committed bytes only (the key names the commit), which neither
+        the clock nor the working tree can change."""
+        with self._lock:
+            if key in self._kept:
+                return self._kept[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
+        return value
+
     def require_writable(self, what: str) -> None:
         if self.readonly:
             raise ReadOnlyError(f"read-only mode: cannot {what}")
+        if self.committed:
+            raise ReadOnlyError(f"a view of the committed files cannot {what}")
         if self.what_if:
             raise WhatIfError(
                 f"cannot {what} at a what-if time: --now only evaluates (read-only); records "
                 "and commits always carry the real time. Run the command without --now."
             )
 
+    def committed_view(self) -> Workbench:
+        """The same session, reading HEAD wherever it would read the working tree (what
+        the gate judges)."""
+        return Workbench(
+            self.root,
+            now=None if self.clock_is_real else self._now,
+            readonly=self.readonly,
+            actor=self.requested_actor,
+            hold_worktree=self.hold_worktree,
+            what_if=self.what_if,
+            trust_root=self.trust_root,
+            committed=True,
+        )
+
+    def uncommitted(self) -> list[str]:
+        """Governance files whose working-tree bytes differ from HEAD's (added, changed or
+        deleted): what a committed view (the gate) does not count."""
+        from workbench.repo.git import GitRepo
+
+        git = GitRepo(self.root)
+        include = layout.is_governance_path
+        disk = git.read_files(WORKTREE, include)
+        head = git.read_files("HEAD", include)
+        return sorted(p for p in disk.keys() | head.keys() if disk.get(p) != head.get(p))
+
     # -- state ----------------------------------------------------------------------------
     def files(self, rev: str = WORKTREE) -> dict[str, bytes]:
+        self._note_base(again=not self.hold_worktree)
+        if rev == WORKTREE and self.committed:
+            rev = "HEAD"
         if rev == WORKTREE:
             if not self.hold_worktree:
                 return read_worktree(self.root, layout.is_state_path)
@@ -181,6 +236,9 @@ class Workbench:
         working tree is re-read on every call (cheap) and re-parsed only if a byte changed.
         `files` are the working tree's, when the caller has just read them.
         """
+        self._note_base(again=not self.hold_worktree)
+        if rev == WORKTREE and self.committed:
+            rev = "HEAD"
         today = self.now.date().isoformat()
         commit = None
         if rev == WORKTREE and self.hold_worktree and self._held is not None:
@@ -391,15 +449,27 @@ class Workbench:
         return state.problems_for(layout.contract_path(contract_id))
 
     # -- writes ---------------------------------------------------------------------------
-    def commit(self, changes: dict[str, bytes | None], message: str) -> str:
-        """The one door for writes: read-only check, acting person, atomic write, one commit."""
+    def commit(
+        self, changes: dict[str, bytes | None], message: str, *, base: str | None = None
+    ) -> str:
+        """The one door for writes: read-only check, acting person, branch state, atomic
+        write, one commit moved onto the checked-out branch by compare-and-swap.
+
+        Refused (WriteRefused, nothing written) on a detached HEAD, mid merge, rebase,
+        cherry-pick, revert or bisect, with unmerged files or conflict markers; a file
+        someone else changed since this session read the repository is never overwritten
+        (WriteConflict). `base`: the commit the change was decided from, when the caller
+        knows better than this session's reads (the editor: when its text was opened).
+        See docs/architecture.md, "Writes".
+        """
         self.require_writable("commit changes")
+        # Before this method's own reads (the actor, the conflict check) move it.
+        base = base or self.base_head
         actor = self.actor()
+        from workbench.repo.branch import WriteConflict as RepoConflict
+        from workbench.repo.branch import WriteRefused as RepoRefused
         from workbench.repo.git import Author
 
-        signer = self.commit_signer(actor)
-        self._held = None
-        self._held_files = None
         # TOML the workbench writes is in the byte normal form (LF, final newline); other
         # files (statements, signatures, snapshots) are exact bytes and left alone.
         changes = {
@@ -408,13 +478,65 @@ class Workbench:
             else data
             for path, data in changes.items()
         }
-        return self.git.commit_files(
-            changes,
-            message,
-            Author(actor.name, actor.email),
-            when=self.record_time(),
-            signer=signer,
+        try:
+            self._refuse_unresolved(changes)
+            signer = self.commit_signer(actor)
+            self._held = None
+            self._held_files = None
+            commit = self.git.commit_files(
+                changes,
+                message,
+                Author(actor.name, actor.email),
+                when=self.record_time(),
+                signer=signer,
+                base=base,
+                allow_unborn=False,
+            )
+        except RepoConflict as exc:
+            raise WriteConflict(str(exc)) from exc
+        except RepoRefused as exc:
+            raise WriteRefused(str(exc)) from exc
+        # This session's next write builds on what it just wrote.
+        self._local.base_head = commit
+        return commit
+
+    @property
+    def base_head(self) -> str | None:
+        """The branch head this session's reads (in this thread) were based on: what a
+        write it makes next was decided from. A write refuses to overwrite a file someone
+        else changed after it (see `GitRepo.commit_files`). None: nothing read yet, or no
+        commit yet.
+
+        A one-shot command (`hold_worktree`) notes it at its first read and moves it only
+        with its own commits: all its reads are one decision. A long-lived session (the
+        app, whose worker threads are pooled) notes it at every read of the files, so it
+        is the head its latest read saw.
+        """
+        return getattr(self._local, "base_head", None)
+
+    def _note_base(self, *, again: bool = False) -> None:
+        if again or not hasattr(self._local, "base_head"):
+            from workbench.repo.head import read_head_id
+
+            self._local.base_head = read_head_id(self.root)
+
+    def _refuse_unresolved(self, changes: dict[str, bytes | None]) -> None:
+        """Branch state first (its advice is the useful one mid-merge), then no conflict
+        marker in what is written nor left unresolved in the governance files."""
+        from workbench.repo.branch import refuse_conflict_markers, writable_branch
+
+        git = self.git
+        writable_branch(git.repo)
+        # A one-shot command has just read them; HEAD's bytes only where a marker is.
+        worktree = (
+            self.files() if self.hold_worktree else read_worktree(self.root, layout.is_state_path)
         )
+        for path in changes:
+            if path not in worktree:
+                data = git.blob_at(WORKTREE, path)
+                if data is not None:
+                    worktree[path] = data
+        refuse_conflict_markers(changes, worktree, lambda path: git.blob_at("HEAD", path))
 
     def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
         """SSH-sign commits when the acting person has a usable key (see service.signing)."""
@@ -426,7 +548,9 @@ class Workbench:
         """Sign this session's commits with `signer` (e.g. after the TUI asked for a passphrase)."""
         self._session_signer = signer
 
-    def save_contract(self, contract_id: str, text: str, message: str) -> str:
+    def save_contract(
+        self, contract_id: str, text: str, message: str, *, base: str | None = None
+    ) -> str:
         self.require_writable("save contracts")
         text = normalise(text)
         problems = [p for p in self.check_contract_text(contract_id, text) if p.severity == "error"]
@@ -438,7 +562,7 @@ class Workbench:
         path = layout.contract_path(contract_id)
         if self.git.blob_at("HEAD", path) == text.encode("utf-8"):
             raise WorkbenchError(f"{path}: no changes to save")
-        commit = self.commit({path: text.encode("utf-8")}, message)
+        commit = self.commit({path: text.encode("utf-8")}, message, base=base)
         self.discard_draft(contract_id)
         return commit
 
@@ -454,7 +578,8 @@ class Workbench:
     # -- drafts: an invalid edit is never lost ------------------------------------------
     def _draft_path(self, contract_id: str) -> Path:
         # Inside .git so drafts never show up as changes and are never committed.
-        return self.root / ".git" / "handshake-workbench" / "drafts" / f"{contract_id}.toml"
+        drafts = self.root / ".git" / "handshake-workbench" / "drafts"
+        return drafts / f"{layout.checked_id(contract_id)}.toml"
 
     def save_draft(self, contract_id: str, text: str) -> Path:
         from workbench.repo.atomic import atomic_write
@@ -471,7 +596,7 @@ class Workbench:
         self._draft_path(contract_id).unlink(missing_ok=True)
 
     def drafts(self) -> list[str]:
-        folder = self._draft_path("x").parent
+        folder = self._draft_path("x").parent  # "x": any valid id names the folder
         return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
 
 

@@ -27,3 +27,12 @@ class InvalidEdit(WorkbenchError):
     def __init__(self, message: str, problems: list) -> None:  # type: ignore[type-arg]
         super().__init__(message)
         self.problems = problems
+
+
+class WriteRefused(WorkbenchError):
+    """The repo is in a state where nothing may be committed (detached HEAD, a merge or
+    rebase under way, unresolved conflicts, another write holding the lock too long)."""
+
+
+class WriteConflict(WorkbenchError):
+    """Someone else changed a file this write changes since it was decided."""

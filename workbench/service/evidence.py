@@ -21,12 +21,8 @@ from workbench.evidence.checks import (
     VIOLATING,
     CheckResult,
     ViewNeed,
-    bind_views,
-    check_term,
-    generated_sql,
     human_seconds,
     iso,
-    judge_rows,
     limit_for,
     needs,
 )
@@ -47,6 +43,7 @@ from workbench.evidence.closures import (
 from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
+    UnsafePath,
 )
 from workbench.evidence.findings import (
     CLOSURES_PATH,
@@ -69,6 +66,7 @@ from workbench.evidence.manifest import (
     Manifest,
     Snapshot,
     SnapshotIntegrity,
+    manifest_position,
     parse_manifest,
     render_manifest,
     resolve_snapshot_path,
@@ -77,20 +75,24 @@ from workbench.evidence.manifest import (
     snapshot_relpath,
     verify_snapshot,
 )
+from workbench.evidence.runner import Limits, view_name
+from workbench.governance.currency import TermAt
 from workbench.model.contract import Contract
-from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, SqlTerm, TermBase
+from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 from workbench.repo import layout
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.evidence.sandbox import Sandbox
+    from workbench.evidence.worker import WorkerStats
     from workbench.governance.seams import SeamView
+    from workbench.model.settings import Settings
     from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
 
 # Bumped when a check's semantics change: part of every run id.
-ENGINE = "evidence-checks/2"
-QUERY_TIMEOUT_S = 60.0
+ENGINE = "evidence-checks/3"
+# The console and re-runs of a finding's SQL (interactive, in this process).
 MEMORY_LIMIT = "512MB"
 THREADS = 2
 
@@ -177,16 +179,64 @@ class _TermPlan:
     clock: datetime | None = None
 
 
-def view_name(snapshot_id_: str) -> str:
-    return snapshot_id_.replace("-", "_")
+def evidence_limits(state: GovernanceState) -> Limits:
+    """The run's limits from ``[evidence]`` in workbench.toml (defaults without one)."""
+    return limits_for(state.settings)
+
+
+def limits_for(settings: Settings | None) -> Limits:
+    """`evidence_limits` from the settings alone (a bundle's workbench.toml)."""
+    from workbench.model.settings import EvidenceLimits, memory_bytes
+
+    cfg = settings.evidence if settings else EvidenceLimits()
+    return Limits(
+        memory_cap=memory_bytes(cfg.memory_cap),
+        query_timeout_s=cfg.query_timeout.total_seconds(),
+        run_budget_s=cfg.run_budget.total_seconds(),
+        threads=THREADS,
+    )
 
 
 # --------------------------------------------------------------------------- service
 
 
+ROOTS_ENV = "WORKBENCH_EVIDENCE_ROOTS"
+
+
+def evidence_roots(root: Path) -> tuple[Path, ...]:
+    """Where evidence files may live: the repository's `evidence/`, plus the directories
+    this machine names in `$WORKBENCH_EVIDENCE_ROOTS` (separated by ':') and in
+    ``[evidence] roots`` of the user's config.toml. Never from a commit: a root listed in
+    the repository could be widened (to ``/``) by the same commit that plants the path."""
+    import os
+
+    from workbench.evidence.manifest import default_roots
+    from workbench.service.identity import config_home, user_config
+
+    extra: list[tuple[str, str]] = []
+    for part in os.environ.get(ROOTS_ENV, "").split(os.pathsep):
+        if part.strip():
+            extra.append((ROOTS_ENV, part.strip()))
+    section = user_config().get("evidence")
+    configured = section.get("roots", []) if isinstance(section, dict) else []
+    where = str(config_home() / "config.toml")
+    if not isinstance(configured, list) or not all(isinstance(r, str) for r in configured):
+        raise WorkbenchError(f"{where}: [evidence] roots must be a list of directory paths")
+    extra += [(f"{where} [evidence] roots", r) for r in configured]
+    roots = list(default_roots(root))
+    for source, text in extra:
+        path = Path(text).expanduser()
+        if not path.is_absolute():
+            raise WorkbenchError(f"{source}: evidence root {text!r} must be an absolute directory")
+        roots.append(path)
+    return tuple(dict.fromkeys(roots))
+
+
 class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
+        self.roots = evidence_roots(wb.root)
+        self.last_stats: WorkerStats | None = None  # the last evaluate's worker figures
         self._runs_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         self._closure_problems: list[str] = []
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
@@ -219,7 +269,7 @@ class EvidenceService:
         return snap
 
     def snapshot_path(self, snap: Snapshot) -> Path:
-        return resolve_snapshot_path(snap.path, self.wb.root)
+        return resolve_snapshot_path(snap.path, self.wb.root, self.roots)
 
     def _verify_many(self, snaps: list[Snapshot]) -> dict[str, SnapshotIntegrity]:
         unique = {s.id: s for s in snaps}
@@ -227,7 +277,9 @@ class EvidenceService:
             return {}
         workers = min(4, len(unique))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(lambda s: (s.id, verify_snapshot(s, self.wb.root)), unique.values())
+            results = pool.map(
+                lambda s: (s.id, verify_snapshot(s, self.wb.root, self.roots)), unique.values()
+            )
             return dict(results)
 
     def add(
@@ -294,6 +346,14 @@ class EvidenceService:
         changes: dict[str, bytes | None] = {}
         if external:
             path = str(file.resolve())
+            try:
+                resolve_snapshot_path(path, wb.root, self.roots)
+            except UnsafePath as exc:
+                raise WorkbenchError(
+                    f"{exc}. Name its directory as an evidence root on this machine: "
+                    f"`roots = [...]` under [evidence] in your config.toml, or "
+                    f"${ROOTS_ENV} (docs/evidence.md, 'Evidence roots')"
+                ) from None
         else:
             path = snapshot_relpath(sid, fmt)
             data = file.read_bytes()
@@ -478,11 +538,11 @@ class EvidenceService:
                 if bad:
                     p.status = "error"
                     p.reason = "; ".join(
-                        f"snapshot {s.id} not used: {integrity[s.id].reason}" for _v, s in bad
+                        _refusal(manifest_blob, s, integrity[s.id]) for _v, s in bad
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
-        results = self._run_all(flat)
+        results = self._run_all(flat, evidence_limits(state))
         findings: list[dict[str, Any]] = []
         for plan, result in zip(flat, results, strict=True):
             cid = plan.contract.id
@@ -538,120 +598,41 @@ class EvidenceService:
         commit = wb.commit({path: data}, message)
         return EvaluateResult(run, path, written=True, commit=commit)
 
-    def _run_all(self, plans: list[_TermPlan]) -> list[CheckResult]:
-        """Run every check. Generated checks share one sandbox holding every selected
-        snapshot as ``ev_<id>`` (their SQL binds its logical views to those); custom SQL
-        gets a sandbox with only its declared views. If the shared sandbox cannot be set
-        up (an unreadable file), each contract falls back to sandboxes of its own, so one
-        bad file only errors the terms that read it."""
-        from workbench.evidence.kinds import snapshot_file
-        from workbench.evidence.sandbox import Sandbox
+    def _run_all(self, plans: list[_TermPlan], limits: Limits) -> list[CheckResult]:
+        """Run every check that the plan did not decide, in the evaluation worker (a child
+        process under the memory cap and the run budget: `workbench.evidence.worker`)."""
+        from workbench.evidence.runner import CheckJob, ViewFile
+        from workbench.evidence.worker import run_isolated
 
         results: list[CheckResult | None] = [None] * len(plans)
-        shared: list[int] = []
-        own: list[int] = []
+        jobs: list[CheckJob] = []
         for i, plan in enumerate(plans):
             if plan.status:
                 results[i] = CheckResult(
                     plan.status, limit=limit_for(plan.term), reason=plan.reason
                 )
-            elif isinstance(plan.term, SqlTerm):
-                own.append(i)
-            else:
-                shared.append(i)
-        if shared:
-            batched = self._run_batched([(i, plans[i]) for i in shared])
-            for i, result in batched.items():
-                results[i] = result
-            shared = [i for i in shared if i not in batched]
-        if shared:
-            files = {}
-            for i in shared:
-                for s in plans[i].views.values():
-                    files[view_name(s.id)] = snapshot_file(self.snapshot_path(s), s.kind, s.format)
+                continue
+            assert plan.clock is not None
             try:
-                sb = Sandbox(
-                    files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
-                )
-            except EvidenceError:
-                own = shared + own
-            else:
-                with sb:
-                    for i in shared:
-                        tables = {v: view_name(s.id) for v, s in plans[i].views.items()}
-                        results[i] = self._check(sb, plans[i], tables)
-        for i in own:
-            plan = plans[i]
-            files = {
-                v: snapshot_file(self.snapshot_path(s), s.kind, s.format)
-                for v, s in plan.views.items()
-            }
-            try:
-                sb = Sandbox(
-                    files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=QUERY_TIMEOUT_S
-                )
-            except EvidenceError as exc:
+                views = {
+                    v: ViewFile(
+                        s.id, str(self.snapshot_path(s).resolve(strict=True)), s.kind, s.format
+                    )
+                    for v, s in plan.views.items()
+                }
+            except (OSError, RuntimeError, EvidenceError) as exc:
                 results[i] = CheckResult(
                     "error", limit=limit_for(plan.term), reason=f"evidence cannot be read: {exc}"
                 )
                 continue
-            with sb:
-                results[i] = self._check(sb, plan, {})
-        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
-
-    def _run_batched(self, plans: list[tuple[int, _TermPlan]]) -> dict[int, CheckResult]:
-        """Checks of Parquet evidence that `workbench.evidence.batch` can run as one query
-        per kind and parameters (instead of one per term), judged exactly as the term's own
-        SQL would be. Returns what it ran; everything else (and everything, if the batch
-        sandbox cannot be set up or a batch query fails) is left to the per-term path."""
-        from workbench.evidence import batch
-        from workbench.evidence.sandbox import Sandbox, SnapshotFile
-
-        items: list[batch.BatchItem] = []
-        for i, plan in plans:
-            if not isinstance(plan.term, batch.BATCH_TERMS) or plan.clock is None:
-                continue
-            if any(s.format != "parquet" for s in plan.views.values()):
-                continue
-            try:
-                paths = {
-                    v: self.snapshot_path(s).resolve(strict=True) for v, s in plan.views.items()
-                }
-            except (OSError, RuntimeError, ValueError, EvidenceError):
-                continue
-            items.append(batch.BatchItem(i, plan.term, paths, plan.clock))
-        if len(items) < 2:
-            return {}
-        readable = {str(p): SnapshotFile(p, "parquet") for it in items for p in it.files.values()}
-        try:
-            sb = Sandbox(
-                {},
-                readable=list(readable.values()),
-                memory_limit=MEMORY_LIMIT,
-                threads=THREADS,
-                timeout_s=QUERY_TIMEOUT_S,
+            adopted = (
+                plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
             )
-        except EvidenceError:
-            return {}
-        with sb:
-            rows = batch.run_batches(sb, items)
-        out: dict[int, CheckResult] = {}
-        by_key = dict(plans)
-        for item in items:
-            if item.key not in rows:
-                continue
-            plan = by_key[item.key]
-            result = judge_rows(plan.term, rows[item.key], item.clock)
-            tables = {v: view_name(s.id) for v, s in plan.views.items()}
-            result.sql = bind_views(generated_sql(plan.term, item.clock), tables)
-            result.limit = result.limit or limit_for(plan.term)
-            out[item.key] = result
-        return out
-
-    def _check(self, sb: Sandbox, plan: _TermPlan, tables: dict[str, str]) -> CheckResult:
-        adopted = plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
-        assert plan.clock is not None
-        return check_term(sb, plan.term, plan.clock, adopted=adopted, tables=tables)
+            jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
+        ran, self.last_stats = run_isolated(jobs, limits)
+        for key, result in ran.items():
+            results[key] = result
+        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
 
     def _finding(
         self,
@@ -728,7 +709,14 @@ class EvidenceService:
         """Every findings file in the repository, oldest first."""
         folder = self.wb.root / FINDINGS_DIR
         out = []
-        if folder.is_dir():
+        if self.wb.committed:
+            # The committed findings only (the gate): not a run a killed command left.
+            committed = self.wb.git.read_files("HEAD", _in_findings_dir)
+            for path, data in sorted(committed.items()):
+                stem = path.rpartition("/")[2].removesuffix(".json")
+                if path.endswith(".json") and RUN_ID_RE.match(stem):
+                    out.append(parse_run(data, path))
+        elif folder.is_dir():
             for path in sorted(folder.glob("*.json")):
                 if not RUN_ID_RE.match(path.stem) or path.is_symlink():
                     continue
@@ -761,10 +749,9 @@ class EvidenceService:
         return parse_closures(data.decode("utf-8")) if data else []
 
     def closure_files(self) -> dict[str, bytes]:
-        from workbench.repo.worktree import read_worktree
-
-        return read_worktree(
-            self.wb.root, lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
+        # Through git: a committed view (the gate) reads HEAD's, never an uncommitted one.
+        return self.wb.git.read_files(
+            "WORKTREE", lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
         )
 
     def _contract_exemptions(self) -> list[ContractExemption]:
@@ -906,6 +893,81 @@ class EvidenceService:
         """Status/observed per run for every (contract, term): the sparklines."""
         data = term_series(self.runs())
         return {k: v for k, v in data.items() if contract in (None, k[0])}
+
+    def terms_at_now(self, contract: str | None = None, rev: str = "WORKTREE") -> list[TermAt]:
+        """Every term of the contracts at `rev`, judged at now: is its latest finding its
+        current finding (`workbench.governance.currency`)? The page test is not listed: the
+        gate's `page_test` rule computes it at now from the contract."""
+        from workbench.governance.currency import EvidenceAt, latest_findings, term_at
+        from workbench.model.duration import Duration
+
+        state = self.wb.state(rev)
+        now = self.wb.now
+        defaults = state.settings.defaults if state.settings else None
+        max_age = defaults.evidence_max_age if defaults else Duration.parse("P2D")
+        latest = latest_findings(self.runs())
+        try:
+            manifest: Manifest | None = self.manifest(rev)
+        except EvidenceError as exc:
+            manifest, broken = None, str(exc).splitlines()[0]
+        out: list[TermAt] = []
+        for cid in sorted(state.contracts):
+            if contract not in (None, cid):
+                continue
+            doc = state.contracts[cid]
+            sha = hashlib.sha256(doc.raw).hexdigest()
+            if manifest is None:
+                out += [
+                    TermAt(cid, t.id, "evidence-missing", f"evidence cannot be selected: {broken}")
+                    for t in doc.contract.terms
+                ]
+                continue
+            for plan in self._plan(doc.contract, manifest, max_age):
+                term = plan.term
+                try:
+                    views = [n.view for n in needs(term)]
+                except TypeError:
+                    views = []
+                selected: dict[str, EvidenceAt | None] = dict.fromkeys(views)
+                for view, snap in plan.views.items():
+                    selected[view] = EvidenceAt(
+                        view,
+                        snap.id,
+                        snap.sha256,
+                        snap.kind,
+                        snap.captured_at,
+                        plan.roles.get(view, "live"),
+                    )
+                found, run_id, run_time = latest.get((cid, term.id), (None, None, None))
+                out.append(
+                    term_at(
+                        cid,
+                        term.id,
+                        finding=found,
+                        run=run_id,
+                        run_time=run_time,
+                        contract_sha256=sha,
+                        selected=selected,
+                        max_age=term.evidence_max_age or max_age,
+                        now=now,
+                    )
+                )
+        return out
+
+    def not_current(self, contract: str | None = None) -> list[tuple[TermAt, Violation | None]]:
+        """Terms that fail at now because their latest finding is not current, each with
+        its latest violation (`currency.fails_at_now` decides)."""
+        from workbench.governance.currency import fails_at_now
+
+        latest_violation: dict[tuple[str, str], Violation] = {}
+        for v in self.violations(contract=contract):
+            latest_violation[(v.contract, v.term)] = v
+        out = []
+        for t in self.terms_at_now(contract):
+            v = latest_violation.get((t.contract, t.term))
+            if fails_at_now(t, v.state if v else None):
+                out.append((t, v))
+        return out
 
     def finding(self, run_id: str, contract: str, term: str) -> dict[str, Any]:
         run = self.run(run_id)
@@ -1172,7 +1234,7 @@ class EvidenceService:
                 raise WorkbenchError(f"snapshot {ref['id']} is no longer registered")
             if snap.sha256 != ref["sha256"]:
                 raise WorkbenchError(f"snapshot {ref['id']} changed in the manifest")
-            check = verify_snapshot(snap, self.wb.root)
+            check = verify_snapshot(snap, self.wb.root, self.roots)
             if not check.ok:
                 raise WorkbenchError(f"snapshot {snap.id} not used: {check.reason}")
             file = snapshot_file(check.path or self.snapshot_path(snap), snap.kind, snap.format)
@@ -1182,6 +1244,26 @@ class EvidenceService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _in_findings_dir(path: str) -> bool:
+    """Files directly in findings/ (and the folder itself, to walk into it)."""
+    prefix = FINDINGS_DIR + "/"
+    return path == prefix or (path.startswith(prefix) and "/" not in path[len(prefix) :])
+
+
+def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:
+    """Why a snapshot is not used; a path refused by the manifest entry itself (outside the
+    roots, unsafe) names the entry's file:line:column."""
+    reason = f"snapshot {snap.id} not used: {integrity.reason}"
+    if integrity.status not in ("outside_roots", "unsafe_path"):
+        return reason
+    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
+    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
+
+
+def _term_sql(term: TermBase) -> str:
+    return str(getattr(term, "query", "") or "")
 
 
 def _blob_sha(wb: Workbench, path: str) -> str:
@@ -1267,19 +1349,32 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
     try:
         history = service.violations()
         runs = service.runs()
+        stale = service.not_current()
     except EvidenceError:
-        history, runs = [], []
+        history, runs, stale = [], [], []
     evaluated = {f["contract"] for r in runs for f in r["findings"]}
+    open_by: dict[str, int] = {}
+    for v in history:
+        if v.is_open:
+            open_by[v.contract] = open_by.get(v.contract, 0) + 1
+    # Terms failing at now without an open violation of their own (one count per term).
+    stale_by: dict[str, int] = {}
+    for t, v in stale:
+        if v is None or not v.is_open:
+            stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
     state = wb.state()
     today = wb.now.date()
     for view in views:
         if not view.governed:
             continue
-        open_ = sum(1 for v in history if v.contract == view.id and v.is_open)
-        if open_:
-            view.marks["violations"] = f"{open_} open"
-        else:
-            view.marks["violations"] = "ok" if view.id in evaluated else "not evaluated"
+        parts = []
+        if open_by.get(view.id):
+            parts.append(f"{open_by[view.id]} open")
+        if view.id not in evaluated:
+            parts.append("not evaluated")
+        elif stale_by.get(view.id):
+            parts.append(f"{stale_by[view.id]} not current")
+        view.marks["violations"] = ", ".join(parts) or "ok"
         doc = state.contracts.get(view.id)
         if doc is not None and _page_test(state, doc.contract, today).status == "fail":
             view.marks["page"] = "fails"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from workbench.repo import layout
@@ -109,6 +109,7 @@ def init_repo(
 ) -> Path:
     from workbench.repo.git import Author, GitRepo
 
+    layout.checked_id(person, "person")  # it becomes a file name (keys, records)
     target = Path(target)
     if (target / layout.SETTINGS).exists():
         raise WorkbenchError(f"{target} already has a workbench.toml")
@@ -117,14 +118,15 @@ def init_repo(
     target.mkdir(parents=True, exist_ok=True)
     git = GitRepo(target) if (target / ".git").exists() else GitRepo.init(target)
     email = email or f"{person}@{domain}"
+    # What the user typed goes inside TOML strings: escaped, never spliced in raw.
     values = {
-        "org": org,
-        "domain": domain,
+        "org": _inside_quotes(org),
+        "domain": _inside_quotes(domain),
         "repo_id": str(uuid.uuid4()),
         "person": person,
         "consumer": "model.lead",
-        "name": name,
-        "email": email,
+        "name": _inside_quotes(name),
+        "email": _inside_quotes(email),
         "schema_line": layout.SCHEMA_LINE,
     }
     files = {
@@ -135,6 +137,7 @@ def init_repo(
         ".gitattributes": b"contracts/*.toml text eol=lf\n*.sig -text\n",
         "evidence/manifest.toml": b"# Registered evidence snapshots (workbench evidence add).\n",
     }
+    _refuse_invalid(files, (now or datetime.now(UTC)).date())
     git.commit_files(
         files,
         "Start the governance repo\n\nCreated by `workbench init`.",
@@ -142,3 +145,27 @@ def init_repo(
         when=now or datetime.now(UTC),
     )
     return target
+
+
+def _inside_quotes(value: str) -> str:
+    from workbench.governance.records import toml_str
+
+    return toml_str(value)[1:-1]
+
+
+def _refuse_invalid(files: dict[str, bytes], today: date) -> None:
+    """A new repo starts valid: a name or domain the files cannot hold is refused before
+    anything is written, naming the option."""
+    from workbench.model.state import load_state
+
+    problems = [
+        p
+        for path in (layout.SETTINGS, layout.PEOPLE)
+        for p in load_state(files, today).problems_for(path)
+        if p.severity == "error"
+    ]
+    if problems:
+        raise WorkbenchError(
+            "cannot start a repository with these values (check --org, --domain, --name, "
+            "--email):\n  " + "\n  ".join(p.render() for p in problems)
+        )

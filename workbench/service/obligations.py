@@ -60,6 +60,10 @@ if TYPE_CHECKING:
 
 HEAD = "HEAD"
 RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/")
+REGISTRY_FIX = (
+    "the key registry has problems (see the trust_root line): its admins restore every "
+    "complete registry version; nobody can sign until then"
+)
 
 
 class ObligationError(WorkbenchError):
@@ -237,14 +241,20 @@ class ObligationsService:
                 if not self.wb.git.is_empty:
                     rs = SigningService(self.wb).registry_state(HEAD)
                     head = rs.head if rs.ok else None
-            except (WorkbenchError, ImportError, ValueError):
+                    # A broken registry is not "no registry": acts are refused, not unsigned.
+                    self._signing_cache["registry_problems"] = list(rs.problems)
+            except (WorkbenchError, ImportError):
                 head = None
+            except ValueError as exc:  # e.g. a malformed trust root: refuse, never go unsigned
+                head = None
+                self._signing_cache["registry_problems"] = [str(exc)]
             self._signing_cache["registry"] = head
         return self._signing_cache["registry"]
 
     def signatures_required(self) -> bool:
-        """Signed acts are required once the repository has a verified key registry."""
-        return self._registry() is not None
+        """Signed acts are required once the repository has a verified key registry, and
+        while it has one that does not verify (an unsigned act must not count then either)."""
+        return self._registry() is not None or bool(self._signing_cache.get("registry_problems"))
 
     def _signature_status(self, files: Mapping[str, bytes], path: str, person: str) -> SigStatus:
         statement = files.get(statement_path_for(path))
@@ -391,19 +401,39 @@ class ObligationsService:
             try:
                 from workbench.service.signing import SigningService
 
-                found = SigningService(self.wb).verdicts(HEAD, check_history=False)
+                found = SigningService(self.wb).verdict_set(HEAD)
                 value: dict[str, gate_mod.VerdictInfo] | None = {
                     v.contract_id: gate_mod.VerdictInfo(v.state, v.reason, tuple(v.missing))
-                    for v in found
+                    for v in found.verdicts
                 }
+                if found.registry.problems:
+                    # Nobody can sign on a broken registry: its admins restore it first.
+                    head = found.registry.head
+                    admins = tuple(head.admins) if head is not None else ()
+                    value = {
+                        cid: gate_mod.VerdictInfo(v.state, v.reason, admins, REGISTRY_FIX)
+                        for cid, v in value.items()
+                    }
+                t = found.trust
+                trust: gate_mod.TrustInfo | None = gate_mod.TrustInfo(
+                    t.is_pinned, t.source, t.root_sha256, t.problems, t.warning, t.describe()
+                )
             except ImportError:
-                value = None
+                value, trust = None, None
             except WorkbenchError as exc:
                 value = {
                     cid: gate_mod.VerdictInfo("invalid", str(exc)) for cid in self.state().contracts
                 }
+                trust = gate_mod.TrustInfo(False, None, None, (str(exc),), None, str(exc))
             self._signing_cache["verdicts"] = value
+            self._signing_cache["trust"] = trust
         return self._signing_cache["verdicts"]
+
+    def trust_root(self) -> gate_mod.TrustInfo | None:
+        """Whether the registry's root is pinned out of band, and its problems (None: no
+        signing room in this build)."""
+        self.verdicts()
+        return self._signing_cache["trust"]
 
     def approved(self) -> dict[str, bool | None]:
         verdicts = self.verdicts()
@@ -423,6 +453,9 @@ class ObligationsService:
         if svc is None:
             return None
         out: dict[str, list[gate_mod.ViolationInfo]] = {}
+        # Terms whose latest finding does not speak for them at now (stale, superseded by a
+        # contract or evidence change, never evaluated): `governance.currency` decides.
+        stale = {(t.contract, t.term): t for t, _v in svc.not_current()}
         for v in svc.violations(open_only=True):
             if v.worst_status not in ("fail", "no-data", "error"):
                 continue
@@ -433,9 +466,22 @@ class ObligationsService:
                     p for p in (v.owner.get("id"), primary.get("id")) if isinstance(p, str) and p
                 )
             )
+            reason = str(v.last.get("reason", ""))
+            if (t := stale.pop((v.contract, v.term), None)) is not None:
+                reason += f"; not current: {t.reason}"
             out.setdefault(v.contract, []).append(
+                gate_mod.ViolationInfo(v.id, v.term, v.worst_status, reason, fixers)
+            )
+        state = self.state()
+        for (cid, tid), t in sorted(stale.items()):
+            doc = state.contracts.get(cid)
+            term = doc.contract.term(tid) if doc else None
+            people = [term.owner] if term else []
+            if doc is not None:
+                people.append(doc.contract.escalation.primary)
+            out.setdefault(cid, []).append(
                 gate_mod.ViolationInfo(
-                    v.id, v.term, v.worst_status, str(v.last.get("reason", "")), fixers
+                    "", tid, "not current", t.reason, tuple(dict.fromkeys(people)), current=False
                 )
             )
         return out
@@ -686,7 +732,7 @@ class ObligationsService:
 
     def lint_action_text(self, action_id: str, text: str) -> list[Problem]:
         """Lint an edited action item before saving it (the TUI's inline lint)."""
-        files = {f"{act.ACTIONS_DIR}{action_id}.toml": text.encode("utf-8")}
+        files = {act.action_path(action_id): text.encode("utf-8")}
         return self.action_docs(files)[0].problems
 
     def save_action(self, action_id: str, text: str, message: str | None = None) -> str:
@@ -695,7 +741,7 @@ class ObligationsService:
 
         self.wb.require_writable("save action items")
         problems = [p for p in self.lint_action_text(action_id, text) if p.severity == "error"]
-        path = f"{act.ACTIONS_DIR}{action_id}.toml"
+        path = act.action_path(action_id)
         if problems:
             raise InvalidEdit(f"{path} has {len(problems)} lint error(s); not saved", problems)
         return self.wb.commit({path: text.encode("utf-8")}, message or f"Action item {action_id}")
@@ -844,17 +890,20 @@ class ObligationsService:
             record_flags=self.record_flags(),
         )
 
-    def gate(self, changed_since: str | None = None) -> gate_mod.GateResult:
+    def gate(self, changed_since: str | None = None, strict: bool = False) -> gate_mod.GateResult:
         state = self.state()
         if state.settings is None:
             raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
         changed = self.changed_since(changed_since) if changed_since else None
+        inputs = self.gate_inputs()
         return gate_mod.evaluate_gate(
             state,
-            self.gate_inputs(),
+            inputs,
             self.wb.now,
             changed=changed,
             changed_since=changed_since,
+            trust=self.trust_root(),
+            strict=strict,
         )
 
     def render_gate(self, result: gate_mod.GateResult, fmt: str = "text") -> str:
@@ -961,6 +1010,11 @@ class ObligationsService:
         data = render(fields)
         changes: dict[str, bytes | None] = {path: data}
         head = self._registry()
+        if head is None and self._signing_cache.get("registry_problems"):
+            raise ObligationError(
+                "cannot record a signed act: the key registry is not usable: "
+                + "; ".join(self._signing_cache["registry_problems"])
+            )
         fingerprint = None
         if head is not None:
             if signer is None:

@@ -25,8 +25,10 @@ from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.signing import keys as keymod
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
+from workbench.signing import trust as trustmod
 from workbench.signing.attestation import verify_attestation
 from workbench.signing.errors import KeyLoadError, SigningError
+from workbench.signing.registry_history import RegistryMemory, rollback_problems
 from workbench.signing.statement import (
     COSIGN_PREDICATE,
     ChainLink,
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 
 HEAD = "HEAD"
 WORKTREE = "WORKTREE"
-TRUST_ROOT_ENV = "WORKBENCH_TRUST_ROOT"
+TRUST_ROOT_ENV = trustmod.ROOT_ENV
 PASSPHRASE_ENV = "WORKBENCH_KEY_PASSPHRASE"
 LOCAL_DIR = ("handshake-workbench",)
 DEMO_KEYS = "demo-keys"
@@ -130,6 +132,29 @@ class RegistryView:
         return dict(self.__dict__)
 
 
+@dataclass
+class VerdictSet:
+    """Every signature verdict at one revision, the registry they rest on and how far its
+    root is trusted: what verify, status, show, the app and the gate all show."""
+
+    rev: str
+    registry: reg.RegistryState
+    trust: trustmod.TrustRoot
+    verdicts: list[ContractVerdict]
+
+    @property
+    def ok(self) -> bool:
+        return self.registry.ok and all(v.ok for v in self.verdicts)
+
+
+@dataclass
+class HistoryScan:
+    """What the history of a revision ever held, for the append-only rules."""
+
+    registry: RegistryMemory  # every registry version ever complete
+    statements: dict[str, dict[str, str]]  # attestation statement path -> {blob id: commit}
+
+
 # --- commit signing hook ------------------------------------------------------------
 
 
@@ -193,7 +218,7 @@ def approval_policy(wb: Workbench):  # type: ignore[no-untyped-def]
 class SigningService:
     def __init__(self, wb: Workbench, trust_root: str | None = None) -> None:
         self.wb = wb
-        self._trust_root = trust_root
+        self._trust_root = trust_root or getattr(wb, "trust_root", None)
         self._blob_cache: dict[tuple[str, str], bytes | None] = {}
 
     # -- context ------------------------------------------------------------------------
@@ -209,13 +234,21 @@ class SigningService:
         return self.wb.files(rev)
 
     def pinned_root(self) -> str | None:
+        return self.pinned_source()[0]
+
+    def pinned_source(self) -> tuple[str | None, str | None]:
+        """The trust root given out of band and where from: --root, the environment, the
+        clone's pin (see ``workbench.signing.trust``). A malformed one is an error."""
         if self._trust_root:
-            return self._trust_root
+            return trustmod.check_root(self._trust_root, "--root"), trustmod.SOURCE_FLAG
         env = os.environ.get(TRUST_ROOT_ENV)
-        if env:
-            return env.strip()
+        if env and env.strip():
+            return trustmod.check_root(env, f"${TRUST_ROOT_ENV}"), trustmod.SOURCE_ENV
         path = local_dir(self.wb) / "trust-root"
-        return path.read_text(encoding="ascii").strip() if path.is_file() else None
+        if path.is_file():
+            text = path.read_text(encoding="ascii", errors="replace")
+            return trustmod.check_root(text, str(path)), trustmod.SOURCE_CLONE
+        return None, None
 
     def pin_root(self, sha256: str | None = None) -> str:
         """Remember the registry v1 digest for this clone (trust on first use, or given)."""
@@ -226,6 +259,23 @@ class SigningService:
 
         atomic_write(local_dir(self.wb) / "trust-root", (sha256 + "\n").encode(), mode=0o600)
         return sha256
+
+    def commit_root(self) -> tuple[str, str]:
+        """Commit registry v1's digest as ``keys/trust-root``: documentation that every
+        verifier checks against v1 and the root it got out of band (never trusted alone)."""
+        self.wb.require_writable("commit the trust root")
+        rs = self.registry_state(HEAD)
+        if rs.problems:
+            raise SigningRefused("the key registry is broken: " + "; ".join(rs.problems))
+        if rs.root_sha256 is None:
+            raise SigningRefused("the registry has no v1 statement yet; nothing to commit")
+        data = (rs.root_sha256 + "\n").encode()
+        if self._files(HEAD).get(trustmod.COMMITTED_PIN) == data:
+            raise SigningRefused(f"{trustmod.COMMITTED_PIN} already names {rs.root_sha256}")
+        commit = self.wb.commit(
+            {trustmod.COMMITTED_PIN: data}, f"Pin the trust root: registry v1 {rs.root_sha256}\n"
+        )
+        return rs.root_sha256, commit
 
     def find_blob(self, path: str, sha256: str) -> bytes | None:
         """Bytes of ``path`` with this sha256 from any commit of its history (content-addressed)."""
@@ -242,18 +292,46 @@ class SigningService:
 
     # -- reading ------------------------------------------------------------------------
     def registry_state(self, rev: str = HEAD, files: dict[str, bytes] | None = None):  # type: ignore[no-untyped-def]
+        """The registry in force at ``rev``: its chain, checked against everything its
+        history ever held complete (append-only) and against the committed pin."""
         files = self._files(rev) if files is None else files
         _state, settings = self._settings(rev)
-        return reg.resolve_registry(
+        pinned, source = self.pinned_source()
+        rs = reg.resolve_registry(
             files,
             settings.org.repository_id,
             settings.org.domain,
-            trust_root=self.pinned_root(),
+            trust_root=pinned,
             find_blob=self.find_blob,
         )
+        scan = self.history_scan(rev)
+        if scan is not None:
+            rs.problems += rollback_problems(scan.registry.seen, rs.complete)
+        rs.problems += trustmod.committed_pin_problems(
+            files.get(trustmod.COMMITTED_PIN), rs.root_sha256, pinned, source
+        )
+        return rs
 
-    def registry_view(self, rev: str = HEAD) -> RegistryView:
-        rs = self.registry_state(rev)
+    def trust(
+        self,
+        rev: str = HEAD,
+        rs: reg.RegistryState | None = None,
+        files: dict[str, bytes] | None = None,
+    ) -> trustmod.TrustRoot:
+        """How far the registry at ``rev`` can be trusted: pinned or not, and its problems."""
+        files = self._files(rev) if files is None else files
+        rs = self.registry_state(rev, files) if rs is None else rs
+        pinned, source = self.pinned_source()
+        return trustmod.TrustRoot(
+            root_sha256=rs.root_sha256,
+            pinned=pinned,
+            source=source,
+            committed=trustmod.committed_pin(files.get(trustmod.COMMITTED_PIN)),
+            problems=tuple(rs.problems),
+        )
+
+    def registry_view(self, rev: str = HEAD, rs: reg.RegistryState | None = None) -> RegistryView:
+        rs = self.registry_state(rev) if rs is None else rs
         head = rs.head
         view = RegistryView(
             head_version=head.version if head else None,
@@ -287,21 +365,24 @@ class SigningService:
             view.problems += rs.pending.problems
         return view
 
-    def verdicts(
-        self, rev: str = HEAD, contract_id: str | None = None, check_history: bool = True
-    ) -> list[ContractVerdict]:
-        """Verdicts of every contract (or one) at ``rev``; history checks find forks/rollbacks."""
+    def verdict_set(self, rev: str = HEAD, contract_id: str | None = None) -> VerdictSet:
+        """The one entry point for signature verdicts (verify, status, show, the app, the
+        gate): every contract (or one) at ``rev``, with the registry's chain and history
+        checks and the contracts' statement history (forks, rollbacks). Nothing skips them."""
         if rev == HEAD and self.wb.git.is_empty:
-            return []
-        commit = str(self.wb.git.resolve(rev).id) if rev != WORKTREE else None
-        if commit is None:
-            return self._verdicts(rev, contract_id, check_history)
-        key = ("verdicts", commit, contract_id, check_history, self.pinned_root())
-        return list(self.wb.remember(key, lambda: self._verdicts(rev, contract_id, check_history)))
+            empty = reg.RegistryState(head=None, root_sha256=None)
+            return VerdictSet(rev, empty, trustmod.TrustRoot(None, *self.pinned_source()), [])
+        if rev == WORKTREE:
+            return self._verdict_set(rev, contract_id)
+        commit = str(self.wb.git.resolve(rev).id)
+        key = ("verdicts", commit, contract_id, self.pinned_source())
+        return self.wb.remember(key, lambda: self._verdict_set(rev, contract_id))
 
-    def _verdicts(
-        self, rev: str, contract_id: str | None, check_history: bool
-    ) -> list[ContractVerdict]:
+    def verdicts(self, rev: str = HEAD, contract_id: str | None = None) -> list[ContractVerdict]:
+        """Verdicts of every contract (or one) at ``rev`` (see ``verdict_set``)."""
+        return list(self.verdict_set(rev, contract_id).verdicts)
+
+    def _verdict_set(self, rev: str, contract_id: str | None) -> VerdictSet:
         files = self._files(rev)
         state, settings = self._settings(rev)
         rs = self.registry_state(rev, files)
@@ -317,7 +398,7 @@ class SigningService:
             if contract_id not in ids:
                 raise UnknownContract(f"no contract {contract_id!r} at {rev}")
             ids = {contract_id}
-        history = self.history_problems(rev) if check_history else {}
+        history = self.history_problems(rev, files)
         out = []
         for cid in sorted(ids):
             doc = state.contracts.get(cid)
@@ -332,46 +413,106 @@ class SigningService:
                 now=self.wb.now,
                 people=people,
             )
-            if history.get(cid):
+            if history.get(cid) and verdict.state != "invalid":
                 verdict.state = "invalid"
                 verdict.reason = history[cid][0]
                 verdict.notes += history[cid][1:]
+            elif history.get(cid):
+                verdict.notes += history[cid]
             out.append(verdict)
-        return out
+        return VerdictSet(rev, rs, self.trust(rev, rs, files), out)
 
     def verdict(self, contract_id: str, rev: str = HEAD) -> ContractVerdict:
         return self.verdicts(rev, contract_id)[0]
 
-    def history_problems(self, rev: str = HEAD) -> dict[str, list[str]]:
-        """Statements are written once: a rewritten one is a fork, a deleted one a rollback."""
+    def history_scan(self, rev: str = HEAD) -> HistoryScan | None:
+        """One walk of the history behind ``rev`` (HEAD for the working tree), kept per
+        commit: the attestation statements and the registry versions it ever held."""
+        git = self.wb.git
+        if git.is_empty:
+            return None
+        commit = str(git.resolve(HEAD if rev == WORKTREE else rev).id)
+        _state, settings = self._settings(HEAD if rev == WORKTREE else rev)
+        repository, domain = settings.org.repository_id, settings.org.domain
+        return self.wb.keep(
+            ("signing-history", commit, repository, domain),
+            lambda: self._walk_history(commit, repository, domain),
+        )
+
+    def _walk_history(self, commit_id: str, repository: str, domain: str) -> HistoryScan:
+        # Not kept in the clone's cache: a security check should not rest on files anyone
+        # with access to .git/ can plant, and the walk is cheap (~0.1 s per 2,000 commits).
         import pygit2
 
-        git = self.wb.git
-        repo = git.repo
-        start = git.resolve(rev)
-        seen_trees: set[str] = set()
-        versions: dict[str, dict[str, str]] = {}  # path -> {blob id: commit id}
-        for commit in repo.walk(start.id, pygit2.enums.SortMode.TOPOLOGICAL):
+        repo = self.wb.git.repo
+        attestation_trees: set[str] = set()
+        registry_trees: set[str] = set()
+        statements: dict[str, dict[str, str]] = {}  # path -> {blob id: commit id}
+        memory = RegistryMemory()
+        blobs: dict[str, bytes] = {}
+        registry_dir = reg.REGISTRY_DIR.rstrip("/")
+        walker = repo.walk(pygit2.Oid(hex=commit_id), pygit2.enums.SortMode.TOPOLOGICAL)
+        for commit in walker:
+            tree = commit.tree
+            # Identical trees hold identical files: each is read once, however many commits
+            # share it, so a long history costs one tree lookup per commit.
             try:
-                entry = commit.tree["attestations"]
+                entry = tree[registry_dir]
+            except KeyError:
+                entry = None
+            if (
+                entry is not None
+                and entry.type_str == "tree"
+                and str(entry.id) not in registry_trees
+            ):
+                registry_trees.add(str(entry.id))
+                files = {}
+                for item in repo[entry.id]:
+                    if item.type_str != "blob":
+                        continue
+                    blob_id = str(item.id)
+                    if blob_id not in blobs:
+                        blobs[blob_id] = repo[item.id].data
+                    files[f"{reg.REGISTRY_DIR}{item.name}"] = blobs[blob_id]
+                memory.add_tree(files, repository, domain, str(commit.id))
+            try:
+                entry = tree["attestations"]
             except KeyError:
                 continue
-            if str(entry.id) in seen_trees:
+            if str(entry.id) in attestation_trees:
                 continue
-            seen_trees.add(str(entry.id))
+            attestation_trees.add(str(entry.id))
             for sub in repo[entry.id]:
-                if sub.type_str != "tree" or str(sub.id) in seen_trees:
+                if sub.type_str != "tree" or str(sub.id) in attestation_trees:
                     continue
-                seen_trees.add(str(sub.id))
+                attestation_trees.add(str(sub.id))
                 for item in repo[sub.id]:
                     if item.name.endswith(".statement.json"):
                         path = f"attestations/{sub.name}/{item.name}"
-                        versions.setdefault(path, {}).setdefault(str(item.id), str(commit.id))
-        current = git.read_files(
-            rev, lambda p: p.startswith("attestations/") or p == "attestations/"
-        )
+                        statements.setdefault(path, {}).setdefault(str(item.id), str(commit.id))
+        return HistoryScan(memory, statements)
+
+    def history_problems(
+        self, rev: str = HEAD, files: dict[str, bytes] | None = None
+    ) -> dict[str, list[str]]:
+        """Statements are written once: a rewritten one is a fork, a deleted one a rollback.
+
+        ``files``: the state files of ``rev`` when the caller has them (saves reading every
+        attestation again)."""
+        scan = self.history_scan(rev)
+        if scan is None:
+            return {}
+        if files is not None or rev == WORKTREE:
+            files = self._files(rev) if files is None else files
+            current = {p for p in files if p.startswith("attestations/")}
+        else:
+            current = set(
+                self.wb.git.read_files(
+                    rev, lambda p: p.startswith("attestations/") or p == "attestations/"
+                )
+            )
         problems: dict[str, list[str]] = {}
-        for path, blobs in sorted(versions.items()):
+        for path, blobs in sorted(scan.statements.items()):
             cid = path.split("/")[1]
             name = path.rsplit("/", 1)[1]
             if path not in current:
@@ -410,19 +551,48 @@ class SigningService:
         Without ``passphrase``, $WORKBENCH_KEY_PASSPHRASE is used; an encrypted key with
         neither raises ``PassphraseRequired`` (the TUI then asks for one).
         """
-        path = Path(key_path) if key_path else key_path_for(self.wb, person)
-        if path is None:
-            raise KeyLoadError(
-                f"no key for {person}: create one with `workbench keygen --person {person}` "
-                f"(looked in {keymod.default_key_path(person)})"
-            )
         if agent:
-            pub = path if str(path).endswith(".pub") else keymod.public_key_path(path)
-            signer: keymod.Signer = keymod.AgentSigner(pub)
+            signer: keymod.Signer = keymod.AgentSigner(self._agent_public_key(person, key_path))
         else:
+            path = Path(key_path) if key_path else key_path_for(self.wb, person)
+            if path is None:
+                raise KeyLoadError(
+                    f"no key for {person}: create one with `workbench keygen --person {person}` "
+                    f"(looked in {keymod.default_key_path(person)})"
+                )
             signer = keymod.FileSigner(path, passphrase or os.environ.get(PASSPHRASE_ENV) or None)
         signer.person = person  # type: ignore[attr-defined]
         return signer
+
+    def _agent_public_key(self, person: str, key_path: Path | None) -> Path:
+        """The public half of the key ssh-agent should sign with.
+
+        Given a path: that .pub, or the .pub beside that private key. Otherwise the .pub
+        beside the person's own key file, else the key the verified registry lists for them
+        (a hardware or agent-only key has no private file on disk); with several, the one
+        the agent holds.
+        """
+        if key_path is not None:
+            path = Path(key_path)
+            return path if path.name.endswith(".pub") else keymod.public_key_path(path)
+        local = key_path_for(self.wb, person)
+        if local is not None and keymod.public_key_path(local).is_file():
+            return keymod.public_key_path(local)
+        head = self.registry_state().head
+        registered = head.keys_of(person) if head is not None else []
+        if not registered:
+            raise KeyLoadError(
+                f"no key for {person}: none in the key registry and no key file "
+                f"(looked in {keymod.default_key_path(person)}); give --key PATH.pub"
+            )
+        if len(registered) > 1:
+            held = set(keymod.agent_public_keys())
+            registered = [k for k in registered if k.raw in held] or registered
+        chosen = local_dir(self.wb) / "agent" / f"{person}.pub"
+        from workbench.repo.atomic import atomic_write
+
+        atomic_write(chosen, (registered[0].openssh + "\n").encode("ascii"), mode=0o600)
+        return chosen
 
     @contextlib.contextmanager
     def _signing_commits(self, signer: keymod.Signer) -> Iterator[None]:
@@ -624,7 +794,7 @@ class SigningService:
         """Contracts whose current version this person signed with a key that no longer counts."""
         person = person or self.wb.actor().id
         out = []
-        for v in self.verdicts(HEAD, check_history=False):
+        for v in self.verdicts(HEAD):
             if person not in v.required or person in v.signed or v.version is None:
                 continue
             if v.subject_sha256 != v.current_sha256:
@@ -842,9 +1012,7 @@ def _public_key_arg(value: str) -> bytes:
 def apply_marks(wb: Workbench, views) -> None:  # type: ignore[no-untyped-def]
     """``marks["signature"]`` on every seam: the verdict state at HEAD."""
     try:
-        verdicts = {
-            v.contract_id: v for v in SigningService(wb).verdicts(HEAD, check_history=False)
-        }
+        verdicts = {v.contract_id: v for v in SigningService(wb).verdicts(HEAD)}
     except (WorkbenchError, SigningError) as exc:
         for view in views:
             view.marks["signature"] = "invalid" if view.governed else "none"

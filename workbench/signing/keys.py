@@ -273,6 +273,26 @@ def agent_sign(public_key_path: Path, message: bytes, namespace: str) -> bytes:
     return result.stdout
 
 
+def agent_public_keys() -> list[bytes]:
+    """Raw Ed25519 keys ssh-agent holds (``ssh-add -L``); empty when there is no agent."""
+    ssh_add = shutil.which("ssh-add")
+    if ssh_add is None or not os.environ.get("SSH_AUTH_SOCK"):
+        return []
+    try:
+        result = subprocess.run(
+            [ssh_add, "-L"], capture_output=True, timeout=AGENT_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    out = []
+    for line in result.stdout.decode("ascii", "replace").splitlines():
+        try:
+            out.append(sshsig.public_key_from_openssh(line))
+        except (KeyLoadError, ValueError):
+            continue  # other key types, or the "no identities" message
+    return out
+
+
 def _agent_failure(stderr: bytes, public_key_path: Path) -> str:
     text = stderr.decode("utf-8", "replace")
     if "find key in agent" in text:

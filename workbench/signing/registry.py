@@ -654,6 +654,7 @@ class RegistryState:
     problems: list[str] = field(default_factory=list)  # loud: the chain or files are wrong
     notes: list[str] = field(default_factory=list)  # quiet: e.g. live files not yet signed
     trust_root_pinned: bool = False
+    complete: dict[int, Statement] = field(default_factory=dict)  # the signed chain v1..head
 
     @property
     def ok(self) -> bool:
@@ -680,6 +681,116 @@ def registry_paths(
     return statements, sigs, odd
 
 
+@dataclass
+class ChainWalk:
+    """The registry chain v1..vN of one revision, checked link by link (no files loaded)."""
+
+    statements: dict[int, Statement] = field(default_factory=dict)  # parsed, pending included
+    complete: dict[int, Statement] = field(default_factory=dict)  # signed by enough admins
+    pending: PendingRegistry | None = None
+    problems: list[str] = field(default_factory=list)
+    root_sha256: str | None = None
+
+    @property
+    def accepted(self) -> Statement | None:
+        return self.complete[max(self.complete)] if self.complete else None
+
+
+# (statement sha256, admin statement sha256, signature names and bytes) -> the count.
+AdminCountMemo = dict[tuple[str, str, frozenset[tuple[str, bytes]]], AdminCount]
+
+
+def walk_chain(
+    raw_statements: Mapping[int, bytes],
+    sigs: Mapping[int, Mapping[str, bytes]],
+    repository: str,
+    domain: str,
+    *,
+    trust_root: str | None = None,
+    memo: AdminCountMemo | None = None,
+) -> ChainWalk:
+    """Verify v1..vN: each statement, its link to the last complete version, its signatures.
+
+    A version is complete when ``threshold`` distinct admins of the version before it and
+    of itself signed it. The walk stops at the first version that is not complete (it is
+    pending when it is the last one) or has a problem. ``memo`` keeps signature counts
+    between walks of many trees of the same history.
+    """
+    ns = Namespaces.for_domain(domain)
+    walk = ChainWalk()
+    if not raw_statements:
+        return walk
+    top = max(raw_statements)
+    accepted: Statement | None = None
+    for version in range(1, top + 1):
+        raw = raw_statements.get(version)
+        if raw is None:
+            walk.problems.append(f"registry v{version} is missing: the chain is broken")
+            break
+        try:
+            statement = parse_statement(raw, REGISTRY_PREDICATE, subjects=len(REGISTRY_FILES))
+        except StatementError as exc:
+            walk.problems.append(f"registry v{version}: {exc}")
+            break
+        pred: RegistryPredicate = statement.predicate
+        step_problems = _link_problems(statement, pred, version, accepted, repository)
+        if [n for n, _ in statement.subjects] != list(REGISTRY_FILES):
+            step_problems.append(
+                f"registry v{version}: subjects must be exactly {', '.join(REGISTRY_FILES)}"
+            )
+        if step_problems:
+            walk.problems += step_problems
+            break
+        walk.statements[version] = statement
+        if version == 1:
+            walk.root_sha256 = statement.sha256
+            if trust_root is not None and trust_root != statement.sha256:
+                walk.problems.append(
+                    f"registry v1 has sha256 {statement.sha256}, not the pinned trust root "
+                    f"{trust_root}: this is not the registry you trust"
+                )
+                return walk
+        old_admins = accepted or statement  # v1 is signed by its own admins
+        mine = sigs.get(version, {})
+        try:
+            old = _count(statement, mine, old_admins, ns.registry, memo)
+            new = _count(statement, mine, statement, ns.registry, memo)
+        except SigningError as exc:  # e.g. an admin key in the statement that is not a key
+            walk.problems.append(f"registry v{version}: {exc}")
+            break
+        bad = sorted(set(old.bad + new.bad))
+        if bad:
+            walk.problems += [f"registry v{version}: {b}" for b in bad]
+            break
+        if old.met and new.met:
+            accepted = statement
+            walk.complete[version] = statement
+            continue
+        if version == top:
+            walk.pending = PendingRegistry(version, statement, old, new)
+        else:
+            walk.problems.append(
+                f"registry v{version} is not signed by enough admins, but later versions exist"
+            )
+        break
+    return walk
+
+
+def _count(
+    statement: Statement,
+    sigs: Mapping[str, bytes],
+    admin_statement: Statement,
+    namespace: str,
+    memo: AdminCountMemo | None,
+) -> AdminCount:
+    if memo is None:
+        return count_admin_signatures(statement, sigs, admin_statement, namespace)
+    key = (statement.sha256, admin_statement.sha256, frozenset(sigs.items()))
+    if key not in memo:
+        memo[key] = count_admin_signatures(statement, sigs, admin_statement, namespace)
+    return memo[key]
+
+
 def resolve_registry(
     files: Mapping[str, bytes],
     repository: str,
@@ -694,60 +805,19 @@ def resolve_registry(
     there when their sha256 matches the head statement's subjects; otherwise (a registry
     change is pending) ``find_blob(path, sha256)`` fetches the signed bytes from history.
     """
-    ns = Namespaces.for_domain(domain)
     raw_statements, sigs, odd = registry_paths(files)
     state = RegistryState(head=None, root_sha256=None, trust_root_pinned=trust_root is not None)
     state.notes += [f"{p}: not a registry statement or signature name; ignored" for p in odd]
     if not raw_statements:
         state.notes.append("no key registry yet: start one with `workbench registry init`")
         return state
-    top = max(raw_statements)
-    accepted: Statement | None = None
-    for version in range(1, top + 1):
-        raw = raw_statements.get(version)
-        if raw is None:
-            state.problems.append(f"registry v{version} is missing: the chain is broken")
-            break
-        try:
-            statement = parse_statement(raw, REGISTRY_PREDICATE, subjects=len(REGISTRY_FILES))
-        except StatementError as exc:
-            state.problems.append(f"registry v{version}: {exc}")
-            break
-        pred: RegistryPredicate = statement.predicate
-        step_problems = _link_problems(statement, pred, version, accepted, repository)
-        if [n for n, _ in statement.subjects] != list(REGISTRY_FILES):
-            step_problems.append(
-                f"registry v{version}: subjects must be exactly {', '.join(REGISTRY_FILES)}"
-            )
-        if step_problems:
-            state.problems += step_problems
-            break
-        state.statements[version] = statement
-        if version == 1:
-            state.root_sha256 = statement.sha256
-            if trust_root is not None and trust_root != statement.sha256:
-                state.problems.append(
-                    f"registry v1 has sha256 {statement.sha256}, not the pinned trust root "
-                    f"{trust_root}: this is not the registry you trust"
-                )
-                return state
-        old_admins = accepted or statement  # v1 is signed by its own admins
-        old = count_admin_signatures(statement, sigs.get(version, {}), old_admins, ns.registry)
-        new = count_admin_signatures(statement, sigs.get(version, {}), statement, ns.registry)
-        bad = sorted(set(old.bad + new.bad))
-        if bad:
-            state.problems += [f"registry v{version}: {b}" for b in bad]
-            break
-        if old.met and new.met:
-            accepted = statement
-            continue
-        if version == top:
-            state.pending = PendingRegistry(version, statement, old, new)
-        else:
-            state.problems.append(
-                f"registry v{version} is not signed by enough admins, but later versions exist"
-            )
-        break
+    walk = walk_chain(raw_statements, sigs, repository, domain, trust_root=trust_root)
+    state.statements = walk.statements
+    state.complete = walk.complete
+    state.pending = walk.pending
+    state.problems += walk.problems
+    state.root_sha256 = walk.root_sha256
+    accepted = walk.accepted
     if accepted is None:
         if not state.problems and state.pending is not None:
             state.notes.append(

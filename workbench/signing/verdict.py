@@ -9,7 +9,8 @@
              or a signer of it is no longer authorised (key retired or expired,
              no longer the team lead);
 * invalid  - a signature is bad, malformed, revoked or made for another purpose,
-             or the statement chain is broken or forked: surfaced loudly.
+             or the statement chain is broken or forked, or the key registry itself
+             has problems (rolled back, forked, not the pinned root): surfaced loudly.
 
 Required signers: the leads of both party teams (as ``keys/people.toml`` of the
 registry head says), every ``cosigners`` entry, and the compliance team's lead when
@@ -205,6 +206,15 @@ def contract_verdict(
         v.notes += req.notes
     else:
         req = RequiredSigners({})
+    if registry.problems:
+        # A registry that is rolled back, forked or not the one you trust says nothing
+        # about anybody's key: no verdict of this repository can stand on it.
+        v.state = "invalid"
+        more = len(registry.problems) - 1
+        v.reason = "cannot verify: " + registry.problems[0]
+        v.reason += f" (and {more} more key registry problem(s))" if more else ""
+        v.missing = sorted(v.required)
+        return v
     if not files.statements:
         v.missing = sorted(v.required)
         v.reason = (

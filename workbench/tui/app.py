@@ -25,8 +25,8 @@ from textual.reactive import reactive
 from textual.signal import Signal
 from textual.worker import Worker, WorkerFailed, WorkerState, get_current_worker
 
-from workbench.service.errors import InvalidEdit, WorkbenchError
-from workbench.tui import bindings
+from workbench.service.errors import InvalidEdit, WorkbenchError, WriteConflict, WriteRefused
+from workbench.tui import bindings, safe_render
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
     ContractChecked,
@@ -42,6 +42,9 @@ from workbench.tui.messages import (
     StateLoaded,
 )
 from workbench.tui.screens.seams import SeamsScreen
+
+# Repo text never reaches the terminal as controls (see workbench/tui/safe_render.py).
+safe_render.install()
 
 # Only the home screen is imported before the first paint; the others (the editor pulls in
 # TextArea and tree-sitter) are imported when first shown.
@@ -214,9 +217,11 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
+        # The head first: the text is then no older than the base a save is checked against.
+        head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
         draft = self.service.load_draft(contract_id)
-        self._post(target, ContractTextLoaded(contract_id, text, draft))
+        self._post(target, ContractTextLoaded(contract_id, text, draft, head))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
     def check_contract(
@@ -250,8 +255,24 @@ class WorkbenchApp(App[int]):
         )
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
-    def save_contract(self, target: MessagePump, contract_id: str, text: str, message: str) -> None:
-        commit = self.service.save_contract(contract_id, text, message)
+    def save_contract(
+        self,
+        target: MessagePump,
+        contract_id: str,
+        text: str,
+        message: str,
+        base: str | None = None,
+    ) -> None:
+        try:
+            commit = self.service.save_contract(contract_id, text, message, base=base)
+        except (WriteRefused, WriteConflict) as exc:
+            # The repo is mid-merge, detached, or the file changed under us: nothing the
+            # user typed is lost; it stays in the editor and as a draft across restarts.
+            self.service.save_draft(contract_id, text)
+            self.call_from_thread(
+                self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft."
+            )
+            return
         target.post_message(ContractSaved(contract_id, commit, message))
 
     @work(
@@ -427,6 +448,10 @@ class WorkbenchApp(App[int]):
     def show_error(self, exc: BaseException, doing: str = "") -> None:
         from workbench.tui.modals.error import ErrorModal
 
+        if isinstance(exc, (WriteRefused, WriteConflict)):
+            # A refused write is the repo's state (a merge under way...), not a crash.
+            self.show_refusal(f"Could not {doing or 'do that'}", str(exc))
+            return
         details = "".join(traceback.format_exception(exc))
         if isinstance(exc, InvalidEdit):
             lines = [f"line {p.line}:{p.column}: {p.message}" for p in exc.problems]

@@ -25,6 +25,9 @@ def run(args: argparse.Namespace) -> int:
     start = Path(args.repo) if getattr(args, "repo", None) else Path.cwd()
     try:
         root = find_root(start)
+        from workbench.cli.core import warn_unfinished_demo
+
+        warn_unfinished_demo(root)
         service = Workbench(
             root,
             now=getattr(args, "now", None),

@@ -6,7 +6,7 @@ applies it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -35,6 +35,7 @@ class ContractTextLoaded(Message):
     contract_id: str
     text: str
     draft: str | None
+    head: str | None = None  # the commit the text was read at: what a save is based on
 
 
 @dataclass
@@ -280,6 +281,8 @@ class DiagnosticAnswered(Message):
 @dataclass
 class GatePreviewed(Message):
     result: Any
+    # Governance files the working tree has and HEAD has not: the gate does not count them.
+    uncommitted: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -35,6 +35,9 @@ class EditorScreen(BaseScreen):
         super().__init__()
         self.contract_id = contract_id
         self.committed: str | None = None
+        # The commit the text was opened at (then: this editor's last commit). A save is
+        # refused if someone else changed the contract since (see Workbench.commit).
+        self.opened_at: str | None = None
         self.problems: list = []  # type: ignore[type-arg]
         self.checked_text: str | None = None
         self.loaded = False
@@ -75,6 +78,7 @@ class EditorScreen(BaseScreen):
     @on(ContractTextLoaded)
     def contract_loaded(self, message: ContractTextLoaded) -> None:
         self.committed = message.text
+        self.opened_at = message.head
         if message.draft is not None and message.draft != message.text:
             from workbench.tui.modals.draft import DraftModal
 
@@ -207,7 +211,7 @@ class EditorScreen(BaseScreen):
         def commit(msg: str | None) -> None:
             if msg:
                 self.saving = True
-                self.wb.save_contract(self, self.contract_id, message.text, msg)
+                self.wb.save_contract(self, self.contract_id, message.text, msg, self.opened_at)
 
         self.app.push_screen(
             CommitModal(
@@ -224,6 +228,7 @@ class EditorScreen(BaseScreen):
         self.saving = False
         if message.contract_id == self.contract_id:
             self.committed = self.text
+            self.opened_at = message.commit
             self._validate()
 
     # -- leaving, $EDITOR ---------------------------------------------------------------

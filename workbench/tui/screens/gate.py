@@ -37,6 +37,7 @@ class GateScreen(ServiceScreen):
     def __init__(self) -> None:
         super().__init__()
         self.result: Any = None
+        self.uncommitted: list[str] = []
         self.failures_only = False
 
     def compose(self) -> ComposeResult:
@@ -66,11 +67,17 @@ class GateScreen(ServiceScreen):
         thread=True, exclusive=True, exit_on_error=False, group="gate", description="run the gate"
     )
     def run_gate(self) -> None:
-        self.post_result(GatePreviewed(self.obligations().gate()))
+        from workbench.service.obligations import ObligationsService
+
+        # Exactly what `workbench gate` judges: the committed records, not the working tree.
+        committed = self.wb.service.committed_view()
+        result = ObligationsService(committed).gate()
+        self.post_result(GatePreviewed(result, committed.uncommitted()))
 
     @on(GatePreviewed)
     def show_gate(self, message: GatePreviewed) -> None:
         self.result = message.result
+        self.uncommitted = message.uncommitted
         r = message.result
         passing = sum(1 for c in r.checks if c.outcome == "pass")
         verdict = (
@@ -84,6 +91,12 @@ class GateScreen(ServiceScreen):
                 f"  {len(r.failures)} blocking · {len(r.warnings)} warning(s) · "
                 f"{passing} passing · {len(r.scope)} contract(s) in scope",
                 "  (failures only: f)" if self.failures_only else "",
+                (
+                    f"  · {len(self.uncommitted)} uncommitted file(s) not counted: commit them"
+                    if self.uncommitted
+                    else "",
+                    "$text-warning",
+                ),
             )
         )
         self._rows()
@@ -136,7 +149,7 @@ class GateScreen(ServiceScreen):
     def action_failures(self) -> None:
         self.failures_only = not self.failures_only
         if self.result is not None:
-            self.show_gate(GatePreviewed(self.result))
+            self.show_gate(GatePreviewed(self.result, self.uncommitted))
 
     def action_rerun(self) -> None:
         self.run_gate()

@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from workbench.tui import bindings
+from workbench.tui.safe_render import cell_char
 
 # State glyphs: one character per headline state of a seam.
 GLYPHS = {
@@ -247,7 +248,8 @@ def layout_map(
 
     def put(x: int, y: int, ch: str, style: str, seams: tuple[str, ...] = (), team=None) -> None:
         cell = cells[y][x]
-        cell.char, cell.style, cell.bits = ch, style, 0
+        # Names and labels are repo text, drawn cell by cell past Textual's own filter.
+        cell.char, cell.style, cell.bits = cell_char(ch), style, 0
         if seams:
             cell.seams = tuple(dict.fromkeys(cell.seams + seams))
         if team is not None:

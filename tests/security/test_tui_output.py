@@ -1,0 +1,110 @@
+"""Red-team class: the terminal app draws repo text as text.
+
+The app is walked screen by screen over the hostile repo (tests/security/conftest.py).
+Two oracles: every string Textual or Rich parses as markup is recorded (repo text must
+never be among them: ``[@click=app.bell]`` would become a clickable action), and every
+cell the app draws is read back from the compositor (no control, bidi or invisible
+character may reach the terminal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.security.conftest import POLICY, A, Hostile
+from tests.tui.conftest import SIZE, make_app, settle
+from workbench.model import safe_text
+
+CANARY = "[@click=app.bell]"
+
+
+@pytest.fixture
+def markup_parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every string parsed as markup while the test runs."""
+    import rich.markup
+    import textual.markup
+
+    seen: list[str] = []
+    to_content = textual.markup.to_content
+    render = rich.markup.render
+
+    def record_textual(markup: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(markup)
+        return to_content(markup, *args, **kwargs)
+
+    def record_rich(markup: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(markup)
+        return render(markup, *args, **kwargs)
+
+    monkeypatch.setattr(textual.markup, "to_content", record_textual)
+    monkeypatch.setattr(rich.markup, "render", record_rich)
+    return seen
+
+
+def drawn_lines(app: Any) -> list[str]:
+    """The characters of every cell on the screen, line by line, as the terminal gets them."""
+    update = app.screen._compositor.render_full_update()
+    return ["".join(segment.text for strip in line for segment in strip) for line in update.strips]
+
+
+def screens(app: Any, hostile: Hostile) -> list[tuple[str, Callable[[], None]]]:
+    return [
+        ("seam map", lambda: app.show_seams("map-view")),
+        ("seam list", lambda: app.show_seams("list-view")),
+        ("contracts", app.action_show_contracts),
+        ("contract", lambda: app.open_seam(A)),
+        ("editor", lambda: app.edit_contract(A)),
+        ("history", lambda: app.show_history(A)),
+        ("people", app.action_show_people),
+        ("registry", app.show_registry),
+        ("violations", app.action_show_violations),
+        ("evidence", app.action_evidence_console),
+        ("due", app.action_show_due),
+        ("actions", app.show_actions),
+        ("diagnostic", lambda: app.show_diagnostic(POLICY)),
+        ("gate", app.show_gate),
+        ("weekly report", lambda: app.show_report("weekly")),
+        ("boundary report", lambda: app.show_report("boundary")),
+        ("bundle", lambda: app.verify_bundle(hostile.bundle)),
+        ("sign", lambda: app.sign_contract(A)),
+        ("error", lambda: app.show_refusal("Refused", f"because {hostile_name(app)}")),
+    ]
+
+
+def hostile_name(app: Any) -> str:
+    return app.gov_state.people["dana.okafor"].name
+
+
+async def test_tui_does_not_parse_repo_text_as_markup(
+    hostile: Hostile, markup_parsed: list[str]
+) -> None:
+    from textual.content import Content
+
+    Content.from_markup("[b]recorder check[/b]")
+    assert markup_parsed == ["[b]recorder check[/b]"], "the recorder is live"
+    app = make_app(hostile.root)
+    offences: list[str] = []
+    shown: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for name, open_screen in screens(app, hostile):
+            open_screen()
+            await settle(app, pilot)
+            await pilot.pause()
+            text = "".join(drawn_lines(app))
+            bad = sorted({safe_text.visible(c) for c in text if safe_text.is_unsafe(c)})
+            if bad:
+                offences.append(f"{name}: draws {', '.join(bad)}")
+            if "]8;;http://e.vil" in text:
+                shown.append(name)
+            while len(app.screen_stack) > 1:
+                app.pop_screen()
+                await pilot.pause()
+    parsed = [m for m in markup_parsed if "e.vil" in m or CANARY in m]
+    assert not parsed, f"repo text parsed as markup: {parsed[:3]}"
+    assert not offences, "\n".join(offences)
+    # The hostile text was on these screens (so the checks above could fail).
+    assert {"contract", "history", "people", "gate", "seam list"} <= set(shown), shown

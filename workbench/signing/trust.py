@@ -1,0 +1,124 @@
+"""The trust root: which registry v1 a verifier trusts, and where it learnt that.
+
+Registry v1 is signed by its own admins, so a repository can always vouch for itself: a
+wholly replaced history (a new v1 by other admins) verifies perfectly. Only a digest of v1
+obtained *out of band* tells the two apart. Sources, strongest first:
+
+* ``--root SHA256`` on the command line (a CI job passes it from its own configuration);
+* ``$WORKBENCH_TRUST_ROOT`` (a CI secret or variable, set outside the repository);
+* the clone's pin, ``.git/handshake-workbench/trust-root`` (``workbench registry root
+  --pin``: trust on first use, kept outside the tree, never cloned).
+
+``keys/trust-root`` is a *committed* pin: it documents the root in the repository. It is a
+statement, not a trust anchor: it must equal the repository's own v1 and the root given out
+of band, and it never counts as pinned by itself (whoever can replace the history can
+replace it too).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workbench.signing.errors import SigningError
+
+COMMITTED_PIN = "keys/trust-root"
+ROOT_ENV = "WORKBENCH_TRUST_ROOT"
+SOURCE_FLAG = "--root"
+SOURCE_ENV = ROOT_ENV
+SOURCE_CLONE = "clone pin"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class TrustRootError(SigningError, ValueError):
+    """A trust root that is not a sha256 (hex, 64 characters)."""
+
+
+def check_root(text: str, what: str) -> str:
+    value = text.strip().lower()
+    if not _SHA256.fullmatch(value):
+        raise TrustRootError(
+            f"{what}: {text.strip()[:80]!r} is not a sha256 (64 hex characters); "
+            "get it with `workbench registry root` on a clone you trust"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class TrustRoot:
+    """How far the registry of one revision can be trusted, for every front end to show."""
+
+    root_sha256: str | None  # this repository's registry v1
+    pinned: str | None = None  # the root given out of band
+    source: str | None = None  # SOURCE_FLAG | SOURCE_ENV | SOURCE_CLONE
+    committed: str | None = None  # keys/trust-root of this revision, if any
+    problems: tuple[str, ...] = ()  # the registry's problems (chain, history, pins)
+
+    @property
+    def is_pinned(self) -> bool:
+        return self.pinned is not None
+
+    @property
+    def warning(self) -> str | None:
+        """The loud line when nothing out of band says which registry to trust."""
+        if self.is_pinned:
+            return None
+        if self.root_sha256 is None:
+            return (
+                "trust root NOT pinned: the repository has no registry v1, so no signature "
+                "can be verified"
+            )
+        committed = (
+            f"; {COMMITTED_PIN} is committed in the repository and vouches only for itself"
+            if self.committed
+            else ""
+        )
+        return (
+            f"trust root NOT pinned: registry v1 {self.root_sha256} is trusted because the "
+            f"repository says so{committed}. A wholly replaced history would pass. Pin it: "
+            f"--root SHA256, ${ROOT_ENV}, or `workbench registry root --pin`"
+        )
+
+    def describe(self) -> str:
+        """One line: pinned (and from where) or the warning."""
+        if self.is_pinned:
+            return f"trust root pinned ({self.source}): {self.pinned}"
+        return self.warning or ""
+
+
+def committed_pin_problems(
+    data: bytes | None, root_sha256: str | None, pinned: str | None, source: str | None
+) -> list[str]:
+    """``keys/trust-root`` must be one sha256 equal to v1 and to the out-of-band root."""
+    if data is None:
+        return []
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return [f"{COMMITTED_PIN}: not ASCII; it must hold one sha256 (64 hex characters)"]
+    try:
+        committed = check_root(text, COMMITTED_PIN)
+    except TrustRootError as exc:
+        return [str(exc)]
+    problems = []
+    if root_sha256 is not None and committed != root_sha256:
+        problems.append(
+            f"{COMMITTED_PIN} names {committed}, but this repository's registry v1 is "
+            f"{root_sha256}: the committed pin does not match the registry"
+        )
+    if pinned is not None and committed != pinned:
+        problems.append(
+            f"{COMMITTED_PIN} names {committed}, not the trust root given by {source} "
+            f"({pinned}): this is not the repository you trust"
+        )
+    return problems
+
+
+def committed_pin(data: bytes | None) -> str | None:
+    """The committed pin's value when it is a well-formed sha256, else None."""
+    if data is None:
+        return None
+    try:
+        return check_root(data.decode("ascii"), COMMITTED_PIN)
+    except (UnicodeDecodeError, TrustRootError):
+        return None
