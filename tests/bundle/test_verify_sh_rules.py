@@ -275,6 +275,9 @@ owner = "dana"
 TERM_BODIES = {
     "representation": 'attribute = "age"\ngroups."a" = { min = 0.1, max = 0.9 }',
     "freshness": 'fail_after = "PT24H"',
+    # A change cosigner who is no party lead: if the rule ever requires them, this case
+    # makes VERIFY.sh's copy follow.
+    "decision_threshold": 'name = "t"\nvalue = 0.5\nchange_cosigner = "sam"',
 }
 
 
@@ -321,7 +324,7 @@ SIGNER_CASES = list(
         ("grace", "dana"),  # the compliance lead: independent, or also a party lead
         ("compliance", None, "nobody-team"),  # [approval] compliance_team
         (False, True),  # no_self_approval off / on
-        ("representation", "freshness"),  # the term's kind
+        ("representation", "freshness", "decision_threshold"),  # the term's kind
         ("", '"grace"', '"lena"', '"lena", "sam"'),  # cosigners
         ("data", "ghost"),  # the provider team (ghost: not in people.toml)
     )
