@@ -80,7 +80,7 @@ def test_status_json(demo: Path) -> None:
 def test_show_log_diff(demo: Path) -> None:
     show = run("--repo", str(demo), "show", "policy-data-to-claims-agent")
     assert show.returncode == 0
-    assert "Marcus Webb (marcus.webb, Data engineer, LEFT 2026-10-30 → yuki.tanaka)" in show.stdout
+    assert "Marcus Webb (marcus.webb, Data engineer, LEFT 2026-11-23 → yuki.tanaka)" in show.stdout
     assert "page Yuki Tanaka" in show.stdout
     raw = run("--repo", str(demo), "show", "policy-data-to-claims-agent", "--raw")
     assert raw.stdout == (demo / "contracts/policy-data-to-claims-agent.toml").read_text()

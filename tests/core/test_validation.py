@@ -155,7 +155,7 @@ def test_person_leaving_in_the_future_is_still_accountable_today() -> None:
     files["keys/people.toml"] = (
         files["keys/people.toml"]
         .decode()
-        .replace("left = 2026-10-30", "left = 2026-12-31")
+        .replace("left = 2026-11-23", "left = 2026-12-31")
         .encode()
     )
     assert load_state(files, TODAY).errors == []

@@ -14,6 +14,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 MINE = (
+    "valid",
     "review_overdue",
     "notice_unacknowledged",
     "action_overdue",
@@ -94,8 +95,24 @@ def test_demo_obligations_then_fixed_with_the_cli(demo: Path, tmp_path: Path) ->
         demo, "review", "claims-agent-to-claims-product", "--contacts-confirmed", who="aisha.rahman"
     )
     assert r.returncode == 0 and "signed by aisha.rahman" in r.stdout, r.stderr
+    # The policy seam still names marcus.webb, who left, as its lineage term's owner: the
+    # contract does not validate, so nobody may acknowledge, review or sign it until the
+    # term names a current person. The provider lead hands it over (the app's "change
+    # person"); that change is notice #2 for the consumer lead.
+    assert "marcus.webb" in fails[("policy-data-to-claims-agent", "valid")]
     r = run(demo, "ack", "policy-data-to-claims-agent", "--notice", "1", who="aisha.rahman")
-    assert r.returncode == 0 and "signed by aisha.rahman" in r.stdout, r.stderr
+    assert r.returncode == 2 and "terms[1].owner" in r.stderr, r.stderr
+    from workbench.service.core import Workbench
+
+    Workbench(demo, actor="tomas.lindqvist").set_contract_value(
+        "policy-data-to-claims-agent",
+        ("terms", 1, "owner"),
+        "yuki.tanaka",
+        "Hand the policy lineage term to Yuki Tanaka\n",
+    )
+    for number in ("1", "2"):
+        r = run(demo, "ack", "policy-data-to-claims-agent", "--notice", number, who="aisha.rahman")
+        assert r.returncode == 0 and "signed by aisha.rahman" in r.stdout, r.stderr
     item = (demo / "actions/inc-2041-ownership.toml").read_text(encoding="utf-8")
     fixed = tmp_path / "item.toml"
     fixed.write_text(
@@ -136,6 +153,7 @@ def test_demo_obligations_then_fixed_with_the_cli(demo: Path, tmp_path: Path) ->
     for person, cid in (
         ("ravi.iyer", "credit-model-to-loan-decisioning"),
         ("sofia.marquez", "credit-model-to-loan-decisioning"),
+        ("tomas.lindqvist", "policy-data-to-claims-agent"),
         ("aisha.rahman", "policy-data-to-claims-agent"),
     ):
         r = run(demo, "sign", cid, who=person)

@@ -39,8 +39,9 @@ MARKUP = "<script>x</script>[c](http://e.vil)![i](http://e.vil/p)|`[@click=app.b
 # A newline inside a one-line field would start a forged line of output.
 FORGED = "\nFORGED"
 HOSTILE = CONTROLS + MARKUP + FORGED
-# For people's and teams' names: at most 120 characters, and no angle brackets or newline
-# (a person's name is their git author name, where libgit2 refuses them).
+# For people's roles (at most 120 characters). Names themselves must be one visible line
+# (keys/people.toml fails validation otherwise: tests/core/test_validation.py), so the
+# hostile text rides in the fields validation leaves free.
 SHORT = CONTROLS + "&amp;[c](x)|[@click=app.bell]q[/]"
 # What the neutralised OSC 8 looks like on a terminal.
 VISIBLE = safe_text.line("\x1b]8;;http://e.vil")
@@ -48,7 +49,7 @@ VISIBLE = safe_text.line("\x1b]8;;http://e.vil")
 # Text fields per file that a member can change in an ordinary commit.
 FIELDS = {
     "contracts/": ("title", "description", "channel", "reason", "statement"),
-    "keys/people.toml": ("name", "role"),
+    "keys/people.toml": ("role", "description"),
     "workbench.toml": ("name", "what"),
     "actions/": ("title",),
     "diagnostics/": ("promises",),

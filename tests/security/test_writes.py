@@ -42,6 +42,19 @@ REVIEW_AT = (f"/reviews/{REVIEWED}$", 3)  # record, statement, signature
 ACK_AT = ("/acks/policy-data-to-claims-agent$", 3)
 
 
+def _hand_over_lineage(repo: Path) -> None:
+    """The demo's policy seam still names a departed term owner, so it does not validate and
+    cannot be acknowledged: the provider lead names the successor first."""
+    from workbench.service.core import Workbench
+
+    Workbench(repo, actor="tomas.lindqvist").set_contract_value(
+        "policy-data-to-claims-agent",
+        ("terms", 1, "owner"),
+        "yuki.tanaka",
+        "Hand the lineage term to Yuki Tanaka\n",
+    )
+
+
 def _reset(repo: Path, commit: str) -> None:
     git(repo, "reset", "-q", "--hard", commit)
     git(repo, "clean", "-qfd")
@@ -141,6 +154,7 @@ def test_sign_with_a_key_that_lives_only_in_the_agent(demo_repo: Path) -> None:
 
 @pytest.mark.oracle
 def test_concurrent_review_and_ack_keep_both(demo_repo: Path) -> None:
+    _hand_over_lineage(demo_repo)
     base = git(demo_repo, "rev-parse", "HEAD")
     for round_ in range(ROUNDS):
         _reset(demo_repo, base)
@@ -155,6 +169,7 @@ def test_concurrent_review_and_ack_keep_both(demo_repo: Path) -> None:
 
 
 def test_killed_writer_does_not_leave_lock_stuck(demo_repo: Path) -> None:
+    _hand_over_lineage(demo_repo)
     before = git(demo_repo, "rev-parse", "HEAD")
     writer = trapped(demo_repo, REVIEW, action="hold")
     try:

@@ -38,6 +38,7 @@ from tests.signing.demo_helpers import (
 )
 from tests.signing.oracle import make_key
 from workbench.repo.guard import PrivateKeyMaterial, contains_private_key_material
+from workbench.service.errors import InvalidContract
 from workbench.service.signing import SigningRefused
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
@@ -668,7 +669,7 @@ def test_threat_25_unicode_spoofing(demo: Path) -> None:
     state = wb(demo).state("HEAD")
     assert any(p.code == "text.nfc" for p in state.problems_for(path))
     assert verdict(demo, APPROVED).state != "approved"
-    with pytest.raises(SigningRefused):
+    with pytest.raises(InvalidContract, match="does not validate"):
         svc(demo, "ravi.iyer").sign(APPROVED, signer(demo, "ravi.iyer"))
 
 

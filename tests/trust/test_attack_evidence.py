@@ -267,14 +267,16 @@ def test_live_feed_passes_freshness_heartbeat(evaluated: Path, tmp_path: Path) -
 def test_demo_gate_fails_only_for_the_readme_reasons(demo_repo: Path) -> None:
     """The demo is built and judged at the same fixed moment: judging terms at now adds no
     failure beyond the ones the README lists (stale policy data, the moved threshold, the
-    missing lineage evidence of the departed owner's term, overdue review, unacknowledged
-    notice, pending and stale signatures; the diagnostic is a warning)."""
+    missing lineage evidence of the departed owner's term and the contract that therefore no
+    longer validates, overdue review, unacknowledged notice, pending and stale signatures; the
+    diagnostic is a warning)."""
     result = ObligationsService(Workbench(demo_repo, now=NOW)).gate()
     failing = {(c.contract, c.rule) for c in result.checks if c.outcome == "fail"}
     assert failing == {
         ("claims-agent-to-claims-product", "review_overdue"),
         ("credit-model-to-loan-decisioning", "approved"),
         ("credit-model-to-loan-decisioning", "violation_open"),
+        ("policy-data-to-claims-agent", "valid"),
         ("policy-data-to-claims-agent", "approved"),
         ("policy-data-to-claims-agent", "notice_unacknowledged"),
         ("policy-data-to-claims-agent", "violation_open"),

@@ -374,7 +374,16 @@ def test_backdated_ack_before_parent_commit_flagged(demo_repo: Path) -> None:
     assert "before its parent commit" in checks[(CLAIMS1, "records_valid")]
 
 
+def hand_over_lineage(repo: Path) -> None:
+    """The demo's policy seam still names a departed term owner, so it does not validate and
+    cannot be acknowledged: the provider lead names the successor first."""
+    Workbench(repo, actor="tomas.lindqvist").set_contract_value(
+        CLAIMS1, ("terms", 1, "owner"), "yuki.tanaka", "Hand the lineage term to Yuki Tanaka\n"
+    )
+
+
 def test_future_dated_record_flagged(demo_repo: Path) -> None:
+    hand_over_lineage(demo_repo)
     future = datetime.now(UTC) + timedelta(days=30)
     ObligationsService(Workbench(demo_repo, now=future, actor="aisha.rahman")).acknowledge(
         CLAIMS1, "1"
@@ -390,6 +399,7 @@ def test_future_dated_record_flagged(demo_repo: Path) -> None:
 
 
 def test_honest_ack_through_the_cli_counts_and_commits_at_the_real_time(demo_repo: Path) -> None:
+    hand_over_lineage(demo_repo)
     before = datetime.now(UTC).replace(microsecond=0)
     code, _out, err = cli(demo_repo, "--as", "aisha.rahman", "ack", CLAIMS1, "--notice", "1")
     assert code == 0, err

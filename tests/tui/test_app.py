@@ -281,7 +281,7 @@ async def test_contracts_search_and_detail(demo_repo: Path) -> None:
             "includes",
         ):
             assert part in detail
-        assert "Marcus Webb (marcus.webb) LEFT 2026-10-30 → replaced by yuki.tanaka" in detail
+        assert "Marcus Webb (marcus.webb) LEFT 2026-11-23 → replaced by yuki.tanaka" in detail
         await pilot.press("escape")
         assert not isinstance(app.screen, ContractScreen)
 
@@ -595,7 +595,7 @@ async def test_people_registry_highlights_departed(demo_repo: Path) -> None:
         table.move_to_key("marcus.webb")
         await pilot.pause()
         detail = static_text(app, "#person-detail")
-        assert "LEFT on 2026-10-30; replaced by yuki.tanaka" in detail
+        assert "LEFT on 2026-11-23; replaced by yuki.tanaka" in detail
         assert (
             "policy-data-to-claims-agent · term policy-lineage owner" in detail
             or "Owns (1)" in detail

@@ -20,10 +20,26 @@ def _pending(repo: Path):  # type: ignore[no-untyped-def]
     return pending, stale
 
 
+def _hand_over_lineage(repo: Path) -> None:
+    """The demo's pending contract does not validate (a term owner left): hand the term to
+    the successor, and the provider lead signs the new version, so that it is signable."""
+    from workbench.service.core import Workbench
+    from workbench.service.signing import SigningService
+
+    path = "contracts/policy-data-to-claims-agent.toml"
+    text = (repo / path).read_text(encoding="utf-8")
+    fixed = text.replace('owner = "marcus.webb"', 'owner = "yuki.tanaka"')
+    tomas = Workbench(repo, actor="tomas.lindqvist")
+    tomas.commit({path: fixed.encode()}, "Hand the lineage term to Yuki Tanaka\n")
+    svc = SigningService(tomas)
+    svc.sign("policy-data-to-claims-agent", svc.make_signer("tomas.lindqvist"))
+
+
 async def test_sign_pending_contract_end_to_end(demo_repo: Path) -> None:
     from workbench.tui.modals.sign import SignModal
     from workbench.tui.screens.contracts import ContractScreen
 
+    _hand_over_lineage(demo_repo)
     pending, _ = _pending(demo_repo)
     person = pending.missing[0]
     app = make_app(demo_repo, actor=person)
@@ -106,6 +122,21 @@ async def test_refusal_is_a_clear_dialog(demo_repo: Path) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         assert "not a required signer" in str(app.screen.query_one("#error-message").render())
         assert not app.screen.details  # a refusal, not a crash: no traceback
+
+
+async def test_signing_an_invalid_contract_is_refused_with_its_problems(demo_repo: Path) -> None:
+    """The demo's policy seam still names a departed term owner: nobody may co-sign it."""
+    from workbench.tui.modals.error import ErrorModal
+
+    app = make_app(demo_repo, actor="aisha.rahman")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.sign_contract("policy-data-to-claims-agent")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        message = str(app.screen.query_one("#error-message").render())
+        assert "does not validate" in message
+        assert "contracts/policy-data-to-claims-agent.toml:43:1" in message
+        assert "marcus.webb" in message and not app.screen.details
 
 
 async def test_readonly_greys_out_signing(demo_repo: Path) -> None:

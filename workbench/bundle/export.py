@@ -42,7 +42,12 @@ from workbench.signing.statement import (
     parse_statement,
     sha256_hex,
 )
-from workbench.signing.verdict import attestation_files, parse_people, required_signers
+from workbench.signing.verdict import (
+    approval_baselines,
+    attestation_files,
+    parse_people,
+    required_signers,
+)
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
@@ -384,6 +389,22 @@ def build_bundle(
         af = attestations.get(cid)
         current = files.get(path)
         versions_index = []
+        by_sha = {
+            st.subject_sha256: found.get((st.subject_name, st.subject_sha256))
+            for st in parsed[cid].values()
+        }
+        # Which change co-signers each version needs: the verifier recomputes the same.
+        baselines = approval_baselines(
+            af.statements if af else {},
+            af.sigs if af else {},
+            max(parsed[cid], default=0),
+            lambda sha, by_sha=by_sha, path=path: (
+                parse_contract(path, by_sha[sha]) if by_sha.get(sha) is not None else None
+            ),
+            head,
+            people_by_version[head.version],
+            approval_by_version[head.version],
+        )
         for version, st in parsed[cid].items():
             base = bl.contract_dir(cid, version)
             out[base + "statement.json"] = st.raw
@@ -411,6 +432,7 @@ def build_bundle(
                     contract,
                     people,
                     approval_by_version[head.version if is_head else reg_version],
+                    baselines.get(version),
                 )
                 required = {
                     "required": sorted(reg.principal_of(p, domain) for p in req.roles),

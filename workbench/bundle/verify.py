@@ -637,6 +637,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     from workbench.model.settings import Settings
     from workbench.signing.verdict import (
         AttestationFiles,
+        approval_baselines,
         contract_verdict,
         parse_people,
         required_signers,
@@ -692,6 +693,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
                 AttestationFiles,
                 contract_verdict,
                 required_signers,
+                approval_baselines,
             )
         )
     step("contracts", total, total)
@@ -846,6 +848,7 @@ def _verify_contract(  # noqa: PLR0913
     attestation_files_cls: Any,
     contract_verdict: Any,
     required_signers: Any,
+    approval_baselines: Any,
 ) -> ContractReport:
     from workbench.model.contract import Contract
     from workbench.model.state import parse_contract as parse_contract_bytes
@@ -894,6 +897,31 @@ def _verify_contract(  # noqa: PLR0913
                 af.sigs.setdefault(version, {})[f"v{version}.{reg.person_of(m.group(1))}.sig"] = (
                     data
                 )
+    # Earlier versions by the digest their statements name: which change co-signers a
+    # version needs depends on the last approved one (the exporter computed the same).
+    by_sha = {
+        sha256_hex(data): data
+        for name, data in cfiles.items()
+        if re.fullmatch(r"v[1-9][0-9]{0,6}/contract\.toml", name)
+    }
+
+    def load_version(sha: str) -> Contract | None:
+        return parse_contract(by_sha.get(sha))
+
+    head_people = people(head.version)
+    baselines = (
+        approval_baselines(
+            af.statements,
+            af.sigs,
+            max(expected, default=0),
+            load_version,
+            head,
+            head_people,
+            approval(head.version),
+        )
+        if head_people is not None
+        else {}
+    )
     # the head version's verdict, by the signing room's rules (its signature checks are
     # reused below, so each signature is verified once)
     verdict = None
@@ -910,6 +938,7 @@ def _verify_contract(  # noqa: PLR0913
             approval(head.version),
             now=now,
             people=people(head.version),
+            load_version=load_version,
         )
     head_checks = {c.file: c for c in verdict.checks} if verdict is not None else {}
     previous: Statement | None = None
@@ -1000,7 +1029,9 @@ def _verify_contract(  # noqa: PLR0913
         computed: list[str] = []
         blocked: list[str] = []
         if contract_for_req is not None and ppl is not None:
-            req = required_signers(contract_for_req, ppl, approval(people_version))
+            req = required_signers(
+                contract_for_req, ppl, approval(people_version), baselines.get(version)
+            )
             computed = sorted(head.principal(x) for x in req.roles)
             blocked = list(req.blocked)
         else:

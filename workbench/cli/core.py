@@ -228,6 +228,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     review = c.review
     defaults = state.settings.defaults if state.settings else None
     cadence = review.cadence or (defaults.review_cadence if defaults else None)
+    window = c.change_protocol.ack_window or (defaults.ack_window if defaults else None)
     lines = [
         f"{line(c.title)}  [{c.id}]",
         f"  status       {c.status.value}" + (f", adopted {c.adopted}" if c.adopted else ""),
@@ -239,10 +240,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     if c.cosigners:
         lines.append(f"  co-signers   {', '.join(who(p) for p in c.cosigners)}")
     e = c.escalation
+    from workbench.governance.paging import page_test
+
+    page = page_test(state, c, wb.now.date())
     lines += [
         f"  escalation   page {who(e.primary)}, backup {who(e.backup)}",
         f"               via {line(e.channel)}, acknowledge within {e.ack_sla.human()}",
-        f"  changes      notify {line(', '.join(c.change_protocol.notify)) or '—'}; acknowledge within {c.change_protocol.ack_window.human()}",
+        f"  page test    {page.status}: {line(page.reason)}",
+        f"  changes      notify {line(', '.join(c.change_protocol.notify)) or '—'}; acknowledge within {window.human() if window else '—'}",
         f"  review       every {cadence.human() if cadence else '—'}",
         "  terms",
     ]

@@ -30,6 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--outcome", choices=["no-change", "changes-needed"], default="no-change")
     p.add_argument("--notes", default="", help="what you looked at, what needs changing")
+    p.add_argument(
+        "--term",
+        metavar="TERM",
+        help="review this term only: the review a failing term opened (triggers_review_of)",
+    )
+    p.add_argument(
+        "--for",
+        dest="on_behalf_of",
+        metavar="PERSON",
+        help="as PERSON's delegate (keys/people.toml `delegate`): review in their name",
+    )
     p.add_argument("--json", action="store_true")
     _signer_args(p)
     p.set_defaults(func=cmd_review, writes=True)
@@ -51,6 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="as engineering lead: automated test coverage reflects the changed assertion",
     )
     p.add_argument("--note", default="")
+    p.add_argument(
+        "--for",
+        dest="on_behalf_of",
+        metavar="PERSON",
+        help="as PERSON's delegate (keys/people.toml `delegate`): acknowledge in their name",
+    )
     p.add_argument("--json", action="store_true")
     _signer_args(p)
     p.set_defaults(func=cmd_ack, writes=True)
@@ -167,7 +184,7 @@ def cmd_reviews(args: argparse.Namespace) -> int:
             rows.append(
                 [
                     s.contract,
-                    s.kind,
+                    f"{s.kind} {s.term}" if s.term else s.kind,
                     s.state,
                     (s.due.strftime("%Y-%m-%d %H:%M") + "Z") if s.due else "—",
                     s.when,
@@ -190,6 +207,8 @@ def cmd_review(args: argparse.Namespace) -> int:
             outcome=args.outcome,
             notes=args.notes,
             signer=signer,
+            term=args.term,
+            on_behalf_of=args.on_behalf_of,
         ),
     )
     if args.json:
@@ -238,7 +257,12 @@ def cmd_ack(args: argparse.Namespace) -> int:
         svc,
         args,
         lambda signer: svc.acknowledge(
-            args.id, args.notice, coverage=args.coverage, note=args.note, signer=signer
+            args.id,
+            args.notice,
+            coverage=args.coverage,
+            note=args.note,
+            signer=signer,
+            on_behalf_of=args.on_behalf_of,
         ),
     )
     if args.json:

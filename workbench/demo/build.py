@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,7 +52,28 @@ class DemoContext:
         return (self.content / path).read_bytes()
 
     def text(self, path: str) -> str:
+        if path == layout.PEOPLE:
+            return people_toml(self.read(path).decode("utf-8"), self.now)
         return self.read(path).decode("utf-8")
+
+
+# Marcus Webb leaves four days before `now`: after he handed the pager and the freshness term
+# to Yuki Tanaka and the policy-data lead co-signed and reviewed the seam, but with the
+# lineage term still in his name. From then on the contract does not validate, so its
+# consumer lead cannot co-sign it until the term names a current owner.
+DEPARTED = "marcus.webb"
+DEPARTED_DAYS_AGO = 4
+
+
+def people_toml(text: str, now: datetime) -> str:
+    """The people registry with the departure dated relative to `now` (the demo is built at
+    any time; the shipped file is dated for the tests' fixed moment, 2026-11-27)."""
+    left = (now - timedelta(days=DEPARTED_DAYS_AGO)).date().isoformat()
+    blocks = text.split("[[people]]")
+    for i, block in enumerate(blocks):
+        if f'id = "{DEPARTED}"' in block:
+            blocks[i] = re.sub(r"(?m)^left = \d{4}-\d{2}-\d{2}$", f"left = {left}", block)
+    return "[[people]]".join(blocks)
 
 
 # The rooms' demo steps ("module:function", each taking the DemoContext), in order of
@@ -102,7 +124,7 @@ def history_steps(ctx: DemoContext) -> list[Step]:
             "Set up the governance repo: settings and people registry",
             {
                 layout.SETTINGS: ctx.read(layout.SETTINGS),
-                layout.PEOPLE: ctx.read(layout.PEOPLE),
+                layout.PEOPLE: ctx.text(layout.PEOPLE).encode("utf-8"),
                 ".gitattributes": b"contracts/*.toml text eol=lf\n*.sig -text\n",
             },
         ),

@@ -3,18 +3,26 @@
 For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny`` or
 ``warn`` is checked and reported, passing or not (auditors want positive evidence):
 
+* ``valid``                 the contract file parses and validates (always denied, whatever
+                            the policy lists: an invalid contract is never shippable);
 * ``approved``              the contract is approved (co-signed) at its current version;
 * ``review_overdue``        neither its review nor its contact check is overdue;
 * ``notice_unacknowledged`` no change notice is unacknowledged past its window;
 * ``violation_open``        no fail-level violation is open, and every term's latest finding
                             is current at now (``governance.currency``);
-* ``page_test``             one current named person is paged, within the page SLA;
+* ``page_test``             one current named person is paged, within the page SLA (a warning
+                            when only the backup is current);
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
 * ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
 * ``records_valid``         every signed record about the contract (review, acknowledgement,
                             closure, exemption) verifies: signature, signer's authority and
                             a time that holds (see ``governance.record_time``).
                             Always a deny rule, whatever workbench.toml says.
+
+Scope: every file under ``contracts/`` whose id (file name without ``.toml``) matches the
+policy's globs, whether or not it parses; with ``changed``, only those changed (a deleted
+or stray file included). A retired contract leaves the scope only when it validates. For a
+file with no valid contract in it, every rule but ``valid`` fails closed.
 
 A rule whose input is not available (e.g. no signing or evidence in this build) fails
 closed with a message saying so; it never passes silently. The gate passes (exit 0) only
@@ -39,28 +47,39 @@ from xml.etree import ElementTree as ET
 from workbench.governance.actions import ActionView
 from workbench.governance.diagnostic import SeamDiagnostic
 from workbench.governance.notices import Notice
+from workbench.governance.paging import page_test
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
 from workbench.model import safe_text
+from workbench.model.problems import Problem
 from workbench.model.settings import Gate
-from workbench.model.state import Document, GovernanceState
+from workbench.model.state import (
+    CONTRACTS_DIR,
+    ContractDoc,
+    Document,
+    GovernanceState,
+    contract_file_id,
+)
 
-Outcome = Literal["pass", "fail"]
+# warn: the rule's own verdict is a warning (the page test with only a backup); it never blocks.
+Outcome = Literal["pass", "warn", "fail"]
 Severity = Literal["deny", "warn"]
 
 RULES: dict[str, str] = {
+    "valid": "The contract file parses and validates: named, current people in every accountable field.",
     "approved": "The contract is co-signed by every required lead at its current version.",
-    "review_overdue": "The contract's scheduled review and escalation-contact check are not overdue.",
+    "review_overdue": "The contract's scheduled review, escalation-contact check and any review a failing term triggered are not overdue.",
     "notice_unacknowledged": "No change notice is unacknowledged past its acknowledgement window.",
     "violation_open": (
         "No fail-level violation of a term is open, and every term has a current finding at now."
     ),
-    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA.",
+    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current).",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
     "records_valid": "Every signed record about the contract verifies: signer, authority, time.",
 }
 RULE_KEYS: dict[str, tuple[str, ...]] = {
+    "valid": ("id",),
     "approved": ("id",),
     "review_overdue": ("adopted",),
     "notice_unacknowledged": ("change_protocol",),
@@ -114,12 +133,6 @@ class ViolationInfo:
     current: bool = True
 
 
-@dataclass(frozen=True)
-class PageInfo:
-    status: str  # pass | warn | fail
-    reason: str
-
-
 @dataclass
 class GateInputs:
     reviews: list[ReviewStatus] = field(default_factory=list)
@@ -128,7 +141,6 @@ class GateInputs:
     diagnostics: Mapping[str, SeamDiagnostic] = field(default_factory=dict)
     verdicts: Mapping[str, VerdictInfo] | None = None  # None: signing not available
     violations: Mapping[str, list[ViolationInfo]] | None = None  # None: evidence not available
-    page_tests: Mapping[str, PageInfo] | None = None  # None: use the static page test
     # Records that do not count because their signature, signer or time does not hold,
     # per contract (None: not checked in this build).
     record_flags: Mapping[str, list[str]] | None = None
@@ -247,7 +259,11 @@ class GateResult:
 
     @property
     def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.outcome == "fail" and c.severity == "warn"]
+        return [
+            c
+            for c in self.checks
+            if c.outcome == "warn" or (c.outcome == "fail" and c.severity == "warn")
+        ]
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -283,15 +299,31 @@ class GateResult:
         }
 
 
+def contract_doc(state: GovernanceState, cid: str) -> ContractDoc | None:
+    """The valid-enough contract in ``contracts/<cid>.toml``, or None (does not parse, fails
+    the schema, or another file claims its id)."""
+    doc = state.contracts.get(cid)
+    return doc if doc is not None and doc.path == f"{CONTRACTS_DIR}{cid}.toml" else None
+
+
+def contract_files(state: GovernanceState) -> dict[str, str]:
+    """{gate id: path} of every file under contracts/ the state was read from."""
+    return {
+        contract_file_id(path): path for path in state.documents if path.startswith(CONTRACTS_DIR)
+    }
+
+
 def in_scope(state: GovernanceState, policy: Gate, changed: set[str] | None = None) -> list[str]:
-    """Contracts matching the policy globs (retired ones excluded), limited to `changed`."""
+    """Files under contracts/ matching the policy globs, limited to `changed` (ids), whether
+    they parse or not; a retired contract is left out only when it validates."""
+    ids = set(contract_files(state)) if changed is None else set(changed)
     out = []
-    for cid, doc in sorted(state.contracts.items()):
-        if doc.contract.status.value == "retired":
-            continue
+    for cid in sorted(ids):
         if not any(fnmatch.fnmatchcase(cid, pattern) for pattern in policy.contracts):
             continue
-        if changed is not None and cid not in changed:
+        doc = contract_doc(state, cid)
+        retired = doc is not None and doc.contract.status.value == "retired"
+        if retired and not state.file_errors(f"{CONTRACTS_DIR}{cid}.toml"):
             continue
         out.append(cid)
     return out
@@ -416,35 +448,63 @@ def _current(state: GovernanceState, pid: str) -> str:
     return pid
 
 
-def static_page_test(state: GovernanceState, cid: str, now: datetime) -> PageInfo:
-    """The article's page test from the contract alone: one current named person, fast."""
-    c = state.contracts[cid].contract
-    e = c.escalation
-    limit = state.settings.defaults.page_ack_sla_max if state.settings else None
-    if limit is not None and e.ack_sla > limit:
-        return PageInfo("fail", f"acknowledgement SLA {e.ack_sla} is slower than {limit}")
-    person = state.people.get(e.primary)
-    if person is None:
-        return PageInfo("fail", f"{e.primary!r} is not a named person")
-    if person.has_left(now.date()):
-        successor = f" (replaced by {person.replaced_by})" if person.replaced_by else ""
-        return PageInfo("fail", f"{e.primary} left on {person.left}{successor}")
-    return PageInfo("pass", f"{e.primary} is paged via {e.channel} within {e.ack_sla}")
-
-
 def _rule_page(
     cid: str, inputs: GateInputs, state: GovernanceState, now: datetime
 ) -> tuple[Outcome, str, list[str], str]:
-    info = (inputs.page_tests or {}).get(cid) or static_page_test(state, cid, now)
-    if info.status == "fail":
-        c = state.contracts[cid].contract
+    c = state.contracts[cid].contract
+    info = page_test(state, c, now.date())
+    if info.status == "pass":
+        return "pass", info.reason, [], ""
+    return (
+        info.status,
+        info.reason,
+        [_current(state, c.owner)],
+        f"{c.owner}: name one current person in [escalation] with ack_sla within the page SLA",
+    )
+
+
+def _accountable(state: GovernanceState, path: str) -> list[str]:
+    """Named, current people who can fix a contract file (never a team or a placeholder):
+    its owner and party leads, and the leads of its two teams, read from whatever of the
+    file parses (a file that fails the schema still names them)."""
+    document = state.documents.get(path)
+    data = document.data if document is not None and isinstance(document.data, dict) else {}
+    parties = data.get("parties") if isinstance(data.get("parties"), dict) else {}
+    seam = data.get("seam") if isinstance(data.get("seam"), dict) else {}
+    named = [data.get("owner"), parties.get("provider_lead"), parties.get("consumer_lead")]
+    for side in (seam.get("provider"), seam.get("consumer")):
+        team = state.teams.get(side) if isinstance(side, str) else None
+        named.append(team.lead if team is not None else None)
+    out = [_current(state, p) for p in named if isinstance(p, str) and p in state.people]
+    return list(dict.fromkeys(p for p in out if p in state.people))
+
+
+def _rule_valid(
+    cid: str, path: str, state: GovernanceState, changed_since: str | None
+) -> tuple[Outcome, str, list[str], str, Problem | None]:
+    if path not in state.documents:
+        since = f" since {changed_since}" if changed_since else ""
         return (
             "fail",
-            info.reason,
-            [c.owner],
-            f"{c.owner}: name one current person in [escalation] with ack_sla within the page SLA",
+            f'{path} was deleted{since}: a contract is retired (status = "retired"), never '
+            "deleted, so that its history, signatures and obligations stay auditable",
+            [],
+            f'restore {path} and set status = "retired"',
+            None,
         )
-    return "pass", info.reason, [], ""
+    problems = state.file_errors(path)
+    if not problems:
+        return "pass", f"{path} validates", [], "", None
+    message = f"{path} does not validate ({len(problems)} error(s)): " + "; ".join(
+        p.render() for p in problems
+    )
+    return (
+        "fail",
+        message,
+        _accountable(state, path),
+        "fix each problem at its file:line:column (`workbench validate` lists them), commit",
+        problems[0],
+    )
 
 
 def _rule_actions(
@@ -497,42 +557,76 @@ def evaluate_gate(
 ) -> GateResult:
     policy = policy or (state.settings.gate if state.settings else Gate())
     scope = in_scope(state, policy, changed)
-    deny, warn = list(policy.deny), [r for r in policy.warn if r not in policy.deny]
+    deny = policy.deny_rules
+    warn = [r for r in policy.warn if r not in deny]
     # A forged record (bad signature, signer without authority, impossible time) always
     # fails the gate: workbench.toml is an unsigned file, so it cannot switch this off.
     if "records_valid" not in deny:
         deny.append("records_valid")
         warn = [r for r in warn if r != "records_valid"]
+    files = contract_files(state)
     checks: list[Check] = []
     for cid in scope:
-        doc = state.contracts[cid]
+        path = files.get(cid, f"{CONTRACTS_DIR}{cid}.toml")
+        doc = contract_doc(state, cid)
+        outcome, msg, fixers, fix, first = _rule_valid(cid, path, state, changed_since)
         for rule in [r for r in RULES if r in deny or r in warn]:
             severity: Severity = "deny" if rule in deny else "warn"
+            position: Callable[[], tuple[int, int]] | None
+            where = path
+            if rule == "valid":
+                if first is not None:
+                    where = first.file
+                    position = partial(lambda p: (p.line, p.column), first)
+                elif doc is not None:
+                    position = partial(_position, doc.document, RULE_KEYS[rule])
+                else:
+                    position = None
+                checks.append(
+                    Check(cid, rule, severity, outcome, msg, fixers, fix, where, position)
+                )
+                continue
+            if doc is None:
+                reason = "was deleted" if path not in state.documents else "does not validate"
+                checks.append(
+                    Check(
+                        cid,
+                        rule,
+                        severity,
+                        "fail",
+                        f"cannot evaluate: {path} {reason} (see the `valid` check)",
+                        fixers,
+                        "fix the `valid` problems first" if fix else "",
+                        path,
+                        None,
+                    )
+                )
+                continue
             if rule == "approved":
-                outcome, msg, fixers, fix = _rule_approved(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_approved(cid, inputs, state)
             elif rule == "review_overdue":
-                outcome, msg, fixers, fix = _rule_reviews(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_reviews(cid, inputs, state)
             elif rule == "notice_unacknowledged":
-                outcome, msg, fixers, fix = _rule_notices(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_notices(cid, inputs, state)
             elif rule == "violation_open":
-                outcome, msg, fixers, fix = _rule_violations(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_violations(cid, inputs, state)
             elif rule == "page_test":
-                outcome, msg, fixers, fix = _rule_page(cid, inputs, state, now)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_page(cid, inputs, state, now)
             elif rule == "action_overdue":
-                outcome, msg, fixers, fix = _rule_actions(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_actions(cid, inputs, state)
             elif rule == "records_valid":
-                outcome, msg, fixers, fix = _rule_records(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_records(cid, inputs, state)
             else:
-                outcome, msg, fixers, fix = _rule_diagnostic(cid, inputs, state)
+                outcome_r, msg_r, fixers_r, fix_r = _rule_diagnostic(cid, inputs, state)
             checks.append(
                 Check(
                     cid,
                     rule,
                     severity,
-                    outcome,
-                    msg,
-                    fixers,
-                    fix,
+                    outcome_r,
+                    msg_r,
+                    fixers_r,
+                    fix_r,
                     doc.path,
                     partial(_position, doc.document, RULE_KEYS[rule]),
                 )
@@ -580,9 +674,13 @@ def render_text(result: GateResult, state: GovernanceState | None = None) -> str
     for cid in result.scope:
         lines.append(line(cid))
         for c in per_contract.get(cid, []):
-            mark = {"pass": "PASS", "fail": "FAIL" if c.severity == "deny" else "WARN"}[c.outcome]
+            mark = {
+                "pass": "PASS",
+                "warn": "WARN",
+                "fail": "FAIL" if c.severity == "deny" else "WARN",
+            }[c.outcome]
             lines.append(f"  {mark:<4}  {c.rule:<22} {line(c.message)}")
-            if c.outcome == "fail":
+            if c.outcome != "pass":
                 if c.fixers:
                     lines.append(f"        who can fix it: {line(_names(state, c.fixers))}")
                 if c.fix:
@@ -656,7 +754,7 @@ def render_junit(result: GateResult) -> str:
             if c.blocking:
                 failure = ET.SubElement(case, "failure", message=c.message, type=c.rule)
                 failure.text = text
-            elif c.outcome == "fail":
+            elif c.outcome != "pass":
                 ET.SubElement(case, "system-out").text = f"WARNING: {text}"
             else:
                 ET.SubElement(case, "system-out").text = f"PASS: {text}"
@@ -752,18 +850,21 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
         results.append(trust_result)
     for c in result.checks:
         text = c.message
-        if c.outcome == "fail" and c.fixers:
+        if c.outcome != "pass" and c.fixers:
             text += f" Who can fix it: {', '.join(c.fixers)}."
-        if c.outcome == "fail" and c.fix:
+        if c.outcome != "pass" and c.fix:
             text += f" How: {c.fix}"
+        level = "none"
+        if c.blocking:
+            level = "error"
+        elif c.outcome != "pass":
+            level = "warning"
         results.append(
             {
                 "ruleId": c.rule,
                 "ruleIndex": rule_ids.index(c.rule),
-                "kind": "fail" if c.outcome == "fail" else "pass",
-                "level": ("error" if c.severity == "deny" else "warning")
-                if c.outcome == "fail"
-                else "none",
+                "kind": "pass" if c.outcome == "pass" else "fail",
+                "level": level,
                 "message": {"text": _sarif_text(f"{c.contract}: {text}")},
                 "locations": [
                     {

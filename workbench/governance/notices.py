@@ -8,9 +8,12 @@ Pure: ``change_notices(state, history, records, now, approved=..., signatures_re
   made the change, and vice versa; both leads when the author is on neither side), plus
   everyone in the new version's ``change_protocol.notify``, never the author.
 * Classification (``workbench.governance.classify``): editorial → no action; tightening or
-  adding → every recipient acknowledges within ``change_protocol.ack_window`` (PT48H by
-  default) of the commit time; loosening → both leads co-sign the contract again (settled
-  when the contract is approved at its current version).
+  adding → every recipient acknowledges within ``change_protocol.ack_window`` (default
+  ``[defaults] ack_window`` in workbench.toml, PT48H) of the commit time; loosening → both
+  leads co-sign the contract again (settled when the contract is approved at its current
+  version).
+* A recipient's delegate may acknowledge for them (``workbench.governance.delegation``);
+  the author of the change may not acknowledge it for anyone.
 * A change to a living-compliance assertion also needs the term's engineering lead
   (its owner when none is named) to confirm test coverage within the same window.
 * A requirement is overdue from ``commit time + window`` on (exactly 48 h is overdue); an
@@ -27,6 +30,7 @@ from datetime import datetime
 from typing import Literal
 
 from workbench.governance.classify import ChangeItem, Classification, classify
+from workbench.governance.delegation import delegation_problem
 from workbench.governance.history import ContractHistory, ContractVersion, History
 from workbench.governance.records import AckRecord, Records
 from workbench.governance.timing import iso, relative
@@ -275,7 +279,8 @@ def notices_for(
         classification, items = classify(comparison, defaults, sql_dirs)
         author = _author(state, version)
         contract_now = current or new
-        window = new.change_protocol.ack_window
+        # The contract's own window, else the repo's default (never a built-in one).
+        window = new.change_protocol.ack_window or defaults.ack_window
         deadline = window.add_to(version.time)
         recipients = recipients_for(state, new, author)
         reqs: list[Requirement] = []
@@ -293,7 +298,16 @@ def notices_for(
             for person in recipients:
                 reqs.append(
                     _requirement(
-                        "ack", person, deadline, acks, version, now, signatures_required, ignored
+                        "ack",
+                        person,
+                        deadline,
+                        acks,
+                        version,
+                        now,
+                        signatures_required,
+                        ignored,
+                        state,
+                        author,
                     )
                 )
         if any(i.assertion for i in items):
@@ -308,6 +322,8 @@ def notices_for(
                         now,
                         signatures_required,
                         ignored,
+                        state,
+                        author,
                     )
                 )
         out.append(
@@ -342,6 +358,8 @@ def _requirement(
     now: datetime,
     signatures_required: bool,
     ignored: list[str],
+    state: GovernanceState,
+    author: str | None,
 ) -> Requirement:
     candidates = []
     for ack in acks:
@@ -353,6 +371,13 @@ def _requirement(
         if ack.signature == "unsigned" and signatures_required:
             ignored.append(f"{ack.path}: not signed")
             continue
+        if ack.signer != person:
+            why = delegation_problem(state, ack.signer, person, ack.acknowledged)
+            if why is None and ack.signer == author:
+                why = f"{ack.signer} made this change and cannot acknowledge it for {person}"
+            if why is not None:
+                ignored.append(f"{ack.path}: {why}")
+                continue
         candidates.append(ack)
     record = _ack_for(candidates, version.commit, person, coverage=kind == "coverage")
     if record is not None:

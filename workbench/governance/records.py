@@ -12,6 +12,12 @@ registry is set up, the acting person's signature accompanies it as an in-toto s
 Acknowledgements live in ``acks/<contract>/<commit12>.<person>.toml`` (ack namespace),
 receipts in ``reports/receipts/<week>/<term>.<person>.toml`` (review namespace).
 
+A record is named after the person whose obligation it settles (``reviewer`` / ``person``).
+When their delegate acts for them, ``by`` names the delegate: the signature is the
+delegate's, and the record counts only while keys/people.toml names them as that person's
+delegate with enough authority (``workbench.governance.delegation``). A review of one term
+(a review a failing term triggered, ``triggers_review_of``) names it in ``term``.
+
 Pure: parsing takes ``{path: bytes}``; signature checking is the service's job, whose
 result comes back in as ``SigStatus`` per record path.
 """
@@ -86,12 +92,20 @@ class ReviewRecord:
     outcome: str
     notes: str
     signature: SigStatus = "unsigned"
+    by: str = ""  # the delegate who acted for `reviewer`, if anyone
+    term: str = ""  # a review of this term only (one a failing term triggered)
+
+    @property
+    def signer(self) -> str:
+        return self.by or self.reviewer
 
     def to_json(self) -> dict[str, object]:
         return {
             "path": self.path,
             "contract": self.contract,
             "reviewer": self.reviewer,
+            "by": self.by or None,
+            "term": self.term or None,
             "completed": iso(self.completed),
             "contract_sha256": self.contract_sha256,
             "contacts_confirmed": self.contacts_confirmed,
@@ -111,6 +125,11 @@ class AckRecord:
     coverage_confirmed: bool
     note: str
     signature: SigStatus = "unsigned"
+    by: str = ""  # the delegate who acted for `person`, if anyone
+
+    @property
+    def signer(self) -> str:
+        return self.by or self.person
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -118,6 +137,7 @@ class AckRecord:
             "contract": self.contract,
             "commit": self.commit,
             "person": self.person,
+            "by": self.by or None,
             "acknowledged": iso(self.acknowledged),
             "coverage_confirmed": self.coverage_confirmed,
             "note": self.note,
@@ -158,12 +178,16 @@ def receipt_path(week: str, term: str, contract: str, person: str) -> str:
 
 
 def record_person(path: str, raw: bytes) -> str | None:
-    """The person a record is by (to check its signature), or None if unreadable."""
+    """The person who signed a record (to check its signature): its delegate ``by`` when
+    one acted, else the person it is for; None if unreadable."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     value = data.get("reviewer") if path.startswith(REVIEWS_DIR) else data.get("person")
+    by = data.get("by")
+    if by is not None and path.startswith((REVIEWS_DIR, ACKS_DIR)):
+        value = by
     return value if isinstance(value, str) else None
 
 
@@ -214,6 +238,8 @@ def parse_records(
                     str(data.get("outcome", "no-change")),
                     str(data.get("notes", "")),
                     sig,
+                    _optional(data, "by"),
+                    _optional(data, "term"),
                 )
                 _check(rec.contract == folder and rec.reviewer == person, path)
                 out.reviews.setdefault(rec.contract, []).append(rec)
@@ -227,6 +253,7 @@ def parse_records(
                     bool(data.get("coverage_confirmed", False)),
                     str(data.get("note", "")),
                     sig,
+                    _optional(data, "by"),
                 )
                 _check(ack.contract == folder and ack.person == person, path)
                 out.acks.setdefault(ack.contract, []).append(ack)
@@ -251,6 +278,13 @@ def parse_records(
     for acks in out.acks.values():
         acks.sort(key=lambda r: (r.acknowledged, r.path))
     return out
+
+
+def _optional(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, got {value!r}")
+    return value
 
 
 def _check(ok: bool, path: str) -> None:

@@ -10,17 +10,25 @@ Pure: ``review_statuses(state, history, records, now, signatures_required)``.
 * The contact check (is each named escalation contact still the right person?) falls due
   ``review.contact_check`` (default P3M) after adoption, then after the last review that
   confirmed the contacts. A contact who has left makes it overdue at once.
-* Who may complete a review: the contract owner or either party lead, who has not left.
-  Records by anyone else, or with an invalid signature, are listed but do not count; an
-  unsigned record counts only while the repository has no key registry.
+* Who may complete a review: the contract owner or either party lead, who has not left,
+  or their delegate (``workbench.governance.delegation``). Records by anyone else, or with
+  an invalid signature, are listed but do not count; an unsigned record counts only while
+  the repository has no key registry.
+* A term that names another in ``triggers_review_of`` (a distribution shift naming the
+  decision threshold) opens a review of that term when it fails: a *term review*, due at
+  the moment of the failing run (so overdue at once) until someone reviews that term
+  afterwards (``workbench review ID --term TERM``): the term's owner or change co-signer,
+  the contract owner or a party lead. Each new failing episode opens it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from workbench.governance.delegation import delegation_problem
 from workbench.governance.history import History
 from workbench.governance.records import Records, ReviewRecord
 from workbench.governance.timing import (
@@ -35,7 +43,7 @@ from workbench.model.duration import Duration
 from workbench.model.settings import Defaults
 from workbench.model.state import GovernanceState
 
-ReviewKind = Literal["review", "contact-check"]
+ReviewKind = Literal["review", "contact-check", "term-review"]
 ReviewState = Literal["ok", "due-soon", "overdue", "not-scheduled"]
 REVIEWED_STATUSES = (ContractStatus.active, ContractStatus.deprecated)
 
@@ -77,6 +85,7 @@ class ReviewStatus:
     departed: list[Departed] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # records that did not count, and why
     now: datetime | None = None
+    term: str | None = None  # term-review: the term to review
 
     @property
     def when(self) -> str:
@@ -90,6 +99,8 @@ class ReviewStatus:
         if self.state == "not-scheduled":
             return self.basis
         who = " or ".join(self.reviewers) or "nobody eligible (name a new owner)"
+        if self.kind == "term-review":
+            return f"{who}: `workbench review {self.contract} --term {self.term}`"
         if self.kind == "contact-check":
             return f"{who}: `workbench review {self.contract} --contacts-confirmed`"
         return f"{who}: `workbench review {self.contract}`"
@@ -99,6 +110,7 @@ class ReviewStatus:
             "contract": self.contract,
             "title": self.title,
             "kind": self.kind,
+            "term": self.term,
             "state": self.state,
             "due": iso(self.due),
             "when": self.when,
@@ -111,9 +123,46 @@ class ReviewStatus:
         }
 
 
-def eligible_reviewers(contract: Contract) -> list[str]:
+def eligible_reviewers(contract: Contract, term: str | None = None) -> list[str]:
+    """Who may complete the contract's review, or (with `term`) the review of that term."""
     out = [contract.owner, contract.parties.provider_lead, contract.parties.consumer_lead]
+    reviewed = contract.term(term) if term else None
+    if reviewed is not None:
+        cosigner = getattr(reviewed, "change_cosigner", None)
+        out = [reviewed.owner, *([cosigner] if cosigner else []), *out]
     return list(dict.fromkeys(out))
+
+
+def reviewable_terms(contract: Contract) -> list[str]:
+    """Terms another term names in ``triggers_review_of``: the ones with a term review."""
+    named = [getattr(t, "triggers_review_of", "") for t in contract.terms]
+    return list(dict.fromkeys(t for t in named if t and contract.term(t) is not None))
+
+
+@dataclass(frozen=True)
+class ReviewTrigger:
+    """A failing term that opens the review of the term it names."""
+
+    contract: str
+    term: str  # the term to review (e.g. the decision threshold)
+    by_term: str  # the term that failed (e.g. the distribution shift)
+    since: datetime  # the failing run
+    ref: str  # the violation episode
+
+
+def review_triggers(
+    state: GovernanceState, failures: Iterable[tuple[str, str, datetime, str]]
+) -> list[ReviewTrigger]:
+    """Failures (contract, term, first failing run, violation id) of terms that name another
+    in ``triggers_review_of``, as the term reviews they open."""
+    out = []
+    for cid, term_id, since, ref in failures:
+        doc = state.contracts.get(cid)
+        term = doc.contract.term(term_id) if doc is not None else None
+        target = getattr(term, "triggers_review_of", "") if term is not None else ""
+        if target and doc is not None and doc.contract.term(target) is not None:
+            out.append(ReviewTrigger(cid, target, term_id, since, ref))
+    return out
 
 
 def departed_people(state: GovernanceState, contract: Contract, now: datetime) -> list[Departed]:
@@ -152,17 +201,28 @@ def counting_reviews(
     records: list[ReviewRecord],
     state: GovernanceState,
     signatures_required: bool,
+    term: str | None = None,
 ) -> tuple[list[ReviewRecord], list[str]]:
-    eligible = set(eligible_reviewers(contract))
+    """The records that complete the contract's review (or, with `term`, that term's
+    review), and why each other one does not count."""
+    eligible = set(eligible_reviewers(contract, term))
     counted, ignored = [], []
     for rec in records:
+        if (rec.term or None) != term:
+            continue
         person = state.people.get(rec.reviewer)
+        delegated = (
+            delegation_problem(state, rec.signer, rec.reviewer, rec.completed)
+            if rec.signer != rec.reviewer
+            else None
+        )
         if rec.reviewer not in eligible:
-            ignored.append(
-                f"{rec.path}: {rec.reviewer} is not the owner or a party lead of this contract"
-            )
+            what = f"term {term}" if term else "this contract"
+            ignored.append(f"{rec.path}: {rec.reviewer} may not review {what}")
         elif person is not None and person.has_left(rec.completed.date()):
             ignored.append(f"{rec.path}: {rec.reviewer} had left when this review was recorded")
+        elif delegated is not None:
+            ignored.append(f"{rec.path}: {delegated}")
         elif rec.signature == "invalid":
             ignored.append(f"{rec.path}: the signature does not verify")
         elif rec.signature == "unsigned" and signatures_required:
@@ -179,9 +239,13 @@ def review_statuses(
     now: datetime,
     *,
     signatures_required: bool = False,
+    triggers: Sequence[ReviewTrigger] = (),
 ) -> list[ReviewStatus]:
     defaults = _settings_defaults(state)
     out: list[ReviewStatus] = []
+    by_contract: dict[str, list[ReviewTrigger]] = {}
+    for trigger in triggers:
+        by_contract.setdefault(trigger.contract, []).append(trigger)
     for cid, doc in sorted(state.contracts.items()):
         c = doc.contract
         reviewers = [
@@ -268,6 +332,61 @@ def review_statuses(
                 departed,
                 [],
                 now,
+            )
+        )
+        out += _term_reviews(
+            state, c, by_contract.get(cid, []), records, now, signatures_required, departed
+        )
+    return out
+
+
+def _term_reviews(
+    state: GovernanceState,
+    c: Contract,
+    triggers: list[ReviewTrigger],
+    records: Records,
+    now: datetime,
+    signatures_required: bool,
+    departed: list[Departed],
+) -> list[ReviewStatus]:
+    """One status per term a failure opened a review of: overdue from the failing run until
+    someone eligible reviews that term after it."""
+    defaults = _settings_defaults(state)
+    out = []
+    for term in dict.fromkeys(t.term for t in triggers):
+        latest = max((t for t in triggers if t.term == term), key=lambda t: t.since)
+        counted, ignored = counting_reviews(
+            c, records.reviews.get(c.id, []), state, signatures_required, term
+        )
+        last = counted[-1] if counted else None
+        reviewers = [
+            p
+            for p in eligible_reviewers(c, term)
+            if (person := state.people.get(p)) is not None and not person.has_left(now.date())
+        ]
+        basis = (
+            f"{latest.by_term} failed at {iso(latest.since)} ({latest.ref}); "
+            f"it triggers a review of {term}"
+        )
+        if last is not None and last.completed >= latest.since:
+            review_state = "ok"
+            basis += f": reviewed {iso(last.completed)} by {last.reviewer}"
+        else:
+            review_state = cadence_state(latest.since, now, defaults.due_soon)
+        out.append(
+            ReviewStatus(
+                c.id,
+                c.title,
+                "term-review",
+                review_state,  # type: ignore[arg-type]
+                latest.since,
+                basis,
+                reviewers,
+                last,
+                departed,
+                ignored,
+                now,
+                term,
             )
         )
     return out

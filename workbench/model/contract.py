@@ -71,7 +71,9 @@ class ChangeProtocol(Strict):
     """How changes are announced to the other side, and how fast they must be acknowledged."""
 
     notify: list[PersonRef] = Field(default_factory=list, description="people who must acknowledge")
-    ack_window: DurationField = Field(default="PT48H", description="acknowledgement deadline")  # type: ignore[assignment]
+    ack_window: DurationField | None = Field(
+        default=None, description="acknowledgement deadline (default from workbench.toml, PT48H)"
+    )
     channel: str = Field(default="", description="where notices are posted")
 
 
@@ -138,5 +140,17 @@ class Contract(Strict):
 
 
 # Fields whose person must still be with the organisation: an owner or contact who has left
-# cannot be paged or held accountable.
-ACCOUNTABLE_FIELDS = {"owner", "primary", "backup", "provider_lead", "consumer_lead", "reviewer"}
+# cannot be paged or held accountable, and a co-signer or reviewer who has left cannot sign
+# or review. (Subscribers, notify lists and exemption approvers are only flagged.)
+ACCOUNTABLE_FIELDS = {
+    "owner",
+    "primary",
+    "backup",
+    "provider_lead",
+    "consumer_lead",
+    "reviewer",
+    "compliance_reviewer",
+    "change_cosigner",
+    "engineering_lead",
+    "cosigners",
+}

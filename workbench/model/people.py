@@ -52,7 +52,10 @@ class Person(Strict):
     joined: date | None = None
     left: date | None = None
     replaced_by: PersonRef | None = None
-    delegate: PersonRef | None = None
+    delegate: PersonRef | None = Field(
+        default=None,
+        description="who may acknowledge notices and complete reviews in this person's name",
+    )
 
     _plain_name = field_validator("name")(plain_name)
 
@@ -74,3 +77,28 @@ class PeopleFile(Strict):
 
     teams: list[Team] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
+
+
+def delegate_problem(person: Person, delegate: Person, today: date) -> str | None:
+    """Why `delegate` may not act for `person` on `today`, or None when they may.
+
+    A delegate acts in the person's name (acknowledgements, reviews), so they must be
+    someone else, still here, and hold at least the person's authority: a delegation never
+    lets an act be done with less authority than the named person has. It ends when the
+    person leaves: their successor (`replaced_by`) then acts in their own name.
+    """
+    if delegate.id == person.id:
+        return f"{person.id} cannot be their own delegate"
+    if person.has_left(today):
+        return f"{person.id} left on {person.left}: a delegation ends when the person leaves" + (
+            f"; {person.replaced_by} acts in their own name" if person.replaced_by else ""
+        )
+    if delegate.has_left(today):
+        return f"{person.id}'s delegate {delegate.id} left on {delegate.left}"
+    if delegate.authority.rank < person.authority.rank:
+        return (
+            f"{delegate.id} ({delegate.authority.value}) has less authority than {person.id} "
+            f"({person.authority.value}): a delegate must hold at least the authority of the "
+            "person they act for"
+        )
+    return None

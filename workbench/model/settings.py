@@ -11,6 +11,7 @@ from workbench.model.base import Slug, Strict
 from workbench.model.duration import DurationField
 
 GateRule = Literal[
+    "valid",
     "approved",
     "review_overdue",
     "notice_unacknowledged",
@@ -156,10 +157,16 @@ def resolve_role_entries(
     return frozenset(out)
 
 
+# An invalid contract is never shippable: the gate checks `valid` and denies on it whatever
+# the repo's policy lists (a repo that could demote it could ship "owner = 'the team'").
+ALWAYS_DENY: tuple[GateRule, ...] = ("valid",)
+
+
 class Gate(Strict):
     contracts: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
     deny: list[GateRule] = Field(
         default_factory=lambda: [
+            "valid",
             "approved",
             "review_overdue",
             "notice_unacknowledged",
@@ -168,7 +175,26 @@ class Gate(Strict):
             "records_valid",
         ]
     )
-    warn: list[GateRule] = Field(default_factory=lambda: ["action_overdue", "diagnostic_mismatch"])
+    warn: list[GateRule] = Field(
+        default_factory=lambda: ["action_overdue", "diagnostic_mismatch"],
+        description='never "valid": an invalid contract always fails the gate',
+    )
+
+    @field_validator("warn")
+    @classmethod
+    def _valid_is_never_a_warning(cls, value: list[str]) -> list[str]:
+        demoted = [rule for rule in value if rule in ALWAYS_DENY]
+        if demoted:
+            raise ValueError(
+                f"{', '.join(demoted)} cannot be a warning: an invalid contract always fails "
+                "the gate (it is denied whether or not `deny` lists it)"
+            )
+        return value
+
+    @property
+    def deny_rules(self) -> list[str]:
+        """The rules that block: `deny`, with the ones that always block first."""
+        return [*ALWAYS_DENY, *(r for r in self.deny if r not in ALWAYS_DENY)]
 
 
 class Exchange(Strict):

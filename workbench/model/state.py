@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from workbench.model import toml_cache
 from workbench.model.contract import ACCOUNTABLE_FIELDS, Contract
 from workbench.model.locate import Locations, locate
-from workbench.model.people import PeopleFile, Person, Team
+from workbench.model.people import PeopleFile, Person, Team, delegate_problem
 from workbench.model.problems import Problem, field_path
 from workbench.model.settings import Settings
 from workbench.model.terms import TERM_KINDS
@@ -48,6 +48,16 @@ PLACEHOLDERS = {
     "?",
     "-",
 }
+
+
+def is_placeholder(value: str) -> bool:
+    """Words people write when nobody is actually accountable ("the team", "TBD")."""
+    folded = value.strip().lower()
+    return (
+        folded in PLACEHOLDERS
+        or folded.startswith(("the ", "tbd"))
+        or folded.endswith((" team", "-team", "_team", ".team"))
+    )
 
 
 @dataclass
@@ -106,6 +116,19 @@ class GovernanceState:
 
     def problems_for(self, path: str) -> list[Problem]:
         return [p for p in self.problems if p.file == path]
+
+    def contract_errors(self, contract_id: str) -> list[Problem]:
+        """Why ``contracts/<id>.toml`` does not validate: its own errors, and those of the
+        files every contract is read with (settings, and the people who own, lead and sign).
+        Empty when it validates. The gate's `valid` rule, `sign`, `review` and `ack` all ask
+        this one question."""
+        return self.file_errors(f"{CONTRACTS_DIR}{contract_id}.toml")
+
+    def file_errors(self, path: str) -> list[Problem]:
+        """The errors of one file under contracts/, then those of the files it is read with."""
+        shared = (SETTINGS_PATH, PEOPLE_PATH)
+        own = [p for p in self.errors if p.file == path]
+        return own + [p for p in self.errors if p.file in shared and p.file != path]
 
     def team_by_name(self) -> dict[str, Team]:
         """Teams by folded id and name, to recognise a team written where a person belongs."""
@@ -261,8 +284,24 @@ def load_state(
         if people_file is not None:
             _index_people(state, people_doc, people_file, today)
 
+    for path in sorted(p for p in files if is_stray_contract_file(p)):
+        # Nothing reads it, so nothing it says is governed; yet it sits where contracts are
+        # and a reviewer could take it for one. Named, so it cannot hide in contracts/.
+        state.documents[path] = Document(path, files[path], None, None)
+        state.problems.append(
+            Problem(
+                path,
+                1,
+                1,
+                "error",
+                "contract.stray-file",
+                "not a contract: contracts/ holds only contract files named contracts/<id>.toml "
+                "and every command ignores this one; move it out of contracts/",
+            )
+        )
+
     parsed: list[ContractDoc] = []
-    for path in sorted(p for p in files if _is_contract_path(p)):
+    for path in sorted(p for p in files if is_contract_path(p)):
         doc, problems = parse_document(path, files[path])
         state.documents[path] = doc
         state.problems += problems
@@ -307,15 +346,32 @@ def load_state(
     return state
 
 
-def _file_id(path: str) -> str:
+def contract_file_id(path: str) -> str:
+    """The contract id a file under contracts/ stands for: its name without ``.toml``."""
     return path.removeprefix(CONTRACTS_DIR).removesuffix(".toml")
 
 
-def _is_contract_path(path: str) -> bool:
+_file_id = contract_file_id
+
+
+def is_contract_path(path: str) -> bool:
     return (
         path.startswith(CONTRACTS_DIR)
         and path.endswith(".toml")
         and "/" not in path.removeprefix(CONTRACTS_DIR)
+    )
+
+
+def is_stray_contract_file(path: str) -> bool:
+    """A file under contracts/ that is not a contract. Hidden files and editor backups
+    (``.x.swp``, ``x.toml~``) are left alone: they are never committed on purpose."""
+    name = path.rsplit("/", 1)[-1]
+    return (
+        path.startswith(CONTRACTS_DIR)
+        and not is_contract_path(path)
+        and not name.startswith(".")
+        and not name.endswith("~")
+        and not any(part.startswith(".") for part in path.split("/")[1:-1])
     )
 
 
@@ -350,7 +406,22 @@ def _index_people(
                 )
             )
         state.people[person.id] = person
+    teams_by_name = state.team_by_name()
     for i, person in enumerate(people_file.people):
+        for attr in ("id", "name"):
+            value = getattr(person, attr)
+            team = teams_by_name.get(value.strip().lower())
+            if is_placeholder(value) or (team is not None and attr == "name"):
+                what = f"the name of team {team.id!r}" if team else "a placeholder"
+                state.problems.append(
+                    doc.problem(
+                        ("people", i, attr),
+                        "person.not-individual",
+                        f"{person.id}: {attr} {value!r} is {what}, not a named individual; "
+                        "register each accountable person under their own name",
+                    )
+                )
+                break
         if person.team not in state.teams:
             state.problems.append(
                 doc.problem(
@@ -369,6 +440,12 @@ def _index_people(
                         f"{person.id}: {attr} {ref!r} is not a person in the registry",
                     )
                 )
+        delegate = state.people.get(person.delegate) if person.delegate else None
+        if delegate is not None and not person.has_left(today):
+            why = delegate_problem(person, delegate, today)
+            if why is not None:
+                code = "person.delegate-authority" if "authority" in why else "person.delegate"
+                state.problems.append(doc.problem(("people", i, "delegate"), code, why))
         if person.left and person.joined and person.left < person.joined:
             state.problems.append(
                 doc.problem(
@@ -402,7 +479,7 @@ def _person_problem(
 ) -> Problem | None:
     """Why `value` does not name a reachable individual, or None if it does."""
     folded = value.strip().lower()
-    if folded in PLACEHOLDERS or folded.startswith(("the ", "tbd")) or folded.endswith(" team"):
+    if is_placeholder(value):
         return doc.problem(
             where,
             "owner.placeholder",

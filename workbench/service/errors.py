@@ -29,6 +29,10 @@ class InvalidEdit(WorkbenchError):
         self.problems = problems
 
 
+class InvalidContract(InvalidEdit):
+    """An act refused because the committed contract does not validate (problems attached)."""
+
+
 class WriteRefused(WorkbenchError):
     """The repo is in a state where nothing may be committed (detached HEAD, a merge or
     rebase under way, unresolved conflicts, another write holding the lock too long)."""

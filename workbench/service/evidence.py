@@ -77,6 +77,7 @@ from workbench.evidence.manifest import (
 )
 from workbench.evidence.runner import Limits, view_name
 from workbench.governance.currency import TermAt
+from workbench.governance.paging import PageTest, page_test
 from workbench.model.contract import Contract
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 from workbench.repo import layout
@@ -131,16 +132,6 @@ class EvaluateResult:
     @property
     def violations(self) -> list[dict[str, Any]]:
         return [f for f in self.findings if f["status"] in VIOLATING]
-
-
-@dataclass
-class PageTest:
-    contract: str
-    status: str  # pass | warn | fail
-    reason: str
-    reachable: str | None  # the person who would acknowledge
-    ack_sla: str
-    limit: str
 
 
 @dataclass
@@ -678,11 +669,11 @@ class EvidenceService:
     def page_test(self, contract_id: str, rev: str = "WORKTREE") -> PageTest:
         state = self.wb.state(rev)
         doc = self.wb.contract(contract_id, rev)
-        return _page_test(state, doc.contract, self.wb.now.date())
+        return page_test(state, doc.contract, self.wb.now.date())
 
     def _page_finding(self, state: GovernanceState, contract: Contract, sha: str) -> dict[str, Any]:
         today = self.wb.now.date()
-        pt = _page_test(state, contract, today)
+        pt = page_test(state, contract, today)
         finding: dict[str, Any] = {
             "contract": contract.id,
             "contract_sha256": sha,
@@ -1290,61 +1281,12 @@ def _paged(state: GovernanceState, contract: Contract, today: date) -> dict[str,
     }
 
 
-def _page_test(state: GovernanceState, contract: Contract, today: date) -> PageTest:
-    from workbench.model.duration import Duration
-
-    e = contract.escalation
-    defaults = state.settings.defaults if state.settings else None
-    max_sla = defaults.page_ack_sla_max if defaults else Duration.parse("PT1H")
-    limit = f"one current named person acknowledges within ≤ {max_sla.human()}"
-
-    def current(pid: str) -> bool:
-        p = state.people.get(pid)
-        return p is not None and not p.has_left(today)
-
-    if e.ack_sla > max_sla:
-        return PageTest(
-            contract.id,
-            "fail",
-            f"acknowledgement SLA {e.ack_sla.human()} is longer than {max_sla.human()}",
-            None,
-            e.ack_sla.text,
-            limit,
-        )
-    if current(e.primary):
-        return PageTest(
-            contract.id,
-            "pass",
-            f"{e.primary} is paged via {e.channel}",
-            e.primary,
-            e.ack_sla.text,
-            limit,
-        )
-    if current(e.backup):
-        return PageTest(
-            contract.id,
-            "warn",
-            f"primary {e.primary} is not a current person; backup {e.backup} would be paged",
-            e.backup,
-            e.ack_sla.text,
-            limit,
-        )
-    return PageTest(
-        contract.id,
-        "fail",
-        f"neither primary {e.primary} nor backup {e.backup} is a current person",
-        None,
-        e.ack_sla.text,
-        limit,
-    )
-
-
 # --------------------------------------------------------------------------- seam marks
 
 
 def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
     """Seam-map marks: marks["violations"] ("2 open", "ok", "not evaluated") and
-    marks["page"] = "fails" when the page test fails."""
+    marks["page"] = "fails" when the page test fails, "warn" when only the backup answers."""
     service = EvidenceService(wb)
     try:
         history = service.violations()
@@ -1376,5 +1318,6 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
             parts.append(f"{stale_by[view.id]} not current")
         view.marks["violations"] = ", ".join(parts) or "ok"
         doc = state.contracts.get(view.id)
-        if doc is not None and _page_test(state, doc.contract, today).status == "fail":
-            view.marks["page"] = "fails"
+        page = page_test(state, doc.contract, today).status if doc is not None else "pass"
+        if page != "pass":
+            view.marks["page"] = "fails" if page == "fail" else "warn"

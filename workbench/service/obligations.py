@@ -27,8 +27,10 @@ from workbench.governance import gate as gate_mod
 from workbench.governance import notices as nt
 from workbench.governance import reports as rep
 from workbench.governance import reviews as rv
+from workbench.governance.delegation import delegation_problem
 from workbench.governance.history import ContractHistory, ContractVersion, History
 from workbench.governance.records import (
+    AckRecord,
     Records,
     SigStatus,
     ack_path,
@@ -43,6 +45,7 @@ from workbench.model.problems import Problem
 from workbench.model.state import GovernanceState
 from workbench.repo import layout
 from workbench.service.errors import UnknownContract, WorkbenchError
+from workbench.service.validity import require_valid_contract
 from workbench.signing.statement import (
     ACK_PREDICATE,
     CLOSURE_PREDICATE,
@@ -359,10 +362,18 @@ class ObligationsService:
         records.receipts = [
             r for r in records.receipts if judge(r.path, r.contract, r.received, None, "")
         ]
+        state = self.state()
         for recs in (*records.acks.values(), *records.reviews.values()):
             for rec in recs:
                 if rec.signature == "invalid":
                     flags.append((rec.contract, f"{rec.path}: the signature does not verify"))
+                # A record made in someone else's name claims a delegation: it must hold.
+                principal = rec.person if isinstance(rec, AckRecord) else rec.reviewer
+                when = rec.acknowledged if isinstance(rec, AckRecord) else rec.completed
+                if rec.signer != principal:
+                    why = delegation_problem(state, rec.signer, principal, when)
+                    if why is not None:
+                        flags.append((rec.contract, f"{rec.path}: {why}"))
         self._record_flags = flags
 
     def _version_times(self, contract_id: str) -> dict[str, datetime]:
@@ -450,13 +461,14 @@ class ObligationsService:
 
     def open_violations(self) -> dict[str, list[gate_mod.ViolationInfo]] | None:
         svc = self._evidence()
-        if svc is None:
+        history = self._violations()
+        if svc is None or history is None:
             return None
         out: dict[str, list[gate_mod.ViolationInfo]] = {}
         # Terms whose latest finding does not speak for them at now (stale, superseded by a
         # contract or evidence change, never evaluated): `governance.currency` decides.
         stale = {(t.contract, t.term): t for t, _v in svc.not_current()}
-        for v in svc.violations(open_only=True):
+        for v in (v for v in history if v.is_open):
             if v.worst_status not in ("fail", "no-data", "error"):
                 continue
             # Who can fix it: the term owner, and the person paged for the seam.
@@ -504,16 +516,6 @@ class ObligationsService:
             for v in svc.violations()
         ]
 
-    def page_tests(self) -> dict[str, gate_mod.PageInfo] | None:
-        svc = self._evidence()
-        if svc is None:
-            return None
-        out = {}
-        for cid in self.state().contracts:
-            pt = svc.page_test(cid)
-            out[cid] = gate_mod.PageInfo(pt.status, pt.reason)
-        return out
-
     def attestation_runs(self) -> dict[tuple[str, str], list[rep.AttestationRun]] | None:
         svc = self._evidence()
         if svc is None:
@@ -540,6 +542,26 @@ class ObligationsService:
         return out
 
     # -- reviews -------------------------------------------------------------------------------
+    def review_triggers(self) -> list[rv.ReviewTrigger]:
+        """Term reviews opened by failing terms (``triggers_review_of``), from the evidence
+        room's violation history: every episode that reached ``fail``, open or not."""
+        state = self.state()
+        if not any(rv.reviewable_terms(d.contract) for d in state.contracts.values()):
+            return []  # nothing names a review: no need to read the findings
+        failures = []
+        for v in self._violations() or []:
+            first = next((p for p in v.points if p.status == "fail"), None)
+            if first is not None:
+                failures.append((v.contract, v.term, first.time, v.id))
+        return rv.review_triggers(state, failures)
+
+    def _violations(self) -> list[Any] | None:
+        """Every violation episode (None: no evidence room), read once per service."""
+        if "violations" not in self._signing_cache:
+            svc = self._evidence()
+            self._signing_cache["violations"] = svc.violations() if svc is not None else None
+        return self._signing_cache["violations"]
+
     def reviews(self, *, overdue_only: bool = False) -> list[rv.ReviewStatus]:
         out = rv.review_statuses(
             self.state(),
@@ -547,6 +569,7 @@ class ObligationsService:
             self.records(),
             self.wb.now,
             signatures_required=self.signatures_required(),
+            triggers=self.review_triggers(),
         )
         if overdue_only:
             out = [r for r in out if r.state == "overdue"]
@@ -560,23 +583,40 @@ class ObligationsService:
         outcome: str = "no-change",
         notes: str = "",
         signer: Any = None,
+        term: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> RecordResult:
-        """Record (and sign) a completed review of the committed contract by the actor."""
+        """Record (and sign) a completed review of the committed contract by the actor, or
+        of one `term` whose review a failing term triggered; as the delegate of
+        `on_behalf_of` when given."""
         self.wb.require_writable("complete a review")
+        require_valid_contract(self.wb, contract_id, "review")
         state = self.state()
         doc = state.contracts.get(contract_id)
         if doc is None:
             raise UnknownContract(f"no contract {contract_id!r}")
         actor = self.wb.actor(state)
+        reviewer = self._principal(state, actor.id, on_behalf_of, "review")
         c = doc.contract
-        eligible = rv.eligible_reviewers(c)
-        if actor.id not in eligible:
+        if term is not None:
+            if term not in rv.reviewable_terms(c):
+                raise ObligationError(
+                    f"no term of {contract_id} names {term!r} in triggers_review_of: a term "
+                    f"review is for {', '.join(rv.reviewable_terms(c)) or 'no term here'}"
+                )
+            if contacts_confirmed:
+                raise ObligationError(
+                    "the escalation contacts are confirmed with the contract's review, not a term's"
+                )
+        eligible = rv.eligible_reviewers(c, term)
+        if reviewer not in eligible:
+            what = f"the review of term {term}" if term else "a review"
             raise ObligationError(
-                f"{actor.id} cannot review {contract_id}: a review is completed by its owner or a "
-                f"party lead ({', '.join(eligible)})"
+                f"{reviewer} cannot review {contract_id}: {what} is completed by "
+                f"{', '.join(eligible)} (or their delegate)"
             )
-        if actor.has_left(self.wb.now.date()):
-            raise ObligationError(f"{actor.id} has left the organisation")
+        if state.people[reviewer].has_left(self.wb.now.date()):
+            raise ObligationError(f"{reviewer} has left the organisation")
         if outcome not in ("no-change", "changes-needed"):
             raise ObligationError("outcome must be 'no-change' or 'changes-needed'")
         blob = self.wb.git.blob_at(HEAD, layout.contract_path(contract_id))
@@ -595,10 +635,12 @@ class ObligationsService:
                     + ". Name the successor in [escalation] first."
                 )
         when = self.wb.record_time()
-        path = review_path(contract_id, when, actor.id)
+        path = review_path(contract_id, when, reviewer)
         fields = {
             "contract": contract_id,
-            "reviewer": actor.id,
+            "reviewer": reviewer,
+            "by": actor.id if reviewer != actor.id else None,
+            "term": term,
             "completed": when,
             "contract_sha256": hashlib.sha256(blob).hexdigest(),
             "contacts_confirmed": contacts_confirmed,
@@ -606,8 +648,12 @@ class ObligationsService:
             "notes": notes,
         }
         what = "review and escalation-contact check" if contacts_confirmed else "review"
+        if term is not None:
+            what = f"review of term {term}"
+        acting = f" for {reviewer}" if reviewer != actor.id else ""
         message = (
-            f"Review {contract_id}: {actor.name} completes the {what}\n\nOutcome: {outcome}.\n"
+            f"Review {contract_id}: {actor.name} completes the {what}{acting}\n\n"
+            f"Outcome: {outcome}.\n"
         )
         if notes:
             message += f"\n{notes}\n"
@@ -656,21 +702,25 @@ class ObligationsService:
         coverage: bool = False,
         note: str = "",
         signer: Any = None,
+        on_behalf_of: str | None = None,
     ) -> RecordResult:
-        """Acknowledge (and sign) a change notice as the acting person."""
+        """Acknowledge (and sign) a change notice as the acting person, or as the delegate
+        of `on_behalf_of`."""
         self.wb.require_writable("acknowledge a notice")
+        require_valid_contract(self.wb, contract_id, "acknowledge a change to")
         state = self.state()
         if contract_id not in state.contracts:
             raise UnknownContract(f"no contract {contract_id!r}")
         actor = self.wb.actor(state)
+        person = self._principal(state, actor.id, on_behalf_of, "acknowledge")
         notices = self.notices(contract=contract_id)
         if notice is None:
             mine = [
-                n for n in notices if any(r.open and r.person == actor.id for r in n.requirements)
+                n for n in notices if any(r.open and r.person == person for r in n.requirements)
             ]
             if not mine:
                 raise ObligationError(
-                    f"{actor.id} has no pending notice on {contract_id}; list them with "
+                    f"{person} has no pending notice on {contract_id}; list them with "
                     f"`workbench notices --pending`"
                 )
             found = mine[0]
@@ -680,7 +730,12 @@ class ObligationsService:
                 raise ObligationError(
                     f"no notice {notice!r} on {contract_id} (`workbench notices`)"
                 )
-        kinds = {r.kind for r in found.requirements if r.person == actor.id}
+        kinds = {r.kind for r in found.requirements if r.person == person}
+        if person != actor.id and found.author == actor.id:
+            raise ObligationError(
+                f"{actor.id} made the change of notice {found.id} and cannot acknowledge it "
+                f"for {person}"
+            )
         if found.classification == "loosening" and not kinds:
             raise ObligationError(
                 f"notice {found.id} loosens a bound: it is settled by both leads co-signing the new "
@@ -689,34 +744,47 @@ class ObligationsService:
         if not kinds:
             who = ", ".join(sorted({r.person for r in found.requirements})) or "nobody"
             raise ObligationError(
-                f"{actor.id} is not asked to acknowledge notice {found.id} (recipients: {who})"
+                f"{person} is not asked to acknowledge notice {found.id} (recipients: {who})"
             )
         if coverage and "coverage" not in kinds:
             raise ObligationError(
-                f"{actor.id} is not the engineering lead asked to confirm test coverage for {found.id}"
+                f"{person} is not the engineering lead asked to confirm test coverage for {found.id}"
             )
         if "ack" not in kinds and "coverage" in kinds and not coverage:
             raise ObligationError(
                 f"notice {found.id} changes a living-compliance assertion: confirm that automated test "
                 "coverage reflects it with --coverage"
             )
-        path = ack_path(contract_id, found.commit, actor.id)
+        path = ack_path(contract_id, found.commit, person)
         fields = {
             "contract": contract_id,
             "commit": found.commit,
-            "person": actor.id,
+            "person": person,
+            "by": actor.id if person != actor.id else None,
             "acknowledged": self.wb.record_time(),
             "coverage_confirmed": coverage,
             "note": note,
         }
         what = "confirms test coverage for" if coverage else "acknowledges"
+        acting = f" for {person}" if person != actor.id else ""
         message = (
-            f"Acknowledge {found.id}: {actor.name} {what} {found.short}\n\n"
+            f"Acknowledge {found.id}: {actor.name} {what} {found.short}{acting}\n\n"
             f"Change: {found.summary}\nClass: {found.classification}\n"
         )
         return self._write_record(
             path, fields, contract_id, actor.id, "acknowledge", message, signer
         )
+
+    def _principal(
+        self, state: GovernanceState, actor: str, on_behalf_of: str | None, act_name: str
+    ) -> str:
+        """Whose obligation the actor settles: their own, or (as delegate) the named person's."""
+        if on_behalf_of is None or on_behalf_of == actor:
+            return actor
+        why = delegation_problem(state, actor, on_behalf_of, self.wb.now)
+        if why is not None:
+            raise ObligationError(f"{actor} cannot {act_name} for {on_behalf_of}: {why}")
+        return on_behalf_of
 
     # -- action items --------------------------------------------------------------------------
     def action_docs(self, files: Mapping[str, bytes] | None = None) -> list[act.ActionDoc]:
@@ -792,7 +860,14 @@ class ObligationsService:
             if r.state in ("overdue", "due-soon"):
                 out.append(
                     DueItem(
-                        r.kind, r.state, r.contract, r.kind, r.reviewers, r.due, r.basis, r.action
+                        r.kind,
+                        r.state,
+                        r.contract,
+                        r.term or r.kind,
+                        r.reviewers,
+                        r.due,
+                        r.basis,
+                        r.action,
                     )
                 )
         state = self.state()
@@ -866,17 +941,19 @@ class ObligationsService:
 
     # -- the gate ------------------------------------------------------------------------------
     def changed_since(self, rev: str) -> set[str]:
-        """Contracts whose file differs between `rev` and the working tree."""
+        """Gate ids of every file under contracts/ that differs between `rev` and what this
+        session reads (HEAD for the gate's committed view): changed, added, deleted, and
+        files that are not contracts at all."""
+        from workbench.model.state import (
+            contract_file_id,
+            is_contract_path,
+            is_stray_contract_file,
+        )
+
         old = self.wb.files(rev)
         new = self.files()
-        paths = {
-            p for p in set(old) | set(new) if p.startswith(layout.CONTRACTS) and p.count("/") == 1
-        }
-        return {
-            p.removeprefix(layout.CONTRACTS).removesuffix(".toml")
-            for p in paths
-            if old.get(p) != new.get(p)
-        }
+        paths = {p for p in set(old) | set(new) if is_contract_path(p) or is_stray_contract_file(p)}
+        return {contract_file_id(p) for p in paths if old.get(p) != new.get(p)}
 
     def gate_inputs(self) -> gate_mod.GateInputs:
         return gate_mod.GateInputs(
@@ -886,7 +963,6 @@ class ObligationsService:
             diagnostics=self.diagnostics(),
             verdicts=self.verdicts(),
             violations=self.open_violations(),
-            page_tests=self.page_tests(),
             record_flags=self.record_flags(),
         )
 

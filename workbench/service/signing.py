@@ -40,10 +40,10 @@ from workbench.signing.statement import (
 )
 from workbench.signing.verdict import (
     ContractVerdict,
+    RequiredSigners,
     attestation_files,
     contract_verdict,
     parse_people,
-    required_signers,
     sig_path,
     statement_path,
 )
@@ -260,6 +260,25 @@ class SigningService:
         atomic_write(local_dir(self.wb) / "trust-root", (sha256 + "\n").encode(), mode=0o600)
         return sha256
 
+    def version_loader(self, contract_id: str):  # type: ignore[no-untyped-def]
+        """sha256 -> the parsed version of the contract with those bytes, from its history
+        (how the verdict finds the last approved version). Digests and parsed versions are
+        kept in the clone's cache by git blob id, so a warm run reads no contract bytes."""
+        path = layout.contract_path(contract_id)
+        git, versions = self.wb.git, self.wb.versions
+
+        def load(sha256: str):  # type: ignore[no-untyped-def]
+            for info in git.history(path):
+                blob = git.blob_id(info.id, path)
+                if blob is None:
+                    continue
+                read = lambda rev=info.id: git.blob_at(rev, path)  # noqa: E731
+                if versions.sha256_of_blob(blob, read) == sha256:
+                    return versions.contract_of_blob(path, blob, read)
+            return None
+
+        return load
+
     def commit_root(self) -> tuple[str, str]:
         """Commit registry v1's digest as ``keys/trust-root``: documentation that every
         verifier checks against v1 and the root it got out of band (never trusted alone)."""
@@ -412,6 +431,7 @@ class SigningService:
                 _approval(rs),
                 now=self.wb.now,
                 people=people,
+                load_version=self.version_loader(cid),
             )
             if history.get(cid) and verdict.state != "invalid":
                 verdict.state = "invalid"
@@ -420,6 +440,7 @@ class SigningService:
             elif history.get(cid):
                 verdict.notes += history[cid]
             out.append(verdict)
+        self.wb.versions.save()
         return VerdictSet(rev, rs, self.trust(rev, rs, files), out)
 
     def verdict(self, contract_id: str, rev: str = HEAD) -> ContractVerdict:
@@ -613,8 +634,11 @@ class SigningService:
         if blob is None:
             raise UnknownContract(f"no committed contract {contract_id!r} (sign what is committed)")
         state, settings = self._settings(HEAD)
+        from workbench.service.validity import require_valid_contract
+
         doc = state.contracts.get(contract_id)
         if doc is None:
+            require_valid_contract(self.wb, contract_id, "sign")
             raise SigningRefused(f"{path} does not validate at HEAD; fix it before signing")
         files = self._files(HEAD)
         rs = self.registry_state(HEAD, files)
@@ -624,12 +648,6 @@ class SigningService:
                 + ("; ".join(rs.problems) or "it has no signed version yet (workbench registry)")
             )
         people = parse_people(rs.head.files[reg.PEOPLE])
-        required = required_signers(doc.contract, people, _approval(rs))
-        if person not in required.roles:
-            raise SigningRefused(
-                f"{person} is not a required signer of {contract_id} "
-                f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
-            )
         verdict = contract_verdict(
             contract_id,
             doc.contract,
@@ -640,7 +658,16 @@ class SigningService:
             _approval(rs),
             now=self.wb.now,
             people=people,
+            load_version=self.version_loader(contract_id),
         )
+        # The verdict's required signers include the change co-signers of this version.
+        required = RequiredSigners({p: list(roles) for p, roles in verdict.required.items()})
+        if person not in required.roles:
+            raise SigningRefused(
+                f"{person} is not a required signer of {contract_id} "
+                f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
+            )
+        require_valid_contract(self.wb, contract_id, "sign")
         if verdict.state == "invalid":
             raise SigningRefused(f"{contract_id} has an invalid attestation: {verdict.reason}")
         af = attestation_files(files).get(contract_id)

@@ -41,6 +41,7 @@ class VersionCache:
         self._lock = threading.Lock()
         self._contracts: dict[str, Contract | None] | None = None
         self._comparisons: dict[str, ContractComparison] = {}
+        self._digests: dict[str, str] = {}  # git blob id -> sha256 of the bytes
         self._dirty = False
         self._main: set[str] = set()  # keys in the main file
         self._added = 0  # entries in the small file, or parsed since the load
@@ -50,18 +51,21 @@ class VersionCache:
         # what later runs added, so that a run after one commit writes kilobytes, not the
         # whole history again (see `save`).
         if self._contracts is None:
-            self._contracts, self._comparisons = {}, {}
+            self._contracts, self._comparisons, self._digests = {}, {}, {}
             self._main = self._merge(cache_store.read(self.root, _STORE))
             self._added = len(self._merge(cache_store.read(self.root, _ADDED)))
         return self._contracts
 
     def _merge(self, stored: object) -> set[str]:
-        """Take in a stored (contracts, comparisons) pair; the keys it held."""
-        if not (isinstance(stored, tuple) and len(stored) == 2):
+        """Take in a stored (contracts, comparisons, digests) triple; the keys it held."""
+        if not (isinstance(stored, tuple) and len(stored) == 3):
             return set()
-        contracts, comparisons = stored
-        if not (isinstance(contracts, dict) and isinstance(comparisons, dict)):
+        contracts, comparisons, digests = stored
+        if not all(isinstance(d, dict) for d in stored):
             return set()
+        for k, v in digests.items():
+            if isinstance(k, str) and isinstance(v, str):
+                self._digests[k] = v
         assert self._contracts is not None
         for k, v in contracts.items():
             if v is None or isinstance(v, Contract):
@@ -69,7 +73,7 @@ class VersionCache:
         for k, v in comparisons.items():
             if isinstance(v, ContractComparison):
                 self._comparisons[k] = v
-        return set(contracts) | set(comparisons)
+        return set(contracts) | set(comparisons) | {f"sha256:{k}" for k in digests}
 
     def contract(self, path: str, raw: bytes | None) -> Contract | None:
         """`parse_contract(path, raw)`, or None for no bytes."""
@@ -95,6 +99,24 @@ class VersionCache:
             self._dirty = True
             self._added += 1
         return contract
+
+    def sha256_of_blob(self, blob: str, load: Load) -> str | None:
+        """The sha256 of the bytes with git blob id `blob` (what a statement names);
+        `load()` reads them if this clone never hashed them."""
+        with self._lock:
+            self._load()
+            known = self._digests.get(blob)
+        if known is not None:
+            return known
+        raw = load()
+        if raw is None:
+            return None
+        digest = hashlib.sha256(raw).hexdigest()
+        with self._lock:
+            self._digests[blob] = digest
+            self._dirty = True
+            self._added += 1
+        return digest
 
     def compare(self, path: str, old: bytes | None, new: bytes | None) -> ContractComparison:
         """`compare_contracts` of the two versions' models (None: no such version)."""
@@ -135,7 +157,8 @@ class VersionCache:
                 return
             if len(self._contracts) + len(self._comparisons) > _MAX_ENTRIES:
                 self._contracts, self._comparisons, self._main = {}, {}, set()
-            snapshot = (dict(self._contracts), dict(self._comparisons))
+                self._digests = {}
+            snapshot = (dict(self._contracts), dict(self._comparisons), dict(self._digests))
             fold = self._added * 5 >= len(self._main)
             main = self._main
             self._dirty = False
@@ -143,10 +166,14 @@ class VersionCache:
             cache_store.write(self.root, _STORE, snapshot)
             cache_store.remove(self.root, _ADDED)
             with self._lock:
-                self._main, self._added = set(snapshot[0]) | set(snapshot[1]), 0
+                self._main = (
+                    set(snapshot[0]) | set(snapshot[1]) | {f"sha256:{k}" for k in snapshot[2]}
+                )
+                self._added = 0
             return
         added = (
             {k: v for k, v in snapshot[0].items() if k not in main},
             {k: v for k, v in snapshot[1].items() if k not in main},
+            {k: v for k, v in snapshot[2].items() if f"sha256:{k}" not in main},
         )
         cache_store.write(self.root, _ADDED, added)

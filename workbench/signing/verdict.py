@@ -13,8 +13,14 @@
              has problems (rolled back, forked, not the pinned root): surfaced loudly.
 
 Required signers: the leads of both party teams (as ``keys/people.toml`` of the
-registry head says), every ``cosigners`` entry, and the compliance team's lead when
-the contract has a term of a ``compliance_term_kinds`` kind.
+registry head says), every ``cosigners`` entry, the compliance team's lead when
+the contract has a term of a ``compliance_term_kinds`` kind, and the ``change_cosigner``
+of every term this version changes (adds, edits or removes) relative to the last
+approved version: the co-signer named there, and the one named now if another. The
+last approved version is found by walking the statement chain and judging each earlier
+version with today's registry, people and policy (``approval_baselines``): a past approval
+that no longer verifies moves the baseline back, so the change co-signer is asked for
+more often, never less.
 
 ``no_self_approval`` (keys/policy.toml [approval], signed with the registry): the compliance sign-off must be
 independent of the parties. When the compliance lead is also a party lead of the
@@ -29,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -38,7 +44,7 @@ from workbench.model.contract import Contract
 from workbench.model.people import PeopleFile
 from workbench.model.settings import Policy
 from workbench.signing.attestation import AttestationResult, SignatureCheck, verify_attestation
-from workbench.signing.registry import PEOPLE, RegistryState
+from workbench.signing.registry import PEOPLE, Registry, RegistryState
 from workbench.signing.statement import COSIGN_PREDICATE, Statement, StatementError, parse_statement
 
 VerdictState = Literal["draft", "pending", "approved", "stale", "invalid"]
@@ -92,7 +98,39 @@ def parse_people(data: bytes) -> PeopleFile:
     return PeopleFile.model_validate(tomllib.loads(data.decode("utf-8")))
 
 
-def required_signers(contract: Contract, people: PeopleFile, policy: Policy) -> RequiredSigners:
+# sha256 of a version's contract bytes -> that version, parsed and validated (None: unknown
+# or invalid). The repository reads it from git history, a bundle from its own files.
+LoadVersion = Callable[[str], Contract | None]
+
+
+def change_cosigners(contract: Contract, approved: Contract | None) -> dict[str, list[str]]:
+    """{person: roles}: the change co-signer of every term `contract` adds, edits or removes
+    relative to `approved` (the last approved version; None: nothing was approved yet, so
+    every term is new). Both the co-signer the approved version names and the one named
+    now must sign: otherwise a change could name its own co-signer."""
+    old_terms = {t.id: t for t in approved.terms} if approved is not None else {}
+    new_terms = {t.id: t for t in contract.terms}
+    out: dict[str, list[str]] = {}
+    for term_id in [*new_terms, *(t for t in old_terms if t not in new_terms)]:
+        old, new = old_terms.get(term_id), new_terms.get(term_id)
+        if old == new:
+            continue
+        for term in (old, new):
+            person = getattr(term, "change_cosigner", None) if term is not None else None
+            role = f"change co-signer of term {term_id}"
+            if person and role not in out.get(person, []):
+                out.setdefault(person, []).append(role)
+    return out
+
+
+def required_signers(
+    contract: Contract,
+    people: PeopleFile,
+    policy: Policy,
+    approved: Contract | None = None,
+) -> RequiredSigners:
+    """Who must sign this version; `approved` is the last approved version before it (see
+    ``approval_baselines``), None when there is none."""
     teams = {t.id: t for t in people.teams}
     members = {p.id: p for p in people.people}
     out = RequiredSigners({})
@@ -137,6 +175,49 @@ def required_signers(contract: Contract, people: PeopleFile, policy: Policy) -> 
                 )
         else:
             out.roles.setdefault(team.lead, []).append(f"compliance lead ({team.id})")
+    for person, roles in change_cosigners(contract, approved).items():
+        out.roles.setdefault(person, []).extend(roles)
+    return out
+
+
+def approval_baselines(
+    statements: Mapping[int, bytes],
+    sigs: Mapping[int, Mapping[str, bytes]],
+    upto: int,
+    load: LoadVersion | None,
+    head: Registry,
+    people: PeopleFile,
+    policy: Policy,
+) -> dict[int, Contract | None]:
+    """For each version 1..`upto`: the contract as last approved before it (None: none).
+
+    Version k was approved when every signer it required (given its own baseline) has a
+    signature over statement k that verifies with the registry head (key expiry is not
+    applied: the question is whether it was approved, not whether it still is). Only
+    versions whose bytes `load` finds and validates can be approved.
+    """
+    out: dict[int, Contract | None] = {}
+    approved: Contract | None = None
+    for version in range(1, upto + 1):
+        out[version] = approved
+        raw = statements.get(version)
+        if version == upto or raw is None or load is None:
+            continue
+        try:
+            statement = parse_statement(raw, COSIGN_PREDICATE, subjects=1)
+        except StatementError:
+            continue
+        contract = load(statement.subject_sha256)
+        if contract is None:
+            continue
+        req = required_signers(contract, people, policy, approved)
+        if req.blocked:
+            continue
+        result = verify_attestation(
+            raw, sigs.get(version, {}), head.namespaces.contract, head, set(req.roles)
+        )
+        if not result.missing and not result.invalid:
+            approved = contract
     return out
 
 
@@ -191,8 +272,13 @@ def contract_verdict(
     *,
     now: datetime | None = None,
     people: PeopleFile | None = None,
+    load_version: LoadVersion | None = None,
 ) -> ContractVerdict:
-    """The verdict for one contract at one revision (see the module docstring)."""
+    """The verdict for one contract at one revision (see the module docstring).
+
+    `load_version` finds earlier versions by the sha256 their statements name, to tell
+    which change co-signers this version needs; without it no earlier version counts as
+    approved (every change co-signer is required)."""
     files = files or AttestationFiles()
     v = ContractVerdict(contract_id, "draft", "")
     v.notes += [f"{p}: not a statement or signature file name; ignored" for p in files.odd]
@@ -201,7 +287,20 @@ def contract_verdict(
     head = registry.head
     if head is not None and contract is not None:
         people = people or parse_people(head.files[PEOPLE])
-        req = required_signers(contract, people, policy)
+        # The version the current bytes are: the head statement's, or the next one.
+        top = max(files.statements, default=0)
+        subject = _subject(files.statements.get(top))
+        upto = top if top and subject == v.current_sha256 else top + 1
+        baselines = approval_baselines(
+            files.statements,
+            files.sigs,
+            upto,
+            _current_first(load_version, v.current_sha256, contract),
+            head,
+            people,
+            policy,
+        )
+        req = required_signers(contract, people, policy, baselines[upto])
         v.required = {p: roles for p, roles in sorted(req.roles.items())}
         v.notes += req.notes
     else:
@@ -295,6 +394,24 @@ def contract_verdict(
         v.state = "pending"
         v.reason = f"v{top} waits for: {waiting}"
     return v
+
+
+def _subject(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return parse_statement(raw, COSIGN_PREDICATE, subjects=1).subject_sha256
+    except StatementError:
+        return None
+
+
+def _current_first(
+    load: LoadVersion | None, current: str | None, contract: Contract
+) -> LoadVersion | None:
+    """`load`, answering for the current bytes without asking it."""
+    if load is None:
+        return lambda sha: contract if sha == current else None
+    return lambda sha: contract if sha == current else load(sha)
 
 
 def _name_notes(result: AttestationResult, version: int) -> list[str]:

@@ -454,7 +454,7 @@ class WorkbenchApp(App[int]):
             return
         details = "".join(traceback.format_exception(exc))
         if isinstance(exc, InvalidEdit):
-            lines = [f"line {p.line}:{p.column}: {p.message}" for p in exc.problems]
+            lines = [p.render() for p in exc.problems]
             details = "\n".join(lines) + "\n\n" + details
         if isinstance(exc, WorkbenchError):
             title, message = f"Could not {doing or 'do that'}", str(exc)

@@ -68,11 +68,18 @@ class SignModal(KeyModal):
         description="prepare the signature",
     )
     def prepare(self) -> None:
+        from workbench.service.errors import InvalidContract
         from workbench.service.signing import SigningRefused, SigningService
 
         svc = SigningService(self.service)
         try:
             preview = svc.preview_sign(self.contract_id)
+        except InvalidContract as exc:
+            # Each problem with its file:line:column: what to fix before anyone signs.
+            self.post_message(
+                SignRefused("\n".join([str(exc)] + [p.render() for p in exc.problems]))
+            )
+            return
         except SigningRefused as exc:
             self.post_message(SignRefused(str(exc)))
             return

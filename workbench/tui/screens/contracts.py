@@ -131,6 +131,11 @@ def contract_content(doc, state, today, problems) -> Content:  # type: ignore[no
     cadence = c.review.cadence or (defaults.review_cadence if defaults else None)
     first = c.review.first_after or (defaults.first_review_after if defaults else None)
     contact = c.review.contact_check or (defaults.contact_check if defaults else None)
+    window = c.change_protocol.ack_window or (defaults.ack_window if defaults else None)
+    from workbench.governance.paging import page_test
+
+    page = page_test(state, c, today)
+    page_style = {"pass": "$text-success", "warn": "$text-warning"}.get(page.status, "$text-error")
     out = [
         Content.assemble((c.title, "bold"), f"  [{c.id}]"),
         row("status", f"{c.status.value}" + (f", adopted {c.adopted}" if c.adopted else "")),
@@ -154,10 +159,11 @@ def contract_content(doc, state, today, problems) -> Content:  # type: ignore[no
         row("1. page", p(e.primary)),
         row("2. backup", p(e.backup)),
         row("channel", f"{e.channel}, acknowledge within {e.ack_sla.human()}"),
+        row("page test", (page.status, page_style), f"  {page.reason}"),
         Content(""),
         Content.styled("Change protocol", "bold $text-primary"),
         row("notify", *_join([p(x) for x in c.change_protocol.notify]) or ["—"]),
-        row("ack window", c.change_protocol.ack_window.human()),
+        row("ack window", window.human() if window else "—"),
     ]
     if c.change_protocol.channel:
         out.append(row("channel", c.change_protocol.channel))

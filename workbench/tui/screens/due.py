@@ -25,6 +25,7 @@ from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 KIND_WORDS = {
     "review": "review",
     "contact-check": "contact check",
+    "term-review": "term review",
     "ack": "acknowledge",
     "coverage": "coverage",
     "re-sign": "co-sign",
@@ -173,7 +174,7 @@ class DueScreen(ServiceScreen):
         i = self.current
         if i is None:
             return
-        if i.kind in ("review", "contact-check", "ack", "coverage"):
+        if i.kind in ("review", "contact-check", "term-review", "ack", "coverage"):
             if self.wb.readonly:
                 self.notify("Read-only mode: nothing can be signed", severity="warning")
                 return
@@ -185,7 +186,7 @@ class DueScreen(ServiceScreen):
                     markup=False,
                 )
                 return
-            if i.kind in ("review", "contact-check"):
+            if i.kind in ("review", "contact-check", "term-review"):
                 self.review_flow(i)
             else:
                 self.ack_flow(i)
@@ -200,9 +201,11 @@ class DueScreen(ServiceScreen):
     async def review_flow(self, item: Any) -> None:
         from workbench.tui.modals.obligations import ReviewModal
 
+        term = item.ref if item.kind == "term-review" else None
+        what = f"term {term} of {item.contract}" if term else item.contract
         form = await self.app.push_screen_wait(
             ReviewModal(
-                f"Complete the review of {item.contract} as {self.wb.actor_label}",
+                f"Complete the review of {what} as {self.wb.actor_label}",
                 f"{item.what}. Signing attests you reviewed the committed contract.",
                 contacts=item.kind == "contact-check",
             )
@@ -211,7 +214,7 @@ class DueScreen(ServiceScreen):
             return
         await signed_act(
             self,
-            lambda passphrase: self.sign_review(item.contract, form, passphrase),
+            lambda passphrase: self.sign_review(item.contract, form, passphrase, term),
             f"Unlock the key to sign the review of {item.contract}",
         )
 
@@ -246,7 +249,9 @@ class DueScreen(ServiceScreen):
         group="sign",
         description="sign the review",
     )
-    def sign_review(self, contract: str, form: dict[str, Any], passphrase: str | None) -> str:
+    def sign_review(
+        self, contract: str, form: dict[str, Any], passphrase: str | None, term: str | None = None
+    ) -> str:
         try:
             signer = signer_for(self.wb.service, passphrase)
             result = self.obligations().complete_review(
@@ -255,6 +260,7 @@ class DueScreen(ServiceScreen):
                 outcome=str(form["outcome"]),
                 notes=form["notes"],
                 signer=signer,
+                term=term,
             )
         except Exception as exc:
             if needs_passphrase(exc):

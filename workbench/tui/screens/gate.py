@@ -20,7 +20,7 @@ from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 def outcome_word(check: Any) -> str:
     if check.outcome == "pass":
         return "✓ pass"
-    return "✗ FAIL" if check.severity == "deny" else "! warn"
+    return "✗ FAIL" if check.blocking else "! warn"
 
 
 class GateScreen(ServiceScreen):
