@@ -25,7 +25,10 @@ from workbench.signing.registry import parse_policy
 from workbench.signing.snapshot import authorised_exporters
 from workbench.signing.verdict import parse_people, required_signers
 
-WANT_CONTRACT = "seam.provider=s seam.consumer=s cosigners=a terms[].kind=s terms[].id=s"
+WANT_CONTRACT = (
+    "seam.provider=s seam.consumer=s cosigners=a terms[].kind=s terms[].id=s "
+    "terms[].change_cosigner=s terms[]=c"
+)
 WANT_PEOPLE = "teams[].id=s teams[].lead=s people[].id=s people[].team=s"
 WANT_POLICY = (
     "admins=a approval.no_self_approval=b approval.compliance_team=s "
@@ -68,6 +71,7 @@ def values(lines: list[str]) -> dict[str, object]:
             out[key] = []  # type: ignore[index]
         elif kind == "A":
             out[key].append(rest[1])  # type: ignore[index, union-attr]
+        # C lines (an element's text, for telling versions apart) are compared below
     return out
 
 
@@ -80,7 +84,7 @@ def expected(doc: dict) -> dict[str, object]:  # type: ignore[type-arg]
     if "cosigners" in doc:
         out["cosigners"] = list(doc["cosigners"])
     for i, term in enumerate(doc.get("terms", []), 1):
-        for key in ("kind", "id"):
+        for key in ("kind", "id", "change_cosigner"):
             if key in term:
                 out[f"terms[].{key}#{i}"] = term[key]
     return out
@@ -292,13 +296,28 @@ def _policy(team: str | None, self_ok: bool, kinds: list[str], exporters: list[s
     return "\n".join(lines) + "\n"
 
 
-def _derive(awk_dir: Path, mode: str, *texts: tuple[str, str]) -> list[str]:
-    paths = []
-    for name, (text, want) in zip(("people", "policy", "contract"), texts, strict=False):
-        lines = read(awk_dir, text, want, f"{name}.toml")
-        assert not lines or not lines[0].startswith("ERROR"), lines
-        rec = awk_dir / f"{name}.rec"
-        rec.write_text("".join(line + "\n" for line in lines))
+def _records(awk_dir: Path, name: str, text: str, want: str) -> Path:
+    lines = read(awk_dir, text, want, f"{name}.toml")
+    assert not lines or not lines[0].startswith("ERROR"), lines
+    rec = awk_dir / f"{name}.rec"
+    rec.write_text("".join(line + "\n" for line in sorted(lines)))  # VERIFY.sh sorts them
+    return rec
+
+
+def _derive(
+    awk_dir: Path, mode: str, *texts: tuple[str, str], base: str | None = None
+) -> list[str]:
+    paths = [
+        str(_records(awk_dir, name, text, want))
+        for name, (text, want) in zip(("people", "policy", "contract"), texts, strict=False)
+    ]
+    if mode == "signers":
+        rec = awk_dir / "base.rec"
+        if base is None:
+            rec.write_text("BASE\tnone\n")
+        else:
+            lines = _records(awk_dir, "base", base, WANT_CONTRACT).read_text()
+            rec.write_text("BASE\tyes\n" + lines)
         paths.append(str(rec))
     result = subprocess.run(
         [
@@ -396,3 +415,51 @@ def test_verify_sh_uses_the_same_wanted_keys_and_defaults() -> None:
     assert f"WANT_PEOPLE='{WANT_PEOPLE}'" in VERIFY_SH
     assert f"WANT_POLICY='{WANT_POLICY}'" in VERIFY_SH
     assert f"DEFAULT_EXPORTERS='{' '.join(DEFAULT_EXPORTERS)}'" in VERIFY_SH
+
+
+# Versions of a decision-threshold term against the last approved one: which change
+# co-signers they need (Python's rule compares the parsed terms; VERIFY.sh compares the
+# terms as written, comments and spacing aside, so it never asks for fewer).
+THRESHOLD = 'name = "t"\nvalue = 0.5\nchange_cosigner = "sam"'
+CHANGES = {
+    "first-version": (None, THRESHOLD),
+    "unchanged": (THRESHOLD, THRESHOLD),
+    "comment-and-spacing-only": (
+        THRESHOLD,
+        'name = "t"   # the key\nvalue=0.5\n\nchange_cosigner = "sam"',
+    ),
+    "keys-reordered": (THRESHOLD, 'change_cosigner = "sam"\nname = "t"\nvalue = 0.5'),
+    "value-moved": (THRESHOLD, 'name = "t"\nvalue = 0.6\nchange_cosigner = "sam"'),
+    "cosigner-replaced": (THRESHOLD, 'name = "t"\nvalue = 0.5\nchange_cosigner = "lena"'),
+    "title-edited": (
+        THRESHOLD,
+        'name = "t"\nvalue = 0.5\nchange_cosigner = "sam"\ndescription = "x"',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CHANGES))
+def test_change_cosigners_match_the_python_rule(awk_dir: Path, case: str) -> None:
+    before, after = CHANGES[case]
+    people_text = PEOPLE.format(compliance_lead="grace")
+    policy_text = _policy("compliance", True, ["representation"], None)
+
+    def contract(body: str) -> str:
+        return CONTRACT.format(
+            cosigners="", provider="data", kind="decision_threshold", term_body=body
+        )
+
+    new = Contract.model_validate(tomllib.loads(contract(after)))
+    old = Contract.model_validate(tomllib.loads(contract(before))) if before else None
+    want = required_signers(
+        new, parse_people(people_text.encode()), parse_policy(policy_text.encode()).approval, old
+    )
+    lines = _derive(
+        awk_dir,
+        "signers",
+        (people_text, WANT_PEOPLE),
+        (policy_text, WANT_POLICY),
+        (contract(after), WANT_CONTRACT),
+        base=contract(before) if before else None,
+    )
+    assert {x.split("\t")[1] for x in lines if x.startswith("R\t")} == set(want.roles)

@@ -277,8 +277,8 @@ def _page_test_again(
 ) -> FindingCheck:
     """The page test again, with the people.toml and workbench.toml the run read (found in
     the bundle by the sha256 the run's inputs record) and the run's day."""
+    from workbench.governance.paging import page_test
     from workbench.model.state import load_state
-    from workbench.service.evidence import _page_test
 
     by_sha = {sha256_hex(d): d for p, d in files.items() if p.endswith("people.toml")}
     people = by_sha.get(str(inputs.get("people_sha256")))
@@ -300,7 +300,7 @@ def _page_test_again(
     doc = state.contracts.get(cid)
     if doc is None:
         return result("skipped", "not recomputed: the evaluated contract version does not load")
-    again = _page_test(state, doc.contract, day)
+    again = page_test(state, doc.contract, day)
     recorded = (finding.get("status"), finding.get("limit"))
     if recorded != (again.status, again.limit):
         return result(

@@ -316,7 +316,7 @@ verify_any() {
 # version's contract.toml: the subject of its co-signed statement; people.toml and
 # policy.toml: subjects of the admin-signed registry statement), by toml.awk, which reads
 # only the plain layout and fails closed on anything else.
-WANT_CONTRACT='seam.provider=s seam.consumer=s cosigners=a terms[].kind=s terms[].id=s'
+WANT_CONTRACT='seam.provider=s seam.consumer=s cosigners=a terms[].kind=s terms[].id=s terms[].change_cosigner=s terms[]=c'
 WANT_PEOPLE='teams[].id=s teams[].lead=s people[].id=s people[].team=s'
 WANT_POLICY='admins=a approval.no_self_approval=b approval.compliance_team=s approval.compliance_term_kinds=a export.exporters=a'
 DEFAULT_EXPORTERS='@DEFAULT_EXPORTERS@'
@@ -327,7 +327,11 @@ toml_read() {
         READ_ERR="$1 is missing"
         return 1
     fi
-    if awk -v want="$2" -f "$W/toml.awk" "$1" >"$3" 2>"$W/awk.err"; then return 0; fi
+    if awk -v want="$2" -f "$W/toml.awk" "$1" >"$3.raw" 2>"$W/awk.err"; then
+        sort "$3.raw" >"$3"
+        return 0
+    fi
+    mv "$3.raw" "$3"
     READ_ERR="$1: $(awk -F '\t' '$1 == "ERROR" { print $2; exit }' "$3")$(head -n 1 "$W/awk.err")"
     return 1
 }
@@ -557,6 +561,9 @@ while read -r cid head curfile headsha; do
     prev=""
     cfail=0
     state=""
+    # the last version approved under the registry head: change co-signers are asked for
+    # every term a version changes relative to it
+    printf 'BASE\tnone\n' >"$W/base.rec"
     while [ "$n" -le "$head" ]; do
         d=contracts/$cid/v$n
         st=$d/statement.json
@@ -602,7 +609,7 @@ while read -r cid head curfile headsha; do
             p=${sig#"$d"/statement.}
             p=${p%.sig}
             if verify_any "$p" "$NS_CON" "$sig" "$st" "$rv"; then
-                echo "$p $WHERE" >>"$W/valid"
+                printf '%s\t%s\n' "$p" "$WHERE" >>"$W/valid"
             else
                 fail "$cid v$n: $(basename "$sig") does not verify as $p (bad, revoked or unregistered key)"
                 cfail=1
@@ -613,11 +620,13 @@ while read -r cid head curfile headsha; do
         # head version), never taken from required.json, which must agree
         if [ "$n" -eq "$head" ]; then rk=$HEADV; else rk=$rv; fi
         blocked=1
+        derived=0
         set --
         if ! registry_read "$rk" || ! toml_read "$d/contract.toml" "$WANT_CONTRACT" "$W/contract.rec"; then
             fail "$cid v$n: cannot derive the required signers from $READ_ERR (not in the plain layout VERIFY.sh reads); use workbench verify-bundle"
             cfail=1
-        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$rk" "$W/policy.$rk" "$W/contract.rec" >"$W/derived"; then
+        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$rk" "$W/policy.$rk" \
+            "$W/contract.rec" "$W/base.rec" >"$W/derived"; then
             fail "$cid v$n: cannot derive the required signers: $(derive_error "$W/derived"); use workbench verify-bundle"
             cfail=1
         else
@@ -628,6 +637,7 @@ while read -r cid head curfile headsha; do
                 fail "$cid v$n: required.json disagrees with the signers derived from contract.toml and registry v$rk ($(tr '\n' ' ' <"$W/required")$blocked blocked)"
                 cfail=1
             fi
+            derived=1
             # shellcheck disable=SC2046
             set -- $(cat "$W/required")
         fi
@@ -647,6 +657,24 @@ while read -r cid head curfile headsha; do
             state="approved when signed, but a signer's key is no longer in the registry head (stale)"
         else
             state="approved"
+        fi
+        # approved under the registry head (its people, policy and keys)? then it is the
+        # base the versions after it are compared with
+        if [ "$derived" -eq 0 ]; then
+            printf 'B\tunknown\n' >"$W/derived.head"
+        elif [ "$rk" = "$HEADV" ]; then
+            cp "$W/derived" "$W/derived.head"
+        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$HEADV" "$W/policy.$HEADV" \
+            "$W/contract.rec" "$W/base.rec" >"$W/derived.head" 2>/dev/null; then
+            printf 'B\tunknown\n' >"$W/derived.head"
+        fi
+        if awk -F '\t' -v head="$HEADV" -v dom="$DOMAIN" \
+            -v valid="$W/valid" '
+            FILENAME == valid { where[$1] = $2; next }
+            $1 == "B" || $1 == "ERROR" { bad = 1 }
+            $1 == "R" && where[$2 "@" dom] != head { bad = 1 }
+            END { exit bad }' "$W/valid" "$W/derived.head"; then
+            { printf 'BASE\tyes\n'; cat "$W/contract.rec"; } >"$W/base.rec"
         fi
         prev=$(sha "$st")
         n=$((n + 1))
@@ -778,6 +806,11 @@ TOML_AWK = r"""# toml.awk - a strict reader of the few TOML keys VERIFY.sh needs
 #   V <tab> PATTERN <tab> IDX <tab> VALUE    a wanted string or true/false
 #   E <tab> PATTERN <tab> IDX                a wanted array is present (maybe empty)
 #   A <tab> PATTERN <tab> IDX <tab> VALUE    one string of that array
+#   C <tab> PATTERN[] <tab> IDX <tab> TEXT   for a wanted "PATTERN[]=c": one line per key
+#                                            (and sub-table) of that element, its value as
+#                                            written with comments and spaces outside
+#                                            strings left out, to tell whether two versions
+#                                            of the element are the same
 # A wanted key must be written plainly: `key = value` under its own [table] / [[table]]
 # header, its value a plain string (letters, digits, . _ : -), true/false, or a one-level
 # array of such strings. Anything else that touches a wanted key or table (dotted keys,
@@ -865,12 +898,14 @@ function mlstring(q,   run) {
     }
 }
 # a string value at pos; sets SVAL and SPLAIN (no escapes, plain-id characters only)
-function string(   q, start, esc) {
+function string(   q, start, esc, from) {
     q = ch()
+    from = pos
     if (substr(src, pos, 3) == q q q) {
         mlstring(q)
         SVAL = ""
         SPLAIN = 0
+        NT = substr(src, from, pos - from)
         return
     }
     start = ++pos
@@ -884,44 +919,56 @@ function string(   q, start, esc) {
     SVAL = substr(src, start, pos - start)
     pos++
     SPLAIN = !esc && SVAL ~ /^[a-z0-9][a-z0-9._:-]*$/
+    NT = substr(src, from, pos - from)
 }
 # any value at pos; returns s (string), b (true/false), a (array), t (inline table), o (other).
 # For a top-level array (depth 1), collects its strings in AV[1..AN] and sets APLAIN.
-function value(depth,   c, start, tok, t, k) {
+# Sets NT: the value as written, without comments or spaces outside strings.
+function value(depth,   c, start, tok, t, buf, sep, key, i) {
     c = ch()
     if (c == "\"" || c == "'") { string(); return "s" }
     if (c == "[") {
         pos++
         if (depth == 1) { AN = 0; APLAIN = 1 }
+        buf = "["
+        sep = ""
         while (1) {
             wsnl()
             if (pos > n) fail("unterminated array")
-            if (ch() == "]") { pos++; return "a" }
+            if (ch() == "]") { pos++; NT = buf "]"; return "a" }
             t = value(depth + 1)
+            buf = buf sep NT
+            sep = ","
             if (depth == 1) {
                 if (t == "s" && SPLAIN) AV[++AN] = SVAL
                 else APLAIN = 0
             }
             wsnl()
             if (ch() == ",") { pos++; continue }
-            if (ch() == "]") { pos++; return "a" }
+            if (ch() == "]") { pos++; NT = buf "]"; return "a" }
             fail("unexpected text in an array")
         }
     }
     if (c == "{") {
         pos++
         ws()
-        if (ch() == "}") { pos++; return "t" }
+        buf = "{"
+        sep = ""
+        if (ch() == "}") { pos++; NT = "{}"; return "t" }
         while (1) {
             dottedkey()
+            key = KC[1]
+            for (i = 2; i <= KN; i++) key = key "." KC[i]
             ws()
             if (ch() != "=") fail("'=' expected in an inline table")
             pos++
             ws()
             value(depth + 1)
+            buf = buf sep key "=" NT
+            sep = ","
             ws()
             if (ch() == ",") { pos++; ws(); continue }
-            if (ch() == "}") { pos++; return "t" }
+            if (ch() == "}") { pos++; NT = buf "}"; return "t" }
             fail("unexpected text in an inline table")
         }
     }
@@ -935,12 +982,13 @@ function value(depth,   c, start, tok, t, k) {
         pos++
         while (pos <= n && ch() ~ /[A-Za-z0-9_+.:-]/) pos++
     }
+    NT = substr(src, start, pos - start)
     if (tok == "true" || tok == "false") { BVAL = tok; return "b" }
     return "o"
 }
 # PAT of a concrete path; IDX the array-of-tables indexes on it
 function join(a, b) { return a == "" ? b : a "." b }
-function header(   aot, i, p, pat, idx, k) {
+function header(   aot, i, p, pat, idx, last) {
     aot = substr(src, pos, 2) == "[["
     pos += aot ? 2 : 1
     dottedkey()
@@ -961,9 +1009,10 @@ function header(   aot, i, p, pat, idx, k) {
         if (pat in leaf) fail("[" pat "] redefines the key " pat)
         if (i < KN && (p in count)) {
             # through an array of tables: its last element
-            p = p SUBSEP count[p]
+            last = count[p]
+            p = p SUBSEP last
             pat = pat "[]"
-            idx = idx (idx == "" ? "" : ",") count[p]
+            idx = idx (idx == "" ? "" : ",") last
         }
     }
     if (aot) {
@@ -982,8 +1031,29 @@ function header(   aot, i, p, pat, idx, k) {
     CUR = p
     CURPAT = pat
     CURIDX = idx
+    if (aot && (pat in canon)) {
+        CANON_P = p
+        CANON_PAT = pat
+        CANON_IDX = idx
+    } else if (inside(p)) {
+        canonical((aot ? "[[" : "[") relative(p) (aot ? "]]" : "]"))
+    }
 }
-function keyval(   i, pat, p, t, k, kind, j) {
+# within the element of a "c" array of tables being read, and the path relative to it
+function inside(p) { return CANON_P != "" && (p == CANON_P || index(p, CANON_P SUBSEP) == 1) }
+function relative(p,   rel) {
+    rel = substr(p, length(CANON_P) + 2)
+    gsub(SUBSEP, ".", rel)
+    return rel
+}
+# one line of an element's text; backslash, tab and newline escaped so lines stay distinct
+function canonical(text) {
+    gsub(/\\/, "\\\\", text)
+    gsub(/\t/, "\\t", text)
+    gsub(/\n/, "\\n", text)
+    printf "C\t%s\t%s\t%s\n", CANON_PAT, CANON_IDX, text
+}
+function keyval(   i, pat, p, t, k, kind, j, rel) {
     dottedkey()
     ws()
     if (ch() != "=") fail("'=' expected after a key")
@@ -1000,8 +1070,14 @@ function keyval(   i, pat, p, t, k, kind, j) {
     }
     if (pat in table || (pat "[]") in table)
         fail(pat " must be written as a [" pat "] table, not as a value")
+    if (inside(CUR)) {
+        # (before the value: an inline table's keys are read into KC too)
+        rel = relative(CUR)
+        for (i = 1; i <= KN; i++) rel = rel (rel == "" ? "" : ".") KC[i]
+    }
     t = value(1)
     eol()
+    if (inside(CUR)) canonical(rel "=" NT)
     if (!(pat in leaf)) return
     if (p in seen) fail(pat " is given twice")
     seen[p] = 1
@@ -1023,7 +1099,12 @@ BEGIN {
     for (i = 1; i <= k; i++) {
         eq = index(w[i], "=")
         name = substr(w[i], 1, eq - 1)
-        leaf[name] = substr(w[i], eq + 1)
+        if (substr(w[i], eq + 1) == "c") {
+            canon[name] = 1
+            table[name] = 1
+        } else {
+            leaf[name] = substr(w[i], eq + 1)
+        }
         # every table on the way to a wanted key
         m = split(name, parts, ".")
         pat = ""
@@ -1062,9 +1143,13 @@ END {
 DERIVE_AWK = r"""# derive.awk - who must sign a contract version, and who may sign a snapshot, from the
 # records toml.awk read out of people.toml, policy.toml and (for signers) contract.toml.
 #
-#   awk -v mode=signers -f derive.awk PEOPLE.rec POLICY.rec CONTRACT.rec
+#   awk -v mode=signers -f derive.awk PEOPLE.rec POLICY.rec CONTRACT.rec BASE.rec
 #       R <tab> PERSON     a required signer (one line each, unsorted)
 #       B <tab> WHY        a requirement nobody can meet (the contract stays pending)
+#   BASE.rec is the last approved version before this one ("BASE <tab> yes" and its
+#   records) or "BASE <tab> none": the change co-signer of every term this version adds,
+#   changes or removes relative to it must sign (the one named then, and the one now).
+#   Records are sorted (sort), so an element's C lines compare as one text.
 #   awk -v mode=exporters -f derive.awk PEOPLE.rec POLICY.rec
 #       X <tab> PERSON     a person the policy's [export] exporters authorise
 #
@@ -1087,11 +1172,14 @@ $1 == "T" { cnt[file, $2]++ }
 $1 == "V" { val[file, $2 SUBSEP $3] = $4 }
 $1 == "E" { has[file, $2] = 1 }
 $1 == "A" { arr[file, $2, ++alen[file, $2]] = $4 }
+$1 == "C" { text[file, $3] = text[file, $3] "\n" $4 }
+$1 == "BASE" { hasbase = $2 == "yes" }
 END {
     if (failed) exit 3
     FILES[1] = "people.toml"
     FILES[2] = "policy.toml"
     FILES[3] = "contract.toml"
+    FILES[4] = "contract.toml (the last approved version)"
     # people.toml: team -> lead, person -> team (a later entry wins, as in a dict)
     for (i = 1; i <= cnt[1, "teams[]"]; i++) {
         id = need(1, "teams[].id", i)
@@ -1145,6 +1233,26 @@ END {
     }
     nco = alen[3, "cosigners"]
     for (i = 1; i <= nco; i++) print "R\t" arr[3, "cosigners", i]
+    # change co-signers: terms (by id, a later one wins) that differ from the base version
+    for (i = 1; i <= cnt[3, "terms[]"]; i++) {
+        id = need(3, "terms[].id", i)
+        now[id] = i
+        ids[id] = 1
+    }
+    if (hasbase) {
+        for (i = 1; i <= cnt[4, "terms[]"]; i++) {
+            id = need(4, "terms[].id", i)
+            was[id] = i
+            ids[id] = 1
+        }
+    }
+    for (id in ids) {
+        if ((id in now) && (id in was) && text[3, now[id]] == text[4, was[id]]) continue
+        if ((id in was) && ((4, "terms[].change_cosigner" SUBSEP was[id]) in val))
+            print "R\t" val[4, "terms[].change_cosigner" SUBSEP was[id]]
+        if ((id in now) && ((3, "terms[].change_cosigner" SUBSEP now[id]) in val))
+            print "R\t" val[3, "terms[].change_cosigner" SUBSEP now[id]]
+    }
     hit = 0
     for (i = 1; i <= cnt[3, "terms[]"]; i++) {
         if (need(3, "terms[].kind", i) in kinds) hit = 1
