@@ -402,7 +402,9 @@ def test_gzip_bomb_rejected_early_low_rss(tmp_path: Path) -> None:
     assert "decompression bomb" in out
     assert peak_kib < 300 * 1024, f"peak RSS {peak_kib // 1024} MiB"
 
-    sh = run_verify_sh(bomb.read_bytes(), ZERO_ROOT)
+    # VERIFY.sh inflates to a pipe up to its cap (the ratio cap of the whole file) before it
+    # writes anything; the same shape, smaller, shows it (the 21 MB one takes ~4 GiB of CPU).
+    sh = run_verify_sh(gzip_bomb(2 << 20), ZERO_ROOT)
     assert sh.returncode == 1
     assert "a decompression bomb? Not extracted" in sh.stdout
     assert "extracted whole" not in sh.stdout
@@ -497,12 +499,9 @@ def _directory_member(e: Exported) -> bytes:
     return with_members(e.second, [(info, None)])
 
 
+# (The honest bundles, re-signed ones and the attacks above are run through both already.)
 CRAFTED = {
-    "honest-first": (lambda e: e.first, True),
-    "honest-second": (lambda e: e.second, True),
     "honest-no-evidence": (lambda e: e.no_evidence, True),
-    "resigned-by-admin": (lambda e: pack(resign(members(e.second), e.root, "erin.walsh")), True),
-    "resigned-by-lead": (lambda e: pack(resign(members(e.second), e.root, "dana.okafor")), False),
     "required-inflated": (_required_inflated, False),
     "heads-edited": (_heads_edited, False),
     "heads-removed": (_without_heads, True),
