@@ -123,6 +123,12 @@ def test_untouched_bundles_pass_both(exported: Exported, tmp_path: Path) -> None
         result = run_verify_sh(data, exported.trust_root)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "RESULT: OK" in result.stdout
+        # who must sign, derived from the signed files: the same verdicts as verify-bundle
+        assert f"contract {APPROVED}: v1 approved" in result.stdout
+        assert (
+            "contract policy-data-to-claims-agent: chain v1..v1 intact; pending "
+            "(missing: aisha.rahman@meridian.example; blocked requirements: 0)"
+        ) in result.stdout
     second = {c.contract_id: c for c in verify(exported.second, exported.trust_root).contracts}
     assert second[STALE].state == "approved" and second[STALE].head == 2
     assert [v.state for v in second[STALE].versions] == ["approved", "approved"]

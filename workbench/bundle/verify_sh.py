@@ -327,11 +327,7 @@ toml_read() {
         READ_ERR="$1 is missing"
         return 1
     fi
-    if awk -v want="$2" -f "$W/toml.awk" "$1" >"$3.raw" 2>"$W/awk.err"; then
-        sort "$3.raw" >"$3"
-        return 0
-    fi
-    mv "$3.raw" "$3"
+    if awk -v want="$2" -f "$W/toml.awk" "$1" >"$3" 2>"$W/awk.err"; then return 0; fi
     READ_ERR="$1: $(awk -F '\t' '$1 == "ERROR" { print $2; exit }' "$3")$(head -n 1 "$W/awk.err")"
     return 1
 }
@@ -597,7 +593,11 @@ while read -r cid head curfile headsha; do
         rv=${8:-?}
         rsha=${9:-?}
         case $rv in '' | *[!0-9]*) rv=1 ;; esac
-        if [ "$(sha "registry/v$rv/statement.json")" != "$rsha" ]; then
+        if [ "$rv" != "${seen_rv:-}" ]; then
+            seen_rv=$rv
+            seen_rsha=$(sha "registry/v$rv/statement.json")
+        fi
+        if [ "$seen_rsha" != "$rsha" ]; then
             fail "$cid v$n: names registry v$rv with a digest that is not in the chain"
             cfail=1
         fi
@@ -617,40 +617,72 @@ while read -r cid head curfile headsha; do
         done
         # who had to sign: derived here from contract.toml (the statement's subject) and
         # people.toml/policy.toml of the registry version the rule uses (the head for the
-        # head version), never taken from required.json, which must agree
+        # head version), never taken from required.json, which must agree; the change
+        # co-signers against the last version approved under the registry head (base.rec)
         if [ "$n" -eq "$head" ]; then rk=$HEADV; else rk=$rv; fi
-        blocked=1
-        derived=0
-        set --
+        printf 'B\tunknown\n' >"$W/derived"
+        known=1
         if ! registry_read "$rk" || ! toml_read "$d/contract.toml" "$WANT_CONTRACT" "$W/contract.rec"; then
             fail "$cid v$n: cannot derive the required signers from $READ_ERR (not in the plain layout VERIFY.sh reads); use workbench verify-bundle"
             cfail=1
+            known=0
+            cp "$W/derived" "$W/derived.head"
         elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$rk" "$W/policy.$rk" \
             "$W/contract.rec" "$W/base.rec" >"$W/derived"; then
             fail "$cid v$n: cannot derive the required signers: $(derive_error "$W/derived"); use workbench verify-bundle"
             cfail=1
-        else
-            awk -F '\t' -v dom="$DOMAIN" '$1 == "R" { print $2 "@" dom }' "$W/derived" | sort -u >"$W/required"
-            blocked=$(awk -F '\t' '$1 == "B"' "$W/derived" | wc -l | tr -d ' ')
-            j "$d/required.json" '.required[]' | sort -u >"$W/shipped"
-            if ! cmp -s "$W/required" "$W/shipped" || [ "$(j "$d/required.json" '.blocked | length')" != "$blocked" ]; then
-                fail "$cid v$n: required.json disagrees with the signers derived from contract.toml and registry v$rk ($(tr '\n' ' ' <"$W/required")$blocked blocked)"
-                cfail=1
-            fi
-            derived=1
-            # shellcheck disable=SC2046
-            set -- $(cat "$W/required")
+            known=0
+            printf 'B\tunknown\n' >"$W/derived"
+            cp "$W/derived" "$W/derived.head"
+        elif [ "$rk" = "$HEADV" ]; then
+            : >"$W/derived.head" # the same rule and files: judged from derived below
+        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$HEADV" "$W/policy.$HEADV" \
+            "$W/contract.rec" "$W/base.rec" >"$W/derived.head" 2>/dev/null; then
+            printf 'B\tunknown\n' >"$W/derived.head"
         fi
-        missing=""
-        for p in "$@"; do
-            # verified above (valid in the head, or historic in registry vWHERE)
-            where=$(awk -v p="$p" '$1 == p { print $2; exit }' "$W/valid")
-            if [ -n "$where" ]; then
-                if [ "$where" != "$HEADV" ]; then current=0; fi
-            else
-                missing="$missing $p"
-            fi
-        done
+        # One pass: the required principals (sorted, as jq sorts) and blocked count, who of
+        # them has no valid signature, whether every signature counts in the head, and
+        # whether the version is approved under the registry head (the next base).
+        awk -F '\t' -v head="$HEADV" -v dom="$DOMAIN" -v valid="$W/valid" -v dh="$W/derived.head" \
+            -v same="$([ "$known" -eq 1 ] && [ "$rk" = "$HEADV" ] && echo 1)" '
+            FILENAME == valid { where[$1] = $2; next }
+            FILENAME == dh || same {
+                # (a lookup with "in": reading where[x] would create it)
+                if ($1 != "R" || !(($2 "@" dom) in where) || where[$2 "@" dom] != head) hbad = 1
+                if (!same) next
+            }
+            $1 == "B" { blocked++ }
+            $1 == "R" && !(($2 "@" dom) in seen) { seen[$2 "@" dom] = 1; req[++n] = $2 "@" dom }
+            END {
+                for (i = 2; i <= n; i++) {
+                    x = req[i]
+                    for (k = i - 1; k >= 1 && req[k] > x; k--) req[k + 1] = req[k]
+                    req[k + 1] = x
+                }
+                line = blocked + 0
+                missing = ""
+                current = 1
+                for (i = 1; i <= n; i++) {
+                    line = line " " req[i]
+                    if (!(req[i] in where)) missing = missing " " req[i]
+                    else if (where[req[i]] != head) current = 0
+                }
+                print line
+                print "missing" missing
+                print current " " (hbad ? 0 : 1)
+            }' "$W/valid" "$W/derived.head" "$W/derived" >"$W/judged"
+        {
+            read -r derived_line
+            read -r missing
+            read -r current approved
+        } <"$W/judged"
+        missing=${missing#missing}
+        blocked=${derived_line%% *}
+        if [ "$known" -eq 1 ] && [ "$(j "$d/required.json" \
+            '[(.blocked | length)] + (.required | sort) | map(tostring) | join(" ")')" != "$derived_line" ]; then
+            fail "$cid v$n: required.json disagrees with the signers derived from contract.toml and registry v$rk (${derived_line#"$blocked"}; $blocked blocked)"
+            cfail=1
+        fi
         if [ -n "$missing" ] || [ "$blocked" != 0 ]; then
             state="pending (missing:${missing:- none}; blocked requirements: $blocked)"
         elif [ "$n" -eq "$head" ] && [ "$current" -eq 0 ]; then
@@ -660,20 +692,7 @@ while read -r cid head curfile headsha; do
         fi
         # approved under the registry head (its people, policy and keys)? then it is the
         # base the versions after it are compared with
-        if [ "$derived" -eq 0 ]; then
-            printf 'B\tunknown\n' >"$W/derived.head"
-        elif [ "$rk" = "$HEADV" ]; then
-            cp "$W/derived" "$W/derived.head"
-        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$HEADV" "$W/policy.$HEADV" \
-            "$W/contract.rec" "$W/base.rec" >"$W/derived.head" 2>/dev/null; then
-            printf 'B\tunknown\n' >"$W/derived.head"
-        fi
-        if awk -F '\t' -v head="$HEADV" -v dom="$DOMAIN" \
-            -v valid="$W/valid" '
-            FILENAME == valid { where[$1] = $2; next }
-            $1 == "B" || $1 == "ERROR" { bad = 1 }
-            $1 == "R" && where[$2 "@" dom] != head { bad = 1 }
-            END { exit bad }' "$W/valid" "$W/derived.head"; then
+        if [ "${approved:-0}" = 1 ]; then
             { printf 'BASE\tyes\n'; cat "$W/contract.rec"; } >"$W/base.rec"
         fi
         prev=$(sha "$st")
@@ -1149,7 +1168,7 @@ DERIVE_AWK = r"""# derive.awk - who must sign a contract version, and who may si
 #   BASE.rec is the last approved version before this one ("BASE <tab> yes" and its
 #   records) or "BASE <tab> none": the change co-signer of every term this version adds,
 #   changes or removes relative to it must sign (the one named then, and the one now).
-#   Records are sorted (sort), so an element's C lines compare as one text.
+#   An element's C lines compare as a set.
 #   awk -v mode=exporters -f derive.awk PEOPLE.rec POLICY.rec
 #       X <tab> PERSON     a person the policy's [export] exporters authorise
 #
@@ -1160,6 +1179,16 @@ function fail(what) {
     printf "ERROR\t%s\n", what
     failed = 1
     exit 3
+}
+# an element of this version and one of the base written the same (its lines as a set:
+# the order of keys does not matter, and no key is written twice)
+function same(i, j,   k, parts) {
+    if (lines[3, i] != lines[4, j]) return 0
+    for (k in line) {
+        split(k, parts, SUBSEP)
+        if (parts[1] == 3 && parts[2] == i && !((4, j, parts[3]) in line)) return 0
+    }
+    return 1
 }
 function need(file, pat, i,   key) {
     key = pat SUBSEP i
@@ -1172,7 +1201,7 @@ $1 == "T" { cnt[file, $2]++ }
 $1 == "V" { val[file, $2 SUBSEP $3] = $4 }
 $1 == "E" { has[file, $2] = 1 }
 $1 == "A" { arr[file, $2, ++alen[file, $2]] = $4 }
-$1 == "C" { text[file, $3] = text[file, $3] "\n" $4 }
+$1 == "C" { line[file, $3, $4] = 1; lines[file, $3]++ }
 $1 == "BASE" { hasbase = $2 == "yes" }
 END {
     if (failed) exit 3
@@ -1247,7 +1276,7 @@ END {
         }
     }
     for (id in ids) {
-        if ((id in now) && (id in was) && text[3, now[id]] == text[4, was[id]]) continue
+        if ((id in now) && (id in was) && same(now[id], was[id])) continue
         if ((id in was) && ((4, "terms[].change_cosigner" SUBSEP was[id]) in val))
             print "R\t" val[4, "terms[].change_cosigner" SUBSEP was[id]]
         if ((id in now) && ((3, "terms[].change_cosigner" SUBSEP now[id]) in val))
