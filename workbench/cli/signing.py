@@ -76,11 +76,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("person")
     r.add_argument("pubkey")
     r.set_defaults(func=cmd_registry_rotate, writes=True)
+    r = rsub.add_parser(
+        "exporters",
+        help="who may sign audit bundles: person ids, admins, compliance-lead, lead:TEAM",
+    )
+    r.add_argument("entry", nargs="+", help="a person id, admins, compliance-lead or lead:TEAM")
+    r.set_defaults(func=cmd_registry_exporters, writes=True)
     r = rsub.add_parser("sign", help="as an admin, sign the pending registry version")
     _signer_args(r)
     r.set_defaults(func=cmd_registry_sign, writes=True)
-    r = rsub.add_parser("root", help="print the trust root: sha256 of registry v1")
+    r = rsub.add_parser(
+        "root",
+        help="print the trust root: sha256 of registry v1 (and, on stderr, of VERIFY.sh)",
+    )
     r.add_argument("--pin", action="store_true", help="remember it for this clone")
+    r.add_argument("--json", action="store_true", help="the root and the VERIFY.sh sha256 as JSON")
     r.add_argument(
         "--commit",
         action="store_true",
@@ -310,6 +320,10 @@ def cmd_registry_add_key(args: argparse.Namespace) -> int:
     return _print_change(_service(args).registry_add_key(args.person, args.pubkey))
 
 
+def cmd_registry_exporters(args: argparse.Namespace) -> int:
+    return _print_change(_service(args).registry_set_exporters(args.entry))
+
+
 def cmd_registry_revoke(args: argparse.Namespace) -> int:
     return _print_change(_service(args).registry_revoke(args.key))
 
@@ -337,9 +351,15 @@ def cmd_registry_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_registry_root(args: argparse.Namespace) -> int:
+    from workbench.bundle.verify_sh import VERIFY_SH_SHA256
+
     svc = _service(args)
     if args.pin:
-        print(svc.pin_root())
+        root = svc.pin_root()
+        if args.json:
+            emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        else:
+            print(root)
         return 0
     if args.commit:
         root, commit = svc.commit_root()
@@ -350,7 +370,17 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
     if root is None:
         print("no registry v1 yet", file=sys.stderr)
         return 1
+    if args.json:
+        emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        return 0
     print(root)
+    # stdout stays the bare root (for --root "$(workbench registry root)"); the auditor
+    # needs both values, out of band.
+    print(
+        f"verify script sha256 {VERIFY_SH_SHA256} (`workbench verify-script`); give the auditor "
+        "both, out of band",
+        file=sys.stderr,
+    )
     return 0
 
 

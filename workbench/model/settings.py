@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from workbench.model.base import Slug, Strict
 from workbench.model.duration import DurationField
@@ -120,6 +121,59 @@ class ExemptionPolicy(Strict):
         le=366,
         description="an exemption ends at most this many days after it is approved",
     )
+
+
+# Who may sign an audit snapshot when keys/policy.toml has no [export] section.
+DEFAULT_EXPORTERS = ("admins", "compliance-lead")
+RoleEntry = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(admins|compliance-lead|lead:[a-z0-9][a-z0-9._-]*|[a-z0-9][a-z0-9._-]*)$",
+        max_length=90,
+    ),
+]
+
+
+class ExportPolicy(Strict):
+    """Who may sign an audit bundle's snapshot: keys/policy.toml [export], signed with the
+    key registry. The exporter's signature covers every file of a bundle, so it is a
+    named, signed authority and not any registered key."""
+
+    exporters: list[RoleEntry] = Field(
+        default_factory=lambda: list(DEFAULT_EXPORTERS),
+        min_length=1,
+        max_length=64,
+        description=(
+            "who may sign an audit snapshot: a person id, 'admins' (the registry admins), "
+            "'compliance-lead' (the lead of [approval] compliance_team) or 'lead:<team>'"
+        ),
+    )
+
+
+def resolve_role_entries(
+    entries: Iterable[str],
+    compliance_team: str | None,
+    team_leads: Mapping[str, str],
+    admins: Iterable[str] = (),
+) -> frozenset[str]:
+    """Person ids for a policy list of ids, `compliance-lead`, `lead:<team>` and (where the
+    caller passes them) `admins`. A role nobody holds resolves to nobody."""
+    admin_ids = frozenset(admins)
+    out: set[str] = set()
+    for entry in entries:
+        if entry == "compliance-lead":
+            lead = team_leads.get(compliance_team or "")
+            if lead:
+                out.add(lead)
+        elif entry.startswith("lead:"):
+            lead = team_leads.get(entry.removeprefix("lead:"))
+            if lead:
+                out.add(lead)
+        elif entry == "admins" and admin_ids:
+            out |= admin_ids
+        else:
+            out.add(entry)
+    return frozenset(out)
 
 
 # An invalid contract is never shippable: the gate checks `valid` and denies on it whatever

@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from workbench.evidence.worker import WorkerStats
     from workbench.governance.seams import SeamView
     from workbench.model.policy_floor import EffectivePolicy
+    from workbench.model.settings import Settings
     from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
 
@@ -172,9 +173,14 @@ class _TermPlan:
 
 def evidence_limits(state: GovernanceState) -> Limits:
     """The run's limits from ``[evidence]`` in workbench.toml (defaults without one)."""
+    return limits_for(state.settings)
+
+
+def limits_for(settings: Settings | None) -> Limits:
+    """`evidence_limits` from the settings alone (a bundle's workbench.toml)."""
     from workbench.model.settings import EvidenceLimits, memory_bytes
 
-    cfg = state.settings.evidence if state.settings else EvidenceLimits()
+    cfg = settings.evidence if settings else EvidenceLimits()
     return Limits(
         memory_cap=memory_bytes(cfg.memory_cap),
         query_timeout_s=cfg.query_timeout.total_seconds(),

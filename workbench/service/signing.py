@@ -958,6 +958,38 @@ class SigningService:
             lambda source: source.add_key(person, raw),
         )
 
+    def registry_set_exporters(self, entries: list[str]) -> RegistryChange:
+        """Who may sign audit snapshots (keys/policy.toml [export]); a registry change, so
+        it counts once the admins have signed the new version."""
+        from pydantic import ValidationError
+
+        from workbench.model.settings import ExportPolicy
+
+        try:
+            export = ExportPolicy(exporters=list(entries))
+        except ValidationError as exc:
+            raise SigningRefused(
+                "exporters: " + "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            ) from None
+        state = self.wb.state()
+        for entry in export.exporters:
+            team = entry.removeprefix("lead:")
+            if entry.startswith("lead:") and team not in state.teams:
+                raise SigningRefused(f"exporters: {team!r} is not a team in keys/people.toml")
+            if (
+                ":" not in entry
+                and entry not in ("admins", "compliance-lead")
+                and (entry not in state.people)
+            ):
+                raise SigningRefused(f"exporters: {entry!r} is not a person in keys/people.toml")
+
+        def mutate(source: reg.RegistrySource) -> None:
+            source.policy = source.policy.model_copy(update={"export": export})
+
+        return self._registry_edit(
+            "let " + ", ".join(export.exporters) + " sign audit snapshots", mutate
+        )
+
     def registry_revoke(self, ref: str) -> RegistryChange:
         """Revoke a key (``SHA256:...`` or a person with one key): all its signatures die."""
         holder: list[str] = []

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
 from workbench.model.policy_floor import GateFloor, Limits
-from workbench.model.settings import ExemptionPolicy
+from workbench.model.settings import ExemptionPolicy, ExportPolicy
 from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
 from workbench.signing.errors import KeyLoadError, SignatureFormatError, SigningError
@@ -182,6 +182,8 @@ class RegistryPolicy(StrictModel):
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     # Who may accept a violation, and for how long: signed for the same reason.
     exemptions: ExemptionPolicy = Field(default_factory=ExemptionPolicy)
+    # Who may sign an audit snapshot (whose signature covers every file of a bundle).
+    export: ExportPolicy = Field(default_factory=ExportPolicy)
     # The signed floor (workbench.model.policy_floor): what the gate always checks and the
     # loosest window a verdict may use; workbench.toml can only tighten it.
     gate: GateFloor = Field(default_factory=GateFloor)
@@ -249,6 +251,13 @@ def render_policy(policy: RegistryPolicy) -> bytes:
             "[exemptions]",
             "approvers = [" + ", ".join(f'"{a}"' for a in exemptions.approvers) + "]",
             f"max_days = {exemptions.max_days}",
+        ]
+    if policy.export != ExportPolicy():
+        lines += [
+            "",
+            "# Who may sign the snapshot of an audit bundle (workbench export-bundle).",
+            "[export]",
+            "exporters = [" + ", ".join(f'"{e}"' for e in policy.export.exporters) + "]",
         ]
     lines += render_floor(policy)
     return ("\n".join(lines) + "\n").encode()
