@@ -402,3 +402,29 @@ def test_workbench_toml_may_tighten(demo_repo: Path) -> None:
     assert after["policy"]["defaults"]["evidence_max_age"]["from"] == "workbench.toml"
     assert after["policy"]["ignored"] == []
     assert settings_warnings(demo_repo) == []
+
+
+def test_bundle_recompute_judges_the_page_test_under_the_floor_the_run_used(
+    demo_repo: Path, tmp_path: Path
+) -> None:
+    """An evaluation under a signed, looser page SLA records which signed policy it used;
+    `verify-bundle --recompute` judges the page test again under that same floor."""
+    code, _out, err = cli(
+        demo_repo, "registry", "floor", "--limit", "page_ack_sla_max=PT4H", who=ADMINS[0]
+    )
+    assert code == 0, err
+    for admin in ADMINS:
+        assert cli(demo_repo, "registry", "sign", who=admin)[0] == 0
+    path = demo_repo / "contracts" / f"{APPLICANT}.toml"
+    path.write_text(path.read_text().replace('ack_sla = "PT30M"', 'ack_sla = "PT2H"'))
+    commit_settings(demo_repo, "Page within two hours", defaults__page_ack_sla_max='"PT4H"')
+    code, out, err = cli(demo_repo, "evaluate", who="dana.okafor")
+    run = re.search(r"findings/(\S+\.json)", out + err)
+    assert run, out + err
+    bundle = tmp_path / "b.tar.gz"
+    code, _out, err = cli(demo_repo, "export-bundle", "--out", str(bundle), who=ADMINS[0])
+    assert code == 0, err
+    root = cli(demo_repo, "registry", "root")[1].strip()
+    code, out, err = cli(demo_repo, "verify-bundle", str(bundle), "--root", root, "--recompute")
+    line = next(x for x in out.splitlines() if run.group(1) in x and f"{APPLICANT}/page-test" in x)
+    assert line.startswith("OK") and ": pass (the page test" in line, line

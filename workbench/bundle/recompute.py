@@ -292,10 +292,19 @@ def _page_test_again(
         day = datetime.fromisoformat(str(inputs.get("time")).replace("Z", "+00:00")).date()
     except ValueError:
         return result("different", "the run's time is not a time")
+    floor = _floor_of_run(inputs, files)
+    if floor is None:
+        return result(
+            "skipped",
+            "not recomputed: the signed keys/policy.toml whose floor the run used is not in "
+            "the bundle",
+        )
     cid = str(finding.get("contract"))
     path = f"contracts/{cid}.toml"
     state = load_state(
-        {"workbench.toml": settings, "keys/people.toml": people, path: contract_raw}, day
+        {"workbench.toml": settings, "keys/people.toml": people, path: contract_raw},
+        day,
+        floor=floor,
     )
     doc = state.contracts.get(cid)
     if doc is None:
@@ -309,6 +318,26 @@ def _page_test_again(
             + ("" if recorded[1] == again.limit else "; the limit differs"),
         )
     return result("same", f"{again.status} (the page test, from people.toml and the contract)")
+
+
+def _floor_of_run(inputs: dict[str, Any], files: dict[str, bytes]) -> Any:
+    """The signed floor the run judged with: the registry's policy.toml it names by sha256
+    (a run without one was made under the built-in floor), or None if it is not here."""
+    from workbench.model.policy_floor import DEFAULT_FLOOR
+    from workbench.signing.floor import floor_in
+    from workbench.signing.registry import RegistryError
+
+    wanted = inputs.get("policy_sha256")
+    if wanted is None:
+        return DEFAULT_FLOOR
+    for path, data in sorted(files.items()):
+        policy = path.startswith("registry/") and path.endswith("/policy.toml")
+        if policy and sha256_hex(data) == wanted:
+            try:
+                return floor_in(data, f"the floor of {path}")
+            except RegistryError:
+                return None
+    return None
 
 
 def _printable(value: Any, limit: int = 200) -> str:

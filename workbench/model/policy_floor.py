@@ -129,6 +129,9 @@ class SignedFloor:
     # "registry v3", or why the built-in floor applies.
     source: str = "the built-in floor (no verified key registry)"
     version: int | None = None
+    # sha256 of the signed keys/policy.toml it was read from (None: built in), so that a
+    # verdict recorded under it (an evaluation run) can be judged again from a bundle.
+    policy_sha256: str | None = None
 
     @property
     def describe(self) -> str:
@@ -144,6 +147,7 @@ class SignedFloor:
             "gate": self.gate.model_dump(mode="json"),
             "limits": self.limits.model_dump(mode="json"),
             "source": self.source,
+            "policy": self.policy_sha256,
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -151,6 +155,7 @@ class SignedFloor:
         return {
             "source": self.source,
             "registry_version": self.version,
+            "policy_sha256": self.policy_sha256,
             "gate": self.gate.model_dump(mode="json"),
             "limits": self.limits.model_dump(mode="json"),
         }
@@ -166,9 +171,10 @@ def shorter(a: Duration, b: Duration) -> Duration:
 
 def strictest(a: SignedFloor, b: SignedFloor, source: str) -> SignedFloor:
     """Both floors at once: every rule and glob of either, the shorter of each limit."""
+    deny = _union(a.gate.deny, b.gate.deny)
     gate = GateFloor.model_construct(
-        deny=_union(a.gate.deny, b.gate.deny),
-        warn=_union(a.gate.warn, b.gate.warn),
+        deny=deny,
+        warn=[r for r in _union(a.gate.warn, b.gate.warn) if r not in deny],
         contracts=_union(a.gate.contracts, b.gate.contracts),
     )
     limits = Limits.model_construct(

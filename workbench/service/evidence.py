@@ -551,6 +551,9 @@ class EvidenceService:
             "people_sha256": _blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
+        if state.policy.floor.policy_sha256 is not None:
+            # The signed policy.toml whose floor the verdicts used (the page test's limit).
+            inputs["policy_sha256"] = state.policy.floor.policy_sha256
         run_id = make_run_id(now, inputs)
         summary: dict[str, int] = {}
         for f in findings:

@@ -10,7 +10,8 @@ whichever is stricter at each point (and the gate fails on the registry anyway).
 from __future__ import annotations
 
 from workbench.model.policy_floor import DEFAULT_FLOOR, SignedFloor, strictest
-from workbench.signing.registry import RegistryState
+from workbench.signing.registry import POLICY, RegistryState, parse_policy
+from workbench.signing.statement import sha256_hex
 
 
 def floor_of(rs: RegistryState | None) -> SignedFloor:
@@ -18,7 +19,11 @@ def floor_of(rs: RegistryState | None) -> SignedFloor:
         return DEFAULT_FLOOR
     head = rs.head
     signed = SignedFloor(
-        head.policy.gate, head.policy.limits, f"registry v{head.version}", head.version
+        head.policy.gate,
+        head.policy.limits,
+        f"registry v{head.version}",
+        head.version,
+        sha256_hex(head.files[POLICY]),
     )
     if rs.problems:
         return strictest(
@@ -28,3 +33,10 @@ def floor_of(rs: RegistryState | None) -> SignedFloor:
             "stricter (the key registry has problems)",
         )
     return signed
+
+
+def floor_in(policy_toml: bytes, source: str) -> SignedFloor:
+    """The floor a signed keys/policy.toml sets (a bundle carries each registry version's
+    file; its signatures are verified apart)."""
+    policy = parse_policy(policy_toml)
+    return SignedFloor(policy.gate, policy.limits, source, None, sha256_hex(policy_toml))
