@@ -440,7 +440,7 @@ def test_change_cosigner_required_for_term_change(demo_repo: Path, tmp_path: Pat
     BundleService(wb).export(out, ExportOptions(), signer=signer(demo_repo, "grace.whitfield"))
     root = SigningService(wb).registry_state().root_sha256
     report = verify_bundle(out.read_bytes(), root=root)
-    assert report.ok, [c for c in report.checks if c.status == "fail"]
+    assert report.ok, [c for c in report.checks if c.severity == "fail"]
     [credit] = [c for c in report.contracts if c.contract_id == CREDIT]
     lena = "lena.fischer@meridian.example"
     assert [lena in v.required for v in credit.versions] == [False, True, True, False, True]

@@ -78,7 +78,10 @@ def check_snapshot(
         elif listed[path] != sha256_hex(data):
             out.problems.append(f"{path} does not match the snapshot (mixed from another export?)")
     for path in sorted(set(listed) - set(heads)):
-        out.problems.append(f"{path} is listed in the snapshot but missing")
+        out.problems.append(
+            f"{path} is listed in the snapshot but is not one of the files it covers "
+            "(missing from the bundle, or not a file a snapshot may list)"
+        )
     if last_seen is not None:
         last = parse_statement(last_seen, SNAPSHOT_PREDICATE, subjects=None).predicate
         if pred.snapshotVersion < last.snapshotVersion or (
