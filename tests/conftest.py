@@ -61,3 +61,11 @@ def copy_demo(template: Path, target: Path) -> Path:
 def demo_repo(demo_template: Path, tmp_path: Path) -> Path:
     """A private copy of the demo repo for one test to change as it likes."""
     return copy_demo(demo_template, tmp_path / "demo")
+
+
+@pytest.fixture(scope="session")
+def exported(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Bundles exported from a copy of the demo (see tests/bundle/conftest.py)."""
+    from tests.bundle.conftest import build_exported
+
+    return build_exported(demo_template, tmp_path_factory.mktemp("bundle-repo"))

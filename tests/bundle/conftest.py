@@ -1,4 +1,6 @@
-"""Real bundles exported from the signed demo (one repo copy per worker, shared)."""
+"""Real bundles exported from the signed demo (one repo copy per worker, shared), and the
+helpers the bundle and security tests share. The `exported` fixture lives in
+tests/conftest.py so tests/bundle and tests/security build it once per worker."""
 
 from __future__ import annotations
 
@@ -8,11 +10,10 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import FIXED_NOW
 from workbench.bundle.archive import read_archive, write_archive
@@ -37,6 +38,9 @@ def signer(root: Path, person: str) -> keymod.FileSigner:
     return s
 
 
+EXPORTER = "grace.whitfield"  # an authorised exporter: a registry admin and the compliance lead
+
+
 @dataclass
 class Exported:
     root: Path  # the repo (do not change it: shared by the worker's tests)
@@ -46,24 +50,24 @@ class Exported:
     no_evidence: bytes  # like second, --no-evidence-files, not recorded
 
 
-@pytest.fixture(scope="session")
-def exported(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Exported:
-    root = tmp_path_factory.mktemp("bundle-repo") / "demo"
+def build_exported(demo_template: Path, target: Path) -> Exported:
+    """The `exported` fixture's bundles (tests/conftest.py shares them across folders)."""
+    root = target / "demo"
     shutil.copytree(demo_template, root, symlinks=True)
-    wb = Workbench(root, now=EXPORT_AT, actor="dana.okafor")
+    wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
     svc = BundleService(wb)
-    out = root.parent / "first.tar.gz"
-    svc.export(out, ExportOptions(), signer=signer(root, "dana.okafor"))
+    out = target / "first.tar.gz"
+    svc.export(out, ExportOptions(), signer=signer(root, EXPORTER))
     first = out.read_bytes()
     for person in ("ravi.iyer", "sofia.marquez"):
         w = Workbench(root, now=EXPORT_AT + timedelta(minutes=5), actor=person)
         SigningService(w).sign(STALE, signer(root, person))
-    wb = Workbench(root, now=EXPORT_AT + timedelta(minutes=10), actor="dana.okafor")
-    out = root.parent / "second.tar.gz"
-    BundleService(wb).export(out, ExportOptions(), signer=signer(root, "dana.okafor"))
+    wb = Workbench(root, now=EXPORT_AT + timedelta(minutes=10), actor=EXPORTER)
+    out = target / "second.tar.gz"
+    BundleService(wb).export(out, ExportOptions(), signer=signer(root, EXPORTER))
     second = out.read_bytes()
     no_ev = BundleService(wb).build(
-        ExportOptions(evidence_files=False, record=False), signer(root, "dana.okafor")
+        ExportOptions(evidence_files=False, record=False), signer(root, EXPORTER)
     )
     trust = SigningService(wb).registry_state().root_sha256
     assert trust
@@ -82,23 +86,33 @@ def pack(files: dict[str, bytes], resum: bool = False) -> bytes:
     return write_archive(files, 0)
 
 
-def unpack_to(files: dict[str, bytes], target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for path, data in files.items():
-        full = target / path
-        full.parent.mkdir(parents=True, exist_ok=True)
-        full.write_bytes(data)
-    (target / "VERIFY.sh").chmod(0o755)
-    return target
-
-
 def run_verify_sh(
-    directory: Path, root: str, previous: str | None = None
+    bundle: bytes | dict[str, bytes],
+    root: str,
+    previous: str | None = None,
+    *,
+    script: str | None = None,
+    strict: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the bundle's VERIFY.sh for real under `sh` (dash on Debian)."""
-    args = ["sh", str(directory / "VERIFY.sh"), root] + ([previous] if previous else [])
-    env = {k: v for k, v in os.environ.items() if k != "STRICT"}
-    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    """Run VERIFY.sh for real under `sh` (dash on Debian) on the archive, as the auditor
+    does: their own copy of the script (`workbench verify-script`), the .tar.gz as given."""
+    from workbench.bundle.verify_sh import VERIFY_SH
+
+    data = bundle if isinstance(bundle, bytes) else pack(bundle)
+    with tempfile.TemporaryDirectory(prefix="verify-sh-") as tmp:
+        (Path(tmp) / "VERIFY.sh").write_text(script or VERIFY_SH)
+        (Path(tmp) / "bundle.tar.gz").write_bytes(data)
+        args = ["sh", str(Path(tmp) / "VERIFY.sh"), str(Path(tmp) / "bundle.tar.gz"), root]
+        env = {k: v for k, v in os.environ.items() if k != "STRICT"}
+        if strict:
+            env["STRICT"] = "1"
+        return subprocess.run(
+            [*args, *([previous] if previous else [])],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
 
 
 def verify(data: bytes, root: str, **kwargs: object) -> BundleReport:

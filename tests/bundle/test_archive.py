@@ -31,9 +31,9 @@ from workbench.service.core import Workbench
 
 
 def _build(root: Path, **options: object) -> bytes:
-    wb = Workbench(root, now=EXPORT_AT, actor="dana.okafor")
+    wb = Workbench(root, now=EXPORT_AT, actor="grace.whitfield")
     opts = ExportOptions(record=False, **options)  # type: ignore[arg-type]
-    return BundleService(wb).build(opts, signer(root, "dana.okafor")).data
+    return BundleService(wb).build(opts, signer(root, "grace.whitfield")).data
 
 
 def test_same_state_and_options_give_the_same_bytes(demo_repo: Path) -> None:
@@ -134,8 +134,11 @@ def test_hardened_reader_caps() -> None:
     bomb = gzip.compress(b"\0" * (64 << 20), mtime=0)
     with pytest.raises(BundleFormatError, match="decompression bomb|more than"):
         read_archive(bomb, Limits(max_ratio=100, ratio_floor=1 << 20))
+    with pytest.raises(BundleFormatError, match="after the end of the tar archive"):
+        read_archive(bomb, Limits(max_total=8 << 20))  # zeros are no tar member
+    zeros = raw_tar([(_info("zeros.bin"), b"\0" * (16 << 20))])
     with pytest.raises(BundleFormatError, match="more than"):
-        read_archive(bomb, Limits(max_total=8 << 20))
+        read_archive(zeros, Limits(max_total=8 << 20))
     with pytest.raises(BundleFormatError, match="gzip"):
         read_archive(b"PK\x03\x04 not a tarball")
     ok = raw_tar([(_info("a.txt"), b"x")])

@@ -16,7 +16,6 @@ from tests.bundle.conftest import (
     pack,
     run_verify_sh,
     sha,
-    unpack_to,
     verify,
 )
 
@@ -121,9 +120,15 @@ def test_untouched_bundles_pass_both(exported: Exported, tmp_path: Path) -> None
         report = verify(data, exported.trust_root)
         assert report.ok, (name, report.failures)
         assert {c.contract_id: c.state for c in report.contracts}[APPROVED] == "approved"
-        result = run_verify_sh(unpack_to(members(data), tmp_path / name), exported.trust_root)
+        result = run_verify_sh(data, exported.trust_root)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "RESULT: OK" in result.stdout
+        # who must sign, derived from the signed files: the same verdicts as verify-bundle
+        assert f"contract {APPROVED}: v1 approved" in result.stdout
+        assert (
+            "contract policy-data-to-claims-agent: chain v1..v1 intact; pending "
+            "(missing: aisha.rahman@meridian.example; blocked requirements: 0)"
+        ) in result.stdout
     second = {c.contract_id: c for c in verify(exported.second, exported.trust_root).contracts}
     assert second[STALE].state == "approved" and second[STALE].head == 2
     assert [v.state for v in second[STALE].versions] == ["approved", "approved"]
@@ -143,10 +148,7 @@ def test_tampering_is_detected_by_both(
     assert files != before, "the tamper function changed nothing"
     report = verify(pack(files, resum), exported.trust_root)
     assert not report.ok, f"verify-bundle missed {case}"
-    result = run_verify_sh(
-        unpack_to(files if not resum else members(pack(files, True)), tmp_path / "b"),
-        exported.trust_root,
-    )
+    result = run_verify_sh(pack(files, resum), exported.trust_root)
     assert result.returncode == 1, f"VERIFY.sh missed {case}:\n{result.stdout}{result.stderr}"
     assert "FAIL" in result.stdout and "RESULT: FAIL" in result.stdout
 
@@ -162,14 +164,12 @@ def test_older_snapshot_is_rejected_by_both(exported: Exported, tmp_path: Path) 
     assert any("OLDER" in c.message for c in report.checks)
     report = verify(exported.first, exported.trust_root, previous=exported.second)
     assert any(c.name == "forks" and c.severity == "fail" for c in report.checks)
-    first_dir = unpack_to(members(exported.first), tmp_path / "first")
-    result = run_verify_sh(first_dir, exported.trust_root, sha(newer))
+    result = run_verify_sh(exported.first, exported.trust_root, sha(newer))
     assert result.returncode == 1 and "ROLLBACK" in result.stdout
     # The other way round is fine: v2 extends the v1 the auditor kept.
     assert verify(exported.second, exported.trust_root, previous=sha(older)).ok
     assert verify(exported.second, exported.trust_root, previous=exported.first).ok
-    second_dir = unpack_to(members(exported.second), tmp_path / "second")
-    assert run_verify_sh(second_dir, exported.trust_root, sha(older)).returncode == 0
+    assert run_verify_sh(exported.second, exported.trust_root, sha(older)).returncode == 0
 
 
 def test_wrong_or_missing_trust_root(exported: Exported, tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_wrong_or_missing_trust_root(exported: Exported, tmp_path: Path) -> None
     trusted = verify(exported.second, None, trust_bundle_root=True)  # type: ignore[arg-type]
     assert trusted.ok
     assert any(c.name == "trust root" and c.severity == "warn" for c in trusted.checks)
-    result = run_verify_sh(unpack_to(members(exported.second), tmp_path / "b"), wrong)
+    result = run_verify_sh(exported.second, wrong)
     assert result.returncode == 1 and "not the pinned root" in result.stdout
 
 

@@ -68,9 +68,11 @@ def test_a_warm_run_loads_the_checked_state_without_checking(
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("the state was checked again")
 
-    monkeypatch.setattr(core, "load_state", refuse)
+    monkeypatch.setattr(core, "load_declared_state", refuse)
     again = Workbench(demo_repo, now=FIXED_NOW).state()
     assert sorted(again.contracts) == sorted(first.contracts)
+    # The signed floor is applied on top of the stored state, never stored in it.
+    assert again.policy.floor.source == first.policy.floor.source == "registry v1"
     assert [p.render() for p in again.problems] == [p.render() for p in first.problems]
     assert again.contracts["credit-model-to-loan-decisioning"].contract == (
         first.contracts["credit-model-to-loan-decisioning"].contract
@@ -84,8 +86,10 @@ def test_a_changed_byte_or_another_day_is_checked_again(
 
     Workbench(demo_repo, now=FIXED_NOW).state()
     checked: list[object] = []
-    real = core.load_state
-    monkeypatch.setattr(core, "load_state", lambda *a, **k: checked.append(a) or real(*a, **k))
+    real = core.load_declared_state
+    monkeypatch.setattr(
+        core, "load_declared_state", lambda *a, **k: checked.append(a) or real(*a, **k)
+    )
 
     path = demo_repo / CONTRACT
     path.write_text(path.read_text().replace('owner = "', 'owner = "nobody-', 1))
@@ -224,3 +228,48 @@ def test_workbench_no_cache_neither_reads_nor_writes(
     notices_json(Workbench(demo_repo, now=FIXED_NOW))  # fills it
     monkeypatch.setenv("WORKBENCH_NO_CACHE", "1")
     assert cache_store.read(demo_repo, "history") is None
+
+
+def test_the_signed_floor_is_kept_per_commit_and_trust_root(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The floor is a pure function of the commit and the trust root: verified once, then
+    read back (the registry is not walked again) until either changes."""
+    first = Workbench(demo_repo, now=FIXED_NOW).policy_floor()
+    assert first.source == "registry v1" and first.version == 1
+
+    import workbench.service.signing as signing
+
+    real = signing.signed_floor
+    verified: list[str] = []
+
+    def counting(wb: Workbench, commit: str):  # type: ignore[no-untyped-def]
+        verified.append(commit)
+        return real(wb, commit)
+
+    monkeypatch.setattr(signing, "signed_floor", counting)
+    assert Workbench(demo_repo, now=FIXED_NOW).policy_floor() == first
+    assert verified == []
+    # Another trust root is another key: verified again. v1 is not that root, so nothing
+    # the registry signed counts: the built-in floor applies.
+    other = Workbench(demo_repo, now=FIXED_NOW, trust_root="0" * 64).policy_floor()
+    assert len(verified) == 1 and other.version is None and "built-in" in other.source
+    # A commit that changes neither keys/ nor workbench.toml keeps its parent's floor...
+    wb = Workbench(demo_repo, now=FIXED_NOW)
+    assert wb.policy_floor() == first and len(verified) == 2  # the cache held the other root
+    git_commit(demo_repo, "notes.txt", "x\n")
+    assert wb.policy_floor() == first and len(verified) == 2
+    # ...one that changes keys/ is verified anew (the same floor: nothing signed changed).
+    git_commit(demo_repo, "keys/people.toml", (demo_repo / "keys/people.toml").read_text() + "\n")
+    assert wb.policy_floor() == first and len(verified) == 3
+    # Without the cache, always verified.
+    monkeypatch.setenv(cache_store.DISABLE_ENV, "1")
+    Workbench(demo_repo, now=FIXED_NOW).policy_floor()
+    assert len(verified) == 4
+
+
+def git_commit(repo: Path, path: str, text: str) -> None:
+    (repo / path).write_text(text)
+    git = ["git", "-C", str(repo), "-c", "user.name=x", "-c", "user.email=x@x"]
+    subprocess.run([*git, "add", path], check=True)
+    subprocess.run([*git, "commit", "-qm", f"change {path}"], check=True)

@@ -14,6 +14,7 @@ from workbench.governance import gate as g
 from workbench.governance.actions import action_statuses, load_actions, vague_reason
 from workbench.governance.diagnostic import seam_diagnostics
 from workbench.governance.reports import md_to_html, parse_quarter, parse_week
+from workbench.model.policy_floor import GateFloor, SignedFloor
 
 GOOD = """title = "Page sam.ortiz when feature-freshness p95 lag exceeds 12h"
 seam = "applicant-data-to-credit-model"
@@ -269,16 +270,29 @@ def test_gate_scope_and_policy() -> None:
     inputs = g.GateInputs(
         verdicts={CREDIT1: g.VerdictInfo("approved", "ok")}, violations={}, record_flags={}
     )
-    result = g.evaluate_gate(st, inputs, NOW, policy=policy)
+    # The built-in floor: every contract in scope and every rule checked, whatever the
+    # unsigned policy narrows or demotes.
+    strict = g.evaluate_gate(st, inputs, NOW, policy=policy)
+    assert len(strict.scope) == len(st.contracts) and not strict.passed
+    assert {c.rule for c in strict.checks} == set(g.RULES)
+    assert all(c.severity == "deny" for c in strict.checks if c.rule == "review_overdue")
+    # A floor the admins signed that leaves scope and rules to workbench.toml.
+    open_floor = SignedFloor(GateFloor(deny=[], warn=[], contracts=[]), source="registry v9")
+    result = g.evaluate_gate(st, inputs, NOW, policy=policy, floor=open_floor)
     assert result.scope == [CREDIT1] and result.passed
-    # `valid` and records_valid are always deny rules: workbench.toml cannot switch them off.
+    # `valid` and records_valid are always deny rules: not even a signed floor drops them.
     assert {c.rule: c.severity for c in result.checks} == {
         "valid": "deny",
         "approved": "deny",
         "review_overdue": "warn",
         "records_valid": "deny",
     }
-    assert g.evaluate_gate(st, inputs, NOW, policy=policy, changed=set()).scope == []
+    assert result.to_json()["policy"]["rules"]["review_overdue"] == {
+        "severity": "warn",
+        "from": ["workbench.toml"],
+    }
+    empty = g.evaluate_gate(st, inputs, NOW, policy=policy, floor=open_floor, changed=set())
+    assert empty.scope == []
 
 
 def test_junit_is_well_formed_with_one_failure_per_blocking_check() -> None:

@@ -230,9 +230,9 @@ def hostile_template(demo_template: Path, tmp_path_factory: pytest.TempPathFacto
             "--out",
             str(exported),
             "--key",
-            key(root, "dana.okafor"),
+            key(root, "grace.whitfield"),  # an exporter the signed policy names
             "--json",
-            who="dana.okafor",
+            who="grace.whitfield",
         )
     )
     import json

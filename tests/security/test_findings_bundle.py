@@ -12,13 +12,12 @@ from pathlib import Path
 
 from tests.bundle.conftest import (
     EXPORT_AT,
+    EXPORTER,
     Exported,
-    exported,
     members,
     pack,
     run_verify_sh,
     signer,
-    unpack_to,
     verify,
 )
 from tests.conftest import FIXED_NOW
@@ -46,7 +45,6 @@ REVIEW_NS = f"handshake-review-v1@{DOMAIN}"
 SNAPSHOT_NS = f"handshake-snapshot-v1@{DOMAIN}"
 MEMBER = "yuki.tanaka"
 Files = dict[str, bytes]
-__all__ = ["exported"]  # the shared bundle fixture of tests/bundle, used here too
 
 
 def checks(report) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -71,7 +69,7 @@ def flip(data: bytes) -> bytes:
     return render_run(run)
 
 
-def reseal(files: Files, root: Path, exporter: str = "dana.okafor") -> Files:
+def reseal(files: Files, root: Path, exporter: str = EXPORTER) -> Files:
     """What a dishonest exporter (a key holder) can do: sign a new index over changed files."""
     files = dict(files)
     index = json.loads(files[bl.INDEX])
@@ -83,12 +81,11 @@ def reseal(files: Files, root: Path, exporter: str = "dana.okafor") -> Files:
     files[bl.INDEX] = canonical_json(index) + b"\n"
     old = parse_statement(files[bl.SNAPSHOT], SNAPSHOT_PREDICATE, subjects=None)
     p = old.predicate
-    head = f"registry/v{index['registry']['head']}/statement.json"
     snapshot = write_snapshot(
-        {head: files[head], bl.INDEX: files[bl.INDEX]},
+        {name: files[name] for name, _digest in old.subjects},
         p.repository,
         p.snapshotVersion,
-        None,
+        files.get(f"exports/v{p.snapshotVersion - 1}.snapshot.json"),
         datetime.fromisoformat(p.exportedAt.replace("Z", "+00:00")),
         datetime.fromisoformat(p.expires.replace("Z", "+00:00")),
     )
@@ -134,7 +131,7 @@ def test_demo_bundle_runs_verify_in_both(exported: Exported, tmp_path: Path) -> 
     found = checks(verify(exported.second, exported.trust_root))
     assert found["runs"][0] == "ok" and "authorised" in found["runs"][1], found["runs"]
     assert found["ledger"][0] == "ok", found["ledger"]
-    out = run_verify_sh(unpack_to(files, tmp_path / "b"), exported.trust_root)
+    out = run_verify_sh(exported.second, exported.trust_root)
     assert out.returncode == 0, out.stdout
     n = len(index["findings"])
     assert f"OK    {n} findings run(s)" in out.stdout and f"{n} of them by a runner" in out.stdout
@@ -149,7 +146,7 @@ def test_run_forged_by_member_fails_both_verifiers(exported: Exported, tmp_path:
     assert found["runs"][0] == "fail", found["runs"]
     assert f"{MEMBER} is not an authorised evaluation runner" in found["runs"][1]
     assert not verify(data, exported.trust_root).ok
-    out = run_verify_sh(unpack_to(forged, tmp_path / "b"), exported.trust_root)
+    out = run_verify_sh(forged, exported.trust_root)
     assert out.returncode == 1, out.stdout
     assert f"{MEMBER} is not an authorised runner" in out.stdout, out.stdout
     assert "RESULT: FAIL" in out.stdout
@@ -162,7 +159,7 @@ def test_run_changed_after_signing_fails_both_verifiers(exported: Exported, tmp_
     forged = reseal(files, exported.root)
     found = checks(verify(pack(forged), exported.trust_root))
     assert found["runs"][0] == "fail" and "does not match its signed statement" in found["runs"][1]
-    out = run_verify_sh(unpack_to(forged, tmp_path / "b"), exported.trust_root)
+    out = run_verify_sh(forged, exported.trust_root)
     assert out.returncode == 1 and "do not match the signed statement" in out.stdout, out.stdout
 
 
@@ -180,14 +177,17 @@ def test_runner_authority_by_team_is_a_warning_in_verify_sh(
     run = EvidenceService(Workbench(root, now=at + timedelta(minutes=5), actor="erin.walsh"))
     assert run.evaluate().written
     # ci.pipeline is in the team: its earlier runs count too, by the version they name.
-    wb = Workbench(root, now=EXPORT_AT, actor="dana.okafor")
-    data = BundleService(wb).build(ExportOptions(record=False), signer(root, "dana.okafor")).data
+    wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
+    data = BundleService(wb).build(ExportOptions(record=False), signer(root, EXPORTER)).data
     trust = SigningService(wb).registry_state().root_sha256 or ""
     found = checks(verify(data, trust))
     assert found["runs"][0] == "ok", found["runs"]
-    out = run_verify_sh(unpack_to(members(data), tmp_path / "b"), trust)
+    out = run_verify_sh(data, trust)
     assert out.returncode == 0, out.stdout
-    assert "whether the policy authorises erin.walsh cannot be read with stock tools" in out.stdout
+    assert (
+        "whether a team the policy of registry v2 names includes erin.walsh is not derived with stock tools"
+        in out.stdout
+    )
     assert "WARN" in out.stdout
 
 
@@ -196,8 +196,8 @@ def test_exporter_leaves_out_a_run_that_does_not_count(demo_template: Path, tmp_
     shutil.copytree(demo_template, root, symlinks=True)
     run = sorted(p.stem for p in (root / "findings").glob("*.json"))[-1]
     raw_commit(root, {f"findings/{run}.json": flip((root / f"findings/{run}.json").read_bytes())})
-    wb = Workbench(root, now=EXPORT_AT, actor="dana.okafor")
-    result = BundleService(wb).build(ExportOptions(record=False), signer(root, "dana.okafor"))
+    wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
+    result = BundleService(wb).build(ExportOptions(record=False), signer(root, EXPORTER))
     assert any(run in n and "does not count" in n for n in result.notes), result.notes
     files = members(result.data)
     assert f"findings/{run}.json" not in files

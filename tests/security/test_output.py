@@ -60,6 +60,13 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
     ],
     ("registry", "runners"): [{"args": ["ci.pipeline"], "who": "erin.walsh", "writes": True}],
     ("registry", "root"): [{"args": []}],
+    ("registry", "floor"): [
+        {"args": []},
+        {"args": ["--contracts", "claims-*", "--limit", "ack_window=PT24H"], "writes": True},
+    ],
+    ("registry", "exporters"): [
+        {"args": ["admins", "lead:applicant-data"], "who": "grace.whitfield", "writes": True}
+    ],
     ("registry", "show"): [{"args": []}],
     ("evidence", "add"): [
         {
@@ -106,11 +113,12 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
     ("report", "boundary"): [{"args": ["--quarter", "2026-Q4"]}],
     ("export-bundle",): [
         {
-            "args": ["--out", "{tmp}/b.tar.gz", "--key", "{key:dana.okafor}"],
-            "who": "dana.okafor",
+            "args": ["--out", "{tmp}/b.tar.gz", "--key", "{key:grace.whitfield}"],
+            "who": "grace.whitfield",  # an exporter the signed policy names
             "writes": True,
         }
     ],
+    ("verify-script",): [{"args": ["--sha256"], "repo": False}],
     ("verify-bundle",): [
         {"args": ["{bundle}", "--root", "{root}"], "repo": False},
         {"args": ["{bundle}", "--trust-bundle-root", "--strict"], "repo": False},

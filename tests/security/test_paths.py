@@ -100,6 +100,7 @@ ID_ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("registry", "add-key"): [["{T}", "{pub}"]],
     ("registry", "revoke"): [["{T}"]],
     ("registry", "rotate"): [["{T}", "{pub}"]],
+    ("registry", "floor"): [["--contracts", "{T}"]],
     ("evidence", "add"): [["{csv}", "--kind", "group_counts", "--contract", "{T}"]],
     ("evidence", "list"): [["--contract", "{T}"]],
     ("evidence", "query"): [["SELECT 1", "--contract", "{T}"]],
@@ -114,7 +115,8 @@ ID_ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("actions",): [["save", "{T}", "{action}"]],
     ("diagnose",): [["{T}", "--show"], ["{T}", "--answers", "{action}"]],
     ("report", "weekly"): [["--reviewer", "{T}"]],
-    ("export-bundle",): [["--out", "{tmp}/b.tar.gz", "--contracts", "{T}", "--key", "{key}"]],
+    # as an exporter the signed policy names, so the id is what is refused
+    ("export-bundle",): [["--out", "{tmp}/b.tar.gz", "--contracts", "{T}", "--key", "{gkey}"]],
 }
 # Arguments that name ids (the guard below finds commands that take one and are not listed).
 ID_DESTS = {"id", "violation", "person", "key", "contract", "contracts", "reviewer", "admin"}
@@ -154,6 +156,9 @@ def test_every_command_refuses_traversal_ids(hostile: Hostile, outside: Path) ->
                     "key": str(
                         hostile.root / ".git/handshake-workbench/demo-keys/dana.okafor_ed25519"
                     ),
+                    "gkey": str(
+                        hostile.root / ".git/handshake-workbench/demo-keys/grace.whitfield_ed25519"
+                    ),
                     "pub": str(hostile.root / "keys/pub/dana.okafor.pub"),
                     "csv": str(hostile.csv),
                     "action": str(action),
@@ -161,7 +166,8 @@ def test_every_command_refuses_traversal_ids(hostile: Hostile, outside: Path) ->
                 }
                 args = [a.format(**values) for a in variant]
                 env_before = set(os.listdir(outside))
-                code, out, err = run_cli(hostile.root, *path, *args, who="dana.okafor")
+                who = "grace.whitfield" if path == ("export-bundle",) else "dana.okafor"
+                code, out, err = run_cli(hostile.root, *path, *args, who=who)
                 name = f"{' '.join(path)} {' '.join(args)}"
                 if SENTINEL in out + err:
                     failures.append(f"{name}: read outside the repo")

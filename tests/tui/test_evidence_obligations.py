@@ -193,3 +193,25 @@ async def test_action_lint_gate_diagnostic_and_reports(demo_repo: Path) -> None:
         app.show_report("boundary")
         await wait_until(pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.text)
         assert "boundary" in app.screen.text.lower()
+
+
+async def test_gate_preview_says_what_workbench_toml_asked_for_in_vain(demo_repo: Path) -> None:
+    """The app's gate preview judges with the signed floor like `workbench gate`, and says
+    when workbench.toml asked for less."""
+    import subprocess
+
+    from workbench.tui.screens.gate import GateScreen
+
+    path = demo_repo / "workbench.toml"
+    text = path.read_text()
+    path.write_text(text.replace('deny = ["valid", "approved",', 'deny = ["valid",', 1))
+    git = ["git", "-C", str(demo_repo), "-c", "user.name=o", "-c", "user.email=o@x"]
+    subprocess.run([*git, "commit", "-qam", "tidy gate"], check=True)
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.show_gate()
+        await wait_until(pilot, lambda: isinstance(app.screen, GateScreen) and app.screen.result)
+        result = app.screen.result
+        assert "approved" in result.deny and len(result.ignored) == 1
+        await wait_until(pilot, lambda: "IGNORED: 1 loosening" in screen_text(app))

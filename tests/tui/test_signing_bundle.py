@@ -206,7 +206,7 @@ async def test_export_with_progress_then_verify_in_the_viewer(
 
     out = tmp_path / "audit.tar.gz"
     messages: list[object] = []
-    app = make_app(demo_repo)
+    app = make_app(demo_repo, actor="grace.whitfield")  # an authorised exporter
     async with app.run_test(size=SIZE, notifications=True, message_hook=messages.append) as pilot:
         await settle(app, pilot)
         app.export_bundle()
@@ -227,7 +227,10 @@ async def test_export_with_progress_then_verify_in_the_viewer(
         await wait_until(pilot, lambda: app.screen is not modal, timeout=20)
         assert out.is_file()
         assert any(isinstance(m, BundleProgressed) for m in messages)
-        assert any("Trust root" in n.message for n in app._notifications)
+        assert any(
+            "trust root" in n.message and "VERIFY.sh sha256" in n.message
+            for n in app._notifications
+        )
 
         app.verify_bundle()  # opens on the bundle just written and verifies it
         await wait_until(pilot, lambda: isinstance(app.screen, BundleScreen))
@@ -264,7 +267,7 @@ async def test_cancelled_export_writes_nothing(
 
     monkeypatch.setattr(bundle_service, "build_bundle", gated)
     out = tmp_path / "never.tar.gz"
-    app = make_app(demo_repo)
+    app = make_app(demo_repo, actor="grace.whitfield")  # an authorised exporter
     head = app.service.git.resolve("HEAD").id
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)

@@ -4,13 +4,17 @@ Writer: a gzip'd tar with sorted entries, regular files only (no directory entri
 mtime, uid/gid 0, no user or group names, mode 0644 (0755 for ``VERIFY.sh``), gzip header
 mtime 0 and no file name. The same files give the same bytes.
 
-Reader (never extracts to disk): the compressed size is capped first; the gzip stream is
-inflated in bounded chunks, stopping as soon as the total or the inflated/compressed ratio
-passes its cap (decompression bombs); trailing data after the gzip member is refused. Then
-every tar member must be a regular file with a safe relative name (no absolute path, no
-``..``, no empty or ``.`` component, no backslash or control characters), under the
-per-file cap, with no duplicates, and at most ``max_members`` of them. Links, devices,
-FIFOs and directories are refused, not skipped.
+Reader (never extracts to disk): the compressed size is capped first; the archive is then
+read as a stream, inflated only as far as the tar reader has got, stopping as soon as the
+total or the ratio of inflated to compressed bytes consumed passes its cap (decompression
+bombs: refused after at most ``ratio_floor`` inflated bytes, whatever the file's size);
+after the tar end marker only zero padding may follow; several gzip members are read one
+after the other (as ``gzip -d`` and ``tar -z`` do); after the last, only zero bytes.
+Every tar member must be a regular file with a safe relative name (no absolute path, no
+``..``, no empty or ``.`` component, no backslash or control characters), whose declared
+size is under the per-file cap (checked before its bytes are read), with no duplicates,
+and at most ``max_members`` of them. Links, devices, FIFOs and directories are refused,
+not skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from workbench.repo.guard import contains_private_key_material
 
@@ -99,43 +104,101 @@ def write_archive(files: Mapping[str, bytes], mtime: int) -> bytes:
     return out.getvalue()
 
 
-def _inflate(data: bytes, limits: Limits) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        raise BundleFormatError("not a gzip file (a bundle is a .tar.gz)")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    chunks: list[bytes] = []
-    total = 0
-    view = memoryview(data)
-    step = 1 << 20
-    pos = 0
-    pending = b""
-    while True:
-        if pending:
-            chunk = inflater.decompress(pending, step)
-        elif pos < len(view):
-            chunk = inflater.decompress(view[pos : pos + step], step)
-            pos += step
-        else:
-            chunk = inflater.flush()
-            if not chunk:
+_STEP = 1 << 16  # compressed bytes fed to the inflater at a time
+_OUT = 1 << 20  # most inflated bytes produced per call
+_TRAILER_CAP = 1 << 20  # zero padding after the tar end marker (a record is 10 KiB)
+
+
+class _Inflater(io.RawIOBase):
+    """The gzip stream as a file, inflated as it is read under the caps: more than
+    ``max_total`` inflated bytes, or more than ``max_ratio`` times the compressed bytes
+    consumed so far (once past ``ratio_floor``), stops it at once. Nothing is inflated
+    ahead of the reader, so a bomb is refused after at most ``ratio_floor`` bytes.
+    Several gzip members follow each other as ``gzip -d`` does; after the last one only
+    zero padding may follow."""
+
+    def __init__(self, source: BinaryIO, limits: Limits) -> None:
+        self.source = source
+        self.limits = limits
+        self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.fed = 0
+        self.total = 0
+        self.pending = b""
+        self.buffer = b""
+        self.offset = 0
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while self.offset >= len(self.buffer):
+            if self.ended:
+                return 0
+            self.buffer, self.offset = self._inflate_more(), 0
+        n = min(len(target), len(self.buffer) - self.offset)
+        target[:n] = self.buffer[self.offset : self.offset + n]
+        self.offset += n
+        return n
+
+    def _read_source(self) -> bytes:
+        data = self.source.read(_STEP)
+        self.fed += len(data)
+        return data
+
+    def _next_member(self) -> bool:
+        """At the end of a gzip member: start the next one (True), or end the stream."""
+        rest = self.inflater.unused_data
+        while len(rest) < 2:
+            more = self._read_source()
+            if not more:
                 break
-        pending = inflater.unconsumed_tail
-        total += len(chunk)
-        if total > limits.max_total:
-            raise BundleFormatError(f"inflates to more than {limits.max_total} bytes")
-        if total > limits.ratio_floor and total > limits.max_ratio * len(data):
+            rest += more
+        if rest.startswith(b"\x1f\x8b"):
+            self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            self.pending = rest
+            return True
+        padding = len(rest)
+        while not rest.strip(b"\0") and padding <= _TRAILER_CAP:
+            rest = self._read_source()
+            if not rest:
+                self.ended = True
+                return False
+            padding += len(rest)
+        raise BundleFormatError("data after the end of the gzip stream")
+
+    def _inflate_more(self) -> bytes:
+        if self.inflater.eof and not self._next_member():
+            return b""
+        if self.pending:
+            chunk = self.inflater.decompress(self.pending, _OUT)
+        else:
+            data = self._read_source()
+            if not data:
+                raise BundleFormatError("the gzip stream is truncated")
+            chunk = self.inflater.decompress(data, _OUT)
+        self.pending = self.inflater.unconsumed_tail
+        self.total += len(chunk)
+        consumed = self.fed - len(self.pending)
+        if self.total > self.limits.max_total:
+            raise BundleFormatError(f"inflates to more than {self.limits.max_total} bytes")
+        if self.total > self.limits.ratio_floor and self.total > self.limits.max_ratio * consumed:
             raise BundleFormatError(
-                f"inflates more than {limits.max_ratio}x its compressed size "
+                f"inflates more than {self.limits.max_ratio}x its compressed size "
                 "(a decompression bomb?)"
             )
-        chunks.append(chunk)
-        if inflater.eof:
-            break
-    if not inflater.eof:
-        raise BundleFormatError("the gzip stream is truncated")
-    if inflater.unused_data or pos < len(view) and bytes(view[pos:]).strip(b"\0"):
-        raise BundleFormatError("data after the end of the gzip stream")
-    return b"".join(chunks)
+        return chunk
+
+    def finish(self) -> None:
+        """After the tar end marker: only zero padding may follow (a tar record is 10 KiB)."""
+        padding = 0
+        while True:
+            chunk = self.read(_OUT)
+            if not chunk:
+                return
+            padding += len(chunk)
+            if padding > _TRAILER_CAP or chunk.strip(b"\0"):
+                raise BundleFormatError("data after the end of the tar archive")
 
 
 def read_archive(
@@ -143,26 +206,33 @@ def read_archive(
     limits: Limits = DEFAULT_LIMITS,
     cancel: Callable[[], bool] | None = None,
 ) -> dict[str, bytes]:
-    """Every member of a bundle, by name, read into memory under ``limits``."""
+    """Every member of a bundle, by name, read into memory under ``limits``.
+
+    The archive is read as a stream: each member's declared size is checked against the
+    per-file and total caps before its bytes are read, and the inflater stops as soon as
+    the ratio or total cap is passed, so a decompression bomb costs at most
+    ``ratio_floor`` bytes of memory before it is refused."""
     if isinstance(source, bytes):
-        data = source
-    else:
-        size = Path(source).stat().st_size
-        if size > limits.max_compressed:
-            raise BundleFormatError(f"{source}: {size} bytes, over the {limits.max_compressed} cap")
-        data = Path(source).read_bytes()
-    if len(data) > limits.max_compressed:
-        raise BundleFormatError(f"{len(data)} bytes, over the {limits.max_compressed} cap")
-    inflated = _inflate(data, limits)
+        if len(source) > limits.max_compressed:
+            raise BundleFormatError(f"{len(source)} bytes, over the {limits.max_compressed} cap")
+        return _read(io.BytesIO(source), limits, cancel)
+    size = Path(source).stat().st_size
+    if size > limits.max_compressed:
+        raise BundleFormatError(f"{source}: {size} bytes, over the {limits.max_compressed} cap")
+    with Path(source).open("rb") as handle:
+        return _read(handle, limits, cancel)
+
+
+def _read(handle: BinaryIO, limits: Limits, cancel: Callable[[], bool] | None) -> dict[str, bytes]:
+    if handle.read(2) != b"\x1f\x8b":
+        raise BundleFormatError("not a gzip file (a bundle is a .tar.gz)")
+    handle.seek(0)
+    stream = _Inflater(handle, limits)
     out: dict[str, bytes] = {}
+    declared = 0
     try:
-        with tarfile.open(fileobj=io.BytesIO(inflated), mode="r:") as tar:
-            count = 0
-            while True:
-                member = tar.next()
-                if member is None:
-                    break
-                count += 1
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for count, member in enumerate(tar, 1):
                 if count > limits.max_members:
                     raise BundleFormatError(f"more than {limits.max_members} members")
                 if cancel is not None and count % 256 == 0 and cancel():
@@ -176,16 +246,27 @@ def read_archive(
                     raise BundleFormatError(f"{name}: only regular files are allowed")
                 if member.size > limits.max_file:
                     raise BundleFormatError(f"{name}: {member.size} bytes, over the per-file cap")
+                declared += member.size
+                if declared > limits.max_total:
+                    raise BundleFormatError(f"members add up to more than {limits.max_total} bytes")
                 if name in out:
                     raise BundleFormatError(f"{name}: appears twice in the archive")
-                handle = tar.extractfile(member)
-                assert handle is not None
-                content = handle.read(limits.max_file + 1)
+                handle_ = tar.extractfile(member)
+                assert handle_ is not None
+                content = bytearray()
+                while len(content) < member.size:
+                    piece = handle_.read(min(_OUT, member.size - len(content)))
+                    if not piece:
+                        break
+                    content += piece
                 if len(content) != member.size:
                     raise BundleFormatError(f"{name}: truncated member")
-                out[name] = content
+                out[name] = bytes(content)
+        stream.finish()
     except tarfile.TarError as exc:
         raise BundleFormatError(f"not a valid tar archive: {exc}") from None
+    except (EOFError, zlib.error) as exc:
+        raise BundleFormatError(f"not a valid gzip stream: {exc}") from None
     return out
 
 

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import BundleCancelled, check_name, scan_private, write_archive
+from workbench.bundle.heads import Head, render_heads
 from workbench.signing import registry as reg
 from workbench.signing.canonical import canonical_json
-from workbench.signing.snapshot import write_snapshot
+from workbench.signing.snapshot import authorised_exporters, write_snapshot
 from workbench.signing.statement import (
     COSIGN_PREDICATE,
     SNAPSHOT_PREDICATE,
@@ -97,6 +98,8 @@ class ExportResult:
     notes: list[str] = field(default_factory=list)
     snapshot: bytes = field(default=b"", repr=False)  # exports/v<N>.snapshot.json
     signature: bytes = field(default=b"", repr=False)  # exports/v<N>.<person>.sig
+    heads: bytes = field(default=b"", repr=False)  # exports/v<N>.heads.json
+    verify_script_sha256: str = ""  # of VERIFY.sh: travels with the trust root
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -109,6 +112,7 @@ class ExportResult:
             "expires": self.expires,
             "exporter": self.exporter,
             "root_sha256": self.root_sha256,
+            "verify_script_sha256": self.verify_script_sha256,
             "files": self.files,
             "contracts": self.contracts,
             "commit": self.commit,
@@ -269,6 +273,14 @@ def build_bundle(
             "export with your registered key (--key or --agent)"
         )
     principal = head.principal(exporter)
+    allowed = authorised_exporters(head.policy, parse_people(head.files[reg.PEOPLE]))
+    if exporter not in allowed:
+        raise ExportError(
+            f"{exporter} may not sign an audit snapshot: keys/policy.toml [export] exporters "
+            f"({', '.join(head.policy.export.exporters)}) of registry v{head.version} names "
+            f"{', '.join(sorted(allowed)) or 'nobody'}; ask one of them to export, or the "
+            "registry admins to add you (`workbench registry exporters`)"
+        )
     other = wb.git.read_files(
         HEAD,
         lambda p: (
@@ -455,6 +467,17 @@ def build_bundle(
         contracts_index[cid] = entry
     index["contracts"] = contracts_index
     step("contracts", total, total)
+    # The head of every signed contract in the repository (not only those in scope), signed
+    # with the snapshot and kept in exports/, so a later bundle shows any head going back.
+    heads_raw = render_heads(
+        Head(head.version, rs.statements[head.version].sha256),
+        {
+            cid: Head(max(af.statements), sha256_hex(af.statements[max(af.statements)]))
+            for cid, af in attestations.items()
+            if af.statements
+        },
+    )
+    out[bl.HEADS] = heads_raw
 
     # -- obligations: reviews, acknowledgements, receipts, actions, diagnostics ---------
     step("reviews and acknowledgements", 0, 1)
@@ -570,7 +593,7 @@ def build_bundle(
             out[path] = data
             if int(m.group(1)) > previous_version:
                 previous_version, previous_raw = int(m.group(1)), data
-        elif bl.EXPORT_SIG_RE.fullmatch(path):
+        elif bl.EXPORT_SIG_RE.fullmatch(path) or bl.EXPORT_HEADS_RE.fullmatch(path):
             out[path] = data
     if previous_raw is not None:
         prev = parse_statement(previous_raw, SNAPSHOT_PREDICATE, subjects=None)
@@ -610,7 +633,7 @@ def build_bundle(
     out[bl.INDEX] = index_raw
     head_path = bl.registry_dir(head.version) + "statement.json"
     snapshot = write_snapshot(
-        {head_path: out[head_path], bl.INDEX: index_raw},
+        {head_path: out[head_path], bl.INDEX: index_raw, bl.HEADS: heads_raw},
         repository,
         version,
         previous_raw,
@@ -646,4 +669,6 @@ def build_bundle(
         notes=notes,
         snapshot=snapshot,
         signature=signature,
+        heads=heads_raw,
+        verify_script_sha256=sha256_hex(out[bl.VERIFY_SH]),
     )

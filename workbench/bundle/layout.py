@@ -3,6 +3,7 @@
     README.txt  VERIFY.sh  SHA256SUMS
     snapshot.json  snapshot.<principal>.sig        the exporter's signed snapshot
     bundle.json                                    index: scope, heads, every file's sha256
+    heads.json                                     registry and contract heads (whole repo)
     workbench.toml                                 settings (signing policy) at export
     registry/v<N>/{allowed_signers,revoked_keys,policy.toml,people.toml,
                    statement.json,statement.<principal>.sig}
@@ -12,6 +13,7 @@
     reviews/ acks/ reports/receipts/ actions/ diagnostics/   as in the repository
     evidence/manifest.toml  evidence/snapshots/...  findings/...
     exports/v<K>.snapshot.json  exports/v<K>.<principal>.sig  earlier snapshots
+    exports/v<K>.heads.json                        the head map snapshot vK signed
     oscal/{assessment-plan,assessment-results,poam}.json
 
 Why ``bundle.json`` is a snapshot subject (and not every contract head directly): the
@@ -29,6 +31,7 @@ VERIFY_SH = "VERIFY.sh"
 SUMS = "SHA256SUMS"
 SNAPSHOT = "snapshot.json"
 INDEX = "bundle.json"
+HEADS = "heads.json"
 SETTINGS = "workbench.toml"
 FORMAT = "handshake-workbench/audit-bundle@1"
 REGISTRY_FILE_NAMES = {
@@ -46,6 +49,7 @@ PRINCIPAL_RE = re.compile(r"[a-z0-9][a-z0-9._-]*@[a-z0-9.-]+")
 SNAPSHOT_SIG_RE = re.compile(r"snapshot\.([a-z0-9][a-z0-9._-]*@[a-z0-9.-]+)\.sig")
 STATEMENT_SIG_RE = re.compile(r"statement\.([a-z0-9][a-z0-9._-]*@[a-z0-9.-]+)\.sig")
 EXPORT_STATEMENT_RE = re.compile(r"exports/v([1-9][0-9]{0,6})\.snapshot\.json")
+EXPORT_HEADS_RE = re.compile(r"exports/v([1-9][0-9]{0,6})\.heads\.json")
 EXPORT_SIG_RE = re.compile(r"exports/v([1-9][0-9]{0,6})\.([a-z0-9][a-z0-9._-]*)\.sig")
 
 
@@ -73,6 +77,10 @@ def statement_sig(directory: str, principal: str) -> str:
 
 def export_statement(version: int) -> str:
     return f"{EXPORTS_DIR}v{version}.snapshot.json"
+
+
+def export_heads(version: int) -> str:
+    return f"{EXPORTS_DIR}v{version}.heads.json"
 
 
 def export_sig(version: int, person: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from workbench.bundle.verify_sh import VERIFY_SH
+from workbench.bundle.verify_sh import VERIFY_SH, VERIFY_SH_SHA256
 from workbench.model import safe_text
 
 __all__ = ["VERIFY_SH", "readme"]
@@ -39,10 +39,18 @@ def readme(
         f"{len(index['records'])} signed record(s), {len(index['findings'])} findings run(s), "
         f"{len(ev['snapshots'])} evidence snapshot(s).",
         "",
-        "VERIFY (no network, nothing of ours to install: ssh-keygen >= 8.2, sha256sum, jq)",
+        "VERIFY (no network, nothing of ours to install: ssh-keygen >= 8.2, sha256sum, jq, tar,",
+        "gzip)",
         "",
-        "  mkdir b && tar -xzf BUNDLE.tar.gz -C b",
-        "  sh b/VERIFY.sh ROOT_SHA256 [PREVIOUS_SNAPSHOT_SHA256]",
+        "  sh VERIFY.sh BUNDLE.tar.gz ROOT_SHA256 [PREVIOUS_SNAPSHOT_SHA256]",
+        "",
+        "Run YOUR OWN copy of VERIFY.sh (`workbench verify-script` prints it), whose sha256 you",
+        "got with the trust root: the copy in this bundle is code from the bundle's author.",
+        f"This bundle's copy has sha256 {VERIFY_SH_SHA256}; if you have no copy of your own,",
+        "compare that with the value you were given, then take it out of the archive and run it",
+        "on the archive (it extracts the archive itself, so a member tar refuses is a failure):",
+        "",
+        "  tar -xzf BUNDLE.tar.gz VERIFY.sh && sh VERIFY.sh BUNDLE.tar.gz ROOT_SHA256",
         "",
         "ROOT_SHA256 is the sha256 of registry/v1/statement.json as you obtained it OUT OF BAND",
         "(engagement letter, an earlier audit). Do not take it from this bundle: whoever made",
@@ -65,13 +73,16 @@ def readme(
         "     -s contracts/ID/vN/statement.PRINCIPAL.sig < contracts/ID/vN/statement.json",
         "  sha256sum < contracts/ID/vN/contract.toml   # = jq -r '.subject[0].digest.sha256' "
         "contracts/ID/vN/statement.json",
-        "  jq -r '.required[]' contracts/ID/vN/required.json   # who must have signed vN",
+        "  jq -r '.required[]' contracts/ID/vN/required.json   # who must have signed vN (the",
+        "      exporter's statement; VERIFY.sh derives it from contract.toml and the registry)",
         "",
         "WHAT IS HERE",
         "",
         "  snapshot.json + snapshot.<exporter>.sig  the exporter's signed snapshot (in-toto):",
         "                        subjects are the registry head statement and bundle.json",
         "  bundle.json           the signed index: scope, head of every chain, sha256 of every file",
+        "  heads.json            the registry head and every signed contract's head (signed with",
+        "                        the snapshot; exports/vK.heads.json are the earlier ones)",
         "  registry/vN/          key registry version N: allowed_signers, revoked_keys,",
         "                        policy.toml, people.toml, statement.json and admin signatures",
         "  contracts/ID/vN/      contract ID as approved in version N: contract.toml (exact",

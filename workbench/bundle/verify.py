@@ -49,6 +49,7 @@ from workbench.bundle.archive import (
     Limits,
     read_archive,
 )
+from workbench.bundle.heads import Head, Heads, HeadsError, parse_heads, rollback_problems
 from workbench.signing import registry as reg
 from workbench.signing.attestation import verify_attestation
 from workbench.signing.canonical import CanonicalError, strict_loads
@@ -150,6 +151,7 @@ class BundleReport:
     root_sha256: str | None = None
     registry_head: int | None = None
     strict: bool = False
+    recomputed: list[Any] | None = None  # FindingCheck per finding with --recompute
 
     @property
     def ok(self) -> bool:
@@ -185,6 +187,9 @@ class BundleReport:
             "registry_head": self.registry_head,
             "checks": [c.to_json() for c in self.checks],
             "contracts": [c.to_json() for c in self.contracts],
+            "recomputed": (
+                [f.to_json() for f in self.recomputed] if self.recomputed is not None else None
+            ),
             "failures": self.failures,
         }
 
@@ -258,10 +263,13 @@ def verify_bundle(
     previous: str | bytes | Path | None = None,
     now: datetime | None = None,
     strict: bool = False,
+    recompute: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[str, int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> BundleReport:
+    """Verify a bundle (see the module docstring). ``recompute`` also judges every finding
+    again from the bundled contract versions and evidence files (``bundle.recompute``)."""
     now = now or datetime.now(UTC)
     report = BundleReport(strict=strict)
 
@@ -282,7 +290,40 @@ def verify_bundle(
         _verify_files(files, report, root, trust_bundle_root, previous, now, limits, step)
     except BundleFormatError as exc:
         report.add("structure", "fail", str(exc))
+    if recompute:
+        step("recomputing findings", 0, 1)
+        _recompute(files, report)
     return report
+
+
+def _recompute(files: dict[str, bytes], report: BundleReport) -> None:
+    from workbench.bundle.recompute import recompute_findings
+
+    result = recompute_findings(files)
+    report.recomputed = result.findings
+    same = sum(f.outcome == "same" for f in result.findings)
+    unqueried = sum(f.outcome == "no-query" for f in result.findings)
+    tail = f"; {unqueried} violation(s) recorded before any query" if unqueried else ""
+    different, skipped = result.different, result.skipped
+    if different:
+        report.add(
+            "recompute",
+            "fail",
+            f"{len(different)} finding(s) DIFFER from what their term gives on the bundled "
+            "evidence: "
+            + "; ".join(f"{f.run} {f.contract}/{f.term}: {f.message}" for f in different[:10]),
+        )
+    elif skipped:
+        report.add(
+            "recompute",
+            "fail" if report.strict else "warn",
+            f"{same} finding(s) recomputed and the same{tail}; {len(skipped)} NOT recomputed "
+            "(listed per finding; e.g. "
+            + "; ".join(f"{f.contract}/{f.term}: {f.message}" for f in skipped[:3])
+            + ")",
+        )
+    else:
+        report.add("recompute", "ok", f"all {same} finding(s) recomputed and the same{tail}")
 
 
 def _verify_files(  # noqa: C901 - one pass, in the order of the module docstring
@@ -435,9 +476,12 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     prev_data, prev_sha = _previous_bytes(previous, limits)
     last_seen = prev_data[0] if prev_data else None
     try:
+        subjects = {head_path: files.get(head_path, b""), bl.INDEX: files[bl.INDEX]}
+        if bl.HEADS in files:
+            subjects[bl.HEADS] = files[bl.HEADS]
         sc = check_snapshot(
             snapshot,
-            {head_path: files.get(head_path, b""), bl.INDEX: files[bl.INDEX]},
+            subjects,
             now,
             last_seen=last_seen if last_seen is not None and last_seen != snapshot else None,
         )
@@ -468,6 +512,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
                 f"not signed by the exporter {exporter}"
                 + (f": {bad.file}: {bad.message}" if bad else "")
             )
+        snap_problems += _exporter_authority(exporter, index, head)
     if snap_problems:
         report.add("snapshot", "fail", "; ".join(snap_problems))
     else:
@@ -530,16 +575,32 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
         report.add("snapshot chain", "fail", "; ".join(chain_problems))
     else:
         report.add("snapshot chain", "ok", f"v1..v{pred.snapshotVersion} hash-linked")
+    current_heads = _check_heads(files, index, head, report)
     if prev_sha:
         known = {sha256_hex(d): k for k, d in chain.items()}
         known[sha256_hex(snapshot)] = pred.snapshotVersion
         if prev_sha in known and not chain_problems:
-            report.add(
-                "rollback",
-                "ok",
-                f"snapshot v{pred.snapshotVersion} is or extends the snapshot you kept "
-                f"(v{known[prev_sha]})",
+            kept = known[prev_sha]
+            since, note = (
+                _since_kept(chain[kept], kept, files, current_heads, head)
+                if kept != pred.snapshotVersion
+                else ([], "")
             )
+            if since:
+                report.add("rollback", "fail", "; ".join(since[:20]))
+            else:
+                report.add(
+                    "rollback",
+                    "ok",
+                    f"snapshot v{pred.snapshotVersion} is or extends the snapshot you kept "
+                    f"(v{kept})"
+                    + (
+                        "; no registry or contract head went back since"
+                        if kept != pred.snapshotVersion
+                        else ""
+                    )
+                    + note,
+                )
         else:
             what = "does not extend the snapshot you kept"
             if last_seen is not None:
@@ -650,6 +711,130 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     # -- 8. evidence ----------------------------------------------------------------------------------
     step("evidence", 0, 1)
     _verify_evidence(files, index, report)
+
+
+def _exporter_authority(exporter: str, index: dict[str, Any], head: reg.Registry) -> list[str]:
+    """The snapshot's signer must be someone the signed policy lets export."""
+    from workbench.signing.snapshot import authorised_exporters
+    from workbench.signing.verdict import parse_people
+
+    person = reg.person_of(exporter)
+    named = (index.get("exporter") or {}).get("person")
+    problems = []
+    if named != person:
+        problems.append(f"bundle.json names exporter {named!r}, the signature file {exporter}")
+    allowed = authorised_exporters(head.policy, parse_people(head.files[reg.PEOPLE]))
+    if person not in allowed:
+        problems.append(
+            f"{person} may not sign an audit snapshot: keys/policy.toml [export] exporters "
+            f"({', '.join(head.policy.export.exporters)}) of registry v{head.version} names "
+            f"{', '.join(sorted(allowed)) or 'nobody'}"
+        )
+    return problems
+
+
+def _check_heads(
+    files: dict[str, bytes], index: dict[str, Any], head: reg.Registry, report: BundleReport
+) -> Heads | None:
+    """heads.json (signed with the snapshot) agrees with the registry head and with every
+    contract head bundle.json names; it lists every signed contract unless scoped."""
+    raw = files.get(bl.HEADS)
+    if raw is None:
+        report.add(
+            "heads",
+            "info",
+            "no head map (heads.json): a bundle made before head maps; a rollback since a "
+            "snapshot you kept is checked from bundle.json only",
+        )
+        return None
+    try:
+        heads = parse_heads(raw)
+    except HeadsError as exc:
+        report.add("heads", "fail", str(exc))
+        return None
+    problems = []
+    reg_st = head.statement
+    if heads.registry != Head(head.version, reg_st.sha256 if reg_st is not None else ""):
+        problems.append(f"the registry head is v{heads.registry.version}, not v{head.version}")
+    contracts = index.get("contracts") or {}
+    for cid, entry in sorted(contracts.items()):
+        if not isinstance(entry, dict) or entry.get("head") is None:
+            if cid in heads.contracts:
+                problems.append(f"{cid}: signed at v{heads.contracts[cid].version}, unsigned here")
+            continue
+        got = heads.contracts.get(cid)
+        if got != Head(entry.get("head"), entry.get("head_statement_sha256")):
+            problems.append(f"{cid}: head differs from bundle.json's")
+    scoped = (index.get("scope") or {}).get("contracts")
+    if not scoped:
+        missing = sorted(set(heads.contracts) - set(contracts))
+        if missing:
+            problems.append(
+                "signed contracts left out of an unscoped bundle: " + ", ".join(missing[:10])
+            )
+    if problems:
+        report.add("heads", "fail", "; ".join(problems[:20]))
+    else:
+        report.add(
+            "heads",
+            "ok",
+            f"heads.json: registry v{heads.registry.version} and {len(heads.contracts)} "
+            "contract head(s) of the repository, consistent with bundle.json",
+        )
+    return heads
+
+
+_REGISTRY_SUBJECT = re.compile(r"registry/v([1-9][0-9]{0,6})/statement\.json")
+
+
+def _since_kept(
+    kept_raw: bytes,
+    kept_version: int,
+    files: dict[str, bytes],
+    current: Heads | None,
+    head: reg.Registry,
+) -> tuple[list[str], str]:
+    """Problems (rollback or fork of the registry or of a contract head) since the snapshot
+    the auditor kept, from what that snapshot signed: its registry head subject and its
+    head map (exports/v<K>.heads.json, by digest). Returns (problems, note)."""
+    name = f"the snapshot v{kept_version} you kept"
+    try:
+        kept = parse_statement(kept_raw, SNAPSHOT_PREDICATE, subjects=None)
+    except StatementError as exc:
+        return [f"{name}: {exc}"], ""
+    subjects = dict(kept.subjects)
+    heads_digest = subjects.get(bl.HEADS)
+    if heads_digest is None:
+        regs = [
+            (int(m.group(1)), d)
+            for n, d in subjects.items()
+            if (m := _REGISTRY_SUBJECT.fullmatch(n))
+        ]
+        if len(regs) != 1:
+            return [f"{name} names no registry head"], ""
+        version, digest = regs[0]
+        kept_heads = Heads(Head(version, digest), {})
+        note = (
+            f"; contract heads not compared: {name} predates head maps (pass that bundle "
+            "as --previous-snapshot to compare them)"
+        )
+    else:
+        data = files.get(bl.export_heads(kept_version))
+        if data is None or sha256_hex(data) != heads_digest:
+            return [
+                f"{bl.export_heads(kept_version)} is missing or not the head map {name} signed"
+            ], ""
+        try:
+            kept_heads = parse_heads(data, bl.export_heads(kept_version))
+        except HeadsError as exc:
+            return [str(exc)], ""
+        note = ""
+        if current is None:
+            return [f"this bundle has no head map to compare with {name}"], ""
+    if current is None:
+        reg_st = head.statement
+        current = Heads(Head(head.version, reg_st.sha256 if reg_st is not None else ""), {})
+    return rollback_problems(kept_heads, current, name, files), note
 
 
 def _verify_contract(  # noqa: PLR0913

@@ -1,12 +1,13 @@
 """VERIFY.sh's check of the findings runs (see `workbench.bundle.runs` and docs/audit.md):
 each run's files against its statement, the runner's signature with ssh-keygen, the runner's
-authority from the signed policy.toml when it names people plainly (WARN otherwise, never
-OK), and the run's time against its commits. Inserted before VERIFY.sh's evidence section."""
+authority from the signed policy.toml (read by VERIFY.sh's strict toml.awk; a runner named
+only through a team:<team> entry is a WARN, never OK), and the run's time against its
+commits. Inserted into VERIFY.sh's template before its evidence section."""
 
 RUNS_SH = r"""# --- 5c. findings runs: each signed by its runner, authorised by the signed policy ---------
 jq -r '.findings[]? | [.path, .run, (.statement // "-"), (.signature // "-"), (.runner // "-"),
     (.ledger // "-"), (.commit_time // "-"), (.parent_time // "-")] | join(" ")' bundle.json \
-    2>/dev/null >"$TMP/runs" || : >"$TMP/runs"
+    2>/dev/null >"$W/runs" || : >"$W/runs"
 nrun=0
 nauth=0
 while read -r rpath rid rst rsig rrunner rledger rcommit rparent; do
@@ -38,18 +39,19 @@ while read -r rpath rid rst rsig rrunner rledger rcommit rparent; do
         fail "$rpath: no valid signature by its runner $rrunner"
         continue
     fi
-    # Authority: [evaluation] runners in the policy.toml that registry v$rv signed.
-    rline=$(sed -n '/^\[evaluation\]/,/^\[/p' "registry/v$rv/policy.toml" 2>/dev/null | grep '^runners' || true)
-    if [ -z "$rline" ]; then
-        fail "$rpath: $rrunner is not an authorised runner (registry v$rv's policy names none)"
+    # Authority: [evaluation] runners of the policy.toml registry v$rv signed, read by toml.awk
+    # (plain layout only, else it fails closed). A person named there is derived here; a
+    # team:<team> entry needs the people who had left, which only verify-bundle reads.
+    if ! toml_read "registry/v$rv/policy.toml" 'evaluation.runners=a' "$W/runners.$rv"; then
+        fail "$rpath: who may sign runs cannot be read: $READ_ERR"
         continue
     fi
-    if ! printf '%s\n' "$rline" | grep -Eq '^runners = \[("[a-z0-9][a-z0-9._-]*"(, )?)*\]$'; then
-        warn "$rpath: signed by $rrunner; whether the policy authorises $rrunner cannot be read with stock tools (team entries or another TOML form): verify-bundle checks it"
-    elif printf '%s\n' "$rline" | grep -q "\"$rrunner\""; then
+    if awk -F '\t' -v r="$rrunner" '$1 == "A" && $4 == r { f = 1 } END { exit !f }' "$W/runners.$rv"; then
         nauth=$((nauth + 1))
+    elif awk -F '\t' '$1 == "A" && $4 ~ /^team:/ { f = 1 } END { exit !f }' "$W/runners.$rv"; then
+        warn "$rpath: signed by $rrunner; whether a team the policy of registry v$rv names includes $rrunner is not derived with stock tools: verify-bundle checks it"
     else
-        fail "$rpath: $rrunner is not an authorised runner in registry v$rv's policy ($rline)"
+        fail "$rpath: $rrunner is not an authorised runner in registry v$rv's policy ([evaluation] runners)"
         continue
     fi
     rwhen=$(j "$rpath" '.time')
@@ -67,11 +69,11 @@ while read -r rpath rid rst rsig rrunner rledger rcommit rparent; do
         continue
     fi
     nrun=$((nrun + 1))
-done <"$TMP/runs"
+done <"$W/runs"
 ok "$nrun findings run(s): files match the runner's signed statement, signature and time hold; $nauth of them by a runner the signed policy names"
 for rfile in findings/*.json; do
     [ -f "$rfile" ] || continue
-    if ! cut -d' ' -f1 "$TMP/runs" | grep -qxF "$rfile"; then
+    if ! cut -d' ' -f1 "$W/runs" | grep -qxF "$rfile"; then
         fail "$rfile: a findings run not listed in bundle.json"
     fi
 done

@@ -69,10 +69,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--strict",
         action="store_true",
-        help="also fail unless every contract is approved and the snapshot is current",
+        help="also fail unless every contract is approved and the snapshot is current "
+        "(and, with --recompute, unless every finding was recomputed)",
+    )
+    p.add_argument(
+        "--recompute",
+        action="store_true",
+        help="judge every finding again on the bundled evidence, in the evidence sandbox",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "verify-script",
+        help="print the VERIFY.sh this workbench ships (run your own copy, not the bundle's)",
+    )
+    p.add_argument("--sha256", action="store_true", help="print only its sha256")
+    p.set_defaults(func=cmd_verify_script)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -121,6 +134,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(
         f"  trust root       {result.root_sha256} (registry v1; give it to the auditor out of band)"
     )
+    print(f"  verify script    {result.verify_script_sha256} (VERIFY.sh; give it with the root)")
     if result.commit:
         print(f"  recorded in exports/ (commit {result.commit[:12]})")
     for note in result.notes:
@@ -147,6 +161,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         previous=previous,
         now=args.now,
         strict=args.strict,
+        recompute=args.recompute,
     )
     if args.json:
         emit_json(report.to_json())
@@ -168,12 +183,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in c.problems:
             if not problem.startswith("v"):
                 print(f"          ! {line(problem)}")
+    for f in report.recomputed or []:
+        mark = {"same": "OK  ", "different": "FAIL", "no-query": "NOTE"}.get(f.outcome, "WARN")
+        print(
+            line(
+                f"{mark}  finding {f.run.removeprefix('findings/')} {f.contract}/{f.term}: "
+                f"{f.message}"
+            )
+        )
     if report.snapshot_sha256:
         print(
             f"snapshot sha256 {report.snapshot_sha256}: keep it for --previous-snapshot next time"
         )
     print("RESULT: OK" if report.ok else f"RESULT: FAIL ({len(report.failures)} problem(s))")
     return 0 if report.ok else 1
+
+
+def cmd_verify_script(args: argparse.Namespace) -> int:
+    from workbench.bundle.verify_sh import VERIFY_SH, VERIFY_SH_SHA256
+
+    if args.sha256:
+        print(VERIFY_SH_SHA256)
+        return 0
+    sys.stdout.buffer.write(VERIFY_SH.encode())
+    sys.stdout.flush()
+    return 0
 
 
 def _looks_like_sha(text: str) -> bool:

@@ -226,9 +226,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         return line(f"{person.name} ({pid}, {person.role or person.team}{left})")
 
     review = c.review
-    defaults = state.settings.defaults if state.settings else None
-    cadence = review.cadence or (defaults.review_cadence if defaults else None)
-    window = c.change_protocol.ack_window or (defaults.ack_window if defaults else None)
+    # The windows in force: the contract's own or the default, at most the signed limit.
+    cadence = state.policy.window("review_cadence", review.cadence)
+    window = state.policy.window("ack_window", c.change_protocol.ack_window)
     lines = [
         f"{line(c.title)}  [{c.id}]",
         f"  status       {c.status.value}" + (f", adopted {c.adopted}" if c.adopted else ""),

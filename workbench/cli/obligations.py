@@ -440,6 +440,10 @@ def cmd_gate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.output or args.format != "text":
+        from workbench.model.safe_text import line as one_line
+
+        for text in result.ignored:  # loud in every format: workbench.toml asked for less
+            print(f"IGNORED  {one_line(text)}", file=sys.stderr)
         verdict = "passed" if result.passed else "FAILED"
         print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)
         if result.shows_trust and result.trust_outcome != "pass":

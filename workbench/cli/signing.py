@@ -87,11 +87,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     r.add_argument("runners", nargs="*", metavar="ID", help="person id or team:<team>")
     r.set_defaults(func=cmd_registry_runners, writes=True)
+    r = rsub.add_parser(
+        "exporters",
+        help="who may sign audit bundles: person ids, admins, compliance-lead, lead:TEAM",
+    )
+    r.add_argument("entry", nargs="+", help="a person id, admins, compliance-lead or lead:TEAM")
+    r.set_defaults(func=cmd_registry_exporters, writes=True)
     r = rsub.add_parser("sign", help="as an admin, sign the pending registry version")
     _signer_args(r)
     r.set_defaults(func=cmd_registry_sign, writes=True)
-    r = rsub.add_parser("root", help="print the trust root: sha256 of registry v1")
+    r = rsub.add_parser(
+        "root",
+        help="print the trust root: sha256 of registry v1 (and, on stderr, of VERIFY.sh)",
+    )
     r.add_argument("--pin", action="store_true", help="remember it for this clone")
+    r.add_argument("--json", action="store_true", help="the root and the VERIFY.sh sha256 as JSON")
     r.add_argument(
         "--commit",
         action="store_true",
@@ -99,6 +109,44 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "never trusted by itself)",
     )
     r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
+    r = rsub.add_parser(
+        "floor",
+        help="the signed floor: what the gate always checks, the loosest verdict windows",
+        description="Without options: show the floor in force. With options: propose a new "
+        "floor (keys/policy.toml [gate], [limits]) as a pending registry version, in force "
+        "once the admins sign it (`workbench registry sign`). workbench.toml can only "
+        "tighten it.",
+    )
+    r.add_argument(
+        "--deny",
+        action="append",
+        metavar="RULE",
+        help="a rule that always blocks (repeat; replaces the list; 'none' for none)",
+    )
+    r.add_argument(
+        "--warn",
+        action="append",
+        metavar="RULE",
+        help="a rule always checked, at least as a warning (repeat; replaces the list)",
+    )
+    r.add_argument(
+        "--contracts",
+        action="append",
+        metavar="GLOB",
+        help="contract ids always in scope (repeat; replaces the list)",
+    )
+    r.add_argument(
+        "--limit",
+        action="append",
+        metavar="NAME=DURATION",
+        help="the loosest value of a verdict window, e.g. evidence_max_age=P2D (repeat)",
+    )
+    r.add_argument("--reset", action="store_true", help="start from the built-in floor")
+    r.add_argument("--json", action="store_true", help="show the floor in force as JSON")
+    r.set_defaults(
+        func=cmd_registry_floor,
+        writes=lambda a: bool(a.deny or a.warn or a.contracts or a.limit or a.reset),
+    )
     r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_registry_show)
@@ -305,6 +353,10 @@ def cmd_registry_runners(args: argparse.Namespace) -> int:
     return _print_change(_service(args).registry_runners(list(args.runners)))
 
 
+def cmd_registry_exporters(args: argparse.Namespace) -> int:
+    return _print_change(_service(args).registry_set_exporters(args.entry))
+
+
 def cmd_registry_revoke(args: argparse.Namespace) -> int:
     return _print_change(_service(args).registry_revoke(args.key))
 
@@ -332,9 +384,15 @@ def cmd_registry_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_registry_root(args: argparse.Namespace) -> int:
+    from workbench.bundle.verify_sh import VERIFY_SH_SHA256
+
     svc = _service(args)
     if args.pin:
-        print(svc.pin_root())
+        root = svc.pin_root()
+        if args.json:
+            emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        else:
+            print(root)
         return 0
     if args.commit:
         root, commit = svc.commit_root()
@@ -345,8 +403,58 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
     if root is None:
         print("no registry v1 yet", file=sys.stderr)
         return 1
+    if args.json:
+        emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        return 0
     print(root)
+    # stdout stays the bare root (for --root "$(workbench registry root)"); the auditor
+    # needs both values, out of band.
+    print(
+        f"verify script sha256 {VERIFY_SH_SHA256} (`workbench verify-script`); give the auditor "
+        "both, out of band",
+        file=sys.stderr,
+    )
     return 0
+
+
+def _listed(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [] if values == ["none"] else [v for v in values if v != "none"]
+
+
+def cmd_registry_floor(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    if not (args.deny or args.warn or args.contracts or args.limit or args.reset):
+        floor = svc.registry_view().floor
+        if args.json:
+            emit_json(floor)
+            return 0
+        gate, limits = floor["gate"], floor["limits"]  # type: ignore[index]
+        print(f"signed floor: {line(str(floor['source']))}")
+        for key in ("deny", "warn", "contracts"):
+            print(f"  {key:<10} {', '.join(gate[key]) or 'none'}")  # type: ignore[index]
+        for name, value in limits.items():  # type: ignore[union-attr]
+            print(f"  {name:<20} at most {value}")
+        return 0
+    limits: dict[str, str] = {}
+    for item in args.limit or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            from workbench.service.signing import SigningRefused
+
+            raise SigningRefused(
+                f"--limit {line(item)}: write NAME=DURATION, e.g. evidence_max_age=P2D"
+            )
+        limits[name.strip()] = value.strip()
+    change = svc.registry_floor(
+        deny=_listed(args.deny),
+        warn=_listed(args.warn),
+        contracts=_listed(args.contracts),
+        limits=limits,
+        reset=args.reset,
+    )
+    return _print_change(change)
 
 
 def cmd_registry_show(args: argparse.Namespace) -> int:

@@ -192,19 +192,9 @@ def resolve_approvers(
     entries: Iterable[str], compliance_team: str | None, team_leads: Mapping[str, str]
 ) -> frozenset[str]:
     """Person ids for the policy's `approvers`: ids, `compliance-lead`, `lead:<team>`."""
-    out: set[str] = set()
-    for entry in entries:
-        if entry == "compliance-lead":
-            lead = team_leads.get(compliance_team or "")
-            if lead:
-                out.add(lead)
-        elif entry.startswith("lead:"):
-            lead = team_leads.get(entry.removeprefix("lead:"))
-            if lead:
-                out.add(lead)
-        else:
-            out.add(entry)
-    return frozenset(out)
+    from workbench.model.settings import resolve_role_entries
+
+    return resolve_role_entries(entries, compliance_team, team_leads)
 
 
 def caused_by(v: Violation) -> set[str]:

@@ -29,7 +29,6 @@ from workbench.model.duration import Duration, DurationField
 from workbench.model.ids import checked_id
 from workbench.model.people import Authority
 from workbench.model.problems import Problem
-from workbench.model.settings import Defaults
 from workbench.model.state import Document, GovernanceState, parse_document, person_problem
 
 ACTIONS_DIR = "actions/"
@@ -379,7 +378,7 @@ def load_actions(
 def action_statuses(
     docs: list[ActionDoc], state: GovernanceState, now: datetime
 ) -> list[ActionView]:
-    defaults = state.settings.defaults if state.settings else Defaults()
+    defaults = state.policy.defaults
     out = []
     for d in docs:
         item = d.item

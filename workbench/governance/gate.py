@@ -1,7 +1,11 @@
 """The deployment gate: may this change ship? Pure: inputs in, checks out.
 
-For every contract in scope, each rule named in ``workbench.toml [gate]`` ``deny`` or
-``warn`` is checked and reported, passing or not (auditors want positive evidence):
+For every contract in scope, each rule of the policy in force is checked and reported,
+passing or not (auditors want positive evidence). The policy in force is ``workbench.toml
+[gate]`` tightened by the signed floor (``keys/policy.toml [gate]`` of the verified
+registry head, ``workbench.model.policy_floor``): a rule the floor denies is denied and a
+contract a floor glob matches is in scope, whatever the unsigned file says; what it asked
+for beyond the floor is reported (``IGNORED`` lines) and changes nothing.
 
 * ``valid``                 the contract file parses and validates (always denied, whatever
                             the policy lists: an invalid contract is never shippable);
@@ -36,6 +40,7 @@ loud warning in every format, and a failure with ``strict``.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +56,7 @@ from workbench.governance.paging import page_test
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
 from workbench.model import safe_text
+from workbench.model.policy_floor import EffectivePolicy, SignedFloor, effective_gate
 from workbench.model.problems import Problem
 from workbench.model.settings import Gate
 from workbench.model.state import (
@@ -211,6 +217,7 @@ class GateResult:
     changed_since: str | None = None
     trust: TrustInfo | None = None  # None: no signing room in this build
     strict: bool = False
+    policy: EffectivePolicy | None = None  # what was applied, and where each part came from
 
     @property
     def shows_trust(self) -> bool:
@@ -272,7 +279,7 @@ class GateResult:
             "changed_since": self.changed_since,
             "trust_root": self._trust_json(),
             "scope": self.scope,
-            "policy": {"deny": self.deny, "warn": self.warn},
+            "policy": self._policy_json(),
             "summary": {
                 "checks": len(self.checks),
                 "passed": sum(c.outcome == "pass" for c in self.checks),
@@ -281,6 +288,21 @@ class GateResult:
             },
             "checks": [c.to_json() for c in self.checks],
         }
+
+    def _policy_json(self) -> dict[str, object]:
+        out: dict[str, object] = (
+            self.policy.to_json() if self.policy is not None else {"ignored": []}
+        )
+        # The rules this run applied (a built-in rule the policy does not list included).
+        out.update(deny=self.deny, warn=self.warn)
+        return out
+
+    @property
+    def ignored(self) -> list[str]:
+        """One line per loosening workbench.toml asked for that the signed floor refused."""
+        if self.policy is None:
+            return []
+        return [f"{p.file}:{p.line}:{p.column}: {p.message}" for p in self.policy.ignored]
 
     def _trust_json(self) -> dict[str, object]:
         t = self.trust
@@ -314,8 +336,9 @@ def contract_files(state: GovernanceState) -> dict[str, str]:
 
 
 def in_scope(state: GovernanceState, policy: Gate, changed: set[str] | None = None) -> list[str]:
-    """Files under contracts/ matching the policy globs, limited to `changed` (ids), whether
-    they parse or not; a retired contract is left out only when it validates."""
+    """Files under contracts/ matching the policy globs (the policy in force: the signed
+    floor's globs included), limited to `changed` (ids), whether they parse or not; a
+    retired contract is left out only when it validates."""
     ids = set(contract_files(state)) if changed is None else set(changed)
     out = []
     for cid in sorted(ids):
@@ -550,17 +573,32 @@ def evaluate_gate(
     now: datetime,
     *,
     policy: Gate | None = None,
+    floor: SignedFloor | None = None,
     changed: set[str] | None = None,
     changed_since: str | None = None,
     trust: TrustInfo | None = None,
     strict: bool = False,
 ) -> GateResult:
-    policy = policy or (state.settings.gate if state.settings else Gate())
-    scope = in_scope(state, policy, changed)
-    deny = policy.deny_rules
-    warn = [r for r in policy.warn if r not in deny]
+    """Judge every contract in scope. The policy is the state's policy in force
+    (workbench.toml tightened by the signed floor); `policy` replaces workbench.toml's
+    own [gate] and `floor` the signed one (a what-if), the one tightening the other alike."""
+    applied = state.policy
+    if policy is not None or floor is not None:
+        floor = floor or applied.floor
+        declared = policy or applied.declared_gate
+        applied = dataclasses.replace(
+            applied,
+            floor=floor,
+            gate=effective_gate(declared, floor.gate),
+            declared_gate=declared,
+            ignored=(),
+        )
+    gate_policy = applied.gate
+    scope = in_scope(state, gate_policy, changed)
+    deny = gate_policy.deny_rules
+    warn = [r for r in gate_policy.warn if r not in deny]
     # A forged record (bad signature, signer without authority, impossible time) always
-    # fails the gate: workbench.toml is an unsigned file, so it cannot switch this off.
+    # fails the gate: not even a signed floor switches this off.
     if "records_valid" not in deny:
         deny.append("records_valid")
         warn = [r for r in warn if r != "records_valid"]
@@ -631,7 +669,7 @@ def evaluate_gate(
                     partial(_position, doc.document, RULE_KEYS[rule]),
                 )
             )
-    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict)
+    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict, applied)
 
 
 # -- output formats ------------------------------------------------------------------------
@@ -662,12 +700,29 @@ def _trust_text(result: GateResult) -> list[str]:
     ]
 
 
+def _policy_text(result: GateResult) -> list[str]:
+    """Which policy was applied, and one loud line per loosening workbench.toml asked for
+    that the signed floor refused (it changed nothing)."""
+    if result.policy is None:
+        return []
+    line = safe_text.line
+    floor = result.policy.floor
+    scope = ", ".join(result.policy.gate.contracts) or "none"
+    out = [
+        f"policy: workbench.toml tightened by {line(floor.describe)}; "
+        f"deny {', '.join(result.deny)}; warn {', '.join(result.warn) or 'none'}; "
+        f"scope {line(scope)}"
+    ]
+    out += [f"IGNORED  {line(text)}" for text in result.ignored]
+    return [*out, ""]
+
+
 # Every output format below is made safe for its medium here, in the renderer: messages
 # carry contract titles, names and evidence values (see workbench/model/safe_text.py).
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
     """The text report; each contract id, message, name list and fix is one line."""
     line = safe_text.line
-    lines = _trust_text(result)
+    lines = _trust_text(result) + _policy_text(result)
     per_contract: dict[str, list[Check]] = {}
     for check in result.checks:
         per_contract.setdefault(check.contract, []).append(check)

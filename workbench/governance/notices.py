@@ -36,7 +36,6 @@ from workbench.governance.records import AckRecord, Records
 from workbench.governance.timing import iso, relative
 from workbench.model.compare import ContractComparison, compare_contracts
 from workbench.model.contract import Contract
-from workbench.model.settings import Defaults
 from workbench.model.state import GovernanceState
 
 RequirementKind = Literal["ack", "coverage", "cosign"]
@@ -258,7 +257,7 @@ def notices_for(
     current: Contract | None,
     compare: Compare | None = None,
 ) -> list[Notice]:
-    defaults = state.settings.defaults if state.settings else Defaults()
+    defaults = state.policy.defaults
     acks = records.acks.get(hist.contract_id, [])
     out: list[Notice] = []
     previous: ContractVersion | None = None
@@ -279,8 +278,9 @@ def notices_for(
         classification, items = classify(comparison, defaults, sql_dirs)
         author = _author(state, version)
         contract_now = current or new
-        # The contract's own window, else the repo's default (never a built-in one).
-        window = new.change_protocol.ack_window or defaults.ack_window
+        # The contract's own window, else the repo's default (never a built-in one), and
+        # never beyond the signed limit: stretching it later cannot move a deadline back.
+        window = state.policy.window("ack_window", new.change_protocol.ack_window)
         deadline = window.add_to(version.time)
         recipients = recipients_for(state, new, author)
         reqs: list[Requirement] = []

@@ -18,7 +18,6 @@ from datetime import date
 from typing import Literal
 
 from workbench.model.contract import Contract
-from workbench.model.settings import Defaults
 from workbench.model.state import GovernanceState
 
 PageStatus = Literal["pass", "warn", "fail"]
@@ -36,7 +35,8 @@ class PageTest:
 
 def page_test(state: GovernanceState, contract: Contract, today: date) -> PageTest:
     e = contract.escalation
-    max_sla = (state.settings.defaults if state.settings else Defaults()).page_ack_sla_max
+    # workbench.toml's maximum, never beyond the signed limit.
+    max_sla = state.policy.window("page_ack_sla_max")
     limit = f"one current named person acknowledges within ≤ {max_sla.human()}"
 
     def current(pid: str) -> bool:

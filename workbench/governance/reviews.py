@@ -184,7 +184,8 @@ def departed_people(state: GovernanceState, contract: Contract, now: datetime) -
 
 
 def _settings_defaults(state: GovernanceState) -> Defaults:
-    return state.settings.defaults if state.settings else Defaults()
+    """workbench.toml's defaults, each at most its signed limit (docs/obligations.md)."""
+    return state.policy.defaults
 
 
 def adoption(state_contract: Contract, history: History) -> datetime | None:
@@ -280,9 +281,10 @@ def review_statuses(
         counted, ignored = counting_reviews(
             c, records.reviews.get(cid, []), state, signatures_required
         )
-        cadence = c.review.cadence or defaults.review_cadence
-        first_after = c.review.first_after or defaults.first_review_after
-        contact_every = c.review.contact_check or defaults.contact_check
+        # The contract's own value, else the default; never beyond the signed limit.
+        cadence = state.policy.window("review_cadence", c.review.cadence)
+        first_after = state.policy.window("first_review_after", c.review.first_after)
+        contact_every = state.policy.window("contact_check", c.review.contact_check)
         last = counted[-1] if counted else None
         adopted_text = f"adopted {adopted.date()}"
         if last is None:

@@ -48,13 +48,16 @@ class Review(Strict):
     """When the contract and its named contacts are reviewed."""
 
     cadence: DurationField | None = Field(
-        default=None, description="default from workbench.toml (quarterly)"
+        default=None,
+        description="default from workbench.toml (quarterly); at most the signed limit",
     )
     first_after: DurationField | None = Field(
-        default=None, description="first review after adoption (default 30 days)"
+        default=None,
+        description="first review after adoption (default 30 days); at most the signed limit",
     )
     contact_check: DurationField | None = Field(
-        default=None, description="how often the escalation contacts are re-confirmed"
+        default=None,
+        description="how often the escalation contacts are re-confirmed; at most the signed limit",
     )
 
 
@@ -64,7 +67,10 @@ class Escalation(Strict):
     primary: PersonRef = Field(description="the named person paged first")
     backup: PersonRef = Field(description="paged when the primary does not acknowledge")
     channel: str = Field(min_length=1, description="paging mechanism, e.g. pagerduty:service")
-    ack_sla: DurationField = Field(description="how fast the page must be acknowledged")
+    ack_sla: DurationField = Field(
+        description="how fast the page must be acknowledged; the page test fails beyond "
+        "page_ack_sla_max"
+    )
 
 
 class ChangeProtocol(Strict):
@@ -72,7 +78,9 @@ class ChangeProtocol(Strict):
 
     notify: list[PersonRef] = Field(default_factory=list, description="people who must acknowledge")
     ack_window: DurationField | None = Field(
-        default=None, description="acknowledgement deadline (default from workbench.toml, PT48H)"
+        default=None,
+        description="acknowledgement deadline (default from workbench.toml, PT48H); at most "
+        "the signed limit",
     )
     channel: str = Field(default="", description="where notices are posted")
 

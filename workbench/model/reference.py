@@ -25,6 +25,7 @@ from workbench.model.contract import (
 )
 from workbench.model.duration import Duration
 from workbench.model.people import PeopleFile, Person, Team
+from workbench.model.policy_floor import GateFloor, Limits
 from workbench.model.settings import (
     Defaults,
     EvidenceLimits,
@@ -129,6 +130,13 @@ def generate() -> str:
         "Signed with the key registry: a change needs the registry admins' signatures.",
         "",
         section(Policy, "Approval policy"),
+        "## Signed floor (`keys/policy.toml`, tables `[gate]` and `[limits]`)",
+        "",
+        "Signed with the key registry: what workbench.toml can only tighten. Absent tables "
+        "mean these defaults.",
+        "",
+        section(GateFloor, "Gate floor (`[gate]`)"),
+        section(Limits, "Limits (`[limits]`)"),
     ]
     parts.append(END)
     return "\n".join(parts) + "\n"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from workbench.model.base import Slug, Strict
 from workbench.model.duration import DurationField
@@ -33,14 +34,33 @@ class Org(Strict):
     )
 
 
+_AT_MOST = "; at most the signed limit (keys/policy.toml [limits])"
+
+
 class Defaults(Strict):
-    review_cadence: DurationField = Field(default="P3M")  # type: ignore[assignment]
-    first_review_after: DurationField = Field(default="P30D")  # type: ignore[assignment]
-    contact_check: DurationField = Field(default="P3M")  # type: ignore[assignment]
-    ack_window: DurationField = Field(default="PT48H")  # type: ignore[assignment]
-    due_soon: DurationField = Field(default="P7D")  # type: ignore[assignment]
-    page_ack_sla_max: DurationField = Field(default="PT1H")  # type: ignore[assignment]
-    evidence_max_age: DurationField = Field(default="P2D")  # type: ignore[assignment]
+    """Windows for contracts that set none; each verdict window at most its signed limit."""
+
+    review_cadence: DurationField = Field(  # type: ignore[assignment]
+        default="P3M", description="time between two reviews" + _AT_MOST
+    )
+    first_review_after: DurationField = Field(  # type: ignore[assignment]
+        default="P30D", description="time from adoption to the first review" + _AT_MOST
+    )
+    contact_check: DurationField = Field(  # type: ignore[assignment]
+        default="P3M", description="time between two escalation-contact checks" + _AT_MOST
+    )
+    ack_window: DurationField = Field(  # type: ignore[assignment]
+        default="PT48H", description="window to acknowledge a change notice" + _AT_MOST
+    )
+    due_soon: DurationField = Field(  # type: ignore[assignment]
+        default="P7D", description="how early a due date shows as due soon (never a verdict)"
+    )
+    page_ack_sla_max: DurationField = Field(  # type: ignore[assignment]
+        default="PT1H", description="slowest acknowledgement SLA the page test accepts" + _AT_MOST
+    )
+    evidence_max_age: DurationField = Field(  # type: ignore[assignment]
+        default="P2D", description="oldest live evidence that counts as current" + _AT_MOST
+    )
 
 
 class EvidenceLimits(Strict):
@@ -118,13 +138,72 @@ class EvaluationPolicy(Strict):
     )
 
 
+# Who may sign an audit snapshot when keys/policy.toml has no [export] section.
+DEFAULT_EXPORTERS = ("admins", "compliance-lead")
+RoleEntry = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(admins|compliance-lead|lead:[a-z0-9][a-z0-9._-]*|[a-z0-9][a-z0-9._-]*)$",
+        max_length=90,
+    ),
+]
+
+
+class ExportPolicy(Strict):
+    """Who may sign an audit bundle's snapshot: keys/policy.toml [export], signed with the
+    key registry. The exporter's signature covers every file of a bundle, so it is a
+    named, signed authority and not any registered key."""
+
+    exporters: list[RoleEntry] = Field(
+        default_factory=lambda: list(DEFAULT_EXPORTERS),
+        min_length=1,
+        max_length=64,
+        description=(
+            "who may sign an audit snapshot: a person id, 'admins' (the registry admins), "
+            "'compliance-lead' (the lead of [approval] compliance_team) or 'lead:<team>'"
+        ),
+    )
+
+
+def resolve_role_entries(
+    entries: Iterable[str],
+    compliance_team: str | None,
+    team_leads: Mapping[str, str],
+    admins: Iterable[str] = (),
+) -> frozenset[str]:
+    """Person ids for a policy list of ids, `compliance-lead`, `lead:<team>` and (where the
+    caller passes them) `admins`. A role nobody holds resolves to nobody."""
+    admin_ids = frozenset(admins)
+    out: set[str] = set()
+    for entry in entries:
+        if entry == "compliance-lead":
+            lead = team_leads.get(compliance_team or "")
+            if lead:
+                out.add(lead)
+        elif entry.startswith("lead:"):
+            lead = team_leads.get(entry.removeprefix("lead:"))
+            if lead:
+                out.add(lead)
+        elif entry == "admins" and admin_ids:
+            out |= admin_ids
+        else:
+            out.add(entry)
+    return frozenset(out)
+
+
 # An invalid contract is never shippable: the gate checks `valid` and denies on it whatever
 # the repo's policy lists (a repo that could demote it could ship "owner = 'the team'").
 ALWAYS_DENY: tuple[GateRule, ...] = ("valid",)
 
 
 class Gate(Strict):
-    contracts: list[str] = Field(default_factory=lambda: ["*"], description="glob patterns")
+    """The gate's policy; the signed floor (keys/policy.toml [gate]) is added to it."""
+
+    contracts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="glob patterns of contract ids in scope; the signed floor's globs are "
+        "in scope too",
+    )
     deny: list[GateRule] = Field(
         default_factory=lambda: [
             "valid",
@@ -134,11 +213,13 @@ class Gate(Strict):
             "violation_open",
             "page_test",
             "records_valid",
-        ]
+        ],
+        description="rules that block; the signed floor's deny rules block too",
     )
     warn: list[GateRule] = Field(
         default_factory=lambda: ["action_overdue", "diagnostic_mismatch"],
-        description='never "valid": an invalid contract always fails the gate',
+        description='rules reported, never blocking; never "valid", and a rule the signed '
+        "floor denies stays a deny rule",
     )
 
     @field_validator("warn")
@@ -164,6 +245,20 @@ class Exchange(Strict):
     provider: Slug
     consumer: Slug
     what: str = Field(min_length=1)
+
+
+def org_of(data: bytes | None) -> Org | None:
+    """workbench.toml's [org] alone (None if missing or invalid): what the key registry is
+    verified with, whatever the rest of the file says."""
+    import tomllib
+
+    if data is None:
+        return None
+    try:
+        table = tomllib.loads(data.decode("utf-8")).get("org")
+        return Org.model_validate(table) if isinstance(table, dict) else None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+        return None
 
 
 class Settings(Strict):

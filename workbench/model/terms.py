@@ -24,7 +24,8 @@ class TermBase(Strict):
     description: str = ""
     evidence_max_age: DurationField | None = Field(
         default=None,
-        description="evidence older than this (or none at all) is a no-data violation",
+        description="evidence older than this (or none at all) is a no-data violation; at "
+        "most the signed limit",
     )
 
 

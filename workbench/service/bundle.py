@@ -126,6 +126,7 @@ class BundleService:
             changes: dict[str, bytes | None] = {
                 bl.export_statement(result.snapshot_version): result.snapshot,
                 bl.export_sig(result.snapshot_version, person): result.signature,
+                bl.export_heads(result.snapshot_version): result.heads,
             }
             previous = getattr(self.wb, "_session_signer", None)
             self.wb.use_signer(signer)
@@ -156,6 +157,7 @@ class BundleService:
         previous: str | bytes | Path | None = None,
         now: datetime | None = None,
         strict: bool = False,
+        recompute: bool = False,
         limits: Limits = DEFAULT_LIMITS,
         progress: Progress | None = None,
         cancel: Cancel | None = None,
@@ -169,6 +171,7 @@ class BundleService:
             previous=previous,
             now=now,
             strict=strict,
+            recompute=recompute,
             limits=limits,
             progress=progress,
             cancel=cancel,

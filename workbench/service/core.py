@@ -35,11 +35,13 @@ if TYPE_CHECKING:
     # really parsed or read back, so that the app can paint its first screen before that.
     from workbench.model.compare import ContractComparison
     from workbench.model.people import Person
+    from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
 
 WORKTREE = "WORKTREE"
 T = TypeVar("T")
 _STATE_STORE = "state"
+_FLOOR_STORE = "policy-floor"
 
 
 def find_root(start: Path) -> Path:
@@ -102,6 +104,9 @@ class Workbench:
         # TUI) re-reads it on every call because files may change under it.
         self.hold_worktree = hold_worktree
         self._held: GovernanceState | None = None
+        self._held_declared: GovernanceState | None = None
+        # (declared state, its floored state) by (id of the declared state, floor digest).
+        self._floored: dict[tuple[int, str], tuple[GovernanceState, GovernanceState]] = {}
         self._held_files: dict[str, bytes] | None = None
         self._remembered: dict[tuple[object, ...], object] = {}
         self._kept: dict[tuple[object, ...], object] = {}
@@ -238,7 +243,10 @@ class Workbench:
     def state(
         self, rev: str = WORKTREE, *, files: dict[str, bytes] | None = None
     ) -> GovernanceState:
-        """The parsed, checked state at `rev` (shared: callers must not mutate it).
+        """The parsed, checked state at `rev` with the policy in force (shared: callers must
+        not mutate it): workbench.toml tightened by the signed floor of the verified
+        registry (`policy_floor`), so every verdict is judged by it (docs/obligations.md,
+        "The gate").
 
         Parsing 1,000 contracts costs about a second, so states are cached by content: the
         working tree is re-read on every call (cheap) and re-parsed only if a byte changed.
@@ -247,10 +255,118 @@ class Workbench:
         self._note_base(again=not self.hold_worktree)
         if rev == WORKTREE and self.committed:
             rev = "HEAD"
-        today = self.now.date().isoformat()
-        commit = None
         if rev == WORKTREE and self.hold_worktree and self._held is not None:
             return self._held
+        declared = self._declared(rev, files)
+        state = self._apply_floor(declared, self.policy_floor(rev))
+        if rev == WORKTREE and self.hold_worktree:
+            with self._lock:
+                self._held = state
+        return state
+
+    def declared_state(
+        self, rev: str = WORKTREE, *, files: dict[str, bytes] | None = None
+    ) -> GovernanceState:
+        """The state as the files declare it, before the signed floor: for the registry
+        itself (which the floor is read from) and for nothing that judges."""
+        self._note_base(again=not self.hold_worktree)
+        if rev == WORKTREE and self.committed:
+            rev = "HEAD"
+        return self._declared(rev, files)
+
+    def _apply_floor(self, declared: GovernanceState, floor: SignedFloor) -> GovernanceState:
+        from workbench.model.state import apply_floor
+
+        key = (id(declared), floor.digest)
+        with self._lock:
+            hit = self._floored.get(key)
+        if hit is not None and hit[0] is declared:
+            return hit[1]
+        state = apply_floor(declared, floor)
+        with self._lock:
+            self._floored[key] = (declared, state)
+            while len(self._floored) > 16:
+                self._floored.pop(next(iter(self._floored)))
+        return state
+
+    def policy_floor(self, rev: str = WORKTREE) -> SignedFloor:
+        """The signed floor in force for `rev`: keys/policy.toml [gate] and [limits] of the
+        verified registry at `rev` (HEAD for the working tree), never the live file; the
+        built-in floor without a verified registry. Kept per commit and trust root for the
+        session, and in the clone's cache for every view but the gate's."""
+        from workbench.model.policy_floor import DEFAULT_FLOOR
+        from workbench.signing.trust import TrustRootError, pinned_source
+
+        commit = self._floor_commit(rev)
+        if commit is None:
+            return DEFAULT_FLOOR
+        try:
+            pinned = pinned_source(self.trust_root, self.root / layout.LOCAL_DIR / "trust-root")
+        except TrustRootError:
+            return DEFAULT_FLOOR  # nothing can be verified; the verifying rooms say why
+        key = (_FLOOR_STORE, commit, *pinned)
+        return self.keep(key, lambda: self._signed_floor(commit, key))
+
+    def _floor_commit(self, rev: str) -> str | None:
+        if rev in (WORKTREE, "HEAD"):
+            from workbench.repo.head import read_head_id
+
+            commit = read_head_id(self.root)
+            if commit is not None:
+                return commit
+            if self.git.is_empty:
+                return None
+            rev = "HEAD"
+        return str(self.git.resolve(rev).id)
+
+    def _signed_floor(self, commit: str, key: tuple[object, ...]) -> SignedFloor:
+        from workbench.model.policy_floor import SignedFloor
+        from workbench.repo import cache_store
+
+        # The gate (a committed view) always verifies: a file planted in .git/ must not
+        # loosen what it judges. Everything else reads the floor back like the checked state.
+        stored = None if self.committed else cache_store.read(self.root, _FLOOR_STORE, key)
+        if isinstance(stored, SignedFloor):
+            return stored
+        floor = self._floor_of_parent(commit, key)
+        if floor is None:
+            from workbench.service.signing import signed_floor
+
+            floor = signed_floor(self, commit)
+        if not self.readonly:
+            self._write(lambda: cache_store.write(self.root, _FLOOR_STORE, floor, key))
+        return floor
+
+    def _floor_of_parent(self, commit: str, key: tuple[object, ...]) -> SignedFloor | None:
+        """A commit that changed neither keys/ nor workbench.toml on top of its only parent
+        has its parent's floor: the same registry files, the same registry history behind
+        it, the same committed pin. Reused when this session (or, outside the gate, the
+        clone's cache) has the parent's; a merge or a change to either is verified anew."""
+        from workbench.model.policy_floor import SignedFloor
+        from workbench.repo import cache_store
+
+        repo = self.git.repo
+        child = repo.revparse_single(commit).peel(1)
+        if len(child.parent_ids) != 1:
+            return None
+        parent = repo[child.parent_ids[0]]
+        for name in ("keys", layout.SETTINGS):
+            mine = child.tree[name].id if name in child.tree else None
+            theirs = parent.tree[name].id if name in parent.tree else None
+            if mine != theirs:
+                return None
+        parent_key = (_FLOOR_STORE, str(parent.id), *key[2:])
+        with self._lock:
+            found = self._kept.get(parent_key)
+        if found is None and not self.committed:
+            found = cache_store.read(self.root, _FLOOR_STORE, parent_key)
+        return found if isinstance(found, SignedFloor) else None
+
+    def _declared(self, rev: str, files: dict[str, bytes] | None) -> GovernanceState:
+        today = self.now.date().isoformat()
+        commit = None
+        if rev == WORKTREE and self.hold_worktree and self._held_declared is not None:
+            return self._held_declared
         if rev != WORKTREE:
             commit = str(self.git.resolve(rev).id)
             with self._lock:
@@ -268,9 +384,9 @@ class Workbench:
             state = self._stored_state(slot, key)
         if state is None:
             self._load_parse_store()
-            from workbench.model.state import load_state
+            from workbench.model.state import load_declared_state
 
-            state = load_state(files, self.now.date(), validated=self.versions.known)
+            state = load_declared_state(files, self.now.date(), validated=self.versions.known)
             self.save_parse_store()
             self._store_state(slot, key, state)
         with self._lock:
@@ -280,7 +396,7 @@ class Workbench:
             while len(self._cache) > 16:
                 self._cache.pop(next(iter(self._cache)))
             if rev == WORKTREE and self.hold_worktree:
-                self._held = state
+                self._held_declared = state
         return state
 
     def _stored_state(self, slot: str, key: tuple[str, str, str]) -> GovernanceState | None:
@@ -453,7 +569,7 @@ class Workbench:
         files[layout.contract_path(contract_id)] = text.encode("utf-8")
         from workbench.model.state import load_state
 
-        state = load_state(files, self.now.date())
+        state = load_state(files, self.now.date(), floor=self.policy_floor())
         return state.problems_for(layout.contract_path(contract_id))
 
     # -- writes ---------------------------------------------------------------------------
@@ -490,6 +606,7 @@ class Workbench:
             self._refuse_unresolved(changes)
             signer = self.commit_signer(actor)
             self._held = None
+            self._held_declared = None
             self._held_files = None
             commit = self.git.commit_files(
                 changes,

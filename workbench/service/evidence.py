@@ -85,6 +85,8 @@ if TYPE_CHECKING:
     from workbench.evidence.sandbox import Sandbox
     from workbench.evidence.worker import WorkerStats
     from workbench.governance.seams import SeamView
+    from workbench.model.policy_floor import EffectivePolicy
+    from workbench.model.settings import Settings
     from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
     from workbench.service.runs import CurrentFindings, RunBook
@@ -170,9 +172,14 @@ class _TermPlan:
 
 def evidence_limits(state: GovernanceState) -> Limits:
     """The run's limits from ``[evidence]`` in workbench.toml (defaults without one)."""
+    return limits_for(state.settings)
+
+
+def limits_for(settings: Settings | None) -> Limits:
+    """`evidence_limits` from the settings alone (a bundle's workbench.toml)."""
     from workbench.model.settings import EvidenceLimits, memory_bytes
 
-    cfg = state.settings.evidence if state.settings else EvidenceLimits()
+    cfg = settings.evidence if settings else EvidenceLimits()
     return Limits(
         memory_cap=memory_bytes(cfg.memory_cap),
         query_timeout_s=cfg.query_timeout.total_seconds(),
@@ -422,7 +429,7 @@ class EvidenceService:
         return index
 
     def _plan(
-        self, contract: Contract, manifest: Manifest, max_age_default: Any
+        self, contract: Contract, manifest: Manifest, policy: EffectivePolicy
     ) -> list[_TermPlan]:
         now = self.wb.now
         references = {
@@ -444,7 +451,8 @@ class EvidenceService:
                 plan.status = "error"
                 plan.reason = "declare the evidence kinds the query reads in `views`"
                 continue
-            max_age = term.evidence_max_age or max_age_default
+            # The term's own window, else the default; never beyond the signed limit.
+            max_age = policy.window("evidence_max_age", term.evidence_max_age)
             missing, stale = [], []
             for need in wanted:
                 if need.role == "reference":
@@ -510,14 +518,10 @@ class EvidenceService:
             if manifest_blob
             else Manifest()
         )
-        defaults = state.settings.defaults if state.settings else None
-        from workbench.model.duration import Duration
-
-        max_age = defaults.evidence_max_age if defaults else Duration.parse("P2D")
         ids = [c for c in sorted(state.contracts) if contract in (None, c)]
         plans: dict[str, list[_TermPlan]] = {}
         for cid in ids:
-            plans[cid] = self._plan(state.contracts[cid].contract, manifest, max_age)
+            plans[cid] = self._plan(state.contracts[cid].contract, manifest, state.policy)
         used = [s for ps in plans.values() for p in ps if not p.status for s in p.views.values()]
         integrity = self._verify_many(used)
         for ps in plans.values():
@@ -552,6 +556,9 @@ class EvidenceService:
             "people_sha256": _blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
+        if state.policy.floor.policy_sha256 is not None:
+            # The signed policy.toml whose floor the verdicts used (the page test's limit).
+            inputs["policy_sha256"] = state.policy.floor.policy_sha256
         run_id = make_run_id(now, inputs)
         summary: dict[str, int] = {}
         for f in findings:
@@ -936,12 +943,9 @@ class EvidenceService:
         current finding (`workbench.governance.currency`)? The page test is not listed: the
         gate's `page_test` rule computes it at now from the contract."""
         from workbench.governance.currency import EvidenceAt, NotCounted, term_at
-        from workbench.model.duration import Duration
 
         state = self.wb.state(rev)
         now = self.wb.now
-        defaults = state.settings.defaults if state.settings else None
-        max_age = defaults.evidence_max_age if defaults else Duration.parse("P2D")
         current = self.current()
         latest = current.latest
         try:
@@ -960,7 +964,7 @@ class EvidenceService:
                     for t in doc.contract.terms
                 ]
                 continue
-            for plan in self._plan(doc.contract, manifest, max_age):
+            for plan in self._plan(doc.contract, manifest, state.policy):
                 term = plan.term
                 try:
                     views = [n.view for n in needs(term)]
@@ -987,7 +991,7 @@ class EvidenceService:
                         run_time=run_time,
                         contract_sha256=sha,
                         selected=selected,
-                        max_age=term.evidence_max_age or max_age,
+                        max_age=state.policy.window("evidence_max_age", term.evidence_max_age),
                         now=now,
                         not_counted=(
                             NotCounted(newer.run, newer.time, newer.reason) if newer else None

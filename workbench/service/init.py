@@ -17,6 +17,8 @@ name = "{org}"
 domain = "{domain}"             # signing namespaces are handshake-*-v1@<domain>
 repository_id = "{repo_id}"  # fixed at init; bound into every signed statement
 
+# These windows and the gate's rules can only be tightened here: the registry admins sign
+# the loosest values allowed in keys/policy.toml (see `workbench registry floor`).
 [defaults]
 review_cadence = "P3M"       # quarterly
 first_review_after = "P30D"  # first review 30 days after adoption

@@ -127,6 +127,8 @@ class RegistryView:
     pending_version: int | None = None
     pending_signed: list[str] = field(default_factory=list)
     pending_missing: list[str] = field(default_factory=list)
+    # The signed floor in force (keys/policy.toml [gate], [limits] of the head).
+    floor: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -215,6 +217,29 @@ def approval_policy(wb: Workbench):  # type: ignore[no-untyped-def]
         return Policy()
 
 
+def _registry_input(path: str) -> bool:
+    """What the registry of a commit is read from: keys/ and workbench.toml ([org])."""
+    return path == layout.SETTINGS or path == reg.KEYS_DIR or path.startswith(reg.KEYS_DIR)
+
+
+def signed_floor(wb: Workbench, commit: str):  # type: ignore[no-untyped-def]
+    """The floor signed into the verified registry at ``commit`` (``floor_of``): read from
+    the commit's keys/ and [org] alone, so no contract is parsed for it."""
+    from workbench.model.policy_floor import DEFAULT_FLOOR
+    from workbench.model.settings import org_of
+    from workbench.signing.floor import floor_of
+
+    files = wb.git.read_files(commit, _registry_input)
+    org = org_of(files.get(layout.SETTINGS))
+    if org is None:
+        return DEFAULT_FLOOR  # no [org]: no registry can be verified; `validate` says why
+    try:
+        rs = SigningService(wb).registry_state(commit, files, org=org)
+    except (WorkbenchError, SigningError, ValueError):
+        return DEFAULT_FLOOR
+    return floor_of(rs)
+
+
 class SigningService:
     def __init__(self, wb: Workbench, trust_root: str | None = None) -> None:
         self.wb = wb
@@ -223,7 +248,9 @@ class SigningService:
 
     # -- context ------------------------------------------------------------------------
     def _settings(self, rev: str):  # type: ignore[no-untyped-def]
-        state = self.wb.state(rev)
+        # The declared state: the floor in force is itself read from the registry, so the
+        # registry cannot depend on it. Verdicts need only the contracts and [org].
+        state = self.wb.declared_state(rev)
         if state.settings is None:
             raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
         return state, state.settings
@@ -239,16 +266,7 @@ class SigningService:
     def pinned_source(self) -> tuple[str | None, str | None]:
         """The trust root given out of band and where from: --root, the environment, the
         clone's pin (see ``workbench.signing.trust``). A malformed one is an error."""
-        if self._trust_root:
-            return trustmod.check_root(self._trust_root, "--root"), trustmod.SOURCE_FLAG
-        env = os.environ.get(TRUST_ROOT_ENV)
-        if env and env.strip():
-            return trustmod.check_root(env, f"${TRUST_ROOT_ENV}"), trustmod.SOURCE_ENV
-        path = local_dir(self.wb) / "trust-root"
-        if path.is_file():
-            text = path.read_text(encoding="ascii", errors="replace")
-            return trustmod.check_root(text, str(path)), trustmod.SOURCE_CLONE
-        return None, None
+        return trustmod.pinned_source(self._trust_root, local_dir(self.wb) / "trust-root")
 
     def pin_root(self, sha256: str | None = None) -> str:
         """Remember the registry v1 digest for this clone (trust on first use, or given)."""
@@ -310,20 +328,24 @@ class SigningService:
         return self._blob_cache[key]
 
     # -- reading ------------------------------------------------------------------------
-    def registry_state(self, rev: str = HEAD, files: dict[str, bytes] | None = None):  # type: ignore[no-untyped-def]
+    def registry_state(  # type: ignore[no-untyped-def]
+        self, rev: str = HEAD, files: dict[str, bytes] | None = None, *, org=None
+    ):
         """The registry in force at ``rev``: its chain, checked against everything its
-        history ever held complete (append-only) and against the committed pin."""
+        history ever held complete (append-only) and against the committed pin. ``org``:
+        workbench.toml's [org] when the caller read it (then ``files`` may be keys/ only)."""
         files = self._files(rev) if files is None else files
-        _state, settings = self._settings(rev)
+        if org is None:
+            org = self._settings(rev)[1].org
         pinned, source = self.pinned_source()
         rs = reg.resolve_registry(
             files,
-            settings.org.repository_id,
-            settings.org.domain,
+            org.repository_id,
+            org.domain,
             trust_root=pinned,
             find_blob=self.find_blob,
         )
-        scan = self.history_scan(rev)
+        scan = self.history_scan(rev, org=org)
         if scan is not None:
             rs.problems += rollback_problems(scan.registry.seen, rs.complete)
         rs.problems += trustmod.committed_pin_problems(
@@ -382,6 +404,9 @@ class SigningService:
             view.pending_signed = sorted(set(rs.pending.old.signed) | set(rs.pending.new.signed))
             view.pending_missing = rs.pending.missing
             view.problems += rs.pending.problems
+        from workbench.signing.floor import floor_of
+
+        view.floor = floor_of(rs).to_json()
         return view
 
     def verdict_set(self, rev: str = HEAD, contract_id: str | None = None) -> VerdictSet:
@@ -446,15 +471,16 @@ class SigningService:
     def verdict(self, contract_id: str, rev: str = HEAD) -> ContractVerdict:
         return self.verdicts(rev, contract_id)[0]
 
-    def history_scan(self, rev: str = HEAD) -> HistoryScan | None:
+    def history_scan(self, rev: str = HEAD, *, org=None) -> HistoryScan | None:  # type: ignore[no-untyped-def]
         """One walk of the history behind ``rev`` (HEAD for the working tree), kept per
         commit: the attestation statements and the registry versions it ever held."""
         git = self.wb.git
         if git.is_empty:
             return None
         commit = str(git.resolve(HEAD if rev == WORKTREE else rev).id)
-        _state, settings = self._settings(HEAD if rev == WORKTREE else rev)
-        repository, domain = settings.org.repository_id, settings.org.domain
+        if org is None:
+            org = self._settings(HEAD if rev == WORKTREE else rev)[1].org
+        repository, domain = org.repository_id, org.domain
         return self.wb.keep(
             ("signing-history", commit, repository, domain),
             lambda: self._walk_history(commit, repository, domain),
@@ -955,6 +981,38 @@ class SigningService:
             lambda source: source.add_key(person, raw),
         )
 
+    def registry_set_exporters(self, entries: list[str]) -> RegistryChange:
+        """Who may sign audit snapshots (keys/policy.toml [export]); a registry change, so
+        it counts once the admins have signed the new version."""
+        from pydantic import ValidationError
+
+        from workbench.model.settings import ExportPolicy
+
+        try:
+            export = ExportPolicy(exporters=list(entries))
+        except ValidationError as exc:
+            raise SigningRefused(
+                "exporters: " + "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            ) from None
+        state = self.wb.state()
+        for entry in export.exporters:
+            team = entry.removeprefix("lead:")
+            if entry.startswith("lead:") and team not in state.teams:
+                raise SigningRefused(f"exporters: {team!r} is not a team in keys/people.toml")
+            if (
+                ":" not in entry
+                and entry not in ("admins", "compliance-lead")
+                and (entry not in state.people)
+            ):
+                raise SigningRefused(f"exporters: {entry!r} is not a person in keys/people.toml")
+
+        def mutate(source: reg.RegistrySource) -> None:
+            source.policy = source.policy.model_copy(update={"export": export})
+
+        return self._registry_edit(
+            "let " + ", ".join(export.exporters) + " sign audit snapshots", mutate
+        )
+
     def registry_revoke(self, ref: str) -> RegistryChange:
         """Revoke a key (``SHA256:...`` or a person with one key): all its signatures die."""
         holder: list[str] = []
@@ -977,6 +1035,43 @@ class SigningService:
             source.add_key(person, raw)
 
         return self._registry_edit(f"rotate {person}'s key to {sshsig.fingerprint(raw)}", mutate)
+
+    def registry_floor(
+        self,
+        *,
+        deny: list[str] | None = None,
+        warn: list[str] | None = None,
+        contracts: list[str] | None = None,
+        limits: dict[str, str] | None = None,
+        reset: bool = False,
+    ) -> RegistryChange:
+        """Propose a new signed floor (keys/policy.toml [gate], [limits]): a pending registry
+        version, in force once the admins signed it. Lists replace the floor's; ``limits``
+        set the named limits; ``reset`` starts from the built-in floor."""
+        from workbench.model.policy_floor import GateFloor, Limits
+
+        changed = {
+            k: v
+            for k, v in (("deny", deny), ("warn", warn), ("contracts", contracts))
+            if v is not None
+        }
+        said = ["reset to the built-in floor"] if reset else []
+        said += [f"{k} {', '.join(v) or 'none'}" for k, v in changed.items()]
+        said += [f"{k} <= {v}" for k, v in (limits or {}).items()]
+
+        def mutate(source: reg.RegistrySource) -> None:
+            policy = source.policy
+            gate = GateFloor() if reset else policy.gate
+            current = Limits() if reset else policy.limits
+            new_gate = _floor_table("gate", GateFloor, {**gate.model_dump(mode="json"), **changed})
+            new_limits = _floor_table(
+                "limits", Limits, {**current.model_dump(mode="json"), **(limits or {})}
+            )
+            if new_gate == policy.gate and new_limits == policy.limits:
+                raise SigningRefused("the signed floor already says this: nothing to change")
+            source.policy = policy.model_copy(update={"gate": new_gate, "limits": new_limits})
+
+        return self._registry_edit("signed floor: " + "; ".join(said), mutate)
 
     def registry_sign(self, signer: keymod.Signer) -> RegistryChange:
         """An admin signs the pending registry version."""
@@ -1011,6 +1106,19 @@ class SigningService:
                 {path: armored}, f"Sign registry v{pending.version} as {actor.id}\n"
             )
         return RegistryChange(pending.version, commit, f"signed by {actor.id}")
+
+
+def _floor_table(table: str, model, data: dict[str, object]):  # type: ignore[no-untyped-def]
+    """One table of the signed floor, validated like the file; a clear refusal otherwise."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = "".join(f" {p}" if i == 0 else f".{p}" for i, p in enumerate(err["loc"]))
+        message = err["msg"].removeprefix("Value error, ")
+        raise SigningRefused(f"{reg.POLICY} [{table}]{where}: {message}") from None
 
 
 def _public_key_arg(value: str) -> bytes:

@@ -32,7 +32,8 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import Field, ValidationError
 
-from workbench.model.settings import EvaluationPolicy, ExemptionPolicy
+from workbench.model.policy_floor import GateFloor, Limits
+from workbench.model.settings import EvaluationPolicy, ExemptionPolicy, ExportPolicy
 from workbench.model.settings import Policy as ApprovalPolicy
 from workbench.signing import sshsig
 from workbench.signing.errors import KeyLoadError, SignatureFormatError, SigningError
@@ -183,6 +184,12 @@ class RegistryPolicy(StrictModel):
     exemptions: ExemptionPolicy = Field(default_factory=ExemptionPolicy)
     # Who may record the evaluation runs the gate judges from: signed for the same reason.
     evaluation: EvaluationPolicy = Field(default_factory=EvaluationPolicy)
+    # Who may sign an audit snapshot (whose signature covers every file of a bundle).
+    export: ExportPolicy = Field(default_factory=ExportPolicy)
+    # The signed floor (workbench.model.policy_floor): what the gate always checks and the
+    # loosest window a verdict may use; workbench.toml can only tighten it.
+    gate: GateFloor = Field(default_factory=GateFloor)
+    limits: Limits = Field(default_factory=Limits)
 
 
 def parse_policy(data: bytes) -> RegistryPolicy:
@@ -262,7 +269,42 @@ def render_policy(policy: RegistryPolicy) -> bytes:
             "[evaluation]",
             "runners = [" + ", ".join(f'"{r}"' for r in evaluation.runners) + "]",
         ]
+    if policy.export != ExportPolicy():
+        lines += [
+            "",
+            "# Who may sign the snapshot of an audit bundle (workbench export-bundle).",
+            "[export]",
+            "exporters = [" + ", ".join(f'"{e}"' for e in policy.export.exporters) + "]",
+        ]
+    lines += render_floor(policy)
     return ("\n".join(lines) + "\n").encode()
+
+
+def render_floor(policy: RegistryPolicy) -> list[str]:
+    """[gate] and [limits], each only when it differs from the built-in floor, so that a
+    registry that never set them keeps its bytes (and its signatures)."""
+    lines: list[str] = []
+
+    def strings(values: list[str]) -> str:
+        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+    if policy.gate != GateFloor():
+        lines += [
+            "",
+            "# What the gate always checks and judges, whatever workbench.toml lists.",
+            "[gate]",
+            f"deny = {strings(policy.gate.deny)}",
+            f"warn = {strings(policy.gate.warn)}",
+            f"contracts = {strings(policy.gate.contracts)}",
+        ]
+    if policy.limits != Limits():
+        lines += [
+            "",
+            "# The loosest window a verdict may use (a longer value: this applies).",
+            "[limits]",
+        ]
+        lines += [f'{name} = "{value.text}"' for name, value in policy.limits]
+    return lines
 
 
 # --- allowed_signers and revoked_keys ------------------------------------------------

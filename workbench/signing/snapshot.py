@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from workbench.model.people import PeopleFile
+from workbench.model.settings import resolve_role_entries
+from workbench.signing.registry import RegistryPolicy
 from workbench.signing.statement import (
     SNAPSHOT_PREDICATE,
     SnapshotPredicate,
@@ -75,7 +78,10 @@ def check_snapshot(
         elif listed[path] != sha256_hex(data):
             out.problems.append(f"{path} does not match the snapshot (mixed from another export?)")
     for path in sorted(set(listed) - set(heads)):
-        out.problems.append(f"{path} is listed in the snapshot but missing")
+        out.problems.append(
+            f"{path} is listed in the snapshot but is not one of the files it covers "
+            "(missing from the bundle, or not a file a snapshot may list)"
+        )
     if last_seen is not None:
         last = parse_statement(last_seen, SNAPSHOT_PREDICATE, subjects=None).predicate
         if pred.snapshotVersion < last.snapshotVersion or (
@@ -93,3 +99,14 @@ def check_snapshot(
     if now >= expires:
         out.current = False
     return out
+
+
+def authorised_exporters(policy: RegistryPolicy, people: PeopleFile) -> frozenset[str]:
+    """Who may sign an audit snapshot: the person ids the signed policy's ``[export]
+    exporters`` names (ids, ``admins``, ``compliance-lead``, ``lead:<team>``; default the
+    registry admins and the compliance lead). The one rule for the exporter and for
+    ``verify-bundle``; VERIFY.sh mirrors it in awk (tests/bundle/test_verify_sh_rules.py)."""
+    leads = {t.id: t.lead for t in people.teams}
+    return resolve_role_entries(
+        policy.export.exporters, policy.approval.compliance_team, leads, policy.admins
+    )

@@ -17,8 +17,10 @@ replace it too).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from workbench.signing.errors import SigningError
 
@@ -42,6 +44,20 @@ def check_root(text: str, what: str) -> str:
             "get it with `workbench registry root` on a clone you trust"
         )
     return value
+
+
+def pinned_source(flag: str | None, clone_pin: Path) -> tuple[str | None, str | None]:
+    """The trust root given out of band and where from, strongest first: ``--root``, the
+    environment, the clone's pin (``clone_pin``). A malformed one is an error."""
+    if flag:
+        return check_root(flag, SOURCE_FLAG), SOURCE_FLAG
+    env = os.environ.get(ROOT_ENV)
+    if env and env.strip():
+        return check_root(env, f"${ROOT_ENV}"), SOURCE_ENV
+    if clone_pin.is_file():
+        text = clone_pin.read_text(encoding="ascii", errors="replace")
+        return check_root(text, str(clone_pin)), SOURCE_CLONE
+    return None, None
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ and the app's first load worker picks up the result, in two steps:
 
 1. the seam map as plain data (`MapSnapshot`), stored by the previous session for exactly
    these bytes on this day: reading it needs neither pydantic nor git, so the map is on
-   screen as soon as Textual is ready;
-2. the checked state itself, loaded only once that first screen is painted (`go`), because
-   on one core every thread competes for the same interpreter.
+   screen as soon as Textual is ready (a first start in a clone has none: it draws the map
+   from the declared state, before the signed floor is verified);
+2. the checked state itself, with the signed floor applied, loaded only once that first
+   screen is painted (`go`), because on one core every thread competes for the same
+   interpreter.
 
 The working tree is read on the calling thread, before Textual is imported (~25 ms for
 1,000 contracts): on a thread beside that import each file read waited for the interpreter
@@ -89,6 +91,20 @@ def stored_snapshot(service: Any, key: tuple[str, str, str]) -> Any:
     return replace(found, provisional=note)
 
 
+def declared_snapshot(service: Any, files: dict[str, bytes], key: tuple[str, str, str]) -> Any:
+    """A first start in a clone has no stored map: draw it from the declared state. The
+    map needs nothing the signed floor changes (it adds warnings only), so verifying the
+    floor (a walk of the key registry's history) waits until the map is on screen."""
+    from dataclasses import replace
+
+    from workbench.governance.seams import map_snapshot, seam_views
+
+    service.defer_writes()  # pickling the checked state must not delay the first screen
+    declared = service.declared_state(files=files)
+    views = seam_views(declared, service.now.date())
+    return replace(map_snapshot(declared, views), digest=key[1], day=key[2])
+
+
 def store_snapshot(service: Any, key: tuple[str, str, str], state: Any, views: list[Any]) -> None:
     if service.readonly:
         return
@@ -111,10 +127,13 @@ def start(service: Any) -> Preload:
 
     def run() -> None:
         key = snapshot = None
+        built = False
         try:
             if files is not None:
                 key = service.state_key(files)
                 snapshot = stored_snapshot(service, key)
+                if snapshot is None:
+                    snapshot, built = declared_snapshot(service, files, key), True
         except BaseException:  # noqa: BLE001 - the state load below reports what is wrong
             snapshot = None
         preload.snapshot.set_result(snapshot)
@@ -130,7 +149,7 @@ def start(service: Any) -> Preload:
         preload.state.set_result(loaded)
         preload.state_shown.wait(GO_TIMEOUT)
         service.flush_writes()
-        if key is not None and (snapshot is None or snapshot.provisional):
+        if key is not None and (snapshot is None or snapshot.provisional or built):
             store_snapshot(service, key, loaded[0], loaded[1])
 
     preload.thread = threading.Thread(target=run, name="workbench-preload", daemon=True)

@@ -222,8 +222,8 @@ class ExportModal(ModalScreen[Path | None]):
         r = message.result
         self.app.notify(
             f"Wrote {message.path} ({r.files} files, {r.contracts} contracts), snapshot "
-            f"v{r.snapshot_version}. Trust root (give it to the auditor out of band): "
-            f"{r.root_sha256}",
+            f"v{r.snapshot_version}. Give the auditor, out of band, the trust root "
+            f"{r.root_sha256} and the VERIFY.sh sha256 {r.verify_script_sha256}",
             title="Audit bundle exported",
             markup=False,
             timeout=12,

@@ -127,11 +127,11 @@ def contract_content(doc, state, today, problems) -> Content:  # type: ignore[no
     def row(label: str, *value: Content | str) -> Content:
         return Content.assemble((f"{label:<14}", "$text-muted"), *value)
 
-    defaults = state.settings.defaults if state.settings else None
-    cadence = c.review.cadence or (defaults.review_cadence if defaults else None)
-    first = c.review.first_after or (defaults.first_review_after if defaults else None)
-    contact = c.review.contact_check or (defaults.contact_check if defaults else None)
-    window = c.change_protocol.ack_window or (defaults.ack_window if defaults else None)
+    # The windows in force: the contract's own or the default, at most the signed limit.
+    cadence = state.policy.window("review_cadence", c.review.cadence)
+    first = state.policy.window("first_review_after", c.review.first_after)
+    contact = state.policy.window("contact_check", c.review.contact_check)
+    window = state.policy.window("ack_window", c.change_protocol.ack_window)
     from workbench.governance.paging import page_test
 
     page = page_test(state, c, today)

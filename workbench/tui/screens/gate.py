@@ -97,6 +97,13 @@ class GateScreen(ServiceScreen):
                     else "",
                     "$text-warning",
                 ),
+                (
+                    f"  · IGNORED: {len(r.ignored)} loosening(s) workbench.toml asked for "
+                    "beyond the signed floor (`workbench validate` lists them)"
+                    if r.ignored
+                    else "",
+                    "$text-warning",
+                ),
             )
         )
         self._rows()
