@@ -20,6 +20,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 # Each module has `register(subparsers)`; its commands set `func(args) -> int`.
 COMMAND_MODULES = [
     "workbench.cli.core",
+    "workbench.cli.authoring",
     "workbench.cli.signing",
     "workbench.cli.evidence",
     "workbench.cli.obligations",

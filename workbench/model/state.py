@@ -659,6 +659,9 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
                 "warning",
             )
         )
+    from workbench.model.templates.placeholders import placeholder_problems
+
+    problems += placeholder_problems(doc)
     return problems
 
 
