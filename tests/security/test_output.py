@@ -154,6 +154,7 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
         }
     ],
     ("verify-script",): [{"args": ["--sha256"], "repo": False}],
+    ("completion",): [{"args": ["bash"], "repo": False}],
     ("verify-bundle",): [
         {"args": ["{bundle}", "--root", "{root}"], "repo": False},
         {"args": ["{bundle}", "--trust-bundle-root", "--strict"], "repo": False},

@@ -117,6 +117,11 @@ EXAMPLES: dict[str, list[str]] = {
         "workbench export-bundle --out ../audit.tar.gz --contracts data-to-model",
     ],
     "verify-bundle": ['workbench verify-bundle ../audit.tar.gz --root "$ROOT" --recompute'],
+    "completion": [
+        'eval "$(workbench completion bash)"     # in ~/.bashrc',
+        'eval "$(workbench completion zsh)"      # in ~/.zshrc',
+        "workbench completion fish | source      # in ~/.config/fish/config.fish",
+    ],
     "verify-script": [
         'workbench verify-script > VERIFY.sh && sh VERIFY.sh audit.tar.gz "$ROOT"',
         "workbench verify-script --sha256",

@@ -40,7 +40,11 @@ def finish_parsers(parser: argparse.ArgumentParser) -> None:
     top = {opt: a for a in parser._actions for opt in a.option_strings}
     parser.formatter_class = ExamplesFormatter
     parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[""])
+    from workbench.cli.completion import attach_completers
+
+    attach_completers(parser, "")
     for path, child in subparsers(parser):
+        attach_completers(child, path)
         if leaf(child):
             for option in GLOBAL_OPTIONS:
                 if option in child._option_string_actions:

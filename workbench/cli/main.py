@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "workbench.cli.evidence",
     "workbench.cli.obligations",
     "workbench.cli.bundle",
+    "workbench.cli.completion",
 ]
 
 
@@ -98,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # text reaches the terminal only with its control characters made visible.
     with terminal_streams():
         parser = build_parser()
+        from workbench.cli.completion import autocomplete
+
+        autocomplete(parser)
         args = parser.parse_args(argv)  # --help, --version and usage errors exit here
         if args.command is None:
             from workbench.cli.core import open_tui
