@@ -475,3 +475,84 @@ def test_completion_offers_contract_ids(demo_repo: Path) -> None:
         stdin=subprocess.DEVNULL,
     )
     assert proc.stdout.split() == ["applicant-data-to-credit-model"], proc.stderr
+
+
+ODCS = Path(__file__).resolve().parents[1] / "data" / "odcs" / "orders.odcs.yaml"
+
+
+def test_import_odcs_maps_terms_and_people_and_reports_the_rest(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wb(repo, "person", "add", "grace.hopper", "--name", "Grace Hopper", "--email",
+       "grace@acme.example", capsys=capsys)  # fmt: skip
+    code, out, err = wb(
+        repo, "import", "odcs", str(ODCS), "--provider", "data", "--consumer", "model",
+        capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    contract = tomllib.loads((repo / "contracts/orders-to-model.toml").read_text())
+    terms = {t["id"]: t for t in contract["terms"]}
+    assert terms["freshness-orders"]["fail_after"] == "PT4H"
+    assert terms["freshness-orders"]["sources"] == ["orders"]
+    assert terms["orders-amount-bounds"]["kind"] == "bounds"
+    assert (terms["orders-amount-bounds"]["min"], terms["orders-amount-bounds"]["max"]) == (
+        0.0,
+        100000.0,
+    )
+    assert terms["no-negative-totals"]["kind"] == "sql"
+    assert terms["no-negative-totals"]["direction"] == "at_most"
+    # Members: the one already registered (same email) is matched, the leaver is added
+    # with their succession.
+    data = people(repo)
+    old = next(p for p in data["people"] if p["id"] == "old.hand")
+    assert old["replaced_by"] == "grace.hopper" and str(old["left"]) == "2026-01-31"
+    assert [p["id"] for p in data["people"]].count("grace") == 0
+    # Nothing dropped silently: each unmapped key is reported.
+    for unmapped in (
+        "UNMAPPED  slaProperties[1].property",
+        "UNMAPPED  schema[0].quality[1].metric",
+        "UNMAPPED  price.priceAmount",
+        "UNMAPPED  schema[0].properties[1].classification",
+    ):
+        assert unmapped in out
+    # Export gives the data-side terms back, validated by the ODCS package.
+    code, out, err = wb(repo, "export", "odcs", "orders-to-model", capsys=capsys)
+    assert code == 0, err
+    import yaml
+    from open_data_contract_standard.model import OpenDataContractStandard
+
+    doc = OpenDataContractStandard.from_string(out)
+    assert doc.slaProperties[0].property == "latency" and doc.slaProperties[0].value == 4.0
+    assert doc.schema_[0].properties[0].logicalTypeOptions == {"minimum": 0.0, "maximum": 100000.0}
+    assert doc.schema_[0].quality[0].mustBeLessOrEqualTo == 0.0
+    assert yaml.safe_load(out)["id"] == "orders-to-model"
+
+
+def test_import_odcs_refuses_a_file_that_is_not_odcs(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: v3.0.2\nunknownTopLevel: 1\n")
+    head = git(repo, "rev-parse", "HEAD")
+    code, _, err = wb(
+        repo, "import", "odcs", str(bad), "--provider", "data", "--consumer", "model",
+        capsys=capsys,
+    )  # fmt: skip
+    assert code == 2 and "not a valid ODCS v3 document" in err
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_bounds_term_fails_values_outside_and_non_numbers(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from workbench.evidence.checks import judge_rows
+    from workbench.model.terms import BoundsTerm
+
+    term = BoundsTerm(id="b", kind="bounds", owner="ada", view="custom", column="x", min=0, max=10)
+    now = datetime.now(UTC)
+    row = {"n": 4, "outside": 1, "min_value": -1.0, "max_value": 5.0}
+    assert judge_rows(term, [row], now).status == "fail"
+    assert judge_rows(term, [{**row, "outside": 0}], now).status == "pass"
+    assert judge_rows(term, [{**row, "n": 0, "outside": 0}], now).status == "no-data"
+    with pytest.raises(ValueError, match="give min, max or both"):
+        BoundsTerm(id="b", kind="bounds", owner="ada", view="custom", column="x")

@@ -155,6 +155,20 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
     ],
     ("verify-script",): [{"args": ["--sha256"], "repo": False}],
     ("completion",): [{"args": ["bash"], "repo": False}],
+    ("export", "odcs"): [{"args": [A]}],
+    ("import", "odcs"): [
+        {
+            "args": [
+                str(Path(__file__).resolve().parents[1] / "data/odcs/orders.odcs.yaml"),
+                "--provider",
+                "applicant-data",
+                "--consumer",
+                "credit-risk-model",
+            ],
+            "who": "dana.okafor",
+            "writes": True,
+        }
+    ],
     ("verify-bundle",): [
         {"args": ["{bundle}", "--root", "{root}"], "repo": False},
         {"args": ["{bundle}", "--trust-bundle-root", "--strict"], "repo": False},

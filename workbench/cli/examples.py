@@ -117,6 +117,16 @@ EXAMPLES: dict[str, list[str]] = {
         "workbench export-bundle --out ../audit.tar.gz --contracts data-to-model",
     ],
     "verify-bundle": ['workbench verify-bundle ../audit.tar.gz --root "$ROOT" --recompute'],
+    "import": ["workbench import odcs orders.odcs.yaml --provider data --consumer model"],
+    "import odcs": [
+        "workbench import odcs orders.odcs.yaml --provider data --consumer model",
+        "workbench import odcs orders.odcs.yaml --provider data --consumer model --id orders-to-model",
+    ],
+    "export": ["workbench export odcs data-to-model > data-to-model.odcs.yaml"],
+    "export odcs": [
+        "workbench export odcs data-to-model                # YAML on standard output",
+        "workbench export odcs data-to-model --out ../data-to-model.odcs.yaml",
+    ],
     "completion": [
         'eval "$(workbench completion bash)"     # in ~/.bashrc',
         'eval "$(workbench completion zsh)"      # in ~/.zshrc',

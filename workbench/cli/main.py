@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "workbench.cli.evidence",
     "workbench.cli.obligations",
     "workbench.cli.bundle",
+    "workbench.cli.interop",
     "workbench.cli.completion",
 ]
 
