@@ -117,6 +117,7 @@ class SignPrepared(Message):
     subject: Any
     needs_passphrase: bool
     key_note: str | None = None
+    key_file: Any = None  # the key file used when the dialog names none (a Path)
 
 
 @dataclass

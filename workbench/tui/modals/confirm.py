@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label
 
 from workbench.tui import bindings
+from workbench.tui.modals.base import DialogFoot, DialogScreen
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(DialogScreen[bool]):
     BINDINGS = bindings.CONFIRM
     AUTO_FOCUS = "#no"
 
@@ -23,8 +23,9 @@ class ConfirmModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            yield Label(self.message, classes="dialog-body", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Label(self.message, classes="dialog-body", markup=False)
+            with DialogFoot(), Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error")
                 yield Button("Cancel (n)", id="no", variant="primary")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label
 
+from workbench.tui.modals.base import DialogFoot, DialogScreen
 
-class DraftModal(ModalScreen[str]):
+
+class DraftModal(DialogScreen[str]):
     BINDINGS = [
         Binding("r,escape", "restore", "Restore", id="draft.restore"),
         Binding("d", "discard", "Discard", id="draft.discard"),
@@ -23,12 +24,13 @@ class DraftModal(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Unsaved draft", classes="dialog-title")
-            yield Label(
-                f"You have an unsaved draft of {self.contract_id} from an earlier session.",
-                classes="dialog-body",
-                markup=False,
-            )
-            with Horizontal(classes="dialog-buttons"):
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Label(
+                    f"You have an unsaved draft of {self.contract_id} from an earlier session.",
+                    classes="dialog-body",
+                    markup=False,
+                )
+            with DialogFoot(), Horizontal(classes="dialog-buttons"):
                 yield Button("Restore draft (r)", id="restore", variant="primary")
                 yield Button("Discard draft (d)", id="discard", variant="error")
 

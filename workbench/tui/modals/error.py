@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, TextArea
 
+from workbench.tui.modals.base import SCROLL_BINDINGS, DialogFoot, DialogScreen
 
-class ErrorModal(ModalScreen[None]):
+
+class ErrorModal(DialogScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="error.close"),
         Binding("c", "copy", "Copy details", id="error.copy"),
+        *SCROLL_BINDINGS,
     ]
     AUTO_FOCUS = "#close"
 
@@ -25,10 +27,13 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error-dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            yield Label(self.message, classes="dialog-body", markup=False, id="error-message")
-            if self.details:
-                yield TextArea(self.details, read_only=True, id="error-details", soft_wrap=True)
-            with Horizontal(classes="dialog-buttons"):
+            with VerticalScroll(classes="dialog-scroll"):
+                yield Label(self.message, classes="dialog-body", markup=False, id="error-message")
+                if self.details:
+                    yield TextArea(
+                        self.details, read_only=True, id="error-details", soft_wrap=True
+                    )
+            with DialogFoot(), Horizontal(classes="dialog-buttons"):
                 yield Button("Copy details (c)", id="copy")
                 yield Button("Close (esc)", id="close", variant="primary")
 

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, SelectionList
 from textual.worker import Worker, WorkerState
 
@@ -27,6 +26,7 @@ from workbench.tui.messages import (
     SignerRejected,
     SignPrepared,
 )
+from workbench.tui.modals.base import SCROLL_BINDINGS, DialogFoot, DialogScreen
 from workbench.tui.modals.passphrase import key_error_message, probe_key
 
 if TYPE_CHECKING:
@@ -47,10 +47,10 @@ def parse_day(text: str, label: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class ExportModal(ModalScreen[Path | None]):
+class ExportModal(DialogScreen[Path | None]):
     """Dismisses with the written path, or None (cancelled: nothing written)."""
 
-    BINDINGS = bindings.EXPORT
+    BINDINGS = [*bindings.EXPORT, *SCROLL_BINDINGS]
     AUTO_FOCUS = "#export-out"
 
     def __init__(self, out: Path | None = None) -> None:
@@ -71,7 +71,7 @@ class ExportModal(ModalScreen[Path | None]):
         ids = sorted(v.id for v in self.wb.views if v.governed)
         with Vertical(classes="dialog export-dialog"):
             yield Label("Export an audit bundle", classes="dialog-title")
-            with Vertical(id="export-form"):
+            with VerticalScroll(classes="dialog-scroll"), Vertical(id="export-form"):
                 yield Checkbox("All contracts", value=True, id="export-all")
                 yield SelectionList[str](
                     *((i, i) for i in ids), id="export-contracts", disabled=True
@@ -80,21 +80,22 @@ class ExportModal(ModalScreen[Path | None]):
                     yield Input(placeholder="since (YYYY-MM-DD, optional)", id="export-since")
                     yield Input(placeholder="until (YYYY-MM-DD, optional)", id="export-until")
                 yield Checkbox("Include evidence files", value=True, id="export-evidence")
+                yield Checkbox("use ssh-agent", id="use-agent")
+            with DialogFoot():
                 yield Input(str(out), placeholder="output file (.tar.gz)", id="export-out")
                 passphrase = Input(
                     password=True, placeholder="passphrase of your key", id="passphrase"
                 )
                 passphrase.display = False
                 yield passphrase
-                yield Checkbox("use ssh-agent", id="use-agent")
-            yield Label("", id="export-error", markup=False)
-            yield Label("", id="export-stage", markup=False)
-            bar = ProgressBar(total=None, show_eta=False, id="export-progress")
-            bar.display = False
-            yield bar
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Export (enter)", id="export", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Label("", id="export-error", markup=False)
+                yield Label("", id="export-stage", markup=False)
+                bar = ProgressBar(total=None, show_eta=False, id="export-progress")
+                bar.display = False
+                yield bar
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Export (enter)", id="export", variant="primary")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.service = self.wb.service
@@ -162,7 +163,7 @@ class ExportModal(ModalScreen[Path | None]):
             return
         self.running = True
         self._cancel.clear()
-        self.query_one("#export-form").disabled = True
+        self._form_disabled(True)
         self.query_one("#export", Button).disabled = True
         self.query_one("#export-error", Label).update("")
         self.query_one("#export-progress").display = True
@@ -232,10 +233,14 @@ class ExportModal(ModalScreen[Path | None]):
 
     def _stopped(self) -> None:
         self.running = False
-        self.query_one("#export-form").disabled = False
+        self._form_disabled(False)
         self.query_one("#export", Button).disabled = False
         self.query_one("#export-progress").display = False
         self.query_one("#export-stage", Label).update("")
+
+    def _form_disabled(self, disabled: bool) -> None:
+        for selector in ("#export-form", "#export-out", "#passphrase"):
+            self.query_one(selector).disabled = disabled
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

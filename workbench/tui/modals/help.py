@@ -5,13 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from workbench.tui.modals.base import DialogScreen
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 
 
-class KeyHelpModal(ModalScreen[None]):
+class KeyHelpModal(DialogScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close", id="help.close")]
     AUTO_FOCUS = "#help-filter"
 

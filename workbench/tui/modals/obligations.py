@@ -12,14 +12,16 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
+from workbench.tui.modals.base import DialogFoot, DialogScreen
 
-class FormModal(ModalScreen[dict[str, Any] | None]):
-    """Title, hint, fields; Enter in the last field or the OK button submits, Esc cancels."""
+
+class FormModal(DialogScreen[dict[str, Any] | None]):
+    """Title, hint, fields; Enter moves to the next field, and in the last field (or the OK
+    button) submits; Esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
     OK = "OK"
@@ -32,13 +34,15 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form-dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            if self.hint:
-                yield Label(self.hint, classes="dialog-hint", markup=False)
-            yield from self.fields()
-            yield Label("", id="form-error", classes="form-error", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (esc)", id="cancel")
-                yield Button(self.OK, id="ok", variant="primary")
+            with VerticalScroll(classes="dialog-scroll"):
+                if self.hint:
+                    yield Label(self.hint, classes="dialog-hint", markup=False)
+                yield from self.fields()
+            with DialogFoot():
+                yield Label("", id="form-error", classes="form-error", markup=False)
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Cancel (esc)", id="cancel")
+                    yield Button(self.OK, id="ok", variant="primary")
 
     def fields(self) -> ComposeResult:
         yield from ()
@@ -63,7 +67,13 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
         self.dismiss(None)
 
     @on(Input.Submitted)
-    def input_submitted(self) -> None:
+    def input_submitted(self, event: Input.Submitted) -> None:
+        # Enter in a field moves to the next one; only the last field submits, so a form is
+        # never sent before the user has been through it.
+        inputs = [i for i in self.query(Input) if i.display and not i.disabled]
+        if inputs and event.input is not inputs[-1]:
+            self.focus_next()
+            return
         self.submit()
 
     def action_cancel(self) -> None:

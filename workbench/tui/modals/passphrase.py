@@ -1,26 +1,29 @@
-"""The key part of every signing dialog: what you sign, then your passphrase or ssh-agent.
+"""The key part of every signing dialog: what you sign, then your key: your own key file
+(the default), another key file (as the CLI's `--key`), or ssh-agent; and its passphrase
+when it is encrypted.
 
 `KeyModal` is the base of the contract sign dialog (`modals/sign.py`) and the registry sign
 dialog (`screens/registry.py`). A subclass loads what is signed in a thread worker
 (`prepare`, posting `SignPrepared`) and signs in another (`run_sign`, posting `SignerRejected`,
-`SignRefused` or its own result message). A wrong passphrase keeps the dialog open with the
-message under the field; a refusal closes it and shows why.
+`SignRefused` or its own result message). A wrong passphrase or an unusable key file keeps
+the dialog open with the message under the field; a refusal closes it and shows why.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.tui import bindings
 from workbench.tui.messages import SignerRejected, SignPrepared, SignRefused
+from workbench.tui.modals.base import SCROLL_BINDINGS, DialogFoot, DialogScreen
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -39,6 +42,13 @@ def probe_key(make_signer: Any) -> tuple[bool, str | None]:
     return False, None
 
 
+def default_key_file(service: Any, person: str) -> Path | None:
+    """The key file signing uses for `person` when the dialog names none."""
+    from workbench.service.signing import key_path_for
+
+    return key_path_for(service, person)
+
+
 def key_error_message(exc: BaseException) -> str:
     from workbench.signing.errors import PassphraseRequired, WrongPassphrase
 
@@ -49,10 +59,10 @@ def key_error_message(exc: BaseException) -> str:
     return str(exc)
 
 
-class KeyModal(ModalScreen[Any]):
+class KeyModal(DialogScreen[Any]):
     """Shows the subject, asks for the key; subclasses implement `prepare` and `run_sign`."""
 
-    BINDINGS = bindings.SIGN
+    BINDINGS = [*bindings.SIGN, *SCROLL_BINDINGS]
     action_label = "Sign"
 
     def __init__(self, title: str) -> None:
@@ -62,6 +72,7 @@ class KeyModal(ModalScreen[Any]):
         self.busy = True
         self.subject: Any = None
         self.service: Any = None  # the app's Workbench, read on mount (workers use it)
+        self.default_key: Path | None = None  # the key file used when none is named
 
     @property
     def wb(self) -> WorkbenchApp:
@@ -70,27 +81,35 @@ class KeyModal(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sign-dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            with VerticalScroll(id="sign-body"):
+            with VerticalScroll(id="sign-body", classes="dialog-scroll"):
                 yield Static("loading…", id="sign-body-text")
-            yield Input(password=True, placeholder="passphrase of your key", id="passphrase")
-            yield Checkbox("use ssh-agent (ctrl+g)", id="use-agent")
-            yield Label("", id="key-error", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.action_label} (enter)", id="sign", variant="primary")
-                yield Button("Cancel (esc)", id="cancel")
+            with DialogFoot():
+                yield Input(placeholder="key file (blank: your own key)", id="key-file")
+                yield Input(password=True, placeholder="passphrase of your key", id="passphrase")
+                yield Checkbox("use ssh-agent (ctrl+g)", id="use-agent")
+                yield Label("", id="key-error", markup=False)
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button(f"{self.action_label} (enter)", id="sign", variant="primary")
+                    yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
+        # (DialogScreen.on_mount runs too: Textual calls each class's handler.)
         self.service = self.wb.service
         self.query_one("#passphrase").display = False
         self.query_one("#sign", Button).disabled = True
         self.query_one("#cancel", Button).focus()
         self.prepare()
 
+    def key_file(self) -> Path | None:
+        """The key file typed in the dialog (None: the default one)."""
+        text = self.query_one("#key-file", Input).value.strip()
+        return Path(text).expanduser() if text else None
+
     # -- subclass hooks -----------------------------------------------------------------
     def prepare(self) -> None:
         raise NotImplementedError
 
-    def run_sign(self, passphrase: str | None, agent: bool) -> None:
+    def run_sign(self, passphrase: str | None, agent: bool, key_file: Path | None) -> None:
         raise NotImplementedError
 
     def body(self, subject: Any) -> Content:
@@ -104,6 +123,11 @@ class KeyModal(ModalScreen[Any]):
     def on_sign_prepared(self, message: SignPrepared) -> None:
         self.subject = message.subject
         self.needs_passphrase = message.needs_passphrase
+        self.default_key = message.key_file
+        if message.key_file is not None:
+            self.query_one(
+                "#key-file", Input
+            ).placeholder = f"key file (blank: {_home_relative(message.key_file)})"
         self.query_one("#sign-body-text", Static).update(self.body(message.subject))
         blocked = self.can_sign(message.subject)
         self.busy = False
@@ -120,13 +144,20 @@ class KeyModal(ModalScreen[Any]):
             return
         agent = self.query_one("#use-agent", Checkbox).value
         passphrase = self.query_one("#passphrase", Input).value
-        if self.needs_passphrase and not agent and not passphrase:
+        key_file = self.key_file()
+        if key_file is not None and not agent and not key_file.is_file():
+            self.query_one("#key-error", Label).update(f"{key_file}: no such key file")
+            return
+        # Known to be encrypted: the default key, probed when the dialog opened. Another
+        # file is tried as it is and asks for its passphrase if it needs one.
+        probed = key_file is None or key_file == self.default_key
+        if self.needs_passphrase and probed and not agent and not passphrase:
             self.query_one("#key-error", Label).update("Type the passphrase of your key.")
             return
         self.busy = True
         self.query_one("#sign", Button).disabled = True
         self.query_one("#key-error", Label).update("signing…")
-        self.run_sign(passphrase or None, agent)
+        self.run_sign(passphrase or None, agent, key_file)
 
     def on_signer_rejected(self, message: SignerRejected) -> None:
         self.busy = False
@@ -149,6 +180,7 @@ class KeyModal(ModalScreen[Any]):
             self.wb.show_error(event.worker.error, event.worker.description or "sign")
 
     @on(Input.Submitted, "#passphrase")
+    @on(Input.Submitted, "#key-file")
     def passphrase_submitted(self) -> None:
         self.submit()
 
@@ -170,3 +202,10 @@ class KeyModal(ModalScreen[Any]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _home_relative(path: Path) -> str:
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from workbench.tui.modals.base import DialogScreen
 
 
 @dataclass
@@ -20,7 +21,7 @@ class Choice:
     search: str
 
 
-class PickerModal(ModalScreen[str | None]):
+class PickerModal(DialogScreen[str | None]):
     """A filterable list; Enter picks the highlighted entry, Esc cancels."""
 
     BINDINGS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -9,7 +10,12 @@ from textual.content import Content
 
 from workbench.tui.messages import ContractSigned, SignerRejected, SignPrepared, SignRefused
 from workbench.tui.modals.commit import diff_content
-from workbench.tui.modals.passphrase import KeyModal, key_error_message, probe_key
+from workbench.tui.modals.passphrase import (
+    KeyModal,
+    default_key_file,
+    key_error_message,
+    probe_key,
+)
 
 
 def sign_preview_content(preview: Any) -> Content:
@@ -84,17 +90,20 @@ class SignModal(KeyModal):
             self.post_message(SignRefused(str(exc)))
             return
         needs, note = probe_key(lambda: svc.make_signer(preview.person))
-        self.post_message(SignPrepared(preview, needs, note))
+        key = default_key_file(self.service, preview.person)
+        self.post_message(SignPrepared(preview, needs, note, key))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign", description="sign")
-    def run_sign(self, passphrase: str | None, agent: bool) -> None:
+    def run_sign(self, passphrase: str | None, agent: bool, key_file: Path | None) -> None:
         from workbench.service.signing import SigningRefused, SigningService
         from workbench.signing.errors import AgentSigningError, KeyLoadError
 
         wb = self.service
         svc = SigningService(wb)
         try:
-            signer = svc.make_signer(self.subject.person, passphrase=passphrase, agent=agent)
+            signer = svc.make_signer(
+                self.subject.person, key_path=key_file, passphrase=passphrase, agent=agent
+            )
             result = svc.sign(self.contract_id, signer)
         except (KeyLoadError, AgentSigningError) as exc:
             self.post_message(SignerRejected(key_error_message(exc)))

@@ -3,6 +3,7 @@ its root digest (pinned or not), a pending version with who has signed it; `s` s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -20,7 +21,12 @@ from workbench.tui.messages import (
     SignPrepared,
     SignRefused,
 )
-from workbench.tui.modals.passphrase import KeyModal, key_error_message, probe_key
+from workbench.tui.modals.passphrase import (
+    KeyModal,
+    default_key_file,
+    key_error_message,
+    probe_key,
+)
 from workbench.tui.screens.base import BaseScreen
 from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
@@ -128,16 +134,18 @@ class RegistrySignModal(KeyModal):
             self.post_message(SignRefused(str(exc)))
             return
         needs, note = probe_key(lambda: svc.make_signer(person))
-        self.post_message(SignPrepared(self.view, needs, note))
+        self.post_message(SignPrepared(self.view, needs, note, default_key_file(svc.wb, person)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign", description="sign")
-    def run_sign(self, passphrase: str | None, agent: bool) -> None:
+    def run_sign(self, passphrase: str | None, agent: bool, key_file: Path | None) -> None:
         from workbench.service.signing import SigningRefused, SigningService
         from workbench.signing.errors import AgentSigningError, KeyLoadError
 
         svc = SigningService(self.service)
         try:
-            signer = svc.make_signer(self.service.actor().id, passphrase=passphrase, agent=agent)
+            signer = svc.make_signer(
+                self.service.actor().id, key_path=key_file, passphrase=passphrase, agent=agent
+            )
             change = svc.registry_sign(signer)
         except (KeyLoadError, AgentSigningError) as exc:
             self.post_message(SignerRejected(key_error_message(exc)))
