@@ -30,9 +30,7 @@ class ErrorModal(DialogScreen[None]):
             with VerticalScroll(classes="dialog-scroll"):
                 yield Label(self.message, classes="dialog-body", markup=False, id="error-message")
                 if self.details:
-                    yield TextArea(
-                        self.details, read_only=True, id="error-details", soft_wrap=True
-                    )
+                    yield TextArea(self.details, read_only=True, id="error-details", soft_wrap=True)
             with DialogFoot(), Horizontal(classes="dialog-buttons"):
                 yield Button("Copy details (c)", id="copy")
                 yield Button("Close (esc)", id="close", variant="primary")
