@@ -218,10 +218,14 @@ class WorkbenchApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
         # The head first: the text is then no older than the base a save is checked against.
+        from workbench.repo import layout
+
         head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
         draft = self.service.load_draft(contract_id)
-        self._post(target, ContractTextLoaded(contract_id, text, draft, head))
+        # A contract HEAD does not have yet (a new one from a template): all of it is unsaved.
+        new = self.service.git.blob_at("HEAD", layout.contract_path(contract_id)) is None
+        self._post(target, ContractTextLoaded(contract_id, text, draft, head, new))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
     def check_contract(
@@ -453,11 +457,11 @@ class WorkbenchApp(App[int]):
             self.show_refusal(f"Could not {doing or 'do that'}", str(exc))
             return
         details = "".join(traceback.format_exception(exc))
-        if isinstance(exc, InvalidEdit):
-            lines = [p.render() for p in exc.problems]
-            details = "\n".join(lines) + "\n\n" + details
         if isinstance(exc, WorkbenchError):
+            # The user's to fix, not a crash: the reason and its problems, no traceback.
             title, message = f"Could not {doing or 'do that'}", str(exc)
+            problems = exc.problems if isinstance(exc, InvalidEdit) else []
+            details = "\n".join(p.render() for p in problems)
         else:
             title = f"Unexpected error ({doing or 'working'})"
             message = f"{type(exc).__name__}: {exc}"
@@ -572,6 +576,23 @@ class WorkbenchApp(App[int]):
     def action_reload(self) -> None:
         self.load_state()
 
+    # -- quitting with q: only from a view -------------------------------------------------
+    def typing(self) -> bool:
+        """Whether q would be a surprise quit: a dialog is open, or a text field has focus."""
+        from textual.screen import ModalScreen
+        from textual.widgets import Input, TextArea
+
+        return isinstance(self.screen, ModalScreen) or isinstance(self.focused, (Input, TextArea))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit_view":
+            return not self.typing()  # hidden: ctrl+q is shown instead
+        return True
+
+    async def action_quit_view(self) -> None:
+        if not self.typing():
+            await self.action_quit()
+
     # -- evidence, violations and obligations (screens own their workers) ----------------
     def open_screen(self, screen: Any) -> None:
         """Push `screen`, replacing one of the same kind already on top."""
@@ -620,6 +641,10 @@ class WorkbenchApp(App[int]):
             self.notify("Still reading the contracts: a moment…", markup=False, timeout=2)
         elif view is None:
             self.notify(f"No seam {seam_id}", severity="warning", markup=False)
+        elif not view.governed and not self.readonly:
+            from workbench.tui.modals.new_contract import new_contract
+
+            new_contract(self, view)  # offers to govern it: a contract for these two teams
         elif not view.governed:
             self.notify(
                 f"{view.provider} → {view.consumer} exchanges “{view.exchange}” with no contract: "

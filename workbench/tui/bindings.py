@@ -26,13 +26,30 @@ APP = [
     Binding("ctrl+r", "reload", "Reload", id="app.reload", show=False),
     Binding("V", "show_violations", "Violations", id="app.violations", show=False),
     Binding("D", "show_due", "Due", id="app.due", show=False),
-    Binding("q", "quit", "Quit", id="app.quit"),
+    # q quits from a view; in a text field it is a letter and in a dialog it does nothing,
+    # so it never quits by surprise (WorkbenchApp.check_action). ctrl+q quits from anywhere.
+    Binding("q", "quit_view", "Quit", id="app.quit", tooltip="Quit (ctrl+q in a text field)"),
+    Binding(
+        "ctrl+q",
+        "quit",
+        "Quit",
+        id="app.quit-anywhere",
+        priority=True,
+        tooltip="Quit from anywhere, text fields included",
+    ),
 ]
 
 SEAMS = [
     Binding("v", "toggle_view", "Map/List", id="seams.toggle-view"),
     Binding("slash", "filter", "Filter", id="seams.filter"),
     Binding("enter", "open_seam", "Open", id="seams.open"),
+    Binding(
+        "N",
+        "new_contract",
+        "New contract",
+        id="seams.new-contract",
+        tooltip="A contract from a seam template (on an ungoverned exchange: govern it)",
+    ),
 ]
 
 SEAM_MAP = [
@@ -57,6 +74,7 @@ CONTRACTS = [
     Binding("slash", "filter", "Search", id="contracts.search"),
     Binding("enter", "open_contract", "Open", id="contracts.open"),
     Binding("e", "edit_contract", "Edit", id="contracts.edit"),
+    Binding("N", "new_contract", "New contract", id="contracts.new"),
 ]
 
 CONTRACT = [
@@ -73,6 +91,10 @@ EDITOR = [
     Binding("f8", "next_problem", "Next error", id="editor.next-problem", priority=True),
     Binding("f4", "external_editor", "$EDITOR", id="editor.external-editor", priority=True),
     Binding("escape", "back", "Back", id="editor.back", priority=True),
+    # The select-all of every other editor (TextArea's own is F7; Home goes to line start).
+    Binding(
+        "ctrl+a", "select_all", "Select all", id="editor.select-all", priority=True, show=False
+    ),
 ]
 
 HISTORY = [
@@ -83,6 +105,10 @@ HISTORY = [
 
 PEOPLE = [
     Binding("slash", "filter", "Filter", id="people.filter"),
+    Binding("a", "add_person", "Add person", id="people.add-person"),
+    Binding("l", "person_leaves", "Leaves", id="people.leave", tooltip="Record a leave"),
+    Binding("t", "add_team", "Add team", id="people.add-team"),
+    Binding("L", "team_lead", "Team lead", id="people.team-lead", tooltip="Name a new lead"),
     Binding("escape", "back", "Back", id="people.back", show=False),
 ]
 
@@ -129,7 +155,8 @@ DUE = [
     Binding("enter", "act", "Do it", id="due.act", tooltip="Review, acknowledge, open"),
     Binding("a", "actions", "Action items", id="due.actions"),
     Binding("i", "diagnose", "Diagnostic", id="due.diagnose"),
-    Binding("g", "gate", "Gate", id="due.gate"),
+    # Above the list's own `g` (first row): on Due, g is the gate, as docs/tui.md says.
+    Binding("g", "gate", "Gate", id="due.gate", priority=True),
     Binding("w", "weekly", "Weekly report", id="due.weekly"),
     Binding("b", "boundary", "Boundary report", id="due.boundary"),
     Binding("escape", "back", "Back", id="due.back"),

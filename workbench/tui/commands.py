@@ -41,6 +41,34 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
                         "Owner, term owner or escalation contact, from the registry",
                     )
                 )
+    # Authoring: new contracts, people and teams (the CLI's contract new, person, team).
+    if not app.readonly:
+        from workbench.tui.modals import authoring, new_contract
+
+        cmds += [
+            (
+                "contract: new",
+                partial(new_contract.new_contract, app),
+                "A contract from a seam template; then the editor on the draft",
+            ),
+            ("people: add person", partial(authoring.add_person, app), "Add to the registry"),
+            ("people: add team", partial(authoring.add_team, app), "A team and its lead"),
+            ("people: team lead", partial(authoring.team_lead, app), "Name a team's new lead"),
+            (
+                "people: record a leave",
+                partial(authoring.pick_and_leave, app),
+                "Who leaves, when, and their successor",
+            ),
+        ]
+        for view in app.views:
+            if not view.governed:
+                cmds.append(
+                    (
+                        f"contract: govern {view.id}",
+                        partial(new_contract.new_contract, app, view),
+                        f"A contract for {view.provider} → {view.consumer}: {view.exchange}",
+                    )
+                )
     # Signing, the key registry and audit bundles (issues 4 and 7).
     cmds.append(("view: key registry", app.show_registry, "Admins, keys, revocations, pending"))
     cmds.append(("bundle: verify", app.verify_bundle, "Verify an audit bundle file, offline"))
@@ -87,7 +115,7 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
 class WorkbenchCommands(Provider):
     async def discover(self) -> Hits:
         for name, callback, help_text in workbench_commands(self.app):  # type: ignore[arg-type]
-            if name.startswith(("view:", "app:", "bundle:")):
+            if name.startswith(("view:", "app:", "bundle:", "contract: new", "people:")):
                 yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

@@ -36,6 +36,7 @@ class ContractTextLoaded(Message):
     text: str
     draft: str | None
     head: str | None = None  # the commit the text was read at: what a save is based on
+    new: bool = False  # HEAD has no such contract yet: the whole text is unsaved
 
 
 @dataclass
@@ -85,6 +86,20 @@ class PeopleLoaded(Message):
 
     state: Any
     usage: list[Any]
+
+
+@dataclass
+class AuthoringDone(Message):
+    """A people, team or new-contract change went through (an `AuthoringResult`)."""
+
+    result: Any
+
+
+@dataclass
+class AuthoringRefused(Message):
+    """The service refused the change: the reason, with each problem's file:line:column."""
+
+    reason: str
 
 
 @dataclass

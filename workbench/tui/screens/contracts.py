@@ -103,6 +103,11 @@ class ContractsScreen(BaseScreen):
         if key:
             self.wb.edit_contract(key)
 
+    def action_new_contract(self) -> None:
+        from workbench.tui.modals.new_contract import new_contract
+
+        new_contract(self.wb)
+
 
 def person_content(state, pid: str | None, today) -> Content:  # type: ignore[no-untyped-def]
     """A person reference: name and id; departed people are marked with their replacement."""

@@ -44,6 +44,7 @@ class EditorScreen(BaseScreen):
         self.save_requested = False
         self.saving = False
         self.open_external = external
+        self.new = False
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -77,7 +78,10 @@ class EditorScreen(BaseScreen):
     # -- loading, drafts ----------------------------------------------------------------
     @on(ContractTextLoaded)
     def contract_loaded(self, message: ContractTextLoaded) -> None:
-        self.committed = message.text
+        # A new contract (written from a template, not committed yet) is all unsaved: the
+        # editor compares with what HEAD has, which is nothing.
+        self.new = message.new
+        self.committed = "" if message.new else message.text
         self.opened_at = message.head
         if message.draft is not None and message.draft != message.text:
             from workbench.tui.modals.draft import DraftModal
@@ -157,6 +161,9 @@ class EditorScreen(BaseScreen):
         editor.scroll_cursor_visible(center=True)
         editor.focus()
 
+    def action_select_all(self) -> None:
+        self.editor.select_all()
+
     def action_next_problem(self) -> None:
         if not self.problems:
             self.notify("No problems", markup=False)
@@ -218,7 +225,9 @@ class EditorScreen(BaseScreen):
                 f"Commit {self.contract_id} as {self.wb.actor_label}",
                 message.diff.text,
                 message.diff.comparison.lines(),
-                _default_message(message.diff.comparison.lines()),
+                f"Add contract {self.contract_id}"
+                if self.new
+                else _default_message(message.diff.comparison.lines()),
             ),
             commit,
         )
@@ -227,6 +236,7 @@ class EditorScreen(BaseScreen):
     def saved(self, message: ContractSaved) -> None:
         self.saving = False
         if message.contract_id == self.contract_id:
+            self.new = False
             self.committed = self.text
             self.opened_at = message.commit
             self._validate()

@@ -1,4 +1,9 @@
-"""People: the registry; what each person owns, leads and is paged for; who has left."""
+"""People: the registry; what each person owns, leads and is paged for; who has left.
+
+And the changes `workbench person add/leave` and `workbench team add/lead` make: `a` adds
+a person, `l` records that the highlighted person leaves (and their successor), `t` adds a
+team, `L` names a team's lead (modals/authoring.py).
+"""
 
 from __future__ import annotations
 
@@ -47,7 +52,10 @@ class PeopleScreen(BaseScreen):
     # later (which also redrew the footer's keys a frame late).
     AUTO_FOCUS = "#people-table"
     BINDINGS = bindings.PEOPLE
-    HELP = "The people registry. Departed people are highlighted with their replacement."
+    HELP = (
+        "The people registry. Departed people are highlighted with their replacement. "
+        "a adds a person, l records a leave, t adds a team, L names a team's lead."
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -130,6 +138,34 @@ class PeopleScreen(BaseScreen):
     @on(Input.Submitted, "#people-filter")
     def filter_done(self) -> None:
         self.query_one(VirtualTable).focus()
+
+    # -- changes (each one commit as the acting person) --------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add_person", "person_leaves", "add_team", "team_lead") and (
+            self.wb.readonly
+        ):
+            return None  # shown greyed: read-only mode
+        return True
+
+    def action_add_person(self) -> None:
+        from workbench.tui.modals import authoring
+
+        authoring.add_person(self.wb)  # the acting person's team by default, as in the CLI
+
+    def action_person_leaves(self) -> None:
+        from workbench.tui.modals import authoring
+
+        authoring.person_leaves(self.wb, self._shown)
+
+    def action_add_team(self) -> None:
+        from workbench.tui.modals import authoring
+
+        authoring.add_team(self.wb)
+
+    def action_team_lead(self) -> None:
+        from workbench.tui.modals import authoring
+
+        authoring.team_lead(self.wb, self._shown)
 
     def action_filter(self) -> None:
         self.query_one(Input).focus()

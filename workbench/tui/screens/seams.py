@@ -236,6 +236,26 @@ class SeamsScreen(BaseScreen):
         self.show_view("list-view")
         self.query_one("#seam-filter", Input).focus()
 
+    def selected_view(self):  # type: ignore[no-untyped-def]
+        """The seam under the cursor, on the map or in the list."""
+        if self.mode == "map-view":
+            seam = self.query_one(SeamMap).selected
+        else:
+            seam = self.query_one("#seam-table", VirtualTable).cursor_key
+        return self.wb.view(seam) if seam else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_contract" and self.wb.readonly:
+            return None
+        return True
+
+    def action_new_contract(self) -> None:
+        """A new contract; on an ungoverned exchange, the one that governs it."""
+        from workbench.tui.modals.new_contract import new_contract
+
+        view = self.selected_view()
+        new_contract(self.wb, view if view is not None and not view.governed else None)
+
     def action_open_seam(self) -> None:
         if self.mode == "map-view":
             self.query_one(SeamMap).action_select()

@@ -30,7 +30,9 @@ class FooterKey:
 
 # Kept on a narrow terminal whatever else is left out: how to go back, how to find every
 # other key, how to leave.
-ESSENTIAL_ACTIONS = frozenset({"back", "cancel", "key_help", "quit"})
+ESSENTIAL_ACTIONS = frozenset({"back", "cancel", "key_help", "quit", "quit_view"})
+# Actions shown as one key: `q` where it quits, else ctrl+q.
+SAME_ACTION = {"quit_view": "quit"}
 
 
 class Footer(Widget):
@@ -93,8 +95,10 @@ class Footer(Widget):
             )
             if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
                 palette = item
-            elif binding.show and binding.action not in shown:
-                shown[binding.action] = item
+            elif binding.show:
+                action = SAME_ACTION.get(binding.action, binding.action)
+                if action not in shown or (binding.action in SAME_ACTION and item.enabled):
+                    shown[action] = item
         return tuple(shown.values()), palette
 
     def render(self) -> Content:
