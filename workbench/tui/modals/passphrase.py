@@ -125,9 +125,8 @@ class KeyModal(DialogScreen[Any]):
         self.needs_passphrase = message.needs_passphrase
         self.default_key = message.key_file
         if message.key_file is not None:
-            self.query_one(
-                "#key-file", Input
-            ).placeholder = f"key file (blank: {_home_relative(message.key_file)})"
+            shown = _short_path(message.key_file, self.service.root)
+            self.query_one("#key-file", Input).placeholder = f"key file (blank: {shown})"
         self.query_one("#sign-body-text", Static).update(self.body(message.subject))
         blocked = self.can_sign(message.subject)
         self.busy = False
@@ -204,8 +203,11 @@ class KeyModal(DialogScreen[Any]):
         self.dismiss(None)
 
 
-def _home_relative(path: Path) -> str:
-    try:
-        return "~/" + str(path.relative_to(Path.home()))
-    except ValueError:
-        return str(path)
+def _short_path(path: Path, root: Path) -> str:
+    """The key file as the user knows it: inside the repo (the demo's keys) or under ~."""
+    for base, prefix in ((root, ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
