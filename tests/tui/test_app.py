@@ -194,15 +194,6 @@ async def test_map_selection_moves_and_opens_the_contract(demo_repo: Path) -> No
         assert app.screen.contract_id == POLICY
 
 
-async def test_ungoverned_seam_explains_itself(demo_repo: Path) -> None:
-    app = make_app(demo_repo)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(app, pilot)
-        app.open_seam("applicant-data->loan-decisioning")
-        await pilot.pause()
-        assert any("nobody owns this handshake" in n.message for n in app._notifications)
-
-
 async def test_seam_list_filters(demo_repo: Path) -> None:
     app = make_app(demo_repo)
     async with app.run_test(size=SIZE) as pilot:

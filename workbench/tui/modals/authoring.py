@@ -142,7 +142,7 @@ class PersonAddModal(AuthoringModal):
         yield label("Team:")
         yield Select(
             team_options(self.teams),
-            value=self.team if self.team else Select.BLANK,
+            value=self.team if self.team else Select.NULL,
             allow_blank=self.team is None,
             id="person-team",
         )
@@ -165,7 +165,7 @@ class PersonAddModal(AuthoringModal):
             "id": get("person-id"),
             "name": get("person-name"),
             "email": get("person-email"),
-            "team": None if team == Select.BLANK else str(team),
+            "team": None if team == Select.NULL else str(team),
             "role": get("person-role"),
             "authority": str(self.query_one("#person-authority", Select).value),
             "key": get("person-key") or None,
@@ -260,7 +260,7 @@ class TeamAddModal(AuthoringModal):
         values = {
             "id": get("team-id"),
             "name": get("team-name"),
-            "lead": None if lead == Select.BLANK else str(lead),
+            "lead": None if lead == Select.NULL else str(lead),
             "description": get("team-description"),
         }
         missing = [k for k in ("id", "name", "lead") if not values[k]]
@@ -295,7 +295,7 @@ class TeamLeadModal(AuthoringModal):
         yield label("Team:")
         yield Select(
             team_options(self.teams),
-            value=team if team else Select.BLANK,
+            value=team if team else Select.NULL,
             id="lead-team",
         )
         yield label("New lead (a member of the team):")
@@ -309,9 +309,9 @@ class TeamLeadModal(AuthoringModal):
     def values(self) -> dict[str, Any] | str:
         team = self.query_one("#lead-team", Select).value
         person = self.query_one("#lead-person", Select).value
-        if team == Select.BLANK:
+        if team == Select.NULL:
             return "Choose the team."
-        if person == Select.BLANK:
+        if person == Select.NULL:
             return "Choose its new lead."
         return {"team": str(team), "person": str(person)}
 

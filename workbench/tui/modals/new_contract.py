@@ -72,13 +72,13 @@ class NewContractModal(AuthoringModal):
         yield label("Providing team:")
         yield Select(
             team_options(self.teams),
-            value=self.provider if self.provider in known else Select.BLANK,
+            value=self.provider if self.provider in known else Select.NULL,
             id="new-provider",
         )
         yield label("Consuming team:")
         yield Select(
             team_options(self.teams),
-            value=self.consumer if self.consumer in known else Select.BLANK,
+            value=self.consumer if self.consumer in known else Select.NULL,
             id="new-consumer",
         )
         yield label("Contract id (its file is contracts/ID.toml):")
@@ -99,7 +99,7 @@ class NewContractModal(AuthoringModal):
         values = []
         for selector in ("#new-provider", "#new-consumer"):
             value = self.query_one(selector, Select).value
-            values.append("" if value == Select.BLANK else str(value))
+            values.append("" if value == Select.NULL else str(value))
         return values[0], values[1]
 
     def values(self) -> dict[str, Any] | str:

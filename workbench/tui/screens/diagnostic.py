@@ -152,7 +152,7 @@ class DiagnosticScreen(ServiceScreen):
         for q in QUESTIONS:
             widget = self.query_one(f"#{field_id(q.key)}")
             value = widget.value  # type: ignore[attr-defined]
-            if value is not Select.BLANK and str(value).strip():
+            if value is not Select.NULL and str(value).strip():
                 out[q.key] = str(value).strip()
         return out
 

@@ -98,6 +98,7 @@ class Footer(Widget):
             elif binding.show:
                 action = SAME_ACTION.get(binding.action, binding.action)
                 if action not in shown or (binding.action in SAME_ACTION and item.enabled):
+                    shown.pop(action, None)  # drawn where this key is bound, not before
                     shown[action] = item
         return tuple(shown.values()), palette
 
