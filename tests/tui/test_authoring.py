@@ -205,6 +205,12 @@ async def test_ungoverned_exchange_offers_a_contract_and_the_editor_commits_it(
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any("Not saved" in n.message for n in app._notifications))
         assert not isinstance(app.screen, CommitModal)
+        # F8 jumps to the first placeholder and selects it: typing replaces it.
+        editor.editor.cursor_location = (0, 0)
+        await pilot.press("f8")
+        assert editor.editor.selected_text == '"TODO: the upstream source"'
+        await pilot.press(*'"warehouse.applicants"')
+        assert 'sources = ["warehouse.applicants"]' in editor.text
         text = (
             editor.text.replace('"TODO: the upstream source"', '"warehouse.applicants"')
             .replace('"TODO: the protected-class proxy attribute, e.g. age_band"', '"age_band"')

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
@@ -45,12 +46,18 @@ def refusal_text(exc: BaseException) -> str:
     return "\n".join(lines)
 
 
-def person_options(people: list[Any]) -> list[tuple[Content, str]]:
-    return [(Content(f"{p.name} ({p.id}) · {p.team}"), p.id) for p in people]
+def option(text: str) -> Text:
+    """A Select option's label: plain text (repo text is never markup), and a Rich `Text`
+    because Textual's type-to-search in a Select only searches `str` and `Text` labels."""
+    return Text(text)
 
 
-def team_options(teams: list[Any]) -> list[tuple[Content, str]]:
-    return [(Content(f"{t.name} ({t.id})"), t.id) for t in teams]
+def person_options(people: list[Any]) -> list[tuple[Text, str]]:
+    return [(option(f"{p.name} ({p.id}) · {p.team}"), p.id) for p in people]
+
+
+def team_options(teams: list[Any]) -> list[tuple[Text, str]]:
+    return [(option(f"{t.name} ({t.id})"), t.id) for t in teams]
 
 
 def label(text: str) -> Label:
@@ -150,7 +157,7 @@ class PersonAddModal(AuthoringModal):
         yield Input(placeholder="e.g. Data engineer", id="person-role")
         yield label("Authority:")
         yield Select(
-            [(Content(a.value), a.value) for a in Authority],
+            [(option(a.value), a.value) for a in Authority],
             value=Authority.member.value,
             allow_blank=False,
             id="person-authority",
@@ -212,7 +219,7 @@ class PersonLeaveModal(AuthoringModal):
         yield Input(self.today.isoformat(), id="leave-on")
         yield label("Replaced by:")
         yield Select(
-            [(Content("no one named yet"), NOBODY), *person_options(self.successors)],
+            [(option("no one named yet"), NOBODY), *person_options(self.successors)],
             value=NOBODY,
             allow_blank=False,
             id="leave-successor",

@@ -50,6 +50,12 @@ class DialogFoot(Vertical):
 class DialogScreen(ModalScreen[ResultT]):
     """A modal whose foot (fields that must be seen, buttons) is always on screen."""
 
+    # Moving between fields is decided as the key arrives: what is typed right after Tab
+    # goes to the next field, however fast (Textual's own Tab acts a message later).
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
     compact = False
 
     # Textual calls these handlers of every class in the MRO: subclasses define their own

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.content import Content
 from textual.widgets import Input, Select
 
-from workbench.tui.modals.authoring import AuthoringModal, label, team_options
+from workbench.tui.modals.authoring import AuthoringModal, label, option, team_options
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -29,7 +28,7 @@ def suggested_id(provider: str, consumer: str) -> str:
 
 
 class NewContractModal(AuthoringModal):
-    AUTO_FOCUS = "#new-id"
+    AUTO_FOCUS = "#new-template"  # the first field: Tab walks the form top to bottom
     OK = "Create"
     DESCRIPTION = "create the contract"
 
@@ -62,7 +61,7 @@ class NewContractModal(AuthoringModal):
         yield label("Seam template:")
         yield Select(
             [
-                (Content(f"{t.kind}: {t.title} ({', '.join(t.terms)})"), t.kind)
+                (option(f"{t.kind}: {t.title} ({', '.join(t.terms)})"), t.kind)
                 for t in TEMPLATES.values()
             ],
             value="data-model",

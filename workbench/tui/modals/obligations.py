@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,7 +24,12 @@ class FormModal(DialogScreen[dict[str, Any] | None]):
     """Title, hint, fields; Enter moves to the next field, and in the last field (or the OK
     button) submits; Esc cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        # Decided as the key arrives (a priority binding), not when the field's Submitted
+        # message is handled: text typed right after Enter goes to the next field.
+        Binding("enter", "next_field", "Next field", id="form.next-field", priority=True),
+    ]
     OK = "OK"
 
     def __init__(self, title: str, hint: str = "") -> None:
@@ -66,15 +72,20 @@ class FormModal(DialogScreen[dict[str, Any] | None]):
     def cancel_pressed(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted)
-    def input_submitted(self, event: Input.Submitted) -> None:
-        # Enter in a field moves to the next one; only the last field submits, so a form is
-        # never sent before the user has been through it.
+    def action_next_field(self) -> None:
+        """Enter in a field moves to the next one; only the last field submits, so a form
+        is never sent before the user has been through it. Elsewhere (a button, a list)
+        Enter does what it does there."""
+        focused = self.focused
+        if not isinstance(focused, Input):
+            raise SkipAction()
         inputs = [i for i in self.query(Input) if i.display and not i.disabled]
-        if inputs and event.input is not inputs[-1]:
+        if inputs and focused is not inputs[-1]:
             self.focus_next()
             return
-        self.submit()
+        # After the field has taken the keys typed before this Enter (they wait in its own
+        # queue, behind which this runs).
+        focused.call_later(self.submit)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

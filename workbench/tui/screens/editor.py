@@ -25,6 +25,7 @@ DEBOUNCE = 0.3
 
 
 class EditorScreen(BaseScreen):
+    AUTO_FOCUS = "#editor"
     BINDINGS = bindings.EDITOR
     HELP = (
         "Edit the contract TOML. Problems appear on the right as you type; select one to jump to "
@@ -157,9 +158,11 @@ class EditorScreen(BaseScreen):
 
     def jump_to(self, line: int, column: int = 1) -> None:
         editor = self.editor
+        # Focus first, and at once (`focus()` waits a message): the keys right after F8,
+        # such as shift+End to select the value, are the editor's.
+        self.set_focus(editor, scroll_visible=False)
         editor.cursor_location = (max(0, line - 1), max(0, column - 1))
         editor.scroll_cursor_visible(center=True)
-        editor.focus()
 
     def action_select_all(self) -> None:
         self.editor.select_all()
@@ -172,6 +175,22 @@ class EditorScreen(BaseScreen):
         after = [p for p in self.problems if p.line > row]
         target = (after or self.problems)[0]
         self.jump_to(target.line, target.column)
+        if target.code == "template.placeholder":
+            self.select_placeholder(target.line)
+
+    def select_placeholder(self, line: int) -> None:
+        """Select the template's `"TODO: …"` string on `line`, quotes included, so what
+        the user types (or pastes) next replaces it."""
+        from textual.widgets.text_area import Selection
+
+        from workbench.model.templates import PLACEHOLDER_PREFIX
+
+        row = line - 1
+        text = self.editor.document.get_line(row)
+        start = text.find(f'"{PLACEHOLDER_PREFIX}')
+        end = text.find('"', start + 1) if start >= 0 else -1
+        if start >= 0 and end > start:
+            self.editor.selection = Selection((row, start), (row, end + 1))
 
     # -- saving -------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
