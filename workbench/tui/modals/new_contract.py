@@ -161,6 +161,9 @@ def _created(app: WorkbenchApp, answer: dict[str, Any] | None) -> None:
             f"{result.summary}. Fill in the {len(errors)} placeholder(s) listed on the "
             "right (F8 jumps to the next), then ctrl+s commits it."
         )
+    # The editor's problem list is what to read next: earlier outcomes (people, teams)
+    # would lie over it on a narrow terminal.
+    app.clear_notifications()
     app.notify(text, title="New contract", markup=False, timeout=12)
     app.load_state()
     app.edit_contract(PurePosixPath(result.path).stem)  # contracts/ID.toml
