@@ -51,6 +51,8 @@ def drawn_lines(app: Any) -> list[str]:
 
 
 def screens(app: Any, hostile: Hostile) -> list[tuple[str, Callable[[], None]]]:
+    from workbench.tui.modals import authoring
+
     return [
         ("seam map", lambda: app.show_seams("map-view")),
         ("seam list", lambda: app.show_seams("list-view")),
@@ -71,7 +73,17 @@ def screens(app: Any, hostile: Hostile) -> list[tuple[str, Callable[[], None]]]:
         ("bundle", lambda: app.verify_bundle(hostile.bundle)),
         ("sign", lambda: app.sign_contract(A)),
         ("error", lambda: app.show_refusal("Refused", f"because {hostile_name(app)}")),
+        # The authoring dialogs: team and person names, an exchange's wording.
+        ("new contract", lambda: app.open_seam(ungoverned(app))),
+        ("person add", lambda: authoring.add_person(app)),
+        ("person leaves", lambda: authoring.person_leaves(app, "dana.okafor")),
+        ("team add", lambda: authoring.add_team(app)),
+        ("team lead", lambda: authoring.team_lead(app, "dana.okafor")),
     ]
+
+
+def ungoverned(app: Any) -> str:
+    return next(v.id for v in app.views if not v.governed)
 
 
 def hostile_name(app: Any) -> str:
@@ -110,4 +122,6 @@ async def test_tui_does_not_parse_repo_text_as_markup(
     # The hostile text was on these screens (so the checks above could fail). The gate
     # screen and the seam list draw people's and teams' names, which validation now keeps
     # to one visible line (tests/core/test_validation.py).
-    assert {"contract", "history", "people", "violations", "error"} <= set(shown), shown
+    assert {"contract", "history", "people", "violations", "error", "new contract"} <= set(shown), (
+        shown
+    )
