@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import BundleCancelled, check_name, scan_private, write_archive
 from workbench.bundle.heads import Head, render_heads
+from workbench.model.errors import WorkbenchError
 from workbench.signing import registry as reg
 from workbench.signing.canonical import canonical_json
 from workbench.signing.snapshot import authorised_exporters, write_snapshot
@@ -59,7 +60,7 @@ HEAD = "HEAD"
 DEFAULT_VALIDITY = timedelta(days=30)
 
 
-class ExportError(ValueError):
+class ExportError(WorkbenchError, ValueError):
     """The bundle cannot be exported (the message says why and what to do)."""
 
 

@@ -153,7 +153,7 @@ def seam_views_for(wb):  # type: ignore[no-untyped-def]
 
 def signature_trust(wb):  # type: ignore[no-untyped-def]
     """The registry's problems and its trust root at HEAD (None without a registry)."""
-    from workbench.service.errors import WorkbenchError
+    from workbench.service.errors import SettingsInvalid
 
     if wb.git.is_empty:
         return None
@@ -163,7 +163,7 @@ def signature_trust(wb):  # type: ignore[no-untyped-def]
         return None
     try:
         trust = SigningService(wb).verdict_set().trust
-    except WorkbenchError:
+    except SettingsInvalid:
         return None  # e.g. workbench.toml does not validate: the table already says so
     return trust if trust.root_sha256 or trust.problems else None
 
@@ -267,7 +267,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def signature_line(wb, contract_id: str, rev: str) -> str:  # type: ignore[no-untyped-def]
     """The co-signature verdict, as `workbench verify` gives it (of HEAD for the working tree:
     signatures are always about committed bytes)."""
-    from workbench.service.errors import UnknownContract, WorkbenchError
+    from workbench.service.errors import SettingsInvalid, UnknownContract
 
     try:
         from workbench.service.signing import SigningService
@@ -280,7 +280,7 @@ def signature_line(wb, contract_id: str, rev: str) -> str:  # type: ignore[no-un
         v = SigningService(wb).verdict(contract_id, at)
     except UnknownContract:
         return f"draft (not committed at {at.lower()})"
-    except WorkbenchError as exc:
+    except SettingsInvalid as exc:
         return f"cannot verify: {exc}"
     return f"{v.state}: {v.reason}"
 

@@ -27,10 +27,6 @@ COMMAND_MODULES = [
 ]
 
 
-class UsageError(Exception):
-    pass
-
-
 def parse_now(text: str | None) -> datetime | None:
     if text is None:
         return None

@@ -26,8 +26,6 @@ from workbench.service.errors import (
     UnknownContract,
     WhatIfError,
     WorkbenchError,
-    WriteConflict,
-    WriteRefused,
 )
 
 if TYPE_CHECKING:
@@ -590,8 +588,6 @@ class Workbench:
         # Before this method's own reads (the actor, the conflict check) move it.
         base = base or self.base_head
         actor = self.actor()
-        from workbench.repo.branch import WriteConflict as RepoConflict
-        from workbench.repo.branch import WriteRefused as RepoRefused
         from workbench.repo.git import Author
 
         # TOML the workbench writes is in the byte normal form (LF, final newline); other
@@ -602,25 +598,20 @@ class Workbench:
             else data
             for path, data in changes.items()
         }
-        try:
-            self._refuse_unresolved(changes)
-            signer = self.commit_signer(actor)
-            self._held = None
-            self._held_declared = None
-            self._held_files = None
-            commit = self.git.commit_files(
-                changes,
-                message,
-                Author(actor.name, actor.email),
-                when=self.record_time(),
-                signer=signer,
-                base=base,
-                allow_unborn=False,
-            )
-        except RepoConflict as exc:
-            raise WriteConflict(str(exc)) from exc
-        except RepoRefused as exc:
-            raise WriteRefused(str(exc)) from exc
+        self._refuse_unresolved(changes)
+        signer = self.commit_signer(actor)
+        self._held = None
+        self._held_declared = None
+        self._held_files = None
+        commit = self.git.commit_files(
+            changes,
+            message,
+            Author(actor.name, actor.email),
+            when=self.record_time(),
+            signer=signer,
+            base=base,
+            allow_unborn=False,
+        )
         # This session's next write builds on what it just wrote.
         self._local.base_head = commit
         return commit

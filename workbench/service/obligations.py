@@ -44,7 +44,7 @@ from workbench.governance.timing import iso
 from workbench.model.problems import Problem
 from workbench.model.state import GovernanceState
 from workbench.repo import layout
-from workbench.service.errors import UnknownContract, WorkbenchError
+from workbench.service.errors import SettingsInvalid, UnknownContract, WorkbenchError
 from workbench.service.validity import require_valid_contract
 from workbench.signing.statement import (
     ACK_PREDICATE,
@@ -246,11 +246,11 @@ class ObligationsService:
                     head = rs.head if rs.ok else None
                     # A broken registry is not "no registry": acts are refused, not unsigned.
                     self._signing_cache["registry_problems"] = list(rs.problems)
-            except (WorkbenchError, ImportError):
-                head = None
             except ValueError as exc:  # e.g. a malformed trust root: refuse, never go unsigned
                 head = None
                 self._signing_cache["registry_problems"] = [str(exc)]
+            except (SettingsInvalid, ImportError):
+                head = None
             self._signing_cache["registry"] = head
         return self._signing_cache["registry"]
 
@@ -403,7 +403,7 @@ class ObligationsService:
                     out.setdefault(contract, []).extend(messages)
                 for contract, messages in svc.run_flags().items():
                     out.setdefault(contract, []).extend(messages)
-            except WorkbenchError as exc:
+            except SettingsInvalid as exc:
                 for cid in self.state().contracts:
                     out.setdefault(cid, []).append(f"closures cannot be read: {exc}")
         return out
@@ -433,7 +433,7 @@ class ObligationsService:
                 )
             except ImportError:
                 value, trust = None, None
-            except WorkbenchError as exc:
+            except SettingsInvalid as exc:
                 value = {
                     cid: gate_mod.VerdictInfo("invalid", str(exc)) for cid in self.state().contracts
                 }
@@ -969,7 +969,7 @@ class ObligationsService:
     def gate(self, changed_since: str | None = None, strict: bool = False) -> gate_mod.GateResult:
         state = self.state()
         if state.settings is None:
-            raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
+            raise SettingsInvalid("workbench.toml is missing or invalid; run `workbench validate`")
         changed = self.changed_since(changed_since) if changed_since else None
         inputs = self.gate_inputs()
         return gate_mod.evaluate_gate(

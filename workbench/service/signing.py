@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.repo import layout
-from workbench.service.errors import UnknownContract, WorkbenchError
+from workbench.service.errors import SettingsInvalid, UnknownContract, WorkbenchError
 from workbench.signing import keys as keymod
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
@@ -252,7 +252,7 @@ class SigningService:
         # registry cannot depend on it. Verdicts need only the contracts and [org].
         state = self.wb.declared_state(rev)
         if state.settings is None:
-            raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
+            raise SettingsInvalid("workbench.toml is missing or invalid; run `workbench validate`")
         return state, state.settings
 
     def _files(self, rev: str) -> dict[str, bytes]:
