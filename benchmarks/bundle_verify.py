@@ -29,7 +29,7 @@ from benchmarks.generate import NOW, generate
 from workbench.bundle.verify import verify_bundle
 from workbench.model.state import load_state
 from workbench.repo.git import Author, GitRepo
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
@@ -113,7 +113,7 @@ def main() -> None:
         data = b""
         for _ in range(args.rounds):
             start = time.perf_counter()
-            result = BundleService(Workbench(root, now=wb.now, actor=exporter)).build(
+            result = Workbench(root, now=wb.now, actor=exporter).bundles.build(
                 ExportOptions(record=False), signers[exporter]
             )
             exports.append(time.perf_counter() - start)

@@ -177,9 +177,7 @@ def test_unicode_class_translation_keeps_the_meaning() -> None:
 
 def test_demo_bundle_oscal_validates(demo_repo: Path) -> None:
     wb = Workbench(demo_repo, now=EXPORT_AT, actor="grace.whitfield")
-    built = BundleService(wb).build(
-        ExportOptions(record=False), signer(demo_repo, "grace.whitfield")
-    )
+    built = wb.bundles.build(ExportOptions(record=False), signer(demo_repo, "grace.whitfield"))
     files = members(built.data)
     _assert_valid(files)
     again = members(

@@ -23,8 +23,6 @@ from workbench.evidence.ledger import ledger_path
 from workbench.evidence.run_chain import run_sig_path, statement_path
 from workbench.repo.git import GitRepo
 from workbench.service.core import Workbench
-from workbench.service.evidence import EvidenceService
-from workbench.service.obligations import ObligationsService
 from workbench.service.runs import RunNotRecorded
 from workbench.signing.statement import (
     EVALUATION_PREDICATE,
@@ -48,7 +46,7 @@ def cli(repo: Path, *args: str) -> tuple[int, str, str]:
 
 
 def gate_checks(repo: Path) -> dict[tuple[str, str], str]:
-    result = ObligationsService(Workbench(repo, now=FIXED_NOW)).gate()
+    result = Workbench(repo, now=FIXED_NOW).obligations.gate.evaluate()
     return {(c.contract, c.rule): f"{c.outcome}: {c.message}" for c in result.checks}
 
 
@@ -68,7 +66,7 @@ def flipped(repo: Path, run: str) -> bytes:
 
 
 def open_violation(repo: Path) -> str:
-    svc = EvidenceService(Workbench(repo, now=FIXED_NOW))
+    svc = Workbench(repo, now=FIXED_NOW).evidence
     [v] = [v for v in svc.open_now(CLAIMS1) if v.term == FRESHNESS]
     return v.id
 
@@ -140,20 +138,20 @@ def test_run_resigned_by_ordinary_member_does_not_count(demo_repo: Path) -> None
     message = gate_checks(demo_repo)[(CLAIMS1, "violation_open")]
     assert message.startswith("fail") and vid in message, message
     assert f"{MEMBER} is not an authorised evaluation runner" in message, message
-    assert vid in [v.id for v in EvidenceService(Workbench(demo_repo, now=FIXED_NOW)).open_now()]
+    assert vid in [v.id for v in Workbench(demo_repo, now=FIXED_NOW).evidence.open_now()]
     code, out, _err = cli(demo_repo, "violations", "--open")
     assert code == 1 and vid in out
     assert cli(demo_repo, "verify", "--findings")[0] == 1
 
 
 def test_run_by_authorised_ci_identity_counts(demo_repo: Path) -> None:
-    svc = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    svc = Workbench(demo_repo, now=FIXED_NOW).evidence
     current = svc.current()
     assert current.source == "ledger" and not current.rejected and not current.problems
     assert [t for t in svc.terms_at_now() if t.state == "not-counted"] == []
     # A new run by the CI identity is recorded, signed, and verifies with ssh-keygen.
     later = FIXED_NOW + timedelta(hours=1)
-    result = EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate()
+    result = Workbench(demo_repo, now=later, actor=CI).evidence.evaluate()
     assert result.written
     run = result.run_id
     sig = demo_repo / run_sig_path(run, CI)
@@ -172,11 +170,11 @@ def test_run_by_authorised_ci_identity_counts(demo_repo: Path) -> None:
         st["subject"][0]["digest"]["sha256"]
         == hashlib.sha256((demo_repo / f"findings/{run}.json").read_bytes()).hexdigest()
     )
-    after = EvidenceService(Workbench(demo_repo, now=later))
+    after = Workbench(demo_repo, now=later).evidence
     assert after.book.chain().heads == [run] and after.current().source == "ledger"
     # An ordinary member may evaluate read-only, but not record a run.
     head = GitRepo(demo_repo).head_id()
-    member = EvidenceService(Workbench(demo_repo, now=later + timedelta(hours=1), actor=MEMBER))
+    member = Workbench(demo_repo, now=later + timedelta(hours=1), actor=MEMBER).evidence
     with pytest.raises(RunNotRecorded, match="not an authorised evaluation runner") as info:
         member.evaluate()
     assert info.value.result.findings  # the checks ran; only recording is refused
@@ -193,7 +191,7 @@ def test_unsigned_run_in_registry_repo_does_not_count(demo_repo: Path) -> None:
     data["run"], data["time"] = new_id, "2026-11-27T10:00:00Z"
     raw_commit(demo_repo, {f"findings/{new_id}.json": render_run(data)}, who=MEMBER)
     at = FIXED_NOW + timedelta(hours=2)
-    result = ObligationsService(Workbench(demo_repo, now=at)).gate()
+    result = Workbench(demo_repo, now=at).obligations.gate.evaluate()
     checks = {(c.contract, c.rule): c.message for c in result.checks}
     message = checks[(CLAIMS1, "violation_open")]
     assert vid in message and "is not signed" in message, message
@@ -210,7 +208,7 @@ def test_unsigned_run_in_registry_repo_does_not_count(demo_repo: Path) -> None:
         EvaluationPredicate(**{**old.predicate.model_dump(), "run": new_id, "runner": MEMBER}),
     )
     raw_commit(demo_repo, {ledger_path(new_id): ledger, statement_path(new_id): statement})
-    result = ObligationsService(Workbench(demo_repo, now=at)).gate()
+    result = Workbench(demo_repo, now=at).obligations.gate.evaluate()
     checks = {(c.contract, c.rule): c.message for c in result.checks}
     assert "not signed by its runner" in checks[(CLAIMS1, "violation_open")]
 
@@ -219,12 +217,12 @@ def test_backdated_run_flagged(demo_repo: Path) -> None:
     # The authorised runner, with its clock set two days back: the run's time precedes the
     # commit it builds on.
     early = FIXED_NOW - timedelta(days=2)
-    result = EvidenceService(Workbench(demo_repo, now=early, actor=CI)).evaluate()
+    result = Workbench(demo_repo, now=early, actor=CI).evidence.evaluate()
     assert result.written
     checks = gate_checks(demo_repo)
     flags = checks[(CLAIMS1, "records_valid")]
     assert flags.startswith("fail") and "backdated" in flags and result.run_id in flags, flags
-    svc = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    svc = Workbench(demo_repo, now=FIXED_NOW).evidence
     assert result.run_id not in svc.book.chain().counting
     assert result.run_id not in {r["run"] for r in svc.runs()}
     code, out, _err = cli(demo_repo, "verify", "--findings")

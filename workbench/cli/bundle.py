@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.cli.core import workbench_for
-    from workbench.service.bundle import BundleService, ExportOptions
+    from workbench.service.bundle import ExportOptions
     from workbench.signing.errors import PassphraseRequired
 
     if args.since and args.until and args.since > args.until:
@@ -98,7 +98,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         raise WorkbenchError("--since is after --until")
     wb = workbench_for(args)
-    svc = BundleService(wb)
+    svc = wb.bundles
     options = ExportOptions(
         contracts=args.contracts,
         since=args.since,

@@ -158,11 +158,7 @@ def signature_trust(wb):  # type: ignore[no-untyped-def]
     if wb.git.is_empty:
         return None
     try:
-        from workbench.service.signing import SigningService
-    except ImportError:
-        return None
-    try:
-        trust = SigningService(wb).verdict_set().trust
+        trust = wb.signing.verdict_set().trust
     except SettingsInvalid:
         return None  # e.g. workbench.toml does not validate: the table already says so
     return trust if trust.root_sha256 or trust.problems else None
@@ -269,15 +265,11 @@ def signature_line(wb, contract_id: str, rev: str) -> str:  # type: ignore[no-un
     signatures are always about committed bytes)."""
     from workbench.service.errors import SettingsInvalid, UnknownContract
 
-    try:
-        from workbench.service.signing import SigningService
-    except ImportError:
-        return "not available in this build"
     at = "HEAD" if rev == "WORKTREE" else rev
     if wb.git.is_empty:
         return "draft (nothing committed yet)"
     try:
-        v = SigningService(wb).verdict(contract_id, at)
+        v = wb.signing.verdict(contract_id, at)
     except UnknownContract:
         return f"draft (not committed at {at.lower()})"
     except SettingsInvalid as exc:

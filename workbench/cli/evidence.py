@@ -134,9 +134,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from workbench.cli.core import workbench_for
-    from workbench.service.evidence import EvidenceService
 
-    return EvidenceService(workbench_for(args))
+    return workbench_for(args).evidence
 
 
 def _who(person: dict[str, Any] | None) -> str:
@@ -214,10 +213,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     from workbench.evidence.checks import plain
     from workbench.evidence.errors import QueryFailed
     from workbench.evidence.worker import capped_memory
-    from workbench.service.evidence import evidence_limits
 
     svc = _service(args)
-    limits = evidence_limits(svc.wb.state())
+    limits = svc.limits()
     with svc.console(args.contract) as console:
         # One untrusted query in this short-lived process: cap its memory like evaluate's.
         try:
@@ -264,9 +262,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     svc = _service(args)
     signer = None
     if args.key or args.agent:
-        from workbench.service.signing import SigningService
-
-        signer = SigningService(svc.wb).make_signer(
+        signer = svc.wb.signing.keys.make_signer(
             svc.wb.actor().id, key_path=Path(args.key) if args.key else None, agent=args.agent
         )
     refused = None
@@ -304,7 +300,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_violations(args: argparse.Namespace) -> int:
     svc = _service(args)
-    history = svc.violations(since=args.since, contract=args.contract, open_only=args.open)
+    history = svc.violations.find(since=args.since, contract=args.contract, open_only=args.open)
     # Terms whose latest finding is not current at now fail the gate like an open violation
     # (`governance.currency`); they are listed after the violations.
     stale = [t for t, _v in svc.not_current(args.contract)]
@@ -341,7 +337,7 @@ def cmd_violations(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     svc = _service(args)
-    v = svc.violation(args.violation)
+    v = svc.violations.get(args.violation)
     if args.json:
         emit_json({**v.to_json(), "finding": v.last})
         return 0
@@ -396,7 +392,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_close(args: argparse.Namespace) -> int:
     svc = _service(args)
-    closure = svc.close(
+    closure = svc.violations.close(
         args.violation,
         resolved=args.resolved,
         note=args.note,
@@ -420,7 +416,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    closure = _service(args).approve(args.violation, expires=args.expires)
+    closure = _service(args).violations.approve(args.violation, expires=args.expires)
     print(
         line(
             f"approved: {closure.violation} ({closure.contract} / {closure.term}) is exempt "

@@ -11,10 +11,11 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from workbench.governance.people import PersonUsage, people_usage
 from workbench.model.problems import Problem
 from workbench.model.text import normalise
 from workbench.repo import layout
@@ -31,13 +32,20 @@ from workbench.service.errors import (
 if TYPE_CHECKING:
     # The contract models load with pydantic (a fifth of a second): only when a state is
     # really parsed or read back, so that the app can paint its first screen before that.
+    from workbench.governance.seams import SeamView
     from workbench.model.compare import ContractComparison
     from workbench.model.people import Person
     from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
+    from workbench.service.bundle import BundleService
+    from workbench.service.evidence import EvidenceService
+    from workbench.service.obligations import Obligations
+    from workbench.service.signing import SigningService
+    from workbench.signing.keys import Signer
 
 WORKTREE = "WORKTREE"
 T = TypeVar("T")
+C = TypeVar("C")
 _STATE_STORE = "state"
 _FLOOR_STORE = "policy-floor"
 
@@ -112,10 +120,55 @@ class Workbench:
         # A committed view (the gate) reads HEAD wherever others read the working tree:
         # it judges what is committed, never files a killed command left uncommitted.
         self.committed = committed
+        self._capabilities: dict[str, object] = {}
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
         return cls(find_root(start), **kwargs)  # type: ignore[arg-type]
+
+    # -- capabilities ---------------------------------------------------------------------
+    # Each room's service, made on first use. A one-shot command keeps each one (one
+    # decision: they share what they verified, e.g. the key registry) until it commits; a
+    # long-lived session (the app) makes a fresh one at each use, because the files and the
+    # clock move under it, so an action there takes it once (`obl = wb.obligations`).
+    @property
+    def signing(self) -> SigningService:
+        """Keys, co-signatures, the key registry and signature verdicts."""
+        from workbench.service.signing import SigningService
+
+        return self._capability("signing", SigningService)
+
+    @property
+    def evidence(self) -> EvidenceService:
+        """Evidence snapshots, evaluations, findings runs and violations."""
+        from workbench.service.evidence import EvidenceService
+
+        return self._capability("evidence", EvidenceService)
+
+    @property
+    def obligations(self) -> Obligations:
+        """Reviews, notices, action items, the diagnostic, the gate and reports."""
+        from workbench.service.obligations import Obligations
+
+        return self._capability("obligations", Obligations)
+
+    @property
+    def bundles(self) -> BundleService:
+        """Audit bundles: export one, verify one."""
+        from workbench.service.bundle import BundleService
+
+        return self._capability("bundles", BundleService)
+
+    def _capability(self, name: str, make: Callable[[Workbench], C]) -> C:
+        if not self.hold_worktree:
+            return make(self)
+        with self._lock:
+            found = self._capabilities.get(name)
+        if found is None:
+            found = make(self)
+            with self._lock:
+                found = self._capabilities.setdefault(name, found)
+        return found  # type: ignore[return-value]
 
     # -- basics ---------------------------------------------------------------------------
     @property
@@ -490,14 +543,20 @@ class Workbench:
             email = None
         return resolve_actor(state, self.requested_actor, email)
 
-    def seam_map(self, rev: str = WORKTREE, state: GovernanceState | None = None):  # type: ignore[no-untyped-def]
-        """Seam views at `now`, with the marks of every installed capability."""
+    def seam_map(self, rev: str = WORKTREE, state: GovernanceState | None = None) -> list[SeamView]:
+        """Seam views at `now`, with each capability's marks (signature, violations, page
+        test, reviews, notices, diagnostic)."""
         from workbench.governance.seams import seam_views
-        from workbench.service.marks import apply_marks
 
         views = seam_views(state or self.state(rev), self.now.date())
-        apply_marks(self, views)
+        self.mark_seams(views)
         return views
+
+    def mark_seams(self, views: list[SeamView]) -> None:
+        """Fill `SeamView.marks` with each capability's short state per seam."""
+        self.signing.mark_seams(views)
+        self.evidence.mark_seams(views)
+        self.obligations.mark_seams(views)
 
     # -- history --------------------------------------------------------------------------
     def history(self, contract_id: str):  # type: ignore[no-untyped-def]
@@ -551,9 +610,12 @@ class Workbench:
         )
 
     # -- people ---------------------------------------------------------------------------
-    def people_usage(self, rev: str = WORKTREE) -> list[PersonUsage]:
-        """Every person with what they own, lead and are paged for (registry order by name)."""
-        return people_usage(self.state(rev), self.now.date())
+    def people_usage(
+        self, rev: str = WORKTREE, *, state: GovernanceState | None = None
+    ) -> list[PersonUsage]:
+        """Every person with what they own, lead and are paged for (registry order by name);
+        of `state` when the caller has it on screen."""
+        return people_usage(state or self.state(rev), self.now.date())
 
     # -- validation of an edit ------------------------------------------------------------
     def check_contract_text(self, contract_id: str, text: str) -> list[Problem]:
@@ -572,7 +634,12 @@ class Workbench:
 
     # -- writes ---------------------------------------------------------------------------
     def commit(
-        self, changes: dict[str, bytes | None], message: str, *, base: str | None = None
+        self,
+        changes: dict[str, bytes | None],
+        message: str,
+        *,
+        base: str | None = None,
+        signer: Signer | None = None,
     ) -> str:
         """The one door for writes: read-only check, acting person, branch state, atomic
         write, one commit moved onto the checked-out branch by compare-and-swap.
@@ -582,6 +649,9 @@ class Workbench:
         someone else changed since this session read the repository is never overwritten
         (WriteConflict). `base`: the commit the change was decided from, when the caller
         knows better than this session's reads (the editor: when its text was opened).
+        `signer`: the acting person's key to SSH-sign the commit with (the app, after it
+        asked for the passphrase; a signed record's signer); without one, their key file
+        when it opens without asking, else the commit is unsigned (see `Keys.commit_signer`).
         See docs/architecture.md, "Writes".
         """
         self.require_writable("commit changes")
@@ -599,7 +669,7 @@ class Workbench:
             for path, data in changes.items()
         }
         self._refuse_unresolved(changes)
-        signer = self.commit_signer(actor)
+        sign_commit = self.signing.keys.commit_signer(actor, signer)
         self._held = None
         self._held_declared = None
         self._held_files = None
@@ -608,12 +678,15 @@ class Workbench:
             message,
             Author(actor.name, actor.email),
             when=self.record_time(),
-            signer=signer,
+            signer=sign_commit,
             base=base,
             allow_unborn=False,
         )
-        # This session's next write builds on what it just wrote.
+        # This session's next write builds on what it just wrote; what its capabilities
+        # verified before it is read again.
         self._local.base_head = commit
+        with self._lock:
+            self._capabilities.clear()
         return commit
 
     @property
@@ -654,18 +727,14 @@ class Workbench:
                     worktree[path] = data
         refuse_conflict_markers(changes, worktree, lambda path: git.blob_at("HEAD", path))
 
-    def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
-        """SSH-sign commits when the acting person has a usable key (see service.signing)."""
-        from workbench.service.signing import commit_signer_for
-
-        return commit_signer_for(self, actor)
-
-    def use_signer(self, signer: object | None) -> None:
-        """Sign this session's commits with `signer` (e.g. after the TUI asked for a passphrase)."""
-        self._session_signer = signer
-
     def save_contract(
-        self, contract_id: str, text: str, message: str, *, base: str | None = None
+        self,
+        contract_id: str,
+        text: str,
+        message: str,
+        *,
+        base: str | None = None,
+        signer: Signer | None = None,
     ) -> str:
         self.require_writable("save contracts")
         text = normalise(text)
@@ -678,18 +747,31 @@ class Workbench:
         path = layout.contract_path(contract_id)
         if self.git.blob_at("HEAD", path) == text.encode("utf-8"):
             raise WorkbenchError(f"{path}: no changes to save")
-        commit = self.commit({path: text.encode("utf-8")}, message, base=base)
+        commit = self.commit({path: text.encode("utf-8")}, message, base=base, signer=signer)
         self.discard_draft(contract_id)
         return commit
 
     def set_contract_value(
-        self, contract_id: str, path: tuple[str | int, ...], value: object, message: str
+        self,
+        contract_id: str,
+        path: tuple[str | int, ...],
+        value: object,
+        message: str,
+        *,
+        signer: Signer | None = None,
     ) -> str:
         """A structured edit (e.g. change owner); the rest of the file stays byte-identical."""
+        text = self.edited_contract_text(contract_id, path, value)
+        return self.save_contract(contract_id, text, message, signer=signer)
+
+    def edited_contract_text(
+        self, contract_id: str, path: tuple[str | int, ...], value: object
+    ) -> str:
+        """The working tree's contract text with one value set (comments, order and every
+        other byte kept): what a structured edit would save."""
         from workbench.repo.edit import set_value
 
-        text = self.contract_text(contract_id)
-        return self.save_contract(contract_id, set_value(text, path, value), message)
+        return set_value(self.contract_text(contract_id), path, value)
 
     # -- drafts: an invalid edit is never lost ------------------------------------------
     def _draft_path(self, contract_id: str) -> Path:
@@ -714,49 +796,3 @@ class Workbench:
     def drafts(self) -> list[str]:
         folder = self._draft_path("x").parent  # "x": any valid id names the folder
         return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-
-
-@dataclass
-class PersonUsage:
-    """What one person is accountable for across the contracts of a revision."""
-
-    person: Person
-    departed: bool
-    owns: list[str] = field(default_factory=list)
-    leads: list[str] = field(default_factory=list)
-    paged_for: list[str] = field(default_factory=list)
-    other: list[str] = field(default_factory=list)
-
-    @property
-    def load(self) -> int:
-        return len(self.owns) + len(self.leads) + len(self.paged_for) + len(self.other)
-
-
-def people_usage(state: GovernanceState, today: date) -> list[PersonUsage]:
-    usage = {
-        pid: PersonUsage(person, person.has_left(today)) for pid, person in state.people.items()
-    }
-    for team in state.teams.values():
-        if team.lead in usage:
-            usage[team.lead].leads.append(f"team {team.id}")
-    for cid, doc in sorted(state.contracts.items()):
-        c = doc.contract
-        for where, pid in c.person_refs():
-            entry = usage.get(pid)
-            if entry is None:
-                continue
-            if where == ("owner",):
-                entry.owns.append(f"{cid}")
-            elif len(where) == 3 and where[0] == "terms" and where[2] == "owner":
-                entry.owns.append(f"{cid} · term {c.terms[int(where[1])].id}")
-            elif where[0] == "parties":
-                side = "provider" if where[1] == "provider_lead" else "consumer"
-                entry.leads.append(f"{cid} ({side} lead)")
-            elif where[0] == "escalation":
-                entry.paged_for.append(f"{cid} ({where[1]})")
-            else:
-                label = ".".join(str(w) for w in where if not isinstance(w, int))
-                if where[0] == "terms":
-                    label = f"term {c.terms[int(where[1])].id} {where[2]}"
-                entry.other.append(f"{cid} · {label}")
-    return sorted(usage.values(), key=lambda u: (u.person.name.lower(), u.person.id))

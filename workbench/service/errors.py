@@ -1,27 +1,57 @@
-"""The service's refusals: each a ``WorkbenchError`` (``workbench.model.errors``), shown
-to the user as a message (CLI exit 2, TUI dialog)."""
+"""The errors of the service's interface: its own refusals, and those of the rooms behind
+it that a front end must tell apart (a key that needs a passphrase, a query that was
+cancelled). Each is a ``WorkbenchError`` (``workbench.model.errors``), shown to the user
+as a message (CLI exit 2, TUI dialog); front ends import them from here, never from the
+rooms (``tests/test_architecture.py``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workbench.evidence.errors import (
+    EvidenceError,
+    QueryCancelled,
+    QueryFailed,
+    QueryTimeout,
+    SandboxError,
+    SqlRefused,
+)
 from workbench.model.errors import Position, WorkbenchError
 from workbench.repo.errors import WriteConflict, WriteRefused
+from workbench.signing.errors import (
+    AgentSigningError,
+    KeyLoadError,
+    PassphraseRequired,
+    SigningError,
+    WrongPassphrase,
+)
 
 if TYPE_CHECKING:
     from workbench.model.problems import Problem
 
 __all__ = [
+    "AgentSigningError",
+    "EvidenceError",
     "InvalidContract",
     "InvalidEdit",
+    "KeyLoadError",
     "NotAGovernanceRepo",
+    "PassphraseRequired",
+    "QueryCancelled",
+    "QueryFailed",
+    "QueryTimeout",
     "ReadOnlyError",
+    "SandboxError",
     "SettingsInvalid",
+    "SigningError",
+    "SigningRefused",
+    "SqlRefused",
     "UnknownContract",
     "WhatIfError",
     "WorkbenchError",
     "WriteConflict",
     "WriteRefused",
+    "WrongPassphrase",
 ]
 
 
@@ -44,6 +74,10 @@ class UnknownContract(WorkbenchError):
 class SettingsInvalid(WorkbenchError):
     """workbench.toml is missing or does not validate: nothing that needs [org] can be
     judged (callers that degrade, e.g. to "no key registry", catch exactly this)."""
+
+
+class SigningRefused(WorkbenchError):
+    """A signing act that is not allowed in this state (the message says why and what to do)."""
 
 
 class InvalidEdit(WorkbenchError):
