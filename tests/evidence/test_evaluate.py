@@ -404,7 +404,9 @@ def test_recovered_violation_is_not_open(repo: Path, tmp_path: Path) -> None:
         fixed, "threshold_config", contract="data-to-model", captured_at=NOW + timedelta(minutes=30)
     )
     svc(repo, NOW + timedelta(hours=1)).evaluate()
-    [v] = [v for v in svc(repo, NOW + timedelta(hours=1)).violations.find() if v.term == "threshold"]
+    [v] = [
+        v for v in svc(repo, NOW + timedelta(hours=1)).violations.find() if v.term == "threshold"
+    ]
     assert v.state == "recovered" and [p.status for p in v.points] == ["fail", "pass"]
 
 
@@ -420,7 +422,9 @@ def test_exemption_requests_are_refused_without_an_authorised_approver(
     # model.lead owns the term; nobody else is authorised by the default policy (this repo
     # has no compliance team): the request is refused and the violation stays open.
     with pytest.raises(WorkbenchError, match="owns the violated term"):
-        s.violations.close(v.id, exempt=True, reason="r", approver="model.lead", expires=date(2026, 11, 30))
+        s.violations.close(
+            v.id, exempt=True, reason="r", approver="model.lead", expires=date(2026, 11, 30)
+        )
     assert s.violations.get(v.id).state == "open"
     # (the full request -> approval -> expiry flow: tests/trust/test_attack_records.py)
 

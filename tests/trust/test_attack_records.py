@@ -358,9 +358,9 @@ def test_backdated_ack_before_parent_commit_flagged(demo_repo: Path) -> None:
     # aisha acknowledges today, but writes the time it would have had to be (before the
     # deadline), with a clock of her own choosing: the record precedes its parent commit.
     backdated = notice.requirements[0].deadline - timedelta(hours=1)
-    Workbench(
-        demo_repo, now=backdated, actor="aisha.rahman"
-    ).obligations.notices.acknowledge(CLAIMS1, "1", note="acknowledged on time, honest")
+    Workbench(demo_repo, now=backdated, actor="aisha.rahman").obligations.notices.acknowledge(
+        CLAIMS1, "1", note="acknowledged on time, honest"
+    )
     later = FIXED_NOW + timedelta(hours=1)
     svc = Workbench(demo_repo, now=later).obligations
     again = next(n for n in svc.notices.statuses() if n.contract == CLAIMS1)
