@@ -19,7 +19,7 @@ from tests.conftest import FIXED_NOW
 from workbench.bundle.archive import read_archive, write_archive
 from workbench.bundle.layout import render_sums
 from workbench.bundle.verify import BundleReport, verify_bundle
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
 from workbench.signing import keys as keymod
 
@@ -54,7 +54,7 @@ def build_exported(demo_template: Path, target: Path) -> Exported:
     root = target / "demo"
     shutil.copytree(demo_template, root, symlinks=True)
     wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
-    svc = BundleService(wb)
+    svc = wb.bundles
     out = target / "first.tar.gz"
     svc.export(out, ExportOptions(), signer=signer(root, EXPORTER))
     first = out.read_bytes()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from workbench.model.people import Person
     from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
+    from workbench.service.authoring import AuthoringService
     from workbench.service.bundle import BundleService
     from workbench.service.evidence import EvidenceService
     from workbench.service.obligations import Obligations
@@ -151,6 +152,13 @@ class Workbench:
         from workbench.service.obligations import Obligations
 
         return self._capability("obligations", Obligations)
+
+    @property
+    def authoring(self) -> AuthoringService:
+        """Editing people, teams and contracts from templates (`workbench person`, ...)."""
+        from workbench.service.authoring import AuthoringService
+
+        return self._capability("authoring", AuthoringService)
 
     @property
     def bundles(self) -> BundleService:

@@ -150,6 +150,11 @@ class RegistryEdits:
         named = ", ".join(runners) or "nobody"
         return self._edit(f"evaluation runners: {named}", mutate)
 
+    def propose(self, description: str) -> RegistryChange:
+        """A registry version that carries the committed keys/people.toml (who leads which
+        team) and nothing else new; the admins sign it like any registry change."""
+        return self._edit(description, lambda _source: None)
+
     def add_key(self, person: str, public_key: str) -> RegistryChange:
         reg.check_person_id(person)
         if person not in self.wb.state().people:
