@@ -44,14 +44,11 @@ def add_root_argument(p: argparse.ArgumentParser) -> None:
 
 def warn_unfinished_demo(root: Path) -> None:
     """A demo whose build was interrupted looks complete but is not: say so."""
-    from workbench.repo.layout import demo_incomplete
+    from workbench.service.core import unfinished_demo_warning
 
-    if demo_incomplete(root):
-        print(
-            f"warning: {root} is an unfinished demo (its build was interrupted); "
-            f"rebuild it with `workbench demo {root}`",
-            file=sys.stderr,
-        )
+    warning = unfinished_demo_warning(root)
+    if warning is not None:
+        print(warning, file=sys.stderr)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -142,7 +142,7 @@ def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _with_prompt(svc, args, fn):  # type: ignore[no-untyped-def]
     """Run a signing act; ask for the passphrase on a terminal if the key needs one."""
-    from workbench.signing.errors import PassphraseRequired
+    from workbench.service.errors import PassphraseRequired
 
     try:
         return fn(_signer(svc, args))

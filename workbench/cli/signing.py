@@ -172,7 +172,7 @@ def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.signing.errors import PassphraseRequired
+    from workbench.service.errors import PassphraseRequired
 
     person = svc.wb.actor().id
     key = Path(args.key) if args.key else None
@@ -382,13 +382,14 @@ def cmd_registry_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_registry_root(args: argparse.Namespace) -> int:
-    from workbench.bundle.verify_sh import VERIFY_SH_SHA256
+    from workbench.service.bundle import verify_script
 
+    _script, script_sha256 = verify_script()
     svc = _service(args)
     if args.pin:
         root = svc.pin_root()
         if args.json:
-            emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+            emit_json({"root_sha256": root, "verify_script_sha256": script_sha256})
         else:
             print(root)
         return 0
@@ -402,13 +403,13 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
         print("no registry v1 yet", file=sys.stderr)
         return 1
     if args.json:
-        emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        emit_json({"root_sha256": root, "verify_script_sha256": script_sha256})
         return 0
     print(root)
     # stdout stays the bare root (for --root "$(workbench registry root)"); the auditor
     # needs both values, out of band.
     print(
-        f"verify script sha256 {VERIFY_SH_SHA256} (`workbench verify-script`); give the auditor "
+        f"verify script sha256 {script_sha256} (`workbench verify-script`); give the auditor "
         "both, out of band",
         file=sys.stderr,
     )

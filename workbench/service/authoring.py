@@ -370,7 +370,7 @@ class AuthoringService:
             from workbench.repo.atomic import atomic_write
 
             atomic_write(self.wb.root / path, text.encode("utf-8"))
-            self.wb.save_draft(contract_id, text)
+            self.wb.drafts.save(contract_id, text)
             return AuthoringResult(
                 f"wrote {path} (not committed: {len(errors)} thing(s) to fill in)",
                 None,

@@ -46,6 +46,14 @@ __all__ = [
     "LastSnapshot",
 ]
 
+
+def verify_script() -> tuple[str, str]:
+    """VERIFY.sh as every bundle carries it, and its sha256 (what an auditor compares)."""
+    from workbench.bundle.verify_sh import VERIFY_SH, VERIFY_SH_SHA256
+
+    return VERIFY_SH, VERIFY_SH_SHA256
+
+
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 

@@ -20,6 +20,7 @@ from workbench.model.problems import Problem
 from workbench.model.text import normalise
 from workbench.repo import layout
 from workbench.repo.worktree import read_worktree, read_worktree_file
+from workbench.service.drafts import Drafts
 from workbench.service.errors import (
     InvalidEdit,
     NotAGovernanceRepo,
@@ -60,6 +61,17 @@ def find_root(start: Path) -> Path:
     raise NotAGovernanceRepo(
         f"{start} is not inside a governance repo (no workbench.toml in a git work tree).\n"
         "Create one with `workbench init DIR`, or try the demo with `workbench demo`."
+    )
+
+
+def unfinished_demo_warning(root: Path) -> str | None:
+    """A demo whose build was interrupted looks complete but is not: what to tell the user
+    (None for every other repository)."""
+    if not layout.demo_incomplete(root):
+        return None
+    return (
+        f"warning: {root} is an unfinished demo (its build was interrupted); "
+        f"rebuild it with `workbench demo {root}`"
     )
 
 
@@ -122,6 +134,8 @@ class Workbench:
         # it judges what is committed, never files a killed command left uncommitted.
         self.committed = committed
         self._capabilities: dict[str, object] = {}
+        # Drafts of invalid edits, never lost (the editor's, `contract new`'s).
+        self.drafts = Drafts(self.root)
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
@@ -756,7 +770,7 @@ class Workbench:
         if self.git.blob_at("HEAD", path) == text.encode("utf-8"):
             raise WorkbenchError(f"{path}: no changes to save")
         commit = self.commit({path: text.encode("utf-8")}, message, base=base, signer=signer)
-        self.discard_draft(contract_id)
+        self.drafts.discard(contract_id)
         return commit
 
     def set_contract_value(
@@ -780,27 +794,3 @@ class Workbench:
         from workbench.repo.edit import set_value
 
         return set_value(self.contract_text(contract_id), path, value)
-
-    # -- drafts: an invalid edit is never lost ------------------------------------------
-    def _draft_path(self, contract_id: str) -> Path:
-        # Inside .git so drafts never show up as changes and are never committed.
-        drafts = self.root / ".git" / "handshake-workbench" / "drafts"
-        return drafts / f"{layout.checked_id(contract_id)}.toml"
-
-    def save_draft(self, contract_id: str, text: str) -> Path:
-        from workbench.repo.atomic import atomic_write
-
-        path = self._draft_path(contract_id)
-        atomic_write(path, text.encode("utf-8"), mode=0o600)
-        return path
-
-    def load_draft(self, contract_id: str) -> str | None:
-        path = self._draft_path(contract_id)
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-
-    def discard_draft(self, contract_id: str) -> None:
-        self._draft_path(contract_id).unlink(missing_ok=True)
-
-    def drafts(self) -> list[str]:
-        folder = self._draft_path("x").parent  # "x": any valid id names the folder
-        return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []

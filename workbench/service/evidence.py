@@ -27,6 +27,7 @@ from workbench.evidence.checks import (
 from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
+    QueryFailed,
     UnsafePath,
 )
 from workbench.evidence.findings import (
@@ -61,7 +62,7 @@ from workbench.service.evaluation import Planner, TermPlan, page_finding, term_f
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
-    from workbench.evidence.sandbox import Sandbox
+    from workbench.evidence.sandbox import QueryResult, Sandbox
     from workbench.governance.seams import SeamView
     from workbench.service.core import Workbench
     from workbench.service.runs import CurrentFindings, RunBook
@@ -660,6 +661,31 @@ class EvidenceService:
             files[ref["view"]] = file  # the logical name (freshness_lags, reference…)
             files[view_name(snap.id)] = file  # the name generated SQL binds to
         return Sandbox(files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=timeout_s)
+
+    def query(self, sql: str, contract: str | None = None, *, max_rows: int) -> QueryResult:
+        """One read-only query over the intact snapshots (`workbench evidence query`), run in
+        this short-lived process under the run's memory cap like evaluate's worker; values
+        come back JSON-ready (`evidence.checks.plain`)."""
+        from dataclasses import replace
+
+        from workbench.evidence.checks import plain
+        from workbench.evidence.worker import capped_memory
+
+        limits = self.limits()
+        cap = (
+            f"the query exceeded the memory cap of {limits.memory_cap_text} ([evidence] memory_cap)"
+        )
+        with self.console(contract) as console:
+            try:
+                with capped_memory(limits.memory_cap):
+                    result = console.sandbox.query(sql, max_rows=max_rows)
+            except MemoryError:
+                raise QueryFailed(cap, kind="out_of_memory") from None
+            except QueryFailed as exc:
+                if exc.kind != "out_of_memory":
+                    raise
+                raise QueryFailed(f"{cap}: {exc.message}", kind="out_of_memory") from None
+        return replace(result, rows=[tuple(plain(v) for v in row) for row in result.rows])
 
     # -- seam map marks -----------------------------------------------------------------
     def mark_seams(self, views: list[SeamView]) -> None:

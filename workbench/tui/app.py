@@ -223,7 +223,7 @@ class WorkbenchApp(App[int]):
         # The head first: the text is then no older than the base a save is checked against.
         head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
-        draft = self.service.load_draft(contract_id)
+        draft = self.service.drafts.load(contract_id)
         self._post(target, ContractTextLoaded(contract_id, text, draft, head))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
@@ -234,21 +234,21 @@ class WorkbenchApp(App[int]):
         saved = False
         if keep_draft:
             if text != committed:
-                self.service.save_draft(contract_id, text)
+                self.service.drafts.save(contract_id, text)
                 saved = True
-            elif self.service.load_draft(contract_id) is not None:
-                self.service.discard_draft(contract_id)
+            elif self.service.drafts.load(contract_id) is not None:
+                self.service.drafts.discard(contract_id)
         self._post(target, ContractChecked(contract_id, text, problems, saved))
 
     @work(
         thread=True, exclusive=False, exit_on_error=False, group="draft", description="keep draft"
     )
     def keep_draft(self, contract_id: str, text: str) -> None:
-        self.service.save_draft(contract_id, text)
+        self.service.drafts.save(contract_id, text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draft-discard")
     def discard_draft(self, target: MessagePump, contract_id: str) -> None:
-        self.service.discard_draft(contract_id)
+        self.service.drafts.discard(contract_id)
         self._post(target, DraftDiscarded(contract_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff", description="diff")
@@ -273,7 +273,7 @@ class WorkbenchApp(App[int]):
         except (WriteRefused, WriteConflict) as exc:
             # The repo is mid-merge, detached, or the file changed under us: nothing the
             # user typed is lost; it stays in the editor and as a draft across restarts.
-            self.service.save_draft(contract_id, text)
+            self.service.drafts.save(contract_id, text)
             self.call_from_thread(
                 self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft."
             )

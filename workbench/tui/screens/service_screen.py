@@ -58,7 +58,7 @@ class QueryRunner(ServiceScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="query", description="query")
     def run_query(self, sandbox: Any, sql: str, request: int) -> None:
-        from workbench.evidence.errors import (
+        from workbench.service.errors import (
             QueryCancelled,
             QueryFailed,
             QueryTimeout,
@@ -86,7 +86,7 @@ class QueryRunner(ServiceScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="page", description="page")
     def fetch_page(self, sandbox: Any, sql: str, request: int, offset: int, limit: int) -> None:
-        from workbench.evidence.errors import EvidenceError
+        from workbench.service.errors import EvidenceError
         from workbench.tui.messages import PageFetched
 
         try:
