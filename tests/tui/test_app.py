@@ -777,12 +777,13 @@ def test_a_first_start_writes_the_clone_cache_after_its_first_screen(demo_repo: 
     # Pickling the checked state, the parsed TOML and the map took ~0.25 s of a first start
     # in a clone, before anything was on screen.
     from workbench.repo import cache_store
+    from workbench.service import map_store
     from workbench.service.core import Workbench
     from workbench.tui import preload
 
     # (The parsed-TOML store is held back too, but this process may have parsed these files
     # already, in which case it has nothing new to write.)
-    stores = ("state-worktree", preload.SNAPSHOT_STORE)
+    stores = ("state-worktree", map_store.STORE)
     shutil.rmtree(cache_store.cache_dir(demo_repo), ignore_errors=True)  # as in a fresh clone
     service = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor")
     started = preload.start(service)

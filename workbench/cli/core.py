@@ -313,14 +313,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def open_tui(args: argparse.Namespace) -> int:
     from workbench.cli.output import raw_streams
+    from workbench.tui.launch import run
 
-    try:
-        from workbench.tui.launch import run
-    except ImportError:
-        print(
-            "the terminal app is not available in this build; use the CLI commands (workbench --help)",
-            file=sys.stderr,
-        )
-        return 2
     with raw_streams():
         return run(args)

@@ -48,7 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_root_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
+    _register_registry(sub)
 
+
+def _register_registry(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("registry", help="the key registry: keys, revocations, admins")
     rsub = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     r = rsub.add_parser("init", help="start the registry: admins and threshold")
@@ -109,6 +112,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "never trusted by itself)",
     )
     r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
+    _register_floor(rsub)
+    r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_registry_show)
+
+
+def _register_floor(rsub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r = rsub.add_parser(
         "floor",
         help="the signed floor: what the gate always checks, the loosest verdict windows",
@@ -147,9 +157,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         func=cmd_registry_floor,
         writes=lambda a: bool(a.deny or a.warn or a.contracts or a.limit or a.reset),
     )
-    r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
-    r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_registry_show)
 
 
 def _signer_args(p: argparse.ArgumentParser) -> None:

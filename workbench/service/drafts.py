@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.model.ids import checked_id
 from workbench.repo import layout
 
 
@@ -14,7 +15,7 @@ class Drafts:
         self._folder = Path(root) / layout.LOCAL_DIR / "drafts"
 
     def _path(self, contract_id: str) -> Path:
-        return self._folder / f"{layout.checked_id(contract_id)}.toml"
+        return self._folder / f"{checked_id(contract_id)}.toml"
 
     def save(self, contract_id: str, text: str) -> Path:
         from workbench.repo.atomic import atomic_write

@@ -41,8 +41,12 @@ class RegistryEdits:
         self.wb = signing.wb
 
     def _edit(
-        self, description: str, mutate: Callable[[reg.RegistrySource], None], *, init=None
-    ) -> RegistryChange:  # type: ignore[no-untyped-def]
+        self,
+        description: str,
+        mutate: Callable[[reg.RegistrySource], None],
+        *,
+        init: reg.RegistryPolicy | None = None,
+    ) -> RegistryChange:
         self.wb.require_writable("change the key registry")
         _state, settings = self._signing.settings_at("WORKTREE")
         files = self._signing.files_at(HEAD)

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING
 
 from workbench.evidence.errors import EvidenceError
 from workbench.governance import diagnostic as diag
+from workbench.governance.due import DueItem, due_items
 from workbench.governance.history import ContractHistory, ContractVersion, History
 from workbench.model.errors import WorkbenchError
 from workbench.repo import layout
 from workbench.service.obligations.actions import Actions
 from workbench.service.obligations.diagnostics import Diagnostics
-from workbench.service.obligations.due import DueItem, due_items
 from workbench.service.obligations.gate import Gate
 from workbench.service.obligations.notices import Notices
 from workbench.service.obligations.records import ObligationError, RecordResult, SignedRecords
@@ -106,7 +106,14 @@ class Obligations:
 
     def due(self) -> list[DueItem]:
         """What somebody must do, most urgent first (`workbench due`, the Due screen)."""
-        return due_items(self)
+        return due_items(
+            self.state(),
+            self.reviews.statuses(),
+            self.notices.statuses(pending_only=True),
+            self.actions.statuses(),
+            self.diagnostics.by_seam(),
+            self.wb.now,
+        )
 
     def mark_seams(self, views: list[SeamView]) -> None:
         """``marks["review"]``, ``marks["notices"]`` and ``marks["diagnostic"]`` per seam."""

@@ -1,5 +1,5 @@
-"""The Due list (`workbench due`, the app's Due screen): what somebody must do, from the
-reviews, notices, action items and diagnostics at now, most urgent first."""
+"""The Due list (`workbench due`, the app's Due screen; pure): what somebody must do, from
+the reviews, notices, action items and diagnostics at now, most urgent first."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 from workbench.governance.timing import iso
 
 if TYPE_CHECKING:
-    from workbench.service.obligations import Obligations
+    from workbench.governance.actions import ActionView
+    from workbench.governance.diagnostic import SeamDiagnostic
+    from workbench.governance.notices import Notice
+    from workbench.governance.reviews import ReviewStatus
+    from workbench.model.state import GovernanceState
 
 
 @dataclass
@@ -42,28 +46,35 @@ class DueItem:
 _STATE_ORDER = {"overdue": 0, "pending": 1, "due-soon": 2, "lint": 3}
 
 
-def due_items(obligations: Obligations) -> list[DueItem]:
-    out = _reviews(obligations) + _notices(obligations) + _actions(obligations)
-    out += _diagnostics(obligations)
-    far = datetime.max.replace(tzinfo=obligations.wb.now.tzinfo)
+def due_items(
+    state: GovernanceState,
+    reviews: list[ReviewStatus],
+    pending_notices: list[Notice],
+    actions: list[ActionView],
+    diagnostics: dict[str, SeamDiagnostic],
+    now: datetime,
+) -> list[DueItem]:
+    """Everything due, most urgent first: overdue, pending, due soon, then lint."""
+    out = _reviews(reviews) + _notices(state, pending_notices) + _actions(actions)
+    out += _diagnostics(diagnostics)
+    far = datetime.max.replace(tzinfo=now.tzinfo)
     out.sort(key=lambda i: (_STATE_ORDER.get(i.state, 9), i.due or far, i.contract, i.ref))
     return out
 
 
-def _reviews(obligations: Obligations) -> list[DueItem]:
+def _reviews(reviews: list[ReviewStatus]) -> list[DueItem]:
     return [
         DueItem(
             r.kind, r.state, r.contract, r.term or r.kind, r.reviewers, r.due, r.basis, r.action
         )
-        for r in obligations.reviews.statuses()
+        for r in reviews
         if r.state in ("overdue", "due-soon")
     ]
 
 
-def _notices(obligations: Obligations) -> list[DueItem]:
+def _notices(state: GovernanceState, pending: list[Notice]) -> list[DueItem]:
     out: list[DueItem] = []
-    state = obligations.state()
-    for n in obligations.notices.statuses(pending_only=True):
+    for n in pending:
         doc = state.contracts.get(n.contract)
         leads = (
             [doc.contract.parties.provider_lead, doc.contract.parties.consumer_lead] if doc else []
@@ -87,9 +98,9 @@ def _notices(obligations: Obligations) -> list[DueItem]:
     return out
 
 
-def _actions(obligations: Obligations) -> list[DueItem]:
+def _actions(actions: list[ActionView]) -> list[DueItem]:
     out: list[DueItem] = []
-    for a in obligations.actions.statuses():
+    for a in actions:
         if a.state in ("overdue", "due-soon"):
             out.append(
                 DueItem(
@@ -119,7 +130,7 @@ def _actions(obligations: Obligations) -> list[DueItem]:
     return out
 
 
-def _diagnostics(obligations: Obligations) -> list[DueItem]:
+def _diagnostics(diagnostics: dict[str, SeamDiagnostic]) -> list[DueItem]:
     return [
         DueItem(
             "diagnostic",
@@ -131,6 +142,6 @@ def _diagnostics(obligations: Obligations) -> list[DueItem]:
             "; ".join(f.message for f in d.flags),
             f"both leads: `workbench diagnose {sid}`",
         )
-        for sid, d in obligations.diagnostics.by_seam().items()
+        for sid, d in diagnostics.items()
         if d.state == "mismatch"
     ]
