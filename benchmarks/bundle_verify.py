@@ -7,7 +7,7 @@ Setup (not timed): `benchmarks.generate` builds the organisation (60 teams, 240 
 key registry v1 signed by two admins and one co-signed statement per contract (both party
 leads, and the compliance lead where required) are committed in one commit.
 Timed:
-* export: `BundleService.build` (read HEAD, registry chain, contracts, records,
+* export: `wb.bundles.build` (read HEAD, registry chain, contracts, records,
   evidence, OSCAL, index, snapshot signature, deterministic tar.gz);
 * verify: `verify_bundle` from the archive bytes (hardened read, hashes, registry chain,
   snapshot, every contract's chain, subject digest, signatures and required signers).
