@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from workbench.service.core import Workbench
     from workbench.signing import registry as reg
 
-Report = Any  # workbench.bundle.verify.BundleReport (imported lazily: no cycle)
+Report = Any  # workbench.bundle.report.BundleReport
 
 
 def export_runs(
@@ -118,7 +118,7 @@ def verify_runs(
     report: Report,
 ) -> None:
     """Every shipped run counts by the repository's rule, from the bundle's bytes alone."""
-    from workbench.bundle.verify import _signature
+    from workbench.bundle.verify_contracts import signature_report
     from workbench.signing import registry as reg
     from workbench.signing.verdict import parse_people
 
@@ -179,7 +179,7 @@ def verify_runs(
                 status = "invalid" if rf.sigs else "unsigned"
                 message = f"expected exactly one signature file, {sig_path}"
             else:
-                sr = _signature(
+                sr = signature_report(
                     sig_path,
                     reg.principal_of(p.runner, head.domain),
                     rf.sigs[sig_path] or b"",
