@@ -363,6 +363,40 @@ class RunBook:
             self._chain = discover(self.files(), judge, sign["required"])
         return self._chain
 
+    def gone(self) -> dict[str, str]:
+        """Runs the history behind HEAD once held whose statement is missing here, or was
+        rewritten: runs are written once and never deleted, so deleting the newest (failing)
+        run cannot make an older passing run the head again unnoticed."""
+        if self.wb.git.is_empty:
+            return {}
+        from workbench.service.signing import SigningService
+
+        scan = SigningService(self.wb).history_scan()
+        if scan is None:
+            return {}
+        files = self.files()
+        out: dict[str, str] = {}
+        for path, blobs in sorted(scan.runs.items()):
+            m = STATEMENT_FILE_RE.fullmatch(path)
+            if m is None:
+                continue
+            run = m.group("run")
+            rf = files.get(run)
+            if rf is None or rf.statement is None:
+                out[run] = (
+                    f"{path} existed in history but is gone (a rollback? runs are never "
+                    "deleted: restore it with `git revert` of the commit that removed it)"
+                )
+                commit = min(blobs.values())
+                data = self.wb.git.blob_at(commit, run_path(run))
+                if data is None:
+                    self._rejected_terms[run] = ALL_TERMS
+                else:
+                    self._note_terms(run, data)
+            elif len(blobs) > 1:
+                out[run] = f"fork: {path} was rewritten ({len(blobs)} versions in history)"
+        return out
+
     # -- the state now ------------------------------------------------------------------------
     def _resolved_at(self, inp: ClosureInputs) -> Callable[[Violation], datetime | None]:
         """When each violation's first counting resolution was made (the closures rule)."""
@@ -434,9 +468,10 @@ class RunBook:
         verdicts = decide_closures(inp, violations, today)
         apply_decisions(violations, verdicts, today)
         chain = self.chain()
+        refused = {**self.gone(), **chain.rejected}
         rejected = [
             Rejected(r, run_time(r), why, self._rejected_terms.get(r, ALL_TERMS))
-            for r, why in sorted(chain.rejected.items(), reverse=True)
+            for r, why in sorted(refused.items(), reverse=True)
         ]
         return CurrentFindings(
             dict(fold.latest),
@@ -626,9 +661,8 @@ class RunBook:
         covers (with the splits the ledger states; `current()` checks those splits against
         the closures that count)."""
         chain = self.chain()
-        problems = [
-            f"{run_path(r)} does not count: {why}" for r, why in sorted(chain.rejected.items())
-        ]
+        refused = {**self.gone(), **chain.rejected}
+        problems = [f"{run_path(r)} does not count: {why}" for r, why in sorted(refused.items())]
         runs = {r["run"]: r for r in self.history()}
         problems += self.problems
         checked: list[str] = []
