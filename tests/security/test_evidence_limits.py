@@ -374,7 +374,10 @@ def test_worker_that_dies_errors_its_terms_and_names_why(tmp_path: Path) -> None
     results, stats = run_isolated(jobs, Limits(2**20, 10.0, 60.0))
     assert sorted(results) == [0, 1, 2]
     for r in results.values():
-        assert r.status == "error" and "evaluation worker" in r.reason, r.reason
+        # Dying at start-up names the worker; getting as far as DuckDB names the cap.
+        assert r.status == "error" and (
+            "evaluation worker" in r.reason or "exceeded the memory cap" in r.reason
+        ), r.reason
     assert stats.workers >= 1 and stats.restarts
     # With room to run, the same jobs pass, in one worker.
     results, stats = run_isolated(jobs, Limits(2**30, 10.0, 60.0))

@@ -283,3 +283,12 @@ def test_deleted_newer_run_does_not_bring_back_an_older_pass(
     assert flags.startswith("fail") and run in flags and "gone" in flags, flags
     code, out, _err = cli(demo_repo, "verify", "--findings")
     assert code == 1 and run in out, out
+    # The runner does not build on a history that lost a run (its episodes would be folded
+    # away for good): it refuses until the deletion is reverted.
+    later = at + timedelta(hours=1)
+    with pytest.raises(RunNotRecorded, match="history lost a run"):
+        EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate()
+    subprocess.run(["git", "-c", "user.name=Yuki", "-c", "user.email=y@x", "revert", "--no-edit", "HEAD"], cwd=demo_repo, check=True,
+                   capture_output=True)  # fmt: skip
+    assert "gone" not in checks()[(CLAIMS1, "records_valid")]
+    assert EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate().written

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from workbench.model.terms import (
+    BoundsTerm,
     CalibrationTerm,
     DecisionThresholdTerm,
     DistributionShiftTerm,
@@ -180,9 +181,20 @@ def limit_for(term: TermBase) -> str:
         return (
             "sources seen ⊆ included, excluded never seen, each included source within its cadence"
         )
+    if isinstance(term, BoundsTerm):
+        text = f"{term.column} in {bounds_text(term)}; share outside fail > {pct(term.fail_share_outside)}"
+        if term.warn_share_outside is not None:
+            text += f", warn > {pct(term.warn_share_outside)}"
+        return text
     if isinstance(term, SqlTerm):
         word = "≤" if term.direction == "at_most" else "≥"
         return f"value {word} {term.fail:g} (fail)" + (
             f", {word} {term.warn:g} (warn)" if term.warn is not None else ""
         )
     return ""
+
+
+def bounds_text(term: BoundsTerm) -> str:
+    low = "-∞" if term.min is None else f"{term.min:g}"
+    high = "∞" if term.max is None else f"{term.max:g}"
+    return f"[{low}, {high}]"

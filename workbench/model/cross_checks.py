@@ -15,6 +15,7 @@ from workbench.model.documents import (
 )
 from workbench.model.people import PeopleFile, delegate_problem
 from workbench.model.problems import Problem
+from workbench.model.suggest import did_you_mean
 
 
 def _index_people(
@@ -140,7 +141,8 @@ def _person_problem(
         return doc.problem(
             where,
             "person.unknown",
-            f"{value!r} is not a person in keys/people.toml; a named individual is required",
+            f"{value!r} is not a person in keys/people.toml; a named individual is required"
+            + did_you_mean(value, state.people),
         )
     if accountable and person.has_left(today):
         successor = (
@@ -265,6 +267,9 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
                 "warning",
             )
         )
+    from workbench.model.templates.placeholders import placeholder_problems
+
+    problems += placeholder_problems(doc)
     return problems
 
 

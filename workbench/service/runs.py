@@ -364,19 +364,24 @@ class RunBook:
         return self._chain
 
     def gone(self) -> dict[str, str]:
-        """Runs the history behind HEAD once held whose statement is missing here, or was
-        rewritten: runs are written once and never deleted, so deleting the newest (failing)
-        run cannot make an older passing run the head again unnoticed."""
-        if self.wb.git.is_empty:
+        """Runs the history behind HEAD added after the head runs were written whose statement
+        is missing here, or was rewritten (`evidence/run_history.py`): runs are written once
+        and never deleted, so deleting the newest (failing) run cannot make an older passing
+        run the head again unnoticed."""
+        git = self.wb.git
+        if git.is_empty:
             return {}
-        from workbench.service.signing import SigningService
+        from workbench.evidence.run_history import statements_since
 
-        scan = SigningService(self.wb).history_scan()
-        if scan is None:
-            return {}
+        head = git.resolve("HEAD")
+        heads = tuple(self.chain().heads)
+        added = self.wb.keep(
+            ("run-statements", str(head.id), heads),
+            lambda: statements_since(git.repo, head, heads),
+        )
         files = self.files()
         out: dict[str, str] = {}
-        for path, blobs in sorted(scan.runs.items()):
+        for path, blobs in sorted(added.items()):
             m = STATEMENT_FILE_RE.fullmatch(path)
             if m is None:
                 continue
@@ -387,8 +392,7 @@ class RunBook:
                     f"{path} existed in history but is gone (a rollback? runs are never "
                     "deleted: restore it with `git revert` of the commit that removed it)"
                 )
-                commit = min(blobs.values())
-                data = self.wb.git.blob_at(commit, run_path(run))
+                data = git.blob_at(next(iter(blobs.values())), run_path(run))
                 if data is None:
                     self._rejected_terms[run] = ALL_TERMS
                 else:
@@ -573,6 +577,14 @@ class RunBook:
         problem = self.runner_problem(actor.id)
         if problem is not None:
             raise RunNotRecorded(f"run {result.run_id} not recorded: {problem}", result)
+        gone = self.gone()
+        if gone:
+            # Building on a history that lost a run would fold its episodes away for good.
+            raise RunNotRecorded(
+                f"run {result.run_id} not recorded: the history lost a run: "
+                + "; ".join(gone.values()),
+                result,
+            )
         sign = self.signing()
         inp = self.svc.closure_inputs()
         chain = self.chain()

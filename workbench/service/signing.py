@@ -18,9 +18,8 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from workbench.evidence.run_chain import RUNS_DIR, STATEMENT_FILE_RE
 from workbench.repo import layout
 from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.signing import keys as keymod
@@ -156,49 +155,6 @@ class HistoryScan:
 
     registry: RegistryMemory  # every registry version ever complete
     statements: dict[str, dict[str, str]]  # attestation statement path -> {blob id: commit}
-    # Evaluation run statement path -> {blob id: commit}: runs are never deleted or rewritten.
-    runs: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def _runs_tree(tree: Any) -> Any:
-    try:
-        entry = tree[RUNS_DIR]
-    except KeyError:
-        return None
-    return entry if entry.type_str == "tree" else None
-
-
-def _note_run_statements(
-    repo: Any, commit: Any, seen: set[str], runs: dict[str, dict[str, str]]
-) -> None:
-    """Record the run statements ``commit`` adds or rewrites against each parent.
-
-    Diffing against the parents (not listing the folder) keeps a year of daily runs linear:
-    every statement is seen once, where it appears, and every folder version is diffed once
-    (a version first met at one commit holds its parent's statements, met in turn)."""
-    import pygit2
-
-    folder = _runs_tree(commit.tree)
-    if folder is None or str(folder.id) in seen:
-        return
-    seen.add(str(folder.id))
-
-    def note(name: str, blob: str) -> None:
-        if STATEMENT_FILE_RE.fullmatch(f"{RUNS_DIR}/{name}"):
-            runs.setdefault(f"{RUNS_DIR}/{name}", {}).setdefault(blob, str(commit.id))
-
-    before = [t for t in (_runs_tree(p.tree) for p in commit.parents) if t is not None]
-    if not before:
-        for item in repo[folder.id]:
-            if item.type_str == "blob":
-                note(item.name, str(item.id))
-        return
-    for parent in before:
-        if parent.id == folder.id:
-            continue
-        for delta in repo.diff(repo[parent.id], repo[folder.id]).deltas:
-            if delta.status != pygit2.enums.DeltaStatus.DELETED:
-                note(delta.new_file.path, str(delta.new_file.id))
 
 
 # --- commit signing hook ------------------------------------------------------------
@@ -542,12 +498,9 @@ class SigningService:
         memory = RegistryMemory()
         blobs: dict[str, bytes] = {}
         registry_dir = reg.REGISTRY_DIR.rstrip("/")
-        runs: dict[str, dict[str, str]] = {}
-        run_trees: set[str] = set()
         walker = repo.walk(pygit2.Oid(hex=commit_id), pygit2.enums.SortMode.TOPOLOGICAL)
         for commit in walker:
             tree = commit.tree
-            _note_run_statements(repo, commit, run_trees, runs)
             # Identical trees hold identical files: each is read once, however many commits
             # share it, so a long history costs one tree lookup per commit.
             try:
@@ -584,7 +537,7 @@ class SigningService:
                     if item.name.endswith(".statement.json"):
                         path = f"attestations/{sub.name}/{item.name}"
                         statements.setdefault(path, {}).setdefault(str(item.id), str(commit.id))
-        return HistoryScan(memory, statements, runs)
+        return HistoryScan(memory, statements)
 
     def history_problems(
         self, rev: str = HEAD, files: dict[str, bytes] | None = None
@@ -1017,6 +970,11 @@ class SigningService:
 
         named = ", ".join(runners) or "nobody"
         return self._registry_edit(f"evaluation runners: {named}", mutate)
+
+    def registry_propose(self, description: str) -> RegistryChange:
+        """A registry version that carries the committed keys/people.toml (who leads which
+        team) and nothing else new; the admins sign it like any registry change."""
+        return self._registry_edit(description, lambda _source: None)
 
     def registry_add_key(self, person: str, public_key: str) -> RegistryChange:
         reg.check_person_id(person)
