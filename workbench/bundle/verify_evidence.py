@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.bundle.report import BundleReport
+from workbench.evidence.errors import EvidenceError
 from workbench.signing.statement import sha256_hex
 
 
@@ -28,7 +29,7 @@ def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: Bund
             manifest = parse_manifest(raw.decode("utf-8"), MANIFEST_PATH)
             registered = {s.id: s.sha256 for s in manifest.snapshots}
             paths = {s.id: s.path for s in manifest.snapshots}
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, EvidenceError) as exc:
             problems.append(f"evidence/manifest.toml: {exc}")
             paths = {}
         included = 0
@@ -54,7 +55,7 @@ def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: Bund
         if RUN_FILE_RE.fullmatch(path):
             try:
                 run = parse_run(files[path], path)
-            except ValueError as exc:
+            except (ValueError, EvidenceError) as exc:
                 problems.append(str(exc))
                 continue
             runs += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from workbench.bundle.report import BundleReport
 from workbench.bundle.verify_contracts import Registries, signature_report
+from workbench.evidence.errors import EvidenceError
 from workbench.signing import registry as reg
 from workbench.signing.statement import StatementError, parse_statement, sha256_hex
 
@@ -206,7 +207,7 @@ def verify_closures(
         if path.startswith("findings/") and path.endswith(".json") and path.count("/") == 1:
             try:
                 runs.append(parse_run(files[path], path))
-            except ValueError:
+            except (ValueError, EvidenceError):
                 continue
     people = parse_people(head.files[reg.PEOPLE])
     leads = {t.id: t.lead for t in people.teams}
@@ -224,7 +225,7 @@ def verify_closures(
     members = {p.id: p for p in people.people}
     try:
         legacy = parse_closures(legacy_raw.decode("utf-8")) if legacy_raw else []
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, EvidenceError) as exc:
         unreadable.append(str(exc))
         legacy = []
     inputs = ClosureInputs(
