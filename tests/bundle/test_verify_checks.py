@@ -64,6 +64,25 @@ def findings_not_json(f: Files) -> None:
     f[sorted(p for p in f if p.startswith("findings/2") and p.endswith(".json"))[0]] = b"{"
 
 
+def registry_file_changed(f: Files) -> None:
+    f["registry/v1/allowed_signers"] += b"# a line the admins never signed\n"
+
+
+def snapshot_signature_flipped(f: Files) -> None:
+    path = next(p for p in f if p.startswith("snapshot.") and p.endswith(".sig"))
+    lines = f[path].split(b"\n")
+    lines[2] = lines[2][:10] + (b"A" if lines[2][10:11] != b"A" else b"B") + lines[2][11:]
+    f[path] = b"\n".join(lines)
+
+
+def file_not_in_the_index(f: Files) -> None:
+    f["notes.txt"] = b"approved in a meeting\n"
+
+
+def contract_not_in_the_index(f: Files) -> None:
+    f["contracts/side-deal/v1/statement.json"] = f[f"contracts/{APPROVED}/v1/statement.json"]
+
+
 def manifest_not_toml(f: Files) -> None:
     f["evidence/manifest.toml"] = b"[[snapshots]\nid = 'no closing bracket'\n"
 
@@ -71,6 +90,10 @@ def manifest_not_toml(f: Files) -> None:
 # (check, the attack that makes that check fail; others may fail too)
 ATTACKS: list[tuple[str, Callable[[Files], None]]] = [
     ("SHA256SUMS", changed_file),
+    ("registry", registry_file_changed),
+    ("snapshot", snapshot_signature_flipped),
+    ("signed index", file_not_in_the_index),
+    ("contracts", contract_not_in_the_index),
     ("structure", no_index),
     ("settings", broken_settings),
     ("snapshot chain", earlier_snapshot_gone),
@@ -110,6 +133,16 @@ def test_recompute_reports_an_unreadable_findings_file(exported: Exported) -> No
 def test_the_untouched_bundle_passes_each_check(exported: Exported) -> None:
     report = verify(exported.second, exported.trust_root)
     severities = {c.name: c.severity for c in report.checks}
-    for check in ("SHA256SUMS", "snapshot chain", "heads", "records", "record-times"):
+    for check in (
+        "SHA256SUMS",
+        "registry",
+        "snapshot",
+        "signed index",
+        "snapshot chain",
+        "heads",
+        "records",
+        "record-times",
+        "evidence",
+    ):
         assert severities[check] == "ok", (check, severities)
     assert report.ok, report.failures

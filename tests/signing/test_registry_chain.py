@@ -14,7 +14,7 @@ NS = reg.Namespaces.for_domain(DOMAIN)
 KEYS = {p: Ed25519PrivateKey.generate() for p in ("ada", "bo", "cy")}
 
 
-def _files(admins: list[str]) -> dict[str, bytes]:
+def registry_files(admins: list[str]) -> dict[str, bytes]:
     source = reg.RegistrySource(
         DOMAIN,
         {p: [k.public_key().public_bytes_raw()] for p, k in KEYS.items()},
@@ -24,15 +24,15 @@ def _files(admins: list[str]) -> dict[str, bytes]:
     return {**source.render(), reg.PEOPLE: b"# who leads which team\n"}
 
 
-def _v1(files: dict[str, bytes], signers: list[str]) -> tuple[bytes, dict[str, bytes]]:
+def signed_v1(files: dict[str, bytes], signers: list[str]) -> tuple[bytes, dict[str, bytes]]:
     """Registry v1 over ``files``, signed by ``signers``."""
     statement = reg.build_registry_statement(files, 1, None, REPOSITORY, DOMAIN)
     return statement, {f"v1.{p}.sig": sshsig.sign(KEYS[p], statement, NS.registry) for p in signers}
 
 
 def test_each_version_has_a_typed_step_complete_then_pending() -> None:
-    v1, s1 = _v1(_files(["ada", "bo"]), ["ada", "bo"])
-    files2 = _files(["ada", "bo", "cy"])
+    v1, s1 = signed_v1(registry_files(["ada", "bo"]), ["ada", "bo"])
+    files2 = registry_files(["ada", "bo", "cy"])
     prev = reg.walk_chain({1: v1}, {1: s1}, REPOSITORY, DOMAIN).accepted
     v2 = reg.build_registry_statement(files2, 2, prev, REPOSITORY, DOMAIN)
     s2 = {"v2.ada.sig": sshsig.sign(KEYS["ada"], v2, NS.registry)}
@@ -50,8 +50,8 @@ def test_each_version_has_a_typed_step_complete_then_pending() -> None:
 
 
 def test_an_unsigned_version_with_a_later_one_breaks_the_chain() -> None:
-    files = _files(["ada", "bo"])
-    v1, s1 = _v1(files, ["ada", "bo"])
+    files = registry_files(["ada", "bo"])
+    v1, s1 = signed_v1(files, ["ada", "bo"])
     accepted = reg.walk_chain({1: v1}, {1: s1}, REPOSITORY, DOMAIN).accepted
     v2 = reg.build_registry_statement(files, 2, accepted, REPOSITORY, DOMAIN)
     s2 = {"v2.ada.sig": sshsig.sign(KEYS["ada"], v2, NS.registry)}
@@ -68,8 +68,8 @@ def test_an_unsigned_version_with_a_later_one_breaks_the_chain() -> None:
 
 
 def test_a_version_that_does_not_link_to_the_accepted_one_is_broken_when_read() -> None:
-    files = _files(["ada", "bo"])
-    v1, s1 = _v1(files, ["ada", "bo"])
+    files = registry_files(["ada", "bo"])
+    v1, s1 = signed_v1(files, ["ada", "bo"])
     forked = reg.build_registry_statement(files, 2, None, REPOSITORY, DOMAIN)  # no previous
 
     step = reg.read_version(
@@ -81,8 +81,8 @@ def test_a_version_that_does_not_link_to_the_accepted_one_is_broken_when_read() 
 
 
 def test_resolve_registry_loads_the_head_from_the_files_it_signed() -> None:
-    files = _files(["ada", "bo"])
-    v1, s1 = _v1(files, ["ada", "bo"])
+    files = registry_files(["ada", "bo"])
+    v1, s1 = signed_v1(files, ["ada", "bo"])
     tree = {**files, reg.statement_path(1): v1}
     tree.update({f"{reg.REGISTRY_DIR}{name}": sig for name, sig in s1.items()})
 
