@@ -51,8 +51,14 @@ from workbench.signing.verdict import (
 )
 
 if TYPE_CHECKING:
+    from workbench.model.contract import Contract
+    from workbench.model.people import PeopleFile
+    from workbench.model.settings import Policy as ApprovalPolicy
+    from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
     from workbench.signing.keys import Signer
+    from workbench.signing.statement import Statement
+    from workbench.signing.verdict import AttestationFiles
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
@@ -188,7 +194,7 @@ class _Export:
     wb: Workbench
     options: ExportOptions
     step: Progress
-    state: Any  # GovernanceState at HEAD
+    state: GovernanceState  # at HEAD
     files: dict[str, bytes]  # the governance files at HEAD
     other: dict[str, bytes]  # findings/, evidence/, exports/ at HEAD
     rs: reg.RegistryState
@@ -358,7 +364,7 @@ def _read_repository(
     )
 
 
-def _add_registry(ex: _Export) -> tuple[dict[int, Any], dict[int, Any]]:
+def _add_registry(ex: _Export) -> tuple[dict[int, PeopleFile], dict[int, ApprovalPolicy]]:
     """Stage 2: every registry version's statement, signatures and signed files. Returns the
     people (who leads) and the approval policy signed with each version."""
     rs, head, out = ex.rs, ex.head, ex.out
@@ -409,7 +415,9 @@ def _add_registry(ex: _Export) -> tuple[dict[int, Any], dict[int, Any]]:
 
 
 def _add_contracts(
-    ex: _Export, people_by_version: dict[int, Any], approval_by_version: dict[int, Any]
+    ex: _Export,
+    people_by_version: dict[int, PeopleFile],
+    approval_by_version: dict[int, ApprovalPolicy],
 ) -> _Scope:
     """Stage 3: the contracts in scope, version by version, and the head map."""
     files = ex.files
@@ -426,7 +434,7 @@ def _add_contracts(
             raise ExportError(f"no such contract at HEAD: {', '.join(unknown)}")
         ids = set(ex.options.contracts)
     wanted: set[tuple[str, str]] = set()
-    parsed: dict[str, dict[int, Any]] = {}
+    parsed: dict[str, dict[int, Statement]] = {}
     for cid in sorted(ids):
         af = attestations.get(cid)
         parsed[cid] = {}
@@ -471,11 +479,11 @@ def _add_contracts(
 def _add_contract(
     ex: _Export,
     cid: str,
-    af: Any,  # AttestationFiles | None
-    parsed: dict[int, Any],  # version -> Statement
+    af: AttestationFiles | None,
+    parsed: dict[int, Statement],
     found: dict[tuple[str, str], bytes],
-    people_by_version: dict[int, Any],
-    approval_by_version: dict[int, Any],
+    people_by_version: dict[int, PeopleFile],
+    approval_by_version: dict[int, ApprovalPolicy],
 ) -> dict[str, Any]:
     """One contract's versions into the bundle; returns its entry in bundle.json."""
     from workbench.model.state import parse_contract
@@ -548,10 +556,14 @@ def _add_contract(
 
 
 def _required_json(
-    domain: str, contract: Any, people: Any, approval: Any, baseline: Any
+    domain: str,
+    contract: Contract | None,
+    people: PeopleFile | None,
+    approval: ApprovalPolicy | None,
+    baseline: Contract | None,
 ) -> dict[str, Any]:
     """required.json of one version: who must sign it, by principal, and what blocks it."""
-    if contract is None or people is None:
+    if contract is None or people is None or approval is None:
         return {
             "required": [],
             "roles": {},

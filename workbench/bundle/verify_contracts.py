@@ -15,7 +15,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import BundleFormatError
@@ -30,6 +30,11 @@ from workbench.signing.statement import (
     parse_statement,
     sha256_hex,
 )
+
+if TYPE_CHECKING:
+    from workbench.model.contract import Contract
+    from workbench.model.people import PeopleFile
+    from workbench.model.settings import Policy as ApprovalPolicy
 
 _VERSION_DIR = re.compile(r"v([1-9][0-9]{0,6})/")
 _VERSION_CONTRACT = re.compile(r"v[1-9][0-9]{0,6}/contract\.toml")
@@ -162,16 +167,16 @@ class _Signed:
         self.repository = repository
         self.namespace = namespace
         self.now = now
-        self._people: dict[int, Any] = {}
+        self._people: dict[int, PeopleFile | None] = {}
 
-    def approval(self, version: int) -> Any:
+    def approval(self, version: int) -> ApprovalPolicy:
         """The approval policy signed with registry ``version`` (who must co-sign)."""
         from workbench.model.settings import Policy
 
         data = self.files.get(bl.registry_dir(version) + "policy.toml")
         return reg.parse_policy(data).approval if data is not None else Policy()
 
-    def people(self, version: int) -> Any:
+    def people(self, version: int) -> PeopleFile | None:
         """people.toml signed with registry ``version`` (None when not shipped)."""
         from workbench.signing.verdict import parse_people
 
@@ -222,7 +227,7 @@ class _ContractFiles:
         self.cid = cid
         self.path = f"contracts/{cid}.toml"
         self.files = cfiles
-        self.parsed: dict[bytes, Any] = {}
+        self.parsed: dict[bytes, Contract | None] = {}
         # Earlier versions by the digest their statements name: which change co-signers a
         # version needs depends on the last approved one (the exporter computed the same).
         self.by_sha = {
@@ -245,7 +250,7 @@ class _ContractFiles:
                     key = f"v{version}.{reg.person_of(m.group(1))}.sig"
                     af.sigs.setdefault(version, {})[key] = data
 
-    def contract(self, data: bytes | None) -> Any:  # Contract | None
+    def contract(self, data: bytes | None) -> Contract | None:
         from workbench.model.state import parse_contract
 
         if data is None:
@@ -254,7 +259,7 @@ class _ContractFiles:
             self.parsed[data] = parse_contract(self.path, data)
         return self.parsed[data]
 
-    def version(self, sha: str) -> Any:  # Contract | None
+    def version(self, sha: str) -> Contract | None:
         return self.contract(self.by_sha.get(sha))
 
 
