@@ -235,7 +235,7 @@ async def test_ungoverned_exchange_offers_a_contract_and_the_editor_commits_it(
     assert last_commit(demo_repo) == (
         "Dana Okafor <dana.okafor@meridian.example>|Add contract applicant-data-to-loan-decisioning"
     )
-    assert app.service.load_draft("applicant-data-to-loan-decisioning") is None
+    assert app.service.drafts.load("applicant-data-to-loan-decisioning") is None
 
 
 async def test_new_contract_from_the_palette_and_n_on_the_map(demo_repo: Path) -> None:

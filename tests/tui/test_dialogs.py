@@ -79,16 +79,15 @@ def dialog_repo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def host_parts(dialog_repo: Path) -> tuple[Any, Any, Any]:
     from workbench.service.core import Workbench
-    from workbench.service.signing import SigningService
 
     service = Workbench(dialog_repo, now=FIXED_NOW, actor="dana.okafor")
     state = service.state()
     # A contract someone signed at an earlier version: its preview has a diff to show.
-    stale = next(v for v in SigningService(service).verdicts() if v.state == "stale")
+    stale = next(v for v in service.signing.verdicts() if v.state == "stale")
     signer = sorted(stale.required)[0]
-    svc = SigningService(Workbench(dialog_repo, now=FIXED_NOW, actor=signer))
+    svc = Workbench(dialog_repo, now=FIXED_NOW, actor=signer).signing
     preview = replace(
-        svc.preview_sign(stale.contract_id),
+        svc.contracts.preview(stale.contract_id),
         statement_sha256="5" * 64,  # a fresh demo signs with fresh keys
     )
     return service, state, preview

@@ -53,7 +53,7 @@ async def test_q_quits_from_a_view_never_from_a_field_or_a_dialog(demo_repo: Pat
         await pilot.press("ctrl+q")
         await wait_until(pilot, lambda: not app.is_running)
     assert app.return_code == 0
-    assert (app.service.load_draft(APPLICANT) or "").startswith("q")
+    assert (app.service.drafts.load(APPLICANT) or "").startswith("q")
 
 
 async def test_q_from_the_seam_map_quits(demo_repo: Path) -> None:
@@ -108,7 +108,6 @@ async def test_sign_with_a_key_file_as_the_cli_key_option(demo_repo: Path, tmp_p
     """The signer's key is not where the app looks: a wrong path is refused in the dialog,
     the right one signs (the verdict, checked with the registered key, counts it)."""
     from tests.tui.test_signing_bundle import _pending
-    from workbench.service.signing import SigningService
     from workbench.tui.modals.sign import SignModal
 
     _, stale = _pending(demo_repo)
@@ -139,5 +138,5 @@ async def test_sign_with_a_key_file_as_the_cli_key_option(demo_repo: Path, tmp_p
         await wait_until(pilot, lambda: app.screen is not modal, timeout=10)
         await settle(app, pilot)
         assert any("Signed" in n.message for n in app._notifications)
-    verdict = SigningService(app.service).verdict(stale.contract_id)
+    verdict = app.service.signing.verdict(stale.contract_id)
     assert person in verdict.signed

@@ -41,6 +41,7 @@ from workbench.tui.messages import (
     PeopleLoaded,
     StateLoaded,
 )
+from workbench.tui.person_edit import PersonEditing
 from workbench.tui.screens.seams import SeamsScreen
 
 # Repo text never reaches the terminal as controls (see workbench/tui/safe_render.py).
@@ -83,11 +84,9 @@ PREBUILD_PAUSE = 0.3
 # After a later state load, how long the app waits before one full collection (see
 # _keep_out_of_collections).
 REFREEZE_AFTER = 2.0
-# Fields a structured edit may change, with how they are shown in the picker.
-PERSON_FIELDS = ("owner", "escalation.primary", "escalation.backup", "terms.*.owner")
 
 
-class WorkbenchApp(App[int]):
+class WorkbenchApp(PersonEditing, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Handshake Workbench"
     BINDINGS = bindings.APP
@@ -110,6 +109,9 @@ class WorkbenchApp(App[int]):
     ) -> None:
         super().__init__()
         self.service = service
+        # The acting person's key once the app unlocked it (signing asked for the
+        # passphrase): every later commit of this session is SSH-signed with it.
+        self.signer: Any = None
         # A Future of the first state load, started by `launch` before Textual was imported.
         self._preload = preload
         # Told once the first state is on screen (the preload's cache writes wait for it).
@@ -222,7 +224,7 @@ class WorkbenchApp(App[int]):
 
         head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
-        draft = self.service.load_draft(contract_id)
+        draft = self.service.drafts.load(contract_id)
         # A contract HEAD does not have yet (a new one from a template): all of it is unsaved.
         new = self.service.git.blob_at("HEAD", layout.contract_path(contract_id)) is None
         self._post(target, ContractTextLoaded(contract_id, text, draft, head, new))
@@ -235,21 +237,21 @@ class WorkbenchApp(App[int]):
         saved = False
         if keep_draft:
             if text != committed:
-                self.service.save_draft(contract_id, text)
+                self.service.drafts.save(contract_id, text)
                 saved = True
-            elif self.service.load_draft(contract_id) is not None:
-                self.service.discard_draft(contract_id)
+            elif self.service.drafts.load(contract_id) is not None:
+                self.service.drafts.discard(contract_id)
         self._post(target, ContractChecked(contract_id, text, problems, saved))
 
     @work(
         thread=True, exclusive=False, exit_on_error=False, group="draft", description="keep draft"
     )
     def keep_draft(self, contract_id: str, text: str) -> None:
-        self.service.save_draft(contract_id, text)
+        self.service.drafts.save(contract_id, text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draft-discard")
     def discard_draft(self, target: MessagePump, contract_id: str) -> None:
-        self.service.discard_draft(contract_id)
+        self.service.drafts.discard(contract_id)
         self._post(target, DraftDiscarded(contract_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff", description="diff")
@@ -268,11 +270,13 @@ class WorkbenchApp(App[int]):
         base: str | None = None,
     ) -> None:
         try:
-            commit = self.service.save_contract(contract_id, text, message, base=base)
+            commit = self.service.save_contract(
+                contract_id, text, message, base=base, signer=self.signer
+            )
         except (WriteRefused, WriteConflict) as exc:
             # The repo is mid-merge, detached, or the file changed under us: nothing the
             # user typed is lost; it stays in the editor and as a draft across restarts.
-            self.service.save_draft(contract_id, text)
+            self.service.drafts.save(contract_id, text)
             self.call_from_thread(
                 self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft."
             )
@@ -283,9 +287,7 @@ class WorkbenchApp(App[int]):
         thread=True, exclusive=True, exit_on_error=False, group="structured", description="prepare"
     )
     def prepare_structured_edit(self, contract_id: str, path: tuple, value: str) -> Any:  # type: ignore[type-arg]
-        from workbench.repo.edit import set_value
-
-        text = set_value(self.service.contract_text(contract_id), path, value)
+        text = self.service.edited_contract_text(contract_id, path, value)
         diff = self.service.diff_text(contract_id, text)
         problems = [
             p for p in self.service.check_contract_text(contract_id, text) if p.severity == "error"
@@ -295,7 +297,9 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
     def set_contract_value(self, contract_id: str, path: tuple, value: str, message: str) -> None:  # type: ignore[type-arg]
-        commit = self.service.set_contract_value(contract_id, path, value, message)
+        commit = self.service.set_contract_value(
+            contract_id, path, value, message, signer=self.signer
+        )
         self.post_message(ContractSaved(contract_id, commit, message))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history", description="history")
@@ -328,10 +332,9 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verdict", description="verdict")
     def load_verdict(self, target: MessagePump, contract_id: str) -> None:
-        from workbench.service.signing import SigningService
         from workbench.tui.messages import VerdictLoaded
 
-        verdict = SigningService(self.service).verdict(contract_id)
+        verdict = self.service.signing.verdict(contract_id)
         self._post(target, VerdictLoaded(contract_id, verdict))
 
     # -- results --------------------------------------------------------------------------
@@ -694,104 +697,6 @@ class WorkbenchApp(App[int]):
         rows.sort(key=lambda r: (r[2] == "", r[2], r[0]))
         self.push_screen(KeyHelpModal(rows))
 
-    # -- structured edits: change a person from the registry --------------------------------
-    @work(exclusive=True, exit_on_error=False, group="person-flow", description="change person")
-    async def change_person(self, contract_id: str) -> None:
-        from workbench.tui.modals.commit import CommitModal
-        from workbench.tui.modals.pickers import Choice, PickerModal
-        from workbench.tui.screens.contracts import person_content
-
-        if self.readonly:
-            self.notify("Read-only mode: contracts cannot be changed", severity="warning")
-            return
-        state = self.gov_state
-        doc = state.contracts.get(contract_id) if state else None
-        if doc is None:
-            self.notify(f"{contract_id} does not parse; fix it in the editor", severity="error")
-            return
-        fields = person_fields(doc.contract)
-        choices = []
-        for path, label, pid in fields:
-            who = person_content(state, pid, self.today)
-            choices.append(
-                Choice(
-                    "/".join(map(str, path)),
-                    who.__class__.assemble(f"{label:<28}", who),
-                    f"{label} {pid}".lower(),
-                )
-            )
-        picked = await self.push_screen_wait(
-            PickerModal(f"Change which person in {contract_id}?", choices)
-        )
-        if not picked:
-            return
-        path = tuple(int(p) if p.isdigit() else p for p in picked.split("/"))
-        current = next(pid for p, _, pid in fields if p == path)
-        label = next(lbl for p, lbl, _ in fields if p == path)
-        people = self.current_people(current)
-        person = await self.push_screen_wait(
-            PickerModal(
-                f"New {label} for {contract_id}",
-                people,
-                hint="Only people in the registry who have not left are offered.",
-            )
-        )
-        if not person or person == current:
-            return
-        try:
-            diff, problems = await self.prepare_structured_edit(contract_id, path, person).wait()
-        except WorkerFailed:
-            return  # shown by the error dialog
-        if problems:
-            self.notify(
-                f"That change would leave {len(problems)} error(s), e.g. line {problems[0].line}: "
-                f"{problems[0].message}. Fix them in the editor (e).",
-                severity="error",
-                markup=False,
-            )
-            return
-        name = state.people[person].name
-        message = await self.push_screen_wait(
-            CommitModal(
-                f"Commit {contract_id} as {self.actor_label}",
-                diff.text,
-                diff.comparison.lines(),
-                f"Make {name} the {label} of {contract_id}",
-            )
-        )
-        if message:
-            self.set_contract_value(contract_id, path, person, message)
-
-    def current_people(self, current: str | None) -> list:  # type: ignore[type-arg]
-        from textual.content import Content
-
-        from workbench.tui.modals.pickers import Choice
-
-        state = self.gov_state
-        suggested = None
-        if current and current in state.people:
-            suggested = state.people[current].replaced_by
-        out = []
-        for person in sorted(state.people.values(), key=lambda p: p.name.lower()):
-            if person.has_left(self.today):
-                continue
-            note = ""
-            if person.id == suggested:
-                note = f"  ← replaces {state.people[current].name}"
-            label = Content.assemble(
-                (f"{person.name}", "bold"),
-                f" ({person.id}) · {person.role or '—'} · {person.team}",
-                (note, "$text-success"),
-            )
-            choice = Choice(
-                person.id, label, f"{person.id} {person.name} {person.team} {person.role}".lower()
-            )
-            if person.id == suggested:
-                out.insert(0, choice)
-            else:
-                out.append(choice)
-        return out
-
     # -- $EDITOR --------------------------------------------------------------------------
     def run_external_editor(self, contract_id: str, text: str) -> str | None:
         """Open `text` in $VISUAL/$EDITOR; return what the user saved (None if it failed)."""
@@ -832,16 +737,3 @@ class WorkbenchApp(App[int]):
             with contextlib.suppress(WorkerFailed):
                 await worker.wait()
         self.exit(0)
-
-
-def person_fields(contract: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
-    """The person fields a structured edit offers: owner, escalation contacts, term owners."""
-    out: list[tuple[tuple[str | int, ...], str, str]] = []
-    for path, pid in contract.person_refs():
-        if path == ("owner",):
-            out.append((path, "contract owner", pid))
-        elif path[0] == "escalation":
-            out.append((path, f"escalation {path[1]}", pid))
-        elif len(path) == 3 and path[0] == "terms" and path[2] == "owner":
-            out.append((path, f"owner of term {contract.terms[int(path[1])].id}", pid))
-    return out

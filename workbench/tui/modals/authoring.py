@@ -1,7 +1,8 @@
 """Forms that change the people registry: add a person, record a leave, add a team, name a
 team's lead. The same changes as `workbench person add/leave` and `workbench team add/lead`.
 
-Each form runs its change in a thread worker through `AuthoringService`, the one place
+Each form runs its change in a thread worker through the session's `authoring`
+capability (`AuthoringService`), the one place
 its rules live (ids, who may lead, successors, the registry version to prepare); the form
 only collects values. A refusal (a taken id, a bad email, a lead from another team) keeps
 the form open with what was typed and the reason under it, file:line:column where the
@@ -30,10 +31,8 @@ NOBODY = "-"  # a Select value that stands for "no one"
 
 
 def authoring(service: Any) -> Any:
-    """The authoring service of the app's session."""
-    from workbench.service.authoring import AuthoringService
-
-    return AuthoringService(service)
+    """The authoring capability of the app's session (people, teams, new contracts)."""
+    return service.authoring
 
 
 def refusal_text(exc: BaseException) -> str:

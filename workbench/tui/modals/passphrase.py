@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def probe_key(make_signer: Any) -> tuple[bool, str | None]:
     """(needs a passphrase, a note about the key) by trying the key without a passphrase."""
-    from workbench.signing.errors import KeyLoadError, PassphraseRequired
+    from workbench.service.errors import KeyLoadError, PassphraseRequired
 
     try:
         make_signer()
@@ -44,13 +44,11 @@ def probe_key(make_signer: Any) -> tuple[bool, str | None]:
 
 def default_key_file(service: Any, person: str) -> Path | None:
     """The key file signing uses for `person` when the dialog names none."""
-    from workbench.service.signing import key_path_for
-
-    return key_path_for(service, person)
+    return service.signing.keys.key_path(person)
 
 
 def key_error_message(exc: BaseException) -> str:
-    from workbench.signing.errors import PassphraseRequired, WrongPassphrase
+    from workbench.service.errors import PassphraseRequired, WrongPassphrase
 
     if isinstance(exc, WrongPassphrase):
         return "Wrong passphrase: try again."
