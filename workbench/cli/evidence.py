@@ -72,6 +72,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser("evaluate", help="check every term against its evidence; record findings")
     e.add_argument("--contract", help="only this contract")
     e.add_argument("--json", action="store_true")
+    e.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default=None,
+        help="where the checks run: the embedded DuckDB (default) or Spark "
+        "([evidence.engines.spark] in workbench.toml; docs/engines.md)",
+    )
     key = e.add_mutually_exclusive_group()
     key.add_argument("--key", metavar="PATH", help="the runner's private key (default: yours)")
     key.add_argument("--agent", action="store_true", help="sign the run through ssh-agent")
@@ -271,7 +278,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     refused = None
     try:
-        result = svc.evaluate(args.contract, signer=signer)
+        result = svc.evaluate(args.contract, signer=signer, engine=args.engine)
     except RunNotRecorded as exc:
         # The checks ran: show what they found, then say why nothing was recorded.
         result, refused = exc.result, str(exc)

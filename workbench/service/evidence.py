@@ -82,6 +82,7 @@ from workbench.repo import layout
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.evidence.engines import Engine, EngineRun
     from workbench.evidence.sandbox import Sandbox
     from workbench.evidence.worker import WorkerStats
     from workbench.governance.seams import SeamView
@@ -497,7 +498,12 @@ class EvidenceService:
         return plans
 
     def evaluate(
-        self, contract: str | None = None, *, write: bool = True, signer: Any = None
+        self,
+        contract: str | None = None,
+        *,
+        write: bool = True,
+        signer: Any = None,
+        engine: str | None = None,
     ) -> EvaluateResult:
         """Run every term (of one contract, or all) against its evidence; write the findings.
 
@@ -510,6 +516,7 @@ class EvidenceService:
         wb = self.wb
         now = wb.now.astimezone(UTC)
         state = wb.state("HEAD")
+        run_engine = _engine(engine, state)
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
         manifest_blob = wb.git.blob_at("HEAD", MANIFEST_PATH) or b""
@@ -536,11 +543,18 @@ class EvidenceService:
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
-        results = self._run_all(flat, evidence_limits(state))
+        results, ran = self._run_all(flat, evidence_limits(state), run_engine)
         findings: list[dict[str, Any]] = []
-        for plan, result in zip(flat, results, strict=True):
+        for i, (plan, result) in enumerate(zip(flat, results, strict=True)):
             cid = plan.contract.id
-            findings.append(self._finding(state, plan.contract, contract_sha[cid], plan, result))
+            finding = self._finding(state, plan.contract, contract_sha[cid], plan, result)
+            findings.append(finding)
+            # -- engine (issue 18): which engine ran the check, and its own SQL
+            if run_engine.name != "duckdb" and i in ran.engine_sql:
+                finding["engine"] = {
+                    **run_engine.describe(ran.version),
+                    "sql": ran.engine_sql[i],
+                }
         for cid in ids:
             findings.append(
                 self._page_finding(state, state.contracts[cid].contract, contract_sha[cid])
@@ -556,6 +570,9 @@ class EvidenceService:
             "people_sha256": _blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
+        if run_engine.name != "duckdb":
+            # Another engine is another run: its id differs from DuckDB's on the same inputs.
+            inputs["sql_engine"] = run_engine.describe(ran.version)
         if state.policy.floor.policy_sha256 is not None:
             # The signed policy.toml whose floor the verdicts used (the page test's limit).
             inputs["policy_sha256"] = state.policy.floor.policy_sha256
@@ -596,11 +613,14 @@ class EvidenceService:
         commit = self._record_run(result, data, message, signer)
         return EvaluateResult(run, path, written=True, commit=commit)
 
-    def _run_all(self, plans: list[_TermPlan], limits: Limits) -> list[CheckResult]:
-        """Run every check that the plan did not decide, in the evaluation worker (a child
-        process under the memory cap and the run budget: `workbench.evidence.worker`)."""
+    def _run_all(
+        self, plans: list[_TermPlan], limits: Limits, engine: Engine
+    ) -> tuple[list[CheckResult], EngineRun]:
+        """Run every check that the plan did not decide: on DuckDB in the evaluation worker
+        (a child process under the memory cap and the run budget:
+        `workbench.evidence.worker`), or on Spark (`workbench.evidence.engines`)."""
+        from workbench.evidence.engines import run_checks
         from workbench.evidence.runner import CheckJob, ViewFile
-        from workbench.evidence.worker import run_isolated
 
         results: list[CheckResult | None] = [None] * len(plans)
         jobs: list[CheckJob] = []
@@ -627,10 +647,12 @@ class EvidenceService:
                 plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
             )
             jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
-        ran, self.last_stats = run_isolated(jobs, limits)
-        for key, result in ran.items():
+        ran = run_checks(jobs, limits, engine)
+        self.last_stats = ran.stats
+        for key, result in ran.results.items():
             results[key] = result
-        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
+        done = [r if r is not None else CheckResult("error", reason="not run") for r in results]
+        return done, ran
 
     def _finding(
         self,
@@ -1291,6 +1313,15 @@ class EvidenceService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _engine(name: str | None, state: GovernanceState) -> Engine:
+    from workbench.evidence.engines import EngineError, resolve_engine
+
+    try:
+        return resolve_engine(name, state.settings)
+    except EngineError as exc:
+        raise WorkbenchError(str(exc)) from None
 
 
 def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:
