@@ -21,7 +21,7 @@ tools:
 	@bash scripts/ensure-tools.sh
 
 test: $(STAMP) tools
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

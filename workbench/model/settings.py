@@ -63,9 +63,7 @@ class Defaults(Strict):
     )
 
 
-SPARK_MASTER_PATTERN = (
-    r"^(local(\[([1-9][0-9]{0,3}|\*)\])?|spark://[A-Za-z0-9.:,_-]+|yarn|k8s://https://[A-Za-z0-9.:_/-]+)$"
-)
+SPARK_MASTER_PATTERN = r"^(local(\[([1-9][0-9]{0,3}|\*)\])?|spark://[A-Za-z0-9.:,_-]+|yarn|k8s://https://[A-Za-z0-9.:_/-]+)$"
 SPARK_REMOTE_PATTERN = r"^sc://[A-Za-z0-9._-]+(:[0-9]{1,5})?(/;[A-Za-z0-9_=;.-]*)?$"
 
 

@@ -647,7 +647,12 @@ class EvidenceService:
                 plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
             )
             jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
-        ran = run_checks(jobs, limits, engine)
+        from workbench.evidence.engines import EngineError
+
+        try:
+            ran = run_checks(jobs, limits, engine)
+        except EngineError as exc:
+            raise WorkbenchError(str(exc)) from None
         self.last_stats = ran.stats
         for key, result in ran.results.items():
             results[key] = result

@@ -131,9 +131,13 @@ def run_checks(jobs: Sequence[CheckJob], limits: Limits, engine: Engine) -> Engi
     from workbench.evidence.engines import spark
 
     assert engine.spark is not None
-    outcomes = spark.run_jobs(jobs, limits, engine.spark)
+    try:
+        outcomes = spark.run_jobs(jobs, limits, engine.spark)
+        version = spark.spark_version(engine.spark)
+    except spark.SparkUnavailable as exc:
+        raise EngineError(str(exc)) from None
     return EngineRun(
         {k: o.result for k, o in outcomes.items()},
         {k: o.spark_sql for k, o in outcomes.items()},
-        version=spark.spark_version(engine.spark),
+        version=version,
     )

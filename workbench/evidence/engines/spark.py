@@ -63,6 +63,10 @@ LOCAL_CONF: dict[str, str] = {
     # A check returns a few rows; a result beyond this is an error, not a driver OOM.
     "spark.driver.maxResultSize": "64m",
     "spark.sql.warehouse.dir": "",  # set per process below: never the current directory
+    # Local mode talks to itself only: on loopback, never the machine's outside address
+    # (which may be unreachable in a sandbox: stopping the JVM then waited minutes).
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
 }
 CUSTOM_SQL_MAX_ROWS = 3
 
@@ -125,6 +129,15 @@ def spark_session(target: SparkTarget) -> SparkSession:
             ) from None
         _base = session
         return session
+
+
+def stop_session() -> None:
+    """Stop the process's Spark session (the next run starts a new one)."""
+    global _base
+    with _lock:
+        if _base is not None:
+            _base.stop()
+            _base = None
 
 
 def _first_line(text: str) -> str:

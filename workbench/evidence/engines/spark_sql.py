@@ -185,7 +185,14 @@ def _hoist_lambda_aggregates(select: exp.Select, counter: itertools.count) -> No
         if select.args.get(arg) is not None:
             inner.set(arg, select.args[arg])
             select.set(arg, None)
-    select.set("from_", exp.From(this=exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"__h{next(counter)}")))))
+    select.set(
+        "from_",
+        exp.From(
+            this=exp.Subquery(
+                this=inner, alias=exp.TableAlias(this=exp.to_identifier(f"__h{next(counter)}"))
+            )
+        ),
+    )
 
 
 def _rewrite_histogram(select: exp.Select, counter: itertools.count) -> None:
@@ -247,7 +254,9 @@ def _rewrite_histogram(select: exp.Select, counter: itertools.count) -> None:
     )
     collected = exp.Select(
         expressions=[
-            exp.alias_(_parse_spark_expr("map_from_entries(collect_list(struct(__k, __n)))"), "__m"),
+            exp.alias_(
+                _parse_spark_expr("map_from_entries(collect_list(struct(__k, __n)))"), "__m"
+            ),
             exp.alias_(
                 exp.Anonymous(
                     this="concat",
@@ -270,7 +279,9 @@ def _rewrite_histogram(select: exp.Select, counter: itertools.count) -> None:
     select.set(
         "from_",
         exp.From(
-            this=exp.Subquery(this=collected, alias=exp.TableAlias(this=exp.to_identifier(f"__c{n}")))
+            this=exp.Subquery(
+                this=collected, alias=exp.TableAlias(this=exp.to_identifier(f"__c{n}"))
+            )
         ),
     )
 
@@ -296,7 +307,10 @@ def _zip_map_unnest(select: exp.Select) -> None:
             [
                 exp.Aliases(
                     this=exp.Explode(this=source),
-                    expressions=[exp.to_identifier(proj[0].alias), exp.to_identifier(proj[1].alias)],
+                    expressions=[
+                        exp.to_identifier(proj[0].alias),
+                        exp.to_identifier(proj[1].alias),
+                    ],
                 )
             ],
         )
