@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.evidence.checks import (
@@ -40,7 +39,14 @@ from workbench.evidence.checks import (
 )
 from workbench.evidence.engines.spark_sql import NotTranspilable, to_spark
 from workbench.evidence.errors import SqlRefused
-from workbench.evidence.runner import CheckJob, Limits, exhausted, stopped_by_budget, view_name
+from workbench.evidence.runner import (
+    CheckJob,
+    Limits,
+    ViewFile,
+    exhausted,
+    stopped_by_budget,
+    view_name,
+)
 from workbench.model.terms import RepresentationTerm, SqlTerm
 
 if TYPE_CHECKING:
@@ -164,12 +170,13 @@ def _remote_of(session: Any) -> str:
 # --------------------------------------------------------------------------- reading files
 
 
-def read_snapshot(session: SparkSession, path: str, fmt: str, kind: str) -> DataFrame:
-    """A snapshot file (or a table version's files) as a DataFrame, typed as DuckDB
+def read_snapshot(session: SparkSession, view: ViewFile) -> DataFrame:
+    """A snapshot file (or a table version's data files) as a DataFrame, typed as DuckDB
     would type it: CSV columns inferred, with the kind's text columns kept as text."""
     from workbench.evidence.kinds import get_kind
 
-    paths = [p for p in path.split("\n") if p]
+    paths = list(view.files) or [view.path]
+    fmt, kind = view.format, view.kind
     reader = session.read
     if fmt == "parquet":
         return reader.parquet(*paths)
@@ -308,7 +315,7 @@ def run_jobs(
                 if name in views:
                     continue
                 try:
-                    read_snapshot(session, f.path, f.format, f.kind).createOrReplaceTempView(name)
+                    read_snapshot(session, f).createOrReplaceTempView(name)
                     views[name] = ""
                 except Exception as exc:
                     views[name] = f"evidence cannot be read on Spark: {_first_line(str(exc))}"
@@ -324,7 +331,7 @@ def run_jobs(
         session = _fresh(base)
         try:
             for v, f in sorted(job.views.items()):
-                read_snapshot(session, f.path, f.format, f.kind).createOrReplaceTempView(v)
+                read_snapshot(session, f).createOrReplaceTempView(v)
         except Exception as exc:
             out[job.key] = SparkOutcome(
                 CheckResult(
@@ -414,8 +421,3 @@ def _spark_message(exc: BaseException) -> str:
 
 def spark_version(target: SparkTarget) -> str:
     return str(spark_session(target).version)
-
-
-def table_paths(files: Sequence[Path]) -> str:
-    """Several data files as one `ViewFile.path` (a table version: one file per line)."""
-    return "\n".join(str(p) for p in files)
