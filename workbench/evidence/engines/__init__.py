@@ -104,7 +104,7 @@ def _machine_spark() -> tuple[str | None, str | None, str]:
     remote = os.environ.get(REMOTE_ENV) or None
     if master or remote:
         return master, remote, f"${MASTER_ENV if master else REMOTE_ENV}"
-    from workbench.service.identity import config_home, user_config
+    from workbench.repo.user_config import config_home, user_config
 
     where = f"{config_home() / 'config.toml'} [evidence.engines.spark]"
     section = user_config().get("evidence")
