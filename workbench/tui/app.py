@@ -25,7 +25,13 @@ from textual.reactive import reactive
 from textual.signal import Signal
 from textual.worker import Worker, WorkerFailed, WorkerState, get_current_worker
 
-from workbench.service.errors import InvalidEdit, WorkbenchError, WriteConflict, WriteRefused
+from workbench.service.errors import (
+    InvalidEdit,
+    UnknownContract,
+    WorkbenchError,
+    WriteConflict,
+    WriteRefused,
+)
 from workbench.tui import bindings, safe_render
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
@@ -220,13 +226,15 @@ class WorkbenchApp(PersonEditing, App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
         # The head first: the text is then no older than the base a save is checked against.
-        from workbench.repo import layout
-
         head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
         draft = self.service.drafts.load(contract_id)
         # A contract HEAD does not have yet (a new one from a template): all of it is unsaved.
-        new = self.service.git.blob_at("HEAD", layout.contract_path(contract_id)) is None
+        try:
+            self.service.contract_text(contract_id, "HEAD")
+            new = False
+        except UnknownContract:
+            new = True
         self._post(target, ContractTextLoaded(contract_id, text, draft, head, new))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
