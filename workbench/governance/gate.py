@@ -16,6 +16,8 @@ for beyond the floor is reported (``IGNORED`` lines) and changes nothing.
                             is current at now (``governance.currency``);
 * ``page_test``             one current named person is paged, within the page SLA (a warning
                             when only the backup is current);
+* ``clock_expired``         no regulatory clock on the seam (``governance.clocks``) is past
+                            its deadline without being stopped;
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
 * ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
 * ``records_valid``         every signed record about the contract (review, acknowledgement,
@@ -50,8 +52,10 @@ from typing import Any, Literal
 from xml.etree import ElementTree as ET
 
 from workbench.governance.actions import ActionView
+from workbench.governance.clocks import ClockView
 from workbench.governance.diagnostic import SeamDiagnostic
 from workbench.governance.notices import Notice
+from workbench.governance.pages import PageView
 from workbench.governance.paging import page_test
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
@@ -79,7 +83,8 @@ RULES: dict[str, str] = {
     "violation_open": (
         "No fail-level violation of a term is open, and every term has a current finding at now."
     ),
-    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current).",
+    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current); no page that left the machine went unacknowledged past its SLA.",
+    "clock_expired": "No regulatory clock on the seam is past its deadline without being stopped.",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
     "records_valid": "Every signed record about the contract verifies: signer, authority, time.",
@@ -91,6 +96,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "notice_unacknowledged": ("change_protocol",),
     "violation_open": ("terms",),
     "page_test": ("escalation",),
+    "clock_expired": ("id",),
     "action_overdue": ("seam",),
     "diagnostic_mismatch": ("parties",),
     "records_valid": ("id",),
@@ -150,6 +156,10 @@ class GateInputs:
     # Records that do not count because their signature, signer or time does not hold,
     # per contract (None: not checked in this build).
     record_flags: Mapping[str, list[str]] | None = None
+    # Running and stopped clocks per seam (governance.clocks), and the pages that left the
+    # machine per contract (governance.pages): empty where nothing was started or sent.
+    clocks: Mapping[str, list[ClockView]] = field(default_factory=dict)
+    pages: Mapping[str, list[PageView]] = field(default_factory=dict)
     _grouped: dict[str, dict[str, list[Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -475,14 +485,47 @@ def _rule_page(
     cid: str, inputs: GateInputs, state: GovernanceState, now: datetime
 ) -> tuple[Outcome, str, list[str], str]:
     c = state.contracts[cid].contract
-    info = page_test(state, c, now.date())
+    info = page_test(state, c, now.date(), inputs.pages.get(cid), now)
     if info.status == "pass":
         return "pass", info.reason, [], ""
+    if info.missed:
+        e = c.escalation
+        return (
+            "fail",
+            info.reason,
+            [_current(state, p) for p in dict.fromkeys([e.primary, e.backup])],
+            f"the person paged: `workbench page ack VIOLATION` (late; the lateness stays on "
+            f"the record); then {c.owner}: make sure {e.ack_sla.human()} is kept",
+        )
     return (
         info.status,
         info.reason,
         [_current(state, c.owner)],
         f"{c.owner}: name one current person in [escalation] with ack_sla within the page SLA",
+    )
+
+
+def _rule_clocks(
+    cid: str, inputs: GateInputs, state: GovernanceState, now: datetime
+) -> tuple[Outcome, str, list[str], str]:
+    mine = inputs.clocks.get(cid, [])
+    expired = [c for c in mine if c.state == "expired"]
+    running = [c for c in mine if c.running]
+    if not expired:
+        if not running:
+            return "pass", "no regulatory clock running", [], ""
+        soonest = min(running, key=lambda c: c.deadline)
+        return "pass", f"{len(running)} clock(s) running; next: {soonest.describe(now)}", [], ""
+    fixers = list(dict.fromkeys(_current(state, c.owner) for c in expired if c.owner))
+    return (
+        "fail",
+        "; ".join(f"EXPIRED {c.describe(now)}" for c in expired),
+        fixers or [_current(state, state.contracts[cid].contract.owner)],
+        "; ".join(
+            f"do what stops it ({c.stops}), then `workbench clocks stop {c.id} --note ...` "
+            "(it is recorded as met late)"
+            for c in expired
+        ),
     )
 
 
@@ -650,6 +693,8 @@ def evaluate_gate(
                 outcome_r, msg_r, fixers_r, fix_r = _rule_violations(cid, inputs, state)
             elif rule == "page_test":
                 outcome_r, msg_r, fixers_r, fix_r = _rule_page(cid, inputs, state, now)
+            elif rule == "clock_expired":
+                outcome_r, msg_r, fixers_r, fix_r = _rule_clocks(cid, inputs, state, now)
             elif rule == "action_overdue":
                 outcome_r, msg_r, fixers_r, fix_r = _rule_actions(cid, inputs, state)
             elif rule == "records_valid":

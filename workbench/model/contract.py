@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from workbench.model.base import PersonRef, Slug, Strict
+from workbench.model.clocks import ClockDefinition
 from workbench.model.duration import DurationField
 from workbench.model.terms import Term
 
@@ -116,6 +117,11 @@ class Contract(Strict):
     terms: list[Term] = Field(default_factory=list, description="the checkable promises")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="time-boxed, approved exceptions to a term"
+    )
+    clocks: list[ClockDefinition] = Field(
+        default_factory=list,
+        max_length=32,
+        description="clock kinds for this seam only, beside the library and workbench.toml's",
     )
 
     def term(self, term_id: str) -> Term | None:

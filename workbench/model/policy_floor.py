@@ -69,6 +69,7 @@ class GateFloor(Strict):
             "violation_open",
             "page_test",
             "records_valid",
+            "clock_expired",
         ],
         max_length=len(GATE_RULES),
         description="rules that always block, whatever workbench.toml lists "

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from workbench.model.base import Slug, Strict
+from workbench.model.channels import CHANNEL_NAME, Channel, NotifySettings
+from workbench.model.clocks import ClockDefinition
 from workbench.model.duration import DurationField
 
 GateRule = Literal[
@@ -20,6 +22,7 @@ GateRule = Literal[
     "action_overdue",
     "diagnostic_mismatch",
     "records_valid",
+    "clock_expired",
 ]
 
 
@@ -213,6 +216,7 @@ class Gate(Strict):
             "violation_open",
             "page_test",
             "records_valid",
+            "clock_expired",
         ],
         description="rules that block; the signed floor's deny rules block too",
     )
@@ -267,3 +271,14 @@ class Settings(Strict):
     gate: Gate = Field(default_factory=Gate)
     evidence: EvidenceLimits = Field(default_factory=EvidenceLimits)
     exchanges: list[Exchange] = Field(default_factory=list)
+    channels: dict[Annotated[str, StringConstraints(pattern=CHANNEL_NAME)], Channel] = Field(
+        default_factory=dict,
+        description="where pages, notices and reminders are sent: [channels.NAME] with a kind "
+        "(webhook, slack, pagerduty, email, command); secrets never go here",
+    )
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    clocks: list[ClockDefinition] = Field(
+        default_factory=list,
+        max_length=64,
+        description="clock kinds of this organisation, beside the shipped library",
+    )

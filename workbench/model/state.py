@@ -223,7 +223,13 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
         loc = tuple(err["loc"])
         kind = err["type"]
         message = err["msg"]
-        if kind == "union_tag_invalid":
+        if kind in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("channels",):
+            from workbench.model.channels import CHANNEL_KINDS
+
+            message = f"a channel needs kind = one of: {', '.join(CHANNEL_KINDS)}"
+            loc = (*loc, "kind") if kind == "union_tag_invalid" else loc
+            code = "channel.kind"
+        elif kind == "union_tag_invalid":
             tag = err.get("input", {}).get("kind") if isinstance(err.get("input"), dict) else None
             message = f"unknown term kind {tag!r}; known kinds: {', '.join(sorted(TERM_KINDS))}"
             loc = (*loc, "kind")
@@ -240,6 +246,11 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
                 "set it with `workbench registry init` (a change needs the admins' signatures)"
             )
             code = "settings.policy-moved"
+        elif kind == "extra_forbidden" and _is_secret_key(loc):
+            from workbench.model.channels import SECRET_MESSAGE, env_name
+
+            message = SECRET_MESSAGE.format(key=loc[-1], env=env_name(str(loc[1]), str(loc[-1])))
+            code = "channel.secret"
         elif kind == "extra_forbidden":
             message = f"unknown field '{loc[-1]}' (check the spelling; see docs/contracts.md)"
             code = "schema.unknown-field"
@@ -253,9 +264,30 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
                 message = f"{message} (got {value!r})"
             code = "schema.invalid"
         # pydantic names the union member in the location ("terms.0.freshness.owner")
-        clean = tuple(p for p in loc if not (isinstance(p, str) and p in TERM_KINDS))
+        if loc[:1] == ("channels",) and len(loc) >= 3:
+            # pydantic names the channel kind (the union member) after the channel's name.
+            from workbench.model.channels import CHANNEL_KINDS
+
+            if loc[2] in CHANNEL_KINDS:
+                loc = (*loc[:2], *loc[3:])
+        clean = tuple(
+            p
+            for i, p in enumerate(loc)
+            if not (isinstance(p, str) and p in TERM_KINDS and loc[:1] != ("channels",))
+        )
         problems.append(doc.problem(clean, code, message))
     return problems
+
+
+def _is_secret_key(loc: tuple[Any, ...]) -> bool:
+    from workbench.model.channels import CHANNEL_KINDS, SECRET_KEYS
+
+    return (
+        len(loc) == 4
+        and loc[0] == "channels"
+        and loc[2] in CHANNEL_KINDS
+        and str(loc[3]).lower() in SECRET_KEYS
+    )
 
 
 def _validate(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
@@ -650,6 +682,7 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
                 )
             )
 
+    problems += _notify_problems(state, contract, doc)
     if contract.escalation.primary == contract.escalation.backup:
         problems.append(
             doc.problem(
@@ -662,9 +695,46 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
     return problems
 
 
+def _notify_problems(state: GovernanceState, contract: Contract, doc: Document) -> list[Problem]:
+    """Channels the contract names must be declared (once workbench.toml declares any: a
+    repository that does not use `workbench notify` keeps free-text channels), and its
+    clock kinds may not redefine the library's or workbench.toml's."""
+    from workbench.model.channels import channel_problem
+    from workbench.model.clocks import definition_problems
+
+    problems: list[Problem] = []
+    channels = state.settings.channels if state.settings is not None else {}
+    if channels:
+        refs = [(("escalation", "channel"), contract.escalation.channel)]
+        if contract.change_protocol.channel:
+            refs.append((("change_protocol", "channel"), contract.change_protocol.channel))
+        for where, ref in refs:
+            why = channel_problem(ref, channels)
+            if why is not None:
+                problems.append(doc.problem(where, "channel.unknown", why))
+    declared = frozenset(d.id for d in state.settings.clocks) if state.settings else frozenset()
+    for i, code, message in definition_problems(contract.clocks, declared):
+        problems.append(doc.problem(("clocks", i, "id"), code, message))
+    return problems
+
+
 def _check_settings(state: GovernanceState, doc: Document) -> list[Problem]:
     problems = []
     assert state.settings is not None
+    from workbench.model.clocks import definition_problems
+
+    for i, code, message in definition_problems(state.settings.clocks):
+        problems.append(doc.problem(("clocks", i, "id"), code, message))
+    people_channel = state.settings.notify.people
+    if people_channel is not None and people_channel not in state.settings.channels:
+        problems.append(
+            doc.problem(
+                ("notify", "people"),
+                "channel.unknown",
+                f"[notify] people names channel {people_channel!r}, which [channels] does not "
+                "declare",
+            )
+        )
     for i, ex in enumerate(state.settings.exchanges):
         for side in ("provider", "consumer"):
             if state.teams and getattr(ex, side) not in state.teams:

@@ -58,8 +58,9 @@ def checked_relative(path: str) -> str:
     return path
 
 
-# Governance records beyond the state files: evaluation findings and their closures.
-RECORD_DIRS = ("findings/",)
+# Governance records beyond the state files: evaluation findings and their closures,
+# regulatory clocks, page acknowledgements and delivery records.
+RECORD_DIRS = ("findings/", "clocks/", "notify/")
 
 
 def is_governance_path(path: str) -> bool:

@@ -19,6 +19,8 @@ MARK_PROVIDERS: list[str] = []
 MARK_PROVIDERS.append("workbench.service.signing:apply_marks")
 MARK_PROVIDERS.append("workbench.service.evidence:mark_seams")
 MARK_PROVIDERS.append("workbench.service.obligations:apply_marks")
+MARK_PROVIDERS.append("workbench.service.clocks:apply_marks")
+MARK_PROVIDERS.append("workbench.service.notify:apply_marks")
 
 
 def apply_marks(wb: Workbench, views: list[SeamView]) -> None:

@@ -185,7 +185,7 @@ def contract_history(wb: Workbench, contract_id: str) -> ContractHistory:
 class DueItem:
     """One thing somebody must do, for the TUI's Due screen and `workbench due`."""
 
-    kind: str  # review | contact-check | ack | coverage | re-sign | action | diagnostic
+    kind: str  # review | contact-check | ack | coverage | re-sign | action | diagnostic | clock | page
     state: str  # overdue | due-soon | pending | lint
     contract: str
     ref: str  # review kind, notice id, action id, seam id
@@ -406,6 +406,14 @@ class ObligationsService:
             except WorkbenchError as exc:
                 for cid in self.state().contracts:
                     out.setdefault(cid, []).append(f"closures cannot be read: {exc}")
+        # Clock starts and stops, page acknowledgements and delivery records (the
+        # regulatory clocks and `workbench notify`): the same rule, their own records.
+        from workbench.service.clocks import ClocksService
+        from workbench.service.notify import NotifyService
+
+        for flags in (ClocksService(self.wb).flags(), NotifyService(self.wb).flags()):
+            for contract, messages in flags.items():
+                out.setdefault(contract, []).extend(messages)
         return out
 
     def verdicts(self) -> dict[str, gate_mod.VerdictInfo] | None:
@@ -935,6 +943,10 @@ class ObligationsService:
                         f"both leads: `workbench diagnose {sid}`",
                     )
                 )
+        from workbench.service.clocks import ClocksService
+        from workbench.service.notify import page_due_items
+
+        out += ClocksService(self.wb).due_items() + page_due_items(self.wb)
         far = datetime.max.replace(tzinfo=self.wb.now.tzinfo)
         out.sort(key=lambda i: (_STATE_ORDER.get(i.state, 9), i.due or far, i.contract, i.ref))
         return out
@@ -956,6 +968,9 @@ class ObligationsService:
         return {contract_file_id(p) for p in paths if old.get(p) != new.get(p)}
 
     def gate_inputs(self) -> gate_mod.GateInputs:
+        from workbench.service.clocks import ClocksService
+        from workbench.service.notify import NotifyService
+
         return gate_mod.GateInputs(
             reviews=self.reviews(),
             notices=self.notices(),
@@ -964,6 +979,8 @@ class ObligationsService:
             verdicts=self.verdicts(),
             violations=self.open_violations(),
             record_flags=self.record_flags(),
+            clocks=ClocksService(self.wb).verdicts().by_seam(),
+            pages=NotifyService(self.wb).pages(),
         )
 
     def gate(self, changed_since: str | None = None, strict: bool = False) -> gate_mod.GateResult:

@@ -1,0 +1,229 @@
+"""Signed records of clocks, page acknowledgements and deliveries: what each person signs,
+how it is written, and how its signature is checked.
+
+The same mechanics as reviews, acknowledgements and closures (``service.obligations``):
+the record file, an in-toto statement over its sha256 and a detached SSHSIG signature in
+the review namespace, by the person the record speaks for, against the verified registry
+head. Only the predicates differ: each names the repository, the person and what the
+record is about, so a signature cannot be moved to another clock, violation or delivery.
+
+    clocks/<clock>/<stamp>.<person>.<act>.toml              predicate clock/v1
+    notify/page-acks/<violation>/<stamp>.<person>.toml      predicate page-ack/v1
+    notify/deliveries/<key16>/<stamp>.<person>.toml         predicate delivery/v1
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from workbench.signing.statement import (
+    ChainLink,
+    StatementError,
+    StrictModel,
+    parse_statement,
+    register_predicate,
+    write_statement,
+)
+
+if TYPE_CHECKING:
+    from workbench.service.core import Workbench
+
+_BASE = "https://handshake-workbench.dev"
+CLOCK_PREDICATE = f"{_BASE}/clock/v1"
+PAGE_ACK_PREDICATE = f"{_BASE}/page-ack/v1"
+DELIVERY_PREDICATE = f"{_BASE}/delivery/v1"
+SigStatus = Literal["valid", "unsigned", "invalid"]
+
+_ID = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+class ClockPredicate(StrictModel):
+    """What a person signs for a clock act: this record, about this clock on this seam."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    seam: str = Field(pattern=_ID, max_length=80)
+    clock: str = Field(pattern=r"^c-[0-9a-f]{10}$")
+    person: str = Field(pattern=_ID, max_length=80)
+    act: str = Field(pattern=r"^(start|stop)$")
+    registry: ChainLink
+
+
+class PageAckPredicate(StrictModel):
+    """What a person signs when acknowledging a page (or the notifier, when it records an
+    acknowledgement read back from PagerDuty): this record, about this violation."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    contract: str = Field(pattern=_ID, max_length=80)
+    violation: str = Field(pattern=r"^v-[0-9a-f]{10}$")
+    person: str = Field(pattern=_ID, max_length=80)
+    registry: ChainLink
+
+
+class DeliveryPredicate(StrictModel):
+    """What the notifier signs for one delivery attempt: this record, for this key."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    person: str = Field(pattern=_ID, max_length=80)
+    registry: ChainLink
+
+
+register_predicate(CLOCK_PREDICATE, ClockPredicate)
+register_predicate(PAGE_ACK_PREDICATE, PageAckPredicate)
+register_predicate(DELIVERY_PREDICATE, DeliveryPredicate)
+
+
+def predicate_type(path: str) -> str | None:
+    if path.startswith("clocks/"):
+        return CLOCK_PREDICATE
+    if path.startswith("notify/page-acks/"):
+        return PAGE_ACK_PREDICATE
+    if path.startswith("notify/deliveries/"):
+        return DELIVERY_PREDICATE
+    return None
+
+
+def statement_path(record: str) -> str:
+    return record.removesuffix(".toml") + ".statement.json"
+
+
+def sig_path(record: str) -> str:
+    return record.removesuffix(".toml") + ".sig"
+
+
+@dataclass
+class Written:
+    path: str
+    commit: str
+    signed: bool
+    fingerprint: str | None
+
+    @property
+    def note(self) -> str:
+        if self.fingerprint:
+            return f"signed ({self.fingerprint})"
+        return "recorded UNSIGNED: the repository has no key registry (`workbench registry init`)"
+
+
+class SignedRecords:
+    """Writes and checks the records above for one session."""
+
+    def __init__(self, wb: Workbench) -> None:
+        from workbench.service.obligations import ObligationsService
+
+        self.wb = wb
+        self.obligations = ObligationsService(wb)
+
+    def registry(self) -> Any:
+        return self.obligations._registry()
+
+    def signatures_required(self) -> bool:
+        return self.obligations.signatures_required()
+
+    def registry_problems(self) -> list[str]:
+        self.registry()
+        return list(self.obligations._signing_cache.get("registry_problems") or [])
+
+    def status(
+        self, files: Mapping[str, bytes], path: str, person: str, expect: Mapping[str, str]
+    ) -> SigStatus:
+        """valid: signed by `person` over these bytes, with a predicate naming `expect`;
+        unsigned: no statement nor signature; invalid: anything else."""
+        statement = files.get(statement_path(path))
+        sig = files.get(sig_path(path))
+        if statement is None and sig is None:
+            return "unsigned"
+        head = self.registry()
+        ptype = predicate_type(path)
+        if head is None or statement is None or sig is None or ptype is None:
+            return "invalid"
+        try:
+            st = parse_statement(statement, ptype)
+        except StatementError:
+            return "invalid"
+        if st.subject_name != path or st.subject_sha256 != hashlib.sha256(files[path]).hexdigest():
+            return "invalid"
+        p = st.predicate
+        if p.person != person or any(getattr(p, k, None) != v for k, v in expect.items()):
+            return "invalid"
+        settings = self.wb.state().settings
+        if settings is not None and p.repository != settings.org.repository_id:
+            return "invalid"
+        from workbench.signing.attestation import verify_attestation
+
+        result = verify_attestation(
+            statement, {"sig": sig}, head.namespaces.review, head, {person}, now=self.wb.now
+        )
+        return "valid" if result.signed == {person} and not result.invalid else "invalid"
+
+    def write(
+        self,
+        path: str,
+        data: bytes,
+        person: str,
+        fields: Mapping[str, str],
+        message: str,
+        signer: Any = None,
+    ) -> Written:
+        """Commit the record (signed by `person` once the repository has a key registry;
+        `fields`: what the predicate names beside repository, person and registry)."""
+        changes: dict[str, bytes | None] = {path: data}
+        head = self.registry()
+        problems = self.registry_problems()
+        if head is None and problems:
+            from workbench.service.errors import WorkbenchError
+
+            raise WorkbenchError(
+                "cannot record a signed act: the key registry is not usable: " + "; ".join(problems)
+            )
+        if head is None:
+            message += "\nUnsigned: this repository has no key registry yet.\n"
+            commit = self.wb.commit(changes, message)
+            return Written(path, commit, False, None)
+        if signer is None:
+            from workbench.service.signing import SigningService
+
+            signer = SigningService(self.wb).make_signer(person)
+        from workbench.signing import sshsig
+        from workbench.signing.attestation import verify_attestation
+
+        settings = self.wb.state().settings
+        assert settings is not None
+        ptype = predicate_type(path)
+        assert ptype is not None
+        model = {
+            CLOCK_PREDICATE: ClockPredicate,
+            PAGE_ACK_PREDICATE: PageAckPredicate,
+            DELIVERY_PREDICATE: DeliveryPredicate,
+        }[ptype]
+        predicate = model(
+            repository=settings.org.repository_id,
+            person=person,
+            registry=head.link(),
+            **fields,
+        )
+        statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
+        ns = head.namespaces.review
+        armored = signer.sign(statement, ns)
+        check = verify_attestation(statement, {"sig": armored}, ns, head, {person}, now=self.wb.now)
+        if check.signed != {person}:
+            from workbench.service.errors import WorkbenchError
+
+            reason = check.checks[0].message if check.checks else "no signature"
+            raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
+        fingerprint = sshsig.fingerprint(signer.public_key)
+        changes[statement_path(path)] = statement
+        changes[sig_path(path)] = armored
+        message += f"\nSigned by {person} with key {fingerprint}.\n"
+        previous = getattr(self.wb, "_session_signer", None)
+        self.wb.use_signer(signer)
+        try:
+            commit = self.wb.commit(changes, message)
+        finally:
+            self.wb.use_signer(previous)
+        return Written(path, commit, True, fingerprint)
