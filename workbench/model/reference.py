@@ -23,6 +23,15 @@ from workbench.model.contract import (
     Review,
     Seam,
 )
+from workbench.model.channels import (
+    CommandChannel,
+    EmailChannel,
+    NotifySettings,
+    PagerDutyChannel,
+    SlackChannel,
+    WebhookChannel,
+)
+from workbench.model.clocks import ClockDefinition
 from workbench.model.duration import Duration
 from workbench.model.people import PeopleFile, Person, Team
 from workbench.model.policy_floor import GateFloor, Limits
@@ -111,6 +120,7 @@ def generate() -> str:
     parts = [BEGIN, "", "## Contract files (`contracts/<id>.toml`)", ""]
     for model in (Contract, Seam, Parties, Review, Escalation, ChangeProtocol, Exemption):
         parts.append(section(model))
+    parts.append(section(ClockDefinition))
     parts += ["## Terms", "", "Every term has `id`, `kind`, `owner` and these common fields:", ""]
     base = next(iter(TERM_KINDS.values())).__mro__[1]
     parts.append(section(base, "Common term fields"))
@@ -122,8 +132,17 @@ def generate() -> str:
     for model in (PeopleFile, Team, Person):
         parts.append(section(model))
     parts += ["## Settings (`workbench.toml`)", ""]
-    for model in (Settings, Org, Defaults, Gate, EvidenceLimits, Exchange):
+    for model in (Settings, Org, Defaults, Gate, EvidenceLimits, Exchange, NotifySettings):
         parts.append(section(model))
+    parts += [
+        "### Channels (`[channels.NAME]`)",
+        "",
+        "Secrets (routing keys, the Slack webhook URL, tokens, SMTP credentials) and the "
+        "program a `command` channel runs never go here: see docs/notify.md.",
+        "",
+    ]
+    for model in (WebhookChannel, SlackChannel, PagerDutyChannel, EmailChannel, CommandChannel):
+        parts.append(section(model, f'kind = "{model.model_fields["kind"].annotation.__args__[0]}"'))
     parts += [
         "## Approval policy (`keys/policy.toml`, table `[approval]`)",
         "",

@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from typing import Any
 
@@ -209,7 +210,11 @@ def _email(event: Event, ch: Resolved, org: str, domain: str, now: datetime) -> 
     # Stable per delivery: a receiver drops the second copy of an at-least-once resend.
     msg["Message-ID"] = f"<{event.key_sha256[:40]}@{domain}>"
     msg["X-Workbench-Delivery"] = event.key_sha256
-    msg.set_content(f"{event.text}\n\n-- \nHandshake Workbench, {org}\nDelivery {event.key}\n")
+    # Quoted-printable: a report's table rows are longer than SMTP's 998-octet line limit.
+    msg.set_content(
+        f"{event.text}\n\n-- \nHandshake Workbench, {org}\nDelivery {event.key}\n",
+        cte="quoted-printable",
+    )
     context = ssl.create_default_context(cafile=ch.ca_file) if ch.starttls else None
     try:
         with smtplib.SMTP(ch.host, ch.port, timeout=TIMEOUT) as smtp:
@@ -225,7 +230,8 @@ def _email(event: Event, ch: Resolved, org: str, domain: str, now: datetime) -> 
             code, text = smtp.rcpt(address)
             if code not in (250, 251):
                 return Answer(False, _one_line(f"RCPT TO: {code} {text!r}", ch.redact), code)
-            code, text = smtp.data(msg.as_bytes())
+            # CRLF line ends: smtplib sends bytes as they are.
+            code, text = smtp.data(msg.as_bytes(policy=SMTP_POLICY))
             reply = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
             return Answer(code == 250, _one_line(f"{code} {reply}", ch.redact), code)
     except smtplib.SMTPResponseException as exc:
