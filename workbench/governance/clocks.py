@@ -363,6 +363,11 @@ def _record_problem(
 ) -> tuple[str | None, bool]:
     """Why a record does not count (None: it may), and whether that is a flag."""
     sig = inp.signatures.get(rec.path, "unsigned")
+    placed = inp.placements.get(rec.path)
+    if not inp.now_is_real and rec.recorded > inp.now:
+        wrong = placed is not None and time_problem(rec.recorded, rec.recorded, placed) is not None
+        if not wrong:
+            return NOT_YET, False
     if sig == "invalid":
         return f"{rec.path}: the signature does not verify as {rec.person}", True
     if sig == "unsigned" and inp.signatures_required:
@@ -371,13 +376,8 @@ def _record_problem(
         return f"{rec.path}: {rec.person} is not a person in keys/people.toml", True
     if inp.people_left(rec.person, rec.recorded.date()):
         return f"{rec.path}: {rec.person} had left when this was recorded", True
-    problem = time_problem(rec.recorded, inp.now, inp.placements.get(rec.path), answers, what)
+    problem = time_problem(rec.recorded, inp.now, placed, answers, what)
     if problem is not None:
-        # At a chosen `now`, a well-placed record after it is simply not made yet.
-        placed = inp.placements.get(rec.path)
-        wrong = placed is not None and time_problem(rec.recorded, rec.recorded, placed) is not None
-        if not inp.now_is_real and rec.recorded > inp.now and not wrong:
-            return NOT_YET, False
         return f"{rec.path}: {problem}", True
     return None, False
 

@@ -267,6 +267,11 @@ def _ack_problem(
     ack: PageAck, inp: PageInputs, v: OpenedViolation, paged_to: set[str]
 ) -> tuple[str | None, bool]:
     sig = inp.signatures.get(ack.path, "unsigned")
+    placed = inp.placements.get(ack.path)
+    if not inp.now_is_real and ack.recorded > inp.now:
+        # At a chosen `now`, a well-placed record made after it is simply not made yet.
+        if placed is None or time_problem(ack.recorded, ack.recorded, placed) is None:
+            return "", False
     if ack.contract != v.contract:
         return f"{ack.path}: names {ack.contract}, not {v.contract}", True
     if sig == "invalid":
@@ -302,16 +307,10 @@ def _ack_problem(
             )
         if ack.acknowledged > ack.recorded:
             return f"{ack.path}: acknowledged after it was read back", True
-    problem = time_problem(
-        ack.recorded, inp.now, inp.placements.get(ack.path), v.opened_at, "the violation"
-    )
+    problem = time_problem(ack.recorded, inp.now, placed, v.opened_at, "the violation")
     if problem is None and ack.acknowledged < v.opened_at - timedelta(minutes=5):
         problem = f"acknowledged {iso(ack.acknowledged)}, before the violation opened"
     if problem is not None:
-        placed = inp.placements.get(ack.path)
-        wrong = placed is not None and time_problem(ack.recorded, ack.recorded, placed) is not None
-        if not inp.now_is_real and ack.recorded > inp.now and not wrong:
-            return "", False  # not made yet at a chosen `now`
         return f"{ack.path}: {problem}", True
     return None, False
 

@@ -142,7 +142,9 @@ def generate() -> str:
         "",
     ]
     for model in (WebhookChannel, SlackChannel, PagerDutyChannel, EmailChannel, CommandChannel):
-        parts.append(section(model, f'kind = "{model.model_fields["kind"].annotation.__args__[0]}"'))
+        parts.append(
+            section(model, f'kind = "{model.model_fields["kind"].annotation.__args__[0]}"')
+        )
     parts += [
         "## Approval policy (`keys/policy.toml`, table `[approval]`)",
         "",

@@ -35,6 +35,7 @@ from workbench.model.channels import (
 )
 
 REDACTED = "[secret]"
+SECRET_FIELDS = ("token", "routing_key", "password", "api_token")
 
 
 class Redactor:
@@ -164,8 +165,13 @@ def resolve(
     kind = declared.kind
     user = user_side(name, target, env, config)
     out = Resolved(name, kind, target)
-    for secret in ("token", "routing_key", "password", "api_token"):
+    for secret in SECRET_FIELDS:
         out.redact.add(str(user.get(secret)) if user.has(secret) else None)
+        # Every target's value too: an answer about one target may quote another's.
+        prefix = env_name(name, secret)
+        for var, value in env.items():
+            if var == prefix or var.startswith(prefix + "__"):
+                out.redact.add(value)
     if kind == "slack":
         # The incoming-webhook URL is the secret.
         out.redact.add(str(user.get("url")) if user.has("url") else None)

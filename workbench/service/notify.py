@@ -210,11 +210,12 @@ class NotifyService:
                 problem = f"{r.path}: sent {iso(r.sent)}, after it was recorded"
             else:
                 placed = placements.get(r.path)
+                if not self.wb.clock_is_real and r.recorded > now:
+                    # At a chosen `now`, a well-placed record made after it is not made yet.
+                    if placed is None or time_problem(r.recorded, r.recorded, placed) is None:
+                        continue
                 why = time_problem(r.recorded, now, placed)
                 if why is not None:
-                    wrong = placed is not None and time_problem(r.recorded, r.recorded, placed)
-                    if not self.wb.clock_is_real and r.recorded > now and not wrong:
-                        continue  # not made yet at a chosen `now`
                     problem = f"{r.path}: {why}"
             if problem is not None:
                 flags.append((r.contract, problem))
