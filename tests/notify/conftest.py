@@ -245,7 +245,15 @@ def channel_env(receiver: Receiver, smtp: Mailbox | None = None) -> dict[str, st
         "no_proxy": "127.0.0.1,localhost",
         "NO_PROXY": "127.0.0.1,localhost",
     }
-    if smtp is not None:
+    if smtp is None:
+        # Nothing listens there: e-mail fails at once, and nothing leaves the machine.
+        env.update(
+            {
+                "WORKBENCH_CHANNEL_EMAIL_HOST": "127.0.0.1",
+                "WORKBENCH_CHANNEL_EMAIL_PORT": str(_free_port()),
+            }
+        )
+    else:
         env.update(
             {
                 "WORKBENCH_CHANNEL_EMAIL_HOST": smtp.host,

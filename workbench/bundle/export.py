@@ -189,7 +189,7 @@ def _add_record_times(
     the exporter with bundle.json: the auditor relies on the exporter for these times."""
     from workbench.service.obligations import RECORD_DIRS, ObligationsService
 
-    placed = wb.git.placements((*RECORD_DIRS, "findings/closures/"))
+    placed = wb.git.placements((*RECORD_DIRS, "findings/closures/", "clocks/"))
     obligations = ObligationsService(wb)
     version_times: dict[str, dict[str, datetime]] = {}
     for entry in records_index:
@@ -207,6 +207,9 @@ def _add_record_times(
                 answers = wb.git.commit_info(doc["commit"]).time
             except (KeyError, ValueError):
                 answers = None
+        elif entry["kind"] == "clock" and isinstance(doc.get("start"), str):
+            # A stop answers its clock's start.
+            answers = _record_time(doc["start"], files.get(doc["start"], b""))
         elif entry["kind"] == "review" and isinstance(doc.get("contract"), str):
             cid = doc["contract"]
             if cid not in version_times:
@@ -285,8 +288,8 @@ def build_bundle(
         HEAD,
         lambda p: (
             p.endswith("/")
-            and p in ("findings/", "evidence/", "exports/")
-            or p.startswith(("findings/", "evidence/", "exports/"))
+            and p in ("findings/", "evidence/", "exports/", "clocks/")
+            or p.startswith(("findings/", "evidence/", "exports/", "clocks/"))
         ),
     )
     blobs = _Blobs(wb, {**files, **other})
@@ -535,6 +538,27 @@ def build_bundle(
             if extra in other:
                 out[extra] = other[extra]
         records_index.append({"path": path, "kind": "closure", "signed": stem + ".sig" in other})
+    # Regulatory clocks of the seams in scope, every record of each (a clock started before
+    # the period can run into it), and the exporter's statement of their states at export.
+    from workbench.governance.clocks import is_clock_record
+
+    for path in sorted(other):
+        if not is_clock_record(path):
+            continue
+        try:
+            seam = tomllib.loads(other[path].decode("utf-8")).get("seam")
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            seam = None
+        if seam not in scoped:
+            continue
+        stem = path.removesuffix(".toml")
+        for extra in (path, stem + ".statement.json", stem + ".sig"):
+            if extra in other:
+                out[extra] = other[extra]
+        records_index.append({"path": path, "kind": "clock", "signed": stem + ".sig" in other})
+    from workbench.service.clocks import clock_index
+
+    index["clocks"] = clock_index(wb, scoped)
     _add_record_times(wb, records_index, {**files, **other})
     index["records"] = records_index
 

@@ -15,7 +15,8 @@ must name the release of those schemas.
   - ``finding``: per violation, ``not-satisfied`` with a related ``risk`` (status open,
     closed, or ``deviation-approved`` for an active exemption);
   - ``assessment-log``: reviews and acknowledgements, logged by their person.
-* ``poam.json``: one ``poam-item`` per action item, its owner as the origin actor.
+* ``poam.json``: one ``poam-item`` per action item, its owner as the origin actor, and
+  one per regulatory clock (kind, deadline, state at export), its owner as the actor.
 
 UUIDs are uuid5 of stable ids (contract id, term id, violation id, person id...) in a
 namespace derived from the repository id, so the same data gives the same documents.
@@ -319,9 +320,34 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             mentioned.add(owner)
             item["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
         items.append(item)
+    # Regulatory clocks: each one a milestone with its deadline, owned by the person who
+    # must stop it (bundle.json "clocks", which both verifiers recompute from the records).
+    for clock in inp.index.get("clocks") or []:
+        if not isinstance(clock, dict):
+            continue
+        cid, owner = str(clock.get("id", "")), clock.get("owner")
+        item = {
+            "uuid": ids("poam-item", "clock", cid),
+            "title": f"Clock {clock.get('kind')} on seam {clock.get('seam')}",
+            "description": f"Regulatory clock {cid} ({clock.get('kind')}) on seam "
+            f"{clock.get('seam')}: deadline {clock.get('deadline')}, {clock.get('state')} at "
+            f"export. Started by record {clock.get('start')}"
+            + (f"; stopped by record {clock.get('stop')}" if clock.get("stop") else "")
+            + ".",
+            "props": [
+                {"name": "status", "ns": NAMESPACE, "value": _token(str(clock.get("state")))},
+                {"name": "clock-kind", "ns": NAMESPACE, "value": _token(str(clock.get("kind")))},
+                {"name": "deadline", "ns": NAMESPACE, "value": str(clock.get("deadline"))},
+            ],
+        }
+        if isinstance(owner, str) and owner:
+            mentioned.add(owner)
+            item["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
+        items.append(item)
     poam_meta = metadata(
-        f"{inp.settings.org.name}: plan of action and milestones (post-mortem action items)",
-        [("owner", "Action item owner")],
+        f"{inp.settings.org.name}: plan of action and milestones (post-mortem action items "
+        "and regulatory clocks)",
+        [("owner", "Action item or clock owner")],
     )
     poam: dict[str, Any] = {
         "plan-of-action-and-milestones": {
@@ -336,7 +362,8 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
                 {
                     "uuid": ids("poam-item", "none"),
                     "title": "No action items",
-                    "description": "The repository has no post-mortem action items.",
+                    "description": "The repository has no post-mortem action items and no "
+                    "regulatory clock.",
                 }
             ],
         }

@@ -704,6 +704,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     exported = _parse_when(report.exported_at) or now
     _verify_record_times(files, index, exported, report)
     _verify_closures(files, index, head, statuses, exported, report)
+    _verify_clocks(files, index, head, statuses, exported, report)
     from workbench.bundle.runs import verify_runs
 
     verify_runs(files, index, head, registries, repository, exported, report)
@@ -1163,7 +1164,9 @@ def _verify_records(
 ) -> dict[str, str]:
     """Check every record's statement and signature; returns each record's status."""
     import workbench.service.obligations  # noqa: F401 - registers the record predicates
+    from workbench.governance.clocks import CLOCKS_DIR, clock_record_act
     from workbench.service.obligations import _closure_fields
+    from workbench.service.signed_records import CLOCK_PREDICATE
     from workbench.signing.statement import ACK_PREDICATE, CLOSURE_PREDICATE, REVIEW_PREDICATE
 
     problems: list[str] = []
@@ -1184,11 +1187,14 @@ def _verify_records(
             problems.append(f"{path}: statement or signature missing")
             continue
         closure = _closure_fields(path)
+        clock = clock_record_act(path) if path.startswith(CLOCKS_DIR) else None
         ptype = (
             ACK_PREDICATE
             if path.startswith("acks/")
             else CLOSURE_PREDICATE
             if closure is not None
+            else CLOCK_PREDICATE
+            if path.startswith(CLOCKS_DIR)
             else REVIEW_PREDICATE
         )
         namespace = ns.ack if path.startswith("acks/") else ns.review
@@ -1208,6 +1214,13 @@ def _verify_records(
             or f".{st.predicate.person}.{closure[1]}.toml" not in path
         ):
             problems.append(f"{path}: the statement is for another violation, act or person")
+            continue
+        if path.startswith(CLOCKS_DIR) and (
+            clock is None
+            or (st.predicate.clock, st.predicate.act) != clock
+            or f".{st.predicate.person}.{clock[1]}.toml" not in path
+        ):
+            problems.append(f"{path}: the statement is for another clock, act or person")
             continue
         principal = reg.principal_of(st.predicate.person, domain)
         sr = _signature(
@@ -1236,13 +1249,13 @@ def _verify_records(
         report.add(
             "records",
             "ok" if not unsigned else "warn",
-            f"{signed} signed review/acknowledgement/receipt/closure record(s) verified"
+            f"{signed} signed review/acknowledgement/receipt/closure/clock record(s) verified"
             + (f"; {unsigned} UNSIGNED (made before the key registry)" if unsigned else ""),
         )
     return statuses
 
 
-_RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/", "findings/closures/")
+_RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/", "findings/closures/", "clocks/")
 _TIME_KEYS = ("completed", "acknowledged", "received", "recorded")
 
 
@@ -1389,6 +1402,109 @@ def _verify_closures(
         f"with the authority the signed policy names"
         + (f"; {ignored} closure claim(s) do not count" if ignored else ""),
     )
+
+
+def _bundle_contracts(files: dict[str, bytes]) -> dict[str, Any]:
+    """The contract at export per id: current.toml when HEAD differs from the head version,
+    else the head version's contract.toml."""
+
+    from workbench.model.state import parse_contract
+
+    versions: dict[str, tuple[int, str]] = {}
+    for path in files:
+        m = re.fullmatch(r"contracts/([^/]+)/v([0-9]+)/contract\.toml", path)
+        if m and int(m.group(2)) > versions.get(m.group(1), (0, ""))[0]:
+            versions[m.group(1)] = (int(m.group(2)), path)
+    out: dict[str, Any] = {}
+    for cid in {*versions, *(p.split("/")[1] for p in files if p.endswith("/current.toml"))}:
+        path = bl.current_path(cid)
+        if path not in files:
+            path = versions[cid][1]
+        contract = parse_contract(path, files.get(path))
+        if contract is not None:
+            out[cid] = contract
+    return out
+
+
+def _verify_clocks(
+    files: dict[str, bytes],
+    index: dict[str, Any],
+    head: reg.Registry,
+    statuses: dict[str, str],
+    exported: datetime,
+    report: BundleReport,
+) -> None:
+    """The clocks the bundle carries, by the same rule as the repository
+    (``governance.clocks.clock_states``) from its bytes alone, against what bundle.json
+    states; a clock past its deadline at export is a warning (a failure with --strict)."""
+    from workbench.governance.clocks import ClockInputs, clock_states, parse_clock_records
+    from workbench.governance.record_time import Placement
+    from workbench.model.settings import Settings
+    from workbench.service.clocks import clock_entry
+    from workbench.signing.verdict import parse_people
+
+    records, unreadable = parse_clock_records(files)
+    stated = index.get("clocks")
+    if not records and not stated:
+        return
+    people = parse_people(head.files[reg.PEOPLE])
+    members = {p.id: p for p in people.people}
+    team = head.policy.approval.compliance_team
+    lead = next((t.lead for t in people.teams if t.id == team), None) if team else None
+    listed = {e.get("path"): e for e in index.get("records") or [] if isinstance(e, dict)}
+    try:
+        settings = Settings.model_validate(tomllib.loads(files[bl.SETTINGS].decode("utf-8")))
+        settings_clocks = list(settings.clocks)
+    except (KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+        settings_clocks = []
+    verdicts = clock_states(
+        ClockInputs(
+            records=records,
+            signatures={r.path: statuses.get(r.path, "invalid") for r in records},  # type: ignore[misc]
+            placements={
+                p: Placement(_parse_when(e.get("commit_time")), _parse_when(e.get("parent_time")))
+                for p, e in listed.items()
+            },
+            signatures_required=True,
+            contracts=_bundle_contracts(files),
+            settings_clocks=settings_clocks,
+            compliance_lead=lead,
+            people_left=lambda pid, day: (m := members.get(pid)) is not None and m.has_left(day),
+            known_people=frozenset(members),
+            now=exported,
+        )
+    )
+    problems = [message for _seam, message in verdicts.flags] + unreadable
+    mine = sorted((clock_entry(c, exported) for c in verdicts.clocks), key=lambda e: str(e["id"]))
+    theirs = sorted(
+        (e for e in stated or [] if isinstance(e, dict)), key=lambda e: str(e.get("id"))
+    )
+    if mine != theirs:
+        ids = {str(e.get("id")) for e in theirs} ^ {str(e["id"]) for e in mine}
+        changed = [str(a["id"]) for a in mine for b in theirs if a["id"] == b.get("id") and a != b]
+        problems.append(
+            "bundle.json states other clocks than its records give"
+            + (f" (only on one side: {', '.join(sorted(ids))})" if ids else "")
+            + (f" (another state or deadline: {', '.join(changed)})" if changed else "")
+        )
+    if problems:
+        report.add("clocks", "fail", "; ".join(problems[:20]))
+        return
+    expired = [c for c in verdicts.clocks if c.state == "expired"]
+    late = sum(c.state == "met-late" for c in verdicts.clocks)
+    text = (
+        f"{len(verdicts.clocks)} clock(s), each start and stop signed by its person with the "
+        f"authority the rule names; {sum(c.running for c in verdicts.clocks)} running"
+        + (f", {late} met late" if late else "")
+    )
+    if expired:
+        report.add(
+            "clocks",
+            "fail" if report.strict else "warn",
+            text + "; EXPIRED at export: " + "; ".join(c.describe(exported) for c in expired),
+        )
+    else:
+        report.add("clocks", "ok", text)
 
 
 def _verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: BundleReport) -> None:

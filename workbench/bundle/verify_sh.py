@@ -719,10 +719,11 @@ while read -r cid head curfile headsha; do
     fi
 done <"$W/contracts"
 
-# --- 5. signed records: reviews, acknowledgements, receipts, closures ----------------------------
+# --- 5. signed records: reviews, acknowledgements, receipts, closures, clocks ----------------------
 find . -path './reviews/*' -name '*.statement.json' -o -path './acks/*' -name '*.statement.json' \
     -o -path './reports/*' -name '*.statement.json' \
-    -o -path './findings/closures/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
+    -o -path './findings/closures/*' -name '*.statement.json' \
+    -o -path './clocks/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
 nrec=0
 while read -r st; do
     stem=${st%.statement.json}
@@ -736,6 +737,18 @@ while read -r st; do
     fi
     case $st in acks/*) ns=$NS_ACK ;; *) ns=$NS_REV ;; esac
     case $st in
+    clocks/*)
+        # A clock record's statement must name the clock, person and act its name claims.
+        act=$(j "$st" '.predicate.act')
+        clk=$(j "$st" '.predicate.clock')
+        case $rec in
+        "clocks/$clk/"*".${3:-?}.$act.toml") ;;
+        *)
+            fail "$rec: the statement is for another clock, person or act"
+            continue
+            ;;
+        esac
+        ;;
     findings/closures/*)
         # A closure's statement must name the person and act its file name claims.
         act=$(j "$st" '.predicate.act')
@@ -757,7 +770,7 @@ while read -r st; do
         fail "$rec: no valid signature by $p"
     fi
 done <"$W/records"
-ok "$nrec signed review/acknowledgement/receipt/closure records verified"
+ok "$nrec signed review/acknowledgement/receipt/closure/clock records verified"
 
 # --- 5b. record times: not before the parent commit or what it answers, not after its own
 # commit or the export (300 s skew); the times of commits are as bundle.json (signed) says.
@@ -1310,7 +1323,11 @@ def _build() -> str:
 
     limits = DEFAULT_LIMITS
     # The findings runs' section lives in its own module (one job), before the evidence.
-    script = VERIFY_SH_TEMPLATE.replace("# --- 6. evidence", RUNS_SH + "# --- 6. evidence", 1)
+    from workbench.bundle.verify_sh_clocks import CLOCKS_SH
+
+    script = VERIFY_SH_TEMPLATE.replace(
+        "# --- 6. evidence", RUNS_SH + CLOCKS_SH + "# --- 6. evidence", 1
+    )
     for name, value in (
         ("@TOML_AWK@", TOML_AWK.rstrip("\n")),
         ("@DERIVE_AWK@", DERIVE_AWK.rstrip("\n")),

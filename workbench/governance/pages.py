@@ -268,10 +268,13 @@ def _ack_problem(
 ) -> tuple[str | None, bool]:
     sig = inp.signatures.get(ack.path, "unsigned")
     placed = inp.placements.get(ack.path)
-    if not inp.now_is_real and ack.recorded > inp.now:
-        # At a chosen `now`, a well-placed record made after it is simply not made yet.
-        if placed is None or time_problem(ack.recorded, ack.recorded, placed) is None:
-            return "", False
+    # At a chosen `now`, a well-placed record made after it is simply not made yet.
+    if (
+        not inp.now_is_real
+        and ack.recorded > inp.now
+        and (placed is None or time_problem(ack.recorded, ack.recorded, placed) is None)
+    ):
+        return "", False
     if ack.contract != v.contract:
         return f"{ack.path}: names {ack.contract}, not {v.contract}", True
     if sig == "invalid":

@@ -14,15 +14,6 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from workbench.model.contract import (
-    ChangeProtocol,
-    Contract,
-    Escalation,
-    Exemption,
-    Parties,
-    Review,
-    Seam,
-)
 from workbench.model.channels import (
     CommandChannel,
     EmailChannel,
@@ -32,6 +23,15 @@ from workbench.model.channels import (
     WebhookChannel,
 )
 from workbench.model.clocks import ClockDefinition
+from workbench.model.contract import (
+    ChangeProtocol,
+    Contract,
+    Escalation,
+    Exemption,
+    Parties,
+    Review,
+    Seam,
+)
 from workbench.model.duration import Duration
 from workbench.model.people import PeopleFile, Person, Team
 from workbench.model.policy_floor import GateFloor, Limits

@@ -256,6 +256,29 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# What a bundle states about each clock (bundle.json "clocks"), and what both verifiers
+# recompute from the bundle's records: the same fields, by the same rule.
+CLOCK_INDEX_FIELDS = ("id", "kind", "seam", "state", "deadline", "owner", "start", "stop")
+
+
+def clock_entry(view: ck.ClockView, now: datetime) -> dict[str, object]:
+    data = view.to_json(now)
+    return {k: data[k] for k in CLOCK_INDEX_FIELDS}
+
+
+def clock_index(wb: Workbench, seams: set[str]) -> list[dict[str, object]]:
+    """The clocks of `seams` as committed (HEAD), at the session's now (the export time)."""
+    from workbench.service.core import Workbench as Session
+
+    now = wb.now
+    view = Session(wb.root, now=now, readonly=True, committed=True, trust_root=wb.trust_root)
+    return [
+        clock_entry(c, now)
+        for c in ClocksService(view).clocks(include_stopped=True)
+        if c.seam in seams
+    ]
+
+
 # --- seam map marks ----------------------------------------------------------------------------
 
 

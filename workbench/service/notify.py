@@ -210,10 +210,13 @@ class NotifyService:
                 problem = f"{r.path}: sent {iso(r.sent)}, after it was recorded"
             else:
                 placed = placements.get(r.path)
-                if not self.wb.clock_is_real and r.recorded > now:
-                    # At a chosen `now`, a well-placed record made after it is not made yet.
-                    if placed is None or time_problem(r.recorded, r.recorded, placed) is None:
-                        continue
+                # At a chosen `now`, a well-placed record made after it is not made yet.
+                if (
+                    not self.wb.clock_is_real
+                    and r.recorded > now
+                    and (placed is None or time_problem(r.recorded, r.recorded, placed) is None)
+                ):
+                    continue
                 why = time_problem(r.recorded, now, placed)
                 if why is not None:
                     problem = f"{r.path}: {why}"
