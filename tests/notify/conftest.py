@@ -4,6 +4,7 @@ SMTP server (aiosmtpd) with STARTTLS and AUTH that stores every message."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -120,16 +121,25 @@ def _handler(rec: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextlib.contextmanager
+def serve_receiver() -> Iterator[Receiver]:
+    """A recording HTTP receiver on 127.0.0.1 for the duration of the block."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     rec = Receiver(server)
     server.RequestHandlerClass = _handler(rec)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield rec
-    server.shutdown()
-    server.server_close()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serve_receiver() as rec:
+        yield rec
 
 
 # -- SMTP ---------------------------------------------------------------------------------

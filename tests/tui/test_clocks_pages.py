@@ -6,21 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tests.notify.conftest import Receiver, channel_env, receiver  # noqa: F401 - the fixture
+from tests.notify.conftest import channel_env, serve_receiver
 from tests.notify.helpers import T0, notify_at, threshold_violation
 from tests.tui.conftest import SIZE, screen_text, settle, wait_until
 
 LOAN = "credit-model-to-loan-decisioning"
 
 
-async def test_due_and_seam_map_show_clocks_and_pages(demo_repo: Path, receiver: Receiver) -> None:
+async def test_due_and_seam_map_show_clocks_and_pages(demo_repo: Path) -> None:
     from workbench.service.clocks import ClocksService
     from workbench.service.core import Workbench
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.modals.obligations import AckModal
     from workbench.tui.screens.due import DueScreen, item_key
 
-    notify_at(demo_repo, T0, channel_env(receiver))
+    with serve_receiver() as receiver:
+        notify_at(demo_repo, T0, channel_env(receiver))
     vid = threshold_violation(demo_repo)
     starter = Workbench(demo_repo, now=T0 + timedelta(minutes=1), actor="grace.whitfield")
     clock, _ = ClocksService(starter).start(
