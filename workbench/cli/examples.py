@@ -111,7 +111,7 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "notify": [
         "workbench notify --dry-run                 # what is due, where it would go",
-        "workbench --as ci.pipeline notify --key \"$CI_KEY\"   # CI: after evaluate",
+        'workbench --as ci.pipeline notify --key "$CI_KEY"   # CI: after evaluate',
     ],
     "page": [
         "workbench page                             # pages sent, time to acknowledge",
