@@ -254,6 +254,11 @@ def test_escalation_to_the_backup_after_ack_sla_and_time_to_ack(
     page_check = checks[(THRESHOLD_CONTRACT, "page_test")]
     assert page_check.outcome == "fail" and "NOT acknowledged within PT15M" in page_check.message
     assert "priya.nair" in page_check.fixers
+    # One page test: `show`, the seam map and the violation history say the same.
+    code, out, _err = cli(demo_repo, "--now", "2026-11-27T10:20:00Z", "show", THRESHOLD_CONTRACT)
+    assert "page test    fail: page for" in out and "NOT acknowledged within PT15M" in out
+    view = next(v for v in wb.seam_map() if v.id == THRESHOLD_CONTRACT)
+    assert view.marks["page"] == "fails" and view.marks["paged"] == "1 page(s) NOT acknowledged"
     # The backup acknowledges, late: the page test passes again, the lateness stays.
     ack_at = T0 + timedelta(minutes=22)
     ack, written = service(demo_repo, ack_at, "ravi.iyer").acknowledge(vid, "on it")
@@ -270,6 +275,10 @@ def test_escalation_to_the_backup_after_ack_sla_and_time_to_ack(
     shown = next(p for p in json.loads(out) if p["violation"] == vid)
     assert shown["time_to_ack_seconds"] == 22 * 60 and shown["within_sla"] is False
     assert shown["acknowledged_by"] == "ravi.iyer"
+    code, out, _err = cli(demo_repo, "violations", "show", vid)
+    assert "acknowledged by ravi.iyer in 22m LATE (SLA PT15M)" in out
+    code, out, _err = cli(demo_repo, "violations", "show", vid, "--json")
+    assert json.loads(out)["page"]["within_sla"] is False
     # No further escalation once acknowledged; PagerDuty hears of the acknowledgement for
     # both incidents, with their own dedup_keys.
     after = notify_at(demo_repo, ack_at + timedelta(minutes=1), env)

@@ -219,8 +219,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines.append(f"  co-signers   {', '.join(who(p) for p in c.cosigners)}")
     e = c.escalation
     from workbench.governance.paging import page_test
+    from workbench.service.notify import NotifyService
 
-    page = page_test(state, c, wb.now.date())
+    # With the pages that left the machine: a missed acknowledgement fails the test here too.
+    page = page_test(state, c, wb.now.date(), NotifyService(wb).pages().get(c.id), wb.now)
     lines += [
         f"  escalation   page {who(e.primary)}, backup {who(e.backup)}",
         f"               via {line(e.channel)}, acknowledge within {e.ack_sla.human()}",

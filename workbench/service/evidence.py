@@ -1356,6 +1356,12 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
             stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
     state = wb.state()
     today = wb.now.date()
+    from workbench.service.notify import NotifyService
+
+    try:
+        pages = NotifyService(wb).pages()  # a missed page fails the page test everywhere
+    except (EvidenceError, WorkbenchError):
+        pages = {}
     for view in views:
         if not view.governed:
             continue
@@ -1368,6 +1374,10 @@ def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
             parts.append(f"{stale_by[view.id]} not current")
         view.marks["violations"] = ", ".join(parts) or "ok"
         doc = state.contracts.get(view.id)
-        page = page_test(state, doc.contract, today).status if doc is not None else "pass"
+        page = (
+            page_test(state, doc.contract, today, pages.get(view.id), wb.now).status
+            if doc is not None
+            else "pass"
+        )
         if page != "pass":
             view.marks["page"] = "fails" if page == "fail" else "warn"
