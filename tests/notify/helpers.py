@@ -30,7 +30,8 @@ def cli(repo: Path, *args: str) -> tuple[int, str, str]:
 
 def notify_at(repo: Path, at: datetime, env: dict[str, str], **kw: Any):  # type: ignore[no-untyped-def]
     """One `workbench notify` run by the notifier with an explicit record clock."""
-    wb = Workbench(repo, now=at, actor=kw.pop("actor", NOTIFIER))
+    # As the CLI does: one read of the working tree for the run (its commits refresh it).
+    wb = Workbench(repo, now=at, actor=kw.pop("actor", NOTIFIER), hold_worktree=True)
     return NotifyService(wb, env=env, config={}).run(**kw)
 
 

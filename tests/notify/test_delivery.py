@@ -538,3 +538,26 @@ def test_a_channel_without_its_secret_is_reported_not_lost(
 
         ch = resolve("slack", SlackChannel(kind="slack"), "#x", env={}, config={})
         assert ch.problem is not None and refused in ch.problem
+
+
+def test_repository_text_is_made_safe_for_each_channel(
+    demo_repo: Path, receiver: Receiver, smtp: Mailbox
+) -> None:
+    """A notice summary carrying a Slack mention, an escape sequence and a newline: Slack
+    gets it escaped, the e-mail subject stays one line with the controls visible."""
+    contract = demo_repo / "contracts/policy-data-to-claims-agent.toml"
+    text = contract.read_text()
+    text = text.replace('ack_window = "PT48H"\n', 'ack_window = "PT48H"\nchannel = "slack:#p"\n', 1)
+    contract.write_text(text)
+    git_commit(demo_repo, "<!channel> \u001b[2J boom\nRESULT: OK", FIXED_NOW + timedelta(minutes=3))
+    report = notify_at(demo_repo, T0, channel_env(receiver, smtp))
+    assert not report.failed, [s.answer.detail for s in report.failed]
+    posts = [r.json["text"] for r in receiver.to(f"/slack/{SECRET_SLACK_URL_PART}")]
+    posted = next(t for t in posts if "policy-data-to-claims-agent#2" in t)
+    assert "&lt;!channel&gt;" in posted and "<!channel>" not in posted
+    assert "\x1b" not in posted and "\\x1b[2J" in posted
+    notice = next(
+        m for m in smtp.messages if "Change notice policy-data-to-claims-agent#2" in m["data"]
+    )
+    assert "\x1b" not in notice["data"] and "\\x1b[2J" in notice["data"]
+    assert "RESULT: OK" not in [x.strip() for x in notice["data"].splitlines()]

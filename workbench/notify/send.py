@@ -21,6 +21,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from typing import Any
 
+from workbench.model import safe_text
 from workbench.notify.config import Resolved
 from workbench.notify.events import Event
 
@@ -78,7 +79,9 @@ def post_json(
     now: datetime,
     ok_statuses: range = range(200, 300),
 ) -> Answer:
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    # Repository text is data here, but no raw bidi, C1 or invisible character leaves the
+    # machine in it: the same JSON escapes as `--json` (docs/architecture.md).
+    body = safe_text.json_dumps(payload).encode("utf-8")
     request = urllib.request.Request(url, data=body, method="POST")
     request.add_header("Content-Type", "application/json")
     request.add_header("User-Agent", "handshake-workbench")
@@ -155,9 +158,17 @@ def _webhook(event: Event, ch: Resolved, org: str, now: datetime) -> Answer:
     return post_json(ch.url, event.to_json(org, now), headers, ch.redact, now)
 
 
+def slack_text(text: str) -> str:
+    """Repository text for Slack's mrkdwn: controls visible, and `&`, `<`, `>` escaped as
+    Slack asks, so a title cannot write `<!channel>` (a mention) or a link."""
+    text = safe_text.terminal(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _slack(event: Event, ch: Resolved, now: datetime) -> Answer:
     assert ch.url is not None
-    payload: dict[str, Any] = {"text": f"*{event.subject}*\n{event.text}"}
+    subject = slack_text(safe_text.line(event.subject))
+    payload: dict[str, Any] = {"text": f"*{subject}*\n{slack_text(event.text)}"}
     if ch.target:
         payload["channel"] = ch.target  # honoured by legacy webhooks; ignored by app ones
     return post_json(ch.url, payload, {}, ch.redact, now)
@@ -171,7 +182,7 @@ def pagerduty_payload(event: Event, ch: Resolved, org: str) -> dict[str, Any]:
     }
     if event.action == "trigger":
         body["payload"] = {
-            "summary": event.subject[:1024],
+            "summary": safe_text.line(event.subject)[:1024],
             "source": f"handshake-workbench/{org}"[:255],
             "severity": ch.severity,
             "component": event.contract or None,
@@ -205,14 +216,16 @@ def _email(event: Event, ch: Resolved, org: str, domain: str, now: datetime) -> 
     msg = EmailMessage()
     msg["From"] = ch.sender
     msg["To"] = address
-    msg["Subject"] = " ".join(event.subject.split())[:200]
+    msg["Subject"] = safe_text.line(" ".join(event.subject.split()))[:200]
     msg["Date"] = format_datetime(now)
     # Stable per delivery: a receiver drops the second copy of an at-least-once resend.
     msg["Message-ID"] = f"<{event.key_sha256[:40]}@{domain}>"
     msg["X-Workbench-Delivery"] = event.key_sha256
     # Quoted-printable: a report's table rows are longer than SMTP's 998-octet line limit.
     msg.set_content(
-        f"{event.text}\n\n-- \nHandshake Workbench, {org}\nDelivery {event.key}\n",
+        safe_text.terminal(
+            f"{event.text}\n\n-- \nHandshake Workbench, {org}\nDelivery {event.key}\n"
+        ),
         cte="quoted-printable",
     )
     context = ssl.create_default_context(cafile=ch.ca_file) if ch.starttls else None
@@ -247,7 +260,7 @@ def _email(event: Event, ch: Resolved, org: str, domain: str, now: datetime) -> 
 
 def _command(event: Event, ch: Resolved, org: str, now: datetime) -> Answer:
     assert ch.command is not None
-    data = json.dumps(event.to_json(org, now), ensure_ascii=False).encode("utf-8")
+    data = safe_text.json_dumps(event.to_json(org, now)).encode("utf-8")
     try:
         done = subprocess.run(  # noqa: S603 - the user's own program (docs/notify.md)
             ch.command, input=data, capture_output=True, timeout=60, check=False

@@ -163,6 +163,12 @@ class NotifyService:
             self._records = SignedRecords(self.wb)
         return self._records
 
+    @property
+    def obligations(self) -> Any:
+        """One obligations session for the whole plan (its history and registry are read
+        once)."""
+        return self.records.obligations
+
     def user_config(self) -> Mapping[str, Any]:
         if self._config is None:
             from workbench.service.identity import user_config
@@ -508,14 +514,12 @@ class NotifyService:
         )
 
     def _notice_events(self, state: GovernanceState) -> list[Event]:
-        from workbench.service.obligations import ObligationsService
-
         settings = state.settings
         assert settings is not None
         out: list[Event] = []
         now = self.wb.now
         lead = settings.notify.remind_ack_before.approx()
-        for n in ObligationsService(self.wb).notices(pending_only=True):
+        for n in self.obligations.notices(pending_only=True):
             doc = state.contracts.get(n.contract)
             if doc is None:
                 continue
@@ -583,14 +587,12 @@ class NotifyService:
         return out
 
     def _review_events(self, state: GovernanceState) -> list[Event]:
-        from workbench.service.obligations import ObligationsService
-
         settings = state.settings
         assert settings is not None
         out: list[Event] = []
         now = self.wb.now
         lead = settings.notify.remind_review_before.approx()
-        for r in ObligationsService(self.wb).reviews():
+        for r in self.obligations.reviews():
             if r.due is None or r.state == "overdue" or not now < r.due <= now + lead:
                 continue
             for person in r.reviewers:
@@ -611,7 +613,6 @@ class NotifyService:
     def _weekly_events(self, state: GovernanceState) -> list[Event]:
         from workbench.governance.reports import render_weekly_md, week_of
         from workbench.model.terms import LivingAttestationTerm
-        from workbench.service.obligations import ObligationsService
 
         reviewers = sorted(
             {
@@ -624,10 +625,9 @@ class NotifyService:
         if not reviewers:
             return []
         week = week_of(self.wb.now - timedelta(days=7))  # the last completed week
-        obligations = ObligationsService(self.wb)
         out: list[Event] = []
         for reviewer in reviewers:
-            report = obligations.weekly_report(week, reviewer)
+            report = self.obligations.weekly_report(week, reviewer)
             if not report.sections:
                 continue
             event = self._person_event(
