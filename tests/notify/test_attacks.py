@@ -189,3 +189,35 @@ def test_an_unsigned_delivery_record_does_not_silence_a_page(
     assert any(s.event.key == key and s.answer.ok for s in report.sent)
     records = _checks(demo_repo, T0 + timedelta(minutes=2))[(THRESHOLD_CONTRACT, "records_valid")]
     assert records.outcome == "fail" and "not signed by lena.fischer" in records.message
+
+
+def test_the_gate_judges_pages_without_folding_the_run_history(
+    demo_repo: Path, receiver: Receiver, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A page record names its violation's term and opening: the gate's page test reads no
+    older run than the head runs (the ledger guarantee holds with notify in use)."""
+    from workbench.evidence.ledger import ledger_path
+    from workbench.service.runs import RunBook
+
+    notify_at(demo_repo, T0, channel_env(receiver))
+    vid = threshold_violation(demo_repo)
+    at = T0 + timedelta(minutes=30)
+    before = _checks(demo_repo, at)[(THRESHOLD_CONTRACT, "page_test")]
+    assert before.outcome == "fail" and vid in before.message
+    *old, head = sorted(p.stem for p in (demo_repo / "findings").glob("*.json"))
+    assert old
+    for run in old:
+        (demo_repo / f"findings/{run}.json").write_bytes(b"{ not json")
+        (demo_repo / ledger_path(run)).write_bytes(b"{ not json")
+    opened: list[str] = []
+    read = RunBook._read
+
+    def spy(self: RunBook, path: str, limit: int | None = None) -> bytes | None:
+        opened.append(path)
+        return read(self, path, limit)
+
+    monkeypatch.setattr(RunBook, "_read", spy)
+    after = _checks(demo_repo, at)[(THRESHOLD_CONTRACT, "page_test")]
+    assert (after.outcome, after.message) == (before.outcome, before.message)
+    big = {p for p in opened if not p.endswith((".statement.json", ".sig"))}
+    assert big == {f"findings/{head}.json", ledger_path(head)}, big

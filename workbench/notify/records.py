@@ -77,6 +77,10 @@ class DeliveryRecord:
     retry_after: datetime | None = None
     dedup_key: str = ""
     role: str = ""  # primary | backup, for pages
+    # For pages: the violation's term and when it opened, as the notifier saw them, so the
+    # page test judges a page from the records alone (never folding the run history).
+    term: str = ""
+    opened: datetime | None = None
 
 
 def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], list[str]]:
@@ -112,6 +116,8 @@ def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], 
                 else None,
                 dedup_key=str(data.get("dedup_key", "")),
                 role=str(data.get("role", "")),
+                term=str(data.get("term", "")),
+                opened=_time(data["opened"], "opened") if "opened" in data else None,
             )
             if rec.outcome not in ("delivered", "failed"):
                 raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")

@@ -252,9 +252,14 @@ class NotifyService:
         signing = EvidenceService(self.wb).book.signing()
         return signing["runners"] if signing["head"] is not None else None
 
-    def page_verdicts(self) -> pg.PageVerdicts:
-        if "pages" in self._cache:
-            return self._cache["pages"]
+    def page_verdicts(self, *, history: bool = False) -> pg.PageVerdicts:
+        """Pages and their acknowledgements at now. From the records alone (the gate, the
+        page test, `workbench page`): a page record names its violation's term and opening
+        time, so the run history is never folded for it. `history`: also every violation of
+        the history (notify's plan, `page ack`), for acknowledgements of pages never sent."""
+        key = "pages-history" if history else "pages"
+        if key in self._cache:
+            return self._cache[key]
         files = self.files()
         acks, problems = pg.parse_page_acks(files)
         state = self.wb.state()
@@ -279,10 +284,19 @@ class NotifyService:
                             r.path,
                         )
                     )
-        opened = {
-            v.id: pg.OpenedViolation(v.id, v.contract, v.term, v.opened_at, v.state, v.worst_status)
-            for v in (self.violations() if (sent or acks) else [])
-        }
+        opened: dict[str, pg.OpenedViolation] = {}
+        for attempts in self.deliveries().values():
+            for r in attempts:
+                if r.kind in ("page", "escalation") and r.violation and r.opened is not None:
+                    opened.setdefault(
+                        r.violation,
+                        pg.OpenedViolation(r.violation, r.contract, r.term, r.opened, "", ""),
+                    )
+        if history and (sent or acks):
+            for v in self.violations():
+                opened[v.id] = pg.OpenedViolation(
+                    v.id, v.contract, v.term, v.opened_at, v.state, v.worst_status
+                )
         verdicts = pg.page_states(
             pg.PageInputs(
                 violations=opened,
@@ -302,7 +316,7 @@ class NotifyService:
             )
         )
         verdicts.flags += [(c, m) for c, m in problems_by_contract(problems, files)]
-        self._cache["pages"] = verdicts
+        self._cache[key] = verdicts
         return verdicts
 
     def pages(self) -> dict[str, list[pg.PageView]]:
@@ -448,13 +462,14 @@ class NotifyService:
                 "term": v.term,
                 "status": v.worst_status,
                 "ack_sla": c.escalation.ack_sla.text,
+                "opened": iso(v.opened_at),
             },
         )
 
     def _page_events(self, state: GovernanceState) -> list[Event]:
         out: list[Event] = []
         today = self.wb.now.date()
-        verdicts = self.page_verdicts()
+        verdicts = self.page_verdicts(history=True)
         views = {p.violation: p for p in verdicts.pages}
 
         def current(pid: str) -> bool:
@@ -750,6 +765,7 @@ class NotifyService:
     ) -> str:
         wb = self.wb
         when = wb.record_time().astimezone(UTC).replace(microsecond=0)
+        is_page = event.kind in ("page", "escalation")
         path = dr.delivery_path(event.key, when, person)
         while (wb.root / path).exists():
             # Two attempts in one second by one person: the next second is still true.
@@ -765,6 +781,8 @@ class NotifyService:
             "role": event.role or None,
             "contract": event.contract or None,
             "violation": event.violation or None,
+            "term": event.details.get("term") if is_page else None,
+            "opened": _when(event.details.get("opened")) if is_page else None,
             "person": person,
             "recorded": when,
             "sent": sent_at,
@@ -782,8 +800,8 @@ class NotifyService:
             f"{event.key}\n{channel.redact(answer.detail)}\n"
         )
         self.records.write(path, render(fields), person, {"key": event.key_sha256}, message, signer)
-        self._cache.pop("deliveries", None)
-        self._cache.pop("pages", None)
+        for key in ("deliveries", "pages", "pages-history"):
+            self._cache.pop(key, None)
         return path
 
     # -- acknowledgements --------------------------------------------------------------
@@ -793,7 +811,7 @@ class NotifyService:
         from workbench.notify.pagerduty import read_ack
 
         state = self.wb.state()
-        verdicts = self.page_verdicts()
+        verdicts = self.page_verdicts(history=True)
         for view in verdicts.pages:
             if view.ack is not None or view.violation in verdicts.acks:
                 continue
@@ -857,7 +875,7 @@ class NotifyService:
         if doc is None:
             raise NotifyError(f"no contract {v.contract!r}")
         e = doc.contract.escalation
-        verdicts = self.page_verdicts()
+        verdicts = self.page_verdicts(history=True)
         if v.id in verdicts.acks:
             a = verdicts.acks[v.id]
             raise NotifyError(
@@ -887,7 +905,7 @@ class NotifyService:
             when=when,
         )
         self._cache.clear()
-        ack = self.page_verdicts().acks.get(v.id)
+        ack = self.page_verdicts(history=True).acks.get(v.id)
         assert ack is not None, "the acknowledgement just written does not count"
         return ack, written
 
@@ -934,7 +952,14 @@ class NotifyService:
             signer,
         )
         self._cache.pop("pages", None)
+        self._cache.pop("pages-history", None)
         return written
+
+
+def _when(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def problems_by_contract(problems: list[str], files: Mapping[str, bytes]) -> list[tuple[str, str]]:
