@@ -21,10 +21,9 @@ from tests.bundle.conftest import (
 )
 from tests.conftest import copy_demo
 from workbench.bundle import layout as bl
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.clocks import ClocksService
 from workbench.service.core import Workbench
-from workbench.service.signing import SigningService
 
 SEAM = "credit-model-to-loan-decisioning"
 
@@ -49,8 +48,8 @@ def clocked(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):  # t
     svc(start + timedelta(minutes=11), "grace.whitfield").stop(late.id, "report MSA-7 filed")
     wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
     out = root.parent / "bundle.tar.gz"
-    BundleService(wb).export(out, ExportOptions(), signer=signer(root, EXPORTER))
-    trust = SigningService(wb).registry_state().root_sha256
+    wb.bundles.export(out, ExportOptions(), signer=signer(root, EXPORTER))
+    trust = wb.signing.registry_state().root_sha256
     return root, out.read_bytes(), trust, {"met": met.id, "late": late.id, "expired": expired.id}
 
 

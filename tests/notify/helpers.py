@@ -51,9 +51,7 @@ def committed_text(repo: Path) -> str:
 
 
 def threshold_violation(repo: Path) -> str:
-    from workbench.service.evidence import EvidenceService
-
-    return EvidenceService(Workbench(repo)).violation(f"{THRESHOLD_CONTRACT}/approval-threshold").id
+    return Workbench(repo).evidence.violations.get(f"{THRESHOLD_CONTRACT}/approval-threshold").id
 
 
 def git_commit(repo: Path, message: str, when: datetime, who: str = "Erin Walsh") -> None:

@@ -11,12 +11,11 @@ from tests.notify.helpers import T0, THRESHOLD_CONTRACT, notify_at, service, thr
 from workbench.governance.pages import page_ack_path
 from workbench.governance.records import render
 from workbench.service.core import Workbench
-from workbench.service.obligations import ObligationsService
 from workbench.service.signed_records import SignedRecords
 
 
 def _checks(repo: Path, at=None):  # type: ignore[no-untyped-def]
-    result = ObligationsService(Workbench(repo, now=at)).gate()
+    result = Workbench(repo, now=at).obligations.gate.evaluate()
     return {(c.contract, c.rule): c for c in result.checks}
 
 

@@ -35,7 +35,6 @@ from tests.notify.helpers import (
     threshold_violation,
 )
 from workbench.service.core import Workbench
-from workbench.service.obligations import ObligationsService
 
 
 def _pd_triggers(receiver: Receiver) -> list[dict]:  # type: ignore[type-arg]
@@ -98,7 +97,7 @@ def test_notify_pages_each_open_violation_once_and_records_each_delivery(
         ).stdout
     )
     # The gate counts the records (signed by a registered person, times that hold).
-    result = ObligationsService(Workbench(demo_repo)).gate()
+    result = Workbench(demo_repo).obligations.gate.evaluate()
     assert all(c.outcome == "pass" for c in result.checks if c.rule == "records_valid"), [
         c.message for c in result.checks if c.rule == "records_valid" and c.outcome != "pass"
     ]
@@ -250,7 +249,7 @@ def test_escalation_to_the_backup_after_ack_sla_and_time_to_ack(
     assert len(backup) == 1 and "did not acknowledge" in backup[0]["payload"]["summary"]
     # The missed acknowledgement is a finding on the seam: the gate's page_test fails.
     wb = Workbench(demo_repo, now=T0 + timedelta(minutes=20))
-    checks = {(c.contract, c.rule): c for c in ObligationsService(wb).gate().checks}
+    checks = {(c.contract, c.rule): c for c in wb.obligations.gate.evaluate().checks}
     page_check = checks[(THRESHOLD_CONTRACT, "page_test")]
     assert page_check.outcome == "fail" and "NOT acknowledged within PT15M" in page_check.message
     assert "priya.nair" in page_check.fixers
@@ -267,7 +266,7 @@ def test_escalation_to_the_backup_after_ack_sla_and_time_to_ack(
     assert page.state == "acknowledged-late"
     assert page.time_to_ack == timedelta(minutes=22) and page.sla == timedelta(minutes=15)
     checks = {
-        (c.contract, c.rule): c for c in ObligationsService(Workbench(demo_repo)).gate().checks
+        (c.contract, c.rule): c for c in Workbench(demo_repo).obligations.gate.evaluate().checks
     }
     page_check = checks[(THRESHOLD_CONTRACT, "page_test")]
     assert page_check.outcome == "pass" and "22m LATE (SLA PT15M)" in page_check.message
@@ -295,8 +294,6 @@ def test_page_ack_on_the_command_line_and_resolve_reach_pagerduty(
 ) -> None:
     from datetime import UTC, datetime
 
-    from workbench.service.evidence import EvidenceService
-
     env = channel_env(receiver)
     vid = threshold_violation(demo_repo)
     notify_at(demo_repo, T0, env)
@@ -315,7 +312,7 @@ def test_page_ack_on_the_command_line_and_resolve_reach_pagerduty(
     )
     assert code == 2 and "what-if" in err
     # Once the violation is resolved, PagerDuty's incident is resolved too.
-    EvidenceService(Workbench(demo_repo, actor="sofia.marquez")).close(
+    Workbench(demo_repo, actor="sofia.marquez").evidence.violations.close(
         vid, resolved=True, note="threshold restored to the co-signed 0.18"
     )
     done = notify_at(demo_repo, datetime.now(UTC), env)

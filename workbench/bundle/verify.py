@@ -1163,11 +1163,7 @@ def _verify_records(
     report: BundleReport,
 ) -> dict[str, str]:
     """Check every record's statement and signature; returns each record's status."""
-    import workbench.service.obligations  # noqa: F401 - registers the record predicates
-    from workbench.governance.clocks import CLOCKS_DIR, clock_record_act
-    from workbench.service.obligations import _closure_fields
-    from workbench.service.signed_records import CLOCK_PREDICATE
-    from workbench.signing.statement import ACK_PREDICATE, CLOSURE_PREDICATE, REVIEW_PREDICATE
+    from workbench.signing.record_statement import check_record_statement, closure_fields, is_ack
 
     problems: list[str] = []
     statuses: dict[str, str] = {}
@@ -1186,41 +1182,16 @@ def _verify_records(
         if raw is None or sig is None:
             problems.append(f"{path}: statement or signature missing")
             continue
-        closure = _closure_fields(path)
-        clock = clock_record_act(path) if path.startswith(CLOCKS_DIR) else None
-        ptype = (
-            ACK_PREDICATE
-            if path.startswith("acks/")
-            else CLOSURE_PREDICATE
-            if closure is not None
-            else CLOCK_PREDICATE
-            if path.startswith(CLOCKS_DIR)
-            else REVIEW_PREDICATE
-        )
-        namespace = ns.ack if path.startswith("acks/") else ns.review
-        try:
-            st = parse_statement(raw, ptype)
-        except StatementError as exc:
-            problems.append(f"{path}: {exc}")
+        closure = closure_fields(path)
+        namespace = ns.ack if is_ack(path) else ns.review
+        # Clock records: the statement names the clock and act the file name gives (checked
+        # by check_record_statement, the one rule).
+        st, problem = check_record_statement(path, files[path], raw, repository)
+        if st is None:
+            problems.append(f"{path}: {problem}")
             continue
-        if st.subject_name != path or st.subject_sha256 != sha256_hex(files[path]):
-            problems.append(f"{path}: does not match its statement")
-            continue
-        if st.predicate.repository != repository:
-            problems.append(f"{path}: statement for another repository")
-            continue
-        if closure is not None and (
-            (st.predicate.violation, st.predicate.act) != closure
-            or f".{st.predicate.person}.{closure[1]}.toml" not in path
-        ):
+        if closure is not None and f".{st.predicate.person}.{closure[1]}.toml" not in path:
             problems.append(f"{path}: the statement is for another violation, act or person")
-            continue
-        if path.startswith(CLOCKS_DIR) and (
-            clock is None
-            or (st.predicate.clock, st.predicate.act) != clock
-            or f".{st.predicate.person}.{clock[1]}.toml" not in path
-        ):
-            problems.append(f"{path}: the statement is for another clock, act or person")
             continue
         principal = reg.principal_of(st.predicate.person, domain)
         sr = _signature(
@@ -1437,10 +1408,14 @@ def _verify_clocks(
     """The clocks the bundle carries, by the same rule as the repository
     (``governance.clocks.clock_states``) from its bytes alone, against what bundle.json
     states; a clock past its deadline at export is a warning (a failure with --strict)."""
-    from workbench.governance.clocks import ClockInputs, clock_states, parse_clock_records
+    from workbench.governance.clocks import (
+        ClockInputs,
+        clock_entry,
+        clock_states,
+        parse_clock_records,
+    )
     from workbench.governance.record_time import Placement
     from workbench.model.settings import Settings
-    from workbench.service.clocks import clock_entry
     from workbench.signing.verdict import parse_people
 
     records, unreadable = parse_clock_records(files)

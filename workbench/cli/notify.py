@@ -56,33 +56,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_clocks, writes=lambda a: a.what in ("start", "stop"))
 
 
-class _Acts:
-    """What `cli.obligations._with_prompt` needs: the session and whether acts are signed."""
-
-    def __init__(self, wb: Any) -> None:
-        from workbench.service.signed_records import SignedRecords
-
-        self.wb = wb
-        self._records = SignedRecords(wb)
-
-    def signatures_required(self) -> bool:
-        return self._records.signatures_required()
-
-
 def _with_signer(wb: Any, args: argparse.Namespace, fn: Any) -> Any:
     from workbench.cli.obligations import _with_prompt
 
-    return _with_prompt(_Acts(wb), args, fn)
+    # The obligations session knows whether acts are signed and whose key signs them.
+    return _with_prompt(wb.obligations, args, fn)
 
 
 # -- notify -----------------------------------------------------------------------------------
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from workbench.service.notify import NotifyService
-
     wb = workbench_for(args)
-    svc = NotifyService(wb)
+    svc = wb.notify
     if args.dry_run:
         report = svc.run(dry_run=True)
     else:
@@ -133,10 +119,9 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 def cmd_page(args: argparse.Namespace) -> int:
     from workbench.service.errors import WorkbenchError
-    from workbench.service.notify import NotifyService
 
     wb = workbench_for(args)
-    svc = NotifyService(wb)
+    svc = wb.notify
     if args.what == "ack":
         if not args.violation:
             raise WorkbenchError("page ack needs the violation id: `workbench page ack v-...`")
@@ -199,10 +184,10 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_clocks(args: argparse.Namespace) -> int:
-    from workbench.service.clocks import ClockError, ClocksService
+    from workbench.service.clocks import ClockError
 
     wb = workbench_for(args)
-    svc = ClocksService(wb)
+    svc = wb.clocks
     if args.what == "kinds":
         kinds = svc.kinds(args.seam)
         if args.json:

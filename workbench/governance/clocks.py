@@ -36,7 +36,6 @@ Rules (docs/notify.md, "Regulatory clocks"):
 from __future__ import annotations
 
 import hashlib
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,20 +44,19 @@ from typing import Any, Literal
 
 from workbench.governance.record_time import SKEW, Placement, time_problem
 from workbench.governance.timing import iso, relative
-from workbench.model.clocks import LIBRARY, ClockDefinition
+from workbench.model.clocks import (
+    _NAME,
+    CLOCKS_DIR,
+    LIBRARY,
+    ClockDefinition,
+)
 from workbench.model.contract import Contract
 from workbench.model.duration import Duration, DurationError
 
-CLOCKS_DIR = "clocks/"
 ClockAct = Literal["start", "stop"]
 ClockState = Literal["running", "due-soon", "expired", "met", "met-late", "withdrawn"]
 SigStatus = Literal["valid", "unsigned", "invalid"]
 RUNNING_STATES = ("running", "due-soon", "expired")
-
-_NAME = re.compile(
-    r"(?P<clock>c-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"
-    r"\.(?P<act>start|stop)\.toml"
-)
 
 
 def stamp(moment: datetime) -> str:
@@ -77,17 +75,6 @@ def clock_record_path(clock: str, when: datetime, person: str, act: str) -> str:
 
 def is_clock_record(path: str) -> bool:
     return path.startswith(CLOCKS_DIR) and path.endswith(".toml")
-
-
-def clock_record_person(path: str) -> str | None:
-    m = _NAME.fullmatch(path.removeprefix(CLOCKS_DIR))
-    return m.group("person") if m else None
-
-
-def clock_record_act(path: str) -> tuple[str, str] | None:
-    """(clock, act) a clock record's name gives, which its statement must repeat."""
-    m = _NAME.fullmatch(path.removeprefix(CLOCKS_DIR))
-    return (m.group("clock"), m.group("act")) if m else None
 
 
 @dataclass(frozen=True)
@@ -533,3 +520,13 @@ def running_state(deadline: datetime, remind_at: datetime, now: datetime) -> Clo
 
 def expired_clocks(clocks: list[ClockView]) -> list[ClockView]:
     return [c for c in clocks if c.state == "expired"]
+
+
+# What a bundle states about each clock (bundle.json "clocks"), and what both verifiers
+# recompute from the bundle's records: the same fields, by the same rule.
+CLOCK_INDEX_FIELDS = ("id", "kind", "seam", "state", "deadline", "owner", "start", "stop")
+
+
+def clock_entry(view: ClockView, now: datetime) -> dict[str, object]:
+    data = view.to_json(now)
+    return {k: data[k] for k in CLOCK_INDEX_FIELDS}

@@ -12,6 +12,8 @@ The rules (deadline, state at now, reminders, who may stop one) are in
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from workbench.model.base import Slug, Strict
@@ -169,3 +171,23 @@ def definition_problems(
             out.append((i, "clock.duplicate", f"clock kind {d.id!r} is declared twice"))
         seen.add(d.id)
     return out
+
+
+# Where clock records live and what a record's file name says: read by the clock rule
+# (``governance.clocks``) and by the statement check (``signing.record_statement``).
+CLOCKS_DIR = "clocks/"
+_NAME = re.compile(
+    r"(?P<clock>c-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"
+    r"\.(?P<act>start|stop)\.toml"
+)
+
+
+def clock_record_person(path: str) -> str | None:
+    m = _NAME.fullmatch(path.removeprefix(CLOCKS_DIR))
+    return m.group("person") if m else None
+
+
+def clock_record_act(path: str) -> tuple[str, str] | None:
+    """(clock, act) a clock record's name gives, which its statement must repeat."""
+    m = _NAME.fullmatch(path.removeprefix(CLOCKS_DIR))
+    return (m.group("clock"), m.group("act")) if m else None

@@ -62,6 +62,16 @@ def checked_relative(path: str) -> str:
 # regulatory clocks, page acknowledgements and delivery records.
 RECORD_DIRS = ("findings/", "clocks/", "notify/")
 
+# Signed records, one file per act and author, each with its statement and signature
+# beside it (`workbench.signing.record_statement`).
+REVIEWS = "reviews/"
+ACKS = "acks/"
+RECEIPTS = "reports/receipts/"
+CLOSURES_DIR = "findings/closures/"
+PAGE_ACKS_DIR = "notify/page-acks/"
+DELIVERIES_DIR = "notify/deliveries/"
+SIGNED_RECORD_DIRS = (REVIEWS, ACKS, RECEIPTS)  # with a time git can place (closures too)
+
 
 def is_governance_path(path: str) -> bool:
     """State files plus the other committed records the gate judges (findings)."""

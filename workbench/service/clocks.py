@@ -20,8 +20,9 @@ from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.service.signed_records import SignedRecords, Written
 
 if TYPE_CHECKING:
+    from workbench.governance.due import DueItem
+    from workbench.governance.seams import SeamView
     from workbench.service.core import Workbench
-    from workbench.service.obligations import DueItem
 
 
 class ClockError(WorkbenchError):
@@ -228,9 +229,33 @@ class ClocksService:
         written = self.records.write(path, data, person, predicate, message, signer)
         return written
 
+    # -- the seam map ------------------------------------------------------------------
+    def mark_seams(self, views: list[SeamView]) -> None:
+        """``marks["clock"]``: the most urgent running clock of the seam ("expired", "due in
+        3d")."""
+        from workbench.governance.timing import human_delta
+
+        try:
+            running = self.clocks()
+        except (WorkbenchError, ValueError):
+            return
+        urgent: dict[str, ck.ClockView] = {}
+        for c in running:
+            if c.seam not in urgent or c.deadline < urgent[c.seam].deadline:
+                urgent[c.seam] = c
+        now = self.wb.now
+        for view in views:
+            c = urgent.get(view.id)
+            if c is None:
+                continue
+            if c.state == "expired":
+                view.marks["clock"] = f"{c.kind} EXPIRED"
+            else:
+                view.marks["clock"] = f"{c.kind} due in {human_delta(c.deadline - now)}"
+
     # -- the Due list ------------------------------------------------------------------
     def due_items(self) -> list[DueItem]:
-        from workbench.service.obligations import DueItem
+        from workbench.governance.due import DueItem
 
         out = []
         for c in self.clocks():
@@ -256,16 +281,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-# What a bundle states about each clock (bundle.json "clocks"), and what both verifiers
-# recompute from the bundle's records: the same fields, by the same rule.
-CLOCK_INDEX_FIELDS = ("id", "kind", "seam", "state", "deadline", "owner", "start", "stop")
-
-
-def clock_entry(view: ck.ClockView, now: datetime) -> dict[str, object]:
-    data = view.to_json(now)
-    return {k: data[k] for k in CLOCK_INDEX_FIELDS}
-
-
 def clock_index(wb: Workbench, seams: set[str]) -> list[dict[str, object]]:
     """The clocks of `seams` as committed (HEAD), at the session's now (the export time)."""
     from workbench.service.core import Workbench as Session
@@ -273,33 +288,5 @@ def clock_index(wb: Workbench, seams: set[str]) -> list[dict[str, object]]:
     now = wb.now
     view = Session(wb.root, now=now, readonly=True, committed=True, trust_root=wb.trust_root)
     return [
-        clock_entry(c, now)
-        for c in ClocksService(view).clocks(include_stopped=True)
-        if c.seam in seams
+        ck.clock_entry(c, now) for c in view.clocks.clocks(include_stopped=True) if c.seam in seams
     ]
-
-
-# --- seam map marks ----------------------------------------------------------------------------
-
-
-def apply_marks(wb: Workbench, views) -> None:  # type: ignore[no-untyped-def]
-    """``marks["clock"]``: the most urgent running clock of the seam ("expired", "due in 3d")."""
-    from workbench.governance.timing import human_delta
-
-    try:
-        running = ClocksService(wb).clocks()
-    except (WorkbenchError, ValueError):
-        return
-    urgent: dict[str, ck.ClockView] = {}
-    for c in running:
-        if c.seam not in urgent or c.deadline < urgent[c.seam].deadline:
-            urgent[c.seam] = c
-    now = wb.now
-    for view in views:
-        c = urgent.get(view.id)
-        if c is None:
-            continue
-        if c.state == "expired":
-            view.marks["clock"] = f"{c.kind} EXPIRED"
-        else:
-            view.marks["clock"] = f"{c.kind} due in {human_delta(c.deadline - now)}"

@@ -44,6 +44,8 @@ from workbench.service.signed_records import SignedRecords, Written
 
 if TYPE_CHECKING:
     from workbench.evidence.findings import Violation
+    from workbench.governance.due import DueItem
+    from workbench.governance.seams import SeamView
     from workbench.model.contract import Contract
     from workbench.model.state import GovernanceState
     from workbench.notify.config import Resolved
@@ -237,19 +239,15 @@ class NotifyService:
 
     def violations(self) -> list[Violation]:
         if "violations" not in self._cache:
-            from workbench.service.evidence import EvidenceService
-
             try:
-                self._cache["violations"] = EvidenceService(self.wb).violations()
+                self._cache["violations"] = self.wb.evidence.violations.find()
             except WorkbenchError:
                 self._cache["violations"] = []
         return self._cache["violations"]
 
     def runners(self) -> frozenset[str] | None:
         """Who the signed policy lets record what was read back (None: no registry)."""
-        from workbench.service.evidence import EvidenceService
-
-        signing = EvidenceService(self.wb).book.signing()
+        signing = self.wb.evidence.book.signing()
         return signing["runners"] if signing["head"] is not None else None
 
     def page_verdicts(self, *, history: bool = False) -> pg.PageVerdicts:
@@ -534,7 +532,7 @@ class NotifyService:
         out: list[Event] = []
         now = self.wb.now
         lead = settings.notify.remind_ack_before.approx()
-        for n in self.obligations.notices(pending_only=True):
+        for n in self.obligations.notices.statuses(pending_only=True):
             doc = state.contracts.get(n.contract)
             if doc is None:
                 continue
@@ -607,7 +605,7 @@ class NotifyService:
         out: list[Event] = []
         now = self.wb.now
         lead = settings.notify.remind_review_before.approx()
-        for r in self.obligations.reviews():
+        for r in self.obligations.reviews.statuses():
             if r.due is None or r.state == "overdue" or not now < r.due <= now + lead:
                 continue
             for person in r.reviewers:
@@ -642,7 +640,7 @@ class NotifyService:
         week = week_of(self.wb.now - timedelta(days=7))  # the last completed week
         out: list[Event] = []
         for reviewer in reviewers:
-            report = self.obligations.weekly_report(week, reviewer)
+            report = self.obligations.reports.weekly(week, reviewer)
             if not report.sections:
                 continue
             event = self._person_event(
@@ -660,10 +658,8 @@ class NotifyService:
         return out
 
     def _clock_events(self, state: GovernanceState) -> list[Event]:
-        from workbench.service.clocks import ClocksService
-
         out: list[Event] = []
-        for c in ClocksService(self.wb).clocks():
+        for c in self.wb.clocks.clocks():
             if c.state == "running" or not c.owner:
                 continue
             kind = "clock-expired" if c.state == "expired" else "remind-clock"
@@ -727,9 +723,7 @@ class NotifyService:
             if problems:
                 raise NotifyError("the key registry is not usable: " + "; ".join(problems))
             if self.records.registry() is not None and signer is None:
-                from workbench.service.signing import SigningService
-
-                signer = SigningService(wb).make_signer(actor.id)
+                signer = wb.signing.keys.make_signer(actor.id)
             self._read_back(report, actor.id, signer)
         report.due = self.plan()
         settings = state.settings
@@ -864,11 +858,9 @@ class NotifyService:
         self, ref: str, note: str = "", *, signer: Any = None
     ) -> tuple[pg.PageAck, Written]:
         """`workbench page ack VIOLATION`: the paged person acknowledges, signed."""
-        from workbench.service.evidence import EvidenceService
-
         wb = self.wb
         wb.require_writable("acknowledge a page")
-        v = EvidenceService(wb).violation(ref)
+        v = wb.evidence.violations.get(ref)
         state = wb.state()
         actor = wb.actor(state)
         doc = state.contracts.get(v.contract)
@@ -955,6 +947,49 @@ class NotifyService:
         self._cache.pop("pages-history", None)
         return written
 
+    # -- the Due list and the seam map ---------------------------------------------------
+    def due_items(self) -> list[DueItem]:
+        """Pages awaiting or missing an acknowledgement, for the Due list."""
+        from workbench.governance.due import DueItem
+
+        out: list[DueItem] = []
+        try:
+            pages = self.page_verdicts().pages
+        except (WorkbenchError, ValueError):
+            return out
+        for p in pages:
+            if p.state not in ("missed", "awaiting"):
+                continue
+            who = list(dict.fromkeys(s.recipient for s in p.paged))
+            out.append(
+                DueItem(
+                    "page",
+                    "overdue" if p.state == "missed" else "pending",
+                    p.contract,
+                    p.violation,
+                    who,
+                    p.due,
+                    p.describe(self.wb.now),
+                    f"{' or '.join(who)}: `workbench page ack {p.violation}`",
+                )
+            )
+        return out
+
+    def mark_seams(self, views: list[SeamView]) -> None:
+        """``marks["paged"]``: the seam's pages awaiting or missing an acknowledgement."""
+        try:
+            by_contract = self.pages()
+        except (WorkbenchError, ValueError):
+            return
+        for view in views:
+            mine = by_contract.get(view.id, [])
+            missed = sum(p.state == "missed" for p in mine)
+            awaiting = sum(p.state == "awaiting" for p in mine)
+            if missed:
+                view.marks["paged"] = f"{missed} page(s) NOT acknowledged"
+            elif awaiting:
+                view.marks["paged"] = f"{awaiting} page(s) awaiting ack"
+
 
 def _when(text: object) -> datetime | None:
     if not isinstance(text, str) or not text:
@@ -976,50 +1011,3 @@ def problems_by_contract(problems: list[str], files: Mapping[str, bytes]) -> lis
         if isinstance(contract, str) and contract:
             out.append((contract, message))
     return out
-
-
-def page_due_items(wb: Workbench) -> list[Any]:
-    """Pages awaiting or missing an acknowledgement, for the Due list."""
-    from workbench.service.obligations import DueItem
-
-    out = []
-    try:
-        pages = NotifyService(wb).page_verdicts().pages
-    except (WorkbenchError, ValueError):
-        return out
-    for p in pages:
-        if p.state not in ("missed", "awaiting"):
-            continue
-        who = list(dict.fromkeys(s.recipient for s in p.paged))
-        out.append(
-            DueItem(
-                "page",
-                "overdue" if p.state == "missed" else "pending",
-                p.contract,
-                p.violation,
-                who,
-                p.due,
-                p.describe(wb.now),
-                f"{' or '.join(who)}: `workbench page ack {p.violation}`",
-            )
-        )
-    return out
-
-
-# --- seam map marks ----------------------------------------------------------------------------
-
-
-def apply_marks(wb: Workbench, views) -> None:  # type: ignore[no-untyped-def]
-    """``marks["paged"]``: the seam's pages awaiting or missing an acknowledgement."""
-    try:
-        by_contract = NotifyService(wb).pages()
-    except (WorkbenchError, ValueError):
-        return
-    for view in views:
-        mine = by_contract.get(view.id, [])
-        missed = sum(p.state == "missed" for p in mine)
-        awaiting = sum(p.state == "awaiting" for p in mine)
-        if missed:
-            view.marks["paged"] = f"{missed} page(s) NOT acknowledged"
-        elif awaiting:
-            view.marks["paged"] = f"{awaiting} page(s) awaiting ack"

@@ -1,7 +1,7 @@
 """Signed records of clocks, page acknowledgements and deliveries: what each person signs,
 how it is written, and how its signature is checked.
 
-The same mechanics as reviews, acknowledgements and closures (``service.obligations``):
+The same mechanics as reviews, acknowledgements and closures (``wb.obligations.records``):
 the record file, an in-toto statement over its sha256 and a detached SSHSIG signature in
 the review namespace, by the person the record speaks for, against the verified registry
 head. Only the predicates differ: each names the repository, the person and what the
@@ -19,73 +19,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
-
+from workbench.signing.record_statement import predicate_type
 from workbench.signing.statement import (
-    ChainLink,
+    CLOCK_PREDICATE,
+    DELIVERY_PREDICATE,
+    PAGE_ACK_PREDICATE,
+    ClockPredicate,
+    DeliveryPredicate,
+    PageAckPredicate,
     StatementError,
-    StrictModel,
     parse_statement,
-    register_predicate,
     write_statement,
 )
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
-_BASE = "https://handshake-workbench.dev"
-CLOCK_PREDICATE = f"{_BASE}/clock/v1"
-PAGE_ACK_PREDICATE = f"{_BASE}/page-ack/v1"
-DELIVERY_PREDICATE = f"{_BASE}/delivery/v1"
 SigStatus = Literal["valid", "unsigned", "invalid"]
-
-_ID = r"^[a-z0-9][a-z0-9._-]*$"
-
-
-class ClockPredicate(StrictModel):
-    """What a person signs for a clock act: this record, about this clock on this seam."""
-
-    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
-    seam: str = Field(pattern=_ID, max_length=80)
-    clock: str = Field(pattern=r"^c-[0-9a-f]{10}$")
-    person: str = Field(pattern=_ID, max_length=80)
-    act: str = Field(pattern=r"^(start|stop)$")
-    registry: ChainLink
-
-
-class PageAckPredicate(StrictModel):
-    """What a person signs when acknowledging a page (or the notifier, when it records an
-    acknowledgement read back from PagerDuty): this record, about this violation."""
-
-    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
-    contract: str = Field(pattern=_ID, max_length=80)
-    violation: str = Field(pattern=r"^v-[0-9a-f]{10}$")
-    person: str = Field(pattern=_ID, max_length=80)
-    registry: ChainLink
-
-
-class DeliveryPredicate(StrictModel):
-    """What the notifier signs for one delivery attempt: this record, for this key."""
-
-    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
-    key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    person: str = Field(pattern=_ID, max_length=80)
-    registry: ChainLink
-
-
-register_predicate(CLOCK_PREDICATE, ClockPredicate)
-register_predicate(PAGE_ACK_PREDICATE, PageAckPredicate)
-register_predicate(DELIVERY_PREDICATE, DeliveryPredicate)
-
-
-def predicate_type(path: str) -> str | None:
-    if path.startswith("clocks/"):
-        return CLOCK_PREDICATE
-    if path.startswith("notify/page-acks/"):
-        return PAGE_ACK_PREDICATE
-    if path.startswith("notify/deliveries/"):
-        return DELIVERY_PREDICATE
-    return None
 
 
 def statement_path(record: str) -> str:
@@ -114,20 +64,19 @@ class SignedRecords:
     """Writes and checks the records above for one session."""
 
     def __init__(self, wb: Workbench) -> None:
-        from workbench.service.obligations import ObligationsService
-
         self.wb = wb
-        self.obligations = ObligationsService(wb)
+        # One obligations session for this capability: its registry is verified once.
+        self.obligations = wb.obligations
 
     def registry(self) -> Any:
-        return self.obligations._registry()
+        return self.obligations.records.registry()
 
     def signatures_required(self) -> bool:
-        return self.obligations.signatures_required()
+        return self.obligations.records.signatures_required()
 
     def registry_problems(self) -> list[str]:
         self.registry()
-        return list(self.obligations._signing_cache.get("registry_problems") or [])
+        return list(self.obligations.records.registry_problems)
 
     def status(
         self, files: Mapping[str, bytes], path: str, person: str, expect: Mapping[str, str]
@@ -186,9 +135,7 @@ class SignedRecords:
             commit = self.wb.commit(changes, message)
             return Written(path, commit, False, None)
         if signer is None:
-            from workbench.service.signing import SigningService
-
-            signer = SigningService(self.wb).make_signer(person)
+            signer = self.wb.signing.keys.make_signer(person)
         from workbench.signing import sshsig
         from workbench.signing.attestation import verify_attestation
 
@@ -220,10 +167,5 @@ class SignedRecords:
         changes[statement_path(path)] = statement
         changes[sig_path(path)] = armored
         message += f"\nSigned by {person} with key {fingerprint}.\n"
-        previous = getattr(self.wb, "_session_signer", None)
-        self.wb.use_signer(signer)
-        try:
-            commit = self.wb.commit(changes, message)
-        finally:
-            self.wb.use_signer(previous)
+        commit = self.wb.commit(changes, message, signer=signer)
         return Written(path, commit, True, fingerprint)

@@ -13,9 +13,7 @@ def send_due(app: Any) -> None:
         return
 
     def work() -> None:
-        from workbench.service.notify import NotifyService
-
-        report = NotifyService(app.service).run()
+        report = app.service.notify.run(signer=app.signer)
         delivered = sum(s.answer.ok for s in report.sent)
         text = (
             f"{delivered} delivered, {len(report.failed)} failed (retried later), "

@@ -124,7 +124,7 @@ class DueScreen(ServiceScreen):
     )
     def load_due(self) -> None:
         ob = self.obligations()
-        self.post_result(DueLoaded(ob.due(), ob.notices(pending_only=True)))
+        self.post_result(DueLoaded(ob.due(), ob.notices.statuses(pending_only=True)))
 
     @on(DueLoaded)
     def show_due(self, message: DueLoaded) -> None:
@@ -272,7 +272,7 @@ class DueScreen(ServiceScreen):
     ) -> str:
         try:
             signer = signer_for(self.wb.service, passphrase)
-            result = self.obligations().complete_review(
+            result = self.obligations().reviews.complete(
                 contract,
                 contacts_confirmed=bool(form["contacts_confirmed"]),
                 outcome=str(form["outcome"]),
@@ -299,7 +299,7 @@ class DueScreen(ServiceScreen):
     ) -> str:
         try:
             signer = signer_for(self.wb.service, passphrase)
-            result = self.obligations().acknowledge(
+            result = self.obligations().notices.acknowledge(
                 contract, number, coverage=form["coverage"], note=form["note"], signer=signer
             )
         except Exception as exc:
@@ -332,11 +332,9 @@ class DueScreen(ServiceScreen):
         description="acknowledge the page",
     )
     def sign_page_ack(self, violation: str, form: dict[str, Any], passphrase: str | None) -> str:
-        from workbench.service.notify import NotifyService
-
         try:
             signer = signer_for(self.wb.service, passphrase)
-            ack, written = NotifyService(self.wb.service).acknowledge(
+            ack, written = self.wb.service.notify.acknowledge(
                 violation, form["note"], signer=signer
             )
         except Exception as exc:
