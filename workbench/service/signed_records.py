@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from workbench.signing.record_statement import predicate_type
+from workbench.signing.record_statement import check_record_statement, predicate_type
 from workbench.signing.statement import (
     CLOCK_PREDICATE,
     DELIVERY_PREDICATE,
@@ -27,8 +27,6 @@ from workbench.signing.statement import (
     ClockPredicate,
     DeliveryPredicate,
     PageAckPredicate,
-    StatementError,
-    parse_statement,
     write_statement,
 )
 
@@ -88,20 +86,17 @@ class SignedRecords:
         if statement is None and sig is None:
             return "unsigned"
         head = self.registry()
-        ptype = predicate_type(path)
-        if head is None or statement is None or sig is None or ptype is None:
+        if head is None or statement is None or sig is None or path not in files:
             return "invalid"
-        try:
-            st = parse_statement(statement, ptype)
-        except StatementError:
-            return "invalid"
-        if st.subject_name != path or st.subject_sha256 != hashlib.sha256(files[path]).hexdigest():
+        settings = self.wb.state().settings
+        repository = settings.org.repository_id if settings is not None else None
+        # The one statement rule (also verify-bundle's): path, sha256, repository, and for
+        # a clock the clock and act its file name gives.
+        st, _problem = check_record_statement(path, files[path], statement, repository)
+        if st is None:
             return "invalid"
         p = st.predicate
         if p.person != person or any(getattr(p, k, None) != v for k, v in expect.items()):
-            return "invalid"
-        settings = self.wb.state().settings
-        if settings is not None and p.repository != settings.org.repository_id:
             return "invalid"
         from workbench.signing.attestation import verify_attestation
 
