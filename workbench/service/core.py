@@ -29,6 +29,7 @@ from workbench.service.errors import (
     WhatIfError,
     WorkbenchError,
 )
+from workbench.service.root import find_root, unfinished_demo_warning  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     # The contract models load with pydantic (a fifth of a second): only when a state is
@@ -52,29 +53,6 @@ T = TypeVar("T")
 C = TypeVar("C")
 _STATE_STORE = "state"
 _FLOOR_STORE = "policy-floor"
-
-
-def find_root(start: Path) -> Path:
-    """The governance repo containing `start`: a git work tree with a workbench.toml."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / layout.SETTINGS).is_file() and (candidate / ".git").exists():
-            return candidate
-    raise NotAGovernanceRepo(
-        f"{start} is not inside a governance repo (no workbench.toml in a git work tree).\n"
-        "Create one with `workbench init DIR`, or try the demo with `workbench demo`."
-    )
-
-
-def unfinished_demo_warning(root: Path) -> str | None:
-    """A demo whose build was interrupted looks complete but is not: what to tell the user
-    (None for every other repository)."""
-    if not layout.demo_incomplete(root):
-        return None
-    return (
-        f"warning: {root} is an unfinished demo (its build was interrupted); "
-        f"rebuild it with `workbench demo {root}`"
-    )
 
 
 @dataclass
