@@ -35,8 +35,17 @@ def test_a_secret_in_workbench_toml_is_refused_at_its_line(demo_repo: Path) -> N
     code, out = _validate(demo_repo)
     assert code == 1
     assert f"workbench.toml:{line}:1: error: routing_key: secrets never go in the repository" in out
-    assert "WORKBENCH_CHANNEL_PAGERDUTY_ROUTING_KEY" in out
+    assert "WORKBENCH_CHANNEL_PAGERDUTY_ROUTING_KEY" in out and "(channel.secret)" in out
     assert "abcd1234efgh" not in out
+
+
+def test_a_channel_of_an_unknown_kind_is_named_at_its_line(demo_repo: Path) -> None:
+    settings = demo_repo / "workbench.toml"
+    text = settings.read_text() + '\n[channels.pigeon]\nkind = "pigeon"\n'
+    settings.write_text(text)
+    code, out = _validate(demo_repo)
+    assert code == 1
+    assert "a channel needs kind = one of:" in out and "(channel.kind)" in out, out
 
 
 def test_an_unknown_escalation_channel_is_reported_with_its_position(demo_repo: Path) -> None:
