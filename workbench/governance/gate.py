@@ -58,7 +58,7 @@ from workbench.governance.timing import iso
 from workbench.model import safe_text
 from workbench.model.policy_floor import EffectivePolicy, SignedFloor, effective_gate
 from workbench.model.problems import Problem
-from workbench.model.settings import Gate
+from workbench.model.settings import Gate, GateRule
 from workbench.model.state import (
     CONTRACTS_DIR,
     ContractDoc,
@@ -212,8 +212,8 @@ class GateResult:
     now: datetime
     scope: list[str]
     checks: list[Check]
-    deny: list[str]
-    warn: list[str]
+    deny: list[GateRule]
+    warn: list[GateRule]
     changed_since: str | None = None
     trust: TrustInfo | None = None  # None: no signing room in this build
     strict: bool = False
@@ -486,14 +486,18 @@ def _rule_page(
     )
 
 
+def _table(value: object) -> dict[str, Any]:
+    """A TOML table as parsed, or empty when the file put something else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def _accountable(state: GovernanceState, path: str) -> list[str]:
     """Named, current people who can fix a contract file (never a team or a placeholder):
     its owner and party leads, and the leads of its two teams, read from whatever of the
     file parses (a file that fails the schema still names them)."""
     document = state.documents.get(path)
-    data = document.data if document is not None and isinstance(document.data, dict) else {}
-    parties = data.get("parties") if isinstance(data.get("parties"), dict) else {}
-    seam = data.get("seam") if isinstance(data.get("seam"), dict) else {}
+    data = _table(document.data if document is not None else None)
+    parties, seam = _table(data.get("parties")), _table(data.get("seam"))
     named = [data.get("owner"), parties.get("provider_lead"), parties.get("consumer_lead")]
     for side in (seam.get("provider"), seam.get("consumer")):
         team = state.teams.get(side) if isinstance(side, str) else None
@@ -886,7 +890,7 @@ def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[s
 
 def render_sarif(result: GateResult, version: str = "0") -> str:
     """SARIF 2.1.0: one result per check; passing checks are ``kind: pass``."""
-    rule_ids = [r for r in RULES if r in result.deny or r in result.warn]
+    rule_ids: list[str] = [r for r in RULES if r in result.deny or r in result.warn]
     rules = [
         {
             "id": r,

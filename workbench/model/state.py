@@ -26,7 +26,7 @@ from workbench.model.policy_floor import (
     effective_defaults,
     effective_gate,
 )
-from workbench.model.problems import Problem, field_path
+from workbench.model.problems import Problem, Severity, field_path
 from workbench.model.settings import Defaults, Gate, Settings
 from workbench.model.suggest import did_you_mean
 from workbench.model.terms import TERM_KINDS
@@ -90,10 +90,10 @@ class Document:
         return self._locations
 
     def problem(
-        self, where: tuple[str | int, ...], code: str, message: str, severity: str = "error"
+        self, where: tuple[str | int, ...], code: str, message: str, severity: Severity = "error"
     ) -> Problem:
         line, column = self.locations.find(where) or (1, 1)
-        return Problem(self.path, line, column, severity, code, message, field_path(where))  # type: ignore[arg-type]
+        return Problem(self.path, line, column, severity, code, message, field_path(where))
 
 
 @dataclass
@@ -343,6 +343,7 @@ def load_declared_state(
         state.documents[path] = doc
         state.problems += problems
         known = validated(files[path]) if validated is not None and doc.data else None
+        contract: Contract | None
         if known is not None:
             contract, problems = known, []
         else:
@@ -447,9 +448,9 @@ def _index_people(
     for i, person in enumerate(people_file.people):
         for attr in ("id", "name"):
             value = getattr(person, attr)
-            team = teams_by_name.get(value.strip().lower())
-            if is_placeholder(value) or (team is not None and attr == "name"):
-                what = f"the name of team {team.id!r}" if team else "a placeholder"
+            named = teams_by_name.get(value.strip().lower())
+            if is_placeholder(value) or (named is not None and attr == "name"):
+                what = f"the name of team {named.id!r}" if named else "a placeholder"
                 state.problems.append(
                     doc.problem(
                         ("people", i, attr),
@@ -827,7 +828,7 @@ def _contract_beyond_limits(cdoc: ContractDoc, policy: EffectivePolicy) -> list[
 
     def beyond(where: tuple[str | int, ...], name: str, own: object) -> None:
         limit = getattr(limits, name)
-        if own is not None and own > limit:  # type: ignore[operator]
+        if own is not None and own > limit:
             out.append(
                 doc.problem(
                     where,
