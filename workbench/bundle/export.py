@@ -28,6 +28,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from workbench.bundle import layout as bl
@@ -52,6 +53,7 @@ from workbench.signing.verdict import (
 
 if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
+    from workbench.model.contract import Contract
     from workbench.signing.keys import Signer
 
 Progress = Callable[[str, int, int], None]
@@ -171,7 +173,10 @@ class _Blobs:
                 if oid in seen:
                     continue
                 seen.add(oid)
-                data = repo[entry.id].data
+                blob = repo[entry.id]
+                if not isinstance(blob, pygit2.Blob):
+                    continue  # a folder where a file is looked for: not the file
+                data = blob.data
                 key = (path, sha256_hex(data))
                 if key in missing:
                     self.found[key] = data
@@ -396,9 +401,7 @@ def build_bundle(
             af.statements if af else {},
             af.sigs if af else {},
             max(parsed[cid], default=0),
-            lambda sha, by_sha=by_sha, path=path: (
-                parse_contract(path, by_sha[sha]) if by_sha.get(sha) is not None else None
-            ),
+            partial(_contract_version, path, by_sha),
             head,
             people_by_version[head.version],
             approval_by_version[head.version],
@@ -483,8 +486,8 @@ def build_bundle(
     records_index: list[dict[str, Any]] = []
     for path in sorted(files):
         if path.startswith(("reviews/", "acks/")):
-            contract = path.split("/")[1]
-            if contract not in scoped or not path.endswith(".toml"):
+            record_of = path.split("/")[1]
+            if record_of not in scoped or not path.endswith(".toml"):
                 continue
             if not _in_period(_record_time(path, files[path]), options):
                 continue
@@ -670,3 +673,11 @@ def build_bundle(
         heads=heads_raw,
         verify_script_sha256=sha256_hex(out[bl.VERIFY_SH]),
     )
+
+
+def _contract_version(path: str, by_sha: Mapping[str, bytes | None], sha: str) -> Contract | None:
+    """The contract at `path` as the version with this sha256 says (None: not shipped)."""
+    from workbench.model.state import parse_contract
+
+    raw = by_sha.get(sha)
+    return parse_contract(path, raw) if raw is not None else None

@@ -31,6 +31,7 @@ from typing import Any
 
 from workbench.bundle import layout as bl
 from workbench.model import safe_text
+from workbench.model.findings import Run
 
 OSCAL_VERSION = "1.0.6"
 NAMESPACE = "https://handshake-workbench.dev/ns/oscal"
@@ -44,7 +45,7 @@ class OscalInput:
     head: Any  # the registry head
     bundle_files: dict[str, bytes]
     index: dict[str, Any]
-    runs: list[dict[str, Any]]
+    runs: list[Run]
     exported_at: datetime
     expires: datetime
     snapshot_version: int
@@ -56,14 +57,22 @@ def _ts(when: datetime | date | str) -> str:
     """RFC 3339 UTC with seconds and ``Z`` (OSCAL's DateTimeWithTimezoneDatatype)."""
     if isinstance(when, str):
         try:  # run/closure times arrive as ISO text; a naive one is UTC
-            when = datetime.fromisoformat(when.strip())
+            parsed = datetime.fromisoformat(when.strip())
         except ValueError:
             return when  # left as is: the schema test reports it
+        when = parsed
     if not isinstance(when, datetime):
         when = datetime(when.year, when.month, when.day, tzinfo=UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _control_selection(scoped: list[str]) -> dict[str, Any]:
+    """The contracts in scope, or every control when none is."""
+    if scoped:
+        return {"include-controls": [{"control-id": _token(cid)} for cid in scoped]}
+    return {"include-all": {}}
 
 
 def _dump(doc: dict[str, Any]) -> bytes:
@@ -175,13 +184,7 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             }
             if scoped
             else {"remarks": "no contracts in scope"},
-            "reviewed-controls": {
-                "control-selections": [
-                    {"include-controls": [{"control-id": _token(cid)} for cid in scoped]}
-                    if scoped
-                    else {"include-all": {}}
-                ]
-            },
+            "reviewed-controls": {"control-selections": [_control_selection(scoped)]},
         }
     }
 

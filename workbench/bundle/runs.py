@@ -27,6 +27,7 @@ from workbench.evidence.findings import FindingsError, Fold, parse_run, sorted_r
 from workbench.evidence.ledger import compare_ledger, ledger_path, ledger_splits, parse_ledger
 from workbench.evidence.run_chain import (
     RunCheck,
+    SigStatus,
     discover,
     group_run_files,
     judge_run,
@@ -43,6 +44,7 @@ from workbench.signing.statement import StatementError
 
 if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
+    from workbench.model.findings import Run
     from workbench.signing import registry as reg
 
 Report = Any  # workbench.bundle.verify.BundleReport (imported lazily: no cycle)
@@ -54,14 +56,14 @@ def export_runs(
     in_period: Callable[[datetime], bool],
     out: dict[str, bytes],
     notes: list[str],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[Run], list[dict[str, Any]]]:
     """Ship the counting runs of the period with their companions; return the parsed runs
     (for OSCAL) and bundle.json's ``findings`` entries."""
     book = wb.counting_runs(files)
     history = book.history()
     chain = book.chain()
-    for run, why in sorted(chain.rejected.items()):
-        notes.append(f"{run_path(run)}: does not count ({why}); left out")
+    for rejected, why in sorted(chain.rejected.items()):
+        notes.append(f"{run_path(rejected)}: does not count ({why}); left out")
     notes += [f"{p}" for p in book.problems]
     shipped = [r for r in history if in_period(run_time(r["run"]))]
     placed = wb.git.placements_of([run_path(r["run"]) for r in shipped])
@@ -141,7 +143,9 @@ def verify_runs(
             except StatementError as exc:
                 error = str(exc)
         data, ledger = files.get(run_path(run)), files.get(ledger_path(run))
-        status, message, authorised, named = "unsigned", "", False, ()
+        status: SigStatus = "unsigned"
+        message, authorised = "", False
+        named: tuple[str, ...] = ()
         runner_known, runner_left = False, False
         if statement is not None:
             p = statement.predicate
@@ -196,7 +200,7 @@ def verify_runs(
                 statement_error=error,
                 run_sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
                 ledger_sha256=hashlib.sha256(ledger).hexdigest() if ledger is not None else None,
-                signature=status,  # type: ignore[arg-type]
+                signature=status,
                 signature_message=message,
                 repository=repository,
                 signatures_required=True,

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import (
@@ -57,12 +57,16 @@ from workbench.signing.errors import SigningError
 from workbench.signing.snapshot import check_snapshot
 from workbench.signing.statement import (
     COSIGN_PREDICATE,
+    REGISTRY_PREDICATE,
     SNAPSHOT_PREDICATE,
     Statement,
     StatementError,
     parse_statement,
     sha256_hex,
 )
+
+if TYPE_CHECKING:
+    from workbench.evidence.closures import SigStatus
 
 Severity = Literal["ok", "fail", "warn", "info"]
 _SHA = re.compile(r"[0-9a-f]{64}")
@@ -223,10 +227,22 @@ def _previous_bytes(previous: str | bytes | Path | None, limits: Limits) -> tupl
     return (data, None), sha256_hex(data)
 
 
+def _registry_version(path: str) -> int | None:
+    """N of a `registry/vN...` path (None: a registry path of no version, in no view)."""
+    m = re.match(r"v(\d+)", path.removeprefix(reg.REGISTRY_DIR))
+    return int(m.group(1)) if m else None
+
+
 class _Registries:
     """Registry objects for every accepted version (for historic signature checks)."""
 
-    def __init__(self, vfiles: dict[str, bytes], repository: str, domain: str, find_blob) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        vfiles: dict[str, bytes],
+        repository: str,
+        domain: str,
+        find_blob: Callable[[str, str], bytes | None] | None,
+    ) -> None:
         self.vfiles = vfiles
         self.repository = repository
         self.domain = domain
@@ -243,8 +259,7 @@ class _Registries:
                 p: d
                 for p, d in self.vfiles.items()
                 if not p.startswith(reg.REGISTRY_DIR)
-                or int(re.match(r"v(\d+)", p.removeprefix(reg.REGISTRY_DIR)).group(1))  # type: ignore[union-attr]
-                <= version
+                or ((v := _registry_version(p)) is not None and v <= version)
             }
             rs = reg.resolve_registry(keep, self.repository, self.domain, find_blob=self.find_blob)
             got = rs.head if rs.ok and rs.head and rs.head.version == version else None
@@ -406,9 +421,9 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     if not isinstance(head_version, int) or head_version < 1:
         raise BundleFormatError("bundle.json names no registry head")
     for name in bl.REGISTRY_FILE_NAMES.values():
-        data = files.get(f"{bl.registry_dir(head_version)}{name}")
-        if data is not None:
-            vfiles[next(k for k, v in bl.REGISTRY_FILE_NAMES.items() if v == name)] = data
+        registry_file = files.get(f"{bl.registry_dir(head_version)}{name}")
+        if registry_file is not None:
+            vfiles[next(k for k, v in bl.REGISTRY_FILE_NAMES.items() if v == name)] = registry_file
 
     def find_blob(path: str, digest: str) -> bytes | None:
         return by_digest.get((path, digest))
@@ -453,8 +468,8 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
         problems.append(f"registry versions present: {sorted(versions_present)}")
     for version, st in rs.statements.items():
         for name, digest in st.subjects:
-            data = files.get(bl.registry_dir(version) + bl.REGISTRY_FILE_NAMES[name])
-            if data is None or sha256_hex(data) != digest:
+            shipped = files.get(bl.registry_dir(version) + bl.REGISTRY_FILE_NAMES[name])
+            if shipped is None or sha256_hex(shipped) != digest:
                 problems.append(f"registry v{version}: {name} does not match its statement")
     if problems:
         report.add("registry", "fail", "; ".join(problems))
@@ -507,7 +522,7 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
             snapshot, sig_files, ns.snapshot, head, {reg.person_of(exporter)}, now=None
         )
         if result.invalid or result.missing:
-            bad = (result.invalid or result.checks or [None])[0]
+            bad = next(iter(result.invalid or result.checks), None)
             snap_problems.append(
                 f"not signed by the exporter {exporter}"
                 + (f": {bad.file}: {bad.message}" if bad else "")
@@ -522,13 +537,13 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
             f"v{pred.snapshotVersion} signed by {exporter}; subjects (registry head, "
             "bundle.json) match",
         )
-    listed = index.get("files")
-    if not isinstance(listed, dict):
+    index_files = index.get("files")
+    if not isinstance(index_files, dict):
         raise BundleFormatError("bundle.json has no file list")
     indexed_expected = {p for p in files if not bl.is_unindexed(p)}
-    changed = sorted(p for p, d in listed.items() if p in digests and digests[p] != d)
-    missing = sorted(set(listed) - set(files))
-    extra = sorted(indexed_expected - set(listed))
+    changed = sorted(p for p, d in index_files.items() if p in digests and digests[p] != d)
+    missing = sorted(set(index_files) - set(files))
+    extra = sorted(indexed_expected - set(index_files))
     if changed or missing or extra:
         parts = []
         if changed:
@@ -539,7 +554,9 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
             parts.append("not in the signed index: " + ", ".join(extra[:10]))
         report.add("signed index", "fail", "; ".join(parts))
     else:
-        report.add("signed index", "ok", f"bundle.json covers all {len(listed)} files; all match")
+        report.add(
+            "signed index", "ok", f"bundle.json covers all {len(index_files)} files; all match"
+        )
     if len(sig_files) != 1:
         report.add("signed index", "fail", f"{len(sig_files)} snapshot signature files, expected 1")
 
@@ -551,19 +568,19 @@ def _verify_files(  # noqa: C901 - one pass, in the order of the module docstrin
     chain_problems = []
     previous_sha = None
     for k in range(1, pred.snapshotVersion):
-        data = chain.get(k)
-        if data is None:
+        earlier = chain.get(k)
+        if earlier is None:
             chain_problems.append(f"earlier snapshot v{k} is missing")
             previous_sha = None
             continue
         try:
-            p = parse_statement(data, SNAPSHOT_PREDICATE, subjects=None).predicate
+            p = parse_statement(earlier, SNAPSHOT_PREDICATE, subjects=None).predicate
         except StatementError as exc:
             chain_problems.append(f"exports/v{k}.snapshot.json: {exc}")
             continue
         if p.snapshotVersion != k or p.previousSnapshot != previous_sha:
             chain_problems.append(f"earlier snapshot v{k} does not chain")
-        previous_sha = sha256_hex(data)
+        previous_sha = sha256_hex(earlier)
     if pred.previousSnapshot != previous_sha:
         chain_problems.append(
             f"snapshot v{pred.snapshotVersion} does not name v{pred.snapshotVersion - 1} "
@@ -763,7 +780,8 @@ def _check_heads(
                 problems.append(f"{cid}: signed at v{heads.contracts[cid].version}, unsigned here")
             continue
         got = heads.contracts.get(cid)
-        if got != Head(entry.get("head"), entry.get("head_statement_sha256")):
+        recorded = (entry.get("head"), entry.get("head_statement_sha256"))
+        if got is None or (got.version, got.statement_sha256) != recorded:
             problems.append(f"{cid}: head differs from bundle.json's")
     scoped = (index.get("scope") or {}).get("contracts")
     if not scoped:
@@ -1079,14 +1097,16 @@ def _verify_contract(  # noqa: PLR0913
     return out
 
 
-def registries_statement(registries: _Registries, head: reg.Registry, version: int):  # type: ignore[no-untyped-def]
+def registries_statement(
+    registries: _Registries, head: reg.Registry, version: int
+) -> Statement | None:
     if version in registries.statements:
         return registries.statements[version]
     data = registries.vfiles.get(f"{reg.REGISTRY_DIR}v{version}.statement.json")
     st = None
     if data is not None and version <= head.version:
         try:
-            st = parse_statement(data, reg.REGISTRY_PREDICATE, subjects=len(reg.REGISTRY_FILES))
+            st = parse_statement(data, REGISTRY_PREDICATE, subjects=len(reg.REGISTRY_FILES))
         except StatementError:
             st = None
     registries.statements[version] = st
@@ -1160,12 +1180,12 @@ def _verify_records(
     domain: str,
     ns: reg.Namespaces,
     report: BundleReport,
-) -> dict[str, str]:
+) -> dict[str, SigStatus]:
     """Check every record's statement and signature; returns each record's status."""
     from workbench.signing.record_statement import check_record_statement, closure_fields, is_ack
 
     problems: list[str] = []
-    statuses: dict[str, str] = {}
+    statuses: dict[str, SigStatus] = {}
     signed = unsigned = 0
     for path in sorted(files):
         if not path.endswith(".toml") or not path.startswith(_RECORD_DIRS):
@@ -1297,7 +1317,7 @@ def _verify_closures(
     files: dict[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
-    statuses: dict[str, str],
+    statuses: dict[str, SigStatus],
     exported: datetime,
     report: BundleReport,
 ) -> None:
@@ -1333,7 +1353,11 @@ def _verify_closures(
         policy.max_days,
         tuple(policy.approvers),
     )
-    listed = {e.get("path"): e for e in index.get("records") or [] if isinstance(e, dict)}
+    listed = {
+        e["path"]: e
+        for e in index.get("records") or []
+        if isinstance(e, dict) and isinstance(e.get("path"), str)
+    }
     placements = {
         p: Placement(_parse_when(e.get("commit_time")), _parse_when(e.get("parent_time")))
         for p, e in listed.items()
@@ -1346,7 +1370,7 @@ def _verify_closures(
         legacy = []
     inputs = ClosureInputs(
         records=records,
-        signatures={r.path: statuses.get(r.path, "invalid") for r in records},  # type: ignore[misc]
+        signatures={r.path: statuses.get(r.path, "invalid") for r in records},
         placements=placements,
         authority=authority,
         signatures_required=True,

@@ -57,6 +57,7 @@ from workbench.evidence.manifest import (
 from workbench.evidence.runner import Limits, limits_for, view_name
 from workbench.governance.currency import TermAt
 from workbench.governance.paging import PageTest, page_test
+from workbench.model.findings import Finding, Run
 from workbench.service.errors import WorkbenchError
 from workbench.service.evaluation import Planner, TermPlan, page_finding, term_finding
 from workbench.service.violations import ViolationBook
@@ -370,7 +371,7 @@ class EvidenceService:
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
         results = self._planner.run(flat, limits_for(state.settings), self.snapshot_path)
-        findings: list[dict[str, Any]] = []
+        findings: list[Finding] = []
         for plan, result in zip(flat, results, strict=True):
             cid = plan.contract.id
             findings.append(
@@ -398,7 +399,7 @@ class EvidenceService:
         summary: dict[str, int] = {}
         for f in findings:
             summary[f["status"]] = summary.get(f["status"], 0) + 1
-        run = {
+        run: Run = {
             "format": FORMAT,
             "run": run_id,
             "time": iso(now),
@@ -447,7 +448,7 @@ class EvidenceService:
             self._book = RunBook(self)
         return self._book
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[Run]:
         """Every findings run that counts, oldest first (the whole history: `violations`,
         charts, sparklines). What is open now comes from `current()` instead."""
         return self.book.history()
@@ -490,7 +491,7 @@ class EvidenceService:
                 out.append((v.contract, v.term, first.time, v.id))
         return out
 
-    def run(self, run_id: str | None = None) -> dict[str, Any]:
+    def run(self, run_id: str | None = None) -> Run:
         """One run by id (or unique prefix); the latest when `run_id` is None."""
         runs = self.runs()
         if not runs:
@@ -587,7 +588,7 @@ class EvidenceService:
                 out.append((t, v))
         return out
 
-    def finding(self, run_id: str, contract: str, term: str) -> dict[str, Any]:
+    def finding(self, run_id: str, contract: str, term: str) -> Finding:
         run = self.run(run_id)
         for f in run["findings"]:
             if f["contract"] == contract and f["term"] == term:
@@ -641,7 +642,7 @@ class EvidenceService:
         sb = Sandbox(files, memory_limit=memory_limit, threads=THREADS, timeout_s=timeout_s)
         return EvidenceConsole(sb, views, refused)
 
-    def finding_sandbox(self, finding: dict[str, Any], *, timeout_s: float = 30.0) -> Sandbox:
+    def finding_sandbox(self, finding: Finding, *, timeout_s: float = 30.0) -> Sandbox:
         """The views a finding was computed on, re-verified, to re-run its SQL or browse rows."""
         from workbench.evidence.kinds import snapshot_file
         from workbench.evidence.sandbox import Sandbox
