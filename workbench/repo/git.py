@@ -15,11 +15,12 @@ from typing import cast
 
 import pygit2
 
-from workbench.model.errors import WorkbenchError
 from workbench.repo.atomic import atomic_write, sweep_temp
 from workbench.repo.branch import changed_paths, writable_branch
+from workbench.repo.errors import RevisionError as RevisionError
 from workbench.repo.errors import WriteConflict, WriteRefused
 from workbench.repo.guard import refuse_private_keys
+from workbench.repo.objects import blob_bytes, branch_tip, entry_name, tree_of
 from workbench.repo.worktree import read_worktree, read_worktree_file
 from workbench.repo.write_lock import write_lock
 
@@ -31,10 +32,6 @@ CommitSigner = Callable[[bytes], str]
 # For each file: (commit, id of the file's blob in that commit or None if deleted), newest first.
 HistoryIndex = dict[str, list[tuple["CommitInfo", str | None]]]
 _HISTORY_STORE = "history"
-
-
-class RevisionError(WorkbenchError, ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -156,16 +153,16 @@ class GitRepo:
         self, tree: pygit2.Tree, prefix: str, include: Callable[[str], bool], out: dict[str, bytes]
     ) -> None:
         for entry in tree:
-            path = prefix + _name(entry)
+            path = prefix + entry_name(entry)
             if entry.type_str == "tree":
                 if include(path + "/"):
-                    self._walk_tree(_tree(self.repo, entry.id), path + "/", include, out)
+                    self._walk_tree(tree_of(self.repo, entry.id), path + "/", include, out)
             elif (
                 entry.type_str == "blob"
                 and entry.filemode != pygit2.enums.FileMode.LINK
                 and include(path)
             ):
-                out[path] = _blob_data(self.repo, entry.id)
+                out[path] = blob_bytes(self.repo, entry.id)
 
     def _read_worktree(self, include: Callable[[str], bool]) -> dict[str, bytes]:
         return read_worktree(self.root, include)
@@ -179,7 +176,7 @@ class GitRepo:
             return None
         if (rev, path) in self._blob_ids:
             known = self._blob_ids[(rev, path)]
-            return None if known is None else _blob_data(self.repo, known)
+            return None if known is None else blob_bytes(self.repo, known)
         try:
             entry = self.resolve(rev).tree[path]
         except KeyError:
@@ -375,10 +372,10 @@ class GitRepo:
         if not isinstance(obj, pygit2.Tree):
             return {}
         prefix = folder.rstrip("/") + "/"
-        return {prefix + _name(e): str(e.id) for e in obj if e.type_str == "blob"}
+        return {prefix + entry_name(e): str(e.id) for e in obj if e.type_str == "blob"}
 
     def blob(self, blob_id: str) -> bytes:
-        return _blob_data(self.repo, blob_id)
+        return blob_bytes(self.repo, blob_id)
 
     @staticmethod
     def hash_blob(data: bytes) -> str:
@@ -490,7 +487,7 @@ class GitRepo:
             sweep_temp(local / "tmp")
             branch = writable_branch(repo, allow_unborn=allow_unborn)
             ref = repo.references.get(branch)
-            tip = _direct_target(ref, branch)
+            tip = branch_tip(ref, branch)
             blobs = {
                 path: (repo.create_blob(data) if data is not None else None)
                 for path, data in changes.items()
@@ -523,7 +520,7 @@ class GitRepo:
                     break
                 except (pygit2.GitError, ValueError) as exc:
                     moved = repo.references.get(branch)
-                    new_tip = _direct_target(moved, branch)
+                    new_tip = branch_tip(moved, branch)
                     if new_tip == tip:
                         # Not moved: git holds the ref lock for a moment (`main.lock`).
                         busy += 1
@@ -661,39 +658,6 @@ _MAX_BUSY = 100  # 2 s of 20 ms waits for git's own ref lock
 _ZERO = pygit2.Oid(hex="0" * 40)
 
 
-def _name(entry: pygit2.Object) -> str:
-    """A tree entry's name (pygit2 types it optional: objects read by id have none)."""
-    if entry.name is None:
-        raise RevisionError(f"object {entry.id} is not an entry of a folder")
-    return entry.name
-
-
-def _tree(repo: pygit2.Repository, oid: pygit2.Oid | str) -> pygit2.Tree:
-    """The folder `oid` names, refused when the object is something else."""
-    obj = repo[oid]
-    if not isinstance(obj, pygit2.Tree):
-        raise RevisionError(f"object {oid} is a {obj.type_str}, not a folder")
-    return obj
-
-
-def _blob_data(repo: pygit2.Repository, oid: pygit2.Oid | str) -> bytes:
-    """The bytes of the file `oid` names, refused when the object is something else."""
-    obj = repo[oid]
-    if not isinstance(obj, pygit2.Blob):
-        raise RevisionError(f"object {oid} is a {obj.type_str}, not a file")
-    return obj.data
-
-
-def _direct_target(ref: pygit2.Reference | None, branch: str) -> pygit2.Oid | None:
-    """The commit a branch points at (None: unborn); a symbolic branch is refused, as the
-    compare-and-swap needs the commit the branch was read at."""
-    if ref is None:
-        return None
-    if isinstance(ref.target, str):
-        raise WriteRefused(f"{branch} is a symbolic reference to {ref.target}; write on a branch")
-    return ref.target
-
-
 def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.Tree | None:
     node = tree
     for part in filter(None, prefix.split("/")):
@@ -703,7 +667,7 @@ def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.
             return None
         if entry.type_str != "tree":
             return None
-        node = _tree(repo, entry.id)
+        node = tree_of(repo, entry.id)
     return node
 
 
@@ -721,9 +685,9 @@ def _all_blobs(
         return out
     for entry in tree:
         if entry.type_str == "blob":
-            out[prefix + _name(entry)] = entry.id
+            out[prefix + entry_name(entry)] = entry.id
         elif entry.type_str == "tree":
-            out.update(_all_blobs(repo, _tree(repo, entry.id), f"{prefix}{_name(entry)}/"))
+            out.update(_all_blobs(repo, tree_of(repo, entry.id), f"{prefix}{entry_name(entry)}/"))
     return out
 
 
@@ -736,7 +700,7 @@ def _new_blobs(
         return _all_blobs(repo, mine, prefix)
     out: dict[str, pygit2.Oid] = {}
     for entry in mine:
-        name = _name(entry)
+        name = entry_name(entry)
         try:
             other = theirs[name]
         except KeyError:
@@ -746,15 +710,17 @@ def _new_blobs(
         if entry.type_str == "blob":
             out[prefix + name] = entry.id
         elif entry.type_str == "tree":
-            sub = _tree(repo, other.id) if other is not None and other.type_str == "tree" else None
-            out.update(_new_blobs(repo, _tree(repo, entry.id), sub, f"{prefix}{name}/"))
+            sub = (
+                tree_of(repo, other.id) if other is not None and other.type_str == "tree" else None
+            )
+            out.update(_new_blobs(repo, tree_of(repo, entry.id), sub, f"{prefix}{name}/"))
     return out
 
 
 def _blob_names(tree: pygit2.Tree | None, prefix: str) -> dict[str, pygit2.Oid]:
     if tree is None:
         return {}
-    return {prefix + _name(e): e.id for e in tree if e.type_str == "blob"}
+    return {prefix + entry_name(e): e.id for e in tree if e.type_str == "blob"}
 
 
 def _changed_names(
@@ -810,9 +776,9 @@ def _build_tree(
         if base is not None and name in base:
             entry = base[name]
             if entry.type_str == "tree":
-                sub_base = _tree(repo, entry.id)
+                sub_base = tree_of(repo, entry.id)
         sub_id = _build_tree(repo, sub_base, sub)
-        if len(_tree(repo, sub_id)) == 0:
+        if len(tree_of(repo, sub_id)) == 0:
             if base is not None and name in base:
                 builder.remove(name)
         else:
