@@ -14,16 +14,10 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "workbench"
 MAX_FUNCTION_LINES = 120
 MAX_MODULE_LINES = 800
-# TODO(issue 14): the service and CLI packages are being re-cut in parallel ("service as a
-# session"); until that lands they are checked by the xfail test below, not the main one.
-# When `test_pending_packages_are_in_shape` XPASSes, delete PENDING and that test.
-PENDING = ("service", "cli")
 
 
 @dataclass(frozen=True)
@@ -71,12 +65,8 @@ def oversized(paths: list[Path], root: Path = ROOT) -> list[Oversize]:
     return sorted(found, key=lambda o: -o.lines)
 
 
-def _modules(pending: bool) -> list[Path]:
-    return [
-        p
-        for p in sorted(PACKAGE.rglob("*.py"))
-        if (p.relative_to(PACKAGE).parts[0] in PENDING) == pending
-    ]
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 def test_the_measure_counts_decorators_nested_functions_and_methods(tmp_path: Path) -> None:
@@ -101,20 +91,10 @@ def test_the_measure_counts_decorators_nested_functions_and_methods(tmp_path: Pa
 
 
 def test_no_function_or_module_over_the_limits() -> None:
-    modules = _modules(pending=False)
+    modules = _modules()
     assert len(modules) > 100, "the measure reads the package"
     found = oversized(modules)
     assert not found, "split along the steps the docstring names:\n" + "\n".join(map(str, found))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="TODO(issue 14): workbench/service/ and workbench/cli/ are re-cut in parallel; "
-    "remove PENDING (and this test) in tests/test_shape.py when they are in shape",
-)
-def test_pending_packages_are_in_shape() -> None:
-    found = oversized(_modules(pending=True))
-    assert not found, "\n".join(map(str, found))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ class SnapshotRef(TypedDict):
     id: str
     sha256: str
     kind: str
-    captured_at: str
+    captured_at: str | None
+    table: NotRequired[dict[str, Any]]  # a table: its format and the version judged
 
 
 class Finding(TypedDict):
@@ -62,6 +63,7 @@ class Finding(TypedDict):
     snapshots: list[SnapshotRef]
     owner: PersonRef
     paged: NotRequired[PagedRef]  # only when the status violates
+    engine: NotRequired[dict[str, Any]]  # another engine than DuckDB: which, and its SQL
 
 
 class Run(TypedDict):
