@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from workbench.model.base import Slug, Strict
 from workbench.model.duration import DurationField
@@ -86,7 +86,7 @@ class SparkEngineSettings(Strict):
 
     @field_validator("remote")
     @classmethod
-    def _one_endpoint(cls, v: str | None, info) -> str | None:  # type: ignore[no-untyped-def]
+    def _one_endpoint(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and info.data.get("master") is not None:
             raise ValueError("name either master or remote, not both")
         return v
