@@ -54,6 +54,7 @@ from workbench.signing.verdict import (
 if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
     from workbench.model.contract import Contract
+    from workbench.model.findings import Run
     from workbench.model.people import PeopleFile
     from workbench.model.settings import Policy as ApprovalPolicy
     from workbench.model.state import GovernanceState
@@ -639,7 +640,7 @@ def _add_records(ex: _Export, scoped: set[str]) -> None:
     ex.index["records"] = records_index
 
 
-def _add_evidence(ex: _Export, scoped: set[str]) -> list[dict[str, Any]]:
+def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
     """Stage 5: the evidence manifest, the snapshot files in the period (or their hashes
     only), and the findings runs. Returns the runs (for the OSCAL results)."""
     from workbench.bundle.runs import export_runs
@@ -712,7 +713,7 @@ def _add_earlier_snapshots(ex: _Export) -> tuple[bytes | None, int]:
 
 
 def _add_documents(
-    ex: _Export, scope: _Scope, runs: list[dict[str, Any]], version: int
+    ex: _Export, scope: _Scope, runs: list[Run], version: int
 ) -> tuple[datetime, datetime]:
     """Stage 7: OSCAL, workbench.toml, README and VERIFY.sh. Returns (exported at, expires)."""
     from workbench.bundle import oscal, texts

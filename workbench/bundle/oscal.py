@@ -32,6 +32,7 @@ from typing import Any
 
 from workbench.bundle import layout as bl
 from workbench.model import safe_text
+from workbench.model.findings import Run
 
 OSCAL_VERSION = "1.0.6"
 NAMESPACE = "https://handshake-workbench.dev/ns/oscal"
@@ -45,7 +46,7 @@ class OscalInput:
     head: Any  # the registry head
     bundle_files: dict[str, bytes]
     index: dict[str, Any]
-    runs: list[dict[str, Any]]
+    runs: list[Run]
     exported_at: datetime
     expires: datetime
     snapshot_version: int
@@ -57,9 +58,10 @@ def _ts(when: datetime | date | str) -> str:
     """RFC 3339 UTC with seconds and ``Z`` (OSCAL's DateTimeWithTimezoneDatatype)."""
     if isinstance(when, str):
         try:  # run/closure times arrive as ISO text; a naive one is UTC
-            when = datetime.fromisoformat(when.strip())
+            parsed = datetime.fromisoformat(when.strip())
         except ValueError:
             return when  # left as is: the schema test reports it
+        when = parsed
     if not isinstance(when, datetime):
         when = datetime(when.year, when.month, when.day, tzinfo=UTC)
     if when.tzinfo is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ def verify_clocks(
     files: dict[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
-    statuses: dict[str, str],
+    statuses: Mapping[str, str],
     exported: datetime,
     report: BundleReport,
 ) -> None:
@@ -78,6 +79,7 @@ def verify_clocks(
             placements={
                 p: Placement(_parse_when(e.get("commit_time")), _parse_when(e.get("parent_time")))
                 for p, e in listed.items()
+                if isinstance(p, str)
             },
             signatures_required=True,
             contracts=_bundle_contracts(files),

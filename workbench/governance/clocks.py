@@ -211,7 +211,7 @@ def deadline_of(at: datetime, recorded: Duration, now_defined: Duration | None) 
     duration = recorded
     if now_defined is not None and now_defined < recorded:
         duration = now_defined
-    return duration.add_to(at)  # type: ignore[no-any-return]
+    return duration.add_to(at)
 
 
 def resolve_owner(role: str, contract: Contract | None, compliance_lead: str | None) -> str | None:

@@ -51,6 +51,7 @@ import fnmatch
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from workbench.governance.gate_model import (
     INFO_URI,
@@ -263,14 +264,18 @@ def _rule_page(
     )
 
 
+def _table(value: object) -> dict[str, Any]:
+    """A TOML table as parsed, or empty when the file put something else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def _accountable(state: GovernanceState, path: str) -> list[str]:
     """Named, current people who can fix a contract file (never a team or a placeholder):
     its owner and party leads, and the leads of its two teams, read from whatever of the
     file parses (a file that fails the schema still names them)."""
     document = state.documents.get(path)
-    data = document.data if document is not None and isinstance(document.data, dict) else {}
-    parties = data.get("parties") if isinstance(data.get("parties"), dict) else {}
-    seam = data.get("seam") if isinstance(data.get("seam"), dict) else {}
+    data = _table(document.data if document is not None else None)
+    parties, seam = _table(data.get("parties")), _table(data.get("seam"))
     named = [data.get("owner"), parties.get("provider_lead"), parties.get("consumer_lead")]
     for side in (seam.get("provider"), seam.get("consumer")):
         team = state.teams.get(side) if isinstance(side, str) else None

@@ -19,6 +19,7 @@ from workbench.governance.pages import PageView
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
 from workbench.model.policy_floor import EffectivePolicy
+from workbench.model.settings import GateRule
 
 # warn: the rule's own verdict is a warning (the page test with only a backup); it never blocks.
 Outcome = Literal["pass", "warn", "fail"]
@@ -171,8 +172,8 @@ class GateResult:
     now: datetime
     scope: list[str]
     checks: list[Check]
-    deny: list[str]
-    warn: list[str]
+    deny: list[GateRule]
+    warn: list[GateRule]
     changed_since: str | None = None
     trust: TrustInfo | None = None  # None: no signing room in this build
     strict: bool = False

@@ -146,8 +146,9 @@ class Contract(Strict):
                 value = getattr(term, field) if field in fields else None
                 if value is not None:
                     yield (*base, field), value
-            if "subscribers" in fields:
-                for i, p in enumerate(term.subscribers):  # type: ignore[union-attr]
+            subscribers = getattr(term, "subscribers", None) if "subscribers" in fields else None
+            if subscribers is not None:
+                for i, p in enumerate(subscribers):
                     yield (*base, "subscribers", i), p
         for i, ex in enumerate(self.exemptions):
             yield ("exemptions", i, "approver"), ex.approver

@@ -53,9 +53,9 @@ def _index_people(
     for i, person in enumerate(people_file.people):
         for attr in ("id", "name"):
             value = getattr(person, attr)
-            team = teams_by_name.get(value.strip().lower())
-            if is_placeholder(value) or (team is not None and attr == "name"):
-                what = f"the name of team {team.id!r}" if team else "a placeholder"
+            named = teams_by_name.get(value.strip().lower())
+            if is_placeholder(value) or (named is not None and attr == "name"):
+                what = f"the name of team {named.id!r}" if named else "a placeholder"
                 state.problems.append(
                     doc.problem(
                         ("people", i, attr),

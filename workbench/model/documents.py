@@ -19,7 +19,7 @@ from workbench.model.policy_floor import (
     DEFAULT_FLOOR,
     EffectivePolicy,
 )
-from workbench.model.problems import Problem, field_path
+from workbench.model.problems import Problem, Severity, field_path
 from workbench.model.settings import Settings
 from workbench.model.terms import TERM_KINDS
 from workbench.model.text import decode
@@ -82,10 +82,10 @@ class Document:
         return self._locations
 
     def problem(
-        self, where: tuple[str | int, ...], code: str, message: str, severity: str = "error"
+        self, where: tuple[str | int, ...], code: str, message: str, severity: Severity = "error"
     ) -> Problem:
         line, column = self.locations.find(where) or (1, 1)
-        return Problem(self.path, line, column, severity, code, message, field_path(where))  # type: ignore[arg-type]
+        return Problem(self.path, line, column, severity, code, message, field_path(where))
 
 
 @dataclass
