@@ -5,7 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format tools clean
+# The packages mypy checks strictly (pyproject.toml [tool.mypy]); a package joins the list
+# once it is clean, and tests/test_types.py keeps this list and the config in step.
+TYPED := workbench.model workbench.governance workbench.repo workbench.signing workbench.evidence workbench.bundle
+
+.PHONY: demo test lint typecheck format tools clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s)" % sys.version.split()[0])'
@@ -27,6 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(MAKE) typecheck
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(addprefix -p ,$(TYPED))
 
 format: $(STAMP)
 	$(BIN)/ruff format .

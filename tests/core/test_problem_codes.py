@@ -60,7 +60,14 @@ CASES = [
         "settings.unknown-team",
         "error",
     ),
-    (SETTINGS, ', "page_test"]', "]", "policy.floor-rule-dropped", "warning", 'deny = ["valid"'),
+    (
+        SETTINGS,
+        ', "page_test", "clock_expired"]',
+        ', "clock_expired"]',
+        "policy.floor-rule-dropped",
+        "warning",
+        'deny = ["valid"',
+    ),
     (SETTINGS, 'contracts = ["*"]', 'contracts = ["credit-*"]', "policy.floor-scope", "warning"),
     (
         SETTINGS,

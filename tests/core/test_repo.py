@@ -169,6 +169,25 @@ def test_private_key_material_is_refused(tmp_path: Path) -> None:
     assert repo.is_empty
 
 
+def test_a_branch_that_is_a_symbolic_reference_is_refused(tmp_path: Path) -> None:
+    """The write's compare-and-swap needs the commit the branch points at; a branch that
+    names another branch (`git symbolic-ref`) is refused with a message, not a traceback
+    (`writable_branch` refuses it; the write's own read of the branch tip does too)."""
+    from workbench.repo.errors import WriteRefused
+
+    root = tmp_path / "r"
+    repo = GitRepo.init(root)
+    repo.commit_files({"a.toml": b"a = 1\n"}, "one", Author("A", "a@x.org"), when=FIXED_NOW)
+    branch = git(root, "symbolic-ref", "--short", "HEAD").strip()
+    head = git(root, "rev-parse", branch)
+    git(root, "symbolic-ref", "refs/heads/alias", f"refs/heads/{branch}")
+    git(root, "symbolic-ref", "HEAD", "refs/heads/alias")
+    with pytest.raises(WriteRefused, match="symbolic reference"):
+        repo.commit_files({"a.toml": b"a = 2\n"}, "two", Author("A", "a@x.org"), when=FIXED_NOW)
+    assert git(root, "rev-parse", branch) == head
+    assert (root / "a.toml").read_bytes() == b"a = 1\n"
+
+
 def test_paths_outside_the_repo_are_refused(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "r")
     for bad in ("../evil", "/etc/passwd", "a/../../b", ".git/config"):

@@ -169,6 +169,26 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
             "writes": True,
         }
     ],
+    # Sends nothing: no network in the red-team run (deliveries: tests/notify/).
+    ("notify",): [{"args": ["--dry-run"]}],
+    ("page",): [
+        {"args": []},
+        {
+            "args": ["ack", f"{A}/age-representation", "--note", HOSTILE],
+            "who": "sam.ortiz",
+            "writes": True,
+        },
+    ],
+    ("clocks",): [
+        {"args": []},
+        {"args": ["kinds", "--seam", A]},
+        {
+            "args": ["start", "eu-ai-act-art73", "--seam", A, "--note", HOSTILE],
+            "who": "dana.okafor",
+            "writes": True,
+        },
+        {"args": ["--all"]},
+    ],
     ("verify-bundle",): [
         {"args": ["{bundle}", "--root", "{root}"], "repo": False},
         {"args": ["{bundle}", "--trust-bundle-root", "--strict"], "repo": False},

@@ -89,6 +89,11 @@ def test_drafts_and_action_items_stay_in_their_folders(hostile: Hostile, outside
 
 # Every argument that names something the workbench looks up by id. {T} is the traversal.
 ID_ARGS: dict[tuple[str, ...], list[list[str]]] = {
+    ("page",): [["ack", "{T}"], ["{T}"]],
+    ("clocks",): [
+        ["start", "eu-ai-act-art73", "--seam", "{T}", "--note", "x"],
+        ["stop", "{T}", "--note", "x"],
+    ],
     ("init",): [["{tmp}/new", "--person", "{T}"]],
     ("show",): [["{T}"], ["{T}", "--raw"]],
     ("log",): [["{T}"]],

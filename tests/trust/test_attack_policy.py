@@ -45,6 +45,7 @@ RULES = (
     "action_overdue",
     "diagnostic_mismatch",
     "records_valid",
+    "clock_expired",
 )
 
 
@@ -384,7 +385,7 @@ def test_workbench_toml_may_tighten(demo_repo: Path) -> None:
     commit_settings(
         demo_repo,
         gate__deny='["valid", "approved", "review_overdue", "notice_unacknowledged", '
-        '"violation_open", "page_test", "diagnostic_mismatch"]',
+        '"violation_open", "page_test", "clock_expired", "diagnostic_mismatch"]',
         gate__warn='["action_overdue"]',
         defaults__evidence_max_age='"PT1H"',
     )

@@ -37,6 +37,7 @@ RULES = {
     "action_overdue",
     "diagnostic_mismatch",
     "records_valid",
+    "clock_expired",
 }
 
 

@@ -49,7 +49,10 @@ class HistoryBlobs:
                 if oid in seen:
                     continue
                 seen.add(oid)
-                data = repo[entry.id].data
+                blob = repo[entry.id]
+                if not isinstance(blob, pygit2.Blob):
+                    continue  # a folder where a file is looked for: not the file
+                data = blob.data
                 key = (path, sha256_hex(data))
                 if key in missing:
                     self.found[key] = data

@@ -54,6 +54,7 @@ from workbench.signing.verdict import (
 if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
     from workbench.model.contract import Contract
+    from workbench.model.findings import Run
     from workbench.model.people import PeopleFile
     from workbench.model.settings import Policy as ApprovalPolicy
     from workbench.model.state import GovernanceState
@@ -148,9 +149,10 @@ def _add_record_times(
     """Each record's placement in git (committer times of the commit that wrote it and of
     its parent) and the time of what it answers, for the verifiers' time rule. Signed by
     the exporter with bundle.json: the auditor relies on the exporter for these times."""
+    from workbench.model.clocks import CLOCKS_DIR
     from workbench.repo.layout import CLOSURES_DIR, SIGNED_RECORD_DIRS
 
-    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR))
+    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR))
     version_times: dict[str, dict[str, datetime]] = {}
     for entry in records_index:
         path = entry["path"]
@@ -167,6 +169,9 @@ def _add_record_times(
                 answers = wb.git.commit_info(doc["commit"]).time
             except (KeyError, ValueError):
                 answers = None
+        elif entry["kind"] == "clock" and isinstance(doc.get("start"), str):
+            # A stop answers its clock's start.
+            answers = _record_time(doc["start"], files.get(doc["start"], b""))
         elif entry["kind"] == "review" and isinstance(doc.get("contract"), str):
             cid = doc["contract"]
             if cid not in version_times:
@@ -327,8 +332,8 @@ def _read_repository(
         HEAD,
         lambda p: (
             p.endswith("/")
-            and p in ("findings/", "evidence/", "exports/")
-            or p.startswith(("findings/", "evidence/", "exports/"))
+            and p in ("findings/", "evidence/", "exports/", "clocks/")
+            or p.startswith(("findings/", "evidence/", "exports/", "clocks/"))
         ),
     )
     index: dict[str, Any] = {
@@ -617,11 +622,25 @@ def _add_records(ex: _Export, scoped: set[str]) -> None:
             contract = None
         if contract in scoped:
             add_signed(other, path, "closure")
+    # Regulatory clocks of the seams in scope, every record of each (a clock started before
+    # the period can run into it), and the exporter's statement of their states at export.
+    from workbench.governance.clocks import is_clock_record
+
+    for path in sorted(other):
+        if not is_clock_record(path):
+            continue
+        try:
+            seam = tomllib.loads(other[path].decode("utf-8")).get("seam")
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            seam = None
+        if seam in scoped:
+            add_signed(other, path, "clock")
+    ex.index["clocks"] = ex.wb.clock_index(scoped)
     _add_record_times(ex.wb, records_index, {**files, **other})
     ex.index["records"] = records_index
 
 
-def _add_evidence(ex: _Export, scoped: set[str]) -> list[dict[str, Any]]:
+def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
     """Stage 5: the evidence manifest, the snapshot files in the period (or their hashes
     only), and the findings runs. Returns the runs (for the OSCAL results)."""
     from workbench.bundle.runs import export_runs
@@ -694,7 +713,7 @@ def _add_earlier_snapshots(ex: _Export) -> tuple[bytes | None, int]:
 
 
 def _add_documents(
-    ex: _Export, scope: _Scope, runs: list[dict[str, Any]], version: int
+    ex: _Export, scope: _Scope, runs: list[Run], version: int
 ) -> tuple[datetime, datetime]:
     """Stage 7: OSCAL, workbench.toml, README and VERIFY.sh. Returns (exported at, expires)."""
     from workbench.bundle import oscal, texts

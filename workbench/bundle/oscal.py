@@ -15,7 +15,8 @@ must name the release of those schemas.
   - ``finding``: per violation, ``not-satisfied`` with a related ``risk`` (status open,
     closed, or ``deviation-approved`` for an active exemption);
   - ``assessment-log``: reviews and acknowledgements, logged by their person.
-* ``poam.json``: one ``poam-item`` per action item, its owner as the origin actor.
+* ``poam.json``: one ``poam-item`` per action item, its owner as the origin actor, and
+  one per regulatory clock (kind, deadline, state at export), its owner as the actor.
 
 UUIDs are uuid5 of stable ids (contract id, term id, violation id, person id...) in a
 namespace derived from the repository id, so the same data gives the same documents.
@@ -31,6 +32,7 @@ from typing import Any
 
 from workbench.bundle import layout as bl
 from workbench.model import safe_text
+from workbench.model.findings import Run
 
 OSCAL_VERSION = "1.0.6"
 NAMESPACE = "https://handshake-workbench.dev/ns/oscal"
@@ -44,7 +46,7 @@ class OscalInput:
     head: Any  # the registry head
     bundle_files: dict[str, bytes]
     index: dict[str, Any]
-    runs: list[dict[str, Any]]
+    runs: list[Run]
     exported_at: datetime
     expires: datetime
     snapshot_version: int
@@ -56,9 +58,10 @@ def _ts(when: datetime | date | str) -> str:
     """RFC 3339 UTC with seconds and ``Z`` (OSCAL's DateTimeWithTimezoneDatatype)."""
     if isinstance(when, str):
         try:  # run/closure times arrive as ISO text; a naive one is UTC
-            when = datetime.fromisoformat(when.strip())
+            parsed = datetime.fromisoformat(when.strip())
         except ValueError:
             return when  # left as is: the schema test reports it
+        when = parsed
     if not isinstance(when, datetime):
         when = datetime(when.year, when.month, when.day, tzinfo=UTC)
     if when.tzinfo is None:
@@ -355,13 +358,14 @@ def _poam(inp: OscalInput, meta: _Metadata) -> dict[str, Any]:
             mentioned.add(owner)
             item["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
         items.append(item)
+    items += _clock_items(inp, ids, mentioned)
     return {
         "plan-of-action-and-milestones": {
             "uuid": ids("poam", inp.snapshot_version),
             "metadata": meta(
                 f"{inp.settings.org.name}: plan of action and milestones (post-mortem action "
-                "items)",
-                [("owner", "Action item owner")],
+                "items and regulatory clocks)",
+                [("owner", "Action item or clock owner")],
                 mentioned,
             ),
             "system-id": {
@@ -373,11 +377,41 @@ def _poam(inp: OscalInput, meta: _Metadata) -> dict[str, Any]:
                 {
                     "uuid": ids("poam-item", "none"),
                     "title": "No action items",
-                    "description": "The repository has no post-mortem action items.",
+                    "description": "The repository has no post-mortem action items and no "
+                    "regulatory clock.",
                 }
             ],
         }
     }
+
+
+def _clock_items(inp: OscalInput, ids: Any, mentioned: set[str]) -> list[dict[str, Any]]:
+    """Regulatory clocks: each one a milestone with its deadline, owned by the person who
+    must stop it (bundle.json "clocks", which both verifiers recompute from the records)."""
+    items: list[dict[str, Any]] = []
+    for clock in inp.index.get("clocks") or []:
+        if not isinstance(clock, dict):
+            continue
+        cid, owner = str(clock.get("id", "")), clock.get("owner")
+        item: dict[str, Any] = {
+            "uuid": ids("poam-item", "clock", cid),
+            "title": f"Clock {clock.get('kind')} on seam {clock.get('seam')}",
+            "description": f"Regulatory clock {cid} ({clock.get('kind')}) on seam "
+            f"{clock.get('seam')}: deadline {clock.get('deadline')}, {clock.get('state')} at "
+            f"export. Started by record {clock.get('start')}"
+            + (f"; stopped by record {clock.get('stop')}" if clock.get("stop") else "")
+            + ".",
+            "props": [
+                {"name": "status", "ns": NAMESPACE, "value": _token(str(clock.get("state")))},
+                {"name": "clock-kind", "ns": NAMESPACE, "value": _token(str(clock.get("kind")))},
+                {"name": "deadline", "ns": NAMESPACE, "value": str(clock.get("deadline"))},
+            ],
+        }
+        if isinstance(owner, str) and owner:
+            mentioned.add(owner)
+            item["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
+        items.append(item)
+    return items
 
 
 def _violations(

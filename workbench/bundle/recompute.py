@@ -25,6 +25,7 @@ reported as verified.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -121,7 +122,9 @@ def recompute_findings(files: dict[str, bytes]) -> Recomputed:
                 continue
             inputs = {**(run.get("inputs") or {}), "time": run.get("time")}
             prepared: list[tuple[dict[str, Any], FindingCheck | Any]] = []
-            for finding in run.get("findings") or []:
+            # A shipped run is untrusted: each finding is checked to be an object first.
+            shipped: list[object] = list(run.get("findings") or [])
+            for finding in shipped:
                 if not isinstance(finding, dict):
                     out.findings.append(
                         FindingCheck(path, "", "", "different", "a finding is not an object")
@@ -274,7 +277,7 @@ def _page_test_again(
     contract_raw: bytes,
     inputs: dict[str, Any],
     files: dict[str, bytes],
-    result: Any,
+    result: Callable[[str, str], FindingCheck],
 ) -> FindingCheck:
     """The page test again, with the people.toml and workbench.toml the run read (found in
     the bundle by the sha256 the run's inputs record) and the run's day."""

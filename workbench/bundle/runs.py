@@ -28,6 +28,7 @@ from workbench.evidence.findings import FindingsError, Fold, parse_run, sorted_r
 from workbench.evidence.ledger import compare_ledger, ledger_path, ledger_splits, parse_ledger
 from workbench.evidence.run_chain import (
     RunCheck,
+    SigStatus,
     discover,
     group_run_files,
     judge_run,
@@ -44,6 +45,7 @@ from workbench.signing.statement import StatementError
 
 if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
+    from workbench.model.findings import Run
     from workbench.signing import registry as reg
 
 Report = Any  # workbench.bundle.report.BundleReport
@@ -55,14 +57,14 @@ def export_runs(
     in_period: Callable[[datetime], bool],
     out: dict[str, bytes],
     notes: list[str],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[Run], list[dict[str, Any]]]:
     """Ship the counting runs of the period with their companions; return the parsed runs
     (for OSCAL) and bundle.json's ``findings`` entries."""
     book = wb.counting_runs(files)
     history = book.history()
     chain = book.chain()
-    for run, why in sorted(chain.rejected.items()):
-        notes.append(f"{run_path(run)}: does not count ({why}); left out")
+    for rejected, why in sorted(chain.rejected.items()):
+        notes.append(f"{run_path(rejected)}: does not count ({why}); left out")
     notes += [f"{p}" for p in book.problems]
     shipped = [r for r in history if in_period(run_time(r["run"]))]
     placed = wb.git.placements_of([run_path(r["run"]) for r in shipped])
@@ -201,7 +203,8 @@ def _check_run(runs: _Runs, run: str) -> str | None:
         except StatementError as exc:
             error = str(exc)
     data, ledger = runs.files.get(run_path(run)), runs.files.get(ledger_path(run))
-    status, message = "unsigned", ""
+    status: SigStatus = "unsigned"
+    message = ""
     authority = _Authority()
     if statement is not None:
         authority = _runner_authority(runs, run, statement.predicate)
@@ -214,7 +217,7 @@ def _check_run(runs: _Runs, run: str) -> str | None:
             statement_error=error,
             run_sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
             ledger_sha256=hashlib.sha256(ledger).hexdigest() if ledger is not None else None,
-            signature=status,  # type: ignore[arg-type]
+            signature=status,
             signature_message=message,
             repository=runs.repository,
             signatures_required=True,
@@ -270,7 +273,7 @@ def _runner_authority(runs: _Runs, run: str, p: Any) -> _Authority:
     )
 
 
-def _run_signature(runs: _Runs, run: str, rf: Any, statement: Any) -> tuple[str, str]:
+def _run_signature(runs: _Runs, run: str, rf: Any, statement: Any) -> tuple[SigStatus, str]:
     """(valid | invalid | unsigned, message) of the runner's one signature file."""
     from workbench.bundle.verify_contracts import signature_report
     from workbench.signing import registry as reg

@@ -11,10 +11,11 @@ only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from workbench.evidence.run_chain import RunChain
+    from workbench.model.findings import Run
     from workbench.model.people import Person
     from workbench.model.state import GovernanceState
     from workbench.repo.git import GitRepo
@@ -27,7 +28,7 @@ class CountingRuns(Protocol):
 
     problems: list[str]  # runs the chain covers whose bytes do not match
 
-    def history(self) -> list[dict[str, Any]]: ...
+    def history(self) -> list[Run]: ...
 
     def chain(self) -> RunChain: ...
 
@@ -61,4 +62,9 @@ class ExportSource(Protocol):
 
     def verdicts(self) -> list[ContractVerdict]:
         """Every contract's co-signature verdict at HEAD."""
+        ...
+
+    def clock_index(self, seams: set[str]) -> list[dict[str, object]]:
+        """The regulatory clocks of ``seams`` as committed, at the export time
+        (``governance.clocks.clock_entry`` of each)."""
         ...

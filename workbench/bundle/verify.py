@@ -60,6 +60,7 @@ from workbench.bundle.report import (
     SignatureReport,
     VersionReport,
 )
+from workbench.bundle.verify_clocks import verify_clocks
 from workbench.bundle.verify_contracts import Registries, verify_contracts
 from workbench.bundle.verify_evidence import verify_evidence
 from workbench.bundle.verify_records import (
@@ -200,6 +201,7 @@ def _verify_files(
     exported = parse_when(report.exported_at) or now
     verify_record_times(files, index, exported, report)
     verify_closures(files, index, head, statuses, exported, report)
+    verify_clocks(files, index, head, statuses, exported, report)
     from workbench.bundle.runs import verify_runs
 
     verify_runs(files, index, head, registries, repository, exported, report)

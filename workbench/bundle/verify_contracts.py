@@ -41,6 +41,12 @@ _VERSION_CONTRACT = re.compile(r"v[1-9][0-9]{0,6}/contract\.toml")
 _REGISTRY_VERSION = re.compile(r"v(\d+)")
 
 
+def _registry_version(path: str) -> int | None:
+    """N of a `registry/vN...` path (None: a registry path of no version, in no view)."""
+    m = _REGISTRY_VERSION.match(path.removeprefix(reg.REGISTRY_DIR))
+    return int(m.group(1)) if m else None
+
+
 class Registries:
     """Registry objects for every accepted version (for historic signature checks)."""
 
@@ -69,8 +75,7 @@ class Registries:
                 p: d
                 for p, d in self.vfiles.items()
                 if not p.startswith(reg.REGISTRY_DIR)
-                or int(_REGISTRY_VERSION.match(p.removeprefix(reg.REGISTRY_DIR)).group(1))  # type: ignore[union-attr]
-                <= version
+                or ((v := _registry_version(p)) is not None and v <= version)
             }
             rs = reg.resolve_registry(keep, self.repository, self.domain, find_blob=self.find_blob)
             got = rs.head if rs.ok and rs.head and rs.head.version == version else None

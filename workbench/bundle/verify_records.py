@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import tomllib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.bundle.report import BundleReport
 from workbench.bundle.verify_contracts import Registries, signature_report
 from workbench.evidence.errors import EvidenceError
 from workbench.signing import registry as reg
+
+if TYPE_CHECKING:
+    from workbench.evidence.closures import SigStatus
 
 
 def verify_records(
@@ -24,12 +27,12 @@ def verify_records(
     domain: str,
     ns: reg.Namespaces,
     report: BundleReport,
-) -> dict[str, str]:
+) -> dict[str, SigStatus]:
     """Check every record's statement and signature; returns each record's status."""
     from workbench.signing.record_statement import check_record_statement, closure_fields, is_ack
 
     problems: list[str] = []
-    statuses: dict[str, str] = {}
+    statuses: dict[str, SigStatus] = {}
     signed = unsigned = 0
     for path in sorted(files):
         if not path.endswith(".toml") or not path.startswith(_RECORD_DIRS):
@@ -81,13 +84,13 @@ def verify_records(
         report.add(
             "records",
             "ok" if not unsigned else "warn",
-            f"{signed} signed review/acknowledgement/receipt/closure record(s) verified"
+            f"{signed} signed review/acknowledgement/receipt/closure/clock record(s) verified"
             + (f"; {unsigned} UNSIGNED (made before the key registry)" if unsigned else ""),
         )
     return statuses
 
 
-_RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/", "findings/closures/")
+_RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/", "findings/closures/", "clocks/")
 _TIME_KEYS = ("completed", "acknowledged", "received", "recorded")
 
 
@@ -161,7 +164,7 @@ def verify_closures(
     files: dict[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
-    statuses: dict[str, str],
+    statuses: dict[str, SigStatus],
     exported: datetime,
     report: BundleReport,
 ) -> None:
@@ -197,7 +200,11 @@ def verify_closures(
         policy.max_days,
         tuple(policy.approvers),
     )
-    listed = {e.get("path"): e for e in index.get("records") or [] if isinstance(e, dict)}
+    listed = {
+        e["path"]: e
+        for e in index.get("records") or []
+        if isinstance(e, dict) and isinstance(e.get("path"), str)
+    }
     placements = {
         p: Placement(parse_when(e.get("commit_time")), parse_when(e.get("parent_time")))
         for p, e in listed.items()
@@ -210,7 +217,7 @@ def verify_closures(
         legacy = []
     inputs = ClosureInputs(
         records=records,
-        signatures={r.path: statuses.get(r.path, "invalid") for r in records},  # type: ignore[misc]
+        signatures={r.path: statuses.get(r.path, "invalid") for r in records},
         placements=placements,
         authority=authority,
         signatures_required=True,

@@ -28,6 +28,7 @@ import hashlib
 from workbench.bundle.archive import DEFAULT_LIMITS
 from workbench.bundle.verify_sh_archive import ARCHIVE_SH, FILES_SH
 from workbench.bundle.verify_sh_awk import DERIVE_AWK, TOML_AWK
+from workbench.bundle.verify_sh_clocks import CLOCKS_SH
 from workbench.bundle.verify_sh_contracts import CONTRACTS_SH
 from workbench.bundle.verify_sh_evidence import EVIDENCE_SH
 from workbench.bundle.verify_sh_records import RECORD_TIMES_SH, RECORDS_SH
@@ -152,6 +153,7 @@ SECTIONS = (
     RECORDS_SH,
     RECORD_TIMES_SH,
     RUNS_SH,
+    CLOCKS_SH,
     EVIDENCE_SH,
     RESULT_SH,
 )

@@ -2,10 +2,11 @@
 closures) against their statements and signers, and each record's time against the commits
 bundle.json places it in (``governance.record_time``'s rule)."""
 
-RECORDS_SH = r"""# --- 5. signed records: reviews, acknowledgements, receipts, closures ----------------------------
+RECORDS_SH = r"""# --- 5. signed records: reviews, acknowledgements, receipts, closures, clocks ----------------------
 find . -path './reviews/*' -name '*.statement.json' -o -path './acks/*' -name '*.statement.json' \
     -o -path './reports/*' -name '*.statement.json' \
-    -o -path './findings/closures/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
+    -o -path './findings/closures/*' -name '*.statement.json' \
+    -o -path './clocks/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
 nrec=0
 while read -r st; do
     stem=${st%.statement.json}
@@ -19,6 +20,18 @@ while read -r st; do
     fi
     case $st in acks/*) ns=$NS_ACK ;; *) ns=$NS_REV ;; esac
     case $st in
+    clocks/*)
+        # A clock record's statement must name the clock, person and act its name claims.
+        act=$(j "$st" '.predicate.act')
+        clk=$(j "$st" '.predicate.clock')
+        case $rec in
+        "clocks/$clk/"*".${3:-?}.$act.toml") ;;
+        *)
+            fail "$rec: the statement is for another clock, person or act"
+            continue
+            ;;
+        esac
+        ;;
     findings/closures/*)
         # A closure's statement must name the person and act its file name claims.
         act=$(j "$st" '.predicate.act')
@@ -40,7 +53,7 @@ while read -r st; do
         fail "$rec: no valid signature by $p"
     fi
 done <"$W/records"
-ok "$nrec signed review/acknowledgement/receipt/closure records verified"
+ok "$nrec signed review/acknowledgement/receipt/closure/clock records verified"
 
 """
 

@@ -163,7 +163,7 @@ def _exporter_problems(
         snapshot, sig_files, ns.snapshot, head, {reg.person_of(exporter)}, now=None
     )
     if result.invalid or result.missing:
-        bad = (result.invalid or result.checks or [None])[0]
+        bad = next(iter(result.invalid or result.checks), None)
         problems.append(
             f"not signed by the exporter {exporter}"
             + (f": {bad.file}: {bad.message}" if bad else "")
@@ -251,19 +251,19 @@ def _check_snapshot_chain(
     problems = []
     previous_sha = None
     for k in range(1, pred.snapshotVersion):
-        data = chain.get(k)
-        if data is None:
+        earlier = chain.get(k)
+        if earlier is None:
             problems.append(f"earlier snapshot v{k} is missing")
             previous_sha = None
             continue
         try:
-            p = parse_statement(data, SNAPSHOT_PREDICATE, subjects=None).predicate
+            p = parse_statement(earlier, SNAPSHOT_PREDICATE, subjects=None).predicate
         except StatementError as exc:
             problems.append(f"exports/v{k}.snapshot.json: {exc}")
             continue
         if p.snapshotVersion != k or p.previousSnapshot != previous_sha:
             problems.append(f"earlier snapshot v{k} does not chain")
-        previous_sha = sha256_hex(data)
+        previous_sha = sha256_hex(earlier)
     if pred.previousSnapshot != previous_sha:
         problems.append(
             f"snapshot v{pred.snapshotVersion} does not name v{pred.snapshotVersion - 1} "
@@ -362,7 +362,8 @@ def _check_heads(
                 problems.append(f"{cid}: signed at v{heads.contracts[cid].version}, unsigned here")
             continue
         got = heads.contracts.get(cid)
-        if got != Head(entry.get("head"), entry.get("head_statement_sha256")):
+        recorded = (entry.get("head"), entry.get("head_statement_sha256"))
+        if got is None or (got.version, got.statement_sha256) != recorded:
             problems.append(f"{cid}: head differs from bundle.json's")
     scoped = (index.get("scope") or {}).get("contracts")
     if not scoped:

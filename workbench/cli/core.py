@@ -213,7 +213,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     e = c.escalation
     from workbench.governance.paging import page_test
 
-    page = page_test(state, c, wb.now.date())
+    # With the pages that left the machine: a missed acknowledgement fails the test here too.
+    page = page_test(state, c, wb.now.date(), wb.notify.pages().get(c.id), wb.now)
     lines += [
         f"  escalation   page {who(e.primary)}, backup {who(e.backup)}",
         f"               via {line(e.channel)}, acknowledge within {e.ack_sla.human()}",

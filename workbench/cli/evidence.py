@@ -332,8 +332,12 @@ def cmd_violations(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     svc = _service(args)
     v = svc.violations.get(args.violation)
+    # The page that left the machine, its acknowledgement and time to acknowledge vs ack_sla.
+    page = next((p for p in svc.wb.notify.page_verdicts().pages if p.violation == v.id), None)
     if args.json:
-        emit_json({**v.to_json(), "finding": v.last})
+        emit_json(
+            {**v.to_json(), "finding": v.last, "page": page.to_json(svc.wb.now) if page else None}
+        )
         return 0
     f = v.last
     lines = [
@@ -346,6 +350,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"  reason    {line(f.get('reason') or '—')}",
         f"  owner     {_who(v.owner)}",
         f"  paged     {_paged_line(v.paged)}",
+        f"  page      {line(page.describe(svc.wb.now)) if page else 'not sent (`workbench notify`)'}",
     ]
     if v.closure:
         c = v.closure

@@ -109,6 +109,21 @@ EXAMPLES: dict[str, list[str]] = {
         "workbench gate --strict",
         'WORKBENCH_TRUST_ROOT="$ROOT" workbench gate --strict --format junit --output gate.xml',
     ],
+    "notify": [
+        "workbench notify --dry-run                 # what is due, where it would go",
+        'workbench --as ci.pipeline notify --key "$CI_KEY"   # CI: after evaluate',
+    ],
+    "page": [
+        "workbench page                             # pages sent, time to acknowledge",
+        "workbench page ack V-1 --note 'looking at the feed'",
+    ],
+    "clocks": [
+        "workbench clocks --json",
+        "workbench clocks kinds",
+        "workbench clocks start eu-ai-act-art73 --seam data-to-model \\",
+        "    --at 2026-11-27T08:00:00Z --note 'INC-2051: decisions on a shifted score'",
+        "workbench clocks stop c-0123456789 --note 'report MSA-2026-117 submitted'",
+    ],
     "report": ["workbench report weekly --format md"],
     "report weekly": ["workbench report weekly --week 2026-W48 --format html --output weekly.html"],
     "report boundary": ["workbench report boundary --quarter 2026-Q4"],

@@ -28,11 +28,12 @@ def command_modules() -> list[ModuleType]:
         core,
         evidence,
         interop,
+        notify,
         obligations,
         signing,
     )
 
-    return [core, authoring, signing, evidence, obligations, bundle, interop, completion]
+    return [core, authoring, signing, evidence, obligations, bundle, interop, completion, notify]
 
 
 def parse_now(text: str | None) -> datetime | None:

@@ -225,7 +225,7 @@ def judge_representation(term: RepresentationTerm, rows: list[dict[str, Any]]) -
             "no-data", limit=limit, reason=f"no counts for attribute {term.attribute!r}"
         )
     counts = {r["group"]: int(r["n"]) for r in rows}
-    details = []
+    details: list[dict[str, Any]] = []  # CheckResult.details: JSON rows of the run record
     for group, bounds in term.groups.items():
         n = counts.get(group, 0)
         share = n / total
@@ -425,7 +425,7 @@ def attestation_sql(term: LivingAttestationTerm, clock: datetime) -> str:
 def judge_attestation(term: LivingAttestationTerm, rows: list[dict[str, Any]]) -> CheckResult:
     by_id = {r["assertion_id"]: r for r in rows}
     limit = limit_for(term)
-    details = []
+    details: list[dict[str, Any]] = []  # CheckResult.details: JSON rows of the run record
     for a in term.assertions:
         r = by_id.get(a.id)
         runs = int(r["runs"]) if r else 0

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from workbench.evidence.checks import VIOLATING
 from workbench.evidence.findings import Closure, Violation, violation_history
 from workbench.governance.record_time import Placement, time_problem
+from workbench.model.findings import Run
 from workbench.repo.layout import CLOSURES_DIR
 
 Act = Literal["resolve", "exempt-request", "exempt-approve"]
@@ -561,7 +562,7 @@ def apply_decisions(violations: list[Violation], verdicts: ClosureVerdicts, toda
 
 
 def fold_violations(
-    runs: list[dict[str, Any]], inp: ClosureInputs, today: date
+    runs: list[Run], inp: ClosureInputs, today: date
 ) -> tuple[list[Violation], ClosureVerdicts]:
     """The violation history with only the closures that count: the one verdict.
 

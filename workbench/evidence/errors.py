@@ -6,7 +6,12 @@ it names what was refused or what is wrong, never a Python traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench.model.errors import Position, WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.evidence.kinds import SchemaProblem
 
 
 class EvidenceError(WorkbenchError):
@@ -97,7 +102,7 @@ class UnsafePath(EvidenceError):
 class EvidenceSchemaError(EvidenceError):
     """A file offered as evidence does not match its kind's schema; `problems` name columns."""
 
-    def __init__(self, path: object, kind: str, problems: list) -> None:  # type: ignore[type-arg]
+    def __init__(self, path: object, kind: str, problems: list[SchemaProblem]) -> None:
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
             f"{path} does not match evidence kind {kind!r}:\n{lines}", position=Position(str(path))

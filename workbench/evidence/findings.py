@@ -15,13 +15,14 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from workbench.evidence.checks import SEVERITY, VIOLATING
 from workbench.evidence.errors import EvidenceError
+from workbench.model.findings import Finding, Run
 
 FINDINGS_DIR = "findings"
 CLOSURES_PATH = "findings/closures.toml"
@@ -47,18 +48,19 @@ def make_run_id(now: datetime, inputs: dict[str, Any]) -> str:
     return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{digest}"
 
 
-def render_run(run: dict[str, Any]) -> bytes:
+def render_run(run: Run) -> bytes:
     return (json.dumps(run, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def parse_run(data: bytes, name: str = "findings") -> dict[str, Any]:
+def parse_run(data: bytes, name: str = "findings") -> Run:
     try:
         run = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FindingsError(f"{name}: not a findings file ({exc})") from None
     if not isinstance(run, dict) or run.get("format") != FORMAT:
         raise FindingsError(f"{name}: not a findings file (format {FORMAT!r} expected)")
-    return run
+    # The format marker is checked; the keys are the shape readers assume (model/findings.py).
+    return cast(Run, run)
 
 
 def parse_time(text: str) -> datetime:
@@ -192,6 +194,11 @@ class Point:
         }
 
 
+def _no_finding() -> Finding:
+    """Until the fold (or a ledger) sets it: a finding with no keys, read with `.get`."""
+    return cast(Finding, {})
+
+
 @dataclass
 class Violation:
     id: str
@@ -202,8 +209,8 @@ class Violation:
     opened_run: str
     opened_at: datetime
     points: list[Point] = field(default_factory=list)
-    first: dict[str, Any] = field(default_factory=dict)  # the opening finding
-    last: dict[str, Any] = field(default_factory=dict)  # the latest finding in the episode
+    first: Finding = field(default_factory=_no_finding)  # the opening finding
+    last: Finding = field(default_factory=_no_finding)  # the latest finding in the episode
     state: str = "open"  # open | recovered | resolved | exempt
     closure: Closure | None = None
     exemption: dict[str, Any] | None = None  # active or expired exemption
@@ -237,14 +244,14 @@ class Violation:
         return self.state == "open"
 
     @property
-    def owner(self) -> dict[str, Any]:
+    def owner(self) -> Mapping[str, Any]:
         return self.first.get("owner") or {}
 
     @property
-    def paged(self) -> dict[str, Any]:
+    def paged(self) -> Mapping[str, Any]:
         return self.first.get("paged") or {}
 
-    def extend(self, point: Point, finding: dict[str, Any]) -> None:
+    def extend(self, point: Point, finding: Finding) -> None:
         """One more run of this episode."""
         self.points.append(point)
         self.last = finding
@@ -283,11 +290,11 @@ def violation_id(contract: str, term: str, run_id: str) -> str:
     return "v-" + hashlib.sha256(f"{contract}\0{term}\0{run_id}".encode()).hexdigest()[:10]
 
 
-def sorted_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def sorted_runs(runs: list[Run]) -> list[Run]:
     return sorted(runs, key=lambda r: (r["time"], r["run"]))
 
 
-def term_series(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[Point]]:
+def term_series(runs: list[Run]) -> dict[tuple[str, str], list[Point]]:
     """Every (contract, term) with its status/observed per run, oldest first."""
     series: dict[tuple[str, str], list[Point]] = {}
     for run in sorted_runs(runs):
@@ -321,7 +328,7 @@ class Fold:
         self.episodes: dict[str, Violation] = {}  # by id, in the order they opened
         self.current: dict[tuple[str, str], Violation] = {}  # open episodes per term
         # Per term: its latest finding, the run it is in and that run's time.
-        self.latest: dict[tuple[str, str], tuple[dict[str, Any], str, datetime]] = {}
+        self.latest: dict[tuple[str, str], tuple[Finding, str, datetime]] = {}
         self.folded: list[str] = []  # run ids folded here (not those a ledger brought)
         # Per term: every episode that reached `fail`, id -> (opened, first fail): the term
         # reviews a failure opens (`triggers_review_of`). None: known for every term;
@@ -329,7 +336,7 @@ class Fold:
         self.failures: dict[tuple[str, str], dict[str, tuple[datetime, datetime]]] = {}
         self.failure_keys: frozenset[tuple[str, str]] | None = None
 
-    def add_run(self, run: dict[str, Any], resolved_at: ResolvedAt = _never) -> None:
+    def add_run(self, run: Run, resolved_at: ResolvedAt = _never) -> None:
         t = parse_time(run["time"])
         rid = run["run"]
         self.folded.append(rid)
@@ -367,7 +374,7 @@ class Fold:
 
 
 def violation_history(
-    runs: list[dict[str, Any]],
+    runs: list[Run],
     closures: list[Closure],
     contract_exemptions: dict[tuple[str, str], list[dict[str, Any]]],
     today: date,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Literal
 
 from workbench.evidence.errors import (
@@ -43,7 +43,7 @@ from workbench.evidence.errors import (
 )
 
 if TYPE_CHECKING:
-    from workbench.evidence.sandbox import SnapshotFile
+    from workbench.evidence.sandbox import Sandbox, SnapshotFile
 
 Family = Literal["VARCHAR", "TIMESTAMP", "DOUBLE", "BIGINT", "BOOLEAN"]
 
@@ -212,9 +212,9 @@ class SchemaProblem:
         return f"{where}: {self.message}"
 
 
-def detect_format(path: Path | str) -> str:
+def detect_format(path: PurePath | str) -> str:
     """Evidence format from the file suffix (case-insensitive)."""
-    suffix = Path(path).suffix.lower()
+    suffix = PurePath(path).suffix.lower()
     try:
         return _SUFFIX_FORMATS[suffix]
     except KeyError:
@@ -259,7 +259,7 @@ def snapshot_file(path: Path, kind: str, fmt: str | None = None) -> SnapshotFile
 
     spec = get_kind(kind)
     text = tuple(c.name for c in spec.columns if c.family == "VARCHAR")
-    return SnapshotFile(Path(path), fmt or detect_format(path), text_columns=text)  # type: ignore[arg-type]
+    return SnapshotFile(Path(path), fmt or detect_format(path), text_columns=text)  # type: ignore[arg-type]  # fmt: a validated Format
 
 
 def _quote_ident(name: str) -> str:
@@ -382,7 +382,7 @@ def _type_problems(
     return problems, checks
 
 
-def _value_problems(sb, file: str, checks: list[_ValueCheck]) -> list[SchemaProblem]:
+def _value_problems(sb: Sandbox, file: str, checks: list[_ValueCheck]) -> list[SchemaProblem]:
     select = ["count(*)"]
     for chk in checks:
         ident = _quote_ident(chk.actual_name)

@@ -28,7 +28,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from workbench.evidence.checks import SEVERITY
 from workbench.evidence.findings import (
@@ -40,6 +40,7 @@ from workbench.evidence.findings import (
     Violation,
     parse_time,
 )
+from workbench.model.findings import Finding
 
 LEDGER_FORMAT = "handshake-workbench/ledger@1"
 MAX_LEDGER_BYTES = 512 * 1024 * 1024
@@ -77,7 +78,7 @@ class Ledger:
 
     run: str
     time: datetime
-    latest: dict[Key, tuple[dict[str, Any], str, datetime]] = field(default_factory=dict)
+    latest: dict[Key, tuple[Finding, str, datetime]] = field(default_factory=dict)
     episodes: list[Violation] = field(default_factory=list)
     open_ids: frozenset[str] = frozenset()
     unknown: frozenset[str] = frozenset()
@@ -200,8 +201,10 @@ def parse_ledger(data: bytes, name: str = "ledger") -> Ledger:
         key = (_text(entry, "contract", where), _text(entry, "term", where))
         if not isinstance(entry.get("status"), str) or entry["status"] not in SEVERITY:
             raise FindingsError(f"{where}: status must be one of {sorted(SEVERITY)}")
-        finding = {k: entry.get(k) for k in _LATEST_FIELDS}
-        finding.update(contract=key[0], term=key[1])
+        kept = {k: entry.get(k) for k in _LATEST_FIELDS}
+        kept.update(contract=key[0], term=key[1])
+        # The fields of a finding the current-finding rule reads (the rest stay in the run).
+        finding = cast(Finding, kept)
         ledger.latest[key] = (finding, _text(entry, "run", where), _when(entry, "time", where))
     open_ids = set()
     for i, entry in enumerate(_list(doc, "episodes", name)):
@@ -248,7 +251,9 @@ def _list(doc: Mapping[str, Any], key: str, where: str) -> list[Any]:
 
 
 def _episode(entry: Mapping[str, Any], where: str) -> Violation:
-    first, last = _dict(entry, "first", where), _dict(entry, "last", where)
+    # A ledger keeps each episode's first and last finding as the runs recorded them.
+    first = cast(Finding, _dict(entry, "first", where))
+    last = cast(Finding, _dict(entry, "last", where))
     count = entry.get("runs")
     worst, status = entry.get("worst"), entry.get("status")
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:

@@ -48,6 +48,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from workbench.evidence.errors import ManifestError, UnsafePath
 
@@ -395,7 +396,7 @@ def _describe(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc) or "(snapshot)"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error.get("type")
     if kind == "missing":
         return "missing (required)"

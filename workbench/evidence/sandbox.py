@@ -22,7 +22,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -260,7 +260,7 @@ def _table_function_reason(name: str) -> str:
     return f"table function {name}() is not allowed (allowed: {allowed})"
 
 
-def _walk(obj: Any):
+def _walk(obj: Any) -> Iterator[dict[str, Any]]:
     """Yield every dict in the parsed JSON tree (statements, CTEs, subqueries…)."""
     stack = [obj]
     while stack:

@@ -98,7 +98,7 @@ def guard_for_spark(sql: str, views: set[str]) -> str:
     return spark_sql
 
 
-def check_tree(tree: exp.Expression, views: set[str]) -> None:
+def check_tree(tree: exp.Expr, views: set[str]) -> None:
     """Rule 2 of the module doc over a parsed statement."""
     if not isinstance(tree, exp.Query):
         raise SqlRefused(
@@ -139,7 +139,7 @@ def check_tree(tree: exp.Expression, views: set[str]) -> None:
         )
 
 
-def _function_name(node: exp.Expression) -> str:
+def _function_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     if isinstance(node, exp.Func):

@@ -266,6 +266,7 @@ def _child() -> int:
     out = sys.stdout
 
     def emit(what: str, payload: Any) -> None:
+        line: dict[str, Any]
         if what == "start":
             line = {"start": list(payload)}
         else:

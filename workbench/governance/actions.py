@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from workbench.governance.timing import cadence_state, end_of_day, iso, relative
 from workbench.model.base import PersonRef, Slug, Strict
@@ -201,7 +202,7 @@ def vague_reason(text: str, named: set[str]) -> tuple[str, str] | None:
     )
 
 
-def _schema_problem(doc: Document, err: dict) -> Problem:  # type: ignore[type-arg]
+def _schema_problem(doc: Document, err: ErrorDetails) -> Problem:
     loc = tuple(err["loc"])
     if err["type"] == "missing":
         message = f"missing required field '{loc[-1]}'"
@@ -367,7 +368,7 @@ def load_actions(
             try:
                 item = ActionItem.model_validate(doc.data)
             except ValidationError as exc:
-                problems += [_schema_problem(doc, e) for e in exc.errors(include_url=False)]  # type: ignore[arg-type]
+                problems += [_schema_problem(doc, e) for e in exc.errors(include_url=False)]
         if item is not None:
             problems += lint_action(doc, item, state, today)
         problems.sort(key=lambda p: (p.line, p.column, p.code))

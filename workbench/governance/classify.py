@@ -219,9 +219,9 @@ def _classify_field(
         direction = -1 if sql_direction == "at_least" else +1
         effect, reason = _directional(f.old, f.new, direction, leaf)
         return ChangeItem(at, f.old, f.new, effect, reason)
-    direction = _DIRECTION.get((kind, leaf), _DIRECTION.get(("*", leaf)))
-    if direction is not None:
-        effect, reason = _directional(f.old, f.new, direction, leaf)
+    found = _DIRECTION.get((kind, leaf), _DIRECTION.get(("*", leaf)))
+    if found is not None:
+        effect, reason = _directional(f.old, f.new, found, leaf)
         return ChangeItem(at, f.old, f.new, effect, reason)
     if f.field.startswith("included[") and f.new is None and leaf == "source":
         return ChangeItem(at, f.old, None, "tightening", "an included source was dropped")

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError
 from workbench.governance.records import render, toml_str
 from workbench.governance.timing import iso, utc
 from workbench.model.base import PersonRef, Strict
+from workbench.model.contract import Contract
 from workbench.model.duration import DurationField
 from workbench.model.state import GovernanceState
 
@@ -143,7 +144,7 @@ class SeamRef:
     consumer: str
     provider_lead: str | None
     consumer_lead: str | None
-    contract: object | None = None
+    contract: Contract | None = None
 
     def side_of(self, person: str) -> Side | None:
         if person == self.provider_lead:
@@ -244,10 +245,10 @@ def seam_refs(state: GovernanceState) -> dict[str, SeamRef]:
         for ex in state.settings.exchanges:
             if (ex.provider, ex.consumer) in governed:
                 continue
-            p, c = state.teams.get(ex.provider), state.teams.get(ex.consumer)
+            pt, ct = state.teams.get(ex.provider), state.teams.get(ex.consumer)
             sid = f"{ex.provider}--{ex.consumer}"
             out[sid] = SeamRef(
-                sid, ex.provider, ex.consumer, p.lead if p else None, c.lead if c else None
+                sid, ex.provider, ex.consumer, pt.lead if pt else None, ct.lead if ct else None
             )
     return out
 
@@ -363,19 +364,19 @@ def contract_notes(ref: SeamRef, side: str, a: Answers) -> list[str]:
         return [f"{side}: there is no contract for this seam yet"]
     notes = []
     checks = [
-        ("interface_owner", c.owner, "owner"),  # type: ignore[attr-defined]
-        ("paged", c.escalation.primary, "escalation.primary"),  # type: ignore[attr-defined]
-        ("page_mechanism", c.escalation.channel, "escalation.channel"),  # type: ignore[attr-defined]
+        ("interface_owner", c.owner, "owner"),
+        ("paged", c.escalation.primary, "escalation.primary"),
+        ("page_mechanism", c.escalation.channel, "escalation.channel"),
     ]
     for key, expected, where in checks:
         if not _same_text(str(getattr(a, key)), str(expected)):
             notes.append(
                 f"{side}: {key} {getattr(a, key)} differs from the contract's {where} {expected}"
             )
-    if a.page_within != c.escalation.ack_sla:  # type: ignore[attr-defined]
+    if a.page_within != c.escalation.ack_sla:
         notes.append(
             f"{side}: page_within {a.page_within} differs from the contract's ack_sla {c.escalation.ack_sla}"
-        )  # type: ignore[attr-defined]
+        )
     return notes
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class DueItem:
     """One thing somebody must do, for the TUI's Due screen and `workbench due`."""
 
-    kind: str  # review | contact-check | ack | coverage | re-sign | action | diagnostic
+    kind: str  # review | contact-check | ack | coverage | re-sign | action | diagnostic | clock | page
     state: str  # overdue | due-soon | pending | lint
     contract: str
     ref: str  # review kind, notice id, action id, seam id
@@ -53,10 +53,12 @@ def due_items(
     actions: list[ActionView],
     diagnostics: dict[str, SeamDiagnostic],
     now: datetime,
+    extra: list[DueItem] | None = None,
 ) -> list[DueItem]:
-    """Everything due, most urgent first: overdue, pending, due soon, then lint."""
+    """Everything due, most urgent first: overdue, pending, due soon, then lint.
+    `extra`: items other rooms derived (running clocks, unacknowledged pages)."""
     out = _reviews(reviews) + _notices(state, pending_notices) + _actions(actions)
-    out += _diagnostics(diagnostics)
+    out += _diagnostics(diagnostics) + list(extra or [])
     far = datetime.max.replace(tzinfo=now.tzinfo)
     out.sort(key=lambda i: (_STATE_ORDER.get(i.state, 9), i.due or far, i.contract, i.ref))
     return out

@@ -16,6 +16,8 @@ for beyond the floor is reported (``IGNORED`` lines) and changes nothing.
                             is current at now (``governance.currency``);
 * ``page_test``             one current named person is paged, within the page SLA (a warning
                             when only the backup is current);
+* ``clock_expired``         no regulatory clock on the seam (``governance.clocks``) is past
+                            its deadline without being stopped;
 * ``action_overdue``        no post-mortem action item on the seam is overdue;
 * ``diagnostic_mismatch``   the two leads' diagnostic answers do not disagree.
 * ``records_valid``         every signed record about the contract (review, acknowledgement,
@@ -49,6 +51,7 @@ import fnmatch
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from workbench.governance.gate_model import (
     INFO_URI,
@@ -241,9 +244,18 @@ def _rule_page(
     cid: str, inputs: GateInputs, state: GovernanceState, now: datetime
 ) -> tuple[Outcome, str, list[str], str]:
     c = state.contracts[cid].contract
-    info = page_test(state, c, now.date())
+    info = page_test(state, c, now.date(), inputs.pages.get(cid), now)
     if info.status == "pass":
         return "pass", info.reason, [], ""
+    if info.missed:
+        e = c.escalation
+        return (
+            "fail",
+            info.reason,
+            [_current(state, p) for p in dict.fromkeys([e.primary, e.backup])],
+            f"the person paged: `workbench page ack VIOLATION` (late; the lateness stays on "
+            f"the record); then {c.owner}: make sure {e.ack_sla.human()} is kept",
+        )
     return (
         info.status,
         info.reason,
@@ -252,14 +264,18 @@ def _rule_page(
     )
 
 
+def _table(value: object) -> dict[str, Any]:
+    """A TOML table as parsed, or empty when the file put something else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def _accountable(state: GovernanceState, path: str) -> list[str]:
     """Named, current people who can fix a contract file (never a team or a placeholder):
     its owner and party leads, and the leads of its two teams, read from whatever of the
     file parses (a file that fails the schema still names them)."""
     document = state.documents.get(path)
-    data = document.data if document is not None and isinstance(document.data, dict) else {}
-    parties = data.get("parties") if isinstance(data.get("parties"), dict) else {}
-    seam = data.get("seam") if isinstance(data.get("seam"), dict) else {}
+    data = _table(document.data if document is not None else None)
+    parties, seam = _table(data.get("parties")), _table(data.get("seam"))
     named = [data.get("owner"), parties.get("provider_lead"), parties.get("consumer_lead")]
     for side in (seam.get("provider"), seam.get("consumer")):
         team = state.teams.get(side) if isinstance(side, str) else None
@@ -335,12 +351,39 @@ def _position(document: Document, key: tuple[str, ...]) -> tuple[int, int]:
 
 # What each rule says about one valid contract: outcome, message, who can fix it, how.
 RuleOutcome = tuple[Outcome, str, list[str], str]
+
+
+def _rule_clocks(
+    cid: str, inputs: GateInputs, state: GovernanceState, now: datetime
+) -> RuleOutcome:
+    mine = inputs.clocks.get(cid, [])
+    expired = [c for c in mine if c.state == "expired"]
+    running = [c for c in mine if c.running]
+    if not expired:
+        if not running:
+            return "pass", "no regulatory clock running", [], ""
+        soonest = min(running, key=lambda c: c.deadline)
+        return "pass", f"{len(running)} clock(s) running; next: {soonest.describe(now)}", [], ""
+    fixers = list(dict.fromkeys(_current(state, c.owner) for c in expired if c.owner))
+    return (
+        "fail",
+        "; ".join(f"EXPIRED {c.describe(now)}" for c in expired),
+        fixers or [_current(state, state.contracts[cid].contract.owner)],
+        "; ".join(
+            f"do what stops it ({c.stops}), then `workbench clocks stop {c.id} --note ...` "
+            "(it is recorded as met late)"
+            for c in expired
+        ),
+    )
+
+
 RULE_CHECKS: dict[str, Callable[[str, GateInputs, GovernanceState, datetime], RuleOutcome]] = {
     "approved": lambda cid, inputs, state, now: _rule_approved(cid, inputs, state),
     "review_overdue": lambda cid, inputs, state, now: _rule_reviews(cid, inputs, state),
     "notice_unacknowledged": lambda cid, inputs, state, now: _rule_notices(cid, inputs, state),
     "violation_open": lambda cid, inputs, state, now: _rule_violations(cid, inputs, state),
     "page_test": _rule_page,
+    "clock_expired": _rule_clocks,
     "action_overdue": lambda cid, inputs, state, now: _rule_actions(cid, inputs, state),
     "diagnostic_mismatch": lambda cid, inputs, state, now: _rule_diagnostic(cid, inputs, state),
     "records_valid": lambda cid, inputs, state, now: _rule_records(cid, inputs, state),

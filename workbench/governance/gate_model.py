@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from workbench.governance.actions import ActionView
+from workbench.governance.clocks import ClockView
 from workbench.governance.diagnostic import SeamDiagnostic
 from workbench.governance.notices import Notice
+from workbench.governance.pages import PageView
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
 from workbench.model.policy_floor import EffectivePolicy
+from workbench.model.settings import GateRule
 
 # warn: the rule's own verdict is a warning (the page test with only a backup); it never blocks.
 Outcome = Literal["pass", "warn", "fail"]
@@ -30,7 +33,8 @@ RULES: dict[str, str] = {
     "violation_open": (
         "No fail-level violation of a term is open, and every term has a current finding at now."
     ),
-    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current).",
+    "page_test": "One current, named person is paged for the seam, and acknowledges within the page SLA (warning: only the backup is current); no page that left the machine went unacknowledged past its SLA.",
+    "clock_expired": "No regulatory clock on the seam is past its deadline without being stopped.",
     "action_overdue": "No post-mortem action item on the seam is past its due date.",
     "diagnostic_mismatch": "The two leads' answers to the seam diagnostic agree.",
     "records_valid": "Every signed record about the contract verifies: signer, authority, time.",
@@ -42,6 +46,7 @@ RULE_KEYS: dict[str, tuple[str, ...]] = {
     "notice_unacknowledged": ("change_protocol",),
     "violation_open": ("terms",),
     "page_test": ("escalation",),
+    "clock_expired": ("id",),
     "action_overdue": ("seam",),
     "diagnostic_mismatch": ("parties",),
     "records_valid": ("id",),
@@ -101,6 +106,10 @@ class GateInputs:
     # Records that do not count because their signature, signer or time does not hold,
     # per contract (None: not checked in this build).
     record_flags: Mapping[str, list[str]] | None = None
+    # Running and stopped clocks per seam (governance.clocks), and the pages that left the
+    # machine per contract (governance.pages): empty where nothing was started or sent.
+    clocks: Mapping[str, list[ClockView]] = field(default_factory=dict)
+    pages: Mapping[str, list[PageView]] = field(default_factory=dict)
     _grouped: dict[str, dict[str, list[Any]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -163,8 +172,8 @@ class GateResult:
     now: datetime
     scope: list[str]
     checks: list[Check]
-    deny: list[str]
-    warn: list[str]
+    deny: list[GateRule]
+    warn: list[GateRule]
     changed_since: str | None = None
     trust: TrustInfo | None = None  # None: no signing room in this build
     strict: bool = False

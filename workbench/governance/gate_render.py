@@ -233,7 +233,7 @@ def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[s
 
 def render_sarif(result: GateResult, version: str = "0") -> str:
     """SARIF 2.1.0: one result per check; passing checks are ``kind: pass``."""
-    rule_ids = [r for r in RULES if r in result.deny or r in result.warn]
+    rule_ids: list[str] = [r for r in RULES if r in result.deny or r in result.warn]
     rules = [
         {
             "id": r,

@@ -381,8 +381,8 @@ def _requirement(
         candidates.append(ack)
     record = _ack_for(candidates, version.commit, person, coverage=kind == "coverage")
     if record is not None:
-        state: RequirementState = "done" if record.acknowledged < deadline else "late"
-        return Requirement(kind, person, deadline, state, record)
+        met: RequirementState = "done" if record.acknowledged < deadline else "late"
+        return Requirement(kind, person, deadline, met, record)
     return Requirement(kind, person, deadline, "overdue" if now >= deadline else "pending")
 
 

@@ -9,16 +9,25 @@ finding, the seam map's ``page`` mark, ``workbench show`` and the app all call i
 * ``warn``: the primary is not a current person (unknown, or has left) but the backup is:
   someone answers, later than promised, and the contract must name a new primary;
 * ``pass``: the primary is a current person and the SLA is within the limit.
+
+Where pages really left the machine (``workbench notify``), the test also answers "how
+fast?" from what happened: given the seam's page states (``governance.pages``), a page
+nobody acknowledged within ``ack_sla`` is a finding on the seam and fails the test until
+someone acknowledges it (late); the last acknowledged page's time-to-acknowledge is shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal
 
 from workbench.model.contract import Contract
 from workbench.model.state import GovernanceState
+
+if TYPE_CHECKING:
+    from workbench.governance.pages import PageView
 
 PageStatus = Literal["pass", "warn", "fail"]
 
@@ -31,9 +40,35 @@ class PageTest:
     reachable: str | None  # the person who would acknowledge
     ack_sla: str
     limit: str
+    missed: list[str] = field(default_factory=list)  # pages nobody acknowledged in time
+    last: str = ""  # the latest page and its time-to-acknowledge
 
 
-def page_test(state: GovernanceState, contract: Contract, today: date) -> PageTest:
+def page_test(
+    state: GovernanceState,
+    contract: Contract,
+    today: date,
+    pages: Sequence[PageView] | None = None,
+    now: datetime | None = None,
+) -> PageTest:
+    """The configuration test, and (with the seam's `pages` at `now`) what happened."""
+    result = _configured(state, contract, today)
+    if not pages or now is None:
+        return result
+    mine = sorted((p for p in pages if p.contract == contract.id), key=lambda p: p.paged_at)
+    result.missed = [p.describe(now) for p in mine if p.missed]
+    answered = [p for p in mine if p.ack is not None]
+    if answered:
+        result.last = answered[-1].describe(now)
+    if result.missed:
+        result.status = "fail"
+        result.reason = "; ".join([*result.missed, result.reason])
+    elif result.last:
+        result.reason = f"{result.reason}; last {result.last}"
+    return result
+
+
+def _configured(state: GovernanceState, contract: Contract, today: date) -> PageTest:
     e = contract.escalation
     # workbench.toml's maximum, never beyond the signed limit.
     max_sla = state.policy.window("page_ack_sla_max")

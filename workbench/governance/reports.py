@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -172,7 +172,7 @@ def weekly_report(
     notices: list[Notice],
     reviews: list[ReviewStatus],
     actions: list[ActionView],
-    receipts: list[ReceiptRecord] = (),  # type: ignore[assignment]
+    receipts: Sequence[ReceiptRecord] = (),
 ) -> WeeklyReport:
     start, end = parse_week(week)
     as_of = min(now, end)

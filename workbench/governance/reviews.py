@@ -275,7 +275,7 @@ def review_statuses(
                         None,
                         departed,
                         now=now,
-                    )  # type: ignore[arg-type]
+                    )
                 )
             continue
         counted, ignored = counting_reviews(
@@ -370,6 +370,7 @@ def _term_reviews(
             f"{latest.by_term} failed at {iso(latest.since)} ({latest.ref}); "
             f"it triggers a review of {term}"
         )
+        review_state: ReviewState
         if last is not None and last.completed >= latest.since:
             review_state = "ok"
             basis += f": reviewed {iso(last.completed)} by {last.reviewer}"
@@ -380,7 +381,7 @@ def _term_reviews(
                 c.id,
                 c.title,
                 "term-review",
-                review_state,  # type: ignore[arg-type]
+                review_state,
                 latest.since,
                 basis,
                 reviewers,

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from workbench.model.base import PersonRef, Slug, Strict
+from workbench.model.clocks import ClockDefinition
 from workbench.model.duration import DurationField
 from workbench.model.terms import Term
 
@@ -117,6 +118,11 @@ class Contract(Strict):
     exemptions: list[Exemption] = Field(
         default_factory=list, description="time-boxed, approved exceptions to a term"
     )
+    clocks: list[ClockDefinition] = Field(
+        default_factory=list,
+        max_length=32,
+        description="clock kinds for this seam only, beside the library and workbench.toml's",
+    )
 
     def term(self, term_id: str) -> Term | None:
         return next((t for t in self.terms if t.id == term_id), None)
@@ -140,8 +146,9 @@ class Contract(Strict):
                 value = getattr(term, field) if field in fields else None
                 if value is not None:
                     yield (*base, field), value
-            if "subscribers" in fields:
-                for i, p in enumerate(term.subscribers):  # type: ignore[union-attr]
+            subscribers = getattr(term, "subscribers", None) if "subscribers" in fields else None
+            if subscribers is not None:
+                for i, p in enumerate(subscribers):
                     yield (*base, "subscribers", i), p
         for i, ex in enumerate(self.exemptions):
             yield ("exemptions", i, "approver"), ex.approver

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workbench.model.contract import ACCOUNTABLE_FIELDS
+from workbench.model.contract import ACCOUNTABLE_FIELDS, Contract
 from workbench.model.documents import (
     ContractDoc,
     Document,
@@ -53,9 +53,9 @@ def _index_people(
     for i, person in enumerate(people_file.people):
         for attr in ("id", "name"):
             value = getattr(person, attr)
-            team = teams_by_name.get(value.strip().lower())
-            if is_placeholder(value) or (team is not None and attr == "name"):
-                what = f"the name of team {team.id!r}" if team else "a placeholder"
+            named = teams_by_name.get(value.strip().lower())
+            if is_placeholder(value) or (named is not None and attr == "name"):
+                what = f"the name of team {named.id!r}" if named else "a placeholder"
                 state.problems.append(
                     doc.problem(
                         ("people", i, attr),
@@ -258,6 +258,7 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
                 )
             )
 
+    problems += _notify_problems(state, contract, doc)
     if contract.escalation.primary == contract.escalation.backup:
         problems.append(
             doc.problem(
@@ -273,9 +274,46 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
     return problems
 
 
+def _notify_problems(state: GovernanceState, contract: Contract, doc: Document) -> list[Problem]:
+    """Channels the contract names must be declared (once workbench.toml declares any: a
+    repository that does not use `workbench notify` keeps free-text channels), and its
+    clock kinds may not redefine the library's or workbench.toml's."""
+    from workbench.model.channels import channel_problem
+    from workbench.model.clocks import definition_problems
+
+    problems: list[Problem] = []
+    channels = state.settings.channels if state.settings is not None else {}
+    if channels:
+        refs = [(("escalation", "channel"), contract.escalation.channel)]
+        if contract.change_protocol.channel:
+            refs.append((("change_protocol", "channel"), contract.change_protocol.channel))
+        for where, ref in refs:
+            why = channel_problem(ref, channels)
+            if why is not None:
+                problems.append(doc.problem(where, "channel.unknown", why))
+    declared = frozenset(d.id for d in state.settings.clocks) if state.settings else frozenset()
+    for i, code, message in definition_problems(contract.clocks, declared):
+        problems.append(doc.problem(("clocks", i, "id"), code, message))
+    return problems
+
+
 def _check_settings(state: GovernanceState, doc: Document) -> list[Problem]:
     problems = []
     assert state.settings is not None
+    from workbench.model.clocks import definition_problems
+
+    for i, code, message in definition_problems(state.settings.clocks):
+        problems.append(doc.problem(("clocks", i, "id"), code, message))
+    people_channel = state.settings.notify.people
+    if people_channel is not None and people_channel not in state.settings.channels:
+        problems.append(
+            doc.problem(
+                ("notify", "people"),
+                "channel.unknown",
+                f"[notify] people names channel {people_channel!r}, which [channels] does not "
+                "declare",
+            )
+        )
     for i, ex in enumerate(state.settings.exchanges):
         for side in ("provider", "consumer"):
             if state.teams and getattr(ex, side) not in state.teams:

@@ -19,7 +19,7 @@ from workbench.model.policy_floor import (
     DEFAULT_FLOOR,
     EffectivePolicy,
 )
-from workbench.model.problems import Problem, field_path
+from workbench.model.problems import Problem, Severity, field_path
 from workbench.model.settings import Settings
 from workbench.model.terms import TERM_KINDS
 from workbench.model.text import decode
@@ -82,10 +82,10 @@ class Document:
         return self._locations
 
     def problem(
-        self, where: tuple[str | int, ...], code: str, message: str, severity: str = "error"
+        self, where: tuple[str | int, ...], code: str, message: str, severity: Severity = "error"
     ) -> Problem:
         line, column = self.locations.find(where) or (1, 1)
-        return Problem(self.path, line, column, severity, code, message, field_path(where))  # type: ignore[arg-type]
+        return Problem(self.path, line, column, severity, code, message, field_path(where))
 
 
 @dataclass
@@ -218,7 +218,13 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
         loc = tuple(err["loc"])
         kind = err["type"]
         message = err["msg"]
-        if kind == "union_tag_invalid":
+        if kind in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("channels",):
+            from workbench.model.channels import CHANNEL_KINDS
+
+            message = f"a channel needs kind = one of: {', '.join(CHANNEL_KINDS)}"
+            loc = (*loc, "kind") if kind == "union_tag_invalid" else loc
+            code = "channel.kind"
+        elif kind == "union_tag_invalid":
             tag = err.get("input", {}).get("kind") if isinstance(err.get("input"), dict) else None
             message = f"unknown term kind {tag!r}; known kinds: {', '.join(sorted(TERM_KINDS))}"
             loc = (*loc, "kind")
@@ -235,6 +241,11 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
                 "set it with `workbench registry init` (a change needs the admins' signatures)"
             )
             code = "settings.policy-moved"
+        elif kind == "extra_forbidden" and _is_secret_key(loc):
+            from workbench.model.channels import SECRET_MESSAGE, env_name
+
+            message = SECRET_MESSAGE.format(key=loc[-1], env=env_name(str(loc[1]), str(loc[-1])))
+            code = "channel.secret"
         elif kind == "extra_forbidden":
             message = f"unknown field '{loc[-1]}' (check the spelling; see docs/contracts.md)"
             code = "schema.unknown-field"
@@ -248,9 +259,30 @@ def _schema_problems(doc: Document, exc: ValidationError) -> list[Problem]:
                 message = f"{message} (got {value!r})"
             code = "schema.invalid"
         # pydantic names the union member in the location ("terms.0.freshness.owner")
-        clean = tuple(p for p in loc if not (isinstance(p, str) and p in TERM_KINDS))
+        if loc[:1] == ("channels",) and len(loc) >= 3:
+            # pydantic names the channel kind (the union member) after the channel's name.
+            from workbench.model.channels import CHANNEL_KINDS
+
+            if loc[2] in CHANNEL_KINDS:
+                loc = (*loc[:2], *loc[3:])
+        clean = tuple(
+            p
+            for i, p in enumerate(loc)
+            if not (isinstance(p, str) and p in TERM_KINDS and loc[:1] != ("channels",))
+        )
         problems.append(doc.problem(clean, code, message))
     return problems
+
+
+def _is_secret_key(loc: tuple[Any, ...]) -> bool:
+    from workbench.model.channels import CHANNEL_KINDS, SECRET_KEYS
+
+    return (
+        len(loc) == 4
+        and loc[0] == "channels"
+        and loc[2] in CHANNEL_KINDS
+        and str(loc[3]).lower() in SECRET_KEYS
+    )
 
 
 def _validate(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:

@@ -10,7 +10,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, overload
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
@@ -72,7 +72,11 @@ class Duration:
     def total_seconds(self) -> float:
         return self.approx().total_seconds()
 
-    def add_to(self, moment: datetime | date) -> Any:
+    @overload
+    def add_to(self, moment: datetime) -> datetime: ...
+    @overload
+    def add_to(self, moment: date) -> date: ...
+    def add_to(self, moment: datetime | date) -> datetime | date:
         """Add calendar months first (clamping the day), then the exact part."""
         if self.months:
             moment = _add_months(moment, self.months)
@@ -122,7 +126,10 @@ def _parse_cached(text: str) -> Duration:
     return Duration._parse(text)
 
 
-def _add_months(moment: Any, months: int) -> Any:
+_Moment = TypeVar("_Moment", datetime, date)
+
+
+def _add_months(moment: _Moment, months: int) -> _Moment:
     total = moment.month - 1 + months
     year, month = moment.year + total // 12, total % 12 + 1
     day = min(moment.day, _days_in_month(year, month))

@@ -22,14 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, TypeVar, get_args
 
 from pydantic import Field, StringConstraints, model_validator
 
 from workbench.model.base import Strict
 from workbench.model.duration import Duration, DurationField
 from workbench.model.problems import Problem
-from workbench.model.settings import Defaults, Gate, GateRule
+from workbench.model.settings import DEFAULT_DENY, DEFAULT_WARN, Defaults, Gate, GateRule
 
 # Built in: not even a signed floor switches these off. An invalid contract is never
 # shippable, and a forged record (bad signature, no authority, impossible time) never counts.
@@ -45,6 +45,7 @@ LimitName = Literal[
     "evidence_max_age",
 ]
 LIMIT_NAMES: tuple[LimitName, ...] = get_args(LimitName)
+_T = TypeVar("_T")
 
 # A contract-id glob: what ids are made of (slugs) and fnmatch's * ? [ ] !; nothing else,
 # so it is never a path and is written into the signed file as is.
@@ -61,21 +62,13 @@ class GateFloor(Strict):
     """What the gate always checks: keys/policy.toml [gate], signed with the key registry."""
 
     deny: list[GateRule] = Field(
-        default_factory=lambda: [
-            "valid",
-            "approved",
-            "review_overdue",
-            "notice_unacknowledged",
-            "violation_open",
-            "page_test",
-            "records_valid",
-        ],
+        default_factory=lambda: list(DEFAULT_DENY),
         max_length=len(GATE_RULES),
         description="rules that always block, whatever workbench.toml lists "
         "(valid and records_valid always do)",
     )
     warn: list[GateRule] = Field(
-        default_factory=lambda: ["action_overdue", "diagnostic_mismatch"],
+        default_factory=lambda: list(DEFAULT_WARN),
         max_length=len(GATE_RULES),
         description="rules always checked, at least as warnings",
     )
@@ -100,22 +93,22 @@ class Limits(Strict):
     a contract's own value beyond a limit is flagged at its position and the limit applies.
     """
 
-    review_cadence: DurationField = Field(  # type: ignore[assignment]
+    review_cadence: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P3M", description="longest time between two reviews"
     )
-    first_review_after: DurationField = Field(  # type: ignore[assignment]
+    first_review_after: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P30D", description="longest time from adoption to the first review"
     )
-    contact_check: DurationField = Field(  # type: ignore[assignment]
+    contact_check: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P3M", description="longest time between two escalation-contact checks"
     )
-    ack_window: DurationField = Field(  # type: ignore[assignment]
+    ack_window: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="PT48H", description="longest window to acknowledge a change notice"
     )
-    page_ack_sla_max: DurationField = Field(  # type: ignore[assignment]
+    page_ack_sla_max: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="PT1H", description="slowest acknowledgement SLA the page test accepts"
     )
-    evidence_max_age: DurationField = Field(  # type: ignore[assignment]
+    evidence_max_age: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P2D", description="oldest live evidence that still counts as current"
     )
 
@@ -177,13 +170,14 @@ def strictest(a: SignedFloor, b: SignedFloor, source: str) -> SignedFloor:
         warn=[r for r in _union(a.gate.warn, b.gate.warn) if r not in deny],
         contracts=_union(a.gate.contracts, b.gate.contracts),
     )
-    limits = Limits.model_construct(
-        **{n: shorter(getattr(a.limits, n), getattr(b.limits, n)) for n in LIMIT_NAMES}
-    )
+    windows: dict[str, Duration] = {
+        n: shorter(getattr(a.limits, n), getattr(b.limits, n)) for n in LIMIT_NAMES
+    }
+    limits = Limits.model_construct(None, **windows)
     return SignedFloor(gate, limits, source, a.version or b.version)
 
 
-def _union(a: list[str], b: list[str]) -> list[str]:
+def _union(a: list[_T], b: list[_T]) -> list[_T]:
     return list(dict.fromkeys([*a, *b]))
 
 

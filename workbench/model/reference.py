@@ -6,6 +6,7 @@ that docs/contracts.md contains exactly this text between the markers.
 
 from __future__ import annotations
 
+import enum
 import types
 import typing
 from typing import Any, get_args, get_origin
@@ -14,6 +15,15 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from workbench.model.channels import (
+    CommandChannel,
+    EmailChannel,
+    NotifySettings,
+    PagerDutyChannel,
+    SlackChannel,
+    WebhookChannel,
+)
+from workbench.model.clocks import ClockDefinition
 from workbench.model.contract import (
     ChangeProtocol,
     Contract,
@@ -35,7 +45,14 @@ from workbench.model.settings import (
     Policy,
     Settings,
 )
-from workbench.model.terms import TERM_KINDS, Assertion, ExcludedSource, GroupBounds, IncludedSource
+from workbench.model.terms import (
+    TERM_KINDS,
+    Assertion,
+    ExcludedSource,
+    GroupBounds,
+    IncludedSource,
+    TermBase,
+)
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m workbench.model.reference) -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -61,8 +78,8 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type):
         if issubclass(annotation, BaseModel):
             return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
-        if hasattr(annotation, "__members__"):
-            return ", ".join(f'`"{m.value}"`' for m in annotation)  # type: ignore[attr-defined]
+        if issubclass(annotation, enum.Enum):
+            return ", ".join(f'`"{m.value}"`' for m in annotation)
         return {
             "str": "string",
             "int": "integer",
@@ -77,7 +94,8 @@ def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "**required**"
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        # pydantic types the factory as maybe taking the validated data; ours never do.
+        value = info.default_factory()  # type: ignore[call-arg]  # factories here take no data
         if isinstance(value, BaseModel):
             return "(table)"
         return f"`{value!r}`".replace("'", '"') if value else "empty"
@@ -109,21 +127,33 @@ def section(model: type[BaseModel], title: str | None = None, skip: tuple[str, .
 
 def generate() -> str:
     parts = [BEGIN, "", "## Contract files (`contracts/<id>.toml`)", ""]
+    model: type[BaseModel]
     for model in (Contract, Seam, Parties, Review, Escalation, ChangeProtocol, Exemption):
         parts.append(section(model))
+    parts.append(section(ClockDefinition))
     parts += ["## Terms", "", "Every term has `id`, `kind`, `owner` and these common fields:", ""]
-    base = next(iter(TERM_KINDS.values())).__mro__[1]
-    parts.append(section(base, "Common term fields"))
-    for kind, model in TERM_KINDS.items():
-        parts.append(section(model, f'kind = "{kind}"', skip=tuple(base.model_fields)))  # type: ignore[attr-defined]
+    parts.append(section(TermBase, "Common term fields"))
+    for kind, term_model in TERM_KINDS.items():
+        parts.append(section(term_model, f'kind = "{kind}"', skip=tuple(TermBase.model_fields)))
     for model in (GroupBounds, IncludedSource, ExcludedSource, Assertion):
         parts.append(section(model))
     parts += ["## People (`keys/people.toml`)", ""]
     for model in (PeopleFile, Team, Person):
         parts.append(section(model))
     parts += ["## Settings (`workbench.toml`)", ""]
-    for model in (Settings, Org, Defaults, Gate, EvidenceLimits, Exchange):
+    for model in (Settings, Org, Defaults, Gate, EvidenceLimits, Exchange, NotifySettings):
         parts.append(section(model))
+    parts += [
+        "### Channels (`[channels.NAME]`)",
+        "",
+        "Secrets (routing keys, the Slack webhook URL, tokens, SMTP credentials) and the "
+        "program a `command` channel runs never go here: see docs/notify.md.",
+        "",
+    ]
+    for model in (WebhookChannel, SlackChannel, PagerDutyChannel, EmailChannel, CommandChannel):
+        parts.append(
+            section(model, f'kind = "{get_args(model.model_fields["kind"].annotation)[0]}"')
+        )
     parts += [
         "## Approval policy (`keys/policy.toml`, table `[approval]`)",
         "",

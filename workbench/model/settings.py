@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from workbench.model.base import Slug, Strict
+from workbench.model.channels import CHANNEL_NAME, Channel, NotifySettings
+from workbench.model.clocks import ClockDefinition
 from workbench.model.duration import DurationField
 
 GateRule = Literal[
@@ -20,6 +22,7 @@ GateRule = Literal[
     "action_overdue",
     "diagnostic_mismatch",
     "records_valid",
+    "clock_expired",
 ]
 
 
@@ -40,25 +43,25 @@ _AT_MOST = "; at most the signed limit (keys/policy.toml [limits])"
 class Defaults(Strict):
     """Windows for contracts that set none; each verdict window at most its signed limit."""
 
-    review_cadence: DurationField = Field(  # type: ignore[assignment]
+    review_cadence: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P3M", description="time between two reviews" + _AT_MOST
     )
-    first_review_after: DurationField = Field(  # type: ignore[assignment]
+    first_review_after: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P30D", description="time from adoption to the first review" + _AT_MOST
     )
-    contact_check: DurationField = Field(  # type: ignore[assignment]
+    contact_check: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P3M", description="time between two escalation-contact checks" + _AT_MOST
     )
-    ack_window: DurationField = Field(  # type: ignore[assignment]
+    ack_window: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="PT48H", description="window to acknowledge a change notice" + _AT_MOST
     )
-    due_soon: DurationField = Field(  # type: ignore[assignment]
+    due_soon: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P7D", description="how early a due date shows as due soon (never a verdict)"
     )
-    page_ack_sla_max: DurationField = Field(  # type: ignore[assignment]
+    page_ack_sla_max: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="PT1H", description="slowest acknowledgement SLA the page test accepts" + _AT_MOST
     )
-    evidence_max_age: DurationField = Field(  # type: ignore[assignment]
+    evidence_max_age: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="P2D", description="oldest live evidence that counts as current" + _AT_MOST
     )
 
@@ -86,7 +89,7 @@ class SparkEngineSettings(Strict):
 
     @field_validator("remote")
     @classmethod
-    def _one_endpoint(cls, v: str | None, info) -> str | None:  # type: ignore[no-untyped-def]
+    def _one_endpoint(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and info.data.get("master") is not None:
             raise ValueError("name either master or remote, not both")
         return v
@@ -107,10 +110,10 @@ class EvidenceLimits(Strict):
         description="hard cap on the evaluation worker's memory (address space), "
         "e.g. '2GiB'; between 512MiB and 64GiB",
     )
-    run_budget: DurationField = Field(  # type: ignore[assignment]
+    run_budget: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="PT15M", description="wall-clock budget for all checks of one run"
     )
-    query_timeout: DurationField = Field(  # type: ignore[assignment]
+    query_timeout: DurationField = Field(  # type: ignore[assignment]  # the default is ISO text the field parses
         default="PT60S", description="time limit of one check's query"
     )
     engines: EvidenceEngines = Field(
@@ -233,6 +236,18 @@ def resolve_role_entries(
 # An invalid contract is never shippable: the gate checks `valid` and denies on it whatever
 # the repo's policy lists (a repo that could demote it could ship "owner = 'the team'").
 ALWAYS_DENY: tuple[GateRule, ...] = ("valid",)
+# The rules a fresh repo denies and warns on; the signed floor's defaults are the same.
+DEFAULT_DENY: tuple[GateRule, ...] = (
+    "valid",
+    "approved",
+    "review_overdue",
+    "notice_unacknowledged",
+    "violation_open",
+    "page_test",
+    "records_valid",
+    "clock_expired",
+)
+DEFAULT_WARN: tuple[GateRule, ...] = ("action_overdue", "diagnostic_mismatch")
 
 
 class Gate(Strict):
@@ -244,19 +259,11 @@ class Gate(Strict):
         "in scope too",
     )
     deny: list[GateRule] = Field(
-        default_factory=lambda: [
-            "valid",
-            "approved",
-            "review_overdue",
-            "notice_unacknowledged",
-            "violation_open",
-            "page_test",
-            "records_valid",
-        ],
+        default_factory=lambda: list(DEFAULT_DENY),
         description="rules that block; the signed floor's deny rules block too",
     )
     warn: list[GateRule] = Field(
-        default_factory=lambda: ["action_overdue", "diagnostic_mismatch"],
+        default_factory=lambda: list(DEFAULT_WARN),
         description='rules reported, never blocking; never "valid", and a rule the signed '
         "floor denies stays a deny rule",
     )
@@ -273,7 +280,7 @@ class Gate(Strict):
         return value
 
     @property
-    def deny_rules(self) -> list[str]:
+    def deny_rules(self) -> list[GateRule]:
         """The rules that block: `deny`, with the ones that always block first."""
         return [*ALWAYS_DENY, *(r for r in self.deny if r not in ALWAYS_DENY)]
 
@@ -306,3 +313,14 @@ class Settings(Strict):
     gate: Gate = Field(default_factory=Gate)
     evidence: EvidenceLimits = Field(default_factory=EvidenceLimits)
     exchanges: list[Exchange] = Field(default_factory=list)
+    channels: dict[Annotated[str, StringConstraints(pattern=CHANNEL_NAME)], Channel] = Field(
+        default_factory=dict,
+        description="where pages, notices and reminders are sent: [channels.NAME] with a kind "
+        "(webhook, slack, pagerduty, email, command); secrets never go here",
+    )
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    clocks: list[ClockDefinition] = Field(
+        default_factory=list,
+        max_length=64,
+        description="clock kinds of this organisation, beside the shipped library",
+    )

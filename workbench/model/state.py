@@ -121,6 +121,7 @@ def load_declared_state(
         state.documents[path] = doc
         state.problems += problems
         known = validated(files[path]) if validated is not None and doc.data else None
+        contract: Contract | None
         if known is not None:
             contract, problems = known, []
         else:

@@ -160,7 +160,7 @@ def _contract_beyond_limits(cdoc: ContractDoc, policy: EffectivePolicy) -> list[
 
     def beyond(where: tuple[str | int, ...], name: str, own: object) -> None:
         limit = getattr(limits, name)
-        if own is not None and own > limit:  # type: ignore[operator]
+        if own is not None and own > limit:
             out.append(
                 doc.problem(
                     where,

@@ -168,7 +168,7 @@ class LivingAttestationTerm(TermBase):
     assertions: list[Assertion] = Field(min_length=1)
     min_pass_rate: Share
     warn_pass_rate: Share | None = None
-    window: DurationField = Field(default="P7D")  # type: ignore[assignment]
+    window: DurationField = Field(default="P7D")  # type: ignore[assignment]  # ISO text, parsed
     reviewer: PersonRef = Field(description="named compliance reviewer")
     weekly_summary: bool = True
     engineering_lead: PersonRef | None = Field(

@@ -136,8 +136,8 @@ def writable_branch(repo: pygit2.Repository, *, allow_unborn: bool = False) -> s
     return target
 
 
-def _conflict_path(entry: tuple[object, ...]) -> str:
-    return next(str(e.path) for e in entry if e is not None)  # type: ignore[attr-defined]
+def _conflict_path(entry: tuple[pygit2.IndexEntry | None, ...]) -> str:
+    return next(str(e.path) for e in entry if e is not None)
 
 
 def _where(repo: pygit2.Repository) -> str:

@@ -14,3 +14,7 @@ class WriteRefused(WorkbenchError):
 class WriteConflict(WorkbenchError):
     """Someone else changed a file this write changes, after it was decided: nothing was
     overwritten."""
+
+
+class RevisionError(WorkbenchError, ValueError):
+    """A revision, or an object in it, is not what the read asked for."""

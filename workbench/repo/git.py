@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import cast
 
 import pygit2
 
-from workbench.model.errors import WorkbenchError
 from workbench.repo.atomic import atomic_write, sweep_temp
 from workbench.repo.branch import changed_paths, writable_branch
+from workbench.repo.errors import RevisionError as RevisionError
 from workbench.repo.errors import WriteConflict, WriteRefused
 from workbench.repo.guard import refuse_private_keys
+from workbench.repo.objects import blob_bytes, branch_tip, entry_name, tree_of
 from workbench.repo.worktree import read_worktree, read_worktree_file
 from workbench.repo.write_lock import write_lock
 
@@ -30,10 +32,6 @@ CommitSigner = Callable[[bytes], str]
 # For each file: (commit, id of the file's blob in that commit or None if deleted), newest first.
 HistoryIndex = dict[str, list[tuple["CommitInfo", str | None]]]
 _HISTORY_STORE = "history"
-
-
-class RevisionError(WorkbenchError, ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -155,16 +153,16 @@ class GitRepo:
         self, tree: pygit2.Tree, prefix: str, include: Callable[[str], bool], out: dict[str, bytes]
     ) -> None:
         for entry in tree:
-            path = prefix + entry.name
+            path = prefix + entry_name(entry)
             if entry.type_str == "tree":
                 if include(path + "/"):
-                    self._walk_tree(self.repo[entry.id], path + "/", include, out)
+                    self._walk_tree(tree_of(self.repo, entry.id), path + "/", include, out)
             elif (
                 entry.type_str == "blob"
                 and entry.filemode != pygit2.enums.FileMode.LINK
                 and include(path)
             ):
-                out[path] = self.repo[entry.id].data
+                out[path] = blob_bytes(self.repo, entry.id)
 
     def _read_worktree(self, include: Callable[[str], bool]) -> dict[str, bytes]:
         return read_worktree(self.root, include)
@@ -176,9 +174,9 @@ class GitRepo:
             return read_worktree_file(self.root, path)
         if rev == "HEAD" and self.is_empty:
             return None
-        known = self._blob_ids.get((rev, path), False)
-        if known is not False:
-            return None if known is None else self.repo[known].data
+        if (rev, path) in self._blob_ids:
+            known = self._blob_ids[(rev, path)]
+            return None if known is None else blob_bytes(self.repo, known)
         try:
             entry = self.resolve(rev).tree[path]
         except KeyError:
@@ -188,8 +186,8 @@ class GitRepo:
 
     def blob_id(self, rev: str, path: str) -> str | None:
         """The id of `path`'s blob at commit `rev` (None: no such file), without reading it."""
-        known = self._blob_ids.get((rev, path), False)
-        if known is not False:
+        if (rev, path) in self._blob_ids:
+            known = self._blob_ids[(rev, path)]
             return None if known is None else str(known)
         try:
             entry = self.resolve(rev).tree[path]
@@ -374,10 +372,10 @@ class GitRepo:
         if not isinstance(obj, pygit2.Tree):
             return {}
         prefix = folder.rstrip("/") + "/"
-        return {prefix + e.name: str(e.id) for e in obj if e.type_str == "blob"}
+        return {prefix + entry_name(e): str(e.id) for e in obj if e.type_str == "blob"}
 
     def blob(self, blob_id: str) -> bytes:
-        return self.repo[blob_id].data
+        return blob_bytes(self.repo, blob_id)
 
     @staticmethod
     def hash_blob(data: bytes) -> str:
@@ -427,10 +425,10 @@ class GitRepo:
                         had.append(False)
                 if any(had):
                     continue
-                parent = commit.parents[0] if commit.parents else None
+                first = commit.parents[0] if commit.parents else None
                 out[path] = (
                     _committer_time(commit),
-                    _committer_time(parent) if parent else None,
+                    _committer_time(first) if first else None,
                 )
         return out
 
@@ -489,7 +487,7 @@ class GitRepo:
             sweep_temp(local / "tmp")
             branch = writable_branch(repo, allow_unborn=allow_unborn)
             ref = repo.references.get(branch)
-            tip = ref.target if ref is not None else None
+            tip = branch_tip(ref, branch)
             blobs = {
                 path: (repo.create_blob(data) if data is not None else None)
                 for path, data in changes.items()
@@ -522,7 +520,7 @@ class GitRepo:
                     break
                 except (pygit2.GitError, ValueError) as exc:
                     moved = repo.references.get(branch)
-                    new_tip = moved.target if moved is not None else None
+                    new_tip = branch_tip(moved, branch)
                     if new_tip == tip:
                         # Not moved: git holds the ref lock for a moment (`main.lock`).
                         busy += 1
@@ -570,12 +568,14 @@ class GitRepo:
         moment = when or datetime.now(UTC)
         offset = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
         sig = pygit2.Signature(author.name, author.email, int(moment.timestamp()), offset)
-        parents = [parent] if parent is not None else []
+        parents: list[str | pygit2.Oid] = [parent] if parent is not None else []
         if signer is None:
             return repo.create_commit(None, sig, sig, message, tree_id, parents)
-        buffer = repo.create_commit_string(sig, sig, message, tree_id, parents)
-        signature = signer(buffer.encode() if isinstance(buffer, str) else buffer)
-        return repo.create_commit_with_signature(buffer, signature, "gpgsig")
+        # pygit2's stub says Oid; the call returns the commit object's text.
+        buffer = cast(str | bytes, repo.create_commit_string(sig, sig, message, tree_id, parents))
+        text = buffer if isinstance(buffer, str) else buffer.decode()
+        signature = signer(text.encode())
+        return repo.create_commit_with_signature(text, signature, "gpgsig")
 
     def _refuse_overwrite(
         self,
@@ -598,7 +598,7 @@ class GitRepo:
         clashes = sorted(p for p in changed if tip_files[p] != mine[p])
         if not clashes:
             return
-        info = _commit_info(self.repo[new]) if new is not None else None
+        info = _commit_info(self.repo[new].peel(pygit2.Commit)) if new is not None else None
         by = f" (commit {info.short} by {info.author_name}: {info.summary!r})" if info else ""
         where = (
             "Your version is in the working tree, staged and uncommitted "
@@ -667,7 +667,7 @@ def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.
             return None
         if entry.type_str != "tree":
             return None
-        node = repo[entry.id]
+        node = tree_of(repo, entry.id)
     return node
 
 
@@ -685,9 +685,9 @@ def _all_blobs(
         return out
     for entry in tree:
         if entry.type_str == "blob":
-            out[prefix + entry.name] = entry.id
+            out[prefix + entry_name(entry)] = entry.id
         elif entry.type_str == "tree":
-            out.update(_all_blobs(repo, repo[entry.id], f"{prefix}{entry.name}/"))
+            out.update(_all_blobs(repo, tree_of(repo, entry.id), f"{prefix}{entry_name(entry)}/"))
     return out
 
 
@@ -700,24 +700,27 @@ def _new_blobs(
         return _all_blobs(repo, mine, prefix)
     out: dict[str, pygit2.Oid] = {}
     for entry in mine:
+        name = entry_name(entry)
         try:
-            other = theirs[entry.name]
+            other = theirs[name]
         except KeyError:
             other = None
         if other is not None and other.id == entry.id:
             continue
         if entry.type_str == "blob":
-            out[prefix + entry.name] = entry.id
+            out[prefix + name] = entry.id
         elif entry.type_str == "tree":
-            sub = repo[other.id] if other is not None and other.type_str == "tree" else None
-            out.update(_new_blobs(repo, repo[entry.id], sub, f"{prefix}{entry.name}/"))
+            sub = (
+                tree_of(repo, other.id) if other is not None and other.type_str == "tree" else None
+            )
+            out.update(_new_blobs(repo, tree_of(repo, entry.id), sub, f"{prefix}{name}/"))
     return out
 
 
 def _blob_names(tree: pygit2.Tree | None, prefix: str) -> dict[str, pygit2.Oid]:
     if tree is None:
         return {}
-    return {prefix + e.name: e.id for e in tree if e.type_str == "blob"}
+    return {prefix + entry_name(e): e.id for e in tree if e.type_str == "blob"}
 
 
 def _changed_names(
@@ -773,9 +776,9 @@ def _build_tree(
         if base is not None and name in base:
             entry = base[name]
             if entry.type_str == "tree":
-                sub_base = repo[entry.id]
+                sub_base = tree_of(repo, entry.id)
         sub_id = _build_tree(repo, sub_base, sub)
-        if len(repo[sub_id]) == 0:
+        if len(tree_of(repo, sub_id)) == 0:
             if base is not None and name in base:
                 builder.remove(name)
         else:

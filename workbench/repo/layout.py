@@ -58,8 +58,9 @@ def checked_relative(path: str) -> str:
     return path
 
 
-# Governance records beyond the state files: evaluation findings and their closures.
-RECORD_DIRS = ("findings/",)
+# Governance records beyond the state files: evaluation findings and their closures,
+# regulatory clocks, page acknowledgements and delivery records.
+RECORD_DIRS = ("findings/", "clocks/", "notify/")
 
 # Signed records, one file per act and author, each with its statement and signature
 # beside it (`workbench.signing.record_statement`).
@@ -67,6 +68,8 @@ REVIEWS = "reviews/"
 ACKS = "acks/"
 RECEIPTS = "reports/receipts/"
 CLOSURES_DIR = "findings/closures/"
+PAGE_ACKS_DIR = "notify/page-acks/"
+DELIVERIES_DIR = "notify/deliveries/"
 SIGNED_RECORD_DIRS = (REVIEWS, ACKS, RECEIPTS)  # with a time git can place (closures too)
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from workbench.model.errors import WorkbenchError
 
 
-def config_home(env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+def config_home(env: Mapping[str, str] | None = None) -> Path:
+    values = os.environ if env is None else env
+    base = values.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "handshake-workbench"
 
 

@@ -227,3 +227,8 @@ class _SessionSource:
 
     def verdicts(self) -> list[ContractVerdict]:
         return self._signing.verdicts("HEAD")
+
+    def clock_index(self, seams: set[str]) -> list[dict[str, object]]:
+        from workbench.service.clocks import clock_index
+
+        return clock_index(self._wb, seams)

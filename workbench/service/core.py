@@ -29,6 +29,7 @@ from workbench.service.errors import (
     WhatIfError,
     WorkbenchError,
 )
+from workbench.service.root import find_root, unfinished_demo_warning  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     # The contract models load with pydantic (a fifth of a second): only when a state is
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
     from workbench.model.state import ContractDoc, GovernanceState
     from workbench.service.authoring import AuthoringService
     from workbench.service.bundle import BundleService
+    from workbench.service.clocks import ClocksService
     from workbench.service.evidence import EvidenceService
+    from workbench.service.notify import NotifyService
     from workbench.service.obligations import Obligations
     from workbench.service.signing import SigningService
     from workbench.signing.keys import Signer
@@ -50,29 +53,6 @@ T = TypeVar("T")
 C = TypeVar("C")
 _STATE_STORE = "state"
 _FLOOR_STORE = "policy-floor"
-
-
-def find_root(start: Path) -> Path:
-    """The governance repo containing `start`: a git work tree with a workbench.toml."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / layout.SETTINGS).is_file() and (candidate / ".git").exists():
-            return candidate
-    raise NotAGovernanceRepo(
-        f"{start} is not inside a governance repo (no workbench.toml in a git work tree).\n"
-        "Create one with `workbench init DIR`, or try the demo with `workbench demo`."
-    )
-
-
-def unfinished_demo_warning(root: Path) -> str | None:
-    """A demo whose build was interrupted looks complete but is not: what to tell the user
-    (None for every other repository)."""
-    if not layout.demo_incomplete(root):
-        return None
-    return (
-        f"warning: {root} is an unfinished demo (its build was interrupted); "
-        f"rebuild it with `workbench demo {root}`"
-    )
 
 
 @dataclass
@@ -180,6 +160,21 @@ class Workbench:
         from workbench.service.bundle import BundleService
 
         return self._capability("bundles", BundleService)
+
+    @property
+    def clocks(self) -> ClocksService:
+        """Regulatory clocks: starting and stopping one, their verdicts at now."""
+        from workbench.service.clocks import ClocksService
+
+        return self._capability("clocks", ClocksService)
+
+    @property
+    def notify(self) -> NotifyService:
+        """`workbench notify`: deliveries, pages and their acknowledgements (the process
+        environment's secrets; make a `NotifyService(wb, env=...)` for another)."""
+        from workbench.service.notify import NotifyService
+
+        return self._capability("notify", NotifyService)
 
     def _capability(self, name: str, make: Callable[[Workbench], C]) -> C:
         if not self.hold_worktree:
@@ -579,6 +574,8 @@ class Workbench:
         self.signing.mark_seams(views)
         self.evidence.mark_seams(views)
         self.obligations.mark_seams(views)
+        self.clocks.mark_seams(views)
+        self.notify.mark_seams(views)
 
     # -- history --------------------------------------------------------------------------
     def history(self, contract_id: str):  # type: ignore[no-untyped-def]

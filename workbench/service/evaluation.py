@@ -27,6 +27,7 @@ from workbench.evidence.manifest import Manifest, Snapshot, SnapshotIntegrity
 from workbench.evidence.runner import Limits
 from workbench.governance.paging import page_test
 from workbench.model.contract import Contract
+from workbench.model.findings import Finding, PagedRef, PersonRef
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 
 if TYPE_CHECKING:
@@ -258,10 +259,10 @@ def term_finding(
     plan: TermPlan,
     result: CheckResult,
     today: date,
-) -> dict[str, Any]:
+) -> Finding:
     """What a run records for one term: its result, the evidence it read, whom it pages."""
     term = plan.term
-    finding: dict[str, Any] = {
+    finding: Finding = {
         "contract": contract.id,
         "contract_sha256": sha,
         "term": term.id,
@@ -299,12 +300,10 @@ def term_finding(
     return finding
 
 
-def page_finding(
-    state: GovernanceState, contract: Contract, sha: str, today: date
-) -> dict[str, Any]:
+def page_finding(state: GovernanceState, contract: Contract, sha: str, today: date) -> Finding:
     """What a run records for the page test (`governance.paging`, the one rule)."""
     pt = page_test(state, contract, today)
-    finding: dict[str, Any] = {
+    finding: Finding = {
         "contract": contract.id,
         "contract_sha256": sha,
         "term": PAGE_TEST,
@@ -326,7 +325,7 @@ def page_finding(
     return finding
 
 
-def person_ref(state: GovernanceState, pid: str, today: date) -> dict[str, Any]:
+def person_ref(state: GovernanceState, pid: str, today: date) -> PersonRef:
     p = state.people.get(pid)
     return {
         "id": pid,
@@ -335,7 +334,7 @@ def person_ref(state: GovernanceState, pid: str, today: date) -> dict[str, Any]:
     }
 
 
-def paged_ref(state: GovernanceState, contract: Contract, today: date) -> dict[str, Any]:
+def paged_ref(state: GovernanceState, contract: Contract, today: date) -> PagedRef:
     e = contract.escalation
     return {
         "primary": person_ref(state, e.primary, today),

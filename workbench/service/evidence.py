@@ -56,6 +56,7 @@ from workbench.evidence.manifest import (
 from workbench.evidence.runner import Limits, limits_for, view_name
 from workbench.governance.currency import TermAt
 from workbench.governance.paging import PageTest, page_test
+from workbench.model.findings import Finding, Run
 from workbench.service.errors import WorkbenchError
 from workbench.service.evaluation import (
     Planner,
@@ -397,7 +398,7 @@ class EvidenceService:
         )
         ran = self._planner.last_run
         assert ran is not None
-        findings: list[dict[str, Any]] = []
+        findings: list[Finding] = []
         for i, (plan, result) in enumerate(zip(flat, results, strict=True)):
             cid = plan.contract.id
             finding = term_finding(state, plan.contract, contract_sha[cid], plan, result, today)
@@ -430,7 +431,7 @@ class EvidenceService:
         summary: dict[str, int] = {}
         for f in findings:
             summary[f["status"]] = summary.get(f["status"], 0) + 1
-        run = {
+        run: Run = {
             "format": FORMAT,
             "run": run_id,
             "time": iso(now),
@@ -479,7 +480,7 @@ class EvidenceService:
             self._book = RunBook(self)
         return self._book
 
-    def runs(self) -> list[dict[str, Any]]:
+    def runs(self) -> list[Run]:
         """Every findings run that counts, oldest first (the whole history: `violations`,
         charts, sparklines). What is open now comes from `current()` instead."""
         return self.book.history()
@@ -522,7 +523,7 @@ class EvidenceService:
                 out.append((v.contract, v.term, first.time, v.id))
         return out
 
-    def run(self, run_id: str | None = None) -> dict[str, Any]:
+    def run(self, run_id: str | None = None) -> Run:
         """One run by id (or unique prefix); the latest when `run_id` is None."""
         runs = self.runs()
         if not runs:
@@ -619,7 +620,7 @@ class EvidenceService:
                 out.append((t, v))
         return out
 
-    def finding(self, run_id: str, contract: str, term: str) -> dict[str, Any]:
+    def finding(self, run_id: str, contract: str, term: str) -> Finding:
         run = self.run(run_id)
         for f in run["findings"]:
             if f["contract"] == contract and f["term"] == term:
@@ -672,7 +673,7 @@ class EvidenceService:
         sb = Sandbox(files, memory_limit=memory_limit, threads=THREADS, timeout_s=timeout_s)
         return EvidenceConsole(sb, views, refused)
 
-    def finding_sandbox(self, finding: dict[str, Any], *, timeout_s: float = 30.0) -> Sandbox:
+    def finding_sandbox(self, finding: Finding, *, timeout_s: float = 30.0) -> Sandbox:
         """The views a finding was computed on, re-verified, to re-run its SQL or browse rows."""
         from workbench.evidence.sandbox import Sandbox
 
@@ -740,6 +741,10 @@ class EvidenceService:
                 stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
         state = wb.state()
         today = wb.now.date()
+        try:
+            pages = wb.notify.pages()  # a missed page fails the page test everywhere
+        except WorkbenchError:
+            pages = {}
         for view in views:
             if not view.governed:
                 continue
@@ -752,7 +757,11 @@ class EvidenceService:
                 parts.append(f"{stale_by[view.id]} not current")
             view.marks["violations"] = ", ".join(parts) or "ok"
             doc = state.contracts.get(view.id)
-            page = page_test(state, doc.contract, today).status if doc is not None else "pass"
+            page = (
+                page_test(state, doc.contract, today, pages.get(view.id), wb.now).status
+                if doc is not None
+                else "pass"
+            )
             if page != "pass":
                 view.marks["page"] = "fails" if page == "fail" else "warn"
 

@@ -70,6 +70,7 @@ from workbench.signing.statement import StatementError
 
 if TYPE_CHECKING:
     from workbench.evidence.closures import ClosureVerdicts
+    from workbench.model.findings import Run
     from workbench.service.evidence import EvaluateResult, EvidenceService
 
 Key = tuple[str, str]
@@ -529,7 +530,7 @@ class RunBook:
                     continue
         return out
 
-    def history(self) -> list[dict[str, Any]]:
+    def history(self) -> list[Run]:
         """Every run that counts, oldest first, each checked against the digest the chain
         gives for it (a run whose bytes were changed after it was signed is left out and
         listed in `problems`)."""

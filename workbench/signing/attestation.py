@@ -139,20 +139,21 @@ def verify_attestation(
         check = _check_one(
             name, sig_files[name], statement_bytes, namespace, registry, now, data_by_alg
         )
-        if check.counts and check.fingerprint is not None:
-            if check.fingerprint in seen_keys:
+        fingerprint = check.fingerprint
+        if check.counts and fingerprint is not None:
+            if fingerprint in seen_keys:
                 check = SignatureCheck(
                     name,
                     "valid",
                     "same key as another signature file (counted once)",
                     check.person,
                     check.principal,
-                    check.fingerprint,
+                    fingerprint,
                 )
-            seen_keys.add(check.fingerprint)
+            seen_keys.add(fingerprint)
             result.signed.add(check.person or "")
             result.ids.add(
-                AttestationId(result.statement_sha256, check.principal or "", check.fingerprint)
+                AttestationId(result.statement_sha256, check.principal or "", fingerprint)
             )
         result.checks.append(check)
     return result

@@ -9,17 +9,23 @@ sha256 and the signer's SSHSIG over that statement beside it::
     reviews/<contract>/<stamp>.<person>.sig
 
 The folder decides the predicate (``RecordPredicate`` or, under ``findings/closures/``,
-``ClosurePredicate``) and the namespace (acknowledgements have their own). These rules
+``ClosurePredicate``; under ``clocks/``, ``notify/page-acks/`` and
+``notify/deliveries/`` the clock, page-acknowledgement and delivery predicates) and the
+namespace (acknowledgements have their own). These rules
 are used by the repository's reading (``workbench.service``) and by ``verify-bundle``
 alike, so a record means the same thing to both.
 """
 
 from __future__ import annotations
 
-from workbench.repo.layout import ACKS, CLOSURES_DIR
+from workbench.model.clocks import CLOCKS_DIR, clock_record_act
+from workbench.repo.layout import ACKS, CLOSURES_DIR, DELIVERIES_DIR, PAGE_ACKS_DIR
 from workbench.signing.statement import (
     ACK_PREDICATE,
+    CLOCK_PREDICATE,
     CLOSURE_PREDICATE,
+    DELIVERY_PREDICATE,
+    PAGE_ACK_PREDICATE,
     REVIEW_PREDICATE,
     ChainLink,
     ClosurePredicate,
@@ -46,6 +52,12 @@ def predicate_type(record_path: str) -> str:
         return ACK_PREDICATE
     if record_path.startswith(CLOSURES_DIR):
         return CLOSURE_PREDICATE
+    if record_path.startswith(CLOCKS_DIR):
+        return CLOCK_PREDICATE
+    if record_path.startswith(PAGE_ACKS_DIR):
+        return PAGE_ACK_PREDICATE
+    if record_path.startswith(DELIVERIES_DIR):
+        return DELIVERY_PREDICATE
     return REVIEW_PREDICATE
 
 
@@ -107,4 +119,10 @@ def check_record_statement(
     closure = closure_fields(record_path)
     if closure is not None and (st.predicate.violation, st.predicate.act) != closure:
         return None, "the statement is for another violation, act or person"
+    if record_path.startswith(CLOCKS_DIR) and (
+        (clock := clock_record_act(record_path)) is None
+        or (st.predicate.clock, st.predicate.act) != clock
+        or f".{st.predicate.person}.{clock[1]}.toml" not in record_path
+    ):
+        return None, "the statement is for another clock, act or person"
     return st, None

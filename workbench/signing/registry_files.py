@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -258,7 +258,7 @@ def render_floor(policy: RegistryPolicy) -> list[str]:
     registry that never set them keeps its bytes (and its signatures)."""
     lines: list[str] = []
 
-    def strings(values: list[str]) -> str:
+    def strings(values: Sequence[str]) -> str:
         return "[" + ", ".join(f'"{v}"' for v in values) + "]"
 
     if policy.gate != GateFloor():
@@ -325,7 +325,9 @@ def render_revoked(revoked: Mapping[bytes, str]) -> bytes:
 
 
 def _split_options(text: str) -> list[str]:
-    out, current, quoted = [], [], False
+    out: list[str] = []
+    current: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted

@@ -35,6 +35,9 @@ ACK_PREDICATE = f"{_BASE}/ack/v1"
 REVIEW_PREDICATE = f"{_BASE}/review/v1"
 CLOSURE_PREDICATE = f"{_BASE}/closure/v1"
 EVALUATION_PREDICATE = f"{_BASE}/evaluation/v1"
+CLOCK_PREDICATE = f"{_BASE}/clock/v1"
+PAGE_ACK_PREDICATE = f"{_BASE}/page-ack/v1"
+DELIVERY_PREDICATE = f"{_BASE}/delivery/v1"
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
@@ -176,6 +179,37 @@ class ClosurePredicate(StrictModel):
     registry: ChainLink
 
 
+class ClockPredicate(StrictModel):
+    """What a person signs for a clock act: this record, about this clock on this seam."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    seam: Slug
+    clock: str = Field(pattern=r"^c-[0-9a-f]{10}$")
+    person: Slug
+    act: str = Field(pattern=r"^(start|stop)$")
+    registry: ChainLink
+
+
+class PageAckPredicate(StrictModel):
+    """What a person signs when acknowledging a page (or the notifier, when it records an
+    acknowledgement read back from PagerDuty): this record, about this violation."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    contract: Slug
+    violation: str = Field(pattern=r"^v-[0-9a-f]{10}$")
+    person: Slug
+    registry: ChainLink
+
+
+class DeliveryPredicate(StrictModel):
+    """What the notifier signs for one delivery attempt: this record, for this key."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    person: Slug
+    registry: ChainLink
+
+
 PREDICATE_MODELS: dict[str, type[StrictModel]] = {
     EVALUATION_PREDICATE: EvaluationPredicate,
     COSIGN_PREDICATE: CosignPredicate,
@@ -184,6 +218,9 @@ PREDICATE_MODELS: dict[str, type[StrictModel]] = {
     ACK_PREDICATE: RecordPredicate,
     REVIEW_PREDICATE: RecordPredicate,
     CLOSURE_PREDICATE: ClosurePredicate,
+    CLOCK_PREDICATE: ClockPredicate,
+    PAGE_ACK_PREDICATE: PageAckPredicate,
+    DELIVERY_PREDICATE: DeliveryPredicate,
 }
 
 

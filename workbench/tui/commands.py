@@ -91,6 +91,16 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
         ("report: weekly", partial(app.show_report, "weekly"), "Weekly attestation summary"),
         ("report: boundary", partial(app.show_report, "boundary"), "Boundary-failure agenda"),
     ]
+    if not app.readonly:
+        from workbench.tui.notify_action import send_due
+
+        cmds.append(
+            (
+                "notify: send what is due",
+                partial(send_due, app),
+                "Pages, escalations, notices, summaries and reminders: deliver and record",
+            )
+        )
     for view in app.views:
         if view.governed:
             cmds.append(

@@ -7,18 +7,26 @@ applies it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from workbench.governance.gate import GateResult
+    from workbench.governance.seams import SeamView
+    from workbench.model.findings import Finding
+    from workbench.model.people import Person
+    from workbench.model.problems import Problem
+    from workbench.model.state import GovernanceState
 
 
 @dataclass
 class StateLoaded(Message):
     """The governance state of the working tree, its seam views and the acting person."""
 
-    state: Any
-    views: list[Any]
-    actor: Any | None
+    state: GovernanceState
+    views: list[SeamView]
+    actor: Person | None
     actor_error: str | None = None
 
 
@@ -43,7 +51,7 @@ class ContractTextLoaded(Message):
 class ContractChecked(Message):
     contract_id: str
     text: str
-    problems: list[Any]
+    problems: list[Problem]
     draft_saved: bool
 
 
@@ -113,7 +121,7 @@ class ExternalEditFinished(Message):
 class MarksLoaded(Message):
     """The seam views again, now with every capability's marks (signatures, reviews, …)."""
 
-    views: list[Any]
+    views: list[SeamView]
 
 
 # -- signing, key registry, audit bundles (issues 4 and 7) ---------------------------------
@@ -207,7 +215,7 @@ class FindingLoaded(Message):
     """One term's finding (the run of a violation, or the latest run) and the violation."""
 
     key: tuple[str, str]
-    finding: dict[str, Any] | None
+    finding: Finding | None
     violation: Any | None
     views: list[str]
     sandbox: Any = None  # a re-verified Sandbox over the finding's snapshots (or None)
@@ -296,7 +304,7 @@ class DiagnosticAnswered(Message):
 
 @dataclass
 class GatePreviewed(Message):
-    result: Any
+    result: GateResult
     # Governance files the working tree has and HEAD has not: the gate does not count them.
     uncommitted: list[str] = field(default_factory=list)
 

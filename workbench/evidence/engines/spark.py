@@ -202,7 +202,9 @@ def read_snapshot(session: SparkSession, view: ViewFile) -> DataFrame:
 # --------------------------------------------------------------------------- rows
 
 
-def _rows(df: DataFrame, limit: int | None = None) -> tuple[list[str], list[str], list[tuple]]:
+def _rows(
+    df: DataFrame, limit: int | None = None
+) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
     """(columns, types, rows) with timestamps as aware UTC datetimes (as DuckDB gives them)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampNTZType, TimestampType
@@ -394,7 +396,7 @@ def _custom(session: SparkSession, job: CheckJob, clock: _Deadline) -> SparkOutc
 
 def _run(
     session: SparkSession, spark_sql: str, clock: _Deadline, job: CheckJob, limit: int | None
-) -> tuple[list[str], list[str], list[tuple]] | CheckResult:
+) -> tuple[list[str], list[str], list[tuple[Any, ...]]] | CheckResult:
     try:
         with clock.watch() as state:
             try:

@@ -36,7 +36,7 @@ class NotTranspilable(ValueError):
     """The SQL uses something Spark cannot compute the same way."""
 
 
-def parse_duckdb(sql: str) -> exp.Expression:
+def parse_duckdb(sql: str) -> exp.Expr:
     try:
         tree = sqlglot.parse(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
@@ -52,7 +52,7 @@ def to_spark(sql: str) -> str:
     return spark_sql_of(parse_duckdb(sql))
 
 
-def spark_sql_of(tree: exp.Expression) -> str:
+def spark_sql_of(tree: exp.Expr) -> str:
     tree = tree.copy()
     counter = itertools.count()
     for rewrite in _SCALAR_REWRITES:
@@ -73,7 +73,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
-def _parse_spark_expr(text: str) -> exp.Expression:
+def _parse_spark_expr(text: str) -> exp.Expr:
     return sqlglot.parse_one(text, read="spark")
 
 
@@ -161,7 +161,7 @@ def _own_aggregates(select: exp.Select, node: exp.Expression) -> list[exp.AggFun
     return found
 
 
-def _hoist_lambda_aggregates(select: exp.Select, counter: itertools.count) -> None:
+def _hoist_lambda_aggregates(select: exp.Select, counter: itertools.count[int]) -> None:
     lambdas = [
         lam
         for proj in select.expressions
@@ -195,7 +195,7 @@ def _hoist_lambda_aggregates(select: exp.Select, counter: itertools.count) -> No
     )
 
 
-def _rewrite_histogram(select: exp.Select, counter: itertools.count) -> None:
+def _rewrite_histogram(select: exp.Select, counter: itertools.count[int]) -> None:
     hist = [
         n
         for proj in select.expressions

@@ -100,8 +100,11 @@ class Obligations:
         verify, a time that does not hold, an approval without authority, a run or a
         closure that does not count)."""
         out = self.records.flags()
-        for contract, messages in self.violations.flags().items():
-            out.setdefault(contract, []).extend(messages)
+        # Clock starts and stops, page acknowledgements and delivery records (the
+        # regulatory clocks and `workbench notify`): the same rule, their own records.
+        for flags in (self.violations.flags(), self.wb.clocks.flags(), self.wb.notify.flags()):
+            for contract, messages in flags.items():
+                out.setdefault(contract, []).extend(messages)
         return out
 
     def due(self) -> list[DueItem]:
@@ -113,6 +116,7 @@ class Obligations:
             self.actions.statuses(),
             self.diagnostics.by_seam(),
             self.wb.now,
+            self.wb.clocks.due_items() + self.wb.notify.due_items(),
         )
 
     def mark_seams(self, views: list[SeamView]) -> None:

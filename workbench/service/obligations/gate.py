@@ -42,6 +42,8 @@ class Gate:
             verdicts=o.signatures.verdicts(),
             violations=o.violations.open(),
             record_flags=o.record_flags(),
+            clocks=o.wb.clocks.verdicts().by_seam(),
+            pages=o.wb.notify.pages(),
         )
 
     def evaluate(

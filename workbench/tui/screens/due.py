@@ -7,6 +7,7 @@ touches a living-compliance assertion), open the action item or the seam diagnos
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual import on, work
@@ -31,8 +32,20 @@ KIND_WORDS = {
     "re-sign": "co-sign",
     "action": "action item",
     "diagnostic": "diagnostic",
+    "clock": "clock",
+    "page": "page ack",
 }
 ROW_KIND = {"overdue": "invalid", "pending": "warning", "lint": "warning", "due-soon": ""}
+
+
+@dataclass
+class _Signed:
+    """A signed act's outcome as `RecordSigned` shows it."""
+
+    path: str
+    commit: str
+    signed: bool
+    message: str
 
 
 def item_key(item: Any) -> str:
@@ -194,6 +207,11 @@ class DueScreen(ServiceScreen):
             self.wb.show_actions(i.ref)
         elif i.kind == "diagnostic":
             self.wb.show_diagnostic(i.ref)
+        elif i.kind == "page":
+            if self.wb.readonly:
+                self.notify("Read-only mode: nothing can be signed", severity="warning")
+                return
+            self.page_flow(i)
         else:  # re-sign: the co-signing lives on the contract
             self.wb.open_seam(i.contract)
 
@@ -289,6 +307,46 @@ class DueScreen(ServiceScreen):
                 return "passphrase"
             raise
         self.post_result(RecordSigned(f"Acknowledgement of {contract}#{number}", [result]))
+        return "done"
+
+    @work(exclusive=True, exit_on_error=False, group="page-flow", description="page ack")
+    async def page_flow(self, item: Any) -> None:
+        from workbench.tui.modals.obligations import AckModal
+
+        form = await self.app.push_screen_wait(
+            AckModal(f"Acknowledge the page for {item.ref} as {self.wb.actor_label}", item.what)
+        )
+        if not form:
+            return
+        await signed_act(
+            self,
+            lambda passphrase: self.sign_page_ack(item.ref, form, passphrase),
+            f"Unlock the key to acknowledge the page for {item.ref}",
+        )
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="sign",
+        description="acknowledge the page",
+    )
+    def sign_page_ack(self, violation: str, form: dict[str, Any], passphrase: str | None) -> str:
+        try:
+            signer = signer_for(self.wb.service, passphrase)
+            ack, written = self.wb.service.notify.acknowledge(
+                violation, form["note"], signer=signer
+            )
+        except Exception as exc:
+            if needs_passphrase(exc):
+                return "passphrase"
+            raise
+        self.post_result(
+            RecordSigned(
+                f"Page for {violation}",
+                [_Signed(written.path, written.commit, written.signed, written.note)],
+            )
+        )
         return "done"
 
     @on(RecordSigned)

@@ -81,7 +81,17 @@ def seam_details(view, names: dict[str, str] | None) -> Content:  # type: ignore
 
 # How alarming a seam mark is (reviews, notices, diagnostic, violations, page, …).
 MARK_STYLE = {"bad": "bold $text-error", "soon": "$text-warning", "ok": "$text-success"}
-BAD_WORDS = ("overdue", "open", "mismatch", "fails", "unacknowledged", "stale", "invalid")
+BAD_WORDS = (
+    "overdue",
+    "open",
+    "mismatch",
+    "fails",
+    "unacknowledged",
+    "not acknowledged",
+    "stale",
+    "invalid",
+    "expired",
+)
 
 
 def mark_level(key: str, value: str) -> str:

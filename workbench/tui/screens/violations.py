@@ -10,7 +10,8 @@ expiry); both ask for confirmation first.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,6 +33,9 @@ from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.paged_table import PagedTable
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
+
+if TYPE_CHECKING:
+    from workbench.model.findings import Finding
 
 GLYPH = {"pass": "✓", "warn": "!", "fail": "✗", "no-data": "∅", "error": "E"}
 STATUS_STYLE = {
@@ -59,7 +63,7 @@ def trend(points: list[Any]) -> str:
     return "".join(BARS[int((v - lo) / span * (len(BARS) - 1))] for v in values)
 
 
-def who(person: dict[str, Any] | None) -> str:
+def who(person: Mapping[str, Any] | None) -> str:
     if not person:
         return "—"
     name = person.get("name") or "unknown person"
@@ -67,7 +71,7 @@ def who(person: dict[str, Any] | None) -> str:
     return f"{name} ({person.get('id')}){left}"
 
 
-def finding_detail(finding: dict[str, Any] | None, violation: Any | None) -> Content:
+def finding_detail(finding: Finding | None, violation: Any | None) -> Content:
     if finding is None:
         return Content.styled("Select a violation or a term.", "$text-muted")
     status = finding.get("status", "?")
@@ -175,7 +179,7 @@ class ViolationsScreen(QueryRunner):
         self.open_only = False
         self.selected: tuple[str, str] | None = None
         self.selected_violation: Any | None = None
-        self.finding: dict[str, Any] | None = None
+        self.finding: Finding | None = None
         self.sandbox: Any = None
         self.views: list[str] = []
         self.view_index = 0
@@ -377,7 +381,9 @@ class ViolationsScreen(QueryRunner):
         self.query_one("#violation-detail", Static).update(
             finding_detail(message.finding, message.violation)
         )
-        sql = (message.finding or {}).get("sql") or "(no SQL: this term reads the contract)"
+        sql = (message.finding.get("sql") if message.finding else None) or (
+            "(no SQL: this term reads the contract)"
+        )
         self.query_one("#violation-sql", Static).update(sql)
         self._show_rows()
 

@@ -1,0 +1,66 @@
+"""The app shows regulatory clocks and missed pages on the seam map and the Due screen, and
+the paged person acknowledges the page from there (a signed record)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from tests.notify.conftest import channel_env, serve_receiver
+from tests.notify.helpers import T0, notify_at, threshold_violation
+from tests.tui.conftest import SIZE, screen_text, settle, wait_until
+
+LOAN = "credit-model-to-loan-decisioning"
+
+
+async def test_due_and_seam_map_show_clocks_and_pages(demo_repo: Path) -> None:
+    from workbench.service.clocks import ClocksService
+    from workbench.service.core import Workbench
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.modals.obligations import AckModal
+    from workbench.tui.screens.due import DueScreen, item_key
+
+    with serve_receiver() as receiver:
+        notify_at(demo_repo, T0, channel_env(receiver))
+    vid = threshold_violation(demo_repo)
+    starter = Workbench(demo_repo, now=T0 + timedelta(minutes=1), actor="grace.whitfield")
+    clock, _ = ClocksService(starter).start(
+        "eu-ai-act-art73-widespread", LOAN, T0 - timedelta(days=1, hours=18), "INC-2051"
+    )
+    now = T0 + timedelta(minutes=20)
+    app = WorkbenchApp(
+        Workbench(demo_repo, now=now, actor="priya.nair"), cursor_blink=False, theme="textual-dark"
+    )
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        marks = app.view(LOAN).marks
+        assert marks["clock"] == "eu-ai-act-art73-widespread due in 5h 40m"
+        assert marks["paged"] == "1 page(s) NOT acknowledged"
+        await pilot.press("D")
+        await wait_until(pilot, lambda: isinstance(app.screen, DueScreen) and app.screen.items)
+        screen = app.screen
+        items = list(screen.items.values())
+        page = next(i for i in items if i.kind == "page" and i.ref == vid)
+        # The policy seam's pages (PT30M) are still within their SLA: pending, not overdue.
+        assert {i.state for i in items if i.kind == "page" and i.ref != vid} == {"pending"}
+        due_clock = next(i for i in items if i.kind == "clock")
+        assert page.state == "overdue" and page.people == ["priya.nair"]
+        assert due_clock.state == "due-soon" and due_clock.people == ["grace.whitfield"]
+        assert due_clock.ref == clock.id
+        await wait_until(pilot, lambda: "page ack" in screen_text(app))
+        assert screen.query_one("#due-table").move_to_key(item_key(page))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AckModal))
+        await pilot.press(*"on it")
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: any(f"Page for {vid}" in n.message for n in app._notifications),
+            timeout=20,
+        )
+        await wait_until(
+            pilot,
+            lambda: not any(i.kind == "page" and i.ref == vid for i in screen.items.values()),
+            timeout=20,
+        )
+    assert list((demo_repo / "notify/page-acks" / vid).glob("*.priya.nair.toml"))

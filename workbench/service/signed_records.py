@@ -1,0 +1,166 @@
+"""Signed records of clocks, page acknowledgements and deliveries: what each person signs,
+how it is written, and how its signature is checked.
+
+The same mechanics as reviews, acknowledgements and closures (``wb.obligations.records``):
+the record file, an in-toto statement over its sha256 and a detached SSHSIG signature in
+the review namespace, by the person the record speaks for, against the verified registry
+head. Only the predicates differ: each names the repository, the person and what the
+record is about, so a signature cannot be moved to another clock, violation or delivery.
+
+    clocks/<clock>/<stamp>.<person>.<act>.toml              predicate clock/v1
+    notify/page-acks/<violation>/<stamp>.<person>.toml      predicate page-ack/v1
+    notify/deliveries/<key16>/<stamp>.<person>.toml         predicate delivery/v1
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from workbench.signing.record_statement import check_record_statement, predicate_type
+from workbench.signing.statement import (
+    CLOCK_PREDICATE,
+    DELIVERY_PREDICATE,
+    PAGE_ACK_PREDICATE,
+    ClockPredicate,
+    DeliveryPredicate,
+    PageAckPredicate,
+    write_statement,
+)
+
+if TYPE_CHECKING:
+    from workbench.service.core import Workbench
+
+SigStatus = Literal["valid", "unsigned", "invalid"]
+
+
+def statement_path(record: str) -> str:
+    return record.removesuffix(".toml") + ".statement.json"
+
+
+def sig_path(record: str) -> str:
+    return record.removesuffix(".toml") + ".sig"
+
+
+@dataclass
+class Written:
+    path: str
+    commit: str
+    signed: bool
+    fingerprint: str | None
+
+    @property
+    def note(self) -> str:
+        if self.fingerprint:
+            return f"signed ({self.fingerprint})"
+        return "recorded UNSIGNED: the repository has no key registry (`workbench registry init`)"
+
+
+class SignedRecords:
+    """Writes and checks the records above for one session."""
+
+    def __init__(self, wb: Workbench) -> None:
+        self.wb = wb
+        # One obligations session for this capability: its registry is verified once.
+        self.obligations = wb.obligations
+
+    def registry(self) -> Any:
+        return self.obligations.records.registry()
+
+    def signatures_required(self) -> bool:
+        return self.obligations.records.signatures_required()
+
+    def registry_problems(self) -> list[str]:
+        self.registry()
+        return list(self.obligations.records.registry_problems)
+
+    def status(
+        self, files: Mapping[str, bytes], path: str, person: str, expect: Mapping[str, str]
+    ) -> SigStatus:
+        """valid: signed by `person` over these bytes, with a predicate naming `expect`;
+        unsigned: no statement nor signature; invalid: anything else."""
+        statement = files.get(statement_path(path))
+        sig = files.get(sig_path(path))
+        if statement is None and sig is None:
+            return "unsigned"
+        head = self.registry()
+        if head is None or statement is None or sig is None or path not in files:
+            return "invalid"
+        settings = self.wb.state().settings
+        repository = settings.org.repository_id if settings is not None else None
+        # The one statement rule (also verify-bundle's): path, sha256, repository, and for
+        # a clock the clock and act its file name gives.
+        st, _problem = check_record_statement(path, files[path], statement, repository)
+        if st is None:
+            return "invalid"
+        p = st.predicate
+        if p.person != person or any(getattr(p, k, None) != v for k, v in expect.items()):
+            return "invalid"
+        from workbench.signing.attestation import verify_attestation
+
+        result = verify_attestation(
+            statement, {"sig": sig}, head.namespaces.review, head, {person}, now=self.wb.now
+        )
+        return "valid" if result.signed == {person} and not result.invalid else "invalid"
+
+    def write(
+        self,
+        path: str,
+        data: bytes,
+        person: str,
+        fields: Mapping[str, str],
+        message: str,
+        signer: Any = None,
+    ) -> Written:
+        """Commit the record (signed by `person` once the repository has a key registry;
+        `fields`: what the predicate names beside repository, person and registry)."""
+        changes: dict[str, bytes | None] = {path: data}
+        head = self.registry()
+        problems = self.registry_problems()
+        if head is None and problems:
+            from workbench.service.errors import WorkbenchError
+
+            raise WorkbenchError(
+                "cannot record a signed act: the key registry is not usable: " + "; ".join(problems)
+            )
+        if head is None:
+            message += "\nUnsigned: this repository has no key registry yet.\n"
+            commit = self.wb.commit(changes, message)
+            return Written(path, commit, False, None)
+        if signer is None:
+            signer = self.wb.signing.keys.make_signer(person)
+        from workbench.signing import sshsig
+        from workbench.signing.attestation import verify_attestation
+
+        settings = self.wb.state().settings
+        assert settings is not None
+        ptype = predicate_type(path)
+        assert ptype is not None
+        model = {
+            CLOCK_PREDICATE: ClockPredicate,
+            PAGE_ACK_PREDICATE: PageAckPredicate,
+            DELIVERY_PREDICATE: DeliveryPredicate,
+        }[ptype]
+        predicate = model(
+            repository=settings.org.repository_id,
+            person=person,
+            registry=head.link(),
+            **fields,
+        )
+        statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
+        ns = head.namespaces.review
+        armored = signer.sign(statement, ns)
+        check = verify_attestation(statement, {"sig": armored}, ns, head, {person}, now=self.wb.now)
+        if check.signed != {person}:
+            from workbench.service.errors import WorkbenchError
+
+            reason = check.checks[0].message if check.checks else "no signature"
+            raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
+        fingerprint = sshsig.fingerprint(signer.public_key)
+        changes[statement_path(path)] = statement
+        changes[sig_path(path)] = armored
+        message += f"\nSigned by {person} with key {fingerprint}.\n"
+        commit = self.wb.commit(changes, message, signer=signer)
+        return Written(path, commit, True, fingerprint)
