@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "workbench.cli.evidence",
     "workbench.cli.obligations",
     "workbench.cli.bundle",
+    "workbench.cli.sync",
 ]
 
 

@@ -472,13 +472,18 @@ def render_manifest(manifest: Manifest) -> str:
     """Deterministic TOML: fixed header and field order, snapshots sorted by id."""
     lines = [_HEADER + f"version = {manifest.version}"]
     for snap in sorted(manifest.snapshots, key=lambda s: s.id):
-        body = ["[[snapshot]]"]
-        for name in _FIELD_ORDER:
-            value = getattr(snap, name)
-            if value is not None:
-                body.append(f"{name} = {_toml_value(value)}")
-        lines.append("\n".join(body))
+        lines.append(render_snapshot(snap))
     return "\n\n".join(lines) + "\n"
+
+
+def render_snapshot(snap: Snapshot) -> str:
+    """One ``[[snapshot]]`` table, as the manifest writes it (no trailing newline)."""
+    body = ["[[snapshot]]"]
+    for name in _FIELD_ORDER:
+        value = getattr(snap, name)
+        if value is not None:
+            body.append(f"{name} = {_toml_value(value)}")
+    return "\n".join(body)
 
 
 # --------------------------------------------------------------------------- verify

@@ -36,6 +36,9 @@ Above the contracts stands the **trust root** (``TrustInfo``): whether registry 
 pinned out of band, and the key registry's own problems (rolled back, forked, not the
 pinned root). A registry problem fails the gate whatever the policy; an unpinned root is a
 loud warning in every format, and a failure with ``strict``.
+
+Above that, the **merge state** of the clone it runs in (``merge_check``): a merge, rebase
+or other git operation half-way through, or an unresolved conflict, fails the gate.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from xml.etree import ElementTree as ET
 
 from workbench.governance.actions import ActionView
 from workbench.governance.diagnostic import SeamDiagnostic
+from workbench.governance.merge_check import MERGE_RULE, MERGE_TEXT, PASSED_JSON, UnfinishedMerge
 from workbench.governance.notices import Notice
 from workbench.governance.paging import page_test
 from workbench.governance.reviews import ReviewStatus
@@ -218,6 +222,8 @@ class GateResult:
     trust: TrustInfo | None = None  # None: no signing room in this build
     strict: bool = False
     policy: EffectivePolicy | None = None  # what was applied, and where each part came from
+    # The clone is mid-merge (or has unresolved conflicts): fails whatever the policy.
+    merge: UnfinishedMerge | None = None
 
     @property
     def shows_trust(self) -> bool:
@@ -258,7 +264,11 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        return not any(c.blocking for c in self.checks) and self.trust_outcome != "fail"
+        return (
+            not any(c.blocking for c in self.checks)
+            and self.trust_outcome != "fail"
+            and self.merge is None
+        )
 
     @property
     def failures(self) -> list[Check]:
@@ -278,6 +288,7 @@ class GateResult:
             "now": iso(self.now),
             "changed_since": self.changed_since,
             "trust_root": self._trust_json(),
+            MERGE_RULE: self.merge.to_json() if self.merge else PASSED_JSON,
             "scope": self.scope,
             "policy": self._policy_json(),
             "summary": {
@@ -578,6 +589,7 @@ def evaluate_gate(
     changed_since: str | None = None,
     trust: TrustInfo | None = None,
     strict: bool = False,
+    merge: UnfinishedMerge | None = None,
 ) -> GateResult:
     """Judge every contract in scope. The policy is the state's policy in force
     (workbench.toml tightened by the signed floor); `policy` replaces workbench.toml's
@@ -669,7 +681,7 @@ def evaluate_gate(
                     partial(_position, doc.document, RULE_KEYS[rule]),
                 )
             )
-    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict, applied)
+    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict, applied, merge)
 
 
 # -- output formats ------------------------------------------------------------------------
@@ -700,6 +712,17 @@ def _trust_text(result: GateResult) -> list[str]:
     ]
 
 
+def _merge_text(result: GateResult) -> list[str]:
+    if result.merge is None:
+        return []
+    line = safe_text.line
+    return [
+        f"FAIL  {MERGE_RULE:<22} {line(result.merge.message)}",
+        f"        how: {line(result.merge.how)}",
+        "",
+    ]
+
+
 def _policy_text(result: GateResult) -> list[str]:
     """Which policy was applied, and one loud line per loosening workbench.toml asked for
     that the signed floor refused (it changed nothing)."""
@@ -722,7 +745,7 @@ def _policy_text(result: GateResult) -> list[str]:
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
     """The text report; each contract id, message, name list and fix is one line."""
     line = safe_text.line
-    lines = _trust_text(result) + _policy_text(result)
+    lines = _merge_text(result) + _trust_text(result) + _policy_text(result)
     per_contract: dict[str, list[Check]] = {}
     for check in result.checks:
         per_contract.setdefault(check.contract, []).append(check)
@@ -746,11 +769,13 @@ def render_text(result: GateResult, state: GovernanceState | None = None) -> str
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append("")
     trust = ""
+    if result.merge is not None:
+        trust += "; a MERGE IS NOT FINISHED (see the top)"
     if result.shows_trust and result.trust_outcome != "pass":
         if result.trust is not None and result.trust.problems:
-            trust = "; the KEY REGISTRY HAS PROBLEMS (see the top)"
+            trust += "; the KEY REGISTRY HAS PROBLEMS (see the top)"
         else:
-            trust = "; trust root NOT pinned" + (" (--strict)" if result.strict else "")
+            trust += "; trust root NOT pinned" + (" (--strict)" if result.strict else "")
     lines.append(
         f"gate {verdict}: {len(result.scope)} contract(s), {passed} check(s) passed, "
         f"{len(result.failures)} failed, {len(result.warnings)} warning(s){trust}"
@@ -769,15 +794,18 @@ def render_junit(result: GateResult) -> str:
     no warning state and a warning must not fail a CI test report).
     """
     trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
+    merge_fails = int(result.merge is not None)
     root = ET.Element(
         "testsuites",
         name="workbench gate",
-        tests=str(len(result.checks) + int(result.shows_trust)),
-        failures=str(len(result.failures) + trust_fails),
+        tests=str(len(result.checks) + int(result.shows_trust) + merge_fails),
+        failures=str(len(result.failures) + trust_fails + merge_fails),
         errors="0",
         skipped="0",
         timestamp=iso(result.now) or "",
     )
+    if result.merge is not None:
+        _merge_junit(root, result, result.merge)
     if result.shows_trust:
         _trust_junit(root, result, trust_fails)
     for cid in result.scope:
@@ -829,6 +857,29 @@ def _sarif_text(text: str) -> str:
     """A SARIF plain-text message: one line, visible controls, and square brackets escaped
     (SARIF 3.11.6), so a name cannot become an embedded link in the viewer."""
     return safe_text.line(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def _merge_junit(root: ET.Element, result: GateResult, merge: UnfinishedMerge) -> None:
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="merge state",
+        tests="1",
+        failures="1",
+        errors="0",
+        skipped="0",
+        timestamp=iso(result.now) or "",
+    )
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"gate.{MERGE_RULE}",
+        name=MERGE_RULE,
+        file=merge.location,
+        line="1",
+    )
+    failure = ET.SubElement(case, "failure", message=merge.message, type=MERGE_RULE)
+    failure.text = f"{merge.message}\nhow: {merge.how}"
 
 
 def _trust_junit(root: ET.Element, result: GateResult, fails: int) -> None:
@@ -884,6 +935,34 @@ def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[s
     return rule, found
 
 
+def _merge_sarif(merge: UnfinishedMerge, index: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    rule = {
+        "id": MERGE_RULE,
+        "name": "MergeState",
+        "shortDescription": {"text": MERGE_TEXT},
+        "fullDescription": {"text": MERGE_TEXT},
+        "helpUri": INFO_URI,
+        "defaultConfiguration": {"level": "error"},
+    }
+    found = {
+        "ruleId": MERGE_RULE,
+        "ruleIndex": index,
+        "kind": "fail",
+        "level": "error",
+        "message": {"text": _sarif_text(f"{merge.message} How: {merge.how}")},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": merge.location, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": 1, "startColumn": 1},
+                }
+            }
+        ],
+        "properties": {"conflicts": list(merge.conflicts)},
+    }
+    return rule, found
+
+
 def render_sarif(result: GateResult, version: str = "0") -> str:
     """SARIF 2.1.0: one result per check; passing checks are ``kind: pass``."""
     rule_ids = [r for r in RULES if r in result.deny or r in result.warn]
@@ -899,6 +978,10 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
         for r in rule_ids
     ]
     results = []
+    if result.merge is not None:
+        merge_rule, merge_result = _merge_sarif(result.merge, len(rules))
+        rules.append(merge_rule)
+        results.append(merge_result)
     if result.shows_trust:
         trust_rule, trust_result = _trust_sarif(result, len(rules))
         rules.append(trust_rule)

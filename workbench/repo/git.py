@@ -312,6 +312,7 @@ class GitRepo:
     def placements(self, prefixes: tuple[str, ...]) -> dict[str, tuple[datetime, datetime | None]]:
         """For every file under `prefixes` at HEAD: the committer times of the newest commit
         that wrote its current bytes and of that commit's first parent (None for a root).
+        A file a merge brought from one of its other parents is placed in that line.
 
         The bounds a record's stated time must respect (governance.record_time). One walk
         from HEAD; a commit whose folders under `prefixes` equal its parent's is skipped
@@ -336,6 +337,7 @@ class GitRepo:
             if len(out) == len(wanted):
                 break
             parent = commit.parents[0] if commit.parents else None
+            merged = commit.parents[1:]
             for prefix in prefixes:
                 mine = _subtree(self.repo, commit.tree, prefix)
                 theirs = _subtree(self.repo, parent.tree, prefix) if parent else None
@@ -343,6 +345,11 @@ class GitRepo:
                     continue
                 for path, blob in _new_blobs(self.repo, mine, theirs, prefix).items():
                     if path in out or wanted.get(path) != blob:
+                        continue
+                    if any(_blob_in(other.tree, path) == blob for other in merged):
+                        # A merge brought it from another line (a clone that recorded it
+                        # in parallel): it is placed where it was written there, not at
+                        # the merge, whose first parent can be later than the record.
                         continue
                     out[path] = (
                         _committer_time(commit),
@@ -667,6 +674,13 @@ def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.
             return None
         node = repo[entry.id]
     return node
+
+
+def _blob_in(tree: pygit2.Tree, path: str) -> pygit2.Oid | None:
+    try:
+        return tree[path].id
+    except KeyError:
+        return None
 
 
 def _committer_time(commit: pygit2.Commit) -> datetime:

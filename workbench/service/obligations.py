@@ -967,6 +967,8 @@ class ObligationsService:
         )
 
     def gate(self, changed_since: str | None = None, strict: bool = False) -> gate_mod.GateResult:
+        from workbench.service.repo_state import unfinished_merge
+
         state = self.state()
         if state.settings is None:
             raise WorkbenchError("workbench.toml is missing or invalid; run `workbench validate`")
@@ -980,6 +982,7 @@ class ObligationsService:
             changed_since=changed_since,
             trust=self.trust_root(),
             strict=strict,
+            merge=unfinished_merge(self.wb),
         )
 
     def render_gate(self, result: gate_mod.GateResult, fmt: str = "text") -> str:

@@ -29,6 +29,7 @@ GLYPHS = {
     "owner-departed": "✗",
     "owner-missing": "∅",
     "invalid": "!",
+    "conflict": "±",
 }
 STATE_WORDS = {
     "governed": "governed",
@@ -36,6 +37,7 @@ STATE_WORDS = {
     "owner-departed": "owner departed",
     "owner-missing": "owner missing",
     "invalid": "invalid",
+    "conflict": "merge conflict",
 }
 LEGEND = "  ".join(f"{GLYPHS[s]} {STATE_WORDS[s].split(' (')[0]}" for s in GLYPHS) + "  +N marks"
 
