@@ -49,7 +49,7 @@ def head(root: Path) -> str:
     return git(root, "rev-parse", "HEAD").stdout.strip()
 
 
-def evidence_file(folder: Path, label: str, after: str = "ev-f") -> Path:
+def evidence_file(folder: Path, label: str, after: str = "ev-fff") -> Path:
     """A freshness CSV whose snapshot id sorts after `after`: two of them registered in two
     clones land at the same place at the end of the manifest, which a line merge cannot
     merge."""
