@@ -113,7 +113,10 @@ def test_records_made_in_parallel_in_two_clones_sync_without_conflict(
     assert f"acknowledgement of {APPLICANT} for ravi.iyer" in came
     assert (CREDIT, "pending", "approved") in report.summary.verdicts
     # The manifest was merged by snapshot id: a line merge of it conflicts (tested below).
-    assert report.conflicts == [] and "evidence/manifest.toml" not in git(b, "status", "--short").stdout
+    assert (
+        report.conflicts == []
+        and "evidence/manifest.toml" not in git(b, "status", "--short").stdout
+    )
     merge = GitRepo(b).repo[report.merge_commit]
     assert len(merge.parents) == 2 and merge.gpg_signature[0] is not None  # signed by sofia
 
@@ -175,8 +178,8 @@ def test_real_content_conflict_is_named_and_nothing_is_pushed(
     assert code == 1
     assert "merge conflict, lines" in err or "merge conflict, lines" in _out
     shown = _out + err
-    assert 'HEAD has \'warn_after = "PT9H"\'' in shown
-    assert 'origin/main has \'warn_after = "PT11H"\'' in shown
+    assert "HEAD has 'warn_after = \"PT9H\"'" in shown
+    assert "origin/main has 'warn_after = \"PT11H\"'" in shown
     assert "TOML syntax error" not in shown
     code, out, err = cli(b, "status")
     assert code == 1

@@ -78,11 +78,15 @@ def test_sync_over_http_names_the_server_error(origin: Origin, tmp_path: Path) -
 
 
 def _sshd_available() -> bool:
-    return shutil.which("sshd") is not None and subprocess.run(
-        ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", "localhost", "true"],
-        capture_output=True,
-        check=False,
-    ).returncode == 0
+    return (
+        shutil.which("sshd") is not None
+        and subprocess.run(
+            ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", "localhost", "true"],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
 
 
 @pytest.mark.skipif(not _sshd_available(), reason="no sshd accepting this user on localhost")

@@ -226,7 +226,9 @@ def _relabel(path: Path, label: str, local_dir: Path) -> None:
     except (FileNotFoundError, IsADirectoryError):
         return
     short = label.rsplit("/", 1)[-1].encode()
-    fixed = re.sub(rb"(?m)^>{7} " + re.escape(short) + rb"(\r?)$", b">>>>>>> " + label.encode() + rb"\1", data)
+    fixed = re.sub(
+        rb"(?m)^>{7} " + re.escape(short) + rb"(\r?)$", b">>>>>>> " + label.encode() + rb"\1", data
+    )
     if fixed != data:
         atomic_write(path, fixed, tmp_dir=local_dir / "tmp")
 

@@ -755,13 +755,14 @@ class ObligationsService:
                 f"notice {found.id} changes a living-compliance assertion: confirm that automated test "
                 "coverage reflects it with --coverage"
             )
-        path = ack_path(contract_id, found.commit, person)
+        when = self.wb.record_time()
+        path = ack_path(contract_id, found.commit, person, when)
         fields = {
             "contract": contract_id,
             "commit": found.commit,
             "person": person,
             "by": actor.id if person != actor.id else None,
-            "acknowledged": self.wb.record_time(),
+            "acknowledged": when,
             "coverage_confirmed": coverage,
             "note": note,
         }
@@ -846,8 +847,9 @@ class ObligationsService:
             raise ObligationError(
                 "the answers are incomplete or invalid:\n  " + "\n  ".join(errors)
             )
-        path = diag.answers_path(seam, actor.id)
-        data = diag.render_answers(seam, actor.id, self.wb.record_time(), parsed)
+        when = self.wb.record_time()
+        path = diag.answers_path(seam, actor.id, when)
+        data = diag.render_answers(seam, actor.id, when, parsed)
         return self.wb.commit(
             {path: data},
             f"Seam diagnostic for {seam}: answers of {actor.name} ({side} lead)\n",
@@ -1036,13 +1038,14 @@ class ObligationsService:
                 report.week, report.start, report.end, report.as_of, actor.id, [section]
             )
             text = rep.render_weekly_md(single)
-            path = receipt_path(report.week, section.term.id, section.contract, actor.id)
+            when = self.wb.record_time()
+            path = receipt_path(report.week, section.term.id, section.contract, actor.id, when)
             fields = {
                 "week": report.week,
                 "term": section.term.id,
                 "contract": section.contract,
                 "person": actor.id,
-                "received": self.wb.record_time(),
+                "received": when,
                 "report_sha256": rep.report_sha256(text),
             }
             message = (
