@@ -43,6 +43,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cgi(self, body: bytes) -> None:
         url = urlsplit(self.path)
+        if self.server.hold is not None:
+            # A remote that does not answer (until released): for cancelling a sync.
+            self.server.held.set()
+            self.server.hold.wait(60)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(self.server.project_root),
@@ -86,9 +90,11 @@ class _Handler(BaseHTTPRequestHandler):
 class GitHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, project_root: Path) -> None:
+    def __init__(self, project_root: Path, *, hold: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.project_root = project_root
+        self.hold = threading.Event() if hold else None  # set: answer again
+        self.held = threading.Event()  # a request is being held
         self.requests: list[tuple[str, str, int]] = []
         self.log: list[str] = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -102,5 +108,7 @@ class GitHTTPServer(ThreadingHTTPServer):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.hold is not None:
+            self.hold.set()
         self.shutdown()
         self.server_close()

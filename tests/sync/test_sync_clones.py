@@ -311,3 +311,48 @@ def test_git_program_transports_only_known_remotes(origin: Origin, tmp_path: Pat
     code, _out, err = cli(b, "--as", "ravi.iyer", "sync", "--remote=--upload-pack=touch")
     assert code == 2 and "no remote '--upload-pack=touch'" in err
     assert not (b / "touch").exists()
+
+
+def test_resolution_is_committed_as_the_merge_and_then_synced(
+    origin: Origin, tmp_path: Path
+) -> None:
+    from workbench.service.conflicts import ConflictService
+    from workbench.service.errors import InvalidEdit
+
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    path = f"contracts/{APPLICANT}.toml"
+    for root, who, new in ((a, "dana.okafor", "PT11H"), (b, "ravi.iyer", "PT9H")):
+        wb = session(root, who, 1)
+        text = wb.contract_text(APPLICANT).replace('warn_after = "PT10H"', f'warn_after = "{new}"')
+        wb.save_contract(APPLICANT, text, f"warn after {new}\n")
+    assert sync(a, "dana.okafor", 1.1).pushed
+    ours_head = head(b)
+    assert sync(b, "ravi.iyer", 1.2).conflicts
+
+    svc = ConflictService(session(b, "ravi.iyer", 1.3))
+    assert svc.conflicted() == [path]
+    both = svc.file(path)
+    assert both.ours_label == "HEAD" and both.theirs_label == "origin/main"
+    assert 'warn_after = "PT9H"' in both.ours and 'warn_after = "PT11H"' in both.theirs
+    assert both.base is not None and 'warn_after = "PT10H"' in both.base
+    # A resolution that still holds a marker, or does not validate, is refused.
+    with pytest.raises(WriteRefused, match="conflict marker"):
+        svc.resolve(path, both.text)
+    with pytest.raises(InvalidEdit):
+        svc.resolve(path, both.theirs.replace('owner = "dana.okafor"', 'owner = "the team"', 1))
+    assert (b / ".git" / "MERGE_HEAD").is_file()
+
+    done = svc.resolve(path, both.theirs)
+    assert done.commit is not None and done.left == []
+    merge = GitRepo(b).repo[done.commit]
+    assert [str(p) for p in merge.parent_ids] == [
+        ours_head,
+        git(b, "rev-parse", "refs/remotes/origin/main").stdout.strip(),
+    ]
+    assert merge.gpg_signature[0] is not None  # signed by ravi, like every workbench commit
+    assert not (b / ".git" / "MERGE_HEAD").exists()
+    assert git(b, "status", "--porcelain").stdout == ""
+    report = sync(b, "ravi.iyer", 1.4)
+    assert report.pushed and report.outcome.startswith("pushed"), report.to_json()
+    assert git(origin.bare, "rev-parse", "main").stdout.strip() == done.commit

@@ -97,6 +97,8 @@ class WorkbenchApp(App[int]):
 
     # (organisation, acting person, read-only, a note such as the day of a stored map)
     header_info: reactive[tuple[str, str, bool, str]] = reactive(("", "", False, ""))
+    # Where the clone stands, for the header: (text, alarming), e.g. ("MERGING · …", True).
+    repo_info: reactive[tuple[str, bool]] = reactive(("", False))
 
     def __init__(
         self,
@@ -121,6 +123,7 @@ class WorkbenchApp(App[int]):
         self._view_index: dict[str, Any] = {}
         self.actor: Any = None
         self.actor_error: str | None = None
+        self.repo_state: Any = None  # where the clone stands (MergeState), once read
         self.cursor_blink = cursor_blink
         self.state_signal: Signal[None] = Signal(self, "state")
         self.people_signal: Signal[list[Any]] = Signal(self, "people")
@@ -269,8 +272,13 @@ class WorkbenchApp(App[int]):
             # The repo is mid-merge, detached, or the file changed under us: nothing the
             # user typed is lost; it stays in the editor and as a draft across restarts.
             self.service.save_draft(contract_id, text)
+            hint = (
+                "\n\nPress M to see the conflicted files side by side and commit the merge."
+                if "a merge is in progress" in str(exc)
+                else ""
+            )
             self.call_from_thread(
-                self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft."
+                self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft.{hint}"
             )
             return
         target.post_message(ContractSaved(contract_id, commit, message))
@@ -370,6 +378,7 @@ class WorkbenchApp(App[int]):
         # The marks (signatures, reviews, violations) need git and every room's rules: start
         # them once the plain map is on screen, so that they never delay its first paint.
         self.call_after_refresh(self.load_marks)
+        self.call_after_refresh(self.load_repo_state)
         self._keep_out_of_collections()
         if self._first_state_shown is not None:
             self.call_after_refresh(self._first_state_shown.set)
@@ -468,6 +477,55 @@ class WorkbenchApp(App[int]):
         from workbench.tui.modals.error import ErrorModal
 
         self.push_screen(ErrorModal(title, reason))
+
+    # -- working across clones: merge state, sync, conflicts (issue 15) ----------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="repo-state")
+    def load_repo_state(self) -> None:
+        from workbench.service.repo_state import repo_state
+        from workbench.tui.messages import RepoStateLoaded
+
+        try:
+            state = repo_state(self.service)
+        except Exception:  # noqa: BLE001 - the header simply says nothing then
+            return
+        self._post(self, RepoStateLoaded(state))
+
+    def on_repo_state_loaded(self, message: Any) -> None:
+        from workbench.tui.sync_header import repo_badge
+
+        self.repo_state = message.state
+        self.repo_info = repo_badge(message.state)
+
+    def action_sync(self, dry_run: bool = False) -> None:
+        from workbench.tui.modals.sync import SyncModal
+
+        if self.readonly and not dry_run:
+            self.notify(
+                "Read-only mode: only a dry run (`repo: sync (dry run)`)", severity="warning"
+            )
+            return
+        self.push_screen(SyncModal(dry_run), self._synced)
+
+    def _synced(self, report: Any) -> None:
+        if report is None:
+            return
+        if not report.dry_run:
+            self.load_state()
+        else:
+            self.load_repo_state()
+        if report.conflicts:
+            self.notify(
+                f"{len(report.conflicts)} conflict(s) to resolve: press M",
+                severity="warning",
+                title="Merge not finished",
+                markup=False,
+                timeout=10,
+            )
+
+    def action_show_conflicts(self, path: str | None = None) -> None:
+        from workbench.tui.screens.conflict import ConflictScreen
+
+        self.open_screen(ConflictScreen(path))
 
     # -- signing, key registry, audit bundles (issue 4 and 7 screens) ------------------------
     def sign_contract(self, contract_id: str) -> None:
@@ -620,6 +678,8 @@ class WorkbenchApp(App[int]):
             self.notify("Still reading the contracts: a moment…", markup=False, timeout=2)
         elif view is None:
             self.notify(f"No seam {seam_id}", severity="warning", markup=False)
+        elif view.state == "conflict":
+            self.action_show_conflicts(f"contracts/{seam_id}.toml")
         elif not view.governed:
             self.notify(
                 f"{view.provider} → {view.consumer} exchanges “{view.exchange}” with no contract: "

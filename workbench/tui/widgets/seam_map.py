@@ -39,7 +39,11 @@ STATE_WORDS = {
     "invalid": "invalid",
     "conflict": "merge conflict",
 }
-LEGEND = "  ".join(f"{GLYPHS[s]} {STATE_WORDS[s].split(' (')[0]}" for s in GLYPHS) + "  +N marks"
+# A merge conflict is rare and says so where it occurs: it stays out of the legend.
+LEGEND = (
+    "  ".join(f"{GLYPHS[s]} {STATE_WORDS[s].split(' (')[0]}" for s in GLYPHS if s != "conflict")
+    + "  +N marks"
+)
 
 N, E, S, W = 1, 2, 4, 8
 _SOLID = {
