@@ -10,16 +10,14 @@ from pathlib import Path
 
 from tests.conftest import FIXED_NOW
 from tests.signing.demo_helpers import signer
-from tests.sync.conftest import (  # noqa: F401 - fixtures
-    APPLICANT,
-    CREDIT,
-    Origin,
-    git,
-    origin,
-    origin_template,
-)
+from tests.sync import conftest as _sync
+from tests.sync.conftest import APPLICANT, CREDIT, Origin, git
 from tests.sync.git_http import GitHTTPServer
 from tests.tui.conftest import SIZE, screen_text, settle, wait_until
+
+# The bare origin and its clones (tests/sync/conftest.py), as fixtures here too.
+origin_template = _sync.origin_template
+origin = _sync.origin
 
 
 def app_for(root: Path, actor: str, hours: float):  # type: ignore[no-untyped-def]
