@@ -180,5 +180,5 @@ def test_cli_exit_codes(
     assert main([*now, "verify-bundle", str(bad), "--root", exported.trust_root]) == 1
     assert main([*now, "verify-bundle", str(tmp_path / "nope.tar.gz")]) == 2
     with pytest.raises(SystemExit) as exc:
-        main(["--repo", str(exported.root), "export-bundle"])  # --out is required
+        main(["--repo", str(exported.root), "export-bundle", "--valid-days", "soon"])
     assert exc.value.code == 2

@@ -305,14 +305,18 @@ def test_ledger_with_resolutions_known_to_its_writer_needs_no_history() -> None:
 def test_runs_of_earlier_versions_are_folded_once_by_the_first_signed_run(
     demo_repo: Path,
 ) -> None:
-    from tests.signing.demo_helpers import raw_commit
-
     before = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
     open_before = sorted(v.id for v in before.open_now())
     assert open_before
-    # The repository as earlier versions left it: findings files only, no statements.
-    runs_dir = demo_repo / "findings/runs"
-    raw_commit(demo_repo, {f"findings/runs/{p.name}": None for p in runs_dir.iterdir()})
+    # The repository as earlier versions left it: findings files only, no statements, ever
+    # (deleting them in a new commit would be a rollback: `test_attack_findings`).
+    subprocess.run(
+        ["git", "filter-branch", "-f", "--index-filter",
+         "git rm -r -q --cached --ignore-unmatch findings/runs", "HEAD"],
+        cwd=demo_repo, check=True, capture_output=True,
+        env={**os.environ, "FILTER_BRANCH_SQUELCH_WARNING": "1"},
+    )  # fmt: skip
+    subprocess.run(["git", "reset", "-q", "--hard"], cwd=demo_repo, check=True)
     old = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
     assert old.book.chain().heads == [] and len(old.book.chain().unsigned_legacy) == 3
     stale = [t for t in old.terms_at_now() if t.state == "not-counted"]

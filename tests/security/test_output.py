@@ -44,6 +44,41 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
     ("log",): [{"args": [A]}],
     ("diff",): [{"args": [A, "HEAD~8", "HEAD"]}],
     ("demo",): [{"args": ["{tmp}/demo", "--no-tui"], "repo": False}],
+    ("person", "add"): [
+        {
+            "args": ["kim.lee", "--name", "Kim Lee", "--email", "kim@meridian.example"],
+            "who": "dana.okafor",
+            "writes": True,
+        }
+    ],
+    ("person", "leave"): [
+        {"args": ["yuki.tanaka", "--on", "2027-06-30"], "who": "dana.okafor", "writes": True}
+    ],
+    ("team", "add"): [
+        {
+            "args": ["platform", "--name", "Platform", "--lead", "yuki.tanaka"],
+            "who": "dana.okafor",
+            "writes": True,
+        }
+    ],
+    ("team", "lead"): [{"args": ["applicant-data", "dana.okafor"], "who": "dana.okafor"}],
+    ("contract", "new"): [
+        {
+            "args": [
+                "new-seam",
+                "--template",
+                "data-model",
+                "--provider",
+                "applicant-data",
+                "--consumer",
+                "loan-decisioning",
+            ],
+            "who": "dana.okafor",
+            "writes": True,
+        }
+    ],
+    ("contract", "params"): [{"args": ["model-product"], "repo": False}],
+    ("contract", "save"): [{"args": [A], "who": "dana.okafor", "writes": True}],
     ("keygen",): [{"args": ["--person", "dana.okafor", "--no-passphrase", "--path", "{tmp}/k"]}],
     ("sign",): [{"args": [A, "--key", "{key:ravi.iyer}"], "who": "ravi.iyer", "writes": True}],
     ("verify",): [{"args": []}, {"args": [A]}, {"args": ["--findings"]}],
@@ -119,6 +154,21 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
         }
     ],
     ("verify-script",): [{"args": ["--sha256"], "repo": False}],
+    ("completion",): [{"args": ["bash"], "repo": False}],
+    ("export", "odcs"): [{"args": [A]}],
+    ("import", "odcs"): [
+        {
+            "args": [
+                str(Path(__file__).resolve().parents[1] / "data/odcs/orders.odcs.yaml"),
+                "--provider",
+                "applicant-data",
+                "--consumer",
+                "credit-risk-model",
+            ],
+            "who": "dana.okafor",
+            "writes": True,
+        }
+    ],
     ("verify-bundle",): [
         {"args": ["{bundle}", "--root", "{root}"], "repo": False},
         {"args": ["{bundle}", "--trust-bundle-root", "--strict"], "repo": False},

@@ -115,6 +115,33 @@ ID_ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("actions",): [["save", "{T}", "{action}"]],
     ("diagnose",): [["{T}", "--show"], ["{T}", "--answers", "{action}"]],
     ("report", "weekly"): [["--reviewer", "{T}"]],
+    ("person", "add"): [["{T}", "--name", "X", "--email", "x@a.example"]],
+    ("person", "leave"): [
+        ["{T}", "--on", "2030-01-01"],
+        ["yuki.tanaka", "--on", "2030-01-01", "--replaced-by", "{T}"],
+    ],
+    ("team", "add"): [
+        ["{T}", "--name", "X", "--lead", "yuki.tanaka"],
+        ["t", "--name", "X", "--lead", "{T}"],
+    ],
+    ("team", "lead"): [["{T}", "dana.okafor"], ["applicant-data", "{T}"]],
+    ("contract", "new"): [
+        [
+            "{T}",
+            "--template",
+            "data-model",
+            "--provider",
+            "applicant-data",
+            "--consumer",
+            "loan-decisioning",
+        ],
+        ["x", "--template", "data-model", "--provider", "{T}", "--consumer", "loan-decisioning"],
+    ],
+    ("contract", "save"): [["{T}"]],
+    ("export", "odcs"): [["{T}"]],
+    ("import", "odcs"): [
+        ["{csv}", "--provider", "applicant-data", "--consumer", "x", "--id", "{T}"]
+    ],
     # as an exporter the signed policy names, so the id is what is refused
     ("export-bundle",): [["--out", "{tmp}/b.tar.gz", "--contracts", "{T}", "--key", "{gkey}"]],
 }

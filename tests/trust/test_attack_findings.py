@@ -229,3 +229,66 @@ def test_backdated_run_flagged(demo_repo: Path) -> None:
     assert result.run_id not in {r["run"] for r in svc.runs()}
     code, out, _err = cli(demo_repo, "verify", "--findings")
     assert code == 1 and "backdated" in out
+
+
+def test_deleted_newer_run_does_not_bring_back_an_older_pass(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run, once committed, is never deleted: removing the newest (failing) run so that an
+    older passing run is the head again is a rollback the gate names and fails on."""
+    real_finding = EvidenceService._finding
+
+    def healthy(self, state, contract, sha, plan, result):  # type: ignore[no-untyped-def]
+        finding = real_finding(self, state, contract, sha, plan, result)
+        if (contract.id, plan.term.id) == (CLAIMS1, FRESHNESS):
+            finding["status"], finding["reason"] = "pass", "feed: max lag 1h"
+        return finding
+
+    # An hour later the feed was healthy (the CI identity signed a passing run)...
+    with monkeypatch.context() as m:
+        m.setattr(EvidenceService, "_finding", healthy)
+        good = EvidenceService(
+            Workbench(demo_repo, now=FIXED_NOW + timedelta(hours=1), actor=CI)
+        ).evaluate()
+    # ...an hour after that it failed again, and the CI identity recorded that too.
+    at = FIXED_NOW + timedelta(hours=2)
+    bad = EvidenceService(Workbench(demo_repo, now=at, actor=CI)).evaluate()
+    assert good.written and bad.written
+
+    def checks() -> dict[tuple[str, str], str]:
+        result = ObligationsService(Workbench(demo_repo, now=at)).gate()
+        return {(c.contract, c.rule): f"{c.outcome}: {c.message}" for c in result.checks}
+
+    before = checks()[(CLAIMS1, "violation_open")]
+    assert before.startswith("fail") and FRESHNESS in before, before
+    # The member deletes the failing run's four files in one plain commit.
+    run = bad.run_id
+    sigs = [p for p in (demo_repo / "findings/runs").glob(f"{run}.*.sig")]
+    assert sigs
+    raw_commit(
+        demo_repo,
+        {
+            f"findings/{run}.json": None,
+            ledger_path(run): None,
+            statement_path(run): None,
+            **{f"findings/runs/{p.name}": None for p in sigs},
+        },
+        who=MEMBER,
+    )
+    after = checks()
+    # Without the rule, the older pass is the head again and the freshness term drops out.
+    message = after[(CLAIMS1, "violation_open")]
+    assert message.startswith("fail") and FRESHNESS in message, message
+    flags = after[(CLAIMS1, "records_valid")]
+    assert flags.startswith("fail") and run in flags and "gone" in flags, flags
+    code, out, _err = cli(demo_repo, "verify", "--findings")
+    assert code == 1 and run in out, out
+    # The runner does not build on a history that lost a run (its episodes would be folded
+    # away for good): it refuses until the deletion is reverted.
+    later = at + timedelta(hours=1)
+    with pytest.raises(RunNotRecorded, match="history lost a run"):
+        EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate()
+    subprocess.run(["git", "-c", "user.name=Yuki", "-c", "user.email=y@x", "revert", "--no-edit", "HEAD"], cwd=demo_repo, check=True,
+                   capture_output=True)  # fmt: skip
+    assert "gone" not in checks()[(CLAIMS1, "records_valid")]
+    assert EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate().written

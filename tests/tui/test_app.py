@@ -34,6 +34,10 @@ async def test_header_shows_org_and_acting_person(demo_repo: Path) -> None:
 
 
 async def test_unknown_actor_still_browses_with_a_warning(demo_repo: Path) -> None:
+    import pygit2
+
+    # The demo's clone acts as Dana (git user.email); a clone without an identity:
+    del pygit2.Repository(str(demo_repo)).config["user.email"]
     app = make_app(demo_repo, actor=None)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)

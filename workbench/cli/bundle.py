@@ -26,7 +26,12 @@ def _date(text: str) -> datetime:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("export-bundle", help="export a signed audit bundle (.tar.gz)")
-    p.add_argument("--out", required=True, metavar="FILE.tar.gz", help="where to write it")
+    p.add_argument(
+        "--out",
+        metavar="FILE.tar.gz",
+        help="where to write it (default: beside the repo, never inside it: "
+        "../REPO-audit-YYYYMMDDTHHMMSSZ.tar.gz)",
+    )
     p.add_argument("--contracts", nargs="+", metavar="ID", help="only these contracts")
     p.add_argument("--since", type=_date, metavar="DATE", help="start of the audit period")
     p.add_argument("--until", type=_date, metavar="DATE", help="end of the audit period")
@@ -88,6 +93,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_verify_script)
 
 
+def export_path(root: Path, out: str | None, now: datetime) -> Path:
+    """Where a bundle goes: `--out`, else beside the repo. A bundle written inside the work
+    tree would show up as an untracked file and could be committed by a careless `git add`."""
+    if out is None:
+        return root.parent / f"{root.name}-audit-{now:%Y%m%dT%H%M%SZ}.tar.gz"
+    path = Path(out).resolve()
+    if path.is_relative_to(root) and not path.is_relative_to(root / ".git"):
+        print(
+            f"warning: {out} is inside the governance repo; keep bundles outside it "
+            "(the default is beside the repo)",
+            file=sys.stderr,
+        )
+    return Path(out)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.cli.core import workbench_for
     from workbench.service.bundle import BundleService, ExportOptions
@@ -117,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         passphrase = getpass.getpass(f"passphrase for {wb.actor().id}'s key: ")
         signer = svc.make_signer(key, args.agent, passphrase)
-    result = svc.export(Path(args.out), options, signer=signer)
+    result = svc.export(export_path(wb.root, args.out, wb.now), options, signer=signer)
     if args.json:
         emit_json({"out": args.out, **result.to_json()})
         return 0

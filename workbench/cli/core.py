@@ -55,14 +55,9 @@ def warn_unfinished_demo(root: Path) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("init", help="create a new governance repo")
-    p.add_argument("dir", help="directory to create (must be new or empty)")
-    p.add_argument("--org", default="Example Org", help="organisation name")
-    p.add_argument("--domain", default="example.org", help="signing namespace domain")
-    p.add_argument("--person", default="data.lead", help="id of the first person (you)")
-    p.add_argument("--name", default="Example Data Lead", help="your name")
-    p.add_argument("--email", help="your email (default: PERSON@DOMAIN)")
-    p.set_defaults(func=cmd_init, writes=True)
+    from workbench.cli.init import add_init_parser
+
+    add_init_parser(sub)
 
     p = sub.add_parser(
         "validate", help="check every file: syntax, schema, named owners, references"
@@ -103,23 +98,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-tui", action="store_true", help="build it and print its status")
     p.add_argument("--force", action="store_true", help="rebuild over an existing demo repo")
     p.set_defaults(func=cmd_demo)
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    from workbench.service.init import init_repo
-
-    target = init_repo(
-        Path(args.dir),
-        org=args.org,
-        domain=args.domain,
-        person=args.person,
-        name=args.name,
-        email=args.email,
-        now=args.now,
-    )
-    print(f"created governance repo in {target}")
-    print(f"next: cd {target} && workbench validate && workbench status")
-    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -20,10 +20,13 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 # Each module has `register(subparsers)`; its commands set `func(args) -> int`.
 COMMAND_MODULES = [
     "workbench.cli.core",
+    "workbench.cli.authoring",
     "workbench.cli.signing",
     "workbench.cli.evidence",
     "workbench.cli.obligations",
     "workbench.cli.bundle",
+    "workbench.cli.interop",
+    "workbench.cli.completion",
     "workbench.cli.sync",
 ]
 
@@ -46,6 +49,9 @@ def parse_now(text: str | None) -> datetime | None:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        from workbench.cli.suggestions import command_suggestion
+
+        message += command_suggestion(message)
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -82,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(sub)
+    from workbench.cli.help import finish_parsers
+
+    finish_parsers(parser)
     return parser
 
 
@@ -92,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # text reaches the terminal only with its control characters made visible.
     with terminal_streams():
         parser = build_parser()
+        from workbench.cli.completion import autocomplete
+
+        autocomplete(parser)
         args = parser.parse_args(argv)  # --help, --version and usage errors exit here
         if args.command is None:
             from workbench.cli.core import open_tui
@@ -109,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             return EXIT_OK
         except Exception as exc:  # noqa: BLE001 - translated into a message, never a traceback
-            return report_error(exc)
+            return report_error(exc, args)
 
 
 def what_if_refusal(args: argparse.Namespace) -> str | None:
@@ -133,9 +145,12 @@ def what_if_refusal(args: argparse.Namespace) -> str | None:
     )
 
 
-def report_error(exc: BaseException) -> int:
+def report_error(exc: BaseException, args: argparse.Namespace | None = None) -> int:
     from workbench.cli.errors import describe_error
+    from workbench.cli.suggestions import suggestion
 
     message, code = describe_error(exc)
+    if code == EXIT_USAGE:
+        message += suggestion(message, args)
     print(f"workbench: {message}", file=sys.stderr)
     return code

@@ -454,6 +454,16 @@ def cmd_registry_floor(args: argparse.Namespace) -> int:
         limits=limits,
         reset=args.reset,
     )
+    if args.json:
+        emit_json(
+            {
+                "version": change.version,
+                "commit": change.commit,
+                "description": change.description,
+                "note": change.note or None,
+            }
+        )
+        return 0
     return _print_change(change)
 
 

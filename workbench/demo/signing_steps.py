@@ -24,6 +24,8 @@ from pathlib import Path
 from workbench.demo.build import DemoContext
 
 ADMINS = ("erin.walsh", "grace.whitfield")
+# The demo acts as her in its clone (her entry in keys/people.toml of the sample content).
+DEMO_ACTOR_EMAIL = "dana.okafor@meridian.example"
 STALE_CONTRACT = "credit-model-to-loan-decisioning"
 PENDING_CONTRACT = "policy-data-to-claims-agent"
 # (days ago, person, contract): who signs what, in order.
@@ -142,5 +144,9 @@ def _configure_git(root: Path) -> None:
     import pygit2
 
     config = pygit2.Repository(str(root)).config
+    # The demo acts as the lead of its first seam in this clone (git's user.email matches
+    # her registry entry), so every command of the README's tour pastes and runs.
+    config["user.name"] = "Dana Okafor"
+    config["user.email"] = DEMO_ACTOR_EMAIL
     config["gpg.format"] = "ssh"
     config["gpg.ssh.allowedSignersFile"] = str(root / "keys" / "allowed_signers")

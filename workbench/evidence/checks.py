@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.model.duration import Duration, _add_months
 from workbench.model.terms import (
+    BoundsTerm,
     CalibrationTerm,
     DecisionThresholdTerm,
     DistributionShiftTerm,
@@ -89,6 +90,8 @@ def needs(term: TermBase) -> list[ViewNeed]:
         return [ViewNeed("assertion_results", "assertion_results")]
     if isinstance(term, SqlTerm):
         return [ViewNeed(v, v) for v in dict.fromkeys(term.views)]
+    if isinstance(term, BoundsTerm):
+        return [ViewNeed(term.view, term.view)]
     raise TypeError(f"no check for term kind {type(term).__name__}")
 
 
@@ -222,6 +225,11 @@ def limit_for(term: TermBase) -> str:
         return (
             "sources seen ⊆ included, excluded never seen, each included source within its cadence"
         )
+    if isinstance(term, BoundsTerm):
+        text = f"{term.column} in {bounds_text(term)}; share outside fail > {pct(term.fail_share_outside)}"
+        if term.warn_share_outside is not None:
+            text += f", warn > {pct(term.warn_share_outside)}"
+        return text
     if isinstance(term, SqlTerm):
         word = "≤" if term.direction == "at_most" else "≥"
         return f"value {word} {term.fail:g} (fail)" + (
@@ -444,6 +452,64 @@ def judge_calibration(term: CalibrationTerm, rows: list[dict[str, Any]]) -> Chec
                 "outside": int(r["outside"]),
                 "min_score": plain(r["min_score"]),
                 "max_score": plain(r["max_score"]),
+            }
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+def bounds_text(term: BoundsTerm) -> str:
+    low = "-∞" if term.min is None else f"{term.min:g}"
+    high = "∞" if term.max is None else f"{term.max:g}"
+    return f"[{low}, {high}]"
+
+
+def bounds_sql(term: BoundsTerm) -> str:
+    col = f"TRY_CAST({ident(term.column)} AS DOUBLE)"
+    outside = [f"{col} IS NULL", f"isnan({col})"]
+    if term.min is not None:
+        outside.append(f"{col} < {num(term.min)}")
+    if term.max is not None:
+        outside.append(f"{col} > {num(term.max)}")
+    # NULL, text that is not a number and NaN count as outside: a bound says what every
+    # value is, and an unreadable value is not inside it.
+    return (
+        "SELECT count(*) AS n,\n"
+        f"       count(*) FILTER (WHERE {' OR '.join(outside)}) AS outside,\n"
+        f"       min({col}) AS min_value, max({col}) AS max_value\n"
+        f"FROM {ident(term.view)}"
+    )
+
+
+def judge_bounds(term: BoundsTerm, rows: list[dict[str, Any]]) -> CheckResult:
+    r = rows[0]
+    limit = limit_for(term)
+    n = int(r["n"])
+    if n == 0:
+        return CheckResult("no-data", limit=limit, reason=f"no rows in {term.view} evidence")
+    outside = int(r["outside"])
+    share = outside / n
+    if share > term.fail_share_outside:
+        status = "fail"
+    elif term.warn_share_outside is not None and share > term.warn_share_outside:
+        status = "warn"
+    else:
+        status = "pass"
+    return CheckResult(
+        status,
+        observed=round_sig(share),
+        observed_text=f"{pct(share)} outside ({outside} of {n})",
+        limit=limit,
+        reason=f"{outside} of {n} values of {term.column} outside {bounds_text(term)} or not "
+        f"numbers (observed min {plain(r['min_value'])}, max {plain(r['max_value'])})",
+        details=[
+            {
+                "rows": n,
+                "outside": outside,
+                "min_value": plain(r["min_value"]),
+                "max_value": plain(r["max_value"]),
             }
         ],
     )
@@ -868,6 +934,8 @@ def generated_sql(term: TermBase, clock: datetime, columns: set[str] | None = No
         return attestation_sql(term, clock)
     if isinstance(term, LineageTerm):
         return lineage_sql(clock)
+    if isinstance(term, BoundsTerm):
+        return bounds_sql(term)
     raise TypeError(type(term).__name__)  # pragma: no cover - needs() already refused it
 
 
@@ -904,6 +972,8 @@ def _judge_rows(
         return judge_threshold(term, rows, adopted)
     if isinstance(term, LivingAttestationTerm):
         return judge_attestation(term, rows)
+    if isinstance(term, BoundsTerm):
+        return judge_bounds(term, rows)
     assert isinstance(term, LineageTerm)
     return judge_lineage(term, rows, clock)
 

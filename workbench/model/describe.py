@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workbench.model.terms import (
+    BoundsTerm,
     CalibrationTerm,
     DecisionThresholdTerm,
     DistributionShiftTerm,
@@ -56,6 +57,10 @@ def describe_term(term: TermBase) -> str:
             f"{len(term.assertions)} assertions, pass rate ≥ {_pct(term.min_pass_rate)} over "
             f"{term.window.human()}{warn}; reviewer {term.reviewer}"
         )
+    if isinstance(term, BoundsTerm):
+        low = "-∞" if term.min is None else f"{term.min:g}"
+        high = "∞" if term.max is None else f"{term.max:g}"
+        return f"every {term.column} in {term.view} within [{low}, {high}]"
     if isinstance(term, SqlTerm):
         op = "≤" if term.direction == "at_most" else "≥"
         warn = f", warn {op} {term.warn:g}" if term.warn is not None else ""

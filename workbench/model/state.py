@@ -29,6 +29,7 @@ from workbench.model.policy_floor import (
 )
 from workbench.model.problems import Problem, field_path
 from workbench.model.settings import Defaults, Gate, Settings
+from workbench.model.suggest import did_you_mean
 from workbench.model.terms import TERM_KINDS
 from workbench.model.text import decode
 
@@ -539,7 +540,8 @@ def _person_problem(
         return doc.problem(
             where,
             "person.unknown",
-            f"{value!r} is not a person in keys/people.toml; a named individual is required",
+            f"{value!r} is not a person in keys/people.toml; a named individual is required"
+            + did_you_mean(value, state.people),
         )
     if accountable and person.has_left(today):
         successor = (
@@ -664,6 +666,9 @@ def check_contract(state: GovernanceState, cdoc: ContractDoc, today: date) -> li
                 "warning",
             )
         )
+    from workbench.model.templates.placeholders import placeholder_problems
+
+    problems += placeholder_problems(doc)
     return problems
 
 

@@ -6,6 +6,7 @@ warn and a fail level so that a breach is visible before it becomes a violation.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Literal
 
@@ -192,6 +193,42 @@ class SqlTerm(TermBase):
     warn: float | None = None
 
 
+class BoundsTerm(TermBase):
+    """Every value of a numeric column lies within [min, max] (a generic bound: no SQL to
+    write; ODCS `logicalTypeOptions` minimum/maximum import as this)."""
+
+    kind: Literal["bounds"]
+    view: str = Field(
+        min_length=1,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="evidence kind whose column is bounded, e.g. custom or score_samples",
+    )
+    column: str = Field(min_length=1, description="the numeric column")
+    min: float | None = Field(default=None, description="lowest allowed value (inclusive)")
+    max: float | None = Field(default=None, description="highest allowed value (inclusive)")
+    fail_share_outside: Share = Field(
+        default=0.0, description="fail when more than this share of rows is outside or NULL"
+    )
+    warn_share_outside: Share | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> BoundsTerm:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        for name in ("min", "max"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number")
+        if (
+            self.warn_share_outside is not None
+            and self.warn_share_outside > self.fail_share_outside
+        ):
+            raise ValueError("warn_share_outside must not exceed fail_share_outside")
+        return self
+
+
 Term = Annotated[
     FreshnessTerm
     | RepresentationTerm
@@ -200,7 +237,8 @@ Term = Annotated[
     | DistributionShiftTerm
     | DecisionThresholdTerm
     | LivingAttestationTerm
-    | SqlTerm,
+    | SqlTerm
+    | BoundsTerm,
     Field(discriminator="kind"),
 ]
 
@@ -213,4 +251,5 @@ TERM_KINDS: dict[str, type[TermBase]] = {
     "decision_threshold": DecisionThresholdTerm,
     "living_attestation": LivingAttestationTerm,
     "sql": SqlTerm,
+    "bounds": BoundsTerm,
 }

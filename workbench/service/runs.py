@@ -363,6 +363,44 @@ class RunBook:
             self._chain = discover(self.files(), judge, sign["required"])
         return self._chain
 
+    def gone(self) -> dict[str, str]:
+        """Runs the history behind HEAD added after the head runs were written whose statement
+        is missing here, or was rewritten (`evidence/run_history.py`): runs are written once
+        and never deleted, so deleting the newest (failing) run cannot make an older passing
+        run the head again unnoticed."""
+        git = self.wb.git
+        if git.is_empty:
+            return {}
+        from workbench.evidence.run_history import statements_since
+
+        head = git.resolve("HEAD")
+        heads = tuple(self.chain().heads)
+        added = self.wb.keep(
+            ("run-statements", str(head.id), heads),
+            lambda: statements_since(git.repo, head, heads),
+        )
+        files = self.files()
+        out: dict[str, str] = {}
+        for path, blobs in sorted(added.items()):
+            m = STATEMENT_FILE_RE.fullmatch(path)
+            if m is None:
+                continue
+            run = m.group("run")
+            rf = files.get(run)
+            if rf is None or rf.statement is None:
+                out[run] = (
+                    f"{path} existed in history but is gone (a rollback? runs are never "
+                    "deleted: restore it with `git revert` of the commit that removed it)"
+                )
+                data = git.blob_at(next(iter(blobs.values())), run_path(run))
+                if data is None:
+                    self._rejected_terms[run] = ALL_TERMS
+                else:
+                    self._note_terms(run, data)
+            elif len(blobs) > 1:
+                out[run] = f"fork: {path} was rewritten ({len(blobs)} versions in history)"
+        return out
+
     # -- the state now ------------------------------------------------------------------------
     def _resolved_at(self, inp: ClosureInputs) -> Callable[[Violation], datetime | None]:
         """When each violation's first counting resolution was made (the closures rule)."""
@@ -434,9 +472,10 @@ class RunBook:
         verdicts = decide_closures(inp, violations, today)
         apply_decisions(violations, verdicts, today)
         chain = self.chain()
+        refused = {**self.gone(), **chain.rejected}
         rejected = [
             Rejected(r, run_time(r), why, self._rejected_terms.get(r, ALL_TERMS))
-            for r, why in sorted(chain.rejected.items(), reverse=True)
+            for r, why in sorted(refused.items(), reverse=True)
         ]
         return CurrentFindings(
             dict(fold.latest),
@@ -538,6 +577,14 @@ class RunBook:
         problem = self.runner_problem(actor.id)
         if problem is not None:
             raise RunNotRecorded(f"run {result.run_id} not recorded: {problem}", result)
+        gone = self.gone()
+        if gone:
+            # Building on a history that lost a run would fold its episodes away for good.
+            raise RunNotRecorded(
+                f"run {result.run_id} not recorded: the history lost a run: "
+                + "; ".join(gone.values()),
+                result,
+            )
         sign = self.signing()
         inp = self.svc.closure_inputs()
         chain = self.chain()
@@ -626,9 +673,8 @@ class RunBook:
         covers (with the splits the ledger states; `current()` checks those splits against
         the closures that count)."""
         chain = self.chain()
-        problems = [
-            f"{run_path(r)} does not count: {why}" for r, why in sorted(chain.rejected.items())
-        ]
+        refused = {**self.gone(), **chain.rejected}
+        problems = [f"{run_path(r)} does not count: {why}" for r, why in sorted(refused.items())]
         runs = {r["run"]: r for r in self.history()}
         problems += self.problems
         checked: list[str] = []

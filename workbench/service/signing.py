@@ -971,6 +971,11 @@ class SigningService:
         named = ", ".join(runners) or "nobody"
         return self._registry_edit(f"evaluation runners: {named}", mutate)
 
+    def registry_propose(self, description: str) -> RegistryChange:
+        """A registry version that carries the committed keys/people.toml (who leads which
+        team) and nothing else new; the admins sign it like any registry change."""
+        return self._registry_edit(description, lambda _source: None)
+
     def registry_add_key(self, person: str, public_key: str) -> RegistryChange:
         reg.check_person_id(person)
         if person not in self.wb.state().people:

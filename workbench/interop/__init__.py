@@ -1,0 +1,1 @@
+"""Interoperability with other contract formats: pure mappings (bytes in, values out)."""
