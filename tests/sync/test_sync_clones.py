@@ -356,3 +356,22 @@ def test_resolution_is_committed_as_the_merge_and_then_synced(
     report = sync(b, "ravi.iyer", 1.4)
     assert report.pushed and report.outcome.startswith("pushed"), report.to_json()
     assert git(origin.bare, "rev-parse", "main").stdout.strip() == done.commit
+
+
+def test_sync_prints_hostile_text_as_text(origin: Origin, tmp_path: Path) -> None:
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    # A pushed record whose file name carries an escape sequence and a forged line.
+    forged = f"attestations/{CREDIT}/v1.\x1b]8;;e.vil\x07x\nREFUSED nothing.sig"
+    GitRepo(a).commit_files(
+        {forged: b"-----BEGIN SSH SIGNATURE-----\n"},
+        "\x1b[2J tidy\n",
+        Author("\x1b[31mMallory", "mallory@evil.example"),
+        when=at(1),
+    )
+    git(a, "push", "-q", "origin", "main")
+    code, out, err = cli(b, "--as", "ravi.iyer", "sync")
+    assert code in (0, 1), err
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b]8;;e.vil\\x07x\\nREFUSED nothing co-signed" in out
+    assert not any(line.startswith("REFUSED nothing") for line in out.splitlines())
