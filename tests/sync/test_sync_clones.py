@@ -375,3 +375,28 @@ def test_sync_prints_hostile_text_as_text(origin: Origin, tmp_path: Path) -> Non
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert "\\x1b]8;;e.vil\\x07x\\nREFUSED nothing co-signed" in out
     assert not any(line.startswith("REFUSED nothing") for line in out.splitlines())
+
+
+def test_remote_that_moves_during_the_push_is_synced_again(origin: Origin, tmp_path: Path) -> None:
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    SigningService(session(a, "ravi.iyer", 1)).sign(CREDIT, signer(a, "ravi.iyer"))
+    SigningService(session(b, "sofia.marquez", 2)).sign(CREDIT, signer(b, "sofia.marquez"))
+    # A's push lands exactly between B's fetch and B's push (B's pre-push hook makes it so,
+    # once), as when two leads sync at the same moment.
+    hook = b / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        'if [ ! -f "$GIT_DIR/raced" ]; then\n'
+        '  touch "$GIT_DIR/raced"\n'
+        f"  env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE git -C {a} push -q origin main\n"
+        "fi\n"
+    )
+    hook.chmod(0o755)
+    report = sync(b, "sofia.marquez", 2.1)
+    assert report.ok and report.pushed, report.to_json()
+    assert any("moved while syncing (attempt 1)" in n for n in report.notes)
+    assert head(b) == git(origin.bare, "rev-parse", "main").stdout.strip()
+    assert git(b, "merge-base", "--is-ancestor", head(a), head(b)).returncode == 0
+    verdict = SigningService(session(b, None, 3)).verdict(CREDIT)
+    assert verdict.state == "approved", verdict.reason

@@ -306,6 +306,14 @@ class SyncService:
                 f"{exc}; your branch is merged locally but may not have reached {up.name}: "
                 "run `workbench sync` again"
             ) from exc
+        except transport.TransportError:
+            # A remote that moved under the push can also say "failed to update ref" (its
+            # own compare-and-swap): if it moved, sync again; any other failure is reported.
+            now = transport.fetch(root, up.remote, up.branch, interactive=interactive)
+            if now != theirs:
+                report.merge_commit = None
+                return False
+            raise
         report.pushed = True
         self._track(up, final)
         say("pushing", 1, 1)
