@@ -400,3 +400,24 @@ def test_remote_that_moves_during_the_push_is_synced_again(origin: Origin, tmp_p
     assert git(b, "merge-base", "--is-ancestor", head(a), head(b)).returncode == 0
     verdict = SigningService(session(b, None, 3)).verdict(CREDIT)
     assert verdict.state == "approved", verdict.reason
+
+
+def test_uncommitted_change_is_never_overwritten(origin: Origin, tmp_path: Path) -> None:
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    wb = session(a, "dana.okafor", 1)
+    text = wb.contract_text(APPLICANT).replace('warn_after = "PT10H"', 'warn_after = "PT11H"')
+    wb.save_contract(APPLICANT, text, "warn after 11h\n")
+    assert sync(a, "dana.okafor", 1.1).pushed
+    path = b / "contracts" / f"{APPLICANT}.toml"
+    typed = path.read_text().replace("Applicant data", "Applicant data (draft)")
+    path.write_text(typed)
+    before = head(b)
+    code, _out, err = cli(b, "--as", "ravi.iyer", "sync")
+    assert code == 2 and "uncommitted changes would be overwritten" in err, err
+    assert path.read_text() == typed and head(b) == before
+    # Without a pinned root, sync says so (as verify does).
+    (b / ".git" / "handshake-workbench" / "trust-root").unlink()
+    path.write_text(git(b, "show", f"HEAD:contracts/{APPLICANT}.toml").stdout)
+    code, _out, err = cli(b, "--as", "ravi.iyer", "sync")
+    assert code == 0 and "trust root NOT pinned" in err

@@ -102,6 +102,9 @@ def _unparsed_view(state: GovernanceState, path: str, cid: str) -> SeamView:
     if ours is not None:
         view.provider, view.consumer = ours.seam.provider, ours.seam.consumer
         view.kind, view.title = ours.seam.kind.value, ours.title
+        owner = state.people.get(ours.owner)
+        if owner is not None:
+            view.owner, view.owner_name = ours.owner, owner.name
         view.provider_lead = ours.parties.provider_lead
         view.consumer_lead = ours.parties.consumer_lead
     return view

@@ -169,11 +169,7 @@ def summarise(
         describe_paths(incoming_paths),
         describe_paths(outgoing_paths),
         verdicts,
-        [
-            f"{nid}: {what}"
-            for nid, what in sorted(after.waiting.items())
-            if nid not in before.waiting
-        ],
+        [what for nid, what in sorted(after.waiting.items()) if nid not in before.waiting],
         [
             f"{vid} {what}"
             for vid, what in sorted(after.open_violations.items())

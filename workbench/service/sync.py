@@ -156,6 +156,7 @@ class SyncService:
         )
         if not dry_run:
             merge_driver.install(wb.root)
+        report.notes += self._trust_notes()
         say = progress or (lambda _stage, _done, _total: None)
         try:
             for attempt in range(ATTEMPTS):
@@ -322,6 +323,26 @@ class SyncService:
         return True
 
     # -- pieces ----------------------------------------------------------------------------
+    def _trust_notes(self) -> list[str]:
+        """As `verify` says it: without a pinned root, a wholly replaced registry that
+        shares history with this clone cannot be told from the genuine one."""
+        from workbench.signing.trust import TrustRootError, pinned_source
+
+        wb = self.wb
+        try:
+            pinned, _source = pinned_source(
+                wb.trust_root, wb.root / layout.LOCAL_DIR / "trust-root"
+            )
+        except TrustRootError as exc:
+            raise WorkbenchError(str(exc)) from exc
+        if pinned is not None:
+            return []
+        return [
+            "trust root NOT pinned: the incoming registry is checked against its own history "
+            "only; pin the root you got out of band (`workbench registry root --pin`, "
+            "--root or $WORKBENCH_TRUST_ROOT)"
+        ]
+
     def _resolvers(self):  # type: ignore[no-untyped-def]
         from workbench.evidence.manifest import MANIFEST_PATH
         from workbench.evidence.manifest_merge import merge_manifests
