@@ -387,14 +387,15 @@ def test_remote_that_moves_during_the_push_is_synced_again(origin: Origin, tmp_p
     hook = b / ".git" / "hooks" / "pre-push"
     hook.write_text(
         "#!/bin/sh\n"
-        'if [ ! -f "$GIT_DIR/raced" ]; then\n'
-        '  touch "$GIT_DIR/raced"\n'
+        f'if [ ! -f "{b}/raced" ]; then\n'
+        f'  touch "{b}/raced"\n'
         f"  env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE git -C {a} push -q origin main\n"
         "fi\n"
     )
     hook.chmod(0o755)
     report = sync(b, "sofia.marquez", 2.1)
     assert report.ok and report.pushed, report.to_json()
+    assert (b / "raced").is_file()
     assert any("moved while syncing (attempt 1)" in n for n in report.notes)
     assert head(b) == git(origin.bare, "rev-parse", "main").stdout.strip()
     assert git(b, "merge-base", "--is-ancestor", head(a), head(b)).returncode == 0
