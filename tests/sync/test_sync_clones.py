@@ -422,3 +422,20 @@ def test_uncommitted_change_is_never_overwritten(origin: Origin, tmp_path: Path)
     path.write_text(git(b, "show", f"HEAD:contracts/{APPLICANT}.toml").stdout)
     code, _out, err = cli(b, "--as", "ravi.iyer", "sync")
     assert code == 0 and "trust root NOT pinned" in err
+
+
+def test_first_sync_creates_the_remote_branch(origin: Origin, tmp_path: Path) -> None:
+    a = origin.clone(tmp_path / "a")
+    empty = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", str(empty))
+    git(a, "remote", "add", "team", str(empty))
+    code, out, err = cli(a, "--as", "ravi.iyer", "sync", "--remote", "team", "--dry-run")
+    assert code == 0, err
+    assert "dry run: would push" in out and git(empty, "rev-parse", "main", check=False).returncode
+    report = sync(a, "ravi.iyer", 1, remote="team")
+    assert report.pushed and report.outcome.startswith("pushed"), report.to_json()
+    assert git(empty, "rev-parse", "main").stdout.strip() == head(a)
+    assert report.summary is not None and report.summary.outgoing_commits > 10
+    assert any("co-signed" in line for line in report.summary.outgoing)
+    # The upstream stays origin; ahead/behind of team is now known to the clone.
+    assert git(a, "rev-parse", "refs/remotes/team/main").stdout.strip() == head(a)
