@@ -127,6 +127,8 @@ async def test_conflicted_contract_both_sides_and_merge_commit(
         await wait_until(
             pilot, lambda: "MERGE IN PROGRESS · 1 conflict · M to resolve" in header(app)
         )
+        # How to finish or abort it, said once (the header has room for the headline).
+        assert any("git merge --abort" in n.message for n in app._notifications)
         view = app.view(APPLICANT)
         assert view is not None and view.state == "conflict"
         app.open_seam(APPLICANT)  # the seam opens the conflict, not the editor

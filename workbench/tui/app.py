@@ -493,8 +493,25 @@ class WorkbenchApp(App[int]):
     def on_repo_state_loaded(self, message: Any) -> None:
         from workbench.tui.sync_header import repo_badge
 
-        self.repo_state = message.state
-        self.repo_info = repo_badge(message.state)
+        state = message.state
+        self.repo_state = state
+        self.repo_info = repo_badge(state)
+        # The header has room for the headline only: say once how to finish or abort it.
+        said = (state.headline(), state.advice()) if state.unfinished else None
+        if said is not None and said != getattr(self, "_repo_said", None):
+            self.notify(
+                f"{said[0]}. {said[1][:1].upper()}{said[1][1:]}."
+                + (
+                    " In the app: M shows both sides and commits the merge."
+                    if state.conflicted
+                    else ""
+                ),
+                title="Merge not finished",
+                severity="warning",
+                markup=False,
+                timeout=12,
+            )
+        self._repo_said = said
 
     def action_sync(self, dry_run: bool = False) -> None:
         from workbench.tui.modals.sync import SyncModal
