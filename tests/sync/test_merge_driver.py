@@ -10,7 +10,7 @@ from tests.conftest import FIXED_NOW
 from tests.sync.conftest import APPLICANT, Origin, git
 from tests.sync.test_sync_clones import evidence_file, snapshot_ids
 from workbench.cli.main import main
-from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest, render_manifest
+from workbench.evidence.manifest import MANIFEST_PATH, Manifest, parse_manifest, render_manifest
 from workbench.service.core import Workbench
 from workbench.service.evidence import EvidenceService
 
@@ -72,3 +72,13 @@ def test_merge_driver_leaves_a_real_clash_as_a_conflict(origin: Origin, tmp_path
     text = (b / MANIFEST_PATH).read_text()
     assert text.count("<<<<<<< ours") == 1 and text.count(f'id = "{sid}"') == 2
     assert "captured_at = 2026-11-27T03:00:00Z" in text and "2026-11-27T04:00:00Z" in text
+
+
+def test_conflicted_manifest_is_named_as_a_merge_conflict() -> None:
+    import pytest
+
+    from workbench.evidence.errors import ManifestError
+
+    text = render_manifest(Manifest()) + "<<<<<<< ours\n[[snapshot]]\n=======\n>>>>>>> theirs\n"
+    with pytest.raises(ManifestError, match="merge conflict, lines"):
+        parse_manifest(text)

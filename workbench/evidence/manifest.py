@@ -397,6 +397,13 @@ def parse_manifest(text: str, filename: str = MANIFEST_PATH) -> Manifest:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        from workbench.model.conflict import conflict_hunks
+
+        hunks = conflict_hunks(text)
+        if hunks:  # a merge left it half-done: say so, with both sides (docs/sync.md)
+            raise ManifestError(
+                filename, [f"merge conflict, {h.describe()}" for h in hunks]
+            ) from None
         raise ManifestError(filename, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
     for key in sorted(set(data) - {"version", "snapshot"}):
