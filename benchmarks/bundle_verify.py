@@ -7,7 +7,7 @@ Setup (not timed): `benchmarks.generate` builds the organisation (60 teams, 240 
 key registry v1 signed by two admins and one co-signed statement per contract (both party
 leads, and the compliance lead where required) are committed in one commit.
 Timed:
-* export: `BundleService.build` (read HEAD, registry chain, contracts, records,
+* export: `wb.bundles.build` (read HEAD, registry chain, contracts, records,
   evidence, OSCAL, index, snapshot signature, deterministic tar.gz);
 * verify: `verify_bundle` from the archive bytes (hardened read, hashes, registry chain,
   snapshot, every contract's chain, subject digest, signatures and required signers).
@@ -29,7 +29,7 @@ from benchmarks.generate import NOW, generate
 from workbench.bundle.verify import verify_bundle
 from workbench.model.state import load_state
 from workbench.repo.git import Author, GitRepo
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
@@ -113,7 +113,7 @@ def main() -> None:
         data = b""
         for _ in range(args.rounds):
             start = time.perf_counter()
-            result = BundleService(Workbench(root, now=wb.now, actor=exporter)).build(
+            result = Workbench(root, now=wb.now, actor=exporter).bundles.build(
                 ExportOptions(record=False), signers[exporter]
             )
             exports.append(time.perf_counter() - start)

@@ -174,12 +174,12 @@ def run_evaluate(root: Path) -> dict[str, float]:
     import os
 
     from workbench.service.core import Workbench
-    from workbench.service.evidence import ROOTS_ENV, EvidenceService
+    from workbench.service.evidence import ROOTS_ENV
 
     # The Parquet files are external snapshots: their folder is this machine's evidence root.
     os.environ[ROOTS_ENV] = str(root.parent / "data")
     t = time.perf_counter()
-    result = EvidenceService(Workbench(root, now=NOW, actor="data.lead")).evaluate()
+    result = Workbench(root, now=NOW, actor="data.lead").evidence.evaluate()
     elapsed = time.perf_counter() - t
     # A re-run on the same inputs finds its findings file already written (same bytes).
     return {"seconds": elapsed, "findings": len(result.findings), "summary": result.run["summary"]}  # type: ignore[dict-item]

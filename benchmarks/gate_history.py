@@ -172,7 +172,7 @@ class Runs:
     def next(self) -> None:
         from workbench.evidence.findings import FORMAT, make_run_id, render_run
         from workbench.service.core import Workbench
-        from workbench.service.evidence import EvaluateResult, EvidenceService
+        from workbench.service.evidence import EvaluateResult
 
         when = NOW + timedelta(days=1 + self.day, hours=1)
         for key, status in self.status.items():
@@ -198,7 +198,7 @@ class Runs:
             "findings": findings,
         }
         data = render_run(run)
-        svc = EvidenceService(Workbench(self.root, now=when, actor=RUNNER))
+        svc = Workbench(self.root, now=when, actor=RUNNER).evidence
         svc._record_run(
             EvaluateResult(run, f"findings/{run_id}.json", written=False),
             data,

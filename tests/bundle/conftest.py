@@ -19,9 +19,8 @@ from tests.conftest import FIXED_NOW
 from workbench.bundle.archive import read_archive, write_archive
 from workbench.bundle.layout import render_sums
 from workbench.bundle.verify import BundleReport, verify_bundle
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
-from workbench.service.signing import SigningService
 from workbench.signing import keys as keymod
 
 STALE = "credit-model-to-loan-decisioning"  # v1 signed, then edited: we sign v2 here
@@ -55,21 +54,21 @@ def build_exported(demo_template: Path, target: Path) -> Exported:
     root = target / "demo"
     shutil.copytree(demo_template, root, symlinks=True)
     wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
-    svc = BundleService(wb)
+    svc = wb.bundles
     out = target / "first.tar.gz"
     svc.export(out, ExportOptions(), signer=signer(root, EXPORTER))
     first = out.read_bytes()
     for person in ("ravi.iyer", "sofia.marquez"):
         w = Workbench(root, now=EXPORT_AT + timedelta(minutes=5), actor=person)
-        SigningService(w).sign(STALE, signer(root, person))
+        w.signing.contracts.sign(STALE, signer(root, person))
     wb = Workbench(root, now=EXPORT_AT + timedelta(minutes=10), actor=EXPORTER)
     out = target / "second.tar.gz"
-    BundleService(wb).export(out, ExportOptions(), signer=signer(root, EXPORTER))
+    wb.bundles.export(out, ExportOptions(), signer=signer(root, EXPORTER))
     second = out.read_bytes()
-    no_ev = BundleService(wb).build(
+    no_ev = wb.bundles.build(
         ExportOptions(evidence_files=False, record=False), signer(root, EXPORTER)
     )
-    trust = SigningService(wb).registry_state().root_sha256
+    trust = wb.signing.registry_state().root_sha256
     assert trust
     return Exported(root, trust, first, second, no_ev.data)
 

@@ -26,14 +26,14 @@ from workbench.bundle.archive import (
     write_archive,
 )
 from workbench.repo.guard import contains_private_key_material
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
 
 
 def _build(root: Path, **options: object) -> bytes:
     wb = Workbench(root, now=EXPORT_AT, actor="grace.whitfield")
     opts = ExportOptions(record=False, **options)  # type: ignore[arg-type]
-    return BundleService(wb).build(opts, signer(root, "grace.whitfield")).data
+    return wb.bundles.build(opts, signer(root, "grace.whitfield")).data
 
 
 def test_same_state_and_options_give_the_same_bytes(demo_repo: Path) -> None:

@@ -30,7 +30,7 @@ from jsonschema import Draft7Validator, FormatChecker
 
 from tests.bundle.conftest import EXPORT_AT, Exported, members, signer
 from workbench.bundle.oscal import OSCAL_VERSION
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "oscal"
@@ -177,15 +177,11 @@ def test_unicode_class_translation_keeps_the_meaning() -> None:
 
 def test_demo_bundle_oscal_validates(demo_repo: Path) -> None:
     wb = Workbench(demo_repo, now=EXPORT_AT, actor="grace.whitfield")
-    built = BundleService(wb).build(
-        ExportOptions(record=False), signer(demo_repo, "grace.whitfield")
-    )
+    built = wb.bundles.build(ExportOptions(record=False), signer(demo_repo, "grace.whitfield"))
     files = members(built.data)
     _assert_valid(files)
     again = members(
-        BundleService(wb)
-        .build(ExportOptions(record=False), signer(demo_repo, "grace.whitfield"))
-        .data
+        wb.bundles.build(ExportOptions(record=False), signer(demo_repo, "grace.whitfield")).data
     )
     assert {p: again[p] for p in DOCUMENTS} == {p: files[p] for p in DOCUMENTS}, "deterministic"
     for path in DOCUMENTS:

@@ -15,7 +15,6 @@ from tests.conftest import FIXED_NOW
 from workbench.repo import cache_store
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
-from workbench.service.obligations import ObligationsService
 
 CONTRACT = "contracts/credit-model-to-loan-decisioning.toml"
 
@@ -27,7 +26,7 @@ def git(root: Path, *args: str) -> str:
 
 
 def notices_json(wb: Workbench) -> list[dict[str, object]]:
-    return [n.to_json() for n in ObligationsService(wb).notices()]
+    return [n.to_json() for n in wb.obligations.notices.statuses()]
 
 
 def cold(root: Path) -> Workbench:
@@ -165,9 +164,9 @@ def test_warm_notices_and_reviews_equal_cold_ones_and_read_no_blob(
     monkeypatch.setattr(git_mod.GitRepo, "blob_at", no_blob_reads)
     warm = Workbench(demo_repo, now=FIXED_NOW)
     assert notices_json(warm) == expected
-    reviews = [r.to_json() for r in ObligationsService(warm).reviews()]
+    reviews = [r.to_json() for r in warm.obligations.reviews.statuses()]
     monkeypatch.setattr(git_mod.GitRepo, "blob_at", original)
-    assert reviews == [r.to_json() for r in ObligationsService(cold(demo_repo)).reviews()]
+    assert reviews == [r.to_json() for r in cold(demo_repo).obligations.reviews.statuses()]
 
 
 def test_history_index_follows_new_commits_and_rewritten_history(demo_repo: Path) -> None:

@@ -40,20 +40,20 @@ def test_verdicts_at_head_are_computed_once_per_command_and_again_after_a_commit
 
     monkeypatch.setattr(SigningService, "_verdict_set", counting)
     wb = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor", hold_worktree=True)
-    first = [v.state for v in SigningService(wb).verdicts("HEAD")]
-    again = [v.state for v in SigningService(wb).verdicts("HEAD")]
+    first = [v.state for v in wb.signing.verdicts("HEAD")]
+    again = [v.state for v in wb.signing.verdicts("HEAD")]
     assert first == again and len(calls) == 1
     wb.save_contract(
         "credit-model-to-loan-decisioning",
         (demo_repo / CONTRACT).read_text() + "# a later note\n",
         "Note on the threshold",
     )
-    SigningService(wb).verdicts("HEAD")
+    wb.signing.verdicts("HEAD")
     assert len(calls) == 2  # a new HEAD is a new key
     # The app (not one-shot) never reuses a verdict: its clock moves.
     app = Workbench(demo_repo, now=FIXED_NOW)
-    SigningService(app).verdicts("HEAD")
-    SigningService(app).verdicts("HEAD")
+    app.signing.verdicts("HEAD")
+    app.signing.verdicts("HEAD")
     assert len(calls) == 4
 
 

@@ -127,12 +127,12 @@ def test_invalid_edit_is_never_written(demo_repo: Path) -> None:
 
 def test_drafts_survive_and_stay_out_of_git(demo_repo: Path) -> None:
     wb = Workbench(demo_repo, now=FIXED_NOW)
-    wb.save_draft(CLAIMS1, "half-typed = [\n")
-    assert Workbench(demo_repo, now=FIXED_NOW).load_draft(CLAIMS1) == "half-typed = [\n"
-    assert wb.drafts() == [CLAIMS1]
+    wb.drafts.save(CLAIMS1, "half-typed = [\n")
+    assert Workbench(demo_repo, now=FIXED_NOW).drafts.load(CLAIMS1) == "half-typed = [\n"
+    assert wb.drafts.ids() == [CLAIMS1]
     assert git(demo_repo, "status", "--porcelain") == ""
-    wb.discard_draft(CLAIMS1)
-    assert wb.load_draft(CLAIMS1) is None
+    wb.drafts.discard(CLAIMS1)
+    assert wb.drafts.load(CLAIMS1) is None
 
 
 def test_save_normalises_line_endings_and_commits_only_that_file(demo_repo: Path) -> None:

@@ -31,12 +31,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def service(root: Path) -> EvidenceService:
-    return EvidenceService(Workbench(root, now=FIXED_NOW))
+    return Workbench(root, now=FIXED_NOW).evidence
 
 
 def test_demo_two_failures_are_open_violations_paged_to_named_people(demo: Path) -> None:
     s = service(demo)
-    open_ = {(v.contract, v.term): v for v in s.violations(open_only=True)}
+    open_ = {(v.contract, v.term): v for v in s.violations.find(open_only=True)}
     stale = open_[("policy-data-to-claims-agent", "policy-freshness")]
     assert stale.status == "fail"
     assert stale.last["observed"] == pytest.approx(9 * 86400)
@@ -80,7 +80,7 @@ def test_demo_healthy_terms_pass(demo: Path) -> None:
 def test_demo_findings_rerun_gives_same_bytes_and_evidence_is_browsable(demo: Path) -> None:
     s = service(demo)
     latest = s.run()
-    again = EvidenceService(Workbench(demo, now=FIXED_NOW, actor="priya.nair")).evaluate()
+    again = Workbench(demo, now=FIXED_NOW, actor="priya.nair").evidence.evaluate()
     assert not again.written and again.run_id == latest["run"]
     f = s.finding(latest["run"], "policy-data-to-claims-agent", "policy-freshness")
     with s.finding_sandbox(f) as sb:

@@ -112,7 +112,7 @@ def write_contract(root: Path, *, ack: str = "PT30M", query: str = "", extra: st
 
 
 def svc(root: Path, now: datetime = NOW, actor: str = LEAD) -> EvidenceService:
-    return EvidenceService(Workbench(root, now=now, actor=actor))
+    return Workbench(root, now=now, actor=actor).evidence
 
 
 def lags_file(path: Path, lag_hours: float, captured: datetime = NOW) -> Path:
@@ -368,16 +368,16 @@ def test_violation_history_resolve_and_reopen(repo: Path, tmp_path: Path) -> Non
     svc(repo).evaluate()
     svc(repo, NOW + timedelta(hours=6)).evaluate()
     s = svc(repo, NOW + timedelta(hours=7))
-    [v] = [v for v in s.violations(open_only=True) if v.term == "threshold"]
+    [v] = [v for v in s.violations.find(open_only=True) if v.term == "threshold"]
     assert v.state == "open" and [p.status for p in v.points] == ["fail", "fail"]
     assert v.paged["primary"]["id"] == LEAD and v.paged["ack_sla"] == "PT30M"
     assert v.owner["id"] == "model.lead" and "without data.lead's co-signature" in v.last["reason"]
-    assert s.violation(v.id[:6]).id == v.id
-    assert s.violation("data-to-model/threshold").id == v.id
+    assert s.violations.get(v.id[:6]).id == v.id
+    assert s.violations.get("data-to-model/threshold").id == v.id
     with pytest.raises(WorkbenchError, match="--note"):
-        s.close(v.id, resolved=True, note=" ")
-    s.close(v.id, resolved=True, note="re-set by the model lead")
-    closed = s.violation(v.id)
+        s.violations.close(v.id, resolved=True, note=" ")
+    s.violations.close(v.id, resolved=True, note="re-set by the model lead")
+    closed = s.violations.get(v.id)
     assert closed.state == "resolved" and closed.closure.closed_by == LEAD  # type: ignore[union-attr]
     assert GitRepo(repo).log(1)[0].summary.startswith(f"Resolve violation {v.id}")
     assert [
@@ -386,7 +386,7 @@ def test_violation_history_resolve_and_reopen(repo: Path, tmp_path: Path) -> Non
     # still failing in a later run: a new violation, the resolved one stays resolved
     svc(repo, NOW + timedelta(hours=8)).evaluate()
     history = [
-        v2 for v2 in svc(repo, NOW + timedelta(hours=8)).violations() if v2.term == "threshold"
+        v2 for v2 in svc(repo, NOW + timedelta(hours=8)).violations.find() if v2.term == "threshold"
     ]
     assert [h.state for h in history] == ["resolved", "open"]
 
@@ -404,7 +404,9 @@ def test_recovered_violation_is_not_open(repo: Path, tmp_path: Path) -> None:
         fixed, "threshold_config", contract="data-to-model", captured_at=NOW + timedelta(minutes=30)
     )
     svc(repo, NOW + timedelta(hours=1)).evaluate()
-    [v] = [v for v in svc(repo, NOW + timedelta(hours=1)).violations() if v.term == "threshold"]
+    [v] = [
+        v for v in svc(repo, NOW + timedelta(hours=1)).violations.find() if v.term == "threshold"
+    ]
     assert v.state == "recovered" and [p.status for p in v.points] == ["fail", "pass"]
 
 
@@ -414,14 +416,16 @@ def test_exemption_requests_are_refused_without_an_authorised_approver(
     break_threshold(repo, tmp_path, NOW)
     svc(repo).evaluate()
     s = svc(repo)
-    v = s.violation("data-to-model/threshold")
+    v = s.violations.get("data-to-model/threshold")
     with pytest.raises(WorkbenchError, match="own exemption"):
-        s.close(v.id, exempt=True, reason="r", approver=LEAD, expires=date(2026, 12, 1))
+        s.violations.close(v.id, exempt=True, reason="r", approver=LEAD, expires=date(2026, 12, 1))
     # model.lead owns the term; nobody else is authorised by the default policy (this repo
     # has no compliance team): the request is refused and the violation stays open.
     with pytest.raises(WorkbenchError, match="owns the violated term"):
-        s.close(v.id, exempt=True, reason="r", approver="model.lead", expires=date(2026, 11, 30))
-    assert s.violation(v.id).state == "open"
+        s.violations.close(
+            v.id, exempt=True, reason="r", approver="model.lead", expires=date(2026, 11, 30)
+        )
+    assert s.violations.get(v.id).state == "open"
     # (the full request -> approval -> expiry flow: tests/trust/test_attack_records.py)
 
 
@@ -434,7 +438,7 @@ def test_contract_exemptions_apply(repo: Path, tmp_path: Path) -> None:
     svc(repo).evaluate()
     # Without co-signatures (this repo has no key registry) the contract is not approved at
     # its current version, so its [[exemptions]] do not count: listed as ignored.
-    v = svc(repo).violation("data-to-model/threshold")
+    v = svc(repo).violations.get("data-to-model/threshold")
     assert v.state == "open"
     assert any("not approved (co-signed)" in n for n in v.notes)
 

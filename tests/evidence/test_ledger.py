@@ -24,8 +24,6 @@ from workbench.evidence.ledger import (
 )
 from workbench.evidence.run_chain import statement_path
 from workbench.service.core import Workbench
-from workbench.service.evidence import EvidenceService
-from workbench.service.obligations import ObligationsService
 from workbench.service.runs import RunBook
 
 CI = "ci.pipeline"
@@ -34,7 +32,7 @@ THRESHOLD = "auto-settle-threshold"
 
 
 def gate(repo: Path, at: datetime = FIXED_NOW) -> list[tuple[str, str, str, str]]:
-    result = ObligationsService(Workbench(repo, now=at)).gate()
+    result = Workbench(repo, now=at).obligations.gate.evaluate()
     return [(c.contract, c.rule, c.outcome, c.message) for c in result.checks]
 
 
@@ -65,10 +63,10 @@ def test_gate_reads_only_head_runs(demo_repo: Path, monkeypatch: pytest.MonkeyPa
     assert gate(demo_repo) == before
     big = {p for p in opened if not p.endswith((".statement.json", ".sig"))}
     assert big == {f"findings/{head}.json", ledger_path(head)}, big
-    current = EvidenceService(Workbench(demo_repo, now=FIXED_NOW)).current()
+    current = Workbench(demo_repo, now=FIXED_NOW).evidence.current()
     assert current.source == "ledger" and not current.problems
     # The history does read them, and says which changed after they were signed.
-    svc = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    svc = Workbench(demo_repo, now=FIXED_NOW).evidence
     assert [r["run"] for r in svc.runs()] == [head]
     assert all("does not match its signed statement" in p for p in svc.book.problems)
     assert len(svc.book.problems) == len(old)
@@ -103,25 +101,25 @@ def test_two_heads_from_two_clones_fold_together(demo_template: Path, tmp_path: 
         "ben.carter,\n",
         encoding="utf-8",
     )
-    EvidenceService(Workbench(a, now=t1, actor="ben.carter")).add(
+    Workbench(a, now=t1, actor="ben.carter").evidence.add(
         moved, "threshold_config", contract=CLAIMS2, term=THRESHOLD, captured_at=t1
     )
-    run_a = EvidenceService(Workbench(a, now=t1, actor=CI)).evaluate()
+    run_a = Workbench(a, now=t1, actor=CI).evidence.evaluate()
     assert any(f["term"] == THRESHOLD and f["status"] == "fail" for f in run_a.findings)
     # Clone B, in parallel, never saw that evidence: its run passes the term.
-    run_b = EvidenceService(Workbench(b, now=t2, actor=CI)).evaluate()
+    run_b = Workbench(b, now=t2, actor=CI).evidence.evaluate()
     assert any(f["term"] == THRESHOLD and f["status"] == "pass" for f in run_b.findings)
     # B is merged into A.
     _git(a, "fetch", str(b), "HEAD", when=t2 + timedelta(minutes=20))
     _git(a, "merge", "--no-edit", "FETCH_HEAD", when=t2 + timedelta(minutes=20))
     at = t2 + timedelta(minutes=30)
-    svc = EvidenceService(Workbench(a, now=at))
+    svc = Workbench(a, now=at).evidence
     chain = svc.book.chain()
     assert chain.heads == sorted([run_a.run_id, run_b.run_id]) and not chain.rejected
     current = svc.current()
     # A's ledger, with B's one run folded on top, in time order.
     assert current.source == "ledger and 1 run(s)" and not current.problems
-    full = svc.violations()  # the whole history, every run folded from scratch
+    full = svc.violations.find()  # the whole history, every run folded from scratch
     opened = [v for v in full if v.term == THRESHOLD and v.opened_run == run_a.run_id]
     assert [v.state for v in opened] == ["recovered"]  # opened in A, ended by B's pass
     assert {v.id: v.state for v in full if v.is_open} == {
@@ -135,8 +133,8 @@ def test_two_heads_from_two_clones_fold_together(demo_template: Path, tmp_path: 
     latest = {k: (rid, f["status"]) for k, (f, rid, _t) in current.latest.items()}
     assert latest[(CLAIMS2, THRESHOLD)] == (run_b.run_id, "pass")
     # The next run folds both heads and names both as previous: one head again.
-    run_c = EvidenceService(Workbench(a, now=t3, actor=CI)).evaluate()
-    after = EvidenceService(Workbench(a, now=t3))
+    run_c = Workbench(a, now=t3, actor=CI).evidence.evaluate()
+    after = Workbench(a, now=t3).evidence
     assert after.book.chain().heads == [run_c.run_id]
     statement = (a / statement_path(run_c.run_id)).read_text(encoding="utf-8")
     assert run_a.run_id in statement and run_b.run_id in statement
@@ -305,7 +303,7 @@ def test_ledger_with_resolutions_known_to_its_writer_needs_no_history() -> None:
 def test_runs_of_earlier_versions_are_folded_once_by_the_first_signed_run(
     demo_repo: Path,
 ) -> None:
-    before = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    before = Workbench(demo_repo, now=FIXED_NOW).evidence
     open_before = sorted(v.id for v in before.open_now())
     assert open_before
     # The repository as earlier versions left it: findings files only, no statements, ever
@@ -317,16 +315,16 @@ def test_runs_of_earlier_versions_are_folded_once_by_the_first_signed_run(
         env={**os.environ, "FILTER_BRANCH_SQUELCH_WARNING": "1"},
     )  # fmt: skip
     subprocess.run(["git", "reset", "-q", "--hard"], cwd=demo_repo, check=True)
-    old = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    old = Workbench(demo_repo, now=FIXED_NOW).evidence
     assert old.book.chain().heads == [] and len(old.book.chain().unsigned_legacy) == 3
     stale = [t for t in old.terms_at_now() if t.state == "not-counted"]
     assert stale and all("is not signed" in t.reason for t in stale)
     # The CI identity's first signed run folds them once: same violations, same ids.
     at = FIXED_NOW + timedelta(hours=1)
-    run = EvidenceService(Workbench(demo_repo, now=at, actor=CI)).evaluate()
+    run = Workbench(demo_repo, now=at, actor=CI).evidence.evaluate()
     ledger = parse_ledger((demo_repo / ledger_path(run.run_id)).read_bytes())
     assert sorted(ledger.legacy) == run_ids(demo_repo)[:-1]
-    after = EvidenceService(Workbench(demo_repo, now=at))
+    after = Workbench(demo_repo, now=at).evidence
     chain = after.book.chain()
     assert chain.heads == [run.run_id] and len(chain.legacy) == 3 and not chain.rejected
     assert sorted(v.id for v in after.open_now()) == open_before

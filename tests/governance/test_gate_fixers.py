@@ -6,11 +6,10 @@ from pathlib import Path
 
 from tests.conftest import FIXED_NOW
 from workbench.service.core import Workbench
-from workbench.service.obligations import ObligationsService
 
 
 def test_gate_names_owner_and_paged_person_for_open_violations(demo_repo: Path) -> None:
-    result = ObligationsService(Workbench(demo_repo, now=FIXED_NOW)).gate()
+    result = Workbench(demo_repo, now=FIXED_NOW).obligations.gate.evaluate()
     failing = {
         c.contract: list(c.fixers)
         for c in result.checks

@@ -123,28 +123,27 @@ class RegistryV2:
 def registry_v2(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> RegistryV2:
     """The demo with registry v2, whose policy lets the applicant-data lead and erin.walsh
     (only) export; the auditor kept the bundle dana.okafor exported then."""
-    from workbench.service.bundle import BundleService, ExportOptions
+    from workbench.service.bundle import ExportOptions
     from workbench.service.core import Workbench
-    from workbench.service.signing import SigningService
 
     root = copy_demo(demo_template, tmp_path_factory.mktemp("registry-v2") / "demo")
     at = EXPORT_AT
-    change = SigningService(Workbench(root, now=at, actor="grace.whitfield"))
-    assert change.registry_set_exporters(["lead:applicant-data", "erin.walsh"]).version == 2
+    change = Workbench(root, now=at, actor="grace.whitfield").signing
+    assert change.registry.set_exporters(["lead:applicant-data", "erin.walsh"]).version == 2
     for n, admin in enumerate(("grace.whitfield", "erin.walsh"), 1):
         wb = Workbench(root, now=at + timedelta(minutes=n), actor=admin)
-        SigningService(wb).registry_sign(signer(root, admin))
+        wb.signing.registry.sign(signer(root, admin))
     wb = Workbench(root, now=at + timedelta(minutes=5), actor="dana.okafor")
-    assert SigningService(wb).registry_state().head.version == 2
-    kept = BundleService(wb).build(ExportOptions(), signer(root, "dana.okafor")).data
-    trust = SigningService(wb).registry_state().root_sha256
+    assert wb.signing.registry_state().head.version == 2
+    kept = wb.bundles.build(ExportOptions(), signer(root, "dana.okafor")).data
+    trust = wb.signing.registry_state().root_sha256
     assert trust
     return RegistryV2(root, trust, kept)
 
 
 def test_exporters_named_in_the_signed_policy_are_honoured_by_both(registry_v2: RegistryV2) -> None:
     from workbench.bundle.export import ExportError
-    from workbench.service.bundle import BundleService, ExportOptions
+    from workbench.service.bundle import ExportOptions
     from workbench.service.core import Workbench
 
     policy = members(registry_v2.kept)["registry/v2/policy.toml"]
@@ -153,9 +152,7 @@ def test_exporters_named_in_the_signed_policy_are_honoured_by_both(registry_v2: 
     # The compliance lead, authorised by the default policy, is not named in v2's.
     wb = Workbench(registry_v2.root, now=EXPORT_AT + timedelta(hours=1), actor="grace.whitfield")
     with pytest.raises(ExportError, match="grace.whitfield may not sign an audit snapshot"):
-        BundleService(wb).build(
-            ExportOptions(record=False), signer(registry_v2.root, "grace.whitfield")
-        )
+        wb.bundles.build(ExportOptions(record=False), signer(registry_v2.root, "grace.whitfield"))
     forged = resign(members(registry_v2.kept), registry_v2.root, "grace.whitfield")
     v = both(pack(forged), registry_v2.trust_root)
     assert not v.ok and "grace.whitfield may not sign an audit snapshot" in v.sh.stdout
@@ -532,9 +529,8 @@ def test_contract_outside_the_plain_layout_fails_closed_in_verify_sh(
     """The same seam written as an inline table is valid TOML and approved by its signers:
     verify-bundle says approved; VERIFY.sh cannot derive who must sign from it, so it
     fails (closed) and says to use verify-bundle, rather than guess."""
-    from workbench.service.bundle import BundleService, ExportOptions
+    from workbench.service.bundle import ExportOptions
     from workbench.service.core import Workbench
-    from workbench.service.signing import SigningService
 
     path = demo_repo / "contracts" / f"{APPROVED}.toml"
     text = path.read_text()
@@ -552,12 +548,10 @@ def test_contract_outside_the_plain_layout_fails_closed_in_verify_sh(
     wb.commit({f"contracts/{APPROVED}.toml": inline.encode()}, "Seam as an inline table\n")
     for n, person in enumerate(("dana.okafor", "ravi.iyer", "grace.whitfield"), 1):
         w = Workbench(demo_repo, now=at + timedelta(minutes=n), actor=person)
-        SigningService(w).sign(APPROVED, signer(demo_repo, person))
+        w.signing.contracts.sign(APPROVED, signer(demo_repo, person))
     wb = Workbench(demo_repo, now=at + timedelta(minutes=10), actor="grace.whitfield")
-    bundle = BundleService(wb).build(
-        ExportOptions(record=False), signer(demo_repo, "grace.whitfield")
-    )
-    trust = SigningService(wb).registry_state().root_sha256
+    bundle = wb.bundles.build(ExportOptions(record=False), signer(demo_repo, "grace.whitfield"))
+    trust = wb.signing.registry_state().root_sha256
     assert trust
     py = verify(bundle.data, trust)
     assert py.ok and {c.contract_id: c.state for c in py.contracts}[APPROVED] == "approved"

@@ -18,7 +18,6 @@ import pytest
 from tests.conftest import FIXED_NOW
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
-from workbench.service.evidence import EvidenceService
 from workbench.service.init import init_repo
 
 NOW = FIXED_NOW
@@ -76,7 +75,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"source,updated_at,available_at\nfeed,{ts(3)},{ts(2.5)}\nfeed,{ts(2)},{ts(1.5)}\n",
         encoding="utf-8",
     )
-    EvidenceService(Workbench(root, now=NOW - timedelta(hours=1), actor=LEAD)).add(
+    Workbench(root, now=NOW - timedelta(hours=1), actor=LEAD).evidence.add(
         lags, "freshness_lags", contract="hostile", captured_at=NOW - timedelta(hours=1)
     )
     return root
@@ -98,7 +97,7 @@ def with_terms(root: Path, *terms: str, settings: str = "") -> None:
 
 
 def findings(root: Path) -> dict[str, dict[str, object]]:
-    run = EvidenceService(Workbench(root, now=NOW, actor=LEAD)).evaluate().run
+    run = Workbench(root, now=NOW, actor=LEAD).evidence.evaluate().run
     return {f["term"]: f for f in run["findings"] if f["contract"] == "hostile"}
 
 
@@ -110,9 +109,8 @@ def evaluate_cli(root: Path, *, env: dict[str, str] | None = None) -> tuple[int,
     script = (
         "import json, sys; from datetime import datetime; from pathlib import Path;"
         "from workbench.service.core import Workbench;"
-        "from workbench.service.evidence import EvidenceService;"
-        f"r = EvidenceService(Workbench(Path(sys.argv[1]), now=datetime.fromisoformat("
-        f"{NOW.isoformat()!r}), actor={LEAD!r})).evaluate();"
+        f"r = Workbench(Path(sys.argv[1]), now=datetime.fromisoformat("
+        f"{NOW.isoformat()!r}), actor={LEAD!r}).evidence.evaluate();"
         "print(json.dumps(r.run)); sys.exit(1 if r.violations else 0)"
     )
     proc = subprocess.Popen(
@@ -280,7 +278,7 @@ def test_manifest_path_outside_roots_refused(repo: Path, monkeypatch: pytest.Mon
     assert f"is {len(real)} bytes" not in run_text
     assert str(target) not in touched
     # `evidence list --verify` refuses it the same way, without reading it.
-    infos = EvidenceService(Workbench(repo, now=NOW)).snapshots(verify=True)
+    infos = Workbench(repo, now=NOW).evidence.snapshots(verify=True)
     bad = next(i for i in infos if i.snapshot.id == planted)
     assert bad.integrity is not None and bad.integrity.status == "outside_roots"
     assert str(target) not in touched
@@ -315,7 +313,7 @@ def test_configured_root_admits_a_data_mount(
     mount.mkdir()
     lags = mount / "lags.csv"
     lags.write_text(f"source,updated_at,available_at\nfeed,{ts(2)},{ts(1.5)}\n")
-    refused = EvidenceService(Workbench(repo, now=NOW, actor=LEAD))
+    refused = Workbench(repo, now=NOW, actor=LEAD).evidence
     from workbench.service.errors import WorkbenchError
 
     with pytest.raises(WorkbenchError, match="outside the evidence roots"):
@@ -324,7 +322,7 @@ def test_configured_root_admits_a_data_mount(
     config.mkdir(parents=True)
     (config / "config.toml").write_text(f'[evidence]\nroots = ["{mount}"]\n')
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    snap = EvidenceService(Workbench(repo, now=NOW, actor=LEAD)).add(
+    snap = Workbench(repo, now=NOW, actor=LEAD).evidence.add(
         lags, "freshness_lags", contract="hostile", external=True
     )
     with_terms(repo, sql_term("custom", "SELECT count(*) AS value FROM freshness_lags"))

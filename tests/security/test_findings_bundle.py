@@ -26,10 +26,8 @@ from workbench.bundle import layout as bl
 from workbench.evidence.findings import render_run
 from workbench.evidence.ledger import ledger_path
 from workbench.evidence.run_chain import run_sig_path, statement_path
-from workbench.service.bundle import BundleService, ExportOptions
+from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
-from workbench.service.evidence import EvidenceService
-from workbench.service.signing import SigningService
 from workbench.signing.canonical import canonical_json
 from workbench.signing.snapshot import write_snapshot
 from workbench.signing.statement import (
@@ -169,17 +167,17 @@ def test_runner_authority_by_team_is_a_warning_in_verify_sh(
     root = tmp_path / "demo"
     shutil.copytree(demo_template, root, symlinks=True)
     at = FIXED_NOW + timedelta(minutes=10)
-    SigningService(Workbench(root, now=at, actor="grace.whitfield")).registry_runners(
+    Workbench(root, now=at, actor="grace.whitfield").signing.registry.set_runners(
         ["team:engineering-leadership"]
     )
     for admin in ("grace.whitfield", "erin.walsh"):
-        SigningService(Workbench(root, now=at, actor=admin)).registry_sign(signer(root, admin))
-    run = EvidenceService(Workbench(root, now=at + timedelta(minutes=5), actor="erin.walsh"))
+        Workbench(root, now=at, actor=admin).signing.registry.sign(signer(root, admin))
+    run = Workbench(root, now=at + timedelta(minutes=5), actor="erin.walsh").evidence
     assert run.evaluate().written
     # ci.pipeline is in the team: its earlier runs count too, by the version they name.
     wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
-    data = BundleService(wb).build(ExportOptions(record=False), signer(root, EXPORTER)).data
-    trust = SigningService(wb).registry_state().root_sha256 or ""
+    data = wb.bundles.build(ExportOptions(record=False), signer(root, EXPORTER)).data
+    trust = wb.signing.registry_state().root_sha256 or ""
     found = checks(verify(data, trust))
     assert found["runs"][0] == "ok", found["runs"]
     out = run_verify_sh(data, trust)
@@ -197,10 +195,10 @@ def test_exporter_leaves_out_a_run_that_does_not_count(demo_template: Path, tmp_
     run = sorted(p.stem for p in (root / "findings").glob("*.json"))[-1]
     raw_commit(root, {f"findings/{run}.json": flip((root / f"findings/{run}.json").read_bytes())})
     wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
-    result = BundleService(wb).build(ExportOptions(record=False), signer(root, EXPORTER))
+    result = wb.bundles.build(ExportOptions(record=False), signer(root, EXPORTER))
     assert any(run in n and "does not count" in n for n in result.notes), result.notes
     files = members(result.data)
     assert f"findings/{run}.json" not in files
-    trust = SigningService(wb).registry_state().root_sha256 or ""
+    trust = wb.signing.registry_state().root_sha256 or ""
     report = verify(result.data, trust)
     assert checks(report)["runs"][0] == "ok" and report.ok, checks(report)

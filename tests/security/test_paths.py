@@ -75,9 +75,9 @@ def test_drafts_and_action_items_stay_in_their_folders(hostile: Hostile, outside
 
     wb = Workbench(hostile.root, now=FIXED_NOW, actor="erin.walsh")
     with pytest.raises(UnsafePath):
-        wb.save_draft(TRAVERSAL, "x")
+        wb.drafts.save(TRAVERSAL, "x")
     with pytest.raises(UnsafePath):
-        wb.load_draft(TRAVERSAL)
+        wb.drafts.load(TRAVERSAL)
     action = hostile.root.parent / "action.toml"
     action.write_text((hostile.root / "actions" / "inc-2041-ownership.toml").read_text())
     code, out, err = run_cli(

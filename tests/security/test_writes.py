@@ -472,7 +472,7 @@ async def test_tui_editor_refuses_save_mid_merge(demo_repo: Path) -> None:
         assert "merge" in dialog.message and "git merge --abort" in dialog.message
         assert dialog.details == ""  # a refusal, not a crash report
         text = editor.text
-        assert app.service.load_draft(APPLICANT) == text
+        assert app.service.drafts.load(APPLICANT) == text
     assert git(demo_repo, "rev-parse", "HEAD") == head
     assert (demo_repo / ".git" / "MERGE_HEAD").is_file()
 
@@ -574,7 +574,7 @@ async def test_tui_editor_refuses_save_over_a_change_made_since_it_opened(demo_r
         await pilot.press(*"Tighten freshness", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         assert path in app.screen.message and "warn at 6h" in app.screen.message
-        assert app.service.load_draft(APPLICANT) == editor.text
+        assert app.service.drafts.load(APPLICANT) == editor.text
     assert git(demo_repo, "rev-parse", "HEAD") == head
     assert 'warn_after = "PT6H"' in git(demo_repo, "show", f"HEAD:{path}")
 

@@ -35,10 +35,11 @@ FIXED_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def demo_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from workbench.demo import build
+    from workbench.demo.signing_steps import signing_step
 
     root = tmp_path_factory.mktemp("demo-master") / "repo"
     # Only the signing room's step: other rooms' demo steps are tested by their suites.
-    build.build_demo(root, now=FIXED_NOW, steps=["workbench.demo.signing_steps:signing_step"])
+    build.build_demo(root, now=FIXED_NOW, steps=[signing_step])
     return root
 
 

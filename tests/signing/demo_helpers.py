@@ -27,7 +27,7 @@ def wb(root: Path, actor: str | None = None, days_later: float = 0.0) -> Workben
 
 
 def svc(root: Path, actor: str | None = None, days_later: float = 0.0) -> SigningService:
-    return SigningService(wb(root, actor, days_later))
+    return wb(root, actor, days_later).signing
 
 
 def key_path(root: Path, person: str) -> Path:

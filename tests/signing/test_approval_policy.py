@@ -8,13 +8,13 @@ from pathlib import Path
 from tests.conftest import FIXED_NOW
 from workbench.model.state import load_state
 from workbench.service.core import Workbench
-from workbench.service.signing import SigningService, approval_policy
+from workbench.service.signing import approval_policy
 
 CREDIT1 = "applicant-data-to-credit-model"
 
 
 def required(wb: Workbench, contract_id: str) -> set[str]:
-    return set(SigningService(wb).verdict(contract_id).required)
+    return set(wb.signing.verdict(contract_id).required)
 
 
 def test_compliance_cosigner_comes_from_the_signed_registry(demo_repo: Path) -> None:
@@ -27,7 +27,7 @@ def test_compliance_cosigner_comes_from_the_signed_registry(demo_repo: Path) -> 
 
 def test_an_unsigned_policy_edit_changes_nothing(demo_repo: Path) -> None:
     wb = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor")
-    before = SigningService(wb).verdict(CREDIT1).state
+    before = wb.signing.verdict(CREDIT1).state
     path = demo_repo / "keys/policy.toml"
     edited = path.read_text().replace('compliance_team = "fair-lending-compliance"\n', "")
     wb.commit({"keys/policy.toml": edited.encode()}, "Drop the compliance co-signer")
@@ -35,8 +35,8 @@ def test_an_unsigned_policy_edit_changes_nothing(demo_repo: Path) -> None:
     # Until admins sign a new registry version, the last signed policy is in force.
     assert approval_policy(wb).compliance_team == "fair-lending-compliance"
     assert "grace.whitfield" in required(wb, CREDIT1)
-    assert SigningService(wb).verdict(CREDIT1).state == before
-    view = SigningService(wb).registry_view()
+    assert wb.signing.verdict(CREDIT1).state == before
+    view = wb.signing.registry_view()
     assert any(
         "keys/policy.toml" in note and "not yet in a registry version" in note
         for note in view.notes

@@ -38,8 +38,7 @@ from tests.signing.demo_helpers import (
 )
 from tests.signing.oracle import make_key
 from workbench.repo.guard import PrivateKeyMaterial, contains_private_key_material
-from workbench.service.errors import InvalidContract
-from workbench.service.signing import SigningRefused
+from workbench.service.errors import InvalidContract, SigningRefused
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
 from workbench.signing.attestation import AttestationId, verify_attestation
@@ -193,7 +192,7 @@ def test_threat_07_principal_pattern_injection(demo: Path, tmp_path: Path) -> No
         with pytest.raises(reg.RegistryError):
             reg.principal_of(person, "meridian.example")
     with pytest.raises(reg.RegistryError):
-        svc(demo, "grace.whitfield").registry_add_key("a,b", key)
+        svc(demo, "grace.whitfield").registry.add_key("a,b", key)
     # The oracle shows why: ssh-keygen treats the field as a pattern list.
     k = make_key(tmp_path, "alice")
     (tmp_path / "as").write_text(f'*@team namespaces="{CONTRACT_NS}" {k.public_line}\n')
@@ -232,9 +231,9 @@ def test_threat_08_threshold_inflation(demo: Path, tmp_path: Path) -> None:
     # Two keys of one person count once: ravi's second key does not stand in for sofia.
     second = make_key(tmp_path, "ravi2")
     s = svc(demo, "grace.whitfield")
-    s.registry_add_key("ravi.iyer", second.public_line)
-    s.registry_sign(signer(demo, "grace.whitfield"))
-    svc(demo, "erin.walsh").registry_sign(signer(demo, "erin.walsh"))
+    s.registry.add_key("ravi.iyer", second.public_line)
+    s.registry.sign(signer(demo, "grace.whitfield"))
+    svc(demo, "erin.walsh").registry.sign(signer(demo, "erin.walsh"))
     stale_st = read(demo, f"attestations/{STALE}/v1.statement.json")
     res = check(
         demo,
@@ -248,7 +247,7 @@ def test_threat_08_threshold_inflation(demo: Path, tmp_path: Path) -> None:
     assert res.signed == {"ravi.iyer"} and res.missing == {"sofia.marquez"}
     # A signer from a non-party team does not count, and cannot sign through the service.
     with pytest.raises(SigningRefused, match="not a required signer"):
-        svc(demo, "ben.carter").sign(PENDING, signer(demo, "ben.carter"))
+        svc(demo, "ben.carter").contracts.sign(PENDING, signer(demo, "ben.carter"))
     ben = signer(demo, "ben.carter").sign(
         read(demo, f"attestations/{PENDING}/v1.statement.json"), CONTRACT_NS
     )
@@ -262,7 +261,7 @@ def test_threat_09_staleness_and_aba_revert(demo: Path) -> None:
     old = blob_versions(demo, path)[1]  # the text v1 was signed over
     assert verdict(demo, STALE).state == "stale"
     for person in ("ravi.iyer", "sofia.marquez"):
-        svc(demo, person).sign(STALE, signer(demo, person))
+        svc(demo, person).contracts.sign(STALE, signer(demo, person))
     v = verdict(demo, STALE)
     assert v.state == "approved" and v.version == 2
     # Revert to the v1 text: v1's signatures must not come back to life.
@@ -273,7 +272,7 @@ def test_threat_09_staleness_and_aba_revert(demo: Path) -> None:
     v1_sig = demo / f"attestations/{STALE}/v1.ravi.iyer.sig"
     v2_statement = read(demo, f"attestations/{STALE}/v2.statement.json")
     assert keygen_verify_file(demo, v1_sig, v2_statement, RAVI).returncode == 255
-    result = svc(demo, "ravi.iyer").sign(STALE, signer(demo, "ravi.iyer"))
+    result = svc(demo, "ravi.iyer").contracts.sign(STALE, signer(demo, "ravi.iyer"))
     st = parse_statement(read(demo, f"attestations/{STALE}/v3.statement.json"), COSIGN_PREDICATE)
     assert result.version == 3 and st.predicate.contract.previous.version == 2
     assert verdict(demo, STALE).state == "pending"
@@ -297,7 +296,7 @@ def test_threat_10_replay_to_another_contract_or_repo(demo: Path) -> None:
 
 def test_threat_11_rollback(demo: Path) -> None:
     for person in ("ravi.iyer", "sofia.marquez"):
-        svc(demo, person).sign(STALE, signer(demo, person))
+        svc(demo, person).contracts.sign(STALE, signer(demo, person))
     path = f"contracts/{STALE}.toml"
     v1_text = blob_versions(demo, path)[1]
     # Delete v2 and put the v1 text back: v1 looks fully signed again...
@@ -492,12 +491,12 @@ def test_threat_16_registry_rollback_or_version_skip(demo: Path) -> None:
 @pytest.mark.oracle
 def test_threat_17_revoked_key(demo: Path) -> None:
     assert verdict(demo, APPROVED).state == "approved"
-    change = svc(demo, "grace.whitfield").registry_revoke("ravi.iyer")
+    change = svc(demo, "grace.whitfield").registry.revoke("ravi.iyer")
     assert change.version == 2
     # Not in force until both admins signed.
     assert verdict(demo, APPROVED).state == "approved"
-    svc(demo, "grace.whitfield").registry_sign(signer(demo, "grace.whitfield"))
-    svc(demo, "erin.walsh").registry_sign(signer(demo, "erin.walsh"))
+    svc(demo, "grace.whitfield").registry.sign(signer(demo, "grace.whitfield"))
+    svc(demo, "erin.walsh").registry.sign(signer(demo, "erin.walsh"))
     v = verdict(demo, APPROVED)
     assert v.state == "invalid" and "revoked" in v.reason
     assert verdict(demo, STALE).state == "invalid"  # every signature of the key, any version
@@ -515,7 +514,7 @@ def test_threat_17_revoked_key(demo: Path) -> None:
     )
     assert missing.returncode == 255  # a missing revocation file fails closed
     with pytest.raises(SigningRefused, match="revoked|not ravi"):
-        svc(demo, "ravi.iyer").sign(STALE, signer(demo, "ravi.iyer"))
+        svc(demo, "ravi.iyer").contracts.sign(STALE, signer(demo, "ravi.iyer"))
 
 
 @pytest.mark.oracle
@@ -565,7 +564,7 @@ def test_threat_18_expired_key_and_timezones(demo: Path) -> None:
 def test_threat_19_backdating_does_not_change_status(demo: Path) -> None:
     # Commit dates are claimed by the signer: signing "in 1990" changes nothing.
     for person, days in (("aisha.rahman", -13000.0),):
-        svc(demo, person, days_later=days).sign(PENDING, signer(demo, person))
+        svc(demo, person, days_later=days).contracts.sign(PENDING, signer(demo, person))
     assert verdict(demo, PENDING).state == "approved"
     assert verdict(demo, PENDING, days_later=3650).state == "approved"
     # A claimed createdAt is not part of the format: a statement carrying one is refused.
@@ -670,7 +669,7 @@ def test_threat_25_unicode_spoofing(demo: Path) -> None:
     assert any(p.code == "text.nfc" for p in state.problems_for(path))
     assert verdict(demo, APPROVED).state != "approved"
     with pytest.raises(InvalidContract, match="does not validate"):
-        svc(demo, "ravi.iyer").sign(APPROVED, signer(demo, "ravi.iyer"))
+        svc(demo, "ravi.iyer").contracts.sign(APPROVED, signer(demo, "ravi.iyer"))
 
 
 @pytest.mark.oracle
@@ -679,7 +678,7 @@ def test_threat_26_line_endings_and_filters(demo: Path) -> None:
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # a CRLF checkout
     assert verdict(demo, APPROVED).state == "approved"  # the blob is what counts
     with pytest.raises(SigningRefused, match="uncommitted"):
-        svc(demo, "ravi.iyer").sign(APPROVED, signer(demo, "ravi.iyer"))
+        svc(demo, "ravi.iyer").contracts.sign(APPROVED, signer(demo, "ravi.iyer"))
     sig = read(demo, f"{A_DIR}/v1.ravi.iyer.sig").replace(b"\n", b"\r\n")
     assert check(demo, read(demo, A_STATEMENT), {"s": sig}).invalid
     assert keygen_verify_file(demo, sig, read(demo, A_STATEMENT), RAVI).returncode == 255
@@ -690,7 +689,7 @@ def test_threat_27_path_traversal_in_names(demo: Path) -> None:
     with pytest.raises(reg.RegistryError):
         reg.sig_path(1, "../../x")
     with pytest.raises(reg.RegistryError):
-        svc(demo, "grace.whitfield").registry_add_key(
+        svc(demo, "grace.whitfield").registry.add_key(
             "../../x", signer(demo, "ravi.iyer").public_key.hex()
         )
     with pytest.raises(ValueError):
@@ -715,9 +714,9 @@ def test_threat_28_private_key_never_enters_the_repo(demo: Path) -> None:
 
 def test_threat_29_encrypted_key_handling(demo: Path, tmp_path: Path) -> None:
     s = svc(demo, "ravi.iyer")
-    result = s.keygen("ravi.iyer", "right horse", tmp_path / "k" / "ravi_ed25519")
+    result = s.keys.keygen("ravi.iyer", "right horse", tmp_path / "k" / "ravi_ed25519")
     with pytest.raises(WrongPassphrase):
-        s.make_signer("ravi.iyer", key_path=result.path, passphrase="wrong")
+        s.keys.make_signer("ravi.iyer", key_path=result.path, passphrase="wrong")
     from workbench.cli.main import main
 
     code = main(

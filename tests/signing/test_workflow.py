@@ -122,13 +122,13 @@ def test_rotation_and_reattest(
     demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     new = make_key(tmp_path, "ravi-new")
-    svc(demo, "grace.whitfield").registry_rotate("ravi.iyer", new.public_line)
+    svc(demo, "grace.whitfield").registry.rotate("ravi.iyer", new.public_line)
     assert verdict(demo, APPROVED).state == "approved"  # not in force until signed
-    svc(demo, "grace.whitfield").registry_sign(signer(demo, "grace.whitfield"))
-    svc(demo, "erin.walsh").registry_sign(signer(demo, "erin.walsh"))
+    svc(demo, "grace.whitfield").registry.sign(signer(demo, "grace.whitfield"))
+    svc(demo, "erin.walsh").registry.sign(signer(demo, "erin.walsh"))
     v = verdict(demo, APPROVED)
     assert v.state == "stale" and "retired" in v.reason
-    assert svc(demo, "ravi.iyer").reattest_candidates() == [APPROVED]
+    assert svc(demo, "ravi.iyer").contracts.reattest_candidates() == [APPROVED]
     code, out = run(
         capsys,
         "--repo",
@@ -170,7 +170,7 @@ def test_no_self_approval(demo: Path) -> None:
 
 
 def test_preview_shows_what_you_sign(demo: Path) -> None:
-    preview = svc(demo, "ravi.iyer").preview_sign(STALE)
+    preview = svc(demo, "ravi.iyer").contracts.preview(STALE)
     assert preview.version == 2 and preview.new_statement and not preview.already_signed
     assert preview.roles == ["provider lead (credit-risk-model)"]
     assert preview.last_signed_version == 1
@@ -179,7 +179,7 @@ def test_preview_shows_what_you_sign(demo: Path) -> None:
     ]
     assert added, preview.diff
     # Ten days ago the policy seam still validated (its lineage owner had not left yet).
-    assert svc(demo, "tomas.lindqvist", days_later=-10).preview_sign(PENDING).already_signed
+    assert svc(demo, "tomas.lindqvist", days_later=-10).contracts.preview(PENDING).already_signed
 
 
 def test_demo_marks_and_signed_commits(demo: Path) -> None:

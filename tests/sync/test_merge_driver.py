@@ -12,14 +12,13 @@ from tests.sync.test_sync_clones import evidence_file, snapshot_ids
 from workbench.cli.main import main
 from workbench.evidence.manifest import MANIFEST_PATH, Manifest, parse_manifest, render_manifest
 from workbench.service.core import Workbench
-from workbench.service.evidence import EvidenceService
 
 GIT_ID = ("-c", "user.name=Sam Ortiz", "-c", "user.email=sam.ortiz@meridian.example")
 
 
 def register(root: Path, file: Path, hours: float, **kwargs: object) -> str:
     wb = Workbench(root, now=FIXED_NOW + timedelta(hours=hours), actor="sam.ortiz")
-    return EvidenceService(wb).add(file, "freshness_lags", contract=APPLICANT, **kwargs).id  # type: ignore[arg-type]
+    return wb.evidence.add(file, "freshness_lags", contract=APPLICANT, **kwargs).id  # type: ignore[arg-type]
 
 
 def two_deliveries(origin: Origin, tmp_path: Path) -> tuple[Path, Path, str, str]:

@@ -15,10 +15,8 @@ from tests.sync.conftest import APPLICANT, Origin, git
 from workbench.governance import diagnostic as diag
 from workbench.governance.records import ack_path, receipt_path
 from workbench.repo.git import Author, GitRepo
-from workbench.service import obligations as obligations_module
 from workbench.service.core import Workbench
-from workbench.service.obligations import ObligationsService
-from workbench.service.sync import SyncService
+from workbench.service.obligations import notices as notices_module
 
 
 def session(root: Path, actor: str | None, hours: float) -> Workbench:
@@ -47,15 +45,15 @@ def test_old_layout_ack_still_counts(
     a = origin.clone(tmp_path / "a")
     # An acknowledgement signed by an earlier version: named <commit12>.<person>.toml.
     monkeypatch.setattr(
-        obligations_module,
+        notices_module,
         "ack_path",
         lambda c, commit, person, when=None: ack_path(c, commit, person),
     )
-    result = ObligationsService(session(a, "ravi.iyer", 1)).acknowledge(APPLICANT)
+    result = session(a, "ravi.iyer", 1).obligations.notices.acknowledge(APPLICANT)
     monkeypatch.undo()
     assert re.fullmatch(rf"acks/{APPLICANT}/[0-9a-f]{{12}}\.ravi\.iyer\.toml", result.path)
     latest = max(
-        ObligationsService(session(a, None, 2)).notices(contract=APPLICANT), key=lambda n: n.number
+        session(a, None, 2).obligations.notices.statuses(contract=APPLICANT), key=lambda n: n.number
     )
     [req] = latest.requirements
     assert req.state == "done" and req.record is not None and req.record.path == result.path
@@ -64,8 +62,8 @@ def test_old_layout_ack_still_counts(
 
 def test_old_layout_diagnostic_is_read_and_the_newest_answers_count(demo_repo: Path) -> None:
     seam = "policy-data-to-claims-agent"
-    svc = ObligationsService(session(demo_repo, None, 0))
-    current = svc.diagnostic(seam).answers["provider"]
+    svc = session(demo_repo, None, 0).obligations
+    current = svc.diagnostics.get(seam).answers["provider"]
     folder = demo_repo / "diagnostics" / seam
     [written] = [p for p in folder.iterdir() if p.name.endswith(".tomas.lindqvist.toml")]
     assert re.fullmatch(r"\d{8}T\d{6}Z\.tomas\.lindqvist\.toml", written.name)
@@ -82,12 +80,12 @@ def test_old_layout_diagnostic_is_read_and_the_newest_answers_count(demo_repo: P
         Author("Tomas Lindqvist", "tomas.lindqvist@meridian.example"),
         when=FIXED_NOW,
     )
-    again = ObligationsService(session(demo_repo, None, 0)).diagnostic(seam)
+    again = session(demo_repo, None, 0).obligations.diagnostics.get(seam)
     assert again.answers["provider"].answered == current.answered  # the newest counts
     assert not any("tomas.lindqvist.toml" in p for p in again.problems)
     written.unlink()
     git(demo_repo, "-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qam", "drop newer")
-    alone = ObligationsService(session(demo_repo, None, 0)).diagnostic(seam)
+    alone = session(demo_repo, None, 0).obligations.diagnostics.get(seam)
     assert alone.answers["provider"].answers.page_mechanism == "the old mechanism"
 
 
@@ -97,15 +95,15 @@ def test_same_person_acknowledging_in_two_clones_never_collides(
     second_hours = 2.0
     a = origin.clone(tmp_path / "a")
     b = origin.clone(tmp_path / "b")
-    ObligationsService(session(a, "ravi.iyer", 1)).acknowledge(APPLICANT)
-    assert SyncService(session(a, "ravi.iyer", 1.1)).sync().pushed
-    ObligationsService(session(b, "ravi.iyer", second_hours)).acknowledge(APPLICANT)
-    report = SyncService(session(b, "ravi.iyer", second_hours + 0.1)).sync()
+    session(a, "ravi.iyer", 1).obligations.notices.acknowledge(APPLICANT)
+    assert session(a, "ravi.iyer", 1.1).sync.run().pushed
+    session(b, "ravi.iyer", second_hours).obligations.notices.acknowledge(APPLICANT)
+    report = session(b, "ravi.iyer", second_hours + 0.1).sync.run()
     assert report.ok and report.pushed and not report.conflicts
     folder = b / "acks" / APPLICANT
     mine = sorted(p.name for p in folder.iterdir() if p.name.endswith(".ravi.iyer.toml"))
     assert len(mine) == 3  # the demo's (old layout) and one per clone
-    notices = ObligationsService(session(b, None, 3)).notices(contract=APPLICANT)
+    notices = session(b, None, 3).obligations.notices.statuses(contract=APPLICANT)
     latest = max(notices, key=lambda n: n.number)
     [req] = latest.requirements
     assert req.state == "done" and req.record is not None

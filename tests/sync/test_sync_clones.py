@@ -20,10 +20,6 @@ from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.errors import WriteRefused
-from workbench.service.evidence import EvidenceService
-from workbench.service.obligations import ObligationsService
-from workbench.service.signing import SigningService
-from workbench.service.sync import SyncService
 
 
 def at(hours: float) -> datetime:
@@ -35,7 +31,7 @@ def session(root: Path, actor: str | None, hours: float) -> Workbench:
 
 
 def sync(root: Path, actor: str, hours: float, **kwargs: object):  # type: ignore[no-untyped-def]
-    return SyncService(session(root, actor, hours)).sync(**kwargs)  # type: ignore[arg-type]
+    return session(root, actor, hours).sync.run(**kwargs)  # type: ignore[arg-type]
 
 
 def cli(repo: Path, *args: str) -> tuple[int, str, str]:
@@ -67,7 +63,7 @@ def evidence_file(folder: Path, label: str, after: str = "ev-fff") -> Path:
 
 
 def violation_id(root: Path, ref: str, hours: float) -> str:
-    return EvidenceService(session(root, None, hours)).violation(ref).id
+    return session(root, None, hours).evidence.violations.get(ref).id
 
 
 def test_records_made_in_parallel_in_two_clones_sync_without_conflict(
@@ -80,12 +76,12 @@ def test_records_made_in_parallel_in_two_clones_sync_without_conflict(
 
     # Laptop A, an hour in: ravi co-signs v2, acknowledges dana's change, dana resolves a
     # violation, sam registers new evidence.
-    SigningService(session(a, "ravi.iyer", 1)).sign(CREDIT, signer(a, "ravi.iyer"))
-    ObligationsService(session(a, "ravi.iyer", 1)).acknowledge(APPLICANT)
-    EvidenceService(session(a, "dana.okafor", 1)).close(
+    session(a, "ravi.iyer", 1).signing.contracts.sign(CREDIT, signer(a, "ravi.iyer"))
+    session(a, "ravi.iyer", 1).obligations.notices.acknowledge(APPLICANT)
+    session(a, "dana.okafor", 1).evidence.violations.close(
         violation_id(a, THRESHOLD, 1), resolved=True, note="threshold restored upstream"
     )
-    EvidenceService(session(a, "sam.ortiz", 1)).add(
+    session(a, "sam.ortiz", 1).evidence.add(
         evidence_file(tmp_path, "a"), "freshness_lags", contract=APPLICANT
     )
     assert sync(a, "ravi.iyer", 1.1).pushed
@@ -93,14 +89,14 @@ def test_records_made_in_parallel_in_two_clones_sync_without_conflict(
     # Laptop B, three hours in and not synced since: sofia co-signs the same version, aisha
     # completes her overdue review, yuki resolves another violation, sam registers other
     # evidence. None of it has seen A's commits.
-    SigningService(session(b, "sofia.marquez", 3)).sign(CREDIT, signer(b, "sofia.marquez"))
-    ObligationsService(session(b, "aisha.rahman", 3)).complete_review(
+    session(b, "sofia.marquez", 3).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
+    session(b, "aisha.rahman", 3).obligations.reviews.complete(
         CLAIMS, contacts_confirmed=True, notes="contacts still right"
     )
-    EvidenceService(session(b, "yuki.tanaka", 3)).close(
+    session(b, "yuki.tanaka", 3).evidence.violations.close(
         violation_id(b, policy, 3), resolved=True, note="sidecar indexed again"
     )
-    EvidenceService(session(b, "sam.ortiz", 3)).add(
+    session(b, "sam.ortiz", 3).evidence.add(
         evidence_file(tmp_path, "b"), "freshness_lags", contract=APPLICANT
     )
 
@@ -127,20 +123,24 @@ def test_records_made_in_parallel_in_two_clones_sync_without_conflict(
     c = origin.clone(tmp_path / "c")
     assert git(c, "fsck", "--strict").returncode == 0
     judged = session(c, None, 4)
-    verdict = SigningService(judged).verdict(CREDIT)
+    verdict = judged.signing.verdict(CREDIT)
     assert verdict.state == "approved" and set(verdict.signed) >= {"ravi.iyer", "sofia.marquez"}
-    obligations = ObligationsService(judged)
-    [notice] = [n for n in obligations.notices(contract=APPLICANT) if n.commit == _last_change(c)]
+    obligations = judged.obligations
+    [notice] = [
+        n for n in obligations.notices.statuses(contract=APPLICANT) if n.commit == _last_change(c)
+    ]
     assert not notice.pending, notice
-    review = next(r for r in obligations.reviews() if r.contract == CLAIMS and r.kind == "review")
+    review = next(
+        r for r in obligations.reviews.statuses() if r.contract == CLAIMS and r.kind == "review"
+    )
     assert review.state != "overdue", review
-    states = {v.id: v.state for v in EvidenceService(judged).violations()}
+    states = {v.id: v.state for v in judged.evidence.violations.find()}
     assert states[violation_id(c, THRESHOLD, 4)] == "resolved"
     assert states[violation_id(c, policy, 4)] == "resolved"
     assert len(snapshot_ids(c) - registered) == 2
     # Every record still holds its time: A's records, made before B's commits, came in
     # through the merge and are placed in A's own line of commits (not "backdated").
-    gate = obligations.gate()
+    gate = obligations.gate.evaluate()
     records = {c.contract: c for c in gate.checks if c.rule == "records_valid"}
     for cid in (CREDIT, APPLICANT, CLAIMS):
         assert records[cid].outcome == "pass", records[cid].message
@@ -191,7 +191,7 @@ def test_real_content_conflict_is_named_and_nothing_is_pushed(
     assert "a MERGE IS NOT FINISHED" in out
     # The write door refuses while it lasts.
     with pytest.raises(WriteRefused, match="a merge is in progress"):
-        ObligationsService(session(b, "aisha.rahman", 1.2)).complete_review(CLAIMS)
+        session(b, "aisha.rahman", 1.2).obligations.reviews.complete(CLAIMS)
 
 
 def test_registry_rollback_is_refused_before_it_is_merged(origin: Origin, tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_registry_rollback_is_refused_before_it_is_merged(origin: Origin, tmp_pa
     )
     git(a, "push", "-q", "origin", "main")
     # B has work of its own: a merge would be needed.
-    SigningService(session(b, "sofia.marquez", 2)).sign(CREDIT, signer(b, "sofia.marquez"))
+    session(b, "sofia.marquez", 2).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
     before = head(b)
     status_before = git(b, "status", "--porcelain").stdout
 
@@ -234,7 +234,7 @@ def test_attestation_rollback_is_refused_by_a_fast_forward_too(
     v1 = git(a, "log", "--format=%H", "--", f"attestations/{CREDIT}/v1.statement.json")
     signed_at = v1.stdout.split()[-1]
     for person in ("ravi.iyer", "sofia.marquez"):
-        SigningService(session(a, person, 1)).sign(CREDIT, signer(a, person))
+        session(a, person, 1).signing.contracts.sign(CREDIT, signer(a, person))
     assert sync(a, "ravi.iyer", 1.1).pushed
     assert sync(b, "ravi.iyer", 1.2).outcome.startswith("fast-forward")
     # A hostile push rolls the contract back to its v1 bytes and deletes the v2 attestation:
@@ -277,9 +277,9 @@ def test_unrelated_history_is_refused(origin: Origin, tmp_path: Path) -> None:
 def test_dry_run_fetches_and_verifies_but_changes_nothing(origin: Origin, tmp_path: Path) -> None:
     a = origin.clone(tmp_path / "a")
     b = origin.clone(tmp_path / "b")
-    SigningService(session(a, "ravi.iyer", 1)).sign(CREDIT, signer(a, "ravi.iyer"))
+    session(a, "ravi.iyer", 1).signing.contracts.sign(CREDIT, signer(a, "ravi.iyer"))
     assert sync(a, "ravi.iyer", 1.1).pushed
-    SigningService(session(b, "sofia.marquez", 2)).sign(CREDIT, signer(b, "sofia.marquez"))
+    session(b, "sofia.marquez", 2).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
     before, remote = head(b), git(origin.bare, "rev-parse", "main").stdout.strip()
     code, out, err = cli(b, "--as", "sofia.marquez", "--readonly", "sync", "--dry-run")
     assert code == 0, err
@@ -316,7 +316,6 @@ def test_git_program_transports_only_known_remotes(origin: Origin, tmp_path: Pat
 def test_resolution_is_committed_as_the_merge_and_then_synced(
     origin: Origin, tmp_path: Path
 ) -> None:
-    from workbench.service.conflicts import ConflictService
     from workbench.service.errors import InvalidEdit
 
     a = origin.clone(tmp_path / "a")
@@ -330,7 +329,7 @@ def test_resolution_is_committed_as_the_merge_and_then_synced(
     ours_head = head(b)
     assert sync(b, "ravi.iyer", 1.2).conflicts
 
-    svc = ConflictService(session(b, "ravi.iyer", 1.3))
+    svc = session(b, "ravi.iyer", 1.3).conflicts
     assert svc.conflicted() == [path]
     both = svc.file(path)
     assert both.ours_label == "HEAD" and both.theirs_label == "origin/main"
@@ -380,8 +379,8 @@ def test_sync_prints_hostile_text_as_text(origin: Origin, tmp_path: Path) -> Non
 def test_remote_that_moves_during_the_push_is_synced_again(origin: Origin, tmp_path: Path) -> None:
     a = origin.clone(tmp_path / "a")
     b = origin.clone(tmp_path / "b")
-    SigningService(session(a, "ravi.iyer", 1)).sign(CREDIT, signer(a, "ravi.iyer"))
-    SigningService(session(b, "sofia.marquez", 2)).sign(CREDIT, signer(b, "sofia.marquez"))
+    session(a, "ravi.iyer", 1).signing.contracts.sign(CREDIT, signer(a, "ravi.iyer"))
+    session(b, "sofia.marquez", 2).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
     # A's push lands exactly between B's fetch and B's push (B's pre-push hook makes it so,
     # once), as when two leads sync at the same moment.
     hook = b / ".git" / "hooks" / "pre-push"
@@ -399,7 +398,7 @@ def test_remote_that_moves_during_the_push_is_synced_again(origin: Origin, tmp_p
     assert any("moved while syncing (attempt 1)" in n for n in report.notes)
     assert head(b) == git(origin.bare, "rev-parse", "main").stdout.strip()
     assert git(b, "merge-base", "--is-ancestor", head(a), head(b)).returncode == 0
-    verdict = SigningService(session(b, None, 3)).verdict(CREDIT)
+    verdict = session(b, None, 3).signing.verdict(CREDIT)
     assert verdict.state == "approved", verdict.reason
 
 

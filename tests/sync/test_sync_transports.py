@@ -16,8 +16,6 @@ from tests.signing.demo_helpers import signer
 from tests.sync.conftest import CREDIT, Origin, git
 from tests.sync.git_http import GitHTTPServer
 from workbench.service.core import Workbench
-from workbench.service.signing import SigningService
-from workbench.service.sync import SyncService
 
 
 def session(root: Path, actor: str, hours: float) -> Workbench:
@@ -25,16 +23,16 @@ def session(root: Path, actor: str, hours: float) -> Workbench:
 
 
 def co_sign_from_two_laptops(a: Path, b: Path) -> None:
-    SigningService(session(a, "ravi.iyer", 1)).sign(CREDIT, signer(a, "ravi.iyer"))
-    SigningService(session(b, "sofia.marquez", 2)).sign(CREDIT, signer(b, "sofia.marquez"))
-    first = SyncService(session(a, "ravi.iyer", 2.1)).sync()
+    session(a, "ravi.iyer", 1).signing.contracts.sign(CREDIT, signer(a, "ravi.iyer"))
+    session(b, "sofia.marquez", 2).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
+    first = session(a, "ravi.iyer", 2.1).sync.run()
     assert first.pushed and first.outcome.startswith("pushed"), first.to_json()
-    second = SyncService(session(b, "sofia.marquez", 2.2)).sync()
+    second = session(b, "sofia.marquez", 2.2).sync.run()
     assert second.pushed and second.merge_commit, second.to_json()
-    third = SyncService(session(a, "ravi.iyer", 2.3)).sync()
+    third = session(a, "ravi.iyer", 2.3).sync.run()
     assert third.outcome.startswith("fast-forward"), third.to_json()
     for root in (a, b):
-        verdict = SigningService(session(root, "ravi.iyer", 3)).verdict(CREDIT)
+        verdict = session(root, "ravi.iyer", 3).signing.verdict(CREDIT)
         assert verdict.state == "approved", verdict.reason
 
 
@@ -74,7 +72,7 @@ def test_sync_over_http_names_the_server_error(origin: Origin, tmp_path: Path) -
         from workbench.service.errors import WorkbenchError
 
         with pytest.raises(WorkbenchError, match="git fetch origin failed"):
-            SyncService(session(a, "ravi.iyer", 1)).sync()
+            session(a, "ravi.iyer", 1).sync.run()
 
 
 def _sshd_available() -> bool:

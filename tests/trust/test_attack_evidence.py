@@ -17,7 +17,6 @@ from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.evidence import EvidenceService
 from workbench.service.init import init_repo
-from workbench.service.obligations import ObligationsService
 
 NOW = FIXED_NOW
 LEAD = "data.lead"
@@ -81,11 +80,11 @@ def cli(root: Path, now: datetime, *args: str) -> subprocess.CompletedProcess[st
 
 
 def svc(root: Path, now: datetime) -> EvidenceService:
-    return EvidenceService(Workbench(root, now=now, actor=LEAD))
+    return Workbench(root, now=now, actor=LEAD).evidence
 
 
 def gate_violation_check(root: Path, now: datetime) -> dict[str, object]:
-    result = ObligationsService(Workbench(root, now=now, actor=LEAD)).gate()
+    result = Workbench(root, now=now, actor=LEAD).obligations.gate.evaluate()
     checks = [
         c.to_json()
         for c in result.checks
@@ -270,7 +269,7 @@ def test_demo_gate_fails_only_for_the_readme_reasons(demo_repo: Path) -> None:
     missing lineage evidence of the departed owner's term and the contract that therefore no
     longer validates, overdue review, unacknowledged notice, pending and stale signatures; the
     diagnostic is a warning)."""
-    result = ObligationsService(Workbench(demo_repo, now=NOW)).gate()
+    result = Workbench(demo_repo, now=NOW).obligations.gate.evaluate()
     failing = {(c.contract, c.rule) for c in result.checks if c.outcome == "fail"}
     assert failing == {
         ("claims-agent-to-claims-product", "review_overdue"),

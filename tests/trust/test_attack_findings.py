@@ -23,8 +23,6 @@ from workbench.evidence.ledger import ledger_path
 from workbench.evidence.run_chain import run_sig_path, statement_path
 from workbench.repo.git import GitRepo
 from workbench.service.core import Workbench
-from workbench.service.evidence import EvidenceService
-from workbench.service.obligations import ObligationsService
 from workbench.service.runs import RunNotRecorded
 from workbench.signing.statement import (
     EVALUATION_PREDICATE,
@@ -48,7 +46,7 @@ def cli(repo: Path, *args: str) -> tuple[int, str, str]:
 
 
 def gate_checks(repo: Path) -> dict[tuple[str, str], str]:
-    result = ObligationsService(Workbench(repo, now=FIXED_NOW)).gate()
+    result = Workbench(repo, now=FIXED_NOW).obligations.gate.evaluate()
     return {(c.contract, c.rule): f"{c.outcome}: {c.message}" for c in result.checks}
 
 
@@ -68,7 +66,7 @@ def flipped(repo: Path, run: str) -> bytes:
 
 
 def open_violation(repo: Path) -> str:
-    svc = EvidenceService(Workbench(repo, now=FIXED_NOW))
+    svc = Workbench(repo, now=FIXED_NOW).evidence
     [v] = [v for v in svc.open_now(CLAIMS1) if v.term == FRESHNESS]
     return v.id
 
@@ -140,20 +138,20 @@ def test_run_resigned_by_ordinary_member_does_not_count(demo_repo: Path) -> None
     message = gate_checks(demo_repo)[(CLAIMS1, "violation_open")]
     assert message.startswith("fail") and vid in message, message
     assert f"{MEMBER} is not an authorised evaluation runner" in message, message
-    assert vid in [v.id for v in EvidenceService(Workbench(demo_repo, now=FIXED_NOW)).open_now()]
+    assert vid in [v.id for v in Workbench(demo_repo, now=FIXED_NOW).evidence.open_now()]
     code, out, _err = cli(demo_repo, "violations", "--open")
     assert code == 1 and vid in out
     assert cli(demo_repo, "verify", "--findings")[0] == 1
 
 
 def test_run_by_authorised_ci_identity_counts(demo_repo: Path) -> None:
-    svc = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    svc = Workbench(demo_repo, now=FIXED_NOW).evidence
     current = svc.current()
     assert current.source == "ledger" and not current.rejected and not current.problems
     assert [t for t in svc.terms_at_now() if t.state == "not-counted"] == []
     # A new run by the CI identity is recorded, signed, and verifies with ssh-keygen.
     later = FIXED_NOW + timedelta(hours=1)
-    result = EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate()
+    result = Workbench(demo_repo, now=later, actor=CI).evidence.evaluate()
     assert result.written
     run = result.run_id
     sig = demo_repo / run_sig_path(run, CI)
@@ -172,11 +170,11 @@ def test_run_by_authorised_ci_identity_counts(demo_repo: Path) -> None:
         st["subject"][0]["digest"]["sha256"]
         == hashlib.sha256((demo_repo / f"findings/{run}.json").read_bytes()).hexdigest()
     )
-    after = EvidenceService(Workbench(demo_repo, now=later))
+    after = Workbench(demo_repo, now=later).evidence
     assert after.book.chain().heads == [run] and after.current().source == "ledger"
     # An ordinary member may evaluate read-only, but not record a run.
     head = GitRepo(demo_repo).head_id()
-    member = EvidenceService(Workbench(demo_repo, now=later + timedelta(hours=1), actor=MEMBER))
+    member = Workbench(demo_repo, now=later + timedelta(hours=1), actor=MEMBER).evidence
     with pytest.raises(RunNotRecorded, match="not an authorised evaluation runner") as info:
         member.evaluate()
     assert info.value.result.findings  # the checks ran; only recording is refused
@@ -193,7 +191,7 @@ def test_unsigned_run_in_registry_repo_does_not_count(demo_repo: Path) -> None:
     data["run"], data["time"] = new_id, "2026-11-27T10:00:00Z"
     raw_commit(demo_repo, {f"findings/{new_id}.json": render_run(data)}, who=MEMBER)
     at = FIXED_NOW + timedelta(hours=2)
-    result = ObligationsService(Workbench(demo_repo, now=at)).gate()
+    result = Workbench(demo_repo, now=at).obligations.gate.evaluate()
     checks = {(c.contract, c.rule): c.message for c in result.checks}
     message = checks[(CLAIMS1, "violation_open")]
     assert vid in message and "is not signed" in message, message
@@ -210,7 +208,7 @@ def test_unsigned_run_in_registry_repo_does_not_count(demo_repo: Path) -> None:
         EvaluationPredicate(**{**old.predicate.model_dump(), "run": new_id, "runner": MEMBER}),
     )
     raw_commit(demo_repo, {ledger_path(new_id): ledger, statement_path(new_id): statement})
-    result = ObligationsService(Workbench(demo_repo, now=at)).gate()
+    result = Workbench(demo_repo, now=at).obligations.gate.evaluate()
     checks = {(c.contract, c.rule): c.message for c in result.checks}
     assert "not signed by its runner" in checks[(CLAIMS1, "violation_open")]
 
@@ -219,12 +217,12 @@ def test_backdated_run_flagged(demo_repo: Path) -> None:
     # The authorised runner, with its clock set two days back: the run's time precedes the
     # commit it builds on.
     early = FIXED_NOW - timedelta(days=2)
-    result = EvidenceService(Workbench(demo_repo, now=early, actor=CI)).evaluate()
+    result = Workbench(demo_repo, now=early, actor=CI).evidence.evaluate()
     assert result.written
     checks = gate_checks(demo_repo)
     flags = checks[(CLAIMS1, "records_valid")]
     assert flags.startswith("fail") and "backdated" in flags and result.run_id in flags, flags
-    svc = EvidenceService(Workbench(demo_repo, now=FIXED_NOW))
+    svc = Workbench(demo_repo, now=FIXED_NOW).evidence
     assert result.run_id not in svc.book.chain().counting
     assert result.run_id not in {r["run"] for r in svc.runs()}
     code, out, _err = cli(demo_repo, "verify", "--findings")
@@ -236,27 +234,29 @@ def test_deleted_newer_run_does_not_bring_back_an_older_pass(
 ) -> None:
     """A run, once committed, is never deleted: removing the newest (failing) run so that an
     older passing run is the head again is a rollback the gate names and fails on."""
-    real_finding = EvidenceService._finding
+    import workbench.service.evidence as evidence_service
 
-    def healthy(self, state, contract, sha, plan, result):  # type: ignore[no-untyped-def]
-        finding = real_finding(self, state, contract, sha, plan, result)
+    real_finding = evidence_service.term_finding
+
+    def healthy(state, contract, sha, plan, result, today):  # type: ignore[no-untyped-def]
+        finding = real_finding(state, contract, sha, plan, result, today)
         if (contract.id, plan.term.id) == (CLAIMS1, FRESHNESS):
             finding["status"], finding["reason"] = "pass", "feed: max lag 1h"
         return finding
 
     # An hour later the feed was healthy (the CI identity signed a passing run)...
     with monkeypatch.context() as m:
-        m.setattr(EvidenceService, "_finding", healthy)
-        good = EvidenceService(
-            Workbench(demo_repo, now=FIXED_NOW + timedelta(hours=1), actor=CI)
-        ).evaluate()
+        m.setattr(evidence_service, "term_finding", healthy)
+        good = Workbench(
+            demo_repo, now=FIXED_NOW + timedelta(hours=1), actor=CI
+        ).evidence.evaluate()
     # ...an hour after that it failed again, and the CI identity recorded that too.
     at = FIXED_NOW + timedelta(hours=2)
-    bad = EvidenceService(Workbench(demo_repo, now=at, actor=CI)).evaluate()
+    bad = Workbench(demo_repo, now=at, actor=CI).evidence.evaluate()
     assert good.written and bad.written
 
     def checks() -> dict[tuple[str, str], str]:
-        result = ObligationsService(Workbench(demo_repo, now=at)).gate()
+        result = Workbench(demo_repo, now=at).obligations.gate.evaluate()
         return {(c.contract, c.rule): f"{c.outcome}: {c.message}" for c in result.checks}
 
     before = checks()[(CLAIMS1, "violation_open")]
@@ -287,8 +287,8 @@ def test_deleted_newer_run_does_not_bring_back_an_older_pass(
     # away for good): it refuses until the deletion is reverted.
     later = at + timedelta(hours=1)
     with pytest.raises(RunNotRecorded, match="history lost a run"):
-        EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate()
+        Workbench(demo_repo, now=later, actor=CI).evidence.evaluate()
     subprocess.run(["git", "-c", "user.name=Yuki", "-c", "user.email=y@x", "revert", "--no-edit", "HEAD"], cwd=demo_repo, check=True,
                    capture_output=True)  # fmt: skip
     assert "gone" not in checks()[(CLAIMS1, "records_valid")]
-    assert EvidenceService(Workbench(demo_repo, now=later, actor=CI)).evaluate().written
+    assert Workbench(demo_repo, now=later, actor=CI).evidence.evaluate().written

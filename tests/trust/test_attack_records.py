@@ -19,7 +19,6 @@ from workbench.repo.git import GitRepo
 from workbench.service.core import Workbench
 from workbench.service.errors import WorkbenchError
 from workbench.service.evidence import EvidenceService
-from workbench.service.obligations import ObligationsService
 
 THRESHOLD = "credit-model-to-loan-decisioning/approval-threshold"  # omar moved it
 CREDIT2 = "credit-model-to-loan-decisioning"
@@ -34,15 +33,15 @@ def cli(repo: Path, *args: str) -> tuple[int, str, str]:
 
 
 def evidence(repo: Path, actor: str | None = None, at: datetime | None = None) -> EvidenceService:
-    return EvidenceService(Workbench(repo, now=at, actor=actor))
+    return Workbench(repo, now=at, actor=actor).evidence
 
 
 def threshold(repo: Path, at: datetime | None = None):  # type: ignore[no-untyped-def]
-    return evidence(repo, at=at).violation(THRESHOLD)
+    return evidence(repo, at=at).violations.get(THRESHOLD)
 
 
 def gate_checks(repo: Path, at: datetime | None = None) -> dict[tuple[str, str], str]:
-    result = ObligationsService(Workbench(repo, now=at)).gate()
+    result = Workbench(repo, now=at).obligations.gate.evaluate()
     return {(c.contract, c.rule): f"{c.outcome}: {c.message}" for c in result.checks}
 
 
@@ -154,7 +153,7 @@ def test_exemption_approved_by_term_owner_alone_does_not_count(demo_repo: Path) 
     assert code == 2 and "owns the violated term" in err, err
     # A request to grace, then an approval signed by the term owner (made by hand, past the
     # CLI's check): a good signature, but no authority.
-    assert evidence(demo_repo, "omar.haddad").close(
+    assert evidence(demo_repo, "omar.haddad").violations.close(
         v.id,
         exempt=True,
         reason="pilot",
@@ -182,7 +181,7 @@ def test_exemption_approved_by_term_owner_alone_does_not_count(demo_repo: Path) 
         "request_sha256": hashlib.sha256(request.read_bytes()).hexdigest(),
         "expires": date.today() + timedelta(days=30),
     }
-    ObligationsService(wb)._write_record(
+    wb.obligations.records.write(
         path,
         fields,
         v.contract,
@@ -303,7 +302,7 @@ def test_unsigned_legacy_closure_ignored_with_registry(demo_repo: Path) -> None:
 def test_closure_signed_by_someone_else_does_not_count(demo_repo: Path) -> None:
     v = threshold(demo_repo)
     # dana signs a resolution as herself; the same bytes then claim to be omar's.
-    evidence(demo_repo, "dana.okafor").close(v.id, resolved=True, note="fixed upstream")
+    evidence(demo_repo, "dana.okafor").violations.close(v.id, resolved=True, note="fixed upstream")
     folder = demo_repo / f"findings/closures/{v.id}"
     [record] = [p for p in folder.iterdir() if p.suffix == ".toml"]
     assert threshold(demo_repo).state == "resolved"  # a signed resolution counts
@@ -346,27 +345,27 @@ def test_now_refused_for_write_commands(demo_repo: Path) -> None:
     assert cli(demo_repo, "--now", early, "notices")[0] in (0, 1)
     wb = Workbench(demo_repo, now=FIXED_NOW, actor="aisha.rahman", what_if=True)
     with pytest.raises(WorkbenchError, match="what-if"):
-        ObligationsService(wb).acknowledge(CLAIMS1, "1")
+        wb.obligations.notices.acknowledge(CLAIMS1, "1")
 
 
 def test_backdated_ack_before_parent_commit_flagged(demo_repo: Path) -> None:
     notice = next(
         n
-        for n in ObligationsService(Workbench(demo_repo, now=FIXED_NOW)).notices()
+        for n in Workbench(demo_repo, now=FIXED_NOW).obligations.notices.statuses()
         if n.contract == CLAIMS1
     )
     assert notice.state == "overdue"
     # aisha acknowledges today, but writes the time it would have had to be (before the
     # deadline), with a clock of her own choosing: the record precedes its parent commit.
     backdated = notice.requirements[0].deadline - timedelta(hours=1)
-    ObligationsService(Workbench(demo_repo, now=backdated, actor="aisha.rahman")).acknowledge(
+    Workbench(demo_repo, now=backdated, actor="aisha.rahman").obligations.notices.acknowledge(
         CLAIMS1, "1", note="acknowledged on time, honest"
     )
     later = FIXED_NOW + timedelta(hours=1)
-    svc = ObligationsService(Workbench(demo_repo, now=later))
-    again = next(n for n in svc.notices() if n.contract == CLAIMS1)
+    svc = Workbench(demo_repo, now=later).obligations
+    again = next(n for n in svc.notices.statuses() if n.contract == CLAIMS1)
     assert again.state == "overdue"  # the backdated ack does not count
-    problems = [p.message for p in svc.records().problems]
+    problems = [p.message for p in svc.records.records().problems]
     assert any("before its parent commit" in m and "backdated" in m for m in problems)
     checks = gate_checks(demo_repo, later)
     assert checks[(CLAIMS1, "notice_unacknowledged")].startswith("fail")
@@ -385,7 +384,7 @@ def hand_over_lineage(repo: Path) -> None:
 def test_future_dated_record_flagged(demo_repo: Path) -> None:
     hand_over_lineage(demo_repo)
     future = datetime.now(UTC) + timedelta(days=30)
-    ObligationsService(Workbench(demo_repo, now=future, actor="aisha.rahman")).acknowledge(
+    Workbench(demo_repo, now=future, actor="aisha.rahman").obligations.notices.acknowledge(
         CLAIMS1, "1"
     )
     # At the real clock the record is from the future: flagged, not counted.

@@ -312,14 +312,12 @@ def test_status_and_gate_see_attestation_rollback(demo_repo: Path) -> None:
 
     # The app's seam map, its contract screen and the gate's inputs: the same verdict.
     from workbench.service.core import Workbench
-    from workbench.service.obligations import ObligationsService
-    from workbench.service.signing import SigningService
 
     app = Workbench(demo_repo, now=None)  # a long-lived session, as the TUI holds it
     marks = {v.id: v.marks.get("signature") for v in app.seam_map()}
     assert marks[APPROVED] == "invalid"
-    assert SigningService(app).verdict(APPROVED).state == "invalid"
-    verdicts = ObligationsService(app).verdicts()
+    assert app.signing.verdict(APPROVED).state == "invalid"
+    verdicts = app.obligations.signatures.verdicts()
     assert verdicts is not None and verdicts[APPROVED].state == "invalid"
 
 

@@ -193,7 +193,6 @@ def test_schema_invalid_ack_window_fails_gate(demo_repo: Path) -> None:
 
 
 def test_team_as_owner_cannot_be_cosigned(demo_repo: Path) -> None:
-    from workbench.service.signing import SigningService
     from workbench.signing import keys as keymod
     from workbench.signing.statement import (
         COSIGN_PREDICATE,
@@ -226,7 +225,7 @@ def test_team_as_owner_cannot_be_cosigned(demo_repo: Path) -> None:
 
     # A hostile lead signs by hand anyway (the statement and both signatures are real):
     # the co-signature verdict is approved, and the gate still fails on `valid`.
-    svc = SigningService(Workbench(demo_repo))
+    svc = Workbench(demo_repo).signing
     head = svc.registry_state().head
     v1 = (demo_repo / f"attestations/{CLAIMS}/v1.statement.json").read_bytes()
     blob = (demo_repo / path).read_bytes()
@@ -262,8 +261,6 @@ def test_team_as_owner_cannot_be_cosigned(demo_repo: Path) -> None:
 def test_sign_refuses_invalid_contract(demo_repo: Path) -> None:
     """The demo's policy seam still names marcus.webb, who left, as a term owner."""
     from workbench.service.errors import InvalidContract
-    from workbench.service.obligations import ObligationsService
-    from workbench.service.signing import SigningService
 
     path = path_of(POLICY)
     [problem] = problems_of(demo_repo, path)
@@ -285,13 +282,13 @@ def test_sign_refuses_invalid_contract(demo_repo: Path) -> None:
     # The service methods the app calls refuse the same way, with the problems attached.
     wb = Workbench(demo_repo, actor="aisha.rahman")
     with pytest.raises(InvalidContract) as refused:
-        SigningService(wb).preview_sign(POLICY)
+        wb.signing.contracts.preview(POLICY)
     assert [p.line for p in refused.value.problems] == [problem["line"]]
     with pytest.raises(InvalidContract):
-        ObligationsService(wb).acknowledge(POLICY, "1")
+        wb.obligations.notices.acknowledge(POLICY, "1")
     tomas = Workbench(demo_repo, actor="tomas.lindqvist")
     with pytest.raises(InvalidContract):
-        ObligationsService(tomas).complete_review(POLICY)
+        tomas.obligations.reviews.complete(POLICY)
     after = subprocess.run(
         ["git", "-C", str(demo_repo), "rev-parse", "HEAD"], capture_output=True, text=True
     ).stdout
@@ -432,13 +429,12 @@ def test_change_cosigner_required_for_term_change(demo_repo: Path, tmp_path: Pat
     # them from the exported versions and agree (v2, v3 and v5 need her, v4 does not).
     from tests.bundle.conftest import run_verify_sh, signer
     from workbench.bundle.verify import verify_bundle
-    from workbench.service.bundle import BundleService, ExportOptions
-    from workbench.service.signing import SigningService
+    from workbench.service.bundle import ExportOptions
 
     wb = Workbench(demo_repo, actor="grace.whitfield")
     out = demo_repo.parent / "audit.tar.gz"
-    BundleService(wb).export(out, ExportOptions(), signer=signer(demo_repo, "grace.whitfield"))
-    root = SigningService(wb).registry_state().root_sha256
+    wb.bundles.export(out, ExportOptions(), signer=signer(demo_repo, "grace.whitfield"))
+    root = wb.signing.registry_state().root_sha256
     report = verify_bundle(out.read_bytes(), root=root)
     assert report.ok, [c for c in report.checks if c.severity == "fail"]
     [credit] = [c for c in report.contracts if c.contract_id == CREDIT]
@@ -520,7 +516,6 @@ def tomllib_load(repo: Path, reviews: list[dict]) -> dict:  # type: ignore[type-
 
 
 def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path) -> None:
-    from workbench.service.obligations import ObligationsService
 
     path = path_of(APPLICANT)
     # The model lead asks the data side's on-call engineer to acknowledge changes too.
@@ -562,9 +557,9 @@ def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path)
         "Withdraw the acknowledgement for sam",
     )
     wb = Workbench(demo_repo, actor="lena.fischer")
-    svc = ObligationsService(wb)
+    svc = wb.obligations
     commit = notices[-1]["commit"]
-    svc._write_record(
+    svc.records.write(
         f"acks/{APPLICANT}/{commit[:12]}.sam.ortiz.toml",
         {
             "contract": APPLICANT,
@@ -678,7 +673,6 @@ def test_defaults_ack_window_sets_notice_deadline(demo_repo: Path) -> None:
 
 def test_page_test_backup_only_warns_everywhere(demo_repo: Path) -> None:
     from workbench.governance.paging import page_test
-    from workbench.service.evidence import EvidenceService
 
     people = replaced(
         demo_repo,
@@ -704,14 +698,13 @@ def test_page_test_backup_only_warns_everywhere(demo_repo: Path) -> None:
     findings = run_data["findings"] if "findings" in run_data else run_data["run"]["findings"]
     [finding] = [f for f in findings if f["term"] == "page-test"]
     assert finding["status"] == "warn"
-    assert EvidenceService(wb).page_test(APPLICANT).status == "warn"
+    assert wb.evidence.page_test(APPLICANT).status == "warn"
     # the seam map and `show`
     [view] = [v for v in wb.seam_map() if v.id == APPLICANT]
     assert view.marks.get("page") == "warn"
     shown = run(demo_repo, "show", APPLICANT).stdout
     assert "page test" in shown and "warn" in shown
     # the app: the contract screen and the gate preview
-    from workbench.service.obligations import ObligationsService
     from workbench.tui.screens.contracts import contract_content
     from workbench.tui.screens.gate import outcome_word
 
@@ -720,7 +713,7 @@ def test_page_test_backup_only_warns_everywhere(demo_repo: Path) -> None:
     assert "page test" in screen and "warn" in screen and "dana.okafor" in screen
     [check] = [
         c
-        for c in ObligationsService(wb).gate().checks
+        for c in wb.obligations.gate.evaluate().checks
         if c.contract == APPLICANT and c.rule == "page_test"
     ]
     assert outcome_word(check) == "! warn" and not check.blocking

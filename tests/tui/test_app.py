@@ -365,7 +365,7 @@ async def test_invalid_edit_is_a_draft_never_the_contract(demo_repo: Path) -> No
         await wait_until(pilot, lambda: editor.checked_text == editor.text and editor.problems)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any("Not saved" in n.message for n in app._notifications))
-        assert app.service.load_draft(APPLICANT) == editor.text
+        assert app.service.drafts.load(APPLICANT) == editor.text
         await pilot.press("ctrl+q")  # quitting keeps it
     assert path.read_bytes() == before
 
@@ -384,7 +384,7 @@ async def test_discarding_a_draft_asks_first(demo_repo: Path) -> None:
     from workbench.tui.modals.confirm import ConfirmModal
     from workbench.tui.modals.draft import DraftModal
 
-    Workbench(demo_repo).save_draft(APPLICANT, "id = 'half-typed")
+    Workbench(demo_repo).drafts.save(APPLICANT, "id = 'half-typed")
     app = make_app(demo_repo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -395,9 +395,9 @@ async def test_discarding_a_draft_asks_first(demo_repo: Path) -> None:
         assert app.screen.focused.id == "no"  # cancel is focused
         await pilot.press("enter")  # Enter on the focused Cancel does not discard
         assert isinstance(app.screen, DraftModal)
-        assert app.service.load_draft(APPLICANT) is not None
+        assert app.service.drafts.load(APPLICANT) is not None
         await pilot.press("d", "y")
-        await wait_until(pilot, lambda: app.service.load_draft(APPLICANT) is None)
+        await wait_until(pilot, lambda: app.service.drafts.load(APPLICANT) is None)
         await wait_until(pilot, lambda: getattr(app.screen, "loaded", False))
         assert app.screen.text == app.screen.committed
 
@@ -429,7 +429,7 @@ async def test_save_shows_diff_asks_message_and_commits_as_actor(demo_repo: Path
         ["git", "log", "-1", "--format=%an <%ae>|%s"], cwd=demo_repo, capture_output=True, text=True
     ).stdout.strip()
     assert log == "Dana Okafor <dana.okafor@meridian.example>|Tighten freshness to 20h"
-    assert app.service.load_draft(APPLICANT) is None
+    assert app.service.drafts.load(APPLICANT) is None
 
 
 async def test_external_editor_result_is_validated_and_kept(demo_repo: Path) -> None:
@@ -447,7 +447,7 @@ async def test_external_editor_result_is_validated_and_kept(demo_repo: Path) -> 
         await pilot.press("f4")
         await wait_until(pilot, lambda: editor.checked_text == editor.text and editor.problems)
         assert calls == [APPLICANT]
-        assert "data-modle" in app.service.load_draft(APPLICANT)
+        assert "data-modle" in app.service.drafts.load(APPLICANT)
 
 
 # -- structured edit: people picker ----------------------------------------------------------------
@@ -777,12 +777,13 @@ def test_a_first_start_writes_the_clone_cache_after_its_first_screen(demo_repo: 
     # Pickling the checked state, the parsed TOML and the map took ~0.25 s of a first start
     # in a clone, before anything was on screen.
     from workbench.repo import cache_store
+    from workbench.service import map_store
     from workbench.service.core import Workbench
     from workbench.tui import preload
 
     # (The parsed-TOML store is held back too, but this process may have parsed these files
     # already, in which case it has nothing new to write.)
-    stores = ("state-worktree", preload.SNAPSHOT_STORE)
+    stores = ("state-worktree", map_store.STORE)
     shutil.rmtree(cache_store.cache_dir(demo_repo), ignore_errors=True)  # as in a fresh clone
     service = Workbench(demo_repo, now=FIXED_NOW, actor="dana.okafor")
     started = preload.start(service)

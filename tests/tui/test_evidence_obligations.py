@@ -63,9 +63,8 @@ async def test_violations_screen_names_who_was_paged(demo_repo: Path) -> None:
         await settle(app, pilot)
         from tests.conftest import FIXED_NOW
         from workbench.service.core import Workbench
-        from workbench.service.evidence import EvidenceService
 
-        after = EvidenceService(Workbench(demo_repo, now=FIXED_NOW)).violation(moved.id)
+        after = Workbench(demo_repo, now=FIXED_NOW).evidence.violations.get(moved.id)
         assert after.state == "resolved" and after.closure.note == "threshold reset to 0.18"
 
 
@@ -140,10 +139,9 @@ async def test_due_lists_people_and_completes_a_signed_review(demo_repo: Path) -
         assert not any(i.kind == "review" and i.contract == CLAIMS for i in screen.items.values())
         from tests.conftest import FIXED_NOW
         from workbench.service.core import Workbench
-        from workbench.service.obligations import ObligationsService
 
-        ob = ObligationsService(Workbench(demo_repo, now=FIXED_NOW))
-        done = [r for r in ob.reviews() if r.contract == CLAIMS and r.kind == "review"]
+        ob = Workbench(demo_repo, now=FIXED_NOW).obligations
+        done = [r for r in ob.reviews.statuses() if r.contract == CLAIMS and r.kind == "review"]
         assert done and done[0].state == "ok"
 
 

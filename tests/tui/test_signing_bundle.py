@@ -11,10 +11,9 @@ def _pending(repo: Path):  # type: ignore[no-untyped-def]
     """The demo's pending contract and a required signer who has not signed it."""
     from tests.conftest import FIXED_NOW
     from workbench.service.core import Workbench
-    from workbench.service.signing import SigningService
 
     wb = Workbench(repo, now=FIXED_NOW, actor="dana.okafor")
-    verdicts = SigningService(wb).verdicts()
+    verdicts = wb.signing.verdicts()
     pending = next(v for v in verdicts if v.state == "pending")
     stale = next(v for v in verdicts if v.state == "stale")
     return pending, stale
@@ -24,15 +23,14 @@ def _hand_over_lineage(repo: Path) -> None:
     """The demo's pending contract does not validate (a term owner left): hand the term to
     the successor, and the provider lead signs the new version, so that it is signable."""
     from workbench.service.core import Workbench
-    from workbench.service.signing import SigningService
 
     path = "contracts/policy-data-to-claims-agent.toml"
     text = (repo / path).read_text(encoding="utf-8")
     fixed = text.replace('owner = "marcus.webb"', 'owner = "yuki.tanaka"')
     tomas = Workbench(repo, actor="tomas.lindqvist")
     tomas.commit({path: fixed.encode()}, "Hand the lineage term to Yuki Tanaka\n")
-    svc = SigningService(tomas)
-    svc.sign("policy-data-to-claims-agent", svc.make_signer("tomas.lindqvist"))
+    svc = tomas.signing
+    svc.contracts.sign("policy-data-to-claims-agent", svc.keys.make_signer("tomas.lindqvist"))
 
 
 async def test_sign_pending_contract_end_to_end(demo_repo: Path) -> None:
@@ -71,20 +69,20 @@ async def test_wrong_then_right_passphrase_on_an_encrypted_key(
     demo_repo: Path, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     """A real encrypted key decides the passphrase; the registered demo key then signs."""
-    from workbench.service.signing import SigningService
+    from workbench.service.keys import Keys
     from workbench.signing.keys import generate_keypair
     from workbench.tui.modals.sign import SignModal
 
     _, stale = _pending(demo_repo)
     person = sorted(stale.required)[0]
     encrypted = generate_keypair(tmp_path / "enc_ed25519", "right horse", f"{person}@test")
-    original = SigningService.make_signer
+    original = Keys.make_signer
 
     def make_signer(self, person, *, key_path=None, agent=False, passphrase=None):  # type: ignore[no-untyped-def]
         original(self, person, key_path=encrypted, passphrase=passphrase)  # raises if wrong
         return original(self, person)
 
-    monkeypatch.setattr(SigningService, "make_signer", make_signer)
+    monkeypatch.setattr(Keys, "make_signer", make_signer)
     app = make_app(demo_repo, actor=person)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
@@ -105,7 +103,7 @@ async def test_wrong_then_right_passphrase_on_an_encrypted_key(
         await wait_until(pilot, lambda: app.screen is not modal, timeout=10)
         await settle(app, pilot)
         assert any("Signed" in n.message for n in app._notifications)
-    verdict = SigningService(app.service).verdict(stale.contract_id)
+    verdict = app.service.signing.verdict(stale.contract_id)
     assert person in verdict.signed
 
 
@@ -159,14 +157,13 @@ async def test_registry_view_and_admin_signs_pending_version(
 ) -> None:
     from tests.conftest import FIXED_NOW
     from workbench.service.core import Workbench
-    from workbench.service.signing import SigningService
     from workbench.signing.keys import generate_keypair, public_key_path
     from workbench.tui.screens.registry import RegistryScreen, RegistrySignModal
 
     # A pending v2 (a new key for dana), proposed by admin grace; erin signs it in the app.
     key = generate_keypair(tmp_path / "new_ed25519", None, "dana.okafor@test")
     wb = Workbench(demo_repo, now=FIXED_NOW, actor="grace.whitfield")
-    SigningService(wb).registry_add_key("dana.okafor", str(public_key_path(key)))
+    wb.signing.registry.add_key("dana.okafor", str(public_key_path(key)))
 
     app = make_app(demo_repo, actor="erin.walsh")
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -35,14 +35,12 @@ def session(root: Path, actor: str, hours: float):  # type: ignore[no-untyped-de
 
 
 def two_signatures(origin: Origin, tmp_path: Path) -> tuple[Path, Path]:
-    from workbench.service.signing import SigningService
-    from workbench.service.sync import SyncService
 
     a = origin.clone(tmp_path / "a")
     b = origin.clone(tmp_path / "b")
-    SigningService(session(a, "ravi.iyer", 1)).sign(CREDIT, signer(a, "ravi.iyer"))
-    assert SyncService(session(a, "ravi.iyer", 1.1)).sync().pushed
-    SigningService(session(b, "sofia.marquez", 2)).sign(CREDIT, signer(b, "sofia.marquez"))
+    session(a, "ravi.iyer", 1).signing.contracts.sign(CREDIT, signer(a, "ravi.iyer"))
+    assert session(a, "ravi.iyer", 1.1).sync.run().pushed
+    session(b, "sofia.marquez", 2).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
     return a, b
 
 
@@ -110,7 +108,6 @@ async def test_sync_from_the_palette_can_be_cancelled(origin: Origin, tmp_path: 
 async def test_conflicted_contract_both_sides_and_merge_commit(
     origin: Origin, tmp_path: Path
 ) -> None:
-    from workbench.service.sync import SyncService
     from workbench.tui.screens.conflict import ConflictScreen
 
     a = origin.clone(tmp_path / "a")
@@ -119,8 +116,8 @@ async def test_conflicted_contract_both_sides_and_merge_commit(
         wb = session(root, who, 1)
         text = wb.contract_text(APPLICANT).replace('warn_after = "PT10H"', f'warn_after = "{new}"')
         wb.save_contract(APPLICANT, text, f"warn after {new}\n")
-    assert SyncService(session(a, "dana.okafor", 1.1)).sync().pushed
-    assert SyncService(session(b, "ravi.iyer", 1.2)).sync().conflicts
+    assert session(a, "dana.okafor", 1.1).sync.run().pushed
+    assert session(b, "ravi.iyer", 1.2).sync.run().conflicts
     app = app_for(b, "ravi.iyer", 1.3)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

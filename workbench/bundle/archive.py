@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from workbench.model.errors import WorkbenchError
 from workbench.repo.guard import contains_private_key_material
 
 
-class BundleFormatError(ValueError):
+class BundleFormatError(WorkbenchError, ValueError):
     """The file is not a bundle this reader accepts (unsafe, oversized or malformed)."""
 
 
@@ -270,5 +271,5 @@ def _read(handle: BinaryIO, limits: Limits, cancel: Callable[[], bool] | None) -
     return out
 
 
-class BundleCancelled(Exception):  # noqa: N818 - a control-flow signal, not an error
+class BundleCancelled(WorkbenchError):  # noqa: N818 - the user's own choice, shown as a message
     """The caller's cancel() returned True."""

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import BundleCancelled, check_name, scan_private, write_archive
 from workbench.bundle.heads import Head, render_heads
+from workbench.model.errors import WorkbenchError
 from workbench.signing import registry as reg
 from workbench.signing.canonical import canonical_json
 from workbench.signing.snapshot import authorised_exporters, write_snapshot
@@ -50,7 +51,7 @@ from workbench.signing.verdict import (
 )
 
 if TYPE_CHECKING:
-    from workbench.service.core import Workbench
+    from workbench.bundle.source import ExportSource
     from workbench.signing.keys import Signer
 
 Progress = Callable[[str, int, int], None]
@@ -59,7 +60,7 @@ HEAD = "HEAD"
 DEFAULT_VALIDITY = timedelta(days=30)
 
 
-class ExportError(ValueError):
+class ExportError(WorkbenchError, ValueError):
     """The bundle cannot be exported (the message says why and what to do)."""
 
 
@@ -137,7 +138,7 @@ def _in_period(when: datetime | None, options: ExportOptions) -> bool:
 class _Blobs:
     """Bytes of (path, sha256) from HEAD, else from anywhere in history (one walk)."""
 
-    def __init__(self, wb: Workbench, head_files: Mapping[str, bytes]) -> None:
+    def __init__(self, wb: ExportSource, head_files: Mapping[str, bytes]) -> None:
         self.wb = wb
         self.head = head_files
         self.found: dict[tuple[str, str], bytes] = {}
@@ -182,15 +183,14 @@ class _Blobs:
 
 
 def _add_record_times(
-    wb: Workbench, records_index: list[dict[str, Any]], files: dict[str, bytes]
+    wb: ExportSource, records_index: list[dict[str, Any]], files: dict[str, bytes]
 ) -> None:
     """Each record's placement in git (committer times of the commit that wrote it and of
     its parent) and the time of what it answers, for the verifiers' time rule. Signed by
     the exporter with bundle.json: the auditor relies on the exporter for these times."""
-    from workbench.service.obligations import RECORD_DIRS, ObligationsService
+    from workbench.repo.layout import CLOSURES_DIR, SIGNED_RECORD_DIRS
 
-    placed = wb.git.placements((*RECORD_DIRS, "findings/closures/"))
-    obligations = ObligationsService(wb)
+    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR))
     version_times: dict[str, dict[str, datetime]] = {}
     for entry in records_index:
         path = entry["path"]
@@ -210,7 +210,7 @@ def _add_record_times(
         elif entry["kind"] == "review" and isinstance(doc.get("contract"), str):
             cid = doc["contract"]
             if cid not in version_times:
-                version_times[cid] = obligations._version_times(cid)
+                version_times[cid] = wb.version_times(cid)
             answers = version_times[cid].get(str(doc.get("contract_sha256", "")))
         entry["answers_time"] = _utc(answers) if answers else None
 
@@ -228,7 +228,7 @@ def _record_time(path: str, data: bytes) -> datetime | None:
 
 
 def build_bundle(
-    wb: Workbench,
+    wb: ExportSource,
     options: ExportOptions,
     signer: Signer,
     *,
@@ -238,7 +238,6 @@ def build_bundle(
     """Build the archive bytes (nothing is written or committed here)."""
     from workbench.bundle import oscal, texts
     from workbench.model.state import parse_contract
-    from workbench.service.signing import SigningService
 
     def step(stage: str, done: int, total: int) -> None:
         if cancel is not None and cancel():
@@ -254,9 +253,8 @@ def build_bundle(
     if settings is None:
         raise ExportError("workbench.toml is missing or invalid at HEAD; run `workbench validate`")
     domain, repository = settings.org.domain, settings.org.repository_id
-    svc = SigningService(wb)
     files = wb.files(HEAD)
-    rs = svc.registry_state(HEAD, files)
+    rs = wb.registry_state(HEAD, files)
     if rs.problems or rs.head is None:
         raise ExportError(
             "cannot export: the key registry is not usable: "
@@ -519,7 +517,7 @@ def build_bundle(
             and path.split("/")[1] in scoped
         ):
             out[path] = files[path]
-    from workbench.evidence.closures import CLOSURES_DIR
+    from workbench.repo.layout import CLOSURES_DIR
 
     for path in sorted(other):
         if not path.startswith(CLOSURES_DIR) or not path.endswith(".toml"):

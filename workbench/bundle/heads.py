@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.bundle import layout as bl
+from workbench.model.errors import WorkbenchError
 from workbench.signing.canonical import CanonicalError, canonical_json, strict_loads
 from workbench.signing.statement import sha256_hex
 
@@ -29,7 +30,7 @@ _SHA = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 
-class HeadsError(ValueError):
+class HeadsError(WorkbenchError, ValueError):
     """A head map is malformed."""
 
 

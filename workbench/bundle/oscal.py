@@ -91,10 +91,8 @@ def _text(value: object, fallback: str) -> str:
 
 
 def _verdicts(inp: OscalInput) -> dict[str, Any]:
-    from workbench.service.signing import SigningService
-
     try:
-        return {v.contract_id: v for v in SigningService(inp.wb).verdicts("HEAD")}
+        return {v.contract_id: v for v in inp.wb.verdicts()}
     except Exception:  # noqa: BLE001 - OSCAL is a view; the bundle itself is the evidence
         return {}
 

@@ -84,9 +84,9 @@ def recompute_findings(files: dict[str, bytes]) -> Recomputed:
 
     from workbench.evidence.findings import parse_run
     from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
+    from workbench.evidence.runner import limits_for
     from workbench.evidence.worker import run_isolated
     from workbench.model.settings import Settings
-    from workbench.service.evidence import limits_for
 
     out = Recomputed()
     manifest = {}

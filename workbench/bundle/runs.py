@@ -2,7 +2,7 @@
 
 Kept apart from the rest of the bundle code on purpose (one job: signed evaluation runs).
 
-* `export_runs`: the runs that count at HEAD (`service.runs.RunBook` over HEAD's bytes), in
+* `export_runs`: the runs that count at HEAD (the service's run book over HEAD's bytes), in
   the period, each with its ledger, statement and signature, and its placement in git for
   the time rule; runs that do not count are left out with a note.
 * `verify_runs`: ``verify-bundle``'s check of every shipped run - its files against its
@@ -42,14 +42,14 @@ from workbench.governance.record_time import Placement
 from workbench.signing.statement import StatementError
 
 if TYPE_CHECKING:
-    from workbench.service.core import Workbench
+    from workbench.bundle.source import ExportSource
     from workbench.signing import registry as reg
 
 Report = Any  # workbench.bundle.verify.BundleReport (imported lazily: no cycle)
 
 
 def export_runs(
-    wb: Workbench,
+    wb: ExportSource,
     files: dict[str, bytes],
     in_period: Callable[[datetime], bool],
     out: dict[str, bytes],
@@ -57,10 +57,7 @@ def export_runs(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Ship the counting runs of the period with their companions; return the parsed runs
     (for OSCAL) and bundle.json's ``findings`` entries."""
-    from workbench.service.evidence import EvidenceService
-    from workbench.service.runs import RunBook
-
-    book = RunBook(EvidenceService(wb), source=files)
+    book = wb.counting_runs(files)
     history = book.history()
     chain = book.chain()
     for run, why in sorted(chain.rejected.items()):

@@ -1162,9 +1162,7 @@ def _verify_records(
     report: BundleReport,
 ) -> dict[str, str]:
     """Check every record's statement and signature; returns each record's status."""
-    import workbench.service.obligations  # noqa: F401 - registers the record predicates
-    from workbench.service.obligations import _closure_fields
-    from workbench.signing.statement import ACK_PREDICATE, CLOSURE_PREDICATE, REVIEW_PREDICATE
+    from workbench.signing.record_statement import check_record_statement, closure_fields, is_ack
 
     problems: list[str] = []
     statuses: dict[str, str] = {}
@@ -1183,30 +1181,13 @@ def _verify_records(
         if raw is None or sig is None:
             problems.append(f"{path}: statement or signature missing")
             continue
-        closure = _closure_fields(path)
-        ptype = (
-            ACK_PREDICATE
-            if path.startswith("acks/")
-            else CLOSURE_PREDICATE
-            if closure is not None
-            else REVIEW_PREDICATE
-        )
-        namespace = ns.ack if path.startswith("acks/") else ns.review
-        try:
-            st = parse_statement(raw, ptype)
-        except StatementError as exc:
-            problems.append(f"{path}: {exc}")
+        closure = closure_fields(path)
+        namespace = ns.ack if is_ack(path) else ns.review
+        st, problem = check_record_statement(path, files[path], raw, repository)
+        if st is None:
+            problems.append(f"{path}: {problem}")
             continue
-        if st.subject_name != path or st.subject_sha256 != sha256_hex(files[path]):
-            problems.append(f"{path}: does not match its statement")
-            continue
-        if st.predicate.repository != repository:
-            problems.append(f"{path}: statement for another repository")
-            continue
-        if closure is not None and (
-            (st.predicate.violation, st.predicate.act) != closure
-            or f".{st.predicate.person}.{closure[1]}.toml" not in path
-        ):
+        if closure is not None and f".{st.predicate.person}.{closure[1]}.toml" not in path:
             problems.append(f"{path}: the statement is for another violation, act or person")
             continue
         principal = reg.principal_of(st.predicate.person, domain)

@@ -115,9 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.service.authoring import AuthoringService
-
-    return AuthoringService(workbench_for(args))
+    return workbench_for(args).authoring
 
 
 def _report(args: argparse.Namespace, result) -> int:  # type: ignore[no-untyped-def]

@@ -110,15 +110,15 @@ def export_path(root: Path, out: str | None, now: datetime) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.cli.core import workbench_for
-    from workbench.service.bundle import BundleService, ExportOptions
-    from workbench.signing.errors import PassphraseRequired
+    from workbench.service.bundle import ExportOptions
+    from workbench.service.errors import PassphraseRequired
 
     if args.since and args.until and args.since > args.until:
         from workbench.service.errors import WorkbenchError
 
         raise WorkbenchError("--since is after --until")
     wb = workbench_for(args)
-    svc = BundleService(wb)
+    svc = wb.bundles
     options = ExportOptions(
         contracts=args.contracts,
         since=args.since,
@@ -163,7 +163,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from workbench.bundle.verify import verify_bundle
+    from workbench.service.bundle import BundleService
     from workbench.service.errors import WorkbenchError
 
     path = Path(args.file)
@@ -174,7 +174,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         previous = Path(previous)
         if not previous.is_file():
             raise WorkbenchError(f"--previous-snapshot {previous}: not a sha256 and no such file")
-    report = verify_bundle(
+    report = BundleService.verify(
         path,
         root=args.root,
         trust_bundle_root=args.trust_bundle_root,
@@ -220,12 +220,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_script(args: argparse.Namespace) -> int:
-    from workbench.bundle.verify_sh import VERIFY_SH, VERIFY_SH_SHA256
+    from workbench.service.bundle import verify_script
 
+    script, sha256 = verify_script()
     if args.sha256:
-        print(VERIFY_SH_SHA256)
+        print(sha256)
         return 0
-    sys.stdout.buffer.write(VERIFY_SH.encode())
+    sys.stdout.buffer.write(script.encode())
     sys.stdout.flush()
     return 0
 

@@ -44,14 +44,11 @@ def add_root_argument(p: argparse.ArgumentParser) -> None:
 
 def warn_unfinished_demo(root: Path) -> None:
     """A demo whose build was interrupted looks complete but is not: say so."""
-    from workbench.repo.layout import demo_incomplete
+    from workbench.service.core import unfinished_demo_warning
 
-    if demo_incomplete(root):
-        print(
-            f"warning: {root} is an unfinished demo (its build was interrupted); "
-            f"rebuild it with `workbench demo {root}`",
-            file=sys.stderr,
-        )
+    warning = unfinished_demo_warning(root)
+    if warning is not None:
+        print(warning, file=sys.stderr)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -131,17 +128,13 @@ def seam_views_for(wb):  # type: ignore[no-untyped-def]
 
 def signature_trust(wb):  # type: ignore[no-untyped-def]
     """The registry's problems and its trust root at HEAD (None without a registry)."""
-    from workbench.service.errors import WorkbenchError
+    from workbench.service.errors import SettingsInvalid
 
     if wb.git.is_empty:
         return None
     try:
-        from workbench.service.signing import SigningService
-    except ImportError:
-        return None
-    try:
-        trust = SigningService(wb).verdict_set().trust
-    except WorkbenchError:
+        trust = wb.signing.verdict_set().trust
+    except SettingsInvalid:
         return None  # e.g. workbench.toml does not validate: the table already says so
     return trust if trust.root_sha256 or trust.problems else None
 
@@ -248,20 +241,16 @@ def cmd_show(args: argparse.Namespace) -> int:
 def signature_line(wb, contract_id: str, rev: str) -> str:  # type: ignore[no-untyped-def]
     """The co-signature verdict, as `workbench verify` gives it (of HEAD for the working tree:
     signatures are always about committed bytes)."""
-    from workbench.service.errors import UnknownContract, WorkbenchError
+    from workbench.service.errors import SettingsInvalid, UnknownContract
 
-    try:
-        from workbench.service.signing import SigningService
-    except ImportError:
-        return "not available in this build"
     at = "HEAD" if rev == "WORKTREE" else rev
     if wb.git.is_empty:
         return "draft (nothing committed yet)"
     try:
-        v = SigningService(wb).verdict(contract_id, at)
+        v = wb.signing.verdict(contract_id, at)
     except UnknownContract:
         return f"draft (not committed at {at.lower()})"
-    except WorkbenchError as exc:
+    except SettingsInvalid as exc:
         return f"cannot verify: {exc}"
     return f"{v.state}: {v.reason}"
 
@@ -327,14 +316,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def open_tui(args: argparse.Namespace) -> int:
     from workbench.cli.output import raw_streams
+    from workbench.tui.launch import run
 
-    try:
-        from workbench.tui.launch import run
-    except ImportError:
-        print(
-            "the terminal app is not available in this build; use the CLI commands (workbench --help)",
-            file=sys.stderr,
-        )
-        return 2
     with raw_streams():
         return run(args)

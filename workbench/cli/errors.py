@@ -1,4 +1,9 @@
-"""Turn exceptions into one clear message and an exit code (never a traceback)."""
+"""Turn exceptions into one clear message and an exit code (never a traceback).
+
+Mapped by class: every error a user can fix is a ``WorkbenchError``
+(``workbench.model.errors``) and carries its exit code; libgit2's errors and the
+operating system's say what is wrong with the repository or a file.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,25 @@ import os
 import sys
 import traceback
 
+from workbench.model.errors import EXIT_USAGE, WorkbenchError
+
 
 def describe_error(exc: BaseException) -> tuple[str, int]:
-    from workbench.service.errors import InvalidEdit, WorkbenchError
+    from workbench.service.errors import InvalidEdit
 
     if isinstance(exc, InvalidEdit):
         lines = [str(exc)] + [p.render() for p in exc.problems]
-        return "\n".join(lines), 2
+        return "\n".join(lines), exc.exit_code
     if isinstance(exc, WorkbenchError):
-        return str(exc), 2
-    name = type(exc).__name__
-    module = type(exc).__module__
-    # Library errors with a clear meaning for the user are input errors too.
-    known = (
-        "RevisionError",
-        "EditError",
-        "PrivateKeyMaterial",
-        "DurationError",
-        "UnsafePath",
-        # The write door's refusals when a command commits below the service (init, demo).
-        "WriteRefused",
-        "WriteConflict",
-        "WriteBusy",
-    )
-    if name in known or module.startswith(
-        ("workbench.signing", "workbench.evidence", "workbench.bundle")
-    ):
-        return str(exc), 2
-    if module.startswith(("pygit2", "_pygit2")):
+        return str(exc), exc.exit_code
+    # pygit2 is loaded only by commands that read git: an error of it cannot come otherwise.
+    pygit2 = sys.modules.get("pygit2")
+    if pygit2 is not None and isinstance(exc, pygit2.GitError):
         # libgit2 says what is wrong with the repository (a locked index, a corrupt object).
-        return f"git: {exc}", 2
+        return f"git: {exc}", EXIT_USAGE
     if isinstance(exc, OSError):
-        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), 2
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), EXIT_USAGE
     if os.environ.get("WORKBENCH_DEBUG"):
         traceback.print_exception(exc, file=sys.stderr)
-    return f"unexpected error ({name}): {exc}\nset WORKBENCH_DEBUG=1 for details", 2
+    name = type(exc).__name__
+    return f"unexpected error ({name}): {exc}\nset WORKBENCH_DEBUG=1 for details", EXIT_USAGE

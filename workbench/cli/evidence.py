@@ -33,14 +33,14 @@ def _date(text: str) -> date:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from workbench.evidence.kinds import KINDS
+    from workbench.service.catalog import evidence_kinds
 
     p = sub.add_parser("evidence", help="register and list evidence snapshots; query them")
     esub = p.add_subparsers(dest="evidence_command", metavar="ACTION", required=True)
 
     a = esub.add_parser("add", help="check a file against its kind's schema and register it")
     a.add_argument("file", help="CSV, Parquet, JSON or JSONL export")
-    a.add_argument("--kind", required=True, choices=sorted(KINDS), help="evidence kind")
+    a.add_argument("--kind", required=True, choices=evidence_kinds(), help="evidence kind")
     a.add_argument("--contract", help="contract the evidence is for (default: any contract)")
     a.add_argument("--term", help="term within --contract (default: every term of that kind)")
     a.add_argument(
@@ -134,9 +134,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from workbench.cli.core import workbench_for
-    from workbench.service.evidence import EvidenceService
 
-    return EvidenceService(workbench_for(args))
+    return workbench_for(args).evidence
 
 
 def _who(person: dict[str, Any] | None) -> str:
@@ -211,43 +210,18 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from workbench.evidence.checks import plain
-    from workbench.evidence.errors import QueryFailed
-    from workbench.evidence.worker import capped_memory
-    from workbench.service.evidence import evidence_limits
-
-    svc = _service(args)
-    limits = evidence_limits(svc.wb.state())
-    with svc.console(args.contract) as console:
-        # One untrusted query in this short-lived process: cap its memory like evaluate's.
-        try:
-            with capped_memory(limits.memory_cap):
-                result = console.sandbox.query(args.sql, max_rows=args.max_rows)
-        except MemoryError:
-            raise QueryFailed(
-                f"the query exceeded the memory cap of {limits.memory_cap_text} "
-                "([evidence] memory_cap)",
-                kind="out_of_memory",
-            ) from None
-        except QueryFailed as exc:
-            if exc.kind != "out_of_memory":
-                raise
-            raise QueryFailed(
-                f"the query exceeded the memory cap of {limits.memory_cap_text} "
-                f"([evidence] memory_cap): {exc.message}",
-                kind="out_of_memory",
-            ) from None
+    result = _service(args).query(args.sql, args.contract, max_rows=args.max_rows)
     if args.json:
         emit_json(
             {
                 "columns": result.columns,
                 "types": result.types,
-                "rows": [[plain(v) for v in row] for row in result.rows],
+                "rows": [list(row) for row in result.rows],
                 "truncated": result.truncated,
             }
         )
     else:
-        rows = [["" if v is None else str(plain(v)) for v in row] for row in result.rows]
+        rows = [["" if v is None else str(v) for v in row] for row in result.rows]
         print(table(rows, result.columns))
         if result.truncated:
             print(f"(first {args.max_rows} rows)", file=sys.stderr)
@@ -258,15 +232,12 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from workbench.evidence.checks import VIOLATING
     from workbench.service.runs import RunNotRecorded
 
     svc = _service(args)
     signer = None
     if args.key or args.agent:
-        from workbench.service.signing import SigningService
-
-        signer = SigningService(svc.wb).make_signer(
+        signer = svc.wb.signing.keys.make_signer(
             svc.wb.actor().id, key_path=Path(args.key) if args.key else None, agent=args.agent
         )
     refused = None
@@ -284,7 +255,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             for f in run["findings"]
         ]
         print(table(rows, ["CONTRACT", "TERM", "STATUS", "OBSERVED", "LIMIT"]))
-        violations = [f for f in run["findings"] if f["status"] in VIOLATING]
+        violations = result.violations
         for f in violations:
             print(f"\n{f['status'].upper()}  {f['contract']} / {f['term']}: {line(f['reason'])}")
             print(f"  owner {_who(f.get('owner'))}")
@@ -296,7 +267,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if refused is not None:
         print(f"error: {refused}", file=sys.stderr)
         return 2
-    return 1 if any(f["status"] in VIOLATING for f in run["findings"]) else 0
+    return 1 if result.violations else 0
 
 
 # --------------------------------------------------------------------------- violations
@@ -304,7 +275,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_violations(args: argparse.Namespace) -> int:
     svc = _service(args)
-    history = svc.violations(since=args.since, contract=args.contract, open_only=args.open)
+    history = svc.violations.find(since=args.since, contract=args.contract, open_only=args.open)
     # Terms whose latest finding is not current at now fail the gate like an open violation
     # (`governance.currency`); they are listed after the violations.
     stale = [t for t, _v in svc.not_current(args.contract)]
@@ -341,7 +312,7 @@ def cmd_violations(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     svc = _service(args)
-    v = svc.violation(args.violation)
+    v = svc.violations.get(args.violation)
     if args.json:
         emit_json({**v.to_json(), "finding": v.last})
         return 0
@@ -396,7 +367,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_close(args: argparse.Namespace) -> int:
     svc = _service(args)
-    closure = svc.close(
+    closure = svc.violations.close(
         args.violation,
         resolved=args.resolved,
         note=args.note,
@@ -420,7 +391,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    closure = _service(args).approve(args.violation, expires=args.expires)
+    closure = _service(args).violations.approve(args.violation, expires=args.expires)
     print(
         line(
             f"approved: {closure.violation} ({closure.contract} / {closure.term}) is exempt "

@@ -8,31 +8,32 @@ Heavy libraries (textual, duckdb, pygit2) are imported inside commands, never he
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import ModuleType
 
 from workbench import __version__
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
-# Each module has `register(subparsers)`; its commands set `func(args) -> int`.
-COMMAND_MODULES = [
-    "workbench.cli.core",
-    "workbench.cli.authoring",
-    "workbench.cli.signing",
-    "workbench.cli.evidence",
-    "workbench.cli.obligations",
-    "workbench.cli.bundle",
-    "workbench.cli.interop",
-    "workbench.cli.completion",
-    "workbench.cli.sync",
-]
 
+def command_modules() -> list[ModuleType]:
+    """The command modules, in the order of `--help`: each has `register(subparsers)`, and
+    its commands set `func(args) -> int`."""
+    from workbench.cli import (
+        authoring,
+        bundle,
+        completion,
+        core,
+        evidence,
+        interop,
+        obligations,
+        signing,
+        sync,
+    )
 
-class UsageError(Exception):
-    pass
+    return [core, authoring, signing, evidence, obligations, bundle, interop, completion, sync]
 
 
 def parse_now(text: str | None) -> datetime | None:
@@ -86,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--readonly", action="store_true", help="refuse every action that would change the repo"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
+    for module in command_modules():
+        module.register(sub)
     from workbench.cli.help import finish_parsers
 
     finish_parsers(parser)

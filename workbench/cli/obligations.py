@@ -126,26 +126,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _svc(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.service.obligations import ObligationsService
-
-    return ObligationsService(workbench_for(args))
+    return workbench_for(args).obligations
 
 
 def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """A signer for the acting person when the repository signs its acts, else None."""
-    if not svc.signatures_required():
+    if not svc.records.signatures_required():
         return None
     if not getattr(args, "key", None) and not getattr(args, "agent", False):
         return None  # the service uses the actor's own key (or $WORKBENCH_KEY_PASSPHRASE)
     from workbench.cli.signing import _signer as cli_signer
-    from workbench.service.signing import SigningService
 
-    return cli_signer(SigningService(svc.wb), args)
+    return cli_signer(svc.wb.signing, args)
 
 
 def _with_prompt(svc, args, fn):  # type: ignore[no-untyped-def]
     """Run a signing act; ask for the passphrase on a terminal if the key needs one."""
-    from workbench.signing.errors import PassphraseRequired
+    from workbench.service.errors import PassphraseRequired
 
     try:
         return fn(_signer(svc, args))
@@ -154,11 +151,9 @@ def _with_prompt(svc, args, fn):  # type: ignore[no-untyped-def]
             raise
         import getpass
 
-        from workbench.service.signing import SigningService
-
         person = svc.wb.actor().id
         passphrase = getpass.getpass(f"passphrase for {person}'s key: ")
-        return fn(SigningService(svc.wb).make_signer(person, passphrase=passphrase))
+        return fn(svc.wb.signing.keys.make_signer(person, passphrase=passphrase))
 
 
 def _write(text: str, output: str | None) -> None:
@@ -174,7 +169,7 @@ def _write(text: str, output: str | None) -> None:
 
 def cmd_reviews(args: argparse.Namespace) -> int:
     svc = _svc(args)
-    statuses = svc.reviews(overdue_only=args.overdue)
+    statuses = svc.reviews.statuses(overdue_only=args.overdue)
     if args.json:
         emit_json([s.to_json() for s in statuses])
     else:
@@ -201,7 +196,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     result = _with_prompt(
         svc,
         args,
-        lambda signer: svc.complete_review(
+        lambda signer: svc.reviews.complete(
             args.id,
             contacts_confirmed=args.contacts_confirmed,
             outcome=args.outcome,
@@ -224,7 +219,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_notices(args: argparse.Namespace) -> int:
     svc = _svc(args)
-    notices = svc.notices(pending_only=args.pending, contract=args.contract)
+    notices = svc.notices.statuses(pending_only=args.pending, contract=args.contract)
     if args.json:
         emit_json([n.to_json() for n in notices])
     else:
@@ -256,7 +251,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
     result = _with_prompt(
         svc,
         args,
-        lambda signer: svc.acknowledge(
+        lambda signer: svc.notices.acknowledge(
             args.id,
             args.notice,
             coverage=args.coverage,
@@ -280,15 +275,15 @@ def cmd_actions(args: argparse.Namespace) -> int:
     svc = _svc(args)
     if args.what == "save":
         if len(args.item) != 2:
-            from workbench.service.errors import WorkbenchError
+            from workbench.model.errors import WorkbenchError
 
             raise WorkbenchError("usage: workbench actions save ID FILE")
         action_id, source = args.item
-        commit = svc.save_action(action_id, Path(source).read_text(encoding="utf-8"))
+        commit = svc.actions.save(action_id, Path(source).read_text(encoding="utf-8"))
         print(f"saved actions/{action_id}.toml (commit {commit[:8]})")
         return 0
     if args.what == "lint":
-        problems = svc.lint_actions()
+        problems = svc.actions.lint()
         if args.json:
             emit_json(
                 {
@@ -299,14 +294,14 @@ def cmd_actions(args: argparse.Namespace) -> int:
         else:
             for p in problems:
                 print(line(p.render()))
-            count = len(svc.action_docs())
+            count = len(svc.actions.docs())
             errors = sum(p.severity == "error" for p in problems)
             print(
                 f"{count} action item(s), {errors} error(s)" + ("" if problems else ": all clear"),
                 file=sys.stderr if problems else sys.stdout,
             )
         return 1 if any(p.severity == "error" for p in problems) else 0
-    items = svc.actions(overdue_only=args.overdue)
+    items = svc.actions.statuses(overdue_only=args.overdue)
     if args.json:
         emit_json([a.to_json() for a in items])
     else:
@@ -346,13 +341,11 @@ def _print_diagnostic(d) -> None:  # type: ignore[no-untyped-def]
         print(f"  problem: {line(p)}")
 
 
-def _interview(seam: str) -> dict[str, str]:
-    from workbench.governance.diagnostic import QUESTIONS
-
+def _interview(svc, seam: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     print(f"Seam diagnostic for {seam}. Answer for your side only; the other lead answers apart.")
     answers: dict[str, str] = {}
     last = 0
-    for q in QUESTIONS:
+    for q in svc.diagnostics.questions():
         if q.number != last:
             print(f"\n{q.number}.")
             last = q.number
@@ -377,12 +370,12 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.answers:
         data = tomllib.loads(Path(args.answers).read_text(encoding="utf-8"))
         answers = data.get("answers", data)
-        svc.answer_diagnostic(args.id, answers)
+        svc.diagnostics.answer(args.id, answers)
         print(f"answers stored for {args.id}", file=sys.stderr)
     elif not args.show and not args.json and sys.stdin.isatty():
-        svc.answer_diagnostic(args.id, _interview(args.id))
+        svc.diagnostics.answer(args.id, _interview(svc, args.id))
         print(f"answers stored for {args.id}", file=sys.stderr)
-    d = svc.diagnostic(args.id)
+    d = svc.diagnostics.get(args.id)
     if args.json:
         emit_json(d.to_json())
     else:
@@ -419,14 +412,13 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     from workbench.cli.core import workbench_for
-    from workbench.service.obligations import ObligationsService
 
     # The gate judges committed records only: a review or an evaluation a killed command
     # left in the working tree does not count (docs/obligations.md, "The gate").
     wb = workbench_for(args, committed=True)
-    svc = ObligationsService(wb)
-    result = svc.gate(args.changed_since, strict=args.strict)
-    _write(svc.render_gate(result, args.format), args.output)
+    gate = wb.obligations.gate
+    result = gate.evaluate(args.changed_since, strict=args.strict)
+    _write(gate.render(result, args.format), args.output)
     pending = wb.uncommitted()
     if pending:
         from workbench.model.safe_text import line
@@ -463,32 +455,28 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
             args.actor = args.reviewer
             svc = _svc(args)
         results = _with_prompt(
-            svc, args, lambda signer: svc.receive_weekly(args.week or _this_week(svc), signer)
+            svc,
+            args,
+            lambda signer: svc.reports.receive_weekly(args.week or svc.reports.this_week(), signer),
         )
         for r in results:
             print(f"received: {r.path} ({line(r.message)})")
         return 0
-    report = svc.weekly_report(args.week, args.reviewer)
+    report = svc.reports.weekly(args.week, args.reviewer)
     if args.format == "json":
         text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
-        text = svc.render_weekly(report, args.format)
+        text = svc.reports.render_weekly(report, args.format)
     _write(text, args.output)
     return 0
 
 
-def _this_week(svc) -> str:  # type: ignore[no-untyped-def]
-    from workbench.governance.reports import week_of
-
-    return week_of(svc.wb.now)
-
-
 def cmd_report_boundary(args: argparse.Namespace) -> int:
     svc = _svc(args)
-    report = svc.boundary_report(args.quarter)
+    report = svc.reports.boundary(args.quarter)
     if args.format == "json":
         text = safe_text.json_dumps(report.to_json(), indent=2) + "\n"
     else:
-        text = svc.render_boundary(report, args.format)
+        text = svc.reports.render_boundary(report, args.format)
     _write(text, args.output)
     return 0

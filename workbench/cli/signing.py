@@ -48,7 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_root_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
+    _register_registry(sub)
 
+
+def _register_registry(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("registry", help="the key registry: keys, revocations, admins")
     rsub = p.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     r = rsub.add_parser("init", help="start the registry: admins and threshold")
@@ -109,6 +112,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "never trusted by itself)",
     )
     r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
+    _register_floor(rsub)
+    r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_registry_show)
+
+
+def _register_floor(rsub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r = rsub.add_parser(
         "floor",
         help="the signed floor: what the gate always checks, the loosest verdict windows",
@@ -147,9 +157,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         func=cmd_registry_floor,
         writes=lambda a: bool(a.deny or a.warn or a.contracts or a.limit or a.reset),
     )
-    r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
-    r.add_argument("--json", action="store_true")
-    r.set_defaults(func=cmd_registry_show)
 
 
 def _signer_args(p: argparse.ArgumentParser) -> None:
@@ -166,26 +173,23 @@ def _signer_args(p: argparse.ArgumentParser) -> None:
 
 
 def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.service.signing import SigningService
-
     if getattr(args, "sign_as", None):
         args.actor = args.sign_as
-    wb = workbench_for(args)
-    return SigningService(wb, trust_root=getattr(args, "root", None))
+    return workbench_for(args).signing
 
 
 def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from workbench.signing.errors import PassphraseRequired
+    from workbench.service.errors import PassphraseRequired
 
     person = svc.wb.actor().id
     key = Path(args.key) if args.key else None
     try:
-        return svc.make_signer(person, key_path=key, agent=args.agent)
+        return svc.keys.make_signer(person, key_path=key, agent=args.agent)
     except PassphraseRequired:
         if not sys.stdin.isatty():
             raise
         passphrase = getpass.getpass(f"passphrase for {person}'s key: ")
-        return svc.make_signer(person, key_path=key, passphrase=passphrase)
+        return svc.keys.make_signer(person, key_path=key, passphrase=passphrase)
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -204,7 +208,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
         raise WorkbenchError(
             "no terminal to ask for a passphrase: pass --passphrase-file or --no-passphrase"
         )
-    result = svc.keygen(args.person, passphrase or None, Path(args.path) if args.path else None)
+    result = svc.keys.keygen(
+        args.person, passphrase or None, Path(args.path) if args.path else None
+    )
     print(f"wrote {result.path} (mode 0600) and {result.path}.pub")
     print(f"fingerprint {result.fingerprint}")
     print(f"next: workbench registry add-key {args.person} {result.path}.pub")
@@ -217,13 +223,13 @@ def cmd_sign(args: argparse.Namespace) -> int:
     svc = _service(args)
     signer = _signer(svc, args)
     if args.reattest:
-        results = svc.reattest(signer)
+        results = svc.contracts.reattest(signer)
         if not results:
             print("nothing to re-attest: every current approval of yours still counts")
     else:
         if not args.id:
             raise WorkbenchError("which contract? `workbench sign ID` (or --reattest)")
-        results = [svc.sign(args.id, signer)]
+        results = [svc.contracts.sign(args.id, signer)]
     if args.json:
         emit_json(
             [
@@ -253,9 +259,8 @@ def cmd_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_findings(args: argparse.Namespace) -> int:
-    from workbench.service.evidence import EvidenceService
 
-    check = EvidenceService(workbench_for(args)).book.verify()
+    check = workbench_for(args).evidence.book.verify()
     if args.json:
         emit_json(check.to_json())
         return 0 if check.ok else 1
@@ -342,27 +347,27 @@ def cmd_registry_init(args: argparse.Namespace) -> int:
         compliance_team=args.compliance_team,
         compliance_term_kinds=args.compliance_kind or ["representation"],
     )
-    return _print_change(_service(args).registry_init(args.admin, args.threshold, approval))
+    return _print_change(_service(args).registry.init(args.admin, args.threshold, approval))
 
 
 def cmd_registry_add_key(args: argparse.Namespace) -> int:
-    return _print_change(_service(args).registry_add_key(args.person, args.pubkey))
+    return _print_change(_service(args).registry.add_key(args.person, args.pubkey))
 
 
 def cmd_registry_runners(args: argparse.Namespace) -> int:
-    return _print_change(_service(args).registry_runners(list(args.runners)))
+    return _print_change(_service(args).registry.set_runners(list(args.runners)))
 
 
 def cmd_registry_exporters(args: argparse.Namespace) -> int:
-    return _print_change(_service(args).registry_set_exporters(args.entry))
+    return _print_change(_service(args).registry.set_exporters(args.entry))
 
 
 def cmd_registry_revoke(args: argparse.Namespace) -> int:
-    return _print_change(_service(args).registry_revoke(args.key))
+    return _print_change(_service(args).registry.revoke(args.key))
 
 
 def cmd_registry_rotate(args: argparse.Namespace) -> int:
-    change = _service(args).registry_rotate(args.person, args.pubkey)
+    change = _service(args).registry.rotate(args.person, args.pubkey)
     _print_change(change)
     print(
         f"once the admins have signed it, {args.person} re-attests current approvals with "
@@ -373,7 +378,7 @@ def cmd_registry_rotate(args: argparse.Namespace) -> int:
 
 def cmd_registry_sign(args: argparse.Namespace) -> int:
     svc = _service(args)
-    change = svc.registry_sign(_signer(svc, args))
+    change = svc.registry.sign(_signer(svc, args))
     view = svc.registry_view()
     print(f"signed registry v{change.version} ({change.commit[:8]})")
     if view.pending_version:
@@ -384,13 +389,14 @@ def cmd_registry_sign(args: argparse.Namespace) -> int:
 
 
 def cmd_registry_root(args: argparse.Namespace) -> int:
-    from workbench.bundle.verify_sh import VERIFY_SH_SHA256
+    from workbench.service.bundle import verify_script
 
+    _script, script_sha256 = verify_script()
     svc = _service(args)
     if args.pin:
         root = svc.pin_root()
         if args.json:
-            emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+            emit_json({"root_sha256": root, "verify_script_sha256": script_sha256})
         else:
             print(root)
         return 0
@@ -404,13 +410,13 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
         print("no registry v1 yet", file=sys.stderr)
         return 1
     if args.json:
-        emit_json({"root_sha256": root, "verify_script_sha256": VERIFY_SH_SHA256})
+        emit_json({"root_sha256": root, "verify_script_sha256": script_sha256})
         return 0
     print(root)
     # stdout stays the bare root (for --root "$(workbench registry root)"); the auditor
     # needs both values, out of band.
     print(
-        f"verify script sha256 {VERIFY_SH_SHA256} (`workbench verify-script`); give the auditor "
+        f"verify script sha256 {script_sha256} (`workbench verify-script`); give the auditor "
         "both, out of band",
         file=sys.stderr,
     )
@@ -441,13 +447,13 @@ def cmd_registry_floor(args: argparse.Namespace) -> int:
     for item in args.limit or []:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
-            from workbench.service.signing import SigningRefused
+            from workbench.service.errors import SigningRefused
 
             raise SigningRefused(
                 f"--limit {line(item)}: write NAME=DURATION, e.g. evidence_max_age=P2D"
             )
         limits[name.strip()] = value.strip()
-    change = svc.registry_floor(
+    change = svc.registry.propose_floor(
         deny=_listed(args.deny),
         warn=_listed(args.warn),
         contracts=_listed(args.contracts),

@@ -51,11 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from workbench.cli.core import workbench_for
-    from workbench.service.sync import SyncService
 
     wb = workbench_for(args)
     progress = _progress if sys.stderr.isatty() and not args.json else None
-    report = SyncService(wb).sync(args.remote, dry_run=args.dry_run, progress=progress)
+    report = wb.sync.run(args.remote, dry_run=args.dry_run, progress=progress)
     if progress is not None:
         print(file=sys.stderr)
     if args.json:
@@ -85,11 +84,11 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def cmd_merge_driver(args: argparse.Namespace) -> int:
     if args.what == "install":
-        from workbench.repo.merge_driver import install
         from workbench.service.core import find_root
+        from workbench.service.sync import install_merge_driver
 
         root = find_root(Path(args.repo) if args.repo else Path.cwd())
-        changed = install(root)
+        changed = install_merge_driver(root)
         print(
             "merge driver for evidence/manifest.toml registered in this clone"
             if changed
@@ -104,7 +103,7 @@ def merge_manifest_files(files: list[str]) -> int:
     (theirs); exit 0 when clean, 1 when conflicts are left (marked in %A)."""
     import subprocess
 
-    from workbench.evidence.manifest_merge import merge_manifests
+    from workbench.service.sync import merge_manifest_texts
 
     if len(files) not in (3, 4):
         print("workbench: merge-driver manifest needs BASE OURS THEIRS [PATH]", file=sys.stderr)
@@ -114,7 +113,7 @@ def merge_manifest_files(files: list[str]) -> int:
         texts = [
             p.read_bytes().decode("utf-8") if p.is_file() else "" for p in (base, ours, theirs)
         ]
-        merged = merge_manifests(texts[0] or None, texts[1], texts[2])
+        merged = merge_manifest_texts(texts[0] or None, texts[1], texts[2])
     except UnicodeDecodeError:
         merged = None
     if merged is None:

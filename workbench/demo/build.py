@@ -8,11 +8,10 @@ and each version is committed by the person who would have made it, backdated re
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,15 +75,19 @@ def people_toml(text: str, now: datetime) -> str:
     return "[[people]]".join(blocks)
 
 
-# The rooms' demo steps ("module:function", each taking the DemoContext), in order of
-# their times: keys and signatures first, then obligations (signed reviews and the
-# acknowledgement, days ago), then evidence (its commits are signed; its runs end now).
-# A signed record's time must not precede its parent commit, so the order matters.
-STEPS: list[str] = [
-    "workbench.demo.signing_steps:signing_step",
-    "workbench.demo.obligations_steps:obligations_step",
-    "workbench.demo.evidence_steps:add_evidence",
-]
+DemoStep = Callable[["DemoContext"], None]
+
+
+def demo_steps() -> list[DemoStep]:
+    """The rooms' demo steps, in order of their times: keys and signatures first, then
+    obligations (signed reviews and the acknowledgement, days ago), then evidence (its
+    commits are signed; its runs end now). A signed record's time must not precede its
+    parent commit, so the order matters."""
+    from workbench.demo.evidence_steps import add_evidence
+    from workbench.demo.obligations_steps import obligations_step
+    from workbench.demo.signing_steps import signing_step
+
+    return [signing_step, obligations_step, add_evidence]
 
 
 def _people(content: Path) -> dict[str, tuple[str, str]]:
@@ -195,9 +198,10 @@ def build_demo(
     target: Path,
     now: datetime | None = None,
     force: bool = False,
-    steps: Sequence[str] | None = None,
+    steps: Sequence[DemoStep] | None = None,
 ) -> Path:
-    """Build the demo repo; `steps` overrides STEPS (tests build only the rooms they need)."""
+    """Build the demo repo; `steps` overrides `demo_steps()` (tests build only the rooms
+    they need)."""
     from workbench.repo.git import Author, GitRepo
 
     now = now or datetime.now(UTC)
@@ -223,8 +227,7 @@ def build_demo(
         git.commit_files(
             step.files, step.message, Author(name, email), when=now - timedelta(days=step.days_ago)
         )
-    for entry in STEPS if steps is None else steps:
-        module, _, name = entry.partition(":")
-        getattr(importlib.import_module(module), name)(ctx)
+    for step in demo_steps() if steps is None else steps:
+        step(ctx)
     marker.unlink()
     return target

@@ -376,7 +376,6 @@ def sample_files(now: datetime) -> dict[str, bytes]:
 def add_evidence(ctx: DemoContext) -> None:
     from workbench.repo.git import Author, GitRepo
     from workbench.service.core import Workbench
-    from workbench.service.evidence import EvidenceService
 
     now = _floor(ctx.now)
     git = GitRepo(ctx.root)
@@ -393,7 +392,7 @@ def add_evidence(ctx: DemoContext) -> None:
     for when, kind, key in sorted(events, key=lambda e: (e[0], e[1], str(e[2]))):
         if kind == 1:
             wb = Workbench(ctx.root, now=when, actor=EVALUATOR)
-            EvidenceService(wb).evaluate()
+            wb.evidence.evaluate()
             continue
         batch = batches[key]  # type: ignore[index]
         person = key[1]  # type: ignore[index]

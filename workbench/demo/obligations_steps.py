@@ -90,15 +90,13 @@ CONSUMER_ANSWERS = {
 
 def obligations_step(ctx: DemoContext) -> None:
     from workbench.service.core import Workbench
-    from workbench.service.obligations import ObligationsService
+    from workbench.service.obligations import Obligations
 
-    def service(pid: str, days: float) -> ObligationsService:
-        return ObligationsService(
-            Workbench(ctx.root, now=ctx.now - timedelta(days=days), actor=pid)
-        )
+    def service(pid: str, days: float) -> Obligations:
+        return Workbench(ctx.root, now=ctx.now - timedelta(days=days), actor=pid).obligations
 
     for days, pid, contract in REVIEWS:
-        service(pid, days).complete_review(
+        service(pid, days).reviews.complete(
             contract,
             contacts_confirmed=True,
             notes="Terms, owners and escalation contacts checked with both leads.",
@@ -107,7 +105,7 @@ def obligations_step(ctx: DemoContext) -> None:
     # The credit-chain SLA tightening (120 days ago) was acknowledged late, once the key
     # registry was in place.
     late = service("ravi.iyer", 5.5)
-    late.acknowledge(
+    late.notices.acknowledge(
         "applicant-data-to-credit-model",
         "1",
         note="Acknowledged after the quarter-end freeze; the model already reads daily features.",
@@ -127,5 +125,5 @@ def obligations_step(ctx: DemoContext) -> None:
         "Post-mortem INC-2041 (stale policy data): action items\n",
     )
 
-    service("tomas.lindqvist", 4.0).answer_diagnostic(MISMATCH, PROVIDER_ANSWERS)
-    service("aisha.rahman", 3.0).answer_diagnostic(MISMATCH, CONSUMER_ANSWERS)
+    service("tomas.lindqvist", 4.0).diagnostics.answer(MISMATCH, PROVIDER_ANSWERS)
+    service("aisha.rahman", 3.0).diagnostics.answer(MISMATCH, CONSUMER_ANSWERS)

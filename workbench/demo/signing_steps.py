@@ -70,13 +70,11 @@ def signing_step(ctx: DemoContext) -> None:
     for pid in current:
         path = key_dir / f"{pid}_ed25519"
         keymod.generate_keypair(path, None, f"{pid}@{domain}")
-        signer = keymod.FileSigner(path, None)
-        signer.person = pid  # type: ignore[attr-defined]
-        signers[pid] = signer
+        signers[pid] = keymod.FileSigner(path, None, person=pid)
 
     def service(pid: str, days: float) -> SigningService:
         wb = Workbench(ctx.root, now=ctx.now - timedelta(days=days), actor=pid)
-        return SigningService(wb)
+        return wb.signing
 
     # Registry v1: Grace writes and signs it, Erin adds the second admin signature.
     svc = service("grace.whitfield", 22.0)
@@ -104,18 +102,18 @@ def signing_step(ctx: DemoContext) -> None:
     changes[reg.sig_path(1, "grace.whitfield")] = signers["grace.whitfield"].sign(
         statement, ns.registry
     )
-    svc.wb.use_signer(signers["grace.whitfield"])
     svc.wb.commit(
         changes,
         "Registry v1: register the signing keys of every lead and member\n\n"
         "Admins: erin.walsh and grace.whitfield; two admin signatures per registry change.\n",
+        signer=signers["grace.whitfield"],
     )
-    service("erin.walsh", 21.5).registry_sign(signers["erin.walsh"])
-    root = SigningService(Workbench(ctx.root, now=ctx.now)).pin_root()
+    service("erin.walsh", 21.5).registry.sign(signers["erin.walsh"])
+    root = Workbench(ctx.root, now=ctx.now).signing.pin_root()
     _ = sshsig, root
 
     for days, pid, contract_id in SIGNATURES:
-        service(pid, days).sign(contract_id, signers[pid])
+        service(pid, days).contracts.sign(contract_id, signers[pid])
 
     # A believable later edit: the product lead notes the pricing review in a comment.
     path = f"contracts/{STALE_CONTRACT}.toml"
@@ -126,10 +124,10 @@ def signing_step(ctx: DemoContext) -> None:
     else:
         edited = text + "\n" + STALE_COMMENT
     wb = Workbench(ctx.root, now=ctx.now - timedelta(days=STALE_EDIT_DAYS), actor="sofia.marquez")
-    wb.use_signer(signers["sofia.marquez"])
     wb.commit(
         {path: edited.encode("utf-8")},
         "Note the Q3 pricing review on the decision threshold (comment only)\n",
+        signer=signers["sofia.marquez"],
     )
     _configure_git(ctx.root)
 

@@ -42,8 +42,8 @@ from typing import Any, Literal
 from workbench.evidence.checks import VIOLATING
 from workbench.evidence.findings import Closure, Violation, violation_history
 from workbench.governance.record_time import Placement, time_problem
+from workbench.repo.layout import CLOSURES_DIR
 
-CLOSURES_DIR = "findings/closures/"
 Act = Literal["resolve", "exempt-request", "exempt-approve"]
 ACTS: tuple[str, ...] = ("resolve", "exempt-request", "exempt-approve")
 SigStatus = Literal["valid", "unsigned", "invalid"]
@@ -477,6 +477,26 @@ def _decide_exemption(
     d.exemption, d.exemption_info = best
 
 
+ApproverRefusal = Literal["own-request", "owns-term", "caused", "no-authority"]
+
+
+def approver_refusal(
+    approver: str, requester: str, owner: str | None, causers: set[str], authority: Authority
+) -> ApproverRefusal | None:
+    """Why ``approver`` may not approve an exemption requested by ``requester`` of a
+    violation of ``owner``'s term that ``causers`` caused (None: they may). The one rule:
+    asked before an approval is written and when a written one is judged."""
+    if approver == requester:
+        return "own-request"
+    if approver == owner:
+        return "owns-term"
+    if approver in causers:
+        return "caused"
+    if approver not in authority.approvers:
+        return "no-authority"
+    return None
+
+
 def _approval_problem(
     rec: ClosureRecord,
     request: ClosureRecord | None,
@@ -488,16 +508,17 @@ def _approval_problem(
         return f"{rec.path}: approves no valid request of this violation ({rec.request})", True
     if rec.request_sha256 != request.sha256:
         return f"{rec.path}: approves other bytes than {request.path} (sha256 differs)", True
-    if rec.person == request.person:
+    refusal = approver_refusal(rec.person, request.person, owner, causers, authority)
+    if refusal == "own-request":
         return f"{rec.path}: {rec.person} cannot approve their own request", True
-    if rec.person == owner:
+    if refusal == "owns-term":
         return (
             f"{rec.path}: {rec.person} owns the violated term and cannot approve its exemption",
             True,
         )
-    if rec.person in causers:
+    if refusal == "caused":
         return f"{rec.path}: {rec.person} caused the violation and cannot approve it", True
-    if rec.person not in authority.approvers:
+    if refusal == "no-authority":
         named = ", ".join(authority.named) or "nobody"
         return (
             f"{rec.path}: {rec.person} has no authority to approve exemptions (the signed "

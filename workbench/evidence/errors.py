@@ -6,8 +6,10 @@ it names what was refused or what is wrong, never a Python traceback.
 
 from __future__ import annotations
 
+from workbench.model.errors import Position, WorkbenchError
 
-class EvidenceError(Exception):
+
+class EvidenceError(WorkbenchError):
     """Base class for every error of `workbench.evidence`."""
 
 
@@ -77,7 +79,9 @@ class ManifestError(EvidenceError):
 
     def __init__(self, filename: str, problems: list[str]) -> None:
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{filename}: invalid evidence manifest\n{lines}")
+        super().__init__(
+            f"{filename}: invalid evidence manifest\n{lines}", position=Position(filename)
+        )
         self.filename = filename
         self.problems = problems
 
@@ -95,5 +99,7 @@ class EvidenceSchemaError(EvidenceError):
 
     def __init__(self, path: object, kind: str, problems: list) -> None:  # type: ignore[type-arg]
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path} does not match evidence kind {kind!r}:\n{lines}")
+        super().__init__(
+            f"{path} does not match evidence kind {kind!r}:\n{lines}", position=Position(str(path))
+        )
         self.problems = problems

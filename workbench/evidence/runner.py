@@ -40,6 +40,7 @@ from workbench.model.terms import SqlTerm, TermBase
 
 if TYPE_CHECKING:
     from workbench.evidence.sandbox import Sandbox, Watchdog
+    from workbench.model.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,19 @@ class Limits:
     @property
     def budget_text(self) -> str:
         return human_seconds(self.run_budget_s)
+
+
+def limits_for(settings: Settings | None) -> Limits:
+    """The run's limits from ``[evidence]`` of workbench.toml (its defaults without one):
+    the evaluation's, and ``verify-bundle --recompute``'s from the bundle's settings."""
+    from workbench.model.settings import EvidenceLimits, memory_bytes
+
+    cfg = settings.evidence if settings else EvidenceLimits()
+    return Limits(
+        memory_cap=memory_bytes(cfg.memory_cap),
+        query_timeout_s=cfg.query_timeout.total_seconds(),
+        run_budget_s=cfg.run_budget.total_seconds(),
+    )
 
 
 Emit = Callable[[str, Any], None]

@@ -23,6 +23,7 @@ from workbench.governance.records import ReceiptRecord
 from workbench.governance.reviews import ReviewStatus
 from workbench.governance.timing import iso
 from workbench.model import safe_text
+from workbench.model.errors import WorkbenchError
 from workbench.model.state import GovernanceState
 from workbench.model.terms import LivingAttestationTerm
 
@@ -30,7 +31,7 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
-class PeriodError(ValueError):
+class PeriodError(WorkbenchError, ValueError):
     pass
 
 

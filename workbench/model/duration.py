@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+from workbench.model.errors import WorkbenchError
+
 _PATTERN = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
@@ -24,7 +26,7 @@ _PATTERN = re.compile(
 _APPROX_MONTH = timedelta(days=30)
 
 
-class DurationError(ValueError):
+class DurationError(WorkbenchError, ValueError):
     pass
 
 

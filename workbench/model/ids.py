@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from workbench.model.errors import WorkbenchError
 from workbench.model.safe_text import line
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -16,7 +17,7 @@ MAX_ID = 80
 _SLUG = re.compile(SLUG_PATTERN)
 
 
-class UnsafePath(ValueError):
+class UnsafePath(WorkbenchError, ValueError):
     """An id or path that is not one, or that would lead outside the repository."""
 
 

@@ -13,17 +13,7 @@ from pathlib import Path
 import pygit2
 
 from workbench.model.conflict import conflict_marker_line
-
-
-class WriteRefused(ValueError):
-    """The repo is in a state where the workbench must not commit (detached HEAD, merge,
-    rebase, conflicts...). The message says how to get back."""
-
-
-class WriteConflict(ValueError):
-    """Someone else changed a file this write changes, after it was decided: nothing was
-    overwritten."""
-
+from workbench.repo.errors import WriteRefused
 
 # (file or folder in the git dir, what is going on, how to get back). Checked before the
 # HEAD itself: during a rebase or bisect HEAD is detached, and "finish the rebase" is the

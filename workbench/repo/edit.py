@@ -7,10 +7,11 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
+from workbench.model.errors import WorkbenchError
 from workbench.model.text import normalise
 
 
-class EditError(ValueError):
+class EditError(WorkbenchError, ValueError):
     pass
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pygit2
 
+from workbench.model.errors import WorkbenchError
 from workbench.repo.atomic import atomic_write, sweep_temp
-from workbench.repo.branch import WriteConflict, WriteRefused, changed_paths, writable_branch
+from workbench.repo.branch import changed_paths, writable_branch
+from workbench.repo.errors import WriteConflict, WriteRefused
 from workbench.repo.guard import refuse_private_keys
 from workbench.repo.worktree import read_worktree, read_worktree_file
 from workbench.repo.write_lock import write_lock
@@ -30,7 +32,7 @@ HistoryIndex = dict[str, list[tuple["CommitInfo", str | None]]]
 _HISTORY_STORE = "history"
 
 
-class RevisionError(ValueError):
+class RevisionError(WorkbenchError, ValueError):
     pass
 
 

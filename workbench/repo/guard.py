@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import re
 
+from workbench.model.errors import WorkbenchError
+
 # Covers OPENSSH, RSA, EC, DSA, ENCRYPTED, PKCS#8, SSH2 and PGP armor lines.
 _PEM_PRIVATE = re.compile(rb"BEGIN [A-Z0-9 ]*PRIVATE KEY")
 
 
-class PrivateKeyMaterial(ValueError):
+class PrivateKeyMaterial(WorkbenchError, ValueError):
     pass
 
 

@@ -27,7 +27,8 @@ from typing import Literal
 import pygit2
 
 from workbench.repo.atomic import atomic_write, sweep_temp
-from workbench.repo.branch import WriteConflict, WriteRefused, writable_branch
+from workbench.repo.branch import writable_branch
+from workbench.repo.errors import WriteConflict, WriteRefused
 from workbench.repo.write_lock import write_lock
 
 # (path, base bytes or None, ours, theirs) -> merged bytes, or None when it cannot.

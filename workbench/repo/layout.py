@@ -61,6 +61,14 @@ def checked_relative(path: str) -> str:
 # Governance records beyond the state files: evaluation findings and their closures.
 RECORD_DIRS = ("findings/",)
 
+# Signed records, one file per act and author, each with its statement and signature
+# beside it (`workbench.signing.record_statement`).
+REVIEWS = "reviews/"
+ACKS = "acks/"
+RECEIPTS = "reports/receipts/"
+CLOSURES_DIR = "findings/closures/"
+SIGNED_RECORD_DIRS = (REVIEWS, ACKS, RECEIPTS)  # with a time git can place (closures too)
+
 
 def is_governance_path(path: str) -> bool:
     """State files plus the other committed records the gate judges (findings)."""

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from workbench.model.errors import WorkbenchError
+
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 
@@ -48,7 +50,7 @@ _PROGRESS = re.compile(r"^(?:remote: )?([A-Za-z][A-Za-z ]+?):\s+(\d+)% \((\d+)/(
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,200}")
 
 
-class TransportError(ValueError):
+class TransportError(WorkbenchError):
     """git could not fetch or push; the message carries git's own words."""
 
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workbench.repo.branch import WriteRefused
+from workbench.repo.errors import WriteRefused
 
 LOCK_FILE = "write.lock"
 TIMEOUT_ENV = "WORKBENCH_WRITE_LOCK_TIMEOUT"

@@ -154,16 +154,14 @@ class AuthoringService:
         return result
 
     def _register_key(self, person_id: str, key: str) -> list[str]:
-        from workbench.service.signing import SigningService
-
-        svc = SigningService(self.wb)
+        svc = self.wb.signing
         if svc.registry_state().head is None and not self._registry_started():
             return [
                 "no key registry yet: the key is not registered; start one with "
                 "`workbench registry init` (docs/signing.md)"
             ]
         text = Path(key).read_text(encoding="utf-8") if not key.startswith("ssh-") else key
-        change = svc.registry_add_key(person_id, text.strip())
+        change = svc.registry.add_key(person_id, text.strip())
         return [_registry_note(change)]
 
     def _registry_started(self) -> bool:
@@ -300,11 +298,9 @@ class AuthoringService:
         the verified registry: prepare the registry version that carries this change."""
         if not self._registry_started():
             return []
-        from workbench.service.signing import SigningService
-
-        svc = SigningService(self.wb)
+        svc = self.wb.signing
         try:
-            change = svc.registry_propose(f"people and teams: {description}")
+            change = svc.registry.propose(f"people and teams: {description}")
         except WorkbenchError as exc:
             return [f"the registry change was not prepared: {exc}"]
         return [
@@ -374,7 +370,7 @@ class AuthoringService:
             from workbench.repo.atomic import atomic_write
 
             atomic_write(self.wb.root / path, text.encode("utf-8"))
-            self.wb.save_draft(contract_id, text)
+            self.wb.drafts.save(contract_id, text)
             return AuthoringResult(
                 f"wrote {path} (not committed: {len(errors)} thing(s) to fill in)",
                 None,

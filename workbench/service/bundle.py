@@ -2,7 +2,7 @@
 
 One service for the CLI and the TUI (export dialog, bundle viewer):
 
-* ``BundleService(wb).export(out, options, signer=..., progress=..., cancel=...)`` builds
+* ``wb.bundles.export(out, options, signer=..., progress=..., cancel=...)`` builds
   the archive, records the snapshot in ``exports/`` (one commit) and writes the file
   atomically. ``progress(stage, done, total)`` is called between steps; ``cancel()`` is
   polled at the same points and, when it returns True, the export stops with
@@ -27,9 +27,15 @@ from workbench.bundle.export import ExportError, ExportOptions, ExportResult, bu
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench.bundle.source import CountingRuns
     from workbench.bundle.verify import BundleReport
+    from workbench.model.people import Person
+    from workbench.model.state import GovernanceState
+    from workbench.repo.git import GitRepo
     from workbench.service.core import Workbench
     from workbench.signing.keys import Signer
+    from workbench.signing.registry import RegistryState
+    from workbench.signing.verdict import ContractVerdict
 
 __all__ = [
     "BundleCancelled",
@@ -39,6 +45,14 @@ __all__ = [
     "ExportResult",
     "LastSnapshot",
 ]
+
+
+def verify_script() -> tuple[str, str]:
+    """VERIFY.sh as every bundle carries it, and its sha256 (what an auditor compares)."""
+    from workbench.bundle.verify_sh import VERIFY_SH, VERIFY_SH_SHA256
+
+    return VERIFY_SH, VERIFY_SH_SHA256
+
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
@@ -85,9 +99,7 @@ class BundleService:
         self, key_path: Path | None = None, agent: bool = False, passphrase: str | None = None
     ) -> Signer:
         """The acting person's signer (their key file, ``key_path``, or ssh-agent)."""
-        from workbench.service.signing import SigningService
-
-        return SigningService(self.wb).make_signer(
+        return self.wb.signing.keys.make_signer(
             self.wb.actor().id, key_path=key_path, agent=agent, passphrase=passphrase
         )
 
@@ -100,7 +112,8 @@ class BundleService:
         cancel: Cancel | None = None,
     ) -> ExportResult:
         """The archive in memory; nothing written or committed (``export`` does both)."""
-        return build_bundle(self.wb, options, signer, progress=progress, cancel=cancel)
+        source = _SessionSource(self.wb)
+        return build_bundle(source, options, signer, progress=progress, cancel=cancel)
 
     def export(
         self,
@@ -128,18 +141,14 @@ class BundleService:
                 bl.export_sig(result.snapshot_version, person): result.signature,
                 bl.export_heads(result.snapshot_version): result.heads,
             }
-            previous = getattr(self.wb, "_session_signer", None)
-            self.wb.use_signer(signer)
-            try:
-                result.commit = self.wb.commit(
-                    changes,
-                    f"Export audit bundle snapshot v{result.snapshot_version}\n\n"
-                    f"Snapshot sha256: {result.snapshot_sha256}\n"
-                    f"Archive sha256: {result.sha256}\n"
-                    f"Exported at {result.exported_at}, expires {result.expires}.\n",
-                )
-            finally:
-                self.wb.use_signer(previous)
+            result.commit = self.wb.commit(
+                changes,
+                f"Export audit bundle snapshot v{result.snapshot_version}\n\n"
+                f"Snapshot sha256: {result.snapshot_sha256}\n"
+                f"Archive sha256: {result.sha256}\n"
+                f"Exported at {result.exported_at}, expires {result.expires}.\n",
+                signer=signer,
+            )
         if progress is not None:
             progress("writing the archive", 1, 1)
         out = Path(out)
@@ -176,3 +185,45 @@ class BundleService:
             progress=progress,
             cancel=cancel,
         )
+
+
+class _SessionSource:
+    """A session seen as an export's source (``workbench.bundle.source.ExportSource``):
+    each answer from the room that owns it."""
+
+    def __init__(self, wb: Workbench) -> None:
+        self._wb = wb
+        # Taken once: one export is one decision (the app makes fresh ones per use).
+        self._signing = wb.signing
+        self._obligations = wb.obligations
+
+    @property
+    def git(self) -> GitRepo:
+        return self._wb.git  # type: ignore[no-any-return]
+
+    @property
+    def now(self) -> datetime:
+        return self._wb.now
+
+    def state(self, rev: str) -> GovernanceState:
+        return self._wb.state(rev)
+
+    def files(self, rev: str) -> dict[str, bytes]:
+        return self._wb.files(rev)
+
+    def actor(self) -> Person:
+        return self._wb.actor()
+
+    def registry_state(self, rev: str, files: dict[str, bytes]) -> RegistryState:
+        return self._signing.registry_state(rev, files)  # type: ignore[no-any-return]
+
+    def version_times(self, contract_id: str) -> dict[str, datetime]:
+        return self._obligations.records.version_times(contract_id)
+
+    def counting_runs(self, files: dict[str, bytes]) -> CountingRuns:
+        from workbench.service.runs import RunBook
+
+        return RunBook(self._wb.evidence, source=files)
+
+    def verdicts(self) -> list[ContractVerdict]:
+        return self._signing.verdicts("HEAD")

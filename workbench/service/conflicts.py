@@ -22,11 +22,12 @@ from workbench.model.conflict import (
 )
 from workbench.model.text import normalise
 from workbench.repo import layout
-from workbench.service.errors import InvalidEdit, WorkbenchError, WriteConflict, WriteRefused
+from workbench.service.errors import InvalidEdit, WorkbenchError, WriteRefused
 
 if TYPE_CHECKING:
     from workbench.repo.merge_state import MergeState
     from workbench.service.core import Workbench
+    from workbench.signing.keys import Signer
 
 
 @dataclass
@@ -110,13 +111,11 @@ class ConflictService:
             hunks,
         )
 
-    def resolve(self, path: str, text: str) -> Resolution:
+    def resolve(self, path: str, text: str, *, signer: Signer | None = None) -> Resolution:
         """Write `text` as the resolution of `path` and stage it; when no conflict is left,
         commit the merge. Refused (nothing written) outside a merge, with a marker left,
         or for a contract that does not validate."""
         from workbench.repo import integrate
-        from workbench.repo.branch import WriteConflict as RepoConflict
-        from workbench.repo.branch import WriteRefused as RepoRefused
         from workbench.repo.branch import operation_in_progress
 
         wb = self.wb
@@ -147,17 +146,12 @@ class ConflictService:
                     problems,
                 )
         actor = wb.actor()
-        try:
-            commit, left = integrate.finish_merge(
-                repo,
-                wb.git.local_dir,
-                {path: data},
-                (actor.name, actor.email),
-                wb.record_time(),
-                wb.commit_signer(actor),
-            )
-        except RepoConflict as exc:
-            raise WriteConflict(str(exc)) from exc
-        except RepoRefused as exc:
-            raise WriteRefused(str(exc)) from exc
+        commit, left = integrate.finish_merge(
+            repo,
+            wb.git.local_dir,
+            {path: data},
+            (actor.name, actor.email),
+            wb.record_time(),
+            wb.signing.keys.commit_signer(actor, signer),
+        )
         return Resolution(path, commit, left)

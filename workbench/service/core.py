@@ -11,14 +11,16 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from workbench.governance.people import PersonUsage, people_usage
 from workbench.model.problems import Problem
 from workbench.model.text import normalise
 from workbench.repo import layout
 from workbench.repo.worktree import read_worktree, read_worktree_file
+from workbench.service.drafts import Drafts
 from workbench.service.errors import (
     InvalidEdit,
     NotAGovernanceRepo,
@@ -26,20 +28,28 @@ from workbench.service.errors import (
     UnknownContract,
     WhatIfError,
     WorkbenchError,
-    WriteConflict,
-    WriteRefused,
 )
 
 if TYPE_CHECKING:
     # The contract models load with pydantic (a fifth of a second): only when a state is
     # really parsed or read back, so that the app can paint its first screen before that.
+    from workbench.governance.seams import SeamView
     from workbench.model.compare import ContractComparison
     from workbench.model.people import Person
     from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
+    from workbench.service.authoring import AuthoringService
+    from workbench.service.bundle import BundleService
+    from workbench.service.conflicts import ConflictService
+    from workbench.service.evidence import EvidenceService
+    from workbench.service.obligations import Obligations
+    from workbench.service.signing import SigningService
+    from workbench.service.sync import SyncService
+    from workbench.signing.keys import Signer
 
 WORKTREE = "WORKTREE"
 T = TypeVar("T")
+C = TypeVar("C")
 _STATE_STORE = "state"
 _FLOOR_STORE = "policy-floor"
 
@@ -53,6 +63,17 @@ def find_root(start: Path) -> Path:
     raise NotAGovernanceRepo(
         f"{start} is not inside a governance repo (no workbench.toml in a git work tree).\n"
         "Create one with `workbench init DIR`, or try the demo with `workbench demo`."
+    )
+
+
+def unfinished_demo_warning(root: Path) -> str | None:
+    """A demo whose build was interrupted looks complete but is not: what to tell the user
+    (None for every other repository)."""
+    if not layout.demo_incomplete(root):
+        return None
+    return (
+        f"warning: {root} is an unfinished demo (its build was interrupted); "
+        f"rebuild it with `workbench demo {root}`"
     )
 
 
@@ -114,10 +135,78 @@ class Workbench:
         # A committed view (the gate) reads HEAD wherever others read the working tree:
         # it judges what is committed, never files a killed command left uncommitted.
         self.committed = committed
+        self._capabilities: dict[str, object] = {}
+        # Drafts of invalid edits, never lost (the editor's, `contract new`'s).
+        self.drafts = Drafts(self.root)
 
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
         return cls(find_root(start), **kwargs)  # type: ignore[arg-type]
+
+    # -- capabilities ---------------------------------------------------------------------
+    # Each room's service, made on first use. A one-shot command keeps each one (one
+    # decision: they share what they verified, e.g. the key registry) until it commits; a
+    # long-lived session (the app) makes a fresh one at each use, because the files and the
+    # clock move under it, so an action there takes it once (`obl = wb.obligations`).
+    @property
+    def signing(self) -> SigningService:
+        """Keys, co-signatures, the key registry and signature verdicts."""
+        from workbench.service.signing import SigningService
+
+        return self._capability("signing", SigningService)
+
+    @property
+    def evidence(self) -> EvidenceService:
+        """Evidence snapshots, evaluations, findings runs and violations."""
+        from workbench.service.evidence import EvidenceService
+
+        return self._capability("evidence", EvidenceService)
+
+    @property
+    def obligations(self) -> Obligations:
+        """Reviews, notices, action items, the diagnostic, the gate and reports."""
+        from workbench.service.obligations import Obligations
+
+        return self._capability("obligations", Obligations)
+
+    @property
+    def authoring(self) -> AuthoringService:
+        """Editing people, teams and contracts from templates (`workbench person`, ...)."""
+        from workbench.service.authoring import AuthoringService
+
+        return self._capability("authoring", AuthoringService)
+
+    @property
+    def bundles(self) -> BundleService:
+        """Audit bundles: export one, verify one."""
+        from workbench.service.bundle import BundleService
+
+        return self._capability("bundles", BundleService)
+
+    @property
+    def sync(self) -> SyncService:
+        """Syncing with the remote: fetch, verify what came in, merge, push (docs/sync.md)."""
+        from workbench.service.sync import SyncService
+
+        return self._capability("sync", SyncService)
+
+    @property
+    def conflicts(self) -> ConflictService:
+        """A merge that stopped on conflicts: both sides, the resolution as the merge commit."""
+        from workbench.service.conflicts import ConflictService
+
+        return self._capability("conflicts", ConflictService)
+
+    def _capability(self, name: str, make: Callable[[Workbench], C]) -> C:
+        if not self.hold_worktree:
+            return make(self)
+        with self._lock:
+            found = self._capabilities.get(name)
+        if found is None:
+            found = make(self)
+            with self._lock:
+                found = self._capabilities.setdefault(name, found)
+        return found  # type: ignore[return-value]
 
     # -- basics ---------------------------------------------------------------------------
     @property
@@ -492,14 +581,20 @@ class Workbench:
             email = None
         return resolve_actor(state, self.requested_actor, email)
 
-    def seam_map(self, rev: str = WORKTREE, state: GovernanceState | None = None):  # type: ignore[no-untyped-def]
-        """Seam views at `now`, with the marks of every installed capability."""
+    def seam_map(self, rev: str = WORKTREE, state: GovernanceState | None = None) -> list[SeamView]:
+        """Seam views at `now`, with each capability's marks (signature, violations, page
+        test, reviews, notices, diagnostic)."""
         from workbench.governance.seams import seam_views
-        from workbench.service.marks import apply_marks
 
         views = seam_views(state or self.state(rev), self.now.date())
-        apply_marks(self, views)
+        self.mark_seams(views)
         return views
+
+    def mark_seams(self, views: list[SeamView]) -> None:
+        """Fill `SeamView.marks` with each capability's short state per seam."""
+        self.signing.mark_seams(views)
+        self.evidence.mark_seams(views)
+        self.obligations.mark_seams(views)
 
     # -- history --------------------------------------------------------------------------
     def history(self, contract_id: str):  # type: ignore[no-untyped-def]
@@ -553,9 +648,12 @@ class Workbench:
         )
 
     # -- people ---------------------------------------------------------------------------
-    def people_usage(self, rev: str = WORKTREE) -> list[PersonUsage]:
-        """Every person with what they own, lead and are paged for (registry order by name)."""
-        return people_usage(self.state(rev), self.now.date())
+    def people_usage(
+        self, rev: str = WORKTREE, *, state: GovernanceState | None = None
+    ) -> list[PersonUsage]:
+        """Every person with what they own, lead and are paged for (registry order by name);
+        of `state` when the caller has it on screen."""
+        return people_usage(state or self.state(rev), self.now.date())
 
     # -- validation of an edit ------------------------------------------------------------
     def check_contract_text(self, contract_id: str, text: str) -> list[Problem]:
@@ -574,7 +672,12 @@ class Workbench:
 
     # -- writes ---------------------------------------------------------------------------
     def commit(
-        self, changes: dict[str, bytes | None], message: str, *, base: str | None = None
+        self,
+        changes: dict[str, bytes | None],
+        message: str,
+        *,
+        base: str | None = None,
+        signer: Signer | None = None,
     ) -> str:
         """The one door for writes: read-only check, acting person, branch state, atomic
         write, one commit moved onto the checked-out branch by compare-and-swap.
@@ -584,14 +687,15 @@ class Workbench:
         someone else changed since this session read the repository is never overwritten
         (WriteConflict). `base`: the commit the change was decided from, when the caller
         knows better than this session's reads (the editor: when its text was opened).
+        `signer`: the acting person's key to SSH-sign the commit with (the app, after it
+        asked for the passphrase; a signed record's signer); without one, their key file
+        when it opens without asking, else the commit is unsigned (see `Keys.commit_signer`).
         See docs/architecture.md, "Writes".
         """
         self.require_writable("commit changes")
         # Before this method's own reads (the actor, the conflict check) move it.
         base = base or self.base_head
         actor = self.actor()
-        from workbench.repo.branch import WriteConflict as RepoConflict
-        from workbench.repo.branch import WriteRefused as RepoRefused
         from workbench.repo.git import Author
 
         # TOML the workbench writes is in the byte normal form (LF, final newline); other
@@ -602,27 +706,25 @@ class Workbench:
             else data
             for path, data in changes.items()
         }
-        try:
-            self._refuse_unresolved(changes)
-            signer = self.commit_signer(actor)
-            self._held = None
-            self._held_declared = None
-            self._held_files = None
-            commit = self.git.commit_files(
-                changes,
-                message,
-                Author(actor.name, actor.email),
-                when=self.record_time(),
-                signer=signer,
-                base=base,
-                allow_unborn=False,
-            )
-        except RepoConflict as exc:
-            raise WriteConflict(str(exc)) from exc
-        except RepoRefused as exc:
-            raise WriteRefused(str(exc)) from exc
-        # This session's next write builds on what it just wrote.
+        self._refuse_unresolved(changes)
+        sign_commit = self.signing.keys.commit_signer(actor, signer)
+        self._held = None
+        self._held_declared = None
+        self._held_files = None
+        commit = self.git.commit_files(
+            changes,
+            message,
+            Author(actor.name, actor.email),
+            when=self.record_time(),
+            signer=sign_commit,
+            base=base,
+            allow_unborn=False,
+        )
+        # This session's next write builds on what it just wrote; what its capabilities
+        # verified before it is read again.
         self._local.base_head = commit
+        with self._lock:
+            self._capabilities.clear()
         return commit
 
     @property
@@ -663,18 +765,14 @@ class Workbench:
                     worktree[path] = data
         refuse_conflict_markers(changes, worktree, lambda path: git.blob_at("HEAD", path))
 
-    def commit_signer(self, actor: Person):  # type: ignore[no-untyped-def]
-        """SSH-sign commits when the acting person has a usable key (see service.signing)."""
-        from workbench.service.signing import commit_signer_for
-
-        return commit_signer_for(self, actor)
-
-    def use_signer(self, signer: object | None) -> None:
-        """Sign this session's commits with `signer` (e.g. after the TUI asked for a passphrase)."""
-        self._session_signer = signer
-
     def save_contract(
-        self, contract_id: str, text: str, message: str, *, base: str | None = None
+        self,
+        contract_id: str,
+        text: str,
+        message: str,
+        *,
+        base: str | None = None,
+        signer: Signer | None = None,
     ) -> str:
         self.require_writable("save contracts")
         text = normalise(text)
@@ -687,85 +785,28 @@ class Workbench:
         path = layout.contract_path(contract_id)
         if self.git.blob_at("HEAD", path) == text.encode("utf-8"):
             raise WorkbenchError(f"{path}: no changes to save")
-        commit = self.commit({path: text.encode("utf-8")}, message, base=base)
-        self.discard_draft(contract_id)
+        commit = self.commit({path: text.encode("utf-8")}, message, base=base, signer=signer)
+        self.drafts.discard(contract_id)
         return commit
 
     def set_contract_value(
-        self, contract_id: str, path: tuple[str | int, ...], value: object, message: str
+        self,
+        contract_id: str,
+        path: tuple[str | int, ...],
+        value: object,
+        message: str,
+        *,
+        signer: Signer | None = None,
     ) -> str:
         """A structured edit (e.g. change owner); the rest of the file stays byte-identical."""
+        text = self.edited_contract_text(contract_id, path, value)
+        return self.save_contract(contract_id, text, message, signer=signer)
+
+    def edited_contract_text(
+        self, contract_id: str, path: tuple[str | int, ...], value: object
+    ) -> str:
+        """The working tree's contract text with one value set (comments, order and every
+        other byte kept): what a structured edit would save."""
         from workbench.repo.edit import set_value
 
-        text = self.contract_text(contract_id)
-        return self.save_contract(contract_id, set_value(text, path, value), message)
-
-    # -- drafts: an invalid edit is never lost ------------------------------------------
-    def _draft_path(self, contract_id: str) -> Path:
-        # Inside .git so drafts never show up as changes and are never committed.
-        drafts = self.root / ".git" / "handshake-workbench" / "drafts"
-        return drafts / f"{layout.checked_id(contract_id)}.toml"
-
-    def save_draft(self, contract_id: str, text: str) -> Path:
-        from workbench.repo.atomic import atomic_write
-
-        path = self._draft_path(contract_id)
-        atomic_write(path, text.encode("utf-8"), mode=0o600)
-        return path
-
-    def load_draft(self, contract_id: str) -> str | None:
-        path = self._draft_path(contract_id)
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-
-    def discard_draft(self, contract_id: str) -> None:
-        self._draft_path(contract_id).unlink(missing_ok=True)
-
-    def drafts(self) -> list[str]:
-        folder = self._draft_path("x").parent  # "x": any valid id names the folder
-        return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-
-
-@dataclass
-class PersonUsage:
-    """What one person is accountable for across the contracts of a revision."""
-
-    person: Person
-    departed: bool
-    owns: list[str] = field(default_factory=list)
-    leads: list[str] = field(default_factory=list)
-    paged_for: list[str] = field(default_factory=list)
-    other: list[str] = field(default_factory=list)
-
-    @property
-    def load(self) -> int:
-        return len(self.owns) + len(self.leads) + len(self.paged_for) + len(self.other)
-
-
-def people_usage(state: GovernanceState, today: date) -> list[PersonUsage]:
-    usage = {
-        pid: PersonUsage(person, person.has_left(today)) for pid, person in state.people.items()
-    }
-    for team in state.teams.values():
-        if team.lead in usage:
-            usage[team.lead].leads.append(f"team {team.id}")
-    for cid, doc in sorted(state.contracts.items()):
-        c = doc.contract
-        for where, pid in c.person_refs():
-            entry = usage.get(pid)
-            if entry is None:
-                continue
-            if where == ("owner",):
-                entry.owns.append(f"{cid}")
-            elif len(where) == 3 and where[0] == "terms" and where[2] == "owner":
-                entry.owns.append(f"{cid} · term {c.terms[int(where[1])].id}")
-            elif where[0] == "parties":
-                side = "provider" if where[1] == "provider_lead" else "consumer"
-                entry.leads.append(f"{cid} ({side} lead)")
-            elif where[0] == "escalation":
-                entry.paged_for.append(f"{cid} ({where[1]})")
-            else:
-                label = ".".join(str(w) for w in where if not isinstance(w, int))
-                if where[0] == "terms":
-                    label = f"term {c.terms[int(where[1])].id} {where[2]}"
-                entry.other.append(f"{cid} · {label}")
-    return sorted(usage.values(), key=lambda u: (u.person.name.lower(), u.person.id))
+        return set_value(self.contract_text(contract_id), path, value)

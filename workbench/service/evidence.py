@@ -5,7 +5,9 @@ evidence console) call this; nothing here prints. All SQL runs through `Sandbox.
 (the read-only guard), every time comes from `wb.now`, and every write goes through
 `Workbench.commit` (read-only check, acting person, one commit).
 
-Entry point: ``EvidenceService(wb)``. See docs/evidence.md for the rules.
+Entry point: ``wb.evidence``; its part ``violations`` (``service/violations.py``) keeps the
+violation history and the closures; planning and running an evaluation is
+``service/evaluation.py``. See docs/evidence.md for the rules.
 """
 
 from __future__ import annotations
@@ -13,48 +15,27 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.evidence.checks import (
     VIOLATING,
-    CheckResult,
-    ViewNeed,
-    human_seconds,
     iso,
-    limit_for,
     needs,
-)
-from workbench.evidence.closures import (
-    CLOSURES_DIR,
-    Authority,
-    ClosureInputs,
-    ClosureRecord,
-    ClosureVerdicts,
-    ContractExemption,
-    caused_by,
-    closure_record_path,
-    fold_violations,
-    parse_closure_records,
-    resolve_approvers,
-    term_owner,
 )
 from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
+    QueryFailed,
     UnsafePath,
 )
 from workbench.evidence.findings import (
-    CLOSURES_PATH,
     FORMAT,
-    PAGE_TEST,
-    Closure,
     Point,
     Violation,
     findings_path,
     make_run_id,
-    parse_closures,
     parse_run,
     render_run,
     term_series,
@@ -73,23 +54,19 @@ from workbench.evidence.manifest import (
     snapshot_relpath,
     verify_snapshot,
 )
-from workbench.evidence.runner import Limits, view_name
+from workbench.evidence.runner import Limits, limits_for, view_name
 from workbench.governance.currency import TermAt
 from workbench.governance.paging import PageTest, page_test
-from workbench.model.contract import Contract
-from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
-from workbench.repo import layout
 from workbench.service.errors import WorkbenchError
+from workbench.service.evaluation import Planner, TermPlan, page_finding, term_finding
+from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
-    from workbench.evidence.sandbox import Sandbox
-    from workbench.evidence.worker import WorkerStats
+    from workbench.evidence.sandbox import QueryResult, Sandbox
     from workbench.governance.seams import SeamView
-    from workbench.model.policy_floor import EffectivePolicy
-    from workbench.model.settings import Settings
-    from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
     from workbench.service.runs import CurrentFindings, RunBook
+    from workbench.signing.keys import Signer
 
 # Bumped when a check's semantics change: part of every run id.
 ENGINE = "evidence-checks/3"
@@ -159,35 +136,6 @@ class EvidenceConsole:
         self.close()
 
 
-@dataclass
-class _TermPlan:
-    contract: Contract
-    term: TermBase
-    views: dict[str, Snapshot] = field(default_factory=dict)
-    roles: dict[str, str] = field(default_factory=dict)
-    status: str | None = None  # set when the plan itself decides (no-data / error)
-    reason: str = ""
-    clock: datetime | None = None
-
-
-def evidence_limits(state: GovernanceState) -> Limits:
-    """The run's limits from ``[evidence]`` in workbench.toml (defaults without one)."""
-    return limits_for(state.settings)
-
-
-def limits_for(settings: Settings | None) -> Limits:
-    """`evidence_limits` from the settings alone (a bundle's workbench.toml)."""
-    from workbench.model.settings import EvidenceLimits, memory_bytes
-
-    cfg = settings.evidence if settings else EvidenceLimits()
-    return Limits(
-        memory_cap=memory_bytes(cfg.memory_cap),
-        query_timeout_s=cfg.query_timeout.total_seconds(),
-        run_budget_s=cfg.run_budget.total_seconds(),
-        threads=THREADS,
-    )
-
-
 # --------------------------------------------------------------------------- service
 
 
@@ -227,12 +175,14 @@ class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self.roots = evidence_roots(wb.root)
-        self.last_stats: WorkerStats | None = None  # the last evaluate's worker figures
         self._runs_cache: dict[str, tuple[str, dict[str, Any]]] = {}
         self._book: RunBook | None = None
-        self._closure_problems: list[str] = []
-        self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
-        self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
+        self._planner = Planner(wb)
+        self.violations = ViolationBook(self)
+
+    def limits(self) -> Limits:
+        """What one evaluation may cost: ``[evidence]`` of workbench.toml."""
+        return limits_for(self.wb.state().settings)
 
     # -- manifest ---------------------------------------------------------------------
     def manifest(self, rev: str = "WORKTREE") -> Manifest:
@@ -378,126 +328,8 @@ class EvidenceService:
         return snap
 
     # -- evaluation -------------------------------------------------------------------
-    def _select(
-        self,
-        manifest: Manifest,
-        contract_id: str,
-        term_id: str,
-        kind: str,
-        exclude: set[str],
-    ) -> Snapshot | None:
-        """The newest snapshot of `kind` captured by now: the term's own, else the
-        contract's, else a shared one (never one in `exclude`, the contract's references)."""
-        index = self._snapshot_index(manifest)
-        for key in ((kind, contract_id, term_id), (kind, contract_id, None), (kind, None, None)):
-            for s in index.get(key, ()):
-                if s.id not in exclude:
-                    return s
-        return None
-
-    def _resolve_ref(self, manifest: Manifest, ref: str) -> Snapshot | None:
-        """`manifest.resolve(ref)` (id or name; the first in id order), from a dict built
-        once per manifest instead of a scan per term."""
-        cached = self._refs_cache
-        if cached is None or cached[0] is not manifest:
-            refs: dict[str, Snapshot] = {}
-            for s in manifest.snapshots:
-                refs.setdefault(s.id, s)
-                if s.name is not None:
-                    refs.setdefault(s.name, s)
-            cached = self._refs_cache = (manifest, refs)
-        return cached[1].get(ref)
-
-    def _snapshot_index(
-        self, manifest: Manifest
-    ) -> dict[tuple[str, str | None, str | None], list[Snapshot]]:
-        """Snapshots captured by now per (kind, contract, term), newest first; built once
-        per manifest and clock (selection is then a lookup, not a scan per term)."""
-        now = self.wb.now
-        cached = self._index_cache
-        if cached is not None and cached[0] is manifest and cached[1] == now:
-            return cached[2]
-        index: dict[tuple[str, str | None, str | None], list[Snapshot]] = {}
-        for s in manifest.snapshots:
-            if s.captured_at > now:
-                continue
-            # A term-scoped snapshot without a contract matches no level, as before.
-            index.setdefault((s.kind, s.contract, s.term), []).append(s)
-        for hits in index.values():
-            hits.sort(key=lambda s: (s.captured_at, s.id), reverse=True)
-        self._index_cache = (manifest, now, index)
-        return index
-
-    def _plan(
-        self, contract: Contract, manifest: Manifest, policy: EffectivePolicy
-    ) -> list[_TermPlan]:
-        now = self.wb.now
-        references = {
-            snap.id
-            for t in contract.terms
-            if isinstance(t, DistributionShiftTerm)
-            and (snap := self._resolve_ref(manifest, t.reference)) is not None
-        }
-        plans = []
-        for term in contract.terms:
-            plan = _TermPlan(contract, term)
-            plans.append(plan)
-            try:
-                wanted: list[ViewNeed] = needs(term)
-            except TypeError:
-                plan.status, plan.reason = "error", f"no check for term kind {term.kind!r}"
-                continue
-            if not wanted:
-                plan.status = "error"
-                plan.reason = "declare the evidence kinds the query reads in `views`"
-                continue
-            # The term's own window, else the default; never beyond the signed limit.
-            max_age = policy.window("evidence_max_age", term.evidence_max_age)
-            missing, stale = [], []
-            for need in wanted:
-                if need.role == "reference":
-                    assert isinstance(term, DistributionShiftTerm)
-                    snap = self._resolve_ref(manifest, term.reference)
-                    if snap is None or snap.kind != need.kind or snap.captured_at > now:
-                        plan.status = "error"
-                        plan.reason = (
-                            f"reference snapshot {term.reference!r} is not a registered "
-                            f"{need.kind} snapshot"
-                        )
-                        break
-                else:
-                    from workbench.evidence.kinds import KINDS
-
-                    if need.kind not in KINDS:
-                        plan.status = "error"
-                        plan.reason = f"unknown evidence kind {need.kind!r} in views"
-                        break
-                    snap = self._select(manifest, contract.id, term.id, need.kind, references)
-                    if snap is None:
-                        missing.append(need.kind)
-                        continue
-                    if max_age.add_to(snap.captured_at) < now:
-                        stale.append(
-                            f"latest {need.kind} snapshot {snap.id} was captured "
-                            f"{human_seconds((now - snap.captured_at).total_seconds())} ago "
-                            f"(evidence_max_age {max_age.text})"
-                        )
-                    if plan.clock is None or snap.captured_at > plan.clock:
-                        plan.clock = snap.captured_at
-                plan.views[need.view] = snap
-                plan.roles[need.view] = need.role
-            if plan.status:
-                continue
-            if missing:
-                plan.status = "no-data"
-                plan.reason = f"no {', '.join(missing)} evidence registered for this term"
-            elif stale:
-                plan.status = "no-data"
-                plan.reason = "; ".join(stale)
-        return plans
-
     def evaluate(
-        self, contract: str | None = None, *, write: bool = True, signer: Any = None
+        self, contract: str | None = None, *, write: bool = True, signer: Signer | None = None
     ) -> EvaluateResult:
         """Run every term (of one contract, or all) against its evidence; write the findings.
 
@@ -509,6 +341,7 @@ class EvidenceService:
         """
         wb = self.wb
         now = wb.now.astimezone(UTC)
+        today = wb.now.date()
         state = wb.state("HEAD")
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
@@ -519,9 +352,9 @@ class EvidenceService:
             else Manifest()
         )
         ids = [c for c in sorted(state.contracts) if contract in (None, c)]
-        plans: dict[str, list[_TermPlan]] = {}
+        plans: dict[str, list[TermPlan]] = {}
         for cid in ids:
-            plans[cid] = self._plan(state.contracts[cid].contract, manifest, state.policy)
+            plans[cid] = self._planner.plan(state.contracts[cid].contract, manifest, state.policy)
         used = [s for ps in plans.values() for p in ps if not p.status for s in p.views.values()]
         integrity = self._verify_many(used)
         for ps in plans.values():
@@ -536,14 +369,16 @@ class EvidenceService:
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
-        results = self._run_all(flat, evidence_limits(state))
+        results = self._planner.run(flat, limits_for(state.settings), self.snapshot_path)
         findings: list[dict[str, Any]] = []
         for plan, result in zip(flat, results, strict=True):
             cid = plan.contract.id
-            findings.append(self._finding(state, plan.contract, contract_sha[cid], plan, result))
+            findings.append(
+                term_finding(state, plan.contract, contract_sha[cid], plan, result, today)
+            )
         for cid in ids:
             findings.append(
-                self._page_finding(state, state.contracts[cid].contract, contract_sha[cid])
+                page_finding(state, state.contracts[cid].contract, contract_sha[cid], today)
             )
         findings.sort(key=lambda f: (f["contract"], f["term"]))
         inputs = {
@@ -593,114 +428,14 @@ class EvidenceService:
             + "."
         )
         result = EvaluateResult(run, path, written=False)
-        commit = self._record_run(result, data, message, signer)
+        commit = self.book.record(result, data, message, signer)
         return EvaluateResult(run, path, written=True, commit=commit)
-
-    def _run_all(self, plans: list[_TermPlan], limits: Limits) -> list[CheckResult]:
-        """Run every check that the plan did not decide, in the evaluation worker (a child
-        process under the memory cap and the run budget: `workbench.evidence.worker`)."""
-        from workbench.evidence.runner import CheckJob, ViewFile
-        from workbench.evidence.worker import run_isolated
-
-        results: list[CheckResult | None] = [None] * len(plans)
-        jobs: list[CheckJob] = []
-        for i, plan in enumerate(plans):
-            if plan.status:
-                results[i] = CheckResult(
-                    plan.status, limit=limit_for(plan.term), reason=plan.reason
-                )
-                continue
-            assert plan.clock is not None
-            try:
-                views = {
-                    v: ViewFile(
-                        s.id, str(self.snapshot_path(s).resolve(strict=True)), s.kind, s.format
-                    )
-                    for v, s in plan.views.items()
-                }
-            except (OSError, RuntimeError, EvidenceError) as exc:
-                results[i] = CheckResult(
-                    "error", limit=limit_for(plan.term), reason=f"evidence cannot be read: {exc}"
-                )
-                continue
-            adopted = (
-                plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
-            )
-            jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
-        ran, self.last_stats = run_isolated(jobs, limits)
-        for key, result in ran.items():
-            results[key] = result
-        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
-
-    def _finding(
-        self,
-        state: GovernanceState,
-        contract: Contract,
-        sha: str,
-        plan: _TermPlan,
-        result: CheckResult,
-    ) -> dict[str, Any]:
-        term = plan.term
-        finding: dict[str, Any] = {
-            "contract": contract.id,
-            "contract_sha256": sha,
-            "term": term.id,
-            "kind": term.kind,  # type: ignore[attr-defined]
-            "title": term.title,
-            "status": result.status,
-            "observed": result.observed,
-            "observed_text": result.observed_text,
-            "limit": result.limit,
-            "reason": result.reason,
-            "sql": result.sql,
-            "details": result.details,
-            "clock": iso(plan.clock),
-            "snapshots": [
-                {
-                    "view": v,
-                    "role": plan.roles.get(v, "live"),
-                    "id": s.id,
-                    "sha256": s.sha256,
-                    "kind": s.kind,
-                    "captured_at": iso(s.captured_at),
-                }
-                for v, s in sorted(plan.views.items())
-            ],
-            "owner": _person(state, term.owner, self.wb.now.date()),
-        }
-        if result.status in VIOLATING:
-            finding["paged"] = _paged(state, contract, self.wb.now.date())
-        return finding
 
     # -- page test --------------------------------------------------------------------
     def page_test(self, contract_id: str, rev: str = "WORKTREE") -> PageTest:
         state = self.wb.state(rev)
         doc = self.wb.contract(contract_id, rev)
         return page_test(state, doc.contract, self.wb.now.date())
-
-    def _page_finding(self, state: GovernanceState, contract: Contract, sha: str) -> dict[str, Any]:
-        today = self.wb.now.date()
-        pt = page_test(state, contract, today)
-        finding: dict[str, Any] = {
-            "contract": contract.id,
-            "contract_sha256": sha,
-            "term": PAGE_TEST,
-            "kind": "page_test",
-            "title": "Page test: one named person acknowledges within the SLA",
-            "status": pt.status,
-            "observed": contract.escalation.ack_sla.total_seconds(),
-            "observed_text": f"{pt.reachable or 'nobody'} within {contract.escalation.ack_sla.human()}",
-            "limit": pt.limit,
-            "reason": pt.reason,
-            "sql": "",
-            "details": [],
-            "clock": None,
-            "snapshots": [],
-            "owner": _person(state, contract.owner, today),
-        }
-        if pt.status in VIOLATING:
-            finding["paged"] = _paged(state, contract, today)
-        return finding
 
     # -- history ----------------------------------------------------------------------
     @property
@@ -749,14 +484,11 @@ class EvidenceService:
             ]
             return [(c, t, first, vid) for _o, c, t, first, vid in sorted(found)]
         out = []
-        for v in self.violations():
+        for v in self.violations.find():
             first = next((p for p in v.points if p.status == "fail"), None)
             if first is not None and (v.contract, v.term) in keys:
                 out.append((v.contract, v.term, first.time, v.id))
         return out
-
-    def _record_run(self, result: EvaluateResult, data: bytes, message: str, signer: Any) -> str:
-        return self.book.record(result, data, message, signer)
 
     def run(self, run_id: str | None = None) -> dict[str, Any]:
         """One run by id (or unique prefix); the latest when `run_id` is None."""
@@ -769,167 +501,6 @@ class EvidenceService:
         if len(hits) != 1:
             raise WorkbenchError(
                 f"no run {run_id!r}" if not hits else f"run {run_id!r} is ambiguous"
-            )
-        return hits[0]
-
-    def closures(self) -> list[Closure]:
-        """The legacy findings/closures.toml (unsigned; see `closure_inputs` for what counts)."""
-        data = self.wb.git.blob_at("WORKTREE", CLOSURES_PATH)
-        return parse_closures(data.decode("utf-8")) if data else []
-
-    def closure_files(self) -> dict[str, bytes]:
-        # Through git: a committed view (the gate) reads HEAD's, never an uncommitted one.
-        return self.wb.git.read_files(
-            "WORKTREE", lambda p: p.startswith(CLOSURES_DIR) or CLOSURES_DIR.startswith(p)
-        )
-
-    def _contract_exemptions(self) -> list[ContractExemption]:
-        from workbench.service.obligations import ObligationsService
-
-        obligations = ObligationsService(self.wb)
-        out: list[ContractExemption] = []
-        state = self.wb.state()
-        approved: dict[str, bool | None] | None = None
-        for cid, doc in state.contracts.items():
-            if not doc.contract.exemptions:
-                continue
-            if approved is None:
-                approved = obligations.approved()
-            history = self.wb.git.history(layout.contract_path(cid), 1)
-            for ex in doc.contract.exemptions:
-                out.append(
-                    ContractExemption(
-                        cid,
-                        ex.term,
-                        ex.reason,
-                        ex.approver,
-                        ex.expires,
-                        bool(approved.get(cid)),
-                        history[0].time if history else None,
-                    )
-                )
-        return out
-
-    def authority(self) -> Authority:
-        """Who may approve exemptions: the policy signed into the registry head (its
-        defaults, and the working tree's teams, in a repository without a registry)."""
-        from workbench.model.settings import ExemptionPolicy
-        from workbench.service.obligations import ObligationsService
-
-        head = ObligationsService(self.wb)._registry()
-        if head is not None:
-            from workbench.signing.registry import PEOPLE
-            from workbench.signing.verdict import parse_people
-
-            policy = head.policy.exemptions
-            compliance = head.policy.approval.compliance_team
-            leads = {t.id: t.lead for t in parse_people(head.files[PEOPLE]).teams}
-        else:
-            from workbench.service.signing import approval_policy
-
-            policy = ExemptionPolicy()
-            compliance = approval_policy(self.wb).compliance_team
-            leads = {tid: t.lead for tid, t in self.wb.state().teams.items()}
-        return Authority(
-            resolve_approvers(policy.approvers, compliance, leads),
-            policy.max_days,
-            tuple(policy.approvers),
-        )
-
-    def closure_inputs(self) -> ClosureInputs:
-        from workbench.governance.record_time import Placement
-        from workbench.service.obligations import ObligationsService
-
-        wb = self.wb
-        files = self.closure_files()
-        records, problems = parse_closure_records(files)
-        self._closure_problems = problems
-        obligations = ObligationsService(wb)
-        signatures = {
-            r.path: obligations._signature_status(files, r.path, r.person) for r in records
-        }
-        placed = wb.git.placements((CLOSURES_DIR,)) if records else {}
-        state = wb.state()
-        try:
-            legacy = self.closures()
-        except EvidenceError as exc:
-            self._closure_problems.append(str(exc))
-            legacy = []
-        return ClosureInputs(
-            records=records,
-            signatures=signatures,
-            placements={p: Placement(c, parent) for p, (c, parent) in placed.items()},
-            authority=self.authority(),
-            signatures_required=obligations.signatures_required(),
-            people_left=lambda pid, day: (
-                (person := state.people.get(pid)) is not None and person.has_left(day)
-            ),
-            known_people=frozenset(state.people),
-            now=wb.now,
-            now_is_real=wb.clock_is_real,
-            legacy=legacy,
-            contract_exemptions=self._contract_exemptions(),
-        )
-
-    def closure_verdicts(self) -> tuple[list[Violation], ClosureVerdicts]:
-        """The violation history with the closures that count, and the records that don't."""
-        return fold_violations(self.runs(), self.closure_inputs(), self.wb.now.date())
-
-    def closure_flags(self) -> dict[str, list[str]]:
-        """Per contract: closure records that claim what they cannot (the gate fails on them)."""
-        out: dict[str, list[str]] = {}
-        for contract, message in self.current().verdicts.flags:
-            out.setdefault(contract, []).append(message)
-        return out
-
-    def run_flags(self) -> dict[str, list[str]]:
-        """Per contract: runs that claim what they cannot (not signed by an authorised
-        runner, changed after signing, an impossible time): the gate's records_valid rule
-        fails on them, as on such a closure or review record."""
-        from workbench.evidence.run_chain import run_path
-        from workbench.service.runs import ALL_TERMS
-
-        out: dict[str, list[str]] = {}
-        contracts = sorted(self.wb.state().contracts)
-        for r in self.current().rejected:
-            named = contracts if r.terms == ALL_TERMS else sorted({c for c, _t in r.terms})
-            for contract in named:
-                out.setdefault(contract, []).append(f"{run_path(r.run)} does not count: {r.reason}")
-        return out
-
-    def violations(
-        self,
-        *,
-        since: date | datetime | None = None,
-        contract: str | None = None,
-        open_only: bool = False,
-    ) -> list[Violation]:
-        """Violations across all runs (oldest first). `since`: active at or after it."""
-        history, _verdicts = self.closure_verdicts()
-        if since is not None:
-            if not isinstance(since, datetime):
-                since = datetime(since.year, since.month, since.day, tzinfo=UTC)
-            history = [v for v in history if v.last_at >= since]
-        if contract is not None:
-            history = [v for v in history if v.contract == contract]
-        if open_only:
-            history = [v for v in history if v.is_open]
-        return history
-
-    def violation(self, ref: str) -> Violation:
-        """A violation by id (or unique id prefix), or `contract/term` for its latest one."""
-        history = self.violations()
-        if "/" in ref:
-            cid, _, tid = ref.partition("/")
-            hits = [v for v in history if v.contract == cid and v.term == tid]
-            hits = hits[-1:]
-        else:
-            hits = [v for v in history if v.id.startswith(ref)]
-        if not hits:
-            raise WorkbenchError(f"no violation {ref!r}; list them with `workbench violations`")
-        if len(hits) > 1:
-            raise WorkbenchError(
-                f"violation id {ref!r} is ambiguous: " + ", ".join(v.id for v in hits)
             )
         return hits[0]
 
@@ -964,7 +535,7 @@ class EvidenceService:
                     for t in doc.contract.terms
                 ]
                 continue
-            for plan in self._plan(doc.contract, manifest, state.policy):
+            for plan in self._planner.plan(doc.contract, manifest, state.policy):
                 term = plan.term
                 try:
                     views = [n.view for n in needs(term)]
@@ -1022,204 +593,6 @@ class EvidenceService:
             if f["contract"] == contract and f["term"] == term:
                 return f
         raise WorkbenchError(f"run {run_id} has no finding for {contract}/{term}")
-
-    def open_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for v in self.violations(open_only=True):
-            counts[v.contract] = counts.get(v.contract, 0) + 1
-        return counts
-
-    def close(
-        self,
-        ref: str,
-        *,
-        resolved: bool = False,
-        note: str | None = None,
-        exempt: bool = False,
-        reason: str | None = None,
-        approver: str | None = None,
-        expires: date | None = None,
-        signer: Any = None,
-    ) -> Closure:
-        """Close a violation consciously, as a signed record by the acting person.
-
-        `resolved` (with a note) counts at once. `exempt` files an exemption *request*
-        (reason, the approver asked, expiry); it counts only once that approver - someone
-        the signed policy authorises - signs an approval (`approve`).
-        """
-        wb = self.wb
-        wb.require_writable("close violations")
-        if resolved == exempt:
-            raise WorkbenchError(
-                "choose one: --resolved --note TEXT, or --exempt --reason … --approver … --expires …"
-            )
-        v = self.violation(ref)
-        if v.state == "resolved":
-            raise WorkbenchError(f"violation {v.id} is already resolved")
-        state = wb.state()
-        actor = wb.actor(state)
-        when = wb.record_time()
-        today = when.date()
-        if resolved:
-            if not (note or "").strip():
-                raise WorkbenchError("--resolved needs --note TEXT saying what was done")
-            fields: dict[str, Any] = {**self._closure_head(v, actor.id, "resolve", when)}
-            fields["note"] = (note or "").strip()
-            message = f"Resolve violation {v.id} ({v.contract} / {v.term})\n\n{fields['note']}\n"
-            self._write_closure(v, actor.id, "resolve", when, fields, message, signer)
-            return Closure(
-                v.id, v.contract, v.term, "resolved", actor.id, when, note=fields["note"]
-            )
-        if not (reason or "").strip():
-            raise WorkbenchError("--exempt needs --reason TEXT")
-        if not approver:
-            raise WorkbenchError("--exempt needs --approver PERSON (a named individual)")
-        if expires is None:
-            raise WorkbenchError("--exempt needs --expires DATE; exemptions are time-boxed")
-        person = state.people.get(approver)
-        if person is None:
-            raise WorkbenchError(f"--approver {approver!r} is not a person in keys/people.toml")
-        if person.has_left(today):
-            raise WorkbenchError(f"--approver {approver!r} left on {person.left}")
-        if approver == actor.id:
-            raise WorkbenchError(f"{actor.id} cannot approve their own exemption")
-        authority = self.authority()
-        problem = self._approver_problem(v, approver, actor.id, authority)
-        if problem:
-            raise WorkbenchError(f"--approver {approver}: {problem}")
-        if expires <= today:
-            raise WorkbenchError(f"--expires {expires} is not in the future (today {today})")
-        limit = today + timedelta(days=authority.max_days)
-        if expires > limit:
-            raise WorkbenchError(
-                f"--expires {expires} is more than the policy's {authority.max_days} days away "
-                f"(at most {limit}; keys/policy.toml [exemptions] max_days)"
-            )
-        fields = {**self._closure_head(v, actor.id, "exempt-request", when)}
-        fields.update(reason=(reason or "").strip(), approver=approver, expires=expires)
-        message = (
-            f"Request an exemption of violation {v.id} ({v.contract} / {v.term}) until "
-            f"{expires}\n\nAsks {approver} to approve: {fields['reason']}\n"
-        )
-        self._write_closure(v, actor.id, "exempt-request", when, fields, message, signer)
-        return Closure(
-            v.id,
-            v.contract,
-            v.term,
-            "exempt-request",
-            actor.id,
-            when,
-            reason=fields["reason"],
-            approver=approver,
-            expires=expires,
-        )
-
-    def approve(self, ref: str, *, expires: date | None = None, signer: Any = None) -> Closure:
-        """As an authorised approver, sign the pending exemption request of a violation
-        (optionally ending it earlier than requested)."""
-        wb = self.wb
-        wb.require_writable("approve exemptions")
-        v = self.violation(ref)
-        state = wb.state()
-        actor = wb.actor(state)
-        when = wb.record_time()
-        records, _problems = parse_closure_records(self.closure_files())
-        approved = {r.request for r in records if r.act == "exempt-approve" and r.violation == v.id}
-        requests = [
-            r
-            for r in records
-            if r.act == "exempt-request" and r.violation == v.id and r.path not in approved
-        ]
-        if not requests:
-            raise WorkbenchError(
-                f"violation {v.id} has no exemption request waiting for approval "
-                f"(`workbench violations close {v.id} --exempt ...` files one)"
-            )
-        request = max(requests, key=lambda r: (r.recorded, r.path))
-        until = expires or request.expires
-        if request.expires is not None and until is not None and until > request.expires:
-            raise WorkbenchError(f"--expires {until} is later than requested ({request.expires})")
-        authority = self.authority()
-        problem = self._approver_problem(v, actor.id, request.person, authority)
-        if problem:
-            raise WorkbenchError(f"{actor.id}: {problem}")
-        if until is None or until <= when.date():
-            raise WorkbenchError(f"the exemption would end on {until}, not in the future")
-        limit = when.date() + timedelta(days=authority.max_days)
-        if until > limit:
-            raise WorkbenchError(
-                f"the exemption would end on {until}, more than the policy's "
-                f"{authority.max_days} days from today (at most {limit}); approve with "
-                f"--expires {limit} or earlier"
-            )
-        fields = {**self._closure_head(v, actor.id, "exempt-approve", when)}
-        fields.update(request=request.path, request_sha256=request.sha256, expires=until)
-        message = (
-            f"Approve the exemption of violation {v.id} ({v.contract} / {v.term}) until "
-            f"{until}\n\nRequested by {request.person}: {request.reason}\n"
-        )
-        self._write_closure(v, actor.id, "exempt-approve", when, fields, message, signer)
-        return Closure(
-            v.id,
-            v.contract,
-            v.term,
-            "exempt",
-            request.person,
-            when,
-            reason=request.reason,
-            approver=actor.id,
-            expires=until,
-        )
-
-    def _approver_problem(
-        self, v: Violation, approver: str, requester: str, authority: Authority
-    ) -> str | None:
-        """Why `approver` may not approve an exemption of `v` (the same rule as
-        `evidence.closures`, asked before anything is written)."""
-        if approver == requester:
-            return "cannot approve their own request"
-        if approver == term_owner(v):
-            return "owns the violated term and cannot approve its exemption"
-        if approver in caused_by(v):
-            return "caused the violation and cannot approve its exemption"
-        if approver not in authority.approvers:
-            who = ", ".join(sorted(authority.approvers - {requester})) or "nobody"
-            return (
-                "has no authority to approve exemptions; the signed policy "
-                f"(keys/policy.toml [exemptions] approvers = {list(authority.named)}) names: {who}"
-            )
-        return None
-
-    @staticmethod
-    def _closure_head(v: Violation, person: str, act: str, when: datetime) -> dict[str, Any]:
-        return {
-            "violation": v.id,
-            "contract": v.contract,
-            "term": v.term,
-            "person": person,
-            "act": act,
-            "recorded": when.astimezone(UTC).replace(microsecond=0),
-        }
-
-    def _write_closure(
-        self,
-        v: Violation,
-        person: str,
-        act: str,
-        when: datetime,
-        fields: dict[str, Any],
-        message: str,
-        signer: Any,
-    ) -> ClosureRecord | None:
-        from workbench.service.obligations import ObligationsService
-
-        path = closure_record_path(v.id, when, person, act)
-        if (self.wb.root / path).exists():
-            raise WorkbenchError(f"{path} exists already; try again in a second")
-        ObligationsService(self.wb)._write_record(
-            path, fields, v.contract, person, act, message, signer
-        )
-        return None
 
     # -- console ----------------------------------------------------------------------
     def console(
@@ -1289,6 +662,70 @@ class EvidenceService:
             files[view_name(snap.id)] = file  # the name generated SQL binds to
         return Sandbox(files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=timeout_s)
 
+    def query(self, sql: str, contract: str | None = None, *, max_rows: int) -> QueryResult:
+        """One read-only query over the intact snapshots (`workbench evidence query`), run in
+        this short-lived process under the run's memory cap like evaluate's worker; values
+        come back JSON-ready (`evidence.checks.plain`)."""
+        from dataclasses import replace
+
+        from workbench.evidence.checks import plain
+        from workbench.evidence.worker import capped_memory
+
+        limits = self.limits()
+        cap = (
+            f"the query exceeded the memory cap of {limits.memory_cap_text} ([evidence] memory_cap)"
+        )
+        with self.console(contract) as console:
+            try:
+                with capped_memory(limits.memory_cap):
+                    result = console.sandbox.query(sql, max_rows=max_rows)
+            except MemoryError:
+                raise QueryFailed(cap, kind="out_of_memory") from None
+            except QueryFailed as exc:
+                if exc.kind != "out_of_memory":
+                    raise
+                raise QueryFailed(f"{cap}: {exc.message}", kind="out_of_memory") from None
+        return replace(result, rows=[tuple(plain(v) for v in row) for row in result.rows])
+
+    # -- seam map marks -----------------------------------------------------------------
+    def mark_seams(self, views: list[SeamView]) -> None:
+        """marks["violations"] ("2 open", "ok", "not evaluated") and marks["page"] =
+        "fails" when the page test fails, "warn" when only the backup answers."""
+        wb = self.wb
+        try:
+            current = self.current()
+            history = current.violations
+            evaluated = {contract for contract, _term in current.latest}
+            stale = self.not_current()
+        except EvidenceError:
+            history, evaluated, stale = [], set(), []
+        open_by: dict[str, int] = {}
+        for v in history:
+            if v.is_open:
+                open_by[v.contract] = open_by.get(v.contract, 0) + 1
+        # Terms failing at now without an open violation of their own (one count per term).
+        stale_by: dict[str, int] = {}
+        for t, v in stale:
+            if v is None or not v.is_open:
+                stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
+        state = wb.state()
+        today = wb.now.date()
+        for view in views:
+            if not view.governed:
+                continue
+            parts = []
+            if open_by.get(view.id):
+                parts.append(f"{open_by[view.id]} open")
+            if view.id not in evaluated:
+                parts.append("not evaluated")
+            elif stale_by.get(view.id):
+                parts.append(f"{stale_by[view.id]} not current")
+            view.marks["violations"] = ", ".join(parts) or "ok"
+            doc = state.contracts.get(view.id)
+            page = page_test(state, doc.contract, today).status if doc is not None else "pass"
+            if page != "pass":
+                view.marks["page"] = "fails" if page == "fail" else "warn"
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1303,71 +740,6 @@ def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity)
     return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
 
 
-def _term_sql(term: TermBase) -> str:
-    return str(getattr(term, "query", "") or "")
-
-
 def _blob_sha(wb: Workbench, path: str) -> str:
     data = wb.git.blob_at("HEAD", path) or b""
     return hashlib.sha256(data).hexdigest()
-
-
-def _person(state: GovernanceState, pid: str, today: date) -> dict[str, Any]:
-    p = state.people.get(pid)
-    return {
-        "id": pid,
-        "name": p.name if p else None,
-        "departed": bool(p and p.has_left(today)),
-    }
-
-
-def _paged(state: GovernanceState, contract: Contract, today: date) -> dict[str, Any]:
-    e = contract.escalation
-    return {
-        "primary": _person(state, e.primary, today),
-        "backup": _person(state, e.backup, today),
-        "channel": e.channel,
-        "ack_sla": e.ack_sla.text,
-    }
-
-
-# --------------------------------------------------------------------------- seam marks
-
-
-def mark_seams(wb: Workbench, views: list[SeamView]) -> None:
-    """Seam-map marks: marks["violations"] ("2 open", "ok", "not evaluated") and
-    marks["page"] = "fails" when the page test fails, "warn" when only the backup answers."""
-    service = EvidenceService(wb)
-    try:
-        current = service.current()
-        history = current.violations
-        evaluated = {contract for contract, _term in current.latest}
-        stale = service.not_current()
-    except EvidenceError:
-        history, evaluated, stale = [], set(), []
-    open_by: dict[str, int] = {}
-    for v in history:
-        if v.is_open:
-            open_by[v.contract] = open_by.get(v.contract, 0) + 1
-    # Terms failing at now without an open violation of their own (one count per term).
-    stale_by: dict[str, int] = {}
-    for t, v in stale:
-        if v is None or not v.is_open:
-            stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
-    state = wb.state()
-    today = wb.now.date()
-    for view in views:
-        if not view.governed:
-            continue
-        parts = []
-        if open_by.get(view.id):
-            parts.append(f"{open_by[view.id]} open")
-        if view.id not in evaluated:
-            parts.append("not evaluated")
-        elif stale_by.get(view.id):
-            parts.append(f"{stale_by[view.id]} not current")
-        view.marks["violations"] = ", ".join(parts) or "ok"
-        doc = state.contracts.get(view.id)
-        page = page_test(state, doc.contract, today).status if doc is not None else "pass"
-        if page != "pass":
-            view.marks["page"] = "fails" if page == "fail" else "warn"

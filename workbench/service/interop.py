@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.repo import layout
-from workbench.service.authoring import PEOPLE, AuthoringResult, AuthoringService, _append
+from workbench.service.authoring import PEOPLE, AuthoringResult, _append
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def import_odcs(
     except UnicodeDecodeError:
         raise WorkbenchError(f"{file}: not UTF-8 text") from None
     checked_id(mapped.contract_id)
-    authoring = AuthoringService(wb)
+    authoring = wb.authoring
     authoring._require_team(state, provider, "--provider")
     authoring._require_team(state, consumer, "--consumer")
     path = layout.contract_path(mapped.contract_id)

@@ -216,12 +216,10 @@ class RunBook:
         """The registry head, whether signatures are required, the runners the signed policy
         authorises, the repository id."""
         if self._signing is None:
-            from workbench.service.obligations import ObligationsService
-
-            obligations = ObligationsService(self.wb)
-            head = obligations._registry()
+            records = self.wb.obligations.records
+            head = records.registry()
             state = self.wb.state()
-            required = obligations.signatures_required()
+            required = records.signatures_required()
             named: tuple[str, ...] = ()
             runners: frozenset[str] = frozenset()
             if head is not None:
@@ -244,7 +242,7 @@ class RunBook:
                 "runners": runners,
                 "repository": settings.org.repository_id if settings else "",
                 "people": state.people,
-                "problems": obligations._signing_cache.get("registry_problems") or [],
+                "problems": list(records.registry_problems),
             }
         return self._signing
 
@@ -465,7 +463,7 @@ class RunBook:
         return self.wb.remember(("findings-current", head, str(self.wb.root)), self._current)
 
     def _current(self) -> CurrentFindings:
-        inp = self.svc.closure_inputs()
+        inp = self.svc.violations.closure_inputs()
         fold, _unknown, source, problems = self.fold(inp)
         today = self.wb.now.date()
         violations = sorted(fold.episodes.values(), key=lambda v: (v.opened_at, v.contract, v.term))
@@ -586,7 +584,7 @@ class RunBook:
                 result,
             )
         sign = self.signing()
-        inp = self.svc.closure_inputs()
+        inp = self.svc.violations.closure_inputs()
         chain = self.chain()
         migrating = sign["required"] and not chain.heads and not chain.covered
         legacy_new: dict[str, str] = {}
@@ -647,12 +645,10 @@ class RunBook:
             return wb.commit(
                 changes, message + "\n\nUnsigned: this repository has no key registry yet.\n"
             )
-        from workbench.service.signing import SigningService
         from workbench.signing import sshsig
         from workbench.signing.attestation import verify_attestation
 
-        signing = SigningService(wb)
-        signer = signer or signing.make_signer(actor.id)
+        signer = signer or wb.signing.keys.make_signer(actor.id)
         ns = head.namespaces.review
         armored = signer.sign(statement, ns)
         check = verify_attestation(statement, {"sig": armored}, ns, head, {actor.id}, now=wb.now)
@@ -661,10 +657,11 @@ class RunBook:
             raise WorkbenchError(f"the run's signature does not verify for {actor.id}: {reason}")
         changes[run_sig_path(run["run"], actor.id)] = armored
         fingerprint = sshsig.fingerprint(signer.public_key)
-        with signing._signing_commits(signer):
-            return wb.commit(
-                changes, message + f"\n\nSigned by {actor.id} with key {fingerprint}.\n"
-            )
+        return wb.commit(
+            changes,
+            message + f"\n\nSigned by {actor.id} with key {fingerprint}.\n",
+            signer=signer,
+        )
 
     # -- the verifier ---------------------------------------------------------------------------
     def verify(self) -> FindingsCheck:

@@ -166,21 +166,23 @@ def _start_registry(
     first = leads[0]
 
     def service(actor: str) -> SigningService:
-        return SigningService(Workbench(result.root, now=now, actor=actor))
+        return Workbench(result.root, now=now, actor=actor).signing
 
     svc = service(first)
-    svc.registry_init(leads, 2)
+    svc.registry.init(leads, 2)
     for person in leads:
         text = result.registered[person].read_text(encoding="utf-8").strip()
-        service(first).registry_add_key(person, text)
-    service(first).registry_runners(leads)
+        service(first).registry.add_key(person, text)
+    service(first).registry.set_runners(leads)
     for person in leads:
         if person not in result.keys:
             result.waiting_for.append(person)
             continue
         s = service(person)
-        signer = s.make_signer(person, key_path=result.keys[person], passphrase=phrases.get(person))
-        s.registry_sign(signer)
+        signer = s.keys.make_signer(
+            person, key_path=result.keys[person], passphrase=phrases.get(person)
+        )
+        s.registry.sign(signer)
         result.signed_by.append(person)
     if not result.waiting_for:
         result.root_sha256 = service(first).pin_root()

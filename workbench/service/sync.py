@@ -26,16 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.repo import layout
-from workbench.service.errors import WorkbenchError, WriteConflict, WriteRefused
+from workbench.service.errors import WorkbenchError, WriteRefused
 
 if TYPE_CHECKING:
+    from workbench.evidence.manifest_merge import ManifestMerge
     from workbench.governance.sync_summary import Picture, SyncSummary
     from workbench.repo.integrate import MergePlan
     from workbench.repo.merge_state import Upstream
     from workbench.service.core import Workbench
+    from workbench.signing.keys import Signer
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
@@ -124,7 +127,7 @@ class SyncService:
         return found
 
     # -- the sync --------------------------------------------------------------------------
-    def sync(
+    def run(
         self,
         remote: str | None = None,
         *,
@@ -132,21 +135,18 @@ class SyncService:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         interactive: bool = True,
+        signer: Signer | None = None,
     ) -> SyncReport:
         from workbench.repo import merge_driver
         from workbench.repo import remote as transport
-        from workbench.repo.branch import WriteConflict as RepoConflict
-        from workbench.repo.branch import WriteRefused as RepoRefused
         from workbench.repo.branch import writable_branch
 
         wb = self.wb
+        self._signer = signer  # signs the merge commit (the app's unlocked key)
         if not dry_run:
             wb.require_writable("sync (use --dry-run to see what would happen)")
         repo = wb.git.repo
-        try:
-            writable_branch(repo)
-        except RepoRefused as exc:
-            raise WriteRefused(str(exc)) from exc
+        writable_branch(repo)
         up = self.upstream(remote)
         report = SyncReport(
             up.remote,
@@ -171,12 +171,6 @@ class SyncService:
             )
         except transport.TransportCancelled as exc:
             raise SyncCancelled(str(exc)) from exc
-        except transport.TransportError as exc:
-            raise WorkbenchError(str(exc)) from exc
-        except RepoConflict as exc:
-            raise WriteConflict(str(exc)) from exc
-        except RepoRefused as exc:
-            raise WriteRefused(str(exc)) from exc
 
     def _attempt(
         self,
@@ -412,7 +406,9 @@ class SyncService:
         except WorkbenchError:
             actor = None
         if actor is not None:
-            return (actor.name, actor.email), wb.commit_signer(actor)
+            return (actor.name, actor.email), wb.signing.keys.commit_signer(
+                actor, getattr(self, "_signer", None)
+            )
         config = wb.git.repo.config
         try:
             return (str(config["user.name"]), str(config["user.email"])), None
@@ -478,30 +474,25 @@ def _picture(view: Workbench, person: str | None) -> Picture:
     from workbench.governance.sync_summary import Picture
 
     try:
-        from workbench.service.signing import SigningService
-
-        found = SigningService(view).verdict_set("HEAD")
+        found = view.signing.verdict_set("HEAD")
     except WorkbenchError as exc:
         return Picture(registry_problems=(f"cannot verify: {exc}",))
     verdicts = {v.contract_id: (v.state, v.reason) for v in found.verdicts}
     problems = tuple(dict.fromkeys([*found.registry.problems, *found.trust.problems]))
     waiting: dict[str, str] = {}
     opened: dict[str, str] = {}
+    if person is not None:
+        try:
+            for notice in view.obligations.notices.statuses(pending_only=True):
+                for req in notice.requirements:
+                    if req.person == person and req.open:
+                        waiting[f"{notice.contract}@{notice.short}"] = (
+                            f"{notice.id} ({notice.short}) {req.describe()}"
+                        )
+        except WorkbenchError:
+            pass
     try:
-        from workbench.service.obligations import ObligationsService
-
-        for notice in ObligationsService(view).notices(pending_only=True):
-            for req in notice.requirements:
-                if req.person == person and req.open:
-                    waiting[f"{notice.contract}@{notice.short}"] = (
-                        f"{notice.id} ({notice.short}) {req.describe()}"
-                    )
-    except WorkbenchError:
-        pass
-    try:
-        from workbench.service.evidence import EvidenceService
-
-        for v in EvidenceService(view).open_now():
+        for v in view.evidence.open_now():
             opened[v.id] = f"{v.contract} / {v.term} ({v.worst_status})"
     except WorkbenchError:
         pass
@@ -583,3 +574,21 @@ def _advice(path: str) -> str:
     from workbench.governance.sync_summary import conflict_advice
 
     return conflict_advice(path)
+
+
+# -- the evidence manifest's merge driver (the CLI's `merge-driver`, run by git) -----------
+
+
+def install_merge_driver(root: Path) -> bool:
+    """Register the manifest's merge driver in the clone at `root` (True: something
+    changed). See `workbench.repo.merge_driver`."""
+    from workbench.repo.merge_driver import install
+
+    return install(root)
+
+
+def merge_manifest_texts(base: str | None, ours: str, theirs: str) -> ManifestMerge | None:
+    """The manifest's three-way merge by snapshot id (`evidence.manifest_merge`)."""
+    from workbench.evidence.manifest_merge import merge_manifests
+
+    return merge_manifests(base, ours, theirs)

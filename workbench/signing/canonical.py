@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from workbench.model.errors import WorkbenchError
+
 MAX_SAFE_INTEGER = 2**53 - 1
 
 _ESCAPES = {
@@ -29,7 +31,7 @@ _ESCAPES = {
 }
 
 
-class CanonicalError(ValueError):
+class CanonicalError(WorkbenchError, ValueError):
     """The value cannot be written (or the bytes read) as canonical statement JSON."""
 
 

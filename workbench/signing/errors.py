@@ -6,8 +6,10 @@ went wrong and, where there is one, what to do next.
 
 from __future__ import annotations
 
+from workbench.model.errors import WorkbenchError
 
-class SigningError(Exception):
+
+class SigningError(WorkbenchError):
     """Base class for every signing-layer failure."""
 
 

@@ -312,6 +312,9 @@ class Signer(Protocol):
     """Something that produces armored SSHSIG signatures for one Ed25519 key."""
 
     public_key: bytes
+    # Whose key this is (a person id), when the caller knows: a commit is signed with it
+    # only for that person.
+    person: str | None
 
     def sign(self, message: bytes, namespace: str) -> bytes: ...
 
@@ -319,11 +322,12 @@ class Signer(Protocol):
 class FileSigner:
     """Signs in process with a private key file, decrypted once at construction."""
 
-    def __init__(self, path: Path, passphrase: str | None) -> None:
+    def __init__(self, path: Path, passphrase: str | None, person: str | None = None) -> None:
         self._key = load_private_key(path, passphrase)
         self.public_key: bytes = self._key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
+        self.person = person
 
     def sign(self, message: bytes, namespace: str) -> bytes:
         return sshsig.sign(self._key, message, namespace)
@@ -332,9 +336,10 @@ class FileSigner:
 class AgentSigner:
     """Signs through ssh-agent; the private key never enters this process."""
 
-    def __init__(self, public_key_path: Path) -> None:
+    def __init__(self, public_key_path: Path, person: str | None = None) -> None:
         self.public_key_path = Path(public_key_path)
         self.public_key: bytes = load_public_key(self.public_key_path)
+        self.person = person
 
     def sign(self, message: bytes, namespace: str) -> bytes:
         return agent_sign(self.public_key_path, message, namespace)

@@ -1,9 +1,9 @@
 """in-toto Statement v1 files: written once, deterministically, and parsed strictly.
 
-Generic over the predicate: contract co-signatures use ``COSIGN_PREDICATE``; the
-obligations room registers its own predicate types (acknowledgements, reviews)
-with ``register_predicate`` and reuses ``write_statement``/``parse_statement`` and
-``workbench.signing.attestation.verify_attestation`` unchanged.
+Generic over the predicate: contract co-signatures use ``COSIGN_PREDICATE``; signed
+records (acknowledgements, reviews, receipts, closures) use ``RecordPredicate`` and
+``ClosurePredicate``; every type is known here, so the repository and both bundle
+verifiers parse a statement the same way whatever they imported before.
 
 Rules (see docs/signing.md):
 * exactly the fields of the in-toto Statement v1 layer, nothing else;
@@ -153,11 +153,37 @@ class EvaluationPredicate(StrictModel):
     rejected: list[RunId] = Field(max_length=256)
 
 
+class RecordPredicate(StrictModel):
+    """What a person signs for a review, an acknowledgement or a receipt: this record file,
+    in this repository, as this act (see ``workbench.signing.record_statement``)."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    contract: Slug
+    person: Slug
+    act: str = Field(pattern=r"^(acknowledge|review|receive)$")
+    registry: ChainLink
+
+
+class ClosurePredicate(StrictModel):
+    """What the person signs for a closure act: this record file, about this violation, in
+    this repository, as this act (resolve, exempt-request, exempt-approve)."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    contract: Slug
+    violation: str = Field(pattern=r"^v-[0-9a-f]{10}$")
+    person: Slug
+    act: str = Field(pattern=r"^(resolve|exempt-request|exempt-approve)$")
+    registry: ChainLink
+
+
 PREDICATE_MODELS: dict[str, type[StrictModel]] = {
     EVALUATION_PREDICATE: EvaluationPredicate,
     COSIGN_PREDICATE: CosignPredicate,
     REGISTRY_PREDICATE: RegistryPredicate,
     SNAPSHOT_PREDICATE: SnapshotPredicate,
+    ACK_PREDICATE: RecordPredicate,
+    REVIEW_PREDICATE: RecordPredicate,
+    CLOSURE_PREDICATE: ClosurePredicate,
 }
 
 

@@ -465,3 +465,8 @@ def _check_chain(
         chain[version] = st
         previous = st
     return chain, None
+
+
+def approval_of(rs: RegistryState | None) -> Policy:
+    """The approval policy signed into the registry head (its defaults before the first)."""
+    return rs.head.policy.approval if rs is not None and rs.head is not None else Policy()

@@ -112,6 +112,9 @@ class WorkbenchApp(App[int]):
     ) -> None:
         super().__init__()
         self.service = service
+        # The acting person's key once the app unlocked it (signing asked for the
+        # passphrase): every later commit of this session is SSH-signed with it.
+        self.signer: Any = None
         # A Future of the first state load, started by `launch` before Textual was imported.
         self._preload = preload
         # Told once the first state is on screen (the preload's cache writes wait for it).
@@ -223,7 +226,7 @@ class WorkbenchApp(App[int]):
         # The head first: the text is then no older than the base a save is checked against.
         head = self.service.git.head_id()
         text = self.service.contract_text(contract_id)
-        draft = self.service.load_draft(contract_id)
+        draft = self.service.drafts.load(contract_id)
         self._post(target, ContractTextLoaded(contract_id, text, draft, head))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check", description="check")
@@ -234,21 +237,21 @@ class WorkbenchApp(App[int]):
         saved = False
         if keep_draft:
             if text != committed:
-                self.service.save_draft(contract_id, text)
+                self.service.drafts.save(contract_id, text)
                 saved = True
-            elif self.service.load_draft(contract_id) is not None:
-                self.service.discard_draft(contract_id)
+            elif self.service.drafts.load(contract_id) is not None:
+                self.service.drafts.discard(contract_id)
         self._post(target, ContractChecked(contract_id, text, problems, saved))
 
     @work(
         thread=True, exclusive=False, exit_on_error=False, group="draft", description="keep draft"
     )
     def keep_draft(self, contract_id: str, text: str) -> None:
-        self.service.save_draft(contract_id, text)
+        self.service.drafts.save(contract_id, text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="draft-discard")
     def discard_draft(self, target: MessagePump, contract_id: str) -> None:
-        self.service.discard_draft(contract_id)
+        self.service.drafts.discard(contract_id)
         self._post(target, DraftDiscarded(contract_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff", description="diff")
@@ -267,11 +270,13 @@ class WorkbenchApp(App[int]):
         base: str | None = None,
     ) -> None:
         try:
-            commit = self.service.save_contract(contract_id, text, message, base=base)
+            commit = self.service.save_contract(
+                contract_id, text, message, base=base, signer=self.signer
+            )
         except (WriteRefused, WriteConflict) as exc:
             # The repo is mid-merge, detached, or the file changed under us: nothing the
             # user typed is lost; it stays in the editor and as a draft across restarts.
-            self.service.save_draft(contract_id, text)
+            self.service.drafts.save(contract_id, text)
             hint = (
                 "\n\nPress M to see the conflicted files side by side and commit the merge."
                 if "a merge is in progress" in str(exc)
@@ -287,9 +292,7 @@ class WorkbenchApp(App[int]):
         thread=True, exclusive=True, exit_on_error=False, group="structured", description="prepare"
     )
     def prepare_structured_edit(self, contract_id: str, path: tuple, value: str) -> Any:  # type: ignore[type-arg]
-        from workbench.repo.edit import set_value
-
-        text = set_value(self.service.contract_text(contract_id), path, value)
+        text = self.service.edited_contract_text(contract_id, path, value)
         diff = self.service.diff_text(contract_id, text)
         problems = [
             p for p in self.service.check_contract_text(contract_id, text) if p.severity == "error"
@@ -299,7 +302,9 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
     def set_contract_value(self, contract_id: str, path: tuple, value: str, message: str) -> None:  # type: ignore[type-arg]
-        commit = self.service.set_contract_value(contract_id, path, value, message)
+        commit = self.service.set_contract_value(
+            contract_id, path, value, message, signer=self.signer
+        )
         self.post_message(ContractSaved(contract_id, commit, message))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="history", description="history")
@@ -332,10 +337,9 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verdict", description="verdict")
     def load_verdict(self, target: MessagePump, contract_id: str) -> None:
-        from workbench.service.signing import SigningService
         from workbench.tui.messages import VerdictLoaded
 
-        verdict = SigningService(self.service).verdict(contract_id)
+        verdict = self.service.signing.verdict(contract_id)
         self._post(target, VerdictLoaded(contract_id, verdict))
 
     # -- results --------------------------------------------------------------------------

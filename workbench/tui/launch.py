@@ -19,15 +19,15 @@ The terminal app opens on a governance repo (a git work tree with a workbench.to
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.service.core import Workbench, find_root
+    from workbench.service.core import Workbench, find_root, unfinished_demo_warning
     from workbench.service.errors import NotAGovernanceRepo, WorkbenchError
 
     start = Path(args.repo) if getattr(args, "repo", None) else Path.cwd()
     try:
         root = find_root(start)
-        from workbench.cli.core import warn_unfinished_demo
-
-        warn_unfinished_demo(root)
+        warning = unfinished_demo_warning(root)
+        if warning is not None:
+            print(warning, file=sys.stderr)
         service = Workbench(
             root,
             now=getattr(args, "now", None),

@@ -27,8 +27,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-SNAPSHOT_STORE = "seam-map"
-SNAPSHOT_KEY = "latest"  # one map per clone: the last one stored
 # If the app never says it painted (it failed to start), load the state anyway.
 GO_TIMEOUT = 3.0
 
@@ -76,11 +74,10 @@ def stored_snapshot(service: Any, key: tuple[str, str, str]) -> Any:
     now replaces it within a second, and nothing can be opened or changed before."""
     from dataclasses import replace
 
-    from workbench.governance.seam_view import MapSnapshot
-    from workbench.repo import cache_store
+    from workbench.service.map_store import stored_map
 
-    found = cache_store.read(service.root, SNAPSHOT_STORE, SNAPSHOT_KEY)
-    if not isinstance(found, MapSnapshot):
+    found = stored_map(service.root)
+    if found is None:
         return None
     if found.digest != key[1]:
         note = "map before the latest changes"
@@ -111,10 +108,10 @@ def store_snapshot(service: Any, key: tuple[str, str, str], state: Any, views: l
     from dataclasses import replace
 
     from workbench.governance.seams import map_snapshot
-    from workbench.repo import cache_store
+    from workbench.service.map_store import store_map
 
     snapshot = replace(map_snapshot(state, views), digest=key[1], day=key[2])
-    cache_store.write(service.root, SNAPSHOT_STORE, snapshot, SNAPSHOT_KEY)
+    store_map(service.root, snapshot)
 
 
 def start(service: Any) -> Preload:

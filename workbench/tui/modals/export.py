@@ -102,9 +102,7 @@ class ExportModal(ModalScreen[Path | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export-key", description="key")
     def probe(self) -> None:
-        from workbench.service.bundle import BundleService
-
-        needs, note = probe_key(lambda: BundleService(self.service).make_signer())
+        needs, note = probe_key(lambda: self.service.bundles.make_signer())
         self.post_message(SignPrepared(None, needs, note))
 
     def on_sign_prepared(self, message: SignPrepared) -> None:
@@ -172,10 +170,10 @@ class ExportModal(ModalScreen[Path | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export", description="export")
     def run_export(self, out: Path, options: Any, passphrase: str | None, agent: bool) -> None:
-        from workbench.service.bundle import BundleCancelled, BundleService
-        from workbench.signing.errors import AgentSigningError, KeyLoadError
+        from workbench.service.bundle import BundleCancelled
+        from workbench.service.errors import AgentSigningError, KeyLoadError
 
-        svc = BundleService(self.service)
+        svc = self.service.bundles
         try:
             signer = svc.make_signer(agent=agent, passphrase=passphrase)
         except (KeyLoadError, AgentSigningError) as exc:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def probe_key(make_signer: Any) -> tuple[bool, str | None]:
     """(needs a passphrase, a note about the key) by trying the key without a passphrase."""
-    from workbench.signing.errors import KeyLoadError, PassphraseRequired
+    from workbench.service.errors import KeyLoadError, PassphraseRequired
 
     try:
         make_signer()
@@ -40,7 +40,7 @@ def probe_key(make_signer: Any) -> tuple[bool, str | None]:
 
 
 def key_error_message(exc: BaseException) -> str:
-    from workbench.signing.errors import PassphraseRequired, WrongPassphrase
+    from workbench.service.errors import PassphraseRequired, WrongPassphrase
 
     if isinstance(exc, WrongPassphrase):
         return "Wrong passphrase: try again."

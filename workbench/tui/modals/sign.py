@@ -68,12 +68,11 @@ class SignModal(KeyModal):
         description="prepare the signature",
     )
     def prepare(self) -> None:
-        from workbench.service.errors import InvalidContract
-        from workbench.service.signing import SigningRefused, SigningService
+        from workbench.service.errors import InvalidContract, SigningRefused
 
-        svc = SigningService(self.service)
+        svc = self.service.signing
         try:
-            preview = svc.preview_sign(self.contract_id)
+            preview = svc.contracts.preview(self.contract_id)
         except InvalidContract as exc:
             # Each problem with its file:line:column: what to fix before anyone signs.
             self.post_message(
@@ -83,26 +82,24 @@ class SignModal(KeyModal):
         except SigningRefused as exc:
             self.post_message(SignRefused(str(exc)))
             return
-        needs, note = probe_key(lambda: svc.make_signer(preview.person))
+        needs, note = probe_key(lambda: svc.keys.make_signer(preview.person))
         self.post_message(SignPrepared(preview, needs, note))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign", description="sign")
     def run_sign(self, passphrase: str | None, agent: bool) -> None:
-        from workbench.service.signing import SigningRefused, SigningService
-        from workbench.signing.errors import AgentSigningError, KeyLoadError
+        from workbench.service.errors import AgentSigningError, KeyLoadError, SigningRefused
 
-        wb = self.service
-        svc = SigningService(wb)
+        svc = self.service.signing
         try:
-            signer = svc.make_signer(self.subject.person, passphrase=passphrase, agent=agent)
-            result = svc.sign(self.contract_id, signer)
+            signer = svc.keys.make_signer(self.subject.person, passphrase=passphrase, agent=agent)
+            result = svc.contracts.sign(self.contract_id, signer)
         except (KeyLoadError, AgentSigningError) as exc:
             self.post_message(SignerRejected(key_error_message(exc)))
             return
         except SigningRefused as exc:
             self.post_message(SignRefused(str(exc)))
             return
-        wb.use_signer(signer)  # later commits of this session are SSH-signed too
+        self.wb.signer = signer  # later commits of this session are SSH-signed too
         self.post_message(ContractSigned(result))
 
     def on_contract_signed(self, message: ContractSigned) -> None:

@@ -1,6 +1,6 @@
 """Sync with the remote: where to, progress, cancel, and what came in and went out.
 
-The sync runs in a thread worker (`SyncService.sync`, with no terminal: git cannot stop to
+The sync runs in a thread worker (`wb.sync.run`, with no terminal: git cannot stop to
 ask for a password there, so ssh-agent or a credential helper must hold the credentials);
 its progress callback posts `SyncProgressed`. Esc (or Cancel) while it runs stops git and
 the sync before anything changes in the clone. The summary stays on screen until closed.
@@ -89,10 +89,8 @@ class SyncModal(ModalScreen[Any]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync-where")
     def describe(self) -> None:
-        from workbench.service.sync import SyncService
-
         try:
-            up = SyncService(self.wb.service).upstream()
+            up = self.wb.service.sync.upstream()
             text = f"{up.branch} ⇄ {up.name}"
         except Exception as exc:  # noqa: BLE001 - shown in the dialog, not a crash
             text = str(exc)
@@ -114,17 +112,18 @@ class SyncModal(ModalScreen[Any]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="sync")
     def run_sync(self) -> None:
-        from workbench.service.sync import SyncCancelled, SyncService
+        from workbench.service.sync import SyncCancelled
 
         def progress(stage: str, done: int, total: int) -> None:
             self.post_message(SyncProgressed(stage, done, total))
 
         try:
-            report = SyncService(self.wb.service).sync(
+            report = self.wb.service.sync.run(
                 dry_run=self.dry_run,
                 progress=progress,
                 cancel=self._cancel.is_set,
                 interactive=False,
+                signer=self.wb.signer,
             )
         except SyncCancelled as exc:
             self.post_message(SyncStopped(str(exc)))

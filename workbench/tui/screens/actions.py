@@ -93,7 +93,7 @@ class ActionsScreen(ServiceScreen):
     )
     def load_actions(self) -> None:
         ob = self.obligations()
-        actions = ob.actions()
+        actions = ob.actions.statuses()
         files = ob.files()
         texts = {a.id: files.get(a.path, b"").decode("utf-8", "replace") for a in actions}
         self.post_result(ActionsLoaded(actions, texts))
@@ -168,7 +168,7 @@ class ActionsScreen(ServiceScreen):
     )
     def lint_action(self, action_id: str, text: str) -> None:
         self.post_result(
-            ActionLinted(action_id, text, self.obligations().lint_action_text(action_id, text))
+            ActionLinted(action_id, text, self.obligations().actions.lint_text(action_id, text))
         )
 
     @on(ActionLinted)
@@ -258,8 +258,11 @@ class ActionsScreen(ServiceScreen):
         description="save the action item",
     )
     def save_action(self, action_id: str, text: str) -> None:
-        commit = self.obligations().save_action(
-            action_id, text, f"Action item {action_id}: edited in the workbench"
+        commit = self.obligations().actions.save(
+            action_id,
+            text,
+            f"Action item {action_id}: edited in the workbench",
+            signer=self.wb.signer,
         )
         self.post_result(ActionSaved(action_id, commit))
 

@@ -133,10 +133,9 @@ class BundleScreen(BaseScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify", description="verify")
     def run_verify(self, path: Path, root: str | None, trust_own: bool) -> None:
         from workbench.service.bundle import BundleCancelled, BundleService
-        from workbench.service.signing import SigningService
 
         if root is None and not trust_own:
-            root = SigningService(self.service).pinned_root()
+            root = self.service.signing.pinned_root()
 
         def progress(stage: str, done: int, total: int) -> None:
             self.post_message(BundleProgressed(stage, done, total))

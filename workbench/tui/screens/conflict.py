@@ -1,6 +1,6 @@
 """A conflicted file after a merge: our version and theirs side by side, and the resolution
 (the working-tree file, markers and all, to edit). ctrl+s commits it as the merge commit
-once no conflict is left (`ConflictService.resolve`); F6/F7 take one side whole.
+once no conflict is left (`wb.conflicts.resolve`); F6/F7 take one side whole.
 
 Refusals (a marker left, a contract that does not validate, no merge in progress, a
 rebase rather than a merge) are shown with what to do; the text stays in the editor.
@@ -64,9 +64,7 @@ class ConflictScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="conflict", description="load")
     def load(self) -> None:
-        from workbench.service.conflicts import ConflictService
-
-        svc = ConflictService(self.wb.service)
+        svc = self.wb.service.conflicts
         path = self.path
         try:
             if path is None:
@@ -132,10 +130,8 @@ class ConflictScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="conflict-commit")
     def commit(self, path: str, text: str) -> None:
-        from workbench.service.conflicts import ConflictService
-
         try:
-            resolution = ConflictService(self.wb.service).resolve(path, text)
+            resolution = self.wb.service.conflicts.resolve(path, text, signer=self.wb.signer)
         except InvalidEdit as exc:
             lines = [str(exc), *(f"line {p.line}: {p.message}" for p in exc.problems)]
             self.app.call_from_thread(self._refused, "\n".join(lines), None)

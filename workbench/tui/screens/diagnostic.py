@@ -86,7 +86,7 @@ class DiagnosticScreen(ServiceScreen):
         description="load the diagnostic",
     )
     def load_diagnostic(self) -> None:
-        self.post_result(DiagnosticLoaded(self.obligations().diagnostic(self.seam)))
+        self.post_result(DiagnosticLoaded(self.obligations().diagnostics.get(self.seam)))
 
     @on(DiagnosticLoaded)
     def show_diagnostic(self, message: DiagnosticLoaded) -> None:
@@ -180,7 +180,7 @@ class DiagnosticScreen(ServiceScreen):
         description="save the answers",
     )
     def save_answers(self, answers: dict[str, object]) -> None:
-        commit = self.obligations().answer_diagnostic(self.seam, answers)
+        commit = self.obligations().diagnostics.answer(self.seam, answers, signer=self.wb.signer)
         self.post_result(DiagnosticAnswered(self.seam, commit))
 
     @on(DiagnosticAnswered)

@@ -111,7 +111,7 @@ class DueScreen(ServiceScreen):
     )
     def load_due(self) -> None:
         ob = self.obligations()
-        self.post_result(DueLoaded(ob.due(), ob.notices(pending_only=True)))
+        self.post_result(DueLoaded(ob.due(), ob.notices.statuses(pending_only=True)))
 
     @on(DueLoaded)
     def show_due(self, message: DueLoaded) -> None:
@@ -254,7 +254,7 @@ class DueScreen(ServiceScreen):
     ) -> str:
         try:
             signer = signer_for(self.wb.service, passphrase)
-            result = self.obligations().complete_review(
+            result = self.obligations().reviews.complete(
                 contract,
                 contacts_confirmed=bool(form["contacts_confirmed"]),
                 outcome=str(form["outcome"]),
@@ -281,7 +281,7 @@ class DueScreen(ServiceScreen):
     ) -> str:
         try:
             signer = signer_for(self.wb.service, passphrase)
-            result = self.obligations().acknowledge(
+            result = self.obligations().notices.acknowledge(
                 contract, number, coverage=form["coverage"], note=form["note"], signer=signer
             )
         except Exception as exc:

@@ -1,6 +1,6 @@
 """The evidence console: read-only SQL over every registered snapshot, paged and cancellable.
 
-The sandbox (`EvidenceService.console()`) exposes one view per intact snapshot (plus the
+The sandbox (`wb.evidence.console()`) exposes one view per intact snapshot (plus the
 kind's name for the latest one); anything but a single SELECT is refused before it runs,
 and the refusal is shown. Queries run in a worker; Esc cancels a running query. Results go
 through a PagedTable: only the visible page is fetched (`fetch_page`), so 100,000 rows

@@ -67,11 +67,9 @@ class GateScreen(ServiceScreen):
         thread=True, exclusive=True, exit_on_error=False, group="gate", description="run the gate"
     )
     def run_gate(self) -> None:
-        from workbench.service.obligations import ObligationsService
-
         # Exactly what `workbench gate` judges: the committed records, not the working tree.
         committed = self.wb.service.committed_view()
-        result = ObligationsService(committed).gate()
+        result = committed.obligations.gate.evaluate()
         self.post_result(GatePreviewed(result, committed.uncommitted()))
 
     @on(GatePreviewed)

@@ -119,33 +119,32 @@ class RegistrySignModal(KeyModal):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign", description="prepare")
     def prepare(self) -> None:
-        from workbench.service.signing import SigningService
-
-        svc = SigningService(self.service)
+        svc = self.service.signing
         try:
             person = self.service.actor().id
         except Exception as exc:  # noqa: BLE001 - shown as a refusal
             self.post_message(SignRefused(str(exc)))
             return
-        needs, note = probe_key(lambda: svc.make_signer(person))
+        needs, note = probe_key(lambda: svc.keys.make_signer(person))
         self.post_message(SignPrepared(self.view, needs, note))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign", description="sign")
     def run_sign(self, passphrase: str | None, agent: bool) -> None:
-        from workbench.service.signing import SigningRefused, SigningService
-        from workbench.signing.errors import AgentSigningError, KeyLoadError
+        from workbench.service.errors import AgentSigningError, KeyLoadError, SigningRefused
 
-        svc = SigningService(self.service)
+        svc = self.service.signing
         try:
-            signer = svc.make_signer(self.service.actor().id, passphrase=passphrase, agent=agent)
-            change = svc.registry_sign(signer)
+            signer = svc.keys.make_signer(
+                self.service.actor().id, passphrase=passphrase, agent=agent
+            )
+            change = svc.registry.sign(signer)
         except (KeyLoadError, AgentSigningError) as exc:
             self.post_message(SignerRejected(key_error_message(exc)))
             return
         except SigningRefused as exc:
             self.post_message(SignRefused(str(exc)))
             return
-        self.service.use_signer(signer)
+        self.wb.signer = signer  # later commits of this session are SSH-signed too
         self.post_message(RegistrySigned(change))
 
     def on_registry_signed(self, message: RegistrySigned) -> None:
@@ -177,9 +176,7 @@ class RegistryScreen(BaseScreen):
         thread=True, exclusive=True, exit_on_error=False, group="registry", description="registry"
     )
     def load_registry(self, service: Any) -> None:
-        from workbench.service.signing import SigningService
-
-        self.post_message(RegistryLoaded(SigningService(service).registry_view()))
+        self.post_message(RegistryLoaded(service.signing.registry_view()))
 
     def on_registry_loaded(self, message: RegistryLoaded) -> None:
         self.view = message.view

@@ -60,13 +60,13 @@ class ReportsScreen(ServiceScreen):
     def render_report(self, which: str) -> None:
         ob = self.obligations()
         if which == "boundary":
-            report = ob.boundary_report()
+            report = ob.reports.boundary()
             title = f"Cross-team boundary-failure review {report.quarter}"
-            text = ob.render_boundary(report, "md")
+            text = ob.reports.render_boundary(report, "md")
         else:
-            report = ob.weekly_report()
+            report = ob.reports.weekly()
             title = f"Weekly living-attestation summary {report.week}"
-            text = ob.render_weekly(report, "md")
+            text = ob.reports.render_weekly(report, "md")
         self.post_result(ReportRendered(which, title, text))
 
     @on(ReportRendered)
@@ -121,7 +121,7 @@ class ReportsScreen(ServiceScreen):
     )
     def sign_receipt(self, week: str, passphrase: str | None) -> str:
         try:
-            results: list[Any] = self.obligations().receive_weekly(
+            results: list[Any] = self.obligations().reports.receive_weekly(
                 week, signer=signer_for(self.wb.service, passphrase)
             )
         except Exception as exc:

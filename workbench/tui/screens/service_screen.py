@@ -1,6 +1,6 @@
 """Plumbing for screens that own their data (evidence, violations, obligations).
 
-Their thread workers call `EvidenceService` / `ObligationsService` and post past-tense
+Their thread workers call the session's `evidence` / `obligations` and post past-tense
 messages (`messages.py`) back to the screen; a failed worker becomes the app's error dialog.
 """
 
@@ -21,14 +21,12 @@ class ServiceScreen(BaseScreen):
             self.post_message(message)
 
     def evidence(self) -> Any:
-        from workbench.service.evidence import EvidenceService
-
-        return EvidenceService(self.wb.service)
+        """The evidence service for one action (the app's session makes a fresh one per use)."""
+        return self.wb.service.evidence
 
     def obligations(self) -> Any:
-        from workbench.service.obligations import ObligationsService
-
-        return ObligationsService(self.wb.service)
+        """The obligations for one action: take it once, call it as often as needed."""
+        return self.wb.service.obligations
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -42,13 +40,11 @@ def signer_for(wb: Any, passphrase: str | None) -> Any:
     """
     if passphrase is None:
         return None
-    from workbench.service.signing import SigningService
-
-    return SigningService(wb).make_signer(wb.actor().id, passphrase=passphrase)
+    return wb.signing.keys.make_signer(wb.actor().id, passphrase=passphrase)
 
 
 def needs_passphrase(exc: BaseException) -> bool:
-    from workbench.signing.errors import PassphraseRequired, WrongPassphrase
+    from workbench.service.errors import PassphraseRequired, WrongPassphrase
 
     return isinstance(exc, PassphraseRequired | WrongPassphrase)
 
@@ -62,7 +58,7 @@ class QueryRunner(ServiceScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="query", description="query")
     def run_query(self, sandbox: Any, sql: str, request: int) -> None:
-        from workbench.evidence.errors import (
+        from workbench.service.errors import (
             QueryCancelled,
             QueryFailed,
             QueryTimeout,
@@ -90,7 +86,7 @@ class QueryRunner(ServiceScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="page", description="page")
     def fetch_page(self, sandbox: Any, sql: str, request: int, offset: int, limit: int) -> None:
-        from workbench.evidence.errors import EvidenceError
+        from workbench.service.errors import EvidenceError
         from workbench.tui.messages import PageFetched
 
         try:

@@ -238,7 +238,7 @@ class ViolationsScreen(QueryRunner):
     )
     def load_violations(self) -> None:
         ev = self.evidence()
-        violations = ev.violations(contract=self.contract)
+        violations = ev.violations.find(contract=self.contract)
         series = ev.series(self.contract)
         self.post_result(ViolationsLoaded(violations, series, len(ev.runs())))
 
@@ -271,7 +271,7 @@ class ViolationsScreen(QueryRunner):
         description="close the violation",
     )
     def close_violation(self, ref: str, **kw: Any) -> None:
-        self.post_result(ViolationClosed(self.evidence().close(ref, **kw)))
+        self.post_result(ViolationClosed(self.evidence().violations.close(ref, **kw)))
 
     # -- results ------------------------------------------------------------------------
     @on(ViolationsLoaded)

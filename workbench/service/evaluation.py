@@ -1,0 +1,300 @@
+"""Planning and running an evaluation: which snapshot each term reads at now, the checks
+in the evaluation worker, and what a run records per term (``EvidenceService.evaluate``
+orchestrates; the checks are ``workbench.evidence``'s, the page test
+``governance.paging``'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.evidence.checks import (
+    VIOLATING,
+    CheckResult,
+    ViewNeed,
+    human_seconds,
+    iso,
+    limit_for,
+    needs,
+)
+from workbench.evidence.errors import EvidenceError
+from workbench.evidence.findings import PAGE_TEST
+from workbench.evidence.manifest import Manifest, Snapshot
+from workbench.evidence.runner import Limits
+from workbench.governance.paging import page_test
+from workbench.model.contract import Contract
+from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
+
+if TYPE_CHECKING:
+    from workbench.evidence.worker import WorkerStats
+    from workbench.model.policy_floor import EffectivePolicy
+    from workbench.model.state import GovernanceState
+    from workbench.service.core import Workbench
+
+
+@dataclass
+class TermPlan:
+    contract: Contract
+    term: TermBase
+    views: dict[str, Snapshot] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    status: str | None = None  # set when the plan itself decides (no-data / error)
+    reason: str = ""
+    clock: datetime | None = None
+
+
+class Planner:
+    """Which snapshot each term reads at now: the term's own, else its contract's, else a
+    shared one, captured by now and within its window (indexes built once per manifest)."""
+
+    def __init__(self, wb: Workbench) -> None:
+        self.wb = wb
+        self.last_stats: WorkerStats | None = None  # the last run's worker figures
+        self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
+        self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
+
+    def select(
+        self,
+        manifest: Manifest,
+        contract_id: str,
+        term_id: str,
+        kind: str,
+        exclude: set[str],
+    ) -> Snapshot | None:
+        """The newest snapshot of `kind` captured by now: the term's own, else the
+        contract's, else a shared one (never one in `exclude`, the contract's references)."""
+        index = self.snapshot_index(manifest)
+        for key in ((kind, contract_id, term_id), (kind, contract_id, None), (kind, None, None)):
+            for s in index.get(key, ()):
+                if s.id not in exclude:
+                    return s
+        return None
+
+    def resolve_ref(self, manifest: Manifest, ref: str) -> Snapshot | None:
+        """`manifest.resolve(ref)` (id or name; the first in id order), from a dict built
+        once per manifest instead of a scan per term."""
+        cached = self._refs_cache
+        if cached is None or cached[0] is not manifest:
+            refs: dict[str, Snapshot] = {}
+            for s in manifest.snapshots:
+                refs.setdefault(s.id, s)
+                if s.name is not None:
+                    refs.setdefault(s.name, s)
+            cached = self._refs_cache = (manifest, refs)
+        return cached[1].get(ref)
+
+    def snapshot_index(
+        self, manifest: Manifest
+    ) -> dict[tuple[str, str | None, str | None], list[Snapshot]]:
+        """Snapshots captured by now per (kind, contract, term), newest first; built once
+        per manifest and clock (selection is then a lookup, not a scan per term)."""
+        now = self.wb.now
+        cached = self._index_cache
+        if cached is not None and cached[0] is manifest and cached[1] == now:
+            return cached[2]
+        index: dict[tuple[str, str | None, str | None], list[Snapshot]] = {}
+        for s in manifest.snapshots:
+            if s.captured_at > now:
+                continue
+            # A term-scoped snapshot without a contract matches no level, as before.
+            index.setdefault((s.kind, s.contract, s.term), []).append(s)
+        for hits in index.values():
+            hits.sort(key=lambda s: (s.captured_at, s.id), reverse=True)
+        self._index_cache = (manifest, now, index)
+        return index
+
+    def plan(
+        self, contract: Contract, manifest: Manifest, policy: EffectivePolicy
+    ) -> list[TermPlan]:
+        now = self.wb.now
+        references = {
+            snap.id
+            for t in contract.terms
+            if isinstance(t, DistributionShiftTerm)
+            and (snap := self.resolve_ref(manifest, t.reference)) is not None
+        }
+        plans = []
+        for term in contract.terms:
+            plan = TermPlan(contract, term)
+            plans.append(plan)
+            try:
+                wanted: list[ViewNeed] = needs(term)
+            except TypeError:
+                plan.status, plan.reason = "error", f"no check for term kind {term.kind!r}"
+                continue
+            if not wanted:
+                plan.status = "error"
+                plan.reason = "declare the evidence kinds the query reads in `views`"
+                continue
+            # The term's own window, else the default; never beyond the signed limit.
+            max_age = policy.window("evidence_max_age", term.evidence_max_age)
+            missing, stale = [], []
+            for need in wanted:
+                if need.role == "reference":
+                    assert isinstance(term, DistributionShiftTerm)
+                    snap = self.resolve_ref(manifest, term.reference)
+                    if snap is None or snap.kind != need.kind or snap.captured_at > now:
+                        plan.status = "error"
+                        plan.reason = (
+                            f"reference snapshot {term.reference!r} is not a registered "
+                            f"{need.kind} snapshot"
+                        )
+                        break
+                else:
+                    from workbench.evidence.kinds import KINDS
+
+                    if need.kind not in KINDS:
+                        plan.status = "error"
+                        plan.reason = f"unknown evidence kind {need.kind!r} in views"
+                        break
+                    snap = self.select(manifest, contract.id, term.id, need.kind, references)
+                    if snap is None:
+                        missing.append(need.kind)
+                        continue
+                    if max_age.add_to(snap.captured_at) < now:
+                        stale.append(
+                            f"latest {need.kind} snapshot {snap.id} was captured "
+                            f"{human_seconds((now - snap.captured_at).total_seconds())} ago "
+                            f"(evidence_max_age {max_age.text})"
+                        )
+                    if plan.clock is None or snap.captured_at > plan.clock:
+                        plan.clock = snap.captured_at
+                plan.views[need.view] = snap
+                plan.roles[need.view] = need.role
+            if plan.status:
+                continue
+            if missing:
+                plan.status = "no-data"
+                plan.reason = f"no {', '.join(missing)} evidence registered for this term"
+            elif stale:
+                plan.status = "no-data"
+                plan.reason = "; ".join(stale)
+        return plans
+
+    def run(
+        self, plans: list[TermPlan], limits: Limits, snapshot_path: Callable[[Snapshot], Path]
+    ) -> list[CheckResult]:
+        """Run every check that the plan did not decide, in the evaluation worker (a child
+        process under the memory cap and the run budget: `workbench.evidence.worker`)."""
+        from workbench.evidence.runner import CheckJob, ViewFile
+        from workbench.evidence.worker import run_isolated
+
+        results: list[CheckResult | None] = [None] * len(plans)
+        jobs: list[CheckJob] = []
+        for i, plan in enumerate(plans):
+            if plan.status:
+                results[i] = CheckResult(
+                    plan.status, limit=limit_for(plan.term), reason=plan.reason
+                )
+                continue
+            assert plan.clock is not None
+            try:
+                views = {
+                    v: ViewFile(s.id, str(snapshot_path(s).resolve(strict=True)), s.kind, s.format)
+                    for v, s in plan.views.items()
+                }
+            except (OSError, RuntimeError, EvidenceError) as exc:
+                results[i] = CheckResult(
+                    "error", limit=limit_for(plan.term), reason=f"evidence cannot be read: {exc}"
+                )
+                continue
+            adopted = (
+                plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
+            )
+            jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
+        ran, self.last_stats = run_isolated(jobs, limits)
+        for key, result in ran.items():
+            results[key] = result
+        return [r if r is not None else CheckResult("error", reason="not run") for r in results]
+
+
+def term_finding(
+    state: GovernanceState,
+    contract: Contract,
+    sha: str,
+    plan: TermPlan,
+    result: CheckResult,
+    today: date,
+) -> dict[str, Any]:
+    """What a run records for one term: its result, the evidence it read, whom it pages."""
+    term = plan.term
+    finding: dict[str, Any] = {
+        "contract": contract.id,
+        "contract_sha256": sha,
+        "term": term.id,
+        "kind": term.kind,  # type: ignore[attr-defined]
+        "title": term.title,
+        "status": result.status,
+        "observed": result.observed,
+        "observed_text": result.observed_text,
+        "limit": result.limit,
+        "reason": result.reason,
+        "sql": result.sql,
+        "details": result.details,
+        "clock": iso(plan.clock),
+        "snapshots": [
+            {
+                "view": v,
+                "role": plan.roles.get(v, "live"),
+                "id": s.id,
+                "sha256": s.sha256,
+                "kind": s.kind,
+                "captured_at": iso(s.captured_at),
+            }
+            for v, s in sorted(plan.views.items())
+        ],
+        "owner": person_ref(state, term.owner, today),
+    }
+    if result.status in VIOLATING:
+        finding["paged"] = paged_ref(state, contract, today)
+    return finding
+
+
+def page_finding(
+    state: GovernanceState, contract: Contract, sha: str, today: date
+) -> dict[str, Any]:
+    """What a run records for the page test (`governance.paging`, the one rule)."""
+    pt = page_test(state, contract, today)
+    finding: dict[str, Any] = {
+        "contract": contract.id,
+        "contract_sha256": sha,
+        "term": PAGE_TEST,
+        "kind": "page_test",
+        "title": "Page test: one named person acknowledges within the SLA",
+        "status": pt.status,
+        "observed": contract.escalation.ack_sla.total_seconds(),
+        "observed_text": f"{pt.reachable or 'nobody'} within {contract.escalation.ack_sla.human()}",
+        "limit": pt.limit,
+        "reason": pt.reason,
+        "sql": "",
+        "details": [],
+        "clock": None,
+        "snapshots": [],
+        "owner": person_ref(state, contract.owner, today),
+    }
+    if pt.status in VIOLATING:
+        finding["paged"] = paged_ref(state, contract, today)
+    return finding
+
+
+def person_ref(state: GovernanceState, pid: str, today: date) -> dict[str, Any]:
+    p = state.people.get(pid)
+    return {
+        "id": pid,
+        "name": p.name if p else None,
+        "departed": bool(p and p.has_left(today)),
+    }
+
+
+def paged_ref(state: GovernanceState, contract: Contract, today: date) -> dict[str, Any]:
+    e = contract.escalation
+    return {
+        "primary": person_ref(state, e.primary, today),
+        "backup": person_ref(state, e.backup, today),
+        "channel": e.channel,
+        "ack_sla": e.ack_sla.text,
+    }

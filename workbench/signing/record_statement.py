@@ -1,0 +1,110 @@
+"""The statement beside a signed record (pure: paths, bytes and models in, answers out).
+
+A review, an acknowledgement, a weekly-report receipt and each closure act (resolve,
+exempt-request, exempt-approve) is one TOML file, with an in-toto statement naming its
+sha256 and the signer's SSHSIG over that statement beside it::
+
+    reviews/<contract>/<stamp>.<person>.toml
+    reviews/<contract>/<stamp>.<person>.statement.json
+    reviews/<contract>/<stamp>.<person>.sig
+
+The folder decides the predicate (``RecordPredicate`` or, under ``findings/closures/``,
+``ClosurePredicate``) and the namespace (acknowledgements have their own). These rules
+are used by the repository's reading (``workbench.service``) and by ``verify-bundle``
+alike, so a record means the same thing to both.
+"""
+
+from __future__ import annotations
+
+from workbench.repo.layout import ACKS, CLOSURES_DIR
+from workbench.signing.statement import (
+    ACK_PREDICATE,
+    CLOSURE_PREDICATE,
+    REVIEW_PREDICATE,
+    ChainLink,
+    ClosurePredicate,
+    RecordPredicate,
+    Statement,
+    StatementError,
+    StrictModel,
+    parse_statement,
+    sha256_hex,
+)
+
+
+def statement_path_for(record_path: str) -> str:
+    return record_path.removesuffix(".toml") + ".statement.json"
+
+
+def sig_path_for(record_path: str) -> str:
+    return record_path.removesuffix(".toml") + ".sig"
+
+
+def predicate_type(record_path: str) -> str:
+    """The predicate a record's statement must carry, from the record's folder."""
+    if record_path.startswith(ACKS):
+        return ACK_PREDICATE
+    if record_path.startswith(CLOSURES_DIR):
+        return CLOSURE_PREDICATE
+    return REVIEW_PREDICATE
+
+
+def closure_fields(record_path: str) -> tuple[str, str] | None:
+    """(violation, act) a closure record's name gives, which its statement must repeat;
+    None for a record that is not a closure."""
+    if not record_path.startswith(CLOSURES_DIR):
+        return None
+    violation, _, name = record_path.removeprefix(CLOSURES_DIR).partition("/")
+    return violation, name.removesuffix(".toml").rpartition(".")[2]
+
+
+def is_ack(record_path: str) -> bool:
+    """Acknowledgements are signed in their own namespace; every other record in the
+    review namespace."""
+    return record_path.startswith(ACKS)
+
+
+def record_predicate(
+    record_path: str,
+    *,
+    repository: str,
+    contract: str,
+    person: str,
+    act: str,
+    registry: ChainLink,
+) -> StrictModel:
+    """What ``person`` signs for the record at ``record_path``."""
+    closure = closure_fields(record_path)
+    if closure is not None:
+        return ClosurePredicate(
+            repository=repository,
+            contract=contract,
+            violation=closure[0],
+            person=person,
+            act=closure[1],
+            registry=registry,
+        )
+    return RecordPredicate(
+        repository=repository, contract=contract, person=person, act=act, registry=registry
+    )
+
+
+def check_record_statement(
+    record_path: str, data: bytes, statement: bytes, repository: str | None
+) -> tuple[Statement | None, str | None]:
+    """The record's statement, or why it does not speak for these record bytes: parsed as
+    the predicate its folder names, naming exactly ``record_path`` with this sha256, made
+    in ``repository`` (None: not checked) and, for a closure, about the violation and act
+    its file name gives. Whose signature it needs is the caller's question."""
+    try:
+        st = parse_statement(statement, predicate_type(record_path))
+    except StatementError as exc:
+        return None, str(exc)
+    if st.subject_name != record_path or st.subject_sha256 != sha256_hex(data):
+        return None, "does not match its statement"
+    if repository is not None and st.predicate.repository != repository:
+        return None, "statement for another repository"
+    closure = closure_fields(record_path)
+    if closure is not None and (st.predicate.violation, st.predicate.act) != closure:
+        return None, "the statement is for another violation, act or person"
+    return st, None
