@@ -8,7 +8,7 @@ Order (docs/sync.md):
    fast-forward, a merge commit (built, signed, on no branch yet) or conflicts;
 4. **verification before anything points at it**: the history that would be accepted (the
    fetched head, or the merge commit) is judged in a scratch view whose HEAD is that commit
-   (`repo.scratch`), by the same `SigningService.verdict_set` as `verify`: the registry
+   (`repo.scratch`), by the same `wb.signing.verdict_set` as `verify`: the registry
    chain and its history, the contracts' statement histories and the pinned trust root.
    Anything it has that the local branch has not (`governance.sync_summary.refusals`)
    refuses the sync: nothing is merged, nothing pushed, exit 1. A remote branch that
