@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -25,9 +26,13 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from benchmarks.generate import NOW, generate
-from workbench.bundle.verify import verify_bundle
-from workbench.model.state import load_state
+# Run as a script (`.venv/bin/python benchmarks/bundle_verify.py`): the repository root is
+# not on sys.path then, and `benchmarks` was not importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.generate import NOW, generate  # noqa: E402
+from workbench.bundle.verify import verify_bundle  # noqa: E402
+from workbench.model.state import load_state  # noqa: E402
 from workbench.repo.git import Author, GitRepo
 from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench

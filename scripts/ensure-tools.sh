@@ -10,6 +10,14 @@ command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null && command -
 command -v jq >/dev/null || need+=(jq)
 command -v tmux >/dev/null || need+=(tmux)
 command -v sha256sum >/dev/null || need+=(coreutils)
+# Java 17 (or newer) for Spark in local mode: `evaluate --engine spark` and the Spark
+# differential tests (tests/evidence/test_spark_engine.py). Without it those tests fail
+# with "Java 17 is needed" and `workbench evaluate --engine spark` exits 2 saying so;
+# the default DuckDB engine needs no Java.
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ] 2>/dev/null; then
+  need+=(openjdk-17-jre-headless)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing test tools: ${need[*]}" >&2

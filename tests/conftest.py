@@ -25,6 +25,8 @@ def _isolated_user_config(
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.delenv("WORKBENCH_PERSON", raising=False)
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.delenv("WORKBENCH_SPARK_MASTER", raising=False)
+    monkeypatch.delenv("WORKBENCH_SPARK_REMOTE", raising=False)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
 
 
@@ -69,3 +71,27 @@ def exported(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):  # 
     from tests.bundle.conftest import build_exported
 
     return build_exported(demo_template, tmp_path_factory.mktemp("bundle-repo"))
+
+
+@pytest.fixture(scope="session")
+def spark():  # type: ignore[no-untyped-def]
+    """The ONE local Spark session of a test process (the engine reuses it: every
+    `evaluate --engine spark` in the tests runs on it). Mark Spark tests
+    `pytest.mark.xdist_group("spark")`: `make test` runs with `--dist loadgroup`, so they
+    share one worker and the JVM starts once."""
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.fail(
+            "Java 17 is needed for the Spark engine tests: run `bash scripts/ensure-tools.sh` "
+            "(installs openjdk-17-jre-headless as root) or install a JDK 17"
+        )
+    from workbench.evidence.engines.spark import SparkTarget, spark_session
+
+    session = spark_session(SparkTarget("local[2]"))
+    yield session
+    # Stopped here, while pytest still runs: left to the interpreter's exit, the JVM's
+    # shutdown raced the teardown of the tests' temporary directories and took minutes.
+    from workbench.evidence.engines import spark as engine
+
+    engine.stop_session()

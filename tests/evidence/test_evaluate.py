@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
+from tests.evidence.hostile_sql import THROUGH_EVALUATE
 from workbench.cli.main import main
 from workbench.evidence.errors import EvidenceSchemaError
 from workbench.repo.git import Author, GitRepo
@@ -139,9 +140,13 @@ def config_file(path: Path, by: str = "model.lead", cosigned: str = "data.lead")
 def repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once per module (init + contracts + two registered snapshots, all in git);
     each test gets its own copy from `repo`."""
-    base = tmp_path_factory.mktemp("evaluate-template")
+    return repo_with_custom_query(tmp_path_factory.mktemp("evaluate-template"), "")
+
+
+def repo_with_custom_query(base: Path, query: str) -> Path:
+    """The `repo` of these tests with `query` as the custom SQL term (other engines' tests)."""
     root = init_repo(base / "repo", now=NOW - timedelta(days=10))
-    write_contract(root)
+    write_contract(root, query=query)
     s = svc(root, NOW - timedelta(hours=1))
     s.add(
         lags_file(base / "lags.csv", 2, NOW - timedelta(hours=2)),
@@ -310,19 +315,7 @@ def test_tampered_snapshot_is_an_error_and_never_used(repo: Path) -> None:
         s.finding_sandbox(f)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "SELECT count(*) AS value FROM read_csv('{secret}')",
-        "SELECT count(*) AS value FROM '{secret}'",
-        "SELECT count(*) AS value FROM read_text('{secret}')",
-        "SELECT count(*) AS value FROM (SELECT 1) CROSS JOIN glob('{dir}/*')",
-        "COPY (SELECT 1 AS value) TO '{dir}/written.csv'",
-        "ATTACH '{dir}/x.duckdb' AS x",
-        "INSTALL httpfs",
-        "SELECT count(*) AS value FROM threshold_config",
-    ],
-)
+@pytest.mark.parametrize("query", THROUGH_EVALUATE)
 def test_contract_sql_cannot_read_write_or_attach_through_evaluate(
     repo: Path, tmp_path: Path, query: str
 ) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.evidence.hostile_sql import FILE_ACCESS, NON_SELECT
 from workbench.evidence.errors import (
     QueryCancelled,
     QueryFailed,
@@ -198,32 +199,7 @@ def test_cannot_set_anything(sandbox: Sandbox) -> None:
     assert settings.rows == [(2, False, True)]
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "SELECT 1; SELECT 2",
-        "SELECT 1; DROP VIEW scores",
-        "INSERT INTO scores VALUES (now(), 1, 'x')",
-        "UPDATE scores SET score = 1",
-        "DELETE FROM scores",
-        "CREATE TABLE t AS SELECT 1",
-        "DROP VIEW scores",
-        "ALTER VIEW scores RENAME TO s",
-        "DETACH memory",
-        "CALL pragma_version()",
-        "USE memory",
-        "CHECKPOINT",
-        "VACUUM",
-        "BEGIN TRANSACTION",
-        "EXPLAIN ANALYZE SELECT 1",
-        "SET VARIABLE x = 1",
-        "PREPARE p AS SELECT 1",
-        "CREATE MACRO m() AS 1",
-        "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
-        "",
-        "SELECT FROM WHERE",
-    ],
-)
+@pytest.mark.parametrize("sql", NON_SELECT)
 def test_guard_refuses_non_select(sql: str) -> None:
     with pytest.raises(SqlRefused):
         guard_read_only(sql)
@@ -347,22 +323,7 @@ def test_closed_sandbox_refuses_queries(evidence_dir: Path) -> None:
         sb.query("SELECT 1")
 
 
-@pytest.mark.parametrize(
-    ("sql", "named"),
-    [
-        ("SELECT * FROM scores, LATERAL read_csv('/etc/passwd')", "read_csv()"),
-        ("SELECT * FROM scores WHERE segment IN (SELECT * FROM read_text('/x'))", "read_text()"),
-        ("SELECT * FROM scores UNION ALL SELECT * FROM parquet_scan('x')", "parquet_scan()"),
-        ("SELECT * FROM iceberg_scan('x')", "iceberg_scan()"),
-        ("SELECT * FROM delta_scan('x')", "delta_scan()"),
-        ("SELECT * FROM sqlite_scan('x', 't')", "sqlite_scan()"),
-        ("SELECT * FROM parquet_metadata('x')", "parquet_metadata()"),
-        ("SELECT * FROM duckdb_settings()", "duckdb_settings()"),
-        ("SELECT * FROM 's3://bucket/x.parquet'", "s3://bucket/x.parquet"),
-        ('SELECT * FROM "scores.csv"', "scores.csv"),
-        ("SHOW '/etc/passwd'", "/etc/passwd"),
-    ],
-)
+@pytest.mark.parametrize(("sql", "named"), FILE_ACCESS)
 def test_guard_names_what_it_refuses(sql: str, named: str) -> None:
     with pytest.raises(SqlRefused) as info:
         guard_read_only(sql)

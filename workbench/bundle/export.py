@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import BundleCancelled, check_name, scan_private, write_archive
+from workbench.bundle.blobs import HistoryBlobs
 from workbench.bundle.heads import Head, render_heads
 from workbench.model.errors import WorkbenchError
 from workbench.signing import registry as reg
@@ -52,7 +53,13 @@ from workbench.signing.verdict import (
 
 if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
+    from workbench.model.contract import Contract
+    from workbench.model.people import PeopleFile
+    from workbench.model.settings import Policy as ApprovalPolicy
+    from workbench.model.state import GovernanceState
     from workbench.signing.keys import Signer
+    from workbench.signing.statement import Statement
+    from workbench.signing.verdict import AttestationFiles
 
 Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
@@ -135,53 +142,6 @@ def _in_period(when: datetime | None, options: ExportOptions) -> bool:
     return not (options.until is not None and when > options.until)
 
 
-class _Blobs:
-    """Bytes of (path, sha256) from HEAD, else from anywhere in history (one walk)."""
-
-    def __init__(self, wb: ExportSource, head_files: Mapping[str, bytes]) -> None:
-        self.wb = wb
-        self.head = head_files
-        self.found: dict[tuple[str, str], bytes] = {}
-
-    def get_many(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
-        missing = set()
-        for path, digest in wanted:
-            data = self.head.get(path)
-            if data is not None and sha256_hex(data) == digest:
-                self.found[(path, digest)] = data
-            elif (path, digest) not in self.found:
-                missing.add((path, digest))
-        if missing:
-            self._walk(missing)
-        return {k: self.found[k] for k in wanted if k in self.found}
-
-    def _walk(self, missing: set[tuple[str, str]]) -> None:
-        import pygit2
-
-        repo = self.wb.git.repo
-        paths = {p for p, _ in missing}
-        seen: set[str] = set()
-        for commit in repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL):
-            for path in list(paths):
-                try:
-                    entry = commit.tree[path]
-                except KeyError:
-                    continue
-                oid = str(entry.id)
-                if oid in seen:
-                    continue
-                seen.add(oid)
-                data = repo[entry.id].data
-                key = (path, sha256_hex(data))
-                if key in missing:
-                    self.found[key] = data
-                    missing.discard(key)
-                    if not any(p == path for p, _ in missing):
-                        paths.discard(path)
-            if not missing:
-                return
-
-
 def _add_record_times(
     wb: ExportSource, records_index: list[dict[str, Any]], files: dict[str, bytes]
 ) -> None:
@@ -227,6 +187,39 @@ def _record_time(path: str, data: bytes) -> datetime | None:
     return None
 
 
+@dataclass
+class _Export:
+    """What the stages of one export share: what was read at HEAD and the bundle so far."""
+
+    wb: ExportSource
+    options: ExportOptions
+    step: Progress
+    state: GovernanceState  # at HEAD
+    files: dict[str, bytes]  # the governance files at HEAD
+    other: dict[str, bytes]  # findings/, evidence/, exports/ at HEAD
+    rs: reg.RegistryState
+    head: reg.Registry
+    exporter: str
+    principal: str
+    blobs: HistoryBlobs
+    index: dict[str, Any]
+    out: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def domain(self) -> str:
+        return self.head.domain
+
+
+@dataclass
+class _Scope:
+    """Stage 3's outcome: the contracts in scope and what the later stages need of them."""
+
+    ids: set[str]
+    contracts_index: dict[str, Any]
+    heads_raw: bytes
+
+
 def build_bundle(
     wb: ExportSource,
     options: ExportOptions,
@@ -235,15 +228,66 @@ def build_bundle(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> ExportResult:
-    """Build the archive bytes (nothing is written or committed here)."""
-    from workbench.bundle import oscal, texts
-    from workbench.model.state import parse_contract
+    """Build the archive bytes (nothing is written or committed here), in nine stages:
+
+    1. read HEAD and check the exporter: a usable key registry, the signer's key is the
+       acting person's, the signed policy lets them export;
+    2. the key registry chain v1..head with the signed bytes of every version;
+    3. the contracts in scope: every version's statement, contract bytes, signatures and
+       required signers; the current file when it differs from the head version; the head
+       map of every signed contract;
+    4. the signed records (reviews, acknowledgements, receipts, closures), action items and
+       diagnostics, each record placed in git for the verifiers' time rule;
+    5. the evidence manifest and snapshot files, and the findings runs;
+    6. the earlier snapshots in exports/, which this one extends;
+    7. OSCAL documents, workbench.toml, README and VERIFY.sh;
+    8. the signed index bundle.json, the snapshot, the exporter's signature (checked before
+       it is shipped) and SHA256SUMS;
+    9. the deterministic .tar.gz.
+    """
 
     def step(stage: str, done: int, total: int) -> None:
         if cancel is not None and cancel():
             raise BundleCancelled("export cancelled")
         if progress is not None:
             progress(stage, done, total)
+
+    ex = _read_repository(wb, options, signer, step)
+    people_by_version, approval_by_version = _add_registry(ex)
+    scope = _add_contracts(ex, people_by_version, approval_by_version)
+    _add_records(ex, scope.ids)
+    runs = _add_evidence(ex, scope.ids)
+    previous_raw, version = _add_earlier_snapshots(ex)
+    exported_at, expires = _add_documents(ex, scope, runs, version)
+    snapshot, signature = _sign(
+        ex, signer, scope.heads_raw, previous_raw, version, exported_at, expires
+    )
+    step("writing the archive", 0, 1)
+    data = write_archive(ex.out, int(exported_at.timestamp()))
+    return ExportResult(
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        snapshot_version=version,
+        snapshot_sha256=sha256_hex(snapshot),
+        previous_snapshot=sha256_hex(previous_raw) if previous_raw else None,
+        exported_at=_utc(exported_at),
+        expires=_utc(expires),
+        exporter=ex.exporter,
+        root_sha256=ex.rs.root_sha256 or "",
+        files=len(ex.out),
+        contracts=len(scope.ids),
+        notes=ex.notes,
+        snapshot=snapshot,
+        signature=signature,
+        heads=scope.heads_raw,
+        verify_script_sha256=sha256_hex(ex.out[bl.VERIFY_SH]),
+    )
+
+
+def _read_repository(
+    wb: ExportSource, options: ExportOptions, signer: Signer, step: Progress
+) -> _Export:
+    """Stage 1: HEAD's state and registry, and whether this signer may export at all."""
 
     step("reading the repository", 0, 1)
     if wb.git.is_empty:
@@ -287,9 +331,6 @@ def build_bundle(
             or p.startswith(("findings/", "evidence/", "exports/"))
         ),
     )
-    blobs = _Blobs(wb, {**files, **other})
-    out: dict[str, bytes] = {}
-    notes: list[str] = []
     index: dict[str, Any] = {
         "format": bl.FORMAT,
         "repository": repository,
@@ -306,17 +347,35 @@ def build_bundle(
         "scope": options.scope_json(),
         "source": {"commit": str(wb.git.resolve(HEAD).id)},
     }
+    return _Export(
+        wb=wb,
+        options=options,
+        step=step,
+        state=state,
+        files=files,
+        other=other,
+        rs=rs,
+        head=head,
+        exporter=exporter,
+        principal=principal,
+        blobs=HistoryBlobs(wb, {**files, **other}),
+        index=index,
+    )
 
-    # -- the key registry chain --------------------------------------------------------
-    step("key registry", 0, head.version)
+
+def _add_registry(ex: _Export) -> tuple[dict[int, PeopleFile], dict[int, ApprovalPolicy]]:
+    """Stage 2: every registry version's statement, signatures and signed files. Returns the
+    people (who leads) and the approval policy signed with each version."""
+    rs, head, out = ex.rs, ex.head, ex.out
+    ex.step("key registry", 0, head.version)
     wanted = {
         (name, digest)
         for st in rs.statements.values()
         if st.predicate.registry.version <= head.version
         for name, digest in st.subjects
     }
-    found = blobs.get_many(wanted)
-    raw_statements, raw_sigs, _odd = reg.registry_paths(files)
+    found = ex.blobs.get_many(wanted)
+    _raw_statements, raw_sigs, _odd = reg.registry_paths(ex.files)
     registry_index = []
     for version in range(1, head.version + 1):
         st = rs.statements[version]
@@ -331,13 +390,13 @@ def build_bundle(
             out[base + bl.REGISTRY_FILE_NAMES[name]] = data
         for sig_name, sig in sorted(raw_sigs.get(version, {}).items()):
             person = sig_name.split(".", 1)[1].rsplit(".", 1)[0]
-            out[bl.statement_sig(base, reg.principal_of(person, domain))] = sig
+            out[bl.statement_sig(base, reg.principal_of(person, ex.domain))] = sig
         registry_index.append({"version": version, "statement_sha256": st.sha256})
     if rs.pending is not None:
-        notes.append(
+        ex.notes.append(
             f"registry v{rs.pending.version} is waiting for admin signatures and is not exported"
         )
-    index["registry"] = {
+    ex.index["registry"] = {
         "root_sha256": rs.root_sha256,
         "head": head.version,
         "head_statement": bl.registry_dir(head.version) + "statement.json",
@@ -351,23 +410,30 @@ def build_bundle(
         v: reg.parse_policy(out[bl.registry_dir(v) + "policy.toml"]).approval
         for v in range(1, head.version + 1)
     }
+    return people_by_version, approval_by_version
 
-    # -- contracts ---------------------------------------------------------------------
+
+def _add_contracts(
+    ex: _Export,
+    people_by_version: dict[int, PeopleFile],
+    approval_by_version: dict[int, ApprovalPolicy],
+) -> _Scope:
+    """Stage 3: the contracts in scope, version by version, and the head map."""
+    files = ex.files
     attestations = attestation_files(files)
-    ids = set(state.contracts) | set(attestations)
+    ids = set(ex.state.contracts) | set(attestations)
     ids |= {
         p.removeprefix("contracts/").removesuffix(".toml")
         for p in files
         if p.startswith("contracts/") and p.endswith(".toml") and p.count("/") == 1
     }
-    if options.contracts:
-        unknown = sorted(set(options.contracts) - ids)
+    if ex.options.contracts:
+        unknown = sorted(set(ex.options.contracts) - ids)
         if unknown:
             raise ExportError(f"no such contract at HEAD: {', '.join(unknown)}")
-        ids = set(options.contracts)
-    contracts_index: dict[str, Any] = {}
-    wanted_contract: set[tuple[str, str]] = set()
-    parsed: dict[str, dict[int, Any]] = {}
+        ids = set(ex.options.contracts)
+    wanted: set[tuple[str, str]] = set()
+    parsed: dict[str, dict[int, Statement]] = {}
     for cid in sorted(ids):
         af = attestations.get(cid)
         parsed[cid] = {}
@@ -377,139 +443,164 @@ def build_bundle(
             except ValueError as exc:
                 raise ExportError(f"{cid} v{version}: {exc}") from None
             parsed[cid][version] = st
-            wanted_contract.add((st.subject_name, st.subject_sha256))
-    found = blobs.get_many(wanted_contract)
+            wanted.add((st.subject_name, st.subject_sha256))
+    found = ex.blobs.get_many(wanted)
+    contracts_index: dict[str, Any] = {}
     total = len(ids)
     for n, cid in enumerate(sorted(ids)):
         if n % 50 == 0:
-            step("contracts", n, total)
-        path = f"contracts/{cid}.toml"
-        af = attestations.get(cid)
-        current = files.get(path)
-        versions_index = []
-        by_sha = {
-            st.subject_sha256: found.get((st.subject_name, st.subject_sha256))
-            for st in parsed[cid].values()
-        }
-        # Which change co-signers each version needs: the verifier recomputes the same.
-        baselines = approval_baselines(
-            af.statements if af else {},
-            af.sigs if af else {},
-            max(parsed[cid], default=0),
-            lambda sha, by_sha=by_sha, path=path: (
-                parse_contract(path, by_sha[sha]) if by_sha.get(sha) is not None else None
-            ),
-            head,
-            people_by_version[head.version],
-            approval_by_version[head.version],
+            ex.step("contracts", n, total)
+        contracts_index[cid] = _add_contract(
+            ex,
+            cid,
+            attestations.get(cid),
+            parsed[cid],
+            found,
+            people_by_version,
+            approval_by_version,
         )
-        for version, st in parsed[cid].items():
-            base = bl.contract_dir(cid, version)
-            out[base + "statement.json"] = st.raw
-            blob = found.get((st.subject_name, st.subject_sha256))
-            if blob is None:
-                notes.append(f"{cid} v{version}: the approved contract bytes are not in history")
-            else:
-                out[base + "contract.toml"] = blob
-            for sig_name, sig in sorted((af.sigs.get(version, {}) if af else {}).items()):
-                person = sig_name.removeprefix(f"v{version}.").removesuffix(".sig")
-                out[bl.statement_sig(base, reg.principal_of(person, domain))] = sig
-            reg_version = st.predicate.registry.version
-            is_head = version == max(parsed[cid])
-            people = (
-                people_by_version[head.version if is_head else reg_version]
-                if (is_head or reg_version in people_by_version)
-                else None
-            )
-            contract = parse_contract(path, blob) if blob is not None else None
-            if is_head and current is not None and sha256_hex(current) == st.subject_sha256:
-                contract = state.contracts[cid].contract if cid in state.contracts else contract
-            required: dict[str, Any] = {"required": [], "roles": {}, "blocked": []}
-            if contract is not None and people is not None:
-                req = required_signers(
-                    contract,
-                    people,
-                    approval_by_version[head.version if is_head else reg_version],
-                    baselines.get(version),
-                )
-                required = {
-                    "required": sorted(reg.principal_of(p, domain) for p in req.roles),
-                    "roles": {reg.principal_of(p, domain): r for p, r in sorted(req.roles.items())},
-                    "blocked": list(req.blocked),
-                }
-            else:
-                required["blocked"] = ["the required signers cannot be computed (contract invalid)"]
-            required["registry_version"] = head.version if is_head else reg_version
-            out[base + "required.json"] = canonical_json(required) + b"\n"
-            versions_index.append(
-                {
-                    "version": version,
-                    "statement_sha256": st.sha256,
-                    "contract_sha256": st.subject_sha256,
-                    "registry_version": reg_version,
-                }
-            )
-        head_version = max(parsed[cid]) if parsed[cid] else None
-        entry: dict[str, Any] = {
-            "head": head_version,
-            "head_statement_sha256": parsed[cid][head_version].sha256 if head_version else None,
-            "versions": versions_index,
-            "current_sha256": sha256_hex(current) if current is not None else None,
-            "current": None,
-        }
-        if current is not None and (
-            head_version is None or sha256_hex(current) != parsed[cid][head_version].subject_sha256
-        ):
-            out[bl.current_path(cid)] = current
-            entry["current"] = bl.current_path(cid)
-        contracts_index[cid] = entry
-    index["contracts"] = contracts_index
-    step("contracts", total, total)
+    ex.index["contracts"] = contracts_index
+    ex.step("contracts", total, total)
     # The head of every signed contract in the repository (not only those in scope), signed
     # with the snapshot and kept in exports/, so a later bundle shows any head going back.
     heads_raw = render_heads(
-        Head(head.version, rs.statements[head.version].sha256),
+        Head(ex.head.version, ex.rs.statements[ex.head.version].sha256),
         {
             cid: Head(max(af.statements), sha256_hex(af.statements[max(af.statements)]))
             for cid, af in attestations.items()
             if af.statements
         },
     )
-    out[bl.HEADS] = heads_raw
+    ex.out[bl.HEADS] = heads_raw
+    return _Scope(ids, contracts_index, heads_raw)
 
-    # -- obligations: reviews, acknowledgements, receipts, actions, diagnostics ---------
-    step("reviews and acknowledgements", 0, 1)
-    scoped = set(ids)
+
+def _add_contract(
+    ex: _Export,
+    cid: str,
+    af: AttestationFiles | None,
+    parsed: dict[int, Statement],
+    found: dict[tuple[str, str], bytes],
+    people_by_version: dict[int, PeopleFile],
+    approval_by_version: dict[int, ApprovalPolicy],
+) -> dict[str, Any]:
+    """One contract's versions into the bundle; returns its entry in bundle.json."""
+    from workbench.model.state import parse_contract
+
+    head = ex.head
+    path = f"contracts/{cid}.toml"
+    current = ex.files.get(path)
+    by_sha = {
+        st.subject_sha256: found.get((st.subject_name, st.subject_sha256)) for st in parsed.values()
+    }
+    # Which change co-signers each version needs: the verifier recomputes the same.
+    baselines = approval_baselines(
+        af.statements if af else {},
+        af.sigs if af else {},
+        max(parsed, default=0),
+        lambda sha: parse_contract(path, by_sha[sha]) if by_sha.get(sha) is not None else None,
+        head,
+        people_by_version[head.version],
+        approval_by_version[head.version],
+    )
+    versions_index = []
+    for version, st in parsed.items():
+        base = bl.contract_dir(cid, version)
+        ex.out[base + "statement.json"] = st.raw
+        blob = found.get((st.subject_name, st.subject_sha256))
+        if blob is None:
+            ex.notes.append(f"{cid} v{version}: the approved contract bytes are not in history")
+        else:
+            ex.out[base + "contract.toml"] = blob
+        for sig_name, sig in sorted((af.sigs.get(version, {}) if af else {}).items()):
+            person = sig_name.removeprefix(f"v{version}.").removesuffix(".sig")
+            ex.out[bl.statement_sig(base, reg.principal_of(person, ex.domain))] = sig
+        reg_version = st.predicate.registry.version
+        is_head = version == max(parsed)
+        signers_at = head.version if is_head else reg_version
+        people = (
+            people_by_version[signers_at] if (is_head or reg_version in people_by_version) else None
+        )
+        contract = parse_contract(path, blob) if blob is not None else None
+        if is_head and current is not None and sha256_hex(current) == st.subject_sha256:
+            in_state = ex.state.contracts.get(cid)
+            contract = in_state.contract if in_state is not None else contract
+        required = _required_json(
+            ex.domain, contract, people, approval_by_version.get(signers_at), baselines.get(version)
+        )
+        required["registry_version"] = signers_at
+        ex.out[base + "required.json"] = canonical_json(required) + b"\n"
+        versions_index.append(
+            {
+                "version": version,
+                "statement_sha256": st.sha256,
+                "contract_sha256": st.subject_sha256,
+                "registry_version": reg_version,
+            }
+        )
+    head_version = max(parsed) if parsed else None
+    entry: dict[str, Any] = {
+        "head": head_version,
+        "head_statement_sha256": parsed[head_version].sha256 if head_version else None,
+        "versions": versions_index,
+        "current_sha256": sha256_hex(current) if current is not None else None,
+        "current": None,
+    }
+    if current is not None and (
+        head_version is None or sha256_hex(current) != parsed[head_version].subject_sha256
+    ):
+        ex.out[bl.current_path(cid)] = current
+        entry["current"] = bl.current_path(cid)
+    return entry
+
+
+def _required_json(
+    domain: str,
+    contract: Contract | None,
+    people: PeopleFile | None,
+    approval: ApprovalPolicy | None,
+    baseline: Contract | None,
+) -> dict[str, Any]:
+    """required.json of one version: who must sign it, by principal, and what blocks it."""
+    if contract is None or people is None or approval is None:
+        return {
+            "required": [],
+            "roles": {},
+            "blocked": ["the required signers cannot be computed (contract invalid)"],
+        }
+    req = required_signers(contract, people, approval, baseline)
+    return {
+        "required": sorted(reg.principal_of(p, domain) for p in req.roles),
+        "roles": {reg.principal_of(p, domain): r for p, r in sorted(req.roles.items())},
+        "blocked": list(req.blocked),
+    }
+
+
+def _add_records(ex: _Export, scoped: set[str]) -> None:
+    """Stage 4: reviews, acknowledgements, receipts and closures in the period (with their
+    statements and signatures), action items and the diagnostics of contracts in scope."""
+    from workbench.repo.layout import CLOSURES_DIR
+
+    ex.step("reviews and acknowledgements", 0, 1)
+    files, other, out = ex.files, ex.other, ex.out
     records_index: list[dict[str, Any]] = []
+
+    def add_signed(source: dict[str, bytes], path: str, kind: str) -> None:
+        stem = path.removesuffix(".toml")
+        for extra in (path, stem + ".statement.json", stem + ".sig"):
+            if extra in source:
+                out[extra] = source[extra]
+        records_index.append({"path": path, "kind": kind, "signed": stem + ".sig" in source})
+
     for path in sorted(files):
         if path.startswith(("reviews/", "acks/")):
-            contract = path.split("/")[1]
-            if contract not in scoped or not path.endswith(".toml"):
+            if path.split("/")[1] not in scoped or not path.endswith(".toml"):
                 continue
-            if not _in_period(_record_time(path, files[path]), options):
-                continue
-            stem = path.removesuffix(".toml")
-            out[path] = files[path]
-            for extra in (stem + ".statement.json", stem + ".sig"):
-                if extra in files:
-                    out[extra] = files[extra]
-            records_index.append(
-                {
-                    "path": path,
-                    "kind": "review" if path.startswith("reviews/") else "ack",
-                    "signed": stem + ".sig" in files,
-                }
-            )
+            if _in_period(_record_time(path, files[path]), ex.options):
+                add_signed(files, path, "review" if path.startswith("reviews/") else "ack")
         elif path.startswith("reports/receipts/") and path.endswith(".toml"):
-            if _in_period(_record_time(path, files[path]), options):
-                stem = path.removesuffix(".toml")
-                out[path] = files[path]
-                for extra in (stem + ".statement.json", stem + ".sig"):
-                    if extra in files:
-                        out[extra] = files[extra]
-                records_index.append(
-                    {"path": path, "kind": "receipt", "signed": stem + ".sig" in files}
-                )
+            if _in_period(_record_time(path, files[path]), ex.options):
+                add_signed(files, path, "receipt")
         elif (
             path.startswith("actions/")
             and path.endswith(".toml")
@@ -517,8 +608,6 @@ def build_bundle(
             and path.split("/")[1] in scoped
         ):
             out[path] = files[path]
-    from workbench.repo.layout import CLOSURES_DIR
-
     for path in sorted(other):
         if not path.startswith(CLOSURES_DIR) or not path.endswith(".toml"):
             continue
@@ -526,21 +615,21 @@ def build_bundle(
             contract = tomllib.loads(other[path].decode("utf-8")).get("contract")
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             contract = None
-        if contract not in scoped:
-            continue
-        stem = path.removesuffix(".toml")
-        for extra in (path, stem + ".statement.json", stem + ".sig"):
-            if extra in other:
-                out[extra] = other[extra]
-        records_index.append({"path": path, "kind": "closure", "signed": stem + ".sig" in other})
-    _add_record_times(wb, records_index, {**files, **other})
-    index["records"] = records_index
+        if contract in scoped:
+            add_signed(other, path, "closure")
+    _add_record_times(ex.wb, records_index, {**files, **other})
+    ex.index["records"] = records_index
 
-    # -- evidence and findings ------------------------------------------------------------
-    step("evidence", 0, 1)
+
+def _add_evidence(ex: _Export, scoped: set[str]) -> list[dict[str, Any]]:
+    """Stage 5: the evidence manifest, the snapshot files in the period (or their hashes
+    only), and the findings runs. Returns the runs (for the OSCAL results)."""
+    from workbench.bundle.runs import export_runs
     from workbench.evidence.findings import CLOSURES_PATH
     from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
 
+    ex.step("evidence", 0, 1)
+    other, out, options = ex.other, ex.out, ex.options
     evidence_index: list[dict[str, Any]] = []
     manifest_raw = other.get(MANIFEST_PATH)
     if manifest_raw is not None:
@@ -568,105 +657,112 @@ def build_bundle(
                 item["reason"] = "not in the repository (external evidence): hash only"
             elif sha256_hex(data) != snap.sha256:
                 item["reason"] = "the committed file does not match the manifest sha256"
-                notes.append(f"{snap.path}: committed bytes differ from the manifest; left out")
+                ex.notes.append(f"{snap.path}: committed bytes differ from the manifest; left out")
             else:
                 check_name(snap.path)
                 out[snap.path] = data
                 item["included"] = True
             evidence_index.append(item)
-    from workbench.bundle.runs import export_runs
-
-    runs, runs_index = export_runs(wb, other, lambda when: _in_period(when, options), out, notes)
+    runs, runs_index = export_runs(
+        ex.wb, other, lambda when: _in_period(when, options), out, ex.notes
+    )
     if CLOSURES_PATH in other:
         out[CLOSURES_PATH] = other[CLOSURES_PATH]
-    index["evidence"] = {"files_included": options.evidence_files, "snapshots": evidence_index}
-    index["findings"] = runs_index
+    ex.index["evidence"] = {"files_included": options.evidence_files, "snapshots": evidence_index}
+    ex.index["findings"] = runs_index
+    return runs
 
-    # -- earlier snapshots ------------------------------------------------------------------
+
+def _add_earlier_snapshots(ex: _Export) -> tuple[bytes | None, int]:
+    """Stage 6: the snapshots exported before (exports/). Returns the latest one's bytes and
+    this snapshot's version (one more)."""
     previous_raw: bytes | None = None
     previous_version = 0
-    for path, data in sorted(other.items()):
+    for path, data in sorted(ex.other.items()):
         m = bl.EXPORT_STATEMENT_RE.fullmatch(path)
         if m:
-            out[path] = data
+            ex.out[path] = data
             if int(m.group(1)) > previous_version:
                 previous_version, previous_raw = int(m.group(1)), data
         elif bl.EXPORT_SIG_RE.fullmatch(path) or bl.EXPORT_HEADS_RE.fullmatch(path):
-            out[path] = data
+            ex.out[path] = data
     if previous_raw is not None:
         prev = parse_statement(previous_raw, SNAPSHOT_PREDICATE, subjects=None)
         if prev.predicate.snapshotVersion != previous_version:
             raise ExportError(f"exports/v{previous_version}.snapshot.json says another version")
-    version = previous_version + 1
+    return previous_raw, previous_version + 1
 
-    # -- OSCAL, settings, texts ---------------------------------------------------------------
-    step("OSCAL", 0, 1)
-    exported_at = wb.now.astimezone(UTC).replace(microsecond=0)
-    expires = exported_at + options.valid_for
-    out[bl.SETTINGS] = files[bl.SETTINGS]
+
+def _add_documents(
+    ex: _Export, scope: _Scope, runs: list[dict[str, Any]], version: int
+) -> tuple[datetime, datetime]:
+    """Stage 7: OSCAL, workbench.toml, README and VERIFY.sh. Returns (exported at, expires)."""
+    from workbench.bundle import oscal, texts
+
+    ex.step("OSCAL", 0, 1)
+    exported_at = ex.wb.now.astimezone(UTC).replace(microsecond=0)
+    expires = exported_at + ex.options.valid_for
+    ex.out[bl.SETTINGS] = ex.files[bl.SETTINGS]
     oscal_docs = oscal.build_documents(
         oscal.OscalInput(
-            wb=wb,
-            state=state,
-            settings=settings,
-            head=head,
-            bundle_files=out,
-            index={**index, "contracts": contracts_index},
+            wb=ex.wb,
+            state=ex.state,
+            settings=ex.state.settings,
+            head=ex.head,
+            bundle_files=ex.out,
+            index={**ex.index, "contracts": scope.contracts_index},
             runs=runs,
             exported_at=exported_at,
             expires=expires,
             snapshot_version=version,
-            scoped=scoped,
-            options=options,
+            scoped=scope.ids,
+            options=ex.options,
         )
     )
-    out.update(oscal_docs)
-    out[bl.README] = texts.readme(index, version, exported_at, expires, rs.root_sha256 or "")
-    out[bl.VERIFY_SH] = texts.VERIFY_SH.encode()
+    ex.out.update(oscal_docs)
+    ex.out[bl.README] = texts.readme(
+        ex.index, version, exported_at, expires, ex.rs.root_sha256 or ""
+    )
+    ex.out[bl.VERIFY_SH] = texts.VERIFY_SH.encode()
+    return exported_at, expires
 
-    # -- index, snapshot, signature, sums -------------------------------------------------------
-    step("signing", 0, 1)
-    index["files"] = {p: sha256_hex(out[p]) for p in sorted(out)}
-    index_raw = canonical_json(index) + b"\n"
+
+def _sign(
+    ex: _Export,
+    signer: Signer,
+    heads_raw: bytes,
+    previous_raw: bytes | None,
+    version: int,
+    exported_at: datetime,
+    expires: datetime,
+) -> tuple[bytes, bytes]:
+    """Stage 8: the signed index, the snapshot over it, the exporter's signature (verified
+    before it ships) and SHA256SUMS. Returns (snapshot, signature)."""
+    from workbench.signing.attestation import verify_attestation
+
+    ex.step("signing", 0, 1)
+    out, head = ex.out, ex.head
+    ex.index["files"] = {p: sha256_hex(out[p]) for p in sorted(out)}
+    index_raw = canonical_json(ex.index) + b"\n"
     out[bl.INDEX] = index_raw
     head_path = bl.registry_dir(head.version) + "statement.json"
     snapshot = write_snapshot(
         {head_path: out[head_path], bl.INDEX: index_raw, bl.HEADS: heads_raw},
-        repository,
+        ex.index["repository"],
         version,
         previous_raw,
         exported_at,
         expires,
     )
     out[bl.SNAPSHOT] = snapshot
-    signature = signer.sign(snapshot, ns.snapshot)
-    from workbench.signing.attestation import verify_attestation
-
+    namespace = head.namespaces.snapshot
+    signature = signer.sign(snapshot, namespace)
     check = verify_attestation(
-        snapshot, {"s": signature}, ns.snapshot, head, {exporter}, now=wb.now
+        snapshot, {"s": signature}, namespace, head, {ex.exporter}, now=ex.wb.now
     )
-    if check.signed != {exporter}:
+    if check.signed != {ex.exporter}:
         raise ExportError(f"the snapshot signature does not verify: {check.checks[0].message}")
-    out[bl.snapshot_sig(principal)] = signature
+    out[bl.snapshot_sig(ex.principal)] = signature
     out[bl.SUMS] = bl.render_sums(out)
     scan_private(out)
-    step("writing the archive", 0, 1)
-    data = write_archive(out, int(exported_at.timestamp()))
-    return ExportResult(
-        data=data,
-        sha256=hashlib.sha256(data).hexdigest(),
-        snapshot_version=version,
-        snapshot_sha256=sha256_hex(snapshot),
-        previous_snapshot=sha256_hex(previous_raw) if previous_raw else None,
-        exported_at=_utc(exported_at),
-        expires=_utc(expires),
-        exporter=exporter,
-        root_sha256=rs.root_sha256 or "",
-        files=len(out),
-        contracts=len(ids),
-        notes=notes,
-        snapshot=snapshot,
-        signature=signature,
-        heads=heads_raw,
-        verify_script_sha256=sha256_hex(out[bl.VERIFY_SH]),
-    )
+    return snapshot, signature

@@ -98,16 +98,32 @@ def _verdicts(inp: OscalInput) -> dict[str, Any]:
 
 
 def build_documents(inp: OscalInput) -> dict[str, bytes]:
-    ids = _Ids(inp.settings.org.repository_id)
-    people = {p.id: p for p in inp.state.people.values()} if hasattr(inp.state, "people") else {}
-    exported = _ts(inp.exported_at)
-    version = f"snapshot-{inp.snapshot_version}"
-    org_uuid = ids("party", "organisation")
+    """The three documents, each from its own function; the results import the plan."""
+    meta = _Metadata(inp)
+    scoped = sorted(inp.scoped)
+    reviewed = _reviewed_controls(scoped)
+    return {
+        bl.OSCAL_AP: _dump(_assessment_plan(inp, meta, scoped, reviewed)),
+        bl.OSCAL_AR: _dump(_assessment_results(inp, meta, scoped, reviewed)),
+        bl.OSCAL_POAM: _dump(_poam(inp, meta)),
+    }
 
-    def party(person: str) -> dict[str, Any]:
-        p = people.get(person)
+
+class _Metadata:
+    """What every document's ``metadata`` holds: the organisation and the people the
+    document mentions as parties, with stable ids."""
+
+    def __init__(self, inp: OscalInput) -> None:
+        self.inp = inp
+        self.ids = _Ids(inp.settings.org.repository_id)
+        state = inp.state
+        self.people = {p.id: p for p in state.people.values()} if hasattr(state, "people") else {}
+        self.exported = _ts(inp.exported_at)
+
+    def party(self, person: str) -> dict[str, Any]:
+        p = self.people.get(person)
         out: dict[str, Any] = {
-            "uuid": ids("party", person),
+            "uuid": self.ids("party", person),
             "type": "person",
             "name": _text(p.name if p else "", person),
             "short-name": _text(person, "unknown"),
@@ -117,42 +133,48 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             out["email-addresses"] = [email]
         return out
 
-    mentioned: set[str] = set()
-
-    def metadata(title: str, roles: list[tuple[str, str]]) -> dict[str, Any]:
+    def __call__(
+        self, title: str, roles: list[tuple[str, str]], mentioned: set[str]
+    ) -> dict[str, Any]:
+        org = self.inp.settings.org
         parties = [
             {
-                "uuid": org_uuid,
+                "uuid": self.ids("party", "organisation"),
                 "type": "organization",
-                "name": _text(
-                    inp.settings.org.name, _text(inp.settings.org.repository_id, "organization")
-                ),
+                "name": _text(org.name, _text(org.repository_id, "organization")),
             }
-        ] + [party(p) for p in sorted(mentioned)]
-        meta: dict[str, Any] = {
+        ] + [self.party(p) for p in sorted(mentioned)]
+        return {
             "title": title,
-            "last-modified": exported,
-            "version": version,
+            "last-modified": self.exported,
+            "version": f"snapshot-{self.inp.snapshot_version}",
             "oscal-version": OSCAL_VERSION,
             "roles": [{"id": rid, "title": rtitle} for rid, rtitle in roles],
             "parties": parties,
         }
-        return meta
 
-    scoped = sorted(inp.scoped)
-    verdicts = _verdicts(inp)
-    period_start = _ts(inp.options.since) if inp.options.since else None
-    period_end = _ts(inp.options.until) if inp.options.until else exported
 
-    # -- assessment plan --------------------------------------------------------------
-    mentioned.clear()
-    ap_uuid = ids("assessment-plan", inp.snapshot_version)
-    ap = {
+def _reviewed_controls(scoped: list[str]) -> dict[str, Any]:
+    return {
+        "control-selections": [
+            {"include-controls": [{"control-id": _token(cid)} for cid in scoped]}
+            if scoped
+            else {"include-all": {}}
+        ]
+    }
+
+
+def _assessment_plan(
+    inp: OscalInput, meta: _Metadata, scoped: list[str], reviewed: dict[str, Any]
+) -> dict[str, Any]:
+    """assessment-plan.json: each contract in scope as a control objective."""
+    return {
         "assessment-plan": {
-            "uuid": ap_uuid,
-            "metadata": metadata(
+            "uuid": meta.ids("assessment-plan", inp.snapshot_version),
+            "metadata": meta(
                 f"{inp.settings.org.name}: handshake contracts assessment plan",
                 [("assessor", "Assessor"), ("exporter", "Bundle exporter")],
+                set(),
             ),
             "import-ssp": {"href": bl.SETTINGS},
             "local-definitions": {
@@ -175,18 +197,60 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             }
             if scoped
             else {"remarks": "no contracts in scope"},
-            "reviewed-controls": {
-                "control-selections": [
-                    {"include-controls": [{"control-id": _token(cid)} for cid in scoped]}
-                    if scoped
-                    else {"include-all": {}}
-                ]
-            },
+            "reviewed-controls": reviewed,
         }
     }
 
-    # -- assessment results -------------------------------------------------------------
-    mentioned.clear()
+
+def _assessment_results(
+    inp: OscalInput, meta: _Metadata, scoped: list[str], reviewed: dict[str, Any]
+) -> dict[str, Any]:
+    """assessment-results.json: one result for the export period."""
+    ids = meta.ids
+    mentioned: set[str] = set()
+    attestations = _attestations(scoped, _verdicts(inp), ids, mentioned)
+    observations = _observations(inp, ids, mentioned)
+    findings, risks = _violations(inp, ids, mentioned)
+    log_entries = _log(inp, ids, mentioned)
+    period_start = _ts(inp.options.since) if inp.options.since else None
+    period_end = _ts(inp.options.until) if inp.options.until else meta.exported
+    result: dict[str, Any] = {
+        "uuid": ids("result", inp.snapshot_version),
+        "title": f"Handshake contracts, snapshot v{inp.snapshot_version}",
+        "description": "Co-signature verdicts, term checks and violations as exported in this "
+        "audit bundle. Verify the bundle (VERIFY.sh) before relying on this summary.",
+        "start": period_start or (_ts(inp.runs[0]["time"]) if inp.runs else meta.exported),
+        "end": period_end,
+        "reviewed-controls": reviewed,
+    }
+    if attestations:
+        result["attestations"] = attestations
+    if log_entries:
+        result["assessment-log"] = {"entries": log_entries}
+    if observations:
+        result["observations"] = observations
+    if risks:
+        result["risks"] = risks
+    if findings:
+        result["findings"] = findings
+    return {
+        "assessment-results": {
+            "uuid": ids("assessment-results", inp.snapshot_version),
+            "metadata": meta(
+                f"{inp.settings.org.name}: handshake contracts assessment results",
+                [("signer", "Contract co-signer"), ("owner", "Term owner")],
+                mentioned,
+            ),
+            "import-ap": {"href": bl.OSCAL_AP},
+            "results": [result],
+        }
+    }
+
+
+def _attestations(
+    scoped: list[str], verdicts: dict[str, Any], ids: _Ids, mentioned: set[str]
+) -> list[dict[str, Any]]:
+    """Per signed contract: who signed its head version (``signer``), and the verdict."""
     attestations = []
     for cid in scoped:
         v = verdicts.get(cid)
@@ -210,86 +274,60 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
                 {"role-id": "signer", "party-uuids": [ids("party", p) for p in signers]}
             ]
         attestations.append(att)
+    return attestations
 
+
+def _observations(inp: OscalInput, ids: _Ids, mentioned: set[str]) -> list[dict[str, Any]]:
+    """One per term check of the latest run in the period (its owner as the origin)."""
     latest = inp.runs[-1] if inp.runs else None
-    observations = []
-    if latest is not None:
-        for f in latest["findings"]:
-            if f["contract"] not in inp.scoped:
-                continue
-            owner = (f.get("owner") or {}).get("id")
-            obs: dict[str, Any] = {
-                "uuid": ids("observation", latest["run"], f["contract"], f["term"]),
-                "title": f"{f['contract']} / {f['term']}: {f['status']}",
-                "description": f"{f.get('title') or f['term']}: {f.get('reason', '')}",
-                "methods": ["TEST"],
-                "types": ["control-objective"],
-                "subjects": [
-                    {
-                        "subject-uuid": ids("subject", f["contract"]),
-                        "type": "component",
-                        "title": f["contract"],
-                    }
-                ],
-                "relevant-evidence": [
-                    {
-                        "href": f"findings/{latest['run']}.json",
-                        "description": f"findings run {latest['run']}: observed "
-                        f"{f.get('observed_text') or f.get('observed')}, limit {f.get('limit')}",
-                    }
-                ]
-                + [
-                    {
-                        "href": f"evidence/manifest.toml#{s['id']}",
-                        "description": f"evidence snapshot {s['id']} sha256 {s['sha256']}",
-                    }
-                    for s in f.get("snapshots", [])
-                ],
-                "collected": _ts(latest["time"]),
-                "expires": _ts(inp.expires),
-            }
-            if owner:
-                mentioned.add(owner)
-                obs["origins"] = [
-                    {"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}
-                ]
-            observations.append(obs)
-
-    findings, risks = _violations(inp, ids, mentioned)
-    log_entries = _log(inp, ids, mentioned)
-    result: dict[str, Any] = {
-        "uuid": ids("result", inp.snapshot_version),
-        "title": f"Handshake contracts, snapshot v{inp.snapshot_version}",
-        "description": "Co-signature verdicts, term checks and violations as exported in this "
-        "audit bundle. Verify the bundle (VERIFY.sh) before relying on this summary.",
-        "start": period_start or (_ts(inp.runs[0]["time"]) if inp.runs else exported),
-        "end": period_end,
-        "reviewed-controls": ap["assessment-plan"]["reviewed-controls"],
-    }
-    if attestations:
-        result["attestations"] = attestations
-    if log_entries:
-        result["assessment-log"] = {"entries": log_entries}
-    if observations:
-        result["observations"] = observations
-    if risks:
-        result["risks"] = risks
-    if findings:
-        result["findings"] = findings
-    ar = {
-        "assessment-results": {
-            "uuid": ids("assessment-results", inp.snapshot_version),
-            "metadata": metadata(
-                f"{inp.settings.org.name}: handshake contracts assessment results",
-                [("signer", "Contract co-signer"), ("owner", "Term owner")],
-            ),
-            "import-ap": {"href": bl.OSCAL_AP},
-            "results": [result],
+    observations: list[dict[str, Any]] = []
+    if latest is None:
+        return observations
+    for f in latest["findings"]:
+        if f["contract"] not in inp.scoped:
+            continue
+        owner = (f.get("owner") or {}).get("id")
+        obs: dict[str, Any] = {
+            "uuid": ids("observation", latest["run"], f["contract"], f["term"]),
+            "title": f"{f['contract']} / {f['term']}: {f['status']}",
+            "description": f"{f.get('title') or f['term']}: {f.get('reason', '')}",
+            "methods": ["TEST"],
+            "types": ["control-objective"],
+            "subjects": [
+                {
+                    "subject-uuid": ids("subject", f["contract"]),
+                    "type": "component",
+                    "title": f["contract"],
+                }
+            ],
+            "relevant-evidence": [
+                {
+                    "href": f"findings/{latest['run']}.json",
+                    "description": f"findings run {latest['run']}: observed "
+                    f"{f.get('observed_text') or f.get('observed')}, limit {f.get('limit')}",
+                }
+            ]
+            + [
+                {
+                    "href": f"evidence/manifest.toml#{s['id']}",
+                    "description": f"evidence snapshot {s['id']} sha256 {s['sha256']}",
+                }
+                for s in f.get("snapshots", [])
+            ],
+            "collected": _ts(latest["time"]),
+            "expires": _ts(inp.expires),
         }
-    }
+        if owner:
+            mentioned.add(owner)
+            obs["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
+        observations.append(obs)
+    return observations
 
-    # -- POA&M -------------------------------------------------------------------------------
-    mentioned.clear()
+
+def _poam(inp: OscalInput, meta: _Metadata) -> dict[str, Any]:
+    """poam.json: one item per post-mortem action item, its owner as the origin."""
+    ids = meta.ids
+    mentioned: set[str] = set()
     items = []
     for path, data in sorted(inp.bundle_files.items()):
         if not (path.startswith("actions/") and path.endswith(".toml")):
@@ -317,14 +355,15 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             mentioned.add(owner)
             item["origins"] = [{"actors": [{"type": "party", "actor-uuid": ids("party", owner)}]}]
         items.append(item)
-    poam_meta = metadata(
-        f"{inp.settings.org.name}: plan of action and milestones (post-mortem action items)",
-        [("owner", "Action item owner")],
-    )
-    poam: dict[str, Any] = {
+    return {
         "plan-of-action-and-milestones": {
             "uuid": ids("poam", inp.snapshot_version),
-            "metadata": poam_meta,
+            "metadata": meta(
+                f"{inp.settings.org.name}: plan of action and milestones (post-mortem action "
+                "items)",
+                [("owner", "Action item owner")],
+                mentioned,
+            ),
             "system-id": {
                 "identifier-type": "https://ietf.org/rfc/rfc4122",
                 "id": inp.settings.org.repository_id,
@@ -339,7 +378,6 @@ def build_documents(inp: OscalInput) -> dict[str, bytes]:
             ],
         }
     }
-    return {bl.OSCAL_AP: _dump(ap), bl.OSCAL_AR: _dump(ar), bl.OSCAL_POAM: _dump(poam)}
 
 
 def _violations(

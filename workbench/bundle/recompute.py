@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from workbench.evidence.errors import EvidenceError
 from workbench.signing.statement import sha256_hex
 
 MAX_REPORTED = 200
@@ -96,7 +97,7 @@ def recompute_findings(files: dict[str, bytes]) -> Recomputed:
             manifest = {
                 s.id: s for s in parse_manifest(raw.decode("utf-8"), MANIFEST_PATH).snapshots
             }
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, EvidenceError):
             manifest = {}
     try:
         settings = Settings.model_validate(tomllib.loads(files["workbench.toml"].decode()))
@@ -115,7 +116,7 @@ def recompute_findings(files: dict[str, bytes]) -> Recomputed:
                 continue
             try:
                 run = parse_run(files[path], path)
-            except ValueError as exc:
+            except (ValueError, EvidenceError) as exc:
                 out.findings.append(FindingCheck(path, "", "", "different", str(exc)))
                 continue
             inputs = {**(run.get("inputs") or {}), "time": run.get("time")}

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from workbench.bundle.source import ExportSource
     from workbench.signing import registry as reg
 
-Report = Any  # workbench.bundle.verify.BundleReport (imported lazily: no cycle)
+Report = Any  # workbench.bundle.report.BundleReport
 
 
 def export_runs(
@@ -105,6 +106,20 @@ def _when(text: Any) -> datetime | None:
         return None
 
 
+@dataclass
+class _Runs:
+    """The bundle's findings runs and what each is judged against."""
+
+    files: dict[str, bytes]
+    head: reg.Registry
+    registries: Any  # workbench.bundle.verify_contracts.Registries
+    repository: str
+    exported: datetime
+    listed: dict[Any, dict[str, Any]]  # bundle.json's findings entries by path
+    grouped: dict[str, Any]  # run id -> its files (RunFiles)
+    verdicts: dict[str, str | None] = field(default_factory=dict)  # run -> problem or None
+
+
 def verify_runs(
     files: dict[str, bytes],
     index: dict[str, Any],
@@ -115,10 +130,6 @@ def verify_runs(
     report: Report,
 ) -> None:
     """Every shipped run counts by the repository's rule, from the bundle's bytes alone."""
-    from workbench.bundle.verify import _signature
-    from workbench.signing import registry as reg
-    from workbench.signing.verdict import parse_people
-
     entries = [e for e in index.get("findings") or [] if isinstance(e, dict)]
     listed = {e.get("path"): e for e in entries}
     shipped = {p: d for p, d in files.items() if run_of(p) is not None}
@@ -127,118 +138,11 @@ def verify_runs(
         rid = run_of(path)
         if path == run_path(rid or "") and path not in listed:
             problems.append(f"{path}: not listed in bundle.json's findings")
-    grouped = group_run_files({p: d for p, d in shipped.items()})
-    ns = head.namespaces.review
-    verdicts: dict[str, str | None] = {}
-
-    def check(run: str) -> str | None:
-        rf = grouped[run]
-        entry = listed.get(run_path(run)) or {}
-        statement, error = None, None
-        if rf.statement is not None:
-            try:
-                statement = parse_run_statement(rf.statement, run)
-            except StatementError as exc:
-                error = str(exc)
-        data, ledger = files.get(run_path(run)), files.get(ledger_path(run))
-        status, message, authorised, named = "unsigned", "", False, ()
-        runner_known, runner_left = False, False
-        if statement is not None:
-            p = statement.predicate
-            version = p.registry.version if p.registry is not None else head.version
-            policy_raw = files.get(f"registry/v{version}/policy.toml")
-            people_raw = files.get(f"registry/v{version}/people.toml")
-            if policy_raw is not None and people_raw is not None and version <= head.version:
-                policy = reg.parse_policy(policy_raw)
-                people = parse_people(people_raw)
-                members = {q.id: q for q in people.people}
-                day = run_time(run).date()
-                named = tuple(policy.evaluation.runners)
-                runners = resolve_runners(
-                    list(named),
-                    {q.id: q.team for q in people.people},
-                    lambda pid: pid in members and members[pid].has_left(day),
-                )
-                authorised = p.runner in runners
-                runner_known = p.runner in members
-                runner_left = runner_known and members[p.runner].has_left(day)
-            sig_path = run_sig_path(run, p.runner)
-            if (
-                p.registry is not None
-                and files.get(f"registry/v{p.registry.version}/statement.json") is not None
-                and hashlib.sha256(
-                    files[f"registry/v{p.registry.version}/statement.json"]
-                ).hexdigest()
-                != p.registry.statementSha256
-            ):
-                status, message = "invalid", "names a registry version that is not in the chain"
-            elif sorted(rf.sigs) != [sig_path]:
-                status = "invalid" if rf.sigs else "unsigned"
-                message = f"expected exactly one signature file, {sig_path}"
-            else:
-                sr = _signature(
-                    sig_path,
-                    reg.principal_of(p.runner, head.domain),
-                    rf.sigs[sig_path] or b"",
-                    statement.raw,
-                    ns,
-                    head,
-                    registries,
-                    p.registry.version if p.registry is not None else head.version,
-                )
-                status = "invalid" if sr.status == "invalid" else "valid"
-                message = sr.message
-        placement = Placement(_when(entry.get("commit_time")), _when(entry.get("parent_time")))
-        verdict = judge_run(
-            RunCheck(
-                run=run,
-                statement=statement,
-                statement_error=error,
-                run_sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
-                ledger_sha256=hashlib.sha256(ledger).hexdigest() if ledger is not None else None,
-                signature=status,  # type: ignore[arg-type]
-                signature_message=message,
-                repository=repository,
-                signatures_required=True,
-                runner_known=runner_known,
-                runner_left=runner_left,
-                authorised=authorised,
-                runners_named=named,
-                placement=placement if placement.commit_time else None,
-                now=exported,
-            )
-        )
-        if verdict is None and placement.commit_time is None:
-            verdict = f"{run_path(run)}: bundle.json gives no commit time for it"
-        verdicts[run] = verdict
-        return verdict
-
-    chain = discover(grouped, check, True)
-    legacy: dict[str, str] = {}
-    for run in sorted(chain.covered):
-        data = files.get(ledger_path(run))
-        st = chain.statements[run]
-        if data is not None and st.predicate.legacyUpto:
-            try:
-                legacy.update(parse_ledger(data, ledger_path(run)).legacy)
-            except FindingsError:
-                continue
-    for run in sorted(grouped):
-        rf = grouped[run]
-        if run in chain.covered:
-            # A run a later run covers is vouched for by the digest chain; in a bundle it is
-            # also checked on its own (signature, authority, time), as an auditor expects.
-            verdict = verdicts[run] if run in verdicts else check(run)
-            if verdict is not None:
-                problems.append(verdict)
-        elif run in chain.legacy and rf.statement is None:
-            data = files.get(run_path(run))
-            if data is None or legacy.get(run) != hashlib.sha256(data).hexdigest():
-                problems.append(f"{run_path(run)}: not signed, and no signed ledger folded it")
-        elif run in chain.rejected:
-            problems.append(f"{run_path(run)} does not count: {chain.rejected[run]}")
-        elif rf.run_file:
-            problems.append(f"{run_path(run)} does not count: listed as rejected by a later run")
+    runs = _Runs(
+        files, head, registries, repository, exported, listed, group_run_files(dict(shipped))
+    )
+    chain = discover(runs.grouped, lambda run: _check_run(runs, run), True)
+    problems += _chain_problems(runs, chain)
     counted = len(chain.covered) + len(chain.legacy)
     if problems:
         report.add("runs", "fail", "; ".join(problems[:20]))
@@ -250,6 +154,155 @@ def verify_runs(
             "authorised, files match, times hold",
         )
     _refold(files, chain, report)
+
+
+def _chain_problems(runs: _Runs, chain: Any) -> list[str]:
+    """Each run counts: covered by the signed chain (and checked on its own), or folded by
+    a signed ledger when unsigned, else a problem naming why not."""
+    files = runs.files
+    legacy: dict[str, str] = {}
+    for run in sorted(chain.covered):
+        data = files.get(ledger_path(run))
+        st = chain.statements[run]
+        if data is not None and st.predicate.legacyUpto:
+            try:
+                legacy.update(parse_ledger(data, ledger_path(run)).legacy)
+            except FindingsError:
+                continue
+    problems = []
+    for run in sorted(runs.grouped):
+        rf = runs.grouped[run]
+        if run in chain.covered:
+            # A run a later run covers is vouched for by the digest chain; in a bundle it is
+            # also checked on its own (signature, authority, time), as an auditor expects.
+            verdict = runs.verdicts[run] if run in runs.verdicts else _check_run(runs, run)
+            if verdict is not None:
+                problems.append(verdict)
+        elif run in chain.legacy and rf.statement is None:
+            data = files.get(run_path(run))
+            if data is None or legacy.get(run) != hashlib.sha256(data).hexdigest():
+                problems.append(f"{run_path(run)}: not signed, and no signed ledger folded it")
+        elif run in chain.rejected:
+            problems.append(f"{run_path(run)} does not count: {chain.rejected[run]}")
+        elif rf.run_file:
+            problems.append(f"{run_path(run)} does not count: listed as rejected by a later run")
+    return problems
+
+
+def _check_run(runs: _Runs, run: str) -> str | None:
+    """One run by ``run_chain.judge_run``: files against its statement, the runner's
+    signature and authority, its time. Returns the problem, or None when it counts."""
+    rf = runs.grouped[run]
+    entry = runs.listed.get(run_path(run)) or {}
+    statement, error = None, None
+    if rf.statement is not None:
+        try:
+            statement = parse_run_statement(rf.statement, run)
+        except StatementError as exc:
+            error = str(exc)
+    data, ledger = runs.files.get(run_path(run)), runs.files.get(ledger_path(run))
+    status, message = "unsigned", ""
+    authority = _Authority()
+    if statement is not None:
+        authority = _runner_authority(runs, run, statement.predicate)
+        status, message = _run_signature(runs, run, rf, statement)
+    placement = Placement(_when(entry.get("commit_time")), _when(entry.get("parent_time")))
+    verdict = judge_run(
+        RunCheck(
+            run=run,
+            statement=statement,
+            statement_error=error,
+            run_sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
+            ledger_sha256=hashlib.sha256(ledger).hexdigest() if ledger is not None else None,
+            signature=status,  # type: ignore[arg-type]
+            signature_message=message,
+            repository=runs.repository,
+            signatures_required=True,
+            runner_known=authority.known,
+            runner_left=authority.left,
+            authorised=authority.authorised,
+            runners_named=authority.named,
+            placement=placement if placement.commit_time else None,
+            now=runs.exported,
+        )
+    )
+    if verdict is None and placement.commit_time is None:
+        verdict = f"{run_path(run)}: bundle.json gives no commit time for it"
+    runs.verdicts[run] = verdict
+    return verdict
+
+
+@dataclass(frozen=True)
+class _Authority:
+    """Whether the signed policy of the registry version a run names authorised its runner."""
+
+    authorised: bool = False
+    known: bool = False
+    left: bool = False
+    named: tuple[str, ...] = ()
+
+
+def _runner_authority(runs: _Runs, run: str, p: Any) -> _Authority:
+    from workbench.signing import registry as reg
+    from workbench.signing.verdict import parse_people
+
+    version = p.registry.version if p.registry is not None else runs.head.version
+    policy_raw = runs.files.get(f"registry/v{version}/policy.toml")
+    people_raw = runs.files.get(f"registry/v{version}/people.toml")
+    if policy_raw is None or people_raw is None or version > runs.head.version:
+        return _Authority()
+    policy = reg.parse_policy(policy_raw)
+    people = parse_people(people_raw)
+    members = {q.id: q for q in people.people}
+    day = run_time(run).date()
+    named = tuple(policy.evaluation.runners)
+    runners = resolve_runners(
+        list(named),
+        {q.id: q.team for q in people.people},
+        lambda pid: pid in members and members[pid].has_left(day),
+    )
+    known = p.runner in members
+    return _Authority(
+        authorised=p.runner in runners,
+        known=known,
+        left=known and members[p.runner].has_left(day),
+        named=named,
+    )
+
+
+def _run_signature(runs: _Runs, run: str, rf: Any, statement: Any) -> tuple[str, str]:
+    """(valid | invalid | unsigned, message) of the runner's one signature file."""
+    from workbench.bundle.verify_contracts import signature_report
+    from workbench.signing import registry as reg
+
+    p, head, files = statement.predicate, runs.head, runs.files
+    sig_path = run_sig_path(run, p.runner)
+    registry_statement = (
+        files.get(f"registry/v{p.registry.version}/statement.json")
+        if p.registry is not None
+        else None
+    )
+    if (
+        registry_statement is not None
+        and hashlib.sha256(registry_statement).hexdigest() != p.registry.statementSha256
+    ):
+        return "invalid", "names a registry version that is not in the chain"
+    if sorted(rf.sigs) != [sig_path]:
+        return (
+            "invalid" if rf.sigs else "unsigned",
+            f"expected exactly one signature file, {sig_path}",
+        )
+    sr = signature_report(
+        sig_path,
+        reg.principal_of(p.runner, head.domain),
+        rf.sigs[sig_path] or b"",
+        statement.raw,
+        head.namespaces.review,
+        head,
+        runs.registries,
+        p.registry.version if p.registry is not None else head.version,
+    )
+    return ("invalid" if sr.status == "invalid" else "valid"), sr.message
 
 
 def _refold(files: dict[str, bytes], chain: Any, report: Report) -> None:

@@ -2,7 +2,7 @@
 each run's files against its statement, the runner's signature with ssh-keygen, the runner's
 authority from the signed policy.toml (read by VERIFY.sh's strict toml.awk; a runner named
 only through a team:<team> entry is a WARN, never OK), and the run's time against its
-commits. Inserted into VERIFY.sh's template before its evidence section."""
+commits. Section 5c of VERIFY.sh (see ``workbench.bundle.verify_sh.SECTIONS``)."""
 
 RUNS_SH = r"""# --- 5c. findings runs: each signed by its runner, authorised by the signed policy ---------
 jq -r '.findings[]? | [.path, .run, (.statement // "-"), (.signature // "-"), (.runner // "-"),

@@ -39,7 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     esub = p.add_subparsers(dest="evidence_command", metavar="ACTION", required=True)
 
     a = esub.add_parser("add", help="check a file against its kind's schema and register it")
-    a.add_argument("file", help="CSV, Parquet, JSON or JSONL export")
+    a.add_argument(
+        "file",
+        help="CSV, Parquet, JSON or JSONL export, or a table: a Delta table folder or an "
+        "Iceberg *.metadata.json (pinned by --table-version)",
+    )
     a.add_argument("--kind", required=True, choices=evidence_kinds(), help="evidence kind")
     a.add_argument("--contract", help="contract the evidence is for (default: any contract)")
     a.add_argument("--term", help="term within --contract (default: every term of that kind)")
@@ -53,6 +57,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="keep a large file outside git, pinned by absolute path and sha256",
     )
     a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
+    a.add_argument(
+        "--table-version",
+        type=int,
+        metavar="N",
+        help="a table's Delta version or Iceberg snapshot id (default: the latest); the "
+        "finding names it, and a newer version never changes it (docs/engines.md)",
+    )
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_add, writes=True)
 
@@ -72,6 +83,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     e = sub.add_parser("evaluate", help="check every term against its evidence; record findings")
     e.add_argument("--contract", help="only this contract")
     e.add_argument("--json", action="store_true")
+    e.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default=None,
+        help="where the checks run: the embedded DuckDB (default) or Spark "
+        "([evidence.engines.spark] in workbench.toml; docs/engines.md)",
+    )
     key = e.add_mutually_exclusive_group()
     key.add_argument("--key", metavar="PATH", help="the runner's private key (default: yours)")
     key.add_argument("--agent", action="store_true", help="sign the run through ssh-agent")
@@ -169,6 +187,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         source=args.source,
         external=args.external,
         name=args.name,
+        table_version=args.table_version,
     )
     if args.json:
         emit_json(snap.model_dump(mode="json"))
@@ -242,7 +261,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     refused = None
     try:
-        result = svc.evaluate(args.contract, signer=signer)
+        result = svc.evaluate(args.contract, signer=signer, engine=args.engine)
     except RunNotRecorded as exc:
         # The checks ran: show what they found, then say why nothing was recorded.
         result, refused = exc.result, str(exc)

@@ -236,9 +236,18 @@ CLAIMS_ASSERTIONS = [
 
 
 def demo_snapshots(now: datetime) -> list[DemoSnapshot]:
-    """Every demo snapshot, deterministic for a given `now`."""
+    """Every demo snapshot, deterministic for a given `now`: the standing ones (the score
+    reference, the threshold configs), then yesterday's and today's of each daily series.
+    One random stream in this order, so the same `now` gives the same bytes."""
     now = _floor(now)
     rng = random.Random(SEED)
+    out = _standing_snapshots(now, rng)
+    for day in (1, 0):
+        out += _daily_snapshots(now, day, rng)
+    return out
+
+
+def _standing_snapshots(now: datetime, rng: random.Random) -> list[DemoSnapshot]:
     out: list[DemoSnapshot] = []
     ref_capture = now - timedelta(days=170)
     out.append(
@@ -280,83 +289,85 @@ def demo_snapshots(now: datetime) -> list[DemoSnapshot]:
             CLAIMS,
         )
     )
-    for day in (1, 0):
-        base = now - timedelta(days=day)
-        reg = base - timedelta(minutes=40)
-        c = base - timedelta(hours=2)
-        out += [
-            DemoSnapshot(
-                f"policy_freshness_d{day}",
-                "freshness_lags",
-                policy_freshness(c, now, rng),
-                c,
-                reg,
-                "yuki.tanaka",
-                "retrieval-index ingest log (policy sources)",
-                POLICY,
-            ),
-            DemoSnapshot(
-                f"applicant_freshness_d{day}",
-                "freshness_lags",
-                applicant_freshness(base - timedelta(hours=3), rng),
-                base - timedelta(hours=3),
-                reg,
-                "sam.ortiz",
-                "feature store availability export",
-                APPLICANT,
-            ),
-            DemoSnapshot(
-                f"group_counts_d{day}",
-                "group_counts",
-                group_counts(c, rng),
-                c,
-                reg,
-                "sam.ortiz",
-                "training-window applicant counts by age band",
-                APPLICANT,
-            ),
-            DemoSnapshot(
-                f"lineage_d{day}",
-                "lineage_manifest",
-                applicant_lineage(c, rng),
-                c,
-                reg,
-                "sam.ortiz",
-                "feature pipeline lineage manifest",
-                APPLICANT,
-            ),
-            DemoSnapshot(
-                f"score_samples_d{day}",
-                "score_samples",
-                scores(c, rng, 0.083, 0.71),
-                c,
-                reg,
-                "lena.fischer",
-                "scoring service: 24 h score sample",
-                CREDIT,
-            ),
-            DemoSnapshot(
-                f"fair_lending_assertions_d{day}",
-                "assertion_results",
-                assertion_runs(base - timedelta(hours=1), FAIR_ASSERTIONS, timedelta(hours=1)),
-                base - timedelta(hours=1),
-                reg,
-                "priya.nair",
-                "compliance test runs (CI)",
-                FAIR,
-            ),
-            DemoSnapshot(
-                f"claims_assertions_d{day}",
-                "assertion_results",
-                assertion_runs(base - timedelta(hours=1), CLAIMS_ASSERTIONS, timedelta(hours=4)),
-                base - timedelta(hours=1),
-                reg,
-                "noah.kim",
-                "claims agent eval runs",
-                CLAIMS,
-            ),
-        ]
     return out
+
+
+def _daily_snapshots(now: datetime, day: int, rng: random.Random) -> list[DemoSnapshot]:
+    base = now - timedelta(days=day)
+    reg = base - timedelta(minutes=40)
+    c = base - timedelta(hours=2)
+    return [
+        DemoSnapshot(
+            f"policy_freshness_d{day}",
+            "freshness_lags",
+            policy_freshness(c, now, rng),
+            c,
+            reg,
+            "yuki.tanaka",
+            "retrieval-index ingest log (policy sources)",
+            POLICY,
+        ),
+        DemoSnapshot(
+            f"applicant_freshness_d{day}",
+            "freshness_lags",
+            applicant_freshness(base - timedelta(hours=3), rng),
+            base - timedelta(hours=3),
+            reg,
+            "sam.ortiz",
+            "feature store availability export",
+            APPLICANT,
+        ),
+        DemoSnapshot(
+            f"group_counts_d{day}",
+            "group_counts",
+            group_counts(c, rng),
+            c,
+            reg,
+            "sam.ortiz",
+            "training-window applicant counts by age band",
+            APPLICANT,
+        ),
+        DemoSnapshot(
+            f"lineage_d{day}",
+            "lineage_manifest",
+            applicant_lineage(c, rng),
+            c,
+            reg,
+            "sam.ortiz",
+            "feature pipeline lineage manifest",
+            APPLICANT,
+        ),
+        DemoSnapshot(
+            f"score_samples_d{day}",
+            "score_samples",
+            scores(c, rng, 0.083, 0.71),
+            c,
+            reg,
+            "lena.fischer",
+            "scoring service: 24 h score sample",
+            CREDIT,
+        ),
+        DemoSnapshot(
+            f"fair_lending_assertions_d{day}",
+            "assertion_results",
+            assertion_runs(base - timedelta(hours=1), FAIR_ASSERTIONS, timedelta(hours=1)),
+            base - timedelta(hours=1),
+            reg,
+            "priya.nair",
+            "compliance test runs (CI)",
+            FAIR,
+        ),
+        DemoSnapshot(
+            f"claims_assertions_d{day}",
+            "assertion_results",
+            assertion_runs(base - timedelta(hours=1), CLAIMS_ASSERTIONS, timedelta(hours=4)),
+            base - timedelta(hours=1),
+            reg,
+            "noah.kim",
+            "claims agent eval runs",
+            CLAIMS,
+        ),
+    ]
 
 
 def sample_files(now: datetime) -> dict[str, bytes]:

@@ -13,16 +13,50 @@ the service).
 
 Ratios are computed from integer counts, so they do not depend on DuckDB's thread
 scheduling; observed values are rounded to 10 significant digits in findings.
+
+What every check shares (statuses, the result type, SQL literals, a term's limit in words) is
+``check_base``; the checks on model scores (calibration, distribution shift) are
+``checks_scores``; every name is importable from here.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from workbench.evidence.check_base import (
+    SEVERITY,
+    STATUSES,
+    VIOLATING,
+    CheckResult,
+    ViewNeed,
+    bounds_text,
+    human_seconds,
+    ident,
+    iso,
+    limit_for,
+    lit,
+    num,
+    pct,
+    plain,
+    records,
+    round_sig,
+    ts,
+    ts_lit,
+    worst,
+)
+from workbench.evidence.checks_scores import (
+    PSI_EPSILON,
+    SHIFT_MEASURES_SQL,
+    SHIFT_SMOOTHED_CTE,
+    calibration_sql,
+    judge_calibration,
+    judge_shift,
+    shift_edges_sql,
+    shift_sql,
+)
 from workbench.model.duration import Duration, _add_months
 from workbench.model.terms import (
     BoundsTerm,
@@ -39,34 +73,6 @@ from workbench.model.terms import (
 
 if TYPE_CHECKING:
     from workbench.evidence.sandbox import QueryResult, Sandbox
-
-STATUSES = ("pass", "warn", "fail", "no-data", "error")
-# Statuses that make a violation (warn is recorded and shown, but pages nobody).
-VIOLATING = frozenset({"fail", "no-data", "error"})
-SEVERITY = {"pass": 0, "warn": 1, "no-data": 2, "fail": 3, "error": 4}
-
-# Empty-bin share used by PSI (as Evidently does): ln(0) is undefined.
-PSI_EPSILON = 1e-4
-
-
-@dataclass(frozen=True)
-class ViewNeed:
-    """One view a check reads: its name in the SQL, the evidence kind, and its role."""
-
-    view: str
-    kind: str
-    role: str = "live"  # "live" | "reference"
-
-
-@dataclass
-class CheckResult:
-    status: str
-    observed: float | None = None
-    observed_text: str = ""
-    limit: str = ""
-    reason: str = ""
-    sql: str = ""
-    details: list[dict[str, Any]] = field(default_factory=list)
 
 
 def needs(term: TermBase) -> list[ViewNeed]:
@@ -93,149 +99,6 @@ def needs(term: TermBase) -> list[ViewNeed]:
     if isinstance(term, BoundsTerm):
         return [ViewNeed(term.view, term.view)]
     raise TypeError(f"no check for term kind {type(term).__name__}")
-
-
-# --------------------------------------------------------------------------- SQL helpers
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def ts_lit(moment: datetime) -> str:
-    return f"TIMESTAMPTZ '{moment.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}+00'"
-
-
-def ts(column: str) -> str:
-    """A column as TIMESTAMPTZ (CSV columns may be VARCHAR; naive values are UTC)."""
-    return f"CAST({ident(column)} AS TIMESTAMPTZ)"
-
-
-def num(value: float) -> str:
-    return repr(float(value))
-
-
-def round_sig(value: float | None, digits: int = 10) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    if not math.isfinite(value):
-        return value
-    return float(f"{value:.{digits}g}")
-
-
-def human_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    sign = "-" if seconds < 0 else ""
-    s = int(round(abs(seconds)))
-    days, rem = divmod(s, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes, secs = divmod(rem, 60)
-    if days:
-        return f"{sign}{days}d {hours}h"
-    if hours:
-        return f"{sign}{hours}h {minutes}m"
-    if minutes:
-        return f"{sign}{minutes}m {secs}s"
-    return f"{sign}{secs}s"
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready, deterministic form of a DuckDB value."""
-    from decimal import Decimal
-
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return iso(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return round_sig(float(value))
-    if isinstance(value, float):
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        if math.isnan(value):
-            return None
-        return round_sig(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
-def records(result: QueryResult) -> list[dict[str, Any]]:
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-
-
-def worst(statuses: list[str]) -> str:
-    return max(statuses, key=lambda s: SEVERITY[s]) if statuses else "pass"
-
-
-# --------------------------------------------------------------------------- limits
-
-
-def limit_for(term: TermBase) -> str:
-    """The term's limit in words (shown next to the observed value)."""
-    if isinstance(term, FreshnessTerm):
-        which = "max" if term.percentile >= 100 else f"p{term.percentile:g}"
-        return f"{which} lag and heartbeat per source fail > {term.fail_after.human()}" + (
-            f", warn > {term.warn_after.human()}" if term.warn_after else ""
-        )
-    if isinstance(term, RepresentationTerm):
-        text = "; ".join(f"{g} {b.min:g}–{b.max:g}" for g, b in term.groups.items())
-        return text + (f" (warn within {term.warn_margin:g})" if term.warn_margin else "")
-    if isinstance(term, CalibrationTerm):
-        text = (
-            f"share outside [{term.range_min:g}, {term.range_max:g}] "
-            f"fail > {pct(term.fail_share_outside)}"
-        )
-        if term.warn_share_outside is not None:
-            text += f", warn > {pct(term.warn_share_outside)}"
-        return text
-    if isinstance(term, DistributionShiftTerm):
-        return f"{term.method} fail ≥ {term.fail:g}, warn ≥ {term.warn:g}"
-    if isinstance(term, DecisionThresholdTerm):
-        text = f"= {term.value:g}" + (f" ± {term.tolerance:g}" if term.tolerance else "")
-        return text + f"; every change co-signed by {term.change_cosigner}"
-    if isinstance(term, LivingAttestationTerm):
-        text = (
-            f"pass rate per assertion over {term.window.human()} fail < {pct(term.min_pass_rate)}"
-        )
-        if term.warn_pass_rate is not None:
-            text += f", warn < {pct(term.warn_pass_rate)}"
-        return text
-    if isinstance(term, LineageTerm):
-        return (
-            "sources seen ⊆ included, excluded never seen, each included source within its cadence"
-        )
-    if isinstance(term, BoundsTerm):
-        text = f"{term.column} in {bounds_text(term)}; share outside fail > {pct(term.fail_share_outside)}"
-        if term.warn_share_outside is not None:
-            text += f", warn > {pct(term.warn_share_outside)}"
-        return text
-    if isinstance(term, SqlTerm):
-        word = "≤" if term.direction == "at_most" else "≥"
-        return f"value {word} {term.fail:g} (fail)" + (
-            f", {word} {term.warn:g} (warn)" if term.warn is not None else ""
-        )
-    return ""
 
 
 # --------------------------------------------------------------------------- freshness
@@ -412,58 +275,7 @@ def judge_representation(term: RepresentationTerm, rows: list[dict[str, Any]]) -
     )
 
 
-# --------------------------------------------------------------------------- calibration range
-
-
-def calibration_sql(term: CalibrationTerm) -> str:
-    col = f"CAST({ident(term.score)} AS DOUBLE)"
-    return (
-        "SELECT count(*) AS n,\n"
-        f"       count(*) FILTER (WHERE {col} < {num(term.range_min)}"
-        f" OR {col} > {num(term.range_max)}) AS outside,\n"
-        f"       min({col}) AS min_score, max({col}) AS max_score\n"
-        f"FROM score_samples WHERE {ident(term.score)} IS NOT NULL"
-    )
-
-
-def judge_calibration(term: CalibrationTerm, rows: list[dict[str, Any]]) -> CheckResult:
-    r = rows[0]
-    limit = limit_for(term)
-    n = int(r["n"])
-    if n == 0:
-        return CheckResult("no-data", limit=limit, reason="no scores in the evidence")
-    share = int(r["outside"]) / n
-    if share > term.fail_share_outside:
-        status = "fail"
-    elif term.warn_share_outside is not None and share > term.warn_share_outside:
-        status = "warn"
-    else:
-        status = "pass"
-    return CheckResult(
-        status,
-        observed=round_sig(share),
-        observed_text=f"{pct(share)} outside ({r['outside']} of {n})",
-        limit=limit,
-        reason=f"{r['outside']} of {n} scores outside the operating range "
-        f"(observed min {plain(r['min_score'])}, max {plain(r['max_score'])})",
-        details=[
-            {
-                "rows": n,
-                "outside": int(r["outside"]),
-                "min_score": plain(r["min_score"]),
-                "max_score": plain(r["max_score"]),
-            }
-        ],
-    )
-
-
 # --------------------------------------------------------------------------- bounds
-
-
-def bounds_text(term: BoundsTerm) -> str:
-    low = "-∞" if term.min is None else f"{term.min:g}"
-    high = "∞" if term.max is None else f"{term.max:g}"
-    return f"[{low}, {high}]"
 
 
 def bounds_sql(term: BoundsTerm) -> str:
@@ -512,108 +324,6 @@ def judge_bounds(term: BoundsTerm, rows: list[dict[str, Any]]) -> CheckResult:
                 "max_value": plain(r["max_value"]),
             }
         ],
-    )
-
-
-# --------------------------------------------------------------------------- distribution shift
-
-
-def _scores(view: str, column: str) -> str:
-    return f"(SELECT CAST({ident(column)} AS DOUBLE) AS x FROM {view}) WHERE x IS NOT NULL AND isfinite(x)"
-
-
-# The divergence of live bin shares (q) from reference shares (p), shared by the per-term
-# and the batched check so that both report exactly the same figures: empty bins are
-# smoothed to PSI_EPSILON for PSI; Jensen-Shannon uses the raw shares against their mean m.
-SHIFT_SMOOTHED_CTE = (
-    "t AS (\n"
-    f"  SELECT *, CASE WHEN p = 0 THEN {PSI_EPSILON!r} ELSE p END AS pe,\n"
-    f"         CASE WHEN q = 0 THEN {PSI_EPSILON!r} ELSE q END AS qe, (p + q) / 2 AS m\n"
-    "  FROM shares\n"
-    ")\n"
-)
-# Follows "SELECT [group columns,]" over `t`.
-SHIFT_MEASURES_SQL = (
-    "sum((qe - pe) * ln(qe / pe)) AS psi,\n"
-    "       sqrt(greatest(0.0, 0.5 * sum(CASE WHEN p > 0 THEN p * ln(p / m) ELSE 0 END)\n"
-    "                        + 0.5 * sum(CASE WHEN q > 0 THEN q * ln(q / m) ELSE 0 END)))"
-    " AS jensen_shannon,\n"
-    "       sum(ref_n) AS reference_rows, sum(live_n) AS live_rows,\n"
-    "       list({'upper_edge': upper_edge, 'reference': ref_n, 'live': live_n}"
-    " ORDER BY upper_edge) AS bins\n"
-)
-
-
-def shift_edges_sql(term: DistributionShiftTerm) -> str:
-    """The bin edges over the reference scores `x` (docs/evidence.md, distribution shift).
-
-    One definition for the per-term and the batched check, so both bin identically.
-    """
-    b = term.bins
-    if term.binning == "quantile":
-        probs = ", ".join(num(i / b) for i in range(1, b))
-        return f"list_sort(list_distinct(quantile_cont(x, [{probs}])))"
-    return (
-        f"list_sort(list_distinct(list_transform(range(1, {b}), "
-        f"lambda i: min(x) + i * (max(x) - min(x)) / {b})))"
-    )
-
-
-def shift_sql(term: DistributionShiftTerm) -> str:
-    edges = shift_edges_sql(term)
-    ref = _scores("reference", term.column)
-    live = _scores("score_samples", term.column)
-    return (
-        f"WITH edges AS (SELECT {edges} AS e FROM {ref}),\n"
-        f"ref AS (SELECT histogram(x, (SELECT e FROM edges)) AS h FROM {ref}),\n"
-        f"live AS (SELECT histogram(x, (SELECT e FROM edges)) AS h FROM {live}),\n"
-        "bins AS (\n"
-        "  SELECT coalesce(r.k, l.k) AS upper_edge, coalesce(r.n, 0) AS ref_n,"
-        " coalesce(l.n, 0) AS live_n\n"
-        "  FROM (SELECT unnest(map_keys(h)) AS k, unnest(map_values(h)) AS n FROM ref) r\n"
-        "  FULL JOIN (SELECT unnest(map_keys(h)) AS k, unnest(map_values(h)) AS n FROM live) l"
-        " ON r.k = l.k\n"
-        "),\n"
-        "shares AS (\n"
-        "  SELECT upper_edge, ref_n, live_n,\n"
-        "         ref_n / sum(ref_n) OVER () AS p, live_n / sum(live_n) OVER () AS q\n"
-        "  FROM bins\n"
-        "),\n" + SHIFT_SMOOTHED_CTE + "SELECT " + SHIFT_MEASURES_SQL + "FROM t"
-    )
-
-
-def judge_shift(term: DistributionShiftTerm, rows: list[dict[str, Any]]) -> CheckResult:
-    r = rows[0] if rows else {}
-    limit = limit_for(term)
-    ref_rows = int(r.get("reference_rows") or 0)
-    live_rows = int(r.get("live_rows") or 0)
-    if ref_rows == 0:
-        return CheckResult("error", limit=limit, reason="the reference snapshot has no scores")
-    if live_rows == 0:
-        return CheckResult("no-data", limit=limit, reason="no live scores in the evidence")
-    psi = round_sig(r["psi"])
-    js = round_sig(r["jensen_shannon"])
-    value = psi if term.method == "psi" else js
-    assert value is not None
-    status = "fail" if value >= term.fail else "warn" if value >= term.warn else "pass"
-    details = [
-        {
-            "upper_edge": plain(b["upper_edge"]),
-            "reference": int(b["reference"]),
-            "live": int(b["live"]),
-            "reference_share": round_sig(int(b["reference"]) / ref_rows),
-            "live_share": round_sig(int(b["live"]) / live_rows),
-        }
-        for b in r["bins"]
-    ]
-    return CheckResult(
-        status,
-        observed=value,
-        observed_text=f"{term.method} {value:.4f}",
-        limit=limit,
-        reason=f"PSI {psi:.4f}, Jensen–Shannon distance {js:.4f} over {len(details)} bins "
-        f"({term.binning} edges from the reference; {ref_rows} reference vs {live_rows} live scores)",
-        details=details,
     )
 
 
@@ -1009,3 +719,58 @@ def run_check(
         result = judge_rows(term, rows, clock, adopted)
     result.sql = sql
     return result
+
+
+__all__ = [
+    "CheckResult",
+    "PSI_EPSILON",
+    "SEVERITY",
+    "SHIFT_MEASURES_SQL",
+    "SHIFT_SMOOTHED_CTE",
+    "STATUSES",
+    "VIOLATING",
+    "ViewNeed",
+    "attestation_sql",
+    "bind_views",
+    "bounds_sql",
+    "bounds_text",
+    "calibration_sql",
+    "finite_or_error",
+    "freshness_heartbeat_columns",
+    "freshness_heartbeat_sql",
+    "freshness_sql",
+    "generated_sql",
+    "human_seconds",
+    "ident",
+    "iso",
+    "judge_attestation",
+    "judge_bounds",
+    "judge_calibration",
+    "judge_freshness",
+    "judge_lineage",
+    "judge_representation",
+    "judge_rows",
+    "judge_shift",
+    "judge_sql",
+    "judge_threshold",
+    "limit_for",
+    "lineage_sql",
+    "lit",
+    "needs",
+    "non_finite_reason",
+    "num",
+    "pct",
+    "plain",
+    "records",
+    "representation_sql",
+    "round_sig",
+    "run_check",
+    "shift_edges_sql",
+    "shift_sql",
+    "threshold_sql",
+    "ts",
+    "ts_lit",
+    "view_columns",
+    "window_start",
+    "worst",
+]

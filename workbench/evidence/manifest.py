@@ -69,6 +69,7 @@ _FIELD_ORDER = (
     "sha256",
     "size",
     "format",
+    "table_version",
     "captured_at",
     "source",
     "contract",
@@ -233,7 +234,10 @@ class Snapshot(BaseModel):
     path: str
     sha256: str
     size: StrictInt
-    format: Literal["csv", "parquet", "json", "jsonl"]
+    format: Literal["csv", "parquet", "json", "jsonl", "delta", "iceberg"]
+    # A table (format delta / iceberg): the Delta version or Iceberg snapshot id it pins;
+    # sha256 and size are those of the data-file listing (workbench.evidence.tables).
+    table_version: StrictInt | None = None
     captured_at: datetime
     source: str
     contract: str | None = None
@@ -307,6 +311,12 @@ class Snapshot(BaseModel):
             raise ValueError(
                 f"id {self.id!r} does not match sha256 (expected {snapshot_id(self.sha256)!r})"
             )
+        if self.format in ("delta", "iceberg"):
+            if self.table_version is None or self.table_version < 0:
+                raise ValueError(f"a {self.format} table needs table_version (>= 0)")
+            return self
+        if self.table_version is not None:
+            raise ValueError("table_version is only for delta and iceberg tables")
         from workbench.evidence.errors import UnknownFormat
         from workbench.evidence.kinds import detect_format
 
@@ -352,6 +362,9 @@ class Manifest(BaseModel):
                 value = getattr(snap, field_name)
                 if value is None:
                     continue
+                if field_name == "path" and snap.table_version is not None:
+                    # One table, several pinned versions: unique per (path, version).
+                    value = f"{value} @ version {snap.table_version}"
                 if value in seen:
                     raise ValueError(f"duplicate snapshot {field_name} {value!r}")
                 seen.add(value)
@@ -503,6 +516,7 @@ class SnapshotIntegrity:
     # "ok" | "missing" | "tampered" | "unsafe_path" | "outside_roots"
     status: str = "ok"
     path: Path | None = None
+    files: tuple[Path, ...] = ()  # a table version's data files (verified)
 
 
 def verify_snapshot(
@@ -516,6 +530,8 @@ def verify_snapshot(
         return SnapshotIntegrity(False, str(exc), "outside_roots")
     except UnsafePath as exc:
         return SnapshotIntegrity(False, str(exc), "unsafe_path")
+    if snapshot.format in ("delta", "iceberg"):
+        return _verify_table(snapshot, path, root, roots)
     if not path.exists():
         return SnapshotIntegrity(False, f"missing: {snapshot.path} does not exist", "missing", path)
     if not path.is_file():
@@ -539,3 +555,25 @@ def verify_snapshot(
             path,
         )
     return SnapshotIntegrity(True, "", "ok", path)
+
+
+def _verify_table(
+    snapshot: Snapshot, location: Path, root: Path, roots: tuple[Path, ...] | None
+) -> SnapshotIntegrity:
+    """A table version: re-resolved and every data file re-hashed (workbench.evidence.tables);
+    each data file must lie under the evidence roots too."""
+    from workbench.evidence import tables
+
+    if not location.exists():
+        return SnapshotIntegrity(
+            False, f"missing: {snapshot.path} does not exist", "missing", location
+        )
+    assert snapshot.table_version is not None
+    status, reason, files = tables.verify(
+        snapshot.format,
+        location,
+        snapshot.table_version,
+        snapshot.sha256,
+        lambda p: resolve_snapshot_path(p, root, roots),
+    )
+    return SnapshotIntegrity(status == "ok", reason, status, location, files)

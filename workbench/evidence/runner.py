@@ -51,6 +51,8 @@ class ViewFile:
     path: str  # resolved, verified path
     kind: str
     format: str
+    # A table version (Delta / Iceberg): every data file, `path` the first (Parquet).
+    files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,6 +108,16 @@ def limits_for(settings: Settings | None) -> Limits:
 Emit = Callable[[str, Any], None]
 
 
+def view_file(v: ViewFile) -> Any:
+    """The sandbox's `SnapshotFile` for a view (a table version: all its data files)."""
+    from dataclasses import replace
+
+    from workbench.evidence.kinds import snapshot_file
+
+    snap = snapshot_file(Path(v.path), v.kind, v.format)
+    return replace(snap, more=tuple(Path(p) for p in v.files[1:])) if v.files else snap
+
+
 def view_name(snapshot_id: str) -> str:
     """The sandbox view holding a snapshot in a shared sandbox: ``ev_<12 hex>``."""
     return snapshot_id.replace("-", "_")
@@ -151,7 +163,6 @@ def run_jobs(
     `emit("result", (key, CheckResult))` for each. `deadline`: time.monotonic() budget end."""
     import time
 
-    from workbench.evidence.kinds import snapshot_file
     from workbench.evidence.sandbox import Sandbox
 
     def sandbox(files: dict[str, Any], readable: Sequence[Any] = ()) -> Sandbox:
@@ -177,7 +188,7 @@ def run_jobs(
         files = {}
         for job in shared:
             for v in job.views.values():
-                files[view_name(v.snapshot)] = snapshot_file(Path(v.path), v.kind, v.format)
+                files[view_name(v.snapshot)] = view_file(v)
         try:
             sb = sandbox(files)
         except EvidenceError:
@@ -196,9 +207,7 @@ def run_jobs(
             emit("result", (job.key, exhausted(job, limits)))
             continue
         emit("start", [job.key])
-        files = {
-            v: snapshot_file(Path(f.path), f.kind, f.format) for v, f in sorted(job.views.items())
-        }
+        files = {v: view_file(f) for v, f in sorted(job.views.items())}
         try:
             sb = sandbox(files)
         except EvidenceError as exc:
@@ -230,7 +239,7 @@ def _run_batched(
     for job in jobs:
         if not isinstance(job.term, batch.BATCH_TERMS):
             continue
-        if any(v.format != "parquet" for v in job.views.values()):
+        if any(v.format != "parquet" or v.files for v in job.views.values()):
             continue
         paths = {v: Path(f.path) for v, f in job.views.items()}
         items.append(batch.BatchItem(job.key, job.term, paths, job.clock))

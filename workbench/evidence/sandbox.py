@@ -140,6 +140,9 @@ class SnapshotFile:
     path: Path
     format: Format
     text_columns: tuple[str, ...] = ()
+    # Further Parquet files of the same view: a table version's data files (issue 18,
+    # `workbench.evidence.tables`). Each is resolved and allowed like `path`.
+    more: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,13 @@ class Sandbox:
         if _GLOB_CHARS.search(str(path)):
             # DuckDB would expand these as a glob and read other files.
             raise SandboxError(f"{path}: evidence paths may not contain * ? [ ] {{ }}")
+        if snap.more:
+            if snap.format != "parquet":
+                raise SandboxError(f"{snap.path}: several files make one view only in Parquet")
+            more = tuple(
+                Sandbox._resolve(name, replace(snap, path=p, more=())).path for p in snap.more
+            )
+            return replace(snap, path=path, more=more)
         return replace(snap, path=path)
 
     def _lock_down(self, files: dict[str, SnapshotFile], memory_limit: str, threads: int) -> None:
@@ -395,7 +405,9 @@ class Sandbox:
 
         con = self._con
         assert con is not None
-        allowed = dict.fromkeys(str(s.path) for s in (*files.values(), *self.readable))
+        allowed = dict.fromkeys(
+            str(p) for s in (*files.values(), *self.readable) for p in (s.path, *s.more)
+        )
         paths = ", ".join(_sql_string(path) for path in allowed)
         con.execute("SET temp_directory=''")
         con.execute(f"SET allowed_paths=[{paths}]")
@@ -410,6 +422,9 @@ class Sandbox:
         for name, snap in files.items():
             try:
                 reader = _reader_sql(str(snap.path), snap.format)
+                if snap.more:
+                    listed = ", ".join(_sql_string(str(p)) for p in (snap.path, *snap.more))
+                    reader = f"read_parquet([{listed}], hive_partitioning=false)"
                 if snap.format == "csv" and snap.text_columns:
                     reader = _csv_reader_with_text_columns(con, snap)
                 con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')

@@ -63,6 +63,41 @@ class Defaults(Strict):
     )
 
 
+SPARK_MASTER_PATTERN = r"^(local(\[([1-9][0-9]{0,3}|\*)\])?|spark://[A-Za-z0-9.:,_-]+|yarn|k8s://https://[A-Za-z0-9.:_/-]+)$"
+SPARK_REMOTE_PATTERN = r"^sc://[A-Za-z0-9._-]+(:[0-9]{1,5})?(/;[A-Za-z0-9_=;.-]*)?$"
+
+
+class SparkEngineSettings(Strict):
+    """Where `workbench evaluate --engine spark` runs its checks (docs/engines.md).
+
+    A cluster named here is used only when the machine running `evaluate` names the same
+    one: whoever runs the checks chooses who computes the verdicts."""
+
+    master: str | None = Field(
+        default=None,
+        pattern=SPARK_MASTER_PATTERN,
+        description="a Spark master: 'local[2]' (this machine), 'spark://host:7077', 'yarn'",
+    )
+    remote: str | None = Field(
+        default=None,
+        pattern=SPARK_REMOTE_PATTERN,
+        description="a Spark Connect endpoint, 'sc://host:15002'",
+    )
+
+    @field_validator("remote")
+    @classmethod
+    def _one_endpoint(cls, v: str | None, info) -> str | None:  # type: ignore[no-untyped-def]
+        if v is not None and info.data.get("master") is not None:
+            raise ValueError("name either master or remote, not both")
+        return v
+
+
+class EvidenceEngines(Strict):
+    """Engines other than the embedded DuckDB, chosen with `evaluate --engine`."""
+
+    spark: SparkEngineSettings | None = None
+
+
 class EvidenceLimits(Strict):
     """What one `workbench evaluate` may cost; a term beyond a limit is `error`, named."""
 
@@ -77,6 +112,10 @@ class EvidenceLimits(Strict):
     )
     query_timeout: DurationField = Field(  # type: ignore[assignment]
         default="PT60S", description="time limit of one check's query"
+    )
+    engines: EvidenceEngines = Field(
+        default_factory=EvidenceEngines,
+        description="other engines for `evaluate --engine` ([evidence.engines.spark])",
     )
 
     @field_validator("memory_cap")

@@ -23,13 +23,14 @@ from workbench.evidence.checks import (
 )
 from workbench.evidence.errors import EvidenceError
 from workbench.evidence.findings import PAGE_TEST
-from workbench.evidence.manifest import Manifest, Snapshot
+from workbench.evidence.manifest import Manifest, Snapshot, SnapshotIntegrity
 from workbench.evidence.runner import Limits
 from workbench.governance.paging import page_test
 from workbench.model.contract import Contract
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 
 if TYPE_CHECKING:
+    from workbench.evidence.engines import Engine, EngineRun
     from workbench.evidence.worker import WorkerStats
     from workbench.model.policy_floor import EffectivePolicy
     from workbench.model.state import GovernanceState
@@ -54,6 +55,7 @@ class Planner:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self.last_stats: WorkerStats | None = None  # the last run's worker figures
+        self.last_run: EngineRun | None = None  # the last run's engine report
         self._index_cache: tuple[Manifest, datetime, dict[Any, list[Snapshot]]] | None = None
         self._refs_cache: tuple[Manifest, dict[str, Snapshot]] | None = None
 
@@ -176,12 +178,19 @@ class Planner:
         return plans
 
     def run(
-        self, plans: list[TermPlan], limits: Limits, snapshot_path: Callable[[Snapshot], Path]
+        self,
+        plans: list[TermPlan],
+        limits: Limits,
+        snapshot_path: Callable[[Snapshot], Path],
+        engine: Engine | None = None,
+        integrity: dict[str, SnapshotIntegrity] | None = None,
     ) -> list[CheckResult]:
-        """Run every check that the plan did not decide, in the evaluation worker (a child
-        process under the memory cap and the run budget: `workbench.evidence.worker`)."""
-        from workbench.evidence.runner import CheckJob, ViewFile
-        from workbench.evidence.worker import run_isolated
+        """Run every check that the plan did not decide: on DuckDB in the evaluation worker
+        (a child process under the memory cap and the run budget:
+        `workbench.evidence.worker`), or on Spark (`workbench.evidence.engines`); what the
+        engine reported (its SQL per check) is kept in `last_run`."""
+        from workbench.evidence.engines import Engine, EngineError, run_checks
+        from workbench.evidence.runner import CheckJob
 
         results: list[CheckResult | None] = [None] * len(plans)
         jobs: list[CheckJob] = []
@@ -194,7 +203,7 @@ class Planner:
             assert plan.clock is not None
             try:
                 views = {
-                    v: ViewFile(s.id, str(snapshot_path(s).resolve(strict=True)), s.kind, s.format)
+                    v: view_file(s, snapshot_path(s), (integrity or {}).get(s.id))
                     for v, s in plan.views.items()
                 }
             except (OSError, RuntimeError, EvidenceError) as exc:
@@ -206,10 +215,40 @@ class Planner:
                 plan.contract.adopted if isinstance(plan.term, DecisionThresholdTerm) else None
             )
             jobs.append(CheckJob(i, plan.term, plan.clock, views, adopted))
-        ran, self.last_stats = run_isolated(jobs, limits)
-        for key, result in ran.items():
+        try:
+            ran = run_checks(jobs, limits, engine or Engine())
+        except EngineError as exc:
+            from workbench.service.errors import WorkbenchError
+
+            raise WorkbenchError(str(exc)) from None
+        self.last_stats, self.last_run = ran.stats, ran
+        for key, result in ran.results.items():
             results[key] = result
         return [r if r is not None else CheckResult("error", reason="not run") for r in results]
+
+
+def view_file(snap: Snapshot, path: Path, integrity: SnapshotIntegrity | None) -> Any:
+    """The evaluation's `ViewFile` of a verified snapshot (a table: its data files)."""
+    from workbench.evidence.runner import ViewFile
+
+    if snap.table_version is not None:
+        files = integrity.files if integrity is not None else ()
+        if not files:
+            raise EvidenceError(f"table snapshot {snap.id} has no verified data files")
+        return ViewFile(snap.id, str(files[0]), snap.kind, "parquet", tuple(map(str, files)))
+    return ViewFile(snap.id, str(path.resolve(strict=True)), snap.kind, snap.format)
+
+
+def sandbox_file(snap: Snapshot, path: Path, integrity: SnapshotIntegrity) -> Any:
+    """The DuckDB sandbox's file of a verified snapshot (a table: all its data files)."""
+    from dataclasses import replace
+
+    from workbench.evidence.kinds import snapshot_file
+
+    if snap.table_version is not None:
+        first, *more = integrity.files
+        return replace(snapshot_file(first, snap.kind, "parquet"), more=tuple(more))
+    return snapshot_file(path, snap.kind, snap.format)
 
 
 def term_finding(
@@ -244,6 +283,12 @@ def term_finding(
                 "sha256": s.sha256,
                 "kind": s.kind,
                 "captured_at": iso(s.captured_at),
+                # A table: which version of it was judged (issue 18).
+                **(
+                    {"table": {"format": s.format, "version": s.table_version}}
+                    if s.table_version is not None
+                    else {}
+                ),
             }
             for v, s in sorted(plan.views.items())
         ],

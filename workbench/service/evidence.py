@@ -58,12 +58,20 @@ from workbench.evidence.runner import Limits, limits_for, view_name
 from workbench.governance.currency import TermAt
 from workbench.governance.paging import PageTest, page_test
 from workbench.service.errors import WorkbenchError
-from workbench.service.evaluation import Planner, TermPlan, page_finding, term_finding
+from workbench.service.evaluation import (
+    Planner,
+    TermPlan,
+    page_finding,
+    sandbox_file,
+    term_finding,
+)
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
+    from workbench.evidence.engines import Engine
     from workbench.evidence.sandbox import QueryResult, Sandbox
     from workbench.governance.seams import SeamView
+    from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
     from workbench.service.runs import CurrentFindings, RunBook
     from workbench.signing.keys import Signer
@@ -235,19 +243,30 @@ class EvidenceService:
         source: str | None = None,
         external: bool = False,
         name: str | None = None,
+        table_version: int | None = None,
     ) -> Snapshot:
         """Check `file` against its kind's schema, register it and commit.
 
         Kept in git under evidence/snapshots/<id>.<ext>, or with `external` pinned by
         absolute path and sha256 (for large files). The file itself is never modified.
+        A Delta table folder or an Iceberg ``*.metadata.json`` is pinned by version
+        (`table_version`, default the latest): its data files' listing is committed to
+        evidence/tables/<id>.json (`workbench.evidence.tables`).
         """
+        from workbench.evidence import tables
         from workbench.evidence.kinds import check_schema, detect_format, get_kind
 
         wb = self.wb
         wb.require_writable("register evidence")
         get_kind(kind)
         file = Path(file)
-        if not file.is_file():
+        table = tables.detect_table(file)
+        if table is None and table_version is not None:
+            raise WorkbenchError(
+                f"{file}: --table-version needs a Delta table folder (with _delta_log/) or an "
+                "Iceberg metadata file (*.metadata.json)"
+            )
+        if table is None and not file.is_file():
             raise WorkbenchError(f"{file}: no such file")
         if term is not None and contract is None:
             raise WorkbenchError("--term needs --contract (term ids are unique per contract)")
@@ -271,11 +290,20 @@ class EvidenceService:
             raise WorkbenchError(
                 f"--captured-at {iso(captured)} is in the future (now {iso(wb.now)})"
             )
-        fmt = detect_format(file)
-        problems = check_schema(file, kind)
-        if problems:
-            raise EvidenceSchemaError(file, kind, problems)
-        digest, size = sha256_file(file)
+        pinned = None
+        if table is not None:
+            pinned = self._pin_table(table, file, table_version)
+            fmt, digest, size = table, pinned.sha256, pinned.size
+            for data in pinned.files:
+                problems = check_schema(data.path, kind)
+                if problems:
+                    raise EvidenceSchemaError(data.path, kind, problems)
+        else:
+            fmt = detect_format(file)
+            problems = check_schema(file, kind)
+            if problems:
+                raise EvidenceSchemaError(file, kind, problems)
+            digest, size = sha256_file(file)
         sid = snapshot_id(digest)
         manifest = self.manifest()
         if (existing := manifest.get(sid)) is not None:
@@ -286,7 +314,10 @@ class EvidenceService:
         if name is not None and manifest.resolve(name) is not None:
             raise WorkbenchError(f"snapshot name {name!r} is already used in {MANIFEST_PATH}")
         changes: dict[str, bytes | None] = {}
-        if external:
+        if pinned is not None:
+            path = str(file.resolve())
+            changes[tables.listing_path(sid)] = pinned.listing()
+        elif external:
             path = str(file.resolve())
             try:
                 resolve_snapshot_path(path, wb.root, self.roots)
@@ -311,6 +342,7 @@ class EvidenceService:
             sha256=digest,
             size=size,
             format=fmt,  # type: ignore[arg-type]
+            table_version=pinned.version if pinned is not None else None,
             captured_at=captured,
             source=source or f"file {file.name}",
             contract=contract,
@@ -322,14 +354,44 @@ class EvidenceService:
         changes[MANIFEST_PATH] = render_manifest(manifest).encode("utf-8")
         target = f" for {contract}" + (f" / {term}" if term else "") if contract else ""
         where = "pinned outside git" if external else "kept in git"
+        if pinned is not None:
+            where = f"{table} version {pinned.version}, {len(pinned.files)} data file(s) pinned"
         wb.commit(
             changes, f"Register {kind} evidence {sid}{target}\n\nSource: {snap.source}; {where}."
         )
         return snap
 
+    def _pin_table(self, fmt: str, location: Path, version: int | None) -> Any:
+        """A table version resolved and hashed, its location and every data file under
+        the evidence roots (they stay where they are: tables are never copied into git)."""
+        from workbench.evidence import tables
+
+        root = self.wb.root
+
+        def under_roots(path: str) -> Path:
+            try:
+                return resolve_snapshot_path(path, root, self.roots)
+            except UnsafePath as exc:
+                raise WorkbenchError(
+                    f"{exc}. Name its directory as an evidence root on this machine: "
+                    f"`roots = [...]` under [evidence] in your config.toml, or "
+                    f"${ROOTS_ENV} (docs/evidence.md, 'Evidence roots')"
+                ) from None
+
+        under_roots(str(location.resolve()))
+        try:
+            return tables.pin(fmt, location.resolve(), version, under_roots)
+        except tables.TableError as exc:
+            raise WorkbenchError(str(exc)) from None
+
     # -- evaluation -------------------------------------------------------------------
     def evaluate(
-        self, contract: str | None = None, *, write: bool = True, signer: Signer | None = None
+        self,
+        contract: str | None = None,
+        *,
+        write: bool = True,
+        signer: Signer | None = None,
+        engine: str | None = None,
     ) -> EvaluateResult:
         """Run every term (of one contract, or all) against its evidence; write the findings.
 
@@ -343,6 +405,7 @@ class EvidenceService:
         now = wb.now.astimezone(UTC)
         today = wb.now.date()
         state = wb.state("HEAD")
+        run_engine = _engine(engine, state)
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
         manifest_blob = wb.git.blob_at("HEAD", MANIFEST_PATH) or b""
@@ -369,13 +432,19 @@ class EvidenceService:
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
-        results = self._planner.run(flat, limits_for(state.settings), self.snapshot_path)
+        results = self._planner.run(
+            flat, limits_for(state.settings), self.snapshot_path, run_engine, integrity
+        )
+        ran = self._planner.last_run
+        assert ran is not None
         findings: list[dict[str, Any]] = []
-        for plan, result in zip(flat, results, strict=True):
+        for i, (plan, result) in enumerate(zip(flat, results, strict=True)):
             cid = plan.contract.id
-            findings.append(
-                term_finding(state, plan.contract, contract_sha[cid], plan, result, today)
-            )
+            finding = term_finding(state, plan.contract, contract_sha[cid], plan, result, today)
+            findings.append(finding)
+            # -- engine (issue 18): which engine ran the check, and its own SQL
+            if run_engine.name != "duckdb" and i in ran.engine_sql:
+                finding["engine"] = {**run_engine.describe(ran.version), "sql": ran.engine_sql[i]}
         for cid in ids:
             findings.append(
                 page_finding(state, state.contracts[cid].contract, contract_sha[cid], today)
@@ -391,6 +460,9 @@ class EvidenceService:
             "people_sha256": _blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
+        if run_engine.name != "duckdb":
+            # Another engine is another run: its id differs from DuckDB's on the same inputs.
+            inputs["sql_engine"] = run_engine.describe(ran.version)
         if state.policy.floor.policy_sha256 is not None:
             # The signed policy.toml whose floor the verdicts used (the page test's limit).
             inputs["policy_sha256"] = state.policy.floor.policy_sha256
@@ -609,7 +681,6 @@ class EvidenceService:
         snapshot (of `contract`, or of the whole repository). Tampered or missing
         files are not exposed; `refused` says why.
         """
-        from workbench.evidence.kinds import snapshot_file
         from workbench.evidence.sandbox import VIEW_NAME_RE, Sandbox
 
         infos = self.snapshots(verify=True, contract=contract)
@@ -624,7 +695,7 @@ class EvidenceService:
                 refused.append((s, integrity.reason))
                 continue
             name = view_name(s.id)
-            files[name] = snapshot_file(integrity.path or self.snapshot_path(s), s.kind, s.format)
+            files[name] = sandbox_file(s, integrity.path or self.snapshot_path(s), integrity)
             views.append(ConsoleView(name, s))
             if s.name and VIEW_NAME_RE.match(alias := s.name.replace("-", "_").replace(".", "_")):
                 files[alias] = files[name]
@@ -643,7 +714,6 @@ class EvidenceService:
 
     def finding_sandbox(self, finding: dict[str, Any], *, timeout_s: float = 30.0) -> Sandbox:
         """The views a finding was computed on, re-verified, to re-run its SQL or browse rows."""
-        from workbench.evidence.kinds import snapshot_file
         from workbench.evidence.sandbox import Sandbox
 
         manifest = self.manifest()
@@ -657,7 +727,7 @@ class EvidenceService:
             check = verify_snapshot(snap, self.wb.root, self.roots)
             if not check.ok:
                 raise WorkbenchError(f"snapshot {snap.id} not used: {check.reason}")
-            file = snapshot_file(check.path or self.snapshot_path(snap), snap.kind, snap.format)
+            file = sandbox_file(snap, check.path or self.snapshot_path(snap), check)
             files[ref["view"]] = file  # the logical name (freshness_lags, reference…)
             files[view_name(snap.id)] = file  # the name generated SQL binds to
         return Sandbox(files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=timeout_s)
@@ -728,6 +798,15 @@ class EvidenceService:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _engine(name: str | None, state: GovernanceState) -> Engine:
+    from workbench.evidence.engines import EngineError, resolve_engine
+
+    try:
+        return resolve_engine(name, state.settings)
+    except EngineError as exc:
+        raise WorkbenchError(str(exc)) from None
 
 
 def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:

@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import os
-import tomllib
-from pathlib import Path
 
 from workbench.model.people import Person
 from workbench.model.state import GovernanceState
+from workbench.repo.user_config import config_home, user_config
 from workbench.service.errors import WorkbenchError
-
-
-def config_home(env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "handshake-workbench"
-
-
-def user_config(env: dict[str, str] | None = None) -> dict[str, object]:
-    path = config_home(env) / "config.toml"
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise WorkbenchError(f"{path}: cannot read your workbench config: {exc}") from exc
 
 
 def resolve_actor(state: GovernanceState, requested: str | None, git_email: str | None) -> Person:

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from workbench.signing.registry import AdminCountMemo, registry_paths, walk_chain
+from workbench.signing.registry_chain import AdminCountMemo, walk_chain
+from workbench.signing.registry_files import registry_paths
 from workbench.signing.statement import Statement
 
 

@@ -274,7 +274,9 @@ def contract_verdict(
     people: PeopleFile | None = None,
     load_version: LoadVersion | None = None,
 ) -> ContractVerdict:
-    """The verdict for one contract at one revision (see the module docstring).
+    """The verdict for one contract at one revision (see the module docstring), in steps:
+    who must sign the current bytes; whether anything can be verified at all (the registry,
+    a statement); the statement chain; the head version's signatures; the state they give.
 
     `load_version` finds earlier versions by the sha256 their statements name, to tell
     which change co-signers this version needs; without it no earlier version counts as
@@ -285,48 +287,8 @@ def contract_verdict(
     if blob is not None:
         v.current_sha256 = sha256_hex(blob)
     head = registry.head
-    if head is not None and contract is not None:
-        people = people or parse_people(head.files[PEOPLE])
-        # The version the current bytes are: the head statement's, or the next one.
-        top = max(files.statements, default=0)
-        subject = _subject(files.statements.get(top))
-        upto = top if top and subject == v.current_sha256 else top + 1
-        baselines = approval_baselines(
-            files.statements,
-            files.sigs,
-            upto,
-            _current_first(load_version, v.current_sha256, contract),
-            head,
-            people,
-            policy,
-        )
-        req = required_signers(contract, people, policy, baselines[upto])
-        v.required = {p: roles for p, roles in sorted(req.roles.items())}
-        v.notes += req.notes
-    else:
-        req = RequiredSigners({})
-    if registry.problems:
-        # A registry that is rolled back, forked or not the one you trust says nothing
-        # about anybody's key: no verdict of this repository can stand on it.
-        v.state = "invalid"
-        more = len(registry.problems) - 1
-        v.reason = "cannot verify: " + registry.problems[0]
-        v.reason += f" (and {more} more key registry problem(s))" if more else ""
-        v.missing = sorted(v.required)
-        return v
-    if not files.statements:
-        v.missing = sorted(v.required)
-        v.reason = (
-            "the contract does not validate; fix it before signing"
-            if contract is None
-            else "not signed yet: `workbench sign " + contract_id + "` creates v1"
-        )
-        return v
-    if head is None or not registry.ok:
-        v.state = "invalid"
-        v.reason = "cannot verify: " + (
-            "; ".join(registry.problems) or "the key registry has no signed version"
-        )
+    req = _required_now(v, contract, files, registry, policy, people, load_version)
+    if _cannot_verify(v, contract_id, contract, files, registry) or head is None:
         return v
     chain, problem = _check_chain(contract_id, files.statements, repository, registry)
     if problem:
@@ -357,12 +319,94 @@ def contract_verdict(
     v.checks = result.checks
     v.signed = sorted(result.signed)
     v.notes += _name_notes(result, top)
+    _judge_signatures(v, statement, top, result, req)
+    return v
+
+
+def _required_now(
+    v: ContractVerdict,
+    contract: Contract | None,
+    files: AttestationFiles,
+    registry: RegistryState,
+    policy: Policy,
+    people: PeopleFile | None,
+    load_version: LoadVersion | None,
+) -> RequiredSigners:
+    """Who must sign the current bytes (into ``v.required``), given the last version each
+    change co-signer approved."""
+    head = registry.head
+    if head is None or contract is None:
+        return RequiredSigners({})
+    people = people or parse_people(head.files[PEOPLE])
+    # The version the current bytes are: the head statement's, or the next one.
+    top = max(files.statements, default=0)
+    subject = _subject(files.statements.get(top))
+    upto = top if top and subject == v.current_sha256 else top + 1
+    baselines = approval_baselines(
+        files.statements,
+        files.sigs,
+        upto,
+        _current_first(load_version, v.current_sha256, contract),
+        head,
+        people,
+        policy,
+    )
+    req = required_signers(contract, people, policy, baselines[upto])
+    v.required = {p: roles for p, roles in sorted(req.roles.items())}
+    v.notes += req.notes
+    return req
+
+
+def _cannot_verify(
+    v: ContractVerdict,
+    contract_id: str,
+    contract: Contract | None,
+    files: AttestationFiles,
+    registry: RegistryState,
+) -> bool:
+    """Decide ``v`` when nothing can be verified: a registry with problems, no statement
+    yet, no signed registry. Returns whether it did."""
+    if registry.problems:
+        # A registry that is rolled back, forked or not the one you trust says nothing
+        # about anybody's key: no verdict of this repository can stand on it.
+        v.state = "invalid"
+        more = len(registry.problems) - 1
+        v.reason = "cannot verify: " + registry.problems[0]
+        v.reason += f" (and {more} more key registry problem(s))" if more else ""
+        v.missing = sorted(v.required)
+        return True
+    if not files.statements:
+        v.missing = sorted(v.required)
+        v.reason = (
+            "the contract does not validate; fix it before signing"
+            if contract is None
+            else "not signed yet: `workbench sign " + contract_id + "` creates v1"
+        )
+        return True
+    if registry.head is None or not registry.ok:
+        v.state = "invalid"
+        v.reason = "cannot verify: " + (
+            "; ".join(registry.problems) or "the key registry has no signed version"
+        )
+        return True
+    return False
+
+
+def _judge_signatures(
+    v: ContractVerdict,
+    statement: Statement,
+    top: int,
+    result: AttestationResult,
+    req: RequiredSigners,
+) -> None:
+    """The state the head version's signatures give: invalid, stale (the bytes changed
+    since, or a signer is no longer authorised), approved or pending."""
     if result.invalid:
         bad = result.invalid[0]
         v.state = "invalid"
         v.reason = f"{bad.file}: {bad.message}"
         v.missing = sorted(result.missing)
-        return v
+        return
     approved_head = not result.missing and not req.blocked
     no_longer = [c for c in result.checks if c.status in ("retired", "expired", "not-allowed")]
     no_longer += [c for c in result.checks if c.counts and c.person not in v.required]
@@ -377,12 +421,12 @@ def contract_verdict(
         else:
             v.state = "pending"
             v.reason = f"the contract changed since v{top}, which was never fully signed"
-        return v
+        return
     v.missing = sorted(result.missing)
     if approved_head:
         v.state = "approved"
         v.reason = f"v{top} approved by " + ", ".join(sorted(result.signed & set(v.required)))
-        return v
+        return
     waiting = ", ".join(v.missing + req.blocked)
     if no_longer:
         v.state = "stale"
@@ -393,7 +437,6 @@ def contract_verdict(
     else:
         v.state = "pending"
         v.reason = f"v{top} waits for: {waiting}"
-    return v
 
 
 def _subject(raw: bytes | None) -> str | None:

@@ -41,6 +41,7 @@ from workbench.tui.messages import (
     PeopleLoaded,
     StateLoaded,
 )
+from workbench.tui.person_edit import PersonEditing
 from workbench.tui.screens.seams import SeamsScreen
 
 # Repo text never reaches the terminal as controls (see workbench/tui/safe_render.py).
@@ -83,11 +84,9 @@ PREBUILD_PAUSE = 0.3
 # After a later state load, how long the app waits before one full collection (see
 # _keep_out_of_collections).
 REFREEZE_AFTER = 2.0
-# Fields a structured edit may change, with how they are shown in the picker.
-PERSON_FIELDS = ("owner", "escalation.primary", "escalation.backup", "terms.*.owner")
 
 
-class WorkbenchApp(App[int]):
+class WorkbenchApp(PersonEditing, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Handshake Workbench"
     BINDINGS = bindings.APP
@@ -750,104 +749,6 @@ class WorkbenchApp(App[int]):
         rows.sort(key=lambda r: (r[2] == "", r[2], r[0]))
         self.push_screen(KeyHelpModal(rows))
 
-    # -- structured edits: change a person from the registry --------------------------------
-    @work(exclusive=True, exit_on_error=False, group="person-flow", description="change person")
-    async def change_person(self, contract_id: str) -> None:
-        from workbench.tui.modals.commit import CommitModal
-        from workbench.tui.modals.pickers import Choice, PickerModal
-        from workbench.tui.screens.contracts import person_content
-
-        if self.readonly:
-            self.notify("Read-only mode: contracts cannot be changed", severity="warning")
-            return
-        state = self.gov_state
-        doc = state.contracts.get(contract_id) if state else None
-        if doc is None:
-            self.notify(f"{contract_id} does not parse; fix it in the editor", severity="error")
-            return
-        fields = person_fields(doc.contract)
-        choices = []
-        for path, label, pid in fields:
-            who = person_content(state, pid, self.today)
-            choices.append(
-                Choice(
-                    "/".join(map(str, path)),
-                    who.__class__.assemble(f"{label:<28}", who),
-                    f"{label} {pid}".lower(),
-                )
-            )
-        picked = await self.push_screen_wait(
-            PickerModal(f"Change which person in {contract_id}?", choices)
-        )
-        if not picked:
-            return
-        path = tuple(int(p) if p.isdigit() else p for p in picked.split("/"))
-        current = next(pid for p, _, pid in fields if p == path)
-        label = next(lbl for p, lbl, _ in fields if p == path)
-        people = self.current_people(current)
-        person = await self.push_screen_wait(
-            PickerModal(
-                f"New {label} for {contract_id}",
-                people,
-                hint="Only people in the registry who have not left are offered.",
-            )
-        )
-        if not person or person == current:
-            return
-        try:
-            diff, problems = await self.prepare_structured_edit(contract_id, path, person).wait()
-        except WorkerFailed:
-            return  # shown by the error dialog
-        if problems:
-            self.notify(
-                f"That change would leave {len(problems)} error(s), e.g. line {problems[0].line}: "
-                f"{problems[0].message}. Fix them in the editor (e).",
-                severity="error",
-                markup=False,
-            )
-            return
-        name = state.people[person].name
-        message = await self.push_screen_wait(
-            CommitModal(
-                f"Commit {contract_id} as {self.actor_label}",
-                diff.text,
-                diff.comparison.lines(),
-                f"Make {name} the {label} of {contract_id}",
-            )
-        )
-        if message:
-            self.set_contract_value(contract_id, path, person, message)
-
-    def current_people(self, current: str | None) -> list:  # type: ignore[type-arg]
-        from textual.content import Content
-
-        from workbench.tui.modals.pickers import Choice
-
-        state = self.gov_state
-        suggested = None
-        if current and current in state.people:
-            suggested = state.people[current].replaced_by
-        out = []
-        for person in sorted(state.people.values(), key=lambda p: p.name.lower()):
-            if person.has_left(self.today):
-                continue
-            note = ""
-            if person.id == suggested:
-                note = f"  ← replaces {state.people[current].name}"
-            label = Content.assemble(
-                (f"{person.name}", "bold"),
-                f" ({person.id}) · {person.role or '—'} · {person.team}",
-                (note, "$text-success"),
-            )
-            choice = Choice(
-                person.id, label, f"{person.id} {person.name} {person.team} {person.role}".lower()
-            )
-            if person.id == suggested:
-                out.insert(0, choice)
-            else:
-                out.append(choice)
-        return out
-
     # -- $EDITOR --------------------------------------------------------------------------
     def run_external_editor(self, contract_id: str, text: str) -> str | None:
         """Open `text` in $VISUAL/$EDITOR; return what the user saved (None if it failed)."""
@@ -888,16 +789,3 @@ class WorkbenchApp(App[int]):
             with contextlib.suppress(WorkerFailed):
                 await worker.wait()
         self.exit(0)
-
-
-def person_fields(contract: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
-    """The person fields a structured edit offers: owner, escalation contacts, term owners."""
-    out: list[tuple[tuple[str | int, ...], str, str]] = []
-    for path, pid in contract.person_refs():
-        if path == ("owner",):
-            out.append((path, "contract owner", pid))
-        elif path[0] == "escalation":
-            out.append((path, f"escalation {path[1]}", pid))
-        elif len(path) == 3 and path[0] == "terms" and path[2] == "owner":
-            out.append((path, f"owner of term {contract.terms[int(path[1])].id}", pid))
-    return out

@@ -131,9 +131,46 @@ def layout_map(
     team_names: dict[str, str] | None = None,
     team_leads: dict[str, str] | None = None,
 ) -> MapCanvas:
+    """Lay the teams out (boxes in columns, long seams through dummy rows), route each seam
+    through the gutters between columns, then paint the canvas cell by cell."""
     views = list(views)
     team_names = team_names or {}
     team_leads = team_leads or {}
+    graph = _graph(layers, views)
+    _order_columns(graph.cols)
+    widths = _place(graph, team_names, team_leads)
+    route = _route(graph, widths)
+    notes = _notes(graph, team_names)
+    height = route.height + (len(notes) + 1 if notes else 0)
+    width = max([route.width] + [len(t) + 2 for t, _, _ in notes])
+    painter = _Painter(width, height)
+    painter.boxes(graph.cols, route, team_names, team_leads)
+    anchors = painter.seams(route)
+    painter.resolve_lines()
+    y = route.height + 1
+    for text, style, seam in notes:
+        painter.text(1, y, text, style or f"label-{_state_of(views, seam)}", seam)
+        if seam:
+            anchors[seam] = Region(1, y, len(text), 1)
+        y += 1
+    order = _navigation_order(graph, anchors)
+    return MapCanvas(width, height, painter.cells, order, anchors, {v.id: v.state for v in views})
+
+
+# --- layout: boxes in columns -------------------------------------------------------------
+
+
+@dataclass
+class _Graph:
+    cols: list[list[_Node]]  # per layer, top to bottom (dummy rows included)
+    segs: list[_Seg]  # one per gutter a seam crosses
+    unplaced: list  # type: ignore[type-arg]  # seams that cannot point right (SeamView)
+    isolated: list[str]  # teams with no seam
+
+
+def _graph(layers: list[list[str]], views: list) -> _Graph:  # type: ignore[type-arg]
+    """Teams as nodes in their layer; each seam from its provider's layer to its consumer's,
+    through one dummy row per layer in between."""
     connected = {t for v in views for t in (v.provider, v.consumer)}
     layer_of: dict[str, int] = {}
     for i, layer in enumerate(layers):
@@ -141,7 +178,6 @@ def layout_map(
             if team in connected and team not in layer_of:
                 layer_of[team] = i
     isolated = sorted(t for layer in layers for t in layer if t not in connected)
-
     nodes: dict[str, _Node] = {
         t: _Node(t, layer, t) for t, layer in layer_of.items() if t not in isolated
     }
@@ -150,9 +186,8 @@ def layout_map(
         for t in layer:
             if t in nodes:
                 columns.setdefault(nodes[t].layer, []).append(nodes[t])
-
     segs: list[_Seg] = []
-    unplaced: list = []
+    unplaced: list = []  # type: ignore[type-arg]
     for v in views:
         a, b = nodes.get(v.provider), nodes.get(v.consumer)
         if a is None or b is None or b.layer <= a.layer:
@@ -176,15 +211,18 @@ def layout_map(
             s.outs.append(seg)
             d.ins.append(seg)
             segs.append(seg)
-
     n_layers = (max(columns) + 1) if columns else 0
-    cols = [columns.get(i, []) for i in range(n_layers)]
-    # Barycentre ordering, two sweeps, to keep crossings down.
+    return _Graph([columns.get(i, []) for i in range(n_layers)], segs, unplaced, isolated)
+
+
+def _order_columns(cols: list[list[_Node]]) -> None:
+    """Barycentre ordering, two sweeps, to keep crossings down."""
+    n_layers = len(cols)
     for fwd, sweep in ((True, range(1, n_layers)), (False, range(n_layers - 2, -1, -1))):
         for i in sweep:
             ref = {id(n): k for k, n in enumerate(cols[i - 1] if fwd else cols[i + 1])}
 
-            def bary(item: tuple[int, _Node], ref: dict[int, int] = ref, fwd: bool = fwd):
+            def bary(item: tuple[int, _Node], ref: dict[int, int] = ref, fwd: bool = fwd):  # type: ignore[no-untyped-def]
                 k, node = item
                 others = [s.src for s in node.ins] if fwd else [s.dst for s in node.outs]
                 idx = [ref[id(o)] for o in others if id(o) in ref]
@@ -192,8 +230,12 @@ def layout_map(
 
             cols[i] = [n for _, n in sorted(enumerate(cols[i]), key=bary)]
 
+
+def _place(graph: _Graph, team_names: dict[str, str], team_leads: dict[str, str]) -> list[int]:
+    """Box sizes and vertical positions; each seam's row at its ends. Returns the column
+    widths."""
+    cols = graph.cols
     index = {id(n): k for col in cols for k, n in enumerate(col)}
-    # Box sizes and vertical positions.
     widths: list[int] = []
     for col in cols:
         inner = MIN_BOX
@@ -212,18 +254,58 @@ def layout_map(
                 n.height = max(2, len(n.outs), len(n.ins)) + 2
             n.y = y
             y += n.height + 1
-    for seg in segs:
+    for seg in graph.segs:
         src, dst = seg.src, seg.dst
         seg.y_src = src.y + (1 + src.outs.index(seg) if src.team is not None else 0)
         seg.y_dst = dst.y + (1 + dst.ins.index(seg) if dst.team is not None else 0)
+    return widths
 
-    # Gutters: tracks, label room, arrow.
+
+def _notes(graph: _Graph, team_names: dict[str, str]) -> list[tuple[str, str, str | None]]:
+    """Lines under the map: seams it cannot draw, teams with no seam (text, style, seam)."""
+    lines: list[tuple[str, str, str | None]] = []
+    if graph.unplaced:
+        lines.append(("Seams not on the map (see the list view):", "map-note", None))
+        for v in graph.unplaced:
+            lines.append(
+                (f"  {GLYPHS.get(v.state, '•')} {v.id}  {v.provider} → {v.consumer}", "", v.id)
+            )
+    if graph.isolated:
+        names = ", ".join(team_names.get(t, t) for t in graph.isolated)
+        lines.append((f"Teams with no seams: {names}", "map-note", None))
+    return lines
+
+
+# --- routing: gutters between columns -----------------------------------------------------
+
+
+@dataclass
+class _Gutter:
+    x: int  # its left edge
+    segs: list[_Seg]  # in track order
+    tracks: int
+    label_width: int
+
+
+@dataclass
+class _Route:
+    lefts: list[int]  # each column's left edge
+    widths: list[int]
+    gutters: list[_Gutter]  # between column i and i + 1
+    width: int  # of the map (the notes below may be wider)
+    height: int
+
+
+def _route(graph: _Graph, widths: list[int]) -> _Route:
+    """Each gutter: one vertical track per seam crossing it, then room for the labels."""
+    cols = graph.cols
+    n_layers = len(cols)
     gutter_segs: list[list[_Seg]] = [[] for _ in range(max(0, n_layers - 1))]
-    for seg in segs:
+    for seg in graph.segs:
         gutter_segs[seg.src.layer].append(seg)
     lefts: list[int] = []
+    gutters: list[_Gutter] = []
     x = 1
-    gutter_info = []
     for i in range(n_layers):
         lefts.append(x)
         x += widths[i]
@@ -232,28 +314,32 @@ def layout_map(
             tracks = max(1, len(gs))
             label_w = max((len(s.label) for s in gs), default=0)
             label_w = label_w + 2 if label_w else 0
-            gx = x
-            gutter_info.append((gx, gs, tracks, label_w))
-            x = gx + 1 + tracks + 1 + label_w + 1
-    map_width = x + 1
-    map_height = max((n.y + n.height for col in cols for n in col), default=1) + 1
+            gutters.append(_Gutter(x, gs, tracks, label_w))
+            x = x + 1 + tracks + 1 + label_w + 1
+    height = max((n.y + n.height for col in cols for n in col), default=1) + 1
+    return _Route(lefts, widths, gutters, x + 1, height)
 
-    extra_lines: list[tuple[str, str, str | None]] = []  # text, style, seam
-    if unplaced:
-        extra_lines.append(("Seams not on the map (see the list view):", "map-note", None))
-        for v in unplaced:
-            extra_lines.append(
-                (f"  {GLYPHS.get(v.state, '•')} {v.id}  {v.provider} → {v.consumer}", "", v.id)
-            )
-    if isolated:
-        names = ", ".join(team_names.get(t, t) for t in isolated)
-        extra_lines.append((f"Teams with no seams: {names}", "map-note", None))
-    height = map_height + (len(extra_lines) + 1 if extra_lines else 0)
-    width = max([map_width] + [len(t) + 2 for t, _, _ in extra_lines])
-    cells = [[Cell() for _ in range(width)] for _ in range(height)]
 
-    def put(x: int, y: int, ch: str, style: str, seams: tuple[str, ...] = (), team=None) -> None:
-        cell = cells[y][x]
+# --- painting: cells ----------------------------------------------------------------------
+
+
+class _Painter:
+    """The canvas's cells: boxes and text as characters, seam lines as direction bits that
+    become box-drawing characters once every line is in (``resolve_lines``)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[Cell() for _ in range(width)] for _ in range(height)]
+
+    def put(
+        self,
+        x: int,
+        y: int,
+        ch: str,
+        style: str,
+        seams: tuple[str, ...] = (),
+        team: str | None = None,
+    ) -> None:
+        cell = self.cells[y][x]
         # Names and labels are repo text, drawn cell by cell past Textual's own filter.
         cell.char, cell.style, cell.bits = cell_char(ch), style, 0
         if seams:
@@ -261,8 +347,12 @@ def layout_map(
         if team is not None:
             cell.team = team
 
-    def line_bits(x: int, y: int, bits: int, seg: _Seg) -> None:
-        cell = cells[y][x]
+    def text(self, x: int, y: int, text: str, style: str, seam: str | None = None) -> None:
+        for k, ch in enumerate(text):
+            self.put(x + k, y, ch, style, (seam,) if seam else ())
+
+    def line_bits(self, x: int, y: int, bits: int, seg: _Seg) -> None:
+        cell = self.cells[y][x]
         cell.bits |= bits
         cell.dashed = cell.dashed and seg.dashed
         if seg.seam not in cell.seams:
@@ -270,100 +360,107 @@ def layout_map(
         if not cell.style or cell.style.startswith("edge"):
             cell.style = f"edge-{seg.state}" if not cell.style else cell.style
 
-    def hline(y: int, x0: int, x1: int, seg: _Seg, open_left=False, open_right=False) -> None:
+    def hline(
+        self, y: int, x0: int, x1: int, seg: _Seg, open_left: bool = False, open_right: bool = False
+    ) -> None:
         lo, hi = min(x0, x1), max(x0, x1)
         for xx in range(lo, hi + 1):
             b = (E if xx < hi or open_right else 0) | (W if xx > lo or open_left else 0)
-            line_bits(xx, y, b, seg)
+            self.line_bits(xx, y, b, seg)
 
-    def vline(x: int, y0: int, y1: int, seg: _Seg) -> None:
+    def vline(self, x: int, y0: int, y1: int, seg: _Seg) -> None:
         lo, hi = min(y0, y1), max(y0, y1)
         for yy in range(lo, hi + 1):
             b = (S if yy < hi else 0) | (N if yy > lo else 0)
-            line_bits(x, yy, b, seg)
+            self.line_bits(x, yy, b, seg)
 
-    # Boxes.
-    for i, col in enumerate(cols):
-        left, w = lefts[i], widths[i]
-        for n in col:
-            if n.team is None:
-                continue
-            t = n.team
-            top, bottom, right = n.y, n.y + n.height - 1, left + w - 1
-            put(left, top, "╭", "box", team=t)
-            put(right, top, "╮", "box", team=t)
-            put(left, bottom, "╰", "box", team=t)
-            put(right, bottom, "╯", "box", team=t)
-            for xx in range(left + 1, right):
-                put(xx, top, "─", "box", team=t)
-                put(xx, bottom, "─", "box", team=t)
-            for yy in range(top + 1, bottom):
-                put(left, yy, "│", "box", team=t)
-                put(right, yy, "│", "box", team=t)
+    def boxes(
+        self,
+        cols: list[list[_Node]],
+        route: _Route,
+        team_names: dict[str, str],
+        team_leads: dict[str, str],
+    ) -> None:
+        """Each team's box: frame, name, lead, and a port per seam leaving or arriving."""
+        put = self.put
+        for i, col in enumerate(cols):
+            left, w = route.lefts[i], route.widths[i]
+            for n in col:
+                if n.team is None:
+                    continue
+                t = n.team
+                top, bottom, right = n.y, n.y + n.height - 1, left + w - 1
+                put(left, top, "╭", "box", team=t)
+                put(right, top, "╮", "box", team=t)
+                put(left, bottom, "╰", "box", team=t)
+                put(right, bottom, "╯", "box", team=t)
                 for xx in range(left + 1, right):
-                    put(xx, yy, " ", "box-inside", team=t)
-            name = _truncate(team_names.get(t, t), w - 4)
-            for k, ch in enumerate(name):
-                put(left + 2 + k, top + 1, ch, "team", team=t)
-            lead = team_leads.get(t)
-            if lead:
-                for k, ch in enumerate(_truncate(f"lead {lead}", w - 4)):
-                    put(left + 2 + k, top + 2, ch, "lead", team=t)
-            for seg in n.outs:
-                put(right, seg.y_src, "├", "box", (seg.seam,), team=t)
-            for seg in n.ins:
-                put(left, seg.y_dst, "┤", "box", (seg.seam,), team=t)
+                    put(xx, top, "─", "box", team=t)
+                    put(xx, bottom, "─", "box", team=t)
+                for yy in range(top + 1, bottom):
+                    put(left, yy, "│", "box", team=t)
+                    put(right, yy, "│", "box", team=t)
+                    for xx in range(left + 1, right):
+                        put(xx, yy, " ", "box-inside", team=t)
+                name = _truncate(team_names.get(t, t), w - 4)
+                for k, ch in enumerate(name):
+                    put(left + 2 + k, top + 1, ch, "team", team=t)
+                lead = team_leads.get(t)
+                if lead:
+                    for k, ch in enumerate(_truncate(f"lead {lead}", w - 4)):
+                        put(left + 2 + k, top + 2, ch, "lead", team=t)
+                for seg in n.outs:
+                    put(right, seg.y_src, "├", "box", (seg.seam,), team=t)
+                for seg in n.ins:
+                    put(left, seg.y_dst, "┤", "box", (seg.seam,), team=t)
 
-    # Seams, gutter by gutter.
-    anchors: dict[str, Region] = {}
-    for i, (gx, gs, tracks, _label_w) in enumerate(gutter_info):
-        next_left = lefts[i + 1]
-        for t, seg in enumerate(gs):
-            xt = gx + 1 + t
-            hline(seg.y_src, gx, xt, seg, open_left=True)
-            vline(xt, seg.y_src, seg.y_dst, seg)
-            if seg.dst.team is None:
-                hline(seg.y_dst, xt, next_left - 1, seg, open_right=True)
-                # The dummy row: the seam passes straight through this column.
-                hline(seg.y_dst, next_left, next_left + widths[i + 1] - 1, seg, True, True)
-            else:
-                hline(seg.y_dst, xt, next_left - 2, seg, open_right=True)
-                put(next_left - 1, seg.y_dst, "▶", f"edge-{seg.state}", (seg.seam,))
-            if seg.label:
-                lx = gx + tracks + 2
-                text = f" {seg.label} "
-                for k, ch in enumerate(text):
-                    put(lx + k, seg.y_dst, ch, f"label-{seg.state}", (seg.seam,))
-                anchors[seg.seam] = Region(lx, seg.y_dst, len(text), 1)
+    def seams(self, route: _Route) -> dict[str, Region]:
+        """Every seam, gutter by gutter: along its track, into the next box (or straight
+        through a dummy row), and its label. Returns where each label is."""
+        anchors: dict[str, Region] = {}
+        for i, gutter in enumerate(route.gutters):
+            gx, next_left = gutter.x, route.lefts[i + 1]
+            for t, seg in enumerate(gutter.segs):
+                xt = gx + 1 + t
+                self.hline(seg.y_src, gx, xt, seg, open_left=True)
+                self.vline(xt, seg.y_src, seg.y_dst, seg)
+                if seg.dst.team is None:
+                    self.hline(seg.y_dst, xt, next_left - 1, seg, open_right=True)
+                    # The dummy row: the seam passes straight through this column.
+                    end = next_left + route.widths[i + 1] - 1
+                    self.hline(seg.y_dst, next_left, end, seg, True, True)
+                else:
+                    self.hline(seg.y_dst, xt, next_left - 2, seg, open_right=True)
+                    self.put(next_left - 1, seg.y_dst, "▶", f"edge-{seg.state}", (seg.seam,))
+                if seg.label:
+                    lx = gx + gutter.tracks + 2
+                    text = f" {seg.label} "
+                    self.text(lx, seg.y_dst, text, f"label-{seg.state}", seg.seam)
+                    anchors[seg.seam] = Region(lx, seg.y_dst, len(text), 1)
+        return anchors
 
-    for row in cells:
-        for cell in row:
-            if cell.bits:
-                table = _DASHED if cell.dashed else {}
-                cell.char = table.get(cell.bits) or _SOLID.get(cell.bits, "┼")
+    def resolve_lines(self) -> None:
+        for row in self.cells:
+            for cell in row:
+                if cell.bits:
+                    table = _DASHED if cell.dashed else {}
+                    cell.char = table.get(cell.bits) or _SOLID.get(cell.bits, "┼")
 
-    y = map_height + 1
-    for text, style, seam in extra_lines:
-        for k, ch in enumerate(text):
-            put(1 + k, y, ch, style or f"label-{_state_of(views, seam)}", (seam,) if seam else ())
-        if seam:
-            anchors[seam] = Region(1, y, len(text), 1)
-        y += 1
 
+def _navigation_order(graph: _Graph, anchors: dict[str, Region]) -> list[str]:
+    """Seams by the provider's column, then top to bottom; then those not on the map."""
     placed = sorted(
-        {seg.seam: seg for seg in segs if seg.label}.values(),
+        {seg.seam: seg for seg in graph.segs if seg.label}.values(),
         key=lambda s: (s.src.layer if s.src.team else 99, s.y_dst, s.seam),
     )
-    # Order by the provider's column, then top to bottom.
-    first_seg = {}
-    for seg in segs:
+    first_seg: dict[str, _Seg] = {}
+    for seg in graph.segs:
         first_seg.setdefault(seg.seam, seg)
     order = sorted(
         (s.seam for s in placed),
         key=lambda sid: (first_seg[sid].src.layer, first_seg[sid].y_src, anchors[sid].y),
     )
-    order += [v.id for v in unplaced]
-    return MapCanvas(width, height, cells, order, anchors, {v.id: v.state for v in views})
+    return order + [v.id for v in graph.unplaced]
 
 
 def _state_of(views: list, seam: str | None) -> str:

@@ -1,0 +1,80 @@
+"""Check 8 of ``verify-bundle`` (see ``workbench.bundle.verify``): the evidence manifest
+parses, bundle.json's evidence list agrees with it, every shipped snapshot file matches its
+registered sha256 and no other evidence file is shipped, and every finding cites a snapshot
+with the sha256 the manifest registers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.bundle.report import BundleReport
+from workbench.evidence.errors import EvidenceError
+from workbench.signing.statement import sha256_hex
+
+
+def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: BundleReport) -> None:
+    from workbench.evidence.findings import parse_run
+    from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
+
+    evidence = index.get("evidence") or {}
+    listed = evidence.get("snapshots") or []
+    raw = files.get(MANIFEST_PATH)
+    problems: list[str] = []
+    registered: dict[str, str] = {}
+    if raw is None:
+        if listed:
+            problems.append("evidence/manifest.toml is missing")
+    else:
+        try:
+            manifest = parse_manifest(raw.decode("utf-8"), MANIFEST_PATH)
+            registered = {s.id: s.sha256 for s in manifest.snapshots}
+            paths = {s.id: s.path for s in manifest.snapshots}
+        except (ValueError, UnicodeDecodeError, EvidenceError) as exc:
+            problems.append(f"evidence/manifest.toml: {exc}")
+            paths = {}
+        included = 0
+        for item in listed:
+            sid = item.get("id")
+            if registered.get(sid) != item.get("sha256") or paths.get(sid) != item.get("path"):
+                problems.append(f"{sid}: bundle.json and the manifest disagree")
+                continue
+            if item.get("included"):
+                data = files.get(item["path"])
+                if data is None or sha256_hex(data) != item["sha256"]:
+                    problems.append(f"{item['path']}: does not match its registered sha256")
+                else:
+                    included += 1
+        shipped = {p for p in files if p.startswith("evidence/") and p != MANIFEST_PATH}
+        expected = {i["path"] for i in listed if i.get("included")}
+        for stray in sorted(shipped - expected):
+            problems.append(f"{stray}: evidence file not listed as included")
+    from workbench.evidence.run_chain import RUN_FILE_RE
+
+    runs = 0
+    for path in sorted(files):
+        if RUN_FILE_RE.fullmatch(path):
+            try:
+                run = parse_run(files[path], path)
+            except (ValueError, EvidenceError) as exc:
+                problems.append(str(exc))
+                continue
+            runs += 1
+            for f in run.get("findings", []):
+                for snap in f.get("snapshots", []) or []:
+                    sid = snap.get("id")
+                    if sid in registered and registered[sid] != snap.get("sha256"):
+                        problems.append(
+                            f"{path}: {f.get('contract')}/{f.get('term')} cites {sid} with "
+                            "another sha256 than the manifest"
+                        )
+    if problems:
+        report.add("evidence", "fail", "; ".join(problems[:20]))
+    else:
+        left = sum(1 for i in listed if not i.get("included"))
+        report.add(
+            "evidence",
+            "ok",
+            f"{len(listed) - left} snapshot file(s) match the manifest"
+            + (f", {left} listed by hash only" if left else "")
+            + f"; {runs} findings run(s) cite registered snapshots",
+        )

@@ -1,0 +1,105 @@
+"""VERIFY.sh's first two sections (see ``workbench.bundle.verify_sh`` for the whole script and
+docs/audit.md for what each check means): 0. the archive, read by the script itself under
+the same caps as ``verify-bundle`` (``bundle.archive.DEFAULT_LIMITS``, filled in at
+``@MAX_...@``), member names and types checked before extraction; 1. SHA256SUMS over every
+extracted file."""
+
+ARCHIVE_SH = r"""# --- 0. the archive: caps, member names and types, then extraction ------------------------
+# The same caps as verify-bundle: bytes on disk, inflated bytes (at most MAX_RATIO times the
+# compressed size once past RATIO_FLOOR), members. Inflating stops at the cap (head -c).
+MAX_COMPRESSED=@MAX_COMPRESSED@
+MAX_TOTAL=@MAX_TOTAL@
+MAX_RATIO=@MAX_RATIO@
+RATIO_FLOOR=@RATIO_FLOOR@
+MAX_MEMBERS=@MAX_MEMBERS@
+size=$(wc -c <"$ARCHIVE" | tr -d ' ')
+if [ "$size" -gt "$MAX_COMPRESSED" ]; then
+    fail "archive: $size bytes, over the $MAX_COMPRESSED cap"
+    stop
+fi
+cap=$((size * MAX_RATIO))
+if [ "$cap" -lt "$RATIO_FLOOR" ]; then cap=$RATIO_FLOOR; fi
+if [ "$cap" -gt "$MAX_TOTAL" ]; then cap=$MAX_TOTAL; fi
+inflated=$(gzip -dc <"$ARCHIVE" 2>"$W/gzip.err" | head -c $((cap + 1)) | wc -c | tr -d ' ')
+if [ "$inflated" -gt "$cap" ]; then
+    fail "archive: inflates to more than $cap bytes ($MAX_RATIO times its size, at most $MAX_TOTAL): a decompression bomb? Not extracted"
+    stop
+fi
+if [ -s "$W/gzip.err" ]; then
+    fail "archive: not a clean gzip stream: $(head -n 1 "$W/gzip.err")"
+    stop
+fi
+if ! tar -tzf "$ARCHIVE" >"$W/members" 2>"$W/tar.err"; then
+    fail "archive: tar cannot list it: $(head -n 1 "$W/tar.err")"
+    stop
+fi
+if [ "$(wc -l <"$W/members" | tr -d ' ')" -gt "$MAX_MEMBERS" ]; then
+    fail "archive: more than $MAX_MEMBERS members"
+    stop
+fi
+bad=$(awk '
+    length($0) > 400 { print; next }
+    {
+        n = split($0, part, "/")
+        for (i = 1; i <= n; i++)
+            if (part[i] !~ /^[A-Za-z0-9@+_=-][A-Za-z0-9@+_.=-]*$/) { print; next }
+    }' "$W/members" | head -n 3)
+if [ -n "$bad" ]; then
+    fail "archive: unsafe member name(s) (absolute, '..', directories, odd characters): $bad"
+    stop
+fi
+dup=$(sort "$W/members" | uniq -d | head -n 3)
+if [ -n "$dup" ]; then
+    fail "archive: member(s) appear twice: $dup"
+    stop
+fi
+if ! tar -xzf "$ARCHIVE" -C "$B" 2>"$W/tar.err"; then
+    fail "archive: tar refused or could not extract a member; a partial extraction is never OK:"
+    sed -n '1,5s/^/      /p' "$W/tar.err"
+    stop
+fi
+cd "$B"
+find . -type f | sed 's|^\./||' | sort >"$W/have"
+if ! sort "$W/members" | cmp -s - "$W/have"; then
+    fail "archive: the extracted files are not the archive's members (links, or a member skipped)"
+    stop
+fi
+special=$(find . ! -type f ! -type d | head -n 5)
+linked=$(find . -type f -links +1 | head -n 5)
+if [ -n "$special$linked" ]; then
+    fail "archive: links or special files: $special $linked"
+    stop
+fi
+ok "archive: $(wc -l <"$W/have" | tr -d ' ') regular files, safe names, within the size caps, extracted whole"
+if [ -f VERIFY.sh ] && ! cmp -s VERIFY.sh "$SELF"; then
+    note "the bundle's own VERIFY.sh differs from the script you ran (another workbench version, or changed); this run used yours"
+fi
+
+"""
+
+FILES_SH = r"""# --- 1. files and hashes -------------------------------------------------------------
+if [ ! -f SHA256SUMS ]; then
+    fail "SHA256SUMS is missing"
+elif sha256sum -c --quiet --strict SHA256SUMS >"$W/sums.out" 2>&1; then
+    ok "sha256sum -c SHA256SUMS: every listed file matches"
+else
+    fail "sha256sum -c SHA256SUMS:"
+    sed 's/^/      /' "$W/sums.out"
+fi
+{ if [ -f SHA256SUMS ]; then cut -c67- SHA256SUMS; fi; echo SHA256SUMS; } | sort >"$W/listed"
+if cmp -s "$W/have" "$W/listed"; then
+    ok "SHA256SUMS covers every file, none missing, none extra"
+else
+    fail "the files differ from SHA256SUMS:"
+    diff "$W/listed" "$W/have" | sed -n 's/^< /      missing: /p; s/^> /      extra:   /p'
+fi
+
+# shellcheck disable=SC2046
+set -- $(j bundle.json '[.domain, .namespaces.registry, .namespaces.contract, .namespaces.snapshot,
+    .namespaces.ack, .namespaces.review, .registry.head, .exporter.principal, .repository]
+    | map(tostring) | join(" ")')
+DOMAIN=${1:-?} NS_REG=${2:-?} NS_CON=${3:-?} NS_SNAP=${4:-?} NS_ACK=${5:-?} NS_REV=${6:-?}
+HEADV=${7:-?} EXPORTER=${8:-?} BREPO=${9:-?}
+case $HEADV in '' | *[!0-9]*) fail "bundle.json: no registry head"; HEADV=0 ;; esac
+
+"""

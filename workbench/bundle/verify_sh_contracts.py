@@ -1,0 +1,179 @@
+"""VERIFY.sh's section 4: per contract, the statement chain v1..head, the subject digest, every
+signature file as the principal its name claims, and the required signers derived from the
+signed people.toml and policy.toml (``derive.awk``) against required.json."""
+
+CONTRACTS_SH = r"""# --- 4. contracts -------------------------------------------------------------------------------
+j bundle.json '.contracts | to_entries[] | [.key, (.value.head // "none"), (.value.current // "none"),
+    (.value.head_statement_sha256 // "none")] | map(tostring) | join(" ")' >"$W/contracts"
+while read -r cid head curfile headsha; do
+    if [ "$head" = "none" ]; then
+        note "contract $cid: draft (never signed)"
+        continue
+    fi
+    n=1
+    prev=""
+    cfail=0
+    state=""
+    # the last version approved under the registry head: change co-signers are asked for
+    # every term a version changes relative to it
+    printf 'BASE\tnone\n' >"$W/base.rec"
+    while [ "$n" -le "$head" ]; do
+        d=contracts/$cid/v$n
+        st=$d/statement.json
+        if [ ! -f "$st" ]; then
+            fail "$cid v$n: statement missing (the chain is broken)"
+            cfail=1
+            break
+        fi
+        # shellcheck disable=SC2046
+        set -- $(j "$st" '[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
+            .predicate.contract.id, .predicate.contract.version, .predicate.repository,
+            (.predicate.contract.previous.statementSha256 // "none"), .predicate.registry.version,
+            .predicate.registry.statementSha256] | map(tostring) | join(" ")')
+        if [ "${1:-?}" != 1 ] || [ "${2:-?}" != "contracts/$cid.toml" ]; then
+            fail "$cid v$n: the statement is not about contracts/$cid.toml"
+            cfail=1
+        fi
+        if [ "$(sha "$d/contract.toml")" != "${3:-?}" ]; then
+            fail "$cid v$n: contract.toml does not match the statement's subject digest"
+            cfail=1
+        fi
+        if [ "${4:-?}" != "$cid" ] || [ "${5:-?}" != "$n" ] || [ "${6:-?}" != "$REPO" ]; then
+            fail "$cid v$n: the statement names another contract, version or repository"
+            cfail=1
+        fi
+        pv=${7:-?}
+        if { [ "$n" -eq 1 ] && [ "$pv" != "none" ]; } || { [ "$n" -gt 1 ] && [ "$pv" != "$prev" ]; }; then
+            fail "$cid v$n: does not name v$((n - 1)) as previous (forked chain)"
+            cfail=1
+        fi
+        rv=${8:-?}
+        rsha=${9:-?}
+        case $rv in '' | *[!0-9]*) rv=1 ;; esac
+        if [ "$rv" != "${seen_rv:-}" ]; then
+            seen_rv=$rv
+            seen_rsha=$(sha "registry/v$rv/statement.json")
+        fi
+        if [ "$seen_rsha" != "$rsha" ]; then
+            fail "$cid v$n: names registry v$rv with a digest that is not in the chain"
+            cfail=1
+        fi
+        # every signature file must verify as the principal its name claims
+        current=1
+        : >"$W/valid"
+        for sig in "$d"/statement.*.sig; do
+            [ -f "$sig" ] || continue
+            p=${sig#"$d"/statement.}
+            p=${p%.sig}
+            if verify_any "$p" "$NS_CON" "$sig" "$st" "$rv"; then
+                printf '%s\t%s\n' "$p" "$WHERE" >>"$W/valid"
+            else
+                fail "$cid v$n: $(basename "$sig") does not verify as $p (bad, revoked or unregistered key)"
+                cfail=1
+            fi
+        done
+        # who had to sign: derived here from contract.toml (the statement's subject) and
+        # people.toml/policy.toml of the registry version the rule uses (the head for the
+        # head version), never taken from required.json, which must agree; the change
+        # co-signers against the last version approved under the registry head (base.rec)
+        if [ "$n" -eq "$head" ]; then rk=$HEADV; else rk=$rv; fi
+        printf 'B\tunknown\n' >"$W/derived"
+        known=1
+        if ! registry_read "$rk" || ! toml_read "$d/contract.toml" "$WANT_CONTRACT" "$W/contract.rec"; then
+            fail "$cid v$n: cannot derive the required signers from $READ_ERR (not in the plain layout VERIFY.sh reads); use workbench verify-bundle"
+            cfail=1
+            known=0
+            cp "$W/derived" "$W/derived.head"
+        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$rk" "$W/policy.$rk" \
+            "$W/contract.rec" "$W/base.rec" >"$W/derived"; then
+            fail "$cid v$n: cannot derive the required signers: $(derive_error "$W/derived"); use workbench verify-bundle"
+            cfail=1
+            known=0
+            printf 'B\tunknown\n' >"$W/derived"
+            cp "$W/derived" "$W/derived.head"
+        elif [ "$rk" = "$HEADV" ]; then
+            : >"$W/derived.head" # the same rule and files: judged from derived below
+        elif ! awk -v mode=signers -f "$W/derive.awk" "$W/people.$HEADV" "$W/policy.$HEADV" \
+            "$W/contract.rec" "$W/base.rec" >"$W/derived.head" 2>/dev/null; then
+            printf 'B\tunknown\n' >"$W/derived.head"
+        fi
+        # One pass: the required principals (sorted, as jq sorts) and blocked count, who of
+        # them has no valid signature, whether every signature counts in the head, and
+        # whether the version is approved under the registry head (the next base).
+        awk -F '\t' -v head="$HEADV" -v dom="$DOMAIN" -v valid="$W/valid" -v dh="$W/derived.head" \
+            -v same="$([ "$known" -eq 1 ] && [ "$rk" = "$HEADV" ] && echo 1)" '
+            FILENAME == valid { where[$1] = $2; next }
+            FILENAME == dh || same {
+                # (a lookup with "in": reading where[x] would create it)
+                if ($1 != "R" || !(($2 "@" dom) in where) || where[$2 "@" dom] != head) hbad = 1
+                if (!same) next
+            }
+            $1 == "B" { blocked++ }
+            $1 == "R" && !(($2 "@" dom) in seen) { seen[$2 "@" dom] = 1; req[++n] = $2 "@" dom }
+            END {
+                for (i = 2; i <= n; i++) {
+                    x = req[i]
+                    for (k = i - 1; k >= 1 && req[k] > x; k--) req[k + 1] = req[k]
+                    req[k + 1] = x
+                }
+                line = blocked + 0
+                missing = ""
+                current = 1
+                for (i = 1; i <= n; i++) {
+                    line = line " " req[i]
+                    if (!(req[i] in where)) missing = missing " " req[i]
+                    else if (where[req[i]] != head) current = 0
+                }
+                print line
+                print "missing" missing
+                print current " " (hbad ? 0 : 1)
+            }' "$W/valid" "$W/derived.head" "$W/derived" >"$W/judged"
+        {
+            read -r derived_line
+            read -r missing
+            read -r current approved
+        } <"$W/judged"
+        missing=${missing#missing}
+        blocked=${derived_line%% *}
+        if [ "$known" -eq 1 ] && [ "$(j "$d/required.json" \
+            '[(.blocked | length)] + (.required | sort) | map(tostring) | join(" ")')" != "$derived_line" ]; then
+            fail "$cid v$n: required.json disagrees with the signers derived from contract.toml and registry v$rk (${derived_line#"$blocked"}; $blocked blocked)"
+            cfail=1
+        fi
+        if [ -n "$missing" ] || [ "$blocked" != 0 ]; then
+            state="pending (missing:${missing:- none}; blocked requirements: $blocked)"
+        elif [ "$n" -eq "$head" ] && [ "$current" -eq 0 ]; then
+            state="approved when signed, but a signer's key is no longer in the registry head (stale)"
+        else
+            state="approved"
+        fi
+        # approved under the registry head (its people, policy and keys)? then it is the
+        # base the versions after it are compared with
+        if [ "${approved:-0}" = 1 ]; then
+            { printf 'BASE\tyes\n'; cat "$W/contract.rec"; } >"$W/base.rec"
+        fi
+        prev=$(sha "$st")
+        n=$((n + 1))
+    done
+    if [ "$curfile" != "none" ]; then
+        state="stale: contracts/$cid/current.toml changed after v$head ($state at v$head)"
+    fi
+    if [ -d "contracts/$cid/v$((head + 1))" ]; then
+        fail "$cid: v$((head + 1)) is present but bundle.json says the head is v$head"
+        cfail=1
+    fi
+    if [ "$headsha" != "$prev" ]; then
+        fail "$cid: the head statement is not the one the signed index names (mix-and-match?)"
+        cfail=1
+    fi
+    if [ "$cfail" -eq 0 ]; then
+        case $state in
+        approved) ok "contract $cid: v$head approved; chain v1..v$head intact" ;;
+        *)
+            if [ "$STRICT" = 1 ]; then fail "contract $cid: $state"; else ok "contract $cid: chain v1..v$head intact; $state"; fi
+            ;;
+        esac
+    fi
+done <"$W/contracts"
+
+"""

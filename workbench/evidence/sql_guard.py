@@ -1,0 +1,147 @@
+"""Contract SQL for another engine: one read-only SELECT over the declared evidence, or nothing.
+
+Contract SQL (custom ``sql`` terms) is written in DuckDB's dialect and is untrusted. On the
+DuckDB engine `sandbox.guard_read_only` refuses anything but one read-only SELECT, and the
+sandbox's lockdown is the real boundary. Another engine (Spark) has no such lockdown: a
+cluster can read whatever its service account can, and Spark SQL can call Java
+(``reflect``). So before contract SQL reaches it, `guard_for_spark` applies
+
+1. the DuckDB guard itself (`guard_read_only`: the same rule, the same messages, the same
+   hostile cases refused: `tests/evidence/hostile_sql.py`);
+2. a sqlglot parse of the statement: exactly one query (SELECT, UNION, …); no DDL, DML,
+   command or setting anywhere in the tree; every table it reads is a **declared view** of
+   the term (or a CTE it defines itself), never a qualified name (``db.table``), a path or a
+   table function other than the generators; no function that reaches the JVM, the file
+   system or the environment (``reflect``, ``java_method``, ``input_file_name`` …);
+3. the transpiled Spark SQL parsed again and held to rule 2, so nothing the transpiler
+   writes can widen what runs.
+
+Returns the Spark SQL to run, or raises `SqlRefused` naming what was refused.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from workbench.evidence.errors import SqlRefused
+
+# Table functions that generate rows (no I/O).
+GENERATORS = frozenset({"range", "generate_series", "unnest", "explode", "sequence"})
+# Spark functions that reach outside the query's own rows: Java methods, file names,
+# who runs it. Refused wherever they appear.
+FORBIDDEN_FUNCTIONS = frozenset(
+    {
+        "reflect",
+        "try_reflect",
+        "java_method",
+        "input_file_name",
+        "input_file_block_start",
+        "input_file_block_length",
+        "current_user",
+        "session_user",
+        "user",
+        "current_catalog",
+        "current_database",
+        "current_schema",
+        "read_files",
+    }
+)
+_WRITES = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Merge,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.Command,
+    exp.Set,
+    exp.Pragma,
+    exp.Use,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Copy,
+    exp.Cache,
+    exp.Uncache,
+    exp.Refresh,
+    exp.LoadData,
+    exp.Describe,
+    exp.Show,
+)
+
+
+def guard_for_spark(sql: str, views: set[str]) -> str:
+    """The Spark SQL of `sql` if it is one read-only SELECT over `views`, else `SqlRefused`."""
+    import sqlglot
+
+    from workbench.evidence.engines.spark_sql import NotTranspilable, parse_duckdb, spark_sql_of
+    from workbench.evidence.sandbox import guard_read_only
+
+    text = guard_read_only(sql)
+    try:
+        tree = parse_duckdb(text)
+    except NotTranspilable as exc:
+        raise SqlRefused(f"not a statement the Spark engine can check: {exc}") from None
+    check_tree(tree, views)
+    try:
+        spark_sql = spark_sql_of(tree)
+    except NotTranspilable as exc:
+        raise SqlRefused(f"cannot run on Spark: {exc}") from None
+    try:
+        again = sqlglot.parse(spark_sql, read="spark")
+    except sqlglot.errors.ParseError as exc:  # pragma: no cover - our own output
+        raise SqlRefused(f"transpiled SQL does not parse: {exc}") from None
+    if len(again) != 1 or again[0] is None:  # pragma: no cover - our own output
+        raise SqlRefused("transpiled SQL is not one statement")
+    check_tree(again[0], views)
+    return spark_sql
+
+
+def check_tree(tree: exp.Expression, views: set[str]) -> None:
+    """Rule 2 of the module doc over a parsed statement."""
+    if not isinstance(tree, exp.Query):
+        raise SqlRefused(
+            f"{type(tree).__name__.upper()} statement; only a single read-only SELECT is allowed"
+        )
+    for node in tree.walk():
+        if isinstance(node, _WRITES):
+            raise SqlRefused(
+                f"{type(node).__name__.upper()} inside the query; only a read-only SELECT is allowed"
+            )
+        if isinstance(node, exp.Func):
+            name = _function_name(node)
+            if name in FORBIDDEN_FUNCTIONS:
+                raise SqlRefused(
+                    f"function {name}() reaches outside the evidence; it is not allowed"
+                )
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    allowed = {v.lower() for v in views}
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Func) or not isinstance(table.this, exp.Identifier):
+            name = _function_name(table.this) if isinstance(table.this, exp.Func) else "?"
+            if name in GENERATORS:
+                continue
+            raise SqlRefused(
+                f"table function {name}() is not allowed; query the declared evidence views"
+            )
+        if table.args.get("db") or table.args.get("catalog"):
+            raise SqlRefused(
+                f"'{table.sql('duckdb')}' is not a declared evidence view "
+                f"(declared: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        name = table.name.lower()
+        if name in allowed or name in ctes:
+            continue
+        raise SqlRefused(
+            f"table '{table.name}' is not a declared evidence view of this term "
+            f"(declared: {', '.join(sorted(allowed)) or 'none'})"
+        )
+
+
+def _function_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    return ""

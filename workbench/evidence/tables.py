@@ -1,0 +1,229 @@
+"""Evidence that is a table, not a file: a Delta or Iceberg table pinned by version.
+
+A lakehouse table changes under everyone's feet; a finding must name exactly which data it
+judged. So a table snapshot is registered **by version** (a Delta version number, an Iceberg
+snapshot id) and pinned by its **data files**: `pin` resolves that version with the table's
+own library (``deltalake`` reads the ``_delta_log``, ``pyiceberg`` the metadata file), lists
+the Parquet files that make it up and hashes each. The listing is committed beside the
+manifest (``evidence/tables/<id>.json``); the snapshot's sha256 is the sha256 of that
+listing, its id derives from it, as for a file.
+
+Every evaluation re-resolves the version and re-hashes the files (`verify`): a rewritten
+file, a vacuumed one, or a version that now resolves to other files is ``tampered`` /
+``missing``, never read. A newer version of the table changes nothing for a snapshot of an
+older one: data files are immutable in both formats, so the old version still lists the same
+files (tested: `tests/evidence/test_tables.py`).
+
+**How the engines read it.** Both read exactly those Parquet files: DuckDB as one view over
+the list (its sandbox allows exactly those files), Spark with ``spark.read.parquet(files)``.
+Decision (docs/engines.md): reading the files of the pinned version, instead of DuckDB's
+``delta_scan`` or Spark's Delta/Iceberg connectors, keeps the sandbox's file allow-list,
+needs no extension or JAR download (the sandbox allows no install; Spark's connectors are
+not in pyspark and would be fetched from a network), and gives both engines the same bytes.
+Its price: features that change rows *outside* the data files are refused at registration
+with the reason — Delta deletion vectors, column mapping and partition columns (their values
+live in the log, not the files), Iceberg delete files — rather than read wrongly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from workbench.evidence.errors import EvidenceError
+
+TABLES_DIR = "evidence/tables"
+TableFormat = Literal["delta", "iceberg"]
+TABLE_FORMATS: tuple[str, ...] = ("delta", "iceberg")
+
+
+class TableError(EvidenceError):
+    """A table version that cannot be pinned or read as registered."""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: Path  # absolute, resolved
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class TableVersion:
+    """A table at one version: the data files that make it up."""
+
+    format: str
+    location: Path  # Delta: the table folder; Iceberg: the metadata JSON file
+    version: int
+    files: tuple[DataFile, ...]
+
+    def listing(self) -> bytes:
+        """The committed listing (canonical JSON): what the snapshot's sha256 covers."""
+        base = self.location if self.format == "delta" else self.location.parent.parent
+        data = {
+            "format": self.format,
+            "version": self.version,
+            "files": [
+                {"path": _relative(f.path, base), "size": f.size, "sha256": f.sha256}
+                for f in self.files
+            ],
+        }
+        return (json.dumps(data, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.listing()).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+def listing_path(snapshot_id: str) -> str:
+    return f"{TABLES_DIR}/{snapshot_id}.json"
+
+
+def detect_table(location: Path) -> str | None:
+    """'delta' for a folder with a ``_delta_log``, 'iceberg' for a ``*.metadata.json``."""
+    if location.is_dir() and (location / "_delta_log").is_dir():
+        return "delta"
+    if location.is_file() and location.name.endswith(".metadata.json"):
+        return "iceberg"
+    return None
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _local(uri: str) -> Path:
+    if uri.startswith("file:"):
+        return Path(unquote(urlsplit(uri).path))
+    if "://" in uri:
+        raise TableError(f"data file {uri!r} is not on a local path; only local tables are read")
+    return Path(uri)
+
+
+def data_files(fmt: str, location: Path, version: int | None) -> tuple[int, list[Path]]:
+    """(the version, its data files) as the table's own library resolves them."""
+    if fmt == "delta":
+        return _delta_files(location, version)
+    if fmt == "iceberg":
+        return _iceberg_files(location, version)
+    raise TableError(f"unknown table format {fmt!r} (known: {', '.join(TABLE_FORMATS)})")
+
+
+def _delta_files(location: Path, version: int | None) -> tuple[int, list[Path]]:
+    try:
+        from deltalake import DeltaTable
+    except ImportError:
+        raise TableError(
+            "Delta tables need the deltalake package: pip install 'handshake-workbench[spark]'"
+        ) from None
+    try:
+        table = DeltaTable(str(location), version=version)
+    except Exception as exc:
+        raise TableError(f"{location}: cannot read Delta version {version}: {exc}") from None
+    protocol = table.protocol()
+    features = set(protocol.reader_features or ())
+    refused = features & {"deletionVectors", "columnMapping", "v2Checkpoint", "timestampNtz"}
+    if refused - {"timestampNtz", "v2Checkpoint"}:
+        raise TableError(
+            f"{location}: Delta reader feature(s) {', '.join(sorted(refused))} change rows or "
+            "columns outside the data files; not supported as evidence (docs/engines.md)"
+        )
+    if table.metadata().partition_columns:
+        raise TableError(
+            f"{location}: partitioned Delta table (partition values live in the log, not the "
+            "files); register an unpartitioned table (docs/engines.md)"
+        )
+    return int(table.version()), [_local(u) for u in table.file_uris()]
+
+
+def _iceberg_files(location: Path, snapshot: int | None) -> tuple[int, list[Path]]:
+    try:
+        from pyiceberg.table import StaticTable
+    except ImportError:
+        raise TableError(
+            "Iceberg tables need the pyiceberg package: pip install 'handshake-workbench[spark]'"
+        ) from None
+    try:
+        table = StaticTable.from_metadata(str(location))
+        snap = table.current_snapshot() if snapshot is None else table.snapshot_by_id(snapshot)
+        if snap is None:
+            raise TableError(f"{location}: no Iceberg snapshot {snapshot}")
+        tasks = list(table.scan(snapshot_id=snap.snapshot_id).plan_files())
+    except TableError:
+        raise
+    except Exception as exc:
+        raise TableError(f"{location}: cannot read Iceberg snapshot {snapshot}: {exc}") from None
+    if any(t.delete_files for t in tasks):
+        raise TableError(
+            f"{location}: Iceberg snapshot {snap.snapshot_id} has delete files (rows removed "
+            "outside the data files); not supported as evidence (docs/engines.md)"
+        )
+    files = []
+    for t in tasks:
+        if str(t.file.file_format).upper().split(".")[-1] != "PARQUET":
+            raise TableError(f"{location}: data file {t.file.file_path} is not Parquet")
+        files.append(_local(t.file.file_path))
+    return int(snap.snapshot_id), sorted(files)
+
+
+def pin(
+    fmt: str,
+    location: Path,
+    version: int | None,
+    under_roots: Any = None,
+) -> TableVersion:
+    """Resolve `version` (None: the latest / current) and hash every data file.
+
+    `under_roots(path) -> Path` checks a path against the evidence roots (and resolves it);
+    every data file must pass it, not only the table's location."""
+    resolved, paths = data_files(fmt, location, version)
+    if not paths:
+        raise TableError(f"{location}: version {resolved} has no data files")
+    from workbench.evidence.manifest import sha256_file
+
+    files = []
+    for p in sorted(paths):
+        real = under_roots(str(p)) if under_roots is not None else p.resolve()
+        if not real.is_file():
+            raise TableError(f"missing: data file {p} of version {resolved} does not exist")
+        digest, size = sha256_file(real)
+        files.append(DataFile(real, size, digest))
+    return TableVersion(fmt, location, resolved, tuple(files))
+
+
+def verify(
+    fmt: str, location: Path, version: int, listing_sha256: str, under_roots: Any = None
+) -> tuple[str, str, tuple[Path, ...]]:
+    """(status, reason, data files) of a registered table version: ``ok`` when it still
+    resolves to the same files with the same bytes."""
+    try:
+        now = pin(fmt, location, version, under_roots)
+    except TableError as exc:
+        text = str(exc)
+        return ("missing" if text.startswith("missing") else "tampered", text, ())
+    except EvidenceError as exc:  # outside the roots
+        return ("outside_roots", str(exc), ())
+    if now.sha256 != listing_sha256:
+        return (
+            "tampered",
+            f"tampered: {fmt} version {version} of {location} now lists other files or bytes "
+            f"(sha256 of its listing {now.sha256}, registered {listing_sha256})",
+            (),
+        )
+    return "ok", "", tuple(f.path for f in now.files)
+
+
+def table_location(path: str) -> Path:
+    return Path(os.path.normpath(path))
