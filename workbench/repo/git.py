@@ -348,11 +348,8 @@ class GitRepo:
                 for path, blob in _new_blobs(self.repo, mine, theirs, prefix).items():
                     if path in out or wanted.get(path) != blob:
                         continue
-                    if any(_blob_in(other.tree, path) == blob for other in merged):
-                        # A merge brought it from another line (a clone that recorded it
-                        # in parallel): it is placed where it was written there, not at
-                        # the merge, whose first parent can be later than the record.
-                        continue
+                    if any(path in o.tree and o.tree[path].id == blob for o in merged):
+                        continue  # brought by a merge: placed where its own line wrote it
                     out[path] = (
                         _committer_time(commit),
                         _committer_time(parent) if parent else None,
@@ -676,13 +673,6 @@ def _subtree(repo: pygit2.Repository, tree: pygit2.Tree, prefix: str) -> pygit2.
             return None
         node = repo[entry.id]
     return node
-
-
-def _blob_in(tree: pygit2.Tree, path: str) -> pygit2.Oid | None:
-    try:
-        return tree[path].id
-    except KeyError:
-        return None
 
 
 def _committer_time(commit: pygit2.Commit) -> datetime:

@@ -181,61 +181,112 @@ class SyncService:
         interactive: bool,
     ) -> bool:
         """One fetch-verify-merge-push; False when the push lost a race (try again)."""
-        from workbench.governance.sync_summary import summarise
-        from workbench.repo import integrate
-        from workbench.repo import remote as transport
-
-        wb = self.wb
-        repo = wb.git.repo
-        root = wb.root
 
         def stop() -> None:
             if cancel is not None and cancel():
                 raise SyncCancelled("sync cancelled: nothing was changed")
 
+        merge = self._fetch_and_plan(report, up, say, cancel, interactive)
+        stop()
+        if merge is None:
+            return True  # refused: unrelated history
+        pictures = self._verify(report, up, merge, say)
+        if pictures is None:
+            return True  # refused: the incoming history does not verify
+        stop()
+        ours, theirs = merge.ours, report.incoming
+        final = ours if merge.kind == "conflicts" else (merge.target or report.merge_commit or ours)
+        self._summarise(report, merge, *pictures)
+        if report.dry_run:
+            report.outcome = _would(merge, up)
+            report.conflicts = [SyncConflict(p, _advice(p)) for p in merge.conflicts]
+            return True
+        # -- from here on, the clone changes ---------------------------------------------
+        if merge.kind == "conflicts":
+            self._start_conflicted(report, up, merge)
+            return True
+        self._advance(report, up, merge, say)
+        report.after = final
+        if final == theirs:
+            report.outcome = (
+                f"fast-forward to {up.name} ({len(merge.incoming)} commit(s))"
+                if merge.kind == "fast-forward"
+                else f"up to date with {up.name}"
+            )
+            return True
+        return self._push(report, up, merge, final, say, cancel, interactive)
+
+    def _fetch_and_plan(
+        self,
+        report: SyncReport,
+        up: Upstream,
+        say: Progress,
+        cancel: Cancel | None,
+        interactive: bool,
+    ) -> MergePlan | None:
+        """Fetch into the private ref and plan the merge in memory; None when refused (the
+        remote shares no history with the branch)."""
+        from workbench.repo import integrate
+        from workbench.repo import remote as transport
+
+        wb = self.wb
+        repo = wb.git.repo
         say("fetching", 0, 1)
         theirs = transport.fetch(
-            root, up.remote, up.branch, progress=say, cancel=cancel, interactive=interactive
+            wb.root, up.remote, up.branch, progress=say, cancel=cancel, interactive=interactive
         )
         ours = wb.git.head_id()
         if ours is None:
             raise WorkbenchError("this clone has no commit yet: nothing to sync")
         report.before, report.incoming = ours, theirs
-        stop()
         if theirs is None:
-            merge = integrate.MergePlan("ahead", ours, ours, [], _all_commits(repo, ours))
-        else:
-            merge = integrate.plan(repo, ours, theirs, self._resolvers())
-        if merge.kind == "unrelated":
-            report.refusals.append(
-                f"{up.name} shares no history with your {up.branch}: it is another repository, "
-                "or a wholly replaced history. Nothing was merged. Check the remote "
-                f"(`git log {transport.incoming_ref(up.remote, up.branch)}`)"
-            )
-            report.outcome = "refused: unrelated history"
-            return True
+            return integrate.MergePlan("ahead", ours, ours, [], _all_commits(repo, ours))
+        merge = integrate.plan(repo, ours, theirs, self._resolvers())
+        if merge.kind != "unrelated":
+            return merge
+        report.refusals.append(
+            f"{up.name} shares no history with your {up.branch}: it is another repository, "
+            "or a wholly replaced history. Nothing was merged. Check the remote "
+            f"(`git log {transport.incoming_ref(up.remote, up.branch)}`)"
+        )
+        report.outcome = "refused: unrelated history"
+        return None
+
+    def _verify(
+        self, report: SyncReport, up: Upstream, merge: MergePlan, say: Progress
+    ) -> tuple[Picture | None, Picture | None] | None:
+        """The pictures of HEAD and of the history that would be accepted; None (and the
+        refusals in the report) when that history has problems HEAD has not."""
+        from workbench.governance.sync_summary import refusals
+        from workbench.repo.remote import incoming_ref
+
         say("verifying", 0, 1)
         candidate = self._candidate(merge, report)
-        before = after = None
-        if candidate is not None:
-            before = self.picture(None)
-            after = self.picture(candidate)
-            from workbench.governance.sync_summary import refusals
-
-            report.refusals = refusals(before, after)
-            if report.refusals:
-                report.outcome = (
-                    f"refused: what {up.name} holds does not verify; nothing was merged or pushed"
-                )
-                report.notes.append(
-                    "the fetched history is kept for inspection at "
-                    f"{transport.incoming_ref(up.remote, up.branch)} "
-                    f"(`git log -p {up.branch}..{transport.incoming_ref(up.remote, up.branch)}`)"
-                )
-                return True
+        if candidate is None:
+            say("verifying", 1, 1)
+            return None, None
+        before, after = self.picture(None), self.picture(candidate)
+        report.refusals = refusals(before, after)
+        if report.refusals:
+            held = incoming_ref(up.remote, up.branch)
+            report.outcome = (
+                f"refused: what {up.name} holds does not verify; nothing was merged or pushed"
+            )
+            report.notes.append(
+                f"the fetched history is kept for inspection at {held} "
+                f"(`git log -p {up.branch}..{held}`)"
+            )
+            return None
         say("verifying", 1, 1)
-        stop()
-        final = ours if merge.kind == "conflicts" else (merge.target or report.merge_commit or ours)
+        return before, after
+
+    def _summarise(
+        self, report: SyncReport, merge: MergePlan, before: Picture | None, after: Picture | None
+    ) -> None:
+        from workbench.governance.sync_summary import summarise
+
+        repo = self.wb.git.repo
+        ours, theirs = merge.ours, report.incoming
         base = _merge_base(repo, ours, theirs)
         pushes = {"ahead": len(merge.outgoing), "merge": len(merge.outgoing) + 1}
         report.summary = summarise(
@@ -246,46 +297,65 @@ class SyncService:
             len(merge.incoming),
             pushes.get(merge.kind, 0),
         )
-        if report.dry_run:
-            report.outcome = _would(merge, up)
-            report.conflicts = [SyncConflict(p, _advice(p)) for p in merge.conflicts]
-            return True
-        # -- from here on, the clone changes ---------------------------------------------
-        if merge.kind == "conflicts":
-            assert theirs is not None
-            self._track(up, theirs)
-            message = self._merge_message(up, merge)
-            left = integrate.start_merge(
-                repo, wb.git.local_dir, ours, up.tracking, self._resolvers(), message
-            )
-            report.conflicts = [SyncConflict(p, _advice(p)) for p in left]
-            report.outcome = (
-                f"merge of {up.name} started with {len(left)} conflict(s); nothing was pushed. "
-                "Resolve them (the app shows both sides), commit, then sync again"
-            )
-            report.after = ours
-            return True
+
+    def _start_conflicted(self, report: SyncReport, up: Upstream, merge: MergePlan) -> None:
+        """Leave the clone mid-merge with the conflicts named; nothing is pushed."""
+        from workbench.repo import integrate
+
+        assert report.incoming is not None
+        self._track(up, report.incoming)
+        left = integrate.start_merge(
+            self.wb.git.repo,
+            self.wb.git.local_dir,
+            merge.ours,
+            up.tracking,
+            self._resolvers(),
+            self._merge_message(up, merge),
+        )
+        report.conflicts = [SyncConflict(p, _advice(p)) for p in left]
+        report.outcome = (
+            f"merge of {up.name} started with {len(left)} conflict(s); nothing was pushed. "
+            "Resolve them (the app shows both sides), commit, then sync again"
+        )
+        report.after = merge.ours
+
+    def _advance(self, report: SyncReport, up: Upstream, merge: MergePlan, say: Progress) -> None:
+        """Move the branch to the fetched head or the merge commit; track what came in."""
+        from workbench.repo import integrate
+
         if merge.kind in ("fast-forward", "merge"):
             say("merging", 0, 1)
             new = merge.theirs if merge.kind == "fast-forward" else report.merge_commit
             assert new is not None
-            integrate.advance(repo, wb.git.local_dir, ours, new, f"workbench sync: {up.name}")
-            say("merging", 1, 1)
-        report.after = final
-        if theirs is not None:
-            self._track(up, theirs)
-            self._forget_incoming(up)
-        if final == theirs:
-            report.outcome = (
-                f"fast-forward to {up.name} ({len(merge.incoming)} commit(s))"
-                if merge.kind == "fast-forward"
-                else f"up to date with {up.name}"
+            integrate.advance(
+                self.wb.git.repo,
+                self.wb.git.local_dir,
+                merge.ours,
+                new,
+                f"workbench sync: {up.name}",
             )
-            return True
+            say("merging", 1, 1)
+        if report.incoming is not None:
+            self._track(up, report.incoming)
+            self._forget_incoming(up)
+
+    def _push(
+        self,
+        report: SyncReport,
+        up: Upstream,
+        merge: MergePlan,
+        final: str,
+        say: Progress,
+        cancel: Cancel | None,
+        interactive: bool,
+    ) -> bool:
+        """Push `final` as a fast-forward; False when the remote moved meanwhile."""
+        from workbench.repo import remote as transport
+
         say("pushing", 0, 1)
         try:
             transport.push(
-                root,
+                self.wb.root,
                 up.remote,
                 final,
                 up.branch,
@@ -304,8 +374,8 @@ class SyncService:
         except transport.TransportError:
             # A remote that moved under the push can also say "failed to update ref" (its
             # own compare-and-swap): if it moved, sync again; any other failure is reported.
-            now = transport.fetch(root, up.remote, up.branch, interactive=interactive)
-            if now != theirs:
+            now = transport.fetch(self.wb.root, up.remote, up.branch, interactive=interactive)
+            if now != report.incoming:
                 report.merge_commit = None
                 return False
             raise
