@@ -28,7 +28,6 @@ from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
     QueryFailed,
-    UnsafePath,
 )
 from workbench.evidence.findings import (
     FORMAT,
@@ -65,6 +64,7 @@ from workbench.service.evaluation import (
     sandbox_file,
     term_finding,
 )
+from workbench.service.evidence_register import check_target, pin_table, under_roots
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
@@ -271,20 +271,7 @@ class EvidenceService:
         if term is not None and contract is None:
             raise WorkbenchError("--term needs --contract (term ids are unique per contract)")
         if contract is not None:
-            doc = wb.contract(contract)
-            if term is not None:
-                t = doc.contract.term(term)
-                if t is None:
-                    known = ", ".join(x.id for x in doc.contract.terms) or "none"
-                    raise WorkbenchError(
-                        f"contract {contract!r} has no term {term!r} (terms: {known})"
-                    )
-                kinds = {n.kind for n in needs(t)}
-                if kind not in kinds:
-                    raise WorkbenchError(
-                        f"term {term!r} ({t.kind}) reads {', '.join(sorted(kinds)) or 'no evidence'}, "
-                        f"not {kind!r}"
-                    )
+            check_target(wb, contract, term, kind)
         captured = (captured_at or wb.now).astimezone(UTC)
         if captured > wb.now:
             raise WorkbenchError(
@@ -319,14 +306,7 @@ class EvidenceService:
             changes[tables.listing_path(sid)] = pinned.listing()
         elif external:
             path = str(file.resolve())
-            try:
-                resolve_snapshot_path(path, wb.root, self.roots)
-            except UnsafePath as exc:
-                raise WorkbenchError(
-                    f"{exc}. Name its directory as an evidence root on this machine: "
-                    f"`roots = [...]` under [evidence] in your config.toml, or "
-                    f"${ROOTS_ENV} (docs/evidence.md, 'Evidence roots')"
-                ) from None
+            under_roots(path, wb.root, self.roots)
         else:
             path = snapshot_relpath(sid, fmt)
             data = file.read_bytes()
@@ -362,27 +342,7 @@ class EvidenceService:
         return snap
 
     def _pin_table(self, fmt: str, location: Path, version: int | None) -> Any:
-        """A table version resolved and hashed, its location and every data file under
-        the evidence roots (they stay where they are: tables are never copied into git)."""
-        from workbench.evidence import tables
-
-        root = self.wb.root
-
-        def under_roots(path: str) -> Path:
-            try:
-                return resolve_snapshot_path(path, root, self.roots)
-            except UnsafePath as exc:
-                raise WorkbenchError(
-                    f"{exc}. Name its directory as an evidence root on this machine: "
-                    f"`roots = [...]` under [evidence] in your config.toml, or "
-                    f"${ROOTS_ENV} (docs/evidence.md, 'Evidence roots')"
-                ) from None
-
-        under_roots(str(location.resolve()))
-        try:
-            return tables.pin(fmt, location.resolve(), version, under_roots)
-        except tables.TableError as exc:
-            raise WorkbenchError(str(exc)) from None
+        return pin_table(self.wb.root, self.roots, fmt, location, version)
 
     # -- evaluation -------------------------------------------------------------------
     def evaluate(

@@ -1,0 +1,59 @@
+"""What registering evidence checks before it writes (`EvidenceService.add`): the contract
+and term it is for, and that a file or table lies under this machine's evidence roots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.evidence.checks import needs
+from workbench.evidence.errors import UnsafePath
+from workbench.evidence.manifest import resolve_snapshot_path
+from workbench.service.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.service.core import Workbench
+
+
+def check_target(wb: Workbench, contract: str, term: str | None, kind: str) -> None:
+    """The contract exists, and the term (if named) is one of its terms reading `kind`."""
+    doc = wb.contract(contract)
+    if term is None:
+        return
+    t = doc.contract.term(term)
+    if t is None:
+        known = ", ".join(x.id for x in doc.contract.terms) or "none"
+        raise WorkbenchError(f"contract {contract!r} has no term {term!r} (terms: {known})")
+    kinds = {n.kind for n in needs(t)}
+    if kind not in kinds:
+        raise WorkbenchError(
+            f"term {term!r} ({t.kind}) reads {', '.join(sorted(kinds)) or 'no evidence'}, "
+            f"not {kind!r}"
+        )
+
+
+def under_roots(path: str, root: Path, roots: Any) -> Path:
+    """`path` resolved under the repository or an evidence root, else an error saying how
+    to name its directory as a root on this machine."""
+    from workbench.service.evidence import ROOTS_ENV
+
+    try:
+        return resolve_snapshot_path(path, root, roots)
+    except UnsafePath as exc:
+        raise WorkbenchError(
+            f"{exc}. Name its directory as an evidence root on this machine: "
+            f"`roots = [...]` under [evidence] in your config.toml, or "
+            f"${ROOTS_ENV} (docs/evidence.md, 'Evidence roots')"
+        ) from None
+
+
+def pin_table(root: Path, roots: Any, fmt: str, location: Path, version: int | None) -> Any:
+    """A table version resolved and hashed, its location and every data file under the
+    evidence roots (they stay where they are: tables are never copied into git)."""
+    from workbench.evidence import tables
+
+    under_roots(str(location.resolve()), root, roots)
+    try:
+        return tables.pin(fmt, location.resolve(), version, lambda p: under_roots(p, root, roots))
+    except tables.TableError as exc:
+        raise WorkbenchError(str(exc)) from None
