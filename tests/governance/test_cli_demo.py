@@ -130,7 +130,9 @@ def test_demo_obligations_then_fixed_with_the_cli(demo: Path, tmp_path: Path) ->
     import tomllib
 
     base = tomllib.loads(
-        (demo / "diagnostics/policy-data-to-claims-agent/tomas.lindqvist.toml").read_text()
+        next(
+            (demo / "diagnostics/policy-data-to-claims-agent").glob("*tomas.lindqvist.toml")
+        ).read_text()
     )["answers"]
     for person, watcher in (("tomas.lindqvist", "our-side"), ("aisha.rahman", "other-side")):
         answers = dict(base, watched_by=watcher, violation_surfaces="alert")

@@ -155,6 +155,10 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
     ],
     ("verify-script",): [{"args": ["--sha256"], "repo": False}],
     ("completion",): [{"args": ["bash"], "repo": False}],
+    # The hostile repo has no remote: the refusal is printed (the sync itself with hostile
+    # incoming history: tests/sync/test_sync_clones.py::test_sync_prints_hostile_text_as_text).
+    ("sync",): [{"args": ["--dry-run"]}, {"args": [], "who": "dana.okafor", "writes": True}],
+    ("merge-driver",): [{"args": ["install"], "writes": True}],
     ("export", "odcs"): [{"args": [A]}],
     ("import", "odcs"): [
         {

@@ -547,7 +547,16 @@ def test_delegate_acknowledges_for_the_person_they_stand_in_for(demo_repo: Path)
     code, gate = gate_json(demo_repo)
     assert checks_of(gate, APPLICANT)["records_valid"]["outcome"] == "pass"
 
-    # A record in sam's name signed by someone he never delegated to does not count.
+    # A record in sam's name signed by someone he never delegated to does not count (the
+    # valid one is withdrawn first: records are one file per author and moment, so the
+    # forgery no longer overwrites it).
+    stem = sam["record"]["path"].removesuffix(".toml")
+    commit_as(
+        demo_repo,
+        "dana.okafor",
+        {f"{stem}{ext}": None for ext in (".toml", ".statement.json", ".sig")},
+        "Withdraw the acknowledgement for sam",
+    )
     wb = Workbench(demo_repo, actor="lena.fischer")
     svc = wb.obligations
     commit = notices[-1]["commit"]

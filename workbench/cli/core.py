@@ -168,8 +168,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"REGISTRY PROBLEM: {problem}")
         if trust is not None and trust.warning:
             print(f"warning: {trust.warning}", file=sys.stderr)
+    from workbench.cli.sync import print_repo_state
+
+    unfinished = print_repo_state(wb, to_stderr=args.json)
     broken = trust is not None and bool(trust.problems)
-    return 1 if broken or any(v.state != "governed" for v in views) else 0
+    return 1 if broken or unfinished or any(v.state != "governed" for v in views) else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -105,6 +105,15 @@ EXAMPLES: dict[str, list[str]] = {
     "actions": ["workbench actions lint", "workbench actions --overdue"],
     "diagnose": ["workbench diagnose data-to-model --show"],
     "due": ["workbench due"],
+    "sync": [
+        "workbench sync                      # fetch, verify, merge, push the checked-out branch",
+        "workbench sync --dry-run            # what would come in and go out; nothing changes",
+        "workbench sync --remote backup --json",
+    ],
+    "merge-driver": [
+        "workbench merge-driver install      # once per clone (sync does it too)",
+        "# git runs: workbench merge-driver manifest %O %A %B %P",
+    ],
     "gate": [
         "workbench gate --strict",
         'WORKBENCH_TRUST_ROOT="$ROOT" workbench gate --strict --format junit --output gate.xml',

@@ -31,9 +31,21 @@ def command_modules() -> list[ModuleType]:
         notify,
         obligations,
         signing,
+        sync,
     )
 
-    return [core, authoring, signing, evidence, obligations, bundle, interop, completion, notify]
+    return [
+        core,
+        authoring,
+        signing,
+        evidence,
+        obligations,
+        bundle,
+        interop,
+        completion,
+        notify,
+        sync,
+    ]
 
 
 def parse_now(text: str | None) -> datetime | None:

@@ -440,6 +440,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
         print(f"gate {verdict}: {len(result.failures)} blocking failure(s)", file=sys.stderr)
         if result.shows_trust and result.trust_outcome != "pass":
             print(f"{result.trust_outcome.upper()}: {result.trust_message}", file=sys.stderr)
+        if result.merge is not None:
+            print(f"FAIL: {one_line(result.merge.message)}", file=sys.stderr)
     return 0 if result.passed else 1
 
 

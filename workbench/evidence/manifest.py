@@ -411,6 +411,13 @@ def parse_manifest(text: str, filename: str = MANIFEST_PATH) -> Manifest:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        from workbench.model.conflict import conflict_hunks
+
+        hunks = conflict_hunks(text)
+        if hunks:  # a merge left it half-done: say so, with both sides (docs/sync.md)
+            raise ManifestError(
+                filename, [f"merge conflict, {h.describe()}" for h in hunks]
+            ) from None
         raise ManifestError(filename, [f"not valid TOML: {exc}"]) from None
     problems: list[str] = []
     for key in sorted(set(data) - {"version", "snapshot"}):
@@ -486,13 +493,18 @@ def render_manifest(manifest: Manifest) -> str:
     """Deterministic TOML: fixed header and field order, snapshots sorted by id."""
     lines = [_HEADER + f"version = {manifest.version}"]
     for snap in sorted(manifest.snapshots, key=lambda s: s.id):
-        body = ["[[snapshot]]"]
-        for name in _FIELD_ORDER:
-            value = getattr(snap, name)
-            if value is not None:
-                body.append(f"{name} = {_toml_value(value)}")
-        lines.append("\n".join(body))
+        lines.append(render_snapshot(snap))
     return "\n\n".join(lines) + "\n"
+
+
+def render_snapshot(snap: Snapshot) -> str:
+    """One ``[[snapshot]]`` table, as the manifest writes it (no trailing newline)."""
+    body = ["[[snapshot]]"]
+    for name in _FIELD_ORDER:
+        value = getattr(snap, name)
+        if value is not None:
+            body.append(f"{name} = {_toml_value(value)}")
+    return "\n".join(body)
 
 
 # --------------------------------------------------------------------------- verify

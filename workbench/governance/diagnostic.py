@@ -1,7 +1,8 @@
 """The seam diagnostic: the article's six questions, answered separately by each side's lead.
 
-Stored as ``diagnostics/<seam>/<person>.toml`` (``<seam>`` is a contract id, or
-``<provider>--<consumer>`` for an exchange that has no contract yet). The workbench flags
+Stored as ``diagnostics/<seam>/<stamp>.<person>.toml``, one file per answering (the newest
+counts; earlier versions wrote ``<person>.toml``, still read); ``<seam>`` is a contract id,
+or ``<provider>--<consumer>`` for an exchange that has no contract yet. The workbench flags
 the seam when the two leads' answers disagree, or when each says the *other* side watches
 it, or when either says nobody does: that is the ungoverned seam the article hunts for.
 
@@ -10,6 +11,7 @@ Pure: ``seam_diagnostics(state, files)``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +26,9 @@ from workbench.model.base import PersonRef, Strict
 from workbench.model.contract import Contract
 from workbench.model.duration import DurationField
 from workbench.model.state import GovernanceState
+
+# The moment in a file name: 20261127T090000Z (see `answers_path`).
+_STAMP = re.compile(r"\d{8}T\d{6}Z")
 
 DIAGNOSTICS_DIR = "diagnostics/"
 Side = Literal["provider", "consumer"]
@@ -257,8 +262,12 @@ def normalise_seam_id(seam: str) -> str:
     return seam.replace("->", "--")
 
 
-def answers_path(seam: str, person: str) -> str:
-    return f"{DIAGNOSTICS_DIR}{normalise_seam_id(seam)}/{person}.toml"
+def answers_path(seam: str, person: str, when: datetime | None = None) -> str:
+    """`diagnostics/<seam>/<stamp>.<person>.toml`: one file per answering, so answers given
+    in two clones never collide and the earlier answers stay as history (the newest
+    counts). `when=None`: `<person>.toml`, the name of earlier versions (still read)."""
+    moment = f"{utc(when).strftime('%Y%m%dT%H%M%SZ')}." if when is not None else ""
+    return f"{DIAGNOSTICS_DIR}{normalise_seam_id(seam)}/{moment}{person}.toml"
 
 
 def validate_answers(data: Mapping[str, object]) -> tuple[Answers | None, list[str]]:
@@ -392,7 +401,10 @@ def seam_diagnostics(
         diag = out.get(seam)
         if diag is None:
             continue  # a seam that no longer exists: its answers are history
-        person = name.removesuffix(".toml")
+        stem = name.removesuffix(".toml")
+        # <stamp>.<person>.toml, or <person>.toml as earlier versions wrote it.
+        first, _, rest = stem.partition(".")
+        person = rest if _STAMP.fullmatch(first) and rest else stem
         try:
             data = tomllib.loads(files[path].decode("utf-8"))
             parsed = AnswerFile.model_validate(data)
@@ -407,9 +419,13 @@ def seam_diagnostics(
             )
             continue
         parsed = parsed.model_copy(update={"answered": utc(parsed.answered)})
+        earlier = diag.answers.get(side)
+        if earlier is not None and earlier.answered > parsed.answered:
+            continue  # the newest answers count; earlier ones are history
         diag.answers[side] = parsed
-        diag.notes += contract_notes(ref, side, parsed.answers)
     for sid, diag in out.items():
+        for answered_side, parsed in diag.answers.items():
+            diag.notes += contract_notes(refs[sid], answered_side, parsed.answers)
         if "provider" in diag.answers and "consumer" in diag.answers:
             diag.flags = compare(
                 refs[sid], diag.answers["provider"].answers, diag.answers["consumer"].answers

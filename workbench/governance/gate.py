@@ -42,6 +42,9 @@ loud warning in every format, and a failure with ``strict``.
 Each rule is one function (``RULE_CHECKS``: rule -> its check). The rules' table, the inputs
 and the result types are ``gate_model``; the output formats (text, JSON, JUnit, SARIF) are
 ``gate_render``; every name is importable from here.
+
+Above that, the **merge state** of the clone it runs in (``merge_check``): a merge, rebase
+or other git operation half-way through, or an unresolved conflict, fails the gate.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ from workbench.governance.gate_render import (
     render_sarif,
     render_text,
 )
+from workbench.governance.merge_check import UnfinishedMerge
 from workbench.governance.paging import page_test
 from workbench.governance.timing import iso
 from workbench.model.policy_floor import SignedFloor, effective_gate
@@ -401,6 +405,7 @@ def evaluate_gate(
     changed_since: str | None = None,
     trust: TrustInfo | None = None,
     strict: bool = False,
+    merge: UnfinishedMerge | None = None,
 ) -> GateResult:
     """Judge every contract in scope. The policy is the state's policy in force
     (workbench.toml tightened by the signed floor); `policy` replaces workbench.toml's
@@ -433,7 +438,7 @@ def evaluate_gate(
     for cid in scope:
         path = files.get(cid, f"{CONTRACTS_DIR}{cid}.toml")
         checks += _contract_checks(cid, path, rules, state, inputs, now, changed_since)
-    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict, applied)
+    return GateResult(now, scope, checks, deny, warn, changed_since, trust, strict, applied, merge)
 
 
 def _contract_checks(

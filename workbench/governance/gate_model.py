@@ -14,6 +14,7 @@ from typing import Any, Literal
 from workbench.governance.actions import ActionView
 from workbench.governance.clocks import ClockView
 from workbench.governance.diagnostic import SeamDiagnostic
+from workbench.governance.merge_check import MERGE_RULE, PASSED_JSON, UnfinishedMerge
 from workbench.governance.notices import Notice
 from workbench.governance.pages import PageView
 from workbench.governance.reviews import ReviewStatus
@@ -178,6 +179,8 @@ class GateResult:
     trust: TrustInfo | None = None  # None: no signing room in this build
     strict: bool = False
     policy: EffectivePolicy | None = None  # what was applied, and where each part came from
+    # The clone is mid-merge (or has unresolved conflicts): fails whatever the policy.
+    merge: UnfinishedMerge | None = None
 
     @property
     def shows_trust(self) -> bool:
@@ -218,7 +221,11 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        return not any(c.blocking for c in self.checks) and self.trust_outcome != "fail"
+        return (
+            not any(c.blocking for c in self.checks)
+            and self.trust_outcome != "fail"
+            and self.merge is None
+        )
 
     @property
     def failures(self) -> list[Check]:
@@ -238,6 +245,7 @@ class GateResult:
             "now": iso(self.now),
             "changed_since": self.changed_since,
             "trust_root": self._trust_json(),
+            MERGE_RULE: self.merge.to_json() if self.merge else PASSED_JSON,
             "scope": self.scope,
             "policy": self._policy_json(),
             "summary": {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from workbench.governance import merge_check
 from workbench.governance.gate_model import (
     INFO_URI,
     RULES,
@@ -69,7 +70,7 @@ def _policy_text(result: GateResult) -> list[str]:
 def render_text(result: GateResult, state: GovernanceState | None = None) -> str:
     """The text report; each contract id, message, name list and fix is one line."""
     line = safe_text.line
-    lines = _trust_text(result) + _policy_text(result)
+    lines = merge_check.text_lines(result.merge) + _trust_text(result) + _policy_text(result)
     per_contract: dict[str, list[Check]] = {}
     for check in result.checks:
         per_contract.setdefault(check.contract, []).append(check)
@@ -92,12 +93,12 @@ def render_text(result: GateResult, state: GovernanceState | None = None) -> str
     passed = sum(c.outcome == "pass" for c in result.checks)
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append("")
-    trust = ""
+    trust = "; a MERGE IS NOT FINISHED (see the top)" if result.merge is not None else ""
     if result.shows_trust and result.trust_outcome != "pass":
         if result.trust is not None and result.trust.problems:
-            trust = "; the KEY REGISTRY HAS PROBLEMS (see the top)"
+            trust += "; the KEY REGISTRY HAS PROBLEMS (see the top)"
         else:
-            trust = "; trust root NOT pinned" + (" (--strict)" if result.strict else "")
+            trust += "; trust root NOT pinned" + (" (--strict)" if result.strict else "")
     lines.append(
         f"gate {verdict}: {len(result.scope)} contract(s), {passed} check(s) passed, "
         f"{len(result.failures)} failed, {len(result.warnings)} warning(s){trust}"
@@ -116,15 +117,18 @@ def render_junit(result: GateResult) -> str:
     no warning state and a warning must not fail a CI test report).
     """
     trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
+    merge_fails = int(result.merge is not None)
     root = ET.Element(
         "testsuites",
         name="workbench gate",
-        tests=str(len(result.checks) + int(result.shows_trust)),
-        failures=str(len(result.failures) + trust_fails),
+        tests=str(len(result.checks) + int(result.shows_trust) + merge_fails),
+        failures=str(len(result.failures) + trust_fails + merge_fails),
         errors="0",
         skipped="0",
         timestamp=iso(result.now) or "",
     )
+    if result.merge is not None:
+        merge_check.junit_suite(root, result.merge, iso(result.now) or "")
     if result.shows_trust:
         _trust_junit(root, result, trust_fails)
     for cid in result.scope:
@@ -246,6 +250,12 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
         for r in rule_ids
     ]
     results = []
+    if result.merge is not None:
+        merge_rule, merge_result = merge_check.sarif_rule_and_result(
+            result.merge, len(rules), _sarif_text
+        )
+        rules.append(merge_rule)
+        results.append(merge_result)
     if result.shows_trust:
         trust_rule, trust_result = _trust_sarif(result, len(rules))
         rules.append(trust_rule)

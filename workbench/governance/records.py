@@ -9,8 +9,10 @@ registry is set up, the acting person's signature accompanies it as an in-toto s
     reviews/<contract>/<stamp>.<person>.statement.json  the statement over it
     reviews/<contract>/<stamp>.<person>.sig             the signature (review namespace)
 
-Acknowledgements live in ``acks/<contract>/<commit12>.<person>.toml`` (ack namespace),
-receipts in ``reports/receipts/<week>/<term>.<person>.toml`` (review namespace).
+Acknowledgements live in ``acks/<contract>/<commit12>-<stamp>.<person>.toml`` (ack
+namespace), receipts in ``reports/receipts/<week>/<contract>--<term>--<person>--<stamp>.toml``
+(review namespace). Every name carries its person and moment, so two clones never write the
+same path (docs/sync.md); the names of earlier versions, without the moment, are still read.
 
 A record is named after the person whose obligation it settles (``reviewer`` / ``person``).
 When their delegate acts for them, ``by`` names the delegate: the signature is the
@@ -169,12 +171,21 @@ def review_path(contract: str, when: datetime, person: str) -> str:
     return f"{REVIEWS_DIR}{contract}/{stamp(when)}.{person}.toml"
 
 
-def ack_path(contract: str, commit: str, person: str) -> str:
-    return f"{ACKS_DIR}{contract}/{commit[:12]}.{person}.toml"
+def ack_path(contract: str, commit: str, person: str, when: datetime | None = None) -> str:
+    """`acks/<contract>/<commit12>-<stamp>.<person>.toml`: unique to its person and moment,
+    so the same person acknowledging in two clones writes two files, never one path twice
+    (the earliest counts). `when=None` names it as earlier versions did (still read)."""
+    moment = f"-{stamp(when)}" if when is not None else ""
+    return f"{ACKS_DIR}{contract}/{commit[:12]}{moment}.{person}.toml"
 
 
-def receipt_path(week: str, term: str, contract: str, person: str) -> str:
-    return f"{RECEIPTS_DIR}{week}/{contract}--{term}--{person}.toml"
+def receipt_path(
+    week: str, term: str, contract: str, person: str, when: datetime | None = None
+) -> str:
+    """`reports/receipts/<week>/<contract>--<term>--<person>--<stamp>.toml` (the moment
+    makes it unique across clones; `when=None`: the name of earlier versions, still read)."""
+    moment = f"--{stamp(when)}" if when is not None else ""
+    return f"{RECEIPTS_DIR}{week}/{contract}--{term}--{person}{moment}.toml"
 
 
 def record_person(path: str, raw: bytes) -> str | None:

@@ -27,12 +27,16 @@ class SeamView:
     departed: list[str] = field(default_factory=list)
     # name -> short text, e.g. {"signature": "approved", "review": "overdue"}
     marks: dict[str, str] = field(default_factory=dict)
+    # The contract file holds conflict markers: a merge is not finished.
+    conflict: bool = False
 
     @property
     def state(self) -> str:
         """The headline state shown on the map."""
         if not self.governed:
             return "ungoverned"
+        if self.conflict:
+            return "conflict"
         if self.departed or self.owner is None:
             return "owner-departed" if self.departed else "owner-missing"
         if self.problems:

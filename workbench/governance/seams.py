@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date
 
 from workbench.governance.seam_view import MapSnapshot, SeamView
+from workbench.model.conflict import CONFLICT_CODE, side_text
 from workbench.model.contract import SeamKind
-from workbench.model.state import GovernanceState
+from workbench.model.state import GovernanceState, parse_contract
 
 __all__ = ["MapSnapshot", "SeamView", "map_snapshot", "seam_views", "team_layers"]
 
@@ -59,19 +60,7 @@ def seam_views(state: GovernanceState, today: date) -> list[SeamView]:
         if path.startswith("contracts/") and path.endswith(".toml"):
             cid = path.removeprefix("contracts/").removesuffix(".toml")
             if cid not in state.contracts:
-                views.append(
-                    SeamView(
-                        id=cid,
-                        provider="?",
-                        consumer="?",
-                        kind="custom",
-                        title=cid,
-                        governed=True,
-                        problems=[
-                            p.message for p in state.problems_for(path) if p.severity == "error"
-                        ],
-                    )
-                )
+                views.append(_unparsed_view(state, path, cid))
     if state.settings is not None:
         for ex in state.settings.exchanges:
             if (ex.provider, ex.consumer) not in governed_pairs:
@@ -87,6 +76,38 @@ def seam_views(state: GovernanceState, today: date) -> list[SeamView]:
                     )
                 )
     return views
+
+
+def _unparsed_view(state: GovernanceState, path: str, cid: str) -> SeamView:
+    """A contract file that does not parse. A merge conflict is named as one, and drawn
+    where our side of the merge puts the seam (both sides usually agree on the teams)."""
+    errors = [p for p in state.problems_for(path) if p.severity == "error"]
+    conflicts = [p for p in errors if p.code == CONFLICT_CODE]
+    view = SeamView(
+        id=cid,
+        provider="?",
+        consumer="?",
+        kind="custom",
+        title=cid,
+        governed=True,
+        problems=[p.message for p in errors],
+        conflict=bool(conflicts),
+    )
+    if not conflicts:
+        return view
+    if len(conflicts) > 1:
+        view.problems = [conflicts[0].message, f"{len(conflicts) - 1} more conflicted region(s)"]
+    doc = state.documents.get(path)
+    ours = parse_contract(path, side_text(doc.text, "ours").encode()) if doc and doc.text else None
+    if ours is not None:
+        view.provider, view.consumer = ours.seam.provider, ours.seam.consumer
+        view.kind, view.title = ours.seam.kind.value, ours.title
+        owner = state.people.get(ours.owner)
+        if owner is not None:
+            view.owner, view.owner_name = ours.owner, owner.name
+        view.provider_lead = ours.parties.provider_lead
+        view.consumer_lead = ours.parties.consumer_lead
+    return view
 
 
 def team_layers(state: GovernanceState, views: list[SeamView]) -> list[list[str]]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from workbench.model import toml_cache
+from workbench.model.conflict import conflict_problems
 from workbench.model.contract import Contract
 from workbench.model.locate import Locations, locate
 from workbench.model.people import Person, Team
@@ -181,6 +182,10 @@ def parse_document(path: str, raw: bytes) -> tuple[Document, list[Problem]]:
     try:
         data = toml_cache.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        conflicts = conflict_problems(path, text)
+        if conflicts:
+            # git left this file half-merged: say so, with both sides, not "Invalid statement".
+            return Document(path, raw, text, None), conflicts
         message = str(exc)
         match = _TOML_ERROR_POS.search(message)
         if match:

@@ -7,12 +7,12 @@ a commit that silently dropped the merge. Each refusal says how to get back.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pygit2
 
+from workbench.model.conflict import conflict_marker_line
 from workbench.repo.errors import WriteRefused
 
 # (file or folder in the git dir, what is going on, how to get back). Checked before the
@@ -78,6 +78,20 @@ _STATE_NAMES = {
 }
 
 
+def operation_in_progress(repo: pygit2.Repository) -> tuple[str, str] | None:
+    """(what is going on, how to finish or abort it) when a git operation is half-way
+    through in this clone (merge, rebase, cherry-pick, revert, bisect, am), else None."""
+    gitdir = Path(repo.path)
+    for name, what, how in _OPERATIONS:
+        if (gitdir / name).exists():
+            return what, how
+    state = repo.state()
+    if state != pygit2.enums.RepositoryState.NONE:
+        doing = _STATE_NAMES.get(state, "a git operation")
+        return f"{doing} is in progress", "finish or abort it first (`git status` says how)"
+    return None
+
+
 def writable_branch(repo: pygit2.Repository, *, allow_unborn: bool = False) -> str:
     """The full name of the checked-out branch (`refs/heads/...`) a write may move.
 
@@ -86,17 +100,10 @@ def writable_branch(repo: pygit2.Repository, *, allow_unborn: bool = False) -> s
     unmerged entries, or (unless `allow_unborn`, for `init` and the demo) when the branch
     has no commit yet.
     """
-    gitdir = Path(repo.path)
-    for name, what, how in _OPERATIONS:
-        if (gitdir / name).exists():
-            raise WriteRefused(f"{what} in {_where(repo)}: the workbench does not write now; {how}")
-    state = repo.state()
-    if state != pygit2.enums.RepositoryState.NONE:
-        doing = _STATE_NAMES.get(state, "a git operation")
-        raise WriteRefused(
-            f"{doing} is in progress in {_where(repo)}: the workbench does not write now; "
-            "finish or abort it first (`git status` says how)"
-        )
+    operation = operation_in_progress(repo)
+    if operation is not None:
+        what, how = operation
+        raise WriteRefused(f"{what} in {_where(repo)}: the workbench does not write now; {how}")
     head = repo.references.get("HEAD")
     target = head.target if head is not None else None
     if not isinstance(target, str):
@@ -159,24 +166,6 @@ def _suggested_branch(repo: pygit2.Repository) -> str:
 def _list(paths: list[str], limit: int = 5) -> str:
     shown = ", ".join(paths[:limit])
     return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
-
-
-# A conflict git leaves in a file: a line starting with seven '<' (or '>'), then a space
-# or the end of the line. Only the opening and closing lines count: "=======" alone is a
-# Markdown heading underline.
-_MARKER = re.compile(rb"^(?:<{7}|>{7})(?: |\r?$)", re.MULTILINE)
-
-
-def conflict_marker_line(data: bytes) -> int | None:
-    """The 1-based line of the first conflict marker in `data`, or None.
-
-    Binary data (a NUL byte in the first 8000, git's own test) never has one: git does not
-    merge binary files line by line.
-    """
-    if b"\0" in data[:8000]:
-        return None
-    found = _MARKER.search(data)
-    return None if found is None else data.count(b"\n", 0, found.start()) + 1
 
 
 def refuse_conflict_markers(

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import cast
 
 import pygit2
 
@@ -20,13 +19,18 @@ from workbench.repo.branch import changed_paths, writable_branch
 from workbench.repo.errors import RevisionError as RevisionError
 from workbench.repo.errors import WriteConflict, WriteRefused
 from workbench.repo.guard import refuse_private_keys
-from workbench.repo.objects import blob_bytes, branch_tip, entry_name, tree_of
+from workbench.repo.objects import (
+    CommitSigner,
+    blob_bytes,
+    branch_tip,
+    entry_name,
+    tree_of,
+    write_commit,
+)
 from workbench.repo.worktree import read_worktree, read_worktree_file
 from workbench.repo.write_lock import write_lock
 
 WORKTREE = "WORKTREE"
-
-CommitSigner = Callable[[bytes], str]
 
 
 # For each file: (commit, id of the file's blob in that commit or None if deleted), newest first.
@@ -312,6 +316,7 @@ class GitRepo:
     def placements(self, prefixes: tuple[str, ...]) -> dict[str, tuple[datetime, datetime | None]]:
         """For every file under `prefixes` at HEAD: the committer times of the newest commit
         that wrote its current bytes and of that commit's first parent (None for a root).
+        A file a merge brought from one of its other parents is placed in that line.
 
         The bounds a record's stated time must respect (governance.record_time). One walk
         from HEAD; a commit whose folders under `prefixes` equal its parent's is skipped
@@ -336,6 +341,7 @@ class GitRepo:
             if len(out) == len(wanted):
                 break
             parent = commit.parents[0] if commit.parents else None
+            merged = commit.parents[1:]
             for prefix in prefixes:
                 mine = _subtree(self.repo, commit.tree, prefix)
                 theirs = _subtree(self.repo, parent.tree, prefix) if parent else None
@@ -344,6 +350,8 @@ class GitRepo:
                 for path, blob in _new_blobs(self.repo, mine, theirs, prefix).items():
                     if path in out or wanted.get(path) != blob:
                         continue
+                    if any(path in o.tree and o.tree[path].id == blob for o in merged):
+                        continue  # brought by a merge: placed where its own line wrote it
                     out[path] = (
                         _committer_time(commit),
                         _committer_time(parent) if parent else None,
@@ -565,17 +573,10 @@ class GitRepo:
         repo = self.repo
         base_tree = repo[parent].peel(pygit2.Tree) if parent is not None else None
         tree_id = _build_tree(repo, base_tree, blobs)
-        moment = when or datetime.now(UTC)
-        offset = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
-        sig = pygit2.Signature(author.name, author.email, int(moment.timestamp()), offset)
-        parents: list[str | pygit2.Oid] = [parent] if parent is not None else []
-        if signer is None:
-            return repo.create_commit(None, sig, sig, message, tree_id, parents)
-        # pygit2's stub says Oid; the call returns the commit object's text.
-        buffer = cast(str | bytes, repo.create_commit_string(sig, sig, message, tree_id, parents))
-        text = buffer if isinstance(buffer, str) else buffer.decode()
-        signature = signer(text.encode())
-        return repo.create_commit_with_signature(text, signature, "gpgsig")
+        parents = [parent] if parent is not None else []
+        return write_commit(
+            repo, (author.name, author.email), when, message, tree_id, parents, signer
+        )
 
     def _refuse_overwrite(
         self,

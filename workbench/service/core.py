@@ -20,6 +20,7 @@ from workbench.model.problems import Problem
 from workbench.model.text import normalise
 from workbench.repo import layout
 from workbench.repo.worktree import read_worktree, read_worktree_file
+from workbench.service.capabilities import Capabilities
 from workbench.service.drafts import Drafts
 from workbench.service.errors import (
     InvalidEdit,
@@ -39,18 +40,10 @@ if TYPE_CHECKING:
     from workbench.model.people import Person
     from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
-    from workbench.service.authoring import AuthoringService
-    from workbench.service.bundle import BundleService
-    from workbench.service.clocks import ClocksService
-    from workbench.service.evidence import EvidenceService
-    from workbench.service.notify import NotifyService
-    from workbench.service.obligations import Obligations
-    from workbench.service.signing import SigningService
     from workbench.signing.keys import Signer
 
 WORKTREE = "WORKTREE"
 T = TypeVar("T")
-C = TypeVar("C")
 _STATE_STORE = "state"
 _FLOOR_STORE = "policy-floor"
 
@@ -65,7 +58,7 @@ class ContractDiff:
     problems: list[str] = field(default_factory=list)
 
 
-class Workbench:
+class Workbench(Capabilities):
     def __init__(
         self,
         root: Path,
@@ -120,72 +113,6 @@ class Workbench:
     @classmethod
     def discover(cls, start: Path, **kwargs: object) -> Workbench:
         return cls(find_root(start), **kwargs)  # type: ignore[arg-type]
-
-    # -- capabilities ---------------------------------------------------------------------
-    # Each room's service, made on first use. A one-shot command keeps each one (one
-    # decision: they share what they verified, e.g. the key registry) until it commits; a
-    # long-lived session (the app) makes a fresh one at each use, because the files and the
-    # clock move under it, so an action there takes it once (`obl = wb.obligations`).
-    @property
-    def signing(self) -> SigningService:
-        """Keys, co-signatures, the key registry and signature verdicts."""
-        from workbench.service.signing import SigningService
-
-        return self._capability("signing", SigningService)
-
-    @property
-    def evidence(self) -> EvidenceService:
-        """Evidence snapshots, evaluations, findings runs and violations."""
-        from workbench.service.evidence import EvidenceService
-
-        return self._capability("evidence", EvidenceService)
-
-    @property
-    def obligations(self) -> Obligations:
-        """Reviews, notices, action items, the diagnostic, the gate and reports."""
-        from workbench.service.obligations import Obligations
-
-        return self._capability("obligations", Obligations)
-
-    @property
-    def authoring(self) -> AuthoringService:
-        """Editing people, teams and contracts from templates (`workbench person`, ...)."""
-        from workbench.service.authoring import AuthoringService
-
-        return self._capability("authoring", AuthoringService)
-
-    @property
-    def bundles(self) -> BundleService:
-        """Audit bundles: export one, verify one."""
-        from workbench.service.bundle import BundleService
-
-        return self._capability("bundles", BundleService)
-
-    @property
-    def clocks(self) -> ClocksService:
-        """Regulatory clocks: starting and stopping one, their verdicts at now."""
-        from workbench.service.clocks import ClocksService
-
-        return self._capability("clocks", ClocksService)
-
-    @property
-    def notify(self) -> NotifyService:
-        """`workbench notify`: deliveries, pages and their acknowledgements (the process
-        environment's secrets; make a `NotifyService(wb, env=...)` for another)."""
-        from workbench.service.notify import NotifyService
-
-        return self._capability("notify", NotifyService)
-
-    def _capability(self, name: str, make: Callable[[Workbench], C]) -> C:
-        if not self.hold_worktree:
-            return make(self)
-        with self._lock:
-            found = self._capabilities.get(name)
-        if found is None:
-            found = make(self)
-            with self._lock:
-                found = self._capabilities.setdefault(name, found)
-        return found  # type: ignore[return-value]
 
     # -- basics ---------------------------------------------------------------------------
     @property

@@ -33,6 +33,7 @@ from workbench.service.errors import (
     WriteRefused,
 )
 from workbench.tui import bindings, safe_render
+from workbench.tui.clone_sync import CloneSyncing
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
     ContractChecked,
@@ -92,7 +93,7 @@ PREBUILD_PAUSE = 0.3
 REFREEZE_AFTER = 2.0
 
 
-class WorkbenchApp(PersonEditing, App[int]):
+class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Handshake Workbench"
     BINDINGS = bindings.APP
@@ -102,6 +103,8 @@ class WorkbenchApp(PersonEditing, App[int]):
 
     # (organisation, acting person, read-only, a note such as the day of a stored map)
     header_info: reactive[tuple[str, str, bool, str]] = reactive(("", "", False, ""))
+    # Where the clone stands, for the header: (text, alarming), e.g. ("MERGING · …", True).
+    repo_info: reactive[tuple[str, bool]] = reactive(("", False))
 
     def __init__(
         self,
@@ -129,6 +132,7 @@ class WorkbenchApp(PersonEditing, App[int]):
         self._view_index: dict[str, Any] = {}
         self.actor: Any = None
         self.actor_error: str | None = None
+        self.repo_state: Any = None  # where the clone stands (MergeState), once read
         self.cursor_blink = cursor_blink
         self.state_signal: Signal[None] = Signal(self, "state")
         self.people_signal: Signal[list[Any]] = Signal(self, "people")
@@ -285,8 +289,13 @@ class WorkbenchApp(PersonEditing, App[int]):
             # The repo is mid-merge, detached, or the file changed under us: nothing the
             # user typed is lost; it stays in the editor and as a draft across restarts.
             self.service.drafts.save(contract_id, text)
+            hint = (
+                "\n\nPress M to see the conflicted files side by side and commit the merge."
+                if "a merge is in progress" in str(exc)
+                else ""
+            )
             self.call_from_thread(
-                self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft."
+                self.show_refusal, "Not saved", f"{exc}\n\nYour edit is kept as a draft.{hint}"
             )
             return
         target.post_message(ContractSaved(contract_id, commit, message))
@@ -385,6 +394,7 @@ class WorkbenchApp(PersonEditing, App[int]):
         # The marks (signatures, reviews, violations) need git and every room's rules: start
         # them once the plain map is on screen, so that they never delay its first paint.
         self.call_after_refresh(self.load_marks)
+        self.call_after_refresh(self.load_repo_state)
         self._keep_out_of_collections()
         if self._first_state_shown is not None:
             self.call_after_refresh(self._first_state_shown.set)
@@ -652,6 +662,8 @@ class WorkbenchApp(PersonEditing, App[int]):
             self.notify("Still reading the contracts: a moment…", markup=False, timeout=2)
         elif view is None:
             self.notify(f"No seam {seam_id}", severity="warning", markup=False)
+        elif view.state == "conflict":
+            self.action_show_conflicts(f"contracts/{seam_id}.toml")
         elif not view.governed and not self.readonly:
             from workbench.tui.modals.new_contract import new_contract
 

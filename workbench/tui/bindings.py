@@ -26,6 +26,8 @@ APP = [
     Binding("ctrl+r", "reload", "Reload", id="app.reload", show=False),
     Binding("V", "show_violations", "Violations", id="app.violations", show=False),
     Binding("D", "show_due", "Due", id="app.due", show=False),
+    Binding("S", "sync", "Sync", id="app.sync", tooltip="Fetch, verify, merge, push", show=False),
+    Binding("M", "show_conflicts", "Conflicts", id="app.conflicts", show=False),
     # q quits from a view; in a text field it is a letter and in a dialog it does nothing,
     # so it never quits by surprise (WorkbenchApp.check_action). ctrl+q quits from anywhere.
     Binding("q", "quit_view", "Quit", id="app.quit", tooltip="Quit (ctrl+q in a text field)"),
@@ -186,9 +188,21 @@ REPORTS = [
     Binding("escape", "back", "Back", id="reports.back"),
 ]
 
+SYNC = [
+    Binding("escape", "cancel", "Cancel / close", id="sync.cancel"),
+]
+
+CONFLICT = [
+    Binding("ctrl+s,f2", "commit", "Commit resolution", id="conflict.commit", priority=True),
+    Binding("f6", "take_ours", "Take ours", id="conflict.take-ours", priority=True),
+    Binding("f7", "take_theirs", "Take theirs", id="conflict.take-theirs", priority=True),
+    Binding("escape", "back", "Back", id="conflict.back", priority=True),
+]
+
 ALL = APP + SEAMS + SEAM_MAP + LIST + CONTRACTS + CONTRACT + EDITOR + HISTORY + PEOPLE + CONFIRM
 ALL += SIGN + REGISTRY + EXPORT + BUNDLE
 ALL += VIOLATIONS + EVIDENCE + DUE + ACTIONS + DIAGNOSE + GATE + REPORTS
+ALL += SYNC + CONFLICT
 KNOWN_IDS = {b.id for b in ALL if b.id}
 
 

@@ -69,6 +69,14 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
                         f"A contract for {view.provider} → {view.consumer}: {view.exchange}",
                     )
                 )
+    # Working across clones (issue 15).
+    cmds.append(("repo: sync", app.action_sync, "Fetch, verify what came in, merge, push"))
+    cmds.append(
+        ("repo: sync (dry run)", partial(app.action_sync, True), "What a sync would do; no change")
+    )
+    cmds.append(
+        ("repo: resolve conflicts", app.action_show_conflicts, "Both sides; commit the merge")
+    )
     # Signing, the key registry and audit bundles (issues 4 and 7).
     cmds.append(("view: key registry", app.show_registry, "Admins, keys, revocations, pending"))
     cmds.append(("bundle: verify", app.verify_bundle, "Verify an audit bundle file, offline"))
@@ -125,7 +133,7 @@ def workbench_commands(app: WorkbenchApp) -> list[tuple[str, Callable[[], object
 class WorkbenchCommands(Provider):
     async def discover(self) -> Hits:
         for name, callback, help_text in workbench_commands(self.app):  # type: ignore[arg-type]
-            if name.startswith(("view:", "app:", "bundle:", "contract: new", "people:")):
+            if name.startswith(("view:", "app:", "bundle:", "contract: new", "people:", "repo:")):
                 yield DiscoveryHit(name, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

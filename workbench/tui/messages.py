@@ -314,3 +314,44 @@ class ReportRendered(Message):
     which: str  # weekly | boundary
     title: str
     text: str
+
+
+# -- working across clones: sync, merge state, conflicts -------------------------------------
+
+
+@dataclass
+class RepoStateLoaded(Message):
+    """Where the clone stands: a merge in progress, conflicts, ahead/behind (MergeState)."""
+
+    state: Any
+
+
+@dataclass
+class SyncProgressed(Message):
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass
+class SyncFinished(Message):
+    report: Any  # SyncReport
+
+
+@dataclass
+class SyncStopped(Message):
+    reason: str
+
+
+@dataclass
+class ConflictLoaded(Message):
+    """Both sides of a conflicted file (ConflictedFile), or why they cannot be shown."""
+
+    path: str
+    conflict: Any
+    error: str | None = None
+
+
+@dataclass
+class ConflictResolved(Message):
+    resolution: Any  # Resolution

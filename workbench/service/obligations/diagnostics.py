@@ -58,8 +58,9 @@ class Diagnostics:
             raise ObligationError(
                 "the answers are incomplete or invalid:\n  " + "\n  ".join(errors)
             )
-        path = diag.answers_path(seam, actor.id)
-        data = diag.render_answers(seam, actor.id, wb.record_time(), parsed)
+        when = wb.record_time()
+        path = diag.answers_path(seam, actor.id, when)
+        data = diag.render_answers(seam, actor.id, when, parsed)
         return wb.commit(
             {path: data},
             f"Seam diagnostic for {seam}: answers of {actor.name} ({side} lead)\n",

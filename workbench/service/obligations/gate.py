@@ -54,6 +54,8 @@ class Gate:
         state = self._o.state()
         if state.settings is None:
             raise SettingsInvalid("workbench.toml is missing or invalid; run `workbench validate`")
+        from workbench.service.repo_state import unfinished_merge
+
         changed = self.changed_since(changed_since) if changed_since else None
         inputs = self.inputs()
         return gate_mod.evaluate_gate(
@@ -64,6 +66,7 @@ class Gate:
             changed_since=changed_since,
             trust=self._o.signatures.trust_root(),
             strict=strict,
+            merge=unfinished_merge(self.wb),
         )
 
     def render(self, result: gate_mod.GateResult, fmt: str = "text") -> str:

@@ -122,13 +122,14 @@ class Notices:
                 f"notice {found.id} changes a living-compliance assertion: confirm that automated test "
                 "coverage reflects it with --coverage"
             )
-        path = ack_path(contract_id, found.commit, person)
+        when = wb.record_time()
+        path = ack_path(contract_id, found.commit, person, when)
         fields = {
             "contract": contract_id,
             "commit": found.commit,
             "person": person,
             "by": actor.id if person != actor.id else None,
-            "acknowledged": wb.record_time(),
+            "acknowledged": when,
             "coverage_confirmed": coverage,
             "note": note,
         }

@@ -63,13 +63,14 @@ class Reports:
                 report.week, report.start, report.end, report.as_of, actor.id, [section]
             )
             text = rep.render_weekly_md(single)
-            path = receipt_path(report.week, section.term.id, section.contract, actor.id)
+            when = wb.record_time()
+            path = receipt_path(report.week, section.term.id, section.contract, actor.id, when)
             fields = {
                 "week": report.week,
                 "term": section.term.id,
                 "contract": section.contract,
                 "person": actor.id,
-                "received": wb.record_time(),
+                "received": when,
                 "report_sha256": rep.report_sha256(text),
             }
             message = (

@@ -54,7 +54,12 @@ class ContractsScreen(BaseScreen):
             terms = (
                 " ".join(f"{t.id} {t.kind} {t.owner}" for t in doc.contract.terms) if doc else ""
             )
-            kind = {"owner-departed": "departed", "invalid": "invalid", "owner-missing": "invalid"}
+            kind = {
+                "owner-departed": "departed",
+                "invalid": "invalid",
+                "owner-missing": "invalid",
+                "conflict": "invalid",
+            }
             rows.append(
                 Row(
                     v.id,

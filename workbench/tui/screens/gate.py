@@ -96,6 +96,12 @@ class GateScreen(ServiceScreen):
                     "$text-warning",
                 ),
                 (
+                    f"  · MERGE NOT FINISHED: {r.merge.what} (M: resolve)"
+                    if getattr(r, "merge", None) is not None
+                    else "",
+                    "bold $text-error",
+                ),
+                (
                     f"  · IGNORED: {len(r.ignored)} loosening(s) workbench.toml asked for "
                     "beyond the signed floor (`workbench validate` lists them)"
                     if r.ignored

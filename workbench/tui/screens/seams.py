@@ -21,6 +21,7 @@ ROW_KIND = {
     "owner-departed": "departed",
     "owner-missing": "invalid",
     "invalid": "invalid",
+    "conflict": "invalid",
 }
 
 

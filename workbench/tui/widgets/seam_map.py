@@ -29,6 +29,7 @@ GLYPHS = {
     "owner-departed": "✗",
     "owner-missing": "∅",
     "invalid": "!",
+    "conflict": "±",
 }
 STATE_WORDS = {
     "governed": "governed",
@@ -36,8 +37,13 @@ STATE_WORDS = {
     "owner-departed": "owner departed",
     "owner-missing": "owner missing",
     "invalid": "invalid",
+    "conflict": "merge conflict",
 }
-LEGEND = "  ".join(f"{GLYPHS[s]} {STATE_WORDS[s].split(' (')[0]}" for s in GLYPHS) + "  +N marks"
+# A merge conflict is rare and says so where it occurs: it stays out of the legend.
+LEGEND = (
+    "  ".join(f"{GLYPHS[s]} {STATE_WORDS[s].split(' (')[0]}" for s in GLYPHS if s != "conflict")
+    + "  +N marks"
+)
 
 N, E, S, W = 1, 2, 4, 8
 _SOLID = {

@@ -1,0 +1,83 @@
+"""The one shared record file, `evidence/manifest.toml`, through a real `git merge`: its
+merge driver merges two clones' deliveries by snapshot id; a real clash stays a conflict."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from tests.conftest import FIXED_NOW
+from tests.sync.conftest import APPLICANT, Origin, git
+from tests.sync.test_sync_clones import evidence_file, snapshot_ids
+from workbench.cli.main import main
+from workbench.evidence.manifest import MANIFEST_PATH, Manifest, parse_manifest, render_manifest
+from workbench.service.core import Workbench
+
+GIT_ID = ("-c", "user.name=Sam Ortiz", "-c", "user.email=sam.ortiz@meridian.example")
+
+
+def register(root: Path, file: Path, hours: float, **kwargs: object) -> str:
+    wb = Workbench(root, now=FIXED_NOW + timedelta(hours=hours), actor="sam.ortiz")
+    return wb.evidence.add(file, "freshness_lags", contract=APPLICANT, **kwargs).id  # type: ignore[arg-type]
+
+
+def two_deliveries(origin: Origin, tmp_path: Path) -> tuple[Path, Path, str, str]:
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    first = register(a, evidence_file(tmp_path, "a"), 1)
+    git(a, "push", "-q", "origin", "main")
+    second = register(b, evidence_file(tmp_path, "b"), 2)
+    return a, b, first, second
+
+
+def test_line_merge_of_two_deliveries_conflicts_without_the_driver(
+    origin: Origin, tmp_path: Path
+) -> None:
+    _a, b, _first, _second = two_deliveries(origin, tmp_path)
+    pulled = git(b, *GIT_ID, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+    assert pulled.returncode != 0 and f"CONFLICT (content): Merge conflict in {MANIFEST_PATH}" in (
+        pulled.stdout + pulled.stderr
+    )
+
+
+def test_merge_driver_merges_two_deliveries_through_git_merge(
+    origin: Origin, tmp_path: Path
+) -> None:
+    _a, b, first, second = two_deliveries(origin, tmp_path)
+    assert main(["--repo", str(b), "merge-driver", "install"]) == 0
+    assert "merge=workbench-manifest" in (b / ".git" / "info" / "attributes").read_text()
+    pulled = git(b, *GIT_ID, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    merged = (b / MANIFEST_PATH).read_text()
+    assert {first, second} <= snapshot_ids(b)
+    assert merged == render_manifest(parse_manifest(merged))  # canonical: sorted by id
+    assert git(b, "status", "--porcelain").stdout == ""
+    assert len(git(b, "rev-list", "--parents", "-1", "HEAD").stdout.split()) == 3  # a merge
+
+
+def test_merge_driver_leaves_a_real_clash_as_a_conflict(origin: Origin, tmp_path: Path) -> None:
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    same = evidence_file(tmp_path, "same")
+    # The same bytes delivered on both laptops with a different capture time: one snapshot,
+    # two claims about it. The merge must not pick one silently.
+    sid = register(a, same, 1, captured_at=FIXED_NOW - timedelta(hours=6))
+    git(a, "push", "-q", "origin", "main")
+    assert register(b, same, 2, captured_at=FIXED_NOW - timedelta(hours=5)) == sid
+    assert main(["--repo", str(b), "merge-driver", "install"]) == 0
+    pulled = git(b, *GIT_ID, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
+    assert pulled.returncode != 0
+    assert f"{sid}: registered with different details on each side" in pulled.stderr
+    text = (b / MANIFEST_PATH).read_text()
+    assert text.count("<<<<<<< ours") == 1 and text.count(f'id = "{sid}"') == 2
+    assert "captured_at = 2026-11-27T03:00:00Z" in text and "2026-11-27T04:00:00Z" in text
+
+
+def test_conflicted_manifest_is_named_as_a_merge_conflict() -> None:
+    import pytest
+
+    from workbench.evidence.errors import ManifestError
+
+    text = render_manifest(Manifest()) + "<<<<<<< ours\n[[snapshot]]\n=======\n>>>>>>> theirs\n"
+    with pytest.raises(ManifestError, match="merge conflict, lines"):
+        parse_manifest(text)

@@ -1,0 +1,95 @@
+"""`workbench sync` over the transports a team uses: a bare repository on disk (file) and
+a smart-HTTP server (`git http-backend` behind a loopback HTTP server). Over ssh only where
+the machine runs sshd (this suite starts none: it is a system service)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXED_NOW
+from tests.signing.demo_helpers import signer
+from tests.sync.conftest import CREDIT, Origin, git
+from tests.sync.git_http import GitHTTPServer
+from workbench.service.core import Workbench
+
+
+def session(root: Path, actor: str, hours: float) -> Workbench:
+    return Workbench(root, now=FIXED_NOW + timedelta(hours=hours), actor=actor)
+
+
+def co_sign_from_two_laptops(a: Path, b: Path) -> None:
+    session(a, "ravi.iyer", 1).signing.contracts.sign(CREDIT, signer(a, "ravi.iyer"))
+    session(b, "sofia.marquez", 2).signing.contracts.sign(CREDIT, signer(b, "sofia.marquez"))
+    first = session(a, "ravi.iyer", 2.1).sync.run()
+    assert first.pushed and first.outcome.startswith("pushed"), first.to_json()
+    second = session(b, "sofia.marquez", 2.2).sync.run()
+    assert second.pushed and second.merge_commit, second.to_json()
+    third = session(a, "ravi.iyer", 2.3).sync.run()
+    assert third.outcome.startswith("fast-forward"), third.to_json()
+    for root in (a, b):
+        verdict = session(root, "ravi.iyer", 3).signing.verdict(CREDIT)
+        assert verdict.state == "approved", verdict.reason
+
+
+def test_two_leads_co_sign_over_a_file_remote(origin: Origin, tmp_path: Path) -> None:
+    a = origin.clone(tmp_path / "a", url=f"file://{origin.bare}")
+    b = origin.clone(tmp_path / "b", url=f"file://{origin.bare}")
+    co_sign_from_two_laptops(a, b)
+    assert git(origin.bare, "fsck", "--strict").returncode == 0
+
+
+def test_two_leads_co_sign_over_smart_http(origin: Origin, tmp_path: Path) -> None:
+    served = tmp_path / "srv"
+    served.mkdir()
+    shutil.move(str(origin.bare), served / "governance.git")
+    git(served / "governance.git", "config", "http.receivepack", "true")
+    with GitHTTPServer(served) as server:
+        url = server.url("governance.git")
+        remote = Origin(served / "governance.git", origin.keys, origin.pin)
+        a = remote.clone(tmp_path / "a", url=url)
+        b = remote.clone(tmp_path / "b", url=url)
+        co_sign_from_two_laptops(a, b)
+        # It really went over HTTP: the smart protocol's endpoints, pushes included.
+        paths = {(method, path.rsplit("/", 1)[-1]) for method, path, _ in server.requests}
+        assert ("POST", "git-upload-pack") in paths and ("POST", "git-receive-pack") in paths
+        assert all(status == 200 for _m, _p, status in server.requests), server.requests
+    assert git(served / "governance.git", "fsck", "--strict").returncode == 0
+
+
+def test_sync_over_http_names_the_server_error(origin: Origin, tmp_path: Path) -> None:
+    served = tmp_path / "srv"
+    served.mkdir()
+    shutil.move(str(origin.bare), served / "governance.git")
+    with GitHTTPServer(served) as server:
+        remote = Origin(served / "governance.git", origin.keys, origin.pin)
+        a = remote.clone(tmp_path / "a", url=server.url("governance.git"))
+        git(a, "remote", "set-url", "origin", server.url("nothing-here.git"))
+        from workbench.service.errors import WorkbenchError
+
+        with pytest.raises(WorkbenchError, match="git fetch origin failed"):
+            session(a, "ravi.iyer", 1).sync.run()
+
+
+def _sshd_available() -> bool:
+    return (
+        shutil.which("sshd") is not None
+        and subprocess.run(
+            ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", "localhost", "true"],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+
+
+@pytest.mark.skipif(not _sshd_available(), reason="no sshd accepting this user on localhost")
+def test_two_leads_co_sign_over_ssh(origin: Origin, tmp_path: Path) -> None:
+    url = f"ssh://localhost{origin.bare}"
+    a = origin.clone(tmp_path / "a", url=url)
+    b = origin.clone(tmp_path / "b", url=url)
+    co_sign_from_two_laptops(a, b)
