@@ -28,7 +28,6 @@ from workbench.evidence.findings import FindingsError, Fold, parse_run, sorted_r
 from workbench.evidence.ledger import compare_ledger, ledger_path, ledger_splits, parse_ledger
 from workbench.evidence.run_chain import (
     RunCheck,
-    SigStatus,
     discover,
     group_run_files,
     judge_run,
@@ -41,6 +40,7 @@ from workbench.evidence.run_chain import (
     statement_path,
 )
 from workbench.governance.record_time import Placement
+from workbench.governance.records import SigStatus
 from workbench.signing.statement import StatementError
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from workbench.evidence.errors import EvidenceError
 from workbench.signing import registry as reg
 
 if TYPE_CHECKING:
-    from workbench.evidence.closures import SigStatus
+    from workbench.governance.records import SigStatus
 
 
 def verify_records(

@@ -42,12 +42,12 @@ from typing import Any, Literal
 from workbench.evidence.checks import VIOLATING
 from workbench.evidence.findings import Closure, Violation, violation_history
 from workbench.governance.record_time import Placement, time_problem
+from workbench.governance.records import SigStatus
 from workbench.model.findings import Run
 from workbench.repo.layout import CLOSURES_DIR
 
 Act = Literal["resolve", "exempt-request", "exempt-approve"]
 ACTS: tuple[str, ...] = ("resolve", "exempt-request", "exempt-approve")
-SigStatus = Literal["valid", "unsigned", "invalid"]
 
 _NAME = re.compile(
     r"(?P<violation>v-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"

@@ -23,10 +23,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 from workbench.evidence.findings import FINDINGS_DIR
 from workbench.governance.record_time import Placement, time_problem
+from workbench.governance.records import SigStatus
 from workbench.signing.statement import (
     EVALUATION_PREDICATE,
     Statement,
@@ -42,7 +42,6 @@ STATEMENT_FILE_RE = re.compile(rf"{RUNS_DIR}/(?P<run>{_RUN})\.statement\.json")
 SIG_FILE_RE = re.compile(rf"{RUNS_DIR}/(?P<run>{_RUN})\.(?P<person>[a-z0-9][a-z0-9._-]*)\.sig")
 MAX_REJECTED = 256
 MAX_PREVIOUS = 64
-SigStatus = Literal["valid", "unsigned", "invalid"]
 
 
 def run_path(run: str) -> str:

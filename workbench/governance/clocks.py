@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from workbench.governance.record_time import SKEW, Placement, time_problem
+from workbench.governance.records import SigStatus
 from workbench.governance.timing import iso, relative
 from workbench.model.clocks import (
     _NAME,
@@ -55,7 +56,6 @@ from workbench.model.duration import Duration, DurationError
 
 ClockAct = Literal["start", "stop"]
 ClockState = Literal["running", "due-soon", "expired", "met", "met-late", "withdrawn"]
-SigStatus = Literal["valid", "unsigned", "invalid"]
 RUNNING_STATES = ("running", "due-soon", "expired")
 
 

@@ -34,12 +34,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from workbench.governance.record_time import Placement, time_problem
+from workbench.governance.records import SigStatus
 from workbench.governance.timing import human_delta, iso
 from workbench.model.contract import Contract
 
 PAGE_ACKS_DIR = "notify/page-acks/"
 PageState = Literal["awaiting", "acknowledged", "acknowledged-late", "missed"]
-SigStatus = Literal["valid", "unsigned", "invalid"]
 
 _NAME = re.compile(
     r"(?P<violation>v-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"

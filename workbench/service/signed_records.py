@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from workbench.governance.records import SigStatus
 from workbench.signing.record_statement import check_record_statement, predicate_type
 from workbench.signing.statement import (
     CLOCK_PREDICATE,
@@ -32,8 +33,6 @@ from workbench.signing.statement import (
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
-
-SigStatus = Literal["valid", "unsigned", "invalid"]
 
 
 def statement_path(record: str) -> str:
