@@ -140,6 +140,38 @@ def records(result: QueryResult) -> list[dict[str, Any]]:
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
+def judge_share_outside(
+    term: BoundsTerm | CalibrationTerm, row: dict[str, Any], empty: str, outside_what: str
+) -> CheckResult:
+    """The verdict on the share of rows outside a range (a bounds term, a calibration range):
+    `row` has the row count ``n``, the count ``outside`` and the observed extremes
+    ``min_<x>`` and ``max_<x>`` (x: value or score); fail above the term's fail share, warn
+    above its warn share if it has one. `empty` is the reason when there are no rows."""
+    limit = limit_for(term)
+    n = int(row["n"])
+    if n == 0:
+        return CheckResult("no-data", limit=limit, reason=empty)
+    outside = int(row["outside"])
+    share = outside / n
+    if share > term.fail_share_outside:
+        status = "fail"
+    elif term.warn_share_outside is not None and share > term.warn_share_outside:
+        status = "warn"
+    else:
+        status = "pass"
+    x = "score" if isinstance(term, CalibrationTerm) else "value"
+    low, high = f"min_{x}", f"max_{x}"
+    return CheckResult(
+        status,
+        observed=round_sig(share),
+        observed_text=f"{pct(share)} outside ({outside} of {n})",
+        limit=limit,
+        reason=f"{outside} of {n} {outside_what} "
+        f"(observed min {plain(row[low])}, max {plain(row[high])})",
+        details=[{"rows": n, "outside": outside, low: plain(row[low]), high: plain(row[high])}],
+    )
+
+
 def worst(statuses: list[str]) -> str:
     return max(statuses, key=lambda s: SEVERITY[s]) if statuses else "pass"
 

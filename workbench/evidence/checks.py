@@ -36,6 +36,7 @@ from workbench.evidence.check_base import (
     human_seconds,
     ident,
     iso,
+    judge_share_outside,
     limit_for,
     lit,
     num,
@@ -296,35 +297,8 @@ def bounds_sql(term: BoundsTerm) -> str:
 
 
 def judge_bounds(term: BoundsTerm, rows: list[dict[str, Any]]) -> CheckResult:
-    r = rows[0]
-    limit = limit_for(term)
-    n = int(r["n"])
-    if n == 0:
-        return CheckResult("no-data", limit=limit, reason=f"no rows in {term.view} evidence")
-    outside = int(r["outside"])
-    share = outside / n
-    if share > term.fail_share_outside:
-        status = "fail"
-    elif term.warn_share_outside is not None and share > term.warn_share_outside:
-        status = "warn"
-    else:
-        status = "pass"
-    return CheckResult(
-        status,
-        observed=round_sig(share),
-        observed_text=f"{pct(share)} outside ({outside} of {n})",
-        limit=limit,
-        reason=f"{outside} of {n} values of {term.column} outside {bounds_text(term)} or not "
-        f"numbers (observed min {plain(r['min_value'])}, max {plain(r['max_value'])})",
-        details=[
-            {
-                "rows": n,
-                "outside": outside,
-                "min_value": plain(r["min_value"]),
-                "max_value": plain(r["max_value"]),
-            }
-        ],
-    )
+    what = f"values of {term.column} outside {bounds_text(term)} or not numbers"
+    return judge_share_outside(term, rows[0], f"no rows in {term.view} evidence", what)
 
 
 # --------------------------------------------------------------------------- decision threshold

@@ -9,9 +9,9 @@ from typing import Any
 from workbench.evidence.check_base import (
     CheckResult,
     ident,
+    judge_share_outside,
     limit_for,
     num,
-    pct,
     plain,
     round_sig,
 )
@@ -36,34 +36,8 @@ def calibration_sql(term: CalibrationTerm) -> str:
 
 
 def judge_calibration(term: CalibrationTerm, rows: list[dict[str, Any]]) -> CheckResult:
-    r = rows[0]
-    limit = limit_for(term)
-    n = int(r["n"])
-    if n == 0:
-        return CheckResult("no-data", limit=limit, reason="no scores in the evidence")
-    share = int(r["outside"]) / n
-    if share > term.fail_share_outside:
-        status = "fail"
-    elif term.warn_share_outside is not None and share > term.warn_share_outside:
-        status = "warn"
-    else:
-        status = "pass"
-    return CheckResult(
-        status,
-        observed=round_sig(share),
-        observed_text=f"{pct(share)} outside ({r['outside']} of {n})",
-        limit=limit,
-        reason=f"{r['outside']} of {n} scores outside the operating range "
-        f"(observed min {plain(r['min_score'])}, max {plain(r['max_score'])})",
-        details=[
-            {
-                "rows": n,
-                "outside": int(r["outside"]),
-                "min_score": plain(r["min_score"]),
-                "max_score": plain(r["max_score"]),
-            }
-        ],
-    )
+    what = "scores outside the operating range"
+    return judge_share_outside(term, rows[0], "no scores in the evidence", what)
 
 
 # --------------------------------------------------------------------------- distribution shift
