@@ -149,8 +149,7 @@ def _add_record_times(
     """Each record's placement in git (committer times of the commit that wrote it and of
     its parent) and the time of what it answers, for the verifiers' time rule. Signed by
     the exporter with bundle.json: the auditor relies on the exporter for these times."""
-    from workbench.model.clocks import CLOCKS_DIR
-    from workbench.repo.layout import CLOSURES_DIR, SIGNED_RECORD_DIRS
+    from workbench.model.record_folders import CLOCKS_DIR, CLOSURES_DIR, SIGNED_RECORD_DIRS
 
     placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR))
     version_times: dict[str, dict[str, datetime]] = {}
@@ -584,7 +583,7 @@ def _required_json(
 def _add_records(ex: _Export, scoped: set[str]) -> None:
     """Stage 4: reviews, acknowledgements, receipts and closures in the period (with their
     statements and signatures), action items and the diagnostics of contracts in scope."""
-    from workbench.repo.layout import CLOSURES_DIR
+    from workbench.model.record_folders import CLOSURES_DIR
 
     ex.step("reviews and acknowledgements", 0, 1)
     files, other, out = ex.files, ex.other, ex.out

@@ -33,18 +33,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from workbench.evidence.checks import VIOLATING
 from workbench.evidence.findings import Closure, Violation, violation_history
 from workbench.governance.record_time import Placement, time_problem
-from workbench.governance.records import SigStatus
+from workbench.governance.records import (
+    SigStatus,
+    read_record_folder,
+    stamp,
+    text_field,
+    time_field,
+)
 from workbench.model.findings import Run
-from workbench.repo.layout import CLOSURES_DIR
+from workbench.model.record_folders import CLOSURES_DIR
 
 Act = Literal["resolve", "exempt-request", "exempt-approve"]
 ACTS: tuple[str, ...] = ("resolve", "exempt-request", "exempt-approve")
@@ -53,10 +58,6 @@ _NAME = re.compile(
     r"(?P<violation>v-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"
     r"\.(?P<act>resolve|exempt-request|exempt-approve)\.toml"
 )
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def closure_record_path(violation: str, when: datetime, person: str, act: str) -> str:
@@ -107,66 +108,37 @@ def closure_record_person(path: str) -> str | None:
 
 def parse_closure_records(files: Mapping[str, bytes]) -> tuple[list[ClosureRecord], list[str]]:
     """Every closure record under findings/closures/, and why others are unreadable."""
-    out: list[ClosureRecord] = []
-    problems: list[str] = []
-    for path in sorted(files):
-        if not is_closure_record(path):
-            continue
-        m = _NAME.fullmatch(path.removeprefix(CLOSURES_DIR))
-        if m is None:
-            problems.append(f"{path}: not a closure record name; ignored")
-            continue
-        try:
-            data = tomllib.loads(files[path].decode("utf-8"))
-            rec = ClosureRecord(
-                path=path,
-                sha256=hashlib.sha256(files[path]).hexdigest(),
-                violation=_text(data, "violation"),
-                contract=_text(data, "contract"),
-                term=_text(data, "term"),
-                person=_text(data, "person"),
-                act=_text(data, "act"),
-                recorded=_time(data.get("recorded")),
-                note=str(data.get("note", "")),
-                reason=str(data.get("reason", "")),
-                approver=_optional(data, "approver"),
-                expires=_date(data.get("expires")),
-                request=_optional(data, "request"),
-                request_sha256=_optional(data, "request_sha256"),
-            )
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            problems.append(f"{path}: unreadable closure record: {what}")
-            continue
-        if (rec.violation, rec.person, rec.act) != (
-            m.group("violation"),
-            m.group("person"),
-            m.group("act"),
-        ) or stamp(rec.recorded) != m.group("stamp"):
-            problems.append(f"{path}: the file name and its violation/person/act/time disagree")
-            continue
-        out.append(rec)
-    return out, problems
+    return read_record_folder(
+        files, CLOSURES_DIR, _NAME, "closure record", _closure_record, _closure_named
+    )
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string")
-    return value
+def _closure_record(path: str, raw: bytes, data: dict[str, Any]) -> ClosureRecord:
+    return ClosureRecord(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        violation=text_field(data, "violation"),
+        contract=text_field(data, "contract"),
+        term=text_field(data, "term"),
+        person=text_field(data, "person"),
+        act=text_field(data, "act"),
+        recorded=time_field(data, "recorded"),
+        note=str(data.get("note", "")),
+        reason=str(data.get("reason", "")),
+        approver=_optional(data, "approver"),
+        expires=_date(data.get("expires")),
+        request=_optional(data, "request"),
+        request_sha256=_optional(data, "request_sha256"),
+    )
+
+
+def _closure_named(rec: ClosureRecord) -> dict[str, str]:
+    return {"violation": rec.violation, "person": rec.person, "act": rec.act}
 
 
 def _optional(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) and value else None
-
-
-def _time(value: Any) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    raise ValueError(
-        f"recorded must be a UTC date-time such as 2026-11-27T09:00:00Z, got {value!r}"
-    )
 
 
 def _date(value: Any) -> date | None:

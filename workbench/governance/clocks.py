@@ -35,32 +35,34 @@ Rules (docs/notify.md, "Regulatory clocks"):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from workbench.governance.record_time import SKEW, Placement, time_problem
-from workbench.governance.records import SigStatus
+from workbench.governance.records import (
+    SigStatus,
+    read_record_folder,
+    stamp,
+    text_field,
+    time_field,
+)
 from workbench.governance.timing import iso, relative
 from workbench.model.clocks import (
     _NAME,
-    CLOCKS_DIR,
     LIBRARY,
     ClockDefinition,
 )
 from workbench.model.contract import Contract
-from workbench.model.duration import Duration, DurationError
+from workbench.model.duration import Duration
+from workbench.model.record_folders import CLOCKS_DIR
 
 ClockAct = Literal["start", "stop"]
 ClockState = Literal["running", "due-soon", "expired", "met", "met-late", "withdrawn"]
 RUNNING_STATES = ("running", "due-soon", "expired")
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def clock_id(seam: str, kind: str, at: datetime, person: str, recorded: datetime) -> str:
@@ -103,91 +105,48 @@ class ClockRecord:
 
 def parse_clock_records(files: Mapping[str, bytes]) -> tuple[list[ClockRecord], list[str]]:
     """Every clock record under clocks/, and why others are unreadable."""
-    out: list[ClockRecord] = []
-    problems: list[str] = []
-    for path in sorted(files):
-        if not is_clock_record(path):
-            continue
-        m = _NAME.fullmatch(path.removeprefix(CLOCKS_DIR))
-        if m is None:
-            problems.append(f"{path}: not a clock record name; ignored")
-            continue
-        try:
-            data = tomllib.loads(files[path].decode("utf-8"))
-            act = _text(data, "act")
-            rec = ClockRecord(
-                path=path,
-                sha256=hashlib.sha256(files[path]).hexdigest(),
-                clock=_text(data, "clock"),
-                act=act,
-                seam=_text(data, "seam"),
-                person=_text(data, "person"),
-                recorded=_time(data.get("recorded"), "recorded"),
-                note=str(data.get("note", "")),
-            )
-            if act == "start":
-                duration_text = _text(data, "duration")
-                rec = _replace(
-                    rec,
-                    kind=_text(data, "kind"),
-                    at=_time(data.get("at"), "at"),
-                    duration=Duration.parse(duration_text),
-                    deadline=_time(data.get("deadline"), "deadline"),
-                    title=str(data.get("title", "")),
-                    stops=str(data.get("stops", "")),
-                    source=str(data.get("source", "")),
-                )
-            elif act == "stop":
-                outcome = _text(data, "outcome")
-                if outcome not in ("met", "withdrawn"):
-                    raise ValueError(f"outcome must be 'met' or 'withdrawn', got {outcome!r}")
-                rec = _replace(
-                    rec,
-                    outcome=outcome,
-                    start=_text(data, "start"),
-                    start_sha256=_text(data, "start_sha256"),
-                )
-            else:
-                raise ValueError(f"act must be 'start' or 'stop', got {act!r}")
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            DurationError,
-            UnicodeDecodeError,
-            tomllib.TOMLDecodeError,
-        ) as exc:
-            what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-            problems.append(f"{path}: unreadable clock record: {what}")
-            continue
-        if (rec.clock, rec.person, rec.act) != (
-            m.group("clock"),
-            m.group("person"),
-            m.group("act"),
-        ) or stamp(rec.recorded) != m.group("stamp"):
-            problems.append(f"{path}: the file name and its clock/person/act/time disagree")
-            continue
-        out.append(rec)
-    return out, problems
+    return read_record_folder(files, CLOCKS_DIR, _NAME, "clock record", _clock_record, _named)
 
 
-def _replace(rec: ClockRecord, **changes: Any) -> ClockRecord:
-    import dataclasses
+def _clock_record(path: str, raw: bytes, data: dict[str, Any]) -> ClockRecord:
+    act = text_field(data, "act")
+    rec = ClockRecord(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        clock=text_field(data, "clock"),
+        act=act,
+        seam=text_field(data, "seam"),
+        person=text_field(data, "person"),
+        recorded=time_field(data, "recorded"),
+        note=str(data.get("note", "")),
+    )
+    if act == "start":
+        duration_text = text_field(data, "duration")
+        return dataclasses.replace(
+            rec,
+            kind=text_field(data, "kind"),
+            at=time_field(data, "at"),
+            duration=Duration.parse(duration_text),
+            deadline=time_field(data, "deadline"),
+            title=str(data.get("title", "")),
+            stops=str(data.get("stops", "")),
+            source=str(data.get("source", "")),
+        )
+    if act == "stop":
+        outcome = text_field(data, "outcome")
+        if outcome not in ("met", "withdrawn"):
+            raise ValueError(f"outcome must be 'met' or 'withdrawn', got {outcome!r}")
+        return dataclasses.replace(
+            rec,
+            outcome=outcome,
+            start=text_field(data, "start"),
+            start_sha256=text_field(data, "start_sha256"),
+        )
+    raise ValueError(f"act must be 'start' or 'stop', got {act!r}")
 
-    return dataclasses.replace(rec, **changes)
 
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string")
-    return value
-
-
-def _time(value: Any, key: str) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    raise ValueError(f"{key} must be a UTC date-time such as 2026-11-27T09:00:00Z, got {value!r}")
+def _named(rec: ClockRecord) -> dict[str, str]:
+    return {"clock": rec.clock, "person": rec.person, "act": rec.act}
 
 
 # --------------------------------------------------------------------------- definitions

@@ -25,30 +25,30 @@ test, the gate, the violation history and `workbench notify` (escalation).
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from workbench.governance.record_time import Placement, time_problem
-from workbench.governance.records import SigStatus
+from workbench.governance.records import (
+    SigStatus,
+    read_record_folder,
+    stamp,
+    text_field,
+    time_field,
+)
 from workbench.governance.timing import human_delta, iso
 from workbench.model.contract import Contract
+from workbench.model.record_folders import PAGE_ACKS_DIR
 
-PAGE_ACKS_DIR = "notify/page-acks/"
 PageState = Literal["awaiting", "acknowledged", "acknowledged-late", "missed"]
 
 _NAME = re.compile(
     r"(?P<violation>v-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"
     r"\.toml"
 )
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def page_ack_path(violation: str, when: datetime, person: str) -> str:
@@ -75,59 +75,31 @@ class PageAck:
 
 
 def parse_page_acks(files: Mapping[str, bytes]) -> tuple[list[PageAck], list[str]]:
-    out: list[PageAck] = []
-    problems: list[str] = []
-    for path in sorted(files):
-        if not (path.startswith(PAGE_ACKS_DIR) and path.endswith(".toml")):
-            continue
-        m = _NAME.fullmatch(path.removeprefix(PAGE_ACKS_DIR))
-        if m is None:
-            problems.append(f"{path}: not a page acknowledgement name; ignored")
-            continue
-        try:
-            data = tomllib.loads(files[path].decode("utf-8"))
-            ack = PageAck(
-                path=path,
-                violation=_text(data, "violation"),
-                contract=_text(data, "contract"),
-                person=_text(data, "person"),
-                recorded=_time(data.get("recorded"), "recorded"),
-                acknowledged=_time(data.get("acknowledged"), "acknowledged"),
-                acknowledged_by=_text(data, "acknowledged_by"),
-                source=_text(data, "source"),
-                note=str(data.get("note", "")),
-                remote=str(data.get("remote", "")),
-            )
-            if ack.source not in ("workbench", "pagerduty"):
-                raise ValueError(f"source must be 'workbench' or 'pagerduty', got {ack.source!r}")
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            problems.append(f"{path}: unreadable page acknowledgement: {what}")
-            continue
-        if (ack.violation, ack.person) != (m.group("violation"), m.group("person")) or stamp(
-            ack.recorded
-        ) != m.group("stamp"):
-            problems.append(f"{path}: the file name and its violation/person/time disagree")
-            continue
-        out.append(ack)
-    return out, problems
+    return read_record_folder(
+        files, PAGE_ACKS_DIR, _NAME, "page acknowledgement", _page_ack, _page_ack_named
+    )
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string")
-    return value
+def _page_ack(path: str, raw: bytes, data: dict[str, Any]) -> PageAck:
+    ack = PageAck(
+        path=path,
+        violation=text_field(data, "violation"),
+        contract=text_field(data, "contract"),
+        person=text_field(data, "person"),
+        recorded=time_field(data, "recorded"),
+        acknowledged=time_field(data, "acknowledged"),
+        acknowledged_by=text_field(data, "acknowledged_by"),
+        source=text_field(data, "source"),
+        note=str(data.get("note", "")),
+        remote=str(data.get("remote", "")),
+    )
+    if ack.source not in ("workbench", "pagerduty"):
+        raise ValueError(f"source must be 'workbench' or 'pagerduty', got {ack.source!r}")
+    return ack
 
 
-def _time(value: Any, key: str) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    raise ValueError(f"{key} must be a UTC date-time such as 2026-11-27T09:00:00Z, got {value!r}")
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _page_ack_named(ack: PageAck) -> dict[str, str]:
+    return {"violation": ack.violation, "person": ack.person}
 
 
 # --------------------------------------------------------------------------- page states

@@ -29,16 +29,13 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Any, Literal, Protocol, TypeVar
 
 from workbench.governance.timing import iso, utc
-
-REVIEWS_DIR = "reviews/"
-ACKS_DIR = "acks/"
-RECEIPTS_DIR = "reports/receipts/"
+from workbench.model.record_folders import ACKS_DIR, RECEIPTS_DIR, REVIEWS_DIR
 
 # valid: a good signature by the record's person; unsigned: no signature file (accepted
 # only where the repo has no key registry); invalid: a signature that does not verify or
@@ -74,6 +71,7 @@ def render(fields: Mapping[str, Any]) -> bytes:
 
 
 def stamp(moment: datetime) -> str:
+    """The moment in a record's file name: UTC, to the second."""
     return utc(moment).strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -301,3 +299,82 @@ def _optional(data: Mapping[str, Any], key: str) -> str:
 def _check(ok: bool, path: str) -> None:
     if not ok:
         raise ValueError(f"{path}: the file name and its contract/person fields disagree")
+
+
+# --------------------------------------------------------------------------- one record folder
+# Clock, closure, page-acknowledgement and delivery records share one shape: a folder of
+# `<id>/<stamp>.<person>[.<act>].toml` files, each a flat TOML table whose fields must repeat
+# what its name says. One reader serves all four, so a malformed file is refused the same
+# way (and with the same words) by the CLI, the app, the gate and verify-bundle.
+
+
+class _Recorded(Protocol):
+    @property
+    def recorded(self) -> datetime: ...
+
+
+R = TypeVar("R", bound=_Recorded)
+
+# What a record's own fields may raise when they are malformed (DurationError is a
+# ValueError): each becomes a problem naming the file, never a traceback.
+_UNREADABLE = (KeyError, TypeError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError)
+
+
+def read_record_folder(
+    files: Mapping[str, bytes],
+    folder: str,
+    name: re.Pattern[str],
+    what: str,
+    build: Callable[[str, bytes, dict[str, Any]], R],
+    named: Callable[[R], dict[str, str]],
+) -> tuple[list[R], list[str]]:
+    """Every record under `folder` (sorted by path), and why each other file there is not one.
+
+    `name` matches a file's path below the folder and has a ``stamp`` group; `build` makes
+    the record from its path, bytes and TOML table (raising on a bad field); `named` gives
+    the fields the name must repeat, keyed by the name's groups (with ``stamp`` checked
+    against ``recorded``). `what` names the kind in the problems ("clock record")."""
+    out: list[R] = []
+    problems: list[str] = []
+    for path in sorted(files):
+        if not (path.startswith(folder) and path.endswith(".toml")):
+            continue
+        m = name.fullmatch(path.removeprefix(folder))
+        if m is None:
+            problems.append(f"{path}: not a {what} name; ignored")
+            continue
+        try:
+            raw = files[path]
+            rec = build(path, raw, tomllib.loads(raw.decode("utf-8")))
+        except _UNREADABLE as exc:
+            why = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            problems.append(f"{path}: unreadable {what}: {why}")
+            continue
+        fields = named(rec)
+        if any(m.group(k) != v for k, v in fields.items()) or stamp(rec.recorded) != m.group(
+            "stamp"
+        ):
+            problems.append(f"{path}: the file name and its {'/'.join(fields)}/time disagree")
+            continue
+        out.append(rec)
+    return out, problems
+
+
+def text_field(data: Mapping[str, Any], key: str) -> str:
+    """A required, non-empty string field."""
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string")
+    return value
+
+
+def time_field(data: Mapping[str, Any], key: str) -> datetime:
+    """A required date-time field with its offset (TOML's offset date-time), in UTC."""
+    value = data.get(key)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    raise ValueError(f"{key} must be a UTC date-time such as 2026-11-27T09:00:00Z, got {value!r}")
+
+
+def optional_time_field(data: Mapping[str, Any], key: str) -> datetime | None:
+    return time_field(data, key) if key in data else None

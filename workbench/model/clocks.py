@@ -18,6 +18,7 @@ from pydantic import Field
 
 from workbench.model.base import Slug, Strict
 from workbench.model.duration import Duration, DurationField
+from workbench.model.record_folders import CLOCKS_DIR
 
 # Who owns a running clock: the person a role names on the seam, or a person id.
 OWNER_ROLES = ("contract-owner", "compliance-lead", "escalation-primary", "provider-lead")
@@ -175,7 +176,6 @@ def definition_problems(
 
 # Where clock records live and what a record's file name says: read by the clock rule
 # (``governance.clocks``) and by the statement check (``signing.record_statement``).
-CLOCKS_DIR = "clocks/"
 _NAME = re.compile(
     r"(?P<clock>c-[0-9a-f]{10})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"
     r"\.(?P<act>start|stop)\.toml"

@@ -24,13 +24,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-DELIVERIES_DIR = "notify/deliveries/"
+from workbench.governance.records import (
+    optional_time_field,
+    read_record_folder,
+    stamp,
+    text_field,
+    time_field,
+)
+from workbench.model.record_folders import DELIVERIES_DIR
+
 Outcome = Literal["delivered", "failed"]
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
@@ -42,10 +49,6 @@ _NAME = re.compile(
 
 def key_sha256(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def delivery_path(key: str, when: datetime, person: str) -> str:
@@ -84,77 +87,49 @@ class DeliveryRecord:
 
 
 def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], list[str]]:
-    out: list[DeliveryRecord] = []
-    problems: list[str] = []
-    for path in sorted(files):
-        if not (path.startswith(DELIVERIES_DIR) and path.endswith(".toml")):
-            continue
-        m = _NAME.fullmatch(path.removeprefix(DELIVERIES_DIR))
-        if m is None:
-            problems.append(f"{path}: not a delivery record name; ignored")
-            continue
-        try:
-            data = tomllib.loads(files[path].decode("utf-8"))
-            rec = DeliveryRecord(
-                path=path,
-                key=_text(data, "key"),
-                what=_text(data, "what"),
-                kind=_text(data, "kind"),
-                channel=_text(data, "channel"),
-                target=str(data.get("target", "")),
-                recipient=str(data.get("recipient", "")),
-                contract=str(data.get("contract", "")),
-                violation=str(data.get("violation", "")),
-                person=_text(data, "person"),
-                recorded=_time(data.get("recorded"), "recorded"),
-                sent=_time(data.get("sent"), "sent"),
-                attempt=_int(data.get("attempt")),
-                outcome=_text(data, "outcome"),
-                answer=str(data.get("answer", "")),
-                retry_after=_time(data["retry_after"], "retry_after")
-                if "retry_after" in data
-                else None,
-                dedup_key=str(data.get("dedup_key", "")),
-                role=str(data.get("role", "")),
-                term=str(data.get("term", "")),
-                opened=_time(data["opened"], "opened") if "opened" in data else None,
-            )
-            if rec.outcome not in ("delivered", "failed"):
-                raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")
-            if rec.key != key_sha256(rec.what):
-                raise ValueError("key is not the sha256 of what")
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            problems.append(f"{path}: unreadable delivery record: {what}")
-            continue
-        if (
-            rec.key[:16] != m.group("key")
-            or rec.person != m.group("person")
-            or stamp(rec.recorded) != m.group("stamp")
-        ):
-            problems.append(f"{path}: the file name and its key/person/time disagree")
-            continue
-        out.append(rec)
-    return out, problems
+    return read_record_folder(
+        files, DELIVERIES_DIR, _NAME, "delivery record", _delivery, _delivery_named
+    )
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string")
-    return value
+def _delivery(path: str, raw: bytes, data: dict[str, Any]) -> DeliveryRecord:
+    rec = DeliveryRecord(
+        path=path,
+        key=text_field(data, "key"),
+        what=text_field(data, "what"),
+        kind=text_field(data, "kind"),
+        channel=text_field(data, "channel"),
+        target=str(data.get("target", "")),
+        recipient=str(data.get("recipient", "")),
+        contract=str(data.get("contract", "")),
+        violation=str(data.get("violation", "")),
+        person=text_field(data, "person"),
+        recorded=time_field(data, "recorded"),
+        sent=time_field(data, "sent"),
+        attempt=_int(data.get("attempt")),
+        outcome=text_field(data, "outcome"),
+        answer=str(data.get("answer", "")),
+        retry_after=optional_time_field(data, "retry_after"),
+        dedup_key=str(data.get("dedup_key", "")),
+        role=str(data.get("role", "")),
+        term=str(data.get("term", "")),
+        opened=optional_time_field(data, "opened"),
+    )
+    if rec.outcome not in ("delivered", "failed"):
+        raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")
+    if rec.key != key_sha256(rec.what):
+        raise ValueError("key is not the sha256 of what")
+    return rec
+
+
+def _delivery_named(rec: DeliveryRecord) -> dict[str, str]:
+    return {"key": rec.key[:16], "person": rec.person}
 
 
 def _int(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
     raise ValueError(f"attempt must be a positive integer, got {value!r}")
-
-
-def _time(value: Any, key: str) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    raise ValueError(f"{key} must be a UTC date-time such as 2026-11-27T09:00:00Z, got {value!r}")
 
 
 # --------------------------------------------------------------------------- what is due

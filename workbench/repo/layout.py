@@ -63,14 +63,8 @@ def checked_relative(path: str) -> str:
 RECORD_DIRS = ("findings/", "clocks/", "notify/")
 
 # Signed records, one file per act and author, each with its statement and signature
-# beside it (`workbench.signing.record_statement`).
-REVIEWS = "reviews/"
-ACKS = "acks/"
-RECEIPTS = "reports/receipts/"
-CLOSURES_DIR = "findings/closures/"
-PAGE_ACKS_DIR = "notify/page-acks/"
-DELIVERIES_DIR = "notify/deliveries/"
-SIGNED_RECORD_DIRS = (REVIEWS, ACKS, RECEIPTS)  # with a time git can place (closures too)
+# beside it (`workbench.signing.record_statement`); their folders are named once, in
+# `workbench.model.record_folders`.
 
 
 def is_governance_path(path: str) -> bool:

@@ -16,6 +16,7 @@ from workbench.governance import clocks as ck
 from workbench.governance.records import render
 from workbench.governance.timing import iso
 from workbench.model.clocks import ClockDefinition
+from workbench.model.record_folders import CLOCKS_DIR
 from workbench.service.errors import UnknownContract, WorkbenchError
 from workbench.service.signed_records import SignedRecords, Written
 
@@ -47,7 +48,7 @@ class ClocksService:
             return {}
         return self.wb.git.read_files(
             "WORKTREE",
-            lambda p: p.startswith(ck.CLOCKS_DIR) or ck.CLOCKS_DIR.startswith(p),
+            lambda p: p.startswith(CLOCKS_DIR) or CLOCKS_DIR.startswith(p),
         )
 
     def compliance_lead(self) -> str | None:
@@ -68,7 +69,7 @@ class ClocksService:
         for r in records:
             expect = {"clock": r.clock, "act": r.act, "seam": r.seam}
             signatures[r.path] = self.records.status(files, r.path, r.person, expect)
-        placed = wb.git.placements((ck.CLOCKS_DIR,)) if records else {}
+        placed = wb.git.placements((CLOCKS_DIR,)) if records else {}
         state = wb.state()
         settings = state.settings
         return ck.ClockInputs(

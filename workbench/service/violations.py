@@ -29,8 +29,8 @@ from workbench.evidence.closures import (
 from workbench.evidence.errors import EvidenceError
 from workbench.evidence.findings import CLOSURES_PATH, Closure, Violation, parse_closures
 from workbench.model.errors import WorkbenchError
+from workbench.model.record_folders import CLOSURES_DIR
 from workbench.repo import layout
-from workbench.repo.layout import CLOSURES_DIR
 
 if TYPE_CHECKING:
     from workbench.service.evidence import EvidenceService

@@ -18,8 +18,14 @@ alike, so a record means the same thing to both.
 
 from __future__ import annotations
 
-from workbench.model.clocks import CLOCKS_DIR, clock_record_act
-from workbench.repo.layout import ACKS, CLOSURES_DIR, DELIVERIES_DIR, PAGE_ACKS_DIR
+from workbench.model.clocks import clock_record_act
+from workbench.model.record_folders import (
+    ACKS_DIR,
+    CLOCKS_DIR,
+    CLOSURES_DIR,
+    DELIVERIES_DIR,
+    PAGE_ACKS_DIR,
+)
 from workbench.signing.statement import (
     ACK_PREDICATE,
     CLOCK_PREDICATE,
@@ -48,7 +54,7 @@ def sig_path_for(record_path: str) -> str:
 
 def predicate_type(record_path: str) -> str:
     """The predicate a record's statement must carry, from the record's folder."""
-    if record_path.startswith(ACKS):
+    if record_path.startswith(ACKS_DIR):
         return ACK_PREDICATE
     if record_path.startswith(CLOSURES_DIR):
         return CLOSURE_PREDICATE
@@ -73,7 +79,7 @@ def closure_fields(record_path: str) -> tuple[str, str] | None:
 def is_ack(record_path: str) -> bool:
     """Acknowledgements are signed in their own namespace; every other record in the
     review namespace."""
-    return record_path.startswith(ACKS)
+    return record_path.startswith(ACKS_DIR)
 
 
 def record_predicate(

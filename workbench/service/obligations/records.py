@@ -25,6 +25,7 @@ from workbench.governance.records import (
     render,
 )
 from workbench.model.errors import WorkbenchError
+from workbench.model.record_folders import SIGNED_RECORD_DIRS
 from workbench.repo import layout
 from workbench.service.errors import SettingsInvalid
 from workbench.signing.record_statement import (
@@ -150,7 +151,7 @@ class SignedRecords:
         from workbench.governance.records import RecordProblem
 
         git = self.wb.git
-        placed = git.placements(layout.SIGNED_RECORD_DIRS) if not git.is_empty else {}
+        placed = git.placements(SIGNED_RECORD_DIRS) if not git.is_empty else {}
         now = self.wb.now
         flags: list[tuple[str, str]] = []
 
