@@ -93,182 +93,221 @@ channel = {channel}
 ack_sla = "PT1H"
 """
 
-DATA_MODEL = """
-# Change notification: the model team lead acknowledges within 48 hours.
-[change_protocol]
-notify = [{consumer_lead}]
-ack_window = "PT48H"
+# The body of each template: its change protocol, then its terms, each as one row. A row
+# gives what every term has (the comment above it, id, kind, title, owner) and the fields
+# and sub-tables that are its own; `{name}` is filled from the people and the parameters.
 
-# Data freshness SLA: maximum lag between a source update and the model-accessible state.
-[[terms]]
-id = "freshness"
-kind = "freshness"
-title = "Data freshness SLA"
-owner = {provider_lead}
-fail_after = {fail_after}
-warn_after = {warn_after}
-sources = [{source}]
 
-# Demographic representation: distribution bounds for protected-class proxies.
-[[terms]]
-id = "representation"
-kind = "representation"
-title = "Demographic representation assertion"
-owner = {provider_lead}
-attribute = {attribute}
-reevaluation_trigger = "a share outside its bounds triggers re-evaluation of the model"
+@dataclass(frozen=True)
+class _Term:
+    comment: str  # the lines above the term, without their "# "
+    id: str
+    kind: str
+    title: str
+    owner: str  # provider_lead | consumer_lead
+    fields: tuple[tuple[str, str], ...]
+    tables: str = ""  # sub-tables after the fields, as TOML
 
-[terms.groups]
-{groups}
 
-# Lineage attestation: which upstream sources are included, their refresh cadence, and which
-# are excluded, as code. The model team has read-only access and an alert subscription.
-[[terms]]
-id = "lineage"
-kind = "lineage"
-title = "Lineage attestation"
-owner = {provider_lead}
-subscribers = [{consumer_lead}]
+def _body(notice: str, notify: str, terms: tuple[_Term, ...]) -> str:
+    out = [f'\n# {notice}\n[change_protocol]\nnotify = [{{{notify}}}]\nack_window = "PT48H"\n']
+    for t in terms:
+        comment = "".join(f"# {line}\n" for line in t.comment.split("\n"))
+        head = (
+            f"[[terms]]\nid = {_toml_str(t.id)}\nkind = {_toml_str(t.kind)}\n"
+            f"title = {_toml_str(t.title)}\nowner = {{{t.owner}}}\n"
+        )
+        fields = "".join(f"{k} = {v}\n" for k, v in t.fields)
+        out.append("\n" + comment + head + fields + (f"\n{t.tables}" if t.tables else ""))
+    return "".join(out)
 
-[[terms.included]]
-source = {source}
-refresh_cadence = {refresh_cadence}
-"""
 
-MODEL_PRODUCT = """
-# Changes to the score are acknowledged by the product lead within 48 hours.
-[change_protocol]
-notify = [{consumer_lead}]
-ack_window = "PT48H"
+def _seam(
+    kind: str,
+    title: str,
+    parameters: tuple[TemplateParameter, ...],
+    notice: tuple[str, str],
+    terms: tuple[_Term, ...],
+) -> SeamTemplate:
+    body = _body(*notice, terms)
+    return SeamTemplate(kind, title, tuple(t.id for t in terms), parameters, body)
 
-# What the score means (calibration documentation) and its valid operating range.
-[[terms]]
-id = "calibration"
-kind = "calibration"
-title = "Calibration and operating range"
-owner = {provider_lead}
-calibration_reference = {calibration_reference}
-score = "score"
-range_min = {range_min}
-range_max = {range_max}
-fail_share_outside = 0.01
-
-# The distribution shift that should trigger a product threshold review.
-[[terms]]
-id = "shift"
-kind = "distribution_shift"
-title = "Distribution shift trigger"
-owner = {provider_lead}
-reference = {reference}
-method = "psi"
-warn = 0.1
-fail = 0.25
-triggers_review_of = "threshold"
-
-# The product threshold: moving it needs the model team lead's co-signature.
-[[terms]]
-id = "threshold"
-kind = "decision_threshold"
-title = "Decision threshold"
-owner = {consumer_lead}
-name = {threshold_name}
-value = {threshold}
-calibrated_against = "calibration"
-change_cosigner = {provider_lead}
-"""
-
-PRODUCT_COMPLIANCE = """
-# A changed assertion: the engineering side confirms test coverage within 48 hours.
-[change_protocol]
-notify = [{provider_lead}]
-ack_window = "PT48H"
-
-# A living compliance attestation: behavioural assertions the system must keep satisfying,
-# each covered by an automated test, with a named compliance reviewer who receives a weekly
-# summary of pass/fail rates.
-[[terms]]
-id = "attestation"
-kind = "living_attestation"
-title = "Living compliance attestation"
-owner = {provider_lead}
-reviewer = {consumer_lead}
-engineering_lead = {provider_lead}
-weekly_summary = true
-window = "P7D"
-min_pass_rate = {min_pass_rate}
-
-[[terms.assertions]]
-id = {assertion_id}
-statement = {assertion}
-test = {test}
-"""
 
 _P = TemplateParameter
+_PROVIDER, _CONSUMER = "provider_lead", "consumer_lead"
+
+DATA_MODEL = _seam(
+    "data-model",
+    "Data → model",
+    (
+        _P("source", "the upstream source, as named in evidence", "TODO: the upstream source"),
+        _P("fail_after", "freshness SLA (ISO-8601 duration)", "PT24H"),
+        _P("warn_after", "freshness alerting threshold", "PT12H"),
+        _P("refresh_cadence", "how often the source refreshes", "P1D"),
+        _P(
+            "attribute",
+            "protected-class proxy, e.g. age_band",
+            "TODO: the protected-class proxy attribute, e.g. age_band",
+        ),
+        _P(
+            "groups",
+            "its groups, comma-separated (bounds 0..1 to tighten)",
+            "TODO: a group of the attribute",
+        ),
+    ),
+    ("Change notification: the model team lead acknowledges within 48 hours.", _CONSUMER),
+    (
+        _Term(
+            "Data freshness SLA: maximum lag between a source update and the model-accessible"
+            " state.",
+            "freshness",
+            "freshness",
+            "Data freshness SLA",
+            _PROVIDER,
+            (
+                ("fail_after", "{fail_after}"),
+                ("warn_after", "{warn_after}"),
+                ("sources", "[{source}]"),
+            ),
+        ),
+        _Term(
+            "Demographic representation: distribution bounds for protected-class proxies.",
+            "representation",
+            "representation",
+            "Demographic representation assertion",
+            _PROVIDER,
+            (
+                ("attribute", "{attribute}"),
+                (
+                    "reevaluation_trigger",
+                    '"a share outside its bounds triggers re-evaluation of the model"',
+                ),
+            ),
+            "[terms.groups]\n{groups}\n",
+        ),
+        _Term(
+            "Lineage attestation: which upstream sources are included, their refresh cadence,"
+            " and which\nare excluded, as code. The model team has read-only access and an"
+            " alert subscription.",
+            "lineage",
+            "lineage",
+            "Lineage attestation",
+            _PROVIDER,
+            (("subscribers", "[{consumer_lead}]"),),
+            "[[terms.included]]\nsource = {source}\nrefresh_cadence = {refresh_cadence}\n",
+        ),
+    ),
+)
+
+MODEL_PRODUCT = _seam(
+    "model-product",
+    "Model → product",
+    (
+        _P(
+            "calibration_reference",
+            "where the calibration documentation lives",
+            "TODO: link to the calibration report",
+        ),
+        _P("range_min", "lowest valid score", "0.0", number=True),
+        _P("range_max", "highest valid score", "1.0", number=True),
+        _P(
+            "reference",
+            "--name of the reference score_samples snapshot",
+            "TODO: the evidence name of the reference score distribution",
+        ),
+        _P(
+            "threshold_name",
+            "the threshold's key in threshold_config evidence",
+            "TODO: the threshold's config key",
+        ),
+        _P("threshold", "the threshold's value", "0.5", number=True),
+    ),
+    ("Changes to the score are acknowledged by the product lead within 48 hours.", _CONSUMER),
+    (
+        _Term(
+            "What the score means (calibration documentation) and its valid operating range.",
+            "calibration",
+            "calibration",
+            "Calibration and operating range",
+            _PROVIDER,
+            (
+                ("calibration_reference", "{calibration_reference}"),
+                ("score", '"score"'),
+                ("range_min", "{range_min}"),
+                ("range_max", "{range_max}"),
+                ("fail_share_outside", "0.01"),
+            ),
+        ),
+        _Term(
+            "The distribution shift that should trigger a product threshold review.",
+            "shift",
+            "distribution_shift",
+            "Distribution shift trigger",
+            _PROVIDER,
+            (
+                ("reference", "{reference}"),
+                ("method", '"psi"'),
+                ("warn", "0.1"),
+                ("fail", "0.25"),
+                ("triggers_review_of", '"threshold"'),
+            ),
+        ),
+        _Term(
+            "The product threshold: moving it needs the model team lead's co-signature.",
+            "threshold",
+            "decision_threshold",
+            "Decision threshold",
+            _CONSUMER,
+            (
+                ("name", "{threshold_name}"),
+                ("value", "{threshold}"),
+                ("calibrated_against", '"calibration"'),
+                ("change_cosigner", "{provider_lead}"),
+            ),
+        ),
+    ),
+)
+
+PRODUCT_COMPLIANCE = _seam(
+    "product-compliance",
+    "Product → compliance",
+    (
+        _P("assertion_id", "id of the first assertion", "assertion-1"),
+        _P(
+            "assertion",
+            "what the system must keep doing",
+            "TODO: a behavioural assertion, e.g. no protected attribute is a model feature",
+        ),
+        _P("test", "the automated test that covers it", "TODO: the test that covers it"),
+        _P("min_pass_rate", "lowest acceptable weekly pass rate", "0.99", number=True),
+    ),
+    (
+        "A changed assertion: the engineering side confirms test coverage within 48 hours.",
+        _PROVIDER,
+    ),
+    (
+        _Term(
+            "A living compliance attestation: behavioural assertions the system must keep"
+            " satisfying,\neach covered by an automated test, with a named compliance reviewer"
+            " who receives a weekly\nsummary of pass/fail rates.",
+            "attestation",
+            "living_attestation",
+            "Living compliance attestation",
+            _PROVIDER,
+            (
+                ("reviewer", "{consumer_lead}"),
+                ("engineering_lead", "{provider_lead}"),
+                ("weekly_summary", "true"),
+                ("window", '"P7D"'),
+                ("min_pass_rate", "{min_pass_rate}"),
+            ),
+            "[[terms.assertions]]\nid = {assertion_id}\nstatement = {assertion}\ntest = {test}\n",
+        ),
+    ),
+)
+
 TEMPLATES: dict[str, SeamTemplate] = {
-    "data-model": SeamTemplate(
-        "data-model",
-        "Data → model",
-        ("freshness", "representation", "lineage"),
-        (
-            _P("source", "the upstream source, as named in evidence", "TODO: the upstream source"),
-            _P("fail_after", "freshness SLA (ISO-8601 duration)", "PT24H"),
-            _P("warn_after", "freshness alerting threshold", "PT12H"),
-            _P("refresh_cadence", "how often the source refreshes", "P1D"),
-            _P(
-                "attribute",
-                "protected-class proxy, e.g. age_band",
-                "TODO: the protected-class proxy attribute, e.g. age_band",
-            ),
-            _P(
-                "groups",
-                "its groups, comma-separated (bounds 0..1 to tighten)",
-                "TODO: a group of the attribute",
-            ),
-        ),
-        DATA_MODEL,
-    ),
-    "model-product": SeamTemplate(
-        "model-product",
-        "Model → product",
-        ("calibration", "shift", "threshold"),
-        (
-            _P(
-                "calibration_reference",
-                "where the calibration documentation lives",
-                "TODO: link to the calibration report",
-            ),
-            _P("range_min", "lowest valid score", "0.0", number=True),
-            _P("range_max", "highest valid score", "1.0", number=True),
-            _P(
-                "reference",
-                "--name of the reference score_samples snapshot",
-                "TODO: the evidence name of the reference score distribution",
-            ),
-            _P(
-                "threshold_name",
-                "the threshold's key in threshold_config evidence",
-                "TODO: the threshold's config key",
-            ),
-            _P("threshold", "the threshold's value", "0.5", number=True),
-        ),
-        MODEL_PRODUCT,
-    ),
-    "product-compliance": SeamTemplate(
-        "product-compliance",
-        "Product → compliance",
-        ("attestation",),
-        (
-            _P("assertion_id", "id of the first assertion", "assertion-1"),
-            _P(
-                "assertion",
-                "what the system must keep doing",
-                "TODO: a behavioural assertion, e.g. no protected attribute is a model feature",
-            ),
-            _P("test", "the automated test that covers it", "TODO: the test that covers it"),
-            _P("min_pass_rate", "lowest acceptable weekly pass rate", "0.99", number=True),
-        ),
-        PRODUCT_COMPLIANCE,
-    ),
+    t.kind: t for t in (DATA_MODEL, MODEL_PRODUCT, PRODUCT_COMPLIANCE)
 }
 
 
