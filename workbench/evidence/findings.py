@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from workbench.evidence.checks import SEVERITY, VIOLATING
 from workbench.evidence.errors import EvidenceError
@@ -59,8 +59,35 @@ def parse_run(data: bytes, name: str = "findings") -> Run:
         raise FindingsError(f"{name}: not a findings file ({exc})") from None
     if not isinstance(run, dict) or run.get("format") != FORMAT:
         raise FindingsError(f"{name}: not a findings file (format {FORMAT!r} expected)")
-    # The format marker is checked; the keys are the shape readers assume (model/findings.py).
-    return cast(Run, run)
+    if not _is_run(run):
+        raise FindingsError(f"{name}: {_run_problem(run)}")
+    return run
+
+
+def _is_run(doc: dict[str, Any]) -> TypeGuard[Run]:
+    """Whether `doc` has every key a reader indexes, with its type: the run's id and time,
+    and each finding's contract, term and status. The other keys of a run and a finding
+    (model/findings.py) are read with ``.get``, as a hostile file may omit them."""
+    return _run_problem(doc) is None
+
+
+def _run_problem(doc: dict[str, Any]) -> str | None:
+    if not isinstance(doc.get("run"), str):
+        return "run must be a string"
+    try:
+        parse_time(doc["time"])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return f"time must be a date-time such as 2026-11-27T09:00:00Z, got {doc.get('time')!r}"
+    findings = doc.get("findings")
+    if not isinstance(findings, list):
+        return "findings must be a list"
+    for i, f in enumerate(findings):
+        if not isinstance(f, dict):
+            return f"findings[{i}] must be an object"
+        for key in ("contract", "term", "status"):
+            if not isinstance(f.get(key), str):
+                return f"findings[{i}]: {key} must be a string"
+    return None
 
 
 def parse_time(text: str) -> datetime:

@@ -7,7 +7,9 @@ dictionaries because the file *is* this JSON (its bytes are hashed and signed, s
 writer must not reshape it); the types say which keys a reader may rely on.
 
 A file read back from a repository or a bundle is untrusted: ``parse_run`` checks its
-format marker, and the readers still use ``.get`` for anything a hostile file could omit.
+format marker and proves, by a type guard rather than a cast, the keys readers index (the
+run's id and time, each finding's contract, term and status); readers use ``.get`` for
+anything else a hostile file could omit.
 """
 
 from __future__ import annotations
