@@ -1,11 +1,12 @@
-"""Signed records of clocks, page acknowledgements and deliveries: what each person signs,
-how it is written, and how its signature is checked.
+"""Signed records of clocks, page acknowledgements and deliveries: what each person signs.
 
-The same mechanics as reviews, acknowledgements and closures (``wb.obligations.records``):
-the record file, an in-toto statement over its sha256 and a detached SSHSIG signature in
-the review namespace, by the person the record speaks for, against the verified registry
-head. Only the predicates differ: each names the repository, the person and what the
-record is about, so a signature cannot be moved to another clock, violation or delivery.
+Written and judged by the one implementation of reviews, acknowledgements and closures
+(``wb.obligations.records``: ``sign_and_commit`` and ``signature_status``): the record
+file, an in-toto statement over its sha256 and a detached SSHSIG signature in the review
+namespace, by the person the record speaks for, against the verified registry head. Only
+the predicates differ, and they are this module's: each names the repository, the person
+and what the record is about, so a signature cannot be moved to another clock, violation
+or delivery.
 
     clocks/<clock>/<stamp>.<person>.<act>.toml              predicate clock/v1
     notify/page-acks/<violation>/<stamp>.<person>.toml      predicate page-ack/v1
@@ -14,13 +15,12 @@ record is about, so a signature cannot be moved to another clock, violation or d
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workbench.governance.records import SigStatus
-from workbench.signing.record_statement import check_record_statement, predicate_type
+from workbench.signing.record_statement import predicate_type
 from workbench.signing.statement import (
     CLOCK_PREDICATE,
     DELIVERY_PREDICATE,
@@ -28,19 +28,14 @@ from workbench.signing.statement import (
     ClockPredicate,
     DeliveryPredicate,
     PageAckPredicate,
-    write_statement,
+    StrictModel,
 )
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
-
-
-def statement_path(record: str) -> str:
-    return record.removesuffix(".toml") + ".statement.json"
-
-
-def sig_path(record: str) -> str:
-    return record.removesuffix(".toml") + ".sig"
+    from workbench.signing.keys import Signer
+    from workbench.signing.registry import Registry
+    from workbench.signing.statement import ChainLink
 
 
 @dataclass
@@ -65,7 +60,7 @@ class SignedRecords:
         # One obligations session for this capability: its registry is verified once.
         self.obligations = wb.obligations
 
-    def registry(self) -> Any:
+    def registry(self) -> Registry | None:
         return self.obligations.records.registry()
 
     def signatures_required(self) -> bool:
@@ -80,29 +75,7 @@ class SignedRecords:
     ) -> SigStatus:
         """valid: signed by `person` over these bytes, with a predicate naming `expect`;
         unsigned: no statement nor signature; invalid: anything else."""
-        statement = files.get(statement_path(path))
-        sig = files.get(sig_path(path))
-        if statement is None and sig is None:
-            return "unsigned"
-        head = self.registry()
-        if head is None or statement is None or sig is None or path not in files:
-            return "invalid"
-        settings = self.wb.state().settings
-        repository = settings.org.repository_id if settings is not None else None
-        # The one statement rule (also verify-bundle's): path, sha256, repository, and for
-        # a clock the clock and act its file name gives.
-        st, _problem = check_record_statement(path, files[path], statement, repository)
-        if st is None:
-            return "invalid"
-        p = st.predicate
-        if p.person != person or any(getattr(p, k, None) != v for k, v in expect.items()):
-            return "invalid"
-        from workbench.signing.attestation import verify_attestation
-
-        result = verify_attestation(
-            statement, {"sig": sig}, head.namespaces.review, head, {person}, now=self.wb.now
-        )
-        return "valid" if result.signed == {person} and not result.invalid else "invalid"
+        return self.obligations.records.signature_status(files, path, person, expect)
 
     def write(
         self,
@@ -111,55 +84,23 @@ class SignedRecords:
         person: str,
         fields: Mapping[str, str],
         message: str,
-        signer: Any = None,
+        signer: Signer | None = None,
     ) -> Written:
         """Commit the record (signed by `person` once the repository has a key registry;
         `fields`: what the predicate names beside repository, person and registry)."""
-        changes: dict[str, bytes | None] = {path: data}
-        head = self.registry()
-        problems = self.registry_problems()
-        if head is None and problems:
-            from workbench.service.errors import WorkbenchError
+        model = _PREDICATES[predicate_type(path)]
 
-            raise WorkbenchError(
-                "cannot record a signed act: the key registry is not usable: " + "; ".join(problems)
-            )
-        if head is None:
-            message += "\nUnsigned: this repository has no key registry yet.\n"
-            commit = self.wb.commit(changes, message)
-            return Written(path, commit, False, None)
-        if signer is None:
-            signer = self.wb.signing.keys.make_signer(person)
-        from workbench.signing import sshsig
-        from workbench.signing.attestation import verify_attestation
+        def predicate(repository: str, registry: ChainLink) -> StrictModel:
+            return model(repository=repository, person=person, registry=registry, **fields)
 
-        settings = self.wb.state().settings
-        assert settings is not None
-        ptype = predicate_type(path)
-        assert ptype is not None
-        model = {
-            CLOCK_PREDICATE: ClockPredicate,
-            PAGE_ACK_PREDICATE: PageAckPredicate,
-            DELIVERY_PREDICATE: DeliveryPredicate,
-        }[ptype]
-        predicate = model(
-            repository=settings.org.repository_id,
-            person=person,
-            registry=head.link(),
-            **fields,
+        commit, fingerprint = self.obligations.records.sign_and_commit(
+            path, data, person, predicate, message, signer
         )
-        statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
-        ns = head.namespaces.review
-        armored = signer.sign(statement, ns)
-        check = verify_attestation(statement, {"sig": armored}, ns, head, {person}, now=self.wb.now)
-        if check.signed != {person}:
-            from workbench.service.errors import WorkbenchError
+        return Written(path, commit, fingerprint is not None, fingerprint)
 
-            reason = check.checks[0].message if check.checks else "no signature"
-            raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
-        fingerprint = sshsig.fingerprint(signer.public_key)
-        changes[statement_path(path)] = statement
-        changes[sig_path(path)] = armored
-        message += f"\nSigned by {person} with key {fingerprint}.\n"
-        commit = self.wb.commit(changes, message, signer=signer)
-        return Written(path, commit, True, fingerprint)
+
+_PREDICATES: dict[str, type[ClockPredicate | PageAckPredicate | DeliveryPredicate]] = {
+    CLOCK_PREDICATE: ClockPredicate,
+    PAGE_ACK_PREDICATE: PageAckPredicate,
+    DELIVERY_PREDICATE: DeliveryPredicate,
+}

@@ -10,7 +10,7 @@ the registry and git's placements, and writes through ``Workbench.commit``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from workbench.service.obligations import Obligations
     from workbench.signing.keys import Signer
     from workbench.signing.registry import Registry
+    from workbench.signing.statement import ChainLink, StrictModel
 
 HEAD = "HEAD"
 
@@ -110,14 +111,23 @@ class SignedRecords:
         while it has one that does not verify (an unsigned act must not count then either)."""
         return self.registry() is not None or bool(self.registry_problems)
 
-    def signature_status(self, files: Mapping[str, bytes], path: str, person: str) -> SigStatus:
-        """Whether the record at ``path`` is signed by ``person`` under the verified head."""
+    def signature_status(
+        self,
+        files: Mapping[str, bytes],
+        path: str,
+        person: str,
+        expect: Mapping[str, str] | None = None,
+    ) -> SigStatus:
+        """Whether the record at ``path`` is signed by ``person`` under the verified head:
+        valid, over these bytes, with a statement that passes the one statement rule and
+        whose predicate names ``expect`` (e.g. the delivery's key); unsigned, no statement
+        nor signature; invalid, anything else. Every signed record is judged here."""
         statement = files.get(statement_path_for(path))
         sig = files.get(sig_path_for(path))
         if statement is None and sig is None:
             return "unsigned"
         head = self.registry()
-        if head is None or statement is None or sig is None:
+        if head is None or statement is None or sig is None or path not in files:
             return "invalid"
         from workbench.signing.attestation import verify_attestation
 
@@ -125,6 +135,8 @@ class SignedRecords:
         repository = settings.org.repository_id if settings is not None else None
         st, _problem = check_record_statement(path, files[path], statement, repository)
         if st is None or st.predicate.person != person:
+            return "invalid"
+        if any(getattr(st.predicate, k, None) != v for k, v in (expect or {}).items()):
             return "invalid"
         ns = head.namespaces.ack if is_ack(path) else head.namespaces.review
         result = verify_attestation(statement, {"sig": sig}, ns, head, {person}, now=self.wb.now)
@@ -266,11 +278,45 @@ class SignedRecords:
         message: str,
         signer: Signer | None,
     ) -> RecordResult:
-        """Commit the record at ``path``, signed by ``person`` (with ``signer``, else their
-        key) when the repository has a key registry; unsigned, and saying so, before."""
+        """Commit the review, acknowledgement, receipt or closure at ``path`` (see
+        `sign_and_commit`)."""
+
+        def predicate(repository: str, registry: ChainLink) -> StrictModel:
+            return record_predicate(
+                path,
+                repository=repository,
+                contract=contract_id,
+                person=person,
+                act=act_name,
+                registry=registry,
+            )
+
+        commit, fingerprint = self.sign_and_commit(
+            path, render(fields), person, predicate, message, signer
+        )
+        note = (
+            f"signed by {person} ({fingerprint})"
+            if fingerprint
+            else "recorded UNSIGNED: the repository has no key registry (`workbench registry init`)"
+        )
+        return RecordResult(path, commit, fingerprint is not None, fingerprint, note, dict(fields))
+
+    def sign_and_commit(
+        self,
+        path: str,
+        data: bytes,
+        person: str,
+        predicate: Callable[[str, ChainLink], StrictModel],
+        message: str,
+        signer: Signer | None,
+    ) -> tuple[str, str | None]:
+        """Commit the record ``data`` at ``path``, signed by ``person`` (with ``signer``,
+        else their key) when the repository has a key registry, unsigned and saying so
+        before; refused while the registry does not verify. ``predicate(repository,
+        registry)`` is what the person signs. Every signed record is written here: the
+        commit and the key's fingerprint (None: unsigned)."""
         import hashlib
 
-        data = render(fields)
         changes: dict[str, bytes | None] = {path: data}
         head = self.registry()
         if head is None and self.registry_problems:
@@ -287,16 +333,11 @@ class SignedRecords:
 
             settings = self._o.state().settings
             assert settings is not None
-            predicate = record_predicate(
-                path,
-                repository=settings.org.repository_id,
-                contract=contract_id,
-                person=person,
-                act=act_name,
-                registry=head.link(),
-            )
             statement = write_statement(
-                predicate_type(path), path, hashlib.sha256(data).hexdigest(), predicate
+                predicate_type(path),
+                path,
+                hashlib.sha256(data).hexdigest(),
+                predicate(settings.org.repository_id, head.link()),
             )
             ns = head.namespaces.ack if is_ack(path) else head.namespaces.review
             armored = signer.sign(statement, ns)
@@ -310,14 +351,8 @@ class SignedRecords:
             changes[statement_path_for(path)] = statement
             changes[sig_path_for(path)] = armored
             message += f"\nSigned by {person} with key {fingerprint}.\n"
-            commit = self.wb.commit(changes, message, signer=signer)
         else:
             message += "\nUnsigned: this repository has no key registry yet.\n"
-            commit = self.wb.commit(changes, message, signer=signer)
+        commit = self.wb.commit(changes, message, signer=signer)
         self._o.forget()
-        note = (
-            f"signed by {person} ({fingerprint})"
-            if fingerprint
-            else "recorded UNSIGNED: the repository has no key registry (`workbench registry init`)"
-        )
-        return RecordResult(path, commit, fingerprint is not None, fingerprint, note, dict(fields))
+        return commit, fingerprint
