@@ -16,7 +16,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -24,6 +24,14 @@ from textual.message_pump import MessagePump
 from textual.reactive import reactive
 from textual.signal import Signal
 from textual.worker import Worker, WorkerFailed, WorkerState, get_current_worker
+
+if TYPE_CHECKING:
+    from workbench.governance.seam_view import MapSnapshot
+    from workbench.governance.seams import SeamView
+    from workbench.model.people import Person
+    from workbench.model.state import GovernanceState
+    from workbench.service.results import MergeState, Signer, Workbench
+    from workbench.tui.preload import Preload
 
 from workbench.service.errors import (
     InvalidEdit,
@@ -108,31 +116,31 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
 
     def __init__(
         self,
-        service: Any,
+        service: Workbench,
         *,
         theme: str | None = None,
         keymap: dict[str, str] | None = None,
         notices: list[str] | None = None,
         cursor_blink: bool = True,
-        preload: Any = None,
+        preload: Preload | None = None,
     ) -> None:
         super().__init__()
         self.service = service
         # The acting person's key once the app unlocked it (signing asked for the
         # passphrase): every later commit of this session is SSH-signed with it.
-        self.signer: Any = None
+        self.signer: Signer | None = None
         # A Future of the first state load, started by `launch` before Textual was imported.
         self._preload = preload
         # Told once the first state is on screen (the preload's cache writes wait for it).
         self._first_state_shown = preload.state_shown if preload is not None else None
-        self.gov_state: Any = None
+        self.gov_state: GovernanceState | None = None
         # What the seam map draws (a MapSnapshot): from the stored one until the state loads.
-        self.seam_map_data: Any = None
-        self.views: list[Any] = []
-        self._view_index: dict[str, Any] = {}
-        self.actor: Any = None
+        self.seam_map_data: MapSnapshot | None = None
+        self.views: list[SeamView] = []
+        self._view_index: dict[str, SeamView] = {}
+        self.actor: Person | None = None
         self.actor_error: str | None = None
-        self.repo_state: Any = None  # where the clone stands (MergeState), once read
+        self.repo_state: MergeState | None = None  # where the clone stands, once read
         self.cursor_blink = cursor_blink
         self.state_signal: Signal[None] = Signal(self, "state")
         self.people_signal: Signal[list[Any]] = Signal(self, "people")
@@ -170,7 +178,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
     def actor_label(self) -> str:
         return f"{self.actor.name} <{self.actor.email}>" if self.actor else "unknown person"
 
-    def view(self, seam_id: str) -> Any:
+    def view(self, seam_id: str) -> SeamView | None:
         return self._view_index.get(seam_id)
 
     def on_mount(self) -> None:
@@ -187,7 +195,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         # first frame already has it, instead of a worker's message one frame later.
         preload = self._preload
         snapshot = preload.snapshot.result() if preload and preload.snapshot.done() else None
-        if snapshot is not None:
+        if preload is not None and snapshot is not None:
             self.on_map_snapshot_loaded(MapSnapshotLoaded(snapshot, preload.go))
             preload.shown = True
         self.load_state()

@@ -7,17 +7,47 @@ applies it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
 
 if TYPE_CHECKING:
+    import threading
+    from pathlib import Path
+
+    from workbench.governance.actions import ActionView
+    from workbench.governance.diagnostic import SeamDiagnostic
+    from workbench.governance.due import DueItem
     from workbench.governance.gate import GateResult
+    from workbench.governance.notices import Notice
+    from workbench.governance.people import PersonUsage
+    from workbench.governance.seam_view import MapSnapshot
     from workbench.governance.seams import SeamView
     from workbench.model.findings import Finding
     from workbench.model.people import Person
     from workbench.model.problems import Problem
     from workbench.model.state import GovernanceState
+    from workbench.service.results import (
+        AuthoringResult,
+        BundleReport,
+        Closure,
+        CommitInfo,
+        ConflictedFile,
+        ContractDiff,
+        ContractVerdict,
+        EvidenceConsole,
+        ExportResult,
+        MergeState,
+        Point,
+        RegistryChange,
+        RegistryView,
+        Resolution,
+        Sandbox,
+        SignPreview,
+        SignResult,
+        SyncReport,
+        Violation,
+    )
 
 
 @dataclass
@@ -34,8 +64,8 @@ class StateLoaded(Message):
 class MapSnapshotLoaded(Message):
     """The seam map stored by the last session for these bytes; `go` starts the state load."""
 
-    snapshot: Any
-    go: Any
+    snapshot: MapSnapshot
+    go: threading.Event
 
 
 @dataclass
@@ -61,7 +91,7 @@ class DiffPrepared(Message):
 
     contract_id: str
     text: str
-    diff: Any
+    diff: ContractDiff
 
 
 @dataclass
@@ -79,28 +109,28 @@ class DraftDiscarded(Message):
 @dataclass
 class HistoryLoaded(Message):
     contract_id: str
-    commits: list[Any]
+    commits: list[CommitInfo]
 
 
 @dataclass
 class DiffLoaded(Message):
     contract_id: str
-    diff: Any
+    diff: ContractDiff
 
 
 @dataclass
 class PeopleLoaded(Message):
     """What each person owns, leads and is paged for, in `state`."""
 
-    state: Any
-    usage: list[Any]
+    state: GovernanceState
+    usage: list[PersonUsage]
 
 
 @dataclass
 class AuthoringDone(Message):
     """A people, team or new-contract change went through (an `AuthoringResult`)."""
 
-    result: Any
+    result: AuthoringResult
 
 
 @dataclass
@@ -114,7 +144,7 @@ class AuthoringRefused(Message):
 class ExternalEditFinished(Message):
     contract_id: str
     text: str
-    problems: list[Any]
+    problems: list[Problem]
 
 
 @dataclass
@@ -130,17 +160,18 @@ class VerdictLoaded(Message):
     """The signature verdict of one contract at HEAD."""
 
     contract_id: str
-    verdict: Any
+    verdict: ContractVerdict
 
 
 @dataclass
 class SignPrepared(Message):
     """What a signature would sign (a `SignPreview`, or registry details) and the key's needs."""
 
-    subject: Any
+    # What is signed: a contract version, the registry, or (an export) the bundle's snapshot.
+    subject: SignPreview | RegistryView | None
     needs_passphrase: bool
     key_note: str | None = None
-    key_file: Any = None  # the key file used when the dialog names none (a Path)
+    key_file: Path | None = None  # the key file used when the dialog names none
 
 
 @dataclass
@@ -159,17 +190,17 @@ class SignRefused(Message):
 
 @dataclass
 class ContractSigned(Message):
-    result: Any
+    result: SignResult
 
 
 @dataclass
 class RegistryLoaded(Message):
-    view: Any
+    view: RegistryView
 
 
 @dataclass
 class RegistrySigned(Message):
-    change: Any
+    change: RegistryChange
 
 
 @dataclass
@@ -183,8 +214,8 @@ class BundleProgressed(Message):
 
 @dataclass
 class BundleExported(Message):
-    path: Any
-    result: Any
+    path: Path
+    result: ExportResult
 
 
 @dataclass
@@ -196,8 +227,8 @@ class BundleCancelledByUser(Message):
 
 @dataclass
 class BundleVerified(Message):
-    path: Any
-    report: Any
+    path: Path
+    report: BundleReport
 
 
 # -- evidence, violations and obligations (issues 5 and 6) -------------------------------------
@@ -205,8 +236,8 @@ class BundleVerified(Message):
 class ViolationsLoaded(Message):
     """Every violation episode, plus each term's status/observed series across runs."""
 
-    violations: list[Any]
-    series: dict[Any, list[Any]]
+    violations: list[Violation]
+    series: dict[tuple[str, str], list[Point]]
     runs: int
 
 
@@ -216,9 +247,9 @@ class FindingLoaded(Message):
 
     key: tuple[str, str]
     finding: Finding | None
-    violation: Any | None
+    violation: Violation | None
     views: list[str]
-    sandbox: Any = None  # a re-verified Sandbox over the finding's snapshots (or None)
+    sandbox: Sandbox | None = None  # re-verified over the finding's snapshots
 
 
 @dataclass
@@ -250,18 +281,32 @@ class QueryStopped(Message):
 
 @dataclass
 class ViolationClosed(Message):
-    closure: Any
+    closure: Closure
 
 
 @dataclass
 class ConsoleOpened(Message):
-    console: Any
+    console: EvidenceConsole
 
 
 @dataclass
 class DueLoaded(Message):
-    items: list[Any]
-    notices: list[Any]
+    items: list[DueItem]
+    notices: list[Notice]
+
+
+class SignedAct(Protocol):
+    """A signed act's outcome as `RecordSigned` shows it: a review's, acknowledgement's or
+    receipt's `RecordResult`, or a page acknowledgement's."""
+
+    @property
+    def commit(self) -> str: ...
+
+    @property
+    def signed(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 @dataclass
@@ -269,12 +314,12 @@ class RecordSigned(Message):
     """A review, acknowledgement or receipt was recorded (signed when there is a registry)."""
 
     what: str
-    results: list[Any]
+    results: list[SignedAct]
 
 
 @dataclass
 class ActionsLoaded(Message):
-    actions: list[Any]
+    actions: list[ActionView]
     texts: dict[str, str]
 
 
@@ -282,7 +327,7 @@ class ActionsLoaded(Message):
 class ActionLinted(Message):
     action_id: str
     text: str
-    problems: list[Any]
+    problems: list[Problem]
 
 
 @dataclass
@@ -293,7 +338,7 @@ class ActionSaved(Message):
 
 @dataclass
 class DiagnosticLoaded(Message):
-    diagnostic: Any
+    diagnostic: SeamDiagnostic
 
 
 @dataclass
@@ -323,7 +368,7 @@ class ReportRendered(Message):
 class RepoStateLoaded(Message):
     """Where the clone stands: a merge in progress, conflicts, ahead/behind (MergeState)."""
 
-    state: Any
+    state: MergeState
 
 
 @dataclass
@@ -335,7 +380,7 @@ class SyncProgressed(Message):
 
 @dataclass
 class SyncFinished(Message):
-    report: Any  # SyncReport
+    report: SyncReport
 
 
 @dataclass
@@ -348,10 +393,10 @@ class ConflictLoaded(Message):
     """Both sides of a conflicted file (ConflictedFile), or why they cannot be shown."""
 
     path: str
-    conflict: Any
+    conflict: ConflictedFile | None
     error: str | None = None
 
 
 @dataclass
 class ConflictResolved(Message):
-    resolution: Any  # Resolution
+    resolution: Resolution

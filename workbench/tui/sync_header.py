@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.service.results import MergeState
 
 
-def repo_badge(state: Any) -> tuple[str, bool]:
+def repo_badge(state: MergeState) -> tuple[str, bool]:
     """("MERGE IN PROGRESS · 1 conflict · M to resolve", True), ("↑1 ↓2 origin/main", False), or
     ("", False) when there is nothing to say (no upstream, no operation)."""
     if state.unfinished:
@@ -22,6 +25,6 @@ def repo_badge(state: Any) -> tuple[str, bool]:
             parts.append(position)
         return " · ".join(parts), True
     position = state.position()
-    if position.startswith("up to date"):
+    if position.startswith("up to date") and state.upstream is not None:
         return f"✓ {state.upstream.name}", False
     return position, False

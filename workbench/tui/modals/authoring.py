@@ -25,6 +25,7 @@ from workbench.tui.messages import AuthoringDone, AuthoringRefused
 from workbench.tui.modals.obligations import FormModal
 
 if TYPE_CHECKING:
+    from workbench.model.state import GovernanceState
     from workbench.tui.app import WorkbenchApp
 
 NOBODY = "-"  # a Select value that stands for "no one"
@@ -336,14 +337,20 @@ def _ready(app: WorkbenchApp, what: str) -> bool:
     return True
 
 
-def _current_people(app: WorkbenchApp, *, exclude: str | None = None) -> list[Any]:
+def _state(app: WorkbenchApp) -> GovernanceState:
     state = app.gov_state
+    assert state is not None, "the forms open once the state is loaded (_ready)"
+    return state
+
+
+def _current_people(app: WorkbenchApp, *, exclude: str | None = None) -> list[Any]:
+    state = _state(app)
     people = [p for p in state.people.values() if not p.has_left(app.today) and p.id != exclude]
     return sorted(people, key=lambda p: p.name.lower())
 
 
 def _teams(app: WorkbenchApp) -> list[Any]:
-    return sorted(app.gov_state.teams.values(), key=lambda t: t.name.lower())
+    return sorted(_state(app).teams.values(), key=lambda t: t.name.lower())
 
 
 def changed(app: WorkbenchApp, answer: dict[str, Any] | None) -> None:
@@ -371,7 +378,7 @@ def add_person(app: WorkbenchApp, team: str | None = None) -> None:
 def person_leaves(app: WorkbenchApp, person_id: str | None) -> None:
     if not _ready(app, "record a leave"):
         return
-    person = app.gov_state.people.get(person_id or "")
+    person = _state(app).people.get(person_id or "")
     if person is None:
         app.notify("Highlight the person who leaves first", severity="warning")
         return
@@ -394,7 +401,7 @@ def team_lead(app: WorkbenchApp, person_id: str | None = None) -> None:
     members: dict[str, list[Any]] = {}
     for person in _current_people(app):
         members.setdefault(person.team, []).append(person)
-    person = app.gov_state.people.get(person_id or "")
+    person = _state(app).people.get(person_id or "")
     title = f"Name a team's lead (commits as {app.actor_label})"
     modal = TeamLeadModal(title, _teams(app), members, person.team if person else None)
     app.push_screen(modal, lambda answer: changed(app, answer))

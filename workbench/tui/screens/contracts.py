@@ -46,6 +46,7 @@ class ContractsScreen(BaseScreen):
 
     def state_changed(self) -> None:
         state = self.wb.gov_state
+        assert state is not None, "state_changed follows a state load"
         rows = []
         for v in self.wb.views:
             if not v.governed:
@@ -243,6 +244,7 @@ class ContractScreen(BaseScreen):
 
     def state_changed(self) -> None:
         state = self.wb.gov_state
+        assert state is not None, "state_changed follows a state load"
         doc = state.contracts.get(self.contract_id)
         detail = self.query_one("#contract-detail", Static)
         if doc is None:
