@@ -95,3 +95,35 @@ def test_cache_writes_skip_fsync_and_contract_writes_do_not(
     assert synced == [] and (tmp_path / "cache.bin").read_bytes() == b"x"
     atomic.atomic_write(tmp_path / "contract.toml", b"y")
     assert len(synced) == 2  # the file, then its directory
+
+
+def test_an_action_of_the_app_verifies_the_registry_once_for_clocks_and_notify(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app makes its capabilities fresh at each use (its files and clock move), but one
+    action holds them: the Due list's clocks and pages are signed under the registry its
+    obligations verified, not verified again by each; the next action verifies afresh."""
+    from workbench.service.obligations.records import SignedRecords
+
+    made: list[int] = []
+    real = SignedRecords.registry
+
+    def counting(self: SignedRecords):  # type: ignore[no-untyped-def]
+        if self._head is None:
+            made.append(id(self))
+        return real(self)
+
+    monkeypatch.setattr(SignedRecords, "registry", counting)
+    app = Workbench(demo_repo, now=FIXED_NOW)
+    obl = app.obligations
+    first = obl.due()
+    assert len(made) == 1  # obligations, clocks and notify: one verified registry
+    assert [(d.kind, d.contract) for d in obl.due()] == [(d.kind, d.contract) for d in first]
+    assert len(made) == 1  # the same obligations keeps what it verified
+    app.obligations.due()
+    assert len(made) == 2  # a new action, a new capability: verified again
+    # Outside an action each use is fresh, as before.
+    assert app.clocks is not app.clocks
+    with app.action():
+        assert app.clocks is app.clocks and app.notify.records.obligations is app.obligations
+    assert app.clocks is not app.clocks

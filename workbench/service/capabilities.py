@@ -7,8 +7,9 @@ stay one readable module.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -29,12 +30,14 @@ class Capabilities:
     # Set by Workbench.__init__.
     hold_worktree: bool
     _lock: threading.Lock
+    _local: threading.local
     _capabilities: dict[str, object]
 
     # Each room's service, made on first use. A one-shot command keeps each one (one
     # decision: they share what they verified, e.g. the key registry) until it commits; a
     # long-lived session (the app) makes a fresh one at each use, because the files and the
-    # clock move under it, so an action there takes it once (`obl = wb.obligations`).
+    # clock move under it, except within one action (`with wb.action():`), which holds
+    # each one it uses until it ends.
     @property
     def signing(self) -> SigningService:
         """Keys, co-signatures, the key registry and signature verdicts."""
@@ -99,9 +102,36 @@ class Capabilities:
 
         return self._capability("conflicts", ConflictService)
 
+    @contextlib.contextmanager
+    def action(self, **held: object) -> Iterator[None]:
+        """One action of a long-lived session (in this thread): each capability it uses is
+        made once and held until it ends, so its parts share what they verified (the key
+        registry, the contracts' history) as a one-shot command's do. Without it the app
+        made the obligations three times for one Due list, each verifying the registry
+        again (`wb.clocks` and `wb.notify` sign through the obligations). `held` names a
+        capability the caller already holds (``obligations=self``). Nested actions share
+        the outermost one; a commit ends the sharing (what was verified is read again).
+        A one-shot command holds its capabilities anyway: this changes nothing there."""
+        outer = getattr(self._local, "action", None)
+        if outer is None:
+            self._local.action = dict(held)
+        else:
+            for name, capability in held.items():
+                outer.setdefault(name, capability)
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._local.action = None
+
     def _capability(self, name: str, make: Callable[[Any], C]) -> C:
         if not self.hold_worktree:
-            return make(self)
+            action: dict[str, object] | None = getattr(self._local, "action", None)
+            if action is None:
+                return make(self)
+            if name not in action:
+                action[name] = make(self)
+            return action[name]  # type: ignore[return-value]
         with self._lock:
             found = self._capabilities.get(name)
         if found is None:

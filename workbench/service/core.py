@@ -498,11 +498,12 @@ class Workbench(Capabilities):
 
     def mark_seams(self, views: list[SeamView]) -> None:
         """Fill `SeamView.marks` with each capability's short state per seam."""
-        self.signing.mark_seams(views)
-        self.evidence.mark_seams(views)
-        self.obligations.mark_seams(views)
-        self.clocks.mark_seams(views)
-        self.notify.mark_seams(views)
+        with self.action():
+            self.signing.mark_seams(views)
+            self.evidence.mark_seams(views)
+            self.obligations.mark_seams(views)
+            self.clocks.mark_seams(views)
+            self.notify.mark_seams(views)
 
     # -- history --------------------------------------------------------------------------
     def history(self, contract_id: str):  # type: ignore[no-untyped-def]
@@ -633,6 +634,9 @@ class Workbench(Capabilities):
         self._local.base_head = commit
         with self._lock:
             self._capabilities.clear()
+        action = getattr(self._local, "action", None)
+        if action is not None:
+            action.clear()
         return commit
 
     @property

@@ -101,23 +101,27 @@ class Obligations:
         closure that does not count)."""
         out = self.records.flags()
         # Clock starts and stops, page acknowledgements and delivery records (the
-        # regulatory clocks and `workbench notify`): the same rule, their own records.
-        for flags in (self.violations.flags(), self.wb.clocks.flags(), self.wb.notify.flags()):
+        # regulatory clocks and `workbench notify`): the same rule, their own records,
+        # signed under the registry this session verified (one action).
+        with self.wb.action(obligations=self):
+            others = (self.violations.flags(), self.wb.clocks.flags(), self.wb.notify.flags())
+        for flags in others:
             for contract, messages in flags.items():
                 out.setdefault(contract, []).extend(messages)
         return out
 
     def due(self) -> list[DueItem]:
         """What somebody must do, most urgent first (`workbench due`, the Due screen)."""
-        return due_items(
-            self.state(),
-            self.reviews.statuses(),
-            self.notices.statuses(pending_only=True),
-            self.actions.statuses(),
-            self.diagnostics.by_seam(),
-            self.wb.now,
-            self.wb.clocks.due_items() + self.wb.notify.due_items(),
-        )
+        with self.wb.action(obligations=self):
+            return due_items(
+                self.state(),
+                self.reviews.statuses(),
+                self.notices.statuses(pending_only=True),
+                self.actions.statuses(),
+                self.diagnostics.by_seam(),
+                self.wb.now,
+                self.wb.clocks.due_items() + self.wb.notify.due_items(),
+            )
 
     def mark_seams(self, views: list[SeamView]) -> None:
         """``marks["review"]``, ``marks["notices"]`` and ``marks["diagnostic"]`` per seam."""

@@ -34,17 +34,18 @@ class Gate:
 
     def inputs(self) -> gate_mod.GateInputs:
         o = self._o
-        return gate_mod.GateInputs(
-            reviews=o.reviews.statuses(),
-            notices=o.notices.statuses(),
-            actions=o.actions.statuses(),
-            diagnostics=o.diagnostics.by_seam(),
-            verdicts=o.signatures.verdicts(),
-            violations=o.violations.open(),
-            record_flags=o.record_flags(),
-            clocks=o.wb.clocks.verdicts().by_seam(),
-            pages=o.wb.notify.pages(),
-        )
+        with o.wb.action(obligations=o):
+            return gate_mod.GateInputs(
+                reviews=o.reviews.statuses(),
+                notices=o.notices.statuses(),
+                actions=o.actions.statuses(),
+                diagnostics=o.diagnostics.by_seam(),
+                verdicts=o.signatures.verdicts(),
+                violations=o.violations.open(),
+                record_flags=o.record_flags(),
+                clocks=o.wb.clocks.verdicts().by_seam(),
+                pages=o.wb.notify.pages(),
+            )
 
     def evaluate(
         self, changed_since: str | None = None, strict: bool = False
