@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
+from tests.evidence.files import lags_csv, thresholds_csv
 from tests.evidence.hostile_sql import THROUGH_EVALUATE
 from workbench.cli.main import main
 from workbench.evidence.errors import EvidenceSchemaError
@@ -97,10 +98,6 @@ fail_after = "PT1H"
 """
 
 
-def ts(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def write_contract(root: Path, *, ack: str = "PT30M", query: str = "", extra: str = "") -> None:
     query = query or "SELECT count(*) AS value FROM freshness_lags"
     text = CONTRACT.format(ack=ack, query=query, extra=extra)
@@ -120,20 +117,11 @@ def lags_file(path: Path, lag_hours: float, captured: datetime = NOW) -> Path:
     # The update happened a quarter hour before it became accessible + lag: its heartbeat
     # (the newest update's age at the capture) stays within the shortest SLA used (1 h).
     upd = captured - timedelta(hours=lag_hours + 0.25)
-    path.write_text(
-        f"source,updated_at,available_at\napp,{ts(upd)},{ts(upd + timedelta(hours=lag_hours))}\n",
-        encoding="utf-8",
-    )
-    return path
+    return lags_csv(path, [("app", upd, upd + timedelta(hours=lag_hours))])
 
 
 def config_file(path: Path, by: str = "model.lead", cosigned: str = "data.lead") -> Path:
-    path.write_text(
-        "name,value,changed_at,changed_by,cosigned_by\n"
-        f"cut,0.5,{ts(NOW - timedelta(days=20))},{by},{cosigned}\n",
-        encoding="utf-8",
-    )
-    return path
+    return thresholds_csv(path, [("cut", "0.5", NOW - timedelta(days=20), by, cosigned)])
 
 
 @pytest.fixture(scope="module")
@@ -387,11 +375,9 @@ def test_violation_history_resolve_and_reopen(repo: Path, tmp_path: Path) -> Non
 def test_recovered_violation_is_not_open(repo: Path, tmp_path: Path) -> None:
     break_threshold(repo, tmp_path, NOW)
     svc(repo).evaluate()
-    fixed = tmp_path / "fixed.csv"
-    fixed.write_text(
-        "name,value,changed_at,changed_by,cosigned_by\n"
-        f"cut,0.5,{ts(NOW + timedelta(minutes=10))},model.lead,data.lead\n",
-        encoding="utf-8",
+    fixed = thresholds_csv(
+        tmp_path / "fixed.csv",
+        [("cut", "0.5", NOW + timedelta(minutes=10), "model.lead", "data.lead")],
     )
     svc(repo, NOW + timedelta(hours=1)).add(
         fixed, "threshold_config", contract="data-to-model", captured_at=NOW + timedelta(minutes=30)

@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import FIXED_NOW
 from tests.evidence.conftest import copy_to
+from tests.evidence.files import assertion_runs_csv, hours_ago, lags_csv, thresholds_csv
 from tests.evidence.hostile_sql import FILE_ACCESS, NON_SELECT, THROUGH_EVALUATE
 from workbench.evidence.errors import SqlRefused
 from workbench.evidence.sql_guard import guard_for_spark
@@ -252,10 +253,6 @@ fail = 30
 """
 
 
-def _stamp(hours_ago: float) -> str:
-    return (NOW - timedelta(hours=hours_ago)).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def every_kind_repo(base: Path) -> Path:
     root = init_repo(base / "repo", now=NOW - timedelta(days=10))
     GitRepo(root).commit_files(
@@ -266,12 +263,12 @@ def every_kind_repo(base: Path) -> Path:
     )
     d = base / "files"
     d.mkdir()
-    lags = ["source,updated_at,available_at"]
+    lags: list[tuple[str, str, str | None]] = []
     for i in range(40):
         src = ("app", "crm", "web")[i % 3]
-        lags.append(f"{src},{_stamp(30 + i * 0.7)},{_stamp(30 + i * 0.7 - (i % 9) * 1.3)}")
-    lags.append(f"app,{_stamp(3)},")  # not yet accessible: keeps ageing
-    (d / "lags.csv").write_text("\n".join(lags) + "\n", encoding="utf-8")
+        lags.append((src, hours_ago(30 + i * 0.7), hours_ago(30 + i * 0.7 - (i % 9) * 1.3)))
+    lags.append(("app", hours_ago(3), None))  # not yet accessible: keeps ageing
+    lags_csv(d / "lags.csv", lags)
     copy_to(
         d / "groups.parquet",
         "SELECT * FROM (VALUES "
@@ -303,20 +300,19 @@ def every_kind_repo(base: Path) -> Path:
         "SELECT TIMESTAMPTZ '2026-08-27 08:00:00+00' AS scored_at,"
         " ((hash(i * 7) % 1000) / 1000.0) AS score, NULL::VARCHAR AS segment FROM range(2500) t(i)",
     )
-    (d / "cfg.csv").write_text(
-        "name,value,changed_at,changed_by,cosigned_by\n"
-        f"cut,0.5,{_stamp(24 * 20)},model.lead,data.lead\n"
-        f"cut,0.45,{_stamp(24 * 3)},model.lead,\n"
-        f"cut,0.5,{_stamp(24 * 1)},model.lead,data.lead\n"
-        f"cut,0.5,{_stamp(12)},ops.bot,\n"
-        f"other,0.9,{_stamp(24 * 1)},x,\n",
-        encoding="utf-8",
+    thresholds_csv(
+        d / "cfg.csv",
+        [
+            ("cut", "0.5", hours_ago(24 * 20), "model.lead", "data.lead"),
+            ("cut", "0.45", hours_ago(24 * 3), "model.lead", ""),
+            ("cut", "0.5", hours_ago(24 * 1), "model.lead", "data.lead"),
+            ("cut", "0.5", hours_ago(12), "ops.bot", ""),
+            ("other", "0.9", hours_ago(24 * 1), "x", ""),
+        ],
     )
-    runs = ["assertion_id,run_at,passed,test"]
-    for i in range(30):
-        runs.append(f"a1,{_stamp(i * 5)},{'false' if i % 7 == 0 else 'true'},t1")
-    runs.append(f"a2,{_stamp(24 * 9)},true,t2")  # outside the window: a2 has no runs in it
-    (d / "runs.csv").write_text("\n".join(runs) + "\n", encoding="utf-8")
+    runs = [("a1", hours_ago(i * 5), "false" if i % 7 == 0 else "true", "t1") for i in range(30)]
+    runs.append(("a2", hours_ago(24 * 9), "true", "t2"))  # outside the window: no runs in it
+    assertion_runs_csv(d / "runs.csv", runs)
     (d / "custom.csv").write_text(
         "v,label\n0.5,a\n1.5,b\n,c\nabc,d\nnan,e\n0.0,f\n1,g\n-0.25,h\n", encoding="utf-8"
     )

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
+from tests.evidence.files import hours_ago as ts
+from tests.evidence.files import lags_csv
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.init import init_repo
@@ -55,10 +57,6 @@ def sql_term(term_id: str, query: str, fail: float = 100) -> str:
     )
 
 
-def ts(hours_ago: float) -> str:
-    return (NOW - timedelta(hours=hours_ago)).strftime("%Y-%m-%d %H:%M:%S")
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """init + one registered freshness_lags CSV (contract-wide for `hostile`)."""
@@ -70,11 +68,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         AUTHOR,
         when=NOW - timedelta(days=5),
     )
-    lags = base / "lags.csv"
-    lags.write_text(
-        f"source,updated_at,available_at\nfeed,{ts(3)},{ts(2.5)}\nfeed,{ts(2)},{ts(1.5)}\n",
-        encoding="utf-8",
-    )
+    lags = lags_csv(base / "lags.csv", [("feed", ts(3), ts(2.5)), ("feed", ts(2), ts(1.5))])
     Workbench(root, now=NOW - timedelta(hours=1), actor=LEAD).evidence.add(
         lags, "freshness_lags", contract="hostile", captured_at=NOW - timedelta(hours=1)
     )
@@ -311,8 +305,7 @@ def test_configured_root_admits_a_data_mount(
     """A data mount named in the machine's config (never in a commit) is an evidence root."""
     mount = tmp_path / "mnt"
     mount.mkdir()
-    lags = mount / "lags.csv"
-    lags.write_text(f"source,updated_at,available_at\nfeed,{ts(2)},{ts(1.5)}\n")
+    lags = lags_csv(mount / "lags.csv", [("feed", ts(2), ts(1.5))])
     refused = Workbench(repo, now=NOW, actor=LEAD).evidence
     from workbench.service.errors import WorkbenchError
 
@@ -355,8 +348,7 @@ def test_worker_that_dies_errors_its_terms_and_names_why(tmp_path: Path) -> None
     from workbench.evidence.worker import run_isolated
     from workbench.model.terms import SqlTerm
 
-    lags = tmp_path / "lags.csv"
-    lags.write_text(f"source,updated_at,available_at\nfeed,{ts(2)},{ts(1)}\n")
+    lags = lags_csv(tmp_path / "lags.csv", [("feed", ts(2), ts(1))])
     term = SqlTerm.model_validate(
         {
             "id": "t",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
+from tests.evidence import files
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.evidence import EvidenceService
@@ -53,19 +54,14 @@ warn_after = "PT12H"
 """
 
 
-def ts(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M:%S")
-
-
 def lags_csv(path: Path, captured: datetime, newest_age_h: float, lag_h: float = 1.0) -> Path:
     """Two updates per source, each accessible `lag_h` after it happened; the newest one
     happened `newest_age_h` before the capture."""
-    rows = ["source,updated_at,available_at"]
+    rows = []
     for age in (newest_age_h + 6, newest_age_h):
         upd = captured - timedelta(hours=age)
-        rows.append(f"feed,{ts(upd)},{ts(upd + timedelta(hours=lag_h))}")
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+        rows.append(("feed", upd, upd + timedelta(hours=lag_h)))
+    return files.lags_csv(path, rows)
 
 
 def cli(root: Path, now: datetime, *args: str) -> subprocess.CompletedProcess[str]:
