@@ -99,7 +99,9 @@ def test_hand_edited_manifest_entry_does_not_count(demo_repo: Path, tmp_path: Pa
     digest = hashlib.sha256(data).hexdigest()
     sid = snapshot_id(digest)
     path = snapshot_relpath(sid, "csv")
-    existing = (demo_repo / MANIFEST_PATH).read_bytes() if (demo_repo / MANIFEST_PATH).exists() else b""
+    existing = (
+        (demo_repo / MANIFEST_PATH).read_bytes() if (demo_repo / MANIFEST_PATH).exists() else b""
+    )
     manifest = parse_manifest(existing.decode())
     forged = Snapshot(
         id=sid, kind="freshness_lags", path=path, sha256=digest, size=len(data),

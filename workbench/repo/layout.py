@@ -68,6 +68,7 @@ REVIEWS = "reviews/"
 ACKS = "acks/"
 RECEIPTS = "reports/receipts/"
 CLOSURES_DIR = "findings/closures/"
+REGISTRATIONS_DIR = "evidence/registrations/"
 PAGE_ACKS_DIR = "notify/page-acks/"
 DELIVERIES_DIR = "notify/deliveries/"
 SIGNED_RECORD_DIRS = (REVIEWS, ACKS, RECEIPTS)  # with a time git can place (closures too)

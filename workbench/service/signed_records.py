@@ -24,9 +24,11 @@ from workbench.signing.statement import (
     CLOCK_PREDICATE,
     DELIVERY_PREDICATE,
     PAGE_ACK_PREDICATE,
+    REGISTRATION_PREDICATE,
     ClockPredicate,
     DeliveryPredicate,
     PageAckPredicate,
+    RegistrationPredicate,
     write_statement,
 )
 
@@ -113,10 +115,29 @@ class SignedRecords:
         fields: Mapping[str, str],
         message: str,
         signer: Any = None,
+        extra: Mapping[str, bytes | None] | None = None,
     ) -> Written:
         """Commit the record (signed by `person` once the repository has a key registry;
-        `fields`: what the predicate names beside repository, person and registry)."""
-        changes: dict[str, bytes | None] = {path: data}
+        `fields`: what the predicate names beside repository, person and registry), with
+        `extra` files in the same commit (e.g. the evidence file a registration names)."""
+        changes, fingerprint, signer = self.signed_changes([(path, data, fields)], person, signer)
+        changes.update(extra or {})
+        if fingerprint is None:
+            message += "\nUnsigned: this repository has no key registry yet.\n"
+            return Written(path, self.wb.commit(changes, message), False, None)
+        message += f"\nSigned by {person} with key {fingerprint}.\n"
+        commit = self.wb.commit(changes, message, signer=signer)
+        return Written(path, commit, True, fingerprint)
+
+    def signed_changes(
+        self,
+        records: list[tuple[str, bytes, Mapping[str, str]]],
+        person: str,
+        signer: Any = None,
+    ) -> tuple[dict[str, bytes | None], str | None, Any]:
+        """Each record with its statement and `person`'s signature beside it (none without
+        a key registry): (the files to commit, the key's fingerprint or None, the signer)."""
+        changes: dict[str, bytes | None] = {path: data for path, data, _f in records}
         head = self.registry()
         problems = self.registry_problems()
         if head is None and problems:
@@ -126,9 +147,7 @@ class SignedRecords:
                 "cannot record a signed act: the key registry is not usable: " + "; ".join(problems)
             )
         if head is None:
-            message += "\nUnsigned: this repository has no key registry yet.\n"
-            commit = self.wb.commit(changes, message)
-            return Written(path, commit, False, None)
+            return changes, None, signer
         if signer is None:
             signer = self.wb.signing.keys.make_signer(person)
         from workbench.signing import sshsig
@@ -136,31 +155,32 @@ class SignedRecords:
 
         settings = self.wb.state().settings
         assert settings is not None
-        ptype = predicate_type(path)
-        assert ptype is not None
-        model = {
-            CLOCK_PREDICATE: ClockPredicate,
-            PAGE_ACK_PREDICATE: PageAckPredicate,
-            DELIVERY_PREDICATE: DeliveryPredicate,
-        }[ptype]
-        predicate = model(
-            repository=settings.org.repository_id,
-            person=person,
-            registry=head.link(),
-            **fields,
-        )
-        statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
-        ns = head.namespaces.review
-        armored = signer.sign(statement, ns)
-        check = verify_attestation(statement, {"sig": armored}, ns, head, {person}, now=self.wb.now)
-        if check.signed != {person}:
-            from workbench.service.errors import WorkbenchError
+        for path, data, fields in records:
+            ptype = predicate_type(path)
+            assert ptype is not None
+            model = {
+                CLOCK_PREDICATE: ClockPredicate,
+                PAGE_ACK_PREDICATE: PageAckPredicate,
+                DELIVERY_PREDICATE: DeliveryPredicate,
+                REGISTRATION_PREDICATE: RegistrationPredicate,
+            }[ptype]
+            predicate = model(
+                repository=settings.org.repository_id,
+                person=person,
+                registry=head.link(),
+                **fields,
+            )
+            statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
+            ns = head.namespaces.review
+            armored = signer.sign(statement, ns)
+            check = verify_attestation(
+                statement, {"sig": armored}, ns, head, {person}, now=self.wb.now
+            )
+            if check.signed != {person}:
+                from workbench.service.errors import WorkbenchError
 
-            reason = check.checks[0].message if check.checks else "no signature"
-            raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
-        fingerprint = sshsig.fingerprint(signer.public_key)
-        changes[statement_path(path)] = statement
-        changes[sig_path(path)] = armored
-        message += f"\nSigned by {person} with key {fingerprint}.\n"
-        commit = self.wb.commit(changes, message, signer=signer)
-        return Written(path, commit, True, fingerprint)
+                reason = check.checks[0].message if check.checks else "no signature"
+                raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
+            changes[statement_path(path)] = statement
+            changes[sig_path(path)] = armored
+        return changes, sshsig.fingerprint(signer.public_key), signer

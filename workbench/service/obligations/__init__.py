@@ -102,7 +102,12 @@ class Obligations:
         out = self.records.flags()
         # Clock starts and stops, page acknowledgements and delivery records (the
         # regulatory clocks and `workbench notify`): the same rule, their own records.
-        for flags in (self.violations.flags(), self.wb.clocks.flags(), self.wb.notify.flags()):
+        for flags in (
+            self.violations.flags(),
+            self.wb.clocks.flags(),
+            self.wb.notify.flags(),
+            self.wb.evidence.registrations.flags(),
+        ):
             for contract, messages in flags.items():
                 out.setdefault(contract, []).extend(messages)
         return out
