@@ -6,13 +6,16 @@ real keys and signatures, real DuckDB over real CSV, ssh-keygen as the oracle.""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import FIXED_NOW
-from tests.signing.demo_helpers import raw_commit
+from tests.signing.demo_helpers import raw_commit, signer
 from workbench.evidence.manifest import (
     MANIFEST_PATH,
     Snapshot,
@@ -21,7 +24,11 @@ from workbench.evidence.manifest import (
     snapshot_id,
     snapshot_relpath,
 )
+from workbench.evidence.registrations import registration_path, render_registration
+from workbench.model.errors import WorkbenchError
+from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
+from workbench.service.signed_records import SignedRecords
 
 POLICY = "policy-data-to-claims-agent"
 FRESHNESS = "policy-freshness"  # fails in the demo: the endorsements sidecar lags 9 days
@@ -44,6 +51,27 @@ def healthy_lags(path: Path, captured: datetime) -> Path:
     return path
 
 
+def forged_registration(repo: Path, file: Path, at: datetime, who: str) -> Snapshot:
+    """A signed registration of `file` for the failing term, committed around the door."""
+    data = file.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    sid = snapshot_id(digest)
+    snap = Snapshot(
+        id=sid, kind="freshness_lags", path=snapshot_relpath(sid, "csv"), sha256=digest,
+        size=len(data), format="csv", captured_at=at - timedelta(minutes=10),
+        source="ingest log", contract=POLICY, term=FRESHNESS,
+    )  # fmt: skip
+    path = registration_path(sid, at, who, "register")
+    record = render_registration(snap, sid, who, "register", at)
+    records = SignedRecords(Workbench(repo, now=at, actor=who))
+    changes, _fp, _s = records.signed_changes(
+        [(path, record, {"snapshot": sid, "act": "register"})], who, signer(repo, who)
+    )
+    changes[snap.path] = data
+    GitRepo(repo).commit_files(changes, "Register evidence\n", Author(who, f"{who}@x"), when=at)
+    return snap
+
+
 def freshness_finding(repo: Path) -> Any:
     run = Workbench(repo, now=LATER).evidence.run()
     [f] = [f for f in run["findings"] if (f["contract"], f["term"]) == (POLICY, FRESHNESS)]
@@ -59,10 +87,13 @@ def test_outsider_registration_of_doctored_evidence_does_not_count(
     demo_repo: Path, tmp_path: Path
 ) -> None:
     doctored = healthy_lags(tmp_path / "lags.csv", FIXED_NOW + timedelta(minutes=30))
-    attacker = Workbench(demo_repo, now=FIXED_NOW + timedelta(minutes=40), actor=OUTSIDER)
-    snap = attacker.evidence.add(
-        doctored, "freshness_lags", contract=POLICY, term=FRESHNESS, source="ingest log"
-    )
+    at = FIXED_NOW + timedelta(minutes=40)
+    attacker = Workbench(demo_repo, now=at, actor=OUTSIDER)
+    # The workbench refuses her at the door...
+    with pytest.raises(WorkbenchError, match=f"{OUTSIDER} may not register evidence for {POLICY}"):
+        attacker.evidence.add(doctored, "freshness_lags", contract=POLICY, term=FRESHNESS)
+    # ...so she writes the record herself, signed with her own (valid) key, and pushes it.
+    snap = forged_registration(demo_repo, doctored, at, OUTSIDER)
     # CI's signed evaluation does not read the doctored file: the term still fails.
     assert Workbench(demo_repo, now=LATER, actor=CI).evidence.evaluate().written
     finding = freshness_finding(demo_repo)
@@ -94,8 +125,6 @@ def test_hand_edited_manifest_entry_does_not_count(demo_repo: Path, tmp_path: Pa
     the provider as `registered_by`. In a repository with a key registry it is unsigned."""
     captured = FIXED_NOW + timedelta(minutes=30)
     data = healthy_lags(tmp_path / "lags.csv", captured).read_bytes()
-    import hashlib
-
     digest = hashlib.sha256(data).hexdigest()
     sid = snapshot_id(digest)
     path = snapshot_relpath(sid, "csv")
