@@ -165,3 +165,48 @@ def test_provider_registration_counts(demo_repo: Path, tmp_path: Path) -> None:
     checks = gate_checks(demo_repo)
     assert checks[(POLICY, "records_valid")].startswith("pass"), checks[(POLICY, "records_valid")]
     assert FRESHNESS not in checks[(POLICY, "violation_open")]
+
+
+def test_legacy_entry_counts_once_its_provider_signs_it(demo_repo: Path, tmp_path: Path) -> None:
+    """The migration: `workbench evidence register ID` by the provider makes a legacy
+    manifest entry a signed registration; an outsider's attempt is refused."""
+    captured = FIXED_NOW + timedelta(minutes=30)
+    data = healthy_lags(tmp_path / "lags.csv", captured).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    sid = snapshot_id(digest)
+    legacy = Snapshot(
+        id=sid, kind="freshness_lags", path=snapshot_relpath(sid, "csv"), sha256=digest,
+        size=len(data), format="csv", captured_at=captured, source="ingest log",
+        contract=POLICY, term=FRESHNESS,
+    )  # fmt: skip
+    manifest = parse_manifest("version = 1\n").with_snapshot(legacy)
+    raw_commit(demo_repo, {legacy.path: data, MANIFEST_PATH: render_manifest(manifest).encode()})
+    at = FIXED_NOW + timedelta(minutes=40)
+    # On the command line (real clock), an outsider is refused: exit 2, nothing written.
+    head = GitRepo(demo_repo).head_id()
+    code, _out, err = cli(demo_repo, "--as", OUTSIDER, "evidence", "register", sid)
+    assert code == 2 and f"{OUTSIDER} may not register evidence for {POLICY}" in err, err
+    assert GitRepo(demo_repo).head_id() == head
+    assert Workbench(demo_repo, now=at).evidence.manifest().get(sid) is None
+    provider = Workbench(demo_repo, now=at, actor=PROVIDER).evidence.registrations
+    assert [s.id for s in provider.register_legacy([sid])] == [sid]
+    assert Workbench(demo_repo, now=at).evidence.manifest().get(sid) is not None
+    checks = gate_checks(demo_repo)
+    assert sid not in checks[(POLICY, "records_valid")], checks[(POLICY, "records_valid")]
+    # ...and withdrawing it (signed, by the provider) takes it out of use again.
+    later = at + timedelta(minutes=5)
+    provider = Workbench(demo_repo, now=later, actor=PROVIDER).evidence.registrations
+    provider.withdraw(sid, "exported from the wrong cluster")
+    assert Workbench(demo_repo, now=later).evidence.manifest().get(sid) is None
+
+
+def cli(repo: Path, *args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from workbench.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--repo", str(repo), *args])
+    return code, out.getvalue(), err.getvalue()

@@ -175,6 +175,23 @@ class Registrations:
         self.forget()
         return commit
 
+    def withdraw(self, ref: str, reason: str, *, signer: Any = None) -> Snapshot:
+        """Take a snapshot that counts out of use, as a signed record of the acting person
+        (who needs the same authority as for registering it)."""
+        if not reason.strip():
+            raise WorkbenchError("--reason TEXT is required: say why it must not be used")
+        snap = self.selection("HEAD").manifest.resolve(ref)
+        if snap is None:
+            raise WorkbenchError(f"no registered snapshot {ref!r} that counts")
+        self.write(
+            [snap],
+            f"Withdraw evidence {snap.id} ({snap.kind})\n\n{reason.strip()}\n",
+            signer=signer,
+            act="withdraw",
+            reason=reason,
+        )
+        return snap
+
     def register_legacy(self, refs: list[str], *, signer: Any = None) -> list[Snapshot]:
         """Re-register snapshots of the legacy manifest as signed records by the acting
         person (the migration); `refs` empty: every legacy snapshot not yet counting that
