@@ -150,9 +150,9 @@ def _add_record_times(
     its parent) and the time of what it answers, for the verifiers' time rule. Signed by
     the exporter with bundle.json: the auditor relies on the exporter for these times."""
     from workbench.model.clocks import CLOCKS_DIR
-    from workbench.repo.layout import CLOSURES_DIR, SIGNED_RECORD_DIRS
+    from workbench.repo.layout import CLOSURES_DIR, REGISTRATIONS_DIR, SIGNED_RECORD_DIRS
 
-    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR))
+    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR, REGISTRATIONS_DIR))
     version_times: dict[str, dict[str, datetime]] = {}
     for entry in records_index:
         path = entry["path"]
@@ -660,7 +660,7 @@ def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
     # The snapshots that count at HEAD (the one rule, evidence.registrations), rendered:
     # derived from the registrations the bundle ships (and, in a repository without a key
     # registry, the legacy manifest), so both verifiers read one list.
-    manifest = ex.wb.evidence.manifest("HEAD")
+    manifest = ex.wb.evidence_manifest()
     if manifest.snapshots or MANIFEST_PATH in other:
         out[MANIFEST_PATH] = render_manifest(manifest).encode("utf-8")
         for snap in manifest.snapshots:
