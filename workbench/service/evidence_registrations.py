@@ -42,7 +42,7 @@ class Registrations:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self._records: SignedRecords | None = None
-        self._cache: dict[tuple[str, str | None], Selection] = {}
+        self._cache: dict[tuple[str, str | None, Any], Selection] = {}
 
     @property
     def records(self) -> SignedRecords:
@@ -67,9 +67,11 @@ class Registrations:
 
     def selection(self, rev: str = "WORKTREE") -> Selection:
         """The snapshots that count at `rev` (see ``decide_registrations``)."""
+        # Registrations are written only by commits (this session's `write` forgets), so
+        # the commit and the clock name every input: several rooms ask per command.
         head = None if self.wb.git.is_empty else self.wb.git.head_id()
-        key = (self._rev(rev), head)
-        if key[0] == "WORKTREE" or key not in self._cache:
+        key = (self._rev(rev), head, self.wb.now)
+        if key not in self._cache:
             self._cache = {key: decide_registrations(self.inputs(rev))}
         return self._cache[key]
 
