@@ -72,7 +72,9 @@ class Registrations:
         head = None if self.wb.git.is_empty else self.wb.git.head_id()
         key = (self._rev(rev), head, self.wb.now)
         if key not in self._cache:
-            self._cache = {key: decide_registrations(self.inputs(rev))}
+            if len(self._cache) >= 4:
+                self._cache.clear()
+            self._cache[key] = decide_registrations(self.inputs(rev))
         return self._cache[key]
 
     def forget(self) -> None:
