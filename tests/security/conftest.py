@@ -53,7 +53,7 @@ FIELDS = {
     "workbench.toml": ("name", "what"),
     "actions/": ("title",),
     "diagnostics/": ("promises",),
-    "evidence/manifest.toml": ("source",),
+    "evidence/registrations/": ("source",),
 }
 
 

@@ -44,7 +44,6 @@ from workbench.evidence.manifest import (
     Manifest,
     Snapshot,
     SnapshotIntegrity,
-    manifest_position,
     render_manifest,
     resolve_snapshot_path,
     sha256_file,
@@ -65,6 +64,7 @@ from workbench.service.evaluation import (
     term_finding,
 )
 from workbench.service.evidence_register import check_target, pin_table, under_roots
+from workbench.service.evidence_registrations import Registrations, refusal, selection_input
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
@@ -187,8 +187,6 @@ class EvidenceService:
         self._book: RunBook | None = None
         self._planner = Planner(wb)
         self.violations = ViolationBook(self)
-        from workbench.service.evidence_registrations import Registrations
-
         self.registrations = Registrations(wb)
 
     def limits(self) -> Limits:
@@ -392,7 +390,7 @@ class EvidenceService:
                 if bad:
                     p.status = "error"
                     p.reason = "; ".join(
-                        _refusal(manifest_blob, selection.source.get(s.id), s, integrity[s.id])
+                        refusal(manifest_blob, selection.source.get(s.id), s, integrity[s.id])
                         for _v, s in bad
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
@@ -422,13 +420,7 @@ class EvidenceService:
             "contracts": contract_sha,
             "manifest_sha256": hashlib.sha256(manifest_blob).hexdigest(),
             "settings_sha256": _blob_sha(wb, "workbench.toml"),
-            # The snapshots the registrations that count select (issue: signed
-            # registrations); absent where only the legacy manifest registers evidence.
-            **(
-                {"registrations_sha256": _selection_sha(manifest)}
-                if any(p != MANIFEST_PATH for p in selection.source.values())
-                else {}
-            ),
+            **selection_input(selection),
             "people_sha256": _blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
@@ -787,24 +779,6 @@ def _engine(name: str | None, state: GovernanceState) -> Engine:
         return resolve_engine(name, state.settings)
     except EngineError as exc:
         raise WorkbenchError(str(exc)) from None
-
-
-def _selection_sha(manifest: Manifest) -> str:
-    return hashlib.sha256(render_manifest(manifest).encode("utf-8")).hexdigest()
-
-
-def _refusal(
-    manifest_text: bytes, record: str | None, snap: Snapshot, integrity: SnapshotIntegrity
-) -> str:
-    """Why a snapshot is not used; a path refused by the record itself (outside the roots,
-    unsafe) names the registration, or the legacy manifest entry's file:line:column."""
-    reason = f"snapshot {snap.id} not used: {integrity.reason}"
-    if integrity.status not in ("outside_roots", "unsafe_path"):
-        return reason
-    if record is not None and record != MANIFEST_PATH:
-        return f"{record}: {reason}"
-    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
-    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
 
 
 def _blob_sha(wb: Workbench, path: str) -> str:

@@ -9,10 +9,19 @@ cannot feed the gate's ``records_valid``.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from workbench.evidence.manifest import MANIFEST_PATH, Manifest, Snapshot, parse_manifest
+from workbench.evidence.manifest import (
+    MANIFEST_PATH,
+    Manifest,
+    Snapshot,
+    SnapshotIntegrity,
+    manifest_position,
+    parse_manifest,
+    render_manifest,
+)
 from workbench.evidence.registrations import (
     RegistrationInputs,
     Selection,
@@ -232,3 +241,27 @@ class Registrations:
             signer=signer,
         )
         return snaps
+
+
+def selection_input(selection: Selection) -> dict[str, str]:
+    """The run input naming the snapshots the counting registrations select (rendered as
+    a manifest); absent where only the legacy manifest registers evidence, so runs of such
+    repositories keep their ids."""
+    if all(p == MANIFEST_PATH for p in selection.source.values()):
+        return {}
+    rendered = render_manifest(selection.manifest).encode("utf-8")
+    return {"registrations_sha256": hashlib.sha256(rendered).hexdigest()}
+
+
+def refusal(
+    manifest_text: bytes, record: str | None, snap: Snapshot, integrity: SnapshotIntegrity
+) -> str:
+    """Why a snapshot is not used; a path refused by the record itself (outside the roots,
+    unsafe) names the registration, or the legacy manifest entry's file:line:column."""
+    reason = f"snapshot {snap.id} not used: {integrity.reason}"
+    if integrity.status not in ("outside_roots", "unsafe_path"):
+        return reason
+    if record is not None and record != MANIFEST_PATH:
+        return f"{record}: {reason}"
+    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
+    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
