@@ -101,7 +101,7 @@ def test_two_heads_from_two_clones_fold_together(demo_template: Path, tmp_path: 
         "ben.carter,\n",
         encoding="utf-8",
     )
-    Workbench(a, now=t1, actor="ben.carter").evidence.add(
+    Workbench(a, now=t1, actor="noah.kim").evidence.add(  # the provider side exports it
         moved, "threshold_config", contract=CLAIMS2, term=THRESHOLD, captured_at=t1
     )
     run_a = Workbench(a, now=t1, actor=CI).evidence.evaluate()

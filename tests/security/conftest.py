@@ -53,7 +53,8 @@ FIELDS = {
     "workbench.toml": ("name", "what"),
     "actions/": ("title",),
     "diagnostics/": ("promises",),
-    "evidence/manifest.toml": ("source",),
+    # Evidence: registrations are signed (poisoning one breaks its signature); hostile
+    # sources come in through `evidence add --source` below, registered by the provider.
 }
 
 

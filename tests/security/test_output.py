@@ -110,6 +110,10 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
             "writes": True,
         }
     ],
+    ("evidence", "register"): [{"args": [], "who": "dana.okafor"}],  # no legacy manifest: exit 2
+    ("evidence", "withdraw"): [
+        {"args": ["hostile-counts", "--reason", HOSTILE], "who": "dana.okafor", "writes": True}
+    ],
     ("evidence", "list"): [{"args": []}, {"args": ["--verify"]}],
     ("evidence", "query"): [
         {"args": ["SELECT * FROM group_counts"]},

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.security.conftest import POLICY, A, Hostile
-from tests.tui.conftest import SIZE, make_app, settle
+from tests.tui.conftest import SIZE, settle
 from workbench.model import safe_text
 
 CANARY = "[@click=app.bell]"
@@ -98,7 +98,15 @@ async def test_tui_does_not_parse_repo_text_as_markup(
 
     Content.from_markup("[b]recorder check[/b]")
     assert markup_parsed == ["[b]recorder check[/b]"], "the recorder is live"
-    app = make_app(hostile.root)
+    # At the real clock, like the hostile repo's records (made by the CLI at the real time):
+    # at the fixed test clock a registration made later did not exist yet, and its finding's
+    # evidence would not load.
+    from workbench.service.core import Workbench
+    from workbench.tui.app import WorkbenchApp
+
+    app = WorkbenchApp(
+        Workbench(hostile.root, actor="dana.okafor"), cursor_blink=False, theme="textual-dark"
+    )
     offences: list[str] = []
     shown: list[str] = []
     async with app.run_test(size=SIZE) as pilot:

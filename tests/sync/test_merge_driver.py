@@ -1,5 +1,7 @@
-"""The one shared record file, `evidence/manifest.toml`, through a real `git merge`: its
-merge driver merges two clones' deliveries by snapshot id; a real clash stays a conflict."""
+"""The legacy shared record file, `evidence/manifest.toml` (written by earlier versions and
+by repositories without a key registry), through a real `git merge`: its merge driver
+merges two clones' deliveries by snapshot id; a real clash stays a conflict. (Signed
+registrations need no driver: tests/sync/test_record_layout.py.)"""
 
 from __future__ import annotations
 
@@ -8,17 +10,41 @@ from pathlib import Path
 
 from tests.conftest import FIXED_NOW
 from tests.sync.conftest import APPLICANT, Origin, git
-from tests.sync.test_sync_clones import evidence_file, snapshot_ids
+from tests.sync.test_sync_clones import evidence_file
 from workbench.cli.main import main
-from workbench.evidence.manifest import MANIFEST_PATH, Manifest, parse_manifest, render_manifest
+from workbench.evidence.manifest import (
+    MANIFEST_PATH,
+    Manifest,
+    Snapshot,
+    parse_manifest,
+    render_manifest,
+    sha256_file,
+    snapshot_id,
+    snapshot_relpath,
+)
 from workbench.service.core import Workbench
 
 GIT_ID = ("-c", "user.name=Sam Ortiz", "-c", "user.email=sam.ortiz@meridian.example")
 
 
-def register(root: Path, file: Path, hours: float, **kwargs: object) -> str:
+def register(root: Path, file: Path, hours: float, captured_at: object = None) -> str:
+    """A delivery as earlier versions recorded it: a [[snapshot]] in the shared manifest."""
     wb = Workbench(root, now=FIXED_NOW + timedelta(hours=hours), actor="sam.ortiz")
-    return wb.evidence.add(file, "freshness_lags", contract=APPLICANT, **kwargs).id  # type: ignore[arg-type]
+    digest, size = sha256_file(file)
+    sid = snapshot_id(digest)
+    snap = Snapshot(
+        id=sid, kind="freshness_lags", path=snapshot_relpath(sid, "csv"), sha256=digest,
+        size=size, format="csv", captured_at=captured_at or wb.now, source=f"file {file.name}",
+        contract=APPLICANT, registered_by="sam.ortiz", registered_at=wb.now,
+    )  # fmt: skip
+    legacy = wb.evidence.registrations.legacy() or Manifest()
+    manifest = render_manifest(legacy.with_snapshot(snap)).encode()
+    wb.commit({snap.path: file.read_bytes(), MANIFEST_PATH: manifest}, f"Register {sid}\n")
+    return sid
+
+
+def snapshot_ids(root: Path) -> set[str]:
+    return {s.id for s in parse_manifest((root / MANIFEST_PATH).read_text()).snapshots}
 
 
 def two_deliveries(origin: Origin, tmp_path: Path) -> tuple[Path, Path, str, str]:
@@ -35,9 +61,9 @@ def test_line_merge_of_two_deliveries_conflicts_without_the_driver(
 ) -> None:
     _a, b, _first, _second = two_deliveries(origin, tmp_path)
     pulled = git(b, *GIT_ID, "pull", "--no-rebase", "--no-edit", "origin", "main", check=False)
-    assert pulled.returncode != 0 and f"CONFLICT (content): Merge conflict in {MANIFEST_PATH}" in (
-        pulled.stdout + pulled.stderr
-    )
+    said = pulled.stdout + pulled.stderr
+    assert pulled.returncode != 0 and "CONFLICT (" in said
+    assert f"Merge conflict in {MANIFEST_PATH}" in said
 
 
 def test_merge_driver_merges_two_deliveries_through_git_merge(

@@ -108,3 +108,37 @@ def test_same_person_acknowledging_in_two_clones_never_collides(
     [req] = latest.requirements
     assert req.state == "done" and req.record is not None
     assert req.record.acknowledged == FIXED_NOW + timedelta(hours=1)  # the earliest counts
+
+
+def test_evidence_registered_in_two_clones_merges_with_plain_git(
+    origin: Origin, tmp_path: Path
+) -> None:
+    """Each registration is a signed file of its own: two clones registering different
+    evidence merge with a plain `git pull`, without the manifest's merge driver, and both
+    registrations count in the merged clone."""
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    assert "workbench-manifest" not in git(b, "config", "--list").stdout  # no driver here
+    before = {s.id for s in session(a, None, 0).evidence.manifest().snapshots}
+    rows = "source,updated_at,available_at\nloan-applications,{t},{t}\n"
+    first = tmp_path / "first.csv"
+    first.write_text(rows.format(t="2026-11-27T07:00:00Z"))
+    second = tmp_path / "second.csv"
+    second.write_text(rows.format(t="2026-11-27T08:00:00Z"))
+    one = session(a, "sam.ortiz", 1).evidence.add(first, "freshness_lags", contract=APPLICANT)
+    two = session(b, "dana.okafor", 2).evidence.add(second, "freshness_lags", contract=APPLICANT)
+    git(a, "push", "-q", "origin", "HEAD")
+    ident = ("-c", "user.name=Dana Okafor", "-c", "user.email=dana.okafor@meridian.example")
+    pulled = git(b, *ident, "pull", "-q", "--no-rebase", "origin", "main", check=False)
+    assert pulled.returncode == 0, pulled.stderr
+    assert git(b, "status", "--porcelain").stdout == ""
+    assert not (b / "evidence/manifest.toml").exists()  # nothing shared was written
+    after = session(b, None, 3)
+    counting = {s.id for s in after.evidence.manifest().snapshots}
+    assert counting - before == {one.id, two.id}
+    for sid, who in ((one.id, "sam.ortiz"), (two.id, "dana.okafor")):
+        [record] = (b / "evidence/registrations" / sid).glob(f"*.{who}.register.toml")
+        assert record.with_name(record.stem + ".sig").is_file()
+    gate = after.obligations.gate.evaluate()
+    [records] = [c for c in gate.checks if c.contract == APPLICANT and c.rule == "records_valid"]
+    assert records.outcome == "pass", records.message

@@ -16,7 +16,6 @@ from tests.conftest import FIXED_NOW
 from tests.signing.demo_helpers import signer
 from tests.sync.conftest import APPLICANT, CLAIMS, CREDIT, THRESHOLD, Origin, git
 from workbench.cli.main import main
-from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.errors import WriteRefused
@@ -151,7 +150,8 @@ def _last_change(root: Path) -> str:
 
 
 def snapshot_ids(root: Path) -> set[str]:
-    return {s.id for s in parse_manifest((root / MANIFEST_PATH).read_text()).snapshots}
+    """The snapshots that count (signed registrations: evidence/registrations/)."""
+    return {s.id for s in session(root, None, 4).evidence.manifest().snapshots}
 
 
 def test_real_content_conflict_is_named_and_nothing_is_pushed(

@@ -149,9 +149,14 @@ def _add_record_times(
     """Each record's placement in git (committer times of the commit that wrote it and of
     its parent) and the time of what it answers, for the verifiers' time rule. Signed by
     the exporter with bundle.json: the auditor relies on the exporter for these times."""
-    from workbench.model.record_folders import CLOCKS_DIR, CLOSURES_DIR, SIGNED_RECORD_DIRS
+    from workbench.model.record_folders import (
+        CLOCKS_DIR,
+        CLOSURES_DIR,
+        REGISTRATIONS_DIR,
+        SIGNED_RECORD_DIRS,
+    )
 
-    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR))
+    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR, REGISTRATIONS_DIR))
     version_times: dict[str, dict[str, datetime]] = {}
     for entry in records_index:
         path = entry["path"]
@@ -621,6 +626,13 @@ def _add_records(ex: _Export, scoped: set[str]) -> None:
             contract = None
         if contract in scoped:
             add_signed(other, path, "closure")
+    # Every evidence registration (signed records): the verifiers re-derive from them the
+    # snapshots that count, which the bundle's evidence/manifest.toml lists.
+    from workbench.evidence.registrations import is_registration_record
+
+    for path in sorted(other):
+        if is_registration_record(path):
+            add_signed(other, path, "registration")
     # Regulatory clocks of the seams in scope, every record of each (a clock started before
     # the period can run into it), and the exporter's statement of their states at export.
     from workbench.governance.clocks import is_clock_record
@@ -644,15 +656,17 @@ def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
     only), and the findings runs. Returns the runs (for the OSCAL results)."""
     from workbench.bundle.runs import export_runs
     from workbench.evidence.findings import CLOSURES_PATH
-    from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
+    from workbench.evidence.manifest import MANIFEST_PATH, render_manifest
 
     ex.step("evidence", 0, 1)
     other, out, options = ex.other, ex.out, ex.options
     evidence_index: list[dict[str, Any]] = []
-    manifest_raw = other.get(MANIFEST_PATH)
-    if manifest_raw is not None:
-        out[MANIFEST_PATH] = manifest_raw
-        manifest = parse_manifest(manifest_raw.decode("utf-8"), MANIFEST_PATH)
+    # The snapshots that count at HEAD (the one rule, evidence.registrations), rendered:
+    # derived from the registrations the bundle ships (and, in a repository without a key
+    # registry, the legacy manifest), so both verifiers read one list.
+    manifest = ex.wb.evidence_manifest()
+    if manifest.snapshots or MANIFEST_PATH in other:
+        out[MANIFEST_PATH] = render_manifest(manifest).encode("utf-8")
         for snap in manifest.snapshots:
             if snap.contract is not None and snap.contract not in scoped:
                 continue

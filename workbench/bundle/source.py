@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from workbench.evidence.manifest import Manifest
     from workbench.evidence.run_chain import RunChain
     from workbench.model.findings import Run
     from workbench.model.people import Person
@@ -62,6 +63,10 @@ class ExportSource(Protocol):
 
     def verdicts(self) -> list[ContractVerdict]:
         """Every contract's co-signature verdict at HEAD."""
+        ...
+
+    def evidence_manifest(self) -> Manifest:
+        """The snapshots that count at HEAD (``evidence.registrations``' one rule)."""
         ...
 
     def clock_index(self, seams: set[str]) -> list[dict[str, object]]:

@@ -207,7 +207,7 @@ def _verify_files(
     verify_runs(files, index, head, registries, repository, exported, report)
 
     step("evidence", 0, 1)
-    verify_evidence(files, index, report)
+    verify_evidence(files, index, report, statuses, head, exported)
 
 
 def _check_sums(files: dict[str, bytes], report: BundleReport) -> dict[str, str]:

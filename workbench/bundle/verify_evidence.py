@@ -5,14 +5,28 @@ with the sha256 the manifest registers."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from workbench.bundle.report import BundleReport
 from workbench.evidence.errors import EvidenceError
+from workbench.model.record_folders import REGISTRATIONS_DIR
 from workbench.signing.statement import sha256_hex
 
+if TYPE_CHECKING:
+    from workbench.evidence.manifest import Manifest
+    from workbench.evidence.registrations import SigStatus
 
-def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: BundleReport) -> None:
+
+def verify_evidence(
+    files: dict[str, bytes],
+    index: dict[str, Any],
+    report: BundleReport,
+    statuses: Mapping[str, SigStatus] | None = None,
+    head: Any = None,
+    exported: datetime | None = None,
+) -> None:
     from workbench.evidence.findings import parse_run
     from workbench.evidence.manifest import MANIFEST_PATH, parse_manifest
 
@@ -25,6 +39,7 @@ def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: Bund
         if listed:
             problems.append("evidence/manifest.toml is missing")
     else:
+        manifest = None
         try:
             manifest = parse_manifest(raw.decode("utf-8"), MANIFEST_PATH)
             registered = {s.id: s.sha256 for s in manifest.snapshots}
@@ -44,7 +59,15 @@ def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: Bund
                     problems.append(f"{item['path']}: does not match its registered sha256")
                 else:
                     included += 1
-        shipped = {p for p in files if p.startswith("evidence/") and p != MANIFEST_PATH}
+        shipped = {
+            p
+            for p in files
+            if p.startswith("evidence/")
+            and p != MANIFEST_PATH
+            and not p.startswith(REGISTRATIONS_DIR)
+        }
+        if head is not None and exported is not None:
+            problems += _selection_problems(files, manifest, statuses or {}, head, exported)
         expected = {i["path"] for i in listed if i.get("included")}
         for stray in sorted(shipped - expected):
             problems.append(f"{stray}: evidence file not listed as included")
@@ -78,3 +101,74 @@ def verify_evidence(files: dict[str, bytes], index: dict[str, Any], report: Bund
             + (f", {left} listed by hash only" if left else "")
             + f"; {runs} findings run(s) cite registered snapshots",
         )
+
+
+def _selection_problems(
+    files: dict[str, bytes],
+    manifest: Manifest | None,
+    statuses: Mapping[str, SigStatus],
+    head: Any,
+    exported: datetime,
+) -> list[str]:
+    """The shipped manifest must be exactly the snapshots the shipped registrations make
+    count, by the repository's own rule (``evidence.registrations.decide_registrations``)
+    with the bundle's signed people, policy and contracts, at the export."""
+    import tomllib
+
+    from workbench.evidence.manifest import MANIFEST_PATH
+    from workbench.evidence.registrations import (
+        RegistrationInputs,
+        decide_registrations,
+        parse_registrations,
+    )
+    from workbench.evidence.run_chain import resolve_runners
+    from workbench.signing.registry import PEOPLE
+    from workbench.signing.verdict import parse_people
+
+    if manifest is None:
+        return []
+    records, unreadable = parse_registrations(files)
+    people = {p.id: p for p in parse_people(head.files[PEOPLE]).people}
+    providers: dict[str, str] = {}
+    for path, data in files.items():
+        if path.startswith("contracts/") and path.endswith(".toml"):
+            try:
+                doc = tomllib.loads(data.decode("utf-8"))
+                providers[str(doc["id"])] = str(doc["seam"]["provider"])
+            except (KeyError, TypeError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+    named = tuple(head.policy.evaluation.runners)
+    day = exported.date()
+    runners = resolve_runners(
+        list(named),
+        {pid: p.team for pid, p in people.items()},
+        lambda pid: pid in people and people[pid].has_left(day),
+    )
+    selection = decide_registrations(
+        RegistrationInputs(
+            records=records,
+            signatures={r.path: statuses.get(r.path, "unsigned") for r in records},
+            placements={},
+            signatures_required=True,
+            providers=providers,
+            teams={pid: p.team for pid, p in people.items()},
+            runners=runners,
+            runners_named=named,
+            people_left=lambda pid, d: pid in people and people[pid].has_left(d),
+            legacy=None,
+            now=exported,
+            unreadable=unreadable,
+        )
+    )
+    derived = {s.id: s.sha256 for s in selection.manifest.snapshots}
+    listed = {s.id: s.sha256 for s in manifest.snapshots}
+    out = [
+        f"{MANIFEST_PATH}: {sid} is listed but no registration that counts registers it"
+        + (f" ({selection.ignored[sid]})" if sid in selection.ignored else "")
+        for sid in sorted(set(listed) - set(derived))
+    ]
+    out += [
+        f"{MANIFEST_PATH}: {sid} counts by its registration but is not listed"
+        for sid in sorted(set(derived) - set(listed))
+    ]
+    return out

@@ -90,7 +90,14 @@ def verify_records(
     return statuses
 
 
-_RECORD_DIRS = ("reviews/", "acks/", "reports/receipts/", "findings/closures/", "clocks/")
+_RECORD_DIRS = (
+    "reviews/",
+    "acks/",
+    "reports/receipts/",
+    "findings/closures/",
+    "clocks/",
+    "evidence/registrations/",
+)
 _TIME_KEYS = ("completed", "acknowledged", "received", "recorded")
 
 

@@ -6,7 +6,8 @@ RECORDS_SH = r"""# --- 5. signed records: reviews, acknowledgements, receipts, c
 find . -path './reviews/*' -name '*.statement.json' -o -path './acks/*' -name '*.statement.json' \
     -o -path './reports/*' -name '*.statement.json' \
     -o -path './findings/closures/*' -name '*.statement.json' \
-    -o -path './clocks/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
+    -o -path './clocks/*' -name '*.statement.json' \
+    -o -path './evidence/registrations/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
 nrec=0
 while read -r st; do
     stem=${st%.statement.json}
@@ -43,6 +44,18 @@ while read -r st; do
             ;;
         esac
         ;;
+    evidence/registrations/*)
+        # A registration's statement must name the snapshot, person and act its name claims.
+        act=$(j "$st" '.predicate.act')
+        snap=$(j "$st" '.predicate.snapshot')
+        case $rec in
+        "evidence/registrations/$snap/"*".${3:-?}.$act.toml") ;;
+        *)
+            fail "$rec: the statement is for another snapshot, person or act"
+            continue
+            ;;
+        esac
+        ;;
     esac
     p="${3:-?}@$DOMAIN"
     rv=${4:-?}
@@ -53,7 +66,7 @@ while read -r st; do
         fail "$rec: no valid signature by $p"
     fi
 done <"$W/records"
-ok "$nrec signed review/acknowledgement/receipt/closure/clock records verified"
+ok "$nrec signed review/acknowledgement/receipt/closure/clock/registration records verified"
 
 """
 

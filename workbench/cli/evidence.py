@@ -65,7 +65,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "finding names it, and a newer version never changes it (docs/engines.md)",
     )
     a.add_argument("--json", action="store_true")
+    from workbench.cli import evidence_register
+
+    evidence_register.add_key_options(a)
     a.set_defaults(func=cmd_add, writes=True)
+    evidence_register.register(esub)
 
     ls = esub.add_parser("list", help="registered snapshots, newest first")
     ls.add_argument("--contract", help="only snapshots usable by this contract")
@@ -177,6 +181,8 @@ def _paged_line(paged: dict[str, Any]) -> str:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from workbench.cli import evidence_register
+
     svc = _service(args)
     snap = svc.add(
         Path(args.file),
@@ -188,6 +194,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         external=args.external,
         name=args.name,
         table_version=args.table_version,
+        signer=evidence_register.signer_for(svc, args),
     )
     if args.json:
         emit_json(snap.model_dump(mode="json"))

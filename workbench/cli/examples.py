@@ -89,6 +89,13 @@ EXAMPLES: dict[str, list[str]] = {
         "workbench evidence add lags.csv --kind freshness_lags",
         "workbench evidence add scores.parquet --kind score_samples --name reference-2026q4",
     ],
+    "evidence register": [
+        "workbench --as yuki.tanaka evidence register",
+        "workbench --as ci.pipeline evidence register ev-0123456789ab --key ci_ed25519",
+    ],
+    "evidence withdraw": [
+        "workbench evidence withdraw ev-0123456789ab --reason 'exported from the wrong cluster'",
+    ],
     "evidence list": ["workbench evidence list --verify"],
     "evidence query": [
         "workbench evidence query 'SELECT source, max(updated_at) FROM freshness_lags GROUP BY 1'"

@@ -1,8 +1,8 @@
 """Demo evidence: snapshots that reproduce the article's two failures, and three evaluations.
 
 Generated at demo-build time relative to `ctx.now` with a seeded RNG (same `now` → same
-bytes), registered through `evidence/manifest.toml` and committed by the people who
-would export them:
+bytes), registered as signed records (`evidence/registrations/`) by the people who would
+export them:
 
 * the claims agent's policy data nine days stale: an endorsement entered in the
   `endorsements-sidecar` side system nine days before the capture never became
@@ -30,15 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from workbench.evidence.manifest import (
-    MANIFEST_PATH,
-    Manifest,
-    Snapshot,
-    parse_manifest,
-    render_manifest,
-    snapshot_id,
-    snapshot_relpath,
-)
+from workbench.evidence.manifest import Snapshot, snapshot_id, snapshot_relpath
 
 if TYPE_CHECKING:
     from workbench.demo.build import DemoContext
@@ -256,7 +248,7 @@ def _standing_snapshots(now: datetime, rng: random.Random) -> list[DemoSnapshot]
             "score_samples",
             scores(ref_capture, rng, 0.08, 0.70),
             ref_capture,
-            now - timedelta(days=5, hours=3),
+            now - timedelta(days=2),  # after the signing and obligations history
             "lena.fischer",
             "pd-v7 calibration sample (validation set, June)",
             CREDIT,
@@ -272,8 +264,10 @@ def _standing_snapshots(now: datetime, rng: random.Random) -> list[DemoSnapshot]
             credit_thresholds(now),
             config_capture,
             config_capture + timedelta(minutes=20),
-            "priya.nair",
-            "loan-decision config service: change log export",
+            # The consumer's own config service: its change log is exported by the CI
+            # identity, as only the provider team or a runner may register evidence.
+            EVALUATOR,
+            "loan-decision config service: change log export (CI job)",
             CREDIT,
         )
     )
@@ -385,11 +379,9 @@ def sample_files(now: datetime) -> dict[str, bytes]:
 
 
 def add_evidence(ctx: DemoContext) -> None:
-    from workbench.repo.git import Author, GitRepo
     from workbench.service.core import Workbench
 
     now = _floor(ctx.now)
-    git = GitRepo(ctx.root)
     snaps = demo_snapshots(now)
     evaluations = [now - timedelta(days=1), now - timedelta(hours=12), ctx.now]
     # Group registrations into one commit per (time, person), interleaved with evaluations.
@@ -407,9 +399,8 @@ def add_evidence(ctx: DemoContext) -> None:
             continue
         batch = batches[key]  # type: ignore[index]
         person = key[1]  # type: ignore[index]
-        existing = git.blob_at("HEAD", MANIFEST_PATH)
-        manifest = parse_manifest(existing.decode()) if existing else Manifest()
         changes: dict[str, bytes | None] = {}
+        snaps: list[Snapshot] = []
         for s in batch:
             import hashlib
 
@@ -417,7 +408,7 @@ def add_evidence(ctx: DemoContext) -> None:
             sid = snapshot_id(digest)
             path = snapshot_relpath(sid, "csv")
             changes[path] = s.data
-            manifest = manifest.with_snapshot(
+            snaps.append(
                 Snapshot(
                     id=sid,
                     name=s.name,
@@ -430,16 +421,13 @@ def add_evidence(ctx: DemoContext) -> None:
                     source=s.source,
                     contract=s.contract,
                     term=s.term,
-                    registered_by=person,
-                    registered_at=when,
                 )
             )
-        changes[MANIFEST_PATH] = render_manifest(manifest).encode()
         kinds = ", ".join(sorted({s.kind for s in batch}))
-        name, email = ctx.people[person]
-        git.commit_files(
-            changes,
-            f"Register evidence: {kinds}\n\n" + "\n".join(f"- {s.source}" for s in batch),
-            Author(name, email),
-            when=when,
+        # Each registration is a record signed by the person who registers it
+        # (docs/evidence.md, "Who may register evidence"), one commit per batch.
+        Workbench(ctx.root, now=when, actor=person).evidence.registrations.write(
+            snaps,
+            f"Register evidence: {kinds}\n\n" + "\n".join(f"- {s.source}" for s in batch) + "\n",
+            extra=changes,
         )

@@ -59,6 +59,10 @@ _CLOSURE = re.compile(
 _RUN = re.compile(r"findings/runs/(?P<run>[^/]+)\.statement\.json")
 _EVIDENCE = re.compile(r"evidence/snapshots/(?P<id>ev-[0-9a-f]{12})\.[a-z]+")
 _EXPORT = re.compile(r"exports/v(?P<v>\d+)\.snapshot\.json")
+_REGISTRATION = re.compile(
+    r"evidence/registrations/(?P<id>ev-[0-9a-f]{12})/[^/.]+\.(?P<who>[a-z0-9][a-z0-9._-]*)"
+    r"\.(?P<act>register|withdraw)\.toml"
+)
 
 
 def describe_path(path: str) -> tuple[str, str] | None:
@@ -79,6 +83,9 @@ def describe_path(path: str) -> tuple[str, str] | None:
         return "run", f"evaluation run {m['run']}"
     if m := _EVIDENCE.fullmatch(path):
         return "evidence", f"evidence snapshot {m['id']}"
+    if m := _REGISTRATION.fullmatch(path):
+        verb = "registered" if m["act"] == "register" else "withdrew"
+        return "evidence", f"{m['who']} {verb} evidence snapshot {m['id']}"
     if m := _EXPORT.fullmatch(path):
         return "export", f"audit bundle snapshot v{m['v']}"
     if path.startswith("contracts/") and path.endswith(".toml"):
@@ -214,7 +221,9 @@ def conflict_advice(path: str) -> str:
             "the same snapshot was registered differently on each side, or one name was given "
             "to two snapshots: keep one entry between the markers, `git add` it and commit"
         )
-    if path.startswith(("acks/", "reviews/", "findings/", "reports/", "diagnostics/")):
+    if path.startswith(
+        ("acks/", "reviews/", "findings/", "reports/", "diagnostics/", "evidence/registrations/")
+    ):
         return (
             "the same record file was written in two clones (a record of an earlier version, "
             f"named without its time): keep one side (`git checkout --ours {path}` or "

@@ -16,6 +16,7 @@ CLOSURES_DIR = "findings/closures/"
 CLOCKS_DIR = "clocks/"
 PAGE_ACKS_DIR = "notify/page-acks/"
 DELIVERIES_DIR = "notify/deliveries/"
+REGISTRATIONS_DIR = "evidence/registrations/"
 
 # The records whose time git can place (closures and clocks too; page acks and deliveries
 # are judged by their own statement times).

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import DEFAULT_LIMITS, BundleCancelled, Limits
 from workbench.bundle.export import ExportError, ExportOptions, ExportResult, build_bundle
+from workbench.evidence.manifest import Manifest
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -227,6 +228,9 @@ class _SessionSource:
 
     def verdicts(self) -> list[ContractVerdict]:
         return self._signing.verdicts("HEAD")
+
+    def evidence_manifest(self) -> Manifest:
+        return self._wb.evidence.manifest("HEAD")
 
     def clock_index(self, seams: set[str]) -> list[dict[str, object]]:
         from workbench.service.clocks import clock_index

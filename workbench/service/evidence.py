@@ -44,8 +44,6 @@ from workbench.evidence.manifest import (
     Manifest,
     Snapshot,
     SnapshotIntegrity,
-    manifest_position,
-    parse_manifest,
     render_manifest,
     resolve_snapshot_path,
     sha256_file,
@@ -66,6 +64,7 @@ from workbench.service.evaluation import (
     term_finding,
 )
 from workbench.service.evidence_register import check_target, pin_table, under_roots
+from workbench.service.evidence_registrations import Registrations, refusal, selection_input
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
@@ -188,6 +187,7 @@ class EvidenceService:
         self._book: RunBook | None = None
         self._planner = Planner(wb)
         self.violations = ViolationBook(self)
+        self.registrations = Registrations(wb)
 
     def limits(self) -> Limits:
         """What one evaluation may cost: ``[evidence]`` of workbench.toml."""
@@ -195,10 +195,9 @@ class EvidenceService:
 
     # -- manifest ---------------------------------------------------------------------
     def manifest(self, rev: str = "WORKTREE") -> Manifest:
-        data = self.wb.git.blob_at(rev, MANIFEST_PATH)
-        if data is None:
-            return Manifest()
-        return parse_manifest(data.decode("utf-8"), MANIFEST_PATH)
+        """The snapshots that count at `rev`: from the registrations that count (and the
+        legacy manifest where it still counts), ``evidence.registrations``' one rule."""
+        return self.registrations.selection(rev).manifest
 
     def snapshots(self, *, verify: bool = False, contract: str | None = None) -> list[SnapshotInfo]:
         """Registered snapshots (newest capture first), with integrity when `verify`."""
@@ -216,7 +215,7 @@ class EvidenceService:
     def snapshot(self, ref: str) -> Snapshot:
         snap = self.manifest().resolve(ref)
         if snap is None:
-            raise WorkbenchError(f"no evidence snapshot {ref!r} in {MANIFEST_PATH}")
+            raise WorkbenchError(f"no registered evidence snapshot {ref!r} that counts")
         return snap
 
     def snapshot_path(self, snap: Snapshot) -> Path:
@@ -245,6 +244,7 @@ class EvidenceService:
         external: bool = False,
         name: str | None = None,
         table_version: int | None = None,
+        signer: Any = None,
     ) -> Snapshot:
         """Check `file` against its kind's schema, register it and commit.
 
@@ -294,13 +294,14 @@ class EvidenceService:
             digest, size = sha256_file(file)
         sid = snapshot_id(digest)
         manifest = self.manifest()
-        if (existing := manifest.get(sid)) is not None:
+        legacy = self.registrations.legacy() or Manifest()
+        if (existing := manifest.get(sid) or legacy.get(sid)) is not None:
             raise WorkbenchError(
                 f"{file} is already registered as {sid} ({existing.kind}, captured "
                 f"{iso(existing.captured_at)})"
             )
-        if name is not None and manifest.resolve(name) is not None:
-            raise WorkbenchError(f"snapshot name {name!r} is already used in {MANIFEST_PATH}")
+        if name is not None and (manifest.resolve(name) or legacy.resolve(name)) is not None:
+            raise WorkbenchError(f"snapshot name {name!r} is already used by another snapshot")
         changes: dict[str, bytes | None] = {}
         if pinned is not None:
             path = str(file.resolve())
@@ -331,15 +332,18 @@ class EvidenceService:
             registered_by=actor.id,
             registered_at=wb.now.astimezone(UTC),
         )
-        manifest = manifest.with_snapshot(snap)
-        changes[MANIFEST_PATH] = render_manifest(manifest).encode("utf-8")
         target = f" for {contract}" + (f" / {term}" if term else "") if contract else ""
         where = "pinned outside git" if external else "kept in git"
         if pinned is not None:
             where = f"{table} version {pinned.version}, {len(pinned.files)} data file(s) pinned"
-        wb.commit(
-            changes, f"Register {kind} evidence {sid}{target}\n\nSource: {snap.source}; {where}."
-        )
+        message = f"Register {kind} evidence {sid}{target}\n\nSource: {snap.source}; {where}.\n"
+        if self.registrations.records.signatures_required():
+            # A signed record of its own (docs/evidence.md, "Who may register evidence").
+            self.registrations.write([snap], message, extra=changes, signer=signer)
+            return snap
+        # No key registry yet: the shared manifest, as before (nothing could be signed).
+        changes[MANIFEST_PATH] = render_manifest(legacy.with_snapshot(snap)).encode("utf-8")
+        wb.commit(changes, message)
         return snap
 
     def _pin_table(self, fmt: str, location: Path, version: int | None) -> Any:
@@ -370,11 +374,8 @@ class EvidenceService:
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
         manifest_blob = wb.git.blob_at("HEAD", MANIFEST_PATH) or b""
-        manifest = (
-            parse_manifest(manifest_blob.decode("utf-8"), MANIFEST_PATH)
-            if manifest_blob
-            else Manifest()
-        )
+        selection = self.registrations.selection("HEAD")
+        manifest = selection.manifest
         ids = [c for c in sorted(state.contracts) if contract in (None, c)]
         plans: dict[str, list[TermPlan]] = {}
         for cid in ids:
@@ -389,7 +390,8 @@ class EvidenceService:
                 if bad:
                     p.status = "error"
                     p.reason = "; ".join(
-                        _refusal(manifest_blob, s, integrity[s.id]) for _v, s in bad
+                        refusal(manifest_blob, selection.source.get(s.id), s, integrity[s.id])
+                        for _v, s in bad
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
@@ -418,6 +420,7 @@ class EvidenceService:
             "contracts": contract_sha,
             "manifest_sha256": hashlib.sha256(manifest_blob).hexdigest(),
             "settings_sha256": _blob_sha(wb, "workbench.toml"),
+            **selection_input(selection),
             "people_sha256": _blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
@@ -776,16 +779,6 @@ def _engine(name: str | None, state: GovernanceState) -> Engine:
         return resolve_engine(name, state.settings)
     except EngineError as exc:
         raise WorkbenchError(str(exc)) from None
-
-
-def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:
-    """Why a snapshot is not used; a path refused by the manifest entry itself (outside the
-    roots, unsafe) names the entry's file:line:column."""
-    reason = f"snapshot {snap.id} not used: {integrity.reason}"
-    if integrity.status not in ("outside_roots", "unsafe_path"):
-        return reason
-    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
-    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
 
 
 def _blob_sha(wb: Workbench, path: str) -> str:

@@ -1,12 +1,11 @@
-"""Signed records of clocks, page acknowledgements and deliveries: what each person signs.
+"""Signed records of clocks, page acknowledgements and deliveries: what each person signs,
+how it is written, and how its signature is checked.
 
-Written and judged by the one implementation of reviews, acknowledgements and closures
-(``wb.obligations.records``: ``sign_and_commit`` and ``signature_status``): the record
-file, an in-toto statement over its sha256 and a detached SSHSIG signature in the review
-namespace, by the person the record speaks for, against the verified registry head. Only
-the predicates differ, and they are this module's: each names the repository, the person
-and what the record is about, so a signature cannot be moved to another clock, violation
-or delivery.
+The same mechanics as reviews, acknowledgements and closures (``wb.obligations.records``):
+the record file, an in-toto statement over its sha256 and a detached SSHSIG signature in
+the review namespace, by the person the record speaks for, against the verified registry
+head. Only the predicates differ: each names the repository, the person and what the
+record is about, so a signature cannot be moved to another clock, violation or delivery.
 
     clocks/<clock>/<stamp>.<person>.<act>.toml              predicate clock/v1
     notify/page-acks/<violation>/<stamp>.<person>.toml      predicate page-ack/v1
@@ -15,27 +14,36 @@ or delivery.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
-from workbench.governance.records import SigStatus
-from workbench.signing.record_statement import predicate_type
+from workbench.signing.record_statement import check_record_statement, predicate_type
 from workbench.signing.statement import (
     CLOCK_PREDICATE,
     DELIVERY_PREDICATE,
     PAGE_ACK_PREDICATE,
+    REGISTRATION_PREDICATE,
     ClockPredicate,
     DeliveryPredicate,
     PageAckPredicate,
-    StrictModel,
+    RegistrationPredicate,
+    write_statement,
 )
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
-    from workbench.signing.keys import Signer
-    from workbench.signing.registry import Registry
-    from workbench.signing.statement import ChainLink
+
+SigStatus = Literal["valid", "unsigned", "invalid"]
+
+
+def statement_path(record: str) -> str:
+    return record.removesuffix(".toml") + ".statement.json"
+
+
+def sig_path(record: str) -> str:
+    return record.removesuffix(".toml") + ".sig"
 
 
 @dataclass
@@ -60,7 +68,7 @@ class SignedRecords:
         # One obligations session for this capability: its registry is verified once.
         self.obligations = wb.obligations
 
-    def registry(self) -> Registry | None:
+    def registry(self) -> Any:
         return self.obligations.records.registry()
 
     def signatures_required(self) -> bool:
@@ -75,7 +83,29 @@ class SignedRecords:
     ) -> SigStatus:
         """valid: signed by `person` over these bytes, with a predicate naming `expect`;
         unsigned: no statement nor signature; invalid: anything else."""
-        return self.obligations.records.signature_status(files, path, person, expect)
+        statement = files.get(statement_path(path))
+        sig = files.get(sig_path(path))
+        if statement is None and sig is None:
+            return "unsigned"
+        head = self.registry()
+        if head is None or statement is None or sig is None or path not in files:
+            return "invalid"
+        settings = self.wb.state().settings
+        repository = settings.org.repository_id if settings is not None else None
+        # The one statement rule (also verify-bundle's): path, sha256, repository, and for
+        # a clock the clock and act its file name gives.
+        st, _problem = check_record_statement(path, files[path], statement, repository)
+        if st is None:
+            return "invalid"
+        p = st.predicate
+        if p.person != person or any(getattr(p, k, None) != v for k, v in expect.items()):
+            return "invalid"
+        from workbench.signing.attestation import verify_attestation
+
+        result = verify_attestation(
+            statement, {"sig": sig}, head.namespaces.review, head, {person}, now=self.wb.now
+        )
+        return "valid" if result.signed == {person} and not result.invalid else "invalid"
 
     def write(
         self,
@@ -84,23 +114,73 @@ class SignedRecords:
         person: str,
         fields: Mapping[str, str],
         message: str,
-        signer: Signer | None = None,
+        signer: Any = None,
+        extra: Mapping[str, bytes | None] | None = None,
     ) -> Written:
         """Commit the record (signed by `person` once the repository has a key registry;
-        `fields`: what the predicate names beside repository, person and registry)."""
-        model = _PREDICATES[predicate_type(path)]
+        `fields`: what the predicate names beside repository, person and registry), with
+        `extra` files in the same commit (e.g. the evidence file a registration names)."""
+        changes, fingerprint, signer = self.signed_changes([(path, data, fields)], person, signer)
+        changes.update(extra or {})
+        if fingerprint is None:
+            message += "\nUnsigned: this repository has no key registry yet.\n"
+            return Written(path, self.wb.commit(changes, message), False, None)
+        message += f"\nSigned by {person} with key {fingerprint}.\n"
+        commit = self.wb.commit(changes, message, signer=signer)
+        return Written(path, commit, True, fingerprint)
 
-        def predicate(repository: str, registry: ChainLink) -> StrictModel:
-            return model(repository=repository, person=person, registry=registry, **fields)
+    def signed_changes(
+        self,
+        records: list[tuple[str, bytes, Mapping[str, str]]],
+        person: str,
+        signer: Any = None,
+    ) -> tuple[dict[str, bytes | None], str | None, Any]:
+        """Each record with its statement and `person`'s signature beside it (none without
+        a key registry): (the files to commit, the key's fingerprint or None, the signer)."""
+        changes: dict[str, bytes | None] = {path: data for path, data, _f in records}
+        head = self.registry()
+        problems = self.registry_problems()
+        if head is None and problems:
+            from workbench.service.errors import WorkbenchError
 
-        commit, fingerprint = self.obligations.records.sign_and_commit(
-            path, data, person, predicate, message, signer
-        )
-        return Written(path, commit, fingerprint is not None, fingerprint)
+            raise WorkbenchError(
+                "cannot record a signed act: the key registry is not usable: " + "; ".join(problems)
+            )
+        if head is None:
+            return changes, None, signer
+        if signer is None:
+            signer = self.wb.signing.keys.make_signer(person)
+        from workbench.signing import sshsig
+        from workbench.signing.attestation import verify_attestation
 
+        settings = self.wb.state().settings
+        assert settings is not None
+        for path, data, fields in records:
+            ptype = predicate_type(path)
+            assert ptype is not None
+            model = {
+                CLOCK_PREDICATE: ClockPredicate,
+                PAGE_ACK_PREDICATE: PageAckPredicate,
+                DELIVERY_PREDICATE: DeliveryPredicate,
+                REGISTRATION_PREDICATE: RegistrationPredicate,
+            }[ptype]
+            predicate = model(
+                repository=settings.org.repository_id,
+                person=person,
+                registry=head.link(),
+                **fields,
+            )
+            statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
+            ns = head.namespaces.review
+            armored = signer.sign(statement, ns)
+            check = verify_attestation(
+                statement, {"sig": armored}, ns, head, {person}, now=self.wb.now
+            )
+            if check.signed != {person}:
+                from workbench.service.errors import WorkbenchError
 
-_PREDICATES: dict[str, type[ClockPredicate | PageAckPredicate | DeliveryPredicate]] = {
-    CLOCK_PREDICATE: ClockPredicate,
-    PAGE_ACK_PREDICATE: PageAckPredicate,
-    DELIVERY_PREDICATE: DeliveryPredicate,
-}
+                reason = check.checks[0].message if check.checks else "no signature"
+                raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
+            changes[statement_path(path)] = statement
+            changes[sig_path(path)] = armored
+        return changes, sshsig.fingerprint(signer.public_key), signer

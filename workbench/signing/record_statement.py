@@ -25,6 +25,7 @@ from workbench.model.record_folders import (
     CLOSURES_DIR,
     DELIVERIES_DIR,
     PAGE_ACKS_DIR,
+    REGISTRATIONS_DIR,
 )
 from workbench.signing.statement import (
     ACK_PREDICATE,
@@ -32,6 +33,7 @@ from workbench.signing.statement import (
     CLOSURE_PREDICATE,
     DELIVERY_PREDICATE,
     PAGE_ACK_PREDICATE,
+    REGISTRATION_PREDICATE,
     REVIEW_PREDICATE,
     ChainLink,
     ClosurePredicate,
@@ -64,7 +66,22 @@ def predicate_type(record_path: str) -> str:
         return PAGE_ACK_PREDICATE
     if record_path.startswith(DELIVERIES_DIR):
         return DELIVERY_PREDICATE
+    if record_path.startswith(REGISTRATIONS_DIR):
+        return REGISTRATION_PREDICATE
     return REVIEW_PREDICATE
+
+
+def registration_fields(record_path: str) -> tuple[str, str, str] | None:
+    """(snapshot, person, act) an evidence registration's name gives
+    (``evidence/registrations/<snapshot>/<stamp>.<person>.<act>.toml``), which its statement
+    must repeat; None for a record that is not one."""
+    if not record_path.startswith(REGISTRATIONS_DIR):
+        return None
+    snapshot, _, name = record_path.removeprefix(REGISTRATIONS_DIR).partition("/")
+    parts = name.removesuffix(".toml").split(".")
+    if len(parts) < 3:
+        return None
+    return snapshot, ".".join(parts[1:-1]), parts[-1]
 
 
 def closure_fields(record_path: str) -> tuple[str, str] | None:
@@ -131,4 +148,9 @@ def check_record_statement(
         or f".{st.predicate.person}.{clock[1]}.toml" not in record_path
     ):
         return None, "the statement is for another clock, act or person"
+    reg = registration_fields(record_path)
+    if record_path.startswith(REGISTRATIONS_DIR) and (
+        reg is None or (st.predicate.snapshot, st.predicate.person, st.predicate.act) != reg
+    ):
+        return None, "the statement is for another snapshot, person or act"
     return st, None

@@ -38,6 +38,7 @@ EVALUATION_PREDICATE = f"{_BASE}/evaluation/v1"
 CLOCK_PREDICATE = f"{_BASE}/clock/v1"
 PAGE_ACK_PREDICATE = f"{_BASE}/page-ack/v1"
 DELIVERY_PREDICATE = f"{_BASE}/delivery/v1"
+REGISTRATION_PREDICATE = f"{_BASE}/evidence-registration/v1"
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
@@ -210,6 +211,17 @@ class DeliveryPredicate(StrictModel):
     registry: ChainLink
 
 
+class RegistrationPredicate(StrictModel):
+    """What a person signs for an evidence registration act: this record, about this
+    snapshot, in this repository, as this act (register, withdraw)."""
+
+    repository: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    snapshot: str = Field(pattern=r"^ev-[0-9a-f]{12}$")
+    person: Slug
+    act: str = Field(pattern=r"^(register|withdraw)$")
+    registry: ChainLink
+
+
 PREDICATE_MODELS: dict[str, type[StrictModel]] = {
     EVALUATION_PREDICATE: EvaluationPredicate,
     COSIGN_PREDICATE: CosignPredicate,
@@ -221,6 +233,7 @@ PREDICATE_MODELS: dict[str, type[StrictModel]] = {
     CLOCK_PREDICATE: ClockPredicate,
     PAGE_ACK_PREDICATE: PageAckPredicate,
     DELIVERY_PREDICATE: DeliveryPredicate,
+    REGISTRATION_PREDICATE: RegistrationPredicate,
 }
 
 

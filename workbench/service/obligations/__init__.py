@@ -104,7 +104,11 @@ class Obligations:
         # regulatory clocks and `workbench notify`): the same rule, their own records,
         # signed under the registry this session verified (one action).
         with self.wb.action(obligations=self):
-            others = (self.violations.flags(), self.wb.clocks.flags(), self.wb.notify.flags())
+            others = (
+                self.violations.flags(),
+                self.wb.clocks.flags(), self.wb.notify.flags(),
+                self.wb.evidence.registrations.flags(),
+            )
         for flags in others:
             for contract, messages in flags.items():
                 out.setdefault(contract, []).extend(messages)
