@@ -18,143 +18,45 @@ number, the outcome and what the remote answered (secrets redacted before it is 
   once more on the next run: **at least once**. Every event carries its key (PagerDuty's
   ``dedup_key``, an ``Idempotency-Key`` header, the e-mail's ``Message-ID``) so that the
   receiver can drop the duplicate.
+
+Reading the records and which of them count is the pure layer's
+(``governance.deliveries``, also used by both bundle verifiers); re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime, timedelta
 
-DELIVERIES_DIR = "notify/deliveries/"
-Outcome = Literal["delivered", "failed"]
-FIRST_BACKOFF = timedelta(minutes=1)
-MAX_BACKOFF = timedelta(hours=6)
-
-_NAME = re.compile(
-    r"(?P<key>[0-9a-f]{16})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)\.toml"
+from workbench.governance.deliveries import (
+    DELIVERIES_DIR,
+    DeliveryRecord,
+    Outcome,
+    delivery_path,
+    delivery_person,
+    key_sha256,
+    parse_deliveries,
+    stamp,
 )
 
+__all__ = [
+    "DELIVERIES_DIR",
+    "FIRST_BACKOFF",
+    "MAX_BACKOFF",
+    "DeliveryRecord",
+    "Outcome",
+    "Progress",
+    "delivery_path",
+    "delivery_person",
+    "key_sha256",
+    "next_attempt",
+    "parse_deliveries",
+    "progress",
+    "stamp",
+]
 
-def key_sha256(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def delivery_path(key: str, when: datetime, person: str) -> str:
-    return f"{DELIVERIES_DIR}{key_sha256(key)[:16]}/{stamp(when)}.{person}.toml"
-
-
-def delivery_person(path: str) -> str | None:
-    m = _NAME.fullmatch(path.removeprefix(DELIVERIES_DIR))
-    return m.group("person") if m else None
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    path: str
-    key: str  # sha256 of `what`
-    what: str  # the delivery key
-    kind: str
-    channel: str
-    target: str
-    recipient: str
-    contract: str
-    violation: str
-    person: str  # the sender, who signs
-    recorded: datetime
-    sent: datetime
-    attempt: int
-    outcome: str
-    answer: str
-    retry_after: datetime | None = None
-    dedup_key: str = ""
-    role: str = ""  # primary | backup, for pages
-    # For pages: the violation's term and when it opened, as the notifier saw them, so the
-    # page test judges a page from the records alone (never folding the run history).
-    term: str = ""
-    opened: datetime | None = None
-
-
-def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], list[str]]:
-    out: list[DeliveryRecord] = []
-    problems: list[str] = []
-    for path in sorted(files):
-        if not (path.startswith(DELIVERIES_DIR) and path.endswith(".toml")):
-            continue
-        m = _NAME.fullmatch(path.removeprefix(DELIVERIES_DIR))
-        if m is None:
-            problems.append(f"{path}: not a delivery record name; ignored")
-            continue
-        try:
-            data = tomllib.loads(files[path].decode("utf-8"))
-            rec = DeliveryRecord(
-                path=path,
-                key=_text(data, "key"),
-                what=_text(data, "what"),
-                kind=_text(data, "kind"),
-                channel=_text(data, "channel"),
-                target=str(data.get("target", "")),
-                recipient=str(data.get("recipient", "")),
-                contract=str(data.get("contract", "")),
-                violation=str(data.get("violation", "")),
-                person=_text(data, "person"),
-                recorded=_time(data.get("recorded"), "recorded"),
-                sent=_time(data.get("sent"), "sent"),
-                attempt=_int(data.get("attempt")),
-                outcome=_text(data, "outcome"),
-                answer=str(data.get("answer", "")),
-                retry_after=_time(data["retry_after"], "retry_after")
-                if "retry_after" in data
-                else None,
-                dedup_key=str(data.get("dedup_key", "")),
-                role=str(data.get("role", "")),
-                term=str(data.get("term", "")),
-                opened=_time(data["opened"], "opened") if "opened" in data else None,
-            )
-            if rec.outcome not in ("delivered", "failed"):
-                raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")
-            if rec.key != key_sha256(rec.what):
-                raise ValueError("key is not the sha256 of what")
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            problems.append(f"{path}: unreadable delivery record: {what}")
-            continue
-        if (
-            rec.key[:16] != m.group("key")
-            or rec.person != m.group("person")
-            or stamp(rec.recorded) != m.group("stamp")
-        ):
-            problems.append(f"{path}: the file name and its key/person/time disagree")
-            continue
-        out.append(rec)
-    return out, problems
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string")
-    return value
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    raise ValueError(f"attempt must be a positive integer, got {value!r}")
-
-
-def _time(value: Any, key: str) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    raise ValueError(f"{key} must be a UTC date-time such as 2026-11-27T09:00:00Z, got {value!r}")
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=6)
 
 
 # --------------------------------------------------------------------------- what is due

@@ -70,6 +70,7 @@ RECEIPTS = "reports/receipts/"
 CLOSURES_DIR = "findings/closures/"
 PAGE_ACKS_DIR = "notify/page-acks/"
 DELIVERIES_DIR = "notify/deliveries/"
+NOTIFY_RECORD_DIRS = (PAGE_ACKS_DIR, DELIVERIES_DIR)
 SIGNED_RECORD_DIRS = (REVIEWS, ACKS, RECEIPTS)  # with a time git can place (closures too)
 
 
