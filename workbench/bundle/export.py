@@ -634,7 +634,11 @@ def _add_evidence(ex: _Export, scoped: set[str]) -> tuple[list[Run], dict[str, s
                 "included": False,
             }
             data = other.get(snap.path)
-            if not options.evidence_files:
+            if snap.table_version is not None:
+                # A table's rows stay where they are; its committed data-file listing (which
+                # the registered sha256 pins) travels with the bundle.
+                _add_table_listing(ex, snap, item)
+            elif not options.evidence_files:
                 item["reason"] = "left out (--no-evidence-files): hash and metadata only"
             elif data is None:
                 item["reason"] = "not in the repository (external evidence): hash only"
@@ -655,6 +659,21 @@ def _add_evidence(ex: _Export, scoped: set[str]) -> tuple[list[Run], dict[str, s
     ex.index["evidence"] = {"files_included": options.evidence_files, "snapshots": evidence_index}
     ex.index["findings"] = runs_index
     return runs, head_runs
+
+
+def _add_table_listing(ex: _Export, snap: Any, item: dict[str, Any]) -> None:
+    from workbench.evidence.tables import listing_path
+
+    path = listing_path(snap.id)
+    listing = ex.other.get(path)
+    item["table"] = {"format": snap.format, "version": snap.table_version}
+    item["reason"] = "a table: its rows stay where they are; its data-file listing is shipped"
+    if listing is None or sha256_hex(listing) != snap.sha256:
+        item["reason"] = "a table whose committed data-file listing is missing or differs"
+        ex.notes.append(f"{path}: missing or not the listing the manifest registers; left out")
+        return
+    ex.out[path] = listing
+    item["listing"] = path
 
 
 def _add_earlier_snapshots(ex: _Export) -> tuple[bytes | None, int]:
