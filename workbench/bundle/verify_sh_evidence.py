@@ -15,7 +15,7 @@ fi
 # A table (Delta version, Iceberg snapshot id): its rows stay where they are; the bundle
 # carries its data-file listing (every file's path, size and sha256), whose sha256 is the one
 # registered for the snapshot.
-j bundle.json '.evidence.snapshots[] | select(.table != null)
+j bundle.json '.evidence.snapshots[]? | select(.table != null)
     | "\(.id) \(.sha256) \(.listing // "-") \(.table.format)@\(.table.version)"' >"$W/tables"
 ntab=0
 while read -r sid ssha lst tver; do
