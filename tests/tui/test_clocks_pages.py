@@ -64,3 +64,48 @@ async def test_due_and_seam_map_show_clocks_and_pages(demo_repo: Path) -> None:
             timeout=20,
         )
     assert list((demo_repo / "notify/page-acks" / vid).glob("*.priya.nair.toml"))
+
+
+async def test_contract_detail_page_test_shows_a_missed_page_as_the_gate_does(
+    demo_repo: Path,
+) -> None:
+    """The contract pane's page test is the gate's (``governance.paging.page_test`` with the
+    seam's pages): a page nobody acknowledged within ack_sla fails it, naming the page; once
+    the paged person acknowledges (late), it passes and keeps the lateness."""
+    from workbench.service.core import Workbench
+    from workbench.service.notify import NotifyService
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.contracts import ContractScreen
+
+    with serve_receiver() as receiver:
+        notify_at(demo_repo, T0, channel_env(receiver))
+    vid = threshold_violation(demo_repo)
+
+    def detail(app) -> str:  # type: ignore[no-untyped-def]
+        return str(app.screen.query_one("#contract-detail").render())
+
+    async def page_line(now, wanted: str) -> str:  # type: ignore[no-untyped-def]
+        app = WorkbenchApp(
+            Workbench(demo_repo, now=now, actor="dana.okafor"),
+            cursor_blink=False,
+            theme="textual-dark",
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("2")
+            await settle(app, pilot)
+            await pilot.press("slash", *"loan decisioning", "enter", "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+            assert app.screen.contract_id == LOAN
+            await wait_until(pilot, lambda: wanted in detail(app), timeout=20)
+            return next(line for line in detail(app).splitlines() if "page test" in line)
+
+    missed = await page_line(T0 + timedelta(minutes=20), "NOT acknowledged")
+    assert missed.split()[2] == "fail", missed
+    assert f"page for {vid}" in missed and "NOT acknowledged within PT15M" in missed
+    ack_at = T0 + timedelta(minutes=22)
+    NotifyService(
+        Workbench(demo_repo, now=ack_at, actor="priya.nair"), env={}, config={}
+    ).acknowledge(vid, "on it")
+    late = await page_line(ack_at + timedelta(minutes=1), "LATE")
+    assert late.split()[2] == "pass" and "acknowledged by priya.nair in 22m LATE" in late

@@ -34,6 +34,7 @@ from workbench.bundle import layout as bl
 from workbench.bundle.archive import BundleCancelled, check_name, scan_private, write_archive
 from workbench.bundle.blobs import HistoryBlobs
 from workbench.bundle.heads import Head, render_heads
+from workbench.bundle.record_times import add_record_times, record_time
 from workbench.model.errors import WorkbenchError
 from workbench.signing import registry as reg
 from workbench.signing.canonical import canonical_json
@@ -143,59 +144,6 @@ def _in_period(when: datetime | None, options: ExportOptions) -> bool:
     return not (options.until is not None and when > options.until)
 
 
-def _add_record_times(
-    wb: ExportSource, records_index: list[dict[str, Any]], files: dict[str, bytes]
-) -> None:
-    """Each record's placement in git (committer times of the commit that wrote it and of
-    its parent) and the time of what it answers, for the verifiers' time rule. Signed by
-    the exporter with bundle.json: the auditor relies on the exporter for these times."""
-    from workbench.model.record_folders import (
-        CLOCKS_DIR,
-        CLOSURES_DIR,
-        REGISTRATIONS_DIR,
-        SIGNED_RECORD_DIRS,
-    )
-
-    placed = wb.git.placements((*SIGNED_RECORD_DIRS, CLOSURES_DIR, CLOCKS_DIR, REGISTRATIONS_DIR))
-    version_times: dict[str, dict[str, datetime]] = {}
-    for entry in records_index:
-        path = entry["path"]
-        where = placed.get(path)
-        entry["commit_time"] = _utc(where[0]) if where else None
-        entry["parent_time"] = _utc(where[1]) if where and where[1] else None
-        answers = None
-        try:
-            doc = tomllib.loads(files[path].decode("utf-8"))
-        except (KeyError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            doc = {}
-        if entry["kind"] == "ack" and isinstance(doc.get("commit"), str):
-            try:
-                answers = wb.git.commit_info(doc["commit"]).time
-            except (KeyError, ValueError):
-                answers = None
-        elif entry["kind"] == "clock" and isinstance(doc.get("start"), str):
-            # A stop answers its clock's start.
-            answers = _record_time(doc["start"], files.get(doc["start"], b""))
-        elif entry["kind"] == "review" and isinstance(doc.get("contract"), str):
-            cid = doc["contract"]
-            if cid not in version_times:
-                version_times[cid] = wb.version_times(cid)
-            answers = version_times[cid].get(str(doc.get("contract_sha256", "")))
-        entry["answers_time"] = _utc(answers) if answers else None
-
-
-def _record_time(path: str, data: bytes) -> datetime | None:
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    for key in ("completed", "acknowledged", "received", "recorded"):
-        value = doc.get(key)
-        if isinstance(value, datetime):
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
-
-
 @dataclass
 class _Export:
     """What the stages of one export share: what was read at HEAD and the bundle so far."""
@@ -226,7 +174,8 @@ class _Scope:
 
     ids: set[str]
     contracts_index: dict[str, Any]
-    heads_raw: bytes
+    contract_heads: dict[str, Head]
+    heads_raw: bytes = b""  # heads.json, once the head runs are known (stage 5)
 
 
 def build_bundle(
@@ -265,7 +214,14 @@ def build_bundle(
     people_by_version, approval_by_version = _add_registry(ex)
     scope = _add_contracts(ex, people_by_version, approval_by_version)
     _add_records(ex, scope.ids)
-    runs = _add_evidence(ex, scope.ids)
+    runs, head_runs = _add_evidence(ex, scope.ids)
+    # The head map: registry, every signed contract and the head runs of the findings.
+    scope.heads_raw = render_heads(
+        Head(ex.head.version, ex.rs.statements[ex.head.version].sha256),
+        scope.contract_heads,
+        head_runs,
+    )
+    ex.out[bl.HEADS] = scope.heads_raw
     previous_raw, version = _add_earlier_snapshots(ex)
     exported_at, expires = _add_documents(ex, scope, runs, version)
     snapshot, signature = _sign(
@@ -336,8 +292,8 @@ def _read_repository(
         HEAD,
         lambda p: (
             p.endswith("/")
-            and p in ("findings/", "evidence/", "exports/", "clocks/")
-            or p.startswith(("findings/", "evidence/", "exports/", "clocks/"))
+            and p in ("findings/", "evidence/", "exports/", "clocks/", "notify/")
+            or p.startswith(("findings/", "evidence/", "exports/", "clocks/", "notify/"))
         ),
     )
     index: dict[str, Any] = {
@@ -472,16 +428,12 @@ def _add_contracts(
     ex.step("contracts", total, total)
     # The head of every signed contract in the repository (not only those in scope), signed
     # with the snapshot and kept in exports/, so a later bundle shows any head going back.
-    heads_raw = render_heads(
-        Head(ex.head.version, ex.rs.statements[ex.head.version].sha256),
-        {
-            cid: Head(max(af.statements), sha256_hex(af.statements[max(af.statements)]))
-            for cid, af in attestations.items()
-            if af.statements
-        },
-    )
-    ex.out[bl.HEADS] = heads_raw
-    return _Scope(ids, contracts_index, heads_raw)
+    contract_heads = {
+        cid: Head(max(af.statements), sha256_hex(af.statements[max(af.statements)]))
+        for cid, af in attestations.items()
+        if af.statements
+    }
+    return _Scope(ids, contracts_index, contract_heads)
 
 
 def _add_contract(
@@ -605,10 +557,10 @@ def _add_records(ex: _Export, scoped: set[str]) -> None:
         if path.startswith(("reviews/", "acks/")):
             if path.split("/")[1] not in scoped or not path.endswith(".toml"):
                 continue
-            if _in_period(_record_time(path, files[path]), ex.options):
+            if _in_period(record_time(path, files[path]), ex.options):
                 add_signed(files, path, "review" if path.startswith("reviews/") else "ack")
         elif path.startswith("reports/receipts/") and path.endswith(".toml"):
-            if _in_period(_record_time(path, files[path]), ex.options):
+            if _in_period(record_time(path, files[path]), ex.options):
                 add_signed(files, path, "receipt")
         elif (
             path.startswith("actions/")
@@ -647,13 +599,21 @@ def _add_records(ex: _Export, scoped: set[str]) -> None:
         if seam in scoped:
             add_signed(other, path, "clock")
     ex.index["clocks"] = ex.wb.clock_index(scoped)
-    _add_record_times(ex.wb, records_index, {**files, **other})
+    # Pages and deliveries of the seams in scope, whatever the period (a page answered
+    # after it still judges the seam), and the exporter's statement of each page's state.
+    from workbench.bundle.verify_pages import notify_records
+
+    for path, kind in notify_records(other, scoped):
+        add_signed(other, path, kind)
+    ex.index.update(ex.wb.page_index(scoped))
+    add_record_times(ex.wb, records_index, {**files, **other})
     ex.index["records"] = records_index
 
 
-def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
+def _add_evidence(ex: _Export, scoped: set[str]) -> tuple[list[Run], dict[str, str]]:
     """Stage 5: the evidence manifest, the snapshot files in the period (or their hashes
-    only), and the findings runs. Returns the runs (for the OSCAL results)."""
+    only), and the findings runs. Returns the runs (for the OSCAL results) and the head
+    runs (run -> statement sha256, for the head map)."""
     from workbench.bundle.runs import export_runs
     from workbench.evidence.findings import CLOSURES_PATH
     from workbench.evidence.manifest import MANIFEST_PATH, render_manifest
@@ -683,7 +643,11 @@ def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
                 "included": False,
             }
             data = other.get(snap.path)
-            if not options.evidence_files:
+            if snap.table_version is not None:
+                # A table's rows stay where they are; its committed data-file listing (which
+                # the registered sha256 pins) travels with the bundle.
+                _add_table_listing(ex, snap, item)
+            elif not options.evidence_files:
                 item["reason"] = "left out (--no-evidence-files): hash and metadata only"
             elif data is None:
                 item["reason"] = "not in the repository (external evidence): hash only"
@@ -695,14 +659,30 @@ def _add_evidence(ex: _Export, scoped: set[str]) -> list[Run]:
                 out[snap.path] = data
                 item["included"] = True
             evidence_index.append(item)
+    head_runs: dict[str, str] = {}
     runs, runs_index = export_runs(
-        ex.wb, other, lambda when: _in_period(when, options), out, ex.notes
+        ex.wb, other, lambda when: _in_period(when, options), out, ex.notes, head_runs
     )
     if CLOSURES_PATH in other:
         out[CLOSURES_PATH] = other[CLOSURES_PATH]
     ex.index["evidence"] = {"files_included": options.evidence_files, "snapshots": evidence_index}
     ex.index["findings"] = runs_index
-    return runs
+    return runs, head_runs
+
+
+def _add_table_listing(ex: _Export, snap: Any, item: dict[str, Any]) -> None:
+    from workbench.evidence.tables import listing_path
+
+    path = listing_path(snap.id)
+    listing = ex.other.get(path)
+    item["table"] = {"format": snap.format, "version": snap.table_version}
+    item["reason"] = "a table: its rows stay where they are; its data-file listing is shipped"
+    if listing is None or sha256_hex(listing) != snap.sha256:
+        item["reason"] = "a table whose committed data-file listing is missing or differs"
+        ex.notes.append(f"{path}: missing or not the listing the manifest registers; left out")
+        return
+    ex.out[path] = listing
+    item["listing"] = path
 
 
 def _add_earlier_snapshots(ex: _Export) -> tuple[bytes | None, int]:

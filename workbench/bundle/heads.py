@@ -8,8 +8,11 @@ can then check, from the new bundle alone, that no head went back since vK: the 
 names (by digest) is the map the auditor saw.
 
 It lists every signed contract of the repository, not only those in the bundle's scope, so
-a bundle scoped to other contracts still shows a rollback. The rule for comparing two maps
-is ``rollback_problems``; VERIFY.sh does the same comparison with jq.
+a bundle scoped to other contracts still shows a rollback. Since format @2 it also lists the
+**head runs** of the findings (each signed head of the run chain, by its statement's
+sha256): the runs whose ledger the verdicts stand on. A map of format @1 (no runs) still
+reads. The rule for comparing two maps is ``rollback_problems``; VERIFY.sh does the same
+comparison with jq.
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ from workbench.model.errors import WorkbenchError
 from workbench.signing.canonical import CanonicalError, canonical_json, strict_loads
 from workbench.signing.statement import sha256_hex
 
-HEADS_FORMAT = "handshake-workbench/heads@1"
+HEADS_FORMAT = "handshake-workbench/heads@2"
+HEADS_FORMAT_V1 = "handshake-workbench/heads@1"  # before runs (still read)
 MAX_HEADS_BYTES = 16 << 20
 _SHA = re.compile(r"[0-9a-f]{64}")
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
+_RUN = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{10}")
 
 
 class HeadsError(WorkbenchError, ValueError):
@@ -44,9 +49,11 @@ class Head:
 class Heads:
     registry: Head
     contracts: dict[str, Head] = field(default_factory=dict)
+    runs: dict[str, str] = field(default_factory=dict)  # head run -> its statement's sha256
+    lists_runs: bool = True  # False for a map of format @1 (made before runs were listed)
 
 
-def render_heads(registry: Head, contracts: Mapping[str, Head]) -> bytes:
+def render_heads(registry: Head, contracts: Mapping[str, Head], runs: Mapping[str, str]) -> bytes:
     doc: dict[str, Any] = {
         "format": HEADS_FORMAT,
         "registry": {"version": registry.version, "statementSha256": registry.statement_sha256},
@@ -54,6 +61,7 @@ def render_heads(registry: Head, contracts: Mapping[str, Head]) -> bytes:
             cid: {"version": h.version, "statementSha256": h.statement_sha256}
             for cid, h in sorted(contracts.items())
         },
+        "runs": {run: {"statementSha256": sha} for run, sha in sorted(runs.items())},
     }
     return canonical_json(doc) + b"\n"
 
@@ -76,16 +84,33 @@ def parse_heads(data: bytes, name: str = "heads.json") -> Heads:
         doc = strict_loads(data, MAX_HEADS_BYTES)
     except CanonicalError as exc:
         raise HeadsError(f"{name}: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != HEADS_FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") not in (HEADS_FORMAT, HEADS_FORMAT_V1):
         raise HeadsError(f"{name}: not a {HEADS_FORMAT} head map")
-    if set(doc) != {"format", "registry", "contracts"} or not isinstance(doc["contracts"], dict):
-        raise HeadsError(f"{name}: expected format, registry and contracts")
+    keys = {"format", "registry", "contracts"}
+    if doc["format"] == HEADS_FORMAT:
+        keys.add("runs")
+    if set(doc) != keys or not isinstance(doc["contracts"], dict):
+        raise HeadsError(f"{name}: expected {', '.join(sorted(keys))}")
     contracts = {}
     for cid, value in doc["contracts"].items():
         if not _ID.fullmatch(cid):
             raise HeadsError(f"{name}: bad contract id {cid[:80]!r}")
         contracts[cid] = _head(value, f"{name}: {cid}")
-    return Heads(_head(doc["registry"], f"{name}: registry"), contracts)
+    raw_runs = doc.get("runs", {})
+    if not isinstance(raw_runs, dict):
+        raise HeadsError(f"{name}: runs must be an object")
+    runs: dict[str, str] = {}
+    for run, value in raw_runs.items():
+        if (
+            not _RUN.fullmatch(run)
+            or not isinstance(value, dict)
+            or set(value) != {"statementSha256"}
+            or not isinstance(value["statementSha256"], str)
+            or not _SHA.fullmatch(value["statementSha256"])
+        ):
+            raise HeadsError(f"{name}: runs: {run[:80]!r}: expected {{statementSha256}}")
+        runs[run] = value["statementSha256"]
+    return Heads(_head(doc["registry"], f"{name}: registry"), contracts, runs, "runs" in doc)
 
 
 def rollback_problems(
@@ -119,4 +144,30 @@ def rollback_problems(
             shipped = files.get(bl.contract_dir(cid, old.version) + "statement.json")
             if shipped is not None and sha256_hex(shipped) != old.statement_sha256:
                 out.append(f"{cid} v{old.version}: another statement than in {kept_name} (fork)")
+    out += _runs_went_back(kept, current, kept_name, files)
+    return out
+
+
+def _runs_went_back(
+    kept: Heads, current: Heads, kept_name: str, files: Mapping[str, bytes]
+) -> list[str]:
+    """A head run the kept map saw must still be a head with the same statement, or be
+    followed by a later head run (run ids begin with their time); where the bundle ships
+    its statement, that statement must be the one the kept map names."""
+    out: list[str] = []
+    if not current.lists_runs:
+        return out
+    newest = max(current.runs, default="")
+    for run, sha in sorted(kept.runs.items()):
+        now = current.runs.get(run)
+        if now is not None and now != sha:
+            out.append(f"findings run {run}: another statement than in {kept_name} (fork)")
+        elif now is None and newest[:16] <= run[:16]:
+            out.append(
+                f"findings run {run} was a head in {kept_name}; no later head run now "
+                "(rollback of the findings)"
+            )
+        shipped = files.get(f"findings/runs/{run}.statement.json")
+        if now is None and shipped is not None and sha256_hex(shipped) != sha:
+            out.append(f"findings run {run}: another statement than in {kept_name} (fork)")
     return out

@@ -57,12 +57,16 @@ def export_runs(
     in_period: Callable[[datetime], bool],
     out: dict[str, bytes],
     notes: list[str],
+    head_runs: dict[str, str] | None = None,
 ) -> tuple[list[Run], list[dict[str, Any]]]:
     """Ship the counting runs of the period with their companions; return the parsed runs
-    (for OSCAL) and bundle.json's ``findings`` entries."""
+    (for OSCAL) and bundle.json's ``findings`` entries. ``head_runs`` gets the signed head
+    runs of the chain (run -> its statement's sha256), shipped or not, for the head map."""
     book = wb.counting_runs(files)
     history = book.history()
     chain = book.chain()
+    if head_runs is not None:
+        head_runs.update({h: chain.statements[h].sha256 for h in chain.heads})
     for rejected, why in sorted(chain.rejected.items()):
         notes.append(f"{run_path(rejected)}: does not count ({why}); left out")
     notes += [f"{p}" for p in book.problems]

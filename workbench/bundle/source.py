@@ -73,3 +73,8 @@ class ExportSource(Protocol):
         """The regulatory clocks of ``seams`` as committed, at the export time
         (``governance.clocks.clock_entry`` of each)."""
         ...
+
+    def page_index(self, seams: set[str]) -> dict[str, object]:
+        """The pages of ``seams`` as committed, at the export time
+        (``governance.pages.page_entry`` of each), and each paged seam's page test."""
+        ...

@@ -27,6 +27,8 @@ function named after it, run in this order by ``_verify_files``:
 7. records: reviews, acknowledgements and receipts match their statements and are
    signed by their person; their times hold; closures count by the repository's rule;
    findings runs are signed by an authorised runner (``verify_records``, ``runs``);
+   regulatory clocks and pages (deliveries, acknowledgements, missed ones, the page test)
+   by the repository's rules (``verify_clocks``, ``verify_pages``);
 8. evidence: the manifest parses, bundle.json's evidence list agrees with it, shipped
    snapshot files match their registered sha256, findings cite registered snapshots
    (``verify_evidence``);
@@ -63,6 +65,7 @@ from workbench.bundle.report import (
 from workbench.bundle.verify_clocks import verify_clocks
 from workbench.bundle.verify_contracts import Registries, verify_contracts
 from workbench.bundle.verify_evidence import verify_evidence
+from workbench.bundle.verify_pages import verify_pages
 from workbench.bundle.verify_records import (
     parse_when,
     verify_closures,
@@ -202,6 +205,7 @@ def _verify_files(
     verify_record_times(files, index, exported, report)
     verify_closures(files, index, head, statuses, exported, report)
     verify_clocks(files, index, head, statuses, exported, report)
+    verify_pages(files, index, head, statuses, exported, report)
     from workbench.bundle.runs import verify_runs
 
     verify_runs(files, index, head, registries, repository, exported, report)

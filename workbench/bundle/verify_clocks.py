@@ -15,7 +15,7 @@ from workbench.bundle.verify_records import parse_when as _parse_when
 from workbench.signing import registry as reg
 
 
-def _bundle_contracts(files: dict[str, bytes]) -> dict[str, Any]:
+def contracts_at_export(files: dict[str, bytes]) -> dict[str, Any]:
     """The contract at export per id: current.toml when HEAD differs from the head version,
     else the head version's contract.toml."""
 
@@ -82,7 +82,7 @@ def verify_clocks(
                 if isinstance(p, str)
             },
             signatures_required=True,
-            contracts=_bundle_contracts(files),
+            contracts=contracts_at_export(files),
             settings_clocks=settings_clocks,
             compliance_lead=lead,
             people_left=lambda pid, day: (m := members.get(pid)) is not None and m.has_left(day),

@@ -5,6 +5,7 @@ with the sha256 the manifest registers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,14 +45,26 @@ def verify_evidence(
             manifest = parse_manifest(raw.decode("utf-8"), MANIFEST_PATH)
             registered = {s.id: s.sha256 for s in manifest.snapshots}
             paths = {s.id: s.path for s in manifest.snapshots}
+            tables = {
+                s.id: {"format": s.format, "version": s.table_version}
+                for s in manifest.snapshots
+                if s.table_version is not None
+            }
         except (ValueError, UnicodeDecodeError, EvidenceError) as exc:
             problems.append(f"evidence/manifest.toml: {exc}")
-            paths = {}
+            paths, tables = {}, {}
         included = 0
+        listings: set[str] = set()
         for item in listed:
             sid = item.get("id")
             if registered.get(sid) != item.get("sha256") or paths.get(sid) != item.get("path"):
                 problems.append(f"{sid}: bundle.json and the manifest disagree")
+                continue
+            if sid in tables or item.get("table") is not None:
+                problem = _table_problem(files, item, tables.get(str(sid)))
+                if problem is not None:
+                    problems.append(problem)
+                listings.add(str(item.get("listing")))
                 continue
             if item.get("included"):
                 data = files.get(item["path"])
@@ -68,7 +81,7 @@ def verify_evidence(
         }
         if head is not None and exported is not None:
             problems += _selection_problems(files, manifest, statuses or {}, head, exported)
-        expected = {i["path"] for i in listed if i.get("included")}
+        expected = {i["path"] for i in listed if i.get("included")} | listings
         for stray in sorted(shipped - expected):
             problems.append(f"{stray}: evidence file not listed as included")
     from workbench.evidence.run_chain import RUN_FILE_RE
@@ -94,11 +107,18 @@ def verify_evidence(
         report.add("evidence", "fail", "; ".join(problems[:20]))
     else:
         left = sum(1 for i in listed if not i.get("included"))
+        tabled = sum(1 for i in listed if i.get("listing"))
+        left -= tabled
         report.add(
             "evidence",
             "ok",
-            f"{len(listed) - left} snapshot file(s) match the manifest"
+            f"{len(listed) - left - tabled} snapshot file(s) match the manifest"
             + (f", {left} listed by hash only" if left else "")
+            + (
+                f", {tabled} table version(s) pinned by their data-file listing (file hashes)"
+                if tabled
+                else ""
+            )
             + f"; {runs} findings run(s) cite registered snapshots",
         )
 
@@ -172,3 +192,30 @@ def _selection_problems(
         for sid in sorted(set(derived) - set(listed))
     ]
     return out
+
+
+def _table_problem(
+    files: dict[str, bytes], item: dict[str, Any], registered: dict[str, Any] | None
+) -> str | None:
+    """A table snapshot (Delta version, Iceberg snapshot id): bundle.json names the format
+    and version the manifest registers, and ships the data-file listing whose sha256 the
+    manifest registers as the snapshot's (``evidence.tables``): the files and hashes of
+    exactly that version, never its rows."""
+    from workbench.evidence.tables import listing_path
+
+    sid = str(item.get("id"))
+    if registered is None or item.get("table") != registered:
+        return f"{sid}: bundle.json and the manifest disagree on the table and its version"
+    path = listing_path(sid)
+    if item.get("listing") != path or path not in files:
+        return f"{sid}: a {registered['format']} table without its data-file listing ({path})"
+    if sha256_hex(files[path]) != item.get("sha256"):
+        return f"{path}: does not match its registered sha256"
+    try:
+        listing = json.loads(files[path])
+        listed = {"format": listing["format"], "version": listing["version"]}
+    except (ValueError, TypeError, KeyError):
+        listed = None
+    if listed != registered:
+        return f"{path}: lists another table or version than the manifest registers"
+    return None

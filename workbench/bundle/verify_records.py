@@ -84,7 +84,8 @@ def verify_records(
         report.add(
             "records",
             "ok" if not unsigned else "warn",
-            f"{signed} signed review/acknowledgement/receipt/closure/clock record(s) verified"
+            f"{signed} signed review/acknowledgement/receipt/closure/clock/page/delivery record(s) "
+            "verified"
             + (f"; {unsigned} UNSIGNED (made before the key registry)" if unsigned else ""),
         )
     return statuses
@@ -97,6 +98,8 @@ _RECORD_DIRS = (
     "findings/closures/",
     "clocks/",
     "evidence/registrations/",
+    "notify/page-acks/",
+    "notify/deliveries/",
 )
 _TIME_KEYS = ("completed", "acknowledged", "received", "recorded")
 
@@ -110,12 +113,14 @@ def parse_when(text: Any) -> datetime | None:
         return None
 
 
-def _stated_time(data: bytes) -> datetime | None:
+def _stated_time(path: str, data: bytes) -> datetime | None:
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
-    for key in _TIME_KEYS:
+    # A page acknowledgement read back from PagerDuty was acknowledged before it was
+    # recorded: a notify record's own time is when it was recorded.
+    for key in ("recorded",) if path.startswith("notify/") else _TIME_KEYS:
         value = doc.get(key)
         if isinstance(value, datetime) and value.tzinfo is not None:
             return value.astimezone(UTC)
@@ -139,7 +144,7 @@ def verify_record_times(
         if entry is None:
             problems.append(f"{path}: not listed in bundle.json's records")
             continue
-        when = _stated_time(files[path])
+        when = _stated_time(path, files[path])
         if when is None:
             problems.append(f"{path}: states no readable time")
             continue

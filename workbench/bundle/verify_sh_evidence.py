@@ -1,5 +1,5 @@
 """VERIFY.sh's section 6: shipped evidence snapshot files against the sha256 the manifest
-registers, and how many were left out (hash only)."""
+registers, tables' data-file listings likewise, and how many were left out (hash only)."""
 
 EVIDENCE_SH = r"""# --- 6. evidence --------------------------------------------------------------------------------
 nev=0
@@ -12,7 +12,29 @@ if [ -s "$W/evidence.sums" ]; then
         fail "an evidence snapshot file does not match its registered sha256"
     fi
 fi
-left=$(j bundle.json '[.evidence.snapshots[] | select(.included | not)] | length')
+# A table (Delta version, Iceberg snapshot id): its rows stay where they are; the bundle
+# carries its data-file listing (every file's path, size and sha256), whose sha256 is the one
+# registered for the snapshot.
+j bundle.json '.evidence.snapshots[]? | select(.table != null)
+    | "\(.id) \(.sha256) \(.listing // "-") \(.table.format)@\(.table.version)"' >"$W/tables"
+ntab=0
+while read -r sid ssha lst tver; do
+    case $sid in '' | *[!a-z0-9._-]*)
+        fail "evidence: a table snapshot id that is not an id"
+        continue ;;
+    esac
+    if [ "$lst" != "evidence/tables/$sid.json" ] || [ ! -f "$lst" ]; then
+        fail "$sid: a table without its data-file listing (evidence/tables/$sid.json)"
+    elif [ "$(sha "$lst")" != "$ssha" ]; then
+        fail "$lst: does not match its registered sha256"
+    elif [ "$(j "$lst" '"\(.format)@\(.version)"')" != "$tver" ]; then
+        fail "$lst: lists another table or version than bundle.json names ($tver)"
+    else
+        ntab=$((ntab + 1))
+    fi
+done <"$W/tables"
+if [ "$ntab" -gt 0 ]; then ok "$ntab table version(s) pinned by their data-file listing (file hashes) as registered"; fi
+left=$(j bundle.json '[.evidence.snapshots[] | select((.included | not) and .table == null)] | length')
 if [ "$left" != 0 ]; then note "$left evidence snapshot(s) not shipped: only their sha256 and metadata are in bundle.json"; fi
 
 """

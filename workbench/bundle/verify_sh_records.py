@@ -1,13 +1,15 @@
 """VERIFY.sh's sections 5 and 5b: signed records (reviews, acknowledgements, receipts,
-closures) against their statements and signers, and each record's time against the commits
+closures, clocks, page acknowledgements and deliveries) against their statements and signers, and each record's time against the commits
 bundle.json places it in (``governance.record_time``'s rule)."""
 
-RECORDS_SH = r"""# --- 5. signed records: reviews, acknowledgements, receipts, closures, clocks ----------------------
+RECORDS_SH = r"""# --- 5. signed records: reviews, acknowledgements, receipts, closures, clocks, pages ---------------
 find . -path './reviews/*' -name '*.statement.json' -o -path './acks/*' -name '*.statement.json' \
     -o -path './reports/*' -name '*.statement.json' \
     -o -path './findings/closures/*' -name '*.statement.json' \
     -o -path './clocks/*' -name '*.statement.json' \
-    -o -path './evidence/registrations/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
+    -o -path './evidence/registrations/*' -name '*.statement.json' \
+    -o -path './notify/page-acks/*' -name '*.statement.json' \
+    -o -path './notify/deliveries/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
 nrec=0
 while read -r st; do
     stem=${st%.statement.json}
@@ -32,6 +34,34 @@ while read -r st; do
             continue
             ;;
         esac
+        ;;
+    notify/page-acks/*)
+        # A page acknowledgement's statement must name the violation and person its name
+        # claims, and the contract the record names.
+        viol=$(j "$st" '.predicate.violation')
+        said=$(sed -n -E 's/^contract = "([^"]*)"$/\1/p' "$rec" | head -n 1)
+        case $rec in
+        "notify/page-acks/$viol/"*".${3:-?}.toml") ;;
+        *) said="" ;;
+        esac
+        if [ -z "$said" ] || [ "$said" != "$(j "$st" '.predicate.contract')" ]; then
+            fail "$rec: the statement is for another violation, delivery or person"
+            continue
+        fi
+        ;;
+    notify/deliveries/*)
+        # A delivery's statement must name the key (its first 16 digits are the folder)
+        # and person its name claims, and the key the record names.
+        key=$(j "$st" '.predicate.key')
+        said=$(sed -n -E 's/^key = "([0-9a-f]{64})"$/\1/p' "$rec" | head -n 1)
+        case $rec in
+        "notify/deliveries/$(printf '%.16s' "$key")/"*".${3:-?}.toml") ;;
+        *) said="" ;;
+        esac
+        if [ -z "$said" ] || [ "$said" != "$key" ]; then
+            fail "$rec: the statement is for another violation, delivery or person"
+            continue
+        fi
         ;;
     findings/closures/*)
         # A closure's statement must name the person and act its file name claims.
@@ -66,7 +96,7 @@ while read -r st; do
         fail "$rec: no valid signature by $p"
     fi
 done <"$W/records"
-ok "$nrec signed review/acknowledgement/receipt/closure/clock/registration records verified"
+ok "$nrec signed review/acknowledgement/receipt/closure/clock/registration/page/delivery records verified"
 
 """
 
@@ -78,7 +108,10 @@ EXPORTED=$(j snapshot.json '.predicate.exportedAt')
 ntime=0
 while read -r rec commit parent answers; do
     [ -f "$rec" ] || continue
-    said=$(sed -n -E 's/^(completed|acknowledged|received|recorded) = ([0-9T:Z-]+)$/\2/p' "$rec" | head -n 1)
+    # A notify record's own time is when it was recorded (a page acknowledgement read
+    # back from PagerDuty was acknowledged before).
+    case $rec in notify/*) keys=recorded ;; *) keys='completed|acknowledged|received|recorded' ;; esac
+    said=$(sed -n -E "s/^($keys) = ([0-9T:Z-]+)\$/\\2/p" "$rec" | head -n 1)
     why=$(jq -nr --arg t "$said" --arg c "$commit" --arg p "$parent" --arg a "$answers" \
         --arg n "$EXPORTED" '
         def s(x): if x == "-" or x == "" then null else (x | fromdateiso8601) end;
@@ -99,6 +132,9 @@ done <"$W/record-times"
 ok "$ntime record time(s) hold against their commits and the export"
 if [ -n "$(find . -path './findings/closures/*' -name '*.exempt-approve.toml' 2>/dev/null)" ]; then
     warn "exemptions: their signatures are checked above, but whether each approver had the authority the signed policy names is checked by \`workbench verify-bundle\` only"
+fi
+if [ -n "$(find . -path './notify/*' -name '*.toml' 2>/dev/null)" ]; then
+    warn "pages: the delivery and page acknowledgement records' signatures and times are checked above, but which deliveries count, who may acknowledge a page, which pages were missed and the page test are checked by \`workbench verify-bundle\` only"
 fi
 if [ -f findings/closures.toml ]; then
     note "findings/closures.toml: unsigned legacy closures; they do not count in a repository with a key registry"

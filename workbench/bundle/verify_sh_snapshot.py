@@ -81,13 +81,18 @@ elif [ "$chain_ok" -eq 1 ]; then
 fi
 """
 
-HEADS_SH = r"""# --- 3b. the head map: the registry head and every signed contract's head, signed with the
-# snapshot; it must agree with bundle.json
+HEADS_SH = r"""# --- 3b. the head map: the registry head, every signed contract's head and the head findings
+# runs, signed with the snapshot; it must agree with bundle.json and the runs' statements
 if [ -f heads.json ]; then
-    jq -r --slurpfile h heads.json --arg rv "$HEADV" --arg rs "$(sha "$HD/statement.json")" '
+    whole=$(j bundle.json 'if .scope.since == null and .scope.until == null then true else false end')
+    case $whole in true | false) ;; *) whole=false ;; esac
+    jq -r --slurpfile h heads.json --arg rv "$HEADV" --arg rs "$(sha "$HD/statement.json")" \
+        --argjson whole "$whole" '
         $h[0] as $m
-        | if ($m | type) != "object" or ($m | keys) != ["contracts", "format", "registry"]
-            or $m.format != "handshake-workbench/heads@1" or ($m.contracts | type) != "object"
+        | if ($m | type) != "object" or ($m.contracts | type) != "object"
+            or (($m | keys) != ["contracts", "format", "registry"] or $m.format != "handshake-workbench/heads@1")
+            and (($m | keys) != ["contracts", "format", "registry", "runs"]
+                 or $m.format != "handshake-workbench/heads@2" or ($m.runs | type) != "object")
           then "heads.json is not a head map"
           else
             (if $m.registry != {version: ($rv | tonumber), statementSha256: $rs}
@@ -100,12 +105,36 @@ if [ -f heads.json ]; then
             (if .scope.contracts == null
              then ($m.contracts | keys[]) as $k
                   | (if .contracts[$k] == null then "\($k): a signed contract left out of an unscoped bundle" else empty end)
+             else empty end),
+            (if $m.format == "handshake-workbench/heads@2" then
+                (($m.runs | keys | max) // "") as $newest
+                | ([.findings[]? | select(.statement != null) | .run | tostring
+                    | select(.[0:16] > $newest[0:16] and $m.runs[.] == null)]
+                   | if length > 0 then "findings run(s) newer than every head run heads.json names: \(join(", "))" else empty end),
+                  ($m.runs | to_entries[]
+                   | if (.key | test("^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{10}$")) and (.value | type) == "object"
+                       and (.value | keys) == ["statementSha256"]
+                     then "RUN \(.key) \(.value.statementSha256) \(if $whole then "whole" else "period" end)"
+                     else "heads.json: runs: not a head run entry" end)
              else empty end)
-          end' bundle.json >"$W/heads.out" 2>&1 || echo "heads.json cannot be read" >>"$W/heads.out"
+          end' bundle.json >"$W/heads.raw" 2>&1 || echo "heads.json cannot be read" >>"$W/heads.raw"
+    grep -v '^RUN ' "$W/heads.raw" >"$W/heads.out" || :
+    nrun=0
+    grep '^RUN ' "$W/heads.raw" >"$W/heads.runs" || :
+    while read -r _ run rsha whole; do
+        nrun=$((nrun + 1))
+        if [ -f "findings/runs/$run.statement.json" ]; then
+            if [ "$(sha "findings/runs/$run.statement.json")" != "$rsha" ]; then
+                echo "head findings run $run: another statement than heads.json names" >>"$W/heads.out"
+            fi
+        elif [ "$whole" = whole ]; then
+            echo "head findings run $run: its statement is not in the bundle" >>"$W/heads.out"
+        fi
+    done <"$W/heads.runs"
     if [ -s "$W/heads.out" ]; then
         fail "heads: $(head -n 5 "$W/heads.out" | tr '\n' ';')"
     else
-        ok "heads.json: registry v$HEADV and $(j heads.json '.contracts | length') contract head(s) of the repository, consistent with bundle.json"
+        ok "heads.json: registry v$HEADV, $(j heads.json '.contracts | length') contract head(s) of the repository and $nrun head findings run(s), consistent with bundle.json"
     fi
 else
     note "no head map (heads.json): a bundle made before head maps"
@@ -160,7 +189,17 @@ since_kept() {
              elif $x.version == $o.version and $x.statementSha256 != $o.statementSha256
              then "\($c) v\($x.version): another statement than in \($n) (fork)"
              elif ($c | test("^[a-z0-9][a-z0-9._-]*$")) then "CHECK \($c) \($o.version) \($o.statementSha256)"
-             else "\($c): not a contract id" end)' "$W/now.heads" >"$W/since.raw" 2>&1 \
+             else "\($c): not a contract id" end),
+          (if ($new | has("runs")) then
+             (($new.runs | keys | max) // "") as $newest
+             | (($old.runs // {}) | to_entries[] | .key as $r | .value.statementSha256 as $s | $new.runs[$r] as $x
+                | if $x != null and $x.statementSha256 != $s
+                  then "findings run \($r): another statement than in \($n) (fork)"
+                  elif $x == null and $newest[0:16] <= $r[0:16]
+                  then "findings run \($r) was a head in \($n); no later head run now (rollback of the findings)"
+                  elif $x == null and ($r | test("^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{10}$")) then "RUNCHECK \($r) \($s)"
+                  else empty end)
+           else empty end)' "$W/now.heads" >"$W/since.raw" 2>&1 \
         || echo "the head maps cannot be compared" >>"$W/since.raw"
     while read -r _what _a _b _c; do
         case $_what in
@@ -171,6 +210,10 @@ since_kept() {
         CHECK)
             if [ -f "contracts/$_a/v$_b/statement.json" ] && [ "$(sha "contracts/$_a/v$_b/statement.json")" != "$_c" ]; then
                 echo "$_a v$_b: another statement than in $_name (fork)" >>"$W/since"
+            fi ;;
+        RUNCHECK)
+            if [ -f "findings/runs/$_a.statement.json" ] && [ "$(sha "findings/runs/$_a.statement.json")" != "$_b" ]; then
+                echo "findings run $_a: another statement than in $_name (fork)" >>"$W/since"
             fi ;;
         *) echo "$_what $_a $_b $_c" | sed 's/ *$//' >>"$W/since" ;;
         esac

@@ -372,16 +372,47 @@ def _check_heads(
             problems.append(
                 "signed contracts left out of an unscoped bundle: " + ", ".join(missing[:10])
             )
+    problems += _head_run_problems(files, index, heads)
     if problems:
         report.add("heads", "fail", "; ".join(problems[:20]))
     else:
         report.add(
             "heads",
             "ok",
-            f"heads.json: registry v{heads.registry.version} and {len(heads.contracts)} "
-            "contract head(s) of the repository, consistent with bundle.json",
+            f"heads.json: registry v{heads.registry.version}, {len(heads.contracts)} "
+            f"contract head(s) of the repository and {len(heads.runs)} head findings run(s) "
+            f"({', '.join(sorted(heads.runs)) or 'none'}), consistent with bundle.json",
         )
     return heads
+
+
+def _head_run_problems(files: dict[str, bytes], index: dict[str, Any], heads: Heads) -> list[str]:
+    """The head runs heads.json names are the runs the bundle's findings end in: each one
+    shipped has that statement, none is missing from a bundle without a period, and no run
+    the bundle ships is newer than every head run."""
+    problems: list[str] = []
+    if not heads.lists_runs:
+        return problems
+    scope = index.get("scope") or {}
+    whole = not scope.get("since") and not scope.get("until")
+    for run, sha in sorted(heads.runs.items()):
+        shipped = files.get(f"findings/runs/{run}.statement.json")
+        if shipped is None and whole:
+            problems.append(f"head findings run {run}: its statement is not in the bundle")
+        elif shipped is not None and sha256_hex(shipped) != sha:
+            problems.append(f"head findings run {run}: another statement than heads.json names")
+    newest = max(heads.runs, default="")
+    signed = [
+        str(e.get("run"))
+        for e in index.get("findings") or []
+        if isinstance(e, dict) and e.get("statement")
+    ]
+    later = sorted(r for r in signed if r[:16] > newest[:16] and r not in heads.runs)
+    if later:
+        problems.append(
+            "findings run(s) newer than every head run heads.json names: " + ", ".join(later[:5])
+        )
+    return problems
 
 
 def _since_kept(
@@ -410,7 +441,7 @@ def _since_kept(
         if len(regs) != 1:
             return [f"{name} names no registry head"], ""
         version, digest = regs[0]
-        kept_heads = Heads(Head(version, digest), {})
+        kept_heads = Heads(Head(version, digest), {}, lists_runs=False)
         note = (
             f"; contract heads not compared: {name} predates head maps (pass that bundle "
             "as --previous-snapshot to compare them)"
@@ -430,7 +461,9 @@ def _since_kept(
             return [f"this bundle has no head map to compare with {name}"], ""
     if current is None:
         reg_st = head.statement
-        current = Heads(Head(head.version, reg_st.sha256 if reg_st is not None else ""), {})
+        current = Heads(
+            Head(head.version, reg_st.sha256 if reg_st is not None else ""), {}, lists_runs=False
+        )
     return rollback_problems(kept_heads, current, name, files), note
 
 

@@ -350,3 +350,25 @@ def page_states(inp: PageInputs) -> PageVerdicts:
             )
         )
     return out
+
+
+# What a bundle states about each page (bundle.json "pages"), and what verify-bundle
+# recomputes from the bundle's records: the same fields, by the same rule.
+PAGE_INDEX_FIELDS = (
+    "violation",
+    "contract",
+    "term",
+    "state",
+    "paged_at",
+    "due",
+    "ack_sla",
+    "paged",
+    "acknowledged",
+    "acknowledged_by",
+    "source",
+)
+
+
+def page_entry(view: PageView, now: datetime) -> dict[str, object]:
+    data = view.to_json(now)
+    return {k: data[k] for k in PAGE_INDEX_FIELDS}

@@ -17,6 +17,7 @@ CLOCKS_DIR = "clocks/"
 PAGE_ACKS_DIR = "notify/page-acks/"
 DELIVERIES_DIR = "notify/deliveries/"
 REGISTRATIONS_DIR = "evidence/registrations/"
+NOTIFY_RECORD_DIRS = (PAGE_ACKS_DIR, DELIVERIES_DIR)
 
 # The records whose time git can place (closures and clocks too; page acks and deliveries
 # are judged by their own statement times).

@@ -18,118 +18,45 @@ number, the outcome and what the remote answered (secrets redacted before it is 
   once more on the next run: **at least once**. Every event carries its key (PagerDuty's
   ``dedup_key``, an ``Idempotency-Key`` header, the e-mail's ``Message-ID``) so that the
   receiver can drop the duplicate.
+
+Reading the records and which of them count is the pure layer's
+(``governance.deliveries``, also used by both bundle verifiers); re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
 
-from workbench.governance.records import (
-    optional_time_field,
-    read_record_folder,
+from workbench.governance.deliveries import (
+    DELIVERIES_DIR,
+    DeliveryRecord,
+    Outcome,
+    delivery_path,
+    delivery_person,
+    key_sha256,
+    parse_deliveries,
     stamp,
-    text_field,
-    time_field,
 )
-from workbench.model.record_folders import DELIVERIES_DIR
 
-Outcome = Literal["delivered", "failed"]
+__all__ = [
+    "DELIVERIES_DIR",
+    "FIRST_BACKOFF",
+    "MAX_BACKOFF",
+    "DeliveryRecord",
+    "Outcome",
+    "Progress",
+    "delivery_path",
+    "delivery_person",
+    "key_sha256",
+    "next_attempt",
+    "parse_deliveries",
+    "progress",
+    "stamp",
+]
+
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
-
-_NAME = re.compile(
-    r"(?P<key>[0-9a-f]{16})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)\.toml"
-)
-
-
-def key_sha256(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def delivery_path(key: str, when: datetime, person: str) -> str:
-    return f"{DELIVERIES_DIR}{key_sha256(key)[:16]}/{stamp(when)}.{person}.toml"
-
-
-def delivery_person(path: str) -> str | None:
-    m = _NAME.fullmatch(path.removeprefix(DELIVERIES_DIR))
-    return m.group("person") if m else None
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    path: str
-    key: str  # sha256 of `what`
-    what: str  # the delivery key
-    kind: str
-    channel: str
-    target: str
-    recipient: str
-    contract: str
-    violation: str
-    person: str  # the sender, who signs
-    recorded: datetime
-    sent: datetime
-    attempt: int
-    outcome: str
-    answer: str
-    retry_after: datetime | None = None
-    dedup_key: str = ""
-    role: str = ""  # primary | backup, for pages
-    # For pages: the violation's term and when it opened, as the notifier saw them, so the
-    # page test judges a page from the records alone (never folding the run history).
-    term: str = ""
-    opened: datetime | None = None
-
-
-def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], list[str]]:
-    return read_record_folder(
-        files, DELIVERIES_DIR, _NAME, "delivery record", _delivery, _delivery_named
-    )
-
-
-def _delivery(path: str, raw: bytes, data: dict[str, Any]) -> DeliveryRecord:
-    rec = DeliveryRecord(
-        path=path,
-        key=text_field(data, "key"),
-        what=text_field(data, "what"),
-        kind=text_field(data, "kind"),
-        channel=text_field(data, "channel"),
-        target=str(data.get("target", "")),
-        recipient=str(data.get("recipient", "")),
-        contract=str(data.get("contract", "")),
-        violation=str(data.get("violation", "")),
-        person=text_field(data, "person"),
-        recorded=time_field(data, "recorded"),
-        sent=time_field(data, "sent"),
-        attempt=_int(data.get("attempt")),
-        outcome=text_field(data, "outcome"),
-        answer=str(data.get("answer", "")),
-        retry_after=optional_time_field(data, "retry_after"),
-        dedup_key=str(data.get("dedup_key", "")),
-        role=str(data.get("role", "")),
-        term=str(data.get("term", "")),
-        opened=optional_time_field(data, "opened"),
-    )
-    if rec.outcome not in ("delivered", "failed"):
-        raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")
-    if rec.key != key_sha256(rec.what):
-        raise ValueError("key is not the sha256 of what")
-    return rec
-
-
-def _delivery_named(rec: DeliveryRecord) -> dict[str, str]:
-    return {"key": rec.key[:16], "person": rec.person}
-
-
-def _int(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    raise ValueError(f"attempt must be a positive integer, got {value!r}")
 
 
 # --------------------------------------------------------------------------- what is due

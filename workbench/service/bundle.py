@@ -236,3 +236,8 @@ class _SessionSource:
         from workbench.service.clocks import clock_index
 
         return clock_index(self._wb, seams)
+
+    def page_index(self, seams: set[str]) -> dict[str, object]:
+        from workbench.service.notify import page_index
+
+        return page_index(self._wb, seams)

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from workbench.governance import deliveries as dv
 from workbench.governance import pages as pg
-from workbench.governance.record_time import SKEW, Placement, time_problem
+from workbench.governance.record_time import Placement
 from workbench.governance.records import render
 from workbench.governance.timing import iso
 from workbench.model.channels import split_ref
@@ -194,42 +195,25 @@ class NotifyService(NotifyEvents):
             return self._cache["deliveries"]
         files = self.files()
         records, problems = dr.parse_deliveries(files)
-        placements = self._placements()
         state = self.wb.state()
-        now = self.wb.now
-        required = self.records.signatures_required()
-        out: dict[str, list[dr.DeliveryRecord]] = {}
-        flags: list[tuple[str, str]] = []
-        for r in records:
-            sig = self.records.status(files, r.path, r.person, {"key": r.key})
-            person = state.people.get(r.person)
-            problem: str | None = None
-            if sig == "invalid":
-                problem = f"{r.path}: the signature does not verify as {r.person}"
-            elif sig == "unsigned" and required:
-                problem = f"{r.path}: not signed by {r.person}"
-            elif person is None:
-                problem = f"{r.path}: {r.person} is not a person in keys/people.toml"
-            elif person.has_left(r.recorded.date()):
-                problem = f"{r.path}: {r.person} had left when this was recorded"
-            elif r.sent > r.recorded + SKEW:
-                problem = f"{r.path}: sent {iso(r.sent)}, after it was recorded"
-            else:
-                placed = placements.get(r.path)
-                # At a chosen `now`, a well-placed record made after it is not made yet.
-                if (
-                    not self.wb.clock_is_real
-                    and r.recorded > now
-                    and (placed is None or time_problem(r.recorded, r.recorded, placed) is None)
-                ):
-                    continue
-                why = time_problem(r.recorded, now, placed)
-                if why is not None:
-                    problem = f"{r.path}: {why}"
-            if problem is not None:
-                flags.append((r.contract, problem))
-                continue
-            out.setdefault(r.key, []).append(r)
+        counting = dv.counting_deliveries(
+            dv.DeliveryInputs(
+                records=records,
+                signatures={
+                    r.path: self.records.status(files, r.path, r.person, {"key": r.key})
+                    for r in records
+                },
+                placements=self._placements(),
+                signatures_required=self.records.signatures_required(),
+                known_people=frozenset(state.people),
+                people_left=lambda pid, day: (
+                    (p := state.people.get(pid)) is not None and p.has_left(day)
+                ),
+                now=self.wb.now,
+                now_is_real=self.wb.clock_is_real,
+            )
+        )
+        out, flags = counting.by_key, counting.flags
         self._cache["deliveries"] = out
         self._cache["delivery_flags"] = flags
         self._cache["delivery_problems"] = problems
@@ -265,29 +249,8 @@ class NotifyService(NotifyEvents):
             )
             for a in acks
         }
-        sent: list[pg.PageSent] = []
-        for attempts in self.deliveries().values():
-            for r in attempts:
-                if r.outcome == "delivered" and r.kind in ("page", "escalation") and r.violation:
-                    sent.append(
-                        pg.PageSent(
-                            r.violation,
-                            r.contract,
-                            r.recipient,
-                            r.role or "primary",
-                            r.sent,
-                            r.channel,
-                            r.path,
-                        )
-                    )
-        opened: dict[str, pg.OpenedViolation] = {}
-        for attempts in self.deliveries().values():
-            for r in attempts:
-                if r.kind in ("page", "escalation") and r.violation and r.opened is not None:
-                    opened.setdefault(
-                        r.violation,
-                        pg.OpenedViolation(r.violation, r.contract, r.term, r.opened, "", ""),
-                    )
+        sent = dv.pages_sent(self.deliveries())
+        opened = dv.paged_violations(self.deliveries())
         if history and (sent or acks):
             for v in self.violations():
                 opened[v.id] = pg.OpenedViolation(
@@ -693,3 +656,22 @@ def problems_by_contract(problems: list[str], files: Mapping[str, bytes]) -> lis
         if isinstance(contract, str) and contract:
             out.append((contract, message))
     return out
+
+
+def page_index(wb: Workbench, seams: set[str]) -> dict[str, object]:
+    """The pages of `seams` as committed (HEAD) at the session's now (the export time): what
+    a bundle states (``governance.pages.page_entry``) and verify-bundle recomputes from the
+    bundle's bytes."""
+    from workbench.service.core import Workbench as Session
+
+    now = wb.now
+    view = Session(wb.root, now=now, readonly=True, committed=True, trust_root=wb.trust_root)
+    by_contract = view.notify.pages()
+    return {
+        "pages": [
+            pg.page_entry(p, now)
+            for cid in sorted(by_contract)
+            if cid in seams
+            for p in by_contract[cid]
+        ]
+    }

@@ -18,6 +18,9 @@ alike, so a record means the same thing to both.
 
 from __future__ import annotations
 
+import re
+import tomllib
+
 from workbench.model.clocks import clock_record_act
 from workbench.model.record_folders import (
     ACKS_DIR,
@@ -153,4 +156,33 @@ def check_record_statement(
         reg is None or (st.predicate.snapshot, st.predicate.person, st.predicate.act) != reg
     ):
         return None, "the statement is for another snapshot, person or act"
+    if record_path.startswith((PAGE_ACKS_DIR, DELIVERIES_DIR)) and not _names_notify_record(
+        record_path, data, st
+    ):
+        return None, "the statement is for another violation, delivery or person"
     return st, None
+
+
+_PAGE_ACK_NAME = re.compile(r"(v-[0-9a-f]{10})/\d{8}T\d{6}Z\.([a-z0-9][a-z0-9._-]*)\.toml")
+_DELIVERY_NAME = re.compile(r"([0-9a-f]{16})/\d{8}T\d{6}Z\.([a-z0-9][a-z0-9._-]*)\.toml")
+
+
+def _names_notify_record(record_path: str, data: bytes, st: Statement) -> bool:
+    """A page acknowledgement's statement names the violation and person of its file name
+    and the contract the record names; a delivery's the key (its first 16 digits are the
+    folder) and person of its file name, and the key the record names. So a signature
+    cannot be moved to another violation, contract or delivery."""
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    p = st.predicate
+    if record_path.startswith(PAGE_ACKS_DIR):
+        m = _PAGE_ACK_NAME.fullmatch(record_path.removeprefix(PAGE_ACKS_DIR))
+        return (
+            m is not None
+            and (p.violation, p.person) == m.groups()
+            and doc.get("contract") == p.contract
+        )
+    m = _DELIVERY_NAME.fullmatch(record_path.removeprefix(DELIVERIES_DIR))
+    return m is not None and (p.key[:16], p.person) == m.groups() and doc.get("key") == p.key

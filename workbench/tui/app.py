@@ -360,7 +360,9 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         from workbench.tui.messages import VerdictLoaded
 
         verdict = self.service.signing.verdict(contract_id)
-        self._post(target, VerdictLoaded(contract_id, verdict))
+        # The pages of the seam, so the contract pane's page test is the gate's.
+        pages = self.service.notify.pages().get(contract_id)
+        self._post(target, VerdictLoaded(contract_id, verdict, pages, self.service.now))
 
     # -- results --------------------------------------------------------------------------
     def on_map_snapshot_loaded(self, message: MapSnapshotLoaded) -> None:

@@ -157,10 +157,13 @@ class MarksLoaded(Message):
 # -- signing, key registry, audit bundles (issues 4 and 7) ---------------------------------
 @dataclass
 class VerdictLoaded(Message):
-    """The signature verdict of one contract at HEAD."""
+    """The signature verdict of one contract at HEAD, and the pages of its seam at `now`
+    (``governance.pages.PageView``s, for the page test with what happened)."""
 
     contract_id: str
     verdict: ContractVerdict
+    pages: Any = None
+    now: Any = None
 
 
 @dataclass

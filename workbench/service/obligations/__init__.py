@@ -106,7 +106,8 @@ class Obligations:
         with self.wb.action(obligations=self):
             others = (
                 self.violations.flags(),
-                self.wb.clocks.flags(), self.wb.notify.flags(),
+                self.wb.clocks.flags(),
+                self.wb.notify.flags(),
                 self.wb.evidence.registrations.flags(),
             )
         for flags in others:

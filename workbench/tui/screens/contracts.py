@@ -129,7 +129,7 @@ def person_content(state, pid: str | None, today) -> Content:  # type: ignore[no
     return Content(text)
 
 
-def contract_content(doc, state, today, problems) -> Content:  # type: ignore[no-untyped-def]
+def contract_content(doc, state, today, problems, pages=None, now=None) -> Content:  # type: ignore[no-untyped-def]
     from workbench.model.describe import describe_term
 
     c = doc.contract
@@ -145,7 +145,8 @@ def contract_content(doc, state, today, problems) -> Content:  # type: ignore[no
     window = state.policy.window("ack_window", c.change_protocol.ack_window)
     from workbench.governance.paging import page_test
 
-    page = page_test(state, c, today)
+    # With the seam's pages (once loaded): a missed acknowledgement fails it, as in the gate.
+    page = page_test(state, c, today, pages, now)
     page_style = {"pass": "$text-success", "warn": "$text-warning"}.get(page.status, "$text-error")
     out = [
         Content.assemble((c.title, "bold"), f"  [{c.id}]"),
@@ -263,6 +264,15 @@ class ContractScreen(BaseScreen):
             self.query_one("#contract-verdict", Static).update(
                 verdict_content(message.verdict, self.wb.gov_state)
             )
+            state = self.wb.gov_state
+            doc = state.contracts.get(self.contract_id) if state is not None else None
+            if message.pages and doc is not None:
+                problems = [p for p in state.problems_for(doc.path)]
+                self.query_one("#contract-detail", Static).update(
+                    contract_content(
+                        doc, state, self.wb.today, problems, message.pages, message.now
+                    )
+                )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("change_person", "external_editor", "sign") and self.wb.readonly:
