@@ -58,3 +58,57 @@ def test_a_committed_duplicate_email_is_named_where_it_is(
                         "x@acme.example", capsys=capsys)  # fmt: skip
     assert code == 2
     assert "alan@acme.example is the email of alan and mallory" in err
+
+
+def test_a_new_lead_signing_before_the_registry_carries_the_team_is_told_why(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The new team's lead signs at once, before the admins signed the registry version that
+    makes them lead: refused (the registry in force decides who signs), and told that, not
+    only "grace is not a required signer (required: alan)"."""
+    for args in (
+        ("person", "add", "grace", "--name", "Grace", "--email", "grace@acme.example"),
+        ("keygen", "--person", "grace", "--no-passphrase"),
+        ("team", "add", "product", "--name", "Product", "--lead", "grace"),
+        ("contract", "new", "product-to-model", "--template", "data-model", "--provider",
+         "product", "--consumer", "model", "--set", "source=a", "--set", "attribute=b",
+         "--set", "groups=1,2"),
+    ):  # fmt: skip
+        code, _, err = wb(repo, *args, capsys=capsys)
+        assert code == 0, (args, err)
+    head = git(repo, "rev-parse", "HEAD")
+    code, _, err = wb(repo, "--as", "grace", "sign", "product-to-model", capsys=capsys)
+    assert code == 2
+    assert "grace is not a required signer of product-to-model" in err
+    assert "keys/people.toml makes grace the lead of team product" in err
+    assert "registry v2" in err and "workbench registry sign" in err
+    assert "not yet signed by ada, alan" in err
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+def test_contract_new_twice_says_what_to_do_and_keeps_the_draft(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The first `contract new` leaves placeholders (an uncommitted draft); the hurried user
+    runs it again with --set. The draft is never overwritten, and the message says how to
+    go on; a committed contract gets its own message."""
+    args = ("contract", "new", "data-to-model", "--template", "data-model",
+            "--provider", "data", "--consumer", "model")  # fmt: skip
+    code, _, _ = wb(repo, *args, capsys=capsys)
+    assert code == 1  # written, not committed: placeholders to fill
+    draft = repo / "contracts" / "data-to-model.toml"
+    draft.write_text(draft.read_text() + "# my notes\n")
+    full = (*args, "--set", "source=a", "--set", "attribute=b", "--set", "groups=1,2")
+    code, _, err = wb(repo, *full, capsys=capsys)
+    assert code == 2
+    assert "contracts/data-to-model.toml exists already, not committed" in err
+    assert "`workbench contract save data-to-model`, or delete the file to start again" in err
+    assert draft.read_text().endswith("# my notes\n")
+    draft.unlink()
+    code, _, err = wb(repo, *full, capsys=capsys)
+    assert code == 0, err
+    code, _, err = wb(repo, *full, capsys=capsys)
+    assert code == 2
+    assert "contract data-to-model exists already (contracts/data-to-model.toml, committed)" in err

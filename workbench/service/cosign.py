@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench.repo import layout
 from workbench.service.errors import SigningRefused, UnknownContract
@@ -119,6 +119,7 @@ class ContractSigning:
             raise SigningRefused(
                 f"{person} is not a required signer of {contract_id} "
                 f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
+                + _not_yet_in_force(person, doc.contract, state, rs)
             )
         require_valid_contract(self.wb, contract_id, "sign")
         if verdict.state == "invalid":
@@ -287,3 +288,29 @@ class ContractSigning:
     def reattest(self, signer: keymod.Signer) -> list[SignResult]:
         """Re-sign, with ``signer`` (your new key), every current approval of yours that lapsed."""
         return [self.sign(cid, signer) for cid in self.reattest_candidates()]
+
+
+def _not_yet_in_force(person: str, contract: Any, state: Any, rs: Any) -> str:
+    """Why a lead by the working people.toml is not (yet) a signer: the registry in force
+    still names another lead (a new team, or a hand-over, not signed by the admins)."""
+    seam = contract.seam
+    leads = [
+        t
+        for t in (seam.provider, seam.consumer)
+        if getattr(state.teams.get(t), "lead", None) == person
+    ]
+    if not leads or rs.head is None:
+        return ""
+    pending = rs.pending
+    if pending is not None:
+        missing = ", ".join(pending.missing) or "its admins"
+        how = (
+            f"the admins sign registry v{pending.version}, which carries it "
+            f"(not yet signed by {missing}: `workbench registry sign`, each)"
+        )
+    else:
+        how = "a registry version carrying it is signed by the admins (`workbench registry sign`)"
+    return (
+        f". keys/people.toml makes {person} the lead of team {leads[0]}, but who signs is read "
+        f"from the key registry in force (v{rs.head.version}): that counts once {how}"
+    )
