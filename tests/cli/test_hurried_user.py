@@ -112,3 +112,16 @@ def test_contract_new_twice_says_what_to_do_and_keeps_the_draft(
     code, _, err = wb(repo, *full, capsys=capsys)
     assert code == 2
     assert "contract data-to-model exists already (contracts/data-to-model.toml, committed)" in err
+
+
+def test_export_bundle_without_out_names_the_file_it_wrote_beside_the_repo(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`workbench export-bundle` with no --out wrote beside the repo but said "wrote None"."""
+    code, out, err = wb(repo, "export-bundle", capsys=capsys)
+    assert code == 0, err
+    written = list(repo.parent.glob(f"{repo.name}-audit-*.tar.gz"))
+    assert len(written) == 1
+    assert f"wrote {written[0]} (" in out and "None" not in out
+    assert git(repo, "status", "--porcelain") == ""

@@ -74,8 +74,8 @@ class ExportModal(DialogScreen[Path | None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        today = self.wb.today.isoformat()
-        out = self.out or Path.cwd() / f"audit-bundle-{today}.tar.gz"
+        # As the CLI: beside the repo, never inside it (the service decides).
+        out = self.out or self.wb.service.bundles.default_path()
         ids = sorted(v.id for v in self.wb.views if v.governed)
         with Vertical(classes="dialog export-dialog"):
             yield Label("Export an audit bundle", classes="dialog-title")
