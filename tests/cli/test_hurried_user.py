@@ -144,3 +144,26 @@ def test_a_role_is_one_line_of_visible_text(
     code, _, err = wb(repo, "person", "add", "grace", "--name", "Grace", "--email",
                       "grace@acme.example", "--role", "Data <engineer>", capsys=capsys)  # fmt: skip
     assert code == 0, err  # < and > are fine in a role: it is no commit identity
+
+
+def test_signing_a_typo_or_a_draft_says_what_to_do(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`sign` of a mistyped id said "has uncommitted changes"; of a draft never committed,
+    the same. Now: did you mean, and how a draft gets signable."""
+    code, _, err = wb(repo, "contract", "new", "data-to-model", "--template", "data-model",
+                      "--provider", "data", "--consumer", "model", capsys=capsys)  # fmt: skip
+    assert code == 1  # a draft with placeholders, not committed
+    code, _, err = wb(repo, "sign", "data-to-model", capsys=capsys)
+    assert code == 2
+    assert "contracts/data-to-model.toml is not committed yet" in err
+    assert "`workbench contract save data-to-model`" in err
+    code, _, err = wb(repo, "contract", "new", "orders", "--template", "data-model",
+                      "--provider", "data", "--consumer", "model", "--set", "source=a",
+                      "--set", "attribute=b", "--set", "groups=1,2", capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    code, _, err = wb(repo, "sign", "order", capsys=capsys)
+    assert code == 2
+    assert "no contract 'order'" in err and "did you mean 'orders'?" in err
+    assert "uncommitted" not in err

@@ -197,13 +197,32 @@ class ContractSigning:
             verdict=verdict,
         )
 
+    def _not_committed(self, contract_id: str, path: str, draft: bool) -> None:
+        """Why there is nothing to sign: a draft never committed, or no such contract."""
+        if draft:
+            raise SigningRefused(
+                f"{path} is not committed yet: you sign what is committed; fill in what "
+                f"`workbench validate` lists, then `workbench contract save {contract_id}`"
+            )
+        from workbench.model.suggest import did_you_mean
+
+        known = [
+            p.removeprefix("contracts/").removesuffix(".toml")
+            for p in self._signing.files_at(HEAD)
+            if p.startswith("contracts/") and p.endswith(".toml")
+        ]
+        raise UnknownContract(f"no contract {contract_id!r}" + did_you_mean(contract_id, known))
+
     def sign(self, contract_id: str, signer: keymod.Signer) -> SignResult:
         """Co-sign the committed version of ``contract_id`` as the acting person; commit."""
         self.wb.require_writable("sign")
         actor = self.wb.actor()
         person = actor.id
         path = layout.contract_path(contract_id)
-        if self.wb.git.blob_at("WORKTREE", path) != self.wb.git.blob_at(HEAD, path):
+        worktree, committed = self.wb.git.blob_at("WORKTREE", path), self.wb.git.blob_at(HEAD, path)
+        if committed is None:
+            self._not_committed(contract_id, path, worktree is not None)
+        if worktree != committed:
             raise SigningRefused(
                 f"{path} has uncommitted changes: you sign what is committed; "
                 "save or discard your edits first"
