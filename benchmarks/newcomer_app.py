@@ -86,6 +86,7 @@ class AppPath:
     steps: list[Timed] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
+    keystrokes: dict[str, int] = field(default_factory=dict)  # per app session
 
     @property
     def app_seconds(self) -> float:
@@ -97,6 +98,7 @@ class Terminal:
 
     def __init__(self, socket: Path, cwd: Path, env: dict[str, str], command: str) -> None:
         self.socket = socket
+        self.keystrokes = 0  # keys the user pressed (a paste counts as one: ctrl+v)
         self.done = socket.with_suffix(".exit")
         self.done.unlink(missing_ok=True)
         args = ["new-session", "-d", "-s", "wb", "-x", str(SIZE[0]), "-y", str(SIZE[1])]
@@ -154,13 +156,16 @@ class Terminal:
             time.sleep(0.02)
 
     def keys(self, *keys: str) -> None:
+        self.keystrokes += len(keys)
         self.tmux("send-keys", "-t", "wb", *keys)
 
     def type(self, text: str) -> None:
+        self.keystrokes += len(text)
         self.tmux("send-keys", "-t", "wb", "-l", text)
 
     def paste(self, text: str) -> None:
         """As a terminal pastes: one bracketed paste (tmux `paste-buffer -p`)."""
+        self.keystrokes += 1
         self.tmux("set-buffer", "-b", "wb-paste", text)
         self.tmux("paste-buffer", "-p", "-d", "-b", "wb-paste", "-t", "wb")
 
@@ -376,6 +381,7 @@ def run_app_path(workdir: Path, bin_dir: Path) -> AppPath:
             code = term.exit_code()
             step(f"app: q: quit ({'alan' if who else 'ada'})")
             path.codes[session.__name__] = code
+            path.keystrokes[session.__name__] = term.keystrokes
         finally:
             term.close()
 
@@ -416,6 +422,10 @@ def main() -> int:
     apps = [r.app_seconds for r in runs]
     print(f"| **in the app** | **{statistics.median(apps):.1f}** | {min(apps):.1f} |")
     print(f"| **total** | **{statistics.median(totals):.1f}** | {min(totals):.1f} |")
+    print()
+    for name, count in runs[0].keystrokes.items():
+        print(f"keys pressed in {name}: {count}")
+    print(f"keys pressed in the app, all sessions: {sum(runs[0].keystrokes.values())}")
     return 0
 
 

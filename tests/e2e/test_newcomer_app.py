@@ -45,6 +45,11 @@ def test_newcomer_path_in_the_app(tmp_path: Path) -> None:
     # Both sessions ended with q, exit code 0.
     assert path.codes["session_ada"] == 0 and path.codes["session_alan"] == 0
     assert path.codes["session_export"] == 0
+    # The keys a person presses are counted (a measure, docs/performance.md): each
+    # session took some, the People/contract session by far the most.
+    keys = path.keystrokes
+    assert set(keys) == {"session_ada", "session_alan", "session_export"}
+    assert keys["session_ada"] > keys["session_alan"] > 0 and keys["session_export"] > 0
     # What CI checks: both signatures verify, the gate passes, the seam is governed.
     assert "approved" in path.outputs["cli: workbench verify"]
     assert "gate PASSED" in path.outputs["cli: workbench gate --strict"]
@@ -104,5 +109,6 @@ def test_newcomer_path_in_the_app(tmp_path: Path) -> None:
     assert any(line.startswith("Ada Lovelace|") and "snapshot" in line.lower() for line in
                git(repo, "log", "--format=%an|%s", "-3").splitlines()), log  # fmt: skip
     print(
-        f"newcomer path: {sum(s.seconds for s in path.steps):.1f} s, in the app {path.app_seconds:.1f} s"
+        f"newcomer path: {sum(s.seconds for s in path.steps):.1f} s, in the app "
+        f"{path.app_seconds:.1f} s, {sum(path.keystrokes.values())} keys pressed in the app"
     )
