@@ -167,3 +167,35 @@ def test_signing_a_typo_or_a_draft_says_what_to_do(
     assert code == 2
     assert "no contract 'order'" in err and "did you mean 'orders'?" in err
     assert "uncommitted" not in err
+
+
+def test_signing_before_registry_v1_is_signed_names_who_has_to_sign_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second lead's key is on another machine (`init --pubkey`): registry v1 waits for
+    their signature. Signing a contract meanwhile said only "the key registry is not usable:
+    it has no signed version yet"; now it says who has to sign registry v1, and how."""
+    import shutil
+
+    from workbench.cli.main import main
+
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen makes the other lead's key")
+    key = tmp_path / "alan_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    target = tmp_path / "acme"
+    code = main(
+        ["init", str(target), "--org", "Acme", "--domain", "acme.example",
+         "--team", "data", "--lead", "ada", "--lead-name", "Ada Lovelace",
+         "--team", "model", "--lead", "alan", "--lead-name", "Alan Turing",
+         "--no-passphrase", "--pubkey", f"alan={key}.pub"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    code, _, err = wb(target, "contract", "new", "data-to-model", "--template", "data-model",
+                      "--provider", "data", "--consumer", "model", "--set", "source=a",
+                      "--set", "attribute=b", "--set", "groups=1,2", capsys=capsys)  # fmt: skip
+    assert code == 0, err
+    code, _, err = wb(target, "sign", "data-to-model", capsys=capsys)
+    assert code == 2
+    assert "key registry v1 is not signed yet: it waits for alan" in err
+    assert "`workbench registry sign` in their clone" in err

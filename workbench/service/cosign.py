@@ -95,6 +95,12 @@ class ContractSigning:
             raise SigningRefused(f"{path} does not validate at HEAD; fix it before signing")
         files = self._signing.files_at(HEAD)
         rs = self._signing.registry_state(HEAD, files)
+        if rs.head is None and not rs.problems and rs.pending is not None:
+            raise SigningRefused(
+                f"cannot sign yet: key registry v{rs.pending.version} is not signed yet: it "
+                f"waits for {', '.join(rs.pending.missing) or 'its admins'} "
+                "(`workbench registry sign` in their clone; `workbench registry` shows it)"
+            )
         if not rs.ok or rs.head is None:
             raise SigningRefused(
                 "cannot sign: the key registry is not usable: "
