@@ -199,3 +199,20 @@ def test_signing_before_registry_v1_is_signed_names_who_has_to_sign_it(
     assert code == 2
     assert "key registry v1 is not signed yet: it waits for alan" in err
     assert "`workbench registry sign` in their clone" in err
+
+
+def test_init_run_twice_says_the_repo_exists_not_that_a_key_does(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Pasting the README's init line again (its keys now exist) was answered with "ada's
+    key exists already: register it with --pubkey", advice that leads nowhere: the repo is
+    what exists."""
+    from workbench.cli.main import main
+
+    code = main(["init", str(repo), "--org", "Acme", "--domain", "acme.example",
+                 "--team", "data", "--lead", "ada", "--team", "model", "--lead", "alan",
+                 "--no-passphrase"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{repo} already has a workbench.toml" in err and "--pubkey" not in err
