@@ -127,25 +127,6 @@ def test_export_bundle_without_out_names_the_file_it_wrote_beside_the_repo(
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_a_role_is_one_line_of_visible_text(
-    repo: Path,  # noqa: F811
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """A role pasted with its line break (or a control character) was committed, and then
-    broke every table and report that shows people, one line each."""
-    head = git(repo, "rev-parse", "HEAD")
-    for role in ("Data\nengineer", "Data\x1b[2Jengineer"):
-        code, out, err = wb(repo, "person", "add", "grace", "--name", "Grace", "--email",
-                            "grace@acme.example", "--role", role, capsys=capsys)  # fmt: skip
-        assert code == 2, (out, err)
-        assert "keys/people.toml:" in err and "[people[2].role]" in err
-        assert "a role is one line of visible text" in err
-    assert git(repo, "rev-parse", "HEAD") == head
-    code, _, err = wb(repo, "person", "add", "grace", "--name", "Grace", "--email",
-                      "grace@acme.example", "--role", "Data <engineer>", capsys=capsys)  # fmt: skip
-    assert code == 0, err  # < and > are fine in a role: it is no commit identity
-
-
 def test_signing_a_typo_or_a_draft_says_what_to_do(
     repo: Path,  # noqa: F811
     capsys: pytest.CaptureFixture[str],

@@ -24,15 +24,6 @@ def plain_name(value: str) -> str:
     return value
 
 
-def one_line(value: str) -> str:
-    """A role is one line of visible text: every table and report shows a person on one
-    line, and a control character would reach the terminal."""
-    bad = sorted({visible(c) for c in value if c in "\n\r\t" or is_unsafe(c)})
-    if bad:
-        raise ValueError("a role is one line of visible text; found " + ", ".join(bad))
-    return value
-
-
 class Authority(StrEnum):
     """Organisational authority, ordered: an action item may need a given level."""
 
@@ -67,7 +58,6 @@ class Person(Strict):
     )
 
     _plain_name = field_validator("name")(plain_name)
-    _one_line_role = field_validator("role")(one_line)
 
     def has_left(self, today: date) -> bool:
         return self.left is not None and self.left <= today
