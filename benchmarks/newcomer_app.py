@@ -8,7 +8,11 @@ lead count (`s`), the palette creates a contract from the data → model templat
 table is pasted as one bracketed paste), `ctrl+s` commits it, and the palette's
 `contract: sign` co-signs it; a second session as the other lead signs the registry
 version and the contract. The CLI then checks the result as CI would: `verify`, evidence,
-`evaluate`, `gate --strict`, `status`.
+`evaluate`, `gate --strict`, `status`. A third session exports the audit bundle from the
+app (the palette's `bundle: export`: the dialog offers a file beside the repo and the
+lead's own key; Enter) and verifies it in the app's bundle viewer (`bundle: verify` opens on
+the bundle just written); the CLI's `verify-bundle` checks the same file against the trust
+root (the stock-tool VERIFY.sh stays in the CLI path, `tests/e2e/test_newcomer_path.py`).
 
 Every key waits for what it should show (never a fixed sleep), and each step is timed.
 
@@ -67,6 +71,9 @@ CHECKS = [
 ]
 
 
+VERIFY_BUNDLE = "cli: workbench verify-bundle (the bundle the app exported)"
+
+
 @dataclass
 class Timed:
     name: str
@@ -79,6 +86,7 @@ class AppPath:
     steps: list[Timed] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     codes: dict[str, int] = field(default_factory=dict)
+    keystrokes: dict[str, int] = field(default_factory=dict)  # per app session
 
     @property
     def app_seconds(self) -> float:
@@ -90,6 +98,7 @@ class Terminal:
 
     def __init__(self, socket: Path, cwd: Path, env: dict[str, str], command: str) -> None:
         self.socket = socket
+        self.keystrokes = 0  # keys the user pressed (a paste counts as one: ctrl+v)
         self.done = socket.with_suffix(".exit")
         self.done.unlink(missing_ok=True)
         args = ["new-session", "-d", "-s", "wb", "-x", str(SIZE[0]), "-y", str(SIZE[1])]
@@ -147,13 +156,16 @@ class Terminal:
             time.sleep(0.02)
 
     def keys(self, *keys: str) -> None:
+        self.keystrokes += len(keys)
         self.tmux("send-keys", "-t", "wb", *keys)
 
     def type(self, text: str) -> None:
+        self.keystrokes += len(text)
         self.tmux("send-keys", "-t", "wb", "-l", text)
 
     def paste(self, text: str) -> None:
         """As a terminal pastes: one bracketed paste (tmux `paste-buffer -p`)."""
+        self.keystrokes += 1
         self.tmux("set-buffer", "-b", "wb-paste", text)
         self.tmux("paste-buffer", "-p", "-d", "-b", "wb-paste", "-t", "wb")
 
@@ -307,6 +319,24 @@ def session_alan(term: Terminal, step: Callable[[str], None]) -> None:
     term.keys("q")
 
 
+def session_export(term: Terminal, step: Callable[[str], None]) -> None:
+    term.wait("as Ada Lovelace (ada)")
+    step("app: start, the seam map (as ada, after the CLI checks)")
+    palette(term, "bundle: export", "Export a signed audit bundle")
+    term.wait("Export an audit bundle")
+    term.wait("-audit-")  # the output file: beside the repo, focused
+    term.wait("key file (blank:")  # the key probed: the lead's own, no passphrase
+    term.settled()
+    term.keys("Enter")
+    term.wait("Audit bundle exported", timeout=60)
+    step("app: palette, bundle: export (beside the repo, Enter)")
+    palette(term, "bundle: verify", "Verify an audit bundle file")
+    term.wait("VERIFIED", timeout=60)
+    step("app: palette, bundle: verify (the bundle just written)")
+    back(term, "audit bundle")
+    term.keys("q")
+
+
 def run_app_path(workdir: Path, bin_dir: Path) -> AppPath:
     home = workdir / "home"
     home.mkdir(parents=True, exist_ok=True)
@@ -331,8 +361,7 @@ def run_app_path(workdir: Path, bin_dir: Path) -> AppPath:
         if proc.returncode != 0:
             raise AssertionError(f"{command} failed ({proc.returncode}):\n{path.outputs[name]}")
 
-    shell("cli: " + INIT.split(" --")[0], INIT, workdir)
-    for who, session in (("", session_ada), ("--as alan ", session_alan)):
+    def run_session(who: str, session: Callable[[Terminal, Callable[[str], None]], None]) -> None:
         term = Terminal(
             workdir / f"tmux-{session.__name__}.sock",
             path.repo,
@@ -352,10 +381,22 @@ def run_app_path(workdir: Path, bin_dir: Path) -> AppPath:
             code = term.exit_code()
             step(f"app: q: quit ({'alan' if who else 'ada'})")
             path.codes[session.__name__] = code
+            path.keystrokes[session.__name__] = term.keystrokes
         finally:
             term.close()
+
+    shell("cli: " + INIT.split(" --")[0], INIT, workdir)
+    for who, session in (("", session_ada), ("--as alan ", session_alan)):
+        run_session(who, session)
     for name, command in CHECKS:
         shell(f"cli: {name}", command, path.repo)
+    run_session("", session_export)
+    shell(
+        VERIFY_BUNDLE,
+        "workbench verify-bundle ../acme-governance-audit-*.tar.gz "
+        '--root "$(workbench registry root)"',
+        path.repo,
+    )
     return path
 
 
@@ -381,6 +422,10 @@ def main() -> int:
     apps = [r.app_seconds for r in runs]
     print(f"| **in the app** | **{statistics.median(apps):.1f}** | {min(apps):.1f} |")
     print(f"| **total** | **{statistics.median(totals):.1f}** | {min(totals):.1f} |")
+    print()
+    for name, count in runs[0].keystrokes.items():
+        print(f"keys pressed in {name}: {count}")
+    print(f"keys pressed in the app, all sessions: {sum(runs[0].keystrokes.values())}")
     return 0
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.newcomer_path import readme_commands, run_path
+from benchmarks.newcomer_path import (
+    effort,
+    readme_block,
+    readme_commands,
+    run_path,
+    typed_line,
+    until_gate,
+)
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh-keygen") is None, reason="ssh-keygen is the oracle for the keys"
@@ -41,6 +48,10 @@ def test_readme_block_is_the_whole_newcomer_path() -> None:
         "workbench gate --strict",
         "workbench export-bundle ",
         "sh ../VERIFY.sh ",
+        "git remote add origin ",
+        "workbench sync",
+        "git clone ",
+        "workbench gate --strict --root ",
     ]
     positions = [joined.index(stage) for stage in stages]
     assert positions == sorted(positions)
@@ -64,8 +75,9 @@ def test_newcomer_path_runs_as_written(tmp_path: Path) -> None:
     failed = [s for s in steps if s.status]
     assert not failed, f"{failed[0].command} failed:\n{output}"
     assert len(steps) == len(commands), output
-    assert "gate PASSED" in output
+    assert output.count("gate PASSED") == 2  # in the clone, then in CI's clone of the remote
     assert "RESULT: OK" in output
+    assert "pushed: origin/main is now" in output
     repo = tmp_path / "acme-governance"
     home = tmp_path / "home"
     env = {**os.environ, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")}
@@ -98,3 +110,31 @@ def test_newcomer_path_runs_as_written(tmp_path: Path) -> None:
         ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
     ).stdout
     assert status == ""
+
+
+def test_the_measure_counts_what_a_person_types() -> None:
+    """The benchmark's count of a person's work: lines as printed, comments (whole-line and
+    trailing) left out, `#` inside quotes kept, one Enter per line; the measure ends at the
+    first gate."""
+    block = (
+        "# a comment nobody types\n"
+        "workbench init x \\\n"
+        "  --team data\n"
+        "\n"
+        "printf 'a # b' > f   # trailing\n"
+        "workbench gate --strict\n"
+        "workbench export-bundle --out ../a.tar.gz\n"
+    )
+    assert typed_line("printf 'a # b' > f   # trailing") == "printf 'a # b' > f"
+    assert typed_line("echo a#b") == "echo a#b"
+    work = effort(block)
+    assert (work.commands, work.lines) == (4, 5)
+    typed = ["workbench init x \\", "  --team data", "printf 'a # b' > f",
+             "workbench gate --strict", "workbench export-bundle --out ../a.tar.gz"]  # fmt: skip
+    assert work.keystrokes == sum(len(line) + 1 for line in typed)
+    assert effort(until_gate(block)).commands == 3
+    assert work.typing_seconds(200) == pytest.approx(work.keystrokes * 0.3)
+    # The README's measure ends at its first gate, after both co-signatures.
+    measured = until_gate(readme_block())
+    assert measured.rstrip().endswith("workbench gate --strict")
+    assert "workbench --as alan sign data-to-model" in measured

@@ -140,3 +140,48 @@ async def test_sign_with_a_key_file_as_the_cli_key_option(demo_repo: Path, tmp_p
         assert any("Signed" in n.message for n in app._notifications)
     verdict = app.service.signing.verdict(stale.contract_id)
     assert person in verdict.signed
+
+
+async def test_export_with_a_key_file_as_the_cli_key_option(
+    demo_repo: Path, tmp_path: Path
+) -> None:
+    """The export dialog takes a key file as the sign dialogs do: a wrong path (or a folder)
+    is refused in the dialog with nothing written, the right one signs the bundle, and
+    verify-bundle accepts its signature against the registry."""
+    from workbench.bundle.verify import verify_bundle
+    from workbench.tui.modals.export import ExportModal
+
+    person = "grace.whitfield"  # an authorised exporter
+    keys = demo_repo / ".git" / "handshake-workbench" / "demo-keys"
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    for suffix in ("", ".pub"):
+        shutil.move(keys / f"{person}_ed25519{suffix}", moved / f"{person}_ed25519{suffix}")
+    out = tmp_path / "audit.tar.gz"
+    app = make_app(demo_repo, actor=person)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(app, pilot)
+        app.export_bundle()
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportModal))
+        modal = app.screen
+        await wait_until(pilot, lambda: modal.query("#export-error"))
+        await wait_until(
+            pilot, lambda: f"no key for {person}" in str(modal.query_one("#export-error").render())
+        )
+        field = modal.query_one("#key-file")
+        assert modal.fully_visible(field) and modal.fully_visible(modal.query_one("#export"))
+        modal.query_one("#export-out").value = str(out)
+        for wrong, said in ((moved / "missing_ed25519", "no such key file"), (moved, "folder")):
+            field.value = str(wrong)
+            field.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert said in str(modal.query_one("#export-error").render())
+            assert app.screen is modal and not out.exists()
+        field.value = str(moved / f"{person}_ed25519")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is not modal, timeout=30)
+        assert out.is_file()
+    root = app.service.signing.registry_state().root_sha256
+    report = verify_bundle(out, root=root, now=app.service.now)
+    assert report.ok, report

@@ -296,3 +296,20 @@ def test_palette_has_signing_and_bundle_commands(demo_repo: Path) -> None:
     names = {name for name, _, _ in workbench_commands(app)}
     assert {"view: key registry", "bundle: export", "bundle: verify"} <= names
     assert any(n.startswith("contract: sign ") for n in names)
+
+
+async def test_export_dialog_defaults_beside_the_repo_as_the_cli_does(demo_repo: Path) -> None:
+    """The app used to offer ./audit-bundle-DATE.tar.gz: inside the repo when started there
+    (an untracked archive in the governance repo). Now the CLI's default: beside it."""
+    from workbench.tui.modals.export import ExportModal
+
+    app = make_app(demo_repo, actor="grace.whitfield")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.export_bundle()
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportModal))
+        modal = app.screen
+        await wait_until(pilot, lambda: modal.query("#export-out"))
+        out = Path(modal.query_one("#export-out").value)
+    assert out.parent == demo_repo.parent
+    assert out.name.startswith(f"{demo_repo.name}-audit-") and out.name.endswith(".tar.gz")

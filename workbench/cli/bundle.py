@@ -93,11 +93,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_verify_script)
 
 
-def export_path(root: Path, out: str | None, now: datetime) -> Path:
-    """Where a bundle goes: `--out`, else beside the repo. A bundle written inside the work
-    tree would show up as an untracked file and could be committed by a careless `git add`."""
+def export_path(root: Path, out: str | None, default: Path) -> Path:
+    """Where a bundle goes: `--out`, else `default` (the service's: beside the repo). A
+    bundle written inside the work tree would show up as an untracked file and could be
+    committed by a careless `git add`."""
     if out is None:
-        return root.parent / f"{root.name}-audit-{now:%Y%m%dT%H%M%SZ}.tar.gz"
+        return default
     path = Path(out).resolve()
     if path.is_relative_to(root) and not path.is_relative_to(root / ".git"):
         print(
@@ -137,11 +138,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         passphrase = getpass.getpass(f"passphrase for {wb.actor().id}'s key: ")
         signer = svc.make_signer(key, args.agent, passphrase)
-    result = svc.export(export_path(wb.root, args.out, wb.now), options, signer=signer)
+    out = export_path(wb.root, args.out, svc.default_path())
+    result = svc.export(out, options, signer=signer)
     if args.json:
-        emit_json({"out": args.out, **result.to_json()})
+        emit_json({"out": str(out), **result.to_json()})
         return 0
-    print(f"wrote {args.out} ({len(result.data)} bytes, {result.files} files)")
+    print(f"wrote {out} ({len(result.data)} bytes, {result.files} files)")
     print(f"  archive sha256   {result.sha256}")
     print(
         f"  snapshot v{result.snapshot_version}      {result.snapshot_sha256}"

@@ -150,6 +150,7 @@ EXAMPLES: dict[str, list[str]] = {
     "verify-bundle": ['workbench verify-bundle ../audit.tar.gz --root "$ROOT" --recompute'],
     "import": ["workbench import odcs orders.odcs.yaml --provider data --consumer model"],
     "import odcs": [
+        "workbench import odcs orders.odcs.yaml     # teams from the document and the registry",
         "workbench import odcs orders.odcs.yaml --provider data --consumer model",
         "workbench import odcs orders.odcs.yaml --provider data --consumer model --id orders-to-model",
     ],

@@ -18,11 +18,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="an Open Data Contract Standard v3 YAML file → a seam contract and its people",
         description="Freshness from slaProperties, bounds from logicalTypeOptions, SQL quality "
         "rules as read-only sql terms, team members as people (dateOut/replacedByUsername as "
-        "succession). Everything else is listed as unmapped (docs/contracts.md).",
+        "succession). Everything else is listed as unmapped (docs/contracts.md). Without "
+        "--provider/--consumer the teams are read from the document and the registry; "
+        "when they cannot be decided, the error says which flag to pass.",
     )
     r.add_argument("file")
-    r.add_argument("--provider", required=True, metavar="TEAM", help="the data team")
-    r.add_argument("--consumer", required=True, metavar="TEAM", help="the consuming team")
+    r.add_argument(
+        "--provider",
+        metavar="TEAM",
+        help="the data team (default: from the document's customProperties provider, "
+        "team.name or dataProduct, else the team of its registered members)",
+    )
+    r.add_argument(
+        "--consumer",
+        metavar="TEAM",
+        help="the consuming team (default: the document's customProperties consumer, "
+        "else the registry's only other team)",
+    )
     r.add_argument("--id", dest="contract_id", help="contract id (default: the document's id)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_import_odcs, writes=True)

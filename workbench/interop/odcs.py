@@ -59,6 +59,8 @@ class OdcsImport:
     people: list[ImportedPerson] = field(default_factory=list)
     mapped: list[str] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
+    member_ids: dict[str, str] = field(default_factory=dict)  # username → person id
+    used: set[str] = field(default_factory=set)  # key paths a mapping read
 
 
 def parse(text: str):  # type: ignore[no-untyped-def]
@@ -106,7 +108,8 @@ def _walk(node: Any, path: str):  # type: ignore[no-untyped-def]
 def map_import(
     raw: dict[str, Any], doc: Any, *, domain: str, contract_id: str | None
 ) -> OdcsImport:
-    """Map a parsed ODCS document. `domain`: for the emails of members without one."""
+    """Map a parsed ODCS document. `domain`: for the emails of members without one. The
+    keys left unread are listed by `report_unmapped` once the parties are decided."""
     used: set[str] = {"apiVersion", "kind", "version", "id", "name", "status"}
     cid = slug(contract_id or doc.id or doc.name or "imported")
     out = OdcsImport(cid, doc.name or cid)
@@ -176,6 +179,7 @@ def map_import(
     for member in members or []:
         if member.username:
             ids[member.username] = slug(member.username.split("@")[0])
+    out.member_ids = dict(ids)
     for i, member in enumerate(members or []):
         where = f"{team_base}[{i}]"
         if not member.username:
@@ -202,12 +206,18 @@ def map_import(
         used.update({f"{where}.username", f"{where}.name", f"{where}.role"})
         out.mapped.append(f"{where} ({member.username}) → person {pid}")
     used.update({"team.id", "team.name"})
+    out.used = used
+    return out
 
+
+def report_unmapped(out: OdcsImport, raw: dict[str, Any], also_used: set[str]) -> None:
+    """Every key path of the document no mapping read (`out.used`, `also_used`: the
+    parties' keys), as `unmapped`: never dropped silently."""
+    used = out.used | also_used
     for path in _walk(raw, ""):
         if path in used or any(path.startswith(u + ".") or path.startswith(u + "[") for u in used):
             continue
         out.unmapped.append(f"{path}: no handshake-contract field for it")
-    return out
 
 
 def _number(value: object) -> bool:

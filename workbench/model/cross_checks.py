@@ -18,6 +18,27 @@ from workbench.model.problems import Problem
 from workbench.model.suggest import did_you_mean
 
 
+def _unique_emails(state: GovernanceState, doc: Document, people_file: PeopleFile) -> None:
+    """One person per email (case-folded): git names the acting person, and a commit's
+    author, by email alone, so a second person with someone's email makes both unknowable
+    (and would let one person's commits be read as another's)."""
+    first: dict[str, str] = {}
+    for i, person in enumerate(people_file.people):
+        email = person.email.lower()
+        if email in first and first[email] != person.id:
+            state.problems.append(
+                doc.problem(
+                    ("people", i, "email"),
+                    "person.duplicate-email",
+                    f"{person.id}: email {person.email!r} is also the email of "
+                    f"{first[email]}; each person has their own email (git identifies the "
+                    "acting person and each commit's author by it)",
+                )
+            )
+            continue
+        first.setdefault(email, person.id)
+
+
 def _index_people(
     state: GovernanceState, doc: Document, people_file: PeopleFile, today: date
 ) -> None:
@@ -49,6 +70,7 @@ def _index_people(
                 )
             )
         state.people[person.id] = person
+    _unique_emails(state, doc, people_file)
     teams_by_name = state.team_by_name()
     for i, person in enumerate(people_file.people):
         for attr in ("id", "name"):

@@ -330,8 +330,20 @@ class AuthoringService:
         checked_id(contract_id)
         state = self.wb.state()
         path = layout.contract_path(contract_id)
-        if path in self.wb.files() or self.wb.git.blob_at("HEAD", path) is not None:
-            raise WorkbenchError(f"{path} exists already; choose another id")
+        if self.wb.git.blob_at("HEAD", path) is not None:
+            raise WorkbenchError(
+                f"contract {contract_id} exists already ({path}, committed): change it in "
+                f"the app's editor or in the file and `workbench contract save {contract_id}`; "
+                "or choose another id"
+            )
+        if path in self.wb.files():
+            # Never overwritten: the draft may hold edits (the usual case: a first `contract
+            # new` left placeholders, and the user runs it again with --set).
+            raise WorkbenchError(
+                f"{path} exists already, not committed (a draft of an earlier `contract new`?): "
+                f"fill it in and `workbench contract save {contract_id}`, or delete the file to "
+                "start again; or choose another id"
+            )
         self._require_team(state, provider, "--provider")
         self._require_team(state, consumer, "--consumer")
         if provider == consumer:

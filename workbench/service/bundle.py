@@ -96,6 +96,13 @@ class BundleService:
             best[0], sha256_hex(best[1]), pred.exportedAt, pred.expires, exporters.get(best[0])
         )
 
+    def default_path(self) -> Path:
+        """Where a bundle goes when nobody says: beside the repo, never inside it (a bundle
+        in the work tree shows up as an untracked file and a careless `git add` commits
+        it). The CLI's `export-bundle` and the app's export dialog both use this."""
+        root = self.wb.root
+        return root.parent / f"{root.name}-audit-{self.wb.now:%Y%m%dT%H%M%SZ}.tar.gz"
+
     def make_signer(
         self, key_path: Path | None = None, agent: bool = False, passphrase: str | None = None
     ) -> Signer:

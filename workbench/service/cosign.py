@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench.repo import layout
 from workbench.service.errors import SigningRefused, UnknownContract
@@ -95,6 +95,12 @@ class ContractSigning:
             raise SigningRefused(f"{path} does not validate at HEAD; fix it before signing")
         files = self._signing.files_at(HEAD)
         rs = self._signing.registry_state(HEAD, files)
+        if rs.head is None and not rs.problems and rs.pending is not None:
+            raise SigningRefused(
+                f"cannot sign yet: key registry v{rs.pending.version} is not signed yet: it "
+                f"waits for {', '.join(rs.pending.missing) or 'its admins'} "
+                "(`workbench registry sign` in their clone; `workbench registry` shows it)"
+            )
         if not rs.ok or rs.head is None:
             raise SigningRefused(
                 "cannot sign: the key registry is not usable: "
@@ -119,6 +125,7 @@ class ContractSigning:
             raise SigningRefused(
                 f"{person} is not a required signer of {contract_id} "
                 f"(required: {', '.join(sorted(required.roles)) or 'nobody'})"
+                + _not_yet_in_force(person, doc.contract, state, rs)
             )
         require_valid_contract(self.wb, contract_id, "sign")
         if verdict.state == "invalid":
@@ -196,13 +203,32 @@ class ContractSigning:
             verdict=verdict,
         )
 
+    def _not_committed(self, contract_id: str, path: str, draft: bool) -> None:
+        """Why there is nothing to sign: a draft never committed, or no such contract."""
+        if draft:
+            raise SigningRefused(
+                f"{path} is not committed yet: you sign what is committed; fill in what "
+                f"`workbench validate` lists, then `workbench contract save {contract_id}`"
+            )
+        from workbench.model.suggest import did_you_mean
+
+        known = [
+            p.removeprefix("contracts/").removesuffix(".toml")
+            for p in self._signing.files_at(HEAD)
+            if p.startswith("contracts/") and p.endswith(".toml")
+        ]
+        raise UnknownContract(f"no contract {contract_id!r}" + did_you_mean(contract_id, known))
+
     def sign(self, contract_id: str, signer: keymod.Signer) -> SignResult:
         """Co-sign the committed version of ``contract_id`` as the acting person; commit."""
         self.wb.require_writable("sign")
         actor = self.wb.actor()
         person = actor.id
         path = layout.contract_path(contract_id)
-        if self.wb.git.blob_at("WORKTREE", path) != self.wb.git.blob_at(HEAD, path):
+        worktree, committed = self.wb.git.blob_at("WORKTREE", path), self.wb.git.blob_at(HEAD, path)
+        if committed is None:
+            self._not_committed(contract_id, path, worktree is not None)
+        if worktree != committed:
             raise SigningRefused(
                 f"{path} has uncommitted changes: you sign what is committed; "
                 "save or discard your edits first"
@@ -287,3 +313,29 @@ class ContractSigning:
     def reattest(self, signer: keymod.Signer) -> list[SignResult]:
         """Re-sign, with ``signer`` (your new key), every current approval of yours that lapsed."""
         return [self.sign(cid, signer) for cid in self.reattest_candidates()]
+
+
+def _not_yet_in_force(person: str, contract: Any, state: Any, rs: Any) -> str:
+    """Why a lead by the working people.toml is not (yet) a signer: the registry in force
+    still names another lead (a new team, or a hand-over, not signed by the admins)."""
+    seam = contract.seam
+    leads = [
+        t
+        for t in (seam.provider, seam.consumer)
+        if getattr(state.teams.get(t), "lead", None) == person
+    ]
+    if not leads or rs.head is None:
+        return ""
+    pending = rs.pending
+    if pending is not None:
+        missing = ", ".join(pending.missing) or "its admins"
+        how = (
+            f"the admins sign registry v{pending.version}, which carries it "
+            f"(not yet signed by {missing}: `workbench registry sign`, each)"
+        )
+    else:
+        how = "a registry version carrying it is signed by the admins (`workbench registry sign`)"
+    return (
+        f". keys/people.toml makes {person} the lead of team {leads[0]}, but who signs is read "
+        f"from the key registry in force (v{rs.head.version}): that counts once {how}"
+    )

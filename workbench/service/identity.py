@@ -27,6 +27,12 @@ def resolve_actor(state: GovernanceState, requested: str | None, git_email: str 
         matches = state.people_with_email(git_email)
         if len(matches) == 1:
             return state.people[matches[0]]
+        if len(matches) > 1:
+            raise WorkbenchError(
+                f"who is acting? git user.email {git_email} is the email of "
+                f"{' and '.join(sorted(matches))} in keys/people.toml (fix the registry: "
+                "`workbench validate` shows where); meanwhile pass --as PERSON"
+            )
     raise WorkbenchError(
         'who is acting? pass --as PERSON, set WORKBENCH_PERSON, or set `person = "<id>"` '
         f"in {config_home() / 'config.toml'}"

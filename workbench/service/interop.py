@@ -25,28 +25,39 @@ def import_odcs(
     wb: Workbench,
     file: Path,
     *,
-    provider: str,
-    consumer: str,
+    provider: str | None = None,
+    consumer: str | None = None,
     contract_id: str | None = None,
 ) -> ImportResult:
+    """Without `provider`/`consumer`, the teams come from the document and the registry
+    (workbench.interop.odcs_parties); an undecidable side is an error naming the flag."""
     import tomlkit
 
-    from workbench.interop.odcs import OdcsError, map_import, parse
+    from workbench.interop.odcs import OdcsError, map_import, parse, report_unmapped
+    from workbench.interop.odcs_parties import PartiesError, infer_parties
     from workbench.model.ids import checked_id
 
+    state = wb.state()
+    authoring = wb.authoring
+    for flag, team in (("--provider", provider), ("--consumer", consumer)):
+        if team is not None:
+            authoring._require_team(state, team, flag)
     try:
         raw, doc = parse(Path(file).read_text(encoding="utf-8"))
-        state = wb.state()
         domain = state.settings.org.domain if state.settings else "example.org"
         mapped = map_import(raw, doc, domain=domain, contract_id=contract_id)
-    except OdcsError as exc:
+        parties = infer_parties(
+            raw, doc, state, provider=provider, consumer=consumer, member_ids=mapped.member_ids
+        )
+        report_unmapped(mapped, raw, parties.used)
+    except (OdcsError, PartiesError) as exc:
         raise WorkbenchError(f"{file}: {exc}") from None
     except UnicodeDecodeError:
         raise WorkbenchError(f"{file}: not UTF-8 text") from None
+    except OSError as exc:
+        raise WorkbenchError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+    provider, consumer = parties.provider, parties.consumer
     checked_id(mapped.contract_id)
-    authoring = wb.authoring
-    authoring._require_team(state, provider, "--provider")
-    authoring._require_team(state, consumer, "--consumer")
     path = layout.contract_path(mapped.contract_id)
     if path in wb.files():
         raise WorkbenchError(f"{path} exists already; give another id with --id")
@@ -116,6 +127,7 @@ def import_odcs(
     result = ImportResult(f"imported {path}", commit, path)
     result.mapped = mapped.mapped
     result.unmapped = mapped.unmapped
+    result.notes.extend(parties.found)
     if added:
         result.notes.append(f"added to team {provider}: {', '.join(added)}")
     return result

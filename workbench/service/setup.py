@@ -96,7 +96,13 @@ def start_repo(
     unknown = sorted(set(pubkeys) - {lead.person for lead in leads})
     if unknown:
         raise WorkbenchError(f"--pubkey {unknown[0]}: not one of the two leads")
-    # Keys first: nothing is created when a key file is in the way.
+    # The target first (init pasted twice: the repo is what exists, not only the keys),
+    # then the keys; nothing is created when either is in the way.
+    target = Path(target)
+    if (target / layout.SETTINGS).exists():
+        raise WorkbenchError(f"{target} already has a workbench.toml")
+    if target.exists() and any(p.name != ".git" for p in target.iterdir()):
+        raise WorkbenchError(f"{target} is not empty; init needs an empty or new directory")
     for lead in leads:
         path = keymod.default_key_path(lead.person)
         if lead.person not in pubkeys and (path.exists() or keymod.public_key_path(path).exists()):
@@ -104,11 +110,6 @@ def start_repo(
                 f"{path} exists already: register it with --pubkey {lead.person}="
                 f"{keymod.public_key_path(path)} (init never overwrites a key)"
             )
-    target = Path(target)
-    if (target / layout.SETTINGS).exists():
-        raise WorkbenchError(f"{target} already has a workbench.toml")
-    if target.exists() and any(p.name != ".git" for p in target.iterdir()):
-        raise WorkbenchError(f"{target} is not empty; init needs an empty or new directory")
     settings = SETTINGS_TEMPLATE.format(
         org=_inside_quotes(org), domain=_inside_quotes(domain), repo_id=str(uuid.uuid4())
     ).encode()

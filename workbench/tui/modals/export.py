@@ -27,7 +27,14 @@ from workbench.tui.messages import (
     SignPrepared,
 )
 from workbench.tui.modals.base import SCROLL_BINDINGS, DialogFoot, DialogScreen
-from workbench.tui.modals.passphrase import key_error_message, probe_key
+from workbench.tui.modals.passphrase import (
+    default_key_file,
+    key_error_message,
+    key_file_problem,
+    key_placeholder,
+    probe_key,
+    typed_key_file,
+)
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -58,6 +65,7 @@ class ExportModal(DialogScreen[Path | None]):
         self.out = out
         self.running = False
         self.needs_passphrase = False
+        self.default_key: Path | None = None  # the key file used when none is typed
         self.service: Any = None
         self._cancel = threading.Event()
 
@@ -66,8 +74,8 @@ class ExportModal(DialogScreen[Path | None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        today = self.wb.today.isoformat()
-        out = self.out or Path.cwd() / f"audit-bundle-{today}.tar.gz"
+        # As the CLI: beside the repo, never inside it (the service decides).
+        out = self.out or self.wb.service.bundles.default_path()
         ids = sorted(v.id for v in self.wb.views if v.governed)
         with Vertical(classes="dialog export-dialog"):
             yield Label("Export an audit bundle", classes="dialog-title")
@@ -83,6 +91,9 @@ class ExportModal(DialogScreen[Path | None]):
                 yield Checkbox("use ssh-agent", id="use-agent")
             with DialogFoot():
                 yield Input(str(out), placeholder="output file (.tar.gz)", id="export-out")
+                # As the sign dialogs and the CLI's `export-bundle --key`: a key kept
+                # elsewhere than where the workbench looks.
+                yield Input(placeholder="key file (blank: your own key)", id="key-file")
                 passphrase = Input(
                     password=True, placeholder="passphrase of your key", id="passphrase"
                 )
@@ -103,11 +114,22 @@ class ExportModal(DialogScreen[Path | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export-key", description="key")
     def probe(self) -> None:
+        from workbench.service.errors import WorkbenchError
+
         needs, note = probe_key(lambda: self.service.bundles.make_signer())
-        self.post_message(SignPrepared(None, needs, note))
+        try:
+            key = default_key_file(self.service, self.service.actor().id)
+        except WorkbenchError:
+            key = None  # no acting person: the export itself says so
+        self.post_message(SignPrepared(None, needs, note, key))
 
     def on_sign_prepared(self, message: SignPrepared) -> None:
         self.needs_passphrase = message.needs_passphrase
+        self.default_key = message.key_file
+        if message.key_file is not None:
+            self.query_one("#key-file", Input).placeholder = key_placeholder(
+                message.key_file, self.service.root
+            )
         self.query_one("#passphrase").display = message.needs_passphrase
         self.query_one("#export-error", Label).update(message.key_note or "")
 
@@ -155,7 +177,16 @@ class ExportModal(DialogScreen[Path | None]):
             return
         agent = self.query_one("#use-agent", Checkbox).value
         passphrase = self.query_one("#passphrase", Input).value or None
-        if self.needs_passphrase and not agent and not passphrase:
+        key_file = typed_key_file(self.query_one("#key-file", Input).value)
+        problem = key_file_problem(key_file, agent)
+        if problem:
+            self.query_one("#export-error", Label).update(problem)
+            self.query_one("#key-file", Input).focus()
+            return
+        # Known to be encrypted: the default key, probed when the dialog opened. Another
+        # file is tried as it is and asks for its passphrase if it needs one.
+        probed = key_file is None or key_file == self.default_key
+        if self.needs_passphrase and probed and not agent and not passphrase:
             self.query_one("#export-error", Label).update("Type the passphrase of your key.")
             self.query_one("#passphrase", Input).focus()
             return
@@ -167,16 +198,18 @@ class ExportModal(DialogScreen[Path | None]):
         self.query_one("#export-progress").display = True
         self.query_one("#export-stage", Label).update("starting…")
         self.query_one("#cancel", Button).focus()
-        self.run_export(out, options, passphrase, agent)
+        self.run_export(out, options, passphrase, agent, key_file)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export", description="export")
-    def run_export(self, out: Path, options: Any, passphrase: str | None, agent: bool) -> None:
+    def run_export(
+        self, out: Path, options: Any, passphrase: str | None, agent: bool, key_file: Path | None
+    ) -> None:
         from workbench.service.bundle import BundleCancelled
         from workbench.service.errors import AgentSigningError, KeyLoadError
 
         svc = self.service.bundles
         try:
-            signer = svc.make_signer(agent=agent, passphrase=passphrase)
+            signer = svc.make_signer(key_path=key_file, agent=agent, passphrase=passphrase)
         except (KeyLoadError, AgentSigningError) as exc:
             self.post_message(SignerRejected(key_error_message(exc)))
             return
@@ -237,7 +270,7 @@ class ExportModal(DialogScreen[Path | None]):
         self.query_one("#export-stage", Label).update("")
 
     def _form_disabled(self, disabled: bool) -> None:
-        for selector in ("#export-form", "#export-out", "#passphrase"):
+        for selector in ("#export-form", "#export-out", "#key-file", "#passphrase"):
             self.query_one(selector).disabled = disabled
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

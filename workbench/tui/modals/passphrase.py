@@ -47,6 +47,42 @@ def default_key_file(service: Any, person: str) -> Path | None:
     return service.signing.keys.key_path(person)
 
 
+def key_file_problem(key_file: Path | None, agent: bool) -> str | None:
+    """Why a key file typed in a dialog cannot be used (None: it can, or none was typed, or
+    ssh-agent signs). The sign dialogs and the export dialog judge the field alike."""
+    if key_file is None or agent:
+        return None
+    if key_file.is_dir():
+        return f"{key_file} is a folder: give the private key file"
+    if not key_file.is_file():
+        return f"{key_file}: no such key file"
+    return None
+
+
+def short_key_path(path: Path, root: Path) -> str:
+    """The key file as the user knows it: inside the repo (the demo's keys) or under ~."""
+    for base, prefix in ((root, ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
+def key_placeholder(path: Path, root: Path, room: int = 70) -> str:
+    """The key field's placeholder: the default key file, its folder elided when the whole
+    path would not fit an 80-column dialog (a placeholder longer than its field is cut at a
+    word and shows no file at all)."""
+    text = f"key file (blank: {short_key_path(path, root)})"
+    return text if len(text) <= room else f"key file (blank: …/{path.name})"
+
+
+def typed_key_file(text: str) -> Path | None:
+    """The key file typed in a dialog's field (None: blank, the default key)."""
+    text = text.strip()
+    return Path(text).expanduser() if text else None
+
+
 def key_error_message(exc: BaseException) -> str:
     from workbench.service.errors import PassphraseRequired, WrongPassphrase
 
@@ -100,8 +136,7 @@ class KeyModal(DialogScreen[Any]):
 
     def key_file(self) -> Path | None:
         """The key file typed in the dialog (None: the default one)."""
-        text = self.query_one("#key-file", Input).value.strip()
-        return Path(text).expanduser() if text else None
+        return typed_key_file(self.query_one("#key-file", Input).value)
 
     # -- subclass hooks -----------------------------------------------------------------
     def prepare(self) -> None:
@@ -123,8 +158,9 @@ class KeyModal(DialogScreen[Any]):
         self.needs_passphrase = message.needs_passphrase
         self.default_key = message.key_file
         if message.key_file is not None:
-            shown = _short_path(message.key_file, self.service.root)
-            self.query_one("#key-file", Input).placeholder = f"key file (blank: {shown})"
+            self.query_one("#key-file", Input).placeholder = key_placeholder(
+                message.key_file, self.service.root
+            )
         self.query_one("#sign-body-text", Static).update(self.body(message.subject))
         blocked = self.can_sign(message.subject)
         self.busy = False
@@ -142,8 +178,9 @@ class KeyModal(DialogScreen[Any]):
         agent = self.query_one("#use-agent", Checkbox).value
         passphrase = self.query_one("#passphrase", Input).value
         key_file = self.key_file()
-        if key_file is not None and not agent and not key_file.is_file():
-            self.query_one("#key-error", Label).update(f"{key_file}: no such key file")
+        problem = key_file_problem(key_file, agent)
+        if problem:
+            self.query_one("#key-error", Label).update(problem)
             return
         # Known to be encrypted: the default key, probed when the dialog opened. Another
         # file is tried as it is and asks for its passphrase if it needs one.
@@ -199,13 +236,3 @@ class KeyModal(DialogScreen[Any]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def _short_path(path: Path, root: Path) -> str:
-    """The key file as the user knows it: inside the repo (the demo's keys) or under ~."""
-    for base, prefix in ((root, ""), (Path.home(), "~/")):
-        try:
-            return prefix + str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
