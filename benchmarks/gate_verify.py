@@ -1,0 +1,161 @@
+"""Benchmark: `gate`, `gate --format junit`, `verify` and `export-bundle` as CI runs them,
+each against its floor measured in the same run (issue 18).
+
+    python -m benchmarks.gate_verify --contracts 1000 --repeat 5 --keep DIR
+    python -m benchmarks.gate_verify --again DIR --repeat 5        # re-measure a kept org
+    python -m benchmarks.gate_verify --contracts 5000 --keep DIR5 --export
+
+The organisation (`build`): `benchmarks.generate` (N contracts, 2,000 commits),
+`gate_history.build` (a signed key registry, every contract co-signed by both leads, a CI
+identity named as the evaluation runner), three signed daily findings runs
+(`gate_history.Runs`: 4 findings per contract, the violation ledger), then per contract a
+signed regulatory clock start and two signed delivery records (`benchmarks.org_records`):
+≈ 5 signatures per contract, findings, ledger and history, what a real CI gate reads.
+
+Each round takes a fresh clone (`git init` + `git fetch`: one pack, no cache, no pin) per
+command and times whole processes, interpreter start included: `workbench --now T gate`,
+the same with `--format junit`, `workbench --now T verify`, a second `gate` in the same
+clone (warm: the clone's cache now filled), and the floors of `benchmarks.floor` (a fresh
+process reading the same bytes from git, parsing them, and verifying every signature with a
+bare Ed25519 loop). Commands alternate within a round, so each ratio compares runs made
+under the same load; the figures are medians (and minima) over the rounds, the ratio is of
+the medians, with the 1-minute load average. Peak RSS is the child's maxrss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import workbench
+from benchmarks.gate_history import _WRAP, RUNNER, Runs, _env, build as build_signed, fresh_clone
+from benchmarks.sign_org import RUNNER_KEYS
+from workbench.repo.git import GitRepo
+
+DAYS = 3
+
+
+def build(root: Path, contracts: int, commits: int = 2000) -> str:
+    """Build the organisation; returns the `--now` to judge it at."""
+    from benchmarks.org_records import add_records
+
+    build_signed(root, contracts, commits)
+    runs = Runs(root)
+    for _ in range(DAYS):
+        runs.next()
+    at = runs.last + timedelta(hours=1)
+    add_records(root, at, RUNNER, RUNNER_KEYS[RUNNER])
+    now = (at + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (root / ".git" / "bench-now").write_text(now)
+    subprocess.run(["git", "-C", str(root), "config", "pack.window", "0"], check=True)
+    return now
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall time, peak RSS (MiB) and stdout head of one process."""
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAP + "\n", *cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**_env(), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    elapsed = time.perf_counter() - t0
+    return elapsed, int(out.stdout.strip().splitlines()[-1]) / 1024, out.stderr[-300:]
+
+
+# What each command runs (after `python`); `{now}` is the organisation's judging time.
+COMMANDS: dict[str, list[str]] = {
+    "gate": ["-m", "workbench", "--now", "{now}", "gate"],
+    "gate junit": ["-m", "workbench", "--now", "{now}", "gate", "--format", "junit"],
+    "verify": ["-m", "workbench", "--now", "{now}", "verify"],
+    "floor gate": ["-m", "benchmarks.floor", "gate", "."],
+    "floor verify": ["-m", "benchmarks.floor", "verify", "."],
+}
+FLOORS = {"gate": "floor gate", "gate junit": "floor gate", "verify": "floor verify"}
+
+
+def measure(root: Path, repeat: int, work: Path) -> dict[str, dict[str, float]]:
+    now = (root / ".git" / "bench-now").read_text().strip()
+    head = GitRepo(root).head_id() or ""
+    times: dict[str, list[float]] = {name: [] for name in [*COMMANDS, "gate warm"]}
+    rss: dict[str, list[float]] = {name: [] for name in times}
+    loads: list[float] = []
+    for i in range(repeat):
+        for name, args in COMMANDS.items():
+            clone = fresh_clone(root, head, work / f"clone-{i}")
+            cmd = [sys.executable, *(a.replace("{now}", now) for a in args)]
+            t, r, _err = timed(cmd, clone)
+            times[name].append(t)
+            rss[name].append(r)
+            if name == "gate":  # the same clone again: what a developer's second run costs
+                t, r, _err = timed(cmd, clone)
+                times["gate warm"].append(t)
+                rss["gate warm"].append(r)
+            shutil.rmtree(clone, ignore_errors=True)
+        loads.append(os.getloadavg()[0])
+    out: dict[str, dict[str, float]] = {}
+    for name, ts in times.items():
+        floor = FLOORS.get(name.removesuffix(" warm"))
+        row = {
+            "median_s": round(statistics.median(ts), 3),
+            "min_s": round(min(ts), 3),
+            "peak_rss_mib": round(max(rss[name])),
+        }
+        if floor:
+            row["ratio"] = round(statistics.median(ts) / statistics.median(times[floor]), 2)
+            row["ratio_of_mins"] = round(min(ts) / min(times[floor]), 2)
+        out[name] = row
+    out["load"] = {"min": round(min(loads), 1), "max": round(max(loads), 1)}
+    return out
+
+
+def export_rss(root: Path, work: Path) -> dict[str, float]:
+    """`workbench export-bundle` on a fresh clone: wall time and peak RSS."""
+    now = (root / ".git" / "bench-now").read_text().strip()
+    clone = fresh_clone(root, GitRepo(root).head_id() or "", work / "clone-export")
+    cmd = [sys.executable, "-m", "workbench", "--now", now, "export-bundle", "--out"]
+    t, r, err = timed([*cmd, str(work / "bundle.tar.gz")], clone)
+    shutil.rmtree(clone, ignore_errors=True)
+    size = (work / "bundle.tar.gz").stat().st_size if (work / "bundle.tar.gz").exists() else 0
+    return {"s": round(t, 2), "peak_rss_mib": round(r), "bundle_mib": round(size / 2**20, 1)} | (
+        {"error": err} if not size else {}
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contracts", type=int, default=1000)
+    parser.add_argument("--commits", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="build the organisation here and keep it")
+    parser.add_argument("--again", type=Path, metavar="DIR", help="measure a kept organisation")
+    parser.add_argument("--export", action="store_true", help="also export-bundle's peak RSS")
+    parser.add_argument("--only-export", action="store_true")
+    args = parser.parse_args()
+    compileall.compile_dir(Path(workbench.__file__).parent, quiet=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.again or args.keep or Path(tmp) / "org"
+        if not args.again:
+            t0 = time.perf_counter()
+            build(root, args.contracts, args.commits)
+            print(f"built {args.contracts} contracts in {time.perf_counter() - t0:.0f} s", flush=True)
+        if not args.only_export:
+            print(json.dumps(measure(root, args.repeat, Path(tmp)), indent=1), flush=True)
+        if args.export or args.only_export:
+            print(json.dumps({"export-bundle": export_rss(root, Path(tmp))}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
