@@ -38,7 +38,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import workbench
-from benchmarks.gate_history import _WRAP, RUNNER, Runs, _env, build as build_signed, fresh_clone
+from benchmarks.gate_history import _WRAP, RUNNER, Runs, _env, fresh_clone
+from benchmarks.gate_history import build as build_signed
 from benchmarks.sign_org import RUNNER_KEYS
 from workbench.repo.git import GitRepo
 
@@ -150,7 +151,9 @@ def main() -> None:
         if not args.again:
             t0 = time.perf_counter()
             build(root, args.contracts, args.commits)
-            print(f"built {args.contracts} contracts in {time.perf_counter() - t0:.0f} s", flush=True)
+            print(
+                f"built {args.contracts} contracts in {time.perf_counter() - t0:.0f} s", flush=True
+            )
         if not args.only_export:
             print(json.dumps(measure(root, args.repeat, Path(tmp)), indent=1), flush=True)
         if args.export or args.only_export:

@@ -74,7 +74,7 @@ def add_records(root: Path, at: datetime, person: str, key: object) -> int:
     batch: dict[str, bytes | None] = {}
     count = 0
     for n, seam in enumerate(seams):
-        when = at + timedelta(seconds=n % 3600)
+        when = at + timedelta(seconds=n)
         event = when - timedelta(hours=2)
         cid = ck.clock_id(seam, KIND, event, person, when)
         path = ck.clock_record_path(cid, when, person, "start")
@@ -123,7 +123,9 @@ def add_records(root: Path, at: datetime, person: str, key: object) -> int:
             batch.update(_signed(path, render(fields), DELIVERY_PREDICATE, predicate, key, ns))
         count += 3
         if len(batch) > 600 or n == len(seams) - 1:
-            git.commit_files(batch, "Clocks and deliveries\n", WHO, when=at)
+            # Committed when its last record was made: no record is dated after its own
+            # commit nor before its parent (the record-time rule).
+            git.commit_files(batch, "Clocks and deliveries\n", WHO, when=when)
             batch = {}
     return count
 
