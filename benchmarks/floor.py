@@ -13,8 +13,10 @@ cryptography and the standard library (no workbench code):
   hashed: nothing else).
 * `gate`: the same over every file at HEAD (contracts, attestations, registry, findings runs,
   the violation ledger, clocks, deliveries), plus parsing every TOML file with `tomllib`
-  and every JSON file with `json` (the checks themselves are dictionary look-ups over what
-  was parsed, which the floor does not count).
+  and every JSON file with `json`, plus every committed version of every contract (the
+  change notices compare consecutive versions): each distinct `contracts/` tree of the
+  history listed, each distinct contract blob parsed. The checks themselves are dictionary
+  look-ups over what was parsed, which the floor does not count.
 
 It prints the number of signatures verified and files parsed, so a run shows it saw the same
 organisation as the command it is compared with.
@@ -83,9 +85,17 @@ def floor(kind: str, path: str) -> str:
     repo = pygit2.Repository(path)
     head = repo.head.peel(pygit2.Commit)
     commits = 0
+    versions: set[pygit2.Oid] = set()
+    seen_trees: set[pygit2.Oid] = set()
     for commit in repo.walk(head.id, pygit2.enums.SortMode.TOPOLOGICAL):
-        commit.tree_id  # noqa: B018 - reading each commit is the point
         commits += 1
+        if kind == "gate" and "contracts" in commit.tree:
+            # Every committed version of every contract (change notices compare them):
+            # each distinct contracts/ tree listed once, each distinct blob parsed below.
+            tree_id = commit.tree["contracts"].id
+            if tree_id not in seen_trees:
+                seen_trees.add(tree_id)
+                versions.update(e.id for e in repo[tree_id] if e.name.endswith(".toml"))
     files = _blobs(repo, head.tree)
     if kind == "verify":
         files = {p: d for p, d in files.items() if p.startswith(("attestations/", "keys/"))}
@@ -97,6 +107,9 @@ def floor(kind: str, path: str) -> str:
                 verify_sig(data, statement)
                 verified += 1
     parsed = 0
+    for oid in versions:
+        tomllib.loads(repo[oid].data.decode())
+        parsed += 1
     if kind == "gate":
         for p, data in files.items():
             if p.endswith(".toml"):

@@ -19,7 +19,9 @@ clone (warm: the clone's cache now filled), and the floors of `benchmarks.floor`
 process reading the same bytes from git, parsing them, and verifying every signature with a
 bare Ed25519 loop). Commands alternate within a round, so each ratio compares runs made
 under the same load; the figures are medians (and minima) over the rounds, the ratio is of
-the medians, with the 1-minute load average. Peak RSS is the child's maxrss.
+the medians, with the 1-minute load average. Peak RSS is the child's maxrss; CPU seconds
+(user + system) are reported beside the wall time, since on a machine shared with other
+jobs they move less (`cpu_ratio`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import workbench
-from benchmarks.gate_history import _WRAP, RUNNER, Runs, _env, fresh_clone
+from benchmarks.gate_history import RUNNER, Runs, _env, fresh_clone
 from benchmarks.gate_history import build as build_signed
 from benchmarks.sign_org import RUNNER_KEYS
 from workbench.repo.git import GitRepo
@@ -62,18 +64,33 @@ def build(root: Path, contracts: int, commits: int = 2000) -> str:
     return now
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall time, peak RSS (MiB) and stdout head of one process."""
+# Runs the command and prints the child's peak RSS (KiB) and CPU seconds (user + system):
+# on a shared machine the CPU time is the steadier figure, the wall time what a user waits.
+_WRAP = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(u.ru_maxrss, u.ru_utime + u.ru_stime)"
+)
+
+# Where `workbench` is imported from: this checkout, or `--code DIR` (e.g. `git archive
+# BASE workbench | tar -x -C DIR`, to measure the code before a change in the same run).
+CODE: list[str] = []
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall time, peak RSS (MiB) and CPU seconds of one process."""
+    path = [*CODE, str(Path(__file__).resolve().parent.parent)]
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", _WRAP + "\n", *cmd],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**_env(), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        env={**_env(), "PYTHONPATH": os.pathsep.join(path)},
     )
     elapsed = time.perf_counter() - t0
-    return elapsed, int(out.stdout.strip().splitlines()[-1]) / 1024, out.stderr[-300:]
+    rss, cpu = out.stdout.split()
+    return elapsed, int(rss) / 1024, float(cpu)
 
 
 # What each command runs (after `python`); `{now}` is the organisation's judging time.
@@ -92,31 +109,49 @@ def measure(root: Path, repeat: int, work: Path) -> dict[str, dict[str, float]]:
     head = GitRepo(root).head_id() or ""
     times: dict[str, list[float]] = {name: [] for name in [*COMMANDS, "gate warm"]}
     rss: dict[str, list[float]] = {name: [] for name in times}
+    cpu: dict[str, list[float]] = {name: [] for name in times}
     loads: list[float] = []
+
+    def run(name: str, cmd: list[str], clone: Path) -> None:
+        t, r, c = timed(cmd, clone)
+        times[name].append(t)
+        rss[name].append(r)
+        cpu[name].append(c)
+
     for i in range(repeat):
+        # One fetch per round, copied per command (`cp -a`: the copy's index no longer
+        # matches its files' inode and change time, so git re-reads them as in a fresh
+        # checkout); a fetch costs more than the commands under load.
+        master = fresh_clone(root, head, work / f"fetched-{i}")
         for name, args in COMMANDS.items():
-            clone = fresh_clone(root, head, work / f"clone-{i}")
-            cmd = [sys.executable, *(a.replace("{now}", now) for a in args)]
-            t, r, _err = timed(cmd, clone)
-            times[name].append(t)
-            rss[name].append(r)
-            if name == "gate":  # the same clone again: what a developer's second run costs
-                t, r, _err = timed(cmd, clone)
-                times["gate warm"].append(t)
-                rss["gate warm"].append(r)
+            clone = work / f"clone-{i}"
             shutil.rmtree(clone, ignore_errors=True)
+            subprocess.run(["cp", "-a", str(master), str(clone)], check=True)
+            cmd = [sys.executable, *(a.replace("{now}", now) for a in args)]
+            run(name, cmd, clone)
+            if name == "gate":  # the same clone again: what a developer's second run costs
+                run("gate warm", cmd, clone)
+            shutil.rmtree(clone, ignore_errors=True)
+        shutil.rmtree(master, ignore_errors=True)
         loads.append(os.getloadavg()[0])
     out: dict[str, dict[str, float]] = {}
     for name, ts in times.items():
+        if not ts:
+            continue
         floor = FLOORS.get(name.removesuffix(" warm"))
+        floor = floor if floor in COMMANDS else None
         row = {
             "median_s": round(statistics.median(ts), 3),
             "min_s": round(min(ts), 3),
+            "cpu_median_s": round(statistics.median(cpu[name]), 3),
             "peak_rss_mib": round(max(rss[name])),
         }
         if floor:
             row["ratio"] = round(statistics.median(ts) / statistics.median(times[floor]), 2)
             row["ratio_of_mins"] = round(min(ts) / min(times[floor]), 2)
+            row["cpu_ratio"] = round(
+                statistics.median(cpu[name]) / statistics.median(cpu[floor]), 2
+            )
         out[name] = row
     out["load"] = {"min": round(min(loads), 1), "max": round(max(loads), 1)}
     return out
@@ -127,12 +162,15 @@ def export_rss(root: Path, work: Path) -> dict[str, float]:
     now = (root / ".git" / "bench-now").read_text().strip()
     clone = fresh_clone(root, GitRepo(root).head_id() or "", work / "clone-export")
     cmd = [sys.executable, "-m", "workbench", "--now", now, "export-bundle", "--out"]
-    t, r, err = timed([*cmd, str(work / "bundle.tar.gz")], clone)
+    t, r, c = timed([*cmd, str(work / "bundle.tar.gz")], clone)
     shutil.rmtree(clone, ignore_errors=True)
     size = (work / "bundle.tar.gz").stat().st_size if (work / "bundle.tar.gz").exists() else 0
-    return {"s": round(t, 2), "peak_rss_mib": round(r), "bundle_mib": round(size / 2**20, 1)} | (
-        {"error": err} if not size else {}
-    )
+    return {
+        "s": round(t, 2),
+        "cpu_s": round(c, 2),
+        "peak_rss_mib": round(r),
+        "bundle_mib": round(size / 2**20, 1),
+    }
 
 
 def main() -> None:
@@ -144,7 +182,16 @@ def main() -> None:
     parser.add_argument("--again", type=Path, metavar="DIR", help="measure a kept organisation")
     parser.add_argument("--export", action="store_true", help="also export-bundle's peak RSS")
     parser.add_argument("--only-export", action="store_true")
+    parser.add_argument("--code", type=Path, help="import workbench from DIR/workbench")
+    parser.add_argument("--only", help="comma-separated commands to time (default: all)")
     args = parser.parse_args()
+    if args.code:
+        CODE.append(str(args.code.resolve()))
+        compileall.compile_dir(args.code / "workbench", quiet=1)
+    if args.only:
+        keep = set(args.only.split(","))
+        for name in [n for n in COMMANDS if n not in keep]:
+            del COMMANDS[name]
     compileall.compile_dir(Path(workbench.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.again or args.keep or Path(tmp) / "org"
