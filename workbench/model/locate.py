@@ -34,7 +34,13 @@ class Locations:
 
     @property
     def _known_segments(self) -> set[str | int]:
-        return {seg for p in self.positions for seg in p}
+        # Computed once per set of positions (the scanner is done with them when anyone
+        # asks): a scan of every position per look-up made locating a gate's checks slow.
+        size, known = self.__dict__.get("_segments", (-1, set()))
+        if size != len(self.positions):
+            known = {seg for p in self.positions for seg in p}
+            self.__dict__["_segments"] = (len(self.positions), known)
+        return known
 
 
 # Runs of characters the scanner steps over, matched at once instead of one by one.
