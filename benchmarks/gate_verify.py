@@ -1,9 +1,10 @@
-"""Benchmark: `gate`, `gate --format junit`, `verify` and `export-bundle` as CI runs them,
-each against its floor measured in the same run (issue 18).
+"""Benchmark: `gate`, `gate --format junit` and `verify` as CI runs them, each against its
+floor measured in the same run (issue 18).
 
     python -m benchmarks.gate_verify --contracts 1000 --repeat 5 --keep DIR
     python -m benchmarks.gate_verify --again DIR --repeat 5        # re-measure a kept org
-    python -m benchmarks.gate_verify --contracts 5000 --keep DIR5 --export
+    python -m benchmarks.gate_verify --again DIR5 --only "gate junit,floor gate" --repeat 1
+    python -m benchmarks.gate_verify --again DIR --code BASE   # BASE/workbench: older code
 
 The organisation (`build`): `benchmarks.generate` (N contracts, 2,000 commits),
 `gate_history.build` (a signed key registry, every contract co-signed by both leads, a CI
@@ -157,22 +158,6 @@ def measure(root: Path, repeat: int, work: Path) -> dict[str, dict[str, float]]:
     return out
 
 
-def export_rss(root: Path, work: Path) -> dict[str, float]:
-    """`workbench export-bundle` on a fresh clone: wall time and peak RSS."""
-    now = (root / ".git" / "bench-now").read_text().strip()
-    clone = fresh_clone(root, GitRepo(root).head_id() or "", work / "clone-export")
-    cmd = [sys.executable, "-m", "workbench", "--now", now, "export-bundle", "--out"]
-    t, r, c = timed([*cmd, str(work / "bundle.tar.gz")], clone)
-    shutil.rmtree(clone, ignore_errors=True)
-    size = (work / "bundle.tar.gz").stat().st_size if (work / "bundle.tar.gz").exists() else 0
-    return {
-        "s": round(t, 2),
-        "cpu_s": round(c, 2),
-        "peak_rss_mib": round(r),
-        "bundle_mib": round(size / 2**20, 1),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=1000)
@@ -180,8 +165,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build the organisation here and keep it")
     parser.add_argument("--again", type=Path, metavar="DIR", help="measure a kept organisation")
-    parser.add_argument("--export", action="store_true", help="also export-bundle's peak RSS")
-    parser.add_argument("--only-export", action="store_true")
     parser.add_argument("--code", type=Path, help="import workbench from DIR/workbench")
     parser.add_argument("--only", help="comma-separated commands to time (default: all)")
     args = parser.parse_args()
@@ -201,10 +184,7 @@ def main() -> None:
             print(
                 f"built {args.contracts} contracts in {time.perf_counter() - t0:.0f} s", flush=True
             )
-        if not args.only_export:
-            print(json.dumps(measure(root, args.repeat, Path(tmp)), indent=1), flush=True)
-        if args.export or args.only_export:
-            print(json.dumps({"export-bundle": export_rss(root, Path(tmp))}), flush=True)
+        print(json.dumps(measure(root, args.repeat, Path(tmp)), indent=1), flush=True)
 
 
 if __name__ == "__main__":
