@@ -36,11 +36,11 @@ class Locations:
     def _known_segments(self) -> set[str | int]:
         # Computed once per set of positions (the scanner is done with them when anyone
         # asks): a scan of every position per look-up made locating a gate's checks slow.
-        size, known = self.__dict__.get("_segments", (-1, set()))
-        if size != len(self.positions):
-            known = {seg for p in self.positions for seg in p}
-            self.__dict__["_segments"] = (len(self.positions), known)
-        return known
+        cached: tuple[int, set[str | int]] = self.__dict__.get("_segments", (-1, set()))
+        if cached[0] != len(self.positions):
+            cached = (len(self.positions), {seg for p in self.positions for seg in p})
+            self.__dict__["_segments"] = cached
+        return cached[1]
 
 
 # Runs of characters the scanner steps over, matched at once instead of one by one.
