@@ -216,3 +216,20 @@ def test_verdicts_with_a_warm_or_tampered_cache_equal_verdicts_without(
     monkeypatch.setenv(cache_store.DISABLE_ENV, "1")
     verified.forget()
     assert states(demo) == tampered  # the same verdicts as with no cache at all
+
+
+def test_a_command_keeps_what_it_verified_for_the_next_one(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.cli.main import main
+
+    verified.forget()
+    path = cache_store.store_path(demo, verified.STORE)
+    assert not path.exists()
+    first = main(["--repo", str(demo), "verify"])
+    out = capsys.readouterr().out
+    assert path.exists()  # saved when the command ended
+    verified.forget()
+    assert main(["--repo", str(demo), "verify"]) == first
+    assert capsys.readouterr().out == out
+    assert verified.load(demo)  # every entry carries a valid tag

@@ -58,6 +58,14 @@ class ContractDiff:
     problems: list[str] = field(default_factory=list)
 
 
+def keep_verified_signatures() -> None:
+    """Save the signatures this process verified into the clones it opened (the clone's
+    cache, `signing/verified.py`); the command line calls it when a command ends."""
+    from workbench.signing import verified
+
+    verified.save_all()
+
+
 class Workbench(Capabilities):
     def __init__(
         self,

@@ -14,7 +14,7 @@ is revoked, retired, expired or allowed for the namespace, whether the statement
 the record needs — is judged on every run, from the bytes, as before (`attestation.py`).
 Only successes are kept; a signature that fails is verified (and fails) again every time.
 
-On disk the facts live in the clone's cache (`.git/handshake-workbench/cache/signatures-v2
+On disk the facts live in the clone's cache, written when a command ends (`.git/handshake-workbench/cache/signatures-v2
 .pickle`), each with an HMAC-SHA256 tag under a secret of this user
 (`$XDG_CONFIG_HOME/handshake-workbench/cache-secret`, 32 random bytes, mode 0600) that never
 enters a repository. An entry without a valid tag (planted, edited, copied from another
@@ -25,7 +25,6 @@ writes it; a fresh CI clone starts without it.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import hmac
@@ -53,9 +52,10 @@ MAX_ENTRIES = 200_000
 _lock = threading.Lock()
 _verified: set[bytes] = set()  # digests verified in this process or loaded with a valid tag
 _new: dict[bytes, None] = {}  # verified here and not yet saved (ordered)
-_roots: dict[Path, bool] = {}  # clone root -> loaded
-_writable: set[Path] = set()
-_registered = False  # save_all is registered to run at exit
+_unloaded: set[Path] = set()  # attached clones whose file is not read yet
+_writable: dict[Path, None] = {}  # clones to save to, in the order they were attached
+# A process that opened many clones (a test run) saves to the last few only.
+SAVE_TO = 4
 
 
 def digest(public_key: bytes, signature: bytes, data: bytes) -> bytes:
@@ -85,27 +85,29 @@ def verify(parsed: SshSignature, data: bytes, key: Ed25519PublicKey) -> None:
         _new[d] = None
 
 
+_loaded: set[Path] = set()
+
+
 def attach(root: Path, writable: bool) -> None:
     """Use (and, if `writable`, keep) the verified signatures of the clone at `root`. Read
-    on the first verify, written when the process ends."""
+    on the first verify; written by `save_all`, which the command line calls when a command
+    ends."""
     root = Path(root)
     with _lock:
-        _roots.setdefault(root, False)
-        if writable and root not in _writable:
-            _writable.add(root)
-            global _registered
-            if not _registered:
-                atexit.register(save_all)
-                _registered = True
+        if root not in _loaded:
+            _unloaded.add(root)
+        if writable:
+            _writable.pop(root, None)
+            _writable[root] = None
 
 
 def _load_pending() -> None:
-    if all(_roots.values()):
+    if not _unloaded:
         return
     with _lock:
-        pending = [r for r, loaded in _roots.items() if not loaded]
-        for r in pending:
-            _roots[r] = True
+        pending = list(_unloaded)
+        _unloaded.clear()
+        _loaded.update(pending)
     for root in pending:
         found = load(root)
         with _lock:
@@ -167,8 +169,9 @@ def save(root: Path) -> None:
 
 
 def save_all() -> None:
+    """Save what this process verified to the clones it opened writable (the last few)."""
     with _lock:
-        roots = list(_writable)
+        roots = list(_writable)[-SAVE_TO:]
     for root in roots:
         with contextlib.suppress(Exception):  # only a cache: never fail an exit over it
             if (root / ".git").is_dir():
@@ -183,5 +186,6 @@ def forget() -> None:
     with _lock:
         _verified.clear()
         _new.clear()
-        _roots.clear()
+        _unloaded.clear()
+        _loaded.clear()
         _writable.clear()
