@@ -199,7 +199,7 @@ class Runs:
         }
         data = render_run(run)
         svc = Workbench(self.root, now=when, actor=RUNNER).evidence
-        svc._record_run(
+        svc.book.record(
             EvaluateResult(run, f"findings/{run_id}.json", written=False),
             data,
             f"Evaluate: day {self.day}\n",

@@ -127,7 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"workbench: {refusal}", file=sys.stderr)
             return EXIT_USAGE
         try:
-            return int(args.func(args) or 0)
+            try:
+                return int(args.func(args) or 0)
+            finally:
+                # Only a command that opened a session (and so imported the service)
+                # verified anything worth keeping.
+                if "workbench.service.core" in sys.modules:
+                    from workbench.service.core import keep_verified_signatures
+
+                    keep_verified_signatures()
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130

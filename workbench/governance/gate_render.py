@@ -131,8 +131,12 @@ def render_junit(result: GateResult) -> str:
         merge_check.junit_suite(root, result.merge, iso(result.now) or "")
     if result.shows_trust:
         _trust_junit(root, result, trust_fails)
+    # Grouped once: a scan of every check per contract is quadratic (5,000 contracts).
+    by_contract: dict[str, list[Check]] = {}
+    for c in result.checks:
+        by_contract.setdefault(c.contract, []).append(c)
     for cid in result.scope:
-        mine = [c for c in result.checks if c.contract == cid]
+        mine = by_contract.get(cid, [])
         suite = ET.SubElement(
             root,
             "testsuite",

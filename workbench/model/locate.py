@@ -8,6 +8,8 @@ It assumes the text already parsed (syntax errors are reported by tomllib first)
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass, field
 
 Path = tuple[str | int, ...]
@@ -32,45 +34,60 @@ class Locations:
 
     @property
     def _known_segments(self) -> set[str | int]:
-        return {seg for p in self.positions for seg in p}
+        # Computed once per set of positions (the scanner is done with them when anyone
+        # asks): a scan of every position per look-up made locating a gate's checks slow.
+        cached: tuple[int, set[str | int]] = self.__dict__.get("_segments", (-1, set()))
+        if cached[0] != len(self.positions):
+            cached = (len(self.positions), {seg for p in self.positions for seg in p})
+            self.__dict__["_segments"] = cached
+        return cached[1]
+
+
+# Runs of characters the scanner steps over, matched at once instead of one by one.
+_WS = re.compile(r"(?:[ \t\r]|#[^\n]*)*")
+_WS_NL = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")
+_BARE_KEY = re.compile(r"[\w-]*")  # str.isalnum() or "_" (re's \w), or "-"
+_BASIC = re.compile(r'(?:\\[\s\S]?|[^"\\\n])*')  # up to the closing quote or end of line
+_LITERAL = re.compile(r"[^'\n]*")
+_SCALAR = re.compile(r"[^,\]}\n#]*")
 
 
 class _Scanner:
+    """Moves an index through the text; line and column are derived from it when a
+    position is recorded (a table of newline offsets), not counted character by character:
+    locating every key of 1,000 contracts is what `gate --format junit` waits for."""
+
     def __init__(self, text: str) -> None:
         self.text = text
+        self.n = len(text)
         self.i = 0
-        self.line = 1
-        self.col = 1
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.loc = Locations()
         self.array_counts: dict[Path, int] = {}
         self.arrays_of_tables: set[Path] = set()
 
     # -- low-level movement -------------------------------------------------------------
+    @property
+    def pos(self) -> tuple[int, int]:
+        """(line, column) of the index, both from 1."""
+        line = bisect.bisect_left(self.newlines, self.i)
+        start = self.newlines[line - 1] + 1 if line else 0
+        return line + 1, self.i - start + 1
+
     def peek(self, n: int = 0) -> str:
         j = self.i + n
-        return self.text[j] if j < len(self.text) else ""
+        return self.text[j] if j < self.n else ""
 
     def advance(self, n: int = 1) -> None:
-        for _ in range(n):
-            if self.i >= len(self.text):
-                return
-            if self.text[self.i] == "\n":
-                self.line += 1
-                self.col = 1
-            else:
-                self.col += 1
-            self.i += 1
+        self.i = min(self.i + n, max(self.i, self.n))
+
+    def skip(self, pattern: re.Pattern[str]) -> None:
+        match = pattern.match(self.text, self.i)
+        if match is not None:
+            self.i = match.end()
 
     def skip_ws(self, newlines: bool = False) -> None:
-        while self.i < len(self.text):
-            c = self.peek()
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.advance()
-            elif c == "#":
-                while self.i < len(self.text) and self.peek() != "\n":
-                    self.advance()
-            else:
-                return
+        self.skip(_WS_NL if newlines else _WS)
 
     def startswith(self, s: str) -> bool:
         return self.text.startswith(s, self.i)
@@ -83,7 +100,7 @@ class _Scanner:
             self.skip_ws(newlines=True)
             if self.i >= len(self.text):
                 break
-            pos = (self.line, self.col)
+            pos = self.pos
             if self.startswith("[["):
                 self.advance(2)
                 keys = self.read_key_path("]]")
@@ -133,8 +150,7 @@ class _Scanner:
                 keys.append(self.read_string())
             else:
                 start = self.i
-                while self.i < len(self.text) and (self.peek().isalnum() or self.peek() in "_-"):
-                    self.advance()
+                self.skip(_BARE_KEY)
                 if self.i == start:  # unexpected char; avoid an endless loop
                     self.advance()
                     continue
@@ -150,10 +166,7 @@ class _Scanner:
         if triple:
             self.advance(3)
             start = self.i
-            while self.i < len(self.text) and not self.startswith(quote * 3):
-                if quote == '"' and self.peek() == "\\":
-                    self.advance()
-                self.advance()
+            self.i = self._triple_end(quote)
             value = self.text[start : self.i]
             self.advance(3)
             while self.peek() == quote:  # up to two quotes may end the content
@@ -161,10 +174,7 @@ class _Scanner:
             return value
         self.advance()
         start = self.i
-        while self.i < len(self.text) and self.peek() != quote and self.peek() != "\n":
-            if quote == '"' and self.peek() == "\\":
-                self.advance()
-            self.advance()
+        self.skip(_BASIC if quote == '"' else _LITERAL)
         value = self.text[start : self.i]
         self.advance()
         return value
@@ -181,7 +191,7 @@ class _Scanner:
                 if self.peek() == "]":
                     self.advance()
                     return
-                self.loc.positions.setdefault((*path, index), (self.line, self.col))
+                self.loc.positions.setdefault((*path, index), self.pos)
                 self.read_value((*path, index))
                 index += 1
                 self.skip_ws(newlines=True)
@@ -194,7 +204,7 @@ class _Scanner:
                 if self.peek() == "}":
                     self.advance()
                     return
-                pos = (self.line, self.col)
+                pos = self.pos
                 keys = self.read_key_path("=")
                 self.advance()
                 sub = (*path, *keys)
@@ -207,8 +217,19 @@ class _Scanner:
                 elif self.peek() == "\n" or not self.peek():
                     return
         else:
-            while self.i < len(self.text) and self.peek() not in ",]}\n#":
-                self.advance()
+            self.skip(_SCALAR)
+
+    def _triple_end(self, quote: str) -> int:
+        """Where a multi-line string's closing quotes start (or the end of the text); in a
+        basic string a backslash escapes the character after it."""
+        closing = quote * 3
+        j = self.i
+        while True:
+            end = self.text.find(closing, j)
+            escape = self.text.find("\\", j, end if end != -1 else self.n) if quote == '"' else -1
+            if escape == -1:
+                return end if end != -1 else self.n
+            j = min(escape + 2, self.n)
 
 
 def locate(text: str) -> Locations:

@@ -58,6 +58,14 @@ class ContractDiff:
     problems: list[str] = field(default_factory=list)
 
 
+def keep_verified_signatures() -> None:
+    """Save the signatures this process verified into the clones it opened (the clone's
+    cache, `signing/verified.py`); the command line calls it when a command ends."""
+    from workbench.signing import verified
+
+    verified.save_all()
+
+
 class Workbench(Capabilities):
     def __init__(
         self,
@@ -81,6 +89,11 @@ class Workbench(Capabilities):
         # (flagged), not merely "not made yet" at a chosen moment.
         self.clock_is_real = now is None
         self.readonly = readonly
+        # Signatures this clone has verified before (the clone's cache, HMAC-tagged per
+        # user: `signing/verified.py`); a tampered entry costs a verify, never a verdict.
+        from workbench.signing import verified
+
+        verified.attach(self.root, writable=not readonly)
         # `now` is a what-if (the CLI's --now): rules are judged at it, but nothing is
         # recorded at it, because a record's time must be the real one (docs/obligations.md).
         self.what_if = what_if and now is not None
@@ -248,13 +261,17 @@ class Workbench(Capabilities):
         `files` are the working tree's, when the caller has just read them.
         """
         self._note_base(again=not self.hold_worktree)
+        # A one-shot command holds what it reads as "the working tree" for its whole run;
+        # for a committed view (the gate) that is HEAD's files (read once: every signed
+        # record asks for the state, 3,000 look-ups at 1,000 contracts).
+        held = rev == WORKTREE and self.hold_worktree
         if rev == WORKTREE and self.committed:
             rev = "HEAD"
-        if rev == WORKTREE and self.hold_worktree and self._held is not None:
+        if held and self._held is not None:
             return self._held
         declared = self._declared(rev, files)
         state = self._apply_floor(declared, self.policy_floor(rev))
-        if rev == WORKTREE and self.hold_worktree:
+        if held:
             with self._lock:
                 self._held = state
         return state

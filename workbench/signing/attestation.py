@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from workbench.signing import sshsig
+from workbench.signing import sshsig, verified
 from workbench.signing.errors import SignatureFormatError, SigningError
 from workbench.signing.registry import MAX_SIGS_PER_STATEMENT, Registry
 from workbench.signing.statement import MAX_STATEMENT_BYTES
@@ -224,7 +224,7 @@ def _check_one(
             namespace, parsed.hash_alg, message
         )
     try:
-        sshsig.verify_parsed(parsed, data, key.key or key.public_key())
+        verified.verify(parsed, data, key.key or key.public_key())
     except SigningError as exc:
         return SignatureCheck(name, "bad", str(exc), person, principal, fpr)
     if now is not None and not key.valid_at(now):

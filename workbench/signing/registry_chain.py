@@ -26,7 +26,7 @@ from typing import Literal, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from workbench.signing import sshsig
+from workbench.signing import sshsig, verified
 from workbench.signing.errors import SignatureFormatError, SigningError
 from workbench.signing.registry_files import (
     ALLOWED_SIGNERS,
@@ -105,9 +105,7 @@ def count_admin_signatures(
         if data is None or parsed.hash_alg != "sha512":
             data = sshsig.signed_data(namespace, parsed.hash_alg, statement.raw)
         try:
-            sshsig.verify_parsed(
-                parsed, data, Ed25519PublicKey.from_public_bytes(parsed.public_key)
-            )
+            verified.verify(parsed, data, Ed25519PublicKey.from_public_bytes(parsed.public_key))
         except SigningError as exc:
             bad.append(f"{name}: {exc}")
             continue
