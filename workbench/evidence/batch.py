@@ -297,7 +297,7 @@ def _run_chunk(
         return
     except EvidenceError as exc:
         why = _why(exc)
-        kind = term.kind
+        kind = str(getattr(term, "kind", "batch"))
     if len(chunk) == 1:
         notes.append(
             f"batch: the {kind} batch query of term {chunk[0].term.id!r} failed ({why}); "
