@@ -27,7 +27,9 @@ process that imports DuckDB and runs hand-written queries computing the same agg
 The stderr of every evaluate is scanned for batch fallback notices (`evaluate: batch ...`)
 and they are printed with the figures: a fallback is never silent. Phases alternate within
 a round (floor, evaluate) so a change in the machine's load hits both; the ratio reported is
-the median of the same-round ratios, with the minima beside it. The load average is printed.
+the median of the same-round ratios, with the minima beside it, and the ratio of CPU time
+(user + sys of the process and all it waited for: the worker), which a busy machine
+inflates far less than wall time. The load average is printed.
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ _WRAP = (
     "import resource, subprocess, sys, time; t = time.perf_counter(); "
     "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
     "e = time.perf_counter() - t; "
-    "print(repr((e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode, "
-    "p.stderr[-4000:])))"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(repr((e, u.ru_maxrss, p.returncode, p.stderr[-4000:], u.ru_utime + u.ru_stime)))"
 )
 
 FLOOR_ORG = r"""
@@ -173,13 +175,14 @@ def _env(data: Path) -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS MiB of the largest descendant, exit code, stderr tail)."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str, float]:
+    """(seconds, peak RSS MiB of the largest descendant, exit code, stderr tail, CPU
+    seconds of the command and everything it waited for)."""
     out = subprocess.run(
         [sys.executable, "-c", _WRAP, *cmd], capture_output=True, text=True, env=env, check=True
     )
-    seconds, rss_kib, code, err = eval(out.stdout.strip().splitlines()[-1])  # our own repr
-    return seconds, rss_kib / 1024, code, err
+    seconds, rss_kib, code, err, cpu = eval(out.stdout.strip().splitlines()[-1])  # our repr
+    return seconds, rss_kib / 1024, code, err, cpu
 
 
 def evaluate_cmd(repo: Path, contract: str | None = None) -> list[str]:
@@ -205,6 +208,7 @@ def _rounds(
     contract: str | None = None,
 ) -> dict[str, object]:
     evs, fls, rss, notes, loads = [], [], 0.0, set(), []
+    ecpu, fcpu = [], []
     # One untimed run first: it warms the page cache and leaves a run in the
     # history (the timed runs then find a ledger to extend, as every later day does).
     first = timed(evaluate_cmd(repo, contract), env)
@@ -218,6 +222,8 @@ def _rounds(
             raise SystemExit(f"evaluate failed ({e[2]}): {e[3]}")
         fls.append(f[0])
         evs.append(e[0])
+        fcpu.append(f[4])
+        ecpu.append(e[4])
         rss = max(rss, e[1])
         notes.update(fallbacks(e[3]))
     ratio = statistics.median(e / f for e, f in zip(evs, fls, strict=True))
@@ -229,6 +235,9 @@ def _rounds(
         "floor_median": statistics.median(fls),
         "ratio_median_same_round": ratio,
         "ratio_of_mins": min(evs) / min(fls),
+        "evaluate_cpu_median": statistics.median(ecpu),
+        "floor_cpu_median": statistics.median(fcpu),
+        "cpu_ratio": statistics.median(ecpu) / statistics.median(fcpu),
         "evaluate_peak_rss_mib": rss,
         "load": loads,
         "fallbacks": sorted(notes),
@@ -236,7 +245,9 @@ def _rounds(
     print(
         f"| {label} | {min(evs):.2f} / {statistics.median(evs):.2f} | "
         f"{min(fls):.2f} / {statistics.median(fls):.2f} | {ratio:.2f}× | "
-        f"{min(evs) / min(fls):.2f}× | {rss:.0f} | {loads[0]} |",
+        f"{min(evs) / min(fls):.2f}× | {statistics.median(ecpu):.2f} / "
+        f"{statistics.median(fcpu):.2f} = {statistics.median(ecpu) / statistics.median(fcpu):.2f}×"
+        f" | {rss:.0f} | {loads[0]} |",
         flush=True,
     )
     for note in sorted(notes):
@@ -399,9 +410,10 @@ def main() -> None:
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load {load()}")
     print(
         "| case | evaluate s (min / median) | floor s (min / median) | same-round ratio "
-        "(median) | ratio of mins | evaluate peak RSS MiB | load at start |"
+        "(median) | ratio of mins | CPU s evaluate / floor (medians) | "
+        "evaluate peak RSS MiB | load at start |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     rows = {"org": case_org, "one": case_one, "rss": case_rss}[args.case](base, args)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
