@@ -226,6 +226,7 @@ def _rounds(
         ecpu.append(e[4])
         rss = max(rss, e[1])
         notes.update(fallbacks(e[3]))
+    print(f"  first (untimed) run: {first[0]:.2f} s, {first[4]:.2f} s CPU, {first[1]:.0f} MiB peak")
     ratio = statistics.median(e / f for e, f in zip(evs, fls, strict=True))
     row = {
         "case": label,
@@ -240,6 +241,7 @@ def _rounds(
         "cpu_ratio": statistics.median(ecpu) / statistics.median(fcpu),
         "evaluate_peak_rss_mib": rss,
         "load": loads,
+        "first_run": {"seconds": first[0], "cpu": first[4], "peak_rss_mib": first[1]},
         "fallbacks": sorted(notes),
     }
     print(
