@@ -7,6 +7,9 @@ need=()
 command -v git >/dev/null || need+=(git)
 # ssh-keygen, ssh-agent and ssh-add (the concurrent-signing tests run a real agent).
 command -v ssh-keygen >/dev/null && command -v ssh-agent >/dev/null && command -v ssh-add >/dev/null || need+=(openssh-client)
+# sshd: the sync tests start their own OpenSSH server on loopback (tests/sync/ssh_server.py)
+# to sync clones over ssh:// as a team's git server would be reached.
+[ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || need+=(openssh-server)
 command -v jq >/dev/null || need+=(jq)
 command -v tmux >/dev/null || need+=(tmux)
 command -v sha256sum >/dev/null || need+=(coreutils)

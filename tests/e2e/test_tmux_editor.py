@@ -30,7 +30,7 @@ class Tmux:
     def screen(self) -> str:
         return self("capture-pane", "-p", "-t", "wb").stdout
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()

@@ -36,6 +36,10 @@ class Origin:
 
     def clone(self, target: Path, url: str | None = None) -> Path:
         git(target.parent, "clone", "-q", url or str(self.bare), str(target))
+        return self.clone_files(target)
+
+    def clone_files(self, target: Path) -> Path:
+        """What a lead has beside a fresh clone: the demo's keys and the pinned root."""
         local = target / LOCAL
         local.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.keys, local / "demo-keys")

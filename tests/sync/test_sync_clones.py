@@ -438,3 +438,27 @@ def test_first_sync_creates_the_remote_branch(origin: Origin, tmp_path: Path) ->
     assert any("co-signed" in line for line in report.summary.outgoing)
     # The upstream stays origin; ahead/behind of team is now known to the clone.
     assert git(a, "rev-parse", "refs/remotes/team/main").stdout.strip() == head(a)
+
+
+def test_a_signature_deleted_upstream_is_named_as_removed(origin: Origin, tmp_path: Path) -> None:
+    """Deleting someone's signature only moves a verdict the safe way (approved -> pending),
+    so sync accepts it; but it must say which signed record went, not only the verdict."""
+    a = origin.clone(tmp_path / "a")
+    b = origin.clone(tmp_path / "b")
+    for person in ("ravi.iyer", "sofia.marquez"):
+        session(a, person, 1).signing.contracts.sign(CREDIT, signer(a, person))
+    assert sync(a, "ravi.iyer", 1.1).pushed
+    assert sync(b, "ravi.iyer", 1.2).outcome.startswith("fast-forward")
+    gone = f"attestations/{CREDIT}/v2.ravi.iyer.sig"
+    GitRepo(a).commit_files(
+        {gone: None}, "tidy\n", Author("Mallory", "mallory@evil.example"), when=at(2)
+    )
+    git(a, "push", "-q", "origin", "main")
+    report = sync(b, "sofia.marquez", 3)
+    assert report.ok
+    summary = report.summary
+    assert summary.removed == [f"ravi.iyer co-signed {CREDIT} v2"]
+    assert (CREDIT, "approved", "pending") in summary.verdicts
+    lines = summary.lines()
+    assert f"  - removed: ravi.iyer co-signed {CREDIT} v2" in lines
+    assert summary.to_json()["removed_incoming"] == [f"ravi.iyer co-signed {CREDIT} v2"]

@@ -1,11 +1,10 @@
-"""`workbench sync` over the transports a team uses: a bare repository on disk (file) and
-a smart-HTTP server (`git http-backend` behind a loopback HTTP server). Over ssh only where
-the machine runs sshd (this suite starts none: it is a system service)."""
+"""`workbench sync` over the transports a team uses: a bare repository on disk (file), a
+smart-HTTP server (`git http-backend` behind a loopback HTTP server) and ssh (a real sshd
+on loopback, started by the test with its own keys: tests/sync/ssh_server.py)."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from tests.conftest import FIXED_NOW
 from tests.signing.demo_helpers import signer
 from tests.sync.conftest import CREDIT, Origin, git
 from tests.sync.git_http import GitHTTPServer
+from tests.sync.ssh_server import ssh_server
 from workbench.service.core import Workbench
 
 
@@ -75,21 +75,20 @@ def test_sync_over_http_names_the_server_error(origin: Origin, tmp_path: Path) -
             session(a, "ravi.iyer", 1).sync.run()
 
 
-def _sshd_available() -> bool:
-    return (
-        shutil.which("sshd") is not None
-        and subprocess.run(
-            ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=2", "localhost", "true"],
-            capture_output=True,
-            check=False,
-        ).returncode
-        == 0
-    )
-
-
-@pytest.mark.skipif(not _sshd_available(), reason="no sshd accepting this user on localhost")
 def test_two_leads_co_sign_over_ssh(origin: Origin, tmp_path: Path) -> None:
-    url = f"ssh://localhost{origin.bare}"
-    a = origin.clone(tmp_path / "a", url=url)
-    b = origin.clone(tmp_path / "b", url=url)
-    co_sign_from_two_laptops(a, b)
+    with ssh_server(tmp_path / "sshd") as server:
+        url = server.url(origin.bare)
+        clones = []
+        for name in ("a", "b"):
+            # How a lead points git at a server: the clone's own ssh command (or ~/.ssh).
+            git(tmp_path, "-c", f"core.sshCommand={server.ssh_command}", "clone", "-q", url, name)
+            clone = origin.clone_files(tmp_path / name)
+            git(clone, "config", "core.sshCommand", server.ssh_command)
+            clones.append(clone)
+        co_sign_from_two_laptops(*clones)
+        # Both signatures reached the origin, through the server (its log says who came in).
+        names = git(origin.bare, "ls-tree", "--name-only", "HEAD", f"attestations/{CREDIT}/")
+        assert {"v2.ravi.iyer.sig", "v2.sofia.marquez.sig"} <= {
+            Path(p).name for p in names.stdout.split()
+        }
+        assert server.accepted() >= 4  # two clones, two fetches and a push at least

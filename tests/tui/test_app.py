@@ -701,7 +701,7 @@ def test_launch_outside_a_repo_explains(tmp_path: Path, monkeypatch, capsys) -> 
 # --- the first screen from the stored seam map ---------------------------------------------
 
 
-async def _poll(pilot, predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def _poll(pilot, predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     """Like wait_until, without waiting for workers (the state load is held on purpose)."""
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -55,7 +55,7 @@ async def submit_form(app, pilot, values: dict[str, str]):  # type: ignore[no-un
     # Pressed, not clicked: a notification toast may lie over the button.
     modal.query_one("#ok").press()
     await pilot.pause()
-    await wait_until(pilot, lambda: app.screen is not modal or not modal.busy, timeout=10)
+    await wait_until(pilot, lambda: app.screen is not modal or not modal.busy)
     return modal
 
 
@@ -226,7 +226,7 @@ async def test_ungoverned_exchange_offers_a_contract_and_the_editor_commits_it(
             "Add contract applicant-data-to-loan-decisioning"
         )
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is editor and not editor.dirty, timeout=10)
+        await wait_until(pilot, lambda: app.screen is editor and not editor.dirty)
         await settle(app, pilot)
         view = app.view("applicant-data-to-loan-decisioning")
         assert view is not None and view.governed and view.state == "governed"

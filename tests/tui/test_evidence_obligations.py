@@ -101,7 +101,7 @@ async def test_console_pages_100k_rows_refuses_and_cancels(demo_repo: Path) -> N
         await pilot.pause(0.2)
         assert screen.running
         await pilot.press("escape")
-        await wait_until(pilot, lambda: screen.last_outcome == "cancelled", timeout=10)
+        await wait_until(pilot, lambda: screen.last_outcome == "cancelled")
         assert isinstance(app.screen, EvidenceConsoleScreen)
 
 

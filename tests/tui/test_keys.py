@@ -135,7 +135,7 @@ async def test_sign_with_a_key_file_as_the_cli_key_option(demo_repo: Path, tmp_p
         assert app.screen is modal
         field.value = str(moved / f"{person}_ed25519")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is not modal, timeout=10)
+        await wait_until(pilot, lambda: app.screen is not modal)
         await settle(app, pilot)
         assert any("Signed" in n.message for n in app._notifications)
     verdict = app.service.signing.verdict(stale.contract_id)

@@ -58,7 +58,7 @@ async def test_sign_pending_contract_end_to_end(demo_repo: Path) -> None:
         assert "you sign as" in body and ", ".join(modal.subject.roles) in body
         assert not modal.needs_passphrase  # demo keys are unencrypted
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen), timeout=10)
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
         await settle(app, pilot)
         assert any("Signed" in n.message for n in app._notifications)
         verdict = str(app.screen.query_one("#contract-verdict").render())
@@ -100,7 +100,7 @@ async def test_wrong_then_right_passphrase_on_an_encrypted_key(
         )
         assert app.screen is modal and modal.query_one("#passphrase").value == ""
         await pilot.press(*"right horse", "enter")
-        await wait_until(pilot, lambda: app.screen is not modal, timeout=10)
+        await wait_until(pilot, lambda: app.screen is not modal)
         await settle(app, pilot)
         assert any("Signed" in n.message for n in app._notifications)
     verdict = app.service.signing.verdict(stale.contract_id)
@@ -188,7 +188,7 @@ async def test_registry_view_and_admin_signs_pending_version(
         modal = app.screen
         await wait_until(pilot, lambda: modal.subject is not None)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is screen, timeout=10)
+        await wait_until(pilot, lambda: app.screen is screen)
         await settle(app, pilot)
         assert any("Signed registry v2" in n.message for n in app._notifications)
         assert "erin.walsh" in screen.view.pending_signed or screen.view.head_version == 2
@@ -221,7 +221,7 @@ async def test_export_with_progress_then_verify_in_the_viewer(
         modal.query_one("#export-since").value = "2026-01-01"
         modal.query_one("#export-out").focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is not modal, timeout=20)
+        await wait_until(pilot, lambda: app.screen is not modal)
         assert out.is_file()
         assert any(isinstance(m, BundleProgressed) for m in messages)
         assert any(
@@ -232,7 +232,7 @@ async def test_export_with_progress_then_verify_in_the_viewer(
         app.verify_bundle()  # opens on the bundle just written and verifies it
         await wait_until(pilot, lambda: isinstance(app.screen, BundleScreen))
         viewer = app.screen
-        await wait_until(pilot, lambda: viewer.report is not None, timeout=20)
+        await wait_until(pilot, lambda: viewer.report is not None)
         assert viewer.report.ok
         assert "VERIFIED" in str(viewer.query_one("#bundle-summary").render())
         table = viewer.query_one("#bundle-contracts")
@@ -281,7 +281,7 @@ async def test_cancelled_export_writes_nothing(
         await pilot.press("escape")
         assert modal._cancel.is_set()
         gate.set()
-        await wait_until(pilot, lambda: app.screen is not modal, timeout=10)
+        await wait_until(pilot, lambda: app.screen is not modal)
         assert any("nothing written" in n.message for n in app._notifications)
     assert not out.exists()
     assert app.service.git.resolve("HEAD").id == head

@@ -99,7 +99,7 @@ async def test_sync_from_the_palette_can_be_cancelled(origin: Origin, tmp_path: 
             await wait_until(pilot, lambda: "fetching" in screen_text(app) or server.held.is_set())
             assert server.held.wait(10)
             await pilot.press("escape")
-            await wait_until(pilot, lambda: not isinstance(app.screen, SyncModal), timeout=15)
+            await wait_until(pilot, lambda: not isinstance(app.screen, SyncModal))
             await pilot.pause()
     assert git(b, "rev-parse", "HEAD").stdout.strip() == before
     assert git(b, "status", "--porcelain").stdout == ""
@@ -142,7 +142,7 @@ async def test_conflicted_contract_both_sides_and_merge_commit(
         await pilot.press("escape")  # the refusal dialog
         await pilot.press("f7")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ConflictScreen), timeout=15)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConflictScreen))
         await settle(app, pilot)
         await wait_until(pilot, lambda: "↑2 ↓0 origin/main" in header(app))
     assert not (b / ".git" / "MERGE_HEAD").exists()

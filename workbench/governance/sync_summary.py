@@ -123,11 +123,15 @@ class SyncSummary:
     waiting: list[str] = field(default_factory=list)  # notices newly waiting for you
     opened: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
+    # Records the incoming history deleted: accepted when the verdicts stay safe (a deleted
+    # signature only makes a contract pending), but each is named, never silent.
+    removed: list[str] = field(default_factory=list)
 
     def lines(self, came: str = "came in", went: str = "went out") -> list[str]:
         line = safe_text.line
         out = [f"{came}: {self.incoming_commits} commit(s)"]
         out += [f"  + {line(t)}" for t in self.incoming]
+        out += [f"  - removed: {line(t)}" for t in self.removed]
         out += [f"  verdict {line(c)}: {b or 'none'} -> {a or 'none'}" for c, b, a in self.verdicts]
         out += [f"  waiting for you: {line(w)}" for w in self.waiting]
         out += [f"  violation opened: {line(v)}" for v in self.opened]
@@ -146,6 +150,7 @@ class SyncSummary:
             "waiting_for_you": self.waiting,
             "violations_opened": self.opened,
             "violations_closed": self.closed,
+            "removed_incoming": self.removed,
         }
 
 
@@ -156,6 +161,7 @@ def summarise(
     outgoing_paths: list[str],
     incoming_commits: int,
     outgoing_commits: int,
+    incoming_removed: list[str] | None = None,
 ) -> SyncSummary:
     verdicts = []
     for cid in sorted(before.verdicts.keys() | after.verdicts.keys()):
@@ -180,6 +186,7 @@ def summarise(
             for vid, what in sorted(before.open_violations.items())
             if vid not in after.open_violations
         ],
+        describe_paths(incoming_removed or []),
     )
 
 

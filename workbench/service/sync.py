@@ -296,6 +296,7 @@ class SyncService:
             _changed(repo, base, ours) if merge.kind in ("ahead", "merge") else [],
             len(merge.incoming),
             pushes.get(merge.kind, 0),
+            _changed(repo, base, theirs, deleted=True) if merge.incoming else [],
         )
 
     def _start_conflicted(self, report: SyncReport, up: Upstream, merge: MergePlan) -> None:
@@ -590,20 +591,21 @@ def _all_commits(repo, tip: str) -> list[str]:  # type: ignore[no-untyped-def]
     return _range(repo, tip, None)
 
 
-def _changed(repo, old: str | None, new: str | None) -> list[str]:  # type: ignore[no-untyped-def]
-    """Paths added or changed from commit `old` to commit `new`."""
+def _changed(repo, old: str | None, new: str | None, *, deleted: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+    """Paths added or changed from commit `old` to commit `new` (or, with `deleted`, the
+    paths it removed)."""
     import pygit2
 
     if new is None or old == new:
         return []
     new_tree = repo[pygit2.Oid(hex=new)].peel(pygit2.Commit).tree
     if old is None:
-        return sorted(_paths(repo, new_tree, ""))
+        return [] if deleted else sorted(_paths(repo, new_tree, ""))
     old_tree = repo[pygit2.Oid(hex=old)].peel(pygit2.Commit).tree
     out = []
     for delta in old_tree.diff_to_tree(new_tree).deltas:
-        if delta.status != pygit2.enums.DeltaStatus.DELETED:
-            out.append(delta.new_file.path)
+        if (delta.status == pygit2.enums.DeltaStatus.DELETED) == deleted:
+            out.append(delta.old_file.path if deleted else delta.new_file.path)
     return sorted(out)
 
 

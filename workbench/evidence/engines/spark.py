@@ -91,19 +91,29 @@ class SparkTarget:
 
     @property
     def endpoint(self) -> str:
-        return self.remote or self.master or "local[2]"
+        """Where checks run, as recorded in findings and messages: a Spark Connect URL's
+        parameter values (a `token`, a `user_id`) are dropped, never written down."""
+        if self.remote:
+            base, _, params = self.remote.partition("/;")
+            names = [p.partition("=")[0] for p in params.split(";") if p]
+            return base + "".join(f";{n}=…" for n in names)
+        return self.master or "local[2]"
 
 
 _lock = threading.Lock()
 _base: SparkSession | None = None
+_base_target: SparkTarget | None = None
 
 
 def spark_session(target: SparkTarget) -> SparkSession:
     """The process's Spark session for `target` (started once, reused by every run)."""
-    global _base
+    global _base, _base_target
     with _lock:
-        if _base is not None:
+        if _base is not None and _base_target == target:
             return _base
+        if _base is not None:  # another cluster than the one this process started on
+            _base.stop()
+            _base = _base_target = None
         try:
             from pyspark.sql import SparkSession
         except ImportError:
@@ -113,7 +123,8 @@ def spark_session(target: SparkTarget) -> SparkSession:
             ) from None
         try:
             if target.remote:
-                session = SparkSession.builder.remote(target.remote).getOrCreate()
+                # create(), not getOrCreate(): never a session some other code left active.
+                session = SparkSession.builder.remote(target.remote).create()
             else:
                 import tempfile
 
@@ -133,17 +144,17 @@ def spark_session(target: SparkTarget) -> SparkSession:
                 f"cannot start Spark at {target.endpoint}: {_first_line(str(exc))} "
                 "(local mode needs Java 17: `java -version`)"
             ) from None
-        _base = session
+        _base, _base_target = session, target
         return session
 
 
 def stop_session() -> None:
     """Stop the process's Spark session (the next run starts a new one)."""
-    global _base
+    global _base, _base_target
     with _lock:
         if _base is not None:
             _base.stop()
-            _base = None
+            _base = _base_target = None
 
 
 def _first_line(text: str) -> str:
@@ -155,16 +166,14 @@ def _fresh(base: SparkSession) -> SparkSession:
     """A session of its own (temporary views and SQL settings) on the same cluster."""
     try:
         session = base.newSession()
-    except Exception:  # Spark Connect: a new session through the builder
-        session = type(base).builder.remote(_remote_of(base)).create()
+    except Exception:  # a Spark Connect server without it: a new session, same cluster
+        if _base_target is None or _base_target.remote is None:
+            raise
+        session = type(base).builder.remote(_base_target.remote).create()
     for key, value in SESSION_CONF.items():
         with contextlib.suppress(Exception):  # static on some clusters: set at start
             session.conf.set(key, value)
     return session
-
-
-def _remote_of(session: Any) -> str:
-    return str(session.client._builder.url)  # pragma: no cover - Spark Connect only
 
 
 # --------------------------------------------------------------------------- reading files
