@@ -350,3 +350,34 @@ def paged_ref(state: GovernanceState, contract: Contract, today: date) -> PagedR
         "channel": e.channel,
         "ack_sla": e.ack_sla.text,
     }
+
+
+def resolve_run_engine(name: str | None, state: GovernanceState) -> Engine:
+    """The engine a run uses (`--engine`, else workbench.toml's), or a user error."""
+    from workbench.evidence.engines import EngineError, resolve_engine
+    from workbench.service.errors import WorkbenchError
+
+    try:
+        return resolve_engine(name, state.settings)
+    except EngineError as exc:
+        raise WorkbenchError(str(exc)) from None
+
+
+def snapshot_refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:
+    """Why a snapshot is not used; a path refused by the manifest entry itself (outside the
+    roots, unsafe) names the entry's file:line:column."""
+    reason = f"snapshot {snap.id} not used: {integrity.reason}"
+    if integrity.status not in ("outside_roots", "unsafe_path"):
+        return reason
+    from workbench.evidence.manifest import MANIFEST_PATH, manifest_position
+
+    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
+    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
+
+
+def blob_sha(wb: Workbench, path: str) -> str:
+    """sha256 of a file at HEAD (of no bytes when absent): part of a run's inputs."""
+    import hashlib
+
+    data = wb.git.blob_at("HEAD", path) or b""
+    return hashlib.sha256(data).hexdigest()

@@ -44,8 +44,6 @@ from workbench.evidence.manifest import (
     Manifest,
     Snapshot,
     SnapshotIntegrity,
-    manifest_position,
-    parse_manifest,
     render_manifest,
     resolve_snapshot_path,
     sha256_file,
@@ -61,18 +59,19 @@ from workbench.service.errors import WorkbenchError
 from workbench.service.evaluation import (
     Planner,
     TermPlan,
+    blob_sha,
     page_finding,
+    resolve_run_engine,
     sandbox_file,
+    snapshot_refusal,
     term_finding,
 )
 from workbench.service.evidence_register import check_target, pin_table, under_roots
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
-    from workbench.evidence.engines import Engine
     from workbench.evidence.sandbox import QueryResult, Sandbox
     from workbench.governance.seams import SeamView
-    from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
     from workbench.service.runs import CurrentFindings, RunBook
     from workbench.signing.keys import Signer
@@ -204,20 +203,9 @@ class EvidenceService:
         return self._parse_manifest(data)
 
     def _parse_manifest(self, blob: bytes) -> Manifest:
-        """`parse_manifest`, its TOML kept in the clone's cache by content (a manifest of
-        3,000 snapshots is ≈ 0.4 s of pure-Python TOML on every command otherwise)."""
-        from workbench.model import toml_cache
-        from workbench.repo import cache_store
+        from workbench.service.manifest_cache import parse_cached
 
-        text = blob.decode("utf-8")
-        key = toml_cache.key_of(text)
-        stored = cache_store.read(self.wb.root, "manifest-toml", key)
-        if isinstance(stored, dict):
-            toml_cache.preload({key: stored})
-        manifest = parse_manifest(text, MANIFEST_PATH)
-        if stored is None and not self.wb.readonly:
-            cache_store.write(self.wb.root, "manifest-toml", toml_cache.loads(text), key)
-        return manifest
+        return parse_cached(self.wb.root, blob, writable=not self.wb.readonly)
 
     def snapshots(self, *, verify: bool = False, contract: str | None = None) -> list[SnapshotInfo]:
         """Registered snapshots (newest capture first), with integrity when `verify`."""
@@ -404,7 +392,7 @@ class EvidenceService:
         now = wb.now.astimezone(UTC)
         today = wb.now.date()
         state = wb.state("HEAD")
-        run_engine = _engine(engine, state)
+        run_engine = resolve_run_engine(engine, state)
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
         manifest_blob = wb.git.blob_at("HEAD", MANIFEST_PATH) or b""
@@ -423,7 +411,7 @@ class EvidenceService:
                 if bad:
                     p.status = "error"
                     p.reason = "; ".join(
-                        _refusal(manifest_blob, s, integrity[s.id]) for _v, s in bad
+                        snapshot_refusal(manifest_blob, s, integrity[s.id]) for _v, s in bad
                     )
         contract_sha = {cid: hashlib.sha256(state.contracts[cid].raw).hexdigest() for cid in ids}
         flat = [p for cid in ids for p in plans[cid]]
@@ -453,8 +441,8 @@ class EvidenceService:
             "scope": contract,
             "contracts": contract_sha,
             "manifest_sha256": hashlib.sha256(manifest_blob).hexdigest(),
-            "settings_sha256": _blob_sha(wb, "workbench.toml"),
-            "people_sha256": _blob_sha(wb, "keys/people.toml"),
+            "settings_sha256": blob_sha(wb, "workbench.toml"),
+            "people_sha256": blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
         if run_engine.name != "duckdb":
@@ -804,30 +792,3 @@ class EvidenceService:
             )
             if page != "pass":
                 view.marks["page"] = "fails" if page == "fail" else "warn"
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _engine(name: str | None, state: GovernanceState) -> Engine:
-    from workbench.evidence.engines import EngineError, resolve_engine
-
-    try:
-        return resolve_engine(name, state.settings)
-    except EngineError as exc:
-        raise WorkbenchError(str(exc)) from None
-
-
-def _refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIntegrity) -> str:
-    """Why a snapshot is not used; a path refused by the manifest entry itself (outside the
-    roots, unsafe) names the entry's file:line:column."""
-    reason = f"snapshot {snap.id} not used: {integrity.reason}"
-    if integrity.status not in ("outside_roots", "unsafe_path"):
-        return reason
-    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
-    return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
-
-
-def _blob_sha(wb: Workbench, path: str) -> str:
-    data = wb.git.blob_at("HEAD", path) or b""
-    return hashlib.sha256(data).hexdigest()
