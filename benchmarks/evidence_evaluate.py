@@ -89,7 +89,9 @@ reference = "ref-{i:04d}"
 """
 
 
-def build(target: Path, contracts: int, rows: int) -> None:
+def build(target: Path, contracts: int, rows: int, spread_s: int = 0, now: datetime = NOW) -> None:
+    """`now`: the evidence is captured an hour before it. `spread_s`: contract i's evidence is captured `i * spread_s` seconds earlier (evidence
+    captured at different times, as teams upload it; 0: all at one moment)."""
     import duckdb
 
     from workbench.evidence.manifest import (
@@ -103,7 +105,7 @@ def build(target: Path, contracts: int, rows: int) -> None:
     from workbench.repo.git import Author, GitRepo
     from workbench.service.init import init_repo
 
-    root = init_repo(target / "repo", now=NOW - timedelta(days=3))
+    root = init_repo(target / "repo", now=now - timedelta(days=3))
     data = target / "data"
     data.mkdir()
     per = rows // contracts
@@ -111,7 +113,7 @@ def build(target: Path, contracts: int, rows: int) -> None:
     n_ref = per - n_lag - n_live
     con = duckdb.connect()
     con.execute("SET threads=2")
-    clock = NOW - timedelta(hours=1)
+    clock = now - timedelta(hours=1)
     epoch = int(clock.timestamp())
     # one Parquet file per (kind, contract), written in a few large COPY statements
     con.execute(
@@ -141,9 +143,9 @@ def build(target: Path, contracts: int, rows: int) -> None:
         cid = f"c{i:04d}"
         changes[f"contracts/{cid}.toml"] = CONTRACT.format(i=i).encode()
         for table, kind, name, captured in (
-            ("lags", "freshness_lags", None, clock),
-            ("live", "score_samples", None, clock),
-            ("ref", "score_samples", f"ref-{i:04d}", NOW - timedelta(days=90)),
+            ("lags", "freshness_lags", None, clock - timedelta(seconds=i * spread_s)),
+            ("live", "score_samples", None, clock - timedelta(seconds=i * spread_s)),
+            ("ref", "score_samples", f"ref-{i:04d}", now - timedelta(days=90)),
         ):
             files = sorted((data / table / f"c={i}").glob("*.parquet"))
             path = files[0]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
-from tests.evidence.files import lags_csv, thresholds_csv
+from tests.evidence.files import lags_csv, stamp, thresholds_csv
 from tests.evidence.hostile_sql import THROUGH_EVALUATE
 from workbench.cli.main import main
 from workbench.evidence.errors import EvidenceSchemaError
@@ -480,3 +480,44 @@ def test_cli_exit_codes_and_json(
     assert cli(repo, "evidence", "query", "DROP TABLE freshness_lags") == 2
     assert cli(repo, "--readonly", "evaluate", now=NOW + timedelta(hours=2)) == 1
     assert len(list((repo / "findings").glob("*.json"))) == 2
+
+
+def test_a_term_left_out_of_its_batch_is_said_in_the_result_and_the_commit(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both contracts' freshness terms read Parquet: one batch query, each at its own
+    # capture time. One file lies in a folder named like a column it reads (hive
+    # partitioning), so that term runs its own query. Never silently: the run's result and
+    # its commit message say which term left the batch and why. (A batch query that
+    # fails and is split: tests/evidence/test_generated_sql.py.)
+    from tests.evidence.conftest import copy_to
+    from workbench.service.evidence import ROOTS_ENV
+
+    monkeypatch.setenv(ROOTS_ENV, str(tmp_path))
+
+    def lags(path: Path, captured: datetime) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        upd = stamp(captured - timedelta(hours=3))
+        avail = stamp(captured - timedelta(hours=2))
+        return copy_to(
+            path,
+            f"SELECT 'app' AS source, TIMESTAMP '{upd}' AS updated_at,"
+            f" TIMESTAMP '{avail}' AS available_at FROM range(5) t(r)",
+        )
+
+    s = svc(repo, NOW - timedelta(minutes=30))
+    for cid, hours, folder in (("data-to-model", 1, "plain"), ("other", 2, "source=web")):
+        s.add(
+            lags(tmp_path / folder / f"{cid}.parquet", NOW - timedelta(hours=hours)),
+            "freshness_lags",
+            contract=cid,
+            captured_at=NOW - timedelta(hours=hours),
+            external=True,
+        )
+    result = svc(repo).evaluate()
+    said = [n for n in result.notes if "'other-fresh' runs its own query" in n]
+    assert said and "hive partitioning" in said[0]
+    assert statuses(result.run)[("data-to-model", "freshness")] == "pass"
+    assert statuses(result.run)[("other", "other-fresh")] == "fail"  # 3 h > 1 h: judged
+    message = GitRepo(repo).log(limit=1)[0].message
+    assert "Notes:" in message and said[0] in message

@@ -372,3 +372,42 @@ def test_worker_that_dies_errors_its_terms_and_names_why(tmp_path: Path) -> None
     # With room to run, the same jobs pass, in one worker.
     results, stats = run_isolated(jobs, Limits(2**30, 10.0, 60.0))
     assert {r.status for r in results.values()} == {"pass"} and stats.workers == 1
+
+
+def test_worker_started_ahead_gets_the_cap_and_is_never_left_running(tmp_path: Path) -> None:
+    """`evaluate` starts its worker before it has planned the run (its imports overlap the
+    planning). Such a worker reads nothing but its request: the cap applies before any
+    check runs (a 1 MiB cap fails every term, named), and a worker that no run used is
+    stopped."""
+    from workbench.evidence import worker
+    from workbench.evidence.runner import CheckJob, Limits, ViewFile
+    from workbench.model.terms import SqlTerm
+
+    worker.prestart()
+    spare = worker._spare
+    assert spare is not None
+    worker.discard_spare()
+    assert spare[0].poll() is not None and worker._spare is None
+
+    lags = tmp_path / "lags.csv"
+    lags.write_text(f"source,updated_at,available_at\nfeed,{ts(2)},{ts(1)}\n")
+    term = SqlTerm.model_validate(
+        {
+            "id": "t",
+            "owner": "data.lead",
+            "kind": "sql",
+            "views": ["freshness_lags"],
+            "query": "SELECT 1 AS value",
+            "fail": 2,
+        }
+    )
+    view = {"freshness_lags": ViewFile("ev-000000000000", str(lags), "freshness_lags", "csv")}
+    jobs = [CheckJob(i, term, NOW, view) for i in range(2)]
+    worker.prestart()
+    ahead = worker._spare
+    results, stats = worker.run_isolated(jobs, Limits(2**20, 10.0, 60.0))
+    assert ahead is not None and ahead[0].poll() is not None and worker._spare is None
+    for r in results.values():
+        assert r.status == "error" and (
+            "evaluation worker" in r.reason or "exceeded the memory cap" in r.reason
+        ), r.reason

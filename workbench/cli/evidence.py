@@ -273,8 +273,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         # The checks ran: show what they found, then say why nothing was recorded.
         result, refused = exc.result, str(exc)
     run = result.run
+    for note in result.notes:  # never silent: a batch that fell back, and why
+        print(f"evaluate: {line(note)}", file=sys.stderr)
     if args.json:
-        emit_json({"path": result.path, "written": result.written, **run})
+        emit_json({"path": result.path, "written": result.written, "notes": result.notes, **run})
     else:
         rows = [
             [f["contract"], f["term"], f["status"], f["observed_text"] or "—", f["limit"] or "—"]

@@ -15,6 +15,7 @@ files read.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,8 +43,17 @@ if TYPE_CHECKING:
 
 BATCH_TERMS = (FreshnessTerm, CalibrationTerm, DistributionShiftTerm)
 FILE_COL = "__workbench_file"
-# Files per query: bounds the statement size and a group's memory.
+# Columns the batch queries add are named with this prefix; a file with such a column
+# is never batched (its values could stand in for the batch's own).
+RESERVED = "__workbench"
+# Files per query: bounds the statement size.
 CHUNK = 500
+# Bytes of Parquet per query: bounds a query's memory. A shift batch keeps every reference
+# score of its files for the quantile edges; at 60 M rows over 1,000 contracts, 500 pairs
+# per query (≈ 250 MB of Parquet) exceeded the sandbox's DuckDB memory limit. The file
+# size is known without opening the file (its footer costs ≈ 0.3 ms to read); a file that
+# compresses far better than these still fails safely: the query is split and said.
+CHUNK_BYTES = {"freshness": 96 * 2**20, "calibration": 192 * 2**20, "shift": 48 * 2**20}
 
 
 @dataclass
@@ -66,10 +76,11 @@ def _reader(paths: Sequence[str]) -> str:
 
 
 def group_key(item: BatchItem) -> tuple[Any, ...] | None:
-    """Terms with equal keys differ only in their snapshots (so batch together)."""
+    """Terms with equal keys differ only in their snapshots and clocks (so batch together:
+    a freshness batch carries each file's clock, `freshness_clocks_batch_sql`)."""
     t = item.term
     if isinstance(t, FreshnessTerm):
-        return ("freshness", t.percentile, tuple(t.sources), item.clock)
+        return ("freshness", t.percentile, tuple(t.sources))
     if isinstance(t, CalibrationTerm):
         return ("calibration", t.score, t.range_min, t.range_max)
     if isinstance(t, DistributionShiftTerm):
@@ -98,6 +109,36 @@ def freshness_batch_sql(term: FreshnessTerm, clock: datetime, paths: Sequence[st
         f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s,\n"
         + freshness_heartbeat_sql(clock)
         + "FROM lags GROUP BY f, source ORDER BY f, source"
+    )
+
+
+def freshness_clocks_batch_sql(
+    term: FreshnessTerm, pairs: Sequence[tuple[str, datetime]], paths: Sequence[str]
+) -> str:
+    # = checks.freshness_sql, partitioned by (file, clock): evidence captured at different
+    # times judged in one query, each file at its own clock (row k of `pairs` is group k).
+    p = term.percentile / 100.0
+    k, cf, ck = (ident(f"{RESERVED}_{n}") for n in ("k", "cf", "clock"))
+    where = [f"{ts('updated_at')} <= {ck}"]
+    if term.sources:
+        where.append(f"CAST(source AS VARCHAR) IN ({', '.join(lit(s) for s in term.sources)})")
+    values = ", ".join(f"({i}, {lit(f)}, {ts_lit(c)})" for i, (f, c) in enumerate(pairs))
+    return (
+        f"WITH clocks AS (SELECT * FROM (VALUES {values}) AS t({k}, {cf}, {ck})),\n"
+        "lags AS (\n"
+        f"  SELECT {k} AS k, {ck} AS clock, CAST(source AS VARCHAR) AS source,\n"
+        f"         epoch(coalesce({ts('available_at')}, {ck}))"
+        f" - epoch({ts('updated_at')}) AS lag_s,\n"
+        "         available_at IS NULL AS pending,\n"
+        + freshness_heartbeat_columns(pairs[0][1])
+        + f"  FROM {_reader(paths)} JOIN clocks ON {ident(FILE_COL)} = {cf}\n"
+        f"  WHERE {' AND '.join(where)}\n"
+        ")\n"
+        "SELECT k, source, count(*) AS rows, count(*) FILTER (WHERE pending) AS pending,\n"
+        f"       max(lag_s) AS max_lag_s, quantile_cont(lag_s, {num(p)}) AS p_lag_s,\n"
+        # = freshness_heartbeat_sql with the group's clock
+        "       epoch(any_value(clock)) - max(updated_s) AS heartbeat_s\n"
+        "FROM lags GROUP BY k, source ORDER BY k, source"
     )
 
 
@@ -164,19 +205,35 @@ def _strip(row: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in keys}
 
 
-def run_batches(sb: Sandbox, items: Sequence[BatchItem]) -> dict[int, list[dict[str, Any]]]:
+def run_batches(
+    sb: Sandbox, items: Sequence[BatchItem], notes: list[str] | None = None
+) -> dict[int, list[dict[str, Any]]]:
     """Rows per item key, as the item's own check SQL would return them. Items whose rows
     cannot be told apart from "no rows" in a batch (empty files, empty groups) are left
-    out: the caller runs their own SQL."""
+    out: the caller runs their own SQL. Every batch query that fails, and so leaves its
+    terms to their own queries, is said in `notes` (with why), never silently."""
     out: dict[int, list[dict[str, Any]]] = {}
+    notes = [] if notes is None else notes
     try:
-        schemas = file_schemas(sb, sorted({str(p) for i in items for p in i.files.values()}))
-    except EvidenceError:
+        paths = sorted({str(p) for i in items for p in i.files.values()})
+        schemas = file_schemas(sb, paths)
+        sizes = {p: _size(p) for p in paths}
+    except EvidenceError as exc:
+        notes.append(
+            f"batch: reading the Parquet footers of {len(items)} terms' files failed "
+            f"({_why(exc)}); each term runs its own query"
+        )
         return out
     groups: dict[tuple[Any, ...], list[BatchItem]] = {}
     for item in items:
         key = group_key(item)
-        if key is None or _hive_clash(item):
+        if key is None:
+            continue
+        if _hive_clash(item):
+            notes.append(
+                f"batch: term {item.term.id!r} runs its own query: a folder of its file is "
+                "named like a column it reads (`column=value`, hive partitioning)"
+            )
             continue
         # One read_parquet over files of different schemas would cast them to one; so
         # only files with identical schemas (per logical view) share a query.
@@ -184,23 +241,88 @@ def run_batches(sb: Sandbox, items: Sequence[BatchItem]) -> dict[int, list[dict[
         if any(sig is None or _has_file_column(sig) for _v, sig in shape):
             # A column of the batch's file-name column's name in the (untrusted) file
             # could otherwise attribute its rows to another file: never batch it.
+            notes.append(
+                f"batch: term {item.term.id!r} runs its own query: its file has no Parquet "
+                f"schema, or a column whose name starts with {RESERVED!r}"
+            )
             continue
         groups.setdefault((key, shape), []).append(item)
-    for members in groups.values():
-        for start in range(0, len(members), CHUNK):
-            chunk = members[start : start + CHUNK]
-            term = chunk[0].term
-            try:
-                if isinstance(term, FreshnessTerm):
-                    _freshness(sb, term, chunk, out)
-                elif isinstance(term, CalibrationTerm):
-                    _calibration(sb, term, chunk, out)
-                else:
-                    assert isinstance(term, DistributionShiftTerm)
-                    _shift(sb, term, chunk, out)
-            except EvidenceError:
-                continue  # e.g. a column missing or of another type: per-term SQL reports it
+    for (key, _shape), members in groups.items():
+        for chunk in _chunks(members, key[0], sizes):
+            _run_chunk(sb, chunk, out, notes)
     return out
+
+
+def _chunks(members: list[BatchItem], kind: str, sizes: dict[str, int]) -> list[list[BatchItem]]:
+    """Consecutive runs of at most CHUNK terms and CHUNK_BYTES[kind] bytes of files (a
+    term with more than that gets a query of its own)."""
+    limit = CHUNK_BYTES[kind]
+    chunks: list[list[BatchItem]] = []
+    current: list[BatchItem] = []
+    rows = 0
+    seen: set[str] = set()
+    for item in members:
+        new = [str(p) for p in item.files.values() if str(p) not in seen]
+        size = sum(sizes.get(p, 0) for p in new)
+        if current and (len(current) >= CHUNK or rows + size > limit):
+            chunks.append(current)
+            current, rows, seen = [], 0, set()
+            size = sum(sizes.get(str(p), 0) for p in item.files.values())
+        current.append(item)
+        rows += size
+        seen.update(str(p) for p in item.files.values())
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _run_chunk(
+    sb: Sandbox,
+    chunk: list[BatchItem],
+    out: dict[int, list[dict[str, Any]]],
+    notes: list[str],
+) -> None:
+    """One batch query; if it fails, its two halves (a failure that is not about one
+    term's data, e.g. memory, may pass in smaller parts), down to single terms, which
+    are left to their own SQL. Each fallback is noted."""
+    term = chunk[0].term
+    try:
+        if isinstance(term, FreshnessTerm):
+            _freshness(sb, term, chunk, out)
+        elif isinstance(term, CalibrationTerm):
+            _calibration(sb, term, chunk, out)
+        else:
+            assert isinstance(term, DistributionShiftTerm)
+            _shift(sb, term, chunk, out)
+        return
+    except EvidenceError as exc:
+        why = _why(exc)
+        kind = str(getattr(term, "kind", "batch"))
+    if len(chunk) == 1:
+        notes.append(
+            f"batch: the {kind} batch query of term {chunk[0].term.id!r} failed ({why}); "
+            "it runs its own query"
+        )
+        return
+    half = len(chunk) // 2
+    notes.append(
+        f"batch: the {kind} batch query of {len(chunk)} terms failed ({why}); "
+        f"retried as two queries of {half} and {len(chunk) - half}"
+    )
+    _run_chunk(sb, chunk[:half], out, notes)
+    _run_chunk(sb, chunk[half:], out, notes)
+
+
+def _why(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # the query itself reports an unreadable file
 
 
 def file_schemas(sb: Sandbox, paths: Sequence[str]) -> dict[str, tuple[Any, ...]]:
@@ -219,7 +341,7 @@ def file_schemas(sb: Sandbox, paths: Sequence[str]) -> dict[str, tuple[Any, ...]
 
 
 def _has_file_column(schema: tuple[Any, ...]) -> bool:
-    return any(str(element[0]).lower() == FILE_COL for element in schema)
+    return any(str(element[0]).lower().startswith(RESERVED) for element in schema)
 
 
 def _hive_clash(item: BatchItem) -> bool:
@@ -247,12 +369,35 @@ def _freshness(
     sb: Sandbox, term: FreshnessTerm, chunk: list[BatchItem], out: dict[int, list[dict[str, Any]]]
 ) -> None:
     paths = sorted({str(i.files["freshness_lags"]) for i in chunk})
+    clocks = {i.clock for i in chunk}
+    if len(clocks) > 1:
+        _freshness_clocks(sb, term, chunk, paths, out)
+        return
     rows = records(sb.query_generated(freshness_batch_sql(term, chunk[0].clock, paths)))
     by: dict[str, list[dict[str, Any]]] = {}
     for r in rows:  # ordered by file, then source: each file's rows in the term's order
         by.setdefault(r["f"], []).append(_strip(r, "f"))
     for item in chunk:
         got = by.get(str(item.files["freshness_lags"]))
+        if got is not None:
+            out[item.key] = got
+
+
+def _freshness_clocks(
+    sb: Sandbox,
+    term: FreshnessTerm,
+    chunk: list[BatchItem],
+    paths: list[str],
+    out: dict[int, list[dict[str, Any]]],
+) -> None:
+    pairs = sorted({(str(i.files["freshness_lags"]), i.clock) for i in chunk})
+    rows = records(sb.query_generated(freshness_clocks_batch_sql(term, pairs, paths)))
+    by: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:  # ordered by group, then source: each group's rows in the term's order
+        by.setdefault(int(r["k"]), []).append(_strip(r, "k"))
+    index = {pair: k for k, pair in enumerate(pairs)}
+    for item in chunk:
+        got = by.get(index[(str(item.files["freshness_lags"]), item.clock)])
         if got is not None:
             out[item.key] = got
 

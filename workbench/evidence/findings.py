@@ -49,7 +49,10 @@ def make_run_id(now: datetime, inputs: dict[str, Any]) -> str:
 
 
 def render_run(run: Run) -> bytes:
-    return (json.dumps(run, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # = json.dumps(run, sort_keys=True, ensure_ascii=False, indent=1), about twice as fast
+    from workbench.evidence.indent_json import dumps_indent1
+
+    return (dumps_indent1(run) + "\n").encode("utf-8")
 
 
 def parse_run(data: bytes, name: str = "findings") -> Run:

@@ -249,13 +249,28 @@ def _run_batched(
     emit("start", [it.key for it in items])
     try:
         sb = sandbox({}, list(readable.values()))
-    except EvidenceError:
+    except EvidenceError as exc:
+        emit(
+            "note",
+            f"batch: the batch sandbox could not open the files ({exc}); each of "
+            f"{len(items)} terms runs its own query",
+        )
         return set()
+    notes: list[str] = []
     with sb:
         try:
-            rows = batch.run_batches(sb, items)
+            rows = batch.run_batches(sb, items, notes)
         except MemoryError:
-            return set()  # each term on its own: only the one that needs too much fails
+            # each term on its own: only the one that needs too much fails
+            emit(
+                "note",
+                f"batch: the batched checks ran out of memory (memory cap "
+                f"{limits.memory_cap_text}); each of {len(items)} terms runs its own query",
+            )
+            return set()
+        finally:
+            for note in notes:
+                emit("note", note)
     done: set[int] = set()
     for item in items:
         if item.key not in rows:

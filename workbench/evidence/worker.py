@@ -8,7 +8,8 @@ So `workbench evaluate` runs its checks in one child process per run:
 
 * the child sets ``RLIMIT_DATA`` (private memory: heap and anonymous mappings, what
   queries allocate) to ``[evidence] memory_cap`` and ``RLIMIT_AS`` to the cap plus room
-  for the interpreter's and DuckDB's mappings, before it imports DuckDB. An allocation
+  for the interpreter's and DuckDB's mappings, before it reads its request (so before any
+  query or evidence byte; DuckDB itself is loaded first, see `prestart`). An allocation
   beyond the cap fails inside DuckDB (``Out of Memory Error``) or Python
   (``MemoryError``): that term is `error`, named, and the worker goes on;
 * the child reports each term's result as one JSON line as soon as it has it, and says
@@ -32,11 +33,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from workbench.evidence.checks import CheckResult, limit_for
 from workbench.evidence.runner import CheckJob, Limits, exhausted, stopped_by_budget
@@ -59,6 +61,9 @@ class WorkerStats:
     workers: int = 0
     peak_rss: int = 0  # bytes, the largest worker's peak resident set
     restarts: list[str] = field(default_factory=list)  # why a worker ended early
+    # What ran otherwise than planned (a batch that fell back to per-term queries, and
+    # why): said on stderr and in the run's commit message, never silently.
+    notes: list[str] = field(default_factory=list)
 
 
 def run_isolated(
@@ -92,6 +97,10 @@ def run_isolated(
             continue  # the next round marks the rest "budget exhausted"
         if len(in_flight) > 1 and not set(in_flight) <= no_batch:
             no_batch.update(in_flight)  # a batch query: run its terms one by one
+            stats.notes.append(
+                f"batch: the evaluation worker stopped during a batch of {len(in_flight)} "
+                f"terms ({why}); they run one query each in a new worker"
+            )
             continue
         for key in in_flight:
             results[key] = CheckResult(
@@ -119,12 +128,6 @@ def _one_worker(
 ) -> tuple[list[int], str, str]:
     """One worker over `jobs`: collects results; returns (keys in flight when it ended,
     "done" | "budget" | "died", why)."""
-    import workbench
-
-    env = dict(os.environ)
-    # The worker must run this very code (a checkout on sys.path, not another install).
-    package_parent = str(Path(workbench.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     request = pickle.dumps(
         {
             "limits": limits,
@@ -133,14 +136,8 @@ def _one_worker(
             "jobs": list(jobs),
         }
     )
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.evidence.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=err,
-            env=env,
-        )
+    proc, err = _take_spare() or _spawn()
+    with err:
         stats.workers += 1
         assert proc.stdin is not None and proc.stdout is not None
         in_flight: list[int] = []
@@ -177,6 +174,8 @@ def _one_worker(
                                 results[key] = CheckResult(**message["check"])
                                 if key in in_flight:
                                     in_flight.remove(key)
+                            elif "note" in message:
+                                stats.notes.append(str(message["note"]))
                             elif message.get("done"):
                                 ended = "done"
                         except (ValueError, TypeError, KeyError, AttributeError):
@@ -200,6 +199,73 @@ def _one_worker(
             else:
                 why = f"exit code {code}" + (f": {tail[-1]}" if tail else "")
     return in_flight, ended, why
+
+
+def _spawn() -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """A new worker process (it loads DuckDB and the checks, then waits for its request)
+    and the file its stderr goes to."""
+    import workbench
+
+    env = dict(os.environ)
+    # The worker must run this very code (a checkout on sys.path, not another install).
+    package_parent = str(Path(workbench.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    err = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the worker (`_close`)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.evidence.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=env,
+        )
+    except BaseException:
+        err.close()
+        raise
+    return proc, err
+
+
+# A worker started ahead of its request (`prestart`): one per process, used by the next run.
+_spare: tuple[subprocess.Popen[bytes], IO[bytes]] | None = None
+_spare_lock = threading.Lock()  # the app may evaluate on a thread
+
+
+def prestart() -> None:
+    """Start the evaluation worker now, so that its interpreter start and imports (≈ 0.2 s
+    of a second core) overlap the caller's planning and hashing. It reads nothing but its
+    request: the memory cap is set, and evidence read, only once the request arrives
+    (`_child`). Pair with `discard_spare` (a run that ends early never sends one)."""
+    global _spare
+    with _spare_lock:
+        if _spare is None:
+            _spare = _spawn()
+
+
+def _take_spare() -> tuple[subprocess.Popen[bytes], IO[bytes]] | None:
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None and spare[0].poll() is not None:  # it died waiting: start anew
+        _close(*spare)
+        return None
+    return spare
+
+
+def discard_spare() -> None:
+    """Stop a worker that `prestart` started and no run used."""
+    spare = _take_spare()
+    if spare is not None:
+        _close(*spare)
+
+
+def _close(proc: subprocess.Popen[bytes], err: IO[bytes]) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait()
+    err.close()
 
 
 def _reap(pid: int, wait_s: float) -> tuple[int, Any]:
@@ -259,6 +325,13 @@ def _cap_memory(limits: Limits) -> None:
 
 
 def _child() -> int:
+    # Load DuckDB and the checks first: a worker may be started ahead of its request
+    # (`prestart`), and these imports are most of its start. Nothing untrusted has been
+    # read yet; the cap below is set before the request's jobs touch any evidence.
+    import duckdb  # noqa: F401
+
+    from workbench.evidence import batch, sandbox  # noqa: F401
+
     request = pickle.loads(sys.stdin.buffer.read())
     limits: Limits = request["limits"]
     _cap_memory(limits)
@@ -269,6 +342,8 @@ def _child() -> int:
         line: dict[str, Any]
         if what == "start":
             line = {"start": list(payload)}
+        elif what == "note":
+            line = {"note": str(payload)}
         else:
             key, result = payload
             line = {"result": key, "check": asdict(result)}

@@ -32,6 +32,7 @@ def _base64_forms(magic: bytes) -> tuple[bytes, ...]:
 
 
 _OPENSSH_MAGIC_B64 = _base64_forms(b"openssh-key-v1")
+_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
 def contains_private_key_material(data: bytes) -> bool:
@@ -42,7 +43,9 @@ def contains_private_key_material(data: bytes) -> bool:
         return True
     # Armor may have been stripped; base64 of the OpenSSH magic still shows,
     # including when wrapped at any column.
-    compact = re.sub(rb"\s+", b"", data)
+    # bytes.translate deletes exactly what rb"\s" matches (ASCII whitespace), in C: a run's
+    # 10 MB findings file costs milliseconds instead of a regex pass.
+    compact = data.translate(None, _WHITESPACE)
     return any(form in compact for form in _OPENSSH_MAGIC_B64)
 
 

@@ -59,7 +59,9 @@ from workbench.service.errors import WorkbenchError
 from workbench.service.evaluation import (
     Planner,
     TermPlan,
+    blob_sha,
     page_finding,
+    resolve_run_engine,
     sandbox_file,
     term_finding,
 )
@@ -68,10 +70,8 @@ from workbench.service.evidence_registrations import Registrations, refusal, sel
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
-    from workbench.evidence.engines import Engine
     from workbench.evidence.sandbox import QueryResult, Sandbox
     from workbench.governance.seams import SeamView
-    from workbench.model.state import GovernanceState
     from workbench.service.core import Workbench
     from workbench.service.runs import CurrentFindings, RunBook
     from workbench.signing.keys import Signer
@@ -105,6 +105,9 @@ class EvaluateResult:
     path: str
     written: bool  # False when the same findings already existed, or read-only
     commit: str | None = None
+    # What ran otherwise than planned (a batch that fell back to per-term queries, a
+    # worker restarted), and why; not part of the findings (they are the same either way).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -358,6 +361,25 @@ class EvidenceService:
         signer: Signer | None = None,
         engine: str | None = None,
     ) -> EvaluateResult:
+        """Run every term (`_evaluate`), with the DuckDB evaluation worker started first so
+        that it loads while the repository is read and the evidence hashed."""
+        from workbench.evidence import worker
+
+        if engine != "spark":
+            worker.prestart()
+        try:
+            return self._evaluate(contract, write=write, signer=signer, engine=engine)
+        finally:
+            worker.discard_spare()
+
+    def _evaluate(
+        self,
+        contract: str | None = None,
+        *,
+        write: bool = True,
+        signer: Signer | None = None,
+        engine: str | None = None,
+    ) -> EvaluateResult:
         """Run every term (of one contract, or all) against its evidence; write the findings.
 
         Contracts, settings, people and the manifest are read at HEAD (what is
@@ -370,7 +392,7 @@ class EvidenceService:
         now = wb.now.astimezone(UTC)
         today = wb.now.date()
         state = wb.state("HEAD")
-        run_engine = _engine(engine, state)
+        run_engine = resolve_run_engine(engine, state)
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
         manifest_blob = wb.git.blob_at("HEAD", MANIFEST_PATH) or b""
@@ -400,6 +422,8 @@ class EvidenceService:
         )
         ran = self._planner.last_run
         assert ran is not None
+        stats = self._planner.last_stats
+        notes = [] if stats is None else [*stats.notes, *(f"worker: {r}" for r in stats.restarts)]
         findings: list[Finding] = []
         for i, (plan, result) in enumerate(zip(flat, results, strict=True)):
             cid = plan.contract.id
@@ -419,9 +443,9 @@ class EvidenceService:
             "scope": contract,
             "contracts": contract_sha,
             "manifest_sha256": hashlib.sha256(manifest_blob).hexdigest(),
-            "settings_sha256": _blob_sha(wb, "workbench.toml"),
+            "settings_sha256": blob_sha(wb, "workbench.toml"),
             **selection_input(selection),
-            "people_sha256": _blob_sha(wb, "keys/people.toml"),
+            "people_sha256": blob_sha(wb, "keys/people.toml"),
             "snapshots": {sid: integrity[sid].status for sid in sorted(integrity)},
         }
         if run_engine.name != "duckdb":
@@ -452,9 +476,9 @@ class EvidenceService:
                     f"{path} already records run {run_id} with different results; findings are "
                     "immutable (were snapshot files changed in place, or did a query time out?)"
                 )
-            return EvaluateResult(run, path, written=False)
+            return EvaluateResult(run, path, written=False, notes=notes)
         if not write or wb.readonly:
-            return EvaluateResult(run, path, written=False)
+            return EvaluateResult(run, path, written=False, notes=notes)
         violations = sum(1 for f in findings if f["status"] in VIOLATING)
         scope = f"contract {contract}" if contract else f"{len(ids)} contract(s)"
         message = (
@@ -463,9 +487,13 @@ class EvidenceService:
             + ", ".join(f"{k} {v}" for k, v in sorted(summary.items()))
             + "."
         )
-        result = EvaluateResult(run, path, written=False)
+        if notes:
+            from workbench.model.safe_text import line
+
+            message += "\n\nNotes:\n" + "\n".join(f"- {line(n)}" for n in notes)
+        result = EvaluateResult(run, path, written=False, notes=notes)
         commit = self.book.record(result, data, message, signer)
-        return EvaluateResult(run, path, written=True, commit=commit)
+        return EvaluateResult(run, path, written=True, commit=commit, notes=notes)
 
     # -- page test --------------------------------------------------------------------
     def page_test(self, contract_id: str, rev: str = "WORKTREE") -> PageTest:
@@ -767,20 +795,3 @@ class EvidenceService:
             )
             if page != "pass":
                 view.marks["page"] = "fails" if page == "fail" else "warn"
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _engine(name: str | None, state: GovernanceState) -> Engine:
-    from workbench.evidence.engines import EngineError, resolve_engine
-
-    try:
-        return resolve_engine(name, state.settings)
-    except EngineError as exc:
-        raise WorkbenchError(str(exc)) from None
-
-
-def _blob_sha(wb: Workbench, path: str) -> str:
-    data = wb.git.blob_at("HEAD", path) or b""
-    return hashlib.sha256(data).hexdigest()
