@@ -45,7 +45,7 @@ def tabled(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):  # ty
     write_deltalake(str(table), rows, mode="append")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKBENCH_EVIDENCE_ROOTS", str(lake))
-        wb = Workbench(root, now=EXPORT_AT - timedelta(minutes=30), actor="dana.okafor")
+        wb = Workbench(root, now=EXPORT_AT - timedelta(minutes=30), actor="ravi.iyer")
         snap = wb.evidence.add(
             table,
             "score_samples",

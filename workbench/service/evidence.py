@@ -13,6 +13,7 @@ violation history and the closures; planning and running an evaluation is
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -455,9 +456,7 @@ class EvidenceService:
             # The signed policy.toml whose floor the verdicts used (the page test's limit).
             inputs["policy_sha256"] = state.policy.floor.policy_sha256
         run_id = make_run_id(now, inputs)
-        summary: dict[str, int] = {}
-        for f in findings:
-            summary[f["status"]] = summary.get(f["status"], 0) + 1
+        summary: dict[str, int] = dict(Counter(f["status"] for f in findings))  # first-seen order
         run: Run = {
             "format": FORMAT,
             "run": run_id,
