@@ -56,3 +56,50 @@ def test_a_contract_never_signed_is_a_draft_and_says_how_to_sign() -> None:
     )
     assert unparsed.state == "draft"
     assert unparsed.reason == "the contract does not validate; fix it before signing"
+
+
+def test_admin_signatures_with_different_hash_algorithms_all_count(demo_repo: Path) -> None:
+    """ssh-keygen signs with sha512 by default and with sha256 on request
+    (`-O hashalg=sha256`): a registry version signed one way by one admin and the other way
+    by the next must count both (the signed data differs per hash algorithm)."""
+    import subprocess
+
+    from workbench.signing import sshsig
+    from workbench.signing.registry_chain import count_admin_signatures
+    from workbench.signing.statement import REGISTRY_PREDICATE, parse_statement
+
+    folder = demo_repo / "keys" / "registry"
+    raw = (folder / "v1.statement.json").read_bytes()
+    statement = parse_statement(raw, REGISTRY_PREDICATE, subjects=None)
+    grace = (folder / "v1.grace.whitfield.sig").read_bytes()
+    namespace = sshsig.parse(grace).namespace
+    key = demo_repo / ".git" / "handshake-workbench" / "demo-keys" / "erin.walsh_ed25519"
+    message = demo_repo / "message"
+    message.write_bytes(raw)
+    subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-Y",
+            "sign",
+            "-n",
+            namespace,
+            "-O",
+            "hashalg=sha256",
+            "-f",
+            str(key),
+            str(message),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    sha256_sig = (demo_repo / "message.sig").read_bytes()
+    assert sshsig.parse(sha256_sig).hash_alg == "sha256"
+    assert sshsig.parse(grace).hash_alg == "sha512"
+    sigs = {
+        "v1.erin.walsh.sig": sha256_sig,  # sorts first: sha256
+        "v1.grace.whitfield.sig": grace,  # sha512, ssh-keygen's default
+    }
+    count = count_admin_signatures(statement, sigs, statement, namespace)
+    assert count.bad == []
+    assert count.signed == ["erin.walsh", "grace.whitfield"]

@@ -84,7 +84,7 @@ def count_admin_signatures(
     admin_keys: dict[bytes, str] = {}
     for admin in pred.admins:
         admin_keys[sshsig.public_key_from_openssh(admin.key)] = person_of(admin.principal)
-    data = None
+    data: dict[str, bytes] = {}  # the signed data per hash algorithm (sha512, sha256)
     signed: set[str] = set()
     bad: list[str] = []
     for name in sorted(sigs)[:MAX_SIGS_PER_STATEMENT]:
@@ -102,10 +102,12 @@ def count_admin_signatures(
         if parsed.namespace != namespace:
             bad.append(f"{name}: namespace {parsed.namespace!r}, expected {namespace!r}")
             continue
-        if data is None or parsed.hash_alg != "sha512":
-            data = sshsig.signed_data(namespace, parsed.hash_alg, statement.raw)
+        if parsed.hash_alg not in data:
+            data[parsed.hash_alg] = sshsig.signed_data(namespace, parsed.hash_alg, statement.raw)
         try:
-            verified.verify(parsed, data, Ed25519PublicKey.from_public_bytes(parsed.public_key))
+            verified.verify(
+                parsed, data[parsed.hash_alg], Ed25519PublicKey.from_public_bytes(parsed.public_key)
+            )
         except SigningError as exc:
             bad.append(f"{name}: {exc}")
             continue
