@@ -53,3 +53,30 @@ def thresholds_csv(path: Path, rows: Iterable[tuple[str, str, Cell, str, str]]) 
 def assertion_runs_csv(path: Path, rows: Iterable[tuple[str, Cell, str, str]]) -> Path:
     """assertion_results: (assertion_id, run_at, passed, test)."""
     return write_csv(path, ASSERTION_RUNS, rows)
+
+
+def contract_head(cid: str, title: str, ack_sla: str = "PT30M") -> str:
+    """The identity, seam, parties and escalation of the tests' data → model contract
+    (`data.lead` / `model.lead`), before its terms."""
+    return f'''\
+id = "{cid}"
+title = "{title}"
+status = "active"
+adopted = 2026-06-01
+owner = "data.lead"
+
+[seam]
+provider = "data"
+consumer = "model"
+kind = "data-model"
+
+[parties]
+provider_lead = "data.lead"
+consumer_lead = "model.lead"
+
+[escalation]
+primary = "data.lead"
+backup = "model.lead"
+channel = "pagerduty:data"
+ack_sla = "{ack_sla}"
+'''

@@ -18,7 +18,13 @@ import pytest
 
 from tests.conftest import FIXED_NOW
 from tests.evidence.conftest import copy_to
-from tests.evidence.files import assertion_runs_csv, hours_ago, lags_csv, thresholds_csv
+from tests.evidence.files import (
+    assertion_runs_csv,
+    contract_head,
+    hours_ago,
+    lags_csv,
+    thresholds_csv,
+)
 from tests.evidence.hostile_sql import FILE_ACCESS, NON_SELECT, THROUGH_EVALUATE
 from workbench.evidence.errors import SqlRefused
 from workbench.evidence.sql_guard import guard_for_spark
@@ -109,28 +115,9 @@ def test_benchmark_parquet_same_verdicts_and_values_on_spark(
     assert_engine_recorded(on_spark)
 
 
-EVERY_KIND = """\
-id = "every-kind"
-title = "Every term kind"
-status = "active"
-adopted = 2026-06-01
-owner = "data.lead"
-
-[seam]
-provider = "data"
-consumer = "model"
-kind = "data-model"
-
-[parties]
-provider_lead = "data.lead"
-consumer_lead = "model.lead"
-
-[escalation]
-primary = "data.lead"
-backup = "model.lead"
-channel = "pagerduty:data"
-ack_sla = "PT30M"
-
+EVERY_KIND = (
+    contract_head("every-kind", "Every term kind")
+    + """
 [[terms]]
 id = "fresh-p95"
 kind = "freshness"
@@ -251,6 +238,7 @@ views = ["freshness_lags"]
 query = "SELECT max(epoch(CAST(available_at AS TIMESTAMPTZ)) - epoch(CAST(updated_at AS TIMESTAMPTZ))) / 3600 AS value FROM freshness_lags"
 fail = 30
 """
+)
 
 
 def every_kind_repo(base: Path) -> Path:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
+from tests.evidence.files import contract_head, lags_csv
 from tests.evidence.files import hours_ago as ts
-from tests.evidence.files import lags_csv
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.init import init_repo
@@ -26,28 +26,7 @@ NOW = FIXED_NOW
 LEAD = "data.lead"
 AUTHOR = Author("Data Lead", "data.lead@example.org")
 
-HEAD = """\
-id = "hostile"
-title = "Hostile SQL"
-status = "active"
-adopted = 2026-06-01
-owner = "data.lead"
-
-[seam]
-provider = "data"
-consumer = "model"
-kind = "data-model"
-
-[parties]
-provider_lead = "data.lead"
-consumer_lead = "model.lead"
-
-[escalation]
-primary = "data.lead"
-backup = "model.lead"
-channel = "pagerduty:data"
-ack_sla = "PT30M"
-"""
+HEAD = contract_head("hostile", "Hostile SQL")
 
 
 def sql_term(term_id: str, query: str, fail: float = 100) -> str:

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import FIXED_NOW
 from tests.evidence import files
+from tests.evidence.files import contract_head
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
 from workbench.service.evidence import EvidenceService
@@ -22,28 +23,9 @@ from workbench.service.init import init_repo
 NOW = FIXED_NOW
 LEAD = "data.lead"
 
-CONTRACT = """\
-id = "feed-to-model"
-title = "Feed → model"
-status = "active"
-adopted = 2026-06-01
-owner = "data.lead"
-
-[seam]
-provider = "data"
-consumer = "model"
-kind = "data-model"
-
-[parties]
-provider_lead = "data.lead"
-consumer_lead = "model.lead"
-
-[escalation]
-primary = "data.lead"
-backup = "model.lead"
-channel = "pagerduty:data"
-ack_sla = "PT30M"
-
+CONTRACT = (
+    contract_head("feed-to-model", "Feed → model")
+    + """
 [[terms]]
 id = "feed-freshness"
 title = "Feed updates reach the model within a day"
@@ -52,6 +34,7 @@ owner = "data.lead"
 fail_after = "PT24H"
 warn_after = "PT12H"
 """
+)
 
 
 def lags_csv(path: Path, captured: datetime, newest_age_h: float, lag_h: float = 1.0) -> Path:
