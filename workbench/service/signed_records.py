@@ -15,7 +15,7 @@ record is about, so a signature cannot be moved to another clock, violation or d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -131,7 +131,7 @@ class SignedRecords:
 
     def signed_changes(
         self,
-        records: list[tuple[str, bytes, Mapping[str, str]]],
+        records: Sequence[tuple[str, bytes, Mapping[str, str]]],
         person: str,
         signer: Any = None,
     ) -> tuple[dict[str, bytes | None], str | None, Any]:

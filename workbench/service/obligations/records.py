@@ -19,6 +19,7 @@ from workbench.governance.delegation import delegation_problem
 from workbench.governance.records import (
     AckRecord,
     Records,
+    ReviewRecord,
     SigStatus,
     parse_records,
     record_person,
@@ -219,7 +220,11 @@ class SignedRecords:
             r for r in records.receipts if judge(r.path, r.contract, r.received, None, "")
         ]
         state = self._o.state()
-        for recs in (*records.acks.values(), *records.reviews.values()):
+        groups: list[list[AckRecord] | list[ReviewRecord]] = [
+            *records.acks.values(),
+            *records.reviews.values(),
+        ]
+        for recs in groups:
             for rec in recs:
                 if rec.signature == "invalid":
                     flags.append((rec.contract, f"{rec.path}: the signature does not verify"))
