@@ -197,3 +197,20 @@ def test_init_run_twice_says_the_repo_exists_not_that_a_key_does(
     err = capsys.readouterr().err
     assert code == 2
     assert f"{repo} already has a workbench.toml" in err and "--pubkey" not in err
+
+
+def test_a_mistyped_as_is_refused_by_read_only_commands_too(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--as` names whose view a read-only command shows (`due`, `status`, the gate's
+    message). A typo used to be ignored in silence: the user read a view and believed it
+    was that person's. Now every command refuses a person people.toml does not have."""
+    for command in (["status"], ["validate"], ["due"], ["gate"], ["log", "data-to-model"]):
+        code, out, err = wb(repo, "--as", "ada.lovelase", *command, capsys=capsys)
+        assert code == 2, (command, out, err)
+        assert "--as: 'ada.lovelase' is not a person in keys/people.toml" in err, command
+        assert out == "", command
+    code, out, err = wb(repo, "--as", "ada", "status", capsys=capsys)
+    assert code in (0, 1), err  # 1: the template contract is a draft, not a refusal
+    assert out.startswith("SEAM")

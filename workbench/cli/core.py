@@ -23,10 +23,15 @@ def workbench_for(args: argparse.Namespace, **options: bool) -> Workbench:
 
     `options`: further Workbench switches (the gate asks for `committed=True`)."""
     from workbench.service.core import Workbench
+    from workbench.service.errors import WorkbenchError
+    from workbench.service.identity import unknown_requested_person
     from workbench.service.root import find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
     warn_unfinished_demo(root)
+    problem = unknown_requested_person(root, args.actor)
+    if problem is not None:
+        raise WorkbenchError(problem)
     return Workbench(
         root,
         now=args.now,

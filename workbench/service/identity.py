@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import os
+import tomllib
+from pathlib import Path
 
 from workbench.model.people import Person
 from workbench.model.state import GovernanceState
 from workbench.repo.user_config import config_home, user_config
 from workbench.service.errors import WorkbenchError
+
+
+def unknown_requested_person(root: Path, requested: str | None) -> str | None:
+    """Why ``--as requested`` names nobody in the working tree's keys/people.toml, or None.
+
+    Read-only commands never ask who acts, so a mistyped ``--as`` used to be ignored in
+    silence (the user believed they saw the view of someone who does not exist). Only a
+    readable people.toml can say no: a missing or broken one is `validate`'s to report."""
+    if not requested:
+        return None
+    try:
+        doc = tomllib.loads((root / "keys" / "people.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    people = doc.get("people")
+    if not isinstance(people, list):
+        return None
+    if any(isinstance(p, dict) and p.get("id") == requested for p in people):
+        return None
+    return f"--as: {requested!r} is not a person in keys/people.toml"
 
 
 def resolve_actor(state: GovernanceState, requested: str | None, git_email: str | None) -> Person:
