@@ -3,37 +3,38 @@ the auditor has no Spark, so each finding is judged again by the DuckDB engine f
 bundle's own bytes. A Spark finding records the DuckDB SQL it was transpiled from (`sql`)
 and the Spark SQL it ran (`engine.sql`); the recomputation runs the former and must agree
 on status, observed value, limit, SQL and detail rows (docs/audit.md, "Recomputing
-findings")."""
+findings").
+
+Called by tests/evidence/test_spark_engine.py on the demo run it already records on the shared
+Spark session (a second Spark evaluation of the demo would add a minute to the suite)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.bundle.conftest import EXPORTER, signer, verify
-from tests.conftest import FIXED_NOW
 from tests.security.forge import members
 from workbench.bundle.recompute import recompute_findings
 from workbench.demo.evidence_steps import EVALUATOR
 from workbench.service.bundle import ExportOptions
 from workbench.service.core import Workbench
 
-pytestmark = pytest.mark.xdist_group("spark")
 
-
-def test_spark_findings_are_recomputed_by_duckdb_and_agree(
-    spark: Any, demo_repo: Path, tmp_path: Path
-) -> None:
-    at = FIXED_NOW + timedelta(minutes=30)
+def record_on_spark(demo_repo: Path, at: datetime) -> dict[str, Any]:
+    """The demo evaluated on Spark and recorded, signed by its CI runner."""
     result = Workbench(demo_repo, now=at, actor=EVALUATOR).evidence.evaluate(
         engine="spark", signer=signer(demo_repo, EVALUATOR)
     )
-    run = result.run
+    return result.run
+
+
+def assert_recomputed_by_duckdb(demo_repo: Path, run: dict[str, Any], tmp_path: Path) -> None:
+    """Export the repo holding the recorded Spark `run`; verify-bundle --recompute agrees."""
     assert run["inputs"]["sql_engine"]["name"] == "spark"
+    at = datetime.fromisoformat(run["time"].replace("Z", "+00:00"))
     spark_run = f"findings/{run['run']}.json"
     wb = Workbench(demo_repo, now=at + timedelta(minutes=30), actor=EXPORTER)
     out = tmp_path / "bundle.tar.gz"
