@@ -21,6 +21,7 @@ from tests.evidence.conftest import copy_to
 from tests.evidence.files import (
     assertion_runs_csv,
     contract_head,
+    declare_channels,
     hours_ago,
     lags_csv,
     thresholds_csv,
@@ -249,6 +250,7 @@ fail = 30
 
 def every_kind_repo(base: Path) -> Path:
     root = init_repo(base / "repo", now=NOW - timedelta(days=10))
+    declare_channels(root, NOW - timedelta(days=10) + timedelta(minutes=1))
     GitRepo(root).commit_files(
         {"contracts/every-kind.toml": EVERY_KIND.format().encode()},
         "contract",
