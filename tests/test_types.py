@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 # The pure and inner rooms issue 14 asks to be strict, the service layer the front ends
 # talk to, and every front end but the terminal app (tui: not yet).
@@ -66,6 +68,18 @@ def test_the_typed_list_is_in_scope_and_runs_in_lint_and_ci() -> None:
     assert "make typecheck" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_ci_runs_the_ci_step_tests_after_make_test() -> None:
+    """`make test` leaves out the `ci_step` tests (tests/conftest.py); CI must still run
+    them, as a step of their own."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    steps = [line.strip() for line in ci.splitlines() if line and not line.startswith("#")]
+    assert "make test" in steps
+    [step] = [s for s in steps if "-m ci_step" in s]
+    assert step.startswith(".venv/bin/python -m pytest") and steps.index(step) > steps.index(
+        "make test"
+    )
+
+
 def test_every_typed_package_gets_every_strict_flag() -> None:
     overrides = strict_overrides()
     flags = strict_flags()
@@ -82,6 +96,7 @@ def test_every_typed_package_gets_every_strict_flag() -> None:
             assert settings.get(flag) is expected, f"{package}: {flag} is not set"
 
 
+@pytest.mark.ci_step  # .ci/run's `pytest -m ci_step`; `make typecheck` and `make lint` too
 def test_mypy_passes_on_the_typed_packages() -> None:
     args = [a for p in typed_packages() for a in ("-p", p)]
     run = subprocess.run(

@@ -163,13 +163,18 @@ def test_demo_refuses_to_overwrite_a_non_demo_directory(tmp_path: Path) -> None:
 
 
 def test_demo_opens_the_app_acting_as_a_demo_lead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tests.conftest import copy_demo
     from workbench.cli import core
     from workbench.cli.main import main
+    from workbench.demo import build
 
     seen: list[str | None] = []
     monkeypatch.setattr(core, "open_tui", lambda args: seen.append(args.actor) or 0)
+    # Who the app acts as is the question here; building the demo is the `demo` fixture's
+    # (`workbench demo --no-tui`): the shared one is copied instead of built twice more.
+    monkeypatch.setattr(build, "build_demo", lambda target, **_: copy_demo(demo_template, target))
     assert main(["--now", NOW, "demo", str(tmp_path / "d")]) == 0
     assert seen == ["dana.okafor"]
     seen.clear()

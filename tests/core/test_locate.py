@@ -9,6 +9,12 @@ non-ASCII keys, CRLF line ends.
 
 from __future__ import annotations
 
+import contextlib
+import random
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from workbench.model.locate import locate
@@ -86,3 +92,78 @@ def test_find_falls_back_to_the_nearest_ancestor_and_skips_union_tags() -> None:
     # pydantic puts a union tag ("range") into an error's location; it is skipped.
     assert loc.find(("terms", 1, "check", "range", "kind")) == (12, 1)
     assert loc.find(("nowhere",)) == (1, 1)
+
+
+# ----------------------------------------------------------------- any input terminates
+# `locate` runs on text that parsed, but nothing stops a caller handing it text that did
+# not: a value that cannot start ("a = [}") left the array loop spinning on one character.
+# The scanner must end on any text; positions on valid TOML are those above.
+
+PROJECT = Path(__file__).resolve().parents[2]
+SEEDS = [text for text, _ in CASES.values()] + [
+    (PROJECT / "tests/data/templates/data-model.set.toml").read_text(encoding="utf-8"),
+    (PROJECT / "pyproject.toml").read_text(encoding="utf-8")[:4000],
+]
+
+
+class _Endless(BaseException):
+    pass
+
+
+@contextlib.contextmanager
+def _ends_within(seconds: int, text: str) -> Iterator[None]:
+    """Fail (not hang) when the scanner does not end: far above any real run's time, it
+    only turns an endless loop into a failure naming the input."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Endless  # not an Exception: locate() turns those into "no positions"
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    except _Endless:
+        pytest.fail(f"locate() did not end on {text[:200]!r}")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _mutations(rng: random.Random) -> Iterator[str]:
+    alphabet = "[]{}=,.\"'#\n\r\t \\ab1-_é"
+    for seed in SEEDS:
+        for cut in range(0, len(seed), max(1, len(seed) // 60)):
+            yield seed[:cut]  # truncations, as an editor buffer mid-typing
+        for _ in range(60):
+            chars = list(seed)
+            for _ in range(rng.randint(1, 4)):
+                at = rng.randrange(len(chars) + 1)
+                if rng.random() < 0.5 and at < len(chars):
+                    del chars[at]
+                else:
+                    chars.insert(at, rng.choice(alphabet))
+            yield "".join(chars)
+    for _ in range(300):  # bytes from nowhere, decoded as a reader would
+        raw = bytes(rng.randrange(256) for _ in range(rng.randint(0, 80)))
+        yield raw.decode("utf-8", errors="replace")
+        yield "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+
+
+@pytest.mark.parametrize(
+    "text", ["a = [}", "a = [1 }", "a = [\n}\n]", "x = [[}]]", "a = [{b = [}]}]"]
+)
+def test_locate_ends_on_a_value_that_cannot_start(text: str) -> None:
+    with _ends_within(10, text):
+        loc = locate(text)
+    assert loc.positions[("a",) if text.startswith("a") else ("x",)] == (1, 1)
+
+
+def test_locate_ends_on_any_text() -> None:
+    rng = random.Random(20261204)  # fixed: a failure names its input and reproduces
+    seen = 0
+    for text in _mutations(rng):
+        with _ends_within(10, text):
+            loc = locate(text)
+        assert loc.positions[()] == (1, 1)
+        seen += 1
+    assert seen > 1000

@@ -80,3 +80,30 @@ backup = "model.lead"
 channel = "pagerduty:data"
 ack_sla = "{ack_sla}"
 '''
+
+
+# The channels the test contracts page through (`pagerduty:data`, `pagerduty:model`, and the
+# `email:` of `workbench init`'s contract), declared: their page test then judges people and
+# SLA, as these tests expect. A repository without [channels] warns (docs/notify.md).
+CHANNELS = """
+[channels.pagerduty]
+kind = "pagerduty"
+
+[channels.email]
+kind = "email"
+host = "smtp.example.org"
+from = "governance@example.org"
+"""
+
+
+def declare_channels(root: Path, when: datetime) -> None:
+    """Commit CHANNELS into a `workbench init` repo's workbench.toml at `when`."""
+    from workbench.repo.git import Author, GitRepo
+
+    text = (root / "workbench.toml").read_text(encoding="utf-8")
+    GitRepo(root).commit_files(
+        {"workbench.toml": (text + CHANNELS).encode()},
+        "Declare the paging channels",
+        Author("Data Lead", "data.lead@example.org"),
+        when=when,
+    )

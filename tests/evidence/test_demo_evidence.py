@@ -4,30 +4,21 @@ samples stay in sync with the code."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXED_NOW, PROJECT
+from tests.conftest import FIXED_NOW, PROJECT, copy_demo
 from workbench.cli.main import main
 from workbench.service.core import Workbench
 from workbench.service.evidence import EvidenceService
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from workbench.demo.build import build_demo
-
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(home))
-        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-        mp.delenv("WORKBENCH_PERSON", raising=False)
-        mp.delenv("SSH_AUTH_SOCK", raising=False)
-        return build_demo(tmp_path_factory.mktemp("demo") / "repo", now=FIXED_NOW)
+def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The shared demo (built at FIXED_NOW, in the same isolation), copied once for this
+    # module: one test records a run in it.
+    return copy_demo(demo_template, tmp_path_factory.mktemp("demo") / "repo")
 
 
 def service(root: Path) -> EvidenceService:

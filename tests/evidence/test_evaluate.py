@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
-from tests.evidence.files import lags_csv, stamp, thresholds_csv
+from tests.evidence.files import declare_channels, lags_csv, stamp, thresholds_csv
 from tests.evidence.hostile_sql import THROUGH_EVALUATE
 from workbench.cli.main import main
 from workbench.evidence.errors import EvidenceSchemaError
@@ -134,6 +134,7 @@ def repo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def repo_with_custom_query(base: Path, query: str) -> Path:
     """The `repo` of these tests with `query` as the custom SQL term (other engines' tests)."""
     root = init_repo(base / "repo", now=NOW - timedelta(days=10))
+    declare_channels(root, NOW - timedelta(days=10) + timedelta(minutes=1))
     write_contract(root, query=query)
     s = svc(root, NOW - timedelta(hours=1))
     s.add(

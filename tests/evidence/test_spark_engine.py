@@ -21,6 +21,7 @@ from tests.evidence.conftest import copy_to
 from tests.evidence.files import (
     assertion_runs_csv,
     contract_head,
+    declare_channels,
     hours_ago,
     lags_csv,
     thresholds_csv,
@@ -72,9 +73,13 @@ def assert_engine_recorded(run: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- differential
 
 
-def test_demo_evidence_same_verdicts_and_values_on_spark(spark: Any, demo_repo: Path) -> None:
+def test_demo_evidence_same_verdicts_and_values_on_spark(
+    spark: Any, demo_repo: Path, tmp_path: Path
+) -> None:
+    from tests.bundle.spark_recompute import assert_recomputed_by_duckdb, record_on_spark
+
     duck = evaluate(demo_repo, None)  # the demo is built at FIXED_NOW
-    on_spark = evaluate(demo_repo, "spark")
+    on_spark = record_on_spark(demo_repo, NOW)  # recorded: the bundle below ships it
     assert same_findings(duck, on_spark) == []
     kinds = {f["kind"] for f in duck["findings"] if f["status"] not in ("no-data",)}
     assert {
@@ -91,6 +96,8 @@ def test_demo_evidence_same_verdicts_and_values_on_spark(spark: Any, demo_repo: 
     assert_engine_recorded(on_spark)
     # Another engine is another run: the run id says which engine produced it.
     assert duck["run"] != on_spark["run"]
+    # An auditor without Spark recomputes these findings from a bundle with DuckDB.
+    assert_recomputed_by_duckdb(demo_repo, on_spark, tmp_path)
 
 
 def test_benchmark_parquet_same_verdicts_and_values_on_spark(
@@ -243,6 +250,7 @@ fail = 30
 
 def every_kind_repo(base: Path) -> Path:
     root = init_repo(base / "repo", now=NOW - timedelta(days=10))
+    declare_channels(root, NOW - timedelta(days=10) + timedelta(minutes=1))
     GitRepo(root).commit_files(
         {"contracts/every-kind.toml": EVERY_KIND.format().encode()},
         "contract",

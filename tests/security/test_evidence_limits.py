@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
-from tests.evidence.files import contract_head, lags_csv
+from tests.evidence.files import contract_head, declare_channels, lags_csv
 from tests.evidence.files import hours_ago as ts
 from workbench.repo.git import Author, GitRepo
 from workbench.service.core import Workbench
@@ -41,6 +41,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """init + one registered freshness_lags CSV (contract-wide for `hostile`)."""
     base = tmp_path_factory.mktemp("limits")
     root = init_repo(base / "repo", now=NOW - timedelta(days=10))
+    declare_channels(root, NOW - timedelta(days=10) + timedelta(minutes=1))
     GitRepo(root).commit_files(
         {"contracts/hostile.toml": (HEAD + sql_term("ok", "SELECT 1 AS value")).encode()},
         "contract",

@@ -438,6 +438,23 @@ def test_first_sync_creates_the_remote_branch(origin: Origin, tmp_path: Path) ->
     assert any("co-signed" in line for line in report.summary.outgoing)
     # The upstream stays origin; ahead/behind of team is now known to the clone.
     assert git(a, "rev-parse", "refs/remotes/team/main").stdout.strip() == head(a)
+    assert git(a, "rev-parse", "--abbrev-ref", "main@{upstream}").stdout.strip() == "origin/main"
+
+
+def test_first_push_sets_the_branch_upstream(origin: Origin, tmp_path: Path) -> None:
+    """A repo made on one machine and pushed by its first sync tracks what it pushed to, as
+    `git push -u` would: `git status`, `git pull` and the app's ahead/behind then know it."""
+    a = origin.clone(tmp_path / "a")
+    git(a, "remote", "remove", "origin")  # as if made here: no remote, no upstream
+    empty = tmp_path / "new-home.git"
+    git(tmp_path, "init", "-q", "--bare", str(empty))
+    git(a, "remote", "add", "origin", str(empty))
+    assert git(a, "rev-parse", "--abbrev-ref", "main@{upstream}", check=False).returncode
+    code, out, err = cli(a, "--as", "ravi.iyer", "sync")
+    assert code == 0, err
+    assert "main now tracks origin/main" in out + err
+    assert git(a, "rev-parse", "--abbrev-ref", "main@{upstream}").stdout.strip() == "origin/main"
+    assert git(a, "status", "-sb").stdout.startswith("## main...origin/main\n")
 
 
 def test_a_signature_deleted_upstream_is_named_as_removed(origin: Origin, tmp_path: Path) -> None:

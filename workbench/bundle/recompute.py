@@ -261,15 +261,31 @@ def _compare(run: str, finding: dict[str, Any], again: Any, snapshots: int) -> F
                 if key not in ("sql", "details")
                 else f"the recorded {key} differs from what the term gives on this evidence"
             )
+    engine = _other_engine(finding)
     if differences:
+        if engine:
+            # The auditor's DuckDB ran the SQL the finding records; the run's engine ran its
+            # transpilation (`engine.sql`): either may be where the two part.
+            differences.append(f"the run used {engine}; recomputed with DuckDB")
         return FindingCheck(run, cid, term_id, "different", "; ".join(differences))
+    by = f" with DuckDB (the run used {engine})" if engine else ""
     return FindingCheck(
         run,
         cid,
         term_id,
         "same",
-        f"{finding.get('status')} (recomputed from {snapshots} snapshot file(s))",
+        f"{finding.get('status')} (recomputed{by} from {snapshots} snapshot file(s))",
     )
+
+
+def _other_engine(finding: dict[str, Any]) -> str:
+    """The engine a finding says it ran on, other than the DuckDB the recomputation uses
+    (`evaluate --engine spark`), as `spark at local[2]`; "" for DuckDB's own findings."""
+    engine = finding.get("engine")
+    if not isinstance(engine, dict) or not engine.get("name"):
+        return ""
+    where = f" at {_printable(engine['endpoint'], 80)}" if engine.get("endpoint") else ""
+    return f"the {_printable(engine['name'], 40)} engine{where}"
 
 
 def _page_test_again(

@@ -8,7 +8,10 @@ finding, the seam map's ``page`` mark, ``workbench show`` and the app all call i
   (PT1H), or neither the primary nor the backup is a current person;
 * ``warn``: the primary is not a current person (unknown, or has left) but the backup is:
   someone answers, later than promised, and the contract must name a new primary;
-* ``pass``: the primary is a current person and the SLA is within the limit.
+* ``warn`` too: the repository declares no ``[channels]`` at all (a fresh ``workbench
+  init``), so nothing could send the page;
+* ``pass``: the primary is a current person, the SLA is within the limit and channels are
+  declared (a contract naming an undeclared one is a validation error, ``channel.unknown``).
 
 Where pages really left the machine (``workbench notify``), the test also answers "how
 fast?" from what happened: given the seam's page states (``governance.pages``), a page
@@ -87,12 +90,25 @@ def _configured(state: GovernanceState, contract: Contract, today: date) -> Page
             f"acknowledgement SLA {e.ack_sla.human()} is longer than {max_sla.human()}",
             None,
         )
+    # Who would be paged is half the answer; "through what" is the other: with no channel
+    # declared at all, `workbench notify` has nowhere to send (docs/notify.md, Channels).
+    nowhere = ""
+    if state.settings is not None and not state.settings.channels:
+        nowhere = (
+            "workbench.toml declares no [channels], so nothing can send this page: "
+            f"declare the channel {e.channel.partition(':')[0]!r} (docs/notify.md)"
+        )
     if current(e.primary):
+        if nowhere:
+            return result(
+                "warn", f"{e.primary} would be paged via {e.channel}, but {nowhere}", e.primary
+            )
         return result("pass", f"{e.primary} is paged via {e.channel}", e.primary)
     if current(e.backup):
         return result(
             "warn",
-            f"primary {e.primary} is not a current person; backup {e.backup} would be paged",
+            f"primary {e.primary} is not a current person; backup {e.backup} would be paged"
+            + (f"; {nowhere}" if nowhere else ""),
             e.backup,
         )
     return result(

@@ -162,6 +162,8 @@ class _Scanner:
 
     def read_string(self) -> str:
         quote = self.peek()
+        if not quote:  # the end of the text ("" is `in` every string): nothing to read
+            return ""
         triple = self.startswith(quote * 3)
         if triple:
             self.advance(3)
@@ -187,6 +189,7 @@ class _Scanner:
             self.advance()
             index = 0
             while self.i < len(self.text):
+                start = self.i
                 self.skip_ws(newlines=True)
                 if self.peek() == "]":
                     self.advance()
@@ -195,11 +198,13 @@ class _Scanner:
                 self.read_value((*path, index))
                 index += 1
                 self.skip_ws(newlines=True)
-                if self.peek() == ",":
+                # A comma, or a value that cannot start (invalid TOML): step over it.
+                if self.peek() == "," or self.i == start:
                     self.advance()
         elif c == "{":
             self.advance()
             while self.i < len(self.text):
+                start = self.i
                 self.skip_ws()
                 if self.peek() == "}":
                     self.advance()
@@ -216,6 +221,8 @@ class _Scanner:
                     self.advance()
                 elif self.peek() == "\n" or not self.peek():
                     return
+                elif self.i == start:  # as in arrays: never the same place twice
+                    self.advance()
         else:
             self.skip(_SCALAR)
 

@@ -142,6 +142,17 @@ def upstream_of(repo: pygit2.Repository, branch: str, remote: str | None = None)
     return Upstream(remote, name, f"refs/remotes/{remote}/{name}", remote == configured_remote)
 
 
+def set_upstream(repo: pygit2.Repository, branch: str, up: Upstream) -> bool:
+    """Make `up` the branch's upstream when it has none (`branch.<name>.remote`/`.merge`
+    unset); True when it was set. An existing upstream is left as it is."""
+    config = repo.config
+    if _config(config, f"branch.{branch}.remote") or _config(config, f"branch.{branch}.merge"):
+        return False
+    config[f"branch.{branch}.remote"] = up.remote
+    config[f"branch.{branch}.merge"] = f"refs/heads/{up.branch}"
+    return True
+
+
 def _config(config: pygit2.Config, key: str) -> str | None:
     try:
         return str(config[key])

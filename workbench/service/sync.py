@@ -382,6 +382,7 @@ class SyncService:
             raise
         report.pushed = True
         self._track(up, final)
+        self._adopt_upstream(up, report)
         say("pushing", 1, 1)
         done = {"ahead": "pushed", "merge": "merged and pushed", "fast-forward": "pushed"}
         report.outcome = f"{done.get(merge.kind, 'pushed')}: {up.name} is now {final[:8]}"
@@ -502,6 +503,17 @@ class SyncService:
         self.wb.git.repo.create_reference_direct(
             up.tracking, pygit2.Oid(hex=commit), True, message="workbench sync"
         )
+
+    def _adopt_upstream(self, up: Upstream, report: SyncReport) -> None:
+        """After the first push of a branch that tracks nothing, track what it pushed to
+        (as `git push -u`): git status, git pull and ahead/behind then know it. An upstream
+        already set is never changed (`sync --remote backup` leaves it)."""
+        from workbench.repo.merge_state import current_branch, set_upstream
+
+        repo = self.wb.git.repo
+        branch = current_branch(repo)
+        if branch is not None and set_upstream(repo, branch, up):
+            report.notes.append(f"{branch} now tracks {up.name}")
 
     def _forget_incoming(self, up: Upstream) -> None:
         from workbench.repo.remote import incoming_ref
