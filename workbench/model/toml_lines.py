@@ -68,22 +68,22 @@ def loads(text: str) -> dict[str, Any] | None:
         m = fullmatch(line)
         if m is None:
             return None
-        key = m.group("key")
-        if key is not None:
-            if key in current:
+        kind = m.lastgroup  # the value's kind on a key line, the header's on a header line
+        if kind is None:
+            continue  # blank or comment
+        if kind == "aot" or kind == "table":
+            table = _header(root, m.group(kind), kind == "aot", tables, arrays)
+            if table is None:
                 return None
-            value = _value(m)
-            if value is None:
-                return None
-            current[key] = value
+            current = table
             continue
-        header = m.group("aot") or m.group("table")
-        if header is None:
-            continue
-        table = _header(root, header, m.group("aot") is not None, tables, arrays)
-        if table is None:
+        key, raw = m.group("key", kind)
+        if key in current:
             return None
-        current = table
+        value = _value(kind, raw)
+        if value is None:
+            return None
+        current[key] = value
     return root
 
 
@@ -135,11 +135,7 @@ def _string(raw: str) -> str:
     return _ESCAPE.sub(lambda e: _ESCAPES[e.group(1)], body)
 
 
-def _value(m: re.Match[str]) -> Any:
-    kind = m.lastgroup
-    raw = m.group(kind) if kind else None
-    if raw is None:
-        return None
+def _value(kind: str, raw: str) -> Any:
     if kind == "str":
         return _string(raw)
     if kind == "int":
