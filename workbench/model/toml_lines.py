@@ -91,7 +91,10 @@ def _header(
     root: dict[str, Any], header: str, is_array: bool, tables: set[int], arrays: set[int]
 ) -> dict[str, Any] | None:
     """The new table a `[header]` or `[[header]]` line opens, or None to leave it to tomllib."""
-    *path, name = (part.strip(" \t") for part in header.split("."))
+    if "." in header:
+        *path, name = (part.strip(" \t") for part in header.split("."))
+    else:  # `[seam]`, `[[terms]]`: the group holds no blanks
+        path, name = [], header
     parent = root
     for part in path:
         if part not in parent:  # `[channels.slack]` makes `channels` (TOML does)
