@@ -111,6 +111,9 @@ class GovernanceState:
     # workbench.toml tightened by the signed floor (`apply_floor`): what the gate and every
     # verdict use. `settings.gate` and `settings.defaults` are the same values.
     policy_in_force: EffectivePolicy | None = None
+    # False for the first step only (`load_declared_contracts`): settings and validated
+    # contracts, no people and none of the rules across files. Never stored or judged.
+    checked: bool = True
     _team_names: dict[str, Team] | None = field(default=None, repr=False)
     _emails: dict[str, list[str]] | None = field(default=None, repr=False)
 

@@ -72,8 +72,19 @@ def load_declared_state(
 ) -> GovernanceState:
     """The state as the files declare it, before the signed floor: what the clone's cache
     keeps (the floor is applied on top, by `apply_floor`, from the verified registry)."""
-    state = GovernanceState()
+    return check_declared(load_declared_contracts(files, validated=validated), files, today)
 
+
+def load_declared_contracts(
+    files: dict[str, bytes],
+    *,
+    validated: Callable[[bytes], Contract | None] | None = None,
+) -> GovernanceState:
+    """The first step of `load_declared_state`: workbench.toml and every contract parsed
+    and validated, each id given to its file. What the signature verdicts read, and all
+    they read (`[org]` and the validated contracts); `checked` is False until
+    `check_declared` adds the people, stray files and the rules across files."""
+    state = GovernanceState(checked=False)
     if SETTINGS_PATH not in files:
         state.problems.append(
             Problem(SETTINGS_PATH, 1, 1, "error", "repo.no-settings", "workbench.toml is missing")
@@ -84,36 +95,6 @@ def load_declared_state(
         state.problems += problems
         state.settings, problems = _validate(doc, Settings)
         state.problems += problems
-
-    people_doc: Document | None = None
-    if PEOPLE_PATH not in files:
-        state.problems.append(
-            Problem(PEOPLE_PATH, 1, 1, "error", "repo.no-people", "keys/people.toml is missing")
-        )
-    else:
-        people_doc, problems = parse_document(PEOPLE_PATH, files[PEOPLE_PATH])
-        state.documents[PEOPLE_PATH] = people_doc
-        state.problems += problems
-        people_file, problems = _validate(people_doc, PeopleFile)
-        state.problems += problems
-        if people_file is not None:
-            _index_people(state, people_doc, people_file, today)
-
-    for path in sorted(p for p in files if is_stray_contract_file(p)):
-        # Nothing reads it, so nothing it says is governed; yet it sits where contracts are
-        # and a reviewer could take it for one. Named, so it cannot hide in contracts/.
-        state.documents[path] = Document(path, files[path], None, None)
-        state.problems.append(
-            Problem(
-                path,
-                1,
-                1,
-                "error",
-                "contract.stray-file",
-                "not a contract: contracts/ holds only contract files named contracts/<id>.toml "
-                "and every command ignores this one; move it out of contracts/",
-            )
-        )
 
     parsed: list[ContractDoc] = []
     for path in sorted(p for p in files if is_contract_path(p)):
@@ -154,7 +135,60 @@ def load_declared_state(
                 )
             )
         state.contracts[contract_id] = docs[0]
-        state.problems += check_contract(state, docs[0], today)
+    return state
+
+
+def check_declared(
+    declared: GovernanceState, files: dict[str, bytes], today: date
+) -> GovernanceState:
+    """The second step of `load_declared_state`: a new state with the people indexed, the
+    stray files named, every contract checked against the others and the people, and the
+    settings checked. `declared` (from `load_declared_contracts` on the same `files`) is
+    left as it was; its documents and models are shared."""
+    state = GovernanceState(
+        settings=declared.settings, contracts=dict(declared.contracts), problems=[]
+    )
+    if SETTINGS_PATH in declared.documents:
+        state.documents[SETTINGS_PATH] = declared.documents[SETTINGS_PATH]
+    # Problems in the order one pass would add them (the sort below is stable): the
+    # settings' own, the people's, the stray files', then each contract's.
+    shared = [p for p in declared.problems if p.file == SETTINGS_PATH]
+    state.problems += shared
+
+    if PEOPLE_PATH not in files:
+        state.problems.append(
+            Problem(PEOPLE_PATH, 1, 1, "error", "repo.no-people", "keys/people.toml is missing")
+        )
+    else:
+        people_doc, problems = parse_document(PEOPLE_PATH, files[PEOPLE_PATH])
+        state.documents[PEOPLE_PATH] = people_doc
+        state.problems += problems
+        people_file, problems = _validate(people_doc, PeopleFile)
+        state.problems += problems
+        if people_file is not None:
+            _index_people(state, people_doc, people_file, today)
+
+    for path in sorted(p for p in files if is_stray_contract_file(p)):
+        # Nothing reads it, so nothing it says is governed; yet it sits where contracts are
+        # and a reviewer could take it for one. Named, so it cannot hide in contracts/.
+        state.documents[path] = Document(path, files[path], None, None)
+        state.problems.append(
+            Problem(
+                path,
+                1,
+                1,
+                "error",
+                "contract.stray-file",
+                "not a contract: contracts/ holds only contract files named contracts/<id>.toml "
+                "and every command ignores this one; move it out of contracts/",
+            )
+        )
+
+    for path, doc in declared.documents.items():
+        state.documents.setdefault(path, doc)
+    state.problems += [p for p in declared.problems if p.file != SETTINGS_PATH]
+    for cdoc in state.contracts.values():
+        state.problems += check_contract(state, cdoc, today)
 
     if state.settings is not None and SETTINGS_PATH in state.documents:
         state.problems += _check_settings(state, state.documents[SETTINGS_PATH])
@@ -172,11 +206,13 @@ __all__ = [
     "SETTINGS_PATH",
     "apply_floor",
     "check_contract",
+    "check_declared",
     "contract_file_id",
     "effective_policy",
     "is_contract_path",
     "is_placeholder",
     "is_stray_contract_file",
+    "load_declared_contracts",
     "load_declared_state",
     "load_state",
     "parse_contract",

@@ -4,7 +4,9 @@ service, once per repository clone).
 tomllib is pure Python: 1,000 contracts cost about a second to parse, and several rooms
 read the same blobs (the state, every version in the history, bundles). Entries are keyed
 by the sha256 of the text, so a cached entry can never be stale. Callers must treat the
-returned data as read-only.
+returned data as read-only. A document in the plain one-key-per-line form the workbench
+writes is read by `toml_lines` (3-4x faster, the same result); anything else, and every
+error, comes from tomllib.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import hashlib
 import threading
 import tomllib
 from typing import Any
+
+from workbench.model import toml_lines
 
 _lock = threading.Lock()
 _entries: dict[str, dict[str, Any]] = {}
@@ -36,7 +40,9 @@ def loads(text: str) -> dict[str, Any]:
         hit = _entries.get(key)
     if hit is not None:
         return hit
-    data = tomllib.loads(text)
+    data = toml_lines.loads(text)
+    if data is None:
+        data = tomllib.loads(text)
     global _count
     with _lock:
         if len(_entries) >= MAX_ENTRIES:

@@ -400,9 +400,14 @@ class Workbench(Capabilities):
             state = self._stored_state(slot, key)
         if state is None:
             self._load_parse_store()
-            from workbench.model.state import load_declared_state
+            from workbench.model.state import check_declared, load_declared_state
 
-            state = load_declared_state(files, self.now.date(), validated=self.versions.known)
+            with self._lock:  # `declared_contracts` did the first step: finish it
+                first = self._cache.get(("contracts", commit, today)) if commit else None
+            if first is not None:
+                state = check_declared(first, files, self.now.date())
+            else:
+                state = load_declared_state(files, self.now.date(), validated=self.versions.known)
             self.save_parse_store()
             self._store_state(slot, key, state)
         with self._lock:
@@ -413,6 +418,44 @@ class Workbench(Capabilities):
                 self._cache.pop(next(iter(self._cache)))
             if rev == WORKTREE and self.hold_worktree:
                 self._held_declared = state
+        return state
+
+    def declared_contracts(self, rev: str) -> GovernanceState:
+        """What the signature verdicts read of the declared state at a commit: [org] and
+        the validated contracts. The checked state if this session or the clone's cache
+        has it; else only its first step (`load_declared_contracts`: no people, none of the
+        rules across files; `checked` False), kept for this session, never stored, and
+        finished by a later `declared_state` of the same commit rather than parsed again.
+        So `verify` on a fresh clone does not pay for checks no verdict reads."""
+        self._note_base(again=not self.hold_worktree)
+        if rev == WORKTREE:
+            return self.declared_state(rev)
+        commit = str(self.git.resolve(rev).id)
+        today = self.now.date().isoformat()
+        with self._lock:
+            hit = self._cache.get(("commit", commit, today))
+            hit = hit or self._cache.get(("contracts", commit, today))
+        if hit is not None:
+            return hit
+        files = self.files(commit)
+        key = self.state_key(files)
+        with self._lock:
+            checked = self._cache.get(key)
+        if checked is None:
+            checked = self._stored_state(f"{_STATE_STORE}-commit", key)
+            if checked is not None:
+                with self._lock:
+                    self._cache[key] = checked
+        if checked is not None:
+            return self._declared(rev, None)  # from memory or the clone's cache
+        self._load_parse_store()
+        from workbench.model.state import load_declared_contracts
+
+        state = load_declared_contracts(files, validated=self.versions.known)
+        with self._lock:
+            self._cache[("contracts", commit, today)] = state
+            while len(self._cache) > 16:
+                self._cache.pop(next(iter(self._cache)))
         return state
 
     def _stored_state(self, slot: str, key: tuple[str, str, str]) -> GovernanceState | None:

@@ -144,8 +144,9 @@ class SigningService:
     # -- context ------------------------------------------------------------------------
     def settings_at(self, rev: str):  # type: ignore[no-untyped-def]
         # The declared state: the floor in force is itself read from the registry, so the
-        # registry cannot depend on it. Verdicts need only the contracts and [org].
-        state = self.wb.declared_state(rev)
+        # registry cannot depend on it. Verdicts need only the contracts and [org]: on a
+        # fresh clone, only that much is built (`Workbench.declared_contracts`).
+        state = self.wb.declared_contracts(rev)
         if state.settings is None:
             raise SettingsInvalid("workbench.toml is missing or invalid; run `workbench validate`")
         return state, state.settings

@@ -32,6 +32,7 @@ With the policy off, one signature covers both roles.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -41,7 +42,7 @@ from datetime import datetime
 from typing import Literal
 
 from workbench.model.contract import Contract
-from workbench.model.people import PeopleFile
+from workbench.model.people import PeopleFile, Person, Team
 from workbench.model.settings import Policy
 from workbench.signing.attestation import AttestationResult, SignatureCheck, verify_attestation
 from workbench.signing.registry import PEOPLE, Registry, RegistryState
@@ -131,8 +132,7 @@ def required_signers(
 ) -> RequiredSigners:
     """Who must sign this version; `approved` is the last approved version before it (see
     ``approval_baselines``), None when there is none."""
-    teams = {t.id: t for t in people.teams}
-    members = {p.id: p for p in people.people}
+    teams, members = _people_index(people)
     out = RequiredSigners({})
     party_leads: set[str] = set()
     for side in ("provider", "consumer"):
@@ -180,6 +180,32 @@ def required_signers(
     return out
 
 
+# The last people file indexed: every contract of a verdict set asks with the same one.
+_indexed: tuple[PeopleFile, dict[str, Team], dict[str, Person]] | None = None
+
+
+def _people_index(people: PeopleFile) -> tuple[dict[str, Team], dict[str, Person]]:
+    global _indexed
+    last = _indexed
+    if last is None or last[0] is not people:
+        last = (people, {t.id: t for t in people.teams}, {p.id: p for p in people.people})
+        _indexed = last
+    return last[1], last[2]
+
+
+def _cosign_statement(raw: bytes) -> Statement:
+    """`parse_statement` of a co-sign statement, once per process for the same bytes: the
+    chain check and the version the current bytes are both read it (Statement is frozen)."""
+    if type(raw) is not bytes:
+        return parse_statement(raw, COSIGN_PREDICATE, subjects=1)  # it says what is wrong
+    return _cosign_cached(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cosign_cached(raw: bytes) -> Statement:
+    return parse_statement(raw, COSIGN_PREDICATE, subjects=1)
+
+
 def approval_baselines(
     statements: Mapping[int, bytes],
     sigs: Mapping[int, Mapping[str, bytes]],
@@ -204,7 +230,7 @@ def approval_baselines(
         if version == upto or raw is None or load is None:
             continue
         try:
-            statement = parse_statement(raw, COSIGN_PREDICATE, subjects=1)
+            statement = _cosign_statement(raw)
         except StatementError:
             continue
         contract = load(statement.subject_sha256)
@@ -443,7 +469,7 @@ def _subject(raw: bytes | None) -> str | None:
     if raw is None:
         return None
     try:
-        return parse_statement(raw, COSIGN_PREDICATE, subjects=1).subject_sha256
+        return _cosign_statement(raw).subject_sha256
     except StatementError:
         return None
 
@@ -482,7 +508,7 @@ def _check_chain(
         if data is None:
             return chain, f"statement v{version} is missing: the chain is broken"
         try:
-            st = parse_statement(data, COSIGN_PREDICATE, subjects=1)
+            st = _cosign_statement(data)
         except StatementError as exc:
             return chain, f"v{version}.statement.json: {exc}"
         pred = st.predicate
