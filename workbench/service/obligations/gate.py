@@ -34,7 +34,8 @@ class Gate:
 
     def inputs(self) -> gate_mod.GateInputs:
         o = self._o
-        with o.wb.action(obligations=o):
+        # One save of the parsed versions for the whole gate (verdicts, history, notices).
+        with o.wb.action(obligations=o), o.wb.versions.held():
             return gate_mod.GateInputs(
                 reviews=o.reviews.statuses(),
                 notices=o.notices.statuses(),
