@@ -316,3 +316,34 @@ def test_the_comparison_agrees_on_every_consecutive_pair_of_the_demo_history(
                 assert _same_changes(compare._diff_fields(x, y), _diff_reference(x, y))
             pairs += 1
     assert pairs > 0
+
+
+# -- one git status for the merge check and the uncommitted-file note -------------------------
+
+
+def test_one_status_serves_the_merge_check_and_the_uncommitted_note(demo_repo: Path) -> None:
+    from workbench.repo import layout
+    from workbench.repo.git import GitRepo
+    from workbench.repo.merge_state import merge_state
+
+    marker = "<<<<<<< ours\na = 1\n=======\na = 2\n>>>>>>> theirs\n"
+    (demo_repo / ".gitignore").write_text("contracts/ignored-*.toml\n", encoding="utf-8")
+    # Ignored: listed as uncommitted (the gate does not see it), never as a conflict, as
+    # when the merge check read its own status without ignored files.
+    (demo_repo / "contracts/ignored-one.toml").write_text(marker, encoding="utf-8")
+    # Untracked and tracked-but-edited files with markers: conflicts, and uncommitted.
+    (demo_repo / "contracts/new-one.toml").write_text(marker, encoding="utf-8")
+    tracked = demo_repo / f"contracts/{CREDIT}.toml"
+    tracked.write_text(tracked.read_text(encoding="utf-8") + "\n" + marker, encoding="utf-8")
+
+    status = GitRepo(demo_repo).status()
+    own = merge_state(demo_repo, layout.is_governance_path, with_upstream=False)
+    shared = merge_state(demo_repo, layout.is_governance_path, with_upstream=False, status=status)
+    assert shared == own
+    assert {m.split(":")[0] for m in own.markers} == {
+        "contracts/new-one.toml",
+        f"contracts/{CREDIT}.toml",
+    }
+    wb = Workbench(demo_repo, now=FIXED_NOW, committed=True)
+    assert wb.uncommitted(status) == wb.uncommitted()
+    assert "contracts/ignored-one.toml" in wb.uncommitted(status)
