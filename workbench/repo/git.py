@@ -469,7 +469,7 @@ class GitRepo:
 
     def commit_files(
         self,
-        changes: dict[str, bytes | None],
+        changes: Mapping[str, bytes | None],
         message: str,
         author: Author,
         when: datetime | None = None,
