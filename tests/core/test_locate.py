@@ -167,3 +167,88 @@ def test_locate_ends_on_any_text() -> None:
         assert loc.positions[()] == (1, 1)
         seen += 1
     assert seen > 1000
+
+
+# -- the locator that stops early (`Locator`, used by the gate's reports) -----------------
+
+RULE_KEYS = ["id", "adopted", "change_protocol", "terms", "escalation", "seam", "parties"]
+
+
+def _questions(text: str) -> list[tuple[str | int, ...]]:
+    """Every recorded path, its ancestors' near misses, union tags and absent keys."""
+    known = list(locate(text).positions)
+    extra = [(*p, "missing") for p in known] + [(*p, "range", "kind") for p in known]
+    return [*(tuple([k]) for k in RULE_KEYS), *known, *extra, ("nowhere",), ()]
+
+
+def _every_toml_text() -> list[str]:
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parents[2]
+    texts = [text for text, _ in CASES.values()]
+    for path in sorted(project.glob("**/*.toml")):
+        if ".venv" in path.parts or ".git" in path.parts:
+            continue
+        texts.append(path.read_text(encoding="utf-8", errors="surrogateescape"))
+    return texts
+
+
+PIECES = [
+    'id = "c"\n',
+    "adopted = 2026-01-01\n",
+    '"terms" = 1\n',
+    'change_protocol.ack_window = "PT48H"\n',
+    "[change_protocol]\nack_window = 'PT1H'\n",
+    "[escalation.backup]\nwho = 'x'\n",
+    "[escalation]\nprimary = 'p'\n",
+    "[[terms]]\nid = 't'\nbounds = { min = 1, max = [1,\n 2] }\n",
+    "[terms.check]\nkind = 'range'\n",
+    'note = """\n[terms]\nid = "fake"\n"""\n',
+    "lit = '''\n[[seam]]\n'''\n",
+    "[seam]\nprovider = 'a' # [parties]\n",
+    "[[parties]]\nlead = 'b'\n",
+    "[ parties . x ]\ny = 1\n",
+    "# [adopted]\n",
+    "q = [\n  { id = 'x' },\n  'a',\n]\n",
+]
+
+
+def _shuffled_documents() -> list[str]:
+    """The rule keys in every order and shape: tables, arrays of tables, dotted keys,
+    sub-tables only, and the same headers inside strings and comments (not all of them
+    valid TOML: the scanner must agree with itself either way)."""
+    import random
+
+    rng = random.Random(18)
+    return ["".join(rng.sample(PIECES, rng.randrange(1, len(PIECES)))) for _ in range(400)]
+
+
+def test_the_early_stopping_locator_answers_what_the_whole_scan_answers() -> None:
+    from workbench.model.locate import Locator
+
+    texts = _every_toml_text() + _shuffled_documents()
+    assert len(texts) > 400
+    for text in texts:
+        whole = locate(text)
+        questions = _questions(text)
+        # Asked one key at a time from a fresh start, and all in a row on one locator (the
+        # order a gate asks in, each answer resuming the scan where the last one stopped).
+        for q in questions:
+            assert Locator(text).find(q) == whole.find(q), (q, text[:80])
+        shared = Locator(text)
+        for q in questions:
+            assert shared.find(q) == whole.find(q), (q, text[:80])
+        assert shared.complete().positions == whole.positions
+
+
+def test_a_document_stops_scanning_at_the_key_asked_for_and_completes_on_demand() -> None:
+    from workbench.model.documents import parse_document
+
+    text = CASES["tables_and_arrays"][0]
+    doc, problems = parse_document("contracts/x.toml", text.encode())
+    assert not problems
+    assert doc.position(("seam",)) == (3, 1)
+    # Only the text up to [seam] was read; a full answer is still the whole scan's.
+    assert doc._locator is not None and ("terms",) not in doc._locator._scanner.loc.positions  # type: ignore[union-attr]
+    assert doc.locations.positions == locate(text).positions
+    assert doc.position(("terms", 1, "check", "missing")) == (11, 1)

@@ -424,7 +424,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     gate = wb.obligations.gate
     result = gate.evaluate(args.changed_since, strict=args.strict)
     _write(gate.render(result, args.format), args.output)
-    pending = wb.uncommitted()
+    pending = wb.uncommitted(gate.status)
     if pending:
         from workbench.model.safe_text import line
 

@@ -26,6 +26,7 @@ from workbench.governance.record_time import SKEW, Placement, time_problem
 from workbench.governance.records import SigStatus
 from workbench.governance.timing import iso
 from workbench.model.record_folders import DELIVERIES_DIR
+from workbench.model.toml_cache import record_table
 
 Outcome = Literal["delivered", "failed"]
 
@@ -88,7 +89,7 @@ def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], 
             problems.append(f"{path}: not a delivery record name; ignored")
             continue
         try:
-            data = tomllib.loads(files[path].decode("utf-8"))
+            data = record_table(files[path])
             rec = DeliveryRecord(
                 path=path,
                 key=_text(data, "key"),

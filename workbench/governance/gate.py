@@ -350,7 +350,7 @@ def _rule_diagnostic(
 
 
 def _position(document: Document, key: tuple[str, ...]) -> tuple[int, int]:
-    return document.locations.find(key) or (1, 1)
+    return document.position(key)
 
 
 # What each rule says about one valid contract: outcome, message, who can fix it, how.

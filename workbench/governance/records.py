@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from workbench.governance.timing import iso, utc
 from workbench.model.record_folders import ACKS_DIR, RECEIPTS_DIR, REVIEWS_DIR
+from workbench.model.toml_cache import record_table
 
 # valid: a good signature by the record's person; unsigned: no signature file (accepted
 # only where the repo has no key registry); invalid: a signature that does not verify or
@@ -345,7 +346,7 @@ def read_record_folder(
             continue
         try:
             raw = files[path]
-            rec = build(path, raw, tomllib.loads(raw.decode("utf-8")))
+            rec = build(path, raw, record_table(raw))
         except _UNREADABLE as exc:
             why = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             problems.append(f"{path}: unreadable {what}: {why}")

@@ -68,7 +68,35 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _diff_fields(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
-    a, b = _flatten(old), _flatten(new)
+    keys = [*old, *(k for k in new if k not in old)]
+    if not all(isinstance(k, str) and k.isidentifier() for k in keys):
+        return _diff_flat(_flatten(old), _flatten(new))
+    # Consecutive versions differ in a few fields: flatten only the top-level values that
+    # differ. Exact: every flattened key of a value is its top-level key or starts with it
+    # and "." or "[", so when the top-level keys are identifiers no two of them can yield
+    # the same flattened key; and a value skipped here flattens to the same entries on both
+    # sides ("the same" also by repr: 1, 1.0 and True are equal but name a list item
+    # differently).
+    a: dict[str, Any] = {}
+    b: dict[str, Any] = {}
+    for key in keys:
+        if key in old and key in new and _same(old[key], new[key]):
+            continue
+        if key in old:
+            a.update(_flatten(old[key], key))
+        if key in new:
+            b.update(_flatten(new[key], key))
+    return _diff_flat(a, b)
+
+
+def _same(x: Any, y: Any) -> bool:
+    # A NaN inside a list or dict compares equal to itself (identity), unlike its entry
+    # once flattened: any "nan" in the text takes the full path.
+    text = repr(x)
+    return "nan" not in text and text == repr(y) and bool(x == y)
+
+
+def _diff_flat(a: dict[str, Any], b: dict[str, Any]) -> list[FieldChange]:
     return [
         FieldChange(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
     ]

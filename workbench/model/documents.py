@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from workbench.model import toml_cache
 from workbench.model.conflict import conflict_problems
 from workbench.model.contract import Contract
-from workbench.model.locate import Locations, locate
+from workbench.model.locate import Locations, Locator, locate
 from workbench.model.people import Person, Team
 from workbench.model.policy_floor import (
     DEFAULT_FLOOR,
@@ -74,13 +74,26 @@ class Document:
     text: str | None
     data: dict[str, Any] | None
     _locations: Locations | None = None
+    _locator: Locator | None = field(default=None, repr=False, compare=False)
 
     @property
     def locations(self) -> Locations:
         # Positions are only needed to report a problem, so they are computed on demand.
         if self._locations is None:
-            self._locations = locate(self.text) if self.text else Locations({(): (1, 1)})
+            if self._locator is not None:
+                self._locations = self._locator.complete()
+            else:
+                self._locations = locate(self.text) if self.text else Locations({(): (1, 1)})
         return self._locations
+
+    def position(self, where: tuple[str | int, ...]) -> tuple[int, int]:
+        """Where `where` is written (as ``locations.find``), scanning the text only as far
+        as it takes: the gate asks this for every rule of every contract."""
+        if self._locations is not None or not self.text:
+            return self.locations.find(where) or (1, 1)
+        if self._locator is None:
+            self._locator = Locator(self.text)
+        return self._locator.find(where) or (1, 1)
 
     def problem(
         self, where: tuple[str | int, ...], code: str, message: str, severity: Severity = "error"

@@ -65,6 +65,8 @@ class _Scanner:
         self.loc = Locations()
         self.array_counts: dict[Path, int] = {}
         self.arrays_of_tables: set[Path] = set()
+        self.current: Path = ()  # the table the next key belongs to
+        self.started = False
 
     # -- low-level movement -------------------------------------------------------------
     @property
@@ -94,42 +96,53 @@ class _Scanner:
 
     # -- grammar --------------------------------------------------------------------------
     def run(self) -> Locations:
-        current: Path = ()
-        self.loc.positions[()] = (1, 1)
-        while self.i < len(self.text):
-            self.skip_ws(newlines=True)
-            if self.i >= len(self.text):
-                break
-            pos = self.pos
-            if self.startswith("[["):
-                self.advance(2)
-                keys = self.read_key_path("]]")
-                self.advance(2)
-                parent = self.resolve(keys[:-1])
-                array_path = (*parent, keys[-1])
-                index = self.array_counts.get(array_path, 0)
-                self.array_counts[array_path] = index + 1
-                self.arrays_of_tables.add(array_path)
-                self.loc.positions.setdefault(array_path, pos)
-                current = (*array_path, index)
-                self.loc.positions[current] = pos
-            elif self.peek() == "[":
-                self.advance()
-                keys = self.read_key_path("]")
-                self.advance()
-                current = self.resolve(keys)
-                self.loc.positions.setdefault(current, pos)
-            else:
-                keys = self.read_key_path("=")
-                self.advance()  # '='
-                path = (*current, *keys)
-                self.loc.positions.setdefault(path, pos)
-                self.skip_ws()
-                self.read_value(path)
-            # ignore the rest of the line (comments)
-            self.skip_ws()
-
+        while self.step():
+            pass
         return self.loc
+
+    def step(self) -> bool:
+        """Read the next table header or key/value line; False once the text is done.
+
+        Positions are only ever added, and each path keeps the first position recorded for
+        it, so what a step has recorded is final: `Locator` stops as soon as the key it was
+        asked for is recorded."""
+        if not self.started:
+            self.started = True
+            self.loc.positions[()] = (1, 1)
+        if self.i >= len(self.text):
+            return False
+        self.skip_ws(newlines=True)
+        if self.i >= len(self.text):
+            return False
+        pos = self.pos
+        if self.startswith("[["):
+            self.advance(2)
+            keys = self.read_key_path("]]")
+            self.advance(2)
+            parent = self.resolve(keys[:-1])
+            array_path = (*parent, keys[-1])
+            index = self.array_counts.get(array_path, 0)
+            self.array_counts[array_path] = index + 1
+            self.arrays_of_tables.add(array_path)
+            self.loc.positions.setdefault(array_path, pos)
+            self.current = (*array_path, index)
+            self.loc.positions[self.current] = pos
+        elif self.peek() == "[":
+            self.advance()
+            keys = self.read_key_path("]")
+            self.advance()
+            self.current = self.resolve(keys)
+            self.loc.positions.setdefault(self.current, pos)
+        else:
+            keys = self.read_key_path("=")
+            self.advance()  # '='
+            path = (*self.current, *keys)
+            self.loc.positions.setdefault(path, pos)
+            self.skip_ws()
+            self.read_value(path)
+        # ignore the rest of the line (comments)
+        self.skip_ws()
+        return True
 
     def resolve(self, keys: list[str]) -> Path:
         """Header keys -> absolute path, inserting the current index of arrays of tables."""
@@ -244,3 +257,45 @@ def locate(text: str) -> Locations:
         return _Scanner(text).run()
     except Exception:  # pragma: no cover - positions are a convenience, never fatal
         return Locations(positions={(): (1, 1)})
+
+
+class Locator:
+    """The positions of one text, scanned only as far as the questions asked need.
+
+    `find(path)` gives what `locate(text).find(path)` gives: the scan stops at the step
+    that records `path` itself (a recorded position is final, see `_Scanner.step`), and
+    anything else (an ancestor, a path that is not written) is answered once the whole
+    text is scanned. A gate's JUnit report asks where each rule's top-level key is in
+    each of 1,000 contracts: those sit above the terms, so most of each file is never
+    scanned."""
+
+    def __init__(self, text: str) -> None:
+        self._scanner: _Scanner | None = _Scanner(text)
+        self._done: Locations | None = None
+
+    def find(self, path: Path) -> tuple[int, int] | None:
+        scanner = self._scanner
+        if scanner is not None:
+            positions = scanner.loc.positions
+            try:
+                while path not in positions:
+                    if not scanner.step():
+                        break
+            except Exception:  # pragma: no cover - as `locate`: never fatal
+                self._scanner, self._done = None, Locations(positions={(): (1, 1)})
+            if path in positions:
+                return positions[path]
+        return self.complete().find(path)
+
+    def complete(self) -> Locations:
+        """Every position (the rest of the text scanned now), as `locate` gives them."""
+        if self._done is None:
+            scanner, self._scanner = self._scanner, None
+            assert scanner is not None
+            try:
+                while scanner.step():
+                    pass
+                self._done = scanner.loc
+            except Exception:  # pragma: no cover - as `locate`
+                self._done = Locations(positions={(): (1, 1)})
+        return self._done

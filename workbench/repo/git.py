@@ -359,11 +359,19 @@ class GitRepo:
         self._placements[key] = out
         return out
 
-    def status_paths(self, include: Callable[[str], bool]) -> list[str]:
+    def status(self) -> dict[str, int]:
+        """git's status of every path that may differ from HEAD (untracked and ignored files
+        included): {path: flags}. One call serves `status_paths` and the merge check."""
+        return dict(self.repo.status(untracked_files="all", ignored=True))
+
+    def status_paths(
+        self, include: Callable[[str], bool], flags: Mapping[str, int] | None = None
+    ) -> list[str]:
         """Paths `include` accepts that git's status says may differ from HEAD in the index
         or the working tree (changed, new, deleted, ignored), sorted. Files whose stat data
-        matches the index are not read."""
-        flags = self.repo.status(untracked_files="all", ignored=True)
+        matches the index are not read. `flags`: a `status()` already read."""
+        if flags is None:
+            flags = self.status()
         current = pygit2.enums.FileStatus.CURRENT
         return sorted(p for p, f in flags.items() if f != current and include(p))
 

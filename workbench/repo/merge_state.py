@@ -12,7 +12,7 @@ the app's header and the gate show.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,12 +171,20 @@ def unmerged_paths(repo: pygit2.Repository) -> tuple[str, ...]:
 
 
 def marker_paths(
-    repo: pygit2.Repository, root: Path, include: Callable[[str], bool]
+    repo: pygit2.Repository,
+    root: Path,
+    include: Callable[[str], bool],
+    status: Mapping[str, int] | None = None,
 ) -> tuple[str, ...]:
     """'path:line' of every file `include` accepts that git's status lists as changed and
     whose working-tree bytes hold a conflict marker HEAD's do not (a marker committed at
-    HEAD is content: `validate` and the gate name it as a conflict there)."""
-    flags = repo.status(untracked_files="all")
+    HEAD is content: `validate` and the gate name it as a conflict there). `status`: git's
+    status already read with ignored files (`GitRepo.status`); they are left out here."""
+    ignored = pygit2.enums.FileStatus.IGNORED
+    if status is None:
+        flags: Mapping[str, int] = repo.status(untracked_files="all")
+    else:
+        flags = {p: f for p, f in status.items() if f != ignored}
     current = pygit2.enums.FileStatus.CURRENT
     out = []
     head = None if repo.head_is_unborn else repo.head.peel(pygit2.Commit).tree
@@ -202,8 +210,10 @@ def merge_state(
     *,
     remote: str | None = None,
     with_upstream: bool = True,
+    status: Mapping[str, int] | None = None,
 ) -> MergeState:
-    """The clone at `root` now (no network: ahead/behind are as of the last fetch)."""
+    """The clone at `root` now (no network: ahead/behind are as of the last fetch);
+    `status`: git's status already read (`GitRepo.status`), else it is read here."""
     repo = pygit2.Repository(str(root))
     operation = operation_in_progress(repo)
     branch = current_branch(repo)
@@ -219,7 +229,7 @@ def merge_state(
         operation[0] if operation else None,
         operation[1] if operation else None,
         unmerged_paths(repo),
-        marker_paths(repo, Path(root), include),
+        marker_paths(repo, Path(root), include, status),
         upstream,
         ahead,
         behind,

@@ -209,9 +209,10 @@ class Workbench(Capabilities):
             committed=True,
         )
 
-    def uncommitted(self) -> list[str]:
+    def uncommitted(self, status: Mapping[str, int] | None = None) -> list[str]:
         """Governance files whose working-tree bytes differ from HEAD's (added, changed or
-        deleted): what a committed view (the gate) does not count."""
+        deleted): what a committed view (the gate) does not count. `status`: git's status
+        already read (`GitRepo.status`)."""
         from workbench.repo.git import GitRepo
 
         git = GitRepo(self.root)
@@ -224,7 +225,7 @@ class Workbench(Capabilities):
         # are then compared byte for byte with HEAD.
         return [
             p
-            for p in git.status_paths(include)
+            for p in git.status_paths(include, status)
             if read_worktree_file(self.root, p) != git.blob_at("HEAD", p)
         ]
 

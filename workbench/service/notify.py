@@ -54,6 +54,12 @@ if TYPE_CHECKING:
 NOTIFY_DIR = "notify/"
 
 
+def _in_notify(path: str) -> bool:
+    # One function, not a lambda per call: the git layer keeps a commit's files per
+    # (tree, filter), so the deliveries and the pages share one read of notify/.
+    return path.startswith(NOTIFY_DIR) or NOTIFY_DIR.startswith(path)
+
+
 class NotifyError(WorkbenchError):
     """Notify cannot run (no channels declared, a person who may not act): exit 2."""
 
@@ -181,9 +187,7 @@ class NotifyService(NotifyEvents):
     def files(self) -> dict[str, bytes]:
         if self.wb.git.is_empty:
             return {}
-        files: dict[str, bytes] = self.wb.git.read_files(
-            "WORKTREE", lambda p: p.startswith(NOTIFY_DIR) or NOTIFY_DIR.startswith(p)
-        )
+        files: dict[str, bytes] = self.wb.git.read_files("WORKTREE", _in_notify)
         return files
 
     def _placements(self) -> dict[str, Placement]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.model.compare import ContractComparison, compare_contracts
@@ -45,6 +46,7 @@ class VersionCache:
         self._dirty = False
         self._main: set[str] = set()  # keys in the main file
         self._added = 0  # entries in the small file, or parsed since the load
+        self._held = 0  # > 0: `save` waits for the outermost `held` block to end
 
     def _load(self) -> dict[str, Contract | None]:
         # Called with the lock held. The store is a large main file plus a small file of
@@ -86,6 +88,21 @@ class VersionCache:
         or invalid)."""
         with self._lock:
             return self._load().get(blob_id(raw))
+
+    def remember_valid(self, validated: Iterable[tuple[bytes, Contract]]) -> None:
+        """Take in versions the caller has already validated: (bytes, the model
+        `parse_contract` gives for them). The checked state has validated every contract at
+        HEAD; its history would otherwise validate the same bytes again (a thousand models
+        on a fresh clone). Keyed by the bytes' blob id, so an entry can only ever answer
+        for exactly these bytes."""
+        with self._lock:
+            known = self._load()
+            for raw, contract in validated:
+                blob = blob_id(raw)
+                if blob not in known:
+                    known[blob] = contract
+                    self._dirty = True
+                    self._added += 1
 
     def contract_of_blob(self, path: str, blob: str, load: Load) -> Contract | None:
         """The parsed version with git blob id `blob`; `load()` reads its bytes if needed."""
@@ -146,14 +163,31 @@ class VersionCache:
             self._added += 1
         return result
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Saves inside the block wait for its end: one command that asks for the
+        verdicts, the history and the notices writes the store once, not three times (the
+        store holds every parsed version: rewriting it is a pickle of thousands of models)."""
+        with self._lock:
+            self._held += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= 1
+                last = self._held == 0
+            if last:
+                self.save()
+
     def save(self) -> None:
-        """Persist what was added since the last save (nothing in a read-only session).
+        """Persist what was added since the last save (nothing in a read-only session, and
+        nothing yet inside a `held` block).
 
         New entries go to the small file until they are a fifth of the main one; then
         everything is folded into the main file again.
         """
         with self._lock:
-            if not self._dirty or not self.writable or self._contracts is None:
+            if self._held or not self._dirty or not self.writable or self._contracts is None:
                 return
             if len(self._contracts) + len(self._comparisons) > _MAX_ENTRIES:
                 self._contracts, self._comparisons, self._main = {}, {}, set()

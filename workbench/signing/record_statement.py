@@ -30,6 +30,7 @@ from workbench.model.record_folders import (
     PAGE_ACKS_DIR,
     REGISTRATIONS_DIR,
 )
+from workbench.model.toml_cache import record_table
 from workbench.signing.statement import (
     ACK_PREDICATE,
     CLOCK_PREDICATE,
@@ -173,7 +174,7 @@ def _names_notify_record(record_path: str, data: bytes, st: Statement) -> bool:
     folder) and person of its file name, and the key the record names. So a signature
     cannot be moved to another violation, contract or delivery."""
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
+        doc = record_table(data)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     p = st.predicate

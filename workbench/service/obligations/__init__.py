@@ -82,7 +82,11 @@ class Obligations:
         head = self.wb.git.head_id()
         if self._history is not None and self._history[0] == head:
             return self._history[1]
-        ids = set(self.state().contracts)
+        state = self.state()
+        # The state validated every contract it read: its history starts from those models
+        # instead of validating the same bytes again (keyed by content, never by path).
+        self.wb.versions.remember_valid((d.raw, d.contract) for d in state.contracts.values())
+        ids = set(state.contracts)
         hist = {cid: contract_history(self.wb, cid) for cid in sorted(ids)} if head else {}
         self.wb.versions.save()
         self._history = (head, hist)

@@ -16,6 +16,9 @@ class Gate:
     def __init__(self, obligations: Obligations) -> None:
         self._o = obligations
         self.wb = obligations.wb
+        # git's status as the last `evaluate` read it (the merge check), for the note on
+        # uncommitted files the command prints after it: one status of the clone, not two.
+        self.status: dict[str, int] | None = None
 
     def changed_since(self, rev: str) -> set[str]:
         """Gate ids of every file under contracts/ that differs between `rev` and what this
@@ -34,7 +37,8 @@ class Gate:
 
     def inputs(self) -> gate_mod.GateInputs:
         o = self._o
-        with o.wb.action(obligations=o):
+        # One save of the parsed versions for the whole gate (verdicts, history, notices).
+        with o.wb.action(obligations=o), o.wb.versions.held():
             return gate_mod.GateInputs(
                 reviews=o.reviews.statuses(),
                 notices=o.notices.statuses(),
@@ -59,6 +63,7 @@ class Gate:
 
         changed = self.changed_since(changed_since) if changed_since else None
         inputs = self.inputs()
+        self.status = self.wb.git.status()
         return gate_mod.evaluate_gate(
             state,
             inputs,
@@ -67,7 +72,7 @@ class Gate:
             changed_since=changed_since,
             trust=self._o.signatures.trust_root(),
             strict=strict,
-            merge=unfinished_merge(self.wb),
+            merge=unfinished_merge(self.wb, self.status),
         )
 
     def render(self, result: gate_mod.GateResult, fmt: str = "text") -> str:
