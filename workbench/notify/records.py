@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from workbench.governance.deliveries import (
-    DELIVERIES_DIR,
     DeliveryRecord,
     Outcome,
     delivery_path,
@@ -38,6 +37,7 @@ from workbench.governance.deliveries import (
     parse_deliveries,
     stamp,
 )
+from workbench.model.record_folders import DELIVERIES_DIR
 
 __all__ = [
     "DELIVERIES_DIR",
