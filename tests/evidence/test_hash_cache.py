@@ -30,6 +30,7 @@ from workbench.repo import cache_store
 def clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(cache_store.DISABLE_ENV, raising=False)
     monkeypatch.delenv(hash_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # this user's secret
     # Files written by a test are seconds old at most: let them count as settled.
     monkeypatch.setattr(hash_cache, "RACY_S", 0.0)
     (tmp_path / "clone" / ".git").mkdir(parents=True)
@@ -128,6 +129,28 @@ def test_only_kernel_kept_file_systems_count_as_local() -> None:
     assert local_devices(mountinfo) == {os.makedev(254, 0), os.makedev(0, 27)}
 
 
+def test_an_entry_planted_in_the_clone_is_ignored(clone: Path, tmp_path: Path) -> None:
+    # Someone who can write the clone's .git (a restored CI cache, a copied clone) plants
+    # the registered digest for the file's current identity: without this user's tag it
+    # does not count, and the file is read and hashed.
+    path = _evidence(tmp_path)
+    ident = hash_cache._identity(path.stat())
+    forged = "ab" * 32
+    cache_store.write(clone, hash_cache.STORE, {str(path): (ident, forged, b"\0" * 32)})
+    got, hashed = _run(clone, path)
+    assert hashed == 1 and got == sha256_file(path)[0] != forged
+
+
+def test_a_cache_copied_from_another_user_is_ignored(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _evidence(tmp_path)
+    assert _run(clone, path)[1] == 1
+    assert _run(clone, path)[1] == 0
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "someone-else"))
+    assert _run(clone, path)[1] == 1  # their secret, not this one: hashed again
+
+
 def test_a_damaged_cache_is_ignored(clone: Path, tmp_path: Path) -> None:
     path = _evidence(tmp_path)
     cache_store.write(clone, hash_cache.STORE, {str(path): ("not", "an entry"), 5: None})
@@ -148,13 +171,14 @@ def test_evaluate_finds_evidence_rewritten_with_its_mtime_restored(
 ) -> None:
     monkeypatch.delenv(cache_store.DISABLE_ENV, raising=False)
     monkeypatch.delenv(hash_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(repo.parent / "config"))
     monkeypatch.setattr(hash_cache, "RACY_S", 0.0)
     s = svc(repo)
     snap = next(i.snapshot for i in s.snapshots() if i.snapshot.kind == "freshness_lags")
     path = repo / snap.path
     assert _status(s.evaluate(write=False).run) != "error"
     stored = cache_store.read(repo, hash_cache.STORE)
-    assert stored[str(path.resolve())][1] == snap.sha256  # remembered
+    assert stored[str(path.resolve())][1] == snap.sha256  # remembered (and tagged)
     st = path.stat()
     time.sleep(0.01)
     text = path.read_text(encoding="utf-8")

@@ -18,9 +18,12 @@ file's digest with its identity: device, inode, size, modification time and **ch
   /proc/self/mountinfo): on a network or FUSE mount (NFS, SMB, s3fs, gcsfuse) the times
   come from a server or from object metadata a writer can set, so those files are always
   hashed, as is everything on a system without /proc;
-* the cache lives in the clone's `.git/handshake-workbench/cache/` (this machine's own
-  files, never pushed), read as untrusted input (`workbench.repo.cache_store`: plain data
-  only); `WORKBENCH_NO_CACHE=1` or `WORKBENCH_NO_HASH_CACHE=1` hashes every file, every run.
+* the cache lives in the clone's `.git/handshake-workbench/cache/` (never pushed), read as
+  untrusted input (`workbench.repo.cache_store`: plain data only), and each entry counts
+  only with an HMAC-SHA256 tag under this user's secret outside the repository (the one
+  the signature cache uses, `workbench.signing.verified.user_secret`): an entry planted in
+  `.git/` (a restored CI cache, a copied clone) is ignored and the file hashed;
+* `WORKBENCH_NO_CACHE=1` or `WORKBENCH_NO_HASH_CACHE=1` hashes every file, every run.
 
 What it does not stop: someone with root on the evaluating machine (who can set the clock
 or write the block device); such a person can also change a file between its hash and the
@@ -30,6 +33,7 @@ query that reads it, with or without this cache.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import threading
 import time
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from workbench.repo import cache_store
+from workbench.signing.verified import user_secret
 
 STORE = "evidence-hashes"
 DISABLE_ENV = "WORKBENCH_NO_HASH_CACHE"
@@ -86,9 +91,12 @@ class HashCache:
         self.enabled = not (os.environ.get(DISABLE_ENV) or os.environ.get(cache_store.DISABLE_ENV))
         self.writable = writable and self.enabled
         self._lock = threading.Lock()
+        self._secret = user_secret(create=writable) if self.enabled else None
+        if self._secret is None:  # no secret: no entry can be trusted, none is kept
+            self.enabled = self.writable = False
         self._devices = local_devices() if self.enabled else frozenset()
         stored = cache_store.read(self.root, STORE) if self.enabled else None
-        self._entries: dict[str, tuple[Identity, str]] = _valid(stored)
+        self._entries: dict[str, tuple[Identity, str]] = _valid(stored, self._secret)
         self._changed = False
         self._used: set[str] = set()
         self.hashed = 0  # files read and hashed this run (the rest came from the cache)
@@ -128,8 +136,9 @@ class HashCache:
         with self._lock:
             entries = {k: v for k, v in self._entries.items() if k in self._used}
             changed = self._changed or len(entries) != len(self._entries)
-        if self.writable and changed:
-            cache_store.write(self.root, STORE, entries)
+        if self.writable and changed and self._secret is not None:
+            tagged = {k: (i, d, _tag(self._secret, k, i, d)) for k, (i, d) in entries.items()}
+            cache_store.write(self.root, STORE, tagged)
 
 
 def hash_many(
@@ -153,22 +162,32 @@ def hash_many(
     return [at[i] for i in range(len(items))]
 
 
-def _valid(stored: object) -> dict[str, tuple[Identity, str]]:
-    """Only well-formed entries of a stored cache (it is untrusted input)."""
+def _tag(secret: bytes, path: str, ident: Identity, digest: str) -> bytes:
+    message = "\0".join([path, *map(str, ident), digest]).encode("utf-8", "surrogateescape")
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def _valid(stored: object, secret: bytes | None) -> dict[str, tuple[Identity, str]]:
+    """Only well-formed entries of a stored cache (untrusted input) whose tag is valid
+    under this user's secret."""
     out: dict[str, tuple[Identity, str]] = {}
-    if not isinstance(stored, dict):
+    if not isinstance(stored, dict) or secret is None:
         return out
     for key, value in stored.items():
-        if (
+        if not (
             isinstance(key, str)
             and isinstance(value, tuple)
-            and len(value) == 2
+            and len(value) == 3
             and isinstance(value[0], tuple)
             and len(value[0]) == 5
             and all(isinstance(v, int) for v in value[0])
             and isinstance(value[1], str)
             and len(value[1]) == 64
+            and isinstance(value[2], bytes)
         ):
-            dev, ino, size, mtime, ctime = value[0]
-            out[key] = ((dev, ino, size, mtime, ctime), value[1])
+            continue
+        dev, ino, size, mtime, ctime = value[0]
+        ident = (dev, ino, size, mtime, ctime)
+        if hmac.compare_digest(_tag(secret, key, ident, value[1]), value[2]):
+            out[key] = (ident, value[1])
     return out
