@@ -178,8 +178,15 @@ def _env(data: Path) -> dict[str, str]:
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, str, float]:
     """(seconds, peak RSS MiB of the largest descendant, exit code, stderr tail, CPU
     seconds of the command and everything it waited for)."""
+    # In the checkout under test: `python -m workbench` puts the working directory first on
+    # sys.path, so run from this checkout it would time this code whatever `--src` says.
     out = subprocess.run(
-        [sys.executable, "-c", _WRAP, *cmd], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", _WRAP, *cmd],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=SRC,
     )
     seconds, rss_kib, code, err, cpu = eval(out.stdout.strip().splitlines()[-1])  # our repr
     return seconds, rss_kib / 1024, code, err, cpu

@@ -34,6 +34,7 @@ import hashlib
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -528,10 +529,14 @@ class SnapshotIntegrity:
 
 
 def verify_snapshot(
-    snapshot: Snapshot, root: Path, roots: tuple[Path, ...] | None = None
+    snapshot: Snapshot,
+    root: Path,
+    roots: tuple[Path, ...] | None = None,
+    hasher: Callable[[Path], tuple[str, int]] | None = None,
 ) -> SnapshotIntegrity:
     """Check that the file the manifest names lies under an evidence root, exists and has
-    the registered size and sha256. Outside the roots nothing is stat'ed, read or hashed."""
+    the registered size and sha256. Outside the roots nothing is stat'ed, read or hashed.
+    `hasher`: `sha256_file`, or `evidence.hash_cache.HashCache.sha256` (evaluate)."""
     try:
         path = resolve_snapshot_path(snapshot.path, root, roots)
     except OutsideRoots as exc:
@@ -554,7 +559,7 @@ def verify_snapshot(
             "tampered",
             path,
         )
-    digest, _ = sha256_file(path)
+    digest, _ = (hasher or sha256_file)(path)
     if digest != snapshot.sha256:
         return SnapshotIntegrity(
             False,

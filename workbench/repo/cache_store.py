@@ -35,11 +35,15 @@ FORMAT = 2
 # Set (to anything) to neither read nor write the cache, e.g. for an audit run.
 DISABLE_ENV = "WORKBENCH_NO_CACHE"
 _DATETIME = {"date", "datetime", "time", "timedelta", "timezone"}
-# Modules whose classes may be rebuilt: the pure model, the seam map's plain views and the
-# history's commit records.
+# Modules whose classes may be rebuilt: the pure model, the seam map's plain views, the
+# history's commit records and the evidence manifest (validated, by content).
 _MODEL_PACKAGE = "workbench.model."
 _MODEL_MODULES = {"workbench.governance.seam_view"}
-_EXTRA_CLASSES = {("workbench.repo.git", "CommitInfo")}
+_EXTRA_CLASSES = {
+    ("workbench.repo.git", "CommitInfo"),
+    ("workbench.evidence.manifest", "Manifest"),
+    ("workbench.evidence.manifest", "Snapshot"),
+}
 
 
 class _ModelUnpickler(pickle.Unpickler):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +70,7 @@ from workbench.service.evidence_registrations import Registrations, refusal, sel
 from workbench.service.violations import ViolationBook
 
 if TYPE_CHECKING:
+    from workbench.evidence.hash_cache import Hasher
     from workbench.evidence.sandbox import QueryResult, Sandbox
     from workbench.governance.seams import SeamView
     from workbench.service.core import Workbench
@@ -229,12 +229,12 @@ class EvidenceService:
         unique = {s.id: s for s in snaps}
         if not unique:
             return {}
-        workers = min(4, len(unique))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(
-                lambda s: (s.id, verify_snapshot(s, self.wb.root, self.roots)), unique.values()
-            )
-            return dict(results)
+        from workbench.evidence.hash_cache import hash_many  # docs/evidence.md, hash cache
+
+        def check(s: Snapshot, hasher: Hasher) -> tuple[str, SnapshotIntegrity]:
+            return s.id, verify_snapshot(s, self.wb.root, self.roots, hasher)
+
+        return dict(hash_many(self.wb.root, not self.wb.readonly, check, list(unique.values())))
 
     def add(
         self,

@@ -19,7 +19,6 @@ from workbench.evidence.manifest import (
     Snapshot,
     SnapshotIntegrity,
     manifest_position,
-    parse_manifest,
     render_manifest,
 )
 from workbench.evidence.registrations import (
@@ -64,10 +63,12 @@ class Registrations:
 
     def legacy(self, rev: str = "WORKTREE") -> Manifest | None:
         """The shared evidence/manifest.toml of earlier versions (None: there is none)."""
+        from workbench.service.manifest_cache import parse_cached
+
         data = self.wb.git.blob_at(self._rev(rev), MANIFEST_PATH)
         if data is None:
             return None
-        return parse_manifest(data.decode("utf-8"), MANIFEST_PATH)
+        return parse_cached(self.wb.root, data, writable=not self.wb.readonly)
 
     def files(self, rev: str = "WORKTREE") -> dict[str, bytes]:
         if self.wb.git.is_empty:

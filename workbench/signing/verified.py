@@ -114,6 +114,12 @@ def _load_pending() -> None:
             _verified.update(found)
 
 
+def user_secret(create: bool) -> bytes | None:
+    """This user's 32-byte cache secret (None: none, and not `create`d or not writable);
+    also tags the evidence hash cache (`workbench.evidence.hash_cache`)."""
+    return _secret(create)
+
+
 def _secret(create: bool) -> bytes | None:
     path = config_home() / SECRET_FILE
     with contextlib.suppress(OSError):

@@ -1,0 +1,192 @@
+"""The evidence hash cache (docs/evidence.md, "The hash cache"): a file's digest is reused
+only while its device, inode, size, mtime and ctime are unchanged, on a local file system,
+for a file that had settled before it was hashed. The attack it must stop: evidence
+rewritten with the same size and its mtime set back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.evidence.test_evaluate import (
+    NOW,
+    config_file,
+    lags_file,
+    repo_template,  # noqa: F401 - a fixture
+    svc,
+)
+from workbench.evidence import hash_cache
+from workbench.evidence.hash_cache import HashCache, local_devices
+from workbench.evidence.manifest import sha256_file
+from workbench.repo import cache_store
+
+
+@pytest.fixture
+def clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv(cache_store.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(hash_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # this user's secret
+    # Files written by a test are seconds old at most: let them count as settled.
+    monkeypatch.setattr(hash_cache, "RACY_S", 0.0)
+    (tmp_path / "clone" / ".git").mkdir(parents=True)
+    return tmp_path / "clone"
+
+
+def _evidence(tmp_path: Path, data: bytes = b"score\n0.25\n0.75\n") -> Path:
+    path = tmp_path / "scores.csv"
+    path.write_bytes(data)
+    return path
+
+
+def _run(clone: Path, path: Path) -> tuple[str, int]:
+    """One evaluate's worth: a new cache from the clone, one file, saved."""
+    cache = HashCache(clone, writable=True)
+    digest, _size = cache.sha256(path)
+    cache.save()
+    return digest, cache.hashed
+
+
+def test_an_unchanged_file_is_hashed_once(clone: Path, tmp_path: Path) -> None:
+    path = _evidence(tmp_path)
+    time.sleep(0.01)
+    first = _run(clone, path)
+    assert first == (sha256_file(path)[0], 1)
+    assert _run(clone, path) == (first[0], 0)  # from the cache: not read
+
+
+def test_rewritten_with_the_same_size_and_mtime_is_hashed_again(
+    clone: Path, tmp_path: Path
+) -> None:
+    # The attack: new bytes of the same length, the old mtime restored. The kernel sets
+    # ctime on the write and on the utime call; nobody without root can set it back.
+    path = _evidence(tmp_path)
+    time.sleep(0.01)
+    digest, _ = _run(clone, path)
+    before = path.stat()
+    time.sleep(0.01)  # a ctime tick later
+    path.write_bytes(b"score\n0.99\n0.99\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    got, hashed = _run(clone, path)
+    assert hashed == 1 and got != digest and got == sha256_file(path)[0]
+
+
+def test_a_file_replaced_by_another_is_hashed_again(clone: Path, tmp_path: Path) -> None:
+    path = _evidence(tmp_path)
+    digest, _ = _run(clone, path)
+    other = tmp_path / "other.csv"
+    other.write_bytes(b"score\n0.11\n0.11\n")
+    st = path.stat()
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    other.replace(path)  # a new inode under the old name, same size and mtime
+    got, hashed = _run(clone, path)
+    assert hashed == 1 and got != digest
+
+
+def test_a_file_changed_just_before_its_hash_is_not_remembered(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write in the same clock tick as the hash could keep every field ("racy").
+    monkeypatch.setattr(hash_cache, "RACY_S", 2.0)
+    path = _evidence(tmp_path)
+    assert _run(clone, path)[1] == 1
+    assert _run(clone, path)[1] == 1
+
+
+def test_off_a_local_file_system_every_file_is_hashed(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hash_cache, "local_devices", lambda: frozenset())
+    path = _evidence(tmp_path)
+    assert [_run(clone, path)[1] for _ in range(2)] == [1, 1]
+
+
+@pytest.mark.parametrize("env", [hash_cache.DISABLE_ENV, cache_store.DISABLE_ENV])
+def test_the_cache_can_be_turned_off(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    path = _evidence(tmp_path)
+    _run(clone, path)
+    monkeypatch.setenv(env, "1")
+    assert [_run(clone, path)[1] for _ in range(2)] == [1, 1]
+
+
+def test_only_kernel_kept_file_systems_count_as_local() -> None:
+    mountinfo = (
+        "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+        "30 25 0:27 / /dev/shm rw,relatime - tmpfs tmpfs rw\n"
+        "40 27 0:50 / /mnt/nfs rw - nfs4 server:/export rw\n"
+        "41 27 0:51 / /mnt/bucket rw - fuse.s3fs s3fs rw\n"
+        "42 27 0:52 / /mnt/gcs rw - fuse.gcsfuse bucket rw\n"
+        "garbage line\n"
+    )
+    assert local_devices(mountinfo) == {os.makedev(254, 0), os.makedev(0, 27)}
+
+
+def test_an_entry_planted_in_the_clone_is_ignored(clone: Path, tmp_path: Path) -> None:
+    # Someone who can write the clone's .git (a restored CI cache, a copied clone) plants
+    # the registered digest for the file's current identity: without this user's tag it
+    # does not count, and the file is read and hashed.
+    path = _evidence(tmp_path)
+    ident = hash_cache._identity(path.stat())
+    forged = "ab" * 32
+    cache_store.write(clone, hash_cache.STORE, {str(path): (ident, forged, b"\0" * 32)})
+    got, hashed = _run(clone, path)
+    assert hashed == 1 and got == sha256_file(path)[0] != forged
+
+
+def test_a_cache_copied_from_another_user_is_ignored(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _evidence(tmp_path)
+    assert _run(clone, path)[1] == 1
+    assert _run(clone, path)[1] == 0
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "someone-else"))
+    assert _run(clone, path)[1] == 1  # their secret, not this one: hashed again
+
+
+def test_a_damaged_cache_is_ignored(clone: Path, tmp_path: Path) -> None:
+    path = _evidence(tmp_path)
+    cache_store.write(clone, hash_cache.STORE, {str(path): ("not", "an entry"), 5: None})
+    assert _run(clone, path) == (sha256_file(path)[0], 1)
+
+
+@pytest.fixture
+def repo(repo_template: Path, tmp_path: Path) -> Path:  # noqa: F811 - test_evaluate's repo
+    root = tmp_path / "repo"
+    shutil.copytree(repo_template, root, symlinks=True)
+    lags_file(tmp_path / "lags.csv", 2, NOW - timedelta(hours=2))
+    config_file(tmp_path / "cfg.csv")
+    return root
+
+
+def test_evaluate_finds_evidence_rewritten_with_its_mtime_restored(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(cache_store.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(hash_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(repo.parent / "config"))
+    monkeypatch.setattr(hash_cache, "RACY_S", 0.0)
+    s = svc(repo)
+    snap = next(i.snapshot for i in s.snapshots() if i.snapshot.kind == "freshness_lags")
+    path = repo / snap.path
+    assert _status(s.evaluate(write=False).run) != "error"
+    stored = cache_store.read(repo, hash_cache.STORE)
+    assert stored[str(path.resolve())][1] == snap.sha256  # remembered (and tagged)
+    st = path.stat()
+    time.sleep(0.01)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("app,", "ap2,"), encoding="utf-8")  # the same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    run = svc(repo).evaluate(write=False).run
+    assert _status(run) == "error" and run["inputs"]["snapshots"][snap.id] == "tampered"
+
+
+def _status(run: dict) -> str:  # type: ignore[type-arg]
+    return str(next(f for f in run["findings"] if f["term"] == "freshness")["status"])

@@ -1,0 +1,193 @@
+"""The sha256 of evidence files, remembered by file identity on the evaluating machine.
+
+`evaluate` checks that every snapshot's file still has the registered sha256 before any
+check reads it. Hashing 20M rows of Parquet (418 MB) costs ≈ 0.3 s of CPU on every run, for
+a file that has not changed since the last one. Like git's index, this cache remembers a
+file's digest with its identity: device, inode, size, modification time and **change time
+(ctime)**, and skips the hash while all five are unchanged. The decision
+(docs/evidence.md, "The hash cache") rests on ctime:
+
+* any write to a file, or setting its mtime back (`touch -d`, `os.utime`), sets its ctime
+  to the current time, and no unprivileged process can set ctime: a file rewritten with
+  the same size and its mtime restored still has a new ctime, so it is hashed again;
+* replacing the file (rename over it, delete and recreate) gives it a new inode and ctime;
+* a digest is remembered only when the file was last changed at least `RACY_S` before
+  hashing began and had the same identity before and after (a write in the same clock tick
+  as the hash could otherwise keep every field; git calls these entries "racy");
+* only on local file systems whose kernel keeps ctime itself (`LOCAL_FS`, read from
+  /proc/self/mountinfo): on a network or FUSE mount (NFS, SMB, s3fs, gcsfuse) the times
+  come from a server or from object metadata a writer can set, so those files are always
+  hashed, as is everything on a system without /proc;
+* the cache lives in the clone's `.git/handshake-workbench/cache/` (never pushed), read as
+  untrusted input (`workbench.repo.cache_store`: plain data only), and each entry counts
+  only with an HMAC-SHA256 tag under this user's secret outside the repository (the one
+  the signature cache uses, `workbench.signing.verified.user_secret`): an entry planted in
+  `.git/` (a restored CI cache, a copied clone) is ignored and the file hashed;
+* `WORKBENCH_NO_CACHE=1` or `WORKBENCH_NO_HASH_CACHE=1` hashes every file, every run.
+
+What it does not stop: someone with root on the evaluating machine (who can set the clock
+or write the block device); such a person can also change a file between its hash and the
+query that reads it, with or without this cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from workbench.repo import cache_store
+from workbench.signing.verified import user_secret
+
+STORE = "evidence-hashes"
+DISABLE_ENV = "WORKBENCH_NO_HASH_CACHE"
+# A file changed less than this before its hash began is hashed again next time.
+RACY_S = 2.0
+# File systems whose inode times the local kernel maintains (ctime cannot be set by a
+# writer without root).
+LOCAL_FS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "zfs", "f2fs", "jfs"})
+_CHUNK = 1 << 20
+
+Identity = tuple[int, int, int, int, int]  # dev, inode, size, mtime_ns, ctime_ns
+Hasher = Callable[[Path], tuple[str, int]]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _identity(st: os.stat_result) -> Identity:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def local_devices(mountinfo: str | None = None) -> frozenset[int]:
+    """Device numbers of the mounted file systems in `LOCAL_FS` (none without /proc)."""
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
+        except OSError:
+            return frozenset()
+    devices = set()
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if " - " not in line or len(fields) < 3:
+            continue
+        fstype = line.split(" - ", 1)[1].split()[0]
+        major, _, minor = fields[2].partition(":")
+        if fstype in LOCAL_FS and major.isdigit() and minor.isdigit():
+            devices.add(os.makedev(int(major), int(minor)))
+    return frozenset(devices)
+
+
+class HashCache:
+    """Digests by resolved path for one run; `save` writes what was learnt (thread-safe)."""
+
+    def __init__(self, root: Path, *, writable: bool) -> None:
+        self.root = Path(root)
+        self.enabled = not (os.environ.get(DISABLE_ENV) or os.environ.get(cache_store.DISABLE_ENV))
+        self.writable = writable and self.enabled
+        self._lock = threading.Lock()
+        self._secret = user_secret(create=writable) if self.enabled else None
+        if self._secret is None:  # no secret: no entry can be trusted, none is kept
+            self.enabled = self.writable = False
+        self._devices = local_devices() if self.enabled else frozenset()
+        stored = cache_store.read(self.root, STORE) if self.enabled else None
+        self._entries: dict[str, tuple[Identity, str]] = _valid(stored, self._secret)
+        self._changed = False
+        self._used: set[str] = set()
+        self.hashed = 0  # files read and hashed this run (the rest came from the cache)
+
+    def sha256(self, path: Path) -> tuple[str, int]:
+        """(hex digest, size) of the file at `path`, from the cache when its identity is
+        unchanged, else read and hashed (and remembered when that is sound)."""
+        key = str(path)
+        with self._lock:
+            self._used.add(key)
+        with open(path, "rb") as fh:  # noqa: PTH123 - one descriptor: stat what is read
+            before = os.fstat(fh.fileno())
+            ident = _identity(before)
+            with self._lock:
+                hit = self._entries.get(key)
+            if hit is not None and hit[0] == ident and before.st_dev in self._devices:
+                return hit[1], before.st_size
+            began = time.time_ns()
+            digest = hashlib.sha256()
+            size = 0
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+            after = os.fstat(fh.fileno())
+        self.hashed += 1
+        hexdigest = digest.hexdigest()
+        settled = max(after.st_mtime_ns, after.st_ctime_ns) < began - int(RACY_S * 1e9)
+        if _identity(after) == ident and settled and after.st_dev in self._devices:
+            with self._lock:
+                self._entries[key] = (ident, hexdigest)
+                self._changed = True
+        return hexdigest, size
+
+    def save(self) -> None:
+        """Keep the entries of the files this run looked at (a file no longer registered
+        drops out)."""
+        with self._lock:
+            entries = {k: v for k, v in self._entries.items() if k in self._used}
+            changed = self._changed or len(entries) != len(self._entries)
+        if self.writable and changed and self._secret is not None:
+            tagged = {k: (i, d, _tag(self._secret, k, i, d)) for k, (i, d) in entries.items()}
+            cache_store.write(self.root, STORE, tagged)
+
+
+def hash_many(
+    root: Path, writable: bool, check: Callable[[T, Hasher], R], items: Sequence[T]
+) -> list[R]:
+    """`check(item, hasher)` for every item on four threads (hashlib releases the GIL),
+    sharing one run's `HashCache` of the clone at `root`, saved afterwards."""
+    hashes = HashCache(root, writable=writable)
+    # One task per thread, every fourth item each (not a future per file: 3,000 of them
+    # cost more than the cached lookups they wrap).
+    lanes = max(1, min(4, len(items)))
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        parts = list(
+            pool.map(
+                lambda lane: [check(item, hashes.sha256) for item in items[lane::lanes]],
+                range(lanes),
+            )
+        )
+    hashes.save()
+    at = {lane + n * lanes: r for lane, part in enumerate(parts) for n, r in enumerate(part)}
+    return [at[i] for i in range(len(items))]
+
+
+def _tag(secret: bytes, path: str, ident: Identity, digest: str) -> bytes:
+    message = "\0".join([path, *map(str, ident), digest]).encode("utf-8", "surrogateescape")
+    return hmac.new(secret, message, hashlib.sha256).digest()
+
+
+def _valid(stored: object, secret: bytes | None) -> dict[str, tuple[Identity, str]]:
+    """Only well-formed entries of a stored cache (untrusted input) whose tag is valid
+    under this user's secret."""
+    out: dict[str, tuple[Identity, str]] = {}
+    if not isinstance(stored, dict) or secret is None:
+        return out
+    for key, value in stored.items():
+        if not (
+            isinstance(key, str)
+            and isinstance(value, tuple)
+            and len(value) == 3
+            and isinstance(value[0], tuple)
+            and len(value[0]) == 5
+            and all(isinstance(v, int) for v in value[0])
+            and isinstance(value[1], str)
+            and len(value[1]) == 64
+            and isinstance(value[2], bytes)
+        ):
+            continue
+        dev, ino, size, mtime, ctime = value[0]
+        ident = (dev, ino, size, mtime, ctime)
+        if hmac.compare_digest(_tag(secret, key, ident, value[1]), value[2]):
+            out[key] = (ident, value[1])
+    return out
