@@ -79,20 +79,28 @@ def _env() -> dict[str, str]:
     return env
 
 
-def build(root: Path, contracts: int, commits: int) -> None:
+def build(root: Path, contracts: int, commits: int, exporter: str | None = None) -> None:
+    """`exporter`: also a person the signed policy lets export audit bundles (its key:
+    `sign_org.EXPORTER_KEYS`)."""
     generate(root, contracts=contracts, commits=commits)
     people = (root / "keys/people.toml").read_text(encoding="utf-8")
     people += (
         f'\n[[people]]\nid = "{RUNNER}"\nname = "CI"\nemail = "{RUNNER}@bench.example"\n'
         'team = "team-000"\nrole = "CI identity: records evaluation runs"\n'
     )
+    if exporter is not None:
+        people += (
+            f'\n[[people]]\nid = "{exporter}"\nname = "Audit"\n'
+            f'email = "{exporter}@bench.example"\nteam = "team-000"\n'
+            'role = "exports the audit bundles"\n'
+        )
     GitRepo(root).commit_files(
         {"keys/people.toml": people.encode()},
         "Add the CI identity\n",
         Author("Bench Admin", "admin@bench.example"),
         when=NOW - timedelta(hours=1),
     )
-    sign_org(root, runner=RUNNER)
+    sign_org(root, runner=RUNNER, exporter=exporter)
 
 
 def _finding(cid: str, sha: str, term: str, status: str, day: int, rng: random.Random) -> dict:

@@ -49,11 +49,12 @@ from workbench.repo.git import GitRepo
 DAYS = 3
 
 
-def build(root: Path, contracts: int, commits: int = 2000) -> str:
-    """Build the organisation; returns the `--now` to judge it at."""
+def build(root: Path, contracts: int, commits: int = 2000, exporter: str | None = None) -> str:
+    """Build the organisation; returns the `--now` to judge it at. `exporter`: also a person
+    the signed policy lets export audit bundles (`benchmarks.bundle_export`)."""
     from benchmarks.org_records import add_records
 
-    build_signed(root, contracts, commits)
+    build_signed(root, contracts, commits, exporter)
     runs = Runs(root)
     for _ in range(DAYS):
         runs.next()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from workbench.model.settings import EvaluationPolicy
+from workbench.model.settings import EvaluationPolicy, ExportPolicy
 from workbench.repo.git import Author, GitRepo
 from workbench.signing import registry as reg
 from workbench.signing import sshsig
@@ -37,12 +37,16 @@ from workbench.signing.statement import (
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 ADMINS = ["p000-0", "p001-0"]
 RUNNER_KEYS: dict[str, Ed25519PrivateKey] = {}
+# The exporter's key (`exporter=`): registered, and named by the signed policy's [export].
+EXPORTER_KEYS: dict[str, Ed25519PrivateKey] = {}
 WHO = Author("Bench", "bench@bench.example")
 
 
-def sign_org(root: Path, runner: str | None = None) -> int:
+def sign_org(root: Path, runner: str | None = None, exporter: str | None = None) -> int:
     """Sign the organisation; `runner`: a person of people.toml (a CI identity) whose key is
-    registered and whom the policy names as the evaluation runner (its key: `RUNNER_KEYS`)."""
+    registered and whom the policy names as the evaluation runner (its key: `RUNNER_KEYS`);
+    `exporter`: a person whose key is registered and whom the policy's `[export] exporters`
+    names, as an organisation authorises its auditor-facing exporter (`EXPORTER_KEYS`)."""
     settings = tomllib.loads((root / "workbench.toml").read_text())
     domain, repository = settings["org"]["domain"], settings["org"]["repository_id"]
     people = tomllib.loads((root / reg.PEOPLE).read_text())
@@ -50,8 +54,10 @@ def sign_org(root: Path, runner: str | None = None) -> int:
     keys = {p: Ed25519PrivateKey.generate() for p in leads.values()}
     if runner is not None:
         keys[runner] = RUNNER_KEYS[runner] = Ed25519PrivateKey.generate()
+    if exporter is not None:
+        keys[exporter] = EXPORTER_KEYS[exporter] = Ed25519PrivateKey.generate()
     raw = {p: k.public_key().public_bytes_raw() for p, k in keys.items()}
-    last = sorted(r for r in raw if r != runner)[-1]
+    last = sorted(r for r in raw if r not in (runner, exporter))[-1]
     ns = reg.Namespaces.for_domain(domain)
     git = GitRepo(root)
 
@@ -63,6 +69,7 @@ def sign_org(root: Path, runner: str | None = None) -> int:
             admins=ADMINS,
             registry_threshold=2,
             evaluation=EvaluationPolicy(runners=[runner] if runner else []),
+            **({"export": ExportPolicy(exporters=[exporter])} if exporter else {}),
         ),
     )
     rendered = source.render()

@@ -252,7 +252,7 @@ async def test_cancelled_export_writes_nothing(
     started, gate = threading.Event(), threading.Event()
     original = bundle_service.build_bundle
 
-    def gated(wb, options, signer, progress=None, cancel=None):  # type: ignore[no-untyped-def]
+    def gated(wb, options, signer, progress=None, cancel=None, **streamed):  # type: ignore[no-untyped-def]
         def step(stage: str, done: int, total: int) -> None:
             if progress:
                 progress(stage, done, total)
@@ -260,7 +260,8 @@ async def test_cancelled_export_writes_nothing(
                 started.set()
                 gate.wait(10)
 
-        return original(wb, options, signer, progress=step, cancel=cancel)
+        # `streamed`: the target file and spool folder the service streams the archive to.
+        return original(wb, options, signer, progress=step, cancel=cancel, **streamed)
 
     monkeypatch.setattr(bundle_service, "build_bundle", gated)
     out = tmp_path / "never.tar.gz"

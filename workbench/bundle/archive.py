@@ -83,22 +83,29 @@ def scan_private(files: Mapping[str, bytes]) -> None:
             )
 
 
+def tar_info(path: str, size: int, mtime: int) -> tarfile.TarInfo:
+    """A member's header: a regular file, fixed mtime, owner 0, no names, 0644 (0755 for
+    VERIFY.sh). The one header both writers use."""
+    info = tarfile.TarInfo(path)
+    info.size = size
+    info.mtime = mtime
+    info.mode = 0o755 if path in EXECUTABLE else 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.type = tarfile.REGTYPE
+    return info
+
+
 def write_archive(files: Mapping[str, bytes], mtime: int) -> bytes:
-    """Deterministic .tar.gz bytes of ``files`` (path -> bytes)."""
+    """Deterministic .tar.gz bytes of ``files`` (path -> bytes), built in memory. An export
+    streams through ``writer.BundleMembers.write`` instead, which writes the same bytes."""
     scan_private(files)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
         for path in sorted(files):
             check_name(path)
             data = files[path]
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            info.mtime = mtime
-            info.mode = 0o755 if path in EXECUTABLE else 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            info.type = tarfile.REGTYPE
-            tar.addfile(info, io.BytesIO(data))
+            tar.addfile(tar_info(path, len(data), mtime), io.BytesIO(data))
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
         gz.write(raw.getvalue())

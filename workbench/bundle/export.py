@@ -23,18 +23,21 @@ check that this one extends it.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from workbench.bundle import layout as bl
-from workbench.bundle.archive import BundleCancelled, check_name, scan_private, write_archive
+from workbench.bundle.archive import BundleCancelled, check_name
 from workbench.bundle.blobs import HistoryBlobs
+from workbench.bundle.export_result import ExportResult as ExportResult  # re-exported
 from workbench.bundle.heads import Head, render_heads
 from workbench.bundle.record_times import add_record_times, record_time
+from workbench.bundle.writer import BundleMembers
 from workbench.model.errors import WorkbenchError
 from workbench.signing import registry as reg
 from workbench.signing.canonical import canonical_json
@@ -91,45 +94,6 @@ class ExportOptions:
         }
 
 
-@dataclass
-class ExportResult:
-    data: bytes
-    sha256: str
-    snapshot_version: int
-    snapshot_sha256: str
-    previous_snapshot: str | None
-    exported_at: str
-    expires: str
-    exporter: str
-    root_sha256: str
-    files: int
-    contracts: int
-    commit: str | None = None
-    notes: list[str] = field(default_factory=list)
-    snapshot: bytes = field(default=b"", repr=False)  # exports/v<N>.snapshot.json
-    signature: bytes = field(default=b"", repr=False)  # exports/v<N>.<person>.sig
-    heads: bytes = field(default=b"", repr=False)  # exports/v<N>.heads.json
-    verify_script_sha256: str = ""  # of VERIFY.sh: travels with the trust root
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "sha256": self.sha256,
-            "bytes": len(self.data),
-            "snapshot_version": self.snapshot_version,
-            "snapshot_sha256": self.snapshot_sha256,
-            "previous_snapshot": self.previous_snapshot,
-            "exported_at": self.exported_at,
-            "expires": self.expires,
-            "exporter": self.exporter,
-            "root_sha256": self.root_sha256,
-            "verify_script_sha256": self.verify_script_sha256,
-            "files": self.files,
-            "contracts": self.contracts,
-            "commit": self.commit,
-            "notes": self.notes,
-        }
-
-
 def _utc(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -160,7 +124,7 @@ class _Export:
     principal: str
     blobs: HistoryBlobs
     index: dict[str, Any]
-    out: dict[str, bytes] = field(default_factory=dict)
+    out: BundleMembers  # spooled as produced; digests kept, bytes not
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -183,10 +147,15 @@ def build_bundle(
     options: ExportOptions,
     signer: Signer,
     *,
+    target: BinaryIO | None = None,
+    spool_dir: Path | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
 ) -> ExportResult:
-    """Build the archive bytes (nothing is written or committed here), in nine stages:
+    """Build the archive (nothing is committed here): into ``target`` when given (the
+    result's ``data`` is then empty), else in memory (``data``, for small bundles). Each
+    member goes to a spool (in ``spool_dir`` once past a few MiB) as its stage produces it,
+    hashed on the way; the archive is written from the spool at the end. Nine stages:
 
     1. read HEAD and check the exporter: a usable key registry, the signer's key is the
        acting person's, the signed policy lets them export;
@@ -210,7 +179,22 @@ def build_bundle(
         if progress is not None:
             progress(stage, done, total)
 
-    ex = _read_repository(wb, options, signer, step)
+    out = BundleMembers(spool_dir)
+    try:
+        return _build(wb, options, signer, out, step, target)
+    finally:
+        out.close()
+
+
+def _build(
+    wb: ExportSource,
+    options: ExportOptions,
+    signer: Signer,
+    out: BundleMembers,
+    step: Progress,
+    target: BinaryIO | None,
+) -> ExportResult:
+    ex = _read_repository(wb, options, signer, step, out)
     people_by_version, approval_by_version = _add_registry(ex)
     scope = _add_contracts(ex, people_by_version, approval_by_version)
     _add_records(ex, scope.ids)
@@ -228,10 +212,12 @@ def build_bundle(
         ex, signer, scope.heads_raw, previous_raw, version, exported_at, expires
     )
     step("writing the archive", 0, 1)
-    data = write_archive(ex.out, int(exported_at.timestamp()))
+    memory = io.BytesIO()  # stays empty when the archive streams to ``target``
+    written = out.write(target if target is not None else memory, int(exported_at.timestamp()))
     return ExportResult(
-        data=data,
-        sha256=hashlib.sha256(data).hexdigest(),
+        data=memory.getvalue(),
+        size=written.size,
+        sha256=written.sha256,
         snapshot_version=version,
         snapshot_sha256=sha256_hex(snapshot),
         previous_snapshot=sha256_hex(previous_raw) if previous_raw else None,
@@ -245,12 +231,12 @@ def build_bundle(
         snapshot=snapshot,
         signature=signature,
         heads=scope.heads_raw,
-        verify_script_sha256=sha256_hex(ex.out[bl.VERIFY_SH]),
+        verify_script_sha256=out.sha256(bl.VERIFY_SH),
     )
 
 
 def _read_repository(
-    wb: ExportSource, options: ExportOptions, signer: Signer, step: Progress
+    wb: ExportSource, options: ExportOptions, signer: Signer, step: Progress, out: BundleMembers
 ) -> _Export:
     """Stage 1: HEAD's state and registry, and whether this signer may export at all."""
 
@@ -325,6 +311,7 @@ def _read_repository(
         principal=principal,
         blobs=HistoryBlobs(wb, {**files, **other}),
         index=index,
+        out=out,
     )
 
 
@@ -754,7 +741,7 @@ def _sign(
 
     ex.step("signing", 0, 1)
     out, head = ex.out, ex.head
-    ex.index["files"] = {p: sha256_hex(out[p]) for p in sorted(out)}
+    ex.index["files"] = {p: out.sha256(p) for p in sorted(out)}
     index_raw = canonical_json(ex.index) + b"\n"
     out[bl.INDEX] = index_raw
     head_path = bl.registry_dir(head.version) + "statement.json"
@@ -775,6 +762,6 @@ def _sign(
     if check.signed != {ex.exporter}:
         raise ExportError(f"the snapshot signature does not verify: {check.checks[0].message}")
     out[bl.snapshot_sig(ex.principal)] = signature
-    out[bl.SUMS] = bl.render_sums(out)
-    scan_private(out)
+    # Every member was scanned for private key material as it was added.
+    out[bl.SUMS] = out.sums(bl.SUMS)
     return snapshot, signature

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import tomllib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -44,7 +45,7 @@ class OscalInput:
     state: Any
     settings: Any
     head: Any  # the registry head
-    bundle_files: dict[str, bytes]
+    bundle_files: Mapping[str, bytes]  # read back member by member: filter paths first
     index: dict[str, Any]
     runs: list[Run]
     exported_at: datetime
@@ -332,11 +333,11 @@ def _poam(inp: OscalInput, meta: _Metadata) -> dict[str, Any]:
     ids = meta.ids
     mentioned: set[str] = set()
     items = []
-    for path, data in sorted(inp.bundle_files.items()):
+    for path in sorted(inp.bundle_files):
         if not (path.startswith("actions/") and path.endswith(".toml")):
             continue
         try:
-            doc = tomllib.loads(data.decode("utf-8"))
+            doc = tomllib.loads(inp.bundle_files[path].decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
         aid = path.removeprefix("actions/").removesuffix(".toml")
@@ -496,11 +497,11 @@ def _violations(
 
 def _log(inp: OscalInput, ids: _Ids, mentioned: set[str]) -> list[dict[str, Any]]:
     entries = []
-    for path, data in sorted(inp.bundle_files.items()):
+    for path in sorted(inp.bundle_files):
         if not path.endswith(".toml") or not path.startswith(("reviews/", "acks/")):
             continue
         try:
-            doc = tomllib.loads(data.decode("utf-8"))
+            doc = tomllib.loads(inp.bundle_files[path].decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
         is_review = path.startswith("reviews/")

@@ -19,7 +19,7 @@ Kept apart from the rest of the bundle code on purpose (one job: signed evaluati
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ def export_runs(
     wb: ExportSource,
     files: dict[str, bytes],
     in_period: Callable[[datetime], bool],
-    out: dict[str, bytes],
+    out: MutableMapping[str, bytes],
     notes: list[str],
     head_runs: dict[str, str] | None = None,
 ) -> tuple[list[Run], list[dict[str, Any]]]:

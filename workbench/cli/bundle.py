@@ -143,7 +143,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"out": str(out), **result.to_json()})
         return 0
-    print(f"wrote {out} ({len(result.data)} bytes, {result.files} files)")
+    print(f"wrote {out} ({result.size} bytes, {result.files} files)")
     print(f"  archive sha256   {result.sha256}")
     print(
         f"  snapshot v{result.snapshot_version}      {result.snapshot_sha256}"

@@ -7,7 +7,9 @@ import errno
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 # A temp file older than this is stale even if a process with its pid is running (pids
 # are reused); a write holds its temp file for milliseconds.
@@ -63,6 +65,33 @@ def atomic_write(
         raise
     if not durable:
         return
+    # The rename is durable only once the directory entry is on disk.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def atomic_stream(path: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through, as it is produced: a temp file beside ``path``,
+    fsynced and renamed over it when the block ends, removed when the block raises. So
+    ``path`` is never half-written, and an earlier file there stays whole until the new
+    one is complete (an audit bundle of hundreds of megabytes, streamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     # The rename is durable only once the directory entry is on disk.
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

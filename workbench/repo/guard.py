@@ -33,6 +33,8 @@ def _base64_forms(magic: bytes) -> tuple[bytes, ...]:
 
 _OPENSSH_MAGIC_B64 = _base64_forms(b"openssh-key-v1")
 _WHITESPACE = b" \t\n\r\x0b\x0c"
+_CHUNK = 1 << 20
+_SPAN = max(len(form) for form in _OPENSSH_MAGIC_B64) - 1  # a form across two chunks
 
 
 def contains_private_key_material(data: bytes) -> bool:
@@ -44,9 +46,16 @@ def contains_private_key_material(data: bytes) -> bool:
     # Armor may have been stripped; base64 of the OpenSSH magic still shows,
     # including when wrapped at any column.
     # bytes.translate deletes exactly what rb"\s" matches (ASCII whitespace), in C: a run's
-    # 10 MB findings file costs milliseconds instead of a regex pass.
-    compact = data.translate(None, _WHITESPACE)
-    return any(form in compact for form in _OPENSSH_MAGIC_B64)
+    # 10 MB findings file costs milliseconds instead of a regex pass. A chunk at a time,
+    # carrying the compacted tail a form could span, so a large evidence file is not
+    # copied whole (an export scans every member it ships).
+    tail = b""
+    for start in range(0, len(data), _CHUNK):
+        compact = tail + data[start : start + _CHUNK].translate(None, _WHITESPACE)
+        if any(form in compact for form in _OPENSSH_MAGIC_B64):
+            return True
+        tail = compact[-_SPAN:]
+    return False
 
 
 def refuse_private_keys(path: str, data: bytes) -> None:
