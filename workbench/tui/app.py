@@ -182,6 +182,11 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         return self._view_index.get(seam_id)
 
     def on_mount(self) -> None:
+        if os.environ.get("WORKBENCH_KEY_PROBE"):
+            # A timeline of keys and frames for benchmarks/tui_keys.py (off by default).
+            from workbench.tui import key_probe
+
+            key_probe.install(self)
         if self._initial_theme in self.available_themes:
             self.theme = self._initial_theme
         else:
