@@ -10,8 +10,8 @@ on Linux) and the event loop thread's CPU seconds:
 
 A key's latency is then the first and the last frame after it, measured inside the app,
 without a screen-scraping loop competing for the CPU. Without the variable nothing is
-installed: the app runs exactly as it does for users. The probe only wraps methods of the
-one app instance and its driver, and never changes what they do.
+installed: the app runs exactly as it does for users. The probe wraps methods of the app,
+its driver and Textual's message dispatch, and never changes what they do.
 """
 
 from __future__ import annotations
@@ -68,15 +68,18 @@ def install(app: Any) -> KeyProbe | None:
             probe.log("frame")
 
     app._display = _display
-    dispatch = app._dispatch_message
+    # Every message pump's (the app's, a screen's): a contract's verdict goes to its screen.
+    from textual.message_pump import MessagePump
 
-    async def _dispatch_message(message: Any) -> Any:
+    dispatch = MessagePump._dispatch_message
+
+    async def _dispatch_message(self: Any, message: Any) -> Any:
+        result = await dispatch(self, message)
         name = type(message).__name__
-        result = await dispatch(message)
         if name in MESSAGES:
             probe.log("msg", name)
         return result
 
-    app._dispatch_message = _dispatch_message
+    MessagePump._dispatch_message = _dispatch_message  # type: ignore[method-assign]
     probe.log("start")
     return probe
