@@ -50,6 +50,8 @@ import workbench
 
 ACTING = "p000-0"  # a lead of the generated organisation
 SIZES = ((80, 24), (160, 48))
+# The messages that answer a key from a worker (see key_timings).
+ANSWERS = ("VerdictLoaded",)
 QUIET = 0.25  # a key has settled once no frame followed for this long
 GAP = 0.6  # between two warm keys (longer than any settle we look for)
 COLD_GAP = 0.15  # between two cold keys: keys typed while the app still loads
@@ -160,6 +162,12 @@ def key_timings(events: list[Event], labels: list[str], sent: list[float]) -> li
             if f.t - settled.t > QUIET:
                 break
             settled = f
+        # What the key asked a worker for (a contract's signature verdict) is part of its
+        # answer, however late it lands: settled is then the frame that drew it.
+        asked = [e for e in window if e.kind == "msg" and e.name in ANSWERS]
+        if asked:
+            drawn = [f for f in frames if f.t >= asked[-1].t]
+            settled = max(settled, drawn[0] if drawn else frames[-1], key=lambda f: f.t)
         before = [e for e in events[:i] if e.cpu >= 0]
         cpu = settled.cpu - before[-1].cpu if before else None
         out.append(Timing(labels[n], frames[0].t - pressed, settled.t - pressed, cpu, during))
@@ -244,30 +252,44 @@ def marks_in(s: Session) -> bool:
     return any(e.kind == "msg" and e.name == "MarksLoaded" for e in s.events())
 
 
-def app_run(org: Path, now: str, size: tuple[int, int]) -> tuple[list[Timing], list[Timing]]:
-    """One start of the app: the keys while it loads, then the same keys warm."""
+def app_run(
+    org: Path, now: str, size: tuple[int, int], marks_timeout: float
+) -> tuple[list[Timing], list[Timing], float | None]:
+    """One start of the app: the keys while it loads, then the same keys warm (or, if the
+    marks are not in after `marks_timeout` seconds, still loading). Also returns the seconds
+    from start until the marks were on screen."""
     exe = f"{sys.executable} -m workbench --repo {org} --now {now}"
     s = Session(exe, size, {"WORKBENCH_PERSON": ACTING})
     try:
         s.wait(seams_drawn)
         cold_sent = s.keys(KEYS, COLD_GAP)
         cold_events = s.events()
-        s.wait(marks_in)
-        time.sleep(2.0)  # the screens built behind the map, the people usage worked out
+        try:
+            s.wait(marks_in, timeout=marks_timeout)
+            time.sleep(2.0)  # the screens built behind the map, the people usage worked out
+        except SystemExit:
+            if "PROGRAM-ENDED" in s.screen():
+                raise
         start = len(s.events())
         sent = s.keys(KEYS, GAP)
         events = s.events()
     finally:
         s.close()
+    first = events[0].t
+    marks = [e.t - first for e in events if e.kind == "msg" and e.name == "MarksLoaded"]
     labels = [label for _, label in KEYS]
-    # The cold window ends at the last cold key's settled frame; later frames are warm.
-    return key_timings(cold_events, labels, cold_sent), key_timings(events[start:], labels, sent)
+    return (
+        key_timings(cold_events, labels, cold_sent),
+        key_timings(events[start:], labels, sent),
+        marks[0] if marks else None,
+    )
 
 
 def floor_run(size: tuple[int, int]) -> list[Timing]:
     script = Path(tempfile.mkdtemp(prefix="tui-floor-")) / "floor.py"
     script.write_text(FLOOR_APP)
-    s = Session(f"{sys.executable} {script}", size, {})
+    # The same lone-Escape wait as the app (which sets ESCDELAY to 50 ms; Textual: 100).
+    s = Session(f"{sys.executable} {script}", size, {"ESCDELAY": "50"})
     try:
         s.wait(lambda s: "seam-0000" in s.screen())
         time.sleep(0.5)
@@ -338,6 +360,7 @@ def main() -> None:
     parser.add_argument("--again", type=Path, metavar="DIR", help="measure a kept organisation")
     parser.add_argument("--code", type=Path, help="import workbench from DIR/workbench")
     parser.add_argument("--sizes", default="80x24,160x48")
+    parser.add_argument("--marks-timeout", type=float, default=180)
     args = parser.parse_args()
     if args.code:
         CODE.append(str(args.code.resolve()))
@@ -355,15 +378,19 @@ def main() -> None:
         report: dict[str, object] = {}
         loads = []
         for size in sizes:
-            cold, warm, floor = [], [], []
+            cold, warm, floor, marks = [], [], [], []
             for _ in range(args.runs):
-                c, w = app_run(org, now, size)  # type: ignore[arg-type]
+                c, w, m = app_run(org, now, size, args.marks_timeout)  # type: ignore[arg-type]
                 cold.append(c)
                 warm.append(w)
+                marks.append(m)
                 floor.append(floor_run(size))  # type: ignore[arg-type]
                 loads.append(os.getloadavg()[0])
             name = f"{size[0]}x{size[1]}"
             report[name] = {
+                # Seconds from start until the marks were in (None: not within the timeout,
+                # and the "warm" keys were typed while they still loaded).
+                "marks_in_s": [None if m is None else round(m, 1) for m in marks],
                 "cold": summarise(cold),
                 "warm": summarise(warm),
                 "floor": summarise(floor),
