@@ -155,8 +155,13 @@ def key_timings(events: list[Event], labels: list[str], sent: list[float]) -> li
         frames = [e for e in window if e.kind == "frame"]
         during = [e.name for e in window if e.kind == "msg"]
         if not frames:
-            out.append(Timing(labels[n], None, None, None, during))
-            continue
+            # Answered only after the next key (a frozen app): its first later frame.
+            later = [e for e in events[end:] if e.kind == "frame"]
+            if not later:
+                out.append(Timing(labels[n], None, None, None, during))
+                continue
+            frames = later[:1]
+            during.append("answered after the next key")
         settled = frames[0]
         for f in frames[1:]:
             if f.t - settled.t > QUIET:
