@@ -17,7 +17,7 @@ from workbench.signing.statement import sha256_hex
 
 if TYPE_CHECKING:
     from workbench.evidence.manifest import Manifest
-    from workbench.evidence.registrations import SigStatus
+    from workbench.governance.records import SigStatus
 
 
 def verify_evidence(

@@ -30,14 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
-    import argcomplete
 
-    print(argcomplete.shellcode(["workbench"], shell=args.shell))
+    from argcomplete.shell_integration import shellcode
+
+    print(shellcode(["workbench"], shell=args.shell))
     return 0
 
 
 def _people_file() -> dict[str, object]:
-    from workbench.service.core import find_root
+    from workbench.service.root import find_root
 
     try:
         root = find_root(Path.cwd())
@@ -47,7 +48,7 @@ def _people_file() -> dict[str, object]:
 
 
 def contract_ids(**_: object) -> list[str]:
-    from workbench.service.core import find_root
+    from workbench.service.root import find_root
 
     try:
         return sorted(p.stem for p in (find_root(Path.cwd()) / "contracts").glob("*.toml"))
@@ -57,12 +58,16 @@ def contract_ids(**_: object) -> list[str]:
 
 def person_ids(**_: object) -> list[str]:
     people = _people_file().get("people", [])
-    return [p["id"] for p in people if isinstance(p, dict) and isinstance(p.get("id"), str)]  # type: ignore[union-attr]
+    if not isinstance(people, list):
+        return []
+    return [p["id"] for p in people if isinstance(p, dict) and isinstance(p.get("id"), str)]
 
 
 def team_ids(**_: object) -> list[str]:
     teams = _people_file().get("teams", [])
-    return [t["id"] for t in teams if isinstance(t, dict) and isinstance(t.get("id"), str)]  # type: ignore[union-attr]
+    if not isinstance(teams, list):
+        return []
+    return [t["id"] for t in teams if isinstance(t, dict) and isinstance(t.get("id"), str)]
 
 
 PERSON_OPTIONS = {"--as", "--lead", "--replaced-by", "--person", "--for", "--approver"}

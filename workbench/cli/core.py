@@ -6,17 +6,24 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.cli.output import emit_json, line, table
+
+if TYPE_CHECKING:
+    from workbench.governance.seams import SeamView
+    from workbench.model.state import GovernanceState
+    from workbench.service.results import TrustRoot, Workbench
 
 DEMO_ACTOR = "dana.okafor"
 
 
-def workbench_for(args: argparse.Namespace, **options: bool):  # type: ignore[no-untyped-def]
+def workbench_for(args: argparse.Namespace, **options: bool) -> Workbench:
     """The service for the repo named by --repo, or the one containing the current directory.
 
     `options`: further Workbench switches (the gate asks for `committed=True`)."""
-    from workbench.service.core import Workbench, find_root
+    from workbench.service.core import Workbench
+    from workbench.service.root import find_root
 
     root = find_root(Path(args.repo) if args.repo else Path.cwd())
     warn_unfinished_demo(root)
@@ -44,7 +51,7 @@ def add_root_argument(p: argparse.ArgumentParser) -> None:
 
 def warn_unfinished_demo(root: Path) -> None:
     """A demo whose build was interrupted looks complete but is not: say so."""
-    from workbench.service.core import unfinished_demo_warning
+    from workbench.service.root import unfinished_demo_warning
 
     warning = unfinished_demo_warning(root)
     if warning is not None:
@@ -121,12 +128,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if state.errors else 0
 
 
-def seam_views_for(wb):  # type: ignore[no-untyped-def]
+def seam_views_for(wb: Workbench) -> tuple[GovernanceState, list[SeamView]]:
     state = wb.state()
     return state, wb.seam_map(state=state)
 
 
-def signature_trust(wb):  # type: ignore[no-untyped-def]
+def signature_trust(wb: Workbench) -> TrustRoot | None:
     """The registry's problems and its trust root at HEAD (None without a registry)."""
     from workbench.service.errors import SettingsInvalid
 

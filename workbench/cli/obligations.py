@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from workbench.cli.core import add_root_argument, workbench_for
 from workbench.cli.output import emit_json, line, table
@@ -140,7 +142,10 @@ def _signer(svc, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return cli_signer(svc.wb.signing, args)
 
 
-def _with_prompt(svc, args, fn):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def _with_prompt(svc: Any, args: argparse.Namespace, fn: Callable[[Any], T]) -> T:
     """Run a signing act; ask for the passphrase on a terminal if the key needs one."""
     from workbench.service.errors import PassphraseRequired
 

@@ -51,8 +51,8 @@ class TerminalSafeStream:
 def terminal_streams() -> Iterator[None]:
     """Make stdout and stderr terminal-safe for the duration of a command."""
     out, err = sys.stdout, sys.stderr
-    sys.stdout = TerminalSafeStream(out)  # type: ignore[assignment]
-    sys.stderr = TerminalSafeStream(err)  # type: ignore[assignment]
+    sys.stdout = TerminalSafeStream(out)
+    sys.stderr = TerminalSafeStream(err)
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
 from workbench.cli.core import add_root_argument, workbench_for
 from workbench.cli.output import emit_json, line, table
@@ -436,11 +437,12 @@ def cmd_registry_floor(args: argparse.Namespace) -> int:
         if args.json:
             emit_json(floor)
             return 0
-        gate, limits = floor["gate"], floor["limits"]  # type: ignore[index]
+        gate: Any = floor["gate"]
+        floor_limits: Any = floor["limits"]
         print(f"signed floor: {line(str(floor['source']))}")
         for key in ("deny", "warn", "contracts"):
-            print(f"  {key:<10} {', '.join(gate[key]) or 'none'}")  # type: ignore[index]
-        for name, value in limits.items():  # type: ignore[union-attr]
+            print(f"  {key:<10} {', '.join(gate[key]) or 'none'}")
+        for name, value in floor_limits.items():
             print(f"  {name:<20} at most {value}")
         return 0
     limits: dict[str, str] = {}

@@ -21,8 +21,8 @@ _TERM = re.compile(r"contract '([^']+)' has no term '([^']+)'")
 
 
 def _root(args: argparse.Namespace | None) -> Path | None:
-    from workbench.service.core import find_root
     from workbench.service.errors import WorkbenchError
+    from workbench.service.root import find_root
 
     try:
         return find_root(Path(getattr(args, "repo", None) or Path.cwd()))
@@ -39,6 +39,8 @@ def _toml(path: Path) -> dict[str, object]:
 
 def _people(root: Path) -> list[str]:
     people = _toml(root / "keys" / "people.toml").get("people", [])
+    if not isinstance(people, list):
+        return []
     return [p["id"] for p in people if isinstance(p, dict) and isinstance(p.get("id"), str)]
 
 
@@ -51,6 +53,8 @@ def _terms(root: Path, contract_id: str) -> list[str]:
     if contract_id not in _contracts(root):
         return []
     terms = _toml(root / "contracts" / f"{contract_id}.toml").get("terms", [])
+    if not isinstance(terms, list):
+        return []
     return [t["id"] for t in terms if isinstance(t, dict) and isinstance(t.get("id"), str)]
 
 

@@ -84,7 +84,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def cmd_merge_driver(args: argparse.Namespace) -> int:
     if args.what == "install":
-        from workbench.service.core import find_root
+        from workbench.service.root import find_root
         from workbench.service.sync import install_merge_driver
 
         root = find_root(Path(args.repo) if args.repo else Path.cwd())

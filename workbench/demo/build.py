@@ -227,7 +227,7 @@ def build_demo(
         git.commit_files(
             step.files, step.message, Author(name, email), when=now - timedelta(days=step.days_ago)
         )
-    for step in demo_steps() if steps is None else steps:
-        step(ctx)
+    for act in demo_steps() if steps is None else steps:
+        act(ctx)
     marker.unlink()
     return target

@@ -26,6 +26,7 @@ import csv
 import io
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -63,7 +64,7 @@ def _t(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def _csv(header: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -153,7 +154,7 @@ def scores(capture: datetime, rng: random.Random, mu: float, sigma: float, n: in
 
 
 def credit_thresholds(now: datetime) -> bytes:
-    rows = [
+    rows: list[list[object]] = [
         [
             "decline_above_pd",
             "0.2",
@@ -400,7 +401,7 @@ def add_evidence(ctx: DemoContext) -> None:
         batch = batches[key]  # type: ignore[index]
         person = key[1]  # type: ignore[index]
         changes: dict[str, bytes | None] = {}
-        snaps: list[Snapshot] = []
+        records: list[Snapshot] = []
         for s in batch:
             import hashlib
 
@@ -408,7 +409,7 @@ def add_evidence(ctx: DemoContext) -> None:
             sid = snapshot_id(digest)
             path = snapshot_relpath(sid, "csv")
             changes[path] = s.data
-            snaps.append(
+            records.append(
                 Snapshot(
                     id=sid,
                     name=s.name,
@@ -427,7 +428,7 @@ def add_evidence(ctx: DemoContext) -> None:
         # Each registration is a record signed by the person who registers it
         # (docs/evidence.md, "Who may register evidence"), one commit per batch.
         Workbench(ctx.root, now=when, actor=person).evidence.registrations.write(
-            snaps,
+            records,
             f"Register evidence: {kinds}\n\n" + "\n".join(f"- {s.source}" for s in batch) + "\n",
             extra=changes,
         )

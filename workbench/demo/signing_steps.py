@@ -68,9 +68,9 @@ def signing_step(ctx: DemoContext) -> None:
     key_dir = demo_keys_dir(ctx.root)
     signers = {}
     for pid in current:
-        path = key_dir / f"{pid}_ed25519"
-        keymod.generate_keypair(path, None, f"{pid}@{domain}")
-        signers[pid] = keymod.FileSigner(path, None, person=pid)
+        key_path = key_dir / f"{pid}_ed25519"
+        keymod.generate_keypair(key_path, None, f"{pid}@{domain}")
+        signers[pid] = keymod.FileSigner(key_path, None, person=pid)
 
     def service(pid: str, days: float) -> SigningService:
         wb = Workbench(ctx.root, now=ctx.now - timedelta(days=days), actor=pid)

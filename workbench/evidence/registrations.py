@@ -39,7 +39,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -51,10 +51,10 @@ from workbench.evidence.manifest import (
     render_snapshot,
 )
 from workbench.governance.record_time import SKEW, Placement, time_problem
+from workbench.governance.records import SigStatus
 from workbench.model.record_folders import REGISTRATIONS_DIR
 
 ACTS: tuple[str, ...] = ("register", "withdraw")
-SigStatus = Literal["valid", "unsigned", "invalid"]
 
 _NAME = re.compile(
     r"(?P<snapshot>ev-[0-9a-f]{12})/(?P<stamp>\d{8}T\d{6}Z)\.(?P<person>[a-z0-9][a-z0-9._-]*)"

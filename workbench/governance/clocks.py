@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from workbench.governance.record_time import SKEW, Placement, time_problem
+from workbench.governance.record_time import SKEW as SKEW
+from workbench.governance.record_time import Placement, time_problem
 from workbench.governance.records import (
     SigStatus,
     read_record_folder,

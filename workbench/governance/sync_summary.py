@@ -17,6 +17,7 @@ Pure: pictures and changed paths in, lines out.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from workbench.model import safe_text
@@ -26,7 +27,7 @@ from workbench.model import safe_text
 class Picture:
     """The state one commit gives at `now`, as plain data."""
 
-    verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)  # cid -> (state, reason)
+    verdicts: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # cid -> (state, reason)
     registry_problems: tuple[str, ...] = ()
     waiting: dict[str, str] = field(default_factory=dict)  # notice id -> what is asked
     open_violations: dict[str, str] = field(default_factory=dict)  # id -> "contract / term"

@@ -13,7 +13,7 @@ Rules (docs/obligations.md, "Time rules"):
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, overload
 
 from workbench.model.duration import Duration
 
@@ -43,6 +43,12 @@ def cadence_state(due: datetime, now: datetime, due_soon: Duration) -> CadenceSt
     return "ok"
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None

@@ -66,6 +66,7 @@ def read_ack(ch: Resolved, dedup_key: str, now: datetime) -> tuple[RemoteAck | N
             f"{ch.api_url}/users/{urllib.parse.quote(user_id, safe='')}", headers, ch.redact, now
         )
         body = user.body if isinstance(user.body, dict) else {}
-        record = body.get("user") if isinstance(body.get("user"), dict) else {}
+        found = body.get("user")
+        record = found if isinstance(found, dict) else {}
         email = str(record.get("email", ""))
     return RemoteAck(at, user_id, name, email, incident_id), "acknowledged in PagerDuty"

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from workbench.governance.deliveries import (
-    DELIVERIES_DIR,
     DeliveryRecord,
     Outcome,
     delivery_path,
@@ -38,6 +37,7 @@ from workbench.governance.deliveries import (
     parse_deliveries,
     stamp,
 )
+from workbench.model.record_folders import DELIVERIES_DIR
 
 __all__ = [
     "DELIVERIES_DIR",
@@ -92,7 +92,7 @@ def next_attempt(failures: int, last: DeliveryRecord) -> datetime:
     """After `failures` failed attempts, the last being `last`: 1 minute, doubling, at most
     6 hours after it, and not before the remote's Retry-After (itself at most 6 hours)."""
     wait = min(FIRST_BACKOFF * (2 ** max(0, failures - 1)), MAX_BACKOFF)
-    at = last.sent + wait
+    at: datetime = last.sent + wait
     if last.retry_after is not None:
         # A remote cannot put a delivery off for longer than the longest backoff.
         at = max(at, min(last.retry_after, last.sent + MAX_BACKOFF))

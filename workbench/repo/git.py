@@ -7,7 +7,7 @@ so each `GitRepo` opens its own handle; the TUI creates one per worker.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -461,7 +461,7 @@ class GitRepo:
 
     def commit_files(
         self,
-        changes: dict[str, bytes | None],
+        changes: Mapping[str, bytes | None],
         message: str,
         author: Author,
         when: datetime | None = None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.model.ids import UnsafePath, checked_id  # noqa: F401 - used by callers via layout
+from workbench.model.ids import UnsafePath as UnsafePath
+from workbench.model.ids import checked_id as checked_id
 from workbench.model.safe_text import line
 
 SETTINGS = "workbench.toml"

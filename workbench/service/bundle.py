@@ -207,7 +207,7 @@ class _SessionSource:
 
     @property
     def git(self) -> GitRepo:
-        return self._wb.git  # type: ignore[no-any-return]
+        return self._wb.git
 
     @property
     def now(self) -> datetime:

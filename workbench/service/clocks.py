@@ -246,13 +246,13 @@ class ClocksService:
                 urgent[c.seam] = c
         now = self.wb.now
         for view in views:
-            c = urgent.get(view.id)
-            if c is None:
+            first = urgent.get(view.id)
+            if first is None:
                 continue
-            if c.state == "expired":
-                view.marks["clock"] = f"{c.kind} EXPIRED"
+            if first.state == "expired":
+                view.marks["clock"] = f"{first.kind} EXPIRED"
             else:
-                view.marks["clock"] = f"{c.kind} due in {human_delta(c.deadline - now)}"
+                view.marks["clock"] = f"{first.kind} due in {human_delta(first.deadline - now)}"
 
     # -- the Due list ------------------------------------------------------------------
     def due_items(self) -> list[DueItem]:

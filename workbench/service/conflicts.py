@@ -91,7 +91,7 @@ class ConflictService:
         def blob(entry: pygit2.IndexEntry | None) -> str | None:
             if entry is None:
                 return None
-            return repo[entry.id].data.decode("utf-8", errors="replace")
+            return repo[entry.id].peel(pygit2.Blob).data.decode("utf-8", errors="replace")
 
         if stages is not None:
             base, ours, theirs = (blob(e) for e in stages)

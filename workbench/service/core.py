@@ -10,7 +10,7 @@ import contextlib
 import difflib
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from workbench.model.people import Person
     from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
+    from workbench.repo.git import GitRepo
+    from workbench.service.versions import VersionCache
     from workbench.signing.keys import Signer
 
 WORKTREE = "WORKTREE"
@@ -105,7 +107,7 @@ class Workbench(Capabilities):
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
         self._parse_store_loaded = False
-        self._versions = None
+        self._versions: VersionCache | None = None
         # A one-shot command (the CLI) reads the working tree once; a long-lived app (the
         # TUI) re-reads it on every call because files may change under it.
         self.hold_worktree = hold_worktree
@@ -144,7 +146,7 @@ class Workbench(Capabilities):
         return self._now or datetime.now(UTC)
 
     @property
-    def git(self):  # type: ignore[no-untyped-def]  # lazily imported: pygit2 is heavy
+    def git(self) -> GitRepo:  # lazily imported: pygit2 is heavy
         repo = getattr(self._local, "git", None)
         if repo is None:
             self._note_base()
@@ -383,7 +385,9 @@ class Workbench(Capabilities):
         from workbench.repo import cache_store
 
         repo = self.git.repo
-        child = repo.revparse_single(commit).peel(1)
+        import pygit2
+
+        child = repo.revparse_single(commit).peel(pygit2.Commit)
         if len(child.parent_ids) != 1:
             return None
         parent = repo[child.parent_ids[0]]
@@ -624,7 +628,7 @@ class Workbench(Capabilities):
     # -- writes ---------------------------------------------------------------------------
     def commit(
         self,
-        changes: dict[str, bytes | None],
+        changes: Mapping[str, bytes | None],
         message: str,
         *,
         base: str | None = None,

@@ -27,7 +27,7 @@ from workbench.evidence.manifest import Manifest, Snapshot, SnapshotIntegrity
 from workbench.evidence.runner import Limits
 from workbench.governance.paging import page_test
 from workbench.model.contract import Contract
-from workbench.model.findings import Finding, PagedRef, PersonRef
+from workbench.model.findings import Finding, PagedRef, PersonRef, SnapshotRef
 from workbench.model.terms import DecisionThresholdTerm, DistributionShiftTerm, TermBase
 
 if TYPE_CHECKING:
@@ -260,6 +260,20 @@ def sandbox_file(snap: Snapshot, path: Path, integrity: SnapshotIntegrity) -> An
     return snapshot_file(path, snap.kind, snap.format)
 
 
+def _snapshot_ref(plan: TermPlan, view: str, s: Any) -> SnapshotRef:
+    ref: SnapshotRef = {
+        "view": view,
+        "role": plan.roles.get(view, "live"),
+        "id": s.id,
+        "sha256": s.sha256,
+        "kind": s.kind,
+        "captured_at": iso(s.captured_at),
+    }
+    if s.table_version is not None:  # a table: which version of it was judged (issue 18)
+        ref["table"] = {"format": s.format, "version": s.table_version}
+    return ref
+
+
 def term_finding(
     state: GovernanceState,
     contract: Contract,
@@ -284,23 +298,7 @@ def term_finding(
         "sql": result.sql,
         "details": result.details,
         "clock": iso(plan.clock),
-        "snapshots": [
-            {
-                "view": v,
-                "role": plan.roles.get(v, "live"),
-                "id": s.id,
-                "sha256": s.sha256,
-                "kind": s.kind,
-                "captured_at": iso(s.captured_at),
-                # A table: which version of it was judged (issue 18).
-                **(
-                    {"table": {"format": s.format, "version": s.table_version}}
-                    if s.table_version is not None
-                    else {}
-                ),
-            }
-            for v, s in sorted(plan.views.items())
-        ],
+        "snapshots": [_snapshot_ref(plan, v, s) for v, s in sorted(plan.views.items())],
         "owner": person_ref(state, term.owner, today),
     }
     if result.status in VIOLATING:

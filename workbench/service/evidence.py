@@ -102,7 +102,7 @@ class SnapshotInfo:
 
 @dataclass
 class EvaluateResult:
-    run: dict[str, Any]
+    run: Run
     path: str
     written: bool  # False when the same findings already existed, or read-only
     commit: str | None = None
@@ -115,11 +115,11 @@ class EvaluateResult:
         return self.run["run"]
 
     @property
-    def findings(self) -> list[dict[str, Any]]:
+    def findings(self) -> list[Finding]:
         return self.run["findings"]
 
     @property
-    def violations(self) -> list[dict[str, Any]]:
+    def violations(self) -> list[Finding]:
         return [f for f in self.findings if f["status"] in VIOLATING]
 
 
@@ -162,7 +162,7 @@ def evidence_roots(root: Path) -> tuple[Path, ...]:
     import os
 
     from workbench.evidence.manifest import default_roots
-    from workbench.service.identity import config_home, user_config
+    from workbench.repo.user_config import config_home, user_config
 
     extra: list[tuple[str, str]] = []
     for part in os.environ.get(ROOTS_ENV, "").split(os.pathsep):
@@ -187,7 +187,7 @@ class EvidenceService:
     def __init__(self, wb: Workbench) -> None:
         self.wb = wb
         self.roots = evidence_roots(wb.root)
-        self._runs_cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._runs_cache: dict[str, tuple[str, Run]] = {}
         self._book: RunBook | None = None
         self._planner = Planner(wb)
         self.violations = ViolationBook(self)
@@ -390,7 +390,7 @@ class EvidenceService:
         may record one (`RunNotRecorded` carries the results otherwise).
         """
         wb = self.wb
-        now = wb.now.astimezone(UTC)
+        now: datetime = wb.now.astimezone(UTC)
         today = wb.now.date()
         state = wb.state("HEAD")
         run_engine = resolve_run_engine(engine, state)
@@ -490,8 +490,8 @@ class EvidenceService:
             from workbench.model.safe_text import line
 
             message += "\n\nNotes:\n" + "\n".join(f"- {line(n)}" for n in notes)
-        result = EvaluateResult(run, path, written=False, notes=notes)
-        commit = self.book.record(result, data, message, signer)
+        pending = EvaluateResult(run, path, written=False, notes=notes)
+        commit = self.book.record(pending, data, message, signer)
         return EvaluateResult(run, path, written=True, commit=commit, notes=notes)
 
     # -- page test --------------------------------------------------------------------
@@ -515,7 +515,7 @@ class EvidenceService:
         charts, sparklines). What is open now comes from `current()` instead."""
         return self.book.history()
 
-    def _parse_cached(self, run_id: str, data: bytes, digest: str) -> dict[str, Any]:
+    def _parse_cached(self, run_id: str, data: bytes, digest: str) -> Run:
         cached = self._runs_cache.get(run_id)
         if cached is None or cached[0] != digest:
             cached = (digest, parse_run(data, findings_path(run_id)))
@@ -640,14 +640,14 @@ class EvidenceService:
         from workbench.governance.currency import fails_at_now
 
         latest_violation: dict[tuple[str, str], Violation] = {}
+        out: list[tuple[TermAt, Violation | None]] = []
         for v in self.current().violations:
             if contract in (None, v.contract):
                 latest_violation[(v.contract, v.term)] = v
-        out = []
         for t in self.terms_at_now(contract):
-            v = latest_violation.get((t.contract, t.term))
-            if fails_at_now(t, v.state if v else None):
-                out.append((t, v))
+            latest = latest_violation.get((t.contract, t.term))
+            if fails_at_now(t, latest.state if latest else None):
+                out.append((t, latest))
         return out
 
     def finding(self, run_id: str, contract: str, term: str) -> Finding:
@@ -766,8 +766,8 @@ class EvidenceService:
                 open_by[v.contract] = open_by.get(v.contract, 0) + 1
         # Terms failing at now without an open violation of their own (one count per term).
         stale_by: dict[str, int] = {}
-        for t, v in stale:
-            if v is None or not v.is_open:
+        for t, latest in stale:
+            if latest is None or not latest.is_open:
                 stale_by[t.contract] = stale_by.get(t.contract, 0) + 1
         state = wb.state()
         today = wb.now.date()

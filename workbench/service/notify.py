@@ -172,7 +172,7 @@ class NotifyService(NotifyEvents):
 
     def user_config(self) -> Mapping[str, Any]:
         if self._config is None:
-            from workbench.service.identity import user_config
+            from workbench.repo.user_config import user_config
 
             self._config = user_config(dict(self.env))
         return self._config
@@ -181,9 +181,10 @@ class NotifyService(NotifyEvents):
     def files(self) -> dict[str, bytes]:
         if self.wb.git.is_empty:
             return {}
-        return self.wb.git.read_files(
+        files: dict[str, bytes] = self.wb.git.read_files(
             "WORKTREE", lambda p: p.startswith(NOTIFY_DIR) or NOTIFY_DIR.startswith(p)
         )
+        return files
 
     def _placements(self) -> dict[str, Placement]:
         placed = self.wb.git.placements((NOTIFY_DIR,)) if not self.wb.git.is_empty else {}
@@ -192,7 +193,8 @@ class NotifyService(NotifyEvents):
     def deliveries(self) -> dict[str, list[dr.DeliveryRecord]]:
         """The delivery attempts that count, by key (sha256); sets the flags."""
         if "deliveries" in self._cache:
-            return self._cache["deliveries"]
+            kept: dict[str, list[dr.DeliveryRecord]] = self._cache["deliveries"]
+            return kept
         files = self.files()
         records, problems = dr.parse_deliveries(files)
         state = self.wb.state()
@@ -225,7 +227,8 @@ class NotifyService(NotifyEvents):
                 self._cache["violations"] = self.wb.evidence.violations.find()
             except WorkbenchError:
                 self._cache["violations"] = []
-        return self._cache["violations"]
+        found: list[Violation] = self._cache["violations"]
+        return found
 
     def runners(self) -> frozenset[str] | None:
         """Who the signed policy lets record what was read back (None: no registry)."""
@@ -239,7 +242,8 @@ class NotifyService(NotifyEvents):
         the history (notify's plan, `page ack`), for acknowledgements of pages never sent."""
         key = "pages-history" if history else "pages"
         if key in self._cache:
-            return self._cache[key]
+            kept: pg.PageVerdicts = self._cache[key]
+            return kept
         files = self.files()
         acks, problems = pg.parse_page_acks(files)
         state = self.wb.state()
@@ -349,7 +353,8 @@ class NotifyService(NotifyEvents):
             self._cache[key] = resolve(
                 event.channel, declared, target, self.env, self.user_config()
             )
-        return self._cache[key]
+        resolved: Resolved = self._cache[key]
+        return resolved
 
     def run(self, *, dry_run: bool = False, signer: Any = None) -> NotifyReport:
         """Read acknowledgements back (where allowed), then send every due delivery and

@@ -27,6 +27,15 @@ class NotifyEvents:
 
     wb: Any
 
+    if TYPE_CHECKING:  # supplied by NotifyService
+
+        @property
+        def obligations(self) -> Any: ...
+
+        def violations(self) -> list[Violation]: ...
+
+        def page_verdicts(self, *, history: bool = False) -> pg.PageVerdicts: ...
+
     def _person_route(self, state: GovernanceState, person_id: str) -> tuple[str, str]:
         """(channel, target) for a message to one person, or ("", why)."""
         settings = state.settings

@@ -33,4 +33,5 @@ if TYPE_CHECKING:
     from workbench.service.signing import RegistryView as RegistryView
     from workbench.service.sync import SyncReport as SyncReport
     from workbench.signing.keys import Signer as Signer
+    from workbench.signing.trust import TrustRoot as TrustRoot
     from workbench.signing.verdict import ContractVerdict as ContractVerdict

@@ -70,7 +70,8 @@ from workbench.signing.statement import StatementError
 
 if TYPE_CHECKING:
     from workbench.evidence.closures import ClosureVerdicts
-    from workbench.model.findings import Run
+    from workbench.governance.records import SigStatus
+    from workbench.model.findings import Finding, Run
     from workbench.service.evidence import EvaluateResult, EvidenceService
 
 Key = tuple[str, str]
@@ -100,7 +101,7 @@ class Rejected:
 class CurrentFindings:
     """What is true now, from the head runs' ledgers (or, when they cannot say, the runs)."""
 
-    latest: dict[Key, tuple[dict[str, Any], str, datetime]]
+    latest: dict[Key, tuple[Finding, str, datetime]]
     violations: list[Violation]  # carried episodes with the closures that count applied
     verdicts: ClosureVerdicts
     rejected: list[Rejected]  # runs that do not count, newest first
@@ -306,7 +307,7 @@ class RunBook:
             now_is_real=self.wb.clock_is_real,
         )
 
-    def _signature(self, run: str, rf: RunFiles | None, statement: Any) -> tuple[str, str]:
+    def _signature(self, run: str, rf: RunFiles | None, statement: Any) -> tuple[SigStatus, str]:
         if rf is None or not rf.sigs:
             return "unsigned", ""
         head = self.signing()["head"]
@@ -505,7 +506,7 @@ class RunBook:
         st = self.chain().statements.get(run)
         return st is not None and st.subjects[subject][1] == hashlib.sha256(data).hexdigest()
 
-    def _load(self, run: str) -> dict[str, Any]:
+    def _load(self, run: str) -> Run:
         data = self._read(run_path(run))
         if data is None:
             raise FindingsError(f"{run_path(run)} cannot be read")

@@ -14,11 +14,11 @@ record is about, so a signature cannot be moved to another clock, violation or d
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from workbench.governance.records import SigStatus
 from workbench.signing.record_statement import check_record_statement, predicate_type
 from workbench.signing.statement import (
     CLOCK_PREDICATE,
@@ -29,13 +29,19 @@ from workbench.signing.statement import (
     DeliveryPredicate,
     PageAckPredicate,
     RegistrationPredicate,
-    write_statement,
 )
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
 
-SigStatus = Literal["valid", "unsigned", "invalid"]
+
+# What each kind of record here signs beside repository, person and registry.
+_PREDICATES: dict[str, Any] = {
+    CLOCK_PREDICATE: ClockPredicate,
+    PAGE_ACK_PREDICATE: PageAckPredicate,
+    DELIVERY_PREDICATE: DeliveryPredicate,
+    REGISTRATION_PREDICATE: RegistrationPredicate,
+}
 
 
 def statement_path(record: str) -> str:
@@ -145,56 +151,25 @@ class SignedRecords:
 
     def signed_changes(
         self,
-        records: list[tuple[str, bytes, Mapping[str, str]]],
+        records: Sequence[tuple[str, bytes, Mapping[str, str]]],
         person: str,
         signer: Any = None,
     ) -> tuple[dict[str, bytes | None], str | None, Any]:
         """Each record with its statement and `person`'s signature beside it (none without
-        a key registry): (the files to commit, the key's fingerprint or None, the signer)."""
-        changes: dict[str, bytes | None] = {path: data for path, data, _f in records}
-        head = self.registry()
-        problems = self.registry_problems()
-        if head is None and problems:
-            from workbench.service.errors import WorkbenchError
+        a key registry): (the files to commit, the key's fingerprint or None, the signer).
+        Signed by the one writer of signed records (`wb.obligations.records.signed_files`);
+        here only the predicate is built."""
 
-            raise WorkbenchError(
-                "cannot record a signed act: the key registry is not usable: " + "; ".join(problems)
-            )
-        if head is None:
-            return changes, None, signer
-        if signer is None:
-            signer = self.wb.signing.keys.make_signer(person)
-        from workbench.signing import sshsig
-        from workbench.signing.attestation import verify_attestation
+        def predicate_for(path: str, fields: Mapping[str, str]) -> Any:
+            model = _PREDICATES[predicate_type(path)]
 
-        settings = self.wb.state().settings
-        assert settings is not None
-        for path, data, fields in records:
-            ptype = predicate_type(path)
-            assert ptype is not None
-            model = {
-                CLOCK_PREDICATE: ClockPredicate,
-                PAGE_ACK_PREDICATE: PageAckPredicate,
-                DELIVERY_PREDICATE: DeliveryPredicate,
-                REGISTRATION_PREDICATE: RegistrationPredicate,
-            }[ptype]
-            predicate = model(
-                repository=settings.org.repository_id,
-                person=person,
-                registry=head.link(),
-                **fields,
-            )
-            statement = write_statement(ptype, path, hashlib.sha256(data).hexdigest(), predicate)
-            ns = head.namespaces.review
-            armored = signer.sign(statement, ns)
-            check = verify_attestation(
-                statement, {"sig": armored}, ns, head, {person}, now=self.wb.now
-            )
-            if check.signed != {person}:
-                from workbench.service.errors import WorkbenchError
+            def predicate(repository: str, registry: Any) -> Any:
+                return model(repository=repository, person=person, registry=registry, **fields)
 
-                reason = check.checks[0].message if check.checks else "no signature"
-                raise WorkbenchError(f"the signature does not verify for {person}: {reason}")
-            changes[statement_path(path)] = statement
-            changes[sig_path(path)] = armored
-        return changes, sshsig.fingerprint(signer.public_key), signer
+            return predicate
+
+        return self.obligations.records.signed_files(
+            [(path, data, predicate_for(path, fields)) for path, data, fields in records],
+            person,
+            signer,
+        )

@@ -409,12 +409,12 @@ class SigningService:
             ):
                 registry_trees.add(str(entry.id))
                 files = {}
-                for item in repo[entry.id]:
+                for item in repo[entry.id].peel(pygit2.Tree):
                     if item.type_str != "blob":
                         continue
                     blob_id = str(item.id)
                     if blob_id not in blobs:
-                        blobs[blob_id] = repo[item.id].data
+                        blobs[blob_id] = repo[item.id].peel(pygit2.Blob).data
                     files[f"{reg.REGISTRY_DIR}{item.name}"] = blobs[blob_id]
                 memory.add_tree(files, repository, domain, str(commit.id))
             try:
@@ -424,12 +424,12 @@ class SigningService:
             if str(entry.id) in attestation_trees:
                 continue
             attestation_trees.add(str(entry.id))
-            for sub in repo[entry.id]:
+            for sub in repo[entry.id].peel(pygit2.Tree):
                 if sub.type_str != "tree" or str(sub.id) in attestation_trees:
                     continue
                 attestation_trees.add(str(sub.id))
-                for item in repo[sub.id]:
-                    if item.name.endswith(".statement.json"):
+                for item in repo[sub.id].peel(pygit2.Tree):
+                    if item.name and item.name.endswith(".statement.json"):
                         path = f"attestations/{sub.name}/{item.name}"
                         statements.setdefault(path, {}).setdefault(str(item.id), str(commit.id))
         return HistoryScan(memory, statements)

@@ -35,7 +35,7 @@ from workbench.service.errors import WorkbenchError, WriteRefused
 if TYPE_CHECKING:
     from workbench.evidence.manifest_merge import ManifestMerge
     from workbench.governance.sync_summary import Picture, SyncSummary
-    from workbench.repo.integrate import MergePlan
+    from workbench.repo.integrate import MergePlan, Resolver
     from workbench.repo.merge_state import Upstream
     from workbench.service.core import Workbench
     from workbench.signing.keys import Signer
@@ -105,7 +105,7 @@ class SyncService:
         from workbench.repo.merge_state import current_branch, upstream_of
 
         repo = self.wb.git.repo
-        names = list(repo.remotes.names())
+        names = [n for n in repo.remotes.names() if n is not None]
         if remote is not None and remote not in names:
             known = ", ".join(names) or "none"
             raise WorkbenchError(
@@ -408,7 +408,7 @@ class SyncService:
             "--root or $WORKBENCH_TRUST_ROOT)"
         ]
 
-    def _resolvers(self):  # type: ignore[no-untyped-def]
+    def _resolvers(self) -> dict[str, Resolver]:
         from workbench.evidence.manifest import MANIFEST_PATH
         from workbench.evidence.manifest_merge import merge_manifests
 
@@ -457,18 +457,24 @@ class SyncService:
 
     def _merge_message(self, up: Upstream, merge: MergePlan) -> str:
         repo = self.wb.git.repo
-        authors = sorted({repo[c].author.name for c in merge.incoming[:200]})
+        import pygit2
+
+        def commit(oid: str) -> pygit2.Commit:
+            return repo[oid].peel(pygit2.Commit)
+
+        authors = sorted({commit(c).author.name for c in merge.incoming[:200]})
         who = ", ".join(authors[:5]) + (f" and {len(authors) - 5} more" if len(authors) > 5 else "")
         lines = [f"Sync with {up.name}: merge {len(merge.incoming)} commit(s) by {who}", ""]
         for c in merge.incoming[:20]:
-            lines.append(f"* {c[:8]} {repo[c].message.splitlines()[0] if repo[c].message else ''}")
+            message = commit(c).message
+            lines.append(f"* {c[:8]} {message.splitlines()[0] if message else ''}")
         if len(merge.incoming) > 20:
             lines.append(f"* ... and {len(merge.incoming) - 20} more")
         if merge.resolved:
             lines += ["", "Merged by the workbench: " + ", ".join(merge.resolved)]
         return "\n".join(lines) + "\n"
 
-    def _author(self) -> tuple[tuple[str, str], object]:
+    def _author(self) -> tuple[tuple[str, str], Callable[[bytes], str] | None]:
         """Who makes the merge commit: the acting person (signed with their key, like every
         workbench commit); else git's user.name and user.email, unsigned."""
         wb = self.wb

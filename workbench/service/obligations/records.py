@@ -10,7 +10,7 @@ the registry and git's placements, and writes through ``Workbench.commit``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from workbench.governance.delegation import delegation_problem
 from workbench.governance.records import (
     AckRecord,
     Records,
+    ReviewRecord,
     SigStatus,
     parse_records,
     record_person,
@@ -219,7 +220,11 @@ class SignedRecords:
             r for r in records.receipts if judge(r.path, r.contract, r.received, None, "")
         ]
         state = self._o.state()
-        for recs in (*records.acks.values(), *records.reviews.values()):
+        groups: list[list[AckRecord] | list[ReviewRecord]] = [
+            *records.acks.values(),
+            *records.reviews.values(),
+        ]
+        for recs in groups:
             for rec in recs:
                 if rec.signature == "invalid":
                     flags.append((rec.contract, f"{rec.path}: the signature does not verify"))
@@ -310,29 +315,48 @@ class SignedRecords:
         message: str,
         signer: Signer | None,
     ) -> tuple[str, str | None]:
-        """Commit the record ``data`` at ``path``, signed by ``person`` (with ``signer``,
-        else their key) when the repository has a key registry, unsigned and saying so
+        """Commit the record ``data`` at ``path``, signed by ``person`` (see
+        `signed_files`): the commit and the key's fingerprint (None: unsigned)."""
+        changes, fingerprint, signer = self.signed_files([(path, data, predicate)], person, signer)
+        if fingerprint is not None:
+            message += f"\nSigned by {person} with key {fingerprint}.\n"
+        else:
+            message += "\nUnsigned: this repository has no key registry yet.\n"
+        commit = self.wb.commit(changes, message, signer=signer)
+        self._o.forget()
+        return commit, fingerprint
+
+    def signed_files(
+        self,
+        records: Sequence[tuple[str, bytes, Callable[[str, ChainLink], StrictModel]]],
+        person: str,
+        signer: Signer | None,
+    ) -> tuple[dict[str, bytes | None], str | None, Signer | None]:
+        """Each record with its statement and ``person``'s signature beside it, signed
+        (with ``signer``, else their key) when the repository has a key registry, unsigned
         before; refused while the registry does not verify. ``predicate(repository,
-        registry)`` is what the person signs. Every signed record is written here: the
-        commit and the key's fingerprint (None: unsigned)."""
+        registry)`` is what the person signs for a record. Every signed record the
+        workbench writes is signed here: (the files to commit, the key's fingerprint or
+        None when unsigned, the signer used)."""
         import hashlib
 
-        changes: dict[str, bytes | None] = {path: data}
+        changes: dict[str, bytes | None] = {path: data for path, data, _p in records}
         head = self.registry()
         if head is None and self.registry_problems:
             raise ObligationError(
                 "cannot record a signed act: the key registry is not usable: "
                 + "; ".join(self.registry_problems)
             )
-        fingerprint = None
-        if head is not None:
-            if signer is None:
-                signer = self.wb.signing.keys.make_signer(person)
-            from workbench.signing import sshsig
-            from workbench.signing.attestation import verify_attestation
+        if head is None:
+            return changes, None, signer
+        if signer is None:
+            signer = self.wb.signing.keys.make_signer(person)
+        from workbench.signing import sshsig
+        from workbench.signing.attestation import verify_attestation
 
-            settings = self._o.state().settings
-            assert settings is not None
+        settings = self._o.state().settings
+        assert settings is not None
+        for path, data, predicate in records:
             statement = write_statement(
                 predicate_type(path),
                 path,
@@ -347,12 +371,6 @@ class SignedRecords:
             if check.signed != {person}:
                 reason = check.checks[0].message if check.checks else "no signature"
                 raise ObligationError(f"the signature does not verify for {person}: {reason}")
-            fingerprint = sshsig.fingerprint(signer.public_key)
             changes[statement_path_for(path)] = statement
             changes[sig_path_for(path)] = armored
-            message += f"\nSigned by {person} with key {fingerprint}.\n"
-        else:
-            message += "\nUnsigned: this repository has no key registry yet.\n"
-        commit = self.wb.commit(changes, message, signer=signer)
-        self._o.forget()
-        return commit, fingerprint
+        return changes, sshsig.fingerprint(signer.public_key), signer
