@@ -275,7 +275,9 @@ class Workbench(Capabilities):
             rev = "HEAD"
         if held and self._held is not None:
             return self._held
-        once = getattr(self._local, "worktree_once", None) if rev == WORKTREE else None
+        once: tuple[dict[str, bytes], GovernanceState | None] | None = (
+            getattr(self._local, "worktree_once", None) if rev == WORKTREE else None
+        )
         if once is not None and once[1] is not None and files is None:
             return once[1]
         declared = self._declared(rev, files)
