@@ -109,3 +109,46 @@ async def test_contract_detail_page_test_shows_a_missed_page_as_the_gate_does(
     ).acknowledge(vid, "on it")
     late = await page_line(ack_at + timedelta(minutes=1), "LATE")
     assert late.split()[2] == "pass" and "acknowledged by priya.nair in 22m LATE" in late
+
+
+async def test_a_contract_shows_the_pages_the_marks_were_judged_with(
+    demo_repo: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Opening a contract once the marks are in reuses the pages they were judged with
+    (working out every seam's pages again cost each Enter 0.6-1 s of CPU at 1,000 contracts,
+    issue 18); the page test still names the missed page, as the gate does."""
+    from workbench.service.core import Workbench
+    from workbench.service.notify import NotifyService
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.screens.contracts import ContractScreen
+
+    with serve_receiver() as receiver:
+        notify_at(demo_repo, T0, channel_env(receiver))
+    vid = threshold_violation(demo_repo)
+    computed: list[int] = []
+    real = NotifyService.page_verdicts
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        computed.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(NotifyService, "page_verdicts", counting)
+    app = WorkbenchApp(
+        Workbench(demo_repo, now=T0 + timedelta(minutes=20), actor="dana.okafor"),
+        cursor_blink=False,
+        theme="textual-dark",
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.marks_ready
+        before = len(computed)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("slash", *"loan decisioning", "enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
+        detail = lambda: str(app.screen.query_one("#contract-detail").render())  # noqa: E731
+        await wait_until(pilot, lambda: "NOT acknowledged" in detail(), timeout=20)
+        await settle(app, pilot)
+        assert len(computed) == before, "the pages were worked out again"
+        line = next(x for x in detail().splitlines() if "page test" in x)
+    assert line.split()[2] == "fail" and f"page for {vid}" in line

@@ -154,6 +154,8 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self._switching = False
         self._built_modes: set[str] = set()
         self._refreeze: Any = None
+        # (state, pages per contract, now) of the marks on screen: see load_verdict.
+        self._marks_pages: tuple[Any, dict[str, Any], Any] | None = None
 
     # -- basics ---------------------------------------------------------------------------
     def get_driver_class(self) -> Any:
@@ -182,6 +184,11 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         return self._view_index.get(seam_id)
 
     def on_mount(self) -> None:
+        if os.environ.get("WORKBENCH_KEY_PROBE"):
+            # A timeline of keys and frames for benchmarks/tui_keys.py (off by default).
+            from workbench.tui import key_probe
+
+            key_probe.install(self)
         if self._initial_theme in self.available_themes:
             self.theme = self._initial_theme
         else:
@@ -232,8 +239,14 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
     def load_marks(self) -> None:
-        views = self.service.seam_map()
-        self._post(self, MarksLoaded(views))
+        service = self.service
+        # One action: the pages the marks were judged with are kept for the contracts'
+        # screens (working them out again cost each Enter 0.6-1 s of CPU at 1,000 contracts).
+        with service.action(), service.worktree_read_once():
+            now = service.now
+            views = service.seam_map()
+            pages = service.notify.pages()
+        self._post(self, MarksLoaded(views, pages, now))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
@@ -360,9 +373,14 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         from workbench.tui.messages import VerdictLoaded
 
         verdict = self.service.signing.verdict(contract_id)
-        # The pages of the seam, so the contract pane's page test is the gate's.
-        pages = self.service.notify.pages().get(contract_id)
-        self._post(target, VerdictLoaded(contract_id, verdict, pages, self.service.now))
+        # The pages of the seam, so the contract pane's page test is the gate's: those the
+        # marks on screen were judged with, when they were judged on the state on screen.
+        kept = self._marks_pages
+        if kept is not None and kept[0] is self.gov_state:
+            pages, now = kept[1].get(contract_id), kept[2]
+        else:
+            pages, now = self.service.notify.pages().get(contract_id), self.service.now
+        self._post(target, VerdictLoaded(contract_id, verdict, pages, now))
 
     # -- results --------------------------------------------------------------------------
     def on_map_snapshot_loaded(self, message: MapSnapshotLoaded) -> None:
@@ -425,6 +443,8 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
 
         self.marks_ready = True
         self.views = message.views
+        if message.pages is not None:
+            self._marks_pages = (self.gov_state, message.pages, message.now)
         if self.seam_map_data is not None:
             self.seam_map_data = replace(self.seam_map_data, views=message.views)
         self._view_index = {v.id: v for v in message.views}

@@ -149,9 +149,13 @@ class ExternalEditFinished(Message):
 
 @dataclass
 class MarksLoaded(Message):
-    """The seam views again, now with every capability's marks (signatures, reviews, …)."""
+    """The seam views again, now with every capability's marks (signatures, reviews, …),
+    and the pages per contract they were judged with at `now` (a contract's screen shows
+    them instead of working out every seam's pages again)."""
 
     views: list[SeamView]
+    pages: Any = None
+    now: Any = None
 
 
 # -- signing, key registry, audit bundles (issues 4 and 7) ---------------------------------
