@@ -97,7 +97,7 @@ def _evaluate_over_connect(root: Path, remote: str) -> tuple[dict[str, Any], str
             str(root),
             "--readonly",
             "--as",
-            "data.lead",
+            "dana.okafor",  # a demo lead: --as must name a person
             "--now",
             FIXED_NOW.isoformat(),
             "evaluate",

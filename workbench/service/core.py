@@ -7,11 +7,9 @@ rule about "overdue" or "48 hours" is testable with a fixed `now`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -22,6 +20,8 @@ from workbench.model.text import normalise
 from workbench.repo import layout
 from workbench.repo.worktree import read_worktree, read_worktree_file
 from workbench.service.capabilities import Capabilities
+from workbench.service.contract_diff import ContractDiff as ContractDiff
+from workbench.service.contract_diff import unified
 from workbench.service.drafts import Drafts
 from workbench.service.errors import (
     InvalidEdit,
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     # The contract models load with pydantic (a fifth of a second): only when a state is
     # really parsed or read back, so that the app can paint its first screen before that.
     from workbench.governance.seams import SeamView
-    from workbench.model.compare import ContractComparison
     from workbench.model.people import Person
     from workbench.model.policy_floor import SignedFloor
     from workbench.model.state import ContractDoc, GovernanceState
@@ -49,16 +48,6 @@ WORKTREE = "WORKTREE"
 T = TypeVar("T")
 _STATE_STORE = "state"
 _FLOOR_STORE = "policy-floor"
-
-
-@dataclass
-class ContractDiff:
-    contract_id: str
-    old_rev: str
-    new_rev: str
-    text: str
-    comparison: ContractComparison
-    problems: list[str] = field(default_factory=list)
 
 
 def keep_verified_signatures() -> None:
@@ -612,16 +601,7 @@ class Workbench(Capabilities):
         new = self.git.blob_at(new_rev, path)
         if old is None and new is None:
             raise UnknownContract(f"no contract {contract_id!r} at {old_rev} or {new_rev}")
-        old_text = (old or b"").decode("utf-8", errors="replace")
-        new_text = (new or b"").decode("utf-8", errors="replace")
-        text = "".join(
-            difflib.unified_diff(
-                old_text.splitlines(keepends=True),
-                new_text.splitlines(keepends=True),
-                f"a/{path} ({old_rev})",
-                f"b/{path} ({new_rev})",
-            )
-        )
+        text = unified(path, old, new, old_rev, new_rev)
         return ContractDiff(
             contract_id, old_rev, new_rev, text, self.versions.compare(path, old, new)
         )
@@ -631,21 +611,9 @@ class Workbench(Capabilities):
         path = layout.contract_path(contract_id)
         old = self.git.blob_at(old_rev, path)
         new = normalise(text).encode("utf-8")
-        old_text = (old or b"").decode("utf-8", errors="replace")
-        diff = "".join(
-            difflib.unified_diff(
-                old_text.splitlines(keepends=True),
-                new.decode("utf-8").splitlines(keepends=True),
-                f"a/{path} ({old_rev})",
-                f"b/{path} (edited)",
-            )
-        )
+        diff = unified(path, old, new, old_rev, "edited")
         return ContractDiff(
-            contract_id,
-            old_rev,
-            "edited",
-            diff,
-            self.versions.compare(path, old, new),
+            contract_id, old_rev, "edited", diff, self.versions.compare(path, old, new)
         )
 
     # -- people ---------------------------------------------------------------------------
