@@ -82,11 +82,11 @@ def _long_way(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         toml_cache, "record_table", lambda data: toml_cache.tomllib.loads(data.decode("utf-8"))
     )
-    import workbench.governance.deliveries as deliveries
     import workbench.governance.records as records
     import workbench.signing.record_statement as record_statement
 
-    for module in (deliveries, records, record_statement):
+    # Delivery records are read through records.read_record_folder.
+    for module in (records, record_statement):
         monkeypatch.setattr(module, "record_table", toml_cache.record_table)
 
 

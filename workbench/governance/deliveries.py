@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,10 +22,9 @@ from typing import Any, Literal
 
 from workbench.governance.pages import OpenedViolation, PageSent
 from workbench.governance.record_time import SKEW, Placement, time_problem
-from workbench.governance.records import SigStatus
+from workbench.governance.records import SigStatus, read_record_folder, text_field
 from workbench.governance.timing import iso
 from workbench.model.record_folders import DELIVERIES_DIR
-from workbench.model.toml_cache import record_table
 
 Outcome = Literal["delivered", "failed"]
 
@@ -79,65 +77,46 @@ class DeliveryRecord:
 
 
 def parse_deliveries(files: Mapping[str, bytes]) -> tuple[list[DeliveryRecord], list[str]]:
-    out: list[DeliveryRecord] = []
-    problems: list[str] = []
-    for path in sorted(files):
-        if not (path.startswith(DELIVERIES_DIR) and path.endswith(".toml")):
-            continue
-        m = _NAME.fullmatch(path.removeprefix(DELIVERIES_DIR))
-        if m is None:
-            problems.append(f"{path}: not a delivery record name; ignored")
-            continue
-        try:
-            data = record_table(files[path])
-            rec = DeliveryRecord(
-                path=path,
-                key=_text(data, "key"),
-                what=_text(data, "what"),
-                kind=_text(data, "kind"),
-                channel=_text(data, "channel"),
-                target=str(data.get("target", "")),
-                recipient=str(data.get("recipient", "")),
-                contract=str(data.get("contract", "")),
-                violation=str(data.get("violation", "")),
-                person=_text(data, "person"),
-                recorded=_time(data.get("recorded"), "recorded"),
-                sent=_time(data.get("sent"), "sent"),
-                attempt=_int(data.get("attempt")),
-                outcome=_text(data, "outcome"),
-                answer=str(data.get("answer", "")),
-                retry_after=_time(data["retry_after"], "retry_after")
-                if "retry_after" in data
-                else None,
-                dedup_key=str(data.get("dedup_key", "")),
-                role=str(data.get("role", "")),
-                term=str(data.get("term", "")),
-                opened=_time(data["opened"], "opened") if "opened" in data else None,
-            )
-            if rec.outcome not in ("delivered", "failed"):
-                raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")
-            if rec.key != key_sha256(rec.what):
-                raise ValueError("key is not the sha256 of what")
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
-            problems.append(f"{path}: unreadable delivery record: {what}")
-            continue
-        if (
-            rec.key[:16] != m.group("key")
-            or rec.person != m.group("person")
-            or stamp(rec.recorded) != m.group("stamp")
-        ):
-            problems.append(f"{path}: the file name and its key/person/time disagree")
-            continue
-        out.append(rec)
-    return out, problems
+    """Every delivery record under notify/deliveries/, and why each other file there is not
+    one (the shared record-folder reader: name, fields, the name's key, person and time)."""
+    return read_record_folder(
+        files,
+        DELIVERIES_DIR,
+        _NAME,
+        "delivery record",
+        _delivery,
+        lambda rec: {"key": rec.key[:16], "person": rec.person},
+    )
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data[key]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} must be a non-empty string")
-    return value
+def _delivery(path: str, _raw: bytes, data: dict[str, Any]) -> DeliveryRecord:
+    rec = DeliveryRecord(
+        path=path,
+        key=text_field(data, "key"),
+        what=text_field(data, "what"),
+        kind=text_field(data, "kind"),
+        channel=text_field(data, "channel"),
+        target=str(data.get("target", "")),
+        recipient=str(data.get("recipient", "")),
+        contract=str(data.get("contract", "")),
+        violation=str(data.get("violation", "")),
+        person=text_field(data, "person"),
+        recorded=_time(data.get("recorded"), "recorded"),
+        sent=_time(data.get("sent"), "sent"),
+        attempt=_int(data.get("attempt")),
+        outcome=text_field(data, "outcome"),
+        answer=str(data.get("answer", "")),
+        retry_after=_time(data["retry_after"], "retry_after") if "retry_after" in data else None,
+        dedup_key=str(data.get("dedup_key", "")),
+        role=str(data.get("role", "")),
+        term=str(data.get("term", "")),
+        opened=_time(data["opened"], "opened") if "opened" in data else None,
+    )
+    if rec.outcome not in ("delivered", "failed"):
+        raise ValueError(f"outcome must be 'delivered' or 'failed', got {rec.outcome!r}")
+    if rec.key != key_sha256(rec.what):
+        raise ValueError("key is not the sha256 of what")
+    return rec
 
 
 def _int(value: Any) -> int:
