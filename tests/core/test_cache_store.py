@@ -317,3 +317,30 @@ def test_a_one_shot_command_still_keeps_what_a_read_loads_out_of_collections(
         assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+def test_the_cli_runs_a_command_as_a_one_shot_and_the_app_as_a_long_process(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.cli.main import main
+    from workbench.tui import launch
+
+    seen: list[bool] = []
+
+    def app(args: object) -> int:
+        seen.append(cache_store._freeze_reads)
+        return 0
+
+    monkeypatch.setattr(launch, "run", app)
+    try:
+        # The demo has a contract with an error on purpose: exit 1, not a usage error.
+        assert main(["--repo", str(demo_repo), "validate"]) == 1  # writes the cache
+        gc.unfreeze()
+        assert main(["--repo", str(demo_repo), "validate"]) == 1  # reads it: frozen
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        assert main(["--repo", str(demo_repo)]) == 0  # the app
+        assert seen == [False]
+        assert not cache_store._freeze_reads
+    finally:
+        gc.unfreeze()
