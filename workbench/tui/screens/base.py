@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
 
-class BaseScreen(Screen):
+class BaseScreen(Screen[None]):
     """A screen that redraws itself whenever the app loads a new governance state."""
 
     @property

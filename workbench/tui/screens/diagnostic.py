@@ -139,10 +139,8 @@ class DiagnosticScreen(ServiceScreen):
             widget.disabled = readonly
             if mine is not None and not self.filled:
                 value = str(getattr(mine.answers, q.key))
-                if isinstance(widget, Select):
+                if isinstance(widget, (Select, Input)):
                     widget.value = value
-                else:
-                    widget.value = value  # type: ignore[union-attr]
         self.filled = self.filled or mine is not None
 
     def answers(self) -> dict[str, object]:

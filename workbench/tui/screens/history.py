@@ -111,7 +111,10 @@ class HistoryScreen(BaseScreen):
     def show_diff(self, message: DiffLoaded) -> None:
         d = message.diff
         summary = d.comparison.lines()
-        short = lambda rev: rev if rev.endswith("^") else rev[:8]  # noqa: E731
+
+        def short(rev: str) -> str:
+            return rev if rev.endswith("^") else rev[:8]
+
         head = Content.styled(f"{short(d.old_rev)} → {short(d.new_rev)}", "bold")
         lines = [head] + (
             [Content(f"• {line}") for line in summary]
