@@ -12,7 +12,7 @@ registry would not validate. Success closes it with the `AuthoringResult`.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -75,7 +75,7 @@ class AuthoringModal(FormModal):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     def change(self, svc: Any, values: dict[str, Any]) -> Any:
         """Call the service (in the worker thread); returns its AuthoringResult."""

@@ -12,7 +12,7 @@ the dialog open with the message under the field; a refusal closes it and shows 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -111,7 +111,7 @@ class KeyModal(DialogScreen[Any]):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sign-dialog"):

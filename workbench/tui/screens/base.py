@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import events
 from textual.message import Message
@@ -17,7 +17,7 @@ class BaseScreen(Screen[None]):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     # A screen that can draw from the stored seam map alone, before the state is loaded.
     draws_from_snapshot = False

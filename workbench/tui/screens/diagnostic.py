@@ -149,7 +149,8 @@ class DiagnosticScreen(ServiceScreen):
         out: dict[str, object] = {}
         for q in QUESTIONS:
             widget = self.query_one(f"#{field_id(q.key)}")
-            value = widget.value  # type: ignore[attr-defined]
+            assert isinstance(widget, (Select, Input))  # compose() makes one or the other
+            value = widget.value
             if value is not Select.NULL and str(value).strip():
                 out[q.key] = str(value).strip()
         return out
