@@ -79,6 +79,10 @@ EXAMPLES: dict[str, list[str]] = {
         "workbench --as alan registry sign --key alan_ed25519",
     ],
     "registry root": ["workbench registry root", "workbench registry root --pin"],
+    "registry head": [
+        "workbench registry head            # vN:SHA256, for --registry-seen in CI",
+        "workbench registry head --pin      # remember it for this clone",
+    ],
     "registry floor": [
         "workbench registry floor",
         "workbench registry floor --limit evidence_max_age=P7D",
