@@ -58,6 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
     a.add_argument(
+        "--replace",
+        action="store_true",
+        help="move --name from the snapshot that holds it to this file (without it, a name "
+        "in use is refused, naming its holder)",
+    )
+    a.add_argument(
         "--table-version",
         type=int,
         metavar="N",
@@ -194,6 +200,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         external=args.external,
         name=args.name,
         table_version=args.table_version,
+        replace=args.replace,
         signer=evidence_register.signer_for(svc, args),
     )
     if args.json:

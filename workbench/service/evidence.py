@@ -65,7 +65,7 @@ from workbench.service.evaluation import (
     sandbox_file,
     term_finding,
 )
-from workbench.service.evidence_register import check_target, pin_table, under_roots
+from workbench.service.evidence_register import check_target, name_holder, pin_table, under_roots
 from workbench.service.evidence_registrations import Registrations, refusal, selection_input
 from workbench.service.violations import ViolationBook
 
@@ -248,9 +248,11 @@ class EvidenceService:
         external: bool = False,
         name: str | None = None,
         table_version: int | None = None,
+        replace: bool = False,
         signer: Any = None,
     ) -> Snapshot:
-        """Check `file` against its kind's schema, register it and commit.
+        """Check `file` against its kind's schema, register it and commit (a `name` another
+        snapshot holds only with `replace`: docs/evidence.md, "Stable names").
 
         Kept in git under evidence/snapshots/<id>.<ext>, or with `external` pinned by
         absolute path and sha256 (for large files). The file itself is never modified.
@@ -304,8 +306,7 @@ class EvidenceService:
                 f"{file} is already registered as {sid} ({existing.kind}, captured "
                 f"{iso(existing.captured_at)})"
             )
-        if name is not None and (manifest.resolve(name) or legacy.resolve(name)) is not None:
-            raise WorkbenchError(f"snapshot name {name!r} is already used by another snapshot")
+        holder = name_holder(name, replace, manifest, legacy)
         changes: dict[str, bytes | None] = {}
         if pinned is not None:
             path = str(file.resolve())
@@ -346,6 +347,8 @@ class EvidenceService:
             self.registrations.write([snap], message, extra=changes, signer=signer)
             return snap
         # No key registry yet: the shared manifest, as before (nothing could be signed).
+        if holder is not None and legacy.get(holder.id) is not None:  # a name is held once
+            legacy = legacy.with_snapshot(holder.model_copy(update={"name": None}))
         changes[MANIFEST_PATH] = render_manifest(legacy.with_snapshot(snap)).encode("utf-8")
         wb.commit(changes, message)
         return snap

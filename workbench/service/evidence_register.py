@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.evidence.checks import needs
 from workbench.evidence.errors import UnsafePath
-from workbench.evidence.manifest import resolve_snapshot_path
+from workbench.evidence.manifest import Manifest, Snapshot, resolve_snapshot_path
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -57,3 +57,37 @@ def pin_table(root: Path, roots: Any, fmt: str, location: Path, version: int | N
         return tables.pin(fmt, location.resolve(), version, lambda p: under_roots(p, root, roots))
     except tables.TableError as exc:
         raise WorkbenchError(str(exc)) from None
+
+
+def name_taken(holder: Snapshot) -> str:
+    """Why `evidence add --name` is refused when another snapshot holds the name: which
+    one (its bytes and when and by whom it was registered) and how to move the name."""
+    from workbench.model.safe_text import line
+
+    target = line(holder.contract or "repository-wide") + (
+        f" / {line(holder.term)}" if holder.term else ""
+    )
+    when = (
+        f"{holder.registered_at:%Y-%m-%d %H:%MZ}" if holder.registered_at else "at an unknown time"
+    )
+    by = f" by {line(holder.registered_by)}" if holder.registered_by else ""
+    return (
+        f"snapshot name {line(holder.name or '')!r} is held by {holder.id} (sha256 "
+        f"{holder.sha256[:16]}…, {holder.kind} for {target}, captured "
+        f"{holder.captured_at:%Y-%m-%d %H:%MZ}, registered {when}{by}); to point the name at "
+        "this file instead, run the command again with --replace (the earlier snapshot stays "
+        "registered under its id)"
+    )
+
+
+def name_holder(
+    name: str | None, replace: bool, manifest: Manifest, legacy: Manifest
+) -> Snapshot | None:
+    """The snapshot that holds `name` now (None: free), refused unless `replace` confirms
+    that the name is to move to the file being registered."""
+    if replace and name is None:
+        raise WorkbenchError("--replace needs --name: it moves a name to this file")
+    holder = (manifest.resolve(name) or legacy.resolve(name)) if name is not None else None
+    if holder is not None and not replace:
+        raise WorkbenchError(name_taken(holder))
+    return holder
