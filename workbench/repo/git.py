@@ -633,7 +633,7 @@ class GitRepo:
         if not clashes:
             return
         info = _commit_info(self.repo[new].peel(pygit2.Commit)) if new is not None else None
-        by = f" (commit {info.short} by {info.author_name}: {info.summary!r})" if info else ""
+        by = f" (commit {info.short} by {line(info.author_name)}: {info.summary!r})" if info else ""
         where = (
             "Your version is in the working tree, staged and uncommitted "
             "(`git diff --cached` shows it)."
