@@ -107,3 +107,20 @@ def test_replace_in_the_legacy_manifest_keeps_each_name_once(tmp_path: Path) -> 
     assert manifest.resolve("lags-ref") == manifest.get(second.id)
     held = manifest.get(first.id)
     assert held is not None and held.name is None
+
+
+def test_replace_needs_authority_over_the_contract_that_holds_the_name(
+    demo_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The consumer of the credit model (sofia.marquez, provider of her own downstream
+    seam) may not re-point the reference its provider's drift is judged against."""
+    new = _new_reference(demo_repo, tmp_path)
+    holder = _holder(demo_repo)
+    head = _head(demo_repo)
+    args = ["--as", "sofia.marquez", "evidence", "add", str(new), "--kind", "score_samples"]
+    args += ["--contract", "loan-decisioning-to-fair-lending", "--name", REFERENCE, "--replace"]
+    assert main(["--repo", str(demo_repo), *args]) == 2
+    err = capsys.readouterr().err
+    assert f"--replace: the name is {holder.id}'s, and sofia.marquez may not register" in err
+    assert "credit-model-to-loan-decisioning" in err, err
+    assert _head(demo_repo) == head

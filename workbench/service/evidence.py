@@ -306,7 +306,7 @@ class EvidenceService:
                 f"{file} is already registered as {sid} ({existing.kind}, captured "
                 f"{iso(existing.captured_at)})"
             )
-        holder = name_holder(name, replace, manifest, legacy)
+        holder = name_holder(name, replace, (manifest, legacy), self.registrations, wb.actor().id)
         changes: dict[str, bytes | None] = {}
         if pinned is not None:
             path = str(file.resolve())

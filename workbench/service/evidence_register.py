@@ -13,6 +13,7 @@ from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
+    from workbench.service.evidence_registrations import Registrations
 
 
 def check_target(wb: Workbench, contract: str, term: str | None, kind: str) -> None:
@@ -81,13 +82,24 @@ def name_taken(holder: Snapshot) -> str:
 
 
 def name_holder(
-    name: str | None, replace: bool, manifest: Manifest, legacy: Manifest
+    name: str | None,
+    replace: bool,
+    manifests: tuple[Manifest, Manifest],
+    registrations: Registrations,
+    person: str,
 ) -> Snapshot | None:
-    """The snapshot that holds `name` now (None: free), refused unless `replace` confirms
-    that the name is to move to the file being registered."""
+    """The snapshot that holds `name` now (None: free) in the selection or the legacy
+    manifest, refused unless `replace` confirms that the name is to move to the file being
+    registered, and unless `person` may register for the holder's contract (the rule
+    `decide_registrations` applies to the record, asked up front)."""
     if replace and name is None:
         raise WorkbenchError("--replace needs --name: it moves a name to this file")
-    holder = (manifest.resolve(name) or legacy.resolve(name)) if name is not None else None
-    if holder is not None and not replace:
+    holder = next((h for m in manifests if name and (h := m.resolve(name))), None)
+    if holder is None:
+        return None
+    if not replace:
         raise WorkbenchError(name_taken(holder))
+    why = registrations.authority_problem(person, holder.contract)
+    if why is not None:
+        raise WorkbenchError(f"--replace: the name is {holder.id}'s, and {why}")
     return holder
