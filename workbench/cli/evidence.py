@@ -56,13 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="keep a large file outside git, pinned by absolute path and sha256",
     )
-    a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
-    a.add_argument(
-        "--replace",
-        action="store_true",
-        help="move --name from the snapshot that holds it to this file (without it, a name "
-        "in use is refused, naming its holder)",
-    )
     a.add_argument(
         "--table-version",
         type=int,
@@ -73,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--json", action="store_true")
     from workbench.cli import evidence_register
 
+    evidence_register.add_name_options(a)
     evidence_register.add_key_options(a)
     a.set_defaults(func=cmd_add, writes=True)
     evidence_register.register(esub)
