@@ -348,7 +348,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def open_tui(args: argparse.Namespace) -> int:
     from workbench.cli.output import raw_streams
+    from workbench.service.process import long_process
     from workbench.tui.launch import run
 
-    with raw_streams():
+    # The app is a long process: cache reads must not freeze what it drops on a reload.
+    with raw_streams(), long_process():
         return run(args)
