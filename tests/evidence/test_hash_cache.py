@@ -190,3 +190,38 @@ def test_evaluate_finds_evidence_rewritten_with_its_mtime_restored(
 
 def _status(run: dict) -> str:  # type: ignore[type-arg]
     return str(next(f for f in run["findings"] if f["term"] == "freshness")["status"])
+
+
+def test_hash_many_checks_cached_files_in_order_and_hashes_only_the_changed(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cached files are checked in the calling thread, files to hash on the pool: the
+    # results come back in the items' order either way, and a file changed since the last
+    # run is read again (its new digest), never taken from the cache.
+    paths = []
+    for i in range(9):
+        path = tmp_path / f"s{i}.csv"
+        path.write_bytes(f"score\n0.{i}\n".encode())
+        paths.append(path)
+    time.sleep(0.01)
+
+    def check(p: Path, hasher: hash_cache.Hasher) -> tuple[Path, str]:
+        return p, hasher(p)[0]
+
+    first = hash_cache.hash_many(clone, True, check, paths)
+    assert first == [(p, sha256_file(p)[0]) for p in paths]
+    changed = paths[4]
+    changed.write_bytes(b"score\n0.99\n")
+    reads: list[Path] = []
+    real = HashCache.sha256
+
+    def counting(self: HashCache, path: Path, *, only_cached: bool = False) -> tuple[str, int]:
+        if not only_cached:
+            reads.append(path)
+        return real(self, path, only_cached=only_cached)
+
+    monkeypatch.setattr(HashCache, "sha256", counting)
+    again = hash_cache.hash_many(clone, True, check, paths)
+    assert again == [(p, sha256_file(p)[0]) for p in paths]
+    assert again[4][1] != first[4][1]
+    assert reads == [changed]
