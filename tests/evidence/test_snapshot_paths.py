@@ -163,3 +163,54 @@ def test_verify_snapshot_reads_one_stat_with_the_same_verdicts(
     assert status(snap("evidence/out.csv")) == (False, "outside_roots")
     with pytest.raises(RuntimeError):  # as pathlib's resolve() did
         verify_snapshot(snap("evidence/loop1"), repo)
+
+
+def test_every_refused_snapshot_is_named_by_its_line_from_one_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A run on a machine without the evidence roots refuses every snapshot and names each
+    # one's line in the manifest: the manifest is parsed once for all of them (it was
+    # parsed once per snapshot: minutes at 3,000), and each gets its own entry's line.
+    import tomllib
+
+    from workbench.evidence import manifest as manifest_module
+    from workbench.evidence.manifest import Manifest, manifest_position, render_manifest
+
+    snaps = []
+    for i in range(200):
+        digest = f"{i + 1:012x}" + "0" * 52
+        snaps.append(
+            Snapshot(
+                id=snapshot_id(digest),
+                kind="score_samples",
+                path=f"/data/s{i}.csv",
+                sha256=digest,
+                size=1,
+                format="csv",
+                captured_at=datetime(2026, 3, 1, tzinfo=UTC),
+                source="test",
+            )
+        )
+    text = render_manifest(Manifest(snapshots=tuple(snaps)))
+    data = text.encode()
+    parses = 0
+    real = tomllib.loads
+
+    def counting(s: str) -> object:
+        nonlocal parses
+        parses += 1
+        return real(s)
+
+    monkeypatch.setattr(manifest_module.tomllib, "loads", counting)
+    manifest_module.manifest_positions.cache_clear()
+    lines = text.splitlines()
+    for s in snaps:
+        line, column = manifest_module.manifest_positions(data).get(s.id, (1, 1))
+        assert lines[line - 1][column - 1 :].startswith("path = "), (s.id, line, column)
+        assert lines[line - 1].endswith(f'"{s.path}"')
+    assert parses == 1
+    assert (
+        manifest_position(text, snaps[7].id)
+        == manifest_module.manifest_positions(data)[snaps[7].id]
+    )
+    assert manifest_module.manifest_positions(data).get("ev-000000000000") is None
