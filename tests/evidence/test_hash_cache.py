@@ -225,3 +225,22 @@ def test_hash_many_checks_cached_files_in_order_and_hashes_only_the_changed(
     assert again == [(p, sha256_file(p)[0]) for p in paths]
     assert again[4][1] != first[4][1]
     assert reads == [changed]
+
+
+def test_hash_many_sends_items_that_are_not_cacheable_to_the_threads(
+    clone: Path, tmp_path: Path
+) -> None:
+    # A table version hashes its own data files: it must not hold up the calling thread
+    # while the other tables hash on the pool (wall time on more than one core).
+    import threading
+
+    caller = threading.get_ident()
+    seen: dict[int, int] = {}
+
+    def check(i: int, hasher: hash_cache.Hasher) -> int:
+        seen[i] = threading.get_ident()
+        return i * 10
+
+    got = hash_cache.hash_many(clone, True, check, [0, 1, 2, 3], lambda i: i % 2 == 0)
+    assert got == [0, 10, 20, 30]
+    assert seen[1] != caller and seen[3] != caller

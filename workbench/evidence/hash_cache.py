@@ -154,17 +154,25 @@ class _Miss(Exception):
 
 
 def hash_many(
-    root: Path, writable: bool, check: Callable[[T, Hasher], R], items: Sequence[T]
+    root: Path,
+    writable: bool,
+    check: Callable[[T, Hasher], R],
+    items: Sequence[T],
+    cacheable: Callable[[T], bool] = lambda _item: True,
 ) -> list[R]:
     """`check(item, hasher)` for every item, sharing one run's `HashCache` of the clone at
     `root`, saved afterwards. Items whose files the cache vouches for are checked in this
     thread; the rest (files to read and hash) on four threads (hashlib releases the GIL).
     A cached check is pure Python: spread over four threads it cost twice the CPU of one
-    on a loaded machine (the threads fight over the GIL), for no gain."""
+    on a loaded machine (the threads fight over the GIL), for no gain. Items that are not
+    `cacheable` (a table version hashes its data files itself) go to the threads directly."""
     hashes = HashCache(root, writable=writable)
     out: dict[int, R] = {}
     todo: list[int] = []
     for i, item in enumerate(items):
+        if not cacheable(item):
+            todo.append(i)
+            continue
         try:
             out[i] = check(item, hashes.cached)
         except _Miss:
