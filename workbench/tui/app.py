@@ -52,6 +52,7 @@ from workbench.tui.messages import (
     DraftDiscarded,
     HistoryLoaded,
     MapSnapshotLoaded,
+    MarksFailed,
     MarksLoaded,
     PeopleLoaded,
     StateLoaded,
@@ -99,6 +100,10 @@ PREBUILD_PAUSE = 0.3
 # After a later state load, how long the app waits before one full collection (see
 # _keep_out_of_collections).
 REFREEZE_AFTER = 2.0
+# A marks computation that has not answered after this long has hung (seconds).
+MARKS_TIMEOUT = 600.0
+# The mark every seam carries when the marks could not be worked out.
+MARKS_UNAVAILABLE = "marks"
 
 
 class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
@@ -123,6 +128,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         notices: list[str] | None = None,
         cursor_blink: bool = True,
         preload: Preload | None = None,
+        marks_in_child: bool = True,
     ) -> None:
         super().__init__()
         self.service = service
@@ -156,6 +162,12 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self._refreeze: Any = None
         # (state, pages per contract, now) of the marks on screen: see load_verdict.
         self._marks_pages: tuple[Any, dict[str, Any], Any] | None = None
+        # Where the seams' marks are worked out (see load_marks), and the children doing it
+        # now (stopped when the app closes).
+        self.marks_in_child = marks_in_child
+        self.marks_timeout = MARKS_TIMEOUT
+        self._marks_children: set[Any] = set()
+        self.marks_error: str | None = None  # why the marks on screen are unavailable
 
     # -- basics ---------------------------------------------------------------------------
     def get_driver_class(self) -> Any:
@@ -239,14 +251,29 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
     def load_marks(self) -> None:
-        service = self.service
-        # One action: the pages the marks were judged with are kept for the contracts'
-        # screens (working them out again cost each Enter 0.6-1 s of CPU at 1,000 contracts).
-        with service.action(), service.worktree_read_once():
-            now = service.now
-            views = service.seam_map()
-            pages = service.notify.pages()
-        self._post(self, MarksLoaded(views, pages, now))
+        from workbench.service import marks_process
+        from workbench.service.marks import compute_marks
+
+        worker = get_current_worker()
+        try:
+            if self.marks_in_child:
+                # ~6 s of Python at 1,000 signed contracts: in a thread here it held the
+                # interpreter lock and every key waited for it; a child runs on the other core.
+                marks = marks_process.compute_in_child(
+                    self.service,
+                    timeout=self.marks_timeout,
+                    cancelled=lambda: worker.is_cancelled,
+                    started=self._marks_children.add,
+                    finished=self._marks_children.discard,
+                )
+            else:
+                marks = compute_marks(self.service)
+        except marks_process.MarksCancelled:
+            return
+        except marks_process.MarksUnavailable as exc:
+            self._post(self, MarksFailed(str(exc)))
+            return
+        self._post(self, MarksLoaded(marks.views, marks.pages, marks.now))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
@@ -439,15 +466,37 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
             _current_css(self.screen)
 
     def on_marks_loaded(self, message: MarksLoaded) -> None:
-        from dataclasses import replace
-
         self.marks_ready = True
-        self.views = message.views
+        self.marks_error = None
         if message.pages is not None:
             self._marks_pages = (self.gov_state, message.pages, message.now)
+        self._marks_shown(message.views)
+
+    def on_marks_failed(self, message: MarksFailed) -> None:
+        """Never a silent "all good": every seam says its marks are unavailable, and a
+        notice says why (the reason may quote the child's last words: text, not markup)."""
+        from dataclasses import replace
+
+        self.marks_error = message.reason
+        self.notify(
+            f"Signatures, reviews, violations and pages are not shown: {message.reason}. "
+            "Reload (ctrl+r) to try again.",
+            title="Seam marks unavailable",
+            severity="error",
+            markup=False,
+            timeout=30,
+        )
+        self._marks_shown(
+            [replace(v, marks={MARKS_UNAVAILABLE: "unavailable"}) for v in self.views]
+        )
+
+    def _marks_shown(self, views: list[SeamView]) -> None:
+        from dataclasses import replace
+
+        self.views = views
         if self.seam_map_data is not None:
-            self.seam_map_data = replace(self.seam_map_data, views=message.views)
-        self._view_index = {v.id: v for v in message.views}
+            self.seam_map_data = replace(self.seam_map_data, views=views)
+        self._view_index = {v.id: v for v in views}
         self.state_signal.publish(None)
         self._keep_out_of_collections()
         # Ready before the People screen is first asked for, once the marks are in.
@@ -477,6 +526,14 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
     def on_unmount(self) -> None:
         # What was kept out of the collector while the app ran may be collected again.
         gc.unfreeze()
+        self.stop_marks_children()
+
+    def stop_marks_children(self) -> None:
+        """No marks process outlives the app (its worker thread may still be waiting)."""
+        from workbench.service import marks_process
+
+        for child in list(self._marks_children):
+            marks_process.stop(child)
 
     def on_people_loaded(self, message: PeopleLoaded) -> None:
         if message.state is self.gov_state:
