@@ -42,7 +42,9 @@ from workbench.service.errors import (
 )
 from workbench.tui import bindings, safe_render
 from workbench.tui.clone_sync import CloneSyncing
+from workbench.tui.collections import KeepingCollections
 from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.marks_loading import MARKS_TIMEOUT, WARM_READER_AFTER, MarksLoading
 from workbench.tui.messages import (
     ContractChecked,
     ContractSaved,
@@ -52,8 +54,6 @@ from workbench.tui.messages import (
     DraftDiscarded,
     HistoryLoaded,
     MapSnapshotLoaded,
-    MarksFailed,
-    MarksLoaded,
     PeopleLoaded,
     StateLoaded,
 )
@@ -97,16 +97,9 @@ DEFAULT_THEME = "textual-dark"
 # Screens built behind the seam map once it is complete, and the pause before each.
 PREBUILT_MODES = ("contracts", "people")
 PREBUILD_PAUSE = 0.3
-# After a later state load, how long the app waits before one full collection (see
-# _keep_out_of_collections).
-REFREEZE_AFTER = 2.0
-# A marks computation that has not answered after this long has hung (seconds).
-MARKS_TIMEOUT = 600.0
-# The mark every seam carries when the marks could not be worked out.
-MARKS_UNAVAILABLE = "marks"
 
 
-class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
+class WorkbenchApp(PersonEditing, CloneSyncing, MarksLoading, KeepingCollections, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Handshake Workbench"
     BINDINGS = bindings.APP
@@ -159,7 +152,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self.marks_ready = False
         self._switching = False
         self._built_modes: set[str] = set()
-        self._refreeze: Any = None
         # (state, pages per contract, now) of the marks on screen: see load_verdict.
         self._marks_pages: tuple[Any, dict[str, Any], Any] | None = None
         # Where the seams' marks are worked out (see load_marks), and the children doing it
@@ -221,6 +213,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
             self.on_map_snapshot_loaded(MapSnapshotLoaded(snapshot, preload.go))
             preload.shown = True
         self.load_state()
+        self.watch_collections()
 
     # -- workers: every service call goes through one of these ----------------------------
     def _post(self, target: MessagePump, message: Any) -> None:
@@ -251,32 +244,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self._post(self, StateLoaded(*loaded))
         # So that the next start paints this map at once (see preload).
         store_snapshot(self.service, self.service.state_key(files), loaded[0], loaded[1])
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
-    def load_marks(self) -> None:
-        from workbench.service import marks_process
-        from workbench.service.marks import compute_marks
-
-        worker = get_current_worker()
-        try:
-            if self.marks_in_child:
-                # ~6 s of Python at 1,000 signed contracts: in a thread here it held the
-                # interpreter lock and every key waited for it; a child runs on the other core.
-                marks = marks_process.compute_in_child(
-                    self.service,
-                    timeout=self.marks_timeout,
-                    cancelled=lambda: worker.is_cancelled,
-                    started=self._marks_children.add,
-                    finished=self._marks_children.discard,
-                )
-            else:
-                marks = compute_marks(self.service)
-        except marks_process.MarksCancelled:
-            return
-        except marks_process.MarksUnavailable as exc:
-            self._post(self, MarksFailed(str(exc)))
-            return
-        self._post(self, MarksLoaded(marks.views, marks.pages, marks.now))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
@@ -398,53 +365,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
             self._people_for = state
             self.load_people(state)
 
-    @work(exclusive=True, exit_on_error=False, group="verdict", description="verdict")
-    async def load_verdict(self, target: MessagePump, contract_id: str) -> None:
-        """A contract's signature verdict, worked out on the app's reader thread."""
-        import asyncio
-
-        from workbench.tui.messages import VerdictLoaded
-
-        self._verdict_asked += 1
-        asked = self._verdict_asked
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self.reader(), self._verdict, contract_id, asked)
-        if found is not None:
-            self._post(target, VerdictLoaded(contract_id, *found))
-
-    def reader(self) -> Any:
-        """One long-lived thread for the verdicts. The service keeps a git handle, and
-        with it the files at HEAD it has read, per thread: on a fresh worker thread each
-        verdict read every file at HEAD again (120-170 ms of CPU at 1,000 contracts, and
-        ~300 ms of waiting beside the event loop), on this one 15-20 ms."""
-        if self._reader is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wb-reader")
-        return self._reader
-
-    def _verdict(self, contract_id: str, asked: int) -> tuple[Any, Any, Any] | None:
-        if asked != self._verdict_asked:
-            return None  # a later contract was opened meanwhile: this one is not shown
-        verdict = self.service.signing.verdict(contract_id)
-        # The pages of the seam, so the contract pane's page test is the gate's: those the
-        # marks on screen were judged with, when they were judged on the state on screen.
-        kept = self._marks_pages
-        if kept is not None and kept[0] is self.gov_state:
-            pages, now = kept[1].get(contract_id), kept[2]
-        else:
-            pages, now = self.service.notify.pages().get(contract_id), self.service.now
-        return verdict, pages, now
-
-    def _warm_reader(self) -> None:
-        """Once the marks are in, read HEAD on the reader thread while the user looks at
-        the map, so that the first contract opened costs what any later one does."""
-        state = self.gov_state
-        if state is None or not state.contracts or not self.is_running:
-            return
-        first = min(state.contracts)
-        self.reader().submit(self._verdict, first, self._verdict_asked)
-
     # -- results --------------------------------------------------------------------------
     def on_map_snapshot_loaded(self, message: MapSnapshotLoaded) -> None:
         """The map as the last session left it: paint it now, and let the state load start
@@ -501,31 +421,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         if self.screen.is_mounted:
             _current_css(self.screen)
 
-    def on_marks_loaded(self, message: MarksLoaded) -> None:
-        self.marks_ready = True
-        self.marks_error = None
-        if message.pages is not None:
-            self._marks_pages = (self.gov_state, message.pages, message.now)
-        self._marks_shown(message.views)
-
-    def on_marks_failed(self, message: MarksFailed) -> None:
-        """Never a silent "all good": every seam says its marks are unavailable, and a
-        notice says why (the reason may quote the child's last words: text, not markup)."""
-        from dataclasses import replace
-
-        self.marks_error = message.reason
-        self.notify(
-            f"Signatures, reviews, violations and pages are not shown: {message.reason}. "
-            "Reload (ctrl+r) to try again.",
-            title="Seam marks unavailable",
-            severity="error",
-            markup=False,
-            timeout=30,
-        )
-        self._marks_shown(
-            [replace(v, marks={MARKS_UNAVAILABLE: "unavailable"}) for v in self.views]
-        )
-
     def _marks_shown(self, views: list[SeamView]) -> None:
         from dataclasses import replace
 
@@ -538,27 +433,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         # Ready before the People screen is first asked for, once the marks are in.
         self.call_after_refresh(self.want_people)
         self.set_timer(PREBUILD_PAUSE, self._prebuild_next)
-        self.set_timer(PREBUILD_PAUSE * 2, self._warm_reader)
-
-    def _keep_out_of_collections(self) -> None:
-        """Leave what is in memory (the state, the seams' marks) out of later cyclic
-        collections: at 1,000 contracts a full collection walked it all and stalled the app
-        for 40-180 ms at random keystrokes. Frozen objects are still freed by reference
-        counting, but cyclic garbage frozen with them (a closed screen's widgets) is never
-        collected. So only the start-up is frozen at once; after a later load (a save, a
-        reload) the app collects first, once, when it has been idle for a moment."""
-        if self.loads <= 1:
-            gc.freeze()
-            return
-        if self._refreeze is not None:
-            self._refreeze.stop()
-        self._refreeze = self.set_timer(REFREEZE_AFTER, self._collect_and_freeze)
-
-    def _collect_and_freeze(self) -> None:
-        self._refreeze = None
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        self.set_timer(WARM_READER_AFTER, self._warm_reader)
 
     def on_unmount(self) -> None:
         # What was kept out of the collector while the app ran may be collected again.
@@ -566,13 +441,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self.stop_marks_children()
         if self._reader is not None:
             self._reader.shutdown(wait=False, cancel_futures=True)
-
-    def stop_marks_children(self) -> None:
-        """No marks process outlives the app (its worker thread may still be waiting)."""
-        from workbench.service import marks_process
-
-        for child in list(self._marks_children):
-            marks_process.stop(child)
 
     def on_people_loaded(self, message: PeopleLoaded) -> None:
         if message.state is self.gov_state:
