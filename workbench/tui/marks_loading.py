@@ -30,6 +30,8 @@ MARKS_TIMEOUT = 600.0
 MARKS_UNAVAILABLE = "marks"
 # After the marks are in: the pause before the reader thread reads HEAD.
 WARM_READER_AFTER = 0.6
+# How long the cursor rests on a contract before its verdict is worked out ahead.
+PREFETCH_AFTER = 0.15
 
 
 class MarksLoading:
@@ -46,6 +48,10 @@ class MarksLoading:
     _marks_pages: Any
     _reader: Any
     _verdict_asked: int
+    _verdicts: dict[str, tuple[Any, tuple[Any, Any, Any]]] = {}  # noqa: RUF012 - replaced, never changed
+    _prefetch: Any = None
+    marks_ready: bool
+    set_timer: Any
     _post: Any
     notify: Any
     is_running: bool
@@ -136,7 +142,12 @@ class MarksLoading:
     def _verdict(self, contract_id: str, asked: int) -> tuple[Any, Any, Any] | None:
         if asked != self._verdict_asked:
             return None  # a later contract was opened meanwhile: this one is not shown
+        probe = getattr(self, "_key_probe", None)  # benchmarks/tui_keys.py's timeline
+        if probe is not None:
+            probe.log("work", f"verdict {contract_id}")
         verdict = self.service.signing.verdict(contract_id)
+        if probe is not None:
+            probe.log("work", "verdict done")
         # The pages of the seam, so the contract pane's page test is the gate's: those the
         # marks on screen were judged with, when they were judged on the state on screen.
         kept = self._marks_pages
@@ -152,5 +163,41 @@ class MarksLoading:
         state = self.gov_state
         if state is None or not state.contracts or not self.is_running:
             return
-        first = min(state.contracts)
-        self.reader().submit(self._verdict, first, self._verdict_asked)
+        self.reader().submit(self._remember_verdict, min(state.contracts), state)
+
+    # -- the verdict of the row under the cursor, before Enter ------------------------------
+    def on_virtual_table_highlighted(self, event: Any) -> None:
+        self._want_verdict(getattr(event, "key", None))
+
+    def on_seam_map_seam_highlighted(self, event: Any) -> None:
+        self._want_verdict(getattr(event, "seam", None))
+
+    def _want_verdict(self, contract_id: str | None) -> None:
+        """Work out the verdict of the contract under the cursor once it rests there for
+        PREFETCH_AFTER seconds (not on every row a held key passes), so that Enter draws the
+        contract with its verdict in one go; the contract's screen still asks again and
+        shows the new verdict if it differs."""
+        state = self.gov_state
+        if self._prefetch is not None:
+            self._prefetch.stop()
+            self._prefetch = None
+        if not self.marks_ready or state is None or contract_id not in state.contracts:
+            return  # before the marks, a verdict would work out every seam's pages again
+        if self.cached_verdict(contract_id) is None:
+            self._prefetch = self.set_timer(
+                PREFETCH_AFTER,
+                lambda: self.reader().submit(self._remember_verdict, contract_id, state),
+            )
+
+    def _remember_verdict(self, contract_id: str, state: Any) -> None:
+        """On the reader thread: keep the verdict of the last contract under the cursor."""
+        if state is not self.gov_state:
+            return
+        found = self._verdict(contract_id, self._verdict_asked)
+        if found is not None and state is self.gov_state:
+            self._verdicts = {contract_id: (state, found)}
+
+    def cached_verdict(self, contract_id: str) -> tuple[Any, Any, Any] | None:
+        """(verdict, pages, now) worked out ahead for the state on screen, if any."""
+        hit = self._verdicts.get(contract_id)
+        return hit[1] if hit is not None and hit[0] is self.gov_state else None
