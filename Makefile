@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 # The packages mypy checks strictly (pyproject.toml [tool.mypy]); a package joins the list
 # once it is clean, and tests/test_types.py keeps this list and the config in step.
-TYPED := workbench.model workbench.governance workbench.repo workbench.signing workbench.evidence workbench.bundle workbench.service workbench.notify workbench.interop workbench.demo workbench.cli
+TYPED := workbench.model workbench.governance workbench.repo workbench.signing workbench.evidence workbench.bundle workbench.service workbench.notify workbench.interop workbench.demo workbench.cli workbench.tui
 
 .PHONY: demo test lint typecheck format tools clean
 

@@ -122,4 +122,6 @@ def floor(kind: str, path: str) -> str:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("verify", "gate"):
+        sys.exit("usage: python -m benchmarks.floor {verify,gate} CLONE")
     print(floor(sys.argv[1], sys.argv[2]))

@@ -40,6 +40,7 @@ def workbench_for(args: argparse.Namespace, **options: bool) -> Workbench:
         hold_worktree=True,
         what_if=args.now is not None,
         trust_root=getattr(args, "root", None),
+        registry_seen=getattr(args, "registry_seen", None),
         **options,
     )
 
@@ -51,6 +52,13 @@ def add_root_argument(p: argparse.ArgumentParser) -> None:
         metavar="SHA256",
         help="trusted sha256 of registry v1, from outside the repository "
         "(default: $WORKBENCH_TRUST_ROOT, then the clone's pin)",
+    )
+    p.add_argument(
+        "--registry-seen",
+        metavar="vN:SHA256",
+        help="a registry version known complete and its statement's sha256 (`workbench "
+        "registry head`), from outside the repository: a history without it is a rollback "
+        "(default: $WORKBENCH_REGISTRY_SEEN, then the clone's pin)",
     )
 
 

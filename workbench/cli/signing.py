@@ -113,6 +113,14 @@ def _register_registry(sub: argparse._SubParsersAction) -> None:  # type: ignore
         "never trusted by itself)",
     )
     r.set_defaults(func=cmd_registry_root, writes=lambda a: a.commit)
+    r = rsub.add_parser(
+        "head",
+        help="print the newest complete registry version and its statement's sha256 "
+        "(vN:SHA256), for --registry-seen / $WORKBENCH_REGISTRY_SEEN in CI",
+    )
+    r.add_argument("--pin", action="store_true", help="remember it for this clone")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_registry_head)
     _register_floor(rsub)
     r = rsub.add_parser("show", help="registry head, keys, revocations, pending version")
     r.add_argument("--json", action="store_true")
@@ -294,6 +302,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     "pinned_from": trust.source,
                     "committed_pin": trust.committed,
                     "trust_warning": trust.warning,
+                    "registry_seen": None
+                    if trust.seen is None
+                    else {"pin": str(trust.seen), "from": trust.seen.source},
                     "problems": view.problems,
                     "notes": view.notes,
                 },
@@ -302,7 +313,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
         return 0 if ok else 1
     pinned = f"pinned ({trust.source})" if trust.is_pinned else "NOT pinned"
-    print(f"registry v{view.head_version or '—'}  root {view.root_sha256 or '—'} ({pinned})")
+    seen = (
+        f"; v{trust.seen.version} known complete ({line(trust.seen.source)})"
+        if trust.seen is not None
+        else ""
+    )
+    print(f"registry v{view.head_version or '—'}  root {view.root_sha256 or '—'} ({pinned}){seen}")
     if trust.warning:
         print(f"  WARNING: {trust.warning}")
     for problem in view.problems:
@@ -419,6 +435,27 @@ def cmd_registry_root(args: argparse.Namespace) -> int:
     print(
         f"verify script sha256 {script_sha256} (`workbench verify-script`); give the auditor "
         "both, out of band",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_registry_head(args: argparse.Namespace) -> int:
+    svc = _service(args)
+    if args.pin:
+        value = svc.pin_seen()
+    else:
+        version, sha256 = svc.registry_head()
+        value = f"v{version}:{sha256}"
+    if args.json:
+        version_text, sha256 = value.split(":")
+        emit_json({"version": int(version_text[1:]), "statement_sha256": sha256, "pin": value})
+        return 0
+    print(value)
+    # stdout stays the bare value (for --registry-seen "$(workbench registry head)").
+    print(
+        "a verifier given this (--registry-seen or $WORKBENCH_REGISTRY_SEEN) refuses any "
+        "history without this registry version: update it after each new registry version",
         file=sys.stderr,
     )
     return 0

@@ -73,6 +73,7 @@ class TrustInfo:
     problems: tuple[str, ...] = ()  # the registry's own problems: the gate fails on any
     warning: str | None = None  # the loud line when not pinned
     summary: str = ""
+    registry_seen: str | None = None  # "vN:SHA256" given out of band, if any
 
 
 TRUST_RULE = "trust_root"
@@ -279,6 +280,7 @@ class GateResult:
             "pinned": bool(t and t.pinned),
             "source": t.source if t else None,
             "root_sha256": t.root_sha256 if t else None,
+            "registry_seen": t.registry_seen if t else None,
             "strict": self.strict,
             "problems": list(t.problems) if t else [],
             "warning": (t.warning if t else self.trust_message)

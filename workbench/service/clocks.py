@@ -287,7 +287,14 @@ def clock_index(wb: Workbench, seams: set[str]) -> list[dict[str, object]]:
     from workbench.service.core import Workbench as Session
 
     now = wb.now
-    view = Session(wb.root, now=now, readonly=True, committed=True, trust_root=wb.trust_root)
+    view = Session(
+        wb.root,
+        now=now,
+        readonly=True,
+        committed=True,
+        trust_root=wb.trust_root,
+        registry_seen=wb.registry_seen,
+    )
     return [
         ck.clock_entry(c, now) for c in view.clocks.clocks(include_stopped=True) if c.seam in seams
     ]

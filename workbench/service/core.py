@@ -69,6 +69,7 @@ class Workbench(Capabilities):
         hold_worktree: bool = False,
         what_if: bool = False,
         trust_root: str | None = None,
+        registry_seen: str | None = None,
         committed: bool = False,
     ) -> None:
         self.root = Path(root).resolve()
@@ -92,6 +93,8 @@ class Workbench(Capabilities):
         self.requested_actor = actor
         # The registry v1 digest given out of band (`--root`), for every room that verifies.
         self.trust_root = trust_root
+        # The registry version known complete (`--registry-seen vN:SHA256`), likewise.
+        self.registry_seen = registry_seen
         self._local = threading.local()
         self._cache: dict[tuple[str, str, str], GovernanceState] = {}
         self._lock = threading.Lock()
@@ -196,6 +199,7 @@ class Workbench(Capabilities):
             hold_worktree=self.hold_worktree,
             what_if=self.what_if,
             trust_root=self.trust_root,
+            registry_seen=self.registry_seen,
             committed=True,
         )
 
@@ -323,19 +327,20 @@ class Workbench(Capabilities):
     def policy_floor(self, rev: str = WORKTREE) -> SignedFloor:
         """The signed floor in force for `rev`: keys/policy.toml [gate] and [limits] of the
         verified registry at `rev` (HEAD for the working tree), never the live file; the
-        built-in floor without a verified registry. Kept per commit and trust root for the
-        session, and in the clone's cache for every view but the gate's."""
+        built-in floor without a verified registry. Kept per commit and out-of-band pins
+        (trust root, registry seen) for the session, and in the clone's cache for every view
+        but the gate's."""
         from workbench.model.policy_floor import DEFAULT_FLOOR
-        from workbench.signing.trust import TrustRootError, pinned_source
+        from workbench.signing.trust import TrustRootError
 
         commit = self._floor_commit(rev)
         if commit is None:
             return DEFAULT_FLOOR
         try:
-            pinned = pinned_source(self.trust_root, self.root / layout.LOCAL_DIR / "trust-root")
+            anchors = self.signing.anchors()
         except TrustRootError:
             return DEFAULT_FLOOR  # nothing can be verified; the verifying rooms say why
-        key = (_FLOOR_STORE, commit, *pinned)
+        key = (_FLOOR_STORE, commit, *anchors)
         return self.keep(key, lambda: self._signed_floor(commit, key))
 
     def _floor_commit(self, rev: str) -> str | None:

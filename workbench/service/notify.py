@@ -674,7 +674,14 @@ def page_index(wb: Workbench, seams: set[str]) -> dict[str, object]:
     from workbench.service.core import Workbench as Session
 
     now = wb.now
-    view = Session(wb.root, now=now, readonly=True, committed=True, trust_root=wb.trust_root)
+    view = Session(
+        wb.root,
+        now=now,
+        readonly=True,
+        committed=True,
+        trust_root=wb.trust_root,
+        registry_seen=wb.registry_seen,
+    )
     by_contract = view.notify.pages()
     return {
         "pages": [

@@ -28,7 +28,11 @@ from workbench.signing import registry as reg
 from workbench.signing import sshsig
 from workbench.signing import trust as trustmod
 from workbench.signing.errors import SigningError
-from workbench.signing.registry_history import RegistryMemory, rollback_problems
+from workbench.signing.registry_history import (
+    RegistryMemory,
+    rollback_problems,
+    seen_pin_problems,
+)
 from workbench.signing.statement import (
     sha256_hex,
 )
@@ -164,6 +168,40 @@ class SigningService:
         clone's pin (see ``workbench.signing.trust``). A malformed one is an error."""
         return trustmod.pinned_source(self.wb.trust_root, local_dir(self.wb.root) / "trust-root")
 
+    def seen_pin(self) -> trustmod.SeenPin | None:
+        """The registry version known complete, given out of band (``--registry-seen``, the
+        environment, the clone's file; see ``workbench.signing.trust``)."""
+        return trustmod.seen_source(
+            self.wb.registry_seen, local_dir(self.wb.root) / trustmod.SEEN_FILE
+        )
+
+    def anchors(self) -> tuple[str | None, str | None, str | None]:
+        """Everything given out of band that a verdict depends on, for cache keys."""
+        seen = self.seen_pin()
+        return (*self.pinned_source(), None if seen is None else str(seen))
+
+    def registry_head(self) -> tuple[int, str]:
+        """(N, sha256) of the newest complete registry version at HEAD, for the registry-seen
+        pin; refused while the registry has problems."""
+        rs = self.registry_state(HEAD)
+        if rs.problems:
+            raise SigningRefused("the key registry is broken: " + "; ".join(rs.problems))
+        if not rs.complete:
+            raise SigningRefused("the registry has no complete version yet; nothing to pin")
+        version = max(rs.complete)
+        return version, rs.complete[version].sha256
+
+    def pin_seen(self) -> str:
+        """Remember the registry head for this clone: a later history without it is a rollback."""
+        from workbench.repo.atomic import atomic_write
+
+        version, sha256 = self.registry_head()
+        value = f"v{version}:{sha256}"
+        atomic_write(
+            local_dir(self.wb.root) / trustmod.SEEN_FILE, (value + "\n").encode(), mode=0o600
+        )
+        return value
+
     def pin_root(self, sha256: str | None = None) -> str:
         """Remember the registry v1 digest for this clone (trust on first use, or given)."""
         sha256 = sha256 or self.registry_state().root_sha256
@@ -244,6 +282,9 @@ class SigningService:
         scan = self.history_scan(rev, org=org)
         if scan is not None:
             rs.problems += rollback_problems(scan.registry.seen, rs.complete)
+        seen = self.seen_pin()
+        if seen is not None:
+            rs.problems += seen_pin_problems(seen.version, seen.sha256, seen.source, rs.complete)
         rs.problems += trustmod.committed_pin_problems(
             files.get(trustmod.COMMITTED_PIN), rs.root_sha256, pinned, source
         )
@@ -265,6 +306,7 @@ class SigningService:
             source=source,
             committed=trustmod.committed_pin(files.get(trustmod.COMMITTED_PIN)),
             problems=tuple(rs.problems),
+            seen=self.seen_pin(),
         )
 
     def registry_view(self, rev: str = HEAD, rs: reg.RegistryState | None = None) -> RegistryView:
@@ -311,11 +353,16 @@ class SigningService:
         checks and the contracts' statement history (forks, rollbacks). Nothing skips them."""
         if rev == HEAD and self.wb.git.is_empty:
             empty = reg.RegistryState(head=None, root_sha256=None)
-            return VerdictSet(rev, empty, trustmod.TrustRoot(None, *self.pinned_source()), [])
+            return VerdictSet(
+                rev,
+                empty,
+                trustmod.TrustRoot(None, *self.pinned_source(), seen=self.seen_pin()),
+                [],
+            )
         if rev == WORKTREE:
             return self._verdict_set(rev, contract_id)
         commit = str(self.wb.git.resolve(rev).id)
-        key = ("verdicts", commit, contract_id, self.pinned_source())
+        key = ("verdicts", commit, contract_id, self.anchors())
         return self.wb.remember(key, lambda: self._verdict_set(rev, contract_id))
 
     def verdicts(self, rev: str = HEAD, contract_id: str | None = None) -> list[ContractVerdict]:

@@ -75,3 +75,23 @@ def rollback_problems(
                 f"but {sha[:12]} was complete in commit {commit[:12]}"
             )
     return problems
+
+
+def seen_pin_problems(
+    version: int, sha256: str, source: str, current: Mapping[int, Statement]
+) -> list[str]:
+    """The chain against a registry version the verifier knows was complete (given out of
+    band: ``signing.trust.SeenPin``): it must be complete here with the same statement."""
+    now = current.get(version)
+    if now is None:
+        return [
+            f"registry v{version} (statement {sha256[:12]}) is known complete ({source}) but "
+            "is not in force here: rollback, e.g. a force-pushed history that dropped it; a "
+            "complete registry version stays in force (restore its statement and signatures)"
+        ]
+    if now.sha256 != sha256:
+        return [
+            f"registry v{version} is forked: its statement here is {now.sha256[:12]}, but "
+            f"{sha256[:12]} is the one known complete ({source})"
+        ]
+    return []

@@ -13,6 +13,15 @@ obtained *out of band* tells the two apart. Sources, strongest first:
 statement, not a trust anchor: it must equal the repository's own v1 and the root given out
 of band, and it never counts as pinned by itself (whoever can replace the history can
 replace it too).
+
+The root pins v1 only. A history force-pushed to drop a later registry version (the one that
+revoked a key) still holds v1, and a verifier with no memory of its own (a fresh CI clone)
+cannot tell it from the real one. The **registry seen** pin is that memory, given out of band
+like the root: ``vN:SHA256``, the newest registry version the verifier knows was complete and
+its statement's digest (``workbench registry head``). The chain must hold version N complete
+with exactly that statement; as each version's statement names the one before it, this pins
+v1..vN. Sources, strongest first: ``--registry-seen``, ``$WORKBENCH_REGISTRY_SEEN``, the
+clone's ``.git/handshake-workbench/registry-seen`` (``workbench registry head --pin``).
 """
 
 from __future__ import annotations
@@ -30,6 +39,10 @@ SOURCE_FLAG = "--root"
 SOURCE_ENV = ROOT_ENV
 SOURCE_CLONE = "clone pin"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+SEEN_ENV = "WORKBENCH_REGISTRY_SEEN"
+SEEN_FLAG = "--registry-seen"
+SEEN_FILE = "registry-seen"
+_SEEN = re.compile(r"v?([1-9][0-9]{0,8}):([0-9a-f]{64})")
 
 
 class TrustRootError(SigningError, ValueError):
@@ -61,6 +74,44 @@ def pinned_source(flag: str | None, clone_pin: Path) -> tuple[str | None, str | 
 
 
 @dataclass(frozen=True)
+class SeenPin:
+    """A registry version the verifier knows was complete, and where it learnt that."""
+
+    version: int
+    sha256: str  # of that version's statement
+    source: str  # SEEN_FLAG | f"${SEEN_ENV}" | the clone's file
+
+    def __str__(self) -> str:
+        return f"v{self.version}:{self.sha256}"
+
+
+def parse_seen(text: str, what: str) -> tuple[int, str]:
+    """``vN:SHA256`` (or ``N:SHA256``) as (N, sha256); a malformed value is an error."""
+    m = _SEEN.fullmatch(text.strip().lower())
+    if m is None:
+        raise TrustRootError(
+            f"{what}: {text.strip()[:80]!r} is not a registry version and its statement's "
+            "sha256 (vN:64 hex characters); get it with `workbench registry head` on a clone "
+            "you trust"
+        )
+    return int(m.group(1)), m.group(2)
+
+
+def seen_source(flag: str | None, clone_file: Path) -> SeenPin | None:
+    """The registry-seen pin given out of band, strongest first: the flag, the environment,
+    the clone's file. None when there is none; a malformed one is an error."""
+    if flag:
+        return SeenPin(*parse_seen(flag, SEEN_FLAG), SEEN_FLAG)
+    env = os.environ.get(SEEN_ENV)
+    if env and env.strip():
+        return SeenPin(*parse_seen(env, f"${SEEN_ENV}"), f"${SEEN_ENV}")
+    if clone_file.is_file():
+        text = clone_file.read_text(encoding="ascii", errors="replace")
+        return SeenPin(*parse_seen(text, str(clone_file)), str(clone_file))
+    return None
+
+
+@dataclass(frozen=True)
 class TrustRoot:
     """How far the registry of one revision can be trusted, for every front end to show."""
 
@@ -69,6 +120,7 @@ class TrustRoot:
     source: str | None = None  # SOURCE_FLAG | SOURCE_ENV | SOURCE_CLONE
     committed: str | None = None  # keys/trust-root of this revision, if any
     problems: tuple[str, ...] = ()  # the registry's problems (chain, history, pins)
+    seen: SeenPin | None = None  # the registry version known complete, given out of band
 
     @property
     def is_pinned(self) -> bool:
@@ -96,10 +148,15 @@ class TrustRoot:
         )
 
     def describe(self) -> str:
-        """One line: pinned (and from where) or the warning."""
-        if self.is_pinned:
-            return f"trust root pinned ({self.source}): {self.pinned}"
-        return self.warning or ""
+        """One line: pinned (and from where) or the warning; the registry-seen pin after it."""
+        line = (
+            f"trust root pinned ({self.source}): {self.pinned}"
+            if self.is_pinned
+            else self.warning or ""
+        )
+        if self.seen is not None:
+            line += f"; registry v{self.seen.version} known complete ({self.seen.source})"
+        return line
 
 
 def committed_pin_problems(

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,7 +181,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, MarksLoading, KeepingCollections
         return bool(self.service.readonly)
 
     @property
-    def today(self):  # type: ignore[no-untyped-def]
+    def today(self) -> date:
         return self.service.now.date()
 
     @property
@@ -321,7 +322,9 @@ class WorkbenchApp(PersonEditing, CloneSyncing, MarksLoading, KeepingCollections
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="structured", description="prepare"
     )
-    def prepare_structured_edit(self, contract_id: str, path: tuple, value: str) -> Any:  # type: ignore[type-arg]
+    def prepare_structured_edit(
+        self, contract_id: str, path: tuple[str | int, ...], value: str
+    ) -> Any:
         text = self.service.edited_contract_text(contract_id, path, value)
         diff = self.service.diff_text(contract_id, text)
         problems = [
@@ -331,7 +334,9 @@ class WorkbenchApp(PersonEditing, CloneSyncing, MarksLoading, KeepingCollections
         return diff, problems
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="save", description="save")
-    def set_contract_value(self, contract_id: str, path: tuple, value: str, message: str) -> None:  # type: ignore[type-arg]
+    def set_contract_value(
+        self, contract_id: str, path: tuple[str | int, ...], value: str, message: str
+    ) -> None:
         commit = self.service.set_contract_value(
             contract_id, path, value, message, signer=self.signer
         )
@@ -347,10 +352,8 @@ class WorkbenchApp(PersonEditing, CloneSyncing, MarksLoading, KeepingCollections
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="people", description="people")
     def load_people(self, state: Any) -> None:
-        from workbench.service.core import people_usage
-
         # From the state on screen: reading the working tree again would only cost time.
-        self._post(self, PeopleLoaded(state, people_usage(state, self.today)))
+        self._post(self, PeopleLoaded(state, self.service.people_usage(state=state)))
 
     def people_usage(self) -> list[Any] | None:
         """Who owns, leads and is paged for what in the state on screen, once worked out."""

@@ -15,9 +15,9 @@ import os
 import tomllib
 from pathlib import Path
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
-APP = [
+APP: list[BindingType] = [
     Binding("question_mark,f1", "key_help", "Keys", id="app.help", tooltip="Show the keys"),
     Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
     Binding("1", "show_seams", "Seams", id="app.seams", tooltip="The seam map", show=False),
@@ -41,7 +41,7 @@ APP = [
     ),
 ]
 
-SEAMS = [
+SEAMS: list[BindingType] = [
     Binding("v", "toggle_view", "Map/List", id="seams.toggle-view"),
     Binding("slash", "filter", "Filter", id="seams.filter"),
     Binding("enter", "open_seam", "Open", id="seams.open"),
@@ -54,7 +54,7 @@ SEAMS = [
     ),
 ]
 
-SEAM_MAP = [
+SEAM_MAP: list[BindingType] = [
     Binding("down,j", "next_seam", "Next", id="seam-map.next", show=False),
     Binding("up,k", "previous_seam", "Previous", id="seam-map.previous", show=False),
     Binding("right,l", "scroll_right", "Right", id="seam-map.right", show=False),
@@ -62,7 +62,7 @@ SEAM_MAP = [
     Binding("enter", "select", "Open", id="seam-map.open", show=False),
 ]
 
-LIST = [
+LIST: list[BindingType] = [
     Binding("down,j", "cursor_down", "Down", id="list.down", show=False),
     Binding("up,k", "cursor_up", "Up", id="list.up", show=False),
     Binding("pagedown", "page_down", "Page down", id="list.page-down", show=False),
@@ -72,14 +72,14 @@ LIST = [
     Binding("enter", "select", "Open", id="list.open", show=False),
 ]
 
-CONTRACTS = [
+CONTRACTS: list[BindingType] = [
     Binding("slash", "filter", "Search", id="contracts.search"),
     Binding("enter", "open_contract", "Open", id="contracts.open"),
     Binding("e", "edit_contract", "Edit", id="contracts.edit"),
     Binding("N", "new_contract", "New contract", id="contracts.new"),
 ]
 
-CONTRACT = [
+CONTRACT: list[BindingType] = [
     Binding("e", "edit", "Edit", id="contract.edit"),
     Binding("o", "change_person", "Change person", id="contract.change-person"),
     Binding("E", "external_editor", "$EDITOR", id="contract.external-editor"),
@@ -88,7 +88,7 @@ CONTRACT = [
     Binding("escape", "back", "Back", id="contract.back"),
 ]
 
-EDITOR = [
+EDITOR: list[BindingType] = [
     Binding("ctrl+s,f2", "save", "Save", id="editor.save", priority=True),
     Binding("f8", "next_problem", "Next error", id="editor.next-problem", priority=True),
     Binding("f4", "external_editor", "$EDITOR", id="editor.external-editor", priority=True),
@@ -99,13 +99,13 @@ EDITOR = [
     ),
 ]
 
-HISTORY = [
+HISTORY: list[BindingType] = [
     Binding("space", "mark", "Mark base", id="history.mark"),
     Binding("enter", "diff", "Diff", id="history.diff"),
     Binding("escape", "back", "Back", id="history.back"),
 ]
 
-PEOPLE = [
+PEOPLE: list[BindingType] = [
     Binding("slash", "filter", "Filter", id="people.filter"),
     Binding("a", "add_person", "Add person", id="people.add-person"),
     Binding("l", "person_leaves", "Leaves", id="people.leave", tooltip="Record a leave"),
@@ -114,31 +114,31 @@ PEOPLE = [
     Binding("escape", "back", "Back", id="people.back", show=False),
 ]
 
-CONFIRM = [
+CONFIRM: list[BindingType] = [
     Binding("y", "confirm", "Yes", id="confirm.yes"),
     Binding("n,escape", "cancel", "No", id="confirm.no"),
 ]
 
-SIGN = [
+SIGN: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="sign.cancel"),
     Binding("ctrl+g", "toggle_agent", "ssh-agent", id="sign.agent", show=False),
 ]
 
-REGISTRY = [
+REGISTRY: list[BindingType] = [
     Binding("s", "sign_pending", "Sign pending version", id="registry.sign"),
     Binding("escape", "back", "Back", id="registry.back"),
 ]
 
-EXPORT = [
+EXPORT: list[BindingType] = [
     Binding("escape", "cancel", "Cancel", id="bundle.export-cancel"),
 ]
 
-BUNDLE = [
+BUNDLE: list[BindingType] = [
     Binding("ctrl+o", "verify", "Verify", id="bundle.verify"),
     Binding("escape", "back", "Back / cancel", id="bundle.back"),
 ]
 
-VIOLATIONS = [
+VIOLATIONS: list[BindingType] = [
     Binding("c", "resolve", "Resolve", id="violations.resolve", tooltip="Close as resolved"),
     Binding("x", "exempt", "Exempt", id="violations.exempt", tooltip="Accept under an exemption"),
     Binding("o", "toggle_open", "Open only", id="violations.open-only"),
@@ -147,13 +147,13 @@ VIOLATIONS = [
     Binding("escape", "back", "Back", id="violations.back"),
 ]
 
-EVIDENCE = [
+EVIDENCE: list[BindingType] = [
     Binding("f5", "run", "Run", id="evidence.run", priority=True),
     Binding("escape", "cancel", "Cancel/Back", id="evidence.cancel", priority=True),
     Binding("ctrl+l", "edit_sql", "Edit SQL", id="evidence.edit-sql", priority=True),
 ]
 
-DUE = [
+DUE: list[BindingType] = [
     Binding("enter", "act", "Do it", id="due.act", tooltip="Review, acknowledge, open"),
     Binding("a", "actions", "Action items", id="due.actions"),
     Binding("i", "diagnose", "Diagnostic", id="due.diagnose"),
@@ -164,45 +164,73 @@ DUE = [
     Binding("escape", "back", "Back", id="due.back"),
 ]
 
-ACTIONS = [
+ACTIONS: list[BindingType] = [
     Binding("ctrl+s,f2", "save", "Save", id="actions.save", priority=True),
     Binding("f8", "next_problem", "Next error", id="actions.next-problem", priority=True),
     Binding("escape", "back", "Back", id="actions.back", priority=True),
 ]
 
-DIAGNOSE = [
+DIAGNOSE: list[BindingType] = [
     Binding("ctrl+s,f2", "save", "Save answers", id="diagnose.save", priority=True),
     Binding("escape", "back", "Back", id="diagnose.back", priority=True),
 ]
 
-GATE = [
+GATE: list[BindingType] = [
     Binding("f", "failures", "Failures only", id="gate.failures"),
     Binding("ctrl+r", "rerun", "Re-run", id="gate.rerun"),
     Binding("escape", "back", "Back", id="gate.back"),
 ]
 
-REPORTS = [
+REPORTS: list[BindingType] = [
     Binding("w", "weekly", "Weekly", id="reports.weekly"),
     Binding("b", "boundary", "Boundary", id="reports.boundary"),
     Binding("r", "receive", "Sign as received", id="reports.receive"),
     Binding("escape", "back", "Back", id="reports.back"),
 ]
 
-SYNC = [
+SYNC: list[BindingType] = [
     Binding("escape", "cancel", "Cancel / close", id="sync.cancel"),
 ]
 
-CONFLICT = [
+CONFLICT: list[BindingType] = [
     Binding("ctrl+s,f2", "commit", "Commit resolution", id="conflict.commit", priority=True),
     Binding("f6", "take_ours", "Take ours", id="conflict.take-ours", priority=True),
     Binding("f7", "take_theirs", "Take theirs", id="conflict.take-theirs", priority=True),
     Binding("escape", "back", "Back", id="conflict.back", priority=True),
 ]
 
-ALL = APP + SEAMS + SEAM_MAP + LIST + CONTRACTS + CONTRACT + EDITOR + HISTORY + PEOPLE + CONFIRM
-ALL += SIGN + REGISTRY + EXPORT + BUNDLE
-ALL += VIOLATIONS + EVIDENCE + DUE + ACTIONS + DIAGNOSE + GATE + REPORTS
-ALL += SYNC + CONFLICT
+# Every constant holds Binding objects only (each needs an id to be remappable); the
+# constants are typed as Textual's BINDINGS are, so a screen can use them as they are.
+ALL: list[Binding] = [
+    b
+    for group in (
+        APP,
+        SEAMS,
+        SEAM_MAP,
+        LIST,
+        CONTRACTS,
+        CONTRACT,
+        EDITOR,
+        HISTORY,
+        PEOPLE,
+        CONFIRM,
+        SIGN,
+        REGISTRY,
+        EXPORT,
+        BUNDLE,
+        VIOLATIONS,
+        EVIDENCE,
+        DUE,
+        ACTIONS,
+        DIAGNOSE,
+        GATE,
+        REPORTS,
+        SYNC,
+        CONFLICT,
+    )
+    for b in group
+    if isinstance(b, Binding)
+]
 KNOWN_IDS = {b.id for b in ALL if b.id}
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from textual import work
 
+from workbench.tui.host import AppHost
 
-class CloneSyncing:
+
+class CloneSyncing(AppHost):
     """Merge state in the header, sync and conflict resolution."""
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="repo-state")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -140,7 +140,7 @@ class WorkbenchCommands(Provider):
     async def discover(self) -> Hits:
         # What the palette lists before anything is typed: the per-seam commands are never
         # among it, and building them cost the palette's opening ~30 ms at 1,000 contracts.
-        general = workbench_commands(self.app, per_seam=False)  # type: ignore[arg-type]
+        general = workbench_commands(cast("WorkbenchApp", self.app), per_seam=False)
         for name, callback, help_text in general:
             if name.startswith(("view:", "app:", "bundle:", "contract: new", "people:", "repo:")):
                 yield DiscoveryHit(name, callback, help=help_text)
@@ -150,7 +150,7 @@ class WorkbenchCommands(Provider):
         if self._commands is None:
             # Once per opening of the palette (a provider lives as long as the palette), not
             # once per key typed into it.
-            self._commands = workbench_commands(self.app)  # type: ignore[arg-type]
+            self._commands = workbench_commands(cast("WorkbenchApp", self.app))
         for name, callback, help_text in self._commands:
             score = matcher.match(name)
             if score > 0:

@@ -73,13 +73,12 @@ def install(app: Any) -> KeyProbe | None:
 
     dispatch = MessagePump._dispatch_message
 
-    async def _dispatch_message(self: Any, message: Any) -> Any:
-        result = await dispatch(self, message)
+    async def _dispatch_message(self: Any, message: Any) -> None:
+        await dispatch(self, message)
         name = type(message).__name__
         if name in MESSAGES:
             probe.log("msg", name)
-        return result
 
-    MessagePump._dispatch_message = _dispatch_message  # type: ignore[method-assign]
+    MessagePump._dispatch_message = _dispatch_message  # type: ignore[method-assign]  # the probe wraps dispatch
     probe.log("start")
     return probe

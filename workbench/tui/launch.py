@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.service.core import Workbench
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.preload import Preload
 
 ESCAPE_DELAY_MS = 50
 
@@ -19,8 +25,9 @@ The terminal app opens on a governance repo (a git work tree with a workbench.to
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.service.core import Workbench, find_root, unfinished_demo_warning
+    from workbench.service.core import Workbench
     from workbench.service.errors import NotAGovernanceRepo, WorkbenchError
+    from workbench.service.root import find_root, unfinished_demo_warning
 
     start = Path(args.repo) if getattr(args, "repo", None) else Path.cwd()
     try:
@@ -71,7 +78,9 @@ def _exit_without_waiting_for_background_work(code: int) -> None:
         os._exit(code)
 
 
-def build_app(service, *, cursor_blink: bool = True, preload=None):  # type: ignore[no-untyped-def]
+def build_app(
+    service: Workbench, *, cursor_blink: bool = True, preload: Preload | None = None
+) -> WorkbenchApp:
     """The app with the user's theme and keymap (from the XDG config dir)."""
     import os
 

@@ -4,16 +4,21 @@ with a message. Mixed into ``WorkbenchApp``; the service work runs in its worker
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.worker import WorkerFailed
+
+from workbench.tui.host import AppHost
+
+if TYPE_CHECKING:
+    from workbench.tui.modals.pickers import Choice
 
 # Fields a structured edit may change, with how they are shown in the picker.
 PERSON_FIELDS = ("owner", "escalation.primary", "escalation.backup", "terms.*.owner")
 
 
-class PersonEditing:
+class PersonEditing(AppHost):
     """Change person (``o``): pick the field, then the new person, then commit."""
 
     @work(exclusive=True, exit_on_error=False, group="person-flow", description="change person")
@@ -27,7 +32,7 @@ class PersonEditing:
             return
         state = self.gov_state
         doc = state.contracts.get(contract_id) if state else None
-        if doc is None:
+        if state is None or doc is None:
             self.notify(f"{contract_id} does not parse; fix it in the editor", severity="error")
             return
         fields = person_fields(doc.contract)
@@ -83,22 +88,25 @@ class PersonEditing:
         if message:
             self.set_contract_value(contract_id, path, person, message)
 
-    def current_people(self, current: str | None) -> list:  # type: ignore[type-arg]
+    def current_people(self, current: str | None) -> list[Choice]:
         from textual.content import Content
 
         from workbench.tui.modals.pickers import Choice
 
         state = self.gov_state
-        suggested = None
+        if state is None:
+            return []
+        suggested = replaced = None
         if current and current in state.people:
+            replaced = state.people[current].name
             suggested = state.people[current].replaced_by
-        out = []
+        out: list[Choice] = []
         for person in sorted(state.people.values(), key=lambda p: p.name.lower()):
             if person.has_left(self.today):
                 continue
             note = ""
             if person.id == suggested:
-                note = f"  ← replaces {state.people[current].name}"
+                note = f"  ← replaces {replaced}"
             label = Content.assemble(
                 (f"{person.name}", "bold"),
                 f" ({person.id}) · {person.role or '—'} · {person.team}",

@@ -19,6 +19,8 @@ moves the table.
 
 from __future__ import annotations
 
+from typing import cast
+
 from workbench.model import safe_text
 
 _LAYOUT = safe_text.tui_table()
@@ -32,7 +34,7 @@ def install() -> None:
 
     for table in (textual.content._CONTROL_STRIP_TRANSLATE, rich.control._CONTROL_STRIP_TRANSLATE):
         for code, replacement in _LAYOUT.items():
-            table.setdefault(code, replacement)  # type: ignore[index]
+            cast("dict[int, str | None]", table).setdefault(code, replacement)
 
 
 def cell_char(text: str) -> str:

@@ -53,7 +53,13 @@ class Signatures:
                     }
                 t = found.trust
                 trust = gate_mod.TrustInfo(
-                    t.is_pinned, t.source, t.root_sha256, t.problems, t.warning, t.describe()
+                    t.is_pinned,
+                    t.source,
+                    t.root_sha256,
+                    t.problems,
+                    t.warning,
+                    t.describe(),
+                    None if t.seen is None else str(t.seen),
                 )
             self._found = (value, trust)
         return self._found

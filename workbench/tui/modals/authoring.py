@@ -12,7 +12,7 @@ registry would not validate. Success closes it with the `AuthoringResult`.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -75,7 +75,7 @@ class AuthoringModal(FormModal):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     def change(self, svc: Any, values: dict[str, Any]) -> Any:
         """Call the service (in the worker thread); returns its AuthoringResult."""
@@ -122,6 +122,10 @@ class AuthoringModal(FormModal):
     def text(value: str) -> str:
         return value.strip()
 
+    def typed(self, input_id: str) -> str:
+        """What the user typed in the input `input_id`, stripped."""
+        return self.text(self.query_one(f"#{input_id}", Input).value)
+
 
 class PersonAddModal(AuthoringModal):
     AUTO_FOCUS = "#person-id"
@@ -166,7 +170,7 @@ class PersonAddModal(AuthoringModal):
         yield Input(placeholder="~/.ssh/id_ed25519.pub", id="person-key")
 
     def values(self) -> dict[str, Any] | str:
-        get = lambda i: self.text(self.query_one(f"#{i}", Input).value)  # noqa: E731
+        get = self.typed
         team = self.query_one("#person-team", Select).value
         values = {
             "id": get("person-id"),
@@ -262,7 +266,7 @@ class TeamAddModal(AuthoringModal):
         yield Input(id="team-description")
 
     def values(self) -> dict[str, Any] | str:
-        get = lambda i: self.text(self.query_one(f"#{i}", Input).value)  # noqa: E731
+        get = self.typed
         lead = self.query_one("#team-lead", Select).value
         values = {
             "id": get("team-id"),
@@ -414,6 +418,9 @@ def pick_and_leave(app: WorkbenchApp) -> None:
     if not _ready(app, "record a leave"):
         return
     choices = app.current_people(None)
-    app.push_screen(
-        PickerModal("Who leaves?", choices), lambda person: person and person_leaves(app, person)
-    )
+
+    def picked(person: str | None) -> None:
+        if person:
+            person_leaves(app, person)
+
+    app.push_screen(PickerModal("Who leaves?", choices), picked)

@@ -96,8 +96,11 @@ class DialogScreen(ModalScreen[ResultT]):
         self.compact = compact
         self.add_class("-fitted")
         self.set_class(compact, "-compact")
+        from textual.widgets import Button, Checkbox, Input, Select
+
         for widget in self.query(COMPACT_WIDGETS):
-            widget.compact = compact  # type: ignore[attr-defined]
+            if isinstance(widget, (Input, Button, Checkbox, Select)):  # what the query names
+                widget.compact = compact
 
     def action_scroll_body(self, direction: int) -> None:
         for body in self.query(".dialog-scroll").results(VerticalScroll):

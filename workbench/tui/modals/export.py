@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -71,7 +71,7 @@ class ExportModal(DialogScreen[Path | None]):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     def compose(self) -> ComposeResult:
         # As the CLI: beside the repo, never inside it (the service decides).

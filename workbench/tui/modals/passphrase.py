@@ -12,7 +12,7 @@ the dialog open with the message under the field; a refusal closes it and shows 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +26,7 @@ from workbench.tui.messages import SignerRejected, SignPrepared, SignRefused
 from workbench.tui.modals.base import SCROLL_BINDINGS, DialogFoot, DialogScreen
 
 if TYPE_CHECKING:
+    from workbench.service.core import Workbench
     from workbench.tui.app import WorkbenchApp
 
 
@@ -42,7 +43,7 @@ def probe_key(make_signer: Any) -> tuple[bool, str | None]:
     return False, None
 
 
-def default_key_file(service: Any, person: str) -> Path | None:
+def default_key_file(service: Workbench, person: str) -> Path | None:
     """The key file signing uses for `person` when the dialog names none."""
     return service.signing.keys.key_path(person)
 
@@ -110,7 +111,7 @@ class KeyModal(DialogScreen[Any]):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sign-dialog"):
@@ -139,10 +140,11 @@ class KeyModal(DialogScreen[Any]):
         return typed_key_file(self.query_one("#key-file", Input).value)
 
     # -- subclass hooks -----------------------------------------------------------------
-    def prepare(self) -> None:
+    # Subclasses run these as workers, so what they return is not used.
+    def prepare(self) -> object:
         raise NotImplementedError
 
-    def run_sign(self, passphrase: str | None, agent: bool, key_file: Path | None) -> None:
+    def run_sign(self, passphrase: str | None, agent: bool, key_file: Path | None) -> object:
         raise NotImplementedError
 
     def body(self, subject: Any) -> Content:

@@ -9,7 +9,7 @@ the sync before anything changes in the clone. The summary stays on screen until
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -61,7 +61,7 @@ class SyncModal(ModalScreen[Any]):
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sync-dialog"):

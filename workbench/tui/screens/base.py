@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import events
 from textual.message import Message
@@ -12,12 +12,12 @@ if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
 
-class BaseScreen(Screen):
+class BaseScreen(Screen[None]):
     """A screen that redraws itself whenever the app loads a new governance state."""
 
     @property
     def wb(self) -> WorkbenchApp:
-        return self.app  # type: ignore[return-value]
+        return cast("WorkbenchApp", self.app)  # every screen runs in the WorkbenchApp
 
     # A screen that can draw from the stored seam map alone, before the state is loaded.
     draws_from_snapshot = False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +17,14 @@ from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.seam_map import GLYPHS
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from workbench.governance.pages import PageView
+    from workbench.model.documents import ContractDoc, GovernanceState
+    from workbench.model.problems import Problem
+    from workbench.tui.messages import VerdictLoaded
 
 
 class ContractsScreen(BaseScreen):
@@ -117,7 +126,7 @@ class ContractsScreen(BaseScreen):
         new_contract(self.wb)
 
 
-def person_content(state, pid: str | None, today) -> Content:  # type: ignore[no-untyped-def]
+def person_content(state: GovernanceState, pid: str | None, today: date) -> Content:
     """A person reference: name and id; departed people are marked with their replacement."""
     if not pid:
         return Content("—")
@@ -131,13 +140,23 @@ def person_content(state, pid: str | None, today) -> Content:  # type: ignore[no
     return Content(text)
 
 
-def contract_content(doc, state, today, problems, pages=None, now=None) -> Content:  # type: ignore[no-untyped-def]
+def contract_content(
+    doc: ContractDoc,
+    state: GovernanceState,
+    today: date,
+    problems: Sequence[Problem],
+    pages: Sequence[PageView] | None = None,
+    now: datetime | None = None,
+) -> Content:
     from workbench.model.describe import describe_term
+    from workbench.model.terms import LineageTerm
 
     c = doc.contract
-    p = lambda pid: person_content(state, pid, today)  # noqa: E731
 
-    def row(label: str, *value: Content | str) -> Content:
+    def p(pid: str) -> Content:
+        return person_content(state, pid, today)
+
+    def row(label: str, *value: Content | str | tuple[str, str]) -> Content:
         return Content.assemble((f"{label:<14}", "$text-muted"), *value)
 
     # The windows in force: the contract's own or the default, at most the signed limit.
@@ -176,7 +195,7 @@ def contract_content(doc, state, today, problems, pages=None, now=None) -> Conte
         row("page test", (page.status, page_style), f"  {page.reason}"),
         Content(""),
         Content.styled("Change protocol", "bold $text-primary"),
-        row("notify", *_join([p(x) for x in c.change_protocol.notify]) or ["—"]),
+        row("notify", *(_join([p(x) for x in c.change_protocol.notify]) or [Content("—")])),
         row("ack window", window.human() if window else "—"),
     ]
     if c.change_protocol.channel:
@@ -200,13 +219,13 @@ def contract_content(doc, state, today, problems, pages=None, now=None) -> Conte
             value = getattr(term, extra, None)
             if value:
                 out.append(row(f"  {extra.replace('_', ' ')}", p(value)))
-        if term.kind == "lineage":
-            for src in term.included:  # type: ignore[attr-defined]
+        if isinstance(term, LineageTerm):
+            for src in term.included:
                 out.append(row("  includes", f"{src.source} (every {src.refresh_cadence.human()})"))
-            for src in term.excluded:  # type: ignore[attr-defined]
-                out.append(row("  excludes", f"{src.source}: {src.reason}"))
-            if term.subscribers:  # type: ignore[attr-defined]
-                out.append(row("  subscribers", *_join([p(x) for x in term.subscribers])))  # type: ignore[attr-defined]
+            for ex_src in term.excluded:
+                out.append(row("  excludes", f"{ex_src.source}: {ex_src.reason}"))
+            if term.subscribers:
+                out.append(row("  subscribers", *_join([p(x) for x in term.subscribers])))
     for ex in c.exemptions:
         out.append(row("exemption", f"{ex.term}: {ex.reason} (expires {ex.expires})"))
     if problems:
@@ -271,7 +290,7 @@ class ContractScreen(BaseScreen):
             self._detail_pages = None
         self.wb.load_verdict(self, self.contract_id)
 
-    def on_verdict_loaded(self, message) -> None:  # type: ignore[no-untyped-def]
+    def on_verdict_loaded(self, message: VerdictLoaded) -> None:
         if message.contract_id != self.contract_id:
             return
         found = (message.verdict, message.pages, message.now)

@@ -139,10 +139,8 @@ class DiagnosticScreen(ServiceScreen):
             widget.disabled = readonly
             if mine is not None and not self.filled:
                 value = str(getattr(mine.answers, q.key))
-                if isinstance(widget, Select):
+                if isinstance(widget, (Select, Input)):
                     widget.value = value
-                else:
-                    widget.value = value  # type: ignore[union-attr]
         self.filled = self.filled or mine is not None
 
     def answers(self) -> dict[str, object]:
@@ -151,7 +149,8 @@ class DiagnosticScreen(ServiceScreen):
         out: dict[str, object] = {}
         for q in QUESTIONS:
             widget = self.query_one(f"#{field_id(q.key)}")
-            value = widget.value  # type: ignore[attr-defined]
+            assert isinstance(widget, (Select, Input))  # compose() makes one or the other
+            value = widget.value
             if value is not Select.NULL and str(value).strip():
                 out[q.key] = str(value).strip()
         return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -21,6 +23,9 @@ from workbench.tui.screens.base import BaseScreen
 from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 
+if TYPE_CHECKING:
+    from workbench.model.problems import Problem
+
 DEBOUNCE = 0.3
 
 
@@ -39,7 +44,7 @@ class EditorScreen(BaseScreen):
         # The commit the text was opened at (then: this editor's last commit). A save is
         # refused if someone else changed the contract since (see Workbench.commit).
         self.opened_at: str | None = None
-        self.problems: list = []  # type: ignore[type-arg]
+        self.problems: list[Problem] = []
         self.checked_text: str | None = None
         self.loaded = False
         self.save_requested = False

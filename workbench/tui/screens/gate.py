@@ -96,8 +96,8 @@ class GateScreen(ServiceScreen):
                     "$text-warning",
                 ),
                 (
-                    f"  · MERGE NOT FINISHED: {r.merge.what} (M: resolve)"
-                    if getattr(r, "merge", None) is not None
+                    f"  · MERGE NOT FINISHED: {merge.what} (M: resolve)"
+                    if (merge := getattr(r, "merge", None)) is not None
                     else "",
                     "bold $text-error",
                 ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -16,6 +18,9 @@ from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 
+if TYPE_CHECKING:
+    from workbench.service.results import CommitInfo
+
 
 class HistoryScreen(BaseScreen):
     BINDINGS = bindings.HISTORY
@@ -27,7 +32,7 @@ class HistoryScreen(BaseScreen):
     def __init__(self, contract_id: str) -> None:
         super().__init__()
         self.contract_id = contract_id
-        self.commits: list = []  # type: ignore[type-arg]
+        self.commits: list[CommitInfo] = []
         self.base: str | None = None
         self.shown: tuple[str, str] | None = None
 
@@ -111,7 +116,10 @@ class HistoryScreen(BaseScreen):
     def show_diff(self, message: DiffLoaded) -> None:
         d = message.diff
         summary = d.comparison.lines()
-        short = lambda rev: rev if rev.endswith("^") else rev[:8]  # noqa: E731
+
+        def short(rev: str) -> str:
+            return rev if rev.endswith("^") else rev[:8]
+
         head = Content.styled(f"{short(d.old_rev)} → {short(d.new_rev)}", "bold")
         lines = [head] + (
             [Content(f"• {line}") for line in summary]

@@ -7,7 +7,7 @@ team, `L` names a team's lead (modals/authoring.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,8 +21,11 @@ from workbench.tui.widgets.footer import Footer
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 
+if TYPE_CHECKING:
+    from workbench.governance.people import PersonUsage
 
-def person_detail(u) -> Content:  # type: ignore[no-untyped-def]
+
+def person_detail(u: PersonUsage) -> Content:
     p = u.person
     lines = [Content.assemble((p.name, "bold"), f"  ({p.id})")]
     lines.append(Content(f"{p.role or '—'} · team {p.team} · {p.authority.value} · {p.email}"))

@@ -44,7 +44,7 @@ def short_namespaces(namespaces: Any) -> str:
 def registry_content(view: Any, state: Any = None) -> Content:
     from workbench.tui.screens.signing import who
 
-    def row(label: str, *value: Content | str) -> Content:
+    def row(label: str, *value: Content | str | tuple[str, str]) -> Content:
         return Content.assemble((f"{label:<16}", "$text-muted"), *value)
 
     head = f"v{view.head_version}" if view.head_version else "none (no signed version yet)"
@@ -97,7 +97,7 @@ def registry_content(view: Any, state: Any = None) -> Content:
             Content.assemble(
                 (f"{who(state, str(key['person'])):<36}", "bold"),
                 f" {key['fingerprint']}",
-                (f"  {short_namespaces(key['namespaces'])}{valid}", "$text-muted"),  # type: ignore[arg-type]
+                (f"  {short_namespaces(key['namespaces'])}{valid}", "$text-muted"),
             )
         )
     lines += [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -15,6 +17,10 @@ from workbench.tui.widgets.seam_map import GLYPHS, LEGEND, STATE_WORDS, SeamMap,
 from workbench.tui.widgets.topbar import TopBar
 from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 
+if TYPE_CHECKING:
+    from workbench.governance.seam_view import SeamView
+    from workbench.tui.widgets.seam_map import MapCanvas
+
 ROW_KIND = {
     "governed": "",
     "ungoverned": "ungoverned",
@@ -25,7 +31,7 @@ ROW_KIND = {
 }
 
 
-def seam_details(view, names: dict[str, str] | None) -> Content:  # type: ignore[no-untyped-def]
+def seam_details(view: SeamView | None, names: dict[str, str] | None) -> Content:
     """The panel under the map: everything about the selected seam in a few lines.
 
     `names` maps person ids to names (None while the first screen is still loading)."""
@@ -71,7 +77,7 @@ def seam_details(view, names: dict[str, str] | None) -> Content:  # type: ignore
     for problem in view.problems[:3]:
         lines.append(Content.styled(f"! {problem}", "$text-error"))
     if view.marks:
-        parts: list[Content | str] = ["marks: "]
+        parts: list[Content | str | tuple[str, str]] = ["marks: "]
         for k, v in view.marks.items():
             parts += [(f"{k}: {v}", MARK_STYLE[mark_level(k, str(v))]), "  "]
         lines.append(Content.assemble(*parts))
@@ -115,7 +121,7 @@ def marks_text(marks: dict[str, str]) -> str:
 MAP_LIMIT = 150  # beyond this the map is unreadable (and slow): the list takes over
 
 
-def notice_canvas(text: str):  # type: ignore[no-untyped-def]
+def notice_canvas(text: str) -> MapCanvas:
     from workbench.tui.widgets.seam_map import Cell, MapCanvas
 
     row = [Cell(ch, style="map-note") for ch in f" {text}"]
@@ -178,7 +184,7 @@ class SeamsScreen(BaseScreen):
         self.query_one(SeamMap).set_map(canvas, {v.id: (v.provider, v.consumer) for v in views})
         self.set_rows(views)
 
-    def set_rows(self, views: list) -> None:  # type: ignore[type-arg]
+    def set_rows(self, views: list[SeamView]) -> None:
         rows = [
             Row(
                 v.id,
@@ -248,7 +254,7 @@ class SeamsScreen(BaseScreen):
         self.show_view("list-view")
         self.query_one("#seam-filter", Input).focus()
 
-    def selected_view(self):  # type: ignore[no-untyped-def]
+    def selected_view(self) -> SeamView | None:
         """The seam under the cursor, on the map or in the list."""
         if self.mode == "map-view":
             seam = self.query_one(SeamMap).selected

@@ -25,7 +25,7 @@ def who(state: Any, pid: str) -> str:
 def verdict_content(verdict: Any, state: Any = None) -> Content:
     """State, reason, who signed, who still needs to sign, and every signature's status."""
 
-    def row(label: str, *value: Content | str) -> Content:
+    def row(label: str, *value: Content | str | tuple[str, str]) -> Content:
         return Content.assemble((f"{label:<14}", "$text-muted"), *value)
 
     style = STATE_STYLES.get(verdict.state, "bold")

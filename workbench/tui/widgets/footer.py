@@ -140,7 +140,8 @@ class Footer(Widget):
             x += part.cell_length
         if right:
             parts.append(Content(" " * max(0, room - x)))
-            self._spans.append((room + 1, width, self.palette))  # type: ignore[arg-type]
+            if self.palette is not None:
+                self._spans.append((room + 1, width, self.palette))
             parts.extend(right)
         return Content("").join(parts)
 

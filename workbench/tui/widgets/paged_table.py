@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.geometry import Size
 from textual.message import Message
 
 from workbench.tui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from workbench.tui.widgets.virtual_table import Row
 
 PAGE = 200
 MAX_WIDTH = 32
@@ -79,7 +82,7 @@ class PagedTable(VirtualTable):
         self._pages = {0: [tuple(cell_text(v) for v in row) for row in first]}
         self._asked = {0}
         self._rows = []
-        self._visible = range(total)  # type: ignore[assignment]
+        self._visible = range(total)  # not a list: a result may have millions of rows
         self.cursor = 0
         self.virtual_size = Size(self._total_width(), total + 1)
         self.scroll_to(0, 0, animate=False, immediate=True)
@@ -91,7 +94,7 @@ class PagedTable(VirtualTable):
         self.request += 1
         self.total = 0
         self._pages, self._asked = {}, set()
-        self._visible = range(0)  # type: ignore[assignment]
+        self._visible = range(0)
         self.cursor = 0
         self.virtual_size = Size(self._total_width(), 1)
         self.refresh()
@@ -109,7 +112,7 @@ class PagedTable(VirtualTable):
     def set_filter(self, text: str) -> None:  # a query result is filtered in SQL
         return
 
-    def set_rows(self, rows: list) -> None:  # type: ignore[type-arg]
+    def set_rows(self, rows: list[Row]) -> None:
         raise TypeError("PagedTable rows come from reset()/add_page()")
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from textual.binding import Binding
@@ -21,6 +22,11 @@ from textual.strip import Strip
 
 from workbench.tui import bindings
 from workbench.tui.safe_render import cell_char
+
+if TYPE_CHECKING:
+    from rich.style import Style
+
+    from workbench.governance.seam_view import SeamView
 
 # State glyphs: one character per headline state of a seam.
 GLYPHS = {
@@ -68,7 +74,7 @@ _DASHED = {E | W: "╌", N | S: "╎", E: "╌", W: "╌", N: "╎", S: "╎"}
 MIN_BOX, MAX_BOX = 12, 24
 
 
-def seam_label(view) -> str:  # type: ignore[no-untyped-def]
+def seam_label(view: SeamView) -> str:
     glyph = GLYPHS.get(view.state, "•")
     kind = view.kind if view.governed else "no contract"
     marks = f" +{len(view.marks)}" if view.marks else ""
@@ -127,7 +133,7 @@ def _truncate(text: str, width: int) -> str:
 
 def layout_map(
     layers: list[list[str]],
-    views: Iterable,  # SeamView
+    views: Iterable[SeamView],
     team_names: dict[str, str] | None = None,
     team_leads: dict[str, str] | None = None,
 ) -> MapCanvas:
@@ -164,11 +170,11 @@ def layout_map(
 class _Graph:
     cols: list[list[_Node]]  # per layer, top to bottom (dummy rows included)
     segs: list[_Seg]  # one per gutter a seam crosses
-    unplaced: list  # type: ignore[type-arg]  # seams that cannot point right (SeamView)
+    unplaced: list[SeamView]  # seams that cannot point right
     isolated: list[str]  # teams with no seam
 
 
-def _graph(layers: list[list[str]], views: list) -> _Graph:  # type: ignore[type-arg]
+def _graph(layers: list[list[str]], views: list[SeamView]) -> _Graph:
     """Teams as nodes in their layer; each seam from its provider's layer to its consumer's,
     through one dummy row per layer in between."""
     connected = {t for v in views for t in (v.provider, v.consumer)}
@@ -187,16 +193,16 @@ def _graph(layers: list[list[str]], views: list) -> _Graph:  # type: ignore[type
             if t in nodes:
                 columns.setdefault(nodes[t].layer, []).append(nodes[t])
     segs: list[_Seg] = []
-    unplaced: list = []  # type: ignore[type-arg]
+    unplaced: list[SeamView] = []
     for v in views:
         a, b = nodes.get(v.provider), nodes.get(v.consumer)
         if a is None or b is None or b.layer <= a.layer:
             unplaced.append(v)
             continue
         chain = [a]
-        for layer in range(a.layer + 1, b.layer):
-            dummy = _Node(f"{v.id}@{layer}", layer, None)
-            columns.setdefault(layer, []).append(dummy)
+        for between in range(a.layer + 1, b.layer):
+            dummy = _Node(f"{v.id}@{between}", between, None)
+            columns.setdefault(between, []).append(dummy)
             chain.append(dummy)
         chain.append(b)
         for s, d in zip(chain, chain[1:], strict=False):
@@ -222,7 +228,9 @@ def _order_columns(cols: list[list[_Node]]) -> None:
         for i in sweep:
             ref = {id(n): k for k, n in enumerate(cols[i - 1] if fwd else cols[i + 1])}
 
-            def bary(item: tuple[int, _Node], ref: dict[int, int] = ref, fwd: bool = fwd):  # type: ignore[no-untyped-def]
+            def bary(
+                item: tuple[int, _Node], ref: dict[int, int] = ref, fwd: bool = fwd
+            ) -> tuple[float, int]:
                 k, node = item
                 others = [s.src for s in node.ins] if fwd else [s.dst for s in node.outs]
                 idx = [ref[id(o)] for o in others if id(o) in ref]
@@ -463,10 +471,10 @@ def _navigation_order(graph: _Graph, anchors: dict[str, Region]) -> list[str]:
     return order + [v.id for v in graph.unplaced]
 
 
-def _state_of(views: list, seam: str | None) -> str:
+def _state_of(views: list[SeamView], seam: str | None) -> str:
     for v in views:
         if v.id == seam:
-            return v.state
+            return str(v.state)
     return "governed"
 
 
@@ -574,9 +582,9 @@ class SeamMap(ScrollView, can_focus=True):
         if self.canvas is None or row_y >= self.canvas.height:
             return Strip.blank(width, base)
         row = self.canvas.cells[row_y]
-        styles: dict[str, object] = {}
+        styles: dict[str, Style] = {}
 
-        def style_for(name: str):  # type: ignore[no-untyped-def]
+        def style_for(name: str) -> Style:
             if name not in styles:
                 styles[name] = (
                     base + self.get_component_rich_style(f"seam-map--{name}") if name else base
@@ -598,12 +606,12 @@ class SeamMap(ScrollView, can_focus=True):
                 name = cell.style
             style = style_for(name)
             if style is not run_style and run_text:
-                segments.append(Segment("".join(run_text), run_style))  # type: ignore[arg-type]
+                segments.append(Segment("".join(run_text), run_style))
                 run_text = []
             run_style = style
             run_text.append(cell.char)
         if run_text:
-            segments.append(Segment("".join(run_text), run_style))  # type: ignore[arg-type]
+            segments.append(Segment("".join(run_text), run_style))
         return Strip(segments).adjust_cell_length(width, base)
 
 

@@ -6,6 +6,7 @@ widget costs the same at 10 rows or 100,000: it formats the visible lines only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.segment import Segment
@@ -81,7 +82,7 @@ class VirtualTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.columns = columns
         self._rows: list[Row] = []
-        self._visible: list[int] = []
+        self._visible: Sequence[int] = []
         self._filter = ""
         self.cursor = 0
         self.empty_text = "nothing to show"
