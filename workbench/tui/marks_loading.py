@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.worker import get_current_worker
 
+from workbench.tui.host import AppHost
 from workbench.tui.messages import MarksFailed, MarksLoaded
 
 if TYPE_CHECKING:
@@ -34,11 +35,9 @@ WARM_READER_AFTER = 0.6
 PREFETCH_AFTER = 0.15
 
 
-class MarksLoading:
+class MarksLoading(AppHost):
     """The seams' marks (in a child process) and contracts' verdicts (on the reader)."""
 
-    service: Any
-    gov_state: Any
     views: list[Any]
     marks_ready: bool
     marks_in_child: bool
@@ -50,11 +49,6 @@ class MarksLoading:
     _verdict_asked: int
     _verdicts: dict[str, tuple[Any, tuple[Any, Any, Any]]] = {}  # noqa: RUF012 - replaced, never changed
     _prefetch: Any = None
-    marks_ready: bool
-    set_timer: Any
-    _post: Any
-    notify: Any
-    is_running: bool
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
     def load_marks(self) -> None:
@@ -183,10 +177,11 @@ class MarksLoading:
             self._prefetch = None
         if not self.marks_ready or state is None or contract_id not in state.contracts:
             return  # before the marks, a verdict would work out every seam's pages again
-        if self.cached_verdict(contract_id) is None:
+        wanted = contract_id
+        if self.cached_verdict(wanted) is None:
             self._prefetch = self.set_timer(
                 PREFETCH_AFTER,
-                lambda: self.reader().submit(self._remember_verdict, contract_id, state),
+                lambda: self.reader().submit(self._remember_verdict, wanted, state),
             )
 
     def _remember_verdict(self, contract_id: str, state: Any) -> None:

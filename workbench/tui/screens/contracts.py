@@ -305,7 +305,7 @@ class ContractScreen(BaseScreen):
         self.query_one("#contract-verdict", Static).update(verdict_content(verdict, state))
         doc = state.contracts.get(self.contract_id) if state is not None else None
         # The detail again only for pages it has not drawn (one Static less to lay out).
-        if doc is not None and self._detail_pages != pages:
+        if state is not None and doc is not None and self._detail_pages != pages:
             problems = [p for p in state.problems_for(doc.path)]
             self.query_one("#contract-detail", Static).update(
                 contract_content(doc, state, self.wb.today, problems, pages or None, now)
