@@ -194,8 +194,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(table(rows, ["SEAM", "KIND", "TEAMS", "OWNER", "PARTIES", "STATE", "PROBLEMS"]))
         for problem in shared:
             print(f"FILE PROBLEM: {problem.render()}")
-        for problem in trust.problems if trust else ():
-            print(f"REGISTRY PROBLEM: {problem}")
+        for text in trust.problems if trust else ():
+            print(f"REGISTRY PROBLEM: {text}")
         if trust is not None and trust.warning:
             print(f"warning: {trust.warning}", file=sys.stderr)
     from workbench.cli.sync import print_repo_state
