@@ -4,7 +4,9 @@ Three shortcuts make a gate on a clone with no cache cheaper, and each must give
 what the long way gives:
 
 * the history starts from the models the checked state validated at HEAD instead of
-  validating the same bytes again (``VersionCache.remember_valid``);
+  validating the same bytes again (``VersionCache.remember_valid``), and the clone's store
+  of parsed versions keeps the parsed data each model was validated from, validated again
+  when read;
 * a comparison of two versions flattens only the top-level values that differ
   (``model.compare._diff_fields``);
 * a delivery or page record's TOML is parsed once for its reader and its statement check
@@ -30,7 +32,7 @@ import pytest
 from tests.conftest import FIXED_NOW
 from workbench.model import compare
 from workbench.model.compare import FieldChange
-from workbench.model.documents import parse_contract
+from workbench.model.documents import parse_contract, parse_document
 from workbench.service.core import Workbench
 from workbench.service.versions import VersionCache
 
@@ -139,22 +141,7 @@ def _commit(repo: Path, files: dict[str, str | None], message: str) -> None:
     )
 
 
-# -- the gate as a whole ----------------------------------------------------------------------
-
-
-def test_the_demo_gate_is_the_same_with_and_without_the_shortcuts(
-    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fast, reference = _both_ways(demo_repo, monkeypatch)
-    assert fast == reference
-    # The demo has change notices to judge (else this compares nothing).
-    assert json.loads(fast["notices"])
-    assert "<testcase" in fast["junit"]
-
-
-def test_hostile_histories_are_judged_the_same_with_and_without_the_shortcuts(
-    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _hostile_history(demo_repo: Path) -> None:
     path = f"contracts/{CREDIT}.toml"
     head = (demo_repo / path).read_text(encoding="utf-8")
     # An invalid version in the middle: the notice rules skip pairs with it; then HEAD's
@@ -172,6 +159,25 @@ def test_hostile_histories_are_judged_the_same_with_and_without_the_shortcuts(
         {f"contracts/copy-{claimant}": head, f"contracts/{broken}": "id = [\n"},
         "a claimant and a broken file",
     )
+
+
+# -- the gate as a whole ----------------------------------------------------------------------
+
+
+def test_the_demo_gate_is_the_same_with_and_without_the_shortcuts(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, reference = _both_ways(demo_repo, monkeypatch)
+    assert fast == reference
+    # The demo has change notices to judge (else this compares nothing).
+    assert json.loads(fast["notices"])
+    assert "<testcase" in fast["junit"]
+
+
+def test_hostile_histories_are_judged_the_same_with_and_without_the_shortcuts(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hostile_history(demo_repo)
     fast, reference = _both_ways(demo_repo, monkeypatch)
     assert fast == reference
     notices = [n for n in json.loads(fast["notices"]) if n["contract"] == CREDIT]
@@ -201,12 +207,56 @@ def test_a_seeded_model_answers_only_for_its_own_bytes(tmp_path: Path) -> None:
     model = parse_contract(f"contracts/{CREDIT}.toml", head)
     assert model is not None
     cache = VersionCache(tmp_path, writable=False)
-    cache.remember_valid([(head, model)])
+    source = parse_document(f"contracts/{CREDIT}.toml", head)[0].data
+    cache.remember_valid([(head, model, source)])
     assert cache.known(head) is model
     # Other bytes (an invalid edit) are validated on their own, never answered by the seed.
     edited = head + b"\nnot_a_field = 1\n"
     assert cache.known(edited) is None
     assert cache.contract(f"contracts/{CREDIT}.toml", edited) is None
+
+
+def test_the_versions_store_keeps_parsed_sources_and_a_warm_gate_equals_a_cold_one(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clone's store of parsed versions keeps what each model was validated from and
+    validates it again when read: the second gate (from the store) and the first (which
+    wrote it) equal a gate with no cache at all, invalid versions included."""
+    from workbench.repo import cache_store
+
+    _hostile_history(demo_repo)
+    monkeypatch.delenv("WORKBENCH_NO_CACHE", raising=False)
+    first = _gate_outputs(demo_repo)
+    stored = cache_store.read(demo_repo, "contract-versions")
+    assert isinstance(stored, tuple)
+    sources = stored[0]
+    assert None in sources.values(), "the invalid version is stored as invalid"
+    assert all(v is None or type(v) is dict for v in sources.values()), "data, not models"
+    second = _gate_outputs(demo_repo)
+    with monkeypatch.context() as cold:
+        cold.setenv("WORKBENCH_NO_CACHE", "1")
+        reference = _gate_outputs(demo_repo)
+    assert first == reference
+    assert second == reference
+
+
+def test_a_stored_source_that_does_not_validate_is_parsed_again(tmp_path: Path) -> None:
+    """A damaged store (a source that no longer validates, a model where data belongs) is
+    never taken as a verdict: the version is parsed from its bytes again."""
+    from workbench.repo import cache_store
+    from workbench.service.versions import blob_id
+
+    path = f"contracts/{CREDIT}.toml"
+    head = (Path(__file__).resolve().parents[2] / path).read_bytes()
+    model = parse_contract(path, head)
+    assert model is not None
+    (tmp_path / ".git").mkdir()
+    blob = blob_id(head)
+    for damaged in ({"id": ["not", "a", "contract"]}, model, "text", 7):
+        cache_store.write(tmp_path, "contract-versions", ({blob: damaged}, {}, {}))
+        cache = VersionCache(tmp_path, writable=False)
+        assert cache.known(head) is None
+        assert cache.contract(path, head) == model
 
 
 # -- the comparison ---------------------------------------------------------------------------

@@ -95,6 +95,7 @@ COMMANDS: dict[tuple[str, ...], list[dict[str, object]]] = {
     ],
     ("registry", "runners"): [{"args": ["ci.pipeline"], "who": "erin.walsh", "writes": True}],
     ("registry", "root"): [{"args": []}],
+    ("registry", "head"): [{"args": []}],
     ("registry", "floor"): [
         {"args": []},
         {"args": ["--contracts", "claims-*", "--limit", "ack_window=PT24H"], "writes": True},

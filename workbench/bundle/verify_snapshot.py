@@ -110,14 +110,15 @@ def check_snapshot_and_index(
     head_path = bl.registry_dir(head.version) + "statement.json"
     kept = read_previous(previous, limits)
     try:
-        subjects = {head_path: files.get(head_path, b""), bl.INDEX: files[bl.INDEX]}
-        if bl.HEADS in files:
-            subjects[bl.HEADS] = files[bl.HEADS]
+        # What the snapshot must cover, as far as the bundle holds it: a covered file that
+        # is not there is reported missing, not as different bytes.
+        subjects = {p: files[p] for p in (head_path, bl.INDEX, bl.HEADS) if p in files}
         sc = check_snapshot(
             snapshot,
             subjects,
             now,
             last_seen=kept.snapshot if kept.snapshot not in (None, snapshot) else None,
+            present=files.keys(),
         )
     except StatementError as exc:
         report.add("snapshot", "fail", f"snapshot.json: {exc}")

@@ -4,9 +4,8 @@ each made safe for its medium (see docs/architecture.md, output safety)."""
 from __future__ import annotations
 
 from typing import Any
-from xml.etree import ElementTree as ET
 
-from workbench.governance import merge_check
+from workbench.governance import junit_xml, merge_check
 from workbench.governance.gate_model import (
     INFO_URI,
     RULES,
@@ -16,6 +15,7 @@ from workbench.governance.gate_model import (
     Check,
     GateResult,
 )
+from workbench.governance.junit_xml import Element
 from workbench.governance.timing import iso
 from workbench.model import safe_text
 from workbench.model.state import (
@@ -114,70 +114,60 @@ def render_junit(result: GateResult) -> str:
     """JUnit XML: one testsuite per contract, one testcase per rule.
 
     Deny failures are <failure>; warnings pass with the warning in <system-out> (JUnit has
-    no warning state and a warning must not fail a CI test report).
+    no warning state and a warning must not fail a CI test report). Every text and
+    attribute is made safe by the writer (`junit_xml`): XML escaping alone writes control
+    characters as they are, which no XML parser accepts and a CI log would replay;
+    attributes are kept on one line (a parser folds their newlines into spaces anyway).
     """
     trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
     merge_fails = int(result.merge is not None)
-    root = ET.Element(
+    stamp = iso(result.now) or ""
+    root = Element(
         "testsuites",
         name="workbench gate",
         tests=str(len(result.checks) + int(result.shows_trust) + merge_fails),
         failures=str(len(result.failures) + trust_fails + merge_fails),
         errors="0",
         skipped="0",
-        timestamp=iso(result.now) or "",
+        timestamp=stamp,
     )
     if result.merge is not None:
-        merge_check.junit_suite(root, result.merge, iso(result.now) or "")
+        merge_check.junit_suite(root, result.merge, stamp)
     if result.shows_trust:
         _trust_junit(root, result, trust_fails)
     # Grouped once: a scan of every check per contract is quadratic (5,000 contracts).
     by_contract: dict[str, list[Check]] = {}
     for c in result.checks:
         by_contract.setdefault(c.contract, []).append(c)
+    line = safe_text.line
     for cid in result.scope:
         mine = by_contract.get(cid, [])
-        suite = ET.SubElement(
-            root,
+        suite = root.add(
             "testsuite",
             name=cid,
             tests=str(len(mine)),
             failures=str(sum(c.blocking for c in mine)),
             errors="0",
             skipped="0",
-            timestamp=iso(result.now) or "",
+            timestamp=stamp,
         )
+        classname = f"gate.{cid}"
         for c in mine:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"gate.{cid}",
-                name=c.rule,
-                file=c.path,
-                line=str(c.line),
+            case = suite.add(
+                "testcase", classname=classname, name=c.rule, file=c.path, line=str(c.line)
             )
-            text = safe_text.line(c.message)
+            text = line(c.message)
             if c.fixers:
-                text += f"\nwho can fix it: {safe_text.line(', '.join(c.fixers))}"
+                text += f"\nwho can fix it: {line(', '.join(c.fixers))}"
             if c.fix:
-                text += f"\nhow: {safe_text.line(c.fix)}"
+                text += f"\nhow: {line(c.fix)}"
             if c.blocking:
-                failure = ET.SubElement(case, "failure", message=c.message, type=c.rule)
-                failure.text = text
+                case.add("failure", message=c.message, type=c.rule).text = text
             elif c.outcome != "pass":
-                ET.SubElement(case, "system-out").text = f"WARNING: {text}"
+                case.add("system-out").text = f"WARNING: {text}"
             else:
-                ET.SubElement(case, "system-out").text = f"PASS: {text}"
-    # ElementTree escapes <>&" but writes control characters as they are, which no XML
-    # parser accepts and a CI log would replay: every text and attribute is made safe
-    # here, attributes on one line (a parser folds their newlines into spaces anyway).
-    for element in root.iter():
-        if element.text:
-            element.text = safe_text.xml(element.text)
-        for name, value in element.attrib.items():
-            element.set(name, safe_text.line(value))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+                case.add("system-out").text = f"PASS: {text}"
+    return junit_xml.document(root)
 
 
 def _sarif_text(text: str) -> str:
@@ -186,9 +176,8 @@ def _sarif_text(text: str) -> str:
     return safe_text.line(text).replace("[", "\\[").replace("]", "\\]")
 
 
-def _trust_junit(root: ET.Element, result: GateResult, fails: int) -> None:
-    suite = ET.SubElement(
-        root,
+def _trust_junit(root: Element, result: GateResult, fails: int) -> None:
+    suite = root.add(
         "testsuite",
         name="trust root",
         tests="1",
@@ -197,16 +186,16 @@ def _trust_junit(root: ET.Element, result: GateResult, fails: int) -> None:
         skipped="0",
         timestamp=iso(result.now) or "",
     )
-    case = ET.SubElement(
-        suite, "testcase", classname="gate.trust_root", name=TRUST_RULE, file=TRUST_FILE, line="1"
+    case = suite.add(
+        "testcase", classname="gate.trust_root", name=TRUST_RULE, file=TRUST_FILE, line="1"
     )
     text = result.trust_message + (f"\nhow: {result.trust_fix}" if result.trust_fix else "")
     if result.trust_outcome == "fail":
-        ET.SubElement(case, "failure", message=result.trust_message, type=TRUST_RULE).text = text
+        case.add("failure", message=result.trust_message, type=TRUST_RULE).text = text
     elif result.trust_outcome == "warn":
-        ET.SubElement(case, "system-out").text = f"WARNING: {text}"
+        case.add("system-out").text = f"WARNING: {text}"
     else:
-        ET.SubElement(case, "system-out").text = f"PASS: {text}"
+        case.add("system-out").text = f"PASS: {text}"
 
 
 def _trust_sarif(result: GateResult, index: int) -> tuple[dict[str, Any], dict[str, Any]]:

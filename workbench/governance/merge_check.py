@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree as ET
 
+from workbench.governance.junit_xml import Element
 from workbench.model import safe_text
 
 MERGE_RULE = "merge_state"
@@ -66,10 +66,9 @@ def text_lines(merge: UnfinishedMerge | None) -> list[str]:
     ]
 
 
-def junit_suite(root: ET.Element, merge: UnfinishedMerge, timestamp: str) -> None:
-    """A `merge state` testsuite with one failing testcase (the caller makes text safe)."""
-    suite = ET.SubElement(
-        root,
+def junit_suite(root: Element, merge: UnfinishedMerge, timestamp: str) -> None:
+    """A `merge state` testsuite with one failing testcase (the writer makes text safe)."""
+    suite = root.add(
         "testsuite",
         name="merge state",
         tests="1",
@@ -78,15 +77,14 @@ def junit_suite(root: ET.Element, merge: UnfinishedMerge, timestamp: str) -> Non
         skipped="0",
         timestamp=timestamp,
     )
-    case = ET.SubElement(
-        suite,
+    case = suite.add(
         "testcase",
         classname=f"gate.{MERGE_RULE}",
         name=MERGE_RULE,
         file=merge.location,
         line="1",
     )
-    failure = ET.SubElement(case, "failure", message=merge.message, type=MERGE_RULE)
+    failure = case.add("failure", message=merge.message, type=MERGE_RULE)
     failure.text = f"{merge.message}\nhow: {merge.how}"
 
 

@@ -222,13 +222,29 @@ def parse_contract(path: str, raw: bytes | None) -> Contract | None:
 
     For history, diffs and bundles, where an invalid old version is simply not comparable.
     """
+    return parse_contract_source(path, raw)[0]
+
+
+def parse_contract_source(
+    path: str, raw: bytes | None
+) -> tuple[Contract | None, dict[str, Any] | None]:
+    """`parse_contract`, and the parsed TOML the model was validated from (None with it).
+
+    The clone's cache keeps a version as that parsed data and validates it again when
+    read (`contract_from_source`): validating costs a third of unpickling the model."""
     if raw is None:
-        return None
+        return None, None
     doc, problems = parse_document(path, raw)
     if problems or doc.data is None:
-        return None
+        return None, None
+    contract = contract_from_source(doc.data)
+    return contract, doc.data if contract is not None else None
+
+
+def contract_from_source(data: dict[str, Any]) -> Contract | None:
+    """The contract model of a parsed contract file, or None if it does not validate."""
     try:
-        return Contract.model_validate(doc.data)
+        return Contract.model_validate(data)
     except ValidationError:
         return None
 

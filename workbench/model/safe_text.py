@@ -16,7 +16,7 @@ One function per medium, each applied once at that medium's output boundary:
 ``line``           a field that must stay on one line (a table cell, a name, a
                    title, a check message): ``terminal`` plus ``\\n``/``\\t`` shown.
 ``xml``            JUnit XML text: as ``terminal`` (which leaves nothing that is
-                   illegal in XML 1.0); ElementTree escapes ``<>&"``.
+                   illegal in XML 1.0); the JUnit writer escapes ``<>&"``.
 ``json_dumps``     JSON (``--json``, SARIF, OSCAL, reports): faithful data; every
                    unsafe character is a ``\\uXXXX`` escape, so a parser gets the
                    exact string and a terminal gets no control byte.

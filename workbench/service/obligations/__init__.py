@@ -85,7 +85,9 @@ class Obligations:
         state = self.state()
         # The state validated every contract it read: its history starts from those models
         # instead of validating the same bytes again (keyed by content, never by path).
-        self.wb.versions.remember_valid((d.raw, d.contract) for d in state.contracts.values())
+        self.wb.versions.remember_valid(
+            (d.raw, d.contract, d.document.data) for d in state.contracts.values()
+        )
         ids = set(state.contracts)
         hist = {cid: contract_history(self.wb, cid) for cid in sorted(ids)} if head else {}
         self.wb.versions.save()
