@@ -1,8 +1,9 @@
-"""Garbage that a cache read froze is collected once the app is idle (issue 18).
+"""Garbage that something else froze is collected once the app is idle (issue 18).
 
-`repo/cache_store.py` freezes the collector's generations after every read, in whatever
-thread reads; in the long-lived app every closed screen still waiting for a collection at
-that moment then stayed in memory for good."""
+`repo/cache_store.py` froze the collector's generations after every read, in whatever
+thread read; in the long-lived app every closed screen still waiting for a collection at
+that moment then stayed in memory for good. A read now freezes only inside a one-shot
+command (`cache_store.one_shot_process`); the app still collects whatever else froze."""
 
 from __future__ import annotations
 
@@ -35,8 +36,14 @@ async def test_closed_screens_a_cache_read_froze_are_collected_when_idle(demo_re
                 await wait_until(pilot, lambda: not isinstance(app.screen, ContractScreen))
             await settle(app, pilot)
             frozen = gc.get_freeze_count()
-            # A read of the clone's cache, as a worker's state load or git handle makes.
+            # A read of the clone's cache in the app, as a worker's state load makes it,
+            # freezes nothing.
             assert cache_store.read(demo_repo, _HISTORY_STORE) is not None
+            assert gc.get_freeze_count() == frozen
+            # Something else that freezes (here the same read as a one-shot command makes
+            # it) is still collected once the app is idle.
+            with cache_store.one_shot_process():
+                assert cache_store.read(demo_repo, _HISTORY_STORE) is not None
             assert gc.get_freeze_count() > frozen, "the read froze nothing: nothing tested"
         finally:
             gc.enable()
