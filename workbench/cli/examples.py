@@ -80,8 +80,9 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "registry root": ["workbench registry root", "workbench registry root --pin"],
     "registry head": [
-        "workbench registry head            # vN:SHA256, for --registry-seen in CI",
-        "workbench registry head --pin      # remember it for this clone",
+        "workbench registry head",
+        "workbench registry head --pin",
+        'WORKBENCH_REGISTRY_SEEN="$(workbench registry head)"  # then set it in CI',
     ],
     "registry floor": [
         "workbench registry floor",
