@@ -5,12 +5,12 @@ app for 40-180 ms at random keystrokes, so what is loaded is frozen (`gc.freeze`
 objects are still freed by reference counting, but cyclic garbage frozen with them (a
 closed screen's widgets, a finished dialog) is never collected while it stays frozen.
 
-The app freezes at its first load, and collects first after later loads. It is not the only
-one to freeze: the clone's cache store freezes after every read (`repo/cache_store.py`), in
-whatever worker thread reads it (a state load, a thread's first git handle), and then
-every closed screen still waiting for a collection stays in memory for good (measured: 2
-of 4 closed contract screens survived `gc.collect()` after reloads; all 4 were freed once
-unfrozen). So every IDLE_CHECK seconds, once no key came for IDLE_BEFORE seconds and
+The app freezes at its first load, and collects first after later loads. It may not be the
+only one to freeze: the clone's cache store froze after every read (`repo/cache_store.py`;
+now only in a one-shot command, `one_shot_process`), in whatever worker thread read it,
+and then every closed screen still waiting for a collection stayed in memory for good
+(measured: 2 of 4 closed contract screens survived `gc.collect()` after reloads; all 4
+were freed once unfrozen). So every IDLE_CHECK seconds, once no key came for IDLE_BEFORE seconds and
 something was frozen since the app's own freeze, the app unfreezes, collects once and
 freezes again: a collection's pause falls where nobody is typing.
 
