@@ -79,6 +79,11 @@ EXAMPLES: dict[str, list[str]] = {
         "workbench --as alan registry sign --key alan_ed25519",
     ],
     "registry root": ["workbench registry root", "workbench registry root --pin"],
+    "registry head": [
+        "workbench registry head",
+        "workbench registry head --pin",
+        'WORKBENCH_REGISTRY_SEEN="$(workbench registry head)"  # then set it in CI',
+    ],
     "registry floor": [
         "workbench registry floor",
         "workbench registry floor --limit evidence_max_age=P7D",
