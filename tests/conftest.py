@@ -85,12 +85,29 @@ def exported(demo_template: Path, tmp_path_factory: pytest.TempPathFactory):  # 
     return build_exported(demo_template, tmp_path_factory.mktemp("bundle-repo"))
 
 
+SPARK_CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+
+
 @pytest.fixture(scope="session")
-def spark():  # type: ignore[no-untyped-def]
+def spark_connect_port() -> int:
+    """The loopback port of the Spark Connect server that runs inside the `spark` session's
+    JVM (tests/evidence/test_spark_connect.py talks to it)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def spark(spark_connect_port: int):  # type: ignore[no-untyped-def]
     """The ONE local Spark session of a test process (the engine reuses it: every
     `evaluate --engine spark` in the tests runs on it). Mark Spark tests
     `pytest.mark.xdist_group("spark")`: `make test` runs with `--dist loadgroup`, so they
-    share one worker and the JVM starts once."""
+    share one worker and the JVM starts once.
+
+    The same JVM serves Spark Connect on loopback (Spark's own Connect plugin), so the
+    Spark Connect tests reach a real Connect server without starting a second JVM."""
     import shutil
 
     if shutil.which("java") is None:
@@ -98,12 +115,15 @@ def spark():  # type: ignore[no-untyped-def]
             "Java 17 is needed for the Spark engine tests: run `bash scripts/ensure-tools.sh` "
             "(installs openjdk-17-jre-headless as root) or install a JDK 17"
         )
-    from workbench.evidence.engines.spark import SparkTarget, spark_session
-
-    session = spark_session(SparkTarget("local[2]"))
-    yield session
-    # Stopped here, while pytest still runs: left to the interpreter's exit, the JVM's
-    # shutdown raced the teardown of the tests' temporary directories and took minutes.
     from workbench.evidence.engines import spark as engine
 
-    engine.stop_session()
+    with pytest.MonkeyPatch.context() as mp:
+        # Static settings of the JVM this process starts: the engine's own, plus the plugin.
+        mp.setitem(engine.LOCAL_CONF, "spark.plugins", SPARK_CONNECT_PLUGIN)
+        mp.setitem(engine.LOCAL_CONF, "spark.connect.grpc.binding.address", "127.0.0.1")
+        mp.setitem(engine.LOCAL_CONF, "spark.connect.grpc.binding.port", str(spark_connect_port))
+        session = engine.spark_session(engine.SparkTarget("local[2]"))
+        yield session
+        # Stopped here, while pytest still runs: left to the interpreter's exit, the JVM's
+        # shutdown raced the teardown of the tests' temporary directories and took minutes.
+        engine.stop_session()

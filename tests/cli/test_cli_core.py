@@ -154,6 +154,39 @@ def test_init_keeps_quotes_in_names_and_refuses_what_git_cannot_author(tmp_path:
     assert not (tmp_path / "other" / "workbench.toml").exists()
 
 
+def test_init_with_teams_round_trips_quoted_names_exactly(tmp_path: Path) -> None:
+    """The documented init (teams and their leads): what the user typed reaches the TOML
+    escaped and comes back byte for byte, in the files, the registry and git's author."""
+    from workbench.service.core import Workbench
+
+    org, team, lead = 'Acme "Labs" \\ Co', 'Data "D" \\ Team', 'Ada "A" O\'Neil \\ L'
+    target = tmp_path / "gov"
+    teams = ("--team", "data", "--team-name", team, "--lead", "ada", "--lead-name", lead)
+    others = ("--team", "model", "--team-name", "Model", "--lead", "alan", "--lead-name", "Alan T")
+    base = ("init", "--org", org, "--domain", "acme.example", "--no-passphrase")
+    made = run(*base[:1], str(target), *base[1:], *teams, *others, now=None)
+    assert made.returncode == 0, made.stderr
+    assert run("validate", cwd=target).returncode == 0
+    state = Workbench(target).state("HEAD")
+    assert state.settings is not None and state.settings.org.name == org
+    assert state.teams["data"].name == team and state.people["ada"].name == lead
+    authors = subprocess.run(
+        ["git", "-C", str(target), "log", "--format=%an"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert lead in authors, authors  # the repository's first commit is the first lead's
+    # A newline in a name is refused before anything is made, naming the options to check.
+    bad = ("--team", "data", "--team-name", "Data\nTeam", "--lead", "bea", "--lead-name", "B")
+    other = tmp_path / "other"
+    fresh = ("--team", "model", "--team-name", "Model", "--lead", "carl", "--lead-name", "C")
+    refused = run(*base[:1], str(other), *base[1:], *bad, *fresh, now=None)
+    assert refused.returncode == 2 and "--team-name" in refused.stderr, refused.stderr
+    assert "keys/people.toml:5:1" in refused.stderr and "[teams[0].name]" in refused.stderr
+    assert "Traceback" not in refused.stderr and not other.exists()
+
+
 def test_demo_refuses_to_overwrite_a_non_demo_directory(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine/thesis.txt").write_text("precious")

@@ -4,9 +4,11 @@ once, and a planted cache file cannot run code."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
+import weakref
 from pathlib import Path
 
 import pytest
@@ -272,3 +274,73 @@ def git_commit(repo: Path, path: str, text: str) -> None:
     git = ["git", "-C", str(repo), "-c", "user.name=x", "-c", "user.email=x@x"]
     subprocess.run([*git, "add", path], check=True)
     subprocess.run([*git, "commit", "-qm", f"change {path}"], check=True)
+
+
+def _reload(root: Path) -> weakref.ref[Workbench]:
+    """One reload as a long process (the app) does it: a new session reads the state and
+    the history through the clone's cache, then is dropped."""
+    wb = Workbench(root, now=FIXED_NOW, readonly=True)
+    wb.state()
+    wb.obligations.notices.statuses()
+    return weakref.ref(wb)
+
+
+def test_reloads_in_one_process_leave_nothing_frozen_and_free_each_dropped_session(
+    demo_repo: Path,
+) -> None:
+    """Reading the cache froze the collector's generations (`gc.freeze`) after every read,
+    so a long process (the app reloads state many times) kept each dropped session's cyclic
+    garbage for good. Outside a one-shot command a read freezes nothing."""
+    _reload(demo_repo)  # the cache is written
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    dropped = [_reload(demo_repo) for _ in range(4)]
+    gc.collect()
+    assert [ref for ref in dropped if ref() is not None] == []
+    assert gc.get_freeze_count() == frozen
+
+
+def test_a_one_shot_command_still_keeps_what_a_read_loads_out_of_collections(
+    demo_repo: Path,
+) -> None:
+    """A one-shot command ends with its process, so freezing after a read costs nothing
+    and spares its later collections a walk over the loaded state; only while it runs."""
+    _reload(demo_repo)
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    try:
+        with cache_store.one_shot_process():
+            _reload(demo_repo)
+            assert gc.get_freeze_count() > frozen
+        gc.unfreeze()
+        _reload(demo_repo)
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_the_cli_runs_a_command_as_a_one_shot_and_the_app_as_a_long_process(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.cli.main import main
+    from workbench.tui import launch
+
+    seen: list[bool] = []
+
+    def app(args: object) -> int:
+        seen.append(cache_store._freeze_reads)
+        return 0
+
+    monkeypatch.setattr(launch, "run", app)
+    try:
+        # The demo has a contract with an error on purpose: exit 1, not a usage error.
+        assert main(["--repo", str(demo_repo), "validate"]) == 1  # writes the cache
+        gc.unfreeze()
+        assert main(["--repo", str(demo_repo), "validate"]) == 1  # reads it: frozen
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        assert main(["--repo", str(demo_repo)]) == 0  # the app
+        assert seen == [False]
+        assert not cache_store._freeze_reads
+    finally:
+        gc.unfreeze()

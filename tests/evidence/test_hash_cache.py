@@ -190,3 +190,57 @@ def test_evaluate_finds_evidence_rewritten_with_its_mtime_restored(
 
 def _status(run: dict) -> str:  # type: ignore[type-arg]
     return str(next(f for f in run["findings"] if f["term"] == "freshness")["status"])
+
+
+def test_hash_many_checks_cached_files_in_order_and_hashes_only_the_changed(
+    clone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cached files are checked in the calling thread, files to hash on the pool: the
+    # results come back in the items' order either way, and a file changed since the last
+    # run is read again (its new digest), never taken from the cache.
+    paths = []
+    for i in range(9):
+        path = tmp_path / f"s{i}.csv"
+        path.write_bytes(f"score\n0.{i}\n".encode())
+        paths.append(path)
+    time.sleep(0.01)
+
+    def check(p: Path, hasher: hash_cache.Hasher) -> tuple[Path, str]:
+        return p, hasher(p)[0]
+
+    first = hash_cache.hash_many(clone, True, check, paths)
+    assert first == [(p, sha256_file(p)[0]) for p in paths]
+    changed = paths[4]
+    changed.write_bytes(b"score\n0.99\n")
+    reads: list[Path] = []
+    real = HashCache.sha256
+
+    def counting(self: HashCache, path: Path, *, only_cached: bool = False) -> tuple[str, int]:
+        if not only_cached:
+            reads.append(path)
+        return real(self, path, only_cached=only_cached)
+
+    monkeypatch.setattr(HashCache, "sha256", counting)
+    again = hash_cache.hash_many(clone, True, check, paths)
+    assert again == [(p, sha256_file(p)[0]) for p in paths]
+    assert again[4][1] != first[4][1]
+    assert reads == [changed]
+
+
+def test_hash_many_sends_items_that_are_not_cacheable_to_the_threads(
+    clone: Path, tmp_path: Path
+) -> None:
+    # A table version hashes its own data files: it must not hold up the calling thread
+    # while the other tables hash on the pool (wall time on more than one core).
+    import threading
+
+    caller = threading.get_ident()
+    seen: dict[int, int] = {}
+
+    def check(i: int, hasher: hash_cache.Hasher) -> int:
+        seen[i] = threading.get_ident()
+        return i * 10
+
+    got = hash_cache.hash_many(clone, True, check, [0, 1, 2, 3], lambda i: i % 2 == 0)
+    assert got == [0, 10, 20, 30]
+    assert seen[1] != caller and seen[3] != caller

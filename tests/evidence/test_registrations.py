@@ -46,6 +46,7 @@ def decide(
     required: bool = True,
     legacy: Manifest | None = None,
     placements: dict[str, Placement] | None = None,
+    providers: dict[str, str] | None = None,
 ) -> Any:
     parsed, unreadable = parse_registrations(dict(records))
     sig = {r.path: "valid" for r in parsed} | (signatures or {})
@@ -55,7 +56,7 @@ def decide(
             signatures=sig,  # type: ignore[arg-type]
             placements=placements or {},
             signatures_required=required,
-            providers={"feed-to-model": "feed"},
+            providers=providers or {"feed-to-model": "feed"},
             teams=TEAMS,
             runners=frozenset({"ci.pipeline"}),
             runners_named=("ci.pipeline",),
@@ -134,6 +135,35 @@ def test_a_name_belongs_to_the_latest_counting_registration() -> None:
     assert sel.manifest.resolve("ref").id == new.id
     assert sel.manifest.get(old.id).name is None
     assert forged.id not in ids(sel)
+
+
+def test_taking_a_name_needs_authority_over_the_contract_that_holds_it() -> None:
+    # Failed before: the consumer team (provider of its own downstream contract) took the
+    # name its provider's reference is registered under, and so chose the baseline its
+    # provider's drift term is judged against.
+    providers = {"feed-to-model": "feed", "model-to-app": "model"}
+    taken = NOW - timedelta(hours=4)
+    ref = snap(20, name="ref", captured_at=taken)
+    theirs = snap(21, name="ref", captured_at=taken, contract="model-to-app")
+    at = NOW - timedelta(hours=3)
+    sel = decide(
+        record(ref, "pia.provider", at),
+        record(theirs, "cora.consumer", at + timedelta(hours=1)),
+        providers=providers,
+    )
+    assert sel.manifest.resolve("ref").id == ref.id  # the name stays with its holder
+    assert theirs.id in ids(sel) and sel.manifest.get(theirs.id).name is None
+    [(contract, message)] = sel.flags
+    assert contract == "feed-to-model" and f"cannot take the name 'ref' from {ref.id}" in message
+    assert "cora.consumer may not register evidence for feed-to-model" in message
+    # An evaluation runner may register for every contract, so it may move the name.
+    runner = snap(22, name="ref", captured_at=taken, contract="model-to-app")
+    moved = decide(
+        record(ref, "pia.provider", at),
+        record(runner, "ci.pipeline", at + timedelta(hours=1)),
+        providers=providers,
+    )
+    assert moved.manifest.resolve("ref").id == runner.id and not moved.flags
 
 
 def test_legacy_manifest_counts_only_without_a_registry() -> None:

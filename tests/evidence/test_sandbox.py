@@ -252,6 +252,20 @@ def test_symlinked_evidence_is_resolved(tmp_path: Path) -> None:
         assert sb.files["a"].path == real.resolve()
 
 
+def test_a_directory_a_dangling_link_or_a_link_loop_is_never_read(tmp_path: Path) -> None:
+    # The files a batch may read are resolved on strings (many at once): a directory, a
+    # link to nothing and a loop of links are refused as pathlib refused them.
+    (tmp_path / "dir.parquet").mkdir()
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    (tmp_path / "l1.csv").symlink_to(tmp_path / "l2.csv")
+    (tmp_path / "l2.csv").symlink_to(tmp_path / "l1.csv")
+    with pytest.raises(SandboxError, match="not a regular file"):
+        Sandbox({}, readable=[SnapshotFile(tmp_path / "dir.parquet", "parquet")])
+    for name in ("dangling.csv", "l1.csv"):
+        with pytest.raises(SandboxError, match="not found"):
+            Sandbox({}, readable=[SnapshotFile(tmp_path / name, "csv")])
+
+
 def test_path_with_quote_is_safe(tmp_path: Path) -> None:
     d = tmp_path / "it's"
     d.mkdir()

@@ -24,7 +24,7 @@ import io
 import re
 import tarfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -214,29 +214,44 @@ def read_archive(
     limits: Limits = DEFAULT_LIMITS,
     cancel: Callable[[], bool] | None = None,
 ) -> dict[str, bytes]:
-    """Every member of a bundle, by name, read into memory under ``limits``.
+    """Every member of a bundle, by name, read into memory under ``limits`` (see
+    ``iter_archive``; ``verify-bundle`` keeps members more compactly, ``read_members``)."""
+    return dict(iter_archive(source, limits, cancel))
+
+
+def iter_archive(
+    source: Path | bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Each member of a bundle, (name, bytes), in archive order, as it is read.
 
     The archive is read as a stream: each member's declared size is checked against the
     per-file and total caps before its bytes are read, and the inflater stops as soon as
     the ratio or total cap is passed, so a decompression bomb costs at most
-    ``ratio_floor`` bytes of memory before it is refused."""
+    ``ratio_floor`` bytes of memory before it is refused. A refusal is raised when the
+    reader gets there: a caller must not trust what it was given before the iteration
+    ended."""
     if isinstance(source, bytes):
         if len(source) > limits.max_compressed:
             raise BundleFormatError(f"{len(source)} bytes, over the {limits.max_compressed} cap")
-        return _read(io.BytesIO(source), limits, cancel)
+        yield from _read(io.BytesIO(source), limits, cancel)
+        return
     size = Path(source).stat().st_size
     if size > limits.max_compressed:
         raise BundleFormatError(f"{source}: {size} bytes, over the {limits.max_compressed} cap")
     with Path(source).open("rb") as handle:
-        return _read(handle, limits, cancel)
+        yield from _read(handle, limits, cancel)
 
 
-def _read(handle: BinaryIO, limits: Limits, cancel: Callable[[], bool] | None) -> dict[str, bytes]:
+def _read(
+    handle: BinaryIO, limits: Limits, cancel: Callable[[], bool] | None
+) -> Iterator[tuple[str, bytes]]:
     if handle.read(2) != b"\x1f\x8b":
         raise BundleFormatError("not a gzip file (a bundle is a .tar.gz)")
     handle.seek(0)
     stream = _Inflater(handle, limits)
-    out: dict[str, bytes] = {}
+    seen: set[str] = set()
     declared = 0
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tar:
@@ -257,25 +272,29 @@ def _read(handle: BinaryIO, limits: Limits, cancel: Callable[[], bool] | None) -
                 declared += member.size
                 if declared > limits.max_total:
                     raise BundleFormatError(f"members add up to more than {limits.max_total} bytes")
-                if name in out:
+                if name in seen:
                     raise BundleFormatError(f"{name}: appears twice in the archive")
-                handle_ = tar.extractfile(member)
-                assert handle_ is not None
-                content = bytearray()
-                while len(content) < member.size:
-                    piece = handle_.read(min(_OUT, member.size - len(content)))
-                    if not piece:
-                        break
-                    content += piece
-                if len(content) != member.size:
-                    raise BundleFormatError(f"{name}: truncated member")
-                out[name] = bytes(content)
+                seen.add(name)
+                yield name, _member_bytes(tar, member, name)
         stream.finish()
     except tarfile.TarError as exc:
         raise BundleFormatError(f"not a valid tar archive: {exc}") from None
     except (EOFError, zlib.error) as exc:
         raise BundleFormatError(f"not a valid gzip stream: {exc}") from None
-    return out
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> bytes:
+    handle = tar.extractfile(member)
+    assert handle is not None
+    content = bytearray()
+    while len(content) < member.size:
+        piece = handle.read(min(_OUT, member.size - len(content)))
+        if not piece:
+            break
+        content += piece
+    if len(content) != member.size:
+        raise BundleFormatError(f"{name}: truncated member")
+    return bytes(content)
 
 
 class BundleCancelled(WorkbenchError):  # noqa: N818 - the user's own choice, shown as a message

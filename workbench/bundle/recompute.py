@@ -25,7 +25,7 @@ reported as verified.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -68,7 +68,7 @@ class Recomputed:
         return [f for f in self.findings if f.outcome == "skipped"]
 
 
-def _contracts_by_sha(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
+def _contracts_by_sha(files: Mapping[str, bytes]) -> dict[str, tuple[str, bytes]]:
     out = {}
     for path, data in files.items():
         parts = path.split("/")
@@ -80,7 +80,7 @@ def _contracts_by_sha(files: dict[str, bytes]) -> dict[str, tuple[str, bytes]]:
     return out
 
 
-def recompute_findings(files: dict[str, bytes]) -> Recomputed:
+def recompute_findings(files: Mapping[str, bytes]) -> Recomputed:
     """Judge every finding of every run in ``files`` again (see the module docstring)."""
     import tomllib
 
@@ -164,7 +164,7 @@ def _prepare(  # noqa: PLR0911, PLR0913 - one outcome per reason a finding canno
     key: int,
     run: str,
     finding: dict[str, Any],
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     manifest: dict[str, Any],
     contracts: dict[str, tuple[str, bytes]],
     parsed: dict[bytes, Any],
@@ -292,7 +292,7 @@ def _page_test_again(
     finding: dict[str, Any],
     contract_raw: bytes,
     inputs: dict[str, Any],
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     result: Callable[[str, str], FindingCheck],
 ) -> FindingCheck:
     """The page test again, with the people.toml and workbench.toml the run read (found in
@@ -340,7 +340,7 @@ def _page_test_again(
     return result("same", f"{again.status} (the page test, from people.toml and the contract)")
 
 
-def _floor_of_run(inputs: dict[str, Any], files: dict[str, bytes]) -> Any:
+def _floor_of_run(inputs: dict[str, Any], files: Mapping[str, bytes]) -> Any:
     """The signed floor the run judged with: the registry's policy.toml it names by sha256
     (a run without one was made under the built-in floor), or None if it is not here."""
     from workbench.model.policy_floor import DEFAULT_FLOOR

@@ -5,6 +5,7 @@ inputs of the verifiers' time rule (``governance.record_time``), written into bu
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ def _utc(when: datetime) -> str:
 
 
 def add_record_times(
-    wb: ExportSource, records_index: list[dict[str, Any]], files: dict[str, bytes]
+    wb: ExportSource, records_index: list[dict[str, Any]], files: Mapping[str, bytes]
 ) -> None:
     """Each record's placement in git (committer times of the commit that wrote it and of
     its parent) and the time of what it answers, for the verifiers' time rule. Signed by

@@ -38,10 +38,9 @@ function named after it, run in this order by ``_verify_files``:
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,8 @@ from workbench.bundle.archive import (
     BundleCancelled,
     BundleFormatError,
     Limits,
-    read_archive,
 )
+from workbench.bundle.read_members import digest_of, evidence_file, read_members
 from workbench.bundle.report import (
     BundleReport,
     Check,
@@ -115,7 +114,8 @@ def verify_bundle(
 
     step("reading the bundle", 0, 1)
     try:
-        files = read_archive(source, limits, cancel)
+        # Evidence files are only hashed, unless the findings are judged again from them.
+        files = read_members(source, limits, cancel, None if recompute else evidence_file)
     except BundleFormatError as exc:
         report.add("archive", "fail", str(exc))
         return report
@@ -130,7 +130,7 @@ def verify_bundle(
     return report
 
 
-def _recompute(files: dict[str, bytes], report: BundleReport) -> None:
+def _recompute(files: Mapping[str, bytes], report: BundleReport) -> None:
     from workbench.bundle.recompute import recompute_findings
 
     result = recompute_findings(files)
@@ -161,7 +161,7 @@ def _recompute(files: dict[str, bytes], report: BundleReport) -> None:
 
 
 def _verify_files(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     report: BundleReport,
     root: str | None,
     trust_bundle_root: bool,
@@ -214,10 +214,10 @@ def _verify_files(
     verify_evidence(files, index, report, statuses, head, exported)
 
 
-def _check_sums(files: dict[str, bytes], report: BundleReport) -> dict[str, str]:
+def _check_sums(files: Mapping[str, bytes], report: BundleReport) -> dict[str, str]:
     """2. SHA256SUMS lists every other file once, with its digest. Returns every file's
     sha256 (the signed index is compared with the same digests)."""
-    digests = {p: hashlib.sha256(d).hexdigest() for p, d in files.items()}
+    digests = {p: digest_of(files, p) for p in files}
     sums = files.get(bl.SUMS)
     if sums is None:
         report.add("SHA256SUMS", "fail", "SHA256SUMS is missing")
@@ -251,17 +251,18 @@ def _check_sums(files: dict[str, bytes], report: BundleReport) -> dict[str, str]
 
 
 def _registry_files(
-    files: dict[str, bytes], domain: str, report: BundleReport
+    files: Mapping[str, bytes], domain: str, report: BundleReport
 ) -> tuple[dict[str, bytes], dict[tuple[str, str], bytes], set[int]]:
     """The bundle's registry/ folder as the repository paths ``resolve_registry`` reads:
     (statements and signatures; every signed file by digest; the versions present)."""
     vfiles: dict[str, bytes] = {}
     by_digest: dict[tuple[str, str], bytes] = {}
     versions_present = set()
-    for path, data in files.items():
+    for path in files:
         m = _REGISTRY_MEMBER.fullmatch(path)
         if not m:
             continue
+        data = files[path]
         version, name = int(m.group(1)), m.group(2)
         versions_present.add(version)
         if name == "statement.json":
@@ -281,7 +282,7 @@ def _registry_files(
 
 
 def _check_registry(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     repository: str,
     domain: str,
@@ -378,7 +379,7 @@ def _check_expiry(snapshot: SnapshotOutcome, report: BundleReport) -> None:
         )
 
 
-def _check_settings(files: dict[str, bytes], report: BundleReport) -> bool:
+def _check_settings(files: Mapping[str, bytes], report: BundleReport) -> bool:
     """workbench.toml validates (the contracts are judged under it)."""
     from workbench.model.settings import Settings
 

@@ -15,7 +15,7 @@ from workbench.bundle.verify_records import parse_when as _parse_when
 from workbench.signing import registry as reg
 
 
-def contracts_at_export(files: dict[str, bytes]) -> dict[str, Any]:
+def contracts_at_export(files: Mapping[str, bytes]) -> dict[str, Any]:
     """The contract at export per id: current.toml when HEAD differs from the head version,
     else the head version's contract.toml."""
 
@@ -38,7 +38,7 @@ def contracts_at_export(files: dict[str, bytes]) -> dict[str, Any]:
 
 
 def verify_clocks(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
     statuses: Mapping[str, str],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -160,7 +160,7 @@ class _Signed:
 
     def __init__(
         self,
-        files: dict[str, bytes],
+        files: Mapping[str, bytes],
         registries: Registries,
         repository: str,
         namespace: str,
@@ -192,7 +192,7 @@ class _Signed:
 
 
 def verify_contracts(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     registries: Registries,
     repository: str,
@@ -206,10 +206,10 @@ def verify_contracts(
     if not isinstance(contracts_index, dict):
         raise BundleFormatError("bundle.json lists no contracts")
     by_contract: dict[str, dict[str, bytes]] = {}
-    for path, data in files.items():
+    for path in files:
         if path.startswith("contracts/"):
             _, cid, rel = path.split("/", 2)
-            by_contract.setdefault(cid, {})[rel] = data
+            by_contract.setdefault(cid, {})[rel] = files[path]
     for stray in sorted(set(by_contract) - set(contracts_index)):
         report.add("contracts", "fail", f"contracts/{stray}/ is not in the signed index")
     signed = _Signed(files, registries, repository, namespace, now)

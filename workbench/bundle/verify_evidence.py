@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from workbench.bundle.read_members import digest_of
 from workbench.bundle.report import BundleReport
 from workbench.evidence.errors import EvidenceError
 from workbench.model.record_folders import REGISTRATIONS_DIR
-from workbench.signing.statement import sha256_hex
 
 if TYPE_CHECKING:
     from workbench.evidence.manifest import Manifest
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def verify_evidence(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     report: BundleReport,
     statuses: Mapping[str, SigStatus] | None = None,
@@ -67,8 +67,8 @@ def verify_evidence(
                 listings.add(str(item.get("listing")))
                 continue
             if item.get("included"):
-                data = files.get(item["path"])
-                if data is None or sha256_hex(data) != item["sha256"]:
+                path = item["path"]
+                if path not in files or digest_of(files, path) != item["sha256"]:
                     problems.append(f"{item['path']}: does not match its registered sha256")
                 else:
                     included += 1
@@ -124,7 +124,7 @@ def verify_evidence(
 
 
 def _selection_problems(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     manifest: Manifest | None,
     statuses: Mapping[str, SigStatus],
     head: Any,
@@ -150,10 +150,10 @@ def _selection_problems(
     records, unreadable = parse_registrations(files)
     people = {p.id: p for p in parse_people(head.files[PEOPLE]).people}
     providers: dict[str, str] = {}
-    for path, data in files.items():
+    for path in files:
         if path.startswith("contracts/") and path.endswith(".toml"):
             try:
-                doc = tomllib.loads(data.decode("utf-8"))
+                doc = tomllib.loads(files[path].decode("utf-8"))
                 providers[str(doc["id"])] = str(doc["seam"]["provider"])
             except (KeyError, TypeError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 continue
@@ -195,7 +195,7 @@ def _selection_problems(
 
 
 def _table_problem(
-    files: dict[str, bytes], item: dict[str, Any], registered: dict[str, Any] | None
+    files: Mapping[str, bytes], item: dict[str, Any], registered: dict[str, Any] | None
 ) -> str | None:
     """A table snapshot (Delta version, Iceberg snapshot id): bundle.json names the format
     and version the manifest registers, and ships the data-file listing whose sha256 the
@@ -209,7 +209,7 @@ def _table_problem(
     path = listing_path(sid)
     if item.get("listing") != path or path not in files:
         return f"{sid}: a {registered['format']} table without its data-file listing ({path})"
-    if sha256_hex(files[path]) != item.get("sha256"):
+    if digest_of(files, path) != item.get("sha256"):
         return f"{path}: does not match its registered sha256"
     try:
         listing = json.loads(files[path])

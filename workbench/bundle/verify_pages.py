@@ -48,7 +48,7 @@ def notify_records(files: Mapping[str, bytes], scoped: set[str]) -> list[tuple[s
 
 
 def verify_pages(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
     statuses: Mapping[str, SigStatus],
@@ -151,7 +151,7 @@ def _stated_problems(pages: list[PageView], stated: Any, exported: datetime) -> 
 
 
 def _report_pages(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     head: reg.Registry,
     contracts: Mapping[str, Contract],
     pages: list[PageView],
@@ -193,7 +193,7 @@ def _report_pages(
 
 
 def _state_at_export(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     head: reg.Registry,
     contracts: Mapping[str, Contract],
     exported: datetime,
@@ -224,7 +224,7 @@ def _state_at_export(
     return load_state(raw, exported.date(), floor=floor)
 
 
-def _bundle_contracts(files: dict[str, bytes]) -> dict[str, Contract]:
+def _bundle_contracts(files: Mapping[str, bytes]) -> dict[str, Contract]:
     from workbench.bundle.verify_clocks import contracts_at_export
 
     return contracts_at_export(files)

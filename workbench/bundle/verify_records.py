@@ -7,6 +7,7 @@ and which closures and exemptions count by the repository's own rule
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def verify_records(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     head: reg.Registry,
     registries: Registries,
     repository: str,
@@ -128,7 +129,7 @@ def _stated_time(path: str, data: bytes) -> datetime | None:
 
 
 def verify_record_times(
-    files: dict[str, bytes], index: dict[str, Any], exported: datetime, report: BundleReport
+    files: Mapping[str, bytes], index: dict[str, Any], exported: datetime, report: BundleReport
 ) -> None:
     """The time rule of ``governance.record_time`` for every record the bundle carries, with
     the placements bundle.json states (signed by the exporter) and the export time as now."""
@@ -173,7 +174,7 @@ def verify_record_times(
 
 
 def verify_closures(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
     statuses: dict[str, SigStatus],

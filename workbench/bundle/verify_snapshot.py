@@ -6,14 +6,16 @@ the earlier snapshots in exports/, the head map, and what the auditor kept last 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from workbench.bundle import layout as bl
-from workbench.bundle.archive import BundleFormatError, Limits, read_archive
+from workbench.bundle.archive import BundleFormatError, Limits
 from workbench.bundle.heads import Head, Heads, HeadsError, parse_heads, rollback_problems
+from workbench.bundle.read_members import evidence_file, read_members
 from workbench.bundle.report import BundleReport
 from workbench.signing import registry as reg
 from workbench.signing.attestation import verify_attestation
@@ -31,7 +33,7 @@ _REGISTRY_SUBJECT = re.compile(r"registry/v([1-9][0-9]{0,6})/statement\.json")
 MAX_INDEX_BYTES = 64 << 20
 
 
-def bundle_json(files: dict[str, bytes]) -> dict[str, Any]:
+def bundle_json(files: Mapping[str, bytes]) -> dict[str, Any]:
     """The signed index, strictly parsed (its signature is checked with the snapshot)."""
     data = files.get(bl.INDEX)
     if data is None:
@@ -51,7 +53,7 @@ class Previous:
 
     sha256: str = ""
     snapshot: bytes | None = None
-    files: dict[str, bytes] | None = None  # an earlier bundle's files
+    files: Mapping[str, bytes] | None = None  # an earlier bundle's files
 
 
 def read_previous(previous: str | bytes | Path | None, limits: Limits) -> Previous:
@@ -61,7 +63,8 @@ def read_previous(previous: str | bytes | Path | None, limits: Limits) -> Previo
         return Previous(previous.strip().lower())
     data = Path(previous).read_bytes() if not isinstance(previous, bytes) else previous
     if data[:2] == b"\x1f\x8b":
-        files = read_archive(data, limits)
+        # Kept as the bundle being verified is (its contracts are compared with this one's).
+        files = read_members(data, limits, hash_only=evidence_file)
         snap = files.get(bl.SNAPSHOT)
         if snap is None:
             raise BundleFormatError("the previous bundle has no snapshot.json")
@@ -87,7 +90,7 @@ class SnapshotOutcome:
 
 
 def check_snapshot_and_index(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     digests: dict[str, str],
     head: reg.Registry,
@@ -107,14 +110,15 @@ def check_snapshot_and_index(
     head_path = bl.registry_dir(head.version) + "statement.json"
     kept = read_previous(previous, limits)
     try:
-        subjects = {head_path: files.get(head_path, b""), bl.INDEX: files[bl.INDEX]}
-        if bl.HEADS in files:
-            subjects[bl.HEADS] = files[bl.HEADS]
+        # What the snapshot must cover, as far as the bundle holds it: a covered file that
+        # is not there is reported missing, not as different bytes.
+        subjects = {p: files[p] for p in (head_path, bl.INDEX, bl.HEADS) if p in files}
         sc = check_snapshot(
             snapshot,
             subjects,
             now,
             last_seen=kept.snapshot if kept.snapshot not in (None, snapshot) else None,
+            present=files.keys(),
         )
     except StatementError as exc:
         report.add("snapshot", "fail", f"snapshot.json: {exc}")
@@ -126,7 +130,7 @@ def check_snapshot_and_index(
     report.current = sc.current
     exporter = index.get("exporter", {}).get("principal")
     report.exporter = exporter
-    sig_files = {p: d for p, d in files.items() if bl.SNAPSHOT_SIG_RE.fullmatch(p)}
+    sig_files = {p: files[p] for p in files if bl.SNAPSHOT_SIG_RE.fullmatch(p)}
     problems = [p for p in sc.problems if not p.startswith("rollback")]
     problems += [p for p in sc.problems if p.startswith("rollback") and kept.snapshot is not None]
     if pred.repository != repository or head.repository != repository:
@@ -192,7 +196,7 @@ def _exporter_authority(exporter: str, index: dict[str, Any], head: reg.Registry
 
 
 def _check_signed_index(
-    files: dict[str, bytes], index: dict[str, Any], digests: dict[str, str], report: BundleReport
+    files: Mapping[str, bytes], index: dict[str, Any], digests: dict[str, str], report: BundleReport
 ) -> None:
     """bundle.json lists every file but the unindexed ones, each with its sha256."""
     listed = index.get("files")
@@ -216,7 +220,7 @@ def _check_signed_index(
 
 
 def check_history(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     index: dict[str, Any],
     head: reg.Registry,
     snapshot: SnapshotOutcome,
@@ -240,14 +244,14 @@ def check_history(
 
 
 def _check_snapshot_chain(
-    files: dict[str, bytes], pred: Any, report: BundleReport
+    files: Mapping[str, bytes], pred: Any, report: BundleReport
 ) -> tuple[dict[int, bytes], bool]:
     """exports/v1..v(N-1) hash-linked up to this snapshot vN. Returns them and whether the
     chain holds."""
     chain: dict[int, bytes] = {}
-    for path, data in files.items():
+    for path in files:
         if m := bl.EXPORT_STATEMENT_RE.fullmatch(path):
-            chain[int(m.group(1))] = data
+            chain[int(m.group(1))] = files[path]
     problems = []
     previous_sha = None
     for k in range(1, pred.snapshotVersion):
@@ -279,7 +283,7 @@ def _check_snapshot_chain(
 
 
 def _check_rollback(
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     head: reg.Registry,
     snapshot: SnapshotOutcome,
     chain: dict[int, bytes],
@@ -333,7 +337,7 @@ def _check_rollback(
 
 
 def _check_heads(
-    files: dict[str, bytes], index: dict[str, Any], head: reg.Registry, report: BundleReport
+    files: Mapping[str, bytes], index: dict[str, Any], head: reg.Registry, report: BundleReport
 ) -> Heads | None:
     """heads.json (signed with the snapshot) agrees with the registry head and with every
     contract head bundle.json names; it lists every signed contract unless scoped."""
@@ -386,7 +390,9 @@ def _check_heads(
     return heads
 
 
-def _head_run_problems(files: dict[str, bytes], index: dict[str, Any], heads: Heads) -> list[str]:
+def _head_run_problems(
+    files: Mapping[str, bytes], index: dict[str, Any], heads: Heads
+) -> list[str]:
     """The head runs heads.json names are the runs the bundle's findings end in: each one
     shipped has that statement, none is missing from a bundle without a period, and no run
     the bundle ships is newer than every head run."""
@@ -418,7 +424,7 @@ def _head_run_problems(files: dict[str, bytes], index: dict[str, Any], heads: He
 def _since_kept(
     kept_raw: bytes,
     kept_version: int,
-    files: dict[str, bytes],
+    files: Mapping[str, bytes],
     current: Heads | None,
     head: reg.Registry,
 ) -> tuple[list[str], str]:
@@ -468,7 +474,10 @@ def _since_kept(
 
 
 def _compare_bundles(
-    old: dict[str, bytes], files: dict[str, bytes], index: dict[str, Any], report: BundleReport
+    old: Mapping[str, bytes],
+    files: Mapping[str, bytes],
+    index: dict[str, Any],
+    report: BundleReport,
 ) -> None:
     """An earlier bundle: no contract head went back, no version has another statement."""
     try:

@@ -161,8 +161,16 @@ def signature_trust(wb: Workbench) -> TrustRoot | None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     wb = workbench_for(args)
-    _state, views = seam_views_for(wb)
+    state, views = seam_views_for(wb)
     trust = signature_trust(wb)
+    # A file every seam depends on that does not validate is named once, by line: one bad
+    # entry in keys/people.toml otherwise shows only as "not a person" in every row.
+    shared = [
+        p
+        for path in ("workbench.toml", "keys/people.toml")
+        for p in state.problems_for(path)
+        if p.severity == "error"
+    ]
     if args.json:
         emit_json([v.to_json() for v in views])
     else:
@@ -184,15 +192,18 @@ def cmd_status(args: argparse.Namespace) -> int:
                 ]
             )
         print(table(rows, ["SEAM", "KIND", "TEAMS", "OWNER", "PARTIES", "STATE", "PROBLEMS"]))
-        for problem in trust.problems if trust else ():
-            print(f"REGISTRY PROBLEM: {problem}")
+        for problem in shared:
+            print(f"FILE PROBLEM: {problem.render()}")
+        for text in trust.problems if trust else ():
+            print(f"REGISTRY PROBLEM: {text}")
         if trust is not None and trust.warning:
             print(f"warning: {trust.warning}", file=sys.stderr)
     from workbench.cli.sync import print_repo_state
 
     unfinished = print_repo_state(wb, to_stderr=args.json)
     broken = trust is not None and bool(trust.problems)
-    return 1 if broken or unfinished or any(v.state != "governed" for v in views) else 0
+    failing = broken or unfinished or bool(shared)
+    return 1 if failing or any(v.state != "governed" for v in views) else 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -337,7 +348,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def open_tui(args: argparse.Namespace) -> int:
     from workbench.cli.output import raw_streams
+    from workbench.service.process import long_process
     from workbench.tui.launch import run
 
-    with raw_streams():
+    # The app is a long process: cache reads must not freeze what it drops on a reload.
+    with raw_streams(), long_process():
         return run(args)

@@ -56,7 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="keep a large file outside git, pinned by absolute path and sha256",
     )
-    a.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
     a.add_argument(
         "--table-version",
         type=int,
@@ -67,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--json", action="store_true")
     from workbench.cli import evidence_register
 
+    evidence_register.add_name_options(a)
     evidence_register.add_key_options(a)
     a.set_defaults(func=cmd_add, writes=True)
     evidence_register.register(esub)
@@ -194,6 +194,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         external=args.external,
         name=args.name,
         table_version=args.table_version,
+        replace=args.replace,
         signer=evidence_register.signer_for(svc, args),
     )
     if args.json:

@@ -10,6 +10,16 @@ from typing import Any
 from workbench.cli.output import emit_json, line
 
 
+def add_name_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="stable alias a contract can reference (e.g. a drift reference)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="move --name from the snapshot that holds it to this file (without it, a name "
+        "in use is refused, naming its holder; docs/evidence.md, 'Moving a name')",
+    )
+
+
 def add_key_options(p: argparse.ArgumentParser) -> None:
     key = p.add_mutually_exclusive_group()
     key.add_argument("--key", metavar="PATH", help="your private key (default: yours)")

@@ -126,9 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if refusal:
             print(f"workbench: {refusal}", file=sys.stderr)
             return EXIT_USAGE
+        from workbench.service.process import one_shot_process
+
         try:
             try:
-                return int(args.func(args) or 0)
+                # A command ends with its process; the app opts out (`open_tui`).
+                with one_shot_process():
+                    return int(args.func(args) or 0)
             finally:
                 # Only a command that opened a session (and so imported the service)
                 # verified anything worth keeping.

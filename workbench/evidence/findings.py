@@ -321,7 +321,12 @@ def violation_id(contract: str, term: str, run_id: str) -> str:
 
 
 def sorted_runs(runs: list[Run]) -> list[Run]:
-    return sorted(runs, key=lambda r: (r["time"], r["run"]))
+    return sorted(runs, key=run_order)
+
+
+def run_order(run: Run) -> tuple[Any, Any]:
+    """Where a run goes among others, oldest first (`sorted_runs`; a stable sort)."""
+    return (run["time"], run["run"])
 
 
 def term_series(runs: list[Run]) -> dict[tuple[str, str], list[Point]]:

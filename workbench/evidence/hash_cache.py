@@ -101,9 +101,10 @@ class HashCache:
         self._used: set[str] = set()
         self.hashed = 0  # files read and hashed this run (the rest came from the cache)
 
-    def sha256(self, path: Path) -> tuple[str, int]:
+    def sha256(self, path: Path, *, only_cached: bool = False) -> tuple[str, int]:
         """(hex digest, size) of the file at `path`, from the cache when its identity is
-        unchanged, else read and hashed (and remembered when that is sound)."""
+        unchanged, else read and hashed (and remembered when that is sound); with
+        `only_cached`, `_Miss` instead of reading it."""
         key = str(path)
         with self._lock:
             self._used.add(key)
@@ -114,6 +115,8 @@ class HashCache:
                 hit = self._entries.get(key)
             if hit is not None and hit[0] == ident and before.st_dev in self._devices:
                 return hit[1], before.st_size
+            if only_cached:
+                raise _Miss(key)
             began = time.time_ns()
             digest = hashlib.sha256()
             size = 0
@@ -130,6 +133,11 @@ class HashCache:
                 self._changed = True
         return hexdigest, size
 
+    def cached(self, path: Path) -> tuple[str, int]:
+        """`sha256` when the cache vouches for the file at `path`; raises `_Miss` when the
+        file would have to be read and hashed (nothing of it is read)."""
+        return self.sha256(path, only_cached=True)
+
     def save(self) -> None:
         """Keep the entries of the files this run looked at (a file no longer registered
         drops out)."""
@@ -141,25 +149,47 @@ class HashCache:
             cache_store.write(self.root, STORE, tagged)
 
 
+class _Miss(Exception):
+    """A file the cache cannot vouch for (raised by `HashCache.cached`)."""
+
+
 def hash_many(
-    root: Path, writable: bool, check: Callable[[T, Hasher], R], items: Sequence[T]
+    root: Path,
+    writable: bool,
+    check: Callable[[T, Hasher], R],
+    items: Sequence[T],
+    cacheable: Callable[[T], bool] = lambda _item: True,
 ) -> list[R]:
-    """`check(item, hasher)` for every item on four threads (hashlib releases the GIL),
-    sharing one run's `HashCache` of the clone at `root`, saved afterwards."""
+    """`check(item, hasher)` for every item, sharing one run's `HashCache` of the clone at
+    `root`, saved afterwards. Items whose files the cache vouches for are checked in this
+    thread; the rest (files to read and hash) on four threads (hashlib releases the GIL).
+    A cached check is pure Python: spread over four threads it cost twice the CPU of one
+    on a loaded machine (the threads fight over the GIL), for no gain. Items that are not
+    `cacheable` (a table version hashes its data files itself) go to the threads directly."""
     hashes = HashCache(root, writable=writable)
-    # One task per thread, every fourth item each (not a future per file: 3,000 of them
-    # cost more than the cached lookups they wrap).
-    lanes = max(1, min(4, len(items)))
-    with ThreadPoolExecutor(max_workers=lanes) as pool:
-        parts = list(
-            pool.map(
-                lambda lane: [check(item, hashes.sha256) for item in items[lane::lanes]],
-                range(lanes),
+    out: dict[int, R] = {}
+    todo: list[int] = []
+    for i, item in enumerate(items):
+        if not cacheable(item):
+            todo.append(i)
+            continue
+        try:
+            out[i] = check(item, hashes.cached)
+        except _Miss:
+            todo.append(i)
+    # One task per thread, every fourth file each (not a future per file).
+    lanes = max(1, min(4, len(todo)))
+    if todo:
+        with ThreadPoolExecutor(max_workers=lanes) as pool:
+            parts = list(
+                pool.map(
+                    lambda lane: [(i, check(items[i], hashes.sha256)) for i in todo[lane::lanes]],
+                    range(lanes),
+                )
             )
-        )
+        out.update(pair for part in parts for pair in part)
     hashes.save()
-    at = {lane + n * lanes: r for lane, part in enumerate(parts) for n, r in enumerate(part)}
-    return [at[i] for i in range(len(items))]
+    return [out[i] for i in range(len(items))]
 
 
 def _tag(secret: bytes, path: str, ident: Identity, digest: str) -> bytes:

@@ -24,7 +24,9 @@ What counts (docs/evidence.md, "Who may register evidence"):
 * per snapshot the newest counting registration gives its facts (a re-registration with
   another name or term replaces the earlier one), and a counting withdrawal made after it
   takes the snapshot out of use. A stable ``name`` held by two snapshots belongs to the one
-  registered last (re-pointing a name is a registration like any other);
+  registered last (re-pointing a name is a registration like any other), provided its
+  person also has the authority over the contract of the snapshot that held the name
+  (else the new snapshot counts without the name, and the holder's contract is flagged);
 * the legacy ``evidence/manifest.toml``: its entries count as they always did in a
   repository without a key registry; with a registry an entry is an unsigned claim
   (``registered_by`` is text) and counts only through a registration of its own
@@ -278,6 +280,27 @@ def _problem(rec: Registration, contract: str | None, inp: RegistrationInputs) -
     return time_problem(rec.recorded, inp.now, inp.placements.get(rec.path))
 
 
+def _name_taken_without_authority(
+    rec: Registration, chosen: dict[str, tuple[Snapshot, datetime, str]], inp: RegistrationInputs
+) -> tuple[str | None, str] | None:
+    """A registration that takes a name another counting snapshot holds re-points every
+    term that references it: that needs authority over the holder's contract too (or the
+    consumer, say, could pick the reference its provider's drift is judged against). The
+    flag, on the holder's contract, when the person lacks it; None when they may."""
+    name = rec.snapshot.name if rec.snapshot is not None else None
+    if name is None:
+        return None
+    for sid, (held, _when, _path) in chosen.items():
+        if sid != rec.snapshot_id and held.name == name:
+            why = registration_authority(rec.person, held.contract, inp)
+            if why is not None:
+                return held.contract, (
+                    f"{rec.path}: cannot take the name {name!r} from {sid}: {why}; the name "
+                    f"stays with {sid}"
+                )
+    return None
+
+
 def decide_registrations(inp: RegistrationInputs) -> Selection:
     """Which snapshots count now (see the module docstring for the rule)."""
     flags: list[tuple[str | None, str]] = [(None, p) for p in inp.unreadable]
@@ -311,7 +334,12 @@ def decide_registrations(inp: RegistrationInputs) -> Selection:
             if why is not None:
                 flags.append((held[0].contract, f"{rec.path}: {why}"))
                 continue
-        chosen[rec.snapshot_id] = (rec.snapshot, rec.recorded, rec.path)
+        snap = rec.snapshot
+        taken = _name_taken_without_authority(rec, chosen, inp)
+        if taken is not None:
+            flags.append(taken)
+            snap = snap.model_copy(update={"name": None})  # registered, without the name
+        chosen[rec.snapshot_id] = (snap, rec.recorded, rec.path)
         ignored.pop(rec.snapshot_id, None)
     if inp.signatures_required:
         for snap in legacy:

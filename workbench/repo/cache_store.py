@@ -115,6 +115,43 @@ def read(root: Path, name: str, key: object = None) -> Any | None:
     return None
 
 
+# Whether a read also freezes the collector's generations (see `_no_gc`): only while a
+# one-shot command runs (`one_shot_process`), never in a long process such as the app.
+_freeze_reads = False
+
+
+@contextlib.contextmanager
+def one_shot_process() -> Iterator[None]:
+    """Run a one-shot command: what a cache read loads is kept out of later cyclic
+    collections (`gc.freeze`), since it lives as long as the process. A long process (the
+    terminal app, which reloads the state many times) must never freeze after a read:
+    frozen cyclic garbage (a dropped session, a closed screen) is never collected, so each
+    reload would keep the last one's for good. What was frozen stays so on leaving:
+    unfreezing would hand it all to the collection the interpreter makes as it exits
+    (≈ 0.1 s per million objects)."""
+    with _reads_freeze(True):
+        yield
+
+
+@contextlib.contextmanager
+def long_process() -> Iterator[None]:
+    """Run a long process (the terminal app) inside a command: reads freeze nothing; the
+    app decides itself when to freeze, after a full collection (`tui.app`)."""
+    with _reads_freeze(False):
+        yield
+
+
+@contextlib.contextmanager
+def _reads_freeze(on: bool) -> Iterator[None]:
+    global _freeze_reads
+    previous = _freeze_reads
+    _freeze_reads = on
+    try:
+        yield
+    finally:
+        _freeze_reads = previous
+
+
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
     """Unpickling creates objects by the hundred thousand, each allocation counting towards
@@ -125,11 +162,12 @@ def _no_gc() -> Iterator[None]:
     try:
         yield
     finally:
-        # What was just loaded is long-lived; leaving it out of later collections keeps each
-        # of them from walking a few hundred thousand objects. Frozen objects are still freed
-        # by reference counting when dropped (states, models and dicts hold no cycles); only
-        # cyclic garbage that happened to exist at this moment is kept.
-        gc.freeze()
+        # In a one-shot command what was just loaded is long-lived; leaving it out of later
+        # collections keeps each of them from walking a few hundred thousand objects.
+        # Frozen objects are still freed by reference counting when dropped; cyclic garbage
+        # that happened to exist at this moment is kept until the command ends.
+        if _freeze_reads:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 

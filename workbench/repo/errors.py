@@ -18,3 +18,8 @@ class WriteConflict(WorkbenchError):
 
 class RevisionError(WorkbenchError, ValueError):
     """A revision, or an object in it, is not what the read asked for."""
+
+
+class GitWriteFailed(WriteRefused):
+    """git itself failed under a write (a locked index, an object store it cannot write, a
+    full disk): the message names the write, git's reason and where the change is."""

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pygit2
 
+from workbench.model.safe_text import line
 from workbench.repo.atomic import atomic_write, sweep_temp
 from workbench.repo.branch import changed_paths, writable_branch
+from workbench.repo.errors import GitWriteFailed, WriteConflict, WriteRefused
 from workbench.repo.errors import RevisionError as RevisionError
-from workbench.repo.errors import WriteConflict, WriteRefused
 from workbench.repo.guard import refuse_private_keys
+from workbench.repo.index_stage import stage_files
 from workbench.repo.objects import (
     CommitSigner,
     blob_bytes,
@@ -28,6 +30,7 @@ from workbench.repo.objects import (
     write_commit,
 )
 from workbench.repo.worktree import read_worktree, read_worktree_file
+from workbench.repo.write_failure import WriteProgress, git_write_errors, reason
 from workbench.repo.write_lock import write_lock
 
 WORKTREE = "WORKTREE"
@@ -497,8 +500,29 @@ class GitRepo:
             if data is not None:
                 refuse_private_keys(path, data)
             self._refuse_linked_folders(path)
+        summary = message.splitlines()[0] if message else ""
+        progress = WriteProgress()
+        with git_write_errors(summary, progress):
+            return self._write_and_commit(
+                changes, message, author, when, signer, base, allow_unborn, progress
+            )
+
+    def _write_and_commit(
+        self,
+        changes: Mapping[str, bytes | None],
+        message: str,
+        author: Author,
+        when: datetime | None,
+        signer: CommitSigner | None,
+        base: str | None,
+        allow_unborn: bool,
+        progress: WriteProgress,
+    ) -> str:
+        """`commit_files` under the clone's write lock (its docstring says what it does);
+        `progress` records how far it got, for the message if git fails."""
         repo = self.repo
         local = self.local_dir
+        summary = message.splitlines()[0] if message else ""
         with write_lock(local):
             sweep_temp(local / "tmp")
             branch = writable_branch(repo, allow_unborn=allow_unborn)
@@ -517,11 +541,11 @@ class GitRepo:
                         full.unlink()
                 else:
                     atomic_write(full, data, tmp_dir=local / "tmp")
+                progress.files_written = True
             # Staged before the branch moves: a write killed in between leaves its files
             # staged and uncommitted (as after `git add`), never a committed file that
             # `git status` shows as deleted.
-            self._stage(blobs)
-            summary = message.splitlines()[0] if message else ""
+            stage_files(repo, blobs, committed=False)
             oid = self._new_commit(tip, blobs, message, author, when, signer)
             busy = 0
             for _attempt in range(_MAX_REBUILDS + _MAX_BUSY):
@@ -541,8 +565,9 @@ class GitRepo:
                         # Not moved: git holds the ref lock for a moment (`main.lock`).
                         busy += 1
                         if busy > _MAX_BUSY:
-                            raise WriteRefused(
-                                f"could not move {branch} ({exc}); your files are in the "
+                            raise GitWriteFailed(
+                                f"could not commit '{line(summary)}': could not move "
+                                f"{branch} ({line(reason(exc))}); your files are in the "
                                 "working tree, uncommitted"
                             ) from exc
                         time.sleep(0.02)
@@ -557,7 +582,7 @@ class GitRepo:
                     "tree, uncommitted. Run the command again when the other writer is done"
                 )
             # Again: a plain `git commit` that moved the branch meanwhile rewrote the index.
-            self._stage(blobs)
+            stage_files(repo, blobs, committed=True)
         return str(oid)
 
     def _commit_oid(self, rev: str) -> pygit2.Oid | None:
@@ -608,7 +633,7 @@ class GitRepo:
         if not clashes:
             return
         info = _commit_info(self.repo[new].peel(pygit2.Commit)) if new is not None else None
-        by = f" (commit {info.short} by {info.author_name}: {info.summary!r})" if info else ""
+        by = f" (commit {info.short} by {line(info.author_name)}: {info.summary!r})" if info else ""
         where = (
             "Your version is in the working tree, staged and uncommitted "
             "(`git diff --cached` shows it)."
@@ -632,32 +657,6 @@ class GitRepo:
                     f"{path}: {folder.relative_to(self.root)} is a symbolic link; refusing to "
                     "write through it (it could point outside the governance repo)"
                 )
-
-    def _stage(self, blobs: dict[str, pygit2.Oid | None]) -> None:
-        """Record the committed files in the index, so `git status` shows them as
-        committed. git may hold the index lock a moment; a write that never gets it says
-        how to fix the index by hand (the commit is made)."""
-        index = self.repo.index
-        deadline = time.monotonic() + 5.0
-        while True:
-            try:
-                index.read()
-                for path, blob in blobs.items():
-                    if blob is None:
-                        if path in index:
-                            index.remove(path)
-                    else:
-                        index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
-                index.write()
-                return
-            except pygit2.GitError as exc:
-                if time.monotonic() > deadline:
-                    paths = " ".join(sorted(blobs))
-                    raise WriteRefused(
-                        f"committed, but the index could not be updated ({exc}); "
-                        f"run `git reset -q -- {paths}` so that `git status` agrees"
-                    ) from exc
-                time.sleep(0.05)
 
 
 _MAX_REBUILDS = 10

@@ -272,8 +272,8 @@ class _SessionSource:
 def _collect_views() -> None:
     """Free the committed view a clock or page index was computed in. Each view is a whole
     session (its own checked state, records, signatures) in reference cycles with its rooms,
-    and `cache_store` freezes the collector's generations after every read (`gc.freeze`):
-    a dropped view is then never collected. At 5,000 contracts the two views kept about
+    and in a one-shot command (`export-bundle`) `cache_store` freezes the collector's
+    generations after every read (`gc.freeze`): a dropped view is then never collected. At 5,000 contracts the two views kept about
     500 MiB for the rest of the export, beside the runs and OSCAL stages. Unfreezing and
     collecting once costs about 0.1 s there; the next cache read freezes again."""
     import gc

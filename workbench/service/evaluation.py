@@ -367,9 +367,9 @@ def snapshot_refusal(manifest_text: bytes, snap: Snapshot, integrity: SnapshotIn
     reason = f"snapshot {snap.id} not used: {integrity.reason}"
     if integrity.status not in ("outside_roots", "unsafe_path"):
         return reason
-    from workbench.evidence.manifest import MANIFEST_PATH, manifest_position
+    from workbench.evidence.manifest import MANIFEST_PATH, manifest_positions
 
-    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
+    line, column = manifest_positions(manifest_text).get(snap.id, (1, 1))
     return f"{MANIFEST_PATH}:{line}:{column}: {reason}"
 
 

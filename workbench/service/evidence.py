@@ -27,7 +27,6 @@ from workbench.evidence.checks import (
 from workbench.evidence.errors import (
     EvidenceError,
     EvidenceSchemaError,
-    QueryFailed,
 )
 from workbench.evidence.findings import (
     FORMAT,
@@ -51,7 +50,7 @@ from workbench.evidence.manifest import (
     snapshot_relpath,
     verify_snapshot,
 )
-from workbench.evidence.runner import Limits, limits_for, view_name
+from workbench.evidence.runner import Limits, limits_for
 from workbench.governance.currency import TermAt
 from workbench.governance.paging import PageTest, page_test
 from workbench.model.findings import Finding, Run
@@ -62,10 +61,9 @@ from workbench.service.evaluation import (
     blob_sha,
     page_finding,
     resolve_run_engine,
-    sandbox_file,
     term_finding,
 )
-from workbench.service.evidence_register import check_target, pin_table, under_roots
+from workbench.service.evidence_register import check_target, name_holder, pin_table, under_roots
 from workbench.service.evidence_registrations import Registrations, refusal, selection_input
 from workbench.service.violations import ViolationBook
 
@@ -234,7 +232,16 @@ class EvidenceService:
         def check(s: Snapshot, hasher: Hasher) -> tuple[str, SnapshotIntegrity]:
             return s.id, verify_snapshot(s, self.wb.root, self.roots, hasher)
 
-        return dict(hash_many(self.wb.root, not self.wb.readonly, check, list(unique.values())))
+        # A table version re-hashes its data files itself: straight to the hashing threads.
+        return dict(
+            hash_many(
+                self.wb.root,
+                not self.wb.readonly,
+                check,
+                list(unique.values()),
+                lambda s: s.format not in ("delta", "iceberg"),
+            )
+        )
 
     def add(
         self,
@@ -248,9 +255,11 @@ class EvidenceService:
         external: bool = False,
         name: str | None = None,
         table_version: int | None = None,
+        replace: bool = False,
         signer: Any = None,
     ) -> Snapshot:
-        """Check `file` against its kind's schema, register it and commit.
+        """Check `file` against its kind's schema, register it and commit (a `name` another
+        snapshot holds only with `replace`: docs/evidence.md, "Stable names").
 
         Kept in git under evidence/snapshots/<id>.<ext>, or with `external` pinned by
         absolute path and sha256 (for large files). The file itself is never modified.
@@ -304,8 +313,7 @@ class EvidenceService:
                 f"{file} is already registered as {sid} ({existing.kind}, captured "
                 f"{iso(existing.captured_at)})"
             )
-        if name is not None and (manifest.resolve(name) or legacy.resolve(name)) is not None:
-            raise WorkbenchError(f"snapshot name {name!r} is already used by another snapshot")
+        holder = name_holder(name, replace, (manifest, legacy), self.registrations, wb.actor().id)
         changes: dict[str, bytes | None] = {}
         if pinned is not None:
             path = str(file.resolve())
@@ -346,6 +354,8 @@ class EvidenceService:
             self.registrations.write([snap], message, extra=changes, signer=signer)
             return snap
         # No key registry yet: the shared manifest, as before (nothing could be signed).
+        if holder is not None and legacy.get(holder.id) is not None:  # a name is held once
+            legacy = legacy.with_snapshot(holder.model_copy(update={"name": None}))
         changes[MANIFEST_PATH] = render_manifest(legacy.with_snapshot(snap)).encode("utf-8")
         wb.commit(changes, message)
         return snap
@@ -657,7 +667,7 @@ class EvidenceService:
                 return f
         raise WorkbenchError(f"run {run_id} has no finding for {contract}/{term}")
 
-    # -- console ----------------------------------------------------------------------
+    # -- console (service/evidence_console.py) -------------------------------------------
     def console(
         self,
         contract: str | None = None,
@@ -665,88 +675,22 @@ class EvidenceService:
         timeout_s: float = 30.0,
         memory_limit: str = MEMORY_LIMIT,
     ) -> EvidenceConsole:
-        """A sandbox with every intact snapshot as a view for read-only SQL.
+        """A sandbox with every intact snapshot as a view for read-only SQL."""
+        from workbench.service.evidence_console import open_console
 
-        Views: one per snapshot (``ev_0123456789ab``; plus its `name` alias with '-'
-        as '_') and, per evidence kind, a view named after the kind for the latest
-        snapshot (of `contract`, or of the whole repository). Tampered or missing
-        files are not exposed; `refused` says why.
-        """
-        from workbench.evidence.sandbox import VIEW_NAME_RE, Sandbox
-
-        infos = self.snapshots(verify=True, contract=contract)
-        views: list[ConsoleView] = []
-        refused: list[tuple[Snapshot, str]] = []
-        files = {}
-        latest: dict[str, Snapshot] = {}
-        for info in infos:
-            s, integrity = info.snapshot, info.integrity
-            assert integrity is not None
-            if not integrity.ok:
-                refused.append((s, integrity.reason))
-                continue
-            name = view_name(s.id)
-            files[name] = sandbox_file(s, integrity.path or self.snapshot_path(s), integrity)
-            views.append(ConsoleView(name, s))
-            if s.name and VIEW_NAME_RE.match(alias := s.name.replace("-", "_").replace(".", "_")):
-                files[alias] = files[name]
-                views.append(ConsoleView(alias, s, alias_of=name))
-            if s.kind not in latest or (s.captured_at, s.id) > (
-                latest[s.kind].captured_at,
-                latest[s.kind].id,
-            ):
-                latest[s.kind] = s
-        for kind, s in sorted(latest.items()):
-            if kind not in files:
-                files[kind] = files[view_name(s.id)]
-                views.append(ConsoleView(kind, s, alias_of=view_name(s.id)))
-        sb = Sandbox(files, memory_limit=memory_limit, threads=THREADS, timeout_s=timeout_s)
-        return EvidenceConsole(sb, views, refused)
+        return open_console(self, contract, timeout_s=timeout_s, memory_limit=memory_limit)
 
     def finding_sandbox(self, finding: Finding, *, timeout_s: float = 30.0) -> Sandbox:
         """The views a finding was computed on, re-verified, to re-run its SQL or browse rows."""
-        from workbench.evidence.sandbox import Sandbox
+        from workbench.service.evidence_console import finding_sandbox
 
-        manifest = self.manifest()
-        files = {}
-        for ref in finding.get("snapshots", []):
-            snap = manifest.get(ref["id"])
-            if snap is None:
-                raise WorkbenchError(f"snapshot {ref['id']} is no longer registered")
-            if snap.sha256 != ref["sha256"]:
-                raise WorkbenchError(f"snapshot {ref['id']} changed in the manifest")
-            check = verify_snapshot(snap, self.wb.root, self.roots)
-            if not check.ok:
-                raise WorkbenchError(f"snapshot {snap.id} not used: {check.reason}")
-            file = sandbox_file(snap, check.path or self.snapshot_path(snap), check)
-            files[ref["view"]] = file  # the logical name (freshness_lags, reference…)
-            files[view_name(snap.id)] = file  # the name generated SQL binds to
-        return Sandbox(files, memory_limit=MEMORY_LIMIT, threads=THREADS, timeout_s=timeout_s)
+        return finding_sandbox(self, finding, timeout_s=timeout_s)
 
     def query(self, sql: str, contract: str | None = None, *, max_rows: int) -> QueryResult:
-        """One read-only query over the intact snapshots (`workbench evidence query`), run in
-        this short-lived process under the run's memory cap like evaluate's worker; values
-        come back JSON-ready (`evidence.checks.plain`)."""
-        from dataclasses import replace
+        """One read-only query over the intact snapshots (`workbench evidence query`)."""
+        from workbench.service.evidence_console import run_query
 
-        from workbench.evidence.checks import plain
-        from workbench.evidence.worker import capped_memory
-
-        limits = self.limits()
-        cap = (
-            f"the query exceeded the memory cap of {limits.memory_cap_text} ([evidence] memory_cap)"
-        )
-        with self.console(contract) as console:
-            try:
-                with capped_memory(limits.memory_cap):
-                    result = console.sandbox.query(sql, max_rows=max_rows)
-            except MemoryError:
-                raise QueryFailed(cap, kind="out_of_memory") from None
-            except QueryFailed as exc:
-                if exc.kind != "out_of_memory":
-                    raise
-                raise QueryFailed(f"{cap}: {exc.message}", kind="out_of_memory") from None
-        return replace(result, rows=[tuple(plain(v) for v in row) for row in result.rows])
+        return run_query(self, sql, contract, max_rows=max_rows)
 
     # -- seam map marks -----------------------------------------------------------------
     def mark_seams(self, views: list[SeamView]) -> None:

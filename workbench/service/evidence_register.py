@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.evidence.checks import needs
 from workbench.evidence.errors import UnsafePath
-from workbench.evidence.manifest import resolve_snapshot_path
+from workbench.evidence.manifest import Manifest, Snapshot, resolve_snapshot_path
 from workbench.service.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.service.core import Workbench
+    from workbench.service.evidence_registrations import Registrations
 
 
 def check_target(wb: Workbench, contract: str, term: str | None, kind: str) -> None:
@@ -57,3 +58,48 @@ def pin_table(root: Path, roots: Any, fmt: str, location: Path, version: int | N
         return tables.pin(fmt, location.resolve(), version, lambda p: under_roots(p, root, roots))
     except tables.TableError as exc:
         raise WorkbenchError(str(exc)) from None
+
+
+def name_taken(holder: Snapshot) -> str:
+    """Why `evidence add --name` is refused when another snapshot holds the name: which
+    one (its bytes and when and by whom it was registered) and how to move the name."""
+    from workbench.model.safe_text import line
+
+    target = line(holder.contract or "repository-wide") + (
+        f" / {line(holder.term)}" if holder.term else ""
+    )
+    when = (
+        f"{holder.registered_at:%Y-%m-%d %H:%MZ}" if holder.registered_at else "at an unknown time"
+    )
+    by = f" by {line(holder.registered_by)}" if holder.registered_by else ""
+    return (
+        f"snapshot name {line(holder.name or '')!r} is held by {holder.id} (sha256 "
+        f"{holder.sha256[:16]}…, {holder.kind} for {target}, captured "
+        f"{holder.captured_at:%Y-%m-%d %H:%MZ}, registered {when}{by}); to point the name at "
+        "this file instead, run the command again with --replace (the earlier snapshot stays "
+        "registered under its id)"
+    )
+
+
+def name_holder(
+    name: str | None,
+    replace: bool,
+    manifests: tuple[Manifest, Manifest],
+    registrations: Registrations,
+    person: str,
+) -> Snapshot | None:
+    """The snapshot that holds `name` now (None: free) in the selection or the legacy
+    manifest, refused unless `replace` confirms that the name is to move to the file being
+    registered, and unless `person` may register for the holder's contract (the rule
+    `decide_registrations` applies to the record, asked up front)."""
+    if replace and name is None:
+        raise WorkbenchError("--replace needs --name: it moves a name to this file")
+    holder = next((h for m in manifests if name and (h := m.resolve(name))), None)
+    if holder is None:
+        return None
+    if not replace:
+        raise WorkbenchError(name_taken(holder))
+    why = registrations.authority_problem(person, holder.contract)
+    if why is not None:
+        raise WorkbenchError(f"--replace: the name is {holder.id}'s, and {why}")
+    return holder

@@ -18,7 +18,7 @@ from workbench.evidence.manifest import (
     Manifest,
     Snapshot,
     SnapshotIntegrity,
-    manifest_position,
+    manifest_positions,
     render_manifest,
 )
 from workbench.evidence.registrations import (
@@ -264,5 +264,5 @@ def refusal(
         return reason
     if record is not None and record != MANIFEST_PATH:
         return f"{record}: {reason}"
-    line, column = manifest_position(manifest_text.decode("utf-8", "replace"), snap.id)
+    line, column = manifest_positions(manifest_text).get(snap.id, (1, 1))
     return f"{MANIFEST_PATH}:{line}:{column}: {reason}"

@@ -11,6 +11,8 @@ from workbench.model.state import GovernanceState
 from workbench.repo.user_config import config_home, user_config
 from workbench.service.errors import WorkbenchError
 
+PEOPLE = "keys/people.toml"
+
 
 def unknown_requested_person(root: Path, requested: str | None) -> str | None:
     """Why ``--as requested`` names nobody in the working tree's keys/people.toml, or None.
@@ -32,6 +34,22 @@ def unknown_requested_person(root: Path, requested: str | None) -> str | None:
     return f"--as: {requested!r} is not a person in keys/people.toml"
 
 
+def unreadable_people(state: GovernanceState, source: str) -> str | None:
+    """Why nobody can act: keys/people.toml does not validate (one bad entry, e.g. a name
+    git cannot author, voids the file), with its problems by file:line:column; None when it
+    validates. Without it the refusal read "'ravi.iyer' is not a person ... did you mean
+    'ravi.iyer'?" for a person who is plainly in the file."""
+    errors = [p for p in state.problems_for(PEOPLE) if p.severity == "error"]
+    if not errors:
+        return None
+    shown = "\n  ".join(p.render() for p in errors[:5])
+    more = f"\n  and {len(errors) - 5} more (`workbench validate`)" if len(errors) > 5 else ""
+    return (
+        f"{source}: nobody can act while {PEOPLE} does not validate; fix it (with git: the "
+        f"workbench commits as a person from it):\n  {shown}{more}"
+    )
+
+
 def resolve_actor(state: GovernanceState, requested: str | None, git_email: str | None) -> Person:
     """`--as`, then $WORKBENCH_PERSON, then the user config, then git's user.email."""
     candidates = [
@@ -43,7 +61,10 @@ def resolve_actor(state: GovernanceState, requested: str | None, git_email: str 
         if person_id:
             person = state.people.get(person_id)
             if person is None:
-                raise WorkbenchError(f"{source}: {person_id!r} is not a person in keys/people.toml")
+                raise WorkbenchError(
+                    unreadable_people(state, source)
+                    or f"{source}: {person_id!r} is not a person in keys/people.toml"
+                )
             return person
     if git_email:
         matches = state.people_with_email(git_email)
@@ -55,6 +76,9 @@ def resolve_actor(state: GovernanceState, requested: str | None, git_email: str 
                 f"{' and '.join(sorted(matches))} in keys/people.toml (fix the registry: "
                 "`workbench validate` shows where); meanwhile pass --as PERSON"
             )
+    broken = unreadable_people(state, "who is acting?")
+    if broken:
+        raise WorkbenchError(broken)
     raise WorkbenchError(
         'who is acting? pass --as PERSON, set WORKBENCH_PERSON, or set `person = "<id>"` '
         f"in {config_home() / 'config.toml'}"

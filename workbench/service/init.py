@@ -155,9 +155,11 @@ def _inside_quotes(value: str) -> str:
     return toml_str(value)[1:-1]
 
 
-def _refuse_invalid(files: dict[str, bytes], today: date) -> None:
+def _refuse_invalid(
+    files: dict[str, bytes], today: date, options: str = "--org, --domain, --name, --email"
+) -> None:
     """A new repo starts valid: a name or domain the files cannot hold is refused before
-    anything is written, naming the option."""
+    anything is written, naming the options that set them."""
     from workbench.model.state import load_state
 
     problems = [
@@ -168,6 +170,6 @@ def _refuse_invalid(files: dict[str, bytes], today: date) -> None:
     ]
     if problems:
         raise WorkbenchError(
-            "cannot start a repository with these values (check --org, --domain, --name, "
-            "--email):\n  " + "\n  ".join(p.render() for p in problems)
+            f"cannot start a repository with these values (check {options}):\n  "
+            + "\n  ".join(p.render() for p in problems)
         )

@@ -57,8 +57,14 @@ class RegistryEdits:
             if p.startswith(reg.KEYS_DIR) and files.get(p) != worktree.get(p)
         )
         if dirty:
+            from workbench.model.safe_text import line
+
+            # File names are repo text: one visible line each, so a name cannot start a
+            # line of its own in the refusal (the same rendering as the gate's note).
             raise SigningRefused(
-                "uncommitted changes under keys/: " + ", ".join(dirty) + "; commit or discard them"
+                "uncommitted changes under keys/: "
+                + ", ".join(line(p) for p in dirty)
+                + "; commit or discard them"
             )
         domain, repository = settings.org.domain, settings.org.repository_id
         committed = files

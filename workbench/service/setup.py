@@ -121,7 +121,7 @@ def start_repo(
         "evidence/manifest.toml": b"# Registered evidence snapshots (workbench evidence add).\n",
     }
     when = now or datetime.now(UTC)
-    _refuse_invalid(files, when.date())
+    _refuse_invalid(files, when.date(), "--org, --domain, --team-name, --lead-name, --lead-email")
     target.mkdir(parents=True, exist_ok=True)
     git = GitRepo(target) if (target / ".git").exists() else GitRepo.init(target)
     first = leads[0]

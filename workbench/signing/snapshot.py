@@ -9,7 +9,7 @@ statement (stops mix-and-match), carries ``snapshotVersion``/``previousSnapshot`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -66,22 +66,17 @@ def check_snapshot(
     heads: Mapping[str, bytes],
     now: datetime,
     last_seen: bytes | None = None,
+    present: Collection[str] = (),
 ) -> SnapshotCheck:
-    """Check a snapshot against the files at hand and the last snapshot the auditor kept."""
+    """Check a snapshot against the files at hand and the last snapshot the auditor kept.
+
+    `heads`: the files the snapshot must cover (path -> bytes); `present`: every path the
+    bundle holds, so that a listed file that is there but no longer a head (a newer file
+    the snapshot does not list displaced it) is not reported as missing."""
     st = parse_statement(raw, SNAPSHOT_PREDICATE, subjects=None)
     pred: SnapshotPredicate = st.predicate
     out = SnapshotCheck(st)
-    listed = dict(st.subjects)
-    for path, data in sorted(heads.items()):
-        if path not in listed:
-            out.problems.append(f"{path} is not in the snapshot")
-        elif listed[path] != sha256_hex(data):
-            out.problems.append(f"{path} does not match the snapshot (mixed from another export?)")
-    for path in sorted(set(listed) - set(heads)):
-        out.problems.append(
-            f"{path} is listed in the snapshot but is not one of the files it covers "
-            "(missing from the bundle, or not a file a snapshot may list)"
-        )
+    out.problems += subject_problems(dict(st.subjects), heads, present)
     if last_seen is not None:
         last = parse_statement(last_seen, SNAPSHOT_PREDICATE, subjects=None).predicate
         if pred.snapshotVersion < last.snapshotVersion or (
@@ -99,6 +94,38 @@ def check_snapshot(
     if now >= expires:
         out.current = False
     return out
+
+
+def subject_problems(
+    listed: Mapping[str, str], heads: Mapping[str, bytes], present: Collection[str] = ()
+) -> list[str]:
+    """Each way the files at hand differ from the snapshot's subjects, said as what it is:
+    a file the snapshot does not list (extra), a listed file that is not there (missing),
+    a listed file that is there but displaced by an extra one, different bytes."""
+    problems = []
+    extra = sorted(set(heads) - set(listed))
+    for path in extra:
+        problems.append(
+            f"{path} is in the bundle but not in the snapshot (added after the export, or "
+            "taken from another one)"
+        )
+    for path in sorted(set(heads) & set(listed)):
+        actual = sha256_hex(heads[path])
+        if actual != listed[path]:
+            problems.append(
+                f"{path} does not match the snapshot: its sha256 is {actual[:16]}…, the "
+                f"snapshot lists {listed[path][:16]}… (changed, or mixed from another export?)"
+            )
+    for path in sorted(set(listed) - set(heads)):
+        if path in present:
+            instead = f" ({', '.join(extra)} took its place)" if extra else ""
+            problems.append(
+                f"{path} is listed in the snapshot and is in the bundle, but is no longer "
+                f"the file the snapshot covers{instead}"
+            )
+        else:
+            problems.append(f"{path} is listed in the snapshot but missing from the bundle")
+    return problems
 
 
 def authorised_exporters(policy: RegistryPolicy, people: PeopleFile) -> frozenset[str]:

@@ -43,7 +43,9 @@ from workbench.service.errors import (
 )
 from workbench.tui import bindings, safe_render
 from workbench.tui.clone_sync import CloneSyncing
+from workbench.tui.collections import KeepingCollections
 from workbench.tui.commands import WorkbenchCommands
+from workbench.tui.marks_loading import MARKS_TIMEOUT, WARM_READER_AFTER, MarksLoading
 from workbench.tui.messages import (
     ContractChecked,
     ContractSaved,
@@ -53,7 +55,6 @@ from workbench.tui.messages import (
     DraftDiscarded,
     HistoryLoaded,
     MapSnapshotLoaded,
-    MarksLoaded,
     PeopleLoaded,
     StateLoaded,
 )
@@ -97,12 +98,9 @@ DEFAULT_THEME = "textual-dark"
 # Screens built behind the seam map once it is complete, and the pause before each.
 PREBUILT_MODES = ("contracts", "people")
 PREBUILD_PAUSE = 0.3
-# After a later state load, how long the app waits before one full collection (see
-# _keep_out_of_collections).
-REFREEZE_AFTER = 2.0
 
 
-class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
+class WorkbenchApp(PersonEditing, CloneSyncing, MarksLoading, KeepingCollections, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Handshake Workbench"
     BINDINGS = bindings.APP
@@ -124,6 +122,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         notices: list[str] | None = None,
         cursor_blink: bool = True,
         preload: Preload | None = None,
+        marks_in_child: bool = True,
     ) -> None:
         super().__init__()
         self.service = service
@@ -154,9 +153,17 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self.marks_ready = False
         self._switching = False
         self._built_modes: set[str] = set()
-        self._refreeze: Any = None
         # (state, pages per contract, now) of the marks on screen: see load_verdict.
         self._marks_pages: tuple[Any, dict[str, Any], Any] | None = None
+        # Where the seams' marks are worked out (see load_marks), and the children doing it
+        # now (stopped when the app closes).
+        self.marks_in_child = marks_in_child
+        self.marks_timeout = MARKS_TIMEOUT
+        self._marks_children: set[Any] = set()
+        self.marks_error: str | None = None  # why the marks on screen are unavailable
+        self._key_probe: Any = None  # benchmarks/tui_keys.py's timeline, when asked for
+        self._reader: Any = None  # see reader()
+        self._verdict_asked = 0
 
     # -- basics ---------------------------------------------------------------------------
     def get_driver_class(self) -> Any:
@@ -189,7 +196,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
             # A timeline of keys and frames for benchmarks/tui_keys.py (off by default).
             from workbench.tui import key_probe
 
-            key_probe.install(self)
+            self._key_probe = key_probe.install(self)
         if self._initial_theme in self.available_themes:
             self.theme = self._initial_theme
         else:
@@ -207,6 +214,7 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
             self.on_map_snapshot_loaded(MapSnapshotLoaded(snapshot, preload.go))
             preload.shown = True
         self.load_state()
+        self.watch_collections()
 
     # -- workers: every service call goes through one of these ----------------------------
     def _post(self, target: MessagePump, message: Any) -> None:
@@ -237,17 +245,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         self._post(self, StateLoaded(*loaded))
         # So that the next start paints this map at once (see preload).
         store_snapshot(self.service, self.service.state_key(files), loaded[0], loaded[1])
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="marks", description="marks")
-    def load_marks(self) -> None:
-        service = self.service
-        # One action: the pages the marks were judged with are kept for the contracts'
-        # screens (working them out again cost each Enter 0.6-1 s of CPU at 1,000 contracts).
-        with service.action(), service.worktree_read_once():
-            now = service.now
-            views = service.seam_map()
-            pages = service.notify.pages()
-        self._post(self, MarksLoaded(views, pages, now))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="open")
     def load_contract_text(self, target: MessagePump, contract_id: str) -> None:
@@ -371,20 +368,6 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
             self._people_for = state
             self.load_people(state)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="verdict", description="verdict")
-    def load_verdict(self, target: MessagePump, contract_id: str) -> None:
-        from workbench.tui.messages import VerdictLoaded
-
-        verdict = self.service.signing.verdict(contract_id)
-        # The pages of the seam, so the contract pane's page test is the gate's: those the
-        # marks on screen were judged with, when they were judged on the state on screen.
-        kept = self._marks_pages
-        if kept is not None and kept[0] is self.gov_state:
-            pages, now = kept[1].get(contract_id), kept[2]
-        else:
-            pages, now = self.service.notify.pages().get(contract_id), self.service.now
-        self._post(target, VerdictLoaded(contract_id, verdict, pages, now))
-
     # -- results --------------------------------------------------------------------------
     def on_map_snapshot_loaded(self, message: MapSnapshotLoaded) -> None:
         """The map as the last session left it: paint it now, and let the state load start
@@ -441,45 +424,26 @@ class WorkbenchApp(PersonEditing, CloneSyncing, App[int]):
         if self.screen.is_mounted:
             _current_css(self.screen)
 
-    def on_marks_loaded(self, message: MarksLoaded) -> None:
+    def _marks_shown(self, views: list[SeamView]) -> None:
         from dataclasses import replace
 
-        self.marks_ready = True
-        self.views = message.views
-        if message.pages is not None:
-            self._marks_pages = (self.gov_state, message.pages, message.now)
+        self.views = views
         if self.seam_map_data is not None:
-            self.seam_map_data = replace(self.seam_map_data, views=message.views)
-        self._view_index = {v.id: v for v in message.views}
+            self.seam_map_data = replace(self.seam_map_data, views=views)
+        self._view_index = {v.id: v for v in views}
         self.state_signal.publish(None)
         self._keep_out_of_collections()
         # Ready before the People screen is first asked for, once the marks are in.
         self.call_after_refresh(self.want_people)
         self.set_timer(PREBUILD_PAUSE, self._prebuild_next)
-
-    def _keep_out_of_collections(self) -> None:
-        """Leave what is in memory (the state, the seams' marks) out of later cyclic
-        collections: at 1,000 contracts a full collection walked it all and stalled the app
-        for 40-180 ms at random keystrokes. Frozen objects are still freed by reference
-        counting, but cyclic garbage frozen with them (a closed screen's widgets) is never
-        collected. So only the start-up is frozen at once; after a later load (a save, a
-        reload) the app collects first, once, when it has been idle for a moment."""
-        if self.loads <= 1:
-            gc.freeze()
-            return
-        if self._refreeze is not None:
-            self._refreeze.stop()
-        self._refreeze = self.set_timer(REFREEZE_AFTER, self._collect_and_freeze)
-
-    def _collect_and_freeze(self) -> None:
-        self._refreeze = None
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        self.set_timer(WARM_READER_AFTER, self._warm_reader)
 
     def on_unmount(self) -> None:
         # What was kept out of the collector while the app ran may be collected again.
         gc.unfreeze()
+        self.stop_marks_children()
+        if self._reader is not None:
+            self._reader.shutdown(wait=False, cancel_futures=True)
 
     def on_people_loaded(self, message: PeopleLoaded) -> None:
         if message.state is self.gov_state:

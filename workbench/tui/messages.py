@@ -158,6 +158,14 @@ class MarksLoaded(Message):
     now: Any = None
 
 
+@dataclass
+class MarksFailed(Message):
+    """The marks could not be worked out (the marks process failed, hung, died or answered
+    garbage): `reason` says why, in words for the user (untrusted text: shown as text)."""
+
+    reason: str
+
+
 # -- signing, key registry, audit bundles (issues 4 and 7) ---------------------------------
 @dataclass
 class VerdictLoaded(Message):

@@ -43,6 +43,13 @@ class BaseScreen(Screen[None]):
         self.wb.state_signal.subscribe(self, self._state_signalled)
         self._state_signalled(None)
 
+    def on_unmount(self) -> None:
+        # A closed screen leaves the signal now: Textual drops it only at the next publish
+        # (a state load), and until then the signal's callback kept the whole screen, its
+        # widgets and what they drew, alive (tests/tui/test_collections.py).
+        self.wb.state_signal.unsubscribe(self)
+        self.wb.people_signal.unsubscribe(self)
+
     def _state_signalled(self, _: object) -> None:
         ready = self.wb.gov_state is not None
         if ready or (self.draws_from_snapshot and self.wb.seam_map_data is not None):

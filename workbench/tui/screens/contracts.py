@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -244,6 +244,9 @@ def _join(items: list[Content]) -> list[Content]:
     return out
 
 
+NOT_DRAWN = object()  # the contract's detail is not drawn yet for this state
+
+
 class ContractScreen(BaseScreen):
     """One contract in full: parties, owner, terms, escalation, change protocol, cadence."""
 
@@ -274,26 +277,40 @@ class ContractScreen(BaseScreen):
                 Content(f"{self.contract_id}: this contract does not parse. Press e to edit it.")
             )
             return
-        problems = [p for p in state.problems_for(doc.path)]
-        detail.update(contract_content(doc, state, self.wb.today, problems))
+        # The verdict worked out while the cursor rested on this contract: drawn in the
+        # same frame as the rest; asked again below, and redrawn only if it changed.
+        ahead = self.wb.cached_verdict(self.contract_id)
+        self._shown: tuple[Any, Any, Any] | None = None
+        self._detail_pages: Any = NOT_DRAWN
+        if ahead is not None:
+            self._show_verdict(*ahead)
+        else:
+            problems = [p for p in state.problems_for(doc.path)]
+            detail.update(contract_content(doc, state, self.wb.today, problems))
+            self._detail_pages = None
         self.wb.load_verdict(self, self.contract_id)
 
     def on_verdict_loaded(self, message: VerdictLoaded) -> None:
+        if message.contract_id != self.contract_id:
+            return
+        found = (message.verdict, message.pages, message.now)
+        if found != getattr(self, "_shown", None):
+            self._show_verdict(*found)
+
+    def _show_verdict(self, verdict: Any, pages: Any, now: Any) -> None:
         from workbench.tui.screens.signing import verdict_content
 
-        if message.contract_id == self.contract_id:
-            self.query_one("#contract-verdict", Static).update(
-                verdict_content(message.verdict, self.wb.gov_state)
+        self._shown = (verdict, pages, now)
+        state = self.wb.gov_state
+        self.query_one("#contract-verdict", Static).update(verdict_content(verdict, state))
+        doc = state.contracts.get(self.contract_id) if state is not None else None
+        # The detail again only for pages it has not drawn (one Static less to lay out).
+        if state is not None and doc is not None and self._detail_pages != pages:
+            problems = [p for p in state.problems_for(doc.path)]
+            self.query_one("#contract-detail", Static).update(
+                contract_content(doc, state, self.wb.today, problems, pages or None, now)
             )
-            state = self.wb.gov_state
-            doc = state.contracts.get(self.contract_id) if state is not None else None
-            if message.pages and state is not None and doc is not None:
-                problems = state.problems_for(doc.path)
-                self.query_one("#contract-detail", Static).update(
-                    contract_content(
-                        doc, state, self.wb.today, problems, message.pages, message.now
-                    )
-                )
+            self._detail_pages = pages
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("change_person", "external_editor", "sign") and self.wb.readonly:

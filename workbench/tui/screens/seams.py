@@ -98,6 +98,7 @@ BAD_WORDS = (
     "stale",
     "invalid",
     "expired",
+    "unavailable",  # the marks could not be worked out: nothing is known to be fine
 )
 
 
