@@ -39,7 +39,9 @@ async def test_closed_screens_a_cache_read_froze_are_collected_when_idle(demo_re
             # A read of the clone's cache in the app, as a worker's state load makes it,
             # freezes nothing.
             assert cache_store.read(demo_repo, _HISTORY_STORE) is not None
-            assert gc.get_freeze_count() == frozen
+            # At most equal: reference counting may free a frozen object meanwhile (a
+            # read that froze would add the whole history store).
+            assert gc.get_freeze_count() <= frozen
             # Something else that freezes (here the same read as a one-shot command makes
             # it) is still collected once the app is idle.
             with cache_store.one_shot_process():
