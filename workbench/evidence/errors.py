@@ -99,6 +99,16 @@ class UnsafePath(EvidenceError):
     """A snapshot path would leave the repository (`..`, symlink escape) or is malformed."""
 
 
+class NotRegularFile(UnsafePath):
+    """An evidence path names a directory, FIFO, socket or device (found when it is opened):
+    never read, since a FIFO would block the read and a device would never end it."""
+
+    def __init__(self, path: str, what: str) -> None:
+        super().__init__(f"{path} is {what}, not a regular file; not read")
+        self.path = path
+        self.what = what
+
+
 class EvidenceSchemaError(EvidenceError):
     """A file offered as evidence does not match its kind's schema; `problems` name columns."""
 

@@ -42,6 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from workbench.evidence.manifest import open_regular
 from workbench.repo import cache_store
 from workbench.signing.verified import user_secret
 
@@ -108,7 +109,8 @@ class HashCache:
         key = str(path)
         with self._lock:
             self._used.add(key)
-        with open(path, "rb") as fh:  # noqa: PTH123 - one descriptor: stat what is read
+        # One descriptor: stat what is read; never a FIFO or device (`open_regular`).
+        with open_regular(path) as fh:
             before = os.fstat(fh.fileno())
             ident = _identity(before)
             with self._lock:

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import (
@@ -54,7 +54,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from workbench.evidence.errors import ManifestError, UnsafePath
+from workbench.evidence.errors import ManifestError, NotRegularFile, UnsafePath
 
 MANIFEST_PATH = "evidence/manifest.toml"
 SNAPSHOT_DIR = "evidence/snapshots"
@@ -102,11 +102,42 @@ def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> tuple[str, int]:
     """(hex digest, size in bytes), streaming so large exports never sit in memory."""
     digest = hashlib.sha256()
     size = 0
-    with Path(path).open("rb") as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def file_type(mode: int) -> str:
+    """What a non-regular file is, for a refusal ("a named pipe (FIFO)")."""
+    for test, what in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISLNK, "a symlink"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """`path` opened for reading, only if what is opened is a regular file (else
+    `NotRegularFile`). Opened without blocking and checked on the descriptor: a file
+    swapped for a FIFO after its stat would otherwise block the read until a writer came."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(str(path), file_type(mode))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 # --------------------------------------------------------------------------- paths
@@ -164,16 +195,14 @@ def _under_text(path: str, roots: tuple[str, ...]) -> bool:
     return any(path == r or path.startswith(r if r.endswith("/") else r + "/") for r in roots)
 
 
-def _real(path: str) -> tuple[str, os.stat_result | None]:
+def _real(path: str) -> tuple[str, os.stat_result | None, int | None]:
     """`Path(path).resolve()` as a string, with the stat it makes of the result (None when
-    the target cannot be stat'ed): a symlink loop raises RuntimeError as pathlib does."""
+    the target cannot be stat'ed, with the errno why: ELOOP for a symlink loop)."""
     real = os.path.realpath(path)
     try:
-        return real, os.stat(real)
+        return real, os.stat(real), None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise RuntimeError(f"Symlink loop from {exc.filename!r}") from None
-        return real, None
+        return real, None, exc.errno
 
 
 def resolve_snapshot_path(path: str, root: Path, roots: tuple[Path, ...] | None = None) -> Path:
@@ -224,13 +253,19 @@ def _resolve_snapshot(
 
     if not _under_text(written, lexical_roots):
         raise OutsideRoots(f"{path!r} is outside the evidence roots ({shown()}); not read")
-    target, st = _real(written)
+    target, st, err = _real(written)
     real_roots = tuple(_real(r)[0] for r in lexical_roots)
     if not _under_text(target, real_roots):
         raise OutsideRoots(
             f"{path!r} is outside the evidence roots ({shown()}): it leads out of them "
             "through a symlink; not read"
         )
+    if err == errno.ELOOP:
+        # A loop (a -> b -> a, a link to itself, a directory link cycle) names no file: the
+        # same refusal as any other unsafe path, for this snapshot only.
+        raise UnsafePath(f"{path!r} is a symlink loop: it names no file; not read")
+    if err not in (None, errno.ENOENT, errno.ENOTDIR):
+        raise UnsafePath(f"{path!r} cannot be read ({os.strerror(err)}); not read")
     return target, st
 
 
@@ -603,8 +638,9 @@ def verify_snapshot(
     if st is None:
         return SnapshotIntegrity(False, f"missing: {snapshot.path} does not exist", "missing", path)
     if not stat.S_ISREG(st.st_mode):
+        # Never opened: a FIFO would block the run, a device would never end the read.
         return SnapshotIntegrity(
-            False, f"missing: {snapshot.path} is not a regular file", "missing", path
+            False, str(NotRegularFile(snapshot.path, file_type(st.st_mode))), "unsafe_path", path
         )
     size = st.st_size
     if size != snapshot.size:
@@ -614,7 +650,20 @@ def verify_snapshot(
             "tampered",
             path,
         )
-    digest, _ = (hasher or sha256_file)(path)
+    try:
+        digest, _ = (hasher or sha256_file)(path)
+    except NotRegularFile as exc:  # swapped for a FIFO or a directory after the stat
+        return SnapshotIntegrity(
+            False, str(NotRegularFile(snapshot.path, exc.what)), "unsafe_path", path
+        )
+    except FileNotFoundError:
+        return SnapshotIntegrity(
+            False, f"missing: {snapshot.path} vanished while it was verified", "missing", path
+        )
+    except OSError as exc:  # unreadable (permissions, I/O error): refused, not a crash
+        return SnapshotIntegrity(
+            False, f"{snapshot.path} cannot be read ({exc.strerror}); not read", "unsafe_path", path
+        )
     if digest != snapshot.sha256:
         return SnapshotIntegrity(
             False,

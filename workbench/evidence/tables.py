@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from workbench.evidence.errors import EvidenceError
+from workbench.evidence.errors import EvidenceError, UnsafePath
 
 TABLES_DIR = "evidence/tables"
 TableFormat = Literal["delta", "iceberg"]
@@ -198,7 +198,12 @@ def pin(
         real = under_roots(str(p)) if under_roots is not None else p.resolve()
         if not real.is_file():
             raise TableError(f"missing: data file {p} of version {resolved} does not exist")
-        digest, size = sha256_file(real)
+        try:
+            digest, size = sha256_file(real)
+        except FileNotFoundError:
+            raise TableError(f"missing: data file {p} of version {resolved} vanished") from None
+        except OSError as exc:  # unreadable: this table's refusal, not the run's end
+            raise UnsafePath(f"data file {p} cannot be read ({exc.strerror}); not read") from None
         files.append(DataFile(real, size, digest))
     return TableVersion(fmt, location, resolved, tuple(files))
 
@@ -208,13 +213,17 @@ def verify(
 ) -> tuple[str, str, tuple[Path, ...]]:
     """(status, reason, data files) of a registered table version: ``ok`` when it still
     resolves to the same files with the same bytes."""
+    from workbench.evidence.manifest import OutsideRoots
+
     try:
         now = pin(fmt, location, version, under_roots)
     except TableError as exc:
         text = str(exc)
         return ("missing" if text.startswith("missing") else "tampered", text, ())
-    except EvidenceError as exc:  # outside the roots
+    except OutsideRoots as exc:
         return ("outside_roots", str(exc), ())
+    except EvidenceError as exc:  # a loop, a FIFO, an unreadable data file
+        return ("unsafe_path", str(exc), ())
     if now.sha256 != listing_sha256:
         return (
             "tampered",
