@@ -47,6 +47,7 @@ def _run(clone: Path, path: Path) -> tuple[str, int]:
     """One evaluate's worth: a new cache from the clone, one file, saved."""
     cache = HashCache(clone, writable=True)
     digest, _size = cache.sha256(path)
+    cache.settle([str(path)], accepted=True)  # as `hash_many` does for an accepted file
     cache.save()
     return digest, cache.hashed
 
@@ -244,3 +245,95 @@ def test_hash_many_sends_items_that_are_not_cacheable_to_the_threads(
     got = hash_cache.hash_many(clone, True, check, [0, 1, 2, 3], lambda i: i % 2 == 0)
     assert got == [0, 10, 20, 30]
     assert seen[1] != caller and seen[3] != caller
+
+
+# --------------------------------------------------------------------------- refused runs
+
+
+def _stored_paths(root: Path) -> set[str]:
+    stored = cache_store.read(root, hash_cache.STORE)
+    return set(stored) if isinstance(stored, dict) else set()
+
+
+def test_a_run_that_refuses_every_snapshot_keeps_the_cache(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run on a machine where every snapshot is refused before its hash (here: the
+    # snapshot folder moved away for a moment) verified nothing: it must not empty the
+    # cache, so the next run does not re-hash files that did not change.
+    monkeypatch.delenv(cache_store.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(hash_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(repo.parent / "config"))
+    monkeypatch.setattr(hash_cache, "RACY_S", 0.0)
+    svc(repo).evaluate(write=False)
+    remembered = _stored_paths(repo)
+    assert remembered  # the first run learnt every file
+    snapshots = repo / "evidence" / "snapshots"
+    snapshots.rename(repo / "evidence" / "away")
+    refused = svc(repo).evaluate(write=False).run
+    assert set(refused["inputs"]["snapshots"].values()) == {"missing"}
+    assert _stored_paths(repo) == remembered
+    (repo / "evidence" / "away").rename(snapshots)
+    hashed: list[int] = []
+    real = HashCache.save
+
+    def counting(self: HashCache) -> None:
+        hashed.append(self.hashed)
+        real(self)
+
+    monkeypatch.setattr(HashCache, "save", counting)
+    svc(repo).evaluate(write=False)
+    assert hashed == [0]  # every file from the cache again
+
+
+def test_a_refused_file_is_never_remembered(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file that no longer has its registered sha256 is refused; its (new) digest must not
+    # enter the cache, and the entry of its old bytes goes.
+    monkeypatch.delenv(cache_store.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(hash_cache.DISABLE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(repo.parent / "config"))
+    monkeypatch.setattr(hash_cache, "RACY_S", 0.0)
+    s = svc(repo)
+    snap = next(i.snapshot for i in s.snapshots() if i.snapshot.kind == "freshness_lags")
+    path = str((repo / snap.path).resolve())
+    s.evaluate(write=False)
+    assert path in _stored_paths(repo)
+    text = (repo / snap.path).read_text(encoding="utf-8")
+    (repo / snap.path).write_text(text.replace("app,", "ap2,"), encoding="utf-8")
+    run = svc(repo).evaluate(write=False).run
+    assert run["inputs"]["snapshots"][snap.id] == "tampered"
+    stored = _stored_paths(repo)
+    assert path not in stored and stored  # the other files' entries stay
+
+
+def test_hash_many_remembers_only_accepted_items(clone: Path, tmp_path: Path) -> None:
+    good, bad = _evidence(tmp_path), tmp_path / "bad.csv"
+    bad.write_bytes(b"score\n0.5\n")
+
+    def check(p: Path, hasher: hash_cache.Hasher) -> tuple[Path, bool]:
+        return p, hasher(p)[0] == sha256_file(good)[0]
+
+    got = hash_cache.hash_many(clone, True, check, [good, bad], accepted=lambda r: r[1])
+    assert got == [(good, True), (bad, False)]
+    assert _stored_paths(clone) == {str(good)}
+    # A later run that looks at nothing keeps what it did not look at.
+    assert hash_cache.hash_many(clone, True, check, []) == []
+    assert _stored_paths(clone) == {str(good)}
+
+
+def test_an_entry_of_a_file_that_is_gone_drops_out(clone: Path, tmp_path: Path) -> None:
+    # Entries are kept across runs that do not look at them; one whose file no longer
+    # exists drops out at the next save, so the cache does not grow without end.
+    kept, gone = _evidence(tmp_path), tmp_path / "gone.csv"
+    gone.write_bytes(b"score\n0.5\n")
+
+    def check(p: Path, hasher: hash_cache.Hasher) -> str:
+        return hasher(p)[0]
+
+    hash_cache.hash_many(clone, True, check, [kept, gone])
+    assert _stored_paths(clone) == {str(kept), str(gone)}
+    gone.unlink()
+    other = tmp_path / "new.csv"
+    other.write_bytes(b"score\n0.6\n")
+    hash_cache.hash_many(clone, True, check, [other])
+    assert _stored_paths(clone) == {str(kept), str(other)}

@@ -23,6 +23,9 @@ file's digest with its identity: device, inode, size, modification time and **ch
   only with an HMAC-SHA256 tag under this user's secret outside the repository (the one
   the signature cache uses, `workbench.signing.verified.user_secret`): an entry planted in
   `.git/` (a restored CI cache, a copied clone) is ignored and the file hashed;
+* a digest is remembered only for a file its check accepted (`hash_many`'s `accepted`):
+  a refused file is never vouched for, and entries of files a run did not verify are kept
+  (a run that refused every snapshot must not empty the cache);
 * `WORKBENCH_NO_CACHE=1` or `WORKBENCH_NO_HASH_CACHE=1` hashes every file, every run.
 
 What it does not stop: someone with root on the evaluating machine (who can set the clock
@@ -98,8 +101,10 @@ class HashCache:
         self._devices = local_devices() if self.enabled else frozenset()
         stored = cache_store.read(self.root, STORE) if self.enabled else None
         self._entries: dict[str, tuple[Identity, str]] = _valid(stored, self._secret)
+        # Digests learnt this run: remembered only once the check that hashed the file
+        # accepted it (`settle`), never for a refused file.
+        self._learnt: dict[str, tuple[Identity, str]] = {}
         self._changed = False
-        self._used: set[str] = set()
         self.hashed = 0  # files read and hashed this run (the rest came from the cache)
 
     def sha256(self, path: Path, *, only_cached: bool = False) -> tuple[str, int]:
@@ -107,8 +112,6 @@ class HashCache:
         unchanged, else read and hashed (and remembered when that is sound); with
         `only_cached`, `_Miss` instead of reading it."""
         key = str(path)
-        with self._lock:
-            self._used.add(key)
         # One descriptor: stat what is read; never a FIFO or device (`open_regular`).
         with open_regular(path) as fh:
             before = os.fstat(fh.fileno())
@@ -131,9 +134,20 @@ class HashCache:
         settled = max(after.st_mtime_ns, after.st_ctime_ns) < began - int(RACY_S * 1e9)
         if _identity(after) == ident and settled and after.st_dev in self._devices:
             with self._lock:
-                self._entries[key] = (ident, hexdigest)
-                self._changed = True
+                self._learnt[key] = (ident, hexdigest)
         return hexdigest, size
+
+    def settle(self, keys: Sequence[str], accepted: bool) -> None:
+        """After the check of the files at `keys`: remember what was learnt of them if it
+        accepted them; if it refused them, forget them (learnt now or remembered before)."""
+        with self._lock:
+            for key in keys:
+                learnt = self._learnt.pop(key, None)
+                if accepted and learnt is not None:
+                    self._entries[key] = learnt
+                    self._changed = True
+                elif not accepted and self._entries.pop(key, None) is not None:
+                    self._changed = True
 
     def cached(self, path: Path) -> tuple[str, int]:
         """`sha256` when the cache vouches for the file at `path`; raises `_Miss` when the
@@ -141,14 +155,18 @@ class HashCache:
         return self.sha256(path, only_cached=True)
 
     def save(self) -> None:
-        """Keep the entries of the files this run looked at (a file no longer registered
-        drops out)."""
+        """Write what this run changed. Entries of files the run did not look at are kept
+        (a run that refused every snapshot, or one scoped to a contract, verified nothing
+        of them); when something changed, entries of files that no longer exist drop out,
+        so the cache does not grow without end."""
         with self._lock:
-            entries = {k: v for k, v in self._entries.items() if k in self._used}
-            changed = self._changed or len(entries) != len(self._entries)
-        if self.writable and changed and self._secret is not None:
-            tagged = {k: (i, d, _tag(self._secret, k, i, d)) for k, (i, d) in entries.items()}
-            cache_store.write(self.root, STORE, tagged)
+            changed = self._changed
+            entries = dict(self._entries)
+        if not (self.writable and changed and self._secret is not None):
+            return
+        entries = {k: v for k, v in entries.items() if os.path.lexists(k)}
+        tagged = {k: (i, d, _tag(self._secret, k, i, d)) for k, (i, d) in entries.items()}
+        cache_store.write(self.root, STORE, tagged)
 
 
 class _Miss(Exception):
@@ -161,14 +179,35 @@ def hash_many(
     check: Callable[[T, Hasher], R],
     items: Sequence[T],
     cacheable: Callable[[T], bool] = lambda _item: True,
+    accepted: Callable[[R], bool] = lambda _result: True,
 ) -> list[R]:
     """`check(item, hasher)` for every item, sharing one run's `HashCache` of the clone at
     `root`, saved afterwards. Items whose files the cache vouches for are checked in this
     thread; the rest (files to read and hash) on four threads (hashlib releases the GIL).
     A cached check is pure Python: spread over four threads it cost twice the CPU of one
     on a loaded machine (the threads fight over the GIL), for no gain. Items that are not
-    `cacheable` (a table version hashes its data files itself) go to the threads directly."""
+    `cacheable` (a table version hashes its data files itself) go to the threads directly.
+    A file's digest is remembered only when `accepted(result)` holds for its item: a
+    refused file (tampered, say) is never vouched for by the cache."""
     hashes = HashCache(root, writable=writable)
+
+    def judged(item: T, hasher: Callable[[Path], tuple[str, int]]) -> R:
+        keys: list[str] = []  # the files this item's check hashed (one thread per item)
+
+        def tracking(path: Path) -> tuple[str, int]:
+            keys.append(str(path))
+            return hasher(path)
+
+        try:
+            result = check(item, tracking)
+        except _Miss:
+            raise
+        except BaseException:
+            hashes.settle(keys, accepted=False)
+            raise
+        hashes.settle(keys, accepted=accepted(result))
+        return result
+
     out: dict[int, R] = {}
     todo: list[int] = []
     for i, item in enumerate(items):
@@ -176,7 +215,7 @@ def hash_many(
             todo.append(i)
             continue
         try:
-            out[i] = check(item, hashes.cached)
+            out[i] = judged(item, hashes.cached)
         except _Miss:
             todo.append(i)
     # One task per thread, every fourth file each (not a future per file).
@@ -185,7 +224,7 @@ def hash_many(
         with ThreadPoolExecutor(max_workers=lanes) as pool:
             parts = list(
                 pool.map(
-                    lambda lane: [(i, check(items[i], hashes.sha256)) for i in todo[lane::lanes]],
+                    lambda lane: [(i, judged(items[i], hashes.sha256)) for i in todo[lane::lanes]],
                     range(lanes),
                 )
             )

@@ -240,6 +240,7 @@ class EvidenceService:
                 check,
                 list(unique.values()),
                 lambda s: s.format not in ("delta", "iceberg"),
+                lambda checked: checked[1].ok,  # a refused file is never remembered
             )
         )
 
