@@ -11,17 +11,56 @@ from workbench.model.base import PersonRef, Slug, Strict
 from workbench.model.safe_text import is_unsafe, visible
 
 
+def not_in_one_line(value: str, also: str = "") -> list[str]:
+    """The characters of `value` that one line of visible text may not hold (line breaks,
+    tabs, control, bidirectional and invisible characters, and those in `also`), each once,
+    in order of code point."""
+    return sorted({c for c in value if c in "\n\r\t" + also or is_unsafe(c)})
+
+
+def _shown(chars: list[str], also: str = "") -> str:
+    return ", ".join(c if c in also else visible(c) for c in chars)
+
+
 def plain_name(value: str) -> str:
     """A person's or team's name is one line of visible text. A person's name is also the
     author of their git commits, where '<' and '>' would end the field: a name holding one
     would make every commit by that person fail, letting anyone who can edit
     keys/people.toml block a colleague's signatures."""
-    bad = sorted({c if c in "<>" else visible(c) for c in value if c in "<>\n\r\t" or is_unsafe(c)})
+    bad = not_in_one_line(value, "<>")
     if bad:
         raise ValueError(
-            "a name is one line of visible text without '<' or '>'; found " + ", ".join(bad)
+            "a name is one line of visible text without '<' or '>'; found " + _shown(bad, "<>")
         )
     return value
+
+
+def one_line(value: str) -> str:
+    """An organisation's name: one line of visible text. It heads pages, email subjects,
+    reports and bundles, where a line break could forge a header line."""
+    bad = not_in_one_line(value)
+    if bad:
+        raise ValueError("must be one line of visible text; found " + _shown(bad))
+    return value
+
+
+def checked_text(option: str, value: str, *, name: bool = False) -> str:
+    """A name the user typed for `option` (an organisation's, a person's, a team's),
+    refused before anything is written when it holds what one line of visible text may not:
+    the refusal names the option and each offending character (`WorkbenchError`, exit 2)."""
+    from workbench.model.errors import WorkbenchError
+    from workbench.model.safe_text import line
+
+    also = "<>" if name else ""
+    bad = not_in_one_line(value, also)
+    if not bad:
+        return value
+    shown = ", ".join(f"{c if c in also else visible(c)} (U+{ord(c):04X})" for c in bad)
+    rule = "one line of visible text" + (" without '<' or '>'" if name else "")
+    raise WorkbenchError(
+        f"{option}: '{line(value)}' holds {shown}; it must be {rule} (no line breaks, tabs, "
+        "control, bidirectional or invisible characters); nothing was written"
+    )
 
 
 class Authority(StrEnum):

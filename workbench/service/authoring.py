@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.model.ids import checked_id
+from workbench.model.people import checked_text
 from workbench.model.problems import Problem
 from workbench.repo import layout
 from workbench.service.errors import InvalidEdit, WorkbenchError
@@ -128,6 +129,7 @@ class AuthoringService:
         import tomlkit
 
         checked_id(person_id, "person")
+        checked_text("--name", name, name=True)  # a role stays free text (docs/contracts.md)
         state = self.wb.state()
         if person_id in state.people:
             raise WorkbenchError(f"{person_id!r} is already a person in {PEOPLE}")
@@ -234,6 +236,7 @@ class AuthoringService:
         import tomlkit
 
         checked_id(team_id, "team")
+        checked_text("--name", name, name=True)
         state = self.wb.state()
         if team_id in state.teams:
             raise WorkbenchError(f"{team_id!r} is already a team in {PEOPLE}")

@@ -112,6 +112,10 @@ def init_repo(
     from workbench.repo.git import Author, GitRepo
 
     layout.checked_id(person, "person")  # it becomes a file name (keys, records)
+    from workbench.model.people import checked_text
+
+    checked_text("--org", org)
+    checked_text("--name", name, name=True)
     target = Path(target)
     if (target / layout.SETTINGS).exists():
         raise WorkbenchError(f"{target} already has a workbench.toml")

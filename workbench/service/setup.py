@@ -73,6 +73,7 @@ def start_repo(
     """Create the repo, keys and signed registry v1. `passphrases[person]`: the passphrase
     for that lead's new key (absent or None: unencrypted), used again to sign v1."""
     from workbench.model.ids import checked_id
+    from workbench.model.people import checked_text
     from workbench.repo.git import Author, GitRepo
     from workbench.service.init import (
         SETTINGS_TEMPLATE,
@@ -86,9 +87,12 @@ def start_repo(
     phrases = dict(passphrases or {})
     if len(leads) != 2:
         raise WorkbenchError("init takes two teams, each with its lead (--team ... twice)")
+    checked_text("--org", org)
     for lead in leads:
         checked_id(lead.team, "team")
         checked_id(lead.person, "person")
+        checked_text("--team-name", lead.team_name, name=True)
+        checked_text("--lead-name", lead.name, name=True)
     if leads[0].team == leads[1].team:
         raise WorkbenchError(f"both teams are {leads[0].team!r}: a seam joins two teams")
     if leads[0].person == leads[1].person:
