@@ -94,8 +94,9 @@ def test_adding_a_name_git_cannot_author_is_refused_by_line(
         args = ("team", "add", "new-team", "--name", name, "--lead", "sam.ortiz")
     done = run_wb(demo_repo, "--as", "dana.okafor", *args)
     assert done.code == 2, done
-    assert "keys/people.toml would not validate; nothing was committed" in done.err, done.err
-    assert "error: a name is one line of visible text" in done.err, done.err
+    # Refused before people.toml is touched, naming the option and each character
+    # (tests/cli/test_one_line_text.py).
+    assert "--name:" in done.err and "one line of visible text" in done.err, done.err
     assert "\x1b" not in done.err and "Traceback" not in done.err
     assert git(demo_repo, "rev-parse", "HEAD") == head
 
@@ -109,3 +110,49 @@ def test_a_quoted_name_round_trips_exactly(demo_repo: Path) -> None:
     assert done.code == 0, done
     assert Workbench(demo_repo).state("HEAD").people["jo.bloggs"].name == name
     assert git(demo_repo, "log", "-1", "--format=%an", "--", "keys/people.toml") == "Dana Okafor"
+
+
+# --------------------------------------------------------------------------- fail closed
+
+
+def _entry(repo: Path, person: str) -> int:
+    import tomllib
+
+    people = tomllib.loads((repo / "keys/people.toml").read_text())["people"]
+    return next(i for i, p in enumerate(people) if p["id"] == person)
+
+
+def test_validate_names_the_entry_that_voids_the_file_and_what_it_costs(
+    hostile_repo: tuple[Path, int],
+) -> None:
+    # One bad entry voids keys/people.toml (docs/signing.md): the problem says which entry,
+    # where, and the consequence; each contract's unknown person says why it is unknown.
+    repo, line = hostile_repo
+    index = _entry(repo, "dana.okafor")
+    done = run_wb(repo, "validate")
+    out = done.out + done.err
+    assert done.code == 1, out
+    void = f"keys/people.toml:{line}:1: error: keys/people.toml does not validate, so none of it counts (fail closed): the entry people[{index}] (id 'dana.okafor') voids it at line {line}, column 1; until it is fixed nobody in it counts: no one can act, sign, review or acknowledge, every contract naming a person fails validation, and the gate fails (people.void)"
+    assert void in out, out
+    assert (
+        f"'ravi.iyer' is not a person in keys/people.toml; keys/people.toml does not validate "
+        f"(keys/people.toml:{line}:1), so nobody in it counts" in out
+    ), out
+    assert "\x1b" not in out
+
+
+def test_a_write_names_the_entry_that_voids_the_file(hostile_repo: tuple[Path, int]) -> None:
+    repo, line = hostile_repo
+    done = run_wb(repo, "--as", "ravi.iyer", "sign", "credit-model-to-loan-decisioning")
+    assert done.code == 2, done.err
+    assert "(id 'dana.okafor') voids it" in done.err and "no one can act, sign" in done.err
+
+
+def test_a_syntax_error_voids_the_file_too(demo_repo: Path) -> None:
+    people = demo_repo / "keys/people.toml"
+    people.write_text(people.read_text().replace('name = "Ravi Iyer"', 'name = "Ravi Iyer', 1))
+    git(demo_repo, "commit", "-qam", "a quote lost")
+    done = run_wb(demo_repo, "status")
+    out = done.out + done.err
+    assert "a syntax or encoding error voids it" in out and "(people.void)" in out, out
+    assert "Traceback" not in out

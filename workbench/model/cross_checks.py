@@ -163,8 +163,8 @@ def _person_problem(
         return doc.problem(
             where,
             "person.unknown",
-            f"{value!r} is not a person in keys/people.toml; a named individual is required"
-            + did_you_mean(value, state.people),
+            f"{value!r} is not a person in keys/people.toml{state.people_void}; a named "
+            "individual is required" + did_you_mean(value, state.people),
         )
     if accountable and person.has_left(today):
         successor = (

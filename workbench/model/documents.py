@@ -127,6 +127,8 @@ class GovernanceState:
     # False for the first step only (`load_declared_contracts`): settings and validated
     # contracts, no people and none of the rules across files. Never stored or judged.
     checked: bool = True
+    # Set when keys/people.toml does not validate (`model.people_void`): why nobody counts.
+    people_void: str = ""
     _team_names: dict[str, Team] | None = field(default=None, repr=False)
     _emails: dict[str, list[str]] | None = field(default=None, repr=False)
 

@@ -34,6 +34,7 @@ from workbench.model.documents import (
     parse_document,
 )
 from workbench.model.people import PeopleFile
+from workbench.model.people_void import void_problem, void_reason
 from workbench.model.policy_floor import (
     DEFAULT_FLOOR,
     SignedFloor,
@@ -167,6 +168,11 @@ def check_declared(
         state.problems += problems
         if people_file is not None:
             _index_people(state, people_doc, people_file, today)
+        else:  # fail closed, and say which entry voids the file and what that costs
+            void = void_problem(state.problems_for(PEOPLE_PATH), people_doc.data)
+            if void is not None:
+                state.problems.append(void)
+                state.people_void = void_reason([void])
 
     for path in sorted(p for p in files if is_stray_contract_file(p)):
         # Nothing reads it, so nothing it says is governed; yet it sits where contracts are
