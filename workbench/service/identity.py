@@ -50,6 +50,26 @@ def unreadable_people(state: GovernanceState, source: str) -> str | None:
     )
 
 
+def people_void_notice(state: GovernanceState) -> str | None:
+    """What the app's home screen shows while keys/people.toml does not validate (None when
+    it validates): the `people.void` problem first (the entry that voids the file, its line
+    and column, the consequence), then the file's other errors, one safe line each."""
+    from workbench.model.safe_text import line
+
+    errors = [p for p in state.problems_for(PEOPLE) if p.severity == "error"]
+    if not errors:
+        return None
+    errors.sort(key=lambda p: p.code != "people.void")  # stable: the rest keep their order
+    shown = [line(p.render()) for p in errors[:3]]
+    if len(errors) > 3:
+        shown.append(f"and {len(errors) - 3} more (`workbench validate`)")
+    shown.append(
+        f"Fix {PEOPLE} with git (the workbench commits as a person from it); "
+        "`workbench validate` is clean when it counts again."
+    )
+    return "\n".join(shown)
+
+
 def resolve_actor(state: GovernanceState, requested: str | None, git_email: str | None) -> Person:
     """`--as`, then $WORKBENCH_PERSON, then the user config, then git's user.email."""
     candidates = [

@@ -136,6 +136,9 @@ class SeamsScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield TopBar("seams")
+        # Shown while keys/people.toml does not validate: then nobody counts (fail closed),
+        # and every user must see why, above the map and the list alike.
+        yield Static("", id="home-problem", markup=False)
         with ContentSwitcher(initial="map-view", id="seams-switcher"):
             with Vertical(id="map-view"):
                 yield SeamMap(id="seam-map")
@@ -168,6 +171,7 @@ class SeamsScreen(BaseScreen):
         data = self.wb.seam_map_data
         if data is None:
             return
+        self._show_people_problem()
         views = data.views
         if len(views) <= MAP_LIMIT:
             canvas = layout_map(data.layers, views, data.team_names, data.team_leads)
@@ -183,6 +187,15 @@ class SeamsScreen(BaseScreen):
                 self.show_view("list-view")
         self.query_one(SeamMap).set_map(canvas, {v.id: (v.provider, v.consumer) for v in views})
         self.set_rows(views)
+
+    def _show_people_problem(self) -> None:
+        from workbench.service.identity import people_void_notice
+
+        state = self.wb.gov_state
+        notice = people_void_notice(state) if state is not None else None
+        row = self.query_one("#home-problem", Static)
+        row.update(notice or "")
+        row.display = notice is not None
 
     def set_rows(self, views: list[SeamView]) -> None:
         rows = [
