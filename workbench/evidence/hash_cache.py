@@ -109,8 +109,9 @@ class HashCache:
 
     def sha256(self, path: Path, *, only_cached: bool = False) -> tuple[str, int]:
         """(hex digest, size) of the file at `path`, from the cache when its identity is
-        unchanged, else read and hashed (and remembered when that is sound); with
-        `only_cached`, `_Miss` instead of reading it."""
+        unchanged, else read and hashed (and learnt when that is sound, remembered only
+        once `settle` says its check accepted it); with `only_cached`, `_Miss` instead of
+        reading it. Not a regular file (a FIFO swapped in): `NotRegularFile`, unread."""
         key = str(path)
         # One descriptor: stat what is read; never a FIFO or device (`open_regular`).
         with open_regular(path) as fh:
