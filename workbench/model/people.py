@@ -35,15 +35,6 @@ def plain_name(value: str) -> str:
     return value
 
 
-def one_line(value: str) -> str:
-    """An organisation's name: one line of visible text. It heads pages, email subjects,
-    reports and bundles, where a line break could forge a header line."""
-    bad = not_in_one_line(value)
-    if bad:
-        raise ValueError("must be one line of visible text; found " + _shown(bad))
-    return value
-
-
 def checked_text(option: str, value: str, *, name: bool = False) -> str:
     """A name the user typed for `option` (an organisation's, a person's, a team's),
     refused before anything is written when it holds what one line of visible text may not:

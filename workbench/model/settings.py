@@ -11,7 +11,6 @@ from workbench.model.base import Slug, Strict
 from workbench.model.channels import CHANNEL_NAME, Channel, NotifySettings
 from workbench.model.clocks import ClockDefinition
 from workbench.model.duration import DurationField
-from workbench.model.people import one_line
 
 GateRule = Literal[
     "valid",
@@ -29,7 +28,6 @@ GateRule = Literal[
 
 class Org(Strict):
     name: str = Field(min_length=1)
-    _one_line_name = field_validator("name")(one_line)  # heads pages, mails and reports
     domain: str = Field(
         pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$",
         description="signing namespace domain, e.g. handshake-contract-v1@<domain>",
