@@ -98,7 +98,7 @@ def sarif_results(
             "ruleIndex": index,
             "kind": "fail",
             "level": "warning",
-            "message": {"text": text(f"IGNORED {p.message}. {CHANGED_NOTHING}.")},
+            "message": {"text": text(f"IGNORED {p.message}; {CHANGED_NOTHING}.")},
             "locations": _location(p),
             "properties": {"code": safe_text.line(p.code), "field": safe_text.line(p.field)},
         }
