@@ -114,8 +114,8 @@ class HashCache:
         reading it. Not a regular file (a FIFO swapped in): `NotRegularFile`, unread."""
         key = str(path)
         # One descriptor: stat what is read; never a FIFO or device (`open_regular`).
-        with open_regular(path) as fh:
-            before = os.fstat(fh.fileno())
+        fh, before = open_regular(path)
+        with fh:
             ident = _identity(before)
             with self._lock:
                 hit = self._entries.get(key)
@@ -141,6 +141,8 @@ class HashCache:
     def settle(self, keys: Sequence[str], accepted: bool) -> None:
         """After the check of the files at `keys`: remember what was learnt of them if it
         accepted them; if it refused them, forget them (learnt now or remembered before)."""
+        if accepted and not self._learnt:  # a cached file, accepted: nothing to do, no lock
+            return
         with self._lock:
             for key in keys:
                 learnt = self._learnt.pop(key, None)

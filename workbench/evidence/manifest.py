@@ -102,7 +102,7 @@ def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> tuple[str, int]:
     """(hex digest, size in bytes), streaming so large exports never sit in memory."""
     digest = hashlib.sha256()
     size = 0
-    with open_regular(path) as fh:
+    with open_regular(path)[0] as fh:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
             size += len(chunk)
@@ -124,17 +124,17 @@ def file_type(mode: int) -> str:
     return "not a regular file"
 
 
-def open_regular(path: Path | str) -> BinaryIO:
-    """`path` opened for reading, only if what is opened is a regular file (else
-    `NotRegularFile`). Opened without blocking and checked on the descriptor: a file
-    swapped for a FIFO after its stat would otherwise block the read until a writer came."""
+def open_regular(path: Path | str) -> tuple[BinaryIO, os.stat_result]:
+    """`path` opened for reading, with the stat of what was opened, only if that is a
+    regular file (else `NotRegularFile`). Opened without blocking and checked on the
+    descriptor: a file swapped for a FIFO after its stat would otherwise block the read
+    until a writer came. (O_NONBLOCK has no effect on a regular file's reads: left set.)"""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegularFile(str(path), file_type(mode))
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(str(path), file_type(st.st_mode))
+        return os.fdopen(fd, "rb"), st
     except BaseException:
         os.close(fd)
         raise
