@@ -125,6 +125,80 @@ j() {
     shift
     if [ -f "$_file" ]; then jq -r "$@" "$_file" 2>/dev/null || echo "?"; else echo "?"; fi
 }
+TAB=$(printf '\t')
+# jrows LIST OUT FIELDS: the fields of many JSON files from one jq (a jq costs more than
+# the rest of a record's checks: one per file and field made big bundles slow). LIST
+# names the files, one a line; OUT gets one line per file, its FIELDS (jq expressions, each
+# wrapped in one(...)) prefixed "=" and tab-separated. Each field is then exactly what
+# `j FILE EXPR` prints, because jrows fails (status 1, and the caller reads each file with
+# j as before) unless every file is one JSON value without a NUL byte (jq reads those
+# differently from a file's start) and every field one scalar, printed without control
+# characters. So an odd file is read the slow way, never differently.
+jrows() {
+    _jlist=$1
+    _jout=$2
+    _jfields=$3
+    : >"$_jout"
+    set --
+    while IFS= read -r _p; do
+        [ -f "$_p" ] || return 1
+        case $_p in /*) ;; *) _p=./$_p ;; esac # never an option, nor cat's "-"
+        set -- "$@" "$_p"
+        if [ $# -ge 400 ]; then
+            jrows_run "$_jfields" "$@" >>"$_jout" || return 1
+            set --
+        fi
+    done <"$_jlist"
+    if [ $# -gt 0 ]; then jrows_run "$_jfields" "$@" >>"$_jout" || return 1; fi
+}
+jrows_run() {
+    _fields=$1
+    shift
+    if [ "$(cat -- "$@" | tr -cd '\000' | wc -c | tr -d ' ')" != 0 ]; then return 1; fi
+    _count=$#
+    _i=0
+    for _p do
+        set -- "$@" --slurpfile "$_i" "$_p"
+        _i=$((_i + 1))
+    done
+    shift "$_count"
+    jq -nr --argjson N "$_count" "$@" '
+        def one(f): [f] as $v
+            | if ($v | length) == 1 and ($v[0] | type | . != "array" and . != "object")
+              then $v[0] | (if type == "string" then . else tojson end)
+                | if explode | any(. < 32) then error("a control character") else "=" + . end
+              else error("not one value") end;
+        range(0; $N) as $i | $ARGS.named["\($i)"]
+        | if length != 1 then error("not one JSON value") else .[0] end
+        | ['"$_fields"'] | join("\t")' 2>/dev/null
+}
+# sums LIST OUT: what `sha FILE` prints for each file LIST names, one a line, from one
+# sha256sum for many files; status 1 (the caller uses sha) if a name needs escaping or
+# sha256sum fails
+sums() {
+    _slist=$1
+    _sout=$2
+    : >"$_sout.all"
+    set --
+    while IFS= read -r _p; do
+        case $_p in *\\*) return 1 ;; /*) ;; *) _p=./$_p ;; esac
+        if [ -f "$_p" ]; then set -- "$@" "$_p"; fi
+        if [ $# -ge 400 ]; then
+            sha256sum -- "$@" >>"$_sout.all" 2>/dev/null || return 1
+            set --
+        fi
+    done <"$_slist"
+    if [ $# -gt 0 ]; then sha256sum -- "$@" >>"$_sout.all" 2>/dev/null || return 1; fi
+    while IFS= read -r _p; do
+        if [ -f "$_p" ]; then
+            IFS= read -r _s <&6 || return 1
+            case $_s in \\*) return 1 ;; esac
+            printf '%.64s\n' "$_s"
+        else
+            echo "(missing)"
+        fi
+    done <"$_slist" 6<"$_sout.all" >"$_sout"
+}
 cat >"$W/toml.awk" <<'END_OF_TOML_AWK'
 @TOML_AWK@
 END_OF_TOML_AWK
