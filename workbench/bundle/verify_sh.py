@@ -117,7 +117,13 @@ stop() {
     exit 1
 }
 sha() {
-    if [ -f "$1" ]; then sha256sum <"$1" | cut -c1-64; else echo "(missing)"; fi
+    # (the digest is the first 64 characters of sha256sum's line: no cut to fork)
+    if [ -f "$1" ]; then
+        _h=$(sha256sum <"$1") || :
+        printf '%.64s\n' "$_h"
+    else
+        echo "(missing)"
+    fi
 }
 j() {
     # jq -r on a file; prints "?" when the file is missing or not JSON
@@ -142,7 +148,8 @@ jrows() {
     set --
     while IFS= read -r _p; do
         [ -f "$_p" ] || return 1
-        case $_p in /*) ;; *) _p=./$_p ;; esac # never an option, nor cat's "-"
+        # (j hands a name starting with "-" to jq as an option, or stdin: so does no batch)
+        case $_p in -*) return 1 ;; /*) ;; *) _p=./$_p ;; esac
         set -- "$@" "$_p"
         if [ $# -ge 400 ]; then
             jrows_run "$_jfields" "$@" >>"$_jout" || return 1
@@ -178,6 +185,7 @@ jrows_run() {
 sums() {
     _slist=$1
     _sout=$2
+    : >"$_sout"
     : >"$_sout.all"
     set --
     while IFS= read -r _p; do
@@ -197,7 +205,8 @@ sums() {
         else
             echo "(missing)"
         fi
-    done <"$_slist" 6<"$_sout.all" >"$_sout"
+    done <"$_slist" 6<"$_sout.all" >"$_sout.tmp"
+    mv "$_sout.tmp" "$_sout"
 }
 cat >"$W/toml.awk" <<'END_OF_TOML_AWK'
 @TOML_AWK@

@@ -1,0 +1,181 @@
+"""VERIFY.sh's batched reads give exactly what its per-file reads give, or give up.
+
+VERIFY.sh reads the fields of many JSON files with one `jq` (`jrows`) and the sha256 of many
+files with one `sha256sum` (`sums`) instead of one process per file and field. Its verdicts
+must not move: for every file, each batched field is byte-for-byte what `j FILE EXPR` (one
+`jq -r` on the file, "?" when it fails) prints, or the batch fails and the script reads
+that section file by file as before. Checked here for real, under `sh` (dash) with the
+system's jq, on hostile JSON: two values in a file, a raw NUL byte (which jq's input
+reader and its file loader read differently), control characters, invalid UTF-8, a byte
+order mark, arrays where a string belongs, a missing file, files named "-" and "-x" (which
+`j` hands to jq as stdin and as an option).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from workbench.bundle.verify_sh import VERIFY_SH
+
+ODD_FILES: dict[str, bytes] = {
+    "plain.json": b'{"a":"x","n":1.0,"b":null,"t":true}\n',
+    "bom.json": b'\xef\xbb\xbf{"a":"bom","n":2}',
+    "two-values.json": b'{"a":"x"}{"a":"y"}',
+    "newline.json": b'{"a":"x\\ny"}',
+    "tab.json": b'{"a":"x\\ty"}',
+    "bad-utf8.json": b'{"a":"\xff\xfe bad"}',
+    "nul-in-string.json": b'{"a":"x\x00"}',
+    "nul-after.json": b'{"a":1}\x00',
+    "nul-between.json": b'{"a":\x00 1}',
+    "escaped-nul.json": b'{"a":"\\u0000"}',
+    "array.json": b'{"a":[1,2]}',
+    "top-array.json": b"[1,2]",
+    "empty.json": b"",
+    "blank.json": b"   ",
+    "huge-number.json": b'{"a":1e1000,"n":-0}',
+    "trailing-junk.json": b'{"a":"x"} junk',
+    "nan.json": b"nan",
+    "duplicate-key.json": b'{"a":"x","a":"y"}',
+    "del.json": b'{"a":"x\\u007f"}',
+    "spaces.json": b'{"a":"  lead trail  "}',
+    "backslash.json": b'{"a":"\\\\back"}',
+    "trailing-lines.json": b'{"a":"x"}\n\n',
+    "big-int.json": b'{"a": 100000000000000000000001}',
+    "exponent.json": b'{"a": 0.1e2}',
+    "-": b'{"a":"dash"}',
+    "-x.json": b'{"a":"dash"}',
+}
+EXPRESSIONS = (
+    ".a",
+    ".n",
+    ".b",
+    ".t",
+    ".a | tostring",
+    '[.a, .n] | map(tostring) | join(" ")',
+    ".a.b",
+    ".a | length",
+)
+
+
+def _functions(*names: str) -> str:
+    """The named shell functions, cut from the shipped script itself."""
+    parts = [re.search(r"^TAB=.*$", VERIFY_SH, re.M).group(0)]  # type: ignore[union-attr]
+    for name in names:
+        match = re.search(rf"^{name}\(\) {{\n.*?^}}\n", VERIFY_SH, re.M | re.S)
+        assert match, name
+        parts.append(match.group(0))
+    return "\n".join(parts)
+
+
+def _sh(tmp: Path, body: str) -> str:
+    script = "set -eu\nLC_ALL=C\nexport LC_ALL\nW=" + str(tmp / "w") + '\nmkdir -p "$W"\n'
+    script += _functions("sha", "j", "jrows", "jrows_run", "sums") + "\n" + body
+    (tmp / "t.sh").write_text(script)
+    result = subprocess.run(
+        ["sh", str(tmp / "t.sh")], cwd=tmp / "files", capture_output=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.decode("latin-1")
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    d = tmp_path / "files"
+    d.mkdir()
+    for name, data in ODD_FILES.items():
+        (d / name).write_bytes(data)
+    return tmp_path
+
+
+def _batch_and_single(tmp: Path, names: list[str], expr: str) -> tuple[bool, list[str], list[str]]:
+    (tmp / "list").write_text("".join(f"{n}\n" for n in names))
+    q = expr.replace("'", "'\\''")
+    out = _sh(
+        tmp,
+        f"""if jrows {tmp / "list"} "$W/rows" 'one({q})'; then echo FAST; else echo SLOW; fi
+echo ROWS
+cat "$W/rows"
+echo SINGLE
+while IFS= read -r f; do v=$(j "$f" '{q}'); printf '%s' "=$v" | od -An -tx1 | tr -d ' \\n'; echo; done <{tmp / "list"}
+""",
+    )
+    head, rest = out.split("ROWS\n", 1)
+    rows, single = rest.split("SINGLE\n", 1)
+    hexed = [row.encode("latin-1").hex() for row in rows.split("\n")[:-1]]
+    return head.strip() == "FAST", hexed, single.split("\n")[:-1]
+
+
+@pytest.mark.parametrize("expr", EXPRESSIONS)
+def test_each_field_is_what_j_prints_or_the_batch_gives_up(files: Path, expr: str) -> None:
+    for name in ODD_FILES:
+        fast, rows, single = _batch_and_single(files, [name], expr)
+        if fast:
+            assert rows == single, (name, expr)
+
+
+def test_ordinary_files_take_the_fast_path(files: Path) -> None:
+    names = ["plain.json", "bom.json", "bad-utf8.json", "spaces.json", "backslash.json"]
+    fast, rows, single = _batch_and_single(files, names, ".a")
+    assert fast
+    assert rows == single
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "two-values.json",
+        "newline.json",
+        "tab.json",
+        "nul-in-string.json",
+        "nul-after.json",
+        "nul-between.json",
+        "escaped-nul.json",
+        "array.json",
+        "empty.json",
+        "trailing-junk.json",
+        "no-such-file.json",
+        "-",
+        "-x.json",
+    ],
+)
+def test_a_file_jq_would_read_otherwise_sends_the_whole_batch_the_slow_way(
+    files: Path, name: str
+) -> None:
+    fast, _, _ = _batch_and_single(files, ["plain.json", name, "spaces.json"], ".a")
+    assert not fast
+
+
+def test_many_files_keep_their_order_across_chunks(files: Path) -> None:
+    """Past 400 files jrows runs jq again; rows stay in the list's order, one per file."""
+    d = files / "files" / "many"
+    d.mkdir()
+    names = []
+    for i in range(950):
+        (d / f"{i}.json").write_text(f'{{"a":"v{i}","n":{i}}}')
+        names.append(f"many/{i}.json")
+    names.append("plain.json")
+    fast, rows, _ = _batch_and_single(files, names, '"\\(.a) \\(.n)"')
+    assert fast
+    expected = [f"=v{i} {i}" for i in range(950)] + ["=x 1"]
+    assert rows == [row.encode().hex() for row in expected]
+
+
+def test_sums_is_sha_per_file(files: Path) -> None:
+    names = ["plain.json", "no-such-file.json", "-", "nul-after.json", "bom.json"]
+    (files / "list").write_text("".join(f"{n}\n" for n in names))
+    out = _sh(
+        files,
+        f"""sums {files / "list"} "$W/sums"
+cat "$W/sums"
+echo SINGLE
+while IFS= read -r f; do sha "$f"; done <{files / "list"}
+""",
+    )
+    batched, single = out.split("SINGLE\n")
+    assert batched == single
+    assert batched.splitlines()[1] == "(missing)"
+    assert len(batched.splitlines()[0]) == 64
