@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bundle.conftest import Exported, members, pack, run_verify_sh, sha
 from workbench.bundle.verify_sh import VERIFY_SH
 
 ODD_FILES: dict[str, bytes] = {
@@ -185,3 +186,53 @@ while IFS= read -r f; do sha "$f"; done <{files / "list"}
     assert batched == single
     assert batched.splitlines()[1] == "(missing)"
     assert len(batched.splitlines()[0]) == 64
+
+
+def _per_file_script() -> str:
+    """VERIFY.sh with every batched read turned off: each file read as before the batches."""
+    script = VERIFY_SH
+    for before, after in (
+        (': >"$_jout"\n', ': >"$_jout"\n    return 1\n'),
+        (': >"$_sout"\n', ': >"$_sout"\n    return 1\n'),
+        ("    BJ_OK=1\n", "    BJ_OK=0\n"),
+        ("    tfast=1\n", "    tfast=0\n"),
+        ("        wfast=1\n", "        wfast=0\n"),
+    ):
+        assert script.count(before) == 1, before
+        script = script.replace(before, after)
+    return script
+
+
+def _statement_retargeted(files: dict[str, bytes]) -> None:
+    """A contract statement and a record statement that still parse, now about other bytes."""
+    for name in sorted(files):
+        if name.startswith(("contracts/", "reviews/")) and name.endswith("statement.json"):
+            files[name] = files[name].replace(b'"sha256":"', b'"sha256":"0', 1)
+
+
+@pytest.mark.parametrize("case", ["honest", "retargeted"])
+def test_verify_sh_says_the_same_with_and_without_the_batched_reads(
+    exported: Exported, case: str
+) -> None:
+    """The whole script, on a real bundle (given the kept snapshot) and on one whose
+    statements were edited: byte-for-byte the same report and exit code both ways."""
+    files = members(exported.second)
+    if case == "retargeted":
+        _statement_retargeted(files)
+    data = pack(files, resum=True)
+    kept = sha(members(exported.first)["snapshot.json"])
+    batched = run_verify_sh(data, exported.trust_root, kept)
+    per_file = run_verify_sh(data, exported.trust_root, kept, script=_per_file_script())
+    assert (batched.returncode, batched.stdout, batched.stderr) == (
+        per_file.returncode,
+        per_file.stdout.replace(
+            "NOTE  the bundle's own VERIFY.sh differs from the script you ran (another "
+            "workbench version, or changed); this run used yours\n",
+            "",
+        ),
+        per_file.stderr,
+    )
+    assert batched.returncode == (0 if case == "honest" else 1)
+    if case == "retargeted":
+        assert "does not match its statement" in batched.stdout
+        assert "contract.toml does not match the statement's subject digest" in batched.stdout

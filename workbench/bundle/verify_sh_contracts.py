@@ -3,8 +3,7 @@ signature file as the principal its name claims, and the required signers derive
 signed people.toml and policy.toml (``derive.awk``) against required.json."""
 
 CONTRACTS_SH = r"""# --- 4. contracts -------------------------------------------------------------------------------
-j bundle.json '.contracts | to_entries[] | [.key, (.value.head // "none"), (.value.current // "none"),
-    (.value.head_statement_sha256 // "none")] | map(tostring) | join(" ")' >"$W/contracts"
+bj contracts "$BJ_CONTRACTS" >"$W/contracts"
 CONTRACT_HEAD='[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
     .predicate.contract.id, .predicate.contract.version, .predicate.repository,
     (.predicate.contract.previous.statementSha256 // "none"), .predicate.registry.version,

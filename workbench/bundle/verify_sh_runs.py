@@ -5,9 +5,7 @@ only through a team:<team> entry is a WARN, never OK), and the run's time agains
 commits. Section 5c of VERIFY.sh (see ``workbench.bundle.verify_sh.SECTIONS``)."""
 
 RUNS_SH = r"""# --- 5c. findings runs: each signed by its runner, authorised by the signed policy ---------
-jq -r '.findings[]? | [.path, .run, (.statement // "-"), (.signature // "-"), (.runner // "-"),
-    (.ledger // "-"), (.commit_time // "-"), (.parent_time // "-")] | join(" ")' bundle.json \
-    2>/dev/null >"$W/runs" || : >"$W/runs"
+bj_or_none runs "$BJ_RUNS" "$W/runs"
 RUN_HEAD='[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
     .subject[1].name, .subject[1].digest.sha256, .predicate.run, .predicate.runner,
     .predicate.repository, (.predicate.registry.version // "none"),

@@ -12,7 +12,7 @@ else
 fi
 # Only someone the signed policy names may sign a snapshot (keys/policy.toml [export]).
 EXPORTER_PERSON=${EXPORTER%@*}
-if [ "$(j bundle.json '.exporter.person')" != "$EXPORTER_PERSON" ]; then
+if [ "$(bj person "$BJ_PERSON")" != "$EXPORTER_PERSON" ]; then
     fail "bundle.json names another exporter than the signature file $SNAPSIG"
 fi
 if ! registry_read "$HEADV"; then
@@ -39,7 +39,7 @@ set -- $(j snapshot.json '[.predicate.snapshotVersion, .predicate.expires, (.pre
     .predicate.repository] | map(tostring) | join(" ")')
 SNAPV=${1:-?} EXPIRES=${2:-?} SNAPPREV=${3:-?}
 if [ "${4:-?}" != "$REPO" ]; then fail "the snapshot names another repository than registry v1"; fi
-j bundle.json '.files | to_entries[] | "\(.value)  \(.key)"' >"$W/index.sums"
+bj sums "$BJ_SUMS" >"$W/index.sums"
 if sha256sum -c --quiet --strict "$W/index.sums" >"$W/index.out" 2>&1; then
     ok "bundle.json (signed) lists the sha256 of every file and they match"
 else
@@ -47,7 +47,7 @@ else
     sed 's/^/      /' "$W/index.out"
 fi
 {
-    j bundle.json '.files | keys[]'
+    bj keys "$BJ_KEYS"
     printf '%s\n' bundle.json snapshot.json SHA256SUMS "$SNAPSIG"
 } | sort -u >"$W/indexed"
 if cmp -s "$W/indexed" "$W/have"; then
@@ -84,7 +84,7 @@ fi
 HEADS_SH = r"""# --- 3b. the head map: the registry head, every signed contract's head and the head findings
 # runs, signed with the snapshot; it must agree with bundle.json and the runs' statements
 if [ -f heads.json ]; then
-    whole=$(j bundle.json 'if .scope.since == null and .scope.until == null then true else false end')
+    whole=$(bj whole "$BJ_WHOLE")
     case $whole in true | false) ;; *) whole=false ;; esac
     jq -r --slurpfile h heads.json --arg rv "$HEADV" --arg rs "$(sha "$HD/statement.json")" \
         --argjson whole "$whole" '
