@@ -194,7 +194,7 @@ def _per_file_script() -> str:
     for before, after in (
         (': >"$_jout"\n', ': >"$_jout"\n    return 1\n'),
         (': >"$_sout"\n', ': >"$_sout"\n    return 1\n'),
-        ("    BJ_OK=1\n", "    BJ_OK=0\n"),
+        (': >"$W/$_jf_tag.ok"\n', ': >"$W/$_jf_tag.none"\n'),
         ("    tfast=1\n", "    tfast=0\n"),
         ("        wfast=1\n", "        wfast=0\n"),
     ):

@@ -208,6 +208,35 @@ sums() {
     done <"$_slist" 6<"$_sout.all" >"$_sout.tmp"
     mv "$_sout.tmp" "$_sout"
 }
+# jfields FILE TAG NAME EXPR [NAME EXPR ...]: for a file several checks read (bundle.json,
+# snapshot.json, a registry statement), one jq reads every EXPR into $W/TAG.NAME, each
+# exactly what `j FILE EXPR` prints, and marks $W/TAG.ok; `jf TAG NAME EXPR FILE` prints
+# it. Without the mark (jf then runs j) unless FILE is one JSON value without NUL bytes
+# and every EXPR gives lines of plain text.
+jfields() {
+    _jf_file=$1
+    _jf_tag=$2
+    shift 2
+    _jf_prog=""
+    while [ $# -ge 2 ]; do
+        : >"$W/$_jf_tag.$1"
+        _jf_prog="$_jf_prog${_jf_prog:+, }out(\"$1\"; $2)"
+        shift 2
+    done
+    case $_jf_file in -*) return 0 ;; esac
+    if [ -f "$_jf_file" ] && [ "$(tr -cd '\000' <"$_jf_file" | wc -c | tr -d ' ')" = 0 ] \
+        && jq -nr --slurpfile b "$_jf_file" '
+            def out(n; f): f | (if type == "string" then . elif type == "array" or type == "object"
+                    then error("not text") else tojson end)
+                | if explode | any(. < 32) then error("a control character") else n + "\t" + . end;
+            if ($b | length) != 1 then error("not one JSON value") else $b[0] end
+            | '"$_jf_prog" >"$W/$_jf_tag.all" 2>/dev/null \
+        && awk -v out="$W/$_jf_tag." '{ i = index($0, "\t"); print substr($0, i + 1) >(out substr($0, 1, i - 1)) }' \
+            "$W/$_jf_tag.all"; then
+        : >"$W/$_jf_tag.ok"
+    fi
+}
+jf() { if [ -f "$W/$1.ok" ]; then cat "$W/$1.$2"; else j "$4" "$3"; fi; }
 cat >"$W/toml.awk" <<'END_OF_TOML_AWK'
 @TOML_AWK@
 END_OF_TOML_AWK

@@ -95,9 +95,7 @@ else
 fi
 
 # bundle.json, the signed index, feeds most sections below: one jq reads everything they take
-# from it into $W/bj.NAME, each exactly what `j bundle.json EXPR` prints (`bj NAME EXPR`
-# prints it). Unless bundle.json is one JSON value without NUL bytes and every expression
-# gives lines of plain text, each section reads bundle.json itself, as before.
+# from it (jfields); `bj NAME EXPR` prints what `j bundle.json EXPR` prints.
 BJ_HEAD='[.domain, .namespaces.registry, .namespaces.contract, .namespaces.snapshot,
     .namespaces.ack, .namespaces.review, .registry.head, .exporter.principal, .repository]
     | map(tostring) | join(" ")'
@@ -116,30 +114,13 @@ BJ_EVIDENCE='.evidence.snapshots[] | select(.included) | "\(.sha256)  \(.path)"'
 BJ_TABLES='.evidence.snapshots[]? | select(.table != null)
     | "\(.id) \(.sha256) \(.listing // "-") \(.table.format)@\(.table.version)"'
 BJ_LEFT='[.evidence.snapshots[] | select((.included | not) and .table == null)] | length'
-for _n in head person sums keys whole contracts records runs clocks evidence tables left; do
-    : >"$W/bj.$_n"
-done
-BJ_OK=0
-if [ -f bundle.json ] && [ "$(tr -cd '\000' <bundle.json | wc -c | tr -d ' ')" = 0 ] \
-    && jq -nr --slurpfile b bundle.json '
-        def out(n; f): f | (if type == "string" then . elif type == "array" or type == "object"
-                then error("not text") else tojson end)
-            | if explode | any(. < 32) then error("a control character") else n + "\t" + . end;
-        if ($b | length) != 1 then error("not one JSON value") else $b[0] end
-        | out("head"; '"$BJ_HEAD"'), out("person"; '"$BJ_PERSON"'), out("sums"; '"$BJ_SUMS"'),
-          out("keys"; '"$BJ_KEYS"'), out("whole"; '"$BJ_WHOLE"'),
-          out("contracts"; '"$BJ_CONTRACTS"'), out("records"; '"$BJ_RECORDS"'),
-          out("runs"; '"$BJ_RUNS"'), out("clocks"; '"$BJ_CLOCKS"'),
-          out("evidence"; '"$BJ_EVIDENCE"'), out("tables"; '"$BJ_TABLES"'),
-          out("left"; '"$BJ_LEFT"')' >"$W/bj.all" 2>/dev/null \
-    && awk -v dir="$W" '{ i = index($0, "\t"); print substr($0, i + 1) >(dir "/bj." substr($0, 1, i - 1)) }' \
-        "$W/bj.all"; then
-    BJ_OK=1
-fi
-bj() { if [ "$BJ_OK" = 1 ]; then cat "$W/bj.$1"; else j bundle.json "$2"; fi; }
+jfields bundle.json bj head "$BJ_HEAD" person "$BJ_PERSON" sums "$BJ_SUMS" keys "$BJ_KEYS" \
+    whole "$BJ_WHOLE" contracts "$BJ_CONTRACTS" records "$BJ_RECORDS" runs "$BJ_RUNS" \
+    clocks "$BJ_CLOCKS" evidence "$BJ_EVIDENCE" tables "$BJ_TABLES" left "$BJ_LEFT"
+bj() { jf bj "$1" "$2" bundle.json; }
 # bj_or_none NAME EXPR OUT: EXPR's lines in OUT, or none at all when jq fails
 bj_or_none() {
-    if [ "$BJ_OK" = 1 ]; then cp "$W/bj.$1" "$3"; else jq -r "$2" bundle.json 2>/dev/null >"$3" || : >"$3"; fi
+    if [ -f "$W/bj.ok" ]; then cp "$W/bj.$1" "$3"; else jq -r "$2" bundle.json 2>/dev/null >"$3" || : >"$3"; fi
 }
 # shellcheck disable=SC2046
 set -- $(bj head "$BJ_HEAD")

@@ -133,7 +133,7 @@ ok "$nrec signed review/acknowledgement/receipt/closure/clock/registration/page/
 RECORD_TIMES_SH = r"""# --- 5b. record times: not before the parent commit or what it answers, not after its own
 # commit or the export (300 s skew); the times of commits are as bundle.json (signed) says.
 bj_or_none records "$BJ_RECORDS" "$W/record-times"
-EXPORTED=$(j snapshot.json '.predicate.exportedAt')
+EXPORTED=$(jf sj exported "$SJ_EXPORTED" snapshot.json)
 # A record's time (T) against its commit (C), parent commit (P), what it answers (A) and the
 # export (N): "" when it holds, else why not.
 RECORD_TIME_RULE='
