@@ -161,7 +161,7 @@ jrows() {
 jrows_run() {
     _fields=$1
     shift
-    if [ "$(cat -- "$@" | tr -cd '\000' | wc -c | tr -d ' ')" != 0 ]; then return 1; fi
+    if ! cat -- "$@" | tr -cd '\000' | cmp -s - /dev/null; then return 1; fi
     _count=$#
     _i=0
     for _p do
@@ -224,7 +224,7 @@ jfields() {
         shift 2
     done
     case $_jf_file in -*) return 0 ;; esac
-    if [ -f "$_jf_file" ] && [ "$(tr -cd '\000' <"$_jf_file" | wc -c | tr -d ' ')" = 0 ] \
+    if [ -f "$_jf_file" ] && tr -cd '\000' <"$_jf_file" | cmp -s - /dev/null \
         && jq -nr --slurpfile b "$_jf_file" '
             def out(n; f): f | (if type == "string" then . elif type == "array" or type == "object"
                     then error("not text") else tojson end)
@@ -236,7 +236,14 @@ jfields() {
         : >"$W/$_jf_tag.ok"
     fi
 }
-jf() { if [ -f "$W/$1.ok" ]; then cat "$W/$1.$2"; else j "$4" "$3"; fi; }
+jf() {
+    if [ -f "$W/$1.ok" ]; then
+        # (its lines, as cat prints them, without a process)
+        while IFS= read -r _l; do printf '%s\n' "$_l"; done <"$W/$1.$2"
+    else
+        j "$4" "$3"
+    fi
+}
 cat >"$W/toml.awk" <<'END_OF_TOML_AWK'
 @TOML_AWK@
 END_OF_TOML_AWK

@@ -154,7 +154,8 @@ while read -r rec commit parent answers; do
     # A notify record's own time is when it was recorded (a page acknowledgement read
     # back from PagerDuty was acknowledged before).
     case $rec in notify/*) keys=recorded ;; *) keys='completed|acknowledged|received|recorded' ;; esac
-    said=$(sed -n -E "s/^($keys) = ([0-9T:Z-]+)\$/\\2/p" "$rec" | head -n 1)
+    # (the first line that states it: sed prints it and stops)
+    said=$(sed -n -E -e "s/^($keys) = ([0-9T:Z-]+)\$/\\2/" -e "t p" -e d -e :p -e p -e q "$rec" || :)
     printf '%s\n' "$said" "$commit" "$parent" "$answers" >>"$W/record-times.in"
 done <"$W/record-times"
 if jq -nrR --arg n "$EXPORTED" '[inputs] as $l | range(0; $l | length; 4) as $i
@@ -173,7 +174,7 @@ while read -r rec commit parent answers; do
         IFS= read -r why <&4
     else
         case $rec in notify/*) keys=recorded ;; *) keys='completed|acknowledged|received|recorded' ;; esac
-        said=$(sed -n -E "s/^($keys) = ([0-9T:Z-]+)\$/\\2/p" "$rec" | head -n 1)
+        said=$(sed -n -E -e "s/^($keys) = ([0-9T:Z-]+)\$/\\2/" -e "t p" -e d -e :p -e p -e q "$rec" || :)
         why=$(jq -nr --arg t "$said" --arg c "$commit" --arg p "$parent" --arg a "$answers" \
             --arg n "$EXPORTED" "$RECORD_TIME_RULE" 2>/dev/null || echo "its times cannot be read")
     fi
