@@ -19,6 +19,14 @@ each in the module named after its job: ``verify_sh_archive`` (0. the archive, 1
 ``verify_sh_contracts`` (4.), ``verify_sh_records`` (5. records, 5b. their times),
 ``verify_sh_runs`` (5c. findings runs), ``verify_sh_evidence`` (6.). The bytes are pinned by
 tests/bundle/test_verify_sh_golden.py: moving text between sections changes nothing.
+
+JSON is read in batches (the preamble's ``jrows``, ``jfields`` and ``sums``): one ``jq`` per
+kind of file, one ``sha256sum`` for many files, instead of one process per file and field
+(a ``jq`` start costs more than most checks). A batch is used only when it gives exactly
+what the per-file read ``j`` prints (every file one JSON value without a NUL byte, every
+field one scalar without a control character); otherwise that section reads file by file
+as before, so odd JSON is slower to verify, never judged differently
+(tests/bundle/test_verify_sh_batch.py, docs/performance.md "Test suite", third round).
 """
 
 from __future__ import annotations
