@@ -19,6 +19,14 @@ each in the module named after its job: ``verify_sh_archive`` (0. the archive, 1
 ``verify_sh_contracts`` (4.), ``verify_sh_records`` (5. records, 5b. their times),
 ``verify_sh_runs`` (5c. findings runs), ``verify_sh_evidence`` (6.). The bytes are pinned by
 tests/bundle/test_verify_sh_golden.py: moving text between sections changes nothing.
+
+JSON is read in batches (the preamble's ``jrows``, ``jfields`` and ``sums``): one ``jq`` per
+kind of file, one ``sha256sum`` for many files, instead of one process per file and field
+(a ``jq`` start costs more than most checks). A batch is used only when it gives exactly
+what the per-file read ``j`` prints (every file one JSON value without a NUL byte, every
+field one scalar without a control character); otherwise that section reads file by file
+as before, so odd JSON is slower to verify, never judged differently
+(tests/bundle/test_verify_sh_batch.py, docs/performance.md "Test suite", third round).
 """
 
 from __future__ import annotations
@@ -117,13 +125,132 @@ stop() {
     exit 1
 }
 sha() {
-    if [ -f "$1" ]; then sha256sum <"$1" | cut -c1-64; else echo "(missing)"; fi
+    # (the digest is the first 64 characters of sha256sum's line: no cut to fork)
+    if [ -f "$1" ]; then
+        _h=$(sha256sum <"$1") || :
+        printf '%.64s\n' "$_h"
+    else
+        echo "(missing)"
+    fi
 }
 j() {
     # jq -r on a file; prints "?" when the file is missing or not JSON
     _file=$1
     shift
     if [ -f "$_file" ]; then jq -r "$@" "$_file" 2>/dev/null || echo "?"; else echo "?"; fi
+}
+TAB=$(printf '\t')
+# jrows LIST OUT FIELDS: the fields of many JSON files from one jq (a jq costs more than
+# the rest of a record's checks: one per file and field made big bundles slow). LIST
+# names the files, one a line; OUT gets one line per file, its FIELDS (jq expressions, each
+# wrapped in one(...)) prefixed "=" and tab-separated. Each field is then exactly what
+# `j FILE EXPR` prints, because jrows fails (status 1, and the caller reads each file with
+# j as before) unless every file is one JSON value without a NUL byte (jq reads those
+# differently from a file's start) and every field one scalar, printed without control
+# characters. So an odd file is read the slow way, never differently.
+jrows() {
+    _jlist=$1
+    _jout=$2
+    _jfields=$3
+    : >"$_jout"
+    set --
+    while IFS= read -r _p; do
+        [ -f "$_p" ] || return 1
+        # (j hands a name starting with "-" to jq as an option, or stdin: so does no batch)
+        case $_p in -*) return 1 ;; /*) ;; *) _p=./$_p ;; esac
+        set -- "$@" "$_p"
+        if [ $# -ge 400 ]; then
+            jrows_run "$_jfields" "$@" >>"$_jout" || return 1
+            set --
+        fi
+    done <"$_jlist"
+    if [ $# -gt 0 ]; then jrows_run "$_jfields" "$@" >>"$_jout" || return 1; fi
+}
+jrows_run() {
+    _fields=$1
+    shift
+    if ! cat -- "$@" | tr -cd '\000' | cmp -s - /dev/null; then return 1; fi
+    _count=$#
+    _i=0
+    for _p do
+        set -- "$@" --slurpfile "$_i" "$_p"
+        _i=$((_i + 1))
+    done
+    shift "$_count"
+    jq -nr --argjson N "$_count" "$@" '
+        def one(f): [f] as $v
+            | if ($v | length) == 1 and ($v[0] | type | . != "array" and . != "object")
+              then $v[0] | (if type == "string" then . else tojson end)
+                | if explode | any(. < 32) then error("a control character") else "=" + . end
+              else error("not one value") end;
+        range(0; $N) as $i | $ARGS.named["\($i)"]
+        | if length != 1 then error("not one JSON value") else .[0] end
+        | ['"$_fields"'] | join("\t")' 2>/dev/null
+}
+# sums LIST OUT: what `sha FILE` prints for each file LIST names, one a line, from one
+# sha256sum for many files; status 1 (the caller uses sha) if a name needs escaping or
+# sha256sum fails
+sums() {
+    _slist=$1
+    _sout=$2
+    : >"$_sout"
+    : >"$_sout.all"
+    set --
+    while IFS= read -r _p; do
+        case $_p in *\\*) return 1 ;; /*) ;; *) _p=./$_p ;; esac
+        if [ -f "$_p" ]; then set -- "$@" "$_p"; fi
+        if [ $# -ge 400 ]; then
+            sha256sum -- "$@" >>"$_sout.all" 2>/dev/null || return 1
+            set --
+        fi
+    done <"$_slist"
+    if [ $# -gt 0 ]; then sha256sum -- "$@" >>"$_sout.all" 2>/dev/null || return 1; fi
+    while IFS= read -r _p; do
+        if [ -f "$_p" ]; then
+            IFS= read -r _s <&6 || return 1
+            case $_s in \\*) return 1 ;; esac
+            printf '%.64s\n' "$_s"
+        else
+            echo "(missing)"
+        fi
+    done <"$_slist" 6<"$_sout.all" >"$_sout.tmp"
+    mv "$_sout.tmp" "$_sout"
+}
+# jfields FILE TAG NAME EXPR [NAME EXPR ...]: for a file several checks read (bundle.json,
+# snapshot.json, a registry statement), one jq reads every EXPR into $W/TAG.NAME, each
+# exactly what `j FILE EXPR` prints, and marks $W/TAG.ok; `jf TAG NAME EXPR FILE` prints
+# it. Without the mark (jf then runs j) unless FILE is one JSON value without NUL bytes
+# and every EXPR gives lines of plain text.
+jfields() {
+    _jf_file=$1
+    _jf_tag=$2
+    shift 2
+    _jf_prog=""
+    while [ $# -ge 2 ]; do
+        : >"$W/$_jf_tag.$1"
+        _jf_prog="$_jf_prog${_jf_prog:+, }out(\"$1\"; $2)"
+        shift 2
+    done
+    case $_jf_file in -*) return 0 ;; esac
+    if [ -f "$_jf_file" ] && tr -cd '\000' <"$_jf_file" | cmp -s - /dev/null \
+        && jq -nr --slurpfile b "$_jf_file" '
+            def out(n; f): f | (if type == "string" then . elif type == "array" or type == "object"
+                    then error("not text") else tojson end)
+                | if explode | any(. < 32) then error("a control character") else n + "\t" + . end;
+            if ($b | length) != 1 then error("not one JSON value") else $b[0] end
+            | '"$_jf_prog" >"$W/$_jf_tag.all" 2>/dev/null \
+        && awk -v out="$W/$_jf_tag." '{ i = index($0, "\t"); print substr($0, i + 1) >(out substr($0, 1, i - 1)) }' \
+            "$W/$_jf_tag.all"; then
+        : >"$W/$_jf_tag.ok"
+    fi
+}
+jf() {
+    if [ -f "$W/$1.ok" ]; then
+        # (its lines, as cat prints them, without a process)
+        while IFS= read -r _l; do printf '%s\n' "$_l"; done <"$W/$1.$2"
+    else
+        j "$4" "$3"
+    fi
 }
 cat >"$W/toml.awk" <<'END_OF_TOML_AWK'
 @TOML_AWK@

@@ -94,10 +94,36 @@ else
     diff "$W/listed" "$W/have" | sed -n 's/^< /      missing: /p; s/^> /      extra:   /p'
 fi
 
-# shellcheck disable=SC2046
-set -- $(j bundle.json '[.domain, .namespaces.registry, .namespaces.contract, .namespaces.snapshot,
+# bundle.json, the signed index, feeds most sections below: one jq reads everything they take
+# from it (jfields); `bj NAME EXPR` prints what `j bundle.json EXPR` prints.
+BJ_HEAD='[.domain, .namespaces.registry, .namespaces.contract, .namespaces.snapshot,
     .namespaces.ack, .namespaces.review, .registry.head, .exporter.principal, .repository]
-    | map(tostring) | join(" ")')
+    | map(tostring) | join(" ")'
+BJ_PERSON='.exporter.person'
+BJ_SUMS='.files | to_entries[] | "\(.value)  \(.key)"'
+BJ_KEYS='.files | keys[]'
+BJ_WHOLE='if .scope.since == null and .scope.until == null then true else false end'
+BJ_CONTRACTS='.contracts | to_entries[] | [.key, (.value.head // "none"), (.value.current // "none"),
+    (.value.head_statement_sha256 // "none")] | map(tostring) | join(" ")'
+BJ_RECORDS='.records[]? | [.path, (.commit_time // "-"), (.parent_time // "-"), (.answers_time // "-")]
+    | join(" ")'
+BJ_RUNS='.findings[]? | [.path, .run, (.statement // "-"), (.signature // "-"), (.runner // "-"),
+    (.ledger // "-"), (.commit_time // "-"), (.parent_time // "-")] | join(" ")'
+BJ_CLOCKS='.clocks[]?.id'
+BJ_EVIDENCE='.evidence.snapshots[] | select(.included) | "\(.sha256)  \(.path)"'
+BJ_TABLES='.evidence.snapshots[]? | select(.table != null)
+    | "\(.id) \(.sha256) \(.listing // "-") \(.table.format)@\(.table.version)"'
+BJ_LEFT='[.evidence.snapshots[] | select((.included | not) and .table == null)] | length'
+jfields bundle.json bj head "$BJ_HEAD" person "$BJ_PERSON" sums "$BJ_SUMS" keys "$BJ_KEYS" \
+    whole "$BJ_WHOLE" contracts "$BJ_CONTRACTS" records "$BJ_RECORDS" runs "$BJ_RUNS" \
+    clocks "$BJ_CLOCKS" evidence "$BJ_EVIDENCE" tables "$BJ_TABLES" left "$BJ_LEFT"
+bj() { jf bj "$1" "$2" bundle.json; }
+# bj_or_none NAME EXPR OUT: EXPR's lines in OUT, or none at all when jq fails
+bj_or_none() {
+    if [ -f "$W/bj.ok" ]; then cp "$W/bj.$1" "$3"; else jq -r "$2" bundle.json 2>/dev/null >"$3" || : >"$3"; fi
+}
+# shellcheck disable=SC2046
+set -- $(bj head "$BJ_HEAD")
 DOMAIN=${1:-?} NS_REG=${2:-?} NS_CON=${3:-?} NS_SNAP=${4:-?} NS_ACK=${5:-?} NS_REV=${6:-?}
 HEADV=${7:-?} EXPORTER=${8:-?} BREPO=${9:-?}
 case $HEADV in '' | *[!0-9]*) fail "bundle.json: no registry head"; HEADV=0 ;; esac

@@ -103,7 +103,7 @@ while read -r start; do
     fi
     nclk=$((nclk + 1))
 done <"$W/clock-starts"
-jq -r '.clocks[]?.id' bundle.json 2>/dev/null >"$W/clock-ids" || : >"$W/clock-ids"
+bj_or_none clocks "$BJ_CLOCKS" "$W/clock-ids"
 while read -r cid; do
     if ! grep -q "^clocks/$cid/[^/]*\.start\.toml\$" "$W/clock-starts"; then
         fail "clock $cid: listed in bundle.json without its start record"

@@ -3,8 +3,31 @@ signature file as the principal its name claims, and the required signers derive
 signed people.toml and policy.toml (``derive.awk``) against required.json."""
 
 CONTRACTS_SH = r"""# --- 4. contracts -------------------------------------------------------------------------------
-j bundle.json '.contracts | to_entries[] | [.key, (.value.head // "none"), (.value.current // "none"),
-    (.value.head_statement_sha256 // "none")] | map(tostring) | join(" ")' >"$W/contracts"
+bj contracts "$BJ_CONTRACTS" >"$W/contracts"
+CONTRACT_HEAD='[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
+    .predicate.contract.id, .predicate.contract.version, .predicate.repository,
+    (.predicate.contract.previous.statementSha256 // "none"), .predicate.registry.version,
+    .predicate.registry.statementSha256] | map(tostring) | join(" ")'
+CONTRACT_REQUIRED='[(.blocked | length)] + (.required | sort) | map(tostring) | join(" ")'
+# The versions the loop below reads, in its order (up to the first missing statement): their
+# statements and required.json each from one jq, their sha256 from one sha256sum (jrows and
+# sums fall back to one j and one sha per file, as before)
+: >"$W/versions"
+while read -r cid head curfile headsha; do
+    case $head in none | '' | *[!0-9]*) continue ;; esac
+    n=1
+    while [ "$n" -le "$head" ] 2>/dev/null && [ -f "contracts/$cid/v$n/statement.json" ]; do
+        printf '%s\n' "contracts/$cid/v$n" >>"$W/versions"
+        n=$((n + 1))
+    done
+done <"$W/contracts"
+sed 's|$|/statement.json|' "$W/versions" >"$W/versions.st"
+sed 's|$|/required.json|' "$W/versions" >"$W/versions.req"
+sed 's|$|/contract.toml|' "$W/versions" >"$W/versions.toml"
+if jrows "$W/versions.st" "$W/versions.rows" "one($CONTRACT_HEAD)"; then vfast=1; else vfast=0; fi
+if jrows "$W/versions.req" "$W/versions.reqrows" "one($CONTRACT_REQUIRED)"; then qfast=1; else qfast=0; fi
+if sums "$W/versions.toml" "$W/versions.tsums"; then tsums=1; else tsums=0; fi
+if sums "$W/versions.st" "$W/versions.ssums"; then ssums=1; else ssums=0; fi
 while read -r cid head curfile headsha; do
     if [ "$head" = "none" ]; then
         note "contract $cid: draft (never signed)"
@@ -25,16 +48,17 @@ while read -r cid head curfile headsha; do
             cfail=1
             break
         fi
-        # shellcheck disable=SC2046
-        set -- $(j "$st" '[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
-            .predicate.contract.id, .predicate.contract.version, .predicate.repository,
-            (.predicate.contract.previous.statementSha256 // "none"), .predicate.registry.version,
-            .predicate.registry.statementSha256] | map(tostring) | join(" ")')
+        if [ "$vfast" = 1 ]; then IFS= read -r c_head <&4; else c_head=$(j "$st" "$CONTRACT_HEAD"); fi
+        if [ "$qfast" = 1 ]; then IFS= read -r c_req <&5; fi
+        if [ "$tsums" = 1 ]; then IFS= read -r c_tsha <&7; else c_tsha=$(sha "$d/contract.toml"); fi
+        if [ "$ssums" = 1 ]; then IFS= read -r c_ssha <&8; else c_ssha=$(sha "$st"); fi
+        # shellcheck disable=SC2086
+        set -- ${c_head#=}
         if [ "${1:-?}" != 1 ] || [ "${2:-?}" != "contracts/$cid.toml" ]; then
             fail "$cid v$n: the statement is not about contracts/$cid.toml"
             cfail=1
         fi
-        if [ "$(sha "$d/contract.toml")" != "${3:-?}" ]; then
+        if [ "$c_tsha" != "${3:-?}" ]; then
             fail "$cid v$n: contract.toml does not match the statement's subject digest"
             cfail=1
         fi
@@ -135,8 +159,8 @@ while read -r cid head curfile headsha; do
         } <"$W/judged"
         missing=${missing#missing}
         blocked=${derived_line%% *}
-        if [ "$known" -eq 1 ] && [ "$(j "$d/required.json" \
-            '[(.blocked | length)] + (.required | sort) | map(tostring) | join(" ")')" != "$derived_line" ]; then
+        if [ "$qfast" = 1 ]; then c_req=${c_req#=}; else c_req=$(j "$d/required.json" "$CONTRACT_REQUIRED"); fi
+        if [ "$known" -eq 1 ] && [ "$c_req" != "$derived_line" ]; then
             fail "$cid v$n: required.json disagrees with the signers derived from contract.toml and registry v$rk (${derived_line#"$blocked"}; $blocked blocked)"
             cfail=1
         fi
@@ -152,7 +176,7 @@ while read -r cid head curfile headsha; do
         if [ "${approved:-0}" = 1 ]; then
             { printf 'BASE\tyes\n'; cat "$W/contract.rec"; } >"$W/base.rec"
         fi
-        prev=$(sha "$st")
+        prev=$c_ssha
         n=$((n + 1))
     done
     if [ "$curfile" != "none" ]; then
@@ -174,6 +198,7 @@ while read -r cid head curfile headsha; do
             ;;
         esac
     fi
-done <"$W/contracts"
+done <"$W/contracts" 4<"$W/versions.rows" 5<"$W/versions.reqrows" 7<"$W/versions.tsums" \
+    8<"$W/versions.ssums"
 
 """

@@ -3,7 +3,7 @@ registers, tables' data-file listings likewise, and how many were left out (hash
 
 EVIDENCE_SH = r"""# --- 6. evidence --------------------------------------------------------------------------------
 nev=0
-j bundle.json '.evidence.snapshots[] | select(.included) | "\(.sha256)  \(.path)"' >"$W/evidence.sums"
+bj evidence "$BJ_EVIDENCE" >"$W/evidence.sums"
 if [ -s "$W/evidence.sums" ]; then
     if sha256sum -c --quiet --strict "$W/evidence.sums" >/dev/null 2>&1; then
         nev=$(wc -l <"$W/evidence.sums" | tr -d ' ')
@@ -15,8 +15,7 @@ fi
 # A table (Delta version, Iceberg snapshot id): its rows stay where they are; the bundle
 # carries its data-file listing (every file's path, size and sha256), whose sha256 is the one
 # registered for the snapshot.
-j bundle.json '.evidence.snapshots[]? | select(.table != null)
-    | "\(.id) \(.sha256) \(.listing // "-") \(.table.format)@\(.table.version)"' >"$W/tables"
+bj tables "$BJ_TABLES" >"$W/tables"
 ntab=0
 while read -r sid ssha lst tver; do
     case $sid in '' | *[!a-z0-9._-]*)
@@ -34,7 +33,7 @@ while read -r sid ssha lst tver; do
     fi
 done <"$W/tables"
 if [ "$ntab" -gt 0 ]; then ok "$ntab table version(s) pinned by their data-file listing (file hashes) as registered"; fi
-left=$(j bundle.json '[.evidence.snapshots[] | select((.included | not) and .table == null)] | length')
+left=$(bj left "$BJ_LEFT")
 if [ "$left" != 0 ]; then note "$left evidence snapshot(s) not shipped: only their sha256 and metadata are in bundle.json"; fi
 
 """

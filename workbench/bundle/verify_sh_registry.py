@@ -3,6 +3,12 @@ statement, admin signatures (ssh-keygen) and files, as ``signing.registry_chain.
 checks it in Python."""
 
 REGISTRY_SH = r"""# --- 2. the key registry chain from the pinned root --------------------------------------
+REG_HEAD='[.predicate.registry.version, (.predicate.registry.previous.statementSha256 // "none"),
+    (.subject | map(select(.name == "keys/allowed_signers" or .name == "keys/revoked_keys"
+    or .name == "keys/policy.toml" or .name == "keys/people.toml") | .name + "=" + .digest.sha256)
+    | sort | join(","))] | map(tostring) | join(" ")'
+REG_ADMINS='[.predicate.threshold] + ([.predicate.admins[].principal] | unique) | map(tostring) | join(" ")'
+REG_REPO='.predicate.repository'
 REG_OK=1
 if [ "$HEADV" -ge 1 ]; then
     v=1
@@ -21,11 +27,10 @@ if [ "$HEADV" -ge 1 ]; then
             fi
         fi
         step_ok=1
+        # every field of this version's statement the chain reads, from one jq
+        jfields "$st" "reg$v" head "$REG_HEAD" admins "$REG_ADMINS" repo "$REG_REPO"
         # shellcheck disable=SC2046
-        set -- $(j "$st" '[.predicate.registry.version, (.predicate.registry.previous.statementSha256 // "none"),
-            (.subject | map(select(.name == "keys/allowed_signers" or .name == "keys/revoked_keys"
-            or .name == "keys/policy.toml" or .name == "keys/people.toml") | .name + "=" + .digest.sha256)
-            | sort | join(","))] | map(tostring) | join(" ")')
+        set -- $(jf "reg$v" head "$REG_HEAD" "$st")
         if [ "${1:-?}" != "$v" ]; then
             fail "registry v$v: the statement says another version (rollback or skip)"
             step_ok=0
@@ -54,7 +59,7 @@ if [ "$HEADV" -ge 1 ]; then
         for k in $(if [ "$old" -eq "$v" ]; then echo "$v"; else echo "$old $v"; fi); do
             base=registry/v$k
             # shellcheck disable=SC2046
-            set -- $(j "$base/statement.json" '[.predicate.threshold] + ([.predicate.admins[].principal] | unique) | map(tostring) | join(" ")')
+            set -- $(jf "reg$k" admins "$REG_ADMINS" "$base/statement.json")
             need=${1:-?}
             if [ $# -gt 0 ]; then shift; fi
             count=0
@@ -82,7 +87,7 @@ if [ "$HEADV" -ge 1 ]; then
 fi
 if [ -d "registry/v$((HEADV + 1))" ]; then fail "registry v$((HEADV + 1)) is present but not the head in bundle.json"; fi
 HD=registry/v$HEADV
-REPO=$(j registry/v1/statement.json '.predicate.repository')
+REPO=$(jf reg1 repo "$REG_REPO" registry/v1/statement.json)
 if [ "$BREPO" != "$REPO" ]; then fail "bundle.json names another repository than registry v1"; fi
 
 # verify_any PRINCIPAL NAMESPACE SIG STATEMENT FROM_VERSION: the signature verifies with

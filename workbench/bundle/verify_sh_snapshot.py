@@ -3,6 +3,12 @@ signed policy, subjects) and the signed index bundle.json, the earlier snapshots
 and the head map (heads.json) against a snapshot the auditor kept (rollback and fork)."""
 
 SNAPSHOT_SH = r"""# --- 3. the exporter's snapshot and the signed index ---------------------------------------
+SJ_SUMS='.subject[] | "\(.digest.sha256)  \(.name)"'
+SJ_NAMES='[.subject[].name] | sort | join(" ")'
+SJ_HEAD='[.predicate.snapshotVersion, .predicate.expires, (.predicate.previousSnapshot // "null"),
+    .predicate.repository] | map(tostring) | join(" ")'
+SJ_EXPORTED='.predicate.exportedAt'
+jfields snapshot.json sj sums "$SJ_SUMS" names "$SJ_NAMES" head "$SJ_HEAD" exported "$SJ_EXPORTED"
 SNAPSIG=snapshot.$EXPORTER.sig
 if [ -f "$SNAPSIG" ] && ssh-keygen -Y verify -f "$HD/allowed_signers" -r "$HD/revoked_keys" \
     -I "$EXPORTER" -n "$NS_SNAP" -s "$SNAPSIG" <snapshot.json >/dev/null 2>&1; then
@@ -12,7 +18,7 @@ else
 fi
 # Only someone the signed policy names may sign a snapshot (keys/policy.toml [export]).
 EXPORTER_PERSON=${EXPORTER%@*}
-if [ "$(j bundle.json '.exporter.person')" != "$EXPORTER_PERSON" ]; then
+if [ "$(bj person "$BJ_PERSON")" != "$EXPORTER_PERSON" ]; then
     fail "bundle.json names another exporter than the signature file $SNAPSIG"
 fi
 if ! registry_read "$HEADV"; then
@@ -25,21 +31,20 @@ elif awk -F '\t' -v p="$EXPORTER_PERSON" '$1 == "X" && $2 == p { found = 1 } END
 else
     fail "snapshot.json: $EXPORTER_PERSON may not sign an audit snapshot: keys/policy.toml [export] exporters of registry v$HEADV names $(awk -F '\t' '$1 == "X" { print $2 }' "$W/exporters" | sort -u | tr '\n' ' ')"
 fi
-j snapshot.json '.subject[] | "\(.digest.sha256)  \(.name)"' >"$W/snap.sums"
+jf sj sums "$SJ_SUMS" snapshot.json >"$W/snap.sums"
 expected_subjects="$HD/statement.json bundle.json"
 if [ -f heads.json ]; then expected_subjects="$HD/statement.json bundle.json heads.json"; fi
-if [ "$(j snapshot.json '[.subject[].name] | sort | join(" ")')" = "$(printf '%s\n' $expected_subjects | sort | tr '\n' ' ' | sed 's/ $//')" ] \
+if [ "$(jf sj names "$SJ_NAMES" snapshot.json)" = "$(printf '%s\n' $expected_subjects | sort | tr '\n' ' ' | sed 's/ $//')" ] \
     && sha256sum -c --quiet --strict "$W/snap.sums" >/dev/null 2>&1; then
     ok "snapshot subjects: $expected_subjects match"
 else
     fail "snapshot subjects do not match $expected_subjects"
 fi
 # shellcheck disable=SC2046
-set -- $(j snapshot.json '[.predicate.snapshotVersion, .predicate.expires, (.predicate.previousSnapshot // "null"),
-    .predicate.repository] | map(tostring) | join(" ")')
+set -- $(jf sj head "$SJ_HEAD" snapshot.json)
 SNAPV=${1:-?} EXPIRES=${2:-?} SNAPPREV=${3:-?}
 if [ "${4:-?}" != "$REPO" ]; then fail "the snapshot names another repository than registry v1"; fi
-j bundle.json '.files | to_entries[] | "\(.value)  \(.key)"' >"$W/index.sums"
+bj sums "$BJ_SUMS" >"$W/index.sums"
 if sha256sum -c --quiet --strict "$W/index.sums" >"$W/index.out" 2>&1; then
     ok "bundle.json (signed) lists the sha256 of every file and they match"
 else
@@ -47,7 +52,7 @@ else
     sed 's/^/      /' "$W/index.out"
 fi
 {
-    j bundle.json '.files | keys[]'
+    bj keys "$BJ_KEYS"
     printf '%s\n' bundle.json snapshot.json SHA256SUMS "$SNAPSIG"
 } | sort -u >"$W/indexed"
 if cmp -s "$W/indexed" "$W/have"; then
@@ -84,7 +89,7 @@ fi
 HEADS_SH = r"""# --- 3b. the head map: the registry head, every signed contract's head and the head findings
 # runs, signed with the snapshot; it must agree with bundle.json and the runs' statements
 if [ -f heads.json ]; then
-    whole=$(j bundle.json 'if .scope.since == null and .scope.until == null then true else false end')
+    whole=$(bj whole "$BJ_WHOLE")
     case $whole in true | false) ;; *) whole=false ;; esac
     jq -r --slurpfile h heads.json --arg rv "$HEADV" --arg rs "$(sha "$HD/statement.json")" \
         --argjson whole "$whole" '
