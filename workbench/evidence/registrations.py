@@ -259,6 +259,25 @@ def registration_authority(
     return None
 
 
+def foreign_evidence(snap: Snapshot, contract: str) -> str | None:
+    """Why a term of `contract` may not be judged on `snap`, or None when it may.
+
+    Registering evidence for a contract needs authority over it (`registration_authority`),
+    so a term is judged only on a snapshot registered for its own contract, or on
+    repository-wide evidence (which only a runner registers). Live evidence is selected that
+    way; a reference named by a stable name must be too: which snapshot holds a name is
+    first come, and "first" is a signed local time, so a member could otherwise claim a name
+    for a contract of their own (or backdate the claim on a branch forked before the
+    provider's) and choose the reference another contract's drift is judged against."""
+    if snap.contract in (None, contract):
+        return None
+    return (
+        f"{snap.id} holds it, registered for {snap.contract}, not for {contract}: a term is "
+        "judged only on evidence registered for its own contract (by its provider team or an "
+        "evaluation runner)"
+    )
+
+
 def _problem(rec: Registration, contract: str | None, inp: RegistrationInputs) -> str | None:
     sig = inp.signatures.get(rec.path, "unsigned")
     if sig == "invalid":
