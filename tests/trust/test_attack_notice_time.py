@@ -75,3 +75,31 @@ def test_an_honestly_dated_change_is_judged_as_before(demo_repo: Path) -> None:
         contract=CLAIMS
     )
     assert notice.time == made - timedelta(hours=1)
+
+
+def test_an_acknowledgement_naming_no_commit_does_not_acknowledge_every_later_change(
+    demo_repo: Path,
+) -> None:
+    """An acknowledgement names the change it acknowledges by commit id. One naming an
+    empty (or short) id matched every change whose id starts with it, and, as no commit
+    resolved from it, it had no "not before the change" bound: signed once, it
+    acknowledged every later change on time, changes that did not exist yet included."""
+    recipient = "ben.carter"  # the consumer lead: a recipient of the claims seam's notices
+    early = FIXED_NOW + timedelta(minutes=1)
+    wb = Workbench(demo_repo, now=early, actor=recipient)
+    wb.obligations.records.write(
+        f"acks/{CLAIMS}/0123456789ab-20261127T090100Z.{recipient}.toml",
+        {"contract": CLAIMS, "commit": "", "person": recipient, "acknowledged": early},
+        CLAIMS,
+        recipient,
+        "acknowledge",
+        "Acknowledge\n",
+        None,
+    )
+    made = FIXED_NOW + timedelta(minutes=10)
+    commit_dated(demo_repo, author_date=made, committer_date=made)
+    later = FIXED_NOW + timedelta(days=4)
+    [notice] = Workbench(demo_repo, now=later).obligations.notices.statuses(contract=CLAIMS)
+    [req] = [r for r in notice.requirements if r.person == recipient]
+    assert req.state == "overdue", req
+    assert notices_check(demo_repo, later)[0] == "fail"

@@ -46,7 +46,7 @@ class CommitInfo:
     id: str
     author_name: str
     author_email: str
-    time: datetime  # when the change was made: see `_commit_info`
+    time: datetime  # see `_commit_info`: a future `--date` would delay an ack window
     message: str
     signed: bool = False
 
@@ -76,18 +76,10 @@ class Author:
 
 
 def _commit_info(commit: pygit2.Commit) -> CommitInfo:
-    """A commit as the rules read it. Its ``time`` is the author date, but never later than
-    the committer date: the author date is whatever the author typed (``git commit
-    --date``), and a change dated a year ahead would start its acknowledgement window (and
-    bound every acknowledgement of it from below) a year from now, so the gate would pass a
-    tightening nobody acknowledged. A rebase or cherry-pick keeps an older author date, and
-    so its time; the committer date is the one the repository's time bounds are made of
-    (``governance.record_time``)."""
+    """``time``: the author date, never after the committer date (docs/obligations.md)."""
     tz = timezone(timedelta(minutes=commit.author.offset))
-    when = min(
-        datetime.fromtimestamp(commit.author.time, tz).astimezone(UTC),
-        _committer_time(commit),
-    )
+    authored = datetime.fromtimestamp(commit.author.time, tz).astimezone(UTC)
+    when = min(authored, _committer_time(commit))
     return CommitInfo(
         id=str(commit.id),
         author_name=commit.author.name,
