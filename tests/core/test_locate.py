@@ -123,7 +123,7 @@ def _ends_within(seconds: int, text: str) -> Iterator[None]:
     try:
         yield
     except _Endless:
-        pytest.fail(f"locate() did not end on {text[:200]!r}")
+        pytest.fail(f"locate() did not end on {text[:200]!r}", pytrace=False)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -167,6 +167,77 @@ def test_locate_ends_on_any_text() -> None:
         assert loc.positions[()] == (1, 1)
         seen += 1
     assert seen > 1000
+
+
+# --------------------------------------------------------- any input ends in linear work
+# Every read of a committed contract locates its keys, and a contract is untrusted input.
+# Two constructs made the scanner quadratic (minutes on a few hundred kilobytes): a
+# multi-line basic string full of backslashes (the closing quotes were searched for again
+# after every escape; valid TOML) and a table header with 100,000 dotted keys (each prefix
+# looked up among the arrays of tables). The work is counted, not timed.
+
+
+class _CountingText(str):
+    """A text that counts the characters `find` looks at."""
+
+    looked = 0
+
+    def find(self, sub: str, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        start = 0 if start is None else start
+        found = str.find(self, sub, start, end)
+        stop = found + len(sub) if found != -1 else (len(self) if end is None else end)
+        _CountingText.looked += max(0, stop - start)
+        return found
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\\\\" * 20_000 + '"""\nb = 1\n',  # valid: escaped backslashes, then the closing
+        "\\x" * 20_000,  # never closed
+        '\\"""' * 10_000 + '"""\nb = 1\n',  # escaped quotes before the closing
+    ],
+    ids=["escaped-backslashes-then-closed", "never-closed", "escaped-quotes-then-closed"],
+)
+def test_a_multi_line_string_of_escapes_is_scanned_once(body: str) -> None:
+    text = _CountingText('a = """' + body)
+    _CountingText.looked = 0
+    loc = locate(text)
+    assert loc.positions[("a",)] == (1, 1)
+    if body.endswith("b = 1\n"):
+        assert loc.positions[("b",)] == (text.count("\n"), 1)
+    assert _CountingText.looked <= 4 * len(text), (_CountingText.looked, len(text))
+
+
+def _triple_end_reference(text: str, i: int) -> int:
+    """The search as it was (quadratic), as the oracle of where a string ends."""
+    j = i
+    while True:
+        end = text.find('"""', j)
+        escape = text.find("\\", j, end if end != -1 else len(text))
+        if escape == -1:
+            return end if end != -1 else len(text)
+        j = min(escape + 2, len(text))
+
+
+def test_the_linear_search_ends_strings_where_the_old_one_did() -> None:
+    from workbench.model.locate import _Scanner
+
+    rng = random.Random(4122026)
+    for _ in range(3000):
+        text = "".join(rng.choice(['"', "\\", "a", "\n", '"""']) for _ in range(rng.randint(0, 30)))
+        scanner = _Scanner(text)
+        assert scanner._triple_end('"') == _triple_end_reference(text, 0), repr(text)
+
+
+def test_a_header_of_many_dotted_keys_ends() -> None:
+    deep = "[[a]]\n[" + "a." * 300_000 + "b]\nc = 1\n"
+    with _ends_within(20, deep[:50]):  # it took minutes; now a fraction of a second
+        loc = locate(deep)
+    assert loc.positions[("a",)] == (1, 1) and loc.positions[("a", 0)] == (1, 1)
+    deepest = [p for p in loc.positions if len(p) > 1000]
+    assert len(deepest) == 2 and all(p[:2] == ("a", 0) and p[-1] in ("b", "c") for p in deepest)
+    assert loc.positions[deepest[-1]] == (3, 1)
 
 
 # -- the locator that stops early (`Locator`, used by the gate's reports) -----------------

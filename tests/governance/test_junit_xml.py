@@ -1,7 +1,7 @@
 """The gate's JUnit writer (`governance/junit_xml.py`) against the ElementTree report it
 replaced: byte-identical output on hostile strings in every text and attribute, every trust
-outcome, a merge in progress, contracts with no checks and an empty scope; and the result
-still parses as XML with the made-safe strings in it."""
+outcome, a merge in progress, ignored loosenings of the policy, contracts with no checks and
+an empty scope; and the result still parses as XML with the made-safe strings in it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from workbench.governance.gate_ignored import CHANGED_NOTHING
 from workbench.governance.gate_model import (
     TRUST_FILE,
     TRUST_RULE,
@@ -22,6 +23,9 @@ from workbench.governance.gate_render import render_junit
 from workbench.governance.merge_check import MERGE_RULE, UnfinishedMerge
 from workbench.governance.timing import iso
 from workbench.model import safe_text
+from workbench.model.policy_floor import DEFAULT_FLOOR, EffectivePolicy
+from workbench.model.problems import Problem
+from workbench.model.settings import Defaults, Gate
 
 # Strings an attacker can put into a contract id, a title, a person's name or a path: XML
 # syntax, quotes, every kind of line break and control, escapes, bidi marks, astral
@@ -53,13 +57,14 @@ def _elementtree_junit(result: GateResult) -> str:
     oracle the writer must equal byte for byte."""
     trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
     merge_fails = int(result.merge is not None)
+    ignored = result.policy.ignored if result.policy is not None else ()
     root = ET.Element(
         "testsuites",
         name="workbench gate",
-        tests=str(len(result.checks) + int(result.shows_trust) + merge_fails),
+        tests=str(len(result.checks) + int(result.shows_trust) + merge_fails + len(ignored)),
         failures=str(len(result.failures) + trust_fails + merge_fails),
         errors="0",
-        skipped="0",
+        skipped=str(len(ignored)),
         timestamp=iso(result.now) or "",
     )
     if result.merge is not None:
@@ -112,6 +117,24 @@ def _elementtree_junit(result: GateResult) -> str:
             ET.SubElement(case, "system-out").text = f"WARNING: {text}"
         else:
             ET.SubElement(case, "system-out").text = f"PASS: {text}"
+    if ignored:
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name="policy",
+            tests=str(len(ignored)),
+            failures="0",
+            errors="0",
+            skipped=str(len(ignored)),
+            timestamp=iso(result.now) or "",
+        )
+        for number, p in enumerate(ignored, 1):
+            case = ET.SubElement(
+                suite, "testcase", classname="gate.policy_ignored", name=f"{p.code} #{number}",
+                file=p.file, line=str(p.line),
+            )  # fmt: skip
+            message = f"IGNORED {p.file}:{p.line}:{p.column}: {p.message}"
+            ET.SubElement(case, "skipped", message=message).text = f"{message}\n{CHANGED_NOTHING}"
     for cid in result.scope:
         mine = [c for c in result.checks if c.contract == cid]
         suite = ET.SubElement(
@@ -180,6 +203,19 @@ def _trust(rng: random.Random) -> TrustInfo | None:
     )
 
 
+def _policy(rng: random.Random, count: int) -> EffectivePolicy | None:
+    """A policy whose workbench.toml asked for `count` loosenings, every text hostile."""
+    if count < 0:
+        return None
+    pick = lambda: rng.choice(HOSTILE)  # noqa: E731
+    ignored = tuple(
+        Problem(pick() or "workbench.toml", rng.randint(0, 90), rng.randint(0, 9), "warning",
+                pick() or "policy.floor-deny", pick() + pick(), pick())
+        for _ in range(count)
+    )  # fmt: skip
+    return EffectivePolicy(DEFAULT_FLOOR, Gate(), Defaults(), Gate(), Defaults(), ignored)
+
+
 def _result(rng: random.Random) -> GateResult:
     pick = lambda: rng.choice(HOSTILE)  # noqa: E731
     scope = list(dict.fromkeys([pick() for _ in range(rng.randint(0, 6))]))
@@ -196,6 +232,7 @@ def _result(rng: random.Random) -> GateResult:
         trust=_trust(rng),
         strict=rng.random() < 0.3,
         merge=merge,
+        policy=_policy(rng, rng.randint(-1, 3)),
     )
 
 
@@ -231,6 +268,14 @@ def test_every_hostile_string_in_every_field_gives_the_same_bytes_and_parses() -
             trust=TrustInfo(pinned=False, source=None, root_sha256=None, problems=(text,)),
             strict=True,
             merge=UnfinishedMerge(what=text, how=text, conflicts=(text,) if text else ()),
+            policy=EffectivePolicy(
+                DEFAULT_FLOOR,
+                Gate(),
+                Defaults(),
+                Gate(),
+                Defaults(),
+                (Problem(text, 3, 1, "warning", text, text, text),) * 2,
+            ),  # fmt: skip
         )
         written = render_junit(result)
         assert written == _elementtree_junit(result)
@@ -240,6 +285,9 @@ def test_every_hostile_string_in_every_field_gives_the_same_bytes_and_parses() -
             assert failures and all(
                 f.get("message") == safe_text.line(f.get("message") or "") for f in failures
             )
+            skipped = parsed.findall(".//skipped")
+            assert len(skipped) == 2 and parsed.get("skipped") == "2"
+            assert all(s.get("message") == safe_text.line(s.get("message") or "") for s in skipped)
 
 
 def test_an_empty_report_is_one_empty_element() -> None:

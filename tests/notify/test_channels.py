@@ -3,6 +3,7 @@ positions; secrets and programs never taken from the repository."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,19 @@ def test_without_channels_the_escalation_channel_stays_free_text(demo_repo: Path
     assert "channel.unknown" not in out
     code, out, err = cli(demo_repo, "notify", "--dry-run")
     assert code == 2 and "declares no [channels]" in err
+    # Sending for real, as a person or as CI's JSON: the same refusal, nothing sent or
+    # recorded, never a "0 delivered" success.
+    before = subprocess.run(
+        ["git", "-C", str(demo_repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout
+    for args in (["notify"], ["notify", "--json"]):
+        code, out, err = cli(demo_repo, "--as", "ci.pipeline", *args)
+        assert code == 2 and out == "", (args, out)
+        assert "workbench.toml declares no [channels]: nothing can be sent" in err, args
+    after = subprocess.run(
+        ["git", "-C", str(demo_repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout
+    assert after == before
 
 
 def test_the_user_side_wins_and_secrets_go_only_where_it_says() -> None:

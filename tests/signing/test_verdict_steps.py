@@ -103,3 +103,17 @@ def test_admin_signatures_with_different_hash_algorithms_all_count(demo_repo: Pa
     count = count_admin_signatures(statement, sigs, statement, namespace)
     assert count.bad == []
     assert count.signed == ["erin.walsh", "grace.whitfield"]
+    # The other order (sha512 verified first, then sha256) counts both too.
+    swapped = {"v1.erin.walsh.sig": grace, "v1.grace.whitfield.sig": sha256_sig}
+    count = count_admin_signatures(statement, swapped, statement, namespace)
+    assert count.bad == [] and count.signed == ["erin.walsh", "grace.whitfield"]
+    # A signature relabelled as the other algorithm (same length, so it still parses) is
+    # checked over the data of the algorithm it names, and fails: never counted under a
+    # digest made with the other one.
+    blob = sshsig._dearmor(sha256_sig)
+    relabelled = sshsig._armor(blob.replace(b"\0\0\0\x06sha256", b"\0\0\0\x06sha512", 1))
+    assert sshsig.parse(relabelled).hash_alg == "sha512"
+    sigs = {"v1.erin.walsh.sig": relabelled, "v1.grace.whitfield.sig": grace}
+    count = count_admin_signatures(statement, sigs, statement, namespace)
+    assert count.signed == ["grace.whitfield"]
+    assert len(count.bad) == 1 and count.bad[0].startswith("v1.erin.walsh.sig: ")

@@ -457,6 +457,32 @@ def test_first_push_sets_the_branch_upstream(origin: Origin, tmp_path: Path) -> 
     assert git(a, "status", "-sb").stdout.startswith("## main...origin/main\n")
 
 
+def test_first_push_to_a_named_remote_is_where_the_next_sync_goes(
+    origin: Origin, tmp_path: Path
+) -> None:
+    """A clone with no origin and no upstream, pushed once with `sync --remote team`: the
+    next plain `workbench sync` knows where to pull and push (as after `git push -u team`),
+    instead of "main has no upstream and this clone has no remote 'origin'"."""
+    a = origin.clone(tmp_path / "a")
+    git(a, "remote", "remove", "origin")
+    team = tmp_path / "team.git"
+    git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(team))
+    git(a, "remote", "add", "team", str(team))
+    code, out, err = cli(a, "--as", "ravi.iyer", "sync", "--remote", "team")
+    assert code == 0 and "main now tracks team/main" in out + err, out + err
+    assert git(a, "rev-parse", "--abbrev-ref", "main@{upstream}").stdout.strip() == "team/main"
+    # A second clone of team moves it; the plain sync of the first pulls that.
+    b = origin.clone(tmp_path / "b", url=str(team))
+    (b / "notes.md").write_text("a note\n")
+    git(b, "add", "notes.md")
+    git(b, "-c", "user.name=Ravi", "-c", "user.email=ravi@x.example", "commit", "-qm", "note")
+    git(b, "push", "-q", "origin", "main")
+    code, out, err = cli(a, "--as", "ravi.iyer", "sync")
+    assert code == 0, out + err
+    assert "sync main with team" in out and head(a) == head(b)
+    assert "now tracks" not in out + err  # set once, never changed
+
+
 def test_a_signature_deleted_upstream_is_named_as_removed(origin: Origin, tmp_path: Path) -> None:
     """Deleting someone's signature only moves a verdict the safe way (approved -> pending),
     so sync accepts it; but it must say which signed record went, not only the verdict."""

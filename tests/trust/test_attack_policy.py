@@ -172,6 +172,59 @@ def test_unsigned_workbench_toml_cannot_drop_gate_rules(demo_repo: Path) -> None
     assert code == 1 and err.count("IGNORED") == len(ignored)
 
 
+def test_ignored_loosenings_are_in_every_report_ci_reads(demo_repo: Path) -> None:
+    """A CI that reads only the JUnit or SARIF file must see that workbench.toml asked to
+    loosen the gate: JUnit lists each one as a skipped testcase (counted on the summary),
+    SARIF as a warning result at its line of workbench.toml and a configuration
+    notification. Before, both files were silent; only stderr said IGNORED."""
+    from xml.etree import ElementTree as ET
+
+    _code, before, _err = cli(demo_repo, "--now", at(), "gate", "--format", "junit")
+    commit_settings(
+        demo_repo, gate__contracts='["nothing-*"]', gate__deny='["valid"]', gate__warn="[]"
+    )
+    code, data = gate(demo_repo)
+    ignored = data["policy"]["ignored"]
+    assert code == 1 and len(ignored) >= 5, ignored  # json had them already
+    assert all(i["file"] == "workbench.toml" and i["line"] > 1 for i in ignored)
+    code, junit, _err = cli(demo_repo, "--now", at(), "gate", "--format", "junit")
+    root = ET.fromstring(junit)
+    assert code == 1 and root.get("skipped") == str(len(ignored))
+    suite = root.find("testsuite[@name='policy']")
+    assert suite is not None and suite.get("skipped") == str(len(ignored))
+    assert suite.get("failures") == "0"
+    skipped = [(case, case.find("skipped")) for case in suite.findall("testcase")]
+    assert [s.get("message") for _c, s in skipped if s is not None] == [
+        f"IGNORED workbench.toml:{i['line']}:{i['column']}: {i['message']}" for i in ignored
+    ]
+    assert len({c.get("name") for c, _s in skipped}) == len(ignored)  # none folds into another
+    assert all(c.get("file") == "workbench.toml" for c, _s in skipped)
+    # Every other testsuite is as before: the loosening changed no verdict.
+    was = ET.fromstring(before)
+    assert was.get("skipped") == "0" and was.find("testsuite[@name='policy']") is None
+    assert (root.get("failures"), root.get("tests")) == (
+        was.get("failures"),
+        str(int(was.get("tests") or 0) + len(ignored)),
+    )
+    code, sarif, _err = cli(demo_repo, "--now", at(), "gate", "--format", "sarif")
+    run = json.loads(sarif)["runs"][0]
+    warned = [r for r in run["results"] if r["ruleId"] == "policy_ignored"]
+    assert code == 1 and len(warned) == len(ignored)
+    assert {r["level"] for r in warned} == {"warning"} and {r["kind"] for r in warned} == {"fail"}
+    rules = run["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == "policy_ignored" for r in warned)
+    regions = [r["locations"][0]["physicalLocation"] for r in warned]
+    assert [(p["artifactLocation"]["uri"], p["region"]["startLine"]) for p in regions] == [
+        ("workbench.toml", i["line"]) for i in ignored
+    ]
+    # SARIF plain text escapes square brackets ("[gate] deny"), so no text becomes a link.
+    said = [i["message"].replace("[", "\\[").replace("]", "\\]") for i in ignored]
+    assert all(m in r["message"]["text"] for m, r in zip(said, warned, strict=True))
+    notes = run["invocations"][0]["toolConfigurationNotifications"]
+    assert [n["level"] for n in notes] == ["warning"] * len(ignored)
+    assert run["invocations"][0]["properties"] == {"gatePassed": False}
+
+
 def test_unsigned_workbench_toml_cannot_narrow_gate_scope(demo_repo: Path) -> None:
     code, before = gate(demo_repo)
     commit_settings(

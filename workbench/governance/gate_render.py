@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.governance import junit_xml, merge_check
+from workbench.governance import gate_ignored, junit_xml, merge_check
 from workbench.governance.gate_model import (
     INFO_URI,
     RULES,
@@ -18,6 +18,7 @@ from workbench.governance.gate_model import (
 from workbench.governance.junit_xml import Element
 from workbench.governance.timing import iso
 from workbench.model import safe_text
+from workbench.model.problems import Problem
 from workbench.model.state import (
     GovernanceState,
 )
@@ -121,20 +122,23 @@ def render_junit(result: GateResult) -> str:
     """
     trust_fails = int(result.shows_trust and result.trust_outcome == "fail")
     merge_fails = int(result.merge is not None)
+    ignored = _ignored(result)
     stamp = iso(result.now) or ""
     root = Element(
         "testsuites",
         name="workbench gate",
-        tests=str(len(result.checks) + int(result.shows_trust) + merge_fails),
+        tests=str(len(result.checks) + int(result.shows_trust) + merge_fails + len(ignored)),
         failures=str(len(result.failures) + trust_fails + merge_fails),
         errors="0",
-        skipped="0",
+        skipped=str(len(ignored)),
         timestamp=stamp,
     )
     if result.merge is not None:
         merge_check.junit_suite(root, result.merge, stamp)
     if result.shows_trust:
         _trust_junit(root, result, trust_fails)
+    if ignored:
+        gate_ignored.junit_suite(root, ignored, stamp)
     # Grouped once: a scan of every check per contract is quadratic (5,000 contracts).
     by_contract: dict[str, list[Check]] = {}
     for c in result.checks:
@@ -168,6 +172,11 @@ def render_junit(result: GateResult) -> str:
             else:
                 case.add("system-out").text = f"PASS: {text}"
     return junit_xml.document(root)
+
+
+def _ignored(result: GateResult) -> tuple[Problem, ...]:
+    """What workbench.toml asked for beyond the signed floor (`IGNORED`): in every format."""
+    return result.policy.ignored if result.policy is not None else ()
 
 
 def _sarif_text(text: str) -> str:
@@ -253,6 +262,10 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
         trust_rule, trust_result = _trust_sarif(result, len(rules))
         rules.append(trust_rule)
         results.append(trust_result)
+    ignored = _ignored(result)
+    if ignored:
+        results += gate_ignored.sarif_results(ignored, len(rules), _sarif_text)
+        rules.append(gate_ignored.sarif_rule())
     for c in result.checks:
         text = c.message
         if c.outcome != "pass" and c.fixers:
@@ -282,6 +295,15 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
                 "properties": {"contract": c.contract, "fixers": c.fixers},
             }
         )
+    invocation: dict[str, Any] = {
+        "executionSuccessful": True,
+        "endTimeUtc": iso(result.now),
+        "properties": {"gatePassed": result.passed},
+    }
+    if ignored:
+        invocation["toolConfigurationNotifications"] = gate_ignored.sarif_notifications(
+            ignored, _sarif_text
+        )
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -295,13 +317,7 @@ def render_sarif(result: GateResult, version: str = "0") -> str:
                         "rules": rules,
                     }
                 },
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "endTimeUtc": iso(result.now),
-                        "properties": {"gatePassed": result.passed},
-                    }
-                ],
+                "invocations": [invocation],
                 "results": results,
             }
         ],

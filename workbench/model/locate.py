@@ -50,6 +50,8 @@ _BARE_KEY = re.compile(r"[\w-]*")  # str.isalnum() or "_" (re's \w), or "-"
 _BASIC = re.compile(r'(?:\\[\s\S]?|[^"\\\n])*')  # up to the closing quote or end of line
 _LITERAL = re.compile(r"[^'\n]*")
 _SCALAR = re.compile(r"[^,\]}\n#]*")
+# How deep a table header's keys are looked up among arrays of tables (`_Scanner.resolve`).
+_MAX_ARRAY_DEPTH = 64
 
 
 class _Scanner:
@@ -145,13 +147,18 @@ class _Scanner:
         return True
 
     def resolve(self, keys: list[str]) -> Path:
-        """Header keys -> absolute path, inserting the current index of arrays of tables."""
+        """Header keys -> absolute path, inserting the current index of arrays of tables.
+
+        Only the first `_MAX_ARRAY_DEPTH` keys are looked up: each look-up hashes the path
+        so far, so looking up every key of a header with 100,000 dotted parts cost minutes
+        (quadratic). Keys deeper than that are taken as written (no real file nests arrays
+        of tables that deep; positions are a convenience)."""
         path: Path = ()
-        for key in keys:
+        for key in keys[:_MAX_ARRAY_DEPTH]:
             path = (*path, key)
             if path in self.arrays_of_tables:
                 path = (*path, self.array_counts[path] - 1)
-        return path
+        return (*path, *keys[_MAX_ARRAY_DEPTH:])
 
     def read_key_path(self, terminator: str) -> list[str]:
         keys: list[str] = []
@@ -241,15 +248,26 @@ class _Scanner:
 
     def _triple_end(self, quote: str) -> int:
         """Where a multi-line string's closing quotes start (or the end of the text); in a
-        basic string a backslash escapes the character after it."""
+        basic string a backslash escapes the character after it.
+
+        Linear: the closing quotes are searched again only when an escape reaches them.
+        Searching for them again after every backslash made a valid string of 200,000
+        escaped backslashes cost 20 CPU seconds (quadratic), and a committed contract is
+        untrusted input to every read of it."""
         closing = quote * 3
+        text = self.text
+        end = text.find(closing, self.i)
+        if quote != '"':
+            return end if end != -1 else self.n
         j = self.i
-        while True:
-            end = self.text.find(closing, j)
-            escape = self.text.find("\\", j, end if end != -1 else self.n) if quote == '"' else -1
+        while end != -1:
+            escape = text.find("\\", j, end)
             if escape == -1:
-                return end if end != -1 else self.n
-            j = min(escape + 2, self.n)
+                return end
+            j = escape + 2
+            if j > end:  # the escaped character is one of the closing quotes
+                end = text.find(closing, j)
+        return self.n
 
 
 def locate(text: str) -> Locations:
