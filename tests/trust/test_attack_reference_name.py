@@ -149,3 +149,41 @@ def test_a_free_reference_name_claimed_for_another_contract_does_not_pass_a_drif
     status, ref = reference_of(Workbench(demo_repo, now=later).evidence.run())
     assert ref != snap.id and not status.startswith("pass"), status
     assert NAME in status and HER_CONTRACT in status, status
+
+
+def test_a_refused_name_take_fails_the_takers_contract_not_the_holders(demo_repo: Path) -> None:
+    """A registration that tries to take a name without authority over its holder's
+    contract counts without the name. It used to fail `records_valid` of the *holder's*
+    contract: any member who provides any seam could fail the gate of every contract whose
+    evidence has a stable name, at will, by signing one record of their own. The record
+    that claims what it cannot is the taker's: its own contract is flagged."""
+    holder = Workbench(demo_repo).evidence.manifest().resolve(NAME)
+    assert holder is not None
+    rows = (demo_repo / holder.path).read_text().splitlines()
+    data = ("\n".join(rows[:-2]) + "\n").encode()
+    digest = hashlib.sha256(data).hexdigest()
+    sid = snapshot_id(digest)
+    at = FIXED_NOW + timedelta(minutes=10)
+    snap = Snapshot(
+        id=sid, kind="score_samples", path=snapshot_relpath(sid, "csv"), sha256=digest,
+        size=len(data), format="csv", captured_at=at - timedelta(minutes=10),
+        source="her export", contract=HER_CONTRACT, name=NAME,
+    )  # fmt: skip
+    path = registration_path(sid, at, ATTACKER, "register")
+    record = render_registration(snap, sid, ATTACKER, "register", at)
+    records = SignedRecords(Workbench(demo_repo, now=at, actor=ATTACKER))
+    changes, _fp, _s = records.signed_changes(
+        [(path, record, {"snapshot": sid, "act": "register"})],
+        ATTACKER,
+        signer(demo_repo, ATTACKER),
+    )
+    changes[snap.path] = data
+    author = Author(ATTACKER, f"{ATTACKER}@meridian.example")
+    GitRepo(demo_repo).commit_files(changes, "Register evidence\n", author, when=at)
+
+    assert Workbench(demo_repo, now=LATER).evidence.manifest().resolve(NAME) == holder
+    gate = Workbench(demo_repo, now=LATER).obligations.gate.evaluate()
+    checks = {(c.contract, c.rule): (c.outcome, c.message) for c in gate.checks}
+    assert checks[(CREDIT, "records_valid")][0] == "pass", checks[(CREDIT, "records_valid")]
+    outcome, message = checks[(HER_CONTRACT, "records_valid")]
+    assert outcome == "fail" and f"cannot take the name {NAME!r}" in message, message
