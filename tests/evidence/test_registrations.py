@@ -154,7 +154,8 @@ def test_taking_a_name_needs_authority_over_the_contract_that_holds_it() -> None
     assert sel.manifest.resolve("ref").id == ref.id  # the name stays with its holder
     assert theirs.id in ids(sel) and sel.manifest.get(theirs.id).name is None
     [(contract, message)] = sel.flags
-    assert contract == "feed-to-model" and f"cannot take the name 'ref' from {ref.id}" in message
+    # Flagged on the taker's own contract: on the holder's, anyone could fail its gate.
+    assert contract == "model-to-app" and f"cannot take the name 'ref' from {ref.id}" in message
     assert "cora.consumer may not register evidence for feed-to-model" in message
     # An evaluation runner may register for every contract, so it may move the name.
     runner = snap(22, name="ref", captured_at=taken, contract="model-to-app")

@@ -418,21 +418,13 @@ def _clock_items(inp: OscalInput, ids: Any, mentioned: set[str]) -> list[dict[st
 def _violations(
     inp: OscalInput, ids: _Ids, mentioned: set[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    from workbench.evidence.findings import (
-        CLOSURES_PATH,
-        parse_closures,
-        violation_history,
-    )
+    from workbench.evidence.closures import fold_violations
 
-    closures_raw = inp.bundle_files.get(CLOSURES_PATH)
-    closures = parse_closures(closures_raw.decode("utf-8")) if closures_raw else []
-    exemptions: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for cid, doc in inp.state.contracts.items():
-        for ex in doc.contract.exemptions:
-            exemptions.setdefault((cid, ex.term), []).append(
-                {"reason": ex.reason, "approver": ex.approver, "expires": ex.expires.isoformat()}
-            )
-    history = violation_history(inp.runs, closures, exemptions, inp.exported_at.date())
+    # The one rule of what is open, resolved or exempt (signed closures with authority and
+    # time, contract exemptions their approver signed), as the gate and the app judge it: an
+    # unsigned legacy closures file or an unsigned [[exemptions]] entry is no deviation.
+    inputs = inp.wb.closure_inputs()
+    history, _verdicts = fold_violations(inp.runs, inputs, inp.exported_at.date())
     findings, risks = [], []
     status_map = {
         "open": "open",

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from workbench.evidence.closures import ClosureInputs
     from workbench.evidence.manifest import Manifest
     from workbench.evidence.run_chain import RunChain
     from workbench.model.findings import Run
@@ -67,6 +68,11 @@ class ExportSource(Protocol):
 
     def evidence_manifest(self) -> Manifest:
         """The snapshots that count at HEAD (``evidence.registrations``' one rule)."""
+        ...
+
+    def closure_inputs(self) -> ClosureInputs:
+        """What decides whether a violation is resolved or exempt at HEAD (signed closure
+        records, authority, contract exemptions), for ``evidence.closures.fold_violations``."""
         ...
 
     def clock_index(self, seams: set[str]) -> list[dict[str, object]]:

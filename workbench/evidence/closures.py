@@ -200,6 +200,7 @@ class ContractExemption:
     approver: str
     expires: date
     approved: bool  # the contract is co-signed at its current version
+    signed: frozenset[str]  # whose signatures over that version count (the approver must)
     version_time: datetime | None  # commit time of the current version
 
 
@@ -403,6 +404,27 @@ def _decide_exemption(
                 f"{request.approver}) counts only once approved by an authorised approver "
                 f"({who or 'none in the policy'}) with `workbench violations approve {v.id}`"
             )
+    candidates += _contract_exemptions(v, inp, verdicts, d, owner, causers)
+    if not candidates:
+        return
+    active = [c for c in candidates if c[0].expires is not None and c[0].expires >= today]
+    pool = active or candidates
+    best = max(pool, key=lambda c: (c[0].expires or date.min, c[0].closed_at))
+    d.exemption, d.exemption_info = best
+
+
+def _contract_exemptions(
+    v: Violation,
+    inp: ClosureInputs,
+    verdicts: ClosureVerdicts,
+    d: Decision,
+    owner: str | None,
+    causers: set[str],
+) -> list[tuple[Closure, dict[str, Any]]]:
+    """The contract's ``[[exemptions]]`` for this violation that count: the contract is
+    approved at its current version, the approver it names signed that version and may
+    approve (``approver_refusal``), and it ends within ``max_days`` of that version."""
+    out: list[tuple[Closure, dict[str, Any]]] = []
     for ex in inp.contract_exemptions:
         if (ex.contract, ex.term) != (v.contract, v.term):
             continue
@@ -418,6 +440,22 @@ def _decide_exemption(
                 "is not approved (co-signed) at its current version"
             )
             continue
+        refusal = approver_refusal(ex.approver, "", owner, causers, inp.authority)
+        if refusal is not None or ex.approver not in ex.signed:
+            why = (
+                refusal_text(refusal, ex.approver, inp.authority)
+                if refusal is not None
+                else f"its approver {ex.approver} did not co-sign this version (name them in "
+                "`cosigners` and have them sign: an exemption counts only when its approver "
+                "signed it)"
+            )
+            d.notes.append(
+                f"ignored contracts/{ex.contract}.toml [[exemptions]] for {ex.term}: {why}"
+            )
+            verdicts.flags.append(
+                (v.contract, f"contracts/{ex.contract}.toml [[exemptions]] for {ex.term}: {why}")
+            )
+            continue
         limit = (ex.version_time or inp.now).date() + timedelta(days=inp.authority.max_days)
         if ex.expires > limit:
             d.notes.append(
@@ -426,7 +464,7 @@ def _decide_exemption(
                 f"version ({limit})"
             )
             continue
-        candidates.append(
+        out.append(
             (
                 Closure(
                     v.id,
@@ -442,12 +480,7 @@ def _decide_exemption(
                 info,
             )
         )
-    if not candidates:
-        return
-    active = [c for c in candidates if c[0].expires is not None and c[0].expires >= today]
-    pool = active or candidates
-    best = max(pool, key=lambda c: (c[0].expires or date.min, c[0].closed_at))
-    d.exemption, d.exemption_info = best
+    return out
 
 
 ApproverRefusal = Literal["own-request", "owns-term", "caused", "no-authority"]
@@ -470,6 +503,18 @@ def approver_refusal(
     return None
 
 
+def refusal_text(refusal: ApproverRefusal, person: str, authority: Authority) -> str:
+    """An `approver_refusal` as the sentence a person reads."""
+    if refusal == "own-request":
+        return f"{person} cannot approve their own request"
+    if refusal == "owns-term":
+        return f"{person} owns the violated term and cannot approve its exemption"
+    if refusal == "caused":
+        return f"{person} caused the violation and cannot approve it"
+    named = ", ".join(authority.named) or "nobody"
+    return f"{person} has no authority to approve exemptions (the signed policy names: {named})"
+
+
 def _approval_problem(
     rec: ClosureRecord,
     request: ClosureRecord | None,
@@ -482,22 +527,8 @@ def _approval_problem(
     if rec.request_sha256 != request.sha256:
         return f"{rec.path}: approves other bytes than {request.path} (sha256 differs)", True
     refusal = approver_refusal(rec.person, request.person, owner, causers, authority)
-    if refusal == "own-request":
-        return f"{rec.path}: {rec.person} cannot approve their own request", True
-    if refusal == "owns-term":
-        return (
-            f"{rec.path}: {rec.person} owns the violated term and cannot approve its exemption",
-            True,
-        )
-    if refusal == "caused":
-        return f"{rec.path}: {rec.person} caused the violation and cannot approve it", True
-    if refusal == "no-authority":
-        named = ", ".join(authority.named) or "nobody"
-        return (
-            f"{rec.path}: {rec.person} has no authority to approve exemptions (the signed "
-            f"policy names: {named})",
-            True,
-        )
+    if refusal is not None:
+        return f"{rec.path}: {refusal_text(refusal, rec.person, authority)}", True
     if rec.expires is None or request.expires is None or rec.expires > request.expires:
         return f"{rec.path}: the approval's expiry must be the request's or earlier", True
     limit = rec.recorded.date() + timedelta(days=authority.max_days)

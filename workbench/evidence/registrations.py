@@ -26,7 +26,7 @@ What counts (docs/evidence.md, "Who may register evidence"):
   takes the snapshot out of use. A stable ``name`` held by two snapshots belongs to the one
   registered last (re-pointing a name is a registration like any other), provided its
   person also has the authority over the contract of the snapshot that held the name
-  (else the new snapshot counts without the name, and the holder's contract is flagged);
+  (else the new snapshot counts without the name, and its own contract is flagged);
 * the legacy ``evidence/manifest.toml``: its entries count as they always did in a
   repository without a key registry; with a registry an entry is an unsigned claim
   (``registered_by`` is text) and counts only through a registration of its own
@@ -259,6 +259,25 @@ def registration_authority(
     return None
 
 
+def foreign_evidence(snap: Snapshot, contract: str) -> str | None:
+    """Why a term of `contract` may not be judged on `snap`, or None when it may.
+
+    Registering evidence for a contract needs authority over it (`registration_authority`),
+    so a term is judged only on a snapshot registered for its own contract, or on
+    repository-wide evidence (which only a runner registers). Live evidence is selected that
+    way; a reference named by a stable name must be too: which snapshot holds a name is
+    first come, and "first" is a signed local time, so a member could otherwise claim a name
+    for a contract of their own (or backdate the claim on a branch forked before the
+    provider's) and choose the reference another contract's drift is judged against."""
+    if snap.contract in (None, contract):
+        return None
+    return (
+        f"{snap.id} holds it, registered for {snap.contract}, not for {contract}: a term is "
+        "judged only on evidence registered for its own contract (by its provider team or an "
+        "evaluation runner)"
+    )
+
+
 def _problem(rec: Registration, contract: str | None, inp: RegistrationInputs) -> str | None:
     sig = inp.signatures.get(rec.path, "unsigned")
     if sig == "invalid":
@@ -286,7 +305,9 @@ def _name_taken_without_authority(
     """A registration that takes a name another counting snapshot holds re-points every
     term that references it: that needs authority over the holder's contract too (or the
     consumer, say, could pick the reference its provider's drift is judged against). The
-    flag, on the holder's contract, when the person lacks it; None when they may."""
+    flag when the person lacks it, on the taker's own contract: the record that claims what
+    it cannot is theirs (on the holder's, anyone providing any seam could fail the gate of
+    every contract whose evidence has a name, at will); None when they may."""
     name = rec.snapshot.name if rec.snapshot is not None else None
     if name is None:
         return None
@@ -294,7 +315,7 @@ def _name_taken_without_authority(
         if sid != rec.snapshot_id and held.name == name:
             why = registration_authority(rec.person, held.contract, inp)
             if why is not None:
-                return held.contract, (
+                return rec.snapshot.contract if rec.snapshot else None, (
                     f"{rec.path}: cannot take the name {name!r} from {sid}: {why}; the name "
                     f"stays with {sid}"
                 )

@@ -10,7 +10,8 @@ cluster can read whatever its service account can, and Spark SQL can call Java
    hostile cases refused: `tests/evidence/hostile_sql.py`);
 2. a sqlglot parse of the statement: exactly one query (SELECT, UNION, …); no DDL, DML,
    command or setting anywhere in the tree; every table it reads is a **declared view** of
-   the term (or a CTE it defines itself), never a qualified name (``db.table``), a path or a
+   the term (or a CTE it defines itself, where SQL's scoping makes that name mean the CTE:
+   `ctes_in_scope`), never a qualified name (``db.table``), a path or a
    table function other than the generators; no function that reaches the JVM, the file
    system or the environment (``reflect``, ``java_method``, ``input_file_name`` …);
 3. the transpiled Spark SQL parsed again and held to rule 2, so nothing the transpiler
@@ -115,7 +116,6 @@ def check_tree(tree: exp.Expr, views: set[str]) -> None:
                 raise SqlRefused(
                     f"function {name}() reaches outside the evidence; it is not allowed"
                 )
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     allowed = {v.lower() for v in views}
     for table in tree.find_all(exp.Table):
         if isinstance(table.this, exp.Func) or not isinstance(table.this, exp.Identifier):
@@ -131,12 +131,36 @@ def check_tree(tree: exp.Expr, views: set[str]) -> None:
                 f"(declared: {', '.join(sorted(allowed)) or 'none'})"
             )
         name = table.name.lower()
-        if name in allowed or name in ctes:
+        if name in allowed or name in ctes_in_scope(table):
             continue
         raise SqlRefused(
             f"table '{table.name}' is not a declared evidence view of this term "
             f"(declared: {', '.join(sorted(allowed)) or 'none'})"
         )
+
+
+def ctes_in_scope(table: exp.Expr) -> set[str]:
+    """The CTE names a table reference can mean, as SQL scopes them (lower case).
+
+    A CTE is visible in the body of the query whose WITH defines it and in that WITH's
+    *later* CTEs (and in itself under WITH RECURSIVE); never in its own definition otherwise
+    (a non-recursive CTE that names itself reads the catalog table of that name), in an
+    earlier CTE, or outside the subquery that defines it. Anywhere else the engine resolves the name
+    against its catalog: a table of the cluster the term never declared."""
+    visible: set[str] = set()
+    child, node = table, table.parent
+    while node is not None:
+        if isinstance(node, exp.With):
+            names = [cte.alias_or_name.lower() for cte in node.expressions]
+            at = next((i for i, cte in enumerate(node.expressions) if cte is child), len(names))
+            # WITH RECURSIVE: a CTE may name itself too (never a later one: engines differ)
+            visible.update(names[: at + 1 if node.args.get("recursive") else at])
+        elif isinstance(node, exp.Query):
+            with_ = node.args.get("with_")
+            if isinstance(with_, exp.With) and with_ is not child:
+                visible.update(cte.alias_or_name.lower() for cte in with_.expressions)
+        child, node = node, node.parent
+    return visible
 
 
 def _function_name(node: exp.Expr) -> str:

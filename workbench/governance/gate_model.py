@@ -61,6 +61,7 @@ class VerdictInfo:
     reason: str
     missing: tuple[str, ...] = ()
     fix: str = ""  # how, when signing again is not it (e.g. the key registry is broken)
+    signed: tuple[str, ...] = ()  # whose signatures over the head version count
 
 
 @dataclass(frozen=True)

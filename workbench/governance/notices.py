@@ -236,9 +236,23 @@ def _coverage_people(
     return list(dict.fromkeys(people))
 
 
+# An acknowledgement names its change by commit id, abbreviated to no fewer characters than
+# its file name carries (`ack_path`).
+ACK_COMMIT_MIN = 12
+
+
+def acknowledges(ack: AckRecord, commit: str) -> bool:
+    """Whether `ack` acknowledges the change made in `commit`: it names that commit's id,
+    in full or abbreviated to at least ``ACK_COMMIT_MIN`` characters. A shorter prefix
+    matched every change whose id starts with it (an empty one, every change), and resolves
+    to no single commit to bound the acknowledgement's time from below, so one signed record
+    acknowledged on time every later change, ones that did not exist yet included."""
+    return len(ack.commit) >= ACK_COMMIT_MIN and commit.startswith(ack.commit)
+
+
 def _ack_for(acks: list[AckRecord], commit: str, person: str, coverage: bool) -> AckRecord | None:
     for ack in acks:
-        if ack.person != person or not commit.startswith(ack.commit):
+        if ack.person != person or not acknowledges(ack, commit):
             continue
         if coverage and not ack.coverage_confirmed:
             continue
@@ -363,7 +377,7 @@ def _requirement(
 ) -> Requirement:
     candidates = []
     for ack in acks:
-        if ack.person != person or not version.commit.startswith(ack.commit):
+        if ack.person != person or not acknowledges(ack, version.commit):
             continue
         if ack.signature == "invalid":
             ignored.append(f"{ack.path}: the signature does not verify")

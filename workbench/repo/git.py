@@ -46,7 +46,7 @@ class CommitInfo:
     id: str
     author_name: str
     author_email: str
-    time: datetime
+    time: datetime  # see `_commit_info`: a future `--date` would delay an ack window
     message: str
     signed: bool = False
 
@@ -76,8 +76,10 @@ class Author:
 
 
 def _commit_info(commit: pygit2.Commit) -> CommitInfo:
+    """``time``: the author date, never after the committer date (docs/obligations.md)."""
     tz = timezone(timedelta(minutes=commit.author.offset))
-    when = datetime.fromtimestamp(commit.author.time, tz).astimezone(UTC)
+    authored = datetime.fromtimestamp(commit.author.time, tz).astimezone(UTC)
+    when = min(authored, _committer_time(commit))
     return CommitInfo(
         id=str(commit.id),
         author_name=commit.author.name,

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from workbench.bundle import layout as bl
 from workbench.bundle.archive import DEFAULT_LIMITS, BundleCancelled, Limits
 from workbench.bundle.export import ExportError, ExportOptions, ExportResult, build_bundle
+from workbench.evidence.closures import ClosureInputs
 from workbench.evidence.manifest import Manifest
 from workbench.service.errors import WorkbenchError
 
@@ -251,6 +252,9 @@ class _SessionSource:
 
     def evidence_manifest(self) -> Manifest:
         return self._wb.evidence.manifest("HEAD")
+
+    def closure_inputs(self) -> ClosureInputs:
+        return self._wb.evidence.violations.closure_inputs()
 
     def clock_index(self, seams: set[str]) -> list[dict[str, object]]:
         from workbench.service.clocks import clock_index

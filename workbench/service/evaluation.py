@@ -24,6 +24,7 @@ from workbench.evidence.checks import (
 from workbench.evidence.errors import EvidenceError
 from workbench.evidence.findings import PAGE_TEST
 from workbench.evidence.manifest import Manifest, Snapshot, SnapshotIntegrity
+from workbench.evidence.registrations import foreign_evidence
 from workbench.evidence.runner import Limits
 from workbench.governance.paging import page_test
 from workbench.model.contract import Contract
@@ -119,6 +120,7 @@ class Planner:
             for t in contract.terms
             if isinstance(t, DistributionShiftTerm)
             and (snap := self.resolve_ref(manifest, t.reference)) is not None
+            and foreign_evidence(snap, contract.id) is None
         }
         plans = []
         for term in contract.terms:
@@ -140,6 +142,11 @@ class Planner:
                 if need.role == "reference":
                     assert isinstance(term, DistributionShiftTerm)
                     snap = self.resolve_ref(manifest, term.reference)
+                    foreign = None if snap is None else foreign_evidence(snap, contract.id)
+                    if foreign is not None:
+                        plan.status = "error"
+                        plan.reason = f"reference snapshot {term.reference!r}: {foreign}"
+                        break
                     if snap is None or snap.kind != need.kind or snap.captured_at > now:
                         plan.status = "error"
                         plan.reason = (

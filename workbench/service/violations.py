@@ -33,6 +33,7 @@ from workbench.model.record_folders import CLOSURES_DIR
 from workbench.repo import layout
 
 if TYPE_CHECKING:
+    from workbench.governance.gate_model import VerdictInfo
     from workbench.service.evidence import EvidenceService
     from workbench.signing.keys import Signer
 
@@ -57,12 +58,13 @@ class ViolationBook:
     def _contract_exemptions(self) -> list[ContractExemption]:
         out: list[ContractExemption] = []
         state = self.wb.state()
-        approved: dict[str, bool | None] | None = None
+        verdicts: dict[str, VerdictInfo] | None = None
         for cid, doc in state.contracts.items():
             if not doc.contract.exemptions:
                 continue
-            if approved is None:
-                approved = self.wb.obligations.signatures.approved()
+            if verdicts is None:
+                verdicts = self.wb.obligations.signatures.verdicts()
+            verdict = verdicts.get(cid)
             history = self.wb.git.history(layout.contract_path(cid), 1)
             for ex in doc.contract.exemptions:
                 out.append(
@@ -72,7 +74,8 @@ class ViolationBook:
                         ex.reason,
                         ex.approver,
                         ex.expires,
-                        bool(approved.get(cid)),
+                        verdict is not None and verdict.state == "approved",
+                        frozenset(verdict.signed if verdict is not None else ()),
                         history[0].time if history else None,
                     )
                 )

@@ -40,7 +40,9 @@ class Signatures:
                 trust = gate_mod.TrustInfo(False, None, None, (str(exc),), None, str(exc))
             else:
                 value = {
-                    v.contract_id: gate_mod.VerdictInfo(v.state, v.reason, tuple(v.missing))
+                    v.contract_id: gate_mod.VerdictInfo(
+                        v.state, v.reason, tuple(v.missing), signed=tuple(v.signed)
+                    )
                     for v in found.verdicts
                 }
                 if found.registry.problems:
