@@ -74,6 +74,27 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 30
         await asyncio.sleep(0)
 
 
+async def dialog_message(pilot) -> str:  # type: ignore[no-untyped-def]
+    """The message of the error dialog once it is on screen and composed: the screen is
+    pushed before its widgets mount, so asking for `#error-message` at once can miss it."""
+    from textual.css.query import NoMatches
+
+    from workbench.tui.modals.error import ErrorModal
+
+    def composed() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, ErrorModal):
+            return False
+        try:
+            screen.query_one("#error-message")
+        except NoMatches:
+            return False
+        return True
+
+    await wait_until(pilot, composed)
+    return str(pilot.app.screen.query_one("#error-message").render())
+
+
 def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     """The plain text of the visible screen."""
     import re

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXED_NOW
-from tests.tui.conftest import SIZE, make_app, screen_text, settle, wait_until
+from tests.tui.conftest import SIZE, dialog_message, make_app, screen_text, settle, wait_until
 
 APPLICANT = "applicant-data-to-credit-model"
 POLICY = "policy-data-to-claims-agent"
@@ -140,11 +140,10 @@ async def test_worker_error_becomes_an_error_dialog(demo_repo: Path) -> None:
         await settle(app, pilot)
         app.service.history = broken
         app.show_history(APPLICANT)
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        message = await dialog_message(pilot)
         modal = app.screen
-        assert "RuntimeError: disk on fire [red]not markup[/red]" in str(
-            modal.query_one("#error-message").render()
-        )
+        assert isinstance(modal, ErrorModal)
+        assert "RuntimeError: disk on fire [red]not markup[/red]" in message
         assert "Traceback" in modal.query_one("#error-details").text
         await pilot.press("escape")
         assert app.is_running

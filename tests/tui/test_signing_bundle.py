@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.conftest import SIZE, make_app, screen_text, settle, wait_until
+from tests.tui.conftest import SIZE, dialog_message, make_app, screen_text, settle, wait_until
 
 
 def _pending(repo: Path):  # type: ignore[no-untyped-def]
@@ -117,8 +117,8 @@ async def test_refusal_is_a_clear_dialog(demo_repo: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.sign_contract(pending.contract_id)
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
-        assert "not a required signer" in str(app.screen.query_one("#error-message").render())
+        assert "not a required signer" in await dialog_message(pilot)
+        assert isinstance(app.screen, ErrorModal)
         assert not app.screen.details  # a refusal, not a crash: no traceback
 
 
@@ -130,8 +130,8 @@ async def test_signing_an_invalid_contract_is_refused_with_its_problems(demo_rep
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.sign_contract("policy-data-to-claims-agent")
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
-        message = str(app.screen.query_one("#error-message").render())
+        message = await dialog_message(pilot)
+        assert isinstance(app.screen, ErrorModal)
         assert "does not validate" in message
         assert "contracts/policy-data-to-claims-agent.toml:43:1" in message
         assert "marcus.webb" in message and not app.screen.details
