@@ -214,3 +214,27 @@ def test_a_mistyped_as_is_refused_by_read_only_commands_too(
     code, out, err = wb(repo, "--as", "ada", "status", capsys=capsys)
     assert code in (0, 1), err  # 1: the template contract is a draft, not a refusal
     assert out.startswith("SEAM")
+
+
+def test_evaluate_with_committed_settings_that_do_not_validate_names_the_field(
+    repo: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A repository id typed as a number used to crash a recording `evaluate` with a
+    pydantic traceback about the run's statement. The settings carry the limits and engines a
+    run is judged under, so the run is refused before any check runs, naming the field."""
+    settings = repo / "workbench.toml"
+    lines = settings.read_text().splitlines()
+    at = next(i for i, text in enumerate(lines) if text.startswith("repository_id"))
+    lines[at] = "repository_id = 42"
+    settings.write_text("\n".join(lines) + "\n")
+    git(repo, "commit", "-qam", "a repository id typed as a number")
+    head = git(repo, "rev-parse", "HEAD")
+    for args in (["evaluate"], ["evaluate", "--json"], ["--readonly", "evaluate"]):
+        code, out, err = wb(repo, *args, capsys=capsys)
+        assert code == 2, (args, out, err)
+        assert f"workbench.toml:{at + 1}:" in err and "[org.repository_id]" in err, err
+        assert "unexpected error" not in err and "Traceback" not in err
+        assert "recorded in" not in err
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert not git(repo, "status", "--porcelain")

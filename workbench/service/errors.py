@@ -27,6 +27,7 @@ from workbench.signing.errors import (
 )
 
 if TYPE_CHECKING:
+    from workbench.model.documents import GovernanceState
     from workbench.model.problems import Problem
 
 __all__ = [
@@ -74,6 +75,16 @@ class UnknownContract(WorkbenchError):
 class SettingsInvalid(WorkbenchError):
     """workbench.toml is missing or does not validate: nothing that needs [org] can be
     judged (callers that degrade, e.g. to "no key registry", catch exactly this)."""
+
+
+def settings_refusal(state: GovernanceState, doing: str) -> SettingsInvalid:
+    """Why `doing` cannot start: the committed workbench.toml's own errors, each at its line,
+    column and field (the settings carry the limits, engines and [org] it would run under)."""
+    from workbench.model.documents import SETTINGS_PATH
+
+    errors = [p.render() for p in state.errors if p.file == SETTINGS_PATH]
+    why = "; ".join(errors) if errors else f"{SETTINGS_PATH}: missing at HEAD"
+    return SettingsInvalid(f"cannot {doing}: {why}; run `workbench validate`")
 
 
 class SigningRefused(WorkbenchError):

@@ -54,7 +54,7 @@ from workbench.evidence.runner import Limits, limits_for
 from workbench.governance.currency import TermAt
 from workbench.governance.paging import PageTest, page_test
 from workbench.model.findings import Finding, Run
-from workbench.service.errors import WorkbenchError
+from workbench.service.errors import WorkbenchError, settings_refusal
 from workbench.service.evaluation import (
     Planner,
     TermPlan,
@@ -404,6 +404,8 @@ class EvidenceService:
         now: datetime = wb.now.astimezone(UTC)
         today = wb.now.date()
         state = wb.state("HEAD")
+        if state.settings is None:
+            raise settings_refusal(state, "evaluate")
         run_engine = resolve_run_engine(engine, state)
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error
