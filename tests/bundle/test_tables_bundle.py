@@ -64,7 +64,7 @@ def test_a_table_ships_its_listing_and_both_verifiers_check_it(tabled) -> None: 
     files = members(data)
     listing = f"evidence/tables/{sid}.json"
     item = next(i for i in json.loads(files[bl.INDEX])["evidence"]["snapshots"] if i["id"] == sid)
-    assert item["table"] == {"format": "delta", "version": 0}
+    assert item["table"] == {"format": "delta", "version": "0"}
     assert item["listing"] == listing and item["included"] is False
     doc = json.loads(files[listing])
     assert doc["version"] == 0 and len(doc["files"]) == 1 and len(doc["files"][0]["sha256"]) == 64
@@ -124,7 +124,7 @@ def test_another_table_version_claimed_fails_both(tabled) -> None:  # type: igno
         index = json.loads(files[bl.INDEX])
         for item in index["evidence"]["snapshots"]:
             if item["id"] == sid:
-                item["table"]["version"] = 1
+                item["table"]["version"] = "1"
         files[bl.INDEX] = canonical_json(index) + b"\n"
 
     data, trust, sid = _forged(tabled, edit)
@@ -134,3 +134,71 @@ def test_another_table_version_claimed_fails_both(tabled) -> None:  # type: igno
         for f in v.py.failures
     )
     assert "lists another table or version than bundle.json names (delta@1)" in v.sh.stdout
+
+
+def test_an_iceberg_snapshot_exports_and_both_verifiers_check_its_exact_id(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Iceberg snapshot id is a 63-bit number: above I-JSON's safe range (2^53), so
+    `export-bundle` refused every repository with Iceberg evidence ("integer … is outside
+    the I-JSON safe range") and jq 1.6 rounds it. bundle.json names the version as its
+    decimal digits, and both verifiers compare those digits exactly."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    import pyarrow as pa
+
+    root = copy_demo(demo_template, tmp_path / "demo")
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    catalog = SqlCatalog(
+        "local", uri=f"sqlite:///{lake / 'catalog.db'}", warehouse=f"file://{lake / 'wh'}"
+    )
+    catalog.create_namespace("ml")
+    stamps = [EXPORT_AT - timedelta(hours=3, seconds=i) for i in range(20)]
+    rows = pa.table(
+        {
+            "scored_at": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+            "score": pa.array([i / 40 for i in range(20)], pa.float64()),
+        }
+    )
+    table = catalog.create_table("ml.scores", schema=rows.schema)
+    table.append(rows)
+    # pyiceberg's ids are random 63-bit numbers (below 2^53 once in 1,024): one past it.
+    while table.current_snapshot().snapshot_id <= 2**53:
+        table.append(rows)
+    snapshot_id = table.current_snapshot().snapshot_id
+    monkeypatch.setenv("WORKBENCH_EVIDENCE_ROOTS", str(lake))
+    wb = Workbench(root, now=EXPORT_AT - timedelta(minutes=30), actor="ravi.iyer")
+    snap = wb.evidence.add(
+        Path(table.metadata_location.removeprefix("file://")),
+        "score_samples",
+        contract=CONTRACT,
+        captured_at=EXPORT_AT - timedelta(hours=1),
+        table_version=snapshot_id,
+    )
+    wb = Workbench(root, now=EXPORT_AT, actor=EXPORTER)
+    data = wb.bundles.build(ExportOptions(record=False), signer(root, EXPORTER)).data
+    trust = wb.signing.registry_state().root_sha256
+    files = members(data)
+    item = next(
+        i for i in json.loads(files[bl.INDEX])["evidence"]["snapshots"] if i["id"] == snap.id
+    )
+    assert item["table"] == {"format": "iceberg", "version": str(snapshot_id)}
+    v = both(data, trust)
+    assert v.py.ok, v.py.failures
+    assert "OK    1 table version(s) pinned by their data-file listing" in v.sh.stdout
+
+    # Another snapshot id that jq 1.6 would round to the same number is still caught.
+    def edit(files: dict[str, bytes], sid: str) -> None:
+        index = json.loads(files[bl.INDEX])
+        for i in index["evidence"]["snapshots"]:
+            if i["id"] == sid:
+                i["table"]["version"] = str(snapshot_id + 1)
+        files[bl.INDEX] = canonical_json(index) + b"\n"
+
+    edit(files, snap.id)
+    forged = both(pack(resign(files, root, EXPORTER)), trust)
+    assert not forged.py.ok and any(
+        "disagree on the table and its version" in f for f in forged.py.failures
+    )
+    assert f"than bundle.json names (iceberg@{snapshot_id + 1})" in forged.sh.stdout

@@ -15,6 +15,12 @@ fi
 # A table (Delta version, Iceberg snapshot id): its rows stay where they are; the bundle
 # carries its data-file listing (every file's path, size and sha256), whose sha256 is the one
 # registered for the snapshot.
+# listed_version LISTING: the version's digits as written (` "version": N` on a line of its
+# own, as `evidence add` writes the listing), not through jq's numbers: jq 1.6 rounds an
+# Iceberg snapshot id (63 bits) to a double, so two ids would read as one.
+listed_version() {
+    jq -Rr 'capture("^ \"version\": (?<v>-?[0-9]+)$") | .v' "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+}
 bj tables "$BJ_TABLES" >"$W/tables"
 ntab=0
 while read -r sid ssha lst tver; do
@@ -26,7 +32,7 @@ while read -r sid ssha lst tver; do
         fail "$sid: a table without its data-file listing (evidence/tables/$sid.json)"
     elif [ "$(sha "$lst")" != "$ssha" ]; then
         fail "$lst: does not match its registered sha256"
-    elif [ "$(j "$lst" '"\(.format)@\(.version)"')" != "$tver" ]; then
+    elif [ "$(j "$lst" '.format')@$(listed_version "$lst")" != "$tver" ]; then
         fail "$lst: lists another table or version than bundle.json names ($tver)"
     else
         ntab=$((ntab + 1))
