@@ -106,10 +106,16 @@ def _machine_spark() -> tuple[str | None, str | None, str]:
         return master, remote, f"${MASTER_ENV if master else REMOTE_ENV}"
     from workbench.repo.user_config import config_home, user_config
 
-    where = f"{config_home() / 'config.toml'} [evidence.engines.spark]"
+    path = config_home() / "config.toml"
+    where = f"{path} [evidence.engines.spark]"
     section = user_config().get("evidence")
+    # A misspelt key would silently drop the cluster this machine meant, and the run would
+    # go to local mode instead: every key on the way is checked (docs/engines.md).
+    _known_keys(path, "[evidence]", section, ("roots", "engines"))
     engines = section.get("engines") if isinstance(section, dict) else None
+    _known_keys(path, "[evidence.engines]", engines, ENGINES[1:])
     spark = engines.get("spark") if isinstance(engines, dict) else None
+    _known_keys(path, "[evidence.engines.spark]", spark, ("master", "remote"))
     if not isinstance(spark, dict):
         return None, None, where
     values = []
@@ -119,6 +125,17 @@ def _machine_spark() -> tuple[str | None, str | None, str]:
             raise EngineError(f"{where}: {key} must be a string")
         values.append(value)
     return values[0], values[1], where
+
+
+def _known_keys(path: object, table: str, value: object, known: tuple[str, ...]) -> None:
+    if not isinstance(value, dict):
+        return
+    for key in value:
+        if key not in known:
+            raise EngineError(
+                f"{path}: unknown key {key!r} under {table} (known: {', '.join(known)}); "
+                "check the spelling (docs/engines.md, 'Pointing the workbench at your cluster')"
+            )
 
 
 def run_checks(jobs: Sequence[CheckJob], limits: Limits, engine: Engine) -> EngineRun:

@@ -111,6 +111,11 @@ def spark_session(target: SparkTarget) -> SparkSession:
     with _lock:
         if _base is not None and _base_target == target:
             return _base
+        # Before anything running is stopped: what is missing, said plainly and at once.
+        if target.remote:
+            _probe_connect(target)
+        else:
+            _require_java(target)
         if _base is not None:  # another cluster than the one this process started on
             _base.stop()
             _base = _base_target = None
@@ -146,6 +151,58 @@ def spark_session(target: SparkTarget) -> SparkSession:
             ) from None
         _base, _base_target = session, target
         return session
+
+
+CONNECT_PROBE_SECONDS = 10.0
+CONNECT_DEFAULT_PORT = 15002
+
+
+def _probe_connect(target: SparkTarget) -> None:
+    """A Spark Connect endpoint nothing answers on: pyspark's client retries with back-off
+    for minutes before it says so; one TCP connection says it in seconds."""
+    import socket
+    from urllib.parse import urlsplit
+
+    assert target.remote is not None
+    try:
+        parts = urlsplit(target.remote.partition("/;")[0].partition(";")[0])
+        host, port = parts.hostname, parts.port or CONNECT_DEFAULT_PORT
+    except ValueError as exc:
+        raise SparkUnavailable(f"Spark Connect URL {target.endpoint}: {exc}") from None
+    if not host:
+        raise SparkUnavailable(f"Spark Connect URL {target.endpoint} names no host")
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_PROBE_SECONDS):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise SparkUnavailable(
+            f"cannot reach Spark Connect at {target.endpoint}: {why} (is the server running, "
+            "and is this machine allowed to reach it? docs/engines.md)"
+        ) from None
+
+
+def _require_java(target: SparkTarget) -> None:
+    """Local mode (and a master URL: this process is the driver) needs a JVM; pyspark's
+    launcher, without one, prints shell errors and a gateway message that names neither."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if (Path(home) / "bin" / "java").is_file():
+            return
+        missing = f"JAVA_HOME={home} has no bin/java"
+    elif shutil.which("java") is not None:
+        return
+    else:
+        missing = "no `java` on PATH and JAVA_HOME is not set"
+    raise SparkUnavailable(
+        f"cannot start Spark at {target.endpoint}: {missing}; local mode needs Java 17 "
+        "(`bash scripts/ensure-tools.sh` installs it as root, or install a JDK 17), "
+        "or point at a cluster with WORKBENCH_SPARK_REMOTE (docs/engines.md)"
+    )
 
 
 def stop_session() -> None:
