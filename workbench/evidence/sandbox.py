@@ -281,16 +281,24 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# A file's columns are its own: never a `k=v` folder name on its path. DuckDB reads such a
+# folder as a column by default (hive partitioning), over the file's own column of that name:
+# an Iceberg data file under `segment=north%2Feast+%26+co/` read every row's segment as
+# 'north/east+&+co', and Spark (which reads the file's values) judged otherwise
+# (tests/evidence/test_table_shapes.py).
+NO_HIVE = "hive_partitioning=false"
+
+
 def _reader_sql(path: str, fmt: str) -> str:
     quoted = _sql_string(path)
     if fmt == "csv":
-        return f"read_csv({quoted}, header=true, auto_detect=true)"
+        return f"read_csv({quoted}, header=true, auto_detect=true, {NO_HIVE})"
     if fmt == "parquet":
-        return f"read_parquet({quoted})"
+        return f"read_parquet({quoted}, {NO_HIVE})"
     if fmt == "json":
-        return f"read_json_auto({quoted})"
+        return f"read_json_auto({quoted}, {NO_HIVE})"
     if fmt == "jsonl":
-        return f"read_json_auto({quoted}, format='newline_delimited')"
+        return f"read_json_auto({quoted}, format='newline_delimited', {NO_HIVE})"
     raise SandboxError(f"unsupported evidence format {fmt!r} (expected one of {FORMATS})")
 
 
@@ -305,7 +313,10 @@ def _csv_reader_with_text_columns(con: duckdb.DuckDBPyConnection, snap: Snapshot
     if not wanted:
         return _reader_sql(path, "csv")
     types = ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in wanted)
-    return f"read_csv({_sql_string(path)}, header=true, auto_detect=true, types={{{types}}})"
+    return (
+        f"read_csv({_sql_string(path)}, header=true, auto_detect=true, {NO_HIVE}, "
+        f"types={{{types}}})"
+    )
 
 
 class Sandbox:
@@ -430,7 +441,10 @@ class Sandbox:
                 reader = _reader_sql(str(snap.path), snap.format)
                 if snap.more:
                     listed = ", ".join(_sql_string(str(p)) for p in (snap.path, *snap.more))
-                    reader = f"read_parquet([{listed}], hive_partitioning=false)"
+                    # A table version's files may span a schema change (a column added
+                    # later): the union of their columns by name, NULL where a file has
+                    # none, as Spark's mergeSchema reads them; never the first file's.
+                    reader = f"read_parquet([{listed}], {NO_HIVE}, union_by_name=true)"
                 if snap.format == "csv" and snap.text_columns:
                     reader = _csv_reader_with_text_columns(con, snap)
                 con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {reader}')

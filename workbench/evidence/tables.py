@@ -33,7 +33,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from workbench.evidence.errors import EvidenceError, UnsafePath
 
@@ -104,12 +104,22 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _local(uri: str) -> Path:
-    if uri.startswith("file:"):
-        return Path(unquote(urlsplit(uri).path))
-    if "://" in uri:
+def _local(uri: str, encoded: bool) -> Path:
+    """The local path of a data file. `encoded`: Delta's file URIs are percent-encoded
+    (`dir%20with%20space/…`); Iceberg's are the path as written, where a partition folder's
+    name itself holds `%2F` and `+` (`segment=north%2Feast+%26+co/`): decoding that would
+    name another file, so only the scheme is taken off (as pyiceberg reads it)."""
+    path = uri
+    if uri.startswith("file://"):
+        host, slash, rest = uri[len("file://") :].partition("/")
+        if host not in ("", "localhost"):
+            raise TableError(f"data file {uri!r} is on host {host!r}; only local tables are read")
+        path = slash + rest
+    elif uri.startswith("file:"):
+        path = uri[len("file:") :]
+    elif "://" in uri:
         raise TableError(f"data file {uri!r} is not on a local path; only local tables are read")
-    return Path(uri)
+    return Path(unquote(path) if encoded else path)
 
 
 def data_files(fmt: str, location: Path, version: int | None) -> tuple[int, list[Path]]:
@@ -145,7 +155,7 @@ def _delta_files(location: Path, version: int | None) -> tuple[int, list[Path]]:
             f"{location}: partitioned Delta table (partition values live in the log, not the "
             "files); register an unpartitioned table (docs/engines.md)"
         )
-    return int(table.version()), [_local(u) for u in table.file_uris()]
+    return int(table.version()), [_local(u, encoded=True) for u in table.file_uris()]
 
 
 def _iceberg_files(location: Path, snapshot: int | None) -> tuple[int, list[Path]]:
@@ -174,7 +184,7 @@ def _iceberg_files(location: Path, snapshot: int | None) -> tuple[int, list[Path
     for t in tasks:
         if str(t.file.file_format).upper().split(".")[-1] != "PARQUET":
             raise TableError(f"{location}: data file {t.file.file_path} is not Parquet")
-        files.append(_local(t.file.file_path))
+        files.append(_local(t.file.file_path, encoded=False))
     return int(snap.snapshot_id), sorted(files)
 
 

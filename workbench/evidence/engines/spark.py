@@ -245,7 +245,10 @@ def read_snapshot(session: SparkSession, view: ViewFile) -> DataFrame:
     fmt, kind = view.format, view.kind
     reader = session.read
     if fmt == "parquet":
-        return reader.parquet(*paths)
+        # A table version's files may span a schema change: the union of their columns,
+        # as DuckDB's union_by_name reads them (never the schema of whichever file Spark
+        # samples). Explicit files: no folder name is read as a partition column.
+        return reader.option("mergeSchema", len(paths) > 1).parquet(*paths)
     if fmt in ("json", "jsonl"):
         return reader.option("multiLine", fmt == "json").json(paths)
     if fmt != "csv":
