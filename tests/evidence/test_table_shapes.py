@@ -139,3 +139,22 @@ def test_a_delta_table_in_a_folder_with_a_space_registers_and_evaluates(
     )
     assert snap.table_version == 0
     assert finding(evaluate(root), "range")["details"][0]["rows"] == 7
+
+
+def test_a_failing_contract_query_on_spark_is_a_finding_not_a_java_stack_on_stderr(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A term over a column the table lacks: the finding is `error` with Spark's message;
+    pyspark also logged the whole Java stack trace as JSON on stderr (~9 KB per term, in
+    the user's terminal between the findings table and the summary)."""
+    from deltalake import write_deltalake
+
+    root = shaped_repo(tmp_path, monkeypatch)
+    table = tmp_path / "lake" / "scores"
+    write_deltalake(str(table), scores([0.1] * 5))
+    svc(root).add(table, "score_samples", contract="scores", captured_at=NOW - timedelta(hours=1))
+    capfd.readouterr()
+    failed = finding(evaluate(root, "spark"), "regions")
+    assert failed["status"] == "error" and "`region` cannot be resolved" in failed["reason"]
+    err = capfd.readouterr().err
+    assert "SQLQueryContextLogger" not in err and "at org.apache.spark" not in err, err[:2000]

@@ -108,6 +108,7 @@ _base_target: SparkTarget | None = None
 def spark_session(target: SparkTarget) -> SparkSession:
     """The process's Spark session for `target` (started once, reused by every run)."""
     global _base, _base_target
+    _quiet_query_loggers()
     with _lock:
         if _base is not None and _base_target == target:
             return _base
@@ -136,6 +137,11 @@ def spark_session(target: SparkTarget) -> SparkSession:
                 builder = SparkSession.builder.master(target.master or "local[2]").appName(
                     "handshake-workbench evaluate"
                 )
+                import os
+
+                # The JVM binds to loopback (LOCAL_CONF); said here too, Spark does not
+                # warn that the host name "resolves to a loopback address".
+                os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
                 conf = dict(LOCAL_CONF)
                 conf["spark.sql.warehouse.dir"] = tempfile.mkdtemp(prefix="workbench-spark-wh-")
                 for key, value in {**conf, **SESSION_CONF}.items():
@@ -151,6 +157,21 @@ def spark_session(target: SparkTarget) -> SparkSession:
             ) from None
         _base, _base_target = session, target
         return session
+
+
+def _quiet_query_loggers() -> None:
+    """pyspark logs every failed query's Java stack trace, as JSON, on stderr: kilobytes per
+    failing contract query in the user's terminal. The finding keeps the message (`error`,
+    "query failed on Spark: …"); the stack is Spark's, not the user's."""
+    import logging
+
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        # Created as pyspark creates it (its `exception()` takes pyspark's keywords).
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 CONNECT_PROBE_SECONDS = 10.0
