@@ -183,9 +183,11 @@ def _paged_line(paged: dict[str, Any]) -> str:
 def cmd_add(args: argparse.Namespace) -> int:
     from workbench.cli import evidence_register
 
+    from workbench.evidence.tables import location_path
+
     svc = _service(args)
     snap = svc.add(
-        Path(args.file),
+        location_path(args.file),  # a path, or the file:// URI an Iceberg catalog gives
         args.kind,
         contract=args.contract,
         term=args.term,
@@ -200,7 +202,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(snap.model_dump(mode="json"))
     else:
-        print(f"registered {snap.id} ({snap.kind}, {snap.size} bytes) at {line(snap.path)}")
+        pinned = (
+            f"{snap.format} version {snap.table_version}, "
+            if snap.table_version is not None
+            else ""
+        )
+        print(f"registered {snap.id} ({snap.kind}, {pinned}{snap.size} bytes) at {line(snap.path)}")
     return 0
 
 
@@ -222,7 +229,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                 s.captured_at.strftime("%Y-%m-%d %H:%MZ"),
                 target,
                 s.registered_by or "—",
-                s.source,
+                # A table: which version is pinned, where the user looks for it.
+                s.source
+                + (f" ({s.format} version {s.table_version})" if s.table_version is not None else ""),
             ]
             if args.verify:
                 assert i.integrity is not None

@@ -138,10 +138,12 @@ def _delta_files(location: Path, version: int | None) -> tuple[int, list[Path]]:
         raise TableError(
             "Delta tables need the deltalake package: pip install 'handshake-workbench[spark]'"
         ) from None
+    if version is not None and version < 0:
+        raise TableError(f"{location}: Delta version {version}: a version is a number from 0")
     try:
         table = DeltaTable(str(location), version=version)
     except Exception as exc:
-        raise TableError(f"{location}: cannot read Delta version {version}: {exc}") from None
+        raise TableError(_delta_version_problem(location, version, exc)) from None
     protocol = table.protocol()
     features = set(protocol.reader_features or ())
     refused = features & {"deletionVectors", "columnMapping", "v2Checkpoint", "timestampNtz"}
@@ -158,6 +160,47 @@ def _delta_files(location: Path, version: int | None) -> tuple[int, list[Path]]:
     return int(table.version()), [_local(u, encoded=True) for u in table.file_uris()]
 
 
+def _delta_version_problem(location: Path, version: int | None, exc: Exception) -> str:
+    """Why a Delta version cannot be read, in the table's terms: the versions its log can
+    still give (a version past the latest is not written yet; one before the oldest was
+    removed by log clean-up), not the kernel's message alone."""
+    log = location / "_delta_log"
+    try:
+        names = [p.name for p in log.iterdir()]
+    except OSError:
+        names = []
+    commits = sorted(int(n[:20]) for n in names if n[:20].isdigit() and n.endswith(".json"))
+    checkpoints = sorted(int(n[:20]) for n in names if n[:20].isdigit() and ".checkpoint." in n)
+    if version is None or not commits:
+        return f"{location}: cannot read the Delta table: {_first_line(exc)}"
+    latest = commits[-1]
+    oldest = 0 if commits[0] == 0 else min([c for c in checkpoints] or [commits[0]])
+    if version > latest:
+        return (
+            f"{location}: Delta table has no version {version} yet (its latest is {latest})"
+        )
+    if version < oldest:
+        return (
+            f"{location}: Delta version {version} can no longer be read: its log was cleaned "
+            f"up (delta.logRetentionDuration); the oldest version it can give is {oldest} "
+            f"(latest {latest})"
+        )
+    return f"{location}: cannot read Delta version {version}: {_first_line(exc)}"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def location_path(text: str) -> Path:
+    """A table location as a user gives it: a path, or the ``file://`` URI a catalog
+    returns (`catalog.load_table(…).metadata_location`), taken as written."""
+    if text.startswith("file:"):
+        return _local(text, encoded=False)
+    return Path(text)
+
+
 def _iceberg_files(location: Path, snapshot: int | None) -> tuple[int, list[Path]]:
     try:
         from pyiceberg.table import StaticTable
@@ -169,7 +212,13 @@ def _iceberg_files(location: Path, snapshot: int | None) -> tuple[int, list[Path
         table = StaticTable.from_metadata(str(location))
         snap = table.current_snapshot() if snapshot is None else table.snapshot_by_id(snapshot)
         if snap is None:
-            raise TableError(f"{location}: no Iceberg snapshot {snapshot}")
+            known = [str(s.snapshot_id) for s in table.metadata.snapshots]
+            listed = ", ".join(known[-10:]) if known else "none"
+            raise TableError(
+                f"{location}: Iceberg table has no snapshot {snapshot} in this metadata file "
+                f"(its snapshots, latest last: {listed}); an expired snapshot is no longer "
+                "listed, and a newer one is in a newer metadata file"
+            )
         tasks = list(table.scan(snapshot_id=snap.snapshot_id).plan_files())
     except TableError:
         raise
@@ -207,11 +256,16 @@ def pin(
     for p in sorted(paths):
         real = under_roots(str(p)) if under_roots is not None else p.resolve()
         if not real.is_file():
-            raise TableError(f"missing: data file {p} of version {resolved} does not exist")
+            raise TableError(
+                f"missing: {fmt} table {location} version {resolved}: its data file {p.name} "
+                f"does not exist (vacuumed, expired or moved: {p})"
+            )
         try:
             digest, size = sha256_file(real)
         except FileNotFoundError:
-            raise TableError(f"missing: data file {p} of version {resolved} vanished") from None
+            raise TableError(
+                f"missing: {fmt} table {location} version {resolved}: its data file {p} vanished"
+            ) from None
         except OSError as exc:  # unreadable: this table's refusal, not the run's end
             raise UnsafePath(f"data file {p} cannot be read ({exc.strerror}); not read") from None
         files.append(DataFile(real, size, digest))

@@ -56,8 +56,8 @@ def pin_table(root: Path, roots: Any, fmt: str, location: Path, version: int | N
     under_roots(str(location.resolve()), root, roots)
     try:
         return tables.pin(fmt, location.resolve(), version, lambda p: under_roots(p, root, roots))
-    except tables.TableError as exc:
-        raise WorkbenchError(str(exc)) from None
+    except tables.TableError as exc:  # "missing: " is the run's status word, not the user's
+        raise WorkbenchError(str(exc).removeprefix("missing: ")) from None
 
 
 def name_taken(holder: Snapshot) -> str:
