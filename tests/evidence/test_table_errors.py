@@ -118,3 +118,25 @@ def test_a_wrong_iceberg_snapshot_id_lists_the_ones_there_are(
     assert code == 2, err
     assert "Iceberg table has no snapshot 12345 in this metadata file" in err
     assert f"latest last: {first}, {second})" in err
+
+
+def test_a_table_that_moved_makes_its_terms_error_naming_table_and_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from tests.evidence.test_tables import NOW, delta_table, evaluate, finding, svc
+
+    root = repo(tmp_path, monkeypatch)
+    table = tmp_path / "lake" / "scores"
+    delta_table(table)
+    svc(root).add(
+        table, "score_samples", contract="scores", captured_at=NOW - timedelta(hours=1),
+        table_version=1,
+    )
+    table.rename(tmp_path / "lake" / "scores-moved")
+    f = finding(evaluate(root), "range")
+    assert f["status"] == "error"
+    assert f"missing: delta table {table} (version 1) does not exist: moved or deleted?" in (
+        f["reason"]
+    ), f["reason"]

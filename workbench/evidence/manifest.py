@@ -681,11 +681,18 @@ def _verify_table(
     each data file must lie under the evidence roots too."""
     from workbench.evidence import tables
 
-    if not location.exists():
-        return SnapshotIntegrity(
-            False, f"missing: {snapshot.path} does not exist", "missing", location
-        )
     assert snapshot.table_version is not None
+    if not location.exists():
+        # A table that moved: the pinned version is read nowhere else (its listing names
+        # these paths); registering it again at its new path is a new snapshot.
+        return SnapshotIntegrity(
+            False,
+            f"missing: {snapshot.format} table {snapshot.path} (version "
+            f"{snapshot.table_version}) does not exist: moved or deleted? Register it again "
+            "at its new path (docs/engines.md)",
+            "missing",
+            location,
+        )
     status, reason, files = tables.verify(
         snapshot.format,
         location,
