@@ -122,3 +122,41 @@ def test_no_java_is_named_before_spark_is_started(
         engine.spark_session(engine.SparkTarget("local[3]"))
     assert f"JAVA_HOME={tmp_path / 'jdk'} has no bin/java" in str(caught.value)
     assert engine._base is before
+
+
+def _summary(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    main(
+        [
+            "--repo",
+            str(root),
+            "--readonly",
+            "--as",
+            "dana.okafor",
+            "--now",
+            FIXED_NOW.isoformat(),
+            "evaluate",
+            "--contract",
+            "credit-model-to-loan-decisioning",
+            *extra,
+        ]
+    )
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_readonly_run_says_it_recorded_nothing(
+    demo_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said `unchanged: findings/<run>.json`, a file that does not exist."""
+    last = _summary(demo_repo, capsys)
+    assert last.endswith("; not recorded (--readonly)"), last
+    assert "findings/" not in last
+
+
+@pytest.mark.xdist_group("spark")
+def test_the_summary_line_names_the_engine_the_run_used(
+    spark: object, demo_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no `[evidence.engines.spark]` anywhere `--engine spark` runs local[2]: the
+    user is told where the checks ran, not left to guess."""
+    last = _summary(demo_repo, capsys, "--engine", "spark")
+    assert last.startswith("run ") and " on spark 4." in last and " at local[2]: " in last, last

@@ -299,9 +299,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"  owner {_who(f.get('owner'))}")
             print(f"  paged {_paged_line(f.get('paged') or {})}")
         summary = ", ".join(f"{k} {n}" for k, n in sorted(run["summary"].items()))
-        state = "recorded in" if result.written else "unchanged:"
+        if result.written:
+            state = f"recorded in {result.path}"
+        elif svc.wb.readonly:  # nothing was written, and no such file need exist
+            state = "not recorded (--readonly)"
+        else:
+            state = f"unchanged: {result.path}"
+        engine = run.get("inputs", {}).get("sql_engine")
+        where = (
+            f" on {line(engine.get('name', '?'))} {line(engine.get('version', ''))} at "
+            f"{line(engine.get('endpoint', '?'))}"
+            if isinstance(engine, dict)
+            else ""
+        )
         if refused is None:
-            print(f"\nrun {run['run']}: {summary}; {state} {result.path}", file=sys.stderr)
+            print(f"\nrun {run['run']}{where}: {summary}; {state}", file=sys.stderr)
     if refused is not None:
         print(f"error: {refused}", file=sys.stderr)
         return 2
