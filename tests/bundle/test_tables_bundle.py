@@ -143,9 +143,8 @@ def test_an_iceberg_snapshot_exports_and_both_verifiers_check_its_exact_id(
     `export-bundle` refused every repository with Iceberg evidence ("integer … is outside
     the I-JSON safe range") and jq 1.6 rounds it. bundle.json names the version as its
     decimal digits, and both verifiers compare those digits exactly."""
-    from pyiceberg.catalog.sql import SqlCatalog
-
     import pyarrow as pa
+    from pyiceberg.catalog.sql import SqlCatalog
 
     root = copy_demo(demo_template, tmp_path / "demo")
     lake = tmp_path / "lake"

@@ -131,12 +131,16 @@ def test_a_table_that_moved_makes_its_terms_error_naming_table_and_version(
     table = tmp_path / "lake" / "scores"
     delta_table(table)
     svc(root).add(
-        table, "score_samples", contract="scores", captured_at=NOW - timedelta(hours=1),
+        table,
+        "score_samples",
+        contract="scores",
+        captured_at=NOW - timedelta(hours=1),
         table_version=1,
     )
     table.rename(tmp_path / "lake" / "scores-moved")
     f = finding(evaluate(root), "range")
     assert f["status"] == "error"
-    assert f"missing: delta table {table} (version 1) does not exist: moved or deleted?" in (
-        f["reason"]
+    assert (
+        f"missing: delta table {table} (version 1) does not exist: moved or deleted?"
+        in (f["reason"])
     ), f["reason"]

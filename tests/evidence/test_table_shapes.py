@@ -103,9 +103,7 @@ def test_a_partition_folder_name_is_never_read_as_the_column_on_either_engine(
         "local", uri=f"sqlite:///{base / 'catalog.db'}", warehouse=f"file://{base / 'wh'}"
     )
     catalog.create_namespace("ml")
-    rows = scores([0.3] * 10).append_column(
-        "segment", pa.array([SEGMENT] * 10, pa.string())
-    )
+    rows = scores([0.3] * 10).append_column("segment", pa.array([SEGMENT] * 10, pa.string()))
     table = catalog.create_table("ml.scores", schema=rows.schema)
     with table.update_spec() as spec:
         spec.add_identity("segment")

@@ -183,11 +183,9 @@ def _paged_line(paged: dict[str, Any]) -> str:
 def cmd_add(args: argparse.Namespace) -> int:
     from workbench.cli import evidence_register
 
-    from workbench.evidence.tables import location_path
-
     svc = _service(args)
     snap = svc.add(
-        location_path(args.file),  # a path, or the file:// URI an Iceberg catalog gives
+        Path(args.file),
         args.kind,
         contract=args.contract,
         term=args.term,
@@ -231,7 +229,11 @@ def cmd_list(args: argparse.Namespace) -> int:
                 s.registered_by or "—",
                 # A table: which version is pinned, where the user looks for it.
                 s.source
-                + (f" ({s.format} version {s.table_version})" if s.table_version is not None else ""),
+                + (
+                    f" ({s.format} version {s.table_version})"
+                    if s.table_version is not None
+                    else ""
+                ),
             ]
             if args.verify:
                 assert i.integrity is not None

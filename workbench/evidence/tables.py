@@ -176,9 +176,7 @@ def _delta_version_problem(location: Path, version: int | None, exc: Exception) 
     latest = commits[-1]
     oldest = 0 if commits[0] == 0 else min([c for c in checkpoints] or [commits[0]])
     if version > latest:
-        return (
-            f"{location}: Delta table has no version {version} yet (its latest is {latest})"
-        )
+        return f"{location}: Delta table has no version {version} yet (its latest is {latest})"
     if version < oldest:
         return (
             f"{location}: Delta version {version} can no longer be read: its log was cleaned "

@@ -274,7 +274,8 @@ class EvidenceService:
         wb = self.wb
         wb.require_writable("register evidence")
         get_kind(kind)
-        file = Path(file)
+        # A path, or the file:// URI an Iceberg catalog gives (`metadata_location`).
+        file = tables.location_path(str(file))
         table = tables.detect_table(file)
         if table is None and table_version is not None:
             raise WorkbenchError(
