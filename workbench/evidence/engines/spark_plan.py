@@ -61,10 +61,8 @@ def refuse_foreign_plan(df: Any, views: set[str]) -> None:
     jdf = getattr(df, "_jdf", None)
     if jdf is None:
         return
-    from py4j.java_gateway import is_instance_of
-
-    gateway = df.sparkSession.sparkContext._gateway
-    walk = _Walk({v.lower() for v in views}, lambda e: is_instance_of(gateway, e, _SUBQUERY))
+    type_util = df.sparkSession._jvm.py4j.reflection.TypeUtil  # py4j's own isinstance
+    walk = _Walk({v.lower() for v in views}, lambda e: type_util.isInstanceOf(_SUBQUERY, e))
     try:
         plan = jdf.queryExecution().analyzed()
         walk.plan(plan)
