@@ -35,7 +35,7 @@ from tests.bundle.conftest import (
     signer,
     verify,
 )
-from tests.security.forge import Files, pack, regular, resign, tar_gz
+from tests.security.forge import Files, regular, resign, tar_gz
 from workbench.bundle import layout as bl
 from workbench.signing.canonical import canonical_json
 
@@ -71,7 +71,9 @@ def _sealed(e: Exported, edit: Callable[[Files], None], index_bytes=None) -> byt
     snapshot and SHA256SUMS follow the edit): the bundle is consistent but for the edit."""
     files = members(e.second)
     edit(files)
-    return pack(resign(files, e.root, EXPORTER, index_bytes))
+    signed = resign(files, e.root, EXPORTER, index_bytes)
+    # (tar_gz packs any name: the workbench's own writer refuses the unsafe ones)
+    return tar_gz([(regular(p), signed[p]) for p in sorted(signed)])
 
 
 def index_edit(change: Callable[[dict], None]) -> Mutation:  # type: ignore[type-arg]
@@ -152,6 +154,13 @@ def _evidence(key: str, value: object) -> Callable[[dict], None]:  # type: ignor
     return change
 
 
+def _version_entry(key: str, value: object) -> Callable[[dict], None]:  # type: ignore[type-arg]
+    def change(index: dict) -> None:  # type: ignore[type-arg]
+        index["contracts"][APPROVED]["versions"][0][key] = value
+
+    return change
+
+
 def _records(key: str, value: object) -> Callable[[dict], None]:  # type: ignore[type-arg]
     def change(index: dict) -> None:  # type: ignore[type-arg]
         index["records"][0][key] = value
@@ -208,6 +217,7 @@ CHEAD = ("contracts", APPROVED, "head")
 
 # name -> the hostile bundle. Each is one edit; the list is the report's table.
 MUTATIONS: dict[str, Mutation] = {
+    "honest, resealed": _files(lambda files: None),
     # type confusion in the numbers both verifiers read from bundle.json
     "registry.head as string": index_bytes(sub(RHEAD, RHEAD_AS % '"1"')),
     "registry.head as true": index_bytes(sub(RHEAD, RHEAD_AS % "true")),
@@ -227,6 +237,12 @@ MUTATIONS: dict[str, Mutation] = {
     "contract head as 1.0": index_bytes(
         sub(r'"head":1,"head_statement', '"head":1.0,"head_statement')
     ),
+    "contract version entry as string": index_edit(_version_entry("version", "1")),
+    "contract version entry registry_version as string": index_edit(
+        _version_entry("registry_version", "1")
+    ),
+    "exporter person as a number": index_edit(_set(("exporter", "person"), 7)),
+    "scope since as a number": index_edit(_set(("scope", "since"), 0)),
     "evidence included as 0": index_edit(_evidence("included", 0)),
     "evidence included as empty string": index_edit(_evidence("included", "")),
     "evidence included as 'false'": index_edit(_evidence("included", "false")),
@@ -313,7 +329,20 @@ MUTATIONS: dict[str, Mutation] = {
 }
 
 
-@pytest.mark.parametrize("name", list(MUTATIONS))
+# Known to disagree (docs/audit.md, *Limits*): VERIFY.sh reads the fields of a record's
+# statement it needs; verify-bundle also refuses a key its strict model does not define.
+KNOWN = {"review statement with an extra predicate key"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="statement schema"))
+        if n in KNOWN
+        else n
+        for n in MUTATIONS
+    ],
+)
 def test_both_verifiers_reach_the_same_verdict(exported: Exported, name: str) -> None:
     v = verdicts(MUTATIONS[name](exported), exported.trust_root)
     assert v.py == v.sh, (

@@ -5,7 +5,6 @@ with the sha256 the manifest registers."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,10 @@ from workbench.bundle.read_members import digest_of
 from workbench.bundle.report import BundleReport
 from workbench.evidence.errors import EvidenceError
 from workbench.model.record_folders import REGISTRATIONS_DIR
+from workbench.signing.canonical import strict_loads, written_form_problem
+
+# A table's data-file listing: every data file's path, size and sha256.
+MAX_LISTING_BYTES = 64 << 20
 
 if TYPE_CHECKING:
     from workbench.evidence.manifest import Manifest
@@ -57,6 +60,10 @@ def verify_evidence(
         listings: set[str] = set()
         for item in listed:
             sid = item.get("id")
+            if type(item.get("included")) is not bool:
+                # (0, "" or null are not false, nor "false" true: one reading for both verifiers)
+                problems.append(f"{sid}: included is not true or false")
+                continue
             if registered.get(sid) != item.get("sha256") or paths.get(sid) != item.get("path"):
                 problems.append(f"{sid}: bundle.json and the manifest disagree")
                 continue
@@ -204,18 +211,35 @@ def _table_problem(
     from workbench.evidence.tables import listing_path
 
     sid = str(item.get("id"))
-    if registered is None or item.get("table") != registered:
+    if registered is None or not _same_table(item.get("table"), registered):
         return f"{sid}: bundle.json and the manifest disagree on the table and its version"
     path = listing_path(sid)
     if item.get("listing") != path or path not in files:
         return f"{sid}: a {registered['format']} table without its data-file listing ({path})"
     if digest_of(files, path) != item.get("sha256"):
         return f"{path}: does not match its registered sha256"
-    try:
-        listing = json.loads(files[path])
-        listed = {"format": listing["format"], "version": listing["version"]}
-    except (ValueError, TypeError, KeyError):
-        listed = None
-    if listed != registered:
+    problem = written_form_problem(files[path], MAX_LISTING_BYTES, pretty=True)
+    if problem:
+        return f"{path}: {problem}"
+    listing = strict_loads(files[path], MAX_LISTING_BYTES)
+    listed = (
+        {"format": listing.get("format"), "version": listing.get("version")}
+        if isinstance(listing, dict)
+        else None
+    )
+    if not _same_table(listed, registered):
         return f"{path}: lists another table or version than the manifest registers"
     return None
+
+
+def _same_table(table: Any, registered: dict[str, Any]) -> bool:
+    """``table`` is exactly {format: the registered string, version: the registered
+    integer}: ``"0"``, ``0.0`` or ``False`` are not version 0 (Python's ``==`` would take
+    the last two; VERIFY.sh's jq takes none)."""
+    return (
+        isinstance(table, dict)
+        and set(table) == {"format", "version"}
+        and type(table["format"]) is str
+        and type(table["version"]) is int
+        and table == registered
+    )
