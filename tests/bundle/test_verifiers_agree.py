@@ -348,3 +348,17 @@ def test_both_verifiers_reach_the_same_verdict(exported: Exported, name: str) ->
     assert v.py == v.sh, (
         f"{name}: verify-bundle {v.py} ({v.py_why}) / VERIFY.sh {v.sh} ({v.sh_why})"
     )
+
+
+def test_a_duplicate_key_in_bundle_json_fails_the_json_check_in_both(exported: Exported) -> None:
+    """The `json` check names the file and what is wrong; VERIFY.sh names the same file."""
+    bundle = MUTATIONS["bundle.json duplicate key (last wins)"](exported)
+    report = verify(bundle, exported.trust_root)
+    check = next(c for c in report.checks if c.name == "json")
+    assert check.severity == "fail"
+    assert "json: bundle.json: duplicate JSON key 'domain'" in report.failures
+    sh = run_verify_sh(bundle, exported.trust_root)
+    assert sh.returncode == 1
+    assert "FAIL  bundle.json: not one JSON value in its one written form" in sh.stdout
+    honest = verify(exported.second, exported.trust_root)
+    assert next(c for c in honest.checks if c.name == "json").severity == "ok"

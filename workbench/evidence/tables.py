@@ -63,7 +63,9 @@ class TableVersion:
     files: tuple[DataFile, ...]
 
     def listing(self) -> bytes:
-        """The committed listing (canonical JSON): what the snapshot's sha256 covers."""
+        """The committed listing: what the snapshot's sha256 covers, in its one pretty form
+        (sorted keys, indent 1, ASCII: ``jq -a --indent 1``), the only form both bundle
+        verifiers accept (``signing.canonical.written_form``, pretty)."""
         base = self.location if self.format == "delta" else self.location.parent.parent
         data = {
             "format": self.format,
