@@ -3,7 +3,7 @@
 own copy, never only the bundle's).
 
 POSIX sh (``set -eu``), needing only ssh-keygen (OpenSSH >= 8.2), sha256sum, jq, tar and
-gzip, plus the usual POSIX utilities (cut, sort, cmp, diff, find, sed, awk, mktemp, head,
+gzip, plus the usual POSIX utilities (cut, sort, cmp, diff, find, sed, awk, mktemp, head, split,
 wc). It takes the archive itself and extracts it into a fresh temporary directory, so a
 member tar refuses is a failure. Tested for real under ``sh`` (dash, mawk) in tests/bundle
 and tests/security. Its checks mirror ``workbench verify-bundle``: see docs/audit.md for
