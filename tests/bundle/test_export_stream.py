@@ -110,7 +110,7 @@ def _large_evidence(root: Path, tmp: Path) -> tuple[str, bytes]:
     """A 40 MB Parquet file of scores (timestamps, random doubles and a random feature
     vector per row, no compression) registered as the contract's evidence and committed, as
     a team ships a large sample. Most of its bytes are random: 40 MB of sorted timestamps
-    alone kept the export's gzip -9 busy for 15 CPU seconds, which a test of the export's
+    alone kept the export's gzip (then at level 9) busy for 15 CPU seconds, which a test of the export's
     memory does not need."""
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -99,6 +99,11 @@ def tar_info(path: str, size: int, mtime: int) -> tarfile.TarInfo:
     return info
 
 
+# zlib's default level: at 5,000 contracts (279 MB of tar) level 9 took 4.4 s of CPU for an
+# archive 3.6 % smaller than level 6's 1.8 s. The bytes stay deterministic either way.
+COMPRESSLEVEL = 6
+
+
 def write_archive(files: Mapping[str, bytes], mtime: int) -> bytes:
     """Deterministic .tar.gz bytes of ``files`` (path -> bytes), built in memory. An export
     streams through ``writer.BundleMembers.write`` instead, which writes the same bytes."""
@@ -110,7 +115,9 @@ def write_archive(files: Mapping[str, bytes], mtime: int) -> bytes:
             data = files[path]
             tar.addfile(tar_info(path, len(data), mtime), io.BytesIO(data))
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
+    with gzip.GzipFile(
+        filename="", mode="wb", fileobj=out, mtime=0, compresslevel=COMPRESSLEVEL
+    ) as gz:
         gz.write(raw.getvalue())
     return out.getvalue()
 

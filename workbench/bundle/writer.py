@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from workbench.bundle.archive import PrivateKeyInBundle, check_name, tar_info
+from workbench.bundle.archive import COMPRESSLEVEL, PrivateKeyInBundle, check_name, tar_info
 from workbench.repo.guard import contains_private_key_material
 
 # Below this the spool stays in memory (the demo's bundles, the app's small exports).
@@ -108,7 +108,9 @@ class BundleMembers(MutableMapping[str, bytes]):
         """The deterministic .tar.gz of every member into ``target``, member by member."""
         out = _Hashing(target)
         with (
-            gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz,
+            gzip.GzipFile(
+                filename="", mode="wb", fileobj=out, mtime=0, compresslevel=COMPRESSLEVEL
+            ) as gz,
             tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
         ):
             for path in sorted(self._members):

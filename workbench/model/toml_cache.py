@@ -75,5 +75,10 @@ def record_table(data: bytes) -> dict[str, Any]:
     """``tomllib.loads(data.decode("utf-8"))`` of a signed record, kept for this process by
     its bytes (never persisted; errors are raised every time, never kept): the record's
     reader and its statement check both read its fields, and parsing the same 2,000 delivery
-    records twice was a tenth of a fresh clone's gate. Read-only, like ``loads``."""
-    return tomllib.loads(data.decode("utf-8"))
+    records twice was a tenth of a fresh clone's gate. Records are written one key per line,
+    so `toml_lines` reads them (3,000 clock and delivery records: 0.16 s of CPU in tomllib,
+    0.07 s here), with tomllib's result and, for anything else, tomllib itself. Read-only,
+    like ``loads``."""
+    text = data.decode("utf-8")
+    fast = toml_lines.loads(text)
+    return fast if fast is not None else tomllib.loads(text)

@@ -149,8 +149,10 @@ class GitRepo:
         tree = self.resolve(rev).tree
         # A commit's files never change, and several rooms read HEAD's in one command.
         key = (str(tree.id), include)
-        out = self._trees.get(key)
-        if out is None:
+        out = self._trees.pop(key, None)
+        if out is not None:
+            self._trees[key] = out  # most recently used last: the HEAD files most rooms share stay
+        else:
             out = {}
             self._walk_tree(tree, "", include, out)
             if len(self._trees) >= 4:
