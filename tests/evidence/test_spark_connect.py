@@ -47,7 +47,11 @@ def connect_server(spark: Any, spark_connect_port: int) -> str:
     return f"sc://127.0.0.1:{spark_connect_port}/;user_id={SECRET_USER}"
 
 
-def _evaluate_over_connect(root: Path, remote: str) -> tuple[dict[str, Any], str]:
+def _evaluate_over_connect(
+    root: Path,
+    remote: str,
+    actor: str = "dana.okafor",  # a demo lead: --as must name a person
+) -> tuple[dict[str, Any], str]:
     env = {**os.environ, "WORKBENCH_SPARK_REMOTE": remote}
     env.pop("WORKBENCH_SPARK_MASTER", None)
     done = subprocess.run(
@@ -59,7 +63,7 @@ def _evaluate_over_connect(root: Path, remote: str) -> tuple[dict[str, Any], str
             str(root),
             "--readonly",
             "--as",
-            "dana.okafor",  # a demo lead: --as must name a person
+            actor,
             "--now",
             FIXED_NOW.isoformat(),
             "evaluate",
@@ -91,3 +95,21 @@ def test_demo_same_verdicts_over_spark_connect(connect_server: str, demo_repo: P
     assert not [
         p for p in demo_repo.rglob("*") if p.is_file() and SECRET_USER.encode() in p.read_bytes()
     ]
+
+
+def test_contract_sql_over_spark_connect_runs_with_spark_builtins(
+    connect_server: str, tmp_path: Path
+) -> None:
+    """Spark Connect gives the client no analyzed plan (`spark_plan` checks nothing there;
+    the text guard's allow-list, which runs before any session, is the boundary): contract
+    SQL over Connect that calls Spark's built-ins runs, with DuckDB's value."""
+    from tests.evidence.test_evaluate import repo_with_custom_query
+
+    allowed = "SELECT count(*) + max(length(upper(source))) AS value FROM freshness_lags"
+    root = repo_with_custom_query(tmp_path / "ok", allowed)
+    duck = evaluate(root, None)
+    remote, _ = _evaluate_over_connect(root, connect_server, actor="data.lead")
+    assert same_findings(duck, remote) == []
+    f = next(f for f in remote["findings"] if f["term"] == "custom")
+    assert f["status"] == "pass" and f["observed"] == 4, f
+    assert f["engine"]["sql"].startswith("SELECT"), f

@@ -12,41 +12,39 @@ cluster can read whatever its service account can, and Spark SQL can call Java
    command or setting anywhere in the tree; every table it reads is a **declared view** of
    the term (or a CTE it defines itself, where SQL's scoping makes that name mean the CTE:
    `ctes_in_scope`), never a qualified name (``db.table``), a path or a
-   table function other than the generators; no function that reaches the JVM, the file
-   system or the environment (``reflect``, ``java_method``, ``input_file_name`` …);
+   table function other than the generators; and every function it calls is **one of
+   Spark's own built-ins that compute over their arguments only**, unqualified: an
+   allow-list (`spark_functions.SPARK_FUNCTIONS`), never a session's or the catalog's
+   function (a registered UDF, a Hive UDF, ``db.f(x)``) and never a built-in that reaches
+   the JVM, the file system, the cluster or who runs it (``reflect``, ``input_file_name``,
+   ``version``, ``from_protobuf`` …: `spark_functions.REFUSED_FUNCTIONS`). On the DuckDB
+   tree a function sqlglot does not know (``exp.Anonymous``) must be such a built-in or one
+   the transpiler rewrites (``isfinite``); on the Spark tree, the name Spark will resolve;
 3. the transpiled Spark SQL parsed again and held to rule 2, so nothing the transpiler
    writes can widen what runs.
+
+On a classic (py4j) session the engine then walks the analyzed plan before any action
+(`engines/spark_plan.py`): what the names resolved to, not what they look like.
 
 Returns the Spark SQL to run, or raises `SqlRefused` naming what was refused.
 """
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from workbench.evidence.errors import SqlRefused
+from workbench.evidence.spark_functions import (
+    BARE_REFUSED,
+    REFUSED_FUNCTIONS,
+    TRANSPILED,
+    refusal,
+)
 
 # Table functions that generate rows (no I/O).
 GENERATORS = frozenset({"range", "generate_series", "unnest", "explode", "sequence"})
-# Spark functions that reach outside the query's own rows: Java methods, file names,
-# who runs it. Refused wherever they appear.
-FORBIDDEN_FUNCTIONS = frozenset(
-    {
-        "reflect",
-        "try_reflect",
-        "java_method",
-        "input_file_name",
-        "input_file_block_start",
-        "input_file_block_length",
-        "current_user",
-        "session_user",
-        "user",
-        "current_catalog",
-        "current_database",
-        "current_schema",
-        "read_files",
-    }
-)
 _WRITES = (
     exp.Insert,
     exp.Update,
@@ -84,7 +82,7 @@ def guard_for_spark(sql: str, views: set[str]) -> str:
         tree = parse_duckdb(text)
     except NotTranspilable as exc:
         raise SqlRefused(f"not a statement the Spark engine can check: {exc}") from None
-    check_tree(tree, views)
+    check_tree(tree, views, "duckdb")
     try:
         spark_sql = spark_sql_of(tree)
     except NotTranspilable as exc:
@@ -95,12 +93,12 @@ def guard_for_spark(sql: str, views: set[str]) -> str:
         raise SqlRefused(f"transpiled SQL does not parse: {exc}") from None
     if len(again) != 1 or again[0] is None:  # pragma: no cover - our own output
         raise SqlRefused("transpiled SQL is not one statement")
-    check_tree(again[0], views)
+    check_tree(again[0], views, "spark")
     return spark_sql
 
 
-def check_tree(tree: exp.Expr, views: set[str]) -> None:
-    """Rule 2 of the module doc over a parsed statement."""
+def check_tree(tree: exp.Expr, views: set[str], dialect: str) -> None:
+    """Rule 2 of the module doc over a statement parsed in `dialect` (duckdb or spark)."""
     if not isinstance(tree, exp.Query):
         raise SqlRefused(
             f"{type(tree).__name__.upper()} statement; only a single read-only SELECT is allowed"
@@ -110,12 +108,7 @@ def check_tree(tree: exp.Expr, views: set[str]) -> None:
             raise SqlRefused(
                 f"{type(node).__name__.upper()} inside the query; only a read-only SELECT is allowed"
             )
-        if isinstance(node, exp.Func):
-            name = _function_name(node)
-            if name in FORBIDDEN_FUNCTIONS:
-                raise SqlRefused(
-                    f"function {name}() reaches outside the evidence; it is not allowed"
-                )
+        check_call(node, dialect)
     allowed = {v.lower() for v in views}
     for table in tree.find_all(exp.Table):
         if isinstance(table.this, exp.Func) or not isinstance(table.this, exp.Identifier):
@@ -161,6 +154,53 @@ def ctes_in_scope(table: exp.Expr) -> set[str]:
                 visible.update(cte.alias_or_name.lower() for cte in with_.expressions)
         child, node = node, node.parent
     return visible
+
+
+def check_call(node: exp.Expr, dialect: str) -> None:
+    """Refuse `node` if it calls anything but an allowed Spark built-in (rule 2)."""
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        called = f"{node.this.sql(dialect)}.{_call_name(node.expression, dialect)}"
+        raise SqlRefused(
+            f"qualified function {called}() is not allowed; contract SQL may call only "
+            "Spark's built-in functions, unqualified"
+        )
+    if isinstance(node, exp.Column) and not node.table and node.name.lower() in BARE_REFUSED:
+        name = node.name.lower()
+        raise SqlRefused(
+            f"'{name}' without a table is Spark's {name}() when no column has that name, "
+            f"which {REFUSED_FUNCTIONS[name]}; qualify the column (view.{name})"
+        )
+    if not isinstance(node, exp.Func):
+        return
+    name = _call_name(node, dialect)
+    if not name:  # syntax (CASE, IS NULL, a[1] …), not a function looked up by name
+        return
+    if dialect == "duckdb" and (
+        name in TRANSPILED
+        or (not isinstance(node, exp.Anonymous) and name not in REFUSED_FUNCTIONS)
+    ):
+        # The transpiler rewrites it, or sqlglot knows it and writes it in Spark's spelling:
+        # the transpiled tree is checked by that name. Refused built-ins are named early.
+        return
+    why = refusal(name)
+    if why is not None:
+        raise SqlRefused(why)
+
+
+_CALL = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\(|$)")
+
+
+def _call_name(node: exp.Expr, dialect: str) -> str:
+    """The name the engine resolves for the call `node` (lower case), or "" for syntax.
+
+    An unknown function is its name; a function sqlglot knows is looked up by the name it
+    is written with in `dialect` (``quantile_cont`` is ``percentile`` on Spark)."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if dialect == "duckdb" and isinstance(node, exp.Func):
+        return node.sql_name().lower()
+    match = _CALL.match(node.sql(dialect))
+    return match.group(1).lower() if match else ""
 
 
 def _function_name(node: exp.Expr) -> str:

@@ -147,17 +147,15 @@ class GitRepo:
         if rev == "HEAD" and self.is_empty:
             return {}
         tree = self.resolve(rev).tree
-        # A commit's files never change, and several rooms read HEAD's in one command.
+        # A commit's files never change, and several rooms read HEAD's in one command; the
+        # most recently used go last, so the filter most rooms share is kept.
         key = (str(tree.id), include)
-        out = self._trees.pop(key, None)
-        if out is not None:
-            self._trees[key] = out  # most recently used last: the HEAD files most rooms share stay
-        else:
+        if (out := self._trees.pop(key, None)) is None:
             out = {}
             self._walk_tree(tree, "", include, out)
             if len(self._trees) >= 4:
                 self._trees.pop(next(iter(self._trees)))
-            self._trees[key] = out
+        self._trees[key] = out
         return dict(out)
 
     def _walk_tree(

@@ -377,6 +377,9 @@ class EvidenceService:
         that it loads while the repository is read and the evidence hashed."""
         from workbench.evidence import worker
 
+        state = self.wb.state("HEAD")
+        if state.settings is None:  # its limits, engines and [org] are what a run is under
+            raise settings_refusal(state, "evaluate")
         if engine != "spark":
             worker.prestart()
         try:
@@ -404,8 +407,6 @@ class EvidenceService:
         now: datetime = wb.now.astimezone(UTC)
         today = wb.now.date()
         state = wb.state("HEAD")
-        if state.settings is None:
-            raise settings_refusal(state, "evaluate")
         run_engine = resolve_run_engine(engine, state)
         if contract is not None and contract not in state.contracts:
             wb.contract(contract, "HEAD")  # raises a clear error

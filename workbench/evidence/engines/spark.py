@@ -9,7 +9,9 @@ rows a check's SQL returns (a few per term), never the evidence rows.
 Isolation mirrors the DuckDB sandboxes: generated checks share one Spark session per run
 (`newSession()`: its own temporary views and settings, the cluster's resources) holding each
 snapshot as the view ``ev_<id>``; every custom SQL term gets a session of its own holding only
-the views it declares, named after their kinds. Sessions never see each other's views.
+the views it declares, named after their kinds. Sessions never see each other's views. A
+custom term's analyzed plan is checked before it runs (`spark_plan.refuse_foreign_plan`:
+no user function, no relation but its declared views) on classic sessions.
 
 Limits: each query is interrupted past ``[evidence] query_timeout`` or the run budget
 (`interruptTag`); results are capped by ``spark.driver.maxResultSize`` and custom SQL returns
@@ -23,7 +25,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -391,7 +393,17 @@ def _custom(session: SparkSession, job: CheckJob, clock: _Deadline) -> SparkOutc
         spark_sql = guard_for_spark(sql, set(job.views))
     except SqlRefused as exc:
         return SparkOutcome(CheckResult("error", reason=str(exc), sql=sql))
-    outcome = _run(session, spark_sql, clock, job, CUSTOM_SQL_MAX_ROWS)
+    from workbench.evidence.engines.spark_plan import refuse_foreign_plan
+
+    views = set(job.views)
+    outcome = _run(
+        session,
+        spark_sql,
+        clock,
+        job,
+        CUSTOM_SQL_MAX_ROWS,
+        inspect=lambda df: refuse_foreign_plan(df, views),
+    )
     if isinstance(outcome, CheckResult):
         outcome.sql = sql
         return SparkOutcome(outcome, spark_sql)
@@ -404,12 +416,24 @@ def _custom(session: SparkSession, job: CheckJob, clock: _Deadline) -> SparkOutc
 
 
 def _run(
-    session: SparkSession, spark_sql: str, clock: _Deadline, job: CheckJob, limit: int | None
+    session: SparkSession,
+    spark_sql: str,
+    clock: _Deadline,
+    job: CheckJob,
+    limit: int | None,
+    inspect: Callable[[DataFrame], None] | None = None,
 ) -> tuple[list[str], list[str], list[tuple[Any, ...]]] | CheckResult:
+    """Run `spark_sql`; `inspect` sees the analyzed DataFrame before any action and may
+    refuse it (`SqlRefused`: the term is `error`, nothing ran)."""
     try:
         with clock.watch() as state:
             try:
-                return _rows(session.sql(spark_sql), limit)
+                df = session.sql(spark_sql)
+                if inspect is not None:
+                    inspect(df)
+                return _rows(df, limit)
+            except SqlRefused as exc:
+                return CheckResult("error", reason=str(exc))
             except Exception as exc:
                 if state["fired"]:
                     if state["budget"]:
