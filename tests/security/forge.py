@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def _sign(
     previous: bytes | None,
     exported_at: str,
     expires: str,
+    index_bytes: Callable[[bytes], bytes] | None = None,
 ) -> Files:
     out = {
         p: d
@@ -49,6 +51,8 @@ def _sign(
     body = {p: d for p, d in out.items() if not bl.is_unindexed(p)}
     index["files"] = {p: sha256_hex(body[p]) for p in sorted(body)}
     index_raw = canonical_json(index) + b"\n"
+    if index_bytes is not None:
+        index_raw = index_bytes(index_raw)  # bytes no honest exporter writes, signed all the same
     head_path = bl.registry_dir(index["registry"]["head"]) + "statement.json"
     subjects = {head_path: out[head_path], bl.INDEX: index_raw}
     if bl.HEADS in out:
@@ -70,11 +74,27 @@ def snapshot_of(files: Files):  # type: ignore[no-untyped-def]
     return parse_statement(files[bl.SNAPSHOT], SNAPSHOT_PREDICATE, subjects=None).predicate
 
 
-def resign(files: Files, root: Path, person: str) -> Files:
-    """Re-sign the bundle as ``person`` after edits: same snapshot version, times, previous."""
+def resign(
+    files: Files,
+    root: Path,
+    person: str,
+    index_bytes: Callable[[bytes], bytes] | None = None,
+) -> Files:
+    """Re-sign the bundle as ``person`` after edits: same snapshot version, times, previous.
+    ``index_bytes`` rewrites bundle.json's bytes after its file list is rebuilt (duplicate
+    keys, odd numbers, a byte-order mark: what a hand-written index could hold)."""
     pred = snapshot_of(files)
     previous = files.get(bl.export_statement(pred.snapshotVersion - 1))
-    return _sign(files, root, person, pred.snapshotVersion, previous, pred.exportedAt, pred.expires)
+    return _sign(
+        files,
+        root,
+        person,
+        pred.snapshotVersion,
+        previous,
+        pred.exportedAt,
+        pred.expires,
+        index_bytes,
+    )
 
 
 def extend(files: Files, root: Path, person: str) -> Files:

@@ -54,7 +54,9 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 EXECUTABLE = frozenset({"VERIFY.sh"})
-_SAFE_COMPONENT = re.compile(r"[A-Za-z0-9@+_=-][A-Za-z0-9@+_.=-]*")
+# No component starts with "-" (or "."): every tool the auditor runs on the files
+# (sha256sum -c, awk, jq) would take "-" for stdin or "-x" for an option.
+_SAFE_COMPONENT = re.compile(r"[A-Za-z0-9@+_=][A-Za-z0-9@+_.=-]*")
 
 
 def check_name(name: str, max_len: int = DEFAULT_LIMITS.max_name) -> str:
@@ -69,7 +71,8 @@ def check_name(name: str, max_len: int = DEFAULT_LIMITS.max_name) -> str:
             raise BundleFormatError(f"unsafe member name {name!r}: '..', '.' or empty component")
         if not _SAFE_COMPONENT.fullmatch(part):
             raise BundleFormatError(
-                f"unsafe member name {name!r}: only letters, digits and @+_.=- are allowed"
+                f"unsafe member name {name!r}: only letters, digits and @+_.=- are allowed, "
+                "and no part starts with '-' or '.'"
             )
     return name
 

@@ -662,9 +662,11 @@ def _add_table_listing(ex: _Export, snap: Any, item: dict[str, Any]) -> None:
 
     path = listing_path(snap.id)
     listing = ex.other.get(path)
-    # The version as its decimal digits: an Iceberg snapshot id is a 63-bit number, past
-    # I-JSON's safe range (2^53) and past what jq 1.6 reads exactly (docs/audit.md).
-    item["table"] = {"format": snap.format, "version": str(snap.table_version)}
+    from workbench.evidence.tables import version_json
+
+    # Past 2^53 (an Iceberg snapshot id) the version is written as its digits: signed JSON
+    # and jq 1.6 carry no larger number exactly (docs/audit.md).
+    item["table"] = {"format": snap.format, "version": version_json(snap.table_version)}
     item["reason"] = "a table: its rows stay where they are; its data-file listing is shipped"
     if listing is None or sha256_hex(listing) != snap.sha256:
         item["reason"] = "a table whose committed data-file listing is missing or differs"

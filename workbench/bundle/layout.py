@@ -92,6 +92,23 @@ def is_unindexed(path: str) -> bool:
     return path in (INDEX, SNAPSHOT, SUMS) or bool(SNAPSHOT_SIG_RE.fullmatch(path))
 
 
+def is_signed_json(path: str) -> bool:
+    """The JSON files both verifiers read only in their one compact form
+    (``signing.canonical.written_form_problem``): the index, the head maps, every snapshot
+    and statement, required.json; not the evidence (its registrant's bytes), the findings
+    (numbers as measured) or the OSCAL view. VERIFY.sh's ``find`` in section 1b is this
+    test, word for word."""
+    if path.startswith(("evidence/snapshots/", "evidence/tables/")):
+        return False
+    name = path.rsplit("/", 1)[-1]
+    return (
+        name.endswith("statement.json")
+        or name == "required.json"
+        or path in (INDEX, HEADS, SNAPSHOT)
+        or (path.startswith(EXPORTS_DIR + "v") and path.endswith(".json"))
+    )
+
+
 def render_sums(files: dict[str, bytes]) -> bytes:
     import hashlib
 

@@ -79,6 +79,7 @@ from workbench.bundle.verify_snapshot import (
     check_snapshot_and_index,
 )
 from workbench.signing import registry as reg
+from workbench.signing.canonical import written_form_problem
 from workbench.signing.errors import SigningError
 from workbench.signing.statement import sha256_hex
 
@@ -174,6 +175,7 @@ def _verify_files(
     build on (no registry, an unreadable snapshot, an invalid workbench.toml) ends the run."""
     step("hashes", 0, 1)
     digests = _check_sums(files, report)
+    _check_json_forms(files, report)
     index = bundle_json(files)
     repository, domain = str(index.get("repository")), str(index.get("domain"))
     if not re.fullmatch(r"[a-z0-9.-]+", domain):
@@ -250,6 +252,25 @@ def _check_sums(files: Mapping[str, bytes], report: BundleReport) -> dict[str, s
     return digests
 
 
+def _check_json_forms(files: Mapping[str, bytes], report: BundleReport) -> None:
+    """2b. Every signed JSON file (``layout.is_signed_json``) is one strict JSON value in
+    its one written form, so every reader (this one, jq in VERIFY.sh) reads the same
+    values: a duplicate key, NaN, ``1.0``, a byte-order mark or text after the value fails
+    here, whoever signed it (docs/audit.md, *One reading of every JSON file*)."""
+    problems = []
+    checked = 0
+    for path in sorted(files):
+        if bl.is_signed_json(path):
+            checked += 1
+            problem = written_form_problem(files[path], MAX_INDEX_BYTES)
+            if problem:
+                problems.append(f"{path}: {problem}")
+    if problems:
+        report.add("json", "fail", "; ".join(problems[:10]))
+    else:
+        report.add("json", "ok", f"{checked} signed JSON file(s) in their one written form")
+
+
 def _registry_files(
     files: Mapping[str, bytes], domain: str, report: BundleReport
 ) -> tuple[dict[str, bytes], dict[tuple[str, str], bytes], set[int]]:
@@ -294,7 +315,8 @@ def _check_registry(
     no version is accepted: nothing after this can be checked)."""
     vfiles, by_digest, versions_present = _registry_files(files, domain, report)
     head_version = index.get("registry", {}).get("head")
-    if not isinstance(head_version, int) or head_version < 1:
+    # (exactly an integer: True is not version 1, as jq in VERIFY.sh does not take it so)
+    if type(head_version) is not int or head_version < 1:
         raise BundleFormatError("bundle.json names no registry head")
     for name in bl.REGISTRY_FILE_NAMES.values():
         data = files.get(f"{bl.registry_dir(head_version)}{name}")

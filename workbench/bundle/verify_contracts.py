@@ -279,9 +279,13 @@ def verify_contract(
         out.problems.append("bundle.json entry is malformed")
         return out
     head_version = entry.get("head")
+    if head_version is not None and (type(head_version) is not int or head_version < 1):
+        # (True is not version 1, nor "1": VERIFY.sh's jq reads neither as a number)
+        out.problems.append(f"bundle.json's head {head_version!r} is not a version number")
+        head_version = None
     out.head = head_version
     present = {int(m.group(1)) for p in cfiles if (m := _VERSION_DIR.match(p))}
-    expected = set(range(1, head_version + 1)) if isinstance(head_version, int) else set()
+    expected = set(range(1, head_version + 1)) if head_version is not None else set()
     if present != expected:
         out.problems.append(
             f"versions present {sorted(present)}, the signed index says v1..v{head_version}"

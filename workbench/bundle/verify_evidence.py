@@ -5,7 +5,6 @@ with the sha256 the manifest registers."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 from workbench.bundle.read_members import digest_of
 from workbench.bundle.report import BundleReport
 from workbench.evidence.errors import EvidenceError
+from workbench.evidence.tables import version_json
 from workbench.model.record_folders import REGISTRATIONS_DIR
+from workbench.signing.canonical import strict_loads, written_form_problem
+
+# A table's data-file listing: every data file's path, size and sha256.
+MAX_LISTING_BYTES = 64 << 20
 
 if TYPE_CHECKING:
     from workbench.evidence.manifest import Manifest
@@ -46,7 +50,7 @@ def verify_evidence(
             registered = {s.id: s.sha256 for s in manifest.snapshots}
             paths = {s.id: s.path for s in manifest.snapshots}
             tables = {
-                s.id: {"format": s.format, "version": str(s.table_version)}
+                s.id: {"format": s.format, "version": version_json(s.table_version)}
                 for s in manifest.snapshots
                 if s.table_version is not None
             }
@@ -57,6 +61,10 @@ def verify_evidence(
         listings: set[str] = set()
         for item in listed:
             sid = item.get("id")
+            if type(item.get("included")) is not bool:
+                # (0, "" or null are not false, nor "false" true: one reading for both verifiers)
+                problems.append(f"{sid}: included is not true or false")
+                continue
             if registered.get(sid) != item.get("sha256") or paths.get(sid) != item.get("path"):
                 problems.append(f"{sid}: bundle.json and the manifest disagree")
                 continue
@@ -204,25 +212,36 @@ def _table_problem(
     from workbench.evidence.tables import listing_path
 
     sid = str(item.get("id"))
-    claimed = item.get("table")
-    if isinstance(claimed, dict) and type(claimed.get("version")) is int:
-        # Bundles exported before the version was written as digits: the same claim.
-        claimed = {**claimed, "version": str(claimed["version"])}
-    if registered is None or claimed != registered:
+    if registered is None or not _same_table(item.get("table"), registered):
         return f"{sid}: bundle.json and the manifest disagree on the table and its version"
     path = listing_path(sid)
     if item.get("listing") != path or path not in files:
         return f"{sid}: a {registered['format']} table without its data-file listing ({path})"
     if digest_of(files, path) != item.get("sha256"):
         return f"{path}: does not match its registered sha256"
-    try:
-        listing = json.loads(files[path])
-        version = listing["version"]
-        if type(version) is not int:
-            raise TypeError("the version is not a number")
-        listed = {"format": listing["format"], "version": str(version)}
-    except (ValueError, TypeError, KeyError):
-        listed = None
-    if listed != registered:
+    problem = written_form_problem(files[path], MAX_LISTING_BYTES, pretty=True)
+    if problem:
+        return f"{path}: {problem}"
+    listing = strict_loads(files[path], MAX_LISTING_BYTES)
+    listed = (
+        {"format": listing.get("format"), "version": listing.get("version")}
+        if isinstance(listing, dict)
+        else None
+    )
+    if not _same_table(listed, registered):
         return f"{path}: lists another table or version than the manifest registers"
     return None
+
+
+def _same_table(table: Any, registered: dict[str, Any]) -> bool:
+    """``table`` is exactly {format: the registered string, version: the registered
+    integer (past 2^53 its digits, `tables.version_json`)}: ``"0"``, ``0.0`` or ``False``
+    are not version 0 (Python's ``==`` would take
+    the last two; VERIFY.sh's jq takes none)."""
+    return (
+        isinstance(table, dict)
+        and set(table) == {"format", "version"}
+        and type(table["format"]) is str
+        and type(table["version"]) is type(registered["version"])  # int, or digits past 2^53
+        and table == registered
+    )

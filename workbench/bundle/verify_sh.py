@@ -3,7 +3,7 @@
 own copy, never only the bundle's).
 
 POSIX sh (``set -eu``), needing only ssh-keygen (OpenSSH >= 8.2), sha256sum, jq, tar and
-gzip, plus the usual POSIX utilities (cut, sort, cmp, diff, find, sed, awk, mktemp, head,
+gzip, plus the usual POSIX utilities (cut, sort, cmp, diff, find, sed, awk, mktemp, head, split,
 wc). It takes the archive itself and extracts it into a fresh temporary directory, so a
 member tar refuses is a failure. Tested for real under ``sh`` (dash, mawk) in tests/bundle
 and tests/security. Its checks mirror ``workbench verify-bundle``: see docs/audit.md for
@@ -15,7 +15,7 @@ parity with the Python rules is tested in tests/bundle/test_verify_sh_rules.py.
 
 The script is assembled from one constant per section, in the order it runs (``SECTIONS``),
 each in the module named after its job: ``verify_sh_archive`` (0. the archive, 1. hashes),
-``verify_sh_registry`` (2.), ``verify_sh_snapshot`` (3. snapshot and index, 3b. head map),
+``verify_sh_json`` (1b. one written form of every signed JSON file), ``verify_sh_registry`` (2.), ``verify_sh_snapshot`` (3. snapshot and index, 3b. head map),
 ``verify_sh_contracts`` (4.), ``verify_sh_records`` (5. records, 5b. their times),
 ``verify_sh_runs`` (5c. findings runs), ``verify_sh_evidence`` (6.). The bytes are pinned by
 tests/bundle/test_verify_sh_golden.py: moving text between sections changes nothing.
@@ -39,6 +39,7 @@ from workbench.bundle.verify_sh_awk import DERIVE_AWK, TOML_AWK
 from workbench.bundle.verify_sh_clocks import CLOCKS_SH
 from workbench.bundle.verify_sh_contracts import CONTRACTS_SH
 from workbench.bundle.verify_sh_evidence import EVIDENCE_SH
+from workbench.bundle.verify_sh_json import JSON_SH
 from workbench.bundle.verify_sh_records import RECORD_TIMES_SH, RECORDS_SH
 from workbench.bundle.verify_sh_registry import REGISTRY_SH
 from workbench.bundle.verify_sh_runs import RUNS_SH
@@ -273,6 +274,7 @@ SECTIONS = (
     PREAMBLE_SH,
     ARCHIVE_SH,
     FILES_SH,
+    JSON_SH,
     REGISTRY_SH,
     SNAPSHOT_SH,
     HEADS_SH,

@@ -42,7 +42,7 @@ bad=$(awk '
     {
         n = split($0, part, "/")
         for (i = 1; i <= n; i++)
-            if (part[i] !~ /^[A-Za-z0-9@+_=-][A-Za-z0-9@+_.=-]*$/) { print; next }
+            if (part[i] !~ /^[A-Za-z0-9@+_=][A-Za-z0-9@+_.=-]*$/) { print; next }
     }' "$W/members" | head -n 3)
 if [ -n "$bad" ]; then
     fail "archive: unsafe member name(s) (absolute, '..', directories, odd characters): $bad"
@@ -97,26 +97,38 @@ fi
 # bundle.json, the signed index, feeds most sections below: one jq reads everything they take
 # from it (jfields); `bj NAME EXPR` prints what `j bundle.json EXPR` prints.
 BJ_HEAD='[.domain, .namespaces.registry, .namespaces.contract, .namespaces.snapshot,
-    .namespaces.ack, .namespaces.review, .registry.head, .exporter.principal, .repository]
+    .namespaces.ack, .namespaces.review, (.registry.head | if type == "number" then . else "?" end), .exporter.principal, .repository]
     | map(tostring) | join(" ")'
 BJ_PERSON='.exporter.person'
 BJ_SUMS='.files | to_entries[] | "\(.value)  \(.key)"'
 BJ_KEYS='.files | keys[]'
 BJ_WHOLE='if .scope.since == null and .scope.until == null then true else false end'
-BJ_CONTRACTS='.contracts | to_entries[] | [.key, (.value.head // "none"), (.value.current // "none"),
+BJ_CONTRACTS='.contracts | to_entries[] | [.key,
+    (.value.head | if . == null then "none" elif type == "number" then . else "?" end), (.value.current // "none"),
     (.value.head_statement_sha256 // "none")] | map(tostring) | join(" ")'
 BJ_RECORDS='.records[]? | [.path, (.commit_time // "-"), (.parent_time // "-"), (.answers_time // "-")]
     | join(" ")'
 BJ_RUNS='.findings[]? | [.path, .run, (.statement // "-"), (.signature // "-"), (.runner // "-"),
     (.ledger // "-"), (.commit_time // "-"), (.parent_time // "-")] | join(" ")'
 BJ_CLOCKS='.clocks[]?.id'
-BJ_EVIDENCE='.evidence.snapshots[] | select(.included) | "\(.sha256)  \(.path)"'
+BJ_EVIDENCE='.evidence.snapshots[] | select(.included == true) | "\(.sha256)  \(.path)"'
 BJ_TABLES='.evidence.snapshots[]? | select(.table != null)
-    | "\(.id) \(.sha256) \(.listing // "-") \(.table.format)@\(.table.version)"'
-BJ_LEFT='[.evidence.snapshots[] | select((.included | not) and .table == null)] | length'
+    | "\(.id) \(.sha256) \(.listing // "-") \(if (.table | type) == "object" and (.table | keys) == ["format", "version"]
+        and (.table.format | type) == "string" and ((.table.version | type) == "number" or ((.table.version | type) == "string" and (.table.version | test("^[0-9]{16,19}$"))
+        and ((.table.version | length) > 16 or .table.version > "9007199254740991")))
+        then "\(.table.format)@\(.table.version)" else "?" end)"'
+# each listed snapshot's id and the sha256 a signed registration must register for it
+BJ_REGISTERED='.evidence.snapshots[]? | "\(.id) \(.sha256)"'
+BJ_LEFT='[.evidence.snapshots[] | select(.included == false and .table == null)] | length'
+# what the evidence list says is shipped (an included file, a table's listing), and the ids
+# of entries whose "included" is not true or false
+BJ_SHIPPED='.evidence.snapshots[]? | if .table != null then .listing else select(.included == true) | .path end
+    | tostring'
+BJ_INCLUDED='[.evidence.snapshots[]? | select((.included | type) != "boolean") | .id | tostring] | join(" ")'
 jfields bundle.json bj head "$BJ_HEAD" person "$BJ_PERSON" sums "$BJ_SUMS" keys "$BJ_KEYS" \
     whole "$BJ_WHOLE" contracts "$BJ_CONTRACTS" records "$BJ_RECORDS" runs "$BJ_RUNS" \
-    clocks "$BJ_CLOCKS" evidence "$BJ_EVIDENCE" tables "$BJ_TABLES" left "$BJ_LEFT"
+    clocks "$BJ_CLOCKS" evidence "$BJ_EVIDENCE" tables "$BJ_TABLES" left "$BJ_LEFT" \
+    shipped "$BJ_SHIPPED" included "$BJ_INCLUDED" registered "$BJ_REGISTERED"
 bj() { jf bj "$1" "$2" bundle.json; }
 # bj_or_none NAME EXPR OUT: EXPR's lines in OUT, or none at all when jq fails
 bj_or_none() {

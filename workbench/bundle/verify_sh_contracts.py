@@ -5,8 +5,8 @@ signed people.toml and policy.toml (``derive.awk``) against required.json."""
 CONTRACTS_SH = r"""# --- 4. contracts -------------------------------------------------------------------------------
 bj contracts "$BJ_CONTRACTS" >"$W/contracts"
 CONTRACT_HEAD='[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
-    .predicate.contract.id, .predicate.contract.version, .predicate.repository,
-    (.predicate.contract.previous.statementSha256 // "none"), .predicate.registry.version,
+    .predicate.contract.id, (.predicate.contract.version | if type == "number" then . else "?" end), .predicate.repository,
+    (.predicate.contract.previous.statementSha256 // "none"), (.predicate.registry.version | if type == "number" then . else "?" end),
     .predicate.registry.statementSha256] | map(tostring) | join(" ")'
 CONTRACT_REQUIRED='[(.blocked | length)] + (.required | sort) | map(tostring) | join(" ")'
 # The versions the loop below reads, in its order (up to the first missing statement): their
@@ -33,6 +33,10 @@ while read -r cid head curfile headsha; do
         note "contract $cid: draft (never signed)"
         continue
     fi
+    case $head in '' | *[!0-9]* | 0)
+        fail "contract $cid: bundle.json's head is not a version number"
+        continue ;;
+    esac
     n=1
     prev=""
     cfail=0
@@ -73,7 +77,11 @@ while read -r cid head curfile headsha; do
         fi
         rv=${8:-?}
         rsha=${9:-?}
-        case $rv in '' | *[!0-9]*) rv=1 ;; esac
+        case $rv in '' | *[!0-9]*)
+            fail "$cid v$n: the statement names no registry version"
+            cfail=1
+            rv=1 ;;
+        esac
         if [ "$rv" != "${seen_rv:-}" ]; then
             seen_rv=$rv
             seen_rsha=$(sha "registry/v$rv/statement.json")

@@ -11,7 +11,7 @@ find . -path './reviews/*' -name '*.statement.json' -o -path './acks/*' -name '*
     -o -path './notify/page-acks/*' -name '*.statement.json' \
     -o -path './notify/deliveries/*' -name '*.statement.json' | sed 's|^\./||' | sort >"$W/records"
 RECORD_HEAD='[.subject[0].name, .subject[0].digest.sha256, .predicate.person,
-    .predicate.registry.version] | map(tostring) | join(" ")'
+    (.predicate.registry.version | if type == "number" then . else "?" end)] | map(tostring) | join(" ")'
 # Every statement's fields from one jq, every record's sha256 from one sha256sum (jrows and
 # sums fall back to one j and one sha per file, as before, for a file they cannot read so).
 if jrows "$W/records" "$W/records.rows" "one($RECORD_HEAD), one(.predicate.act),
@@ -119,7 +119,10 @@ while read -r st; do
     esac
     p="${3:-?}@$DOMAIN"
     rv=${4:-?}
-    case $rv in '' | *[!0-9]*) rv=1 ;; esac
+    case $rv in '' | *[!0-9]*)
+        fail "$rec: its statement names no registry version"
+        continue ;;
+    esac
     if verify_any "$p" "$ns" "$stem.sig" "$st" "$rv"; then
         nrec=$((nrec + 1))
     else

@@ -3,11 +3,11 @@ statement, admin signatures (ssh-keygen) and files, as ``signing.registry_chain.
 checks it in Python."""
 
 REGISTRY_SH = r"""# --- 2. the key registry chain from the pinned root --------------------------------------
-REG_HEAD='[.predicate.registry.version, (.predicate.registry.previous.statementSha256 // "none"),
+REG_HEAD='[(.predicate.registry.version | if type == "number" then . else "?" end), (.predicate.registry.previous.statementSha256 // "none"),
     (.subject | map(select(.name == "keys/allowed_signers" or .name == "keys/revoked_keys"
     or .name == "keys/policy.toml" or .name == "keys/people.toml") | .name + "=" + .digest.sha256)
     | sort | join(","))] | map(tostring) | join(" ")'
-REG_ADMINS='[.predicate.threshold] + ([.predicate.admins[].principal] | unique) | map(tostring) | join(" ")'
+REG_ADMINS='[.predicate.threshold | if type == "number" then . else "?" end] + ([.predicate.admins[].principal] | unique) | map(tostring) | join(" ")'
 REG_REPO='.predicate.repository'
 REG_OK=1
 if [ "$HEADV" -ge 1 ]; then

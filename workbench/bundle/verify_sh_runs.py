@@ -8,7 +8,7 @@ RUNS_SH = r"""# --- 5c. findings runs: each signed by its runner, authorised by 
 bj_or_none runs "$BJ_RUNS" "$W/runs"
 RUN_HEAD='[(.subject | length), .subject[0].name, .subject[0].digest.sha256,
     .subject[1].name, .subject[1].digest.sha256, .predicate.run, .predicate.runner,
-    .predicate.repository, (.predicate.registry.version // "none"),
+    .predicate.repository, (.predicate.registry.version | if type == "number" then . elif . == null then "none" else "?" end),
     (.predicate.registry.statementSha256 // "none")] | map(tostring) | join(" ")'
 # A run's time (T) against its commit (C), parent commit (P) and the export (N)
 RUN_TIME_RULE='

@@ -62,12 +62,15 @@ class TableVersion:
     version: int
     files: tuple[DataFile, ...]
 
-    def listing(self) -> bytes:
-        """The committed listing (canonical JSON): what the snapshot's sha256 covers."""
+    def listing(self, legacy: bool = False) -> bytes:
+        """The committed listing: what the snapshot's sha256 covers, in its one pretty form
+        (sorted keys, indent 1, ASCII: ``jq -a --indent 1``), the only form both bundle
+        verifiers accept (``signing.canonical.written_form``, pretty). `legacy`: as
+        registered before a version past 2^53 was written as digits (still verified)."""
         base = self.location if self.format == "delta" else self.location.parent.parent
         data = {
             "format": self.format,
-            "version": self.version,
+            "version": self.version if legacy else version_json(self.version),
             "files": [
                 {"path": _relative(f.path, base), "size": f.size, "sha256": f.sha256}
                 for f in self.files
@@ -80,8 +83,22 @@ class TableVersion:
         return hashlib.sha256(self.listing()).hexdigest()
 
     @property
+    def legacy_sha256(self) -> str:
+        return hashlib.sha256(self.listing(legacy=True)).hexdigest()
+
+    @property
     def size(self) -> int:
         return sum(f.size for f in self.files)
+
+
+MAX_EXACT_VERSION = 2**53 - 1
+
+
+def version_json(version: int) -> int | str:
+    """A version as every JSON file of the workbench writes it: a number, or past 2^53 (an
+    Iceberg snapshot id is a random 63-bit number) its decimal digits, which signed JSON
+    (I-JSON) and jq 1.6 could not carry exactly. One form per value: "0" is not version 0."""
+    return version if 0 <= version <= MAX_EXACT_VERSION else str(version)
 
 
 def listing_path(snapshot_id: str) -> str:
@@ -286,7 +303,7 @@ def verify(
         return ("outside_roots", str(exc), ())
     except EvidenceError as exc:  # a loop, a FIFO, an unreadable data file
         return ("unsafe_path", str(exc), ())
-    if now.sha256 != listing_sha256:
+    if listing_sha256 not in (now.sha256, now.legacy_sha256):
         return (
             "tampered",
             f"tampered: {fmt} version {version} of {location} now lists other files or bytes "

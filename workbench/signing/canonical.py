@@ -9,16 +9,28 @@ safe range, where other canonicalisers silently collide (jcs maps 2^53+1 to
 
 ``strict_loads`` rejects duplicate keys, floats, NaN/Infinity, a BOM and
 invalid UTF-8, so two parsers can never disagree about what a statement says.
+
+``written_form_problem`` goes one step further for files two verifiers read (an audit
+bundle's JSON, docs/audit.md "One reading of every JSON file"): the bytes must be exactly
+the one form the value is written in, as jq writes it back (``jq -c``, or ``jq -a --indent
+1`` for a pretty file). Then a shell verifier can check the rule by re-printing the file
+with jq and comparing bytes, and nothing a lax reader would read differently (a duplicate
+key, NaN, ``1.0``, ``01``, ``-0``, a BOM, text after the value) is left to read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from workbench.model.errors import WorkbenchError
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# Deepest path in a JSON file a verifier reads (jq's parser stops at 256; Python's sooner
+# or later): the same limit for both readers.
+MAX_JSON_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _ESCAPES = {
     '"': '\\"',
@@ -141,3 +153,57 @@ def strict_loads(data: bytes, max_bytes: int) -> Any:
         raise CanonicalError(f"not valid JSON: {exc}") from None
     except RecursionError:
         raise CanonicalError("JSON is nested too deeply") from None
+
+
+def _shape_problem(value: Any, depth: int) -> str | None:
+    """Too deep, or a string (or key) holding a lone surrogate (jq reads one as U+FFFD)."""
+    if isinstance(value, str):
+        return "a lone surrogate in a string" if _SURROGATE.search(value) else None
+    children: list[Any] = []
+    if isinstance(value, dict):
+        if any(_SURROGATE.search(k) for k in value):
+            return "a lone surrogate in a key"
+        children = list(value.values())
+    elif isinstance(value, list):
+        children = value
+    if children and depth + 1 > MAX_JSON_DEPTH:
+        return f"nested deeper than {MAX_JSON_DEPTH}"
+    for child in children:
+        problem = _shape_problem(child, depth + 1)
+        if problem:
+            return problem
+    return None
+
+
+def written_form(value: Any, pretty: bool = False) -> bytes:
+    """The one form of ``value`` as jq prints it: compact (``jq -c``: UTF-8, DEL escaped as
+    jq escapes it) or pretty (``jq -a --indent 1``: ASCII, one space per level, a final
+    newline); keys sorted by code point. ``value`` is a ``strict_loads`` result."""
+    if pretty:
+        return (json.dumps(value, sort_keys=True, indent=1) + "\n").encode("ascii")
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.replace("\x7f", "\\u007f").encode("utf-8")
+
+
+def written_form_problem(data: bytes, max_bytes: int, pretty: bool = False) -> str | None:
+    """None when ``data`` is one strict JSON value written exactly in its one form
+    (``written_form``; a compact file may end with one newline), else what is wrong."""
+    try:
+        value = strict_loads(data, max_bytes)
+    except CanonicalError as exc:
+        return str(exc)
+    problem = _shape_problem(value, 0)
+    if problem:
+        return problem
+    form = written_form(value, pretty)
+    if data == form or (not pretty and data == form + b"\n"):
+        return None
+    return (
+        "not written in its one form ("
+        + (
+            "ASCII, sorted keys, one space of indent per level"
+            if pretty
+            else "compact, keys sorted, no spaces, at most one final newline"
+        )
+        + ")"
+    )
