@@ -144,3 +144,24 @@ def test_a_table_that_moved_makes_its_terms_error_naming_table_and_version(
         f"missing: delta table {table} (version 1) does not exist: moved or deleted?"
         in (f["reason"])
     ), f["reason"]
+
+
+def test_an_iceberg_listing_registered_before_ids_were_written_as_digits_still_verifies(
+    tmp_path: Path,
+) -> None:
+    """Past 2^53 a listing now names the version by its digits (bundles carry it exactly);
+    a snapshot registered earlier pinned the listing with the number and is not `tampered`."""
+    from workbench.evidence import tables
+
+    (tmp_path / "lake").mkdir()
+    table, _first, _second = iceberg_table(tmp_path / "lake")
+    rows = scores([0.4])
+    while table.current_snapshot().snapshot_id <= tables.MAX_EXACT_VERSION:
+        table.append(rows)
+    metadata = Path(table.metadata_location.removeprefix("file://"))
+    pinned = tables.pin("iceberg", metadata, None)
+    assert f'"version": "{pinned.version}"' in pinned.listing().decode()
+    assert f'"version": {pinned.version}\n' in pinned.listing(legacy=True).decode()
+    for registered in (pinned.sha256, pinned.legacy_sha256):
+        assert tables.verify("iceberg", metadata, pinned.version, registered)[0] == "ok"
+    assert tables.verify("iceberg", metadata, pinned.version, "0" * 64)[0] == "tampered"
