@@ -215,7 +215,9 @@ RHEAD = r'"registry":\{"head":1,'
 RHEAD_AS = '"registry":{"head":%s,'
 CHEAD = ("contracts", APPROVED, "head")
 
-# name -> the hostile bundle. Each is one edit; the list is the report's table.
+# name -> the hostile bundle. Each is one edit. The ways of writing JSON that differ in form
+# alone are fed to both verifiers' form checks directly (test_json_form_agree.py); here
+# one of them per kind of signed file shows both whole verifiers apply that check.
 MUTATIONS: dict[str, Mutation] = {
     "honest, resealed": _files(lambda files: None),
     # type confusion in the numbers both verifiers read from bundle.json
@@ -223,20 +225,12 @@ MUTATIONS: dict[str, Mutation] = {
     "registry.head as true": index_bytes(sub(RHEAD, RHEAD_AS % "true")),
     "registry.head as null": index_bytes(sub(RHEAD, RHEAD_AS % "null")),
     "registry.head negative": index_bytes(sub(RHEAD, RHEAD_AS % "-1")),
-    "registry.head as 1.0": index_bytes(sub(RHEAD, RHEAD_AS % "1.0")),
-    "registry.head as 1e0": index_bytes(sub(RHEAD, RHEAD_AS % "1e0")),
-    "registry.head leading zero": index_bytes(sub(RHEAD, RHEAD_AS % "01")),
-    "registry.head huge": index_bytes(sub(RHEAD, RHEAD_AS % "100000000000000000001")),
-    "registry.head -0": index_bytes(sub(RHEAD, RHEAD_AS % "-0")),
     "registry.head unicode digit": index_bytes(sub(RHEAD, RHEAD_AS % '"\u0661"')),
     "contract head as string": index_edit(_set(CHEAD, "1")),
     "contract head as true": index_edit(_set(CHEAD, True)),
     "contract head as null": index_edit(_set(CHEAD, None)),
     "contract head as 0": index_edit(_set(CHEAD, 0)),
     "contract head negative": index_edit(_set(CHEAD, -1)),
-    "contract head as 1.0": index_bytes(
-        sub(r'"head":1,"head_statement', '"head":1.0,"head_statement')
-    ),
     "contract version entry as string": index_edit(_version_entry("version", "1")),
     "contract version entry registry_version as string": index_edit(
         _version_entry("registry_version", "1")
@@ -254,32 +248,8 @@ MUTATIONS: dict[str, Mutation] = {
     "bundle.json duplicate key (first wins in a lax reader)": index_bytes(
         sub(r"^\{", '{"registry":{"head":2},')
     ),
-    "bundle.json duplicate key (last wins)": index_bytes(
-        sub(r"\}\n$", ',"domain":"meridian.example"}\n')
-    ),
-    "bundle.json NaN in an unread key": index_bytes(sub(r"^\{", '{"aaa":NaN,')),
-    "bundle.json Infinity in an unread key": index_bytes(sub(r"^\{", '{"aaa":Infinity,')),
-    "bundle.json float in an unread key": index_bytes(sub(r"^\{", '{"aaa":0.5,')),
-    "bundle.json byte-order mark": index_bytes(lambda d: b"\xef\xbb\xbf" + d),
-    "bundle.json trailing garbage": index_bytes(lambda d: d + b"x"),
-    "bundle.json a second value after it": index_bytes(lambda d: d + b"{}\n"),
-    "bundle.json pretty-printed": index_bytes(
-        lambda d: (json.dumps(json.loads(d), indent=1, sort_keys=True) + "\n").encode()
-    ),
-    "bundle.json keys out of order": index_bytes(
-        lambda d: (
-            json.dumps(dict(reversed(json.loads(d).items())), separators=(",", ":")) + "\n"
-        ).encode()
-    ),
-    "bundle.json an escaped letter": index_bytes(sub(r'"domain"', '"\\\\u0064omain"')),
     "heads.json duplicate key": heads_bytes(
         sub(r"\}\n$", ',"format":"handshake-workbench/heads@2"}\n')
-    ),
-    "heads.json version as 1.0": heads_bytes(
-        sub(
-            r'"registry":\{"statementSha256":"([0-9a-f]{64})","version":1\}',
-            r'"registry":{"statementSha256":"\1","version":1.0}',
-        )
     ),
     "heads.json version as string": heads_bytes(
         sub(
@@ -299,13 +269,9 @@ MUTATIONS: dict[str, Mutation] = {
     "required.json registry_version as true": required_bytes(
         sub(r'"registry_version":1', '"registry_version":true')
     ),
-    "required.json duplicate key": required_bytes(sub(r"^\{", '{"required":[],')),
     "required.json NaN": required_bytes(sub(r'"registry_version":1', '"registry_version":NaN')),
     "review statement registry version as string (re-signed by its person)": review_statement(
         sub(r'"version":1\}', '"version":"1"}')
-    ),
-    "review statement registry version as 1.0": review_statement(
-        sub(r'"version":1\}', '"version":1.0}')
     ),
     "review statement duplicate key": review_statement(
         sub(r"\}$", ',"_type":"https://in-toto.io/Statement/v1"}')
@@ -352,11 +318,11 @@ def test_both_verifiers_reach_the_same_verdict(exported: Exported, name: str) ->
 
 def test_a_duplicate_key_in_bundle_json_fails_the_json_check_in_both(exported: Exported) -> None:
     """The `json` check names the file and what is wrong; VERIFY.sh names the same file."""
-    bundle = MUTATIONS["bundle.json duplicate key (last wins)"](exported)
+    bundle = MUTATIONS["bundle.json duplicate key (first wins in a lax reader)"](exported)
     report = verify(bundle, exported.trust_root)
     check = next(c for c in report.checks if c.name == "json")
     assert check.severity == "fail"
-    assert "json: bundle.json: duplicate JSON key 'domain'" in report.failures
+    assert "json: bundle.json: duplicate JSON key 'registry'" in report.failures
     sh = run_verify_sh(bundle, exported.trust_root)
     assert sh.returncode == 1
     assert "FAIL  bundle.json: not one JSON value in its one written form" in sh.stdout
