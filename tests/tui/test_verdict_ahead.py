@@ -62,3 +62,21 @@ async def test_a_verdict_that_changed_meanwhile_replaces_the_one_worked_out_ahea
         await wait_until(pilot, lambda: isinstance(app.screen, ContractScreen))
         await settle(app, pilot)
         assert app.screen._shown[0] == fresh
+
+
+async def test_a_cursor_resting_as_the_app_closes_does_not_crash_it(demo_repo: Path) -> None:
+    """CI caught it once: the cursor's rest timer fired after the app had shut its reader
+    down on the way out (`cannot schedule new futures after shutdown`), and the app ended
+    with a traceback instead of closing."""
+    from workbench.tui.marks_loading import PREFETCH_AFTER
+
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.marks_ready)
+        await settle(app, pilot)
+        app.show_seams("list-view")
+        app.reader().shutdown(wait=False, cancel_futures=True)  # as on_unmount does
+        assert app.cached_verdict(CONTRACT) is None
+        app.query_one("#seam-table").move_to_key(CONTRACT)
+        await pilot.pause(PREFETCH_AFTER * 3)
+        assert app.is_running and app.cached_verdict(CONTRACT) is None

@@ -157,7 +157,7 @@ class MarksLoading(AppHost):
         state = self.gov_state
         if state is None or not state.contracts or not self.is_running:
             return
-        self.reader().submit(self._remember_verdict, min(state.contracts), state)
+        self._ahead(min(state.contracts), state)
 
     # -- the verdict of the row under the cursor, before Enter ------------------------------
     def on_virtual_table_highlighted(self, event: Any) -> None:
@@ -179,10 +179,15 @@ class MarksLoading(AppHost):
             return  # before the marks, a verdict would work out every seam's pages again
         wanted = contract_id
         if self.cached_verdict(wanted) is None:
-            self._prefetch = self.set_timer(
-                PREFETCH_AFTER,
-                lambda: self.reader().submit(self._remember_verdict, wanted, state),
-            )
+            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: self._ahead(wanted, state))
+
+    def _ahead(self, contract_id: str, state: Any) -> None:
+        """Queue a verdict worked out ahead on the reader, unless the app is closing: a
+        timer set while the cursor rested can fire after `on_unmount` shut the reader."""
+        try:
+            self.reader().submit(self._remember_verdict, contract_id, state)
+        except RuntimeError:  # the reader is shut down: nothing is waiting for the verdict
+            return
 
     def _remember_verdict(self, contract_id: str, state: Any) -> None:
         """On the reader thread: keep the verdict of the last contract under the cursor."""
