@@ -24,21 +24,23 @@ def _user_config(text: str) -> Path:
     return home / "config.toml"
 
 
+def _readonly_evaluate(root: Path, *extra: str) -> list[str]:
+    """A read-only `evaluate` of the demo as one of its leads, at the fixed clock."""
+    return [
+        "--repo",
+        str(root),
+        "--readonly",
+        "--as",
+        "dana.okafor",
+        "--now",
+        FIXED_NOW.isoformat(),
+        "evaluate",
+        *extra,
+    ]
+
+
 def _evaluate(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(
-        [
-            "--repo",
-            str(root),
-            "--readonly",
-            "--as",
-            "dana.okafor",
-            "--now",
-            FIXED_NOW.isoformat(),
-            "evaluate",
-            "--engine",
-            "spark",
-        ]
-    )
+    code = main(_readonly_evaluate(root, "--engine", "spark"))
     out = capsys.readouterr()
     return code, out.out + out.err
 
@@ -125,21 +127,7 @@ def test_no_java_is_named_before_spark_is_started(
 
 
 def _summary(root: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
-    main(
-        [
-            "--repo",
-            str(root),
-            "--readonly",
-            "--as",
-            "dana.okafor",
-            "--now",
-            FIXED_NOW.isoformat(),
-            "evaluate",
-            "--contract",
-            "credit-model-to-loan-decisioning",
-            *extra,
-        ]
-    )
+    main(_readonly_evaluate(root, "--contract", "credit-model-to-loan-decisioning", *extra))
     return capsys.readouterr().err.strip().splitlines()[-1]
 
 

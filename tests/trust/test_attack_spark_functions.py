@@ -132,13 +132,10 @@ def test_spark_builtins_over_the_rows_are_still_accepted(sql: str) -> None:
 # --------------------------------------------------------------------------- on Spark
 
 
-def test_a_udf_registered_in_the_session_is_refused_and_never_runs(
-    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A Python UDF registered in the very session that runs the term (as a cluster's
-    extension or a shared notebook session would have it) writes a marker file when it runs;
-    the custom term calls it by its plain name. Refused, named, and the marker never appears."""
-    from tests.evidence.test_evaluate import repo_with_custom_query
+def _leaky_udf_in_every_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every session the engine makes for a term holds a Python UDF `leak`, which writes the
+    returned marker file when it runs (as a cluster extension or a shared session would
+    have it)."""
     from workbench.evidence.engines import spark as engine
 
     marker = tmp_path / "udf-ran"
@@ -155,6 +152,19 @@ def test_a_udf_registered_in_the_session_is_refused_and_never_runs(
         return session
 
     monkeypatch.setattr(engine, "_fresh", with_udf)
+    return marker
+
+
+def test_a_udf_registered_in_the_session_is_refused_and_never_runs(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python UDF registered in the very session that runs the term (as a cluster's
+    extension or a shared notebook session would have it) writes a marker file when it runs;
+    the custom term calls it by its plain name. Refused, named, and the marker never appears."""
+    from tests.evidence.test_evaluate import repo_with_custom_query
+    from workbench.evidence.engines import spark as engine
+
+    marker = _leaky_udf_in_every_session(tmp_path, monkeypatch)
     # The attack is real: in such a session the UDF runs and leaves its marker.
     probe = engine._fresh(spark)
     assert probe.sql("SELECT leak('probe') AS v").collect()[0]["v"] == "x"
@@ -299,23 +309,9 @@ def test_if_the_text_guard_missed_a_udf_the_plan_walk_still_stops_it(
     table's value never reaches the findings."""
     from tests.evidence.test_evaluate import repo_with_custom_query
     from workbench.evidence import sql_guard
-    from workbench.evidence.engines import spark as engine
     from workbench.evidence.engines.spark_sql import to_spark
 
-    marker = tmp_path / "udf-ran"
-
-    def leak(x: Any) -> str:
-        marker.write_text(str(x), encoding="utf-8")
-        return "x"
-
-    fresh = engine._fresh
-
-    def with_udf(base: Any) -> Any:
-        session = fresh(base)
-        session.udf.register("leak", leak, "string")
-        return session
-
-    monkeypatch.setattr(engine, "_fresh", with_udf)
+    marker = _leaky_udf_in_every_session(tmp_path, monkeypatch)
     monkeypatch.setattr(sql_guard, "guard_for_spark", lambda sql, views: to_spark(sql))
     spark.sql("DROP TABLE IF EXISTS payroll")
     spark.createDataFrame([(74231,)], ["salary"]).write.saveAsTable("payroll")
