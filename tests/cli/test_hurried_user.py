@@ -222,7 +222,8 @@ def test_evaluate_with_committed_settings_that_do_not_validate_names_the_field(
 ) -> None:
     """A repository id typed as a number used to crash a recording `evaluate` with a
     pydantic traceback about the run's statement. The settings carry the limits and engines a
-    run is judged under, so the run is refused before any check runs, naming the field."""
+    run is judged under, so the run is refused before any check runs, naming the field. The
+    gate said only "missing or invalid"; it names the field too."""
     settings = repo / "workbench.toml"
     lines = settings.read_text().splitlines()
     at = next(i for i, text in enumerate(lines) if text.startswith("repository_id"))
@@ -230,7 +231,7 @@ def test_evaluate_with_committed_settings_that_do_not_validate_names_the_field(
     settings.write_text("\n".join(lines) + "\n")
     git(repo, "commit", "-qam", "a repository id typed as a number")
     head = git(repo, "rev-parse", "HEAD")
-    for args in (["evaluate"], ["evaluate", "--json"], ["--readonly", "evaluate"]):
+    for args in (["evaluate"], ["evaluate", "--json"], ["--readonly", "evaluate"], ["gate"]):
         code, out, err = wb(repo, *args, capsys=capsys)
         assert code == 2, (args, out, err)
         assert f"workbench.toml:{at + 1}:" in err and "[org.repository_id]" in err, err

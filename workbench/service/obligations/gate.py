@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workbench.governance import gate as gate_mod
-from workbench.service.errors import SettingsInvalid
+from workbench.service.errors import settings_refusal
 
 if TYPE_CHECKING:
     from workbench.service.obligations import Obligations
@@ -58,7 +58,7 @@ class Gate:
         contract rules to the contracts changed since that revision."""
         state = self._o.state()
         if state.settings is None:
-            raise SettingsInvalid("workbench.toml is missing or invalid; run `workbench validate`")
+            raise settings_refusal(state, "run the gate")
         from workbench.service.repo_state import unfinished_merge
 
         changed = self.changed_since(changed_since) if changed_since else None
